@@ -1,0 +1,62 @@
+// Package captcha makes the portal's security codes: a few random digits
+// and their picture, drawn distorted so that a script cannot simply read
+// them. Checking an answer is the service's job: it keeps only a hash.
+package captcha
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"math/big"
+
+	"github.com/mojocn/base64Captcha"
+)
+
+// Picture size in pixels: large enough to read at normal zoom.
+const (
+	Width  = 200
+	Height = 70
+)
+
+// Digits returns n random decimal digits read from r (crypto/rand.Reader
+// when r is nil).
+func Digits(r io.Reader, n int) (string, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	b := make([]byte, n)
+	ten := big.NewInt(10)
+	for i := range b {
+		d, err := rand.Int(r, ten)
+		if err != nil {
+			return "", fmt.Errorf("captcha: random digit: %w", err)
+		}
+		b[i] = '0' + byte(d.Int64())
+	}
+	return string(b), nil
+}
+
+// PNG draws digits (ASCII '0'–'9' only) as a distorted picture, with
+// base64Captcha's digit driver: skewed glyphs, a strike-through, a wave
+// distortion and noise dots.
+func PNG(digits string) ([]byte, error) {
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return nil, fmt.Errorf("captcha: %q is not a digit", c)
+		}
+	}
+	if digits == "" {
+		return nil, fmt.Errorf("captcha: no digits to draw")
+	}
+	driver := base64Captcha.NewDriverDigit(Height, Width, len(digits), 0.6, 40)
+	item, err := driver.DrawCaptcha(digits)
+	if err != nil {
+		return nil, fmt.Errorf("captcha: draw: %w", err)
+	}
+	var buf bytes.Buffer
+	if _, err := item.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("captcha: encode: %w", err)
+	}
+	return buf.Bytes(), nil
+}

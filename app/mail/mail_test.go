@@ -1,0 +1,131 @@
+package mail
+
+import (
+	"bytes"
+	stdhtml "html"
+	"io"
+	"mime"
+	"mime/multipart"
+	netmail "net/mail"
+	"strings"
+	"testing"
+	"time"
+)
+
+var head = Letterhead{
+	From:      "MEAE Administration de l'élection consulaire <administration@vote.example>",
+	Label:     "Test du vote par internet",
+	Signature: "Ministère de l'Europe et des Affaires étrangères",
+}
+
+// parts parses raw and returns its decoded subject and its parts by type.
+func parts(t *testing.T, raw []byte) (*netmail.Message, string, map[string]string) {
+	t.Helper()
+	m, err := netmail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("not an RFC 5322 message: %v", err)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(mt, "multipart/") {
+		t.Fatalf("Content-Type %q: want multipart (%v)", mt, err)
+	}
+	got := map[string]string{}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := r.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		b, _ := io.ReadAll(p)
+		got[ct] = string(b)
+	}
+	return m, subject, got
+}
+
+func TestRenewalLink(t *testing.T) {
+	link := "https://vote.example/renouvellement?jeton=AAAABBBBCCCCDDDDEEEEFFFFGGGGHHHHIIIIJJJJKKK"
+	date := time.Date(2026, 5, 6, 17, 25, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		lang, subject, greeting string
+	}{
+		{"fr", "Test du vote par internet – Identifiant oublié", "Suite à votre demande de renouvellement de votre identifiant"},
+		{"", "Test du vote par internet – Identifiant oublié", "Ceci est un message automatique. Merci de ne pas y répondre."},
+		{"en", "Test du vote par internet – Forgotten identifier", "Following your request to renew your identifier"},
+	} {
+		msg, err := head.RenewalLink(Envelope{To: "marie@example.org", Lang: tc.lang, Date: date, MessageID: "abc123"}, link, date.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, subject, ps := parts(t, msg.Raw)
+		if subject != tc.subject || msg.Subject != tc.subject {
+			t.Errorf("%s: subject %q, want %q", tc.lang, subject, tc.subject)
+		}
+		if to, err := m.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != "marie@example.org" {
+			t.Errorf("To = %v, %v", to, err)
+		}
+		if got := m.Header.Get("Message-Id"); got != "<abc123@vote.example>" {
+			t.Errorf("Message-Id = %q", got)
+		}
+		if d, err := m.Header.Date(); err != nil || !d.Equal(date) {
+			t.Errorf("Date = %v, %v; want %v", d, err, date)
+		}
+		text, html := ps["text/plain"], ps["text/html"]
+		html = stdhtml.UnescapeString(html)
+		for name, body := range map[string]string{"text": text, "html": html} {
+			if !strings.Contains(body, tc.greeting) {
+				t.Errorf("%s %s part lacks %q:\n%s", tc.lang, name, tc.greeting, body)
+			}
+			if !strings.Contains(body, head.Signature) {
+				t.Errorf("%s %s part lacks the signature", tc.lang, name)
+			}
+		}
+		if !strings.Contains(text, link) {
+			t.Errorf("text part lacks the link:\n%s", text)
+		}
+		if !strings.Contains(html, `href="`+link+`"`) {
+			t.Errorf("html part lacks the link as href:\n%s", html)
+		}
+	}
+}
+
+func TestIdentifierChangedHasNoSecretSlot(t *testing.T) {
+	msg, err := head.IdentifierChanged(Envelope{To: "a@example.org", Date: time.Now(), MessageID: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, subject, ps := parts(t, msg.Raw)
+	if subject != "Test du vote par internet – Votre identifiant a été renouvelé" {
+		t.Errorf("subject %q", subject)
+	}
+	if !strings.Contains(ps["text/plain"], "L'ancien identifiant ne fonctionne plus") {
+		t.Errorf("text part: %s", ps["text/plain"])
+	}
+}
+
+func TestHTMLEscapesData(t *testing.T) {
+	msg, err := head.RenewalLink(Envelope{To: "a@example.org", Date: time.Now(), MessageID: "x"}, `https://x/renouvellement?jeton="><script>`, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, ps := parts(t, msg.Raw)
+	if strings.Contains(ps["text/html"], "<script>") {
+		t.Fatal("html part holds an unescaped script tag")
+	}
+}
+
+func TestLetterheadValidate(t *testing.T) {
+	if err := head.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Letterhead{From: "not an address"}).Validate(); err == nil {
+		t.Fatal("Validate accepted a bad sender")
+	}
+}

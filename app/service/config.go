@@ -1,0 +1,112 @@
+package service
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"time"
+
+	"consulvote/app/mail"
+	"consulvote/app/seal"
+)
+
+// Config holds the rules of renewal. The zero value is not usable: start
+// from DefaultConfig and set Secret and PublicURL.
+type Config struct {
+	// Secret keys the hashes of identifiers, link tokens and security
+	// codes, and seals the outbox. At least 32 random bytes, kept beside
+	// the database, never in it.
+	Secret []byte
+	// PublicURL is the base of the links sent by e-mail.
+	PublicURL string
+	// NUMICPattern is the shape of a NUMIC once spaces are removed.
+	NUMICPattern string
+
+	LinkTTL      time.Duration // how long a renewal link lives
+	CodeTTL      time.Duration // how long a security code lives
+	SessionTTL   time.Duration // how long a voter session lives
+	MaxFailures  int           // wrong passwords or codes before a lock
+	LockDuration time.Duration
+	MaxRequests  int           // renewal requests per NUMIC per RateWindow
+	RateWindow   time.Duration //
+	Cooldown     time.Duration // between renewals of the two credentials
+
+	Argon2 Argon2Params
+	Mail   mail.Letterhead
+}
+
+// Argon2Params are the argon2id cost parameters for new password hashes.
+// Existing hashes keep the parameters they were made with.
+type Argon2Params struct {
+	MemoryKiB uint32
+	Time      uint32
+	Threads   uint8
+}
+
+// OWASP's minimum recommendation for argon2id (Password Storage Cheat
+// Sheet): 19 MiB, 2 iterations, 1 degree of parallelism.
+var minArgon2 = Argon2Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
+
+// DefaultConfig returns the rules of product.md.
+func DefaultConfig() Config {
+	return Config{
+		PublicURL:    "https://vote.consulvote.invalid",
+		NUMICPattern: `^[0-9]{6,12}$`,
+		LinkTTL:      time.Hour,
+		CodeTTL:      5 * time.Minute,
+		SessionTTL:   30 * time.Minute,
+		MaxFailures:  5,
+		LockDuration: 15 * time.Minute,
+		MaxRequests:  3,
+		RateWindow:   time.Hour,
+		Cooldown:     24 * time.Hour,
+		Argon2:       minArgon2,
+		Mail: mail.Letterhead{
+			From:      "MEAE Administration de l'élection consulaire <administration@consulvote.invalid>",
+			Label:     "Élection consulaire",
+			Signature: "Ministère de l'Europe et des Affaires étrangères",
+		},
+	}
+}
+
+// Validate checks every setting and names the first bad one.
+func (c Config) Validate() error {
+	bad := func(name, why string) error { return fmt.Errorf("config: %s: %s", name, why) }
+	if len(c.Secret) < seal.KeySize {
+		return bad("secret", fmt.Sprintf("must be at least %d bytes", seal.KeySize))
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return bad("public URL", fmt.Sprintf("%q is not an http(s) base URL", c.PublicURL))
+	}
+	if _, err := regexp.Compile(c.NUMICPattern); err != nil || c.NUMICPattern == "" {
+		return bad("NUMIC pattern", fmt.Sprintf("%q is not a regular expression", c.NUMICPattern))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"link lifetime", c.LinkTTL}, {"security code lifetime", c.CodeTTL},
+		{"session lifetime", c.SessionTTL}, {"lock duration", c.LockDuration},
+		{"rate window", c.RateWindow}, {"cool-down", c.Cooldown},
+	} {
+		if d.v <= 0 {
+			return bad(d.name, "must be positive")
+		}
+	}
+	if c.MaxFailures < 1 {
+		return bad("max failures", "must be at least 1")
+	}
+	if c.MaxRequests < 1 {
+		return bad("max requests", "must be at least 1")
+	}
+	a := c.Argon2
+	if a.MemoryKiB < minArgon2.MemoryKiB || a.Time < minArgon2.Time || a.Threads < minArgon2.Threads {
+		return bad("argon2", fmt.Sprintf("m=%d KiB, t=%d, p=%d is below m=%d, t=%d, p=%d",
+			a.MemoryKiB, a.Time, a.Threads, minArgon2.MemoryKiB, minArgon2.Time, minArgon2.Threads))
+	}
+	if err := c.Mail.Validate(); err != nil {
+		return bad("mail sender", err.Error())
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package store
+
+// migrations are applied in order, each in its own transaction, and never
+// edited once released: a change to the schema is a new entry.
+//
+// Times are Unix nanoseconds (INTEGER), NULL when unset. Credentials are
+// only keyed hashes (BLOB) or argon2id strings; outbox bodies are sealed.
+var migrations = []string{
+	// 1: the renewal service.
+	`
+CREATE TABLE voters (
+	id                    INTEGER PRIMARY KEY,
+	numic                 TEXT NOT NULL UNIQUE,
+	email                 TEXT NOT NULL,
+	last_name             TEXT NOT NULL DEFAULT '',
+	first_names           TEXT NOT NULL DEFAULT '',
+	mobile                TEXT NOT NULL DEFAULT '',
+	circonscription       TEXT NOT NULL DEFAULT '',
+	lang                  TEXT NOT NULL DEFAULT 'fr',
+	identifier_hash       BLOB UNIQUE,
+	password_hash         TEXT NOT NULL DEFAULT '',
+	failed_attempts       INTEGER NOT NULL DEFAULT 0,
+	locked_until          INTEGER,
+	identifier_renewed_at INTEGER,
+	password_renewed_at   INTEGER,
+	last_login_at         INTEGER
+);
+
+CREATE TABLE links (
+	id          INTEGER PRIMARY KEY,
+	voter_id    INTEGER NOT NULL REFERENCES voters(id),
+	kind        TEXT NOT NULL CHECK (kind IN ('identifier', 'password')),
+	token_hash  BLOB NOT NULL UNIQUE,
+	created_at  INTEGER NOT NULL,
+	expires_at  INTEGER NOT NULL,
+	used_at     INTEGER,
+	replaced_at INTEGER,
+	revoked_at  INTEGER
+);
+-- Pending links of a voter: the lookups of replace, revoke and "not both".
+CREATE INDEX links_pending ON links(voter_id, kind)
+	WHERE used_at IS NULL AND replaced_at IS NULL AND revoked_at IS NULL;
+
+CREATE TABLE security_codes (
+	id         TEXT PRIMARY KEY,
+	code_hash  BLOB NOT NULL,
+	expires_at INTEGER NOT NULL
+);
+CREATE INDEX security_codes_expiry ON security_codes(expires_at);
+
+CREATE TABLE rate_events (
+	key BLOB NOT NULL,
+	at  INTEGER NOT NULL
+);
+CREATE INDEX rate_events_key ON rate_events(key, at);
+
+CREATE TABLE outbox (
+	id              INTEGER PRIMARY KEY,
+	voter_id        INTEGER REFERENCES voters(id),
+	channel         TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+	kind            TEXT NOT NULL,
+	recipient       TEXT NOT NULL,
+	subject         TEXT NOT NULL DEFAULT '',
+	body            BLOB NOT NULL,
+	state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	last_error      TEXT NOT NULL DEFAULT '',
+	next_attempt_at INTEGER,
+	created_at      INTEGER NOT NULL,
+	sent_at         INTEGER
+);
+CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE state = 'pending';
+
+CREATE TABLE audit (
+	id       INTEGER PRIMARY KEY,
+	at       INTEGER NOT NULL,
+	actor    TEXT NOT NULL,
+	action   TEXT NOT NULL,
+	voter_id INTEGER REFERENCES voters(id),
+	detail   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_voter ON audit(voter_id) WHERE voter_id IS NOT NULL;
+
+CREATE TABLE sessions (
+	token_hash BLOB PRIMARY KEY,
+	voter_id   INTEGER NOT NULL REFERENCES voters(id),
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_voter ON sessions(voter_id);
+`,
+}

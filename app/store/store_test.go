@@ -1,0 +1,269 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"consulvote/app/service"
+)
+
+func open(t *testing.T, path string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestOpenPragmasAndReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "portal db.sqlite") // a space, as in user folders
+	db := open(t, path)
+
+	var mode string
+	var fk, timeout int
+	if err := db.write.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	if err := db.read.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
+	}
+	if err := db.write.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&timeout); err != nil || timeout < 1000 {
+		t.Errorf("busy_timeout = %d, %v", timeout, err)
+	}
+	if v, err := db.SchemaVersion(ctx); err != nil || v != len(migrations) {
+		t.Fatalf("schema version %d, %v; want %d", v, err, len(migrations))
+	}
+
+	var id int64
+	err := db.Update(ctx, func(tx service.Tx) error {
+		var err error
+		id, err = tx.InsertVoter(service.Voter{NUMIC: "00012345", Email: "a@example.org", Lang: "fr",
+			IdentifierHash: []byte{1, 2, 3}, PasswordHash: "$argon2id$x"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	// Reopening applies no migration twice and keeps the data.
+	db = open(t, path)
+	if v, err := db.SchemaVersion(ctx); err != nil || v != len(migrations) {
+		t.Fatalf("after reopen: schema version %d, %v", v, err)
+	}
+	var rows int
+	db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&rows)
+	if rows != len(migrations) {
+		t.Fatalf("schema_migrations has %d rows, want %d", rows, len(migrations))
+	}
+	err = db.View(ctx, func(tx service.Tx) error {
+		v, err := tx.VoterByNUMIC("00012345")
+		if err != nil {
+			return err
+		}
+		if v.ID != id || v.Email != "a@example.org" || !bytes.Equal(v.IdentifierHash, []byte{1, 2, 3}) {
+			t.Errorf("voter after reopen: %+v", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	db := open(t, path)
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (999, 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err := Open(ctx, path)
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open of a newer schema: %v", err)
+	}
+}
+
+func TestOpenNotADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x")
+	if err := os.WriteFile(path, []byte("this is not a database, it is plain text, long enough to be read as a header"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), path); err == nil {
+		t.Fatal("Open accepted a text file")
+	}
+}
+
+func TestUpdateRollsBack(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "db"))
+	boom := errors.New("boom")
+	err := db.Update(ctx, func(tx service.Tx) error {
+		if _, err := tx.InsertVoter(service.Voter{NUMIC: "123456", Email: "a@example.org"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want boom", err)
+	}
+	db.View(ctx, func(tx service.Tx) error {
+		if n, _ := tx.CountVoters(); n != 0 {
+			t.Errorf("rolled-back voter is stored (%d voters)", n)
+		}
+		return nil
+	})
+}
+
+func TestForeignKeysEnforced(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "db"))
+	err := db.Update(context.Background(), func(tx service.Tx) error {
+		_, err := tx.InsertLink(service.Link{VoterID: 42, Kind: service.LinkIdentifier, TokenHash: []byte{1},
+			CreatedAt: time.Now(), ExpiresAt: time.Now()})
+		return err
+	})
+	if err == nil {
+		t.Fatal("a link to a missing voter was stored")
+	}
+}
+
+func TestLinkLifecycle(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "db"))
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	var voter, first, second int64
+	err := db.Update(ctx, func(tx service.Tx) error {
+		var err error
+		if voter, err = tx.InsertVoter(service.Voter{NUMIC: "123456", Email: "a@example.org"}); err != nil {
+			return err
+		}
+		if first, err = tx.InsertLink(service.Link{VoterID: voter, Kind: service.LinkIdentifier,
+			TokenHash: []byte("one"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := tx.ReplaceLinks(voter, service.LinkIdentifier, t0.Add(time.Minute)); err != nil {
+			return err
+		}
+		second, err = tx.InsertLink(service.Link{VoterID: voter, Kind: service.LinkIdentifier,
+			TokenHash: []byte("two"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(ctx, func(tx service.Tx) error {
+		l, _ := tx.LinkByTokenHash([]byte("one"))
+		if l.ID != first || l.ReplacedAt.IsZero() {
+			t.Errorf("first link not replaced: %+v", l)
+		}
+		if ok, _ := tx.HasPendingLink(voter, service.LinkIdentifier, t0); !ok {
+			t.Error("second link not pending")
+		}
+		if ok, _ := tx.HasPendingLink(voter, service.LinkPassword, t0); ok {
+			t.Error("a password link is pending")
+		}
+		if ok, _ := tx.HasPendingLink(voter, service.LinkIdentifier, t0.Add(time.Hour)); ok {
+			t.Error("link still pending at its expiry")
+		}
+		if ok, _ := tx.ConsumeLink(first, t0); ok {
+			t.Error("consumed a replaced link")
+		}
+		if ok, _ := tx.ConsumeLink(second, t0.Add(time.Hour)); ok {
+			t.Error("consumed a link at its expiry")
+		}
+		if ok, _ := tx.ConsumeLink(second, t0.Add(time.Hour-1)); !ok {
+			t.Error("could not consume a valid link")
+		}
+		if ok, _ := tx.ConsumeLink(second, t0.Add(time.Hour-1)); ok {
+			t.Error("consumed a link twice")
+		}
+		if _, err := tx.LinkByTokenHash([]byte("none")); !errors.Is(err, service.ErrNotFound) {
+			t.Errorf("unknown link: %v", err)
+		}
+		return nil
+	})
+}
+
+func TestConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "db"))
+	var voter int64
+	db.Update(ctx, func(tx service.Tx) error {
+		voter, _ = tx.InsertVoter(service.Voter{NUMIC: "123456", Email: "a@example.org"})
+		return nil
+	})
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Go(func() {
+			errs <- db.Update(ctx, func(tx service.Tx) error {
+				_, err := tx.AddFailure(voter)
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.View(ctx, func(tx service.Tx) error {
+		v, _ := tx.VoterByID(voter)
+		if v.FailedAttempts != 64 {
+			t.Errorf("failed attempts = %d after 64 concurrent increments", v.FailedAttempts)
+		}
+		return nil
+	})
+}
+
+func TestSecurityCodeTakenOnce(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "db"))
+	exp := time.Unix(1000, 5)
+	db.Update(ctx, func(tx service.Tx) error { return tx.InsertSecurityCode("c1", []byte("h"), exp) })
+	db.Update(ctx, func(tx service.Tx) error {
+		h, e, err := tx.TakeSecurityCode("c1")
+		if err != nil || string(h) != "h" || !e.Equal(exp) {
+			t.Errorf("Take = %q, %v, %v", h, e, err)
+		}
+		if _, _, err := tx.TakeSecurityCode("c1"); !errors.Is(err, service.ErrNotFound) {
+			t.Errorf("second Take: %v", err)
+		}
+		return nil
+	})
+}
+
+func TestRateEventsForgetOld(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "db"))
+	t0 := time.Unix(10_000, 0)
+	db.Update(ctx, func(tx service.Tx) error {
+		for i := range 3 {
+			tx.AddRateEvent([]byte("k"), t0.Add(time.Duration(i)*time.Minute))
+		}
+		tx.AddRateEvent([]byte("other"), t0)
+		ts, err := tx.RateEvents([]byte("k"), t0) // forgets the one at t0
+		if err != nil || len(ts) != 2 || !ts[0].Equal(t0.Add(time.Minute)) {
+			t.Errorf("RateEvents = %v, %v", ts, err)
+		}
+		return nil
+	})
+	var n int
+	db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM rate_events`).Scan(&n)
+	if n != 3 {
+		t.Errorf("%d rate events kept, want 3", n)
+	}
+}

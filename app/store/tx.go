@@ -1,0 +1,294 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"consulvote/app/service"
+)
+
+// Tx is one transaction; it implements service.Tx.
+type Tx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+var _ service.Tx = (*Tx)(nil)
+
+// nanos stores a time; the zero time is NULL.
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// timeOf reads what nanos stored.
+func timeOf(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64)
+}
+
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return service.ErrNotFound
+	}
+	return err
+}
+
+func (t *Tx) InsertVoter(v service.Voter) (int64, error) {
+	var idHash any
+	if len(v.IdentifierHash) > 0 {
+		idHash = v.IdentifierHash
+	}
+	r, err := t.exec(`INSERT INTO voters (numic, email, last_name, first_names, mobile, circonscription, lang,
+		identifier_hash, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		v.NUMIC, v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription, v.Lang, idHash, v.PasswordHash)
+	if err != nil {
+		return 0, fmt.Errorf("insert voter: %w", err)
+	}
+	return r.LastInsertId()
+}
+
+func (t *Tx) CountVoters() (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM voters`).Scan(&n)
+	return n, err
+}
+
+const voterColumns = `id, numic, email, last_name, first_names, mobile, circonscription, lang,
+	identifier_hash, password_hash, failed_attempts, locked_until, identifier_renewed_at,
+	password_renewed_at, last_login_at`
+
+func (t *Tx) voter(where string, arg any) (service.Voter, error) {
+	var v service.Voter
+	var locked, idRenewed, pwRenewed, lastLogin sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT `+voterColumns+` FROM voters WHERE `+where, arg).Scan(
+		&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription, &v.Lang,
+		&v.IdentifierHash, &v.PasswordHash, &v.FailedAttempts, &locked, &idRenewed, &pwRenewed, &lastLogin)
+	if err != nil {
+		return service.Voter{}, notFound(err)
+	}
+	v.LockedUntil, v.IdentifierRenewedAt = timeOf(locked), timeOf(idRenewed)
+	v.PasswordRenewedAt, v.LastLoginAt = timeOf(pwRenewed), timeOf(lastLogin)
+	return v, nil
+}
+
+func (t *Tx) VoterByID(id int64) (service.Voter, error) { return t.voter("id = ?", id) }
+
+func (t *Tx) VoterByNUMIC(numic string) (service.Voter, error) { return t.voter("numic = ?", numic) }
+
+func (t *Tx) VoterByIdentifier(hash []byte) (service.Voter, error) {
+	return t.voter("identifier_hash = ?", hash)
+}
+
+// updateVoter runs an UPDATE on one voter and fails if there is none.
+func (t *Tx) updateVoter(set string, voterID int64, args ...any) error {
+	r, err := t.exec(`UPDATE voters SET `+set+` WHERE id = ?`, append(args, voterID)...)
+	if err != nil {
+		return fmt.Errorf("update voter: %w", err)
+	}
+	if n, err := r.RowsAffected(); err != nil || n != 1 {
+		return errors.Join(service.ErrNotFound, err)
+	}
+	return nil
+}
+
+func (t *Tx) SetIdentifier(voterID int64, hash []byte, at time.Time) error {
+	return t.updateVoter(`identifier_hash = ?, identifier_renewed_at = ?`, voterID, hash, nanos(at))
+}
+
+func (t *Tx) SetLastLogin(voterID int64, at time.Time) error {
+	return t.updateVoter(`last_login_at = ?`, voterID, nanos(at))
+}
+
+func (t *Tx) AddFailure(voterID int64) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx,
+		`UPDATE voters SET failed_attempts = failed_attempts + 1 WHERE id = ? RETURNING failed_attempts`, voterID).Scan(&n)
+	return n, notFound(err)
+}
+
+func (t *Tx) Lock(voterID int64, until time.Time) error {
+	return t.updateVoter(`locked_until = ?, failed_attempts = 0`, voterID, nanos(until))
+}
+
+func (t *Tx) ClearFailures(voterID int64) error {
+	return t.updateVoter(`failed_attempts = 0`, voterID)
+}
+
+func (t *Tx) InsertLink(l service.Link) (int64, error) {
+	r, err := t.exec(`INSERT INTO links (voter_id, kind, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		l.VoterID, string(l.Kind), l.TokenHash, nanos(l.CreatedAt), nanos(l.ExpiresAt))
+	if err != nil {
+		return 0, fmt.Errorf("insert link: %w", err)
+	}
+	return r.LastInsertId()
+}
+
+func (t *Tx) LinkByTokenHash(hash []byte) (service.Link, error) {
+	var l service.Link
+	var kind string
+	var created, expires, used, replaced, revoked sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id, voter_id, kind, token_hash, created_at, expires_at, used_at,
+		replaced_at, revoked_at FROM links WHERE token_hash = ?`, hash).Scan(
+		&l.ID, &l.VoterID, &kind, &l.TokenHash, &created, &expires, &used, &replaced, &revoked)
+	if err != nil {
+		return service.Link{}, notFound(err)
+	}
+	l.Kind = service.LinkKind(kind)
+	l.CreatedAt, l.ExpiresAt, l.UsedAt = timeOf(created), timeOf(expires), timeOf(used)
+	l.ReplacedAt, l.RevokedAt = timeOf(replaced), timeOf(revoked)
+	return l, nil
+}
+
+// pending is the condition of a link that can still be used (expiry aside).
+const pending = `used_at IS NULL AND replaced_at IS NULL AND revoked_at IS NULL`
+
+func (t *Tx) HasPendingLink(voterID int64, kind service.LinkKind, now time.Time) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM links WHERE voter_id = ? AND kind = ? AND `+pending+
+		` AND expires_at > ?`, voterID, string(kind), nanos(now)).Scan(&n)
+	return n > 0, err
+}
+
+func (t *Tx) ReplaceLinks(voterID int64, kind service.LinkKind, at time.Time) error {
+	_, err := t.exec(`UPDATE links SET replaced_at = ? WHERE voter_id = ? AND kind = ? AND `+pending,
+		nanos(at), voterID, string(kind))
+	return err
+}
+
+func (t *Tx) ConsumeLink(id int64, at time.Time) (bool, error) {
+	r, err := t.exec(`UPDATE links SET used_at = ? WHERE id = ? AND `+pending+` AND expires_at > ?`,
+		nanos(at), id, nanos(at))
+	if err != nil {
+		return false, fmt.Errorf("consume link: %w", err)
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}
+
+func (t *Tx) RevokeLinks(voterID int64, at time.Time) error {
+	_, err := t.exec(`UPDATE links SET revoked_at = ? WHERE voter_id = ? AND `+pending, nanos(at), voterID)
+	return err
+}
+
+func (t *Tx) InsertSecurityCode(id string, hash []byte, expires time.Time) error {
+	_, err := t.exec(`INSERT INTO security_codes (id, code_hash, expires_at) VALUES (?, ?, ?)`, id, hash, nanos(expires))
+	return err
+}
+
+func (t *Tx) TakeSecurityCode(id string) ([]byte, time.Time, error) {
+	var hash []byte
+	var expires sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `DELETE FROM security_codes WHERE id = ? RETURNING code_hash, expires_at`, id).
+		Scan(&hash, &expires)
+	if err != nil {
+		return nil, time.Time{}, notFound(err)
+	}
+	return hash, timeOf(expires), nil
+}
+
+func (t *Tx) PurgeSecurityCodes(expiredBy time.Time) error {
+	_, err := t.exec(`DELETE FROM security_codes WHERE expires_at <= ?`, nanos(expiredBy))
+	return err
+}
+
+func (t *Tx) RateEvents(key []byte, since time.Time) ([]time.Time, error) {
+	if _, err := t.exec(`DELETE FROM rate_events WHERE key = ? AND at <= ?`, key, nanos(since)); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT at FROM rate_events WHERE key = ? ORDER BY at`, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ts []time.Time
+	for rows.Next() {
+		var at sql.NullInt64
+		if err := rows.Scan(&at); err != nil {
+			return nil, err
+		}
+		ts = append(ts, timeOf(at))
+	}
+	return ts, rows.Err()
+}
+
+func (t *Tx) AddRateEvent(key []byte, at time.Time) error {
+	_, err := t.exec(`INSERT INTO rate_events (key, at) VALUES (?, ?)`, key, nanos(at))
+	return err
+}
+
+func (t *Tx) Enqueue(m service.Message) (int64, error) {
+	var voter any
+	if m.VoterID != 0 {
+		voter = m.VoterID
+	}
+	r, err := t.exec(`INSERT INTO outbox (voter_id, channel, kind, recipient, subject, body, created_at, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		voter, string(m.Channel), m.Kind, m.Recipient, m.Subject, m.Body, nanos(m.CreatedAt), nanos(m.CreatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("enqueue message: %w", err)
+	}
+	return r.LastInsertId()
+}
+
+func (t *Tx) Messages(limit int) ([]service.Message, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, COALESCE(voter_id, 0), channel, kind, recipient, subject, body,
+		state, created_at FROM outbox ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ms []service.Message
+	for rows.Next() {
+		var m service.Message
+		var channel string
+		var created sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.VoterID, &channel, &m.Kind, &m.Recipient, &m.Subject, &m.Body,
+			&m.State, &created); err != nil {
+			return nil, err
+		}
+		m.Channel, m.CreatedAt = service.Channel(channel), timeOf(created)
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}
+
+func (t *Tx) Audit(e service.AuditEntry) error {
+	var voter any
+	if e.VoterID != 0 {
+		voter = e.VoterID
+	}
+	_, err := t.exec(`INSERT INTO audit (at, actor, action, voter_id, detail) VALUES (?, ?, ?, ?, ?)`,
+		nanos(e.At), e.Actor, e.Action, voter, e.Detail)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+func (t *Tx) InsertSession(s service.Session) error {
+	_, err := t.exec(`INSERT INTO sessions (token_hash, voter_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		s.TokenHash, s.VoterID, nanos(s.CreatedAt), nanos(s.ExpiresAt))
+	return err
+}
+
+func (t *Tx) DeleteSession(tokenHash []byte) error {
+	_, err := t.exec(`DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+	return err
+}
+
+func (t *Tx) DeleteSessionsOf(voterID int64) error {
+	_, err := t.exec(`DELETE FROM sessions WHERE voter_id = ?`, voterID)
+	return err
+}
