@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	netmail "net/mail"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -73,6 +74,7 @@ func testConfig() service.Config {
 	cfg := service.DefaultConfig()
 	cfg.Secret = testSecret
 	cfg.PublicURL = "https://vote.example"
+	cfg.RequestFloor = 0 // TestRequestFloor checks it
 	return cfg
 }
 
@@ -170,7 +172,7 @@ func (e *env) outbox() []service.OutboxMessage {
 }
 
 // mailParts returns the decoded text and HTML parts of a message.
-func mailParts(t *testing.T, raw []byte) (text, html string) {
+func mailParts(t testing.TB, raw []byte) (text, html string) {
 	t.Helper()
 	m, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -214,4 +216,13 @@ func (e *env) exec(query string, args ...any) {
 	if _, err := e.raw.ExecContext(e.ctx, query, args...); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

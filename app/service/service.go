@@ -215,6 +215,8 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 	if err := s.checkCode(ctx, req.CodeID, req.Code); err != nil {
 		return err
 	}
+	// From here on the answer could depend on the roll: pad its timing.
+	defer waitUntil(ctx, time.Now().Add(s.cfg.RequestFloor))
 	// Drawn whether or not the voter exists, so both paths cost the same.
 	token, err := s.token()
 	if err != nil {
@@ -296,6 +298,20 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 	}
 	s.log.InfoContext(ctx, "identifier renewal requested")
 	return nil
+}
+
+// waitUntil sleeps until the wall-clock time t, or until ctx ends.
+func waitUntil(ctx context.Context, t time.Time) {
+	d := time.Until(t)
+	if d <= 0 {
+		return
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
 }
 
 // conflict applies "not both at once": a renewal is refused while a

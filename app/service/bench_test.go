@@ -1,0 +1,169 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"consulvote/app/portal"
+	"consulvote/app/service"
+	"consulvote/app/store"
+)
+
+const benchVoters = 200_000
+
+// benchEnv returns an env whose database holds the demo roll plus
+// benchVoters voters, numbered from 10000000, all with marie's password.
+// Their password hash is copied from hers: hashing 200,000 passwords would
+// take hours and measure nothing the benchmarks look at.
+func benchEnv(b *testing.B) *env {
+	b.Helper()
+	dir := b.TempDir()
+	path := filepath.Join(dir, "bench.db")
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	// testConfig has no request floor: the benchmarks measure the work.
+	e := &env{ctx: context.Background(), db: db, path: path, cfg: testConfig(),
+		clock: &fakeClock{t: time.Date(2026, 5, 6, 17, 25, 0, 0, time.UTC)}}
+	svc, err := service.New(db, e.cfg, service.Options{Clock: e.clock, CodeRand: sevens{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.svc = svc
+	if err := svc.SeedDemoRoll(e.ctx); err != nil {
+		b.Fatal(err)
+	}
+	err = db.Update(e.ctx, func(tx service.Tx) error {
+		m, err := tx.VoterByNUMIC(marie.NUMIC)
+		if err != nil {
+			return err
+		}
+		for i := range benchVoters {
+			if _, err := tx.InsertVoter(service.Voter{NUMIC: benchNUMIC(i), Email: benchEmail(i), Lang: "fr",
+				LastName: "VOTANT", FirstNames: "Test", PasswordHash: m.PasswordHash}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+func benchNUMIC(i int) string { return fmt.Sprintf("%08d", 10_000_000+i) }
+func benchEmail(i int) string { return fmt.Sprintf("votant%d@example.org", i) }
+
+// codes makes n security codes ahead, so that drawing them is not timed.
+func (e *env) codes(b *testing.B, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		c, err := e.svc.NewSecurityCode(e.ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// reportMedian adds the median of the per-operation times to the output.
+func reportMedian(b *testing.B, times []time.Duration) {
+	slices.Sort(times)
+	b.ReportMetric(float64(times[len(times)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(times[len(times)*99/100].Nanoseconds()), "p99-ns")
+}
+
+func benchmarkRequest(b *testing.B, match bool) {
+	e := benchEnv(b)
+	codes := e.codes(b, b.N)
+	times := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		v := (i * 7919) % benchVoters // spread over the roll, under the rate limit
+		email := benchEmail(v)
+		if !match {
+			email = "inconnu@example.org"
+		}
+		start := time.Now()
+		err := e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+			NUMIC: benchNUMIC(v), Email: email, CodeID: codes[i], Code: rightCode})
+		times = append(times, time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportMedian(b, times)
+}
+
+// BenchmarkRequest is a matching renewal request on a 200,000-voter roll:
+// code check, rate limit, lookup, token, e-mail composed, sealed and queued.
+func BenchmarkRequest(b *testing.B) { benchmarkRequest(b, true) }
+
+// BenchmarkRequestNoMatch is the same request with the wrong e-mail: it
+// must cost about what a match costs.
+func BenchmarkRequestNoMatch(b *testing.B) { benchmarkRequest(b, false) }
+
+// BenchmarkConfirm confirms a fresh link each time; the request that makes
+// the link is not timed.
+func BenchmarkConfirm(b *testing.B) {
+	e := benchEnv(b)
+	codes := e.codes(b, 2*b.N)
+	times := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		v := (i * 7919) % benchVoters
+		if err := e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+			NUMIC: benchNUMIC(v), Email: benchEmail(v), CodeID: codes[2*i], Code: rightCode}); err != nil {
+			b.Fatal(err)
+		}
+		link := e.newestLink(b)
+		b.StartTimer()
+		start := time.Now()
+		_, err := e.svc.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
+			Link: link, Password: marie.Password, CodeID: codes[2*i+1], Code: rightCode})
+		times = append(times, time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportMedian(b, times)
+}
+
+func (e *env) newestLink(b *testing.B) string {
+	ms, err := e.svc.Outbox(e.ctx, 1)
+	if err != nil || len(ms) != 1 {
+		b.Fatal(err)
+	}
+	text, _ := mailParts(b, ms[0].Raw)
+	link := linkRE.FindString(text)
+	if link == "" {
+		b.Fatal("no link in the newest message")
+	}
+	return link
+}
+
+// BenchmarkArgon2 is one bare argon2id hash with the configured
+// parameters: the floor under Confirm.
+func BenchmarkArgon2(b *testing.B) {
+	p := service.DefaultConfig().Argon2
+	salt := make([]byte, 16)
+	b.ReportAllocs()
+	for b.Loop() {
+		argon2.IDKey([]byte(marie.Password), salt, p.Time, p.MemoryKiB, p.Threads, 32)
+	}
+}

@@ -1,0 +1,128 @@
+package service
+
+import (
+	"crypto/rand"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPasswordHash(t *testing.T) {
+	h, err := hashPassword("Mdp4Demo2026", minArgon2, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash %q lacks the PHC prefix with OWASP's parameters", h)
+	}
+	if strings.Contains(h, "Mdp4Demo2026") {
+		t.Fatal("hash holds the password")
+	}
+	h2, _ := hashPassword("Mdp4Demo2026", minArgon2, rand.Reader)
+	if h == h2 {
+		t.Error("two hashes of one password are equal: the salt is not random")
+	}
+	if !checkPassword(h, "Mdp4Demo2026") {
+		t.Error("right password refused")
+	}
+	// A hash keeps its own parameters: a stronger config still checks old hashes.
+	strong := Argon2Params{MemoryKiB: 32 * 1024, Time: 3, Threads: 2}
+	hs, _ := hashPassword("x", strong, rand.Reader)
+	if !checkPassword(hs, "x") || !strings.Contains(hs, "m=32768,t=3,p=2") {
+		t.Errorf("hash with other parameters: %q", hs)
+	}
+	parts := strings.Split(h, "$")
+	for name, bad := range map[string]string{
+		"wrong password": "",
+		"empty hash":     "-",
+		"bcrypt":         "$2a$10$abcdefghijklmnopqrstuv",
+		"argon2i":        strings.Replace(h, "argon2id", "argon2i", 1),
+		"old version":    strings.Replace(h, "v=19", "v=16", 1),
+		"huge memory":    strings.Replace(h, "m=19456", "m=99999999", 1),
+		"zero time":      strings.Replace(h, "t=2", "t=0", 1),
+		"bad salt":       strings.Join(append(parts[:4:4], "!!", parts[5]), "$"),
+		"no key":         strings.Join(append(parts[:5:5], ""), "$"),
+	} {
+		hash, pw := bad, "Mdp4Demo2026"
+		if name == "wrong password" {
+			hash, pw = h, "mdp4demo2026"
+		}
+		if checkPassword(hash, pw) {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	good := DefaultConfig()
+	good.Secret = make([]byte, 32)
+	if err := good.Validate(); err != nil {
+		t.Fatalf("default config with a secret: %v", err)
+	}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*Config)
+		field string
+	}{
+		{"no secret", func(c *Config) { c.Secret = nil }, "secret"},
+		{"short secret", func(c *Config) { c.Secret = make([]byte, 16) }, "secret"},
+		{"no URL", func(c *Config) { c.PublicURL = "" }, "public URL"},
+		{"ftp URL", func(c *Config) { c.PublicURL = "ftp://vote.example" }, "public URL"},
+		{"URL with query", func(c *Config) { c.PublicURL = "https://vote.example/?a=b" }, "public URL"},
+		{"bad pattern", func(c *Config) { c.NUMICPattern = "([0-9]" }, "NUMIC pattern"},
+		{"zero link TTL", func(c *Config) { c.LinkTTL = 0 }, "link lifetime"},
+		{"negative cool-down", func(c *Config) { c.Cooldown = -time.Hour }, "cool-down"},
+		{"no failures allowed", func(c *Config) { c.MaxFailures = 0 }, "max failures"},
+		{"no requests allowed", func(c *Config) { c.MaxRequests = 0 }, "max requests"},
+		{"weak argon2", func(c *Config) { c.Argon2.MemoryKiB = 1024 }, "argon2"},
+		{"one pass", func(c *Config) { c.Argon2.Time = 1 }, "argon2"},
+		{"bad sender", func(c *Config) { c.Mail.From = "nobody" }, "mail sender"},
+	} {
+		c := good
+		tc.edit(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: %v, want an error naming %q", tc.name, err, tc.field)
+		}
+	}
+}
+
+func TestNewIdentifier(t *testing.T) {
+	s := &Service{rand: rand.Reader}
+	counts := map[rune]int{}
+	seen := map[string]bool{}
+	for range 2000 {
+		id, err := s.newIdentifier()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(id) != 12 || seen[id] {
+			t.Fatalf("identifier %q: wrong length or repeated", id)
+		}
+		seen[id] = true
+		for _, r := range id {
+			if !strings.ContainsRune(identifierAlphabet, r) {
+				t.Fatalf("identifier %q has %q outside [A-Za-z0-9]", id, r)
+			}
+			counts[r]++
+		}
+	}
+	// 24,000 characters over 62 symbols: each about 387. A biased draw
+	// (modulo bias, a missing class) would leave some far off.
+	if len(counts) != len(identifierAlphabet) {
+		t.Fatalf("only %d symbols used", len(counts))
+	}
+	for r, n := range counts {
+		if n < 250 || n > 550 {
+			t.Errorf("symbol %q drawn %d times, expected about 387", r, n)
+		}
+	}
+}
+
+func TestMaskNUMIC(t *testing.T) {
+	for in, want := range map[string]string{"00012345": "••••2345", "123456789012": "••••••••9012", "123": "•••"} {
+		if got := MaskNUMIC(in); got != want {
+			t.Errorf("MaskNUMIC(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
