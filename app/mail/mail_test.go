@@ -3,9 +3,7 @@ package mail
 import (
 	"bytes"
 	stdhtml "html"
-	"io"
 	"mime"
-	"mime/multipart"
 	netmail "net/mail"
 	"strings"
 	"testing"
@@ -18,7 +16,7 @@ var head = Letterhead{
 	Signature: "Ministère de l'Europe et des Affaires étrangères",
 }
 
-// parts parses raw and returns its decoded subject and its parts by type.
+// parts parses raw and returns its header, decoded subject and parts.
 func parts(t *testing.T, raw []byte) (*netmail.Message, string, map[string]string) {
 	t.Helper()
 	m, err := netmail.ReadMessage(bytes.NewReader(raw))
@@ -29,25 +27,14 @@ func parts(t *testing.T, raw []byte) (*netmail.Message, string, map[string]strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil || !strings.HasPrefix(mt, "multipart/") {
+	if mt, _, err := mime.ParseMediaType(m.Header.Get("Content-Type")); err != nil || !strings.HasPrefix(mt, "multipart/") {
 		t.Fatalf("Content-Type %q: want multipart (%v)", mt, err)
 	}
-	got := map[string]string{}
-	r := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := r.NextPart() // decodes quoted-printable
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		b, _ := io.ReadAll(p)
-		got[ct] = string(b)
+	text, html, err := Parts(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return m, subject, got
+	return m, subject, map[string]string{"text/plain": text, "text/html": html}
 }
 
 func TestRenewalLink(t *testing.T) {

@@ -114,3 +114,21 @@ type Session struct {
 	LastLogin   time.Time // the login before this one; zero on the first
 	ExpiresAt   time.Time
 }
+
+// Outbox is offered by a local portal in demonstration mode: the messages
+// it would have sent, so that a person trying the app can read the e-mail
+// and SMS and follow the link. A real backend never offers it.
+type Outbox interface {
+	Messages(ctx context.Context, limit int) ([]Message, error)
+}
+
+// Message is one e-mail or SMS of the demonstration outbox.
+type Message struct {
+	ID        int64
+	Channel   string // "email" or "sms"
+	To        string
+	Subject   string
+	Text      string // the plain-text body, decoded
+	State     string // "pending", "sent", "failed"
+	CreatedAt time.Time
+}

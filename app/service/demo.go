@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"consulvote/app/mail"
+	"consulvote/app/portal"
 )
 
 // DemoVoter is a voter of the demonstration roll, with its credentials in
@@ -86,6 +89,27 @@ type OutboxMessage struct {
 	Raw       []byte // the whole message, unsealed
 	State     string
 	CreatedAt time.Time
+}
+
+// Messages implements portal.Outbox: the newest messages with their text
+// decoded. Only the local demonstration wires it to the screens.
+func (s *Service) Messages(ctx context.Context, limit int) ([]portal.Message, error) {
+	ms, err := s.Outbox(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]portal.Message, len(ms))
+	for i, m := range ms {
+		text := string(m.Raw)
+		if m.Channel == ChannelEmail {
+			if text, _, err = mail.Parts(m.Raw); err != nil {
+				return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
+			}
+		}
+		out[i] = portal.Message{ID: m.ID, Channel: string(m.Channel), To: m.To, Subject: m.Subject,
+			Text: text, State: m.State, CreatedAt: m.CreatedAt}
+	}
+	return out, nil
 }
 
 // Outbox returns the newest queued messages, newest first, unsealed.

@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
-	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/app/mail"
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/store"
@@ -174,31 +171,11 @@ func (e *env) outbox() []service.OutboxMessage {
 // mailParts returns the decoded text and HTML parts of a message.
 func mailParts(t testing.TB, raw []byte) (text, html string) {
 	t.Helper()
-	m, err := netmail.ReadMessage(bytes.NewReader(raw))
+	text, html, err := mail.Parts(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := r.NextPart()
-		if err == io.EOF {
-			return text, html
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(p)
-		switch ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); ct {
-		case "text/plain":
-			text = string(b)
-		case "text/html":
-			html = string(b)
-		}
-	}
+	return text, html
 }
 
 // count returns the number of rows of table that match where.

@@ -247,6 +247,10 @@ func TestConfirmJustBeforeExpiry(t *testing.T) {
 func TestRenewalFlow(t *testing.T) {
 	e := newEnv(t)
 	link := e.requestLink()
+	msgs, err := e.svc.Messages(e.ctx, 10)
+	if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Text, link) || msgs[0].Channel != "email" {
+		t.Fatalf("demo outbox: %+v, %v", msgs, err)
+	}
 
 	// Inspecting never consumes, however often (mail scanners do it).
 	for range 3 {

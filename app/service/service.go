@@ -62,7 +62,10 @@ type Service struct {
 	dummyHash string
 }
 
-var _ portal.Portal = (*Service)(nil)
+var (
+	_ portal.Portal = (*Service)(nil)
+	_ portal.Outbox = (*Service)(nil)
+)
 
 // New returns a service on st with the rules of cfg.
 func New(st Store, cfg Config, opt Options) (*Service, error) {

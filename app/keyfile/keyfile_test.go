@@ -1,0 +1,33 @@
+package keyfile
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestLoadOrCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "portal.key")
+	k1, err := LoadOrCreate(path)
+	if err != nil || len(k1) != Size {
+		t.Fatalf("create: %d bytes, %v", len(k1), err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	}
+	k2, err := LoadOrCreate(path)
+	if err != nil || !bytes.Equal(k1, k2) {
+		t.Fatalf("reload gave another key (%v)", err)
+	}
+	if bytes.Equal(k1, make([]byte, Size)) {
+		t.Fatal("key is all zeros")
+	}
+	os.WriteFile(path, []byte("short"), 0o600)
+	if _, err := LoadOrCreate(path); err == nil {
+		t.Fatal("a 5-byte key file was accepted")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "short" {
+		t.Fatal("a bad key file was overwritten")
+	}
+}

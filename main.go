@@ -1,0 +1,209 @@
+// Command consulvote is the voter's application of the internet voting
+// portal of the French consular elections: the recovery of a lost login
+// identifier, and the voter's login. Without options it runs on a local
+// demonstration database.
+package main
+
+import (
+	// First, so that it runs before Fyne reads the locale.
+	_ "consulvote/internal/localeenv"
+
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"consulvote/app/keychain"
+	"consulvote/app/keyfile"
+	"consulvote/app/service"
+	"consulvote/app/store"
+	"consulvote/resources"
+	"consulvote/screens"
+)
+
+// appID names the app for Fyne's preferences and the keychain; it must
+// match FyneApp.toml.
+const appID = "fr.consulvote.portal"
+
+// options are the command line.
+type options struct {
+	demo, demoReset bool
+	db              string
+	lang            string
+	election        string
+	assistance      string
+	link            string // a renewal link given as argument
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("consulvote", flag.ContinueOnError)
+	fs.BoolVar(&o.demo, "demo", false, "run on the demonstration database in the user's data folder (the default)")
+	fs.BoolVar(&o.demoReset, "demo-reset", false, "start the demonstration database afresh")
+	fs.StringVar(&o.db, "db", "", "run on this local database instead of the demonstration")
+	fs.StringVar(&o.lang, "lang", "", "language of the interface: fr or en (default: the system's, else fr)")
+	fs.StringVar(&o.election, "election", "Mai 2026", "date line of the election, shown under its title")
+	fs.StringVar(&o.assistance, "assistance", "assistance-vote@consulvote.invalid", "how to reach the assistance cell")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 1 {
+		return o, fmt.Errorf("at most one argument (a renewal link), got %d", fs.NArg())
+	}
+	o.link = fs.Arg(0)
+	if o.db != "" && (o.demo || o.demoReset) {
+		return o, errors.New("--db and --demo cannot be used together")
+	}
+	if o.lang != "" && o.lang != "fr" && o.lang != "en" {
+		return o, fmt.Errorf("--lang %q: use fr or en", o.lang)
+	}
+	o.demo = o.db == ""
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "consulvote:", err)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := run(o, log); err != nil {
+		fmt.Fprintln(os.Stderr, "consulvote:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	path := o.db
+	if o.demo {
+		dir, err := dataDir()
+		if err != nil {
+			return err
+		}
+		path = filepath.Join(dir, "demo.db")
+		if o.demoReset {
+			for _, f := range []string{path, path + "-wal", path + "-shm", path + ".key"} {
+				if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return fmt.Errorf("reset demo: %w", err)
+				}
+			}
+		}
+	}
+	svc, db, err := openLocal(ctx, path, o.demo, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	a := app.NewWithID(appID)
+	a.SetIcon(resources.Icon)
+	w := a.NewWindow("consulvote")
+	w.Resize(fyne.NewSize(760, 840))
+
+	var ui *screens.UI
+	var build func(language string)
+	build = func(language string) {
+		if err := resources.LoadTranslations(language); err != nil {
+			log.Error("translations", "err", err)
+		}
+		a.Preferences().SetString("language", language)
+		opt := screens.Options{
+			Election:   o.election,
+			Assistance: o.assistance,
+			Keychain:   keychain.Keychain{Service: appID},
+			Backend:    "Base locale : " + path,
+			Language:   language,
+			OnLanguage: build,
+		}
+		if o.demo {
+			opt.Outbox = svc
+		}
+		ui = screens.New(a, w, svc, opt)
+	}
+	language := o.lang
+	if language == "" {
+		language = a.Preferences().String("language")
+	}
+	build(resources.Language(language))
+	if o.link != "" {
+		// The link opens once the window is up, as if pasted.
+		a.Lifecycle().SetOnStarted(func() { ui.OpenLink(o.link) })
+	}
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	w.ShowAndRun()
+	return nil
+}
+
+// openLocal opens the local database and the service on it; the demo
+// database is seeded with the demonstration roll on first use.
+func openLocal(ctx context.Context, path string, demo bool, log *slog.Logger) (*service.Service, *store.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("database folder: %w", err)
+	}
+	key, err := keyfile.LoadOrCreate(path + ".key")
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := service.DefaultConfig()
+	cfg.Secret = key
+	cfg.PublicURL = "https://vote.consulvote.invalid"
+	svc, err := service.New(db, cfg, service.Options{Logger: log})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if demo {
+		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
+			db.Close()
+			return nil, nil, err
+		}
+	}
+	return svc, db, nil
+}
+
+// dataDir is where the app keeps its local databases.
+func dataDir() (string, error) {
+	switch runtime.GOOS {
+	case "windows", "darwin":
+		d, err := os.UserConfigDir()
+		if err != nil {
+			return "", fmt.Errorf("data folder: %w", err)
+		}
+		return filepath.Join(d, "consulvote"), nil
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "consulvote"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("data folder: %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "consulvote"), nil
+}

@@ -1,0 +1,92 @@
+// Package resources holds what the app embeds: its icon and its
+// translations (French by default, English complete).
+package resources
+
+import (
+	"embed"
+	"fmt"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
+)
+
+//go:embed Icon.png
+var iconPNG []byte
+
+//go:embed translations
+var translations embed.FS
+
+// Icon is the application icon.
+var Icon = fyne.NewStaticResource("Icon.png", iconPNG)
+
+// Languages are the languages the app speaks; the first is the default.
+var Languages = []string{"fr", "en"}
+
+// Language picks the UI language: the explicit choice if it is one of
+// Languages, else English for a user whose system asks for English, else
+// French. "C" and "POSIX" locales get French.
+func Language(explicit string) string {
+	for _, l := range Languages {
+		if explicit == l {
+			return l
+		}
+	}
+	for _, env := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"} {
+		v := os.Getenv(env)
+		if v == "" {
+			continue
+		}
+		if strings.HasPrefix(v, "en") {
+			return "en"
+		}
+		return Languages[0]
+	}
+	return Languages[0]
+}
+
+// LoadTranslations loads the translations and makes language (one of
+// Languages) the one lang.L answers in.
+//
+// Fyne picks its language from the environment when translations are
+// added, and falls back to English; so the environment says language for
+// that one call, and is put back after.
+func LoadTranslations(language string) error {
+	known := false
+	for _, l := range Languages {
+		known = known || l == language
+	}
+	if !known {
+		return fmt.Errorf("resources: no %q translation (have %v)", language, Languages)
+	}
+	saved := map[string]*string{}
+	for _, env := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v, ok := os.LookupEnv(env); ok {
+			saved[env] = &v
+		} else {
+			saved[env] = nil
+		}
+		os.Unsetenv(env)
+	}
+	os.Setenv("LANG", language)
+	defer func() {
+		for env, v := range saved {
+			if v == nil {
+				os.Unsetenv(env)
+			} else {
+				os.Setenv(env, *v)
+			}
+		}
+	}()
+	if err := lang.AddTranslationsFS(translations, "translations"); err != nil {
+		return fmt.Errorf("resources: translations: %w", err)
+	}
+	return nil
+}
+
+// Translation returns the raw translation table of language, for tests
+// that check every key is translated.
+func Translation(language string) ([]byte, error) {
+	return translations.ReadFile("translations/" + language + ".json")
+}

@@ -1,0 +1,92 @@
+package resources
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/lang"
+)
+
+func table(t *testing.T, language string) map[string]string {
+	t.Helper()
+	b, err := Translation(language)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s.json: %v", language, err)
+	}
+	return m
+}
+
+func TestTranslationsComplete(t *testing.T) {
+	fr, en := table(t, "fr"), table(t, "en")
+	var missing []string
+	for k := range fr {
+		if strings.TrimSpace(en[k]) == "" {
+			missing = append(missing, "en:"+k)
+		}
+	}
+	for k, v := range en {
+		if strings.TrimSpace(fr[k]) == "" {
+			missing = append(missing, "fr:"+k)
+		}
+		// Placeholders must be the same in both languages.
+		if strings.Count(v, "{{") != strings.Count(fr[k], "{{") {
+			missing = append(missing, "placeholders:"+k)
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Fatalf("untranslated: %v", missing)
+	}
+}
+
+func TestLoadTranslations(t *testing.T) {
+	t.Setenv("LANG", "C")
+	if err := LoadTranslations("en"); err != nil {
+		t.Fatal(err)
+	}
+	if got := lang.L("home.login"); got != "Log in" {
+		t.Errorf("en: %q", got)
+	}
+	if err := LoadTranslations("fr"); err != nil {
+		t.Fatal(err)
+	}
+	if got := lang.L("home.login"); got != "Connectez-vous" {
+		t.Errorf("fr: %q", got)
+	}
+	if got := lang.X("space.welcome", "Bonjour {{.Name}}", map[string]any{"Name": "Marie"}); got != "Bonjour Marie" {
+		t.Errorf("template: %q", got)
+	}
+	if v := os.Getenv("LANG"); v != "C" {
+		t.Errorf("LANG not restored: %q", v)
+	}
+	if err := LoadTranslations("de"); err == nil {
+		t.Error("German accepted")
+	}
+}
+
+func TestLanguage(t *testing.T) {
+	for _, tc := range []struct{ explicit, lang, want string }{
+		{"en", "fr_FR.UTF-8", "en"},
+		{"", "en_GB.UTF-8", "en"},
+		{"", "fr_FR.UTF-8", "fr"},
+		{"", "de_DE.UTF-8", "fr"},
+		{"", "C", "fr"},
+		{"", "", "fr"},
+		{"de", "en_US", "en"},
+	} {
+		t.Setenv("LANGUAGE", "")
+		t.Setenv("LC_ALL", "")
+		t.Setenv("LC_MESSAGES", "")
+		t.Setenv("LANG", tc.lang)
+		if got := Language(tc.explicit); got != tc.want {
+			t.Errorf("Language(%q) with LANG=%q = %q, want %q", tc.explicit, tc.lang, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package screens
+
+import (
+	"context"
+	"errors"
+
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/portal"
+)
+
+// confirmScreen is E5: the link opened, the SMS password and a code.
+type confirmScreen struct {
+	u        *UI
+	link     string
+	status   portal.LinkStatus
+	password *field
+	code     *codeField
+	validate *submitButton
+	msg      *message
+	again    *widget.Button
+	fields   map[portal.Field]*field
+}
+
+func newConfirm(u *UI, link string, st portal.LinkStatus) *confirmScreen {
+	s := &confirmScreen{
+		u: u, link: link, status: st,
+		password: newField(u, "field.password", "field.password.help", true),
+		code:     newCodeField(u),
+		msg:      newMessage(),
+	}
+	s.validate = newSubmit("link.submit", s.submit)
+	s.password.entry.OnSubmitted = func(string) { s.submit() }
+	s.code.entry.OnSubmitted = func(string) { s.submit() }
+	s.again = widget.NewButton(lang.L("action.request_new"), func() { u.replace(newRequest(u).page()) })
+	s.again.Hide()
+	s.fields = map[portal.Field]*field{portal.FieldPassword: s.password, portal.FieldCode: s.code.field}
+	return s
+}
+
+func (s *confirmScreen) page() *page {
+	c := container.NewVBox(heading(lang.L("link.title")), wrapped(lang.L("link.text")))
+	if !s.status.ExpiresAt.IsZero() {
+		l := wrapped(lang.X("link.expires", "", map[string]any{"Time": formatTime(s.status.ExpiresAt)}))
+		l.Importance = widget.LowImportance
+		c.Add(l)
+	}
+	c.Add(widget.NewSeparator())
+	c.Add(s.password.object())
+	c.Add(s.code.object())
+	c.Add(s.msg.label)
+	c.Add(container.NewHBox(s.validate.object(), s.again))
+	return &page{title: lang.L("link.page"), content: c, focus: s.password.entry, screen: s}
+}
+
+func (s *confirmScreen) submit() {
+	s.msg.set("", widget.MediumImportance)
+	req := portal.ConfirmRequest{Link: s.link, Password: s.password.entry.Text, CodeID: s.code.id, Code: s.code.entry.Text}
+	if err := req.Validate(); err != nil {
+		showFieldErrors(err, s.fields)
+		return
+	}
+	showFieldErrors(nil, s.fields)
+	s.validate.busy(true)
+	call(s.u, func(ctx context.Context) (portal.Renewal, error) {
+		return s.u.portal.ConfirmIdentifierRenewal(ctx, req)
+	}, func(r portal.Renewal, err error) {
+		s.validate.busy(false)
+		if err == nil {
+			s.u.replace(newIdentifier(s.u, r).page())
+			return
+		}
+		s.password.entry.SetText("")
+		switch {
+		case errors.Is(err, portal.ErrSecurityCodeExpired):
+			s.code.setError(s.u.errorText(err))
+		case showFieldErrors(err, s.fields):
+		default:
+			s.msg.set(s.u.errorText(err), widget.DangerImportance)
+		}
+		if isLinkError(err) {
+			s.validate.button.Disable()
+			s.again.Show()
+			return
+		}
+		s.code.load() // every attempt spends its code
+		s.u.win.Canvas().Focus(s.password.entry)
+	})
+}

@@ -1,0 +1,30 @@
+package screens
+
+import (
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+)
+
+// helpScreen is "Aide": the steps of the seed and the assistance cell.
+type helpScreen struct {
+	u    *UI
+	back *widget.Button
+}
+
+func newHelp(u *UI) *helpScreen {
+	return &helpScreen{u: u, back: widget.NewButton(lang.L("common.back"), u.back)}
+}
+
+func (s *helpScreen) page() *page {
+	c := container.NewVBox(
+		heading(lang.L("help.title")),
+		wrapped(lang.L("help.steps")),
+		wrapped(lang.L("help.not_both")),
+		widget.NewSeparator(),
+		heading(lang.L("help.contact_title")),
+		wrapped(lang.X("help.contact", "", map[string]any{"Contact": s.u.opt.Assistance})),
+		container.NewHBox(s.back),
+	)
+	return &page{title: lang.L("help.page"), content: c, focus: s.back, screen: s}
+}

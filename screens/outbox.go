@@ -1,0 +1,85 @@
+package screens
+
+import (
+	"context"
+	"regexp"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/portal"
+)
+
+// outboxScreen is the demo's "Messages envoyés": what would have been
+// sent, with the links ready to open.
+type outboxScreen struct {
+	u       *UI
+	list    *fyne.Container
+	refresh *widget.Button
+	msg     *message
+	links   []*widget.Button // one per link found, for tests
+}
+
+// linkInText finds renewal links in a message's text.
+var linkInText = regexp.MustCompile(`https?://[^\s<>"]+` + regexp.QuoteMeta(portal.LinkPath) + `\?` + portal.LinkTokenParam + `=[A-Za-z0-9_-]+`)
+
+func newOutbox(u *UI) *outboxScreen {
+	s := &outboxScreen{u: u, list: container.NewVBox(), msg: newMessage()}
+	s.refresh = widget.NewButtonWithIcon(lang.L("outbox.refresh"), theme.ViewRefreshIcon(), s.load)
+	s.load()
+	return s
+}
+
+func (s *outboxScreen) page() *page {
+	c := container.NewVBox(
+		heading(lang.L("outbox.page")),
+		wrapped(lang.L("outbox.intro")),
+		container.NewHBox(s.refresh),
+		s.msg.label,
+		s.list,
+	)
+	return &page{title: lang.L("outbox.page"), content: c, focus: s.refresh, screen: s}
+}
+
+func (s *outboxScreen) load() {
+	s.refresh.Disable()
+	call(s.u, func(ctx context.Context) ([]portal.Message, error) {
+		return s.u.opt.Outbox.Messages(ctx, 50)
+	}, func(ms []portal.Message, err error) {
+		s.refresh.Enable()
+		if err != nil {
+			s.msg.set(s.u.errorText(err), widget.DangerImportance)
+			return
+		}
+		s.show(ms)
+	})
+}
+
+func (s *outboxScreen) show(ms []portal.Message) {
+	s.list.RemoveAll()
+	s.links = nil
+	if len(ms) == 0 {
+		s.list.Add(widget.NewLabel(lang.L("outbox.empty")))
+	}
+	for _, m := range ms {
+		subject := m.Subject
+		if m.Channel == "sms" {
+			subject = lang.L("outbox.sms")
+		}
+		to := widget.NewLabel(lang.X("outbox.to", "", map[string]any{"To": m.To, "Time": formatTime(m.CreatedAt)}))
+		to.Importance = widget.LowImportance
+		body := wrapped(m.Text)
+		body.Selectable = true
+		card := container.NewVBox(widget.NewLabelWithStyle(subject, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), to, body)
+		for _, link := range linkInText.FindAllString(m.Text, -1) {
+			b := widget.NewButtonWithIcon(lang.L("outbox.open_link"), theme.MailForwardIcon(), func() { s.u.OpenLink(link) })
+			s.links = append(s.links, b)
+			card.Add(container.NewHBox(b))
+		}
+		s.list.Add(widget.NewCard("", "", card))
+	}
+	s.list.Refresh()
+}

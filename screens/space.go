@@ -1,0 +1,58 @@
+package screens
+
+import (
+	"context"
+	"strings"
+
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/portal"
+)
+
+// spaceScreen is the voter's space after login. Voting itself is out of
+// scope.
+type spaceScreen struct {
+	u       *UI
+	session portal.Session
+	logout  *widget.Button
+}
+
+func newSpace(u *UI, sess portal.Session) *spaceScreen {
+	s := &spaceScreen{u: u, session: sess}
+	s.logout = widget.NewButton(lang.L("space.logout"), s.doLogout)
+	return s
+}
+
+func (s *spaceScreen) page() *page {
+	name := strings.TrimSpace(s.session.FirstNames + " " + s.session.LastName)
+	last := lang.L("space.first_login")
+	if !s.session.LastLogin.IsZero() {
+		last = lang.X("space.last_login", "", map[string]any{"Time": formatTime(s.session.LastLogin)})
+	}
+	c := container.NewVBox(
+		heading(lang.X("space.welcome", "", map[string]any{"Name": name})),
+		widget.NewLabel(lang.L("home.title")),
+		widget.NewLabel(s.u.opt.Election),
+		widget.NewLabel(lang.X("space.numic", "", map[string]any{"NUMIC": s.session.NUMICMasked})),
+		widget.NewLabel(last),
+		wrapped(lang.L("space.vote")),
+		container.NewHBox(s.logout),
+	)
+	return &page{title: lang.L("space.page"), content: c, focus: s.logout, screen: s, leave: s.leave}
+}
+
+// leave ends the session whichever way the voter leaves the space.
+func (s *spaceScreen) leave(proceed func()) {
+	token := s.session.Token
+	s.session.Token = ""
+	if token != "" {
+		call(s.u, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, s.u.portal.Logout(ctx, token)
+		}, func(struct{}, error) {})
+	}
+	proceed()
+}
+
+func (s *spaceScreen) doLogout() { s.u.home() }

@@ -1,0 +1,237 @@
+// Package screens draws the voter's screens with Fyne. It knows the portal
+// contract and nothing of how the portal is served: every action is a call
+// to a portal.Portal, run off the UI goroutine, whose result comes back
+// through fyne.DoAndWait.
+package screens
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/portal"
+	"consulvote/resources"
+)
+
+// Keychain keeps an identifier in the operating system's keychain.
+type Keychain interface {
+	Save(user, secret string) error
+	Load(user string) (string, error)
+}
+
+// Options configure the screens.
+type Options struct {
+	// Election is the date line under the election's title ("Mai 2026").
+	Election string
+	// Assistance says how to reach the assistance cell.
+	Assistance string
+	// Keychain saves identifiers; nil when the system has none.
+	Keychain Keychain
+	// Outbox is set in demonstration mode only: it shows the banner and
+	// the "Messages envoyés" viewer.
+	Outbox portal.Outbox
+	// Backend says where the data comes from, shown at the bottom.
+	Backend string
+	// Language is the current UI language; OnLanguage, when set, offers
+	// the other one and is called to switch.
+	Language   string
+	OnLanguage func(language string)
+	// CallTimeout bounds every portal call (30 s when zero).
+	CallTimeout time.Duration
+}
+
+// UI is the voter's application in one window.
+type UI struct {
+	app    fyne.App
+	win    fyne.Window
+	portal portal.Portal
+	opt    Options
+
+	stack []*page
+	body  *fyne.Container
+
+	// tasks counts portal calls under way, so tests can wait for them.
+	tasks sync.WaitGroup
+}
+
+// page is one screen as the navigator shows it.
+type page struct {
+	title   string
+	content fyne.CanvasObject
+	focus   fyne.Focusable // focused when the page is shown
+	screen  any            // the screen's struct, for tests
+	// leave, when set, is asked before the page is left and calls
+	// proceed if the user agrees.
+	leave func(proceed func())
+}
+
+// New builds the UI in w and shows the home page.
+func New(a fyne.App, w fyne.Window, p portal.Portal, opt Options) *UI {
+	if opt.CallTimeout == 0 {
+		opt.CallTimeout = 30 * time.Second
+	}
+	u := &UI{app: a, win: w, portal: p, opt: opt, body: container.NewStack()}
+
+	var top []fyne.CanvasObject
+	if opt.Outbox != nil {
+		top = append(top, demoBanner())
+	}
+	top = append(top, u.toolbar())
+	var bottom fyne.CanvasObject
+	if opt.Backend != "" {
+		l := widget.NewLabel(opt.Backend)
+		l.Importance = widget.LowImportance
+		l.Alignment = fyne.TextAlignTrailing
+		bottom = l
+	}
+	w.SetContent(container.NewBorder(container.NewVBox(top...), bottom, nil, nil, u.body))
+	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape {
+			u.back()
+		}
+	})
+	u.home()
+	return u
+}
+
+func demoBanner() fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(lang.L("banner.demo"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Importance = widget.WarningImportance
+	l.Wrapping = fyne.TextWrapWord
+	return container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, l)
+}
+
+func (u *UI) toolbar() fyne.CanvasObject {
+	items := []fyne.CanvasObject{
+		widget.NewButtonWithIcon(lang.L("toolbar.help"), theme.HelpIcon(), u.help),
+	}
+	if u.opt.Outbox != nil {
+		items = append(items, widget.NewButtonWithIcon(lang.L("toolbar.messages"), theme.MailComposeIcon(), u.outbox))
+	}
+	if u.opt.OnLanguage != nil {
+		other := "en"
+		if u.opt.Language == "en" {
+			other = "fr"
+		}
+		items = append(items, widget.NewButton(lang.L("toolbar.language"), func() { u.opt.OnLanguage(other) }))
+	}
+	return container.NewHBox(append([]fyne.CanvasObject{widget.NewIcon(resources.Icon), widget.NewLabel(lang.L("app.name")), layout.NewSpacer()}, items...)...)
+}
+
+// show pushes p and displays it.
+func (u *UI) show(p *page) {
+	u.stack = append(u.stack, p)
+	u.display()
+}
+
+// back returns to the previous page, if the current one lets it.
+func (u *UI) back() {
+	if len(u.stack) < 2 {
+		return
+	}
+	u.leaveTop(func() {
+		u.stack = u.stack[:len(u.stack)-1]
+		u.display()
+	})
+}
+
+// home forgets the stack and shows the home page.
+func (u *UI) home() {
+	u.leaveTop(func() {
+		u.stack = nil
+		u.show(newHome(u).page())
+	})
+}
+
+// replace swaps the current page for p (a step that must not be
+// returned to, like a spent form).
+func (u *UI) replace(p *page) {
+	if len(u.stack) > 0 {
+		u.stack = u.stack[:len(u.stack)-1]
+	}
+	u.show(p)
+}
+
+func (u *UI) leaveTop(proceed func()) {
+	if len(u.stack) > 0 && u.stack[len(u.stack)-1].leave != nil {
+		u.stack[len(u.stack)-1].leave(proceed)
+		return
+	}
+	proceed()
+}
+
+func (u *UI) top() *page {
+	if len(u.stack) == 0 {
+		return nil
+	}
+	return u.stack[len(u.stack)-1]
+}
+
+func (u *UI) display() {
+	p := u.top()
+	u.win.SetTitle(lang.X("window.title", "{{.Page}} – consulvote", map[string]any{"Page": p.title}))
+	u.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewPadded(p.content))}
+	u.body.Refresh()
+	if p.focus != nil {
+		u.win.Canvas().Focus(p.focus)
+	}
+}
+
+func (u *UI) help() {
+	if p := u.top(); p != nil {
+		if _, ok := p.screen.(*helpScreen); ok {
+			return
+		}
+	}
+	u.show(newHelp(u).page())
+}
+
+func (u *UI) outbox() {
+	if p := u.top(); p != nil {
+		if _, ok := p.screen.(*outboxScreen); ok {
+			return
+		}
+	}
+	u.show(newOutbox(u).page())
+}
+
+// OpenLink shows the link page for a link given on the command line or
+// clicked in the demo outbox.
+func (u *UI) OpenLink(link string) {
+	s := newPaste(u)
+	u.show(s.page())
+	s.link.entry.SetText(link)
+	s.submit()
+}
+
+// call runs work off the UI goroutine with a timeout and hands its result
+// to done on the UI goroutine.
+func call[T any](u *UI, work func(ctx context.Context) (T, error), done func(T, error)) {
+	u.tasks.Add(1)
+	go func() {
+		defer u.tasks.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), u.opt.CallTimeout)
+		defer cancel()
+		v, err := work(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = portal.ErrUnavailable
+		}
+		fyne.DoAndWait(func() { done(v, err) })
+	}()
+}
+
+// wait waits for the portal calls under way and their results shown.
+func (u *UI) wait() { u.tasks.Wait() }
+
+// formatTime writes t in the user's local time and language.
+func formatTime(t time.Time) string {
+	return t.Local().Format(lang.L("format.datetime"))
+}

@@ -1,0 +1,201 @@
+package screens
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/portal"
+)
+
+// entry is a one-line entry that also hears Escape, which a focused
+// widget.Entry would swallow, so that Escape goes back from any field.
+type entry struct {
+	widget.Entry
+	onEscape func()
+}
+
+func newEntry(password bool, onEscape func()) *entry {
+	e := &entry{onEscape: onEscape}
+	e.Password = password
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func (e *entry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape && e.onEscape != nil {
+		e.onEscape()
+		return
+	}
+	e.Entry.TypedKey(k)
+}
+
+// field is a labelled entry with its help below and room for its error.
+type field struct {
+	label *widget.Label
+	entry *entry
+	help  *widget.Label
+	err   *widget.Label
+}
+
+func newField(u *UI, labelKey, helpKey string, password bool) *field {
+	f := &field{
+		label: widget.NewLabelWithStyle(lang.L(labelKey), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		entry: newEntry(password, u.back),
+		err:   widget.NewLabel(""),
+	}
+	f.entry.SetPlaceHolder(lang.L(labelKey))
+	if helpKey != "" {
+		f.help = wrapped(lang.L(helpKey))
+		f.help.Importance = widget.LowImportance
+	}
+	f.err.Importance = widget.DangerImportance
+	f.err.Wrapping = fyne.TextWrapWord
+	f.err.Hide()
+	return f
+}
+
+func (f *field) object() fyne.CanvasObject {
+	objs := []fyne.CanvasObject{f.label, f.entry}
+	if f.help != nil {
+		objs = append(objs, f.help)
+	}
+	return container.NewVBox(append(objs, f.err)...)
+}
+
+// setError shows msg under the field, or hides the error when msg is "".
+// What was typed stays.
+func (f *field) setError(msg string) {
+	f.err.SetText(msg)
+	if msg == "" {
+		f.err.Hide()
+	} else {
+		f.err.Show()
+	}
+}
+
+// codeField is the security code: its picture, "Nouveau code" and the
+// entry for the 4 digits.
+type codeField struct {
+	*field
+	u       *UI
+	id      string
+	image   *canvas.Image
+	refresh *widget.Button
+	status  *widget.Label
+}
+
+func newCodeField(u *UI) *codeField {
+	c := &codeField{field: newField(u, "field.code", "field.code.help", false), u: u}
+	c.image = &canvas.Image{}
+	c.image.FillMode = canvas.ImageFillContain
+	c.image.SetMinSize(fyne.NewSize(200, 70))
+	c.refresh = widget.NewButtonWithIcon(lang.L("code.new"), theme.ViewRefreshIcon(), c.load)
+	c.status = widget.NewLabel("")
+	c.status.Importance = widget.LowImportance
+	c.load()
+	return c
+}
+
+func (c *codeField) object() fyne.CanvasObject {
+	return container.NewVBox(
+		c.label,
+		container.NewHBox(c.image, container.NewCenter(c.refresh)),
+		c.status,
+		c.entry, c.help, c.err,
+	)
+}
+
+// load fetches a new code and clears what was typed for the old one.
+func (c *codeField) load() {
+	c.id = ""
+	c.entry.SetText("")
+	c.refresh.Disable()
+	c.status.SetText(lang.L("code.loading"))
+	c.status.Show()
+	call(c.u, func(ctx context.Context) (portal.SecurityCode, error) {
+		return c.u.portal.NewSecurityCode(ctx)
+	}, func(sc portal.SecurityCode, err error) {
+		c.refresh.Enable()
+		if err != nil {
+			c.status.SetText(lang.L("code.failed"))
+			return
+		}
+		c.id = sc.ID
+		c.image.Resource = fyne.NewStaticResource("code-"+sc.ID+".png", sc.PNG)
+		c.image.Refresh()
+		c.status.Hide()
+	})
+}
+
+// wrapped is a label that wraps words, for sentences.
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func heading(text string) *widget.Label {
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.SizeName = theme.SizeNameSubHeadingText
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// submitButton is a form's main button with its activity indicator:
+// while the portal works, the button is disabled and the indicator turns.
+type submitButton struct {
+	button   *widget.Button
+	activity *widget.Activity
+}
+
+func newSubmit(labelKey string, onTap func()) *submitButton {
+	b := widget.NewButton(lang.L(labelKey), onTap)
+	b.Importance = widget.HighImportance
+	a := widget.NewActivity()
+	a.Hide()
+	return &submitButton{button: b, activity: a}
+}
+
+func (s *submitButton) object() fyne.CanvasObject {
+	return container.NewHBox(s.button, s.activity)
+}
+
+func (s *submitButton) busy(on bool) {
+	if on {
+		s.button.Disable()
+		s.activity.Show()
+		s.activity.Start()
+		return
+	}
+	s.activity.Stop()
+	s.activity.Hide()
+	s.button.Enable()
+}
+
+// message is a sentence shown to the user after an action: an error in
+// red, or a confirmation.
+type message struct {
+	label *widget.Label
+}
+
+func newMessage() *message {
+	l := wrapped("")
+	l.Hide()
+	return &message{label: l}
+}
+
+func (m *message) set(text string, importance widget.Importance) {
+	m.label.Importance = importance
+	m.label.SetText(text)
+	if text == "" {
+		m.label.Hide()
+	} else {
+		m.label.Show()
+	}
+}
