@@ -27,7 +27,7 @@ type identifierScreen struct {
 
 func newIdentifier(u *UI, r portal.Renewal) *identifierScreen {
 	s := &identifierScreen{u: u, renewal: r, msg: newMessage()}
-	s.identifier = widget.NewLabelWithStyle(r.Identifier, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true, Bold: true})
+	s.identifier = widget.NewLabelWithStyle(r.Identifier, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
 	s.identifier.SizeName = theme.SizeNameHeadingText
 	s.identifier.Selectable = true
 	s.copyBtn = widget.NewButtonWithIcon(lang.L("identifier.copy"), theme.ContentCopyIcon(), s.copy)

@@ -58,6 +58,8 @@ type UI struct {
 	stack []*page
 	body  *fyne.Container
 
+	helpButton, messagesButton, languageButton *widget.Button
+
 	// tasks counts portal calls under way, so tests can wait for them.
 	tasks sync.WaitGroup
 }
@@ -110,18 +112,19 @@ func demoBanner() fyne.CanvasObject {
 }
 
 func (u *UI) toolbar() fyne.CanvasObject {
-	items := []fyne.CanvasObject{
-		widget.NewButtonWithIcon(lang.L("toolbar.help"), theme.HelpIcon(), u.help),
-	}
+	u.helpButton = widget.NewButtonWithIcon(lang.L("toolbar.help"), theme.HelpIcon(), u.help)
+	items := []fyne.CanvasObject{u.helpButton}
 	if u.opt.Outbox != nil {
-		items = append(items, widget.NewButtonWithIcon(lang.L("toolbar.messages"), theme.MailComposeIcon(), u.outbox))
+		u.messagesButton = widget.NewButtonWithIcon(lang.L("toolbar.messages"), theme.MailComposeIcon(), u.outbox)
+		items = append(items, u.messagesButton)
 	}
 	if u.opt.OnLanguage != nil {
 		other := "en"
 		if u.opt.Language == "en" {
 			other = "fr"
 		}
-		items = append(items, widget.NewButton(lang.L("toolbar.language"), func() { u.opt.OnLanguage(other) }))
+		u.languageButton = widget.NewButton(lang.L("toolbar.language"), func() { u.opt.OnLanguage(other) })
+		items = append(items, u.languageButton)
 	}
 	return container.NewHBox(append([]fyne.CanvasObject{widget.NewIcon(resources.Icon), widget.NewLabel(lang.L("app.name")), layout.NewSpacer()}, items...)...)
 }

@@ -1,0 +1,85 @@
+# consulvote — the two commands: `make run` and `make test`.
+# Both install what is missing on a Debian/Ubuntu machine first.
+
+SHELL := /bin/bash
+GO ?= go
+
+# Fyne's build packages, then what the tests use: Xvfb and xdotool and
+# ImageMagick for the real-window smoke test, gnome-keyring + D-Bus +
+# secret-tool for the keychain tests. git for `go` and the fyne CLI.
+APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
+	libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dri \
+	xvfb xauth xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools git ca-certificates
+
+FUZZTIME ?= 10s
+BIN := consulvote
+
+.PHONY: all deps run test vet build unit race keychain smoke fuzz bench package clean
+
+all: test
+
+## deps: install the missing Debian packages (nothing when all are there).
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if ! command -v $(GO) >/dev/null 2>&1; then missing="$$missing golang-go"; fi; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## build: the app binary.
+build: deps
+	$(GO) build -o $(BIN) .
+
+## run: the app on the demonstration database (seeded on first start).
+run: build
+	./$(BIN) --demo
+
+## test: every test — vet, the core without cgo, the core under -race,
+## the screens, the keychain against a real Secret Service, the real
+## window under Xvfb, and a short fuzzing of the link parser.
+test: deps vet core unit race keychain smoke fuzz package
+
+vet:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+## core: nothing under app/ needs cgo or a display.
+core:
+	CGO_ENABLED=0 $(GO) build ./app/...
+
+unit:
+	$(GO) test -count=1 ./...
+
+race:
+	$(GO) test -count=1 -race ./app/...
+
+keychain:
+	scripts/with-secret-service $(GO) test -count=1 -run 'SecretService|RealKeychain' ./app/keychain ./screens
+
+smoke:
+	xvfb-run -a -s "-screen 0 1280x1024x24" env CONSULVOTE_SMOKE=1 $(GO) test -count=1 -run TestSmokeRealWindow .
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLinkToken$$' -fuzztime $(FUZZTIME) ./app/portal
+
+## bench: the service on a 200,000-voter roll, and one bare argon2id hash.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 300x ./app/service
+
+## package: a Linux archive with the binary, the .desktop file and the icon.
+package: deps
+	$(GO) install fyne.io/tools/cmd/fyne@latest
+	"$$($(GO) env GOPATH)/bin/fyne" package -os linux -release
+	@tar -tJf $(BIN).tar.xz | grep -E 'bin/$(BIN)$$' >/dev/null && \
+	tar -tJf $(BIN).tar.xz | grep -E '\.desktop$$' >/dev/null && \
+	tar -tJf $(BIN).tar.xz | grep -E 'pixmaps/.*\.png$$' >/dev/null && \
+	echo "$(BIN).tar.xz holds the binary, the .desktop file and the icon"
+
+clean:
+	rm -f $(BIN) $(BIN).tar.xz

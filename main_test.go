@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestParseFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		want    options
+		wantErr string
+	}{
+		{nil, options{demo: true, election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
+		{[]string{"--demo-reset"}, options{demo: true, demoReset: true, election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
+		{[]string{"--db", "/tmp/x.db", "https://v/renouvellement?jeton=x"}, options{db: "/tmp/x.db", link: "https://v/renouvellement?jeton=x", election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
+		{[]string{"--db", "x.db", "--demo"}, options{}, "cannot be used together"},
+		{[]string{"--lang", "de"}, options{}, "use fr or en"},
+		{[]string{"a", "b"}, options{}, "at most one argument"},
+		{[]string{"--nope"}, options{}, "flag provided but not defined"},
+	} {
+		got, err := parseFlags(tc.args)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%v: err = %v, want %q", tc.args, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%v: %+v, %v; want %+v", tc.args, got, err, tc.want)
+		}
+	}
+}
+
+// TestSmokeRealWindow starts the built binary in demo mode under X (Xvfb in
+// `make test`), waits for its window, takes a screenshot, checks that it is
+// not blank, then asks the app to quit and expects a clean exit.
+func TestSmokeRealWindow(t *testing.T) {
+	if os.Getenv("CONSULVOTE_SMOKE") != "1" || os.Getenv("DISPLAY") == "" {
+		t.Skip("needs an X display: `make test` runs it under Xvfb with CONSULVOTE_SMOKE=1")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "consulvote")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--demo")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir+"/data", "XDG_CONFIG_HOME="+dir+"/config")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	})
+
+	var win string
+	deadline := time.Now().Add(30 * time.Second)
+	for win == "" && time.Now().Before(deadline) {
+		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "consulvote").Output()
+		win, _, _ = strings.Cut(strings.TrimSpace(string(out)), "\n")
+		if win == "" {
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if win == "" {
+		t.Fatalf("no window appeared in 30 s; stderr:\n%s", stderr.String())
+	}
+	// Give the first frame a moment to be painted, then grab the window.
+	var colours int
+	shot := filepath.Join(dir, "window.png")
+	for try := 0; try < 20 && colours < 16; try++ {
+		time.Sleep(250 * time.Millisecond)
+		if out, err := exec.Command("import", "-window", win, shot).CombinedOutput(); err != nil {
+			t.Fatalf("screenshot: %v\n%s", err, out)
+		}
+		colours = countColours(t, shot)
+	}
+	if colours < 16 {
+		t.Fatalf("the window looks blank (%d colours)", colours)
+	}
+	if keep := os.Getenv("CONSULVOTE_SMOKE_SHOT"); keep != "" {
+		b, _ := os.ReadFile(shot)
+		os.WriteFile(keep, b, 0o644)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the app did not quit within 15 s of SIGTERM")
+	}
+	if s := stderr.String(); strings.Contains(s, "Fyne error") || strings.Contains(s, "panic") {
+		t.Errorf("errors on stderr:\n%s", s)
+	}
+}
+
+func countColours(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	seen := map[[3]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{r >> 8, g >> 8, bl >> 8}] = true
+		}
+	}
+	return len(seen)
+}

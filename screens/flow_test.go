@@ -1,0 +1,374 @@
+package screens
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+)
+
+// TestIdentifierRenewalFlow walks the seeds' flow as a voter would, with
+// the keyboard where a voter would use it.
+func TestIdentifierRenewalFlow(t *testing.T) {
+	h := newHarness(t)
+
+	// E1
+	home := screenAs[*homeScreen](h)
+	if h.win.Title() != "Accueil – consulvote" {
+		t.Errorf("title %q", h.win.Title())
+	}
+	h.see("Election des conseillers et délégués consulaires")
+	h.see("Mai 2026")
+	h.see("Bienvenue sur le portail de vote par Internet de l'élection des conseillers et délégués consulaires")
+	h.tap(home.lostID)
+
+	// E2: the focus starts on the NUMIC; Tab follows the reading order.
+	r := screenAs[*requestScreen](h)
+	if !strings.HasPrefix(h.win.Title(), "Renouvellement de votre identifiant") {
+		t.Errorf("title %q", h.win.Title())
+	}
+	h.see("Le numéro d'identification consulaire (NUMIC) vous a été rappelé dans le courriel contenant votre identifiant de connexion au portail de vote.")
+	h.see("Adresse électronique que vous avez renseignée auprès de votre consulat ou sur le registre en ligne.")
+	h.see("Pour des raisons de sécurité, il n'est pas possible de renouveler à la fois son identifiant et son mot de passe.")
+	if r.code.image.Resource == nil || r.code.id == "" {
+		t.Fatal("no security code picture")
+	}
+	c := h.win.Canvas()
+	if c.Focused() != r.numic.entry {
+		t.Fatalf("focus on %T, want the NUMIC", c.Focused())
+	}
+	test.Type(r.numic.entry, "000 123 45")
+	test.FocusNext(c)
+	if c.Focused() != r.email.entry {
+		t.Fatalf("Tab from the NUMIC went to %T, want the e-mail", c.Focused())
+	}
+	test.Type(c.Focused(), " Marie.Dupont@Example.org")
+	test.FocusNext(c) // "Nouveau code"
+	test.FocusNext(c)
+	if c.Focused() != r.code.entry {
+		t.Fatalf("Tab order reached %T, want the code entry", c.Focused())
+	}
+	test.Type(c.Focused(), "7777")
+	key(r.code.entry, fyne.KeyReturn) // Enter submits
+	h.wait()
+
+	// E3
+	screenAs[*sentScreen](h)
+	h.see("Envoyé !")
+	h.see("Un courriel vient de vous être envoyé à l'adresse électronique que vous avez renseignée.")
+	h.see("Il contient un lien à usage unique qui vous permettra d'obtenir votre nouvel identifiant.")
+
+	// The e-mail, in the demo's "Messages envoyés", with its link.
+	h.tap(h.ui.messagesButton)
+	ob := screenAs[*outboxScreen](h)
+	h.see("Identifiant oublié")
+	h.see("Suite à votre demande de renouvellement de votre identifiant, veuillez cliquer sur ce lien")
+	if len(ob.links) != 1 {
+		t.Fatalf("%d links in the outbox, want 1", len(ob.links))
+	}
+	h.tap(ob.links[0])
+
+	// E5
+	cf := screenAs[*confirmScreen](h)
+	h.see("Pour renouveler votre identifiant, vous devez renseigner votre mot de passe. Veuillez utiliser le mot de passe qui vous a été envoyé par SMS.")
+	h.see("Ce lien est valable jusqu'au")
+	if c.Focused() != cf.password.entry {
+		t.Fatalf("focus on %T, want the password", c.Focused())
+	}
+	test.Type(cf.password.entry, marie.Password)
+	test.Type(cf.code.entry, "7777")
+	h.tap(cf.validate.button)
+
+	// E6
+	id := screenAs[*identifierScreen](h)
+	h.see("Votre nouvel identifiant est :")
+	h.see("Copiez-le et conservez-le en lieu sûr, il ne vous sera pas renvoyé.")
+	newID := id.renewal.Identifier
+	if len(newID) != 12 || newID == marie.Identifier {
+		t.Fatalf("identifier %q", newID)
+	}
+	h.see(newID)
+	if !id.identifier.Selectable || !id.identifier.TextStyle.Monospace {
+		t.Error("the identifier is not selectable monospace text")
+	}
+	h.tap(id.copyBtn)
+	if got := h.app.Clipboard().Content(); got != newID {
+		t.Fatalf("clipboard holds %q", got)
+	}
+	h.see("Identifiant copié.")
+	h.tap(id.home)
+
+	// Back to E1: the old identifier fails, the new one logs in.
+	home = screenAs[*homeScreen](h)
+	test.Type(home.identifier.entry, marie.Identifier)
+	h.enter(home.password.entry, marie.Password)
+	h.see("Identifiant ou mot de passe incorrect.")
+	if home.identifier.entry.Text != marie.Identifier || home.password.entry.Text != "" {
+		t.Errorf("after a failed login: identifier %q kept, password %q cleared?", home.identifier.entry.Text, home.password.entry.Text)
+	}
+	home.identifier.entry.SetText("")
+	test.Type(home.identifier.entry, newID)
+	h.enter(home.password.entry, marie.Password)
+	sp := screenAs[*spaceScreen](h)
+	h.see("Bonjour Marie Claire DUPONT")
+	h.see("NUMIC : ••••2345")
+	h.see("C'est votre première connexion.")
+	h.tap(sp.logout)
+	home = screenAs[*homeScreen](h)
+	// The next login shows when the last one was.
+	test.Type(home.identifier.entry, newID)
+	h.enter(home.password.entry, marie.Password)
+	screenAs[*spaceScreen](h)
+	h.see("Dernière connexion : ")
+}
+
+func TestWrongSecurityCode(t *testing.T) {
+	h := newHarness(t)
+	h.tap(screenAs[*homeScreen](h).lostID)
+	r := screenAs[*requestScreen](h)
+	firstCode := r.code.id
+	test.Type(r.numic.entry, marie.NUMIC)
+	test.Type(r.email.entry, marie.Email)
+	h.enter(r.code.entry, "1234")
+	screenAs[*requestScreen](h)
+	h.see("Le code de sécurité est incorrect. Un nouveau code est affiché : saisissez-le.")
+	if r.code.id == firstCode || r.code.id == "" || r.code.entry.Text != "" {
+		t.Errorf("no new code after a wrong one (id %q, typed %q)", r.code.id, r.code.entry.Text)
+	}
+	if r.numic.entry.Text != marie.NUMIC || r.email.entry.Text != marie.Email {
+		t.Error("what was typed was lost")
+	}
+	if h.win.Canvas().Focused() != r.code.entry {
+		t.Error("focus not back on the code")
+	}
+	// "Nouveau code" draws another.
+	before := r.code.id
+	h.tap(r.code.refresh)
+	if r.code.id == before {
+		t.Error("Nouveau code did not change the code")
+	}
+	h.enter(r.code.entry, "7777")
+	screenAs[*sentScreen](h)
+}
+
+func TestRequestFieldErrors(t *testing.T) {
+	h := newHarness(t)
+	h.tap(screenAs[*homeScreen](h).lostID)
+	r := screenAs[*requestScreen](h)
+	h.tap(r.send.button)
+	h.see("Saisissez votre NUMIC.")
+	h.see("Saisissez votre adresse électronique.")
+	h.see("Saisissez les 4 chiffres du code de sécurité.")
+	test.Type(r.numic.entry, "12AB")
+	test.Type(r.email.entry, "marie@")
+	h.enter(r.code.entry, "77")
+	h.see("Le NUMIC ne contient que des chiffres (de 6 à 12).")
+	h.see("Cette adresse électronique n'est pas valide")
+	h.see("Le code de sécurité est composé de 4 chiffres.")
+	if r.numic.entry.Text != "12AB" || r.email.entry.Text != "marie@" {
+		t.Error("what was typed was lost")
+	}
+	screenAs[*requestScreen](h)
+	// Escape goes back, from a field.
+	key(r.numic.entry, fyne.KeyEscape)
+	screenAs[*homeScreen](h)
+}
+
+func TestWrongPasswordThenLock(t *testing.T) {
+	h := newHarness(t)
+	h.requestRenewal()
+	h.openLink(h.latestLink())
+	cf := screenAs[*confirmScreen](h)
+	for i := range 4 {
+		test.Type(cf.password.entry, "mauvais")
+		h.enter(cf.code.entry, "7777")
+		h.see("Mot de passe ou code incorrect.")
+		if cf.password.entry.Text != "" {
+			t.Fatalf("attempt %d: the wrong password stays in the field", i+1)
+		}
+	}
+	test.Type(cf.password.entry, "mauvais")
+	h.enter(cf.code.entry, "7777")
+	h.see("Trop d'essais incorrects : par sécurité, votre compte est bloqué jusqu'au")
+	if !cf.again.Visible() || !cf.validate.button.Disabled() {
+		t.Fatal("no way forward after the lock")
+	}
+	h.tap(cf.again)
+	screenAs[*requestScreen](h)
+}
+
+func TestExpiredLink(t *testing.T) {
+	h := newHarness(t)
+	h.requestRenewal()
+	link := h.latestLink()
+	h.clock.Advance(time.Hour)
+	h.openLink(link)
+	p := screenAs[*pasteScreen](h)
+	h.see("Ce lien a expiré. Demandez un nouvel identifiant pour recevoir un nouveau lien.")
+	h.tap(p.again)
+	screenAs[*requestScreen](h)
+}
+
+func TestUsedLink(t *testing.T) {
+	h := newHarness(t)
+	h.requestRenewal()
+	link := h.latestLink()
+	h.openLink(link)
+	cf := screenAs[*confirmScreen](h)
+	test.Type(cf.password.entry, marie.Password)
+	h.enter(cf.code.entry, "7777")
+	id := screenAs[*identifierScreen](h)
+	h.tap(id.copyBtn)
+	h.openLink(link)
+	screenAs[*pasteScreen](h)
+	h.see("Lien déjà utilisé.")
+}
+
+func TestLinkUsedWhileOnE5(t *testing.T) {
+	h := newHarness(t)
+	h.requestRenewal()
+	link := h.latestLink()
+	h.openLink(link)
+	cf := screenAs[*confirmScreen](h)
+	// Someone else (another window) confirms the link first.
+	c, _ := h.svc.NewSecurityCode(context.Background())
+	if _, err := h.svc.ConfirmIdentifierRenewal(context.Background(), portalConfirm(link, c.ID)); err != nil {
+		t.Fatal(err)
+	}
+	test.Type(cf.password.entry, marie.Password)
+	h.enter(cf.code.entry, "7777")
+	h.see("Lien déjà utilisé.")
+	if !cf.again.Visible() {
+		t.Error("no way to request a new identifier")
+	}
+}
+
+func TestInvalidLinkPasted(t *testing.T) {
+	h := newHarness(t)
+	for _, text := range []string{"bonjour", "https://vote.example/renouvellement?jeton=abc", "https://vote.example/autre"} {
+		h.openLink(text)
+		p := screenAs[*pasteScreen](h)
+		h.see("Ce texte n'est pas un lien de renouvellement. Copiez le lien complet du courriel.")
+		if p.link.entry.Text != text {
+			t.Errorf("pasted text %q not kept", text)
+		}
+	}
+	h.openLink("")
+	h.see("Collez le lien reçu par courriel.")
+	h.openLink("https://vote.example/renouvellement?jeton=" + strings.Repeat("A", 43))
+	h.see("Ce lien n'est pas reconnu.")
+}
+
+func TestReplacedLink(t *testing.T) {
+	h := newHarness(t)
+	h.requestRenewal()
+	first := h.latestLink()
+	h.requestRenewal()
+	h.openLink(first)
+	h.see("Ce lien a été remplacé par un lien plus récent. Utilisez le dernier courriel reçu.")
+}
+
+func TestLeavingE6WithoutKeepingAsks(t *testing.T) {
+	h := newHarness(t)
+	h.requestRenewal()
+	h.openLink(h.latestLink())
+	cf := screenAs[*confirmScreen](h)
+	test.Type(cf.password.entry, marie.Password)
+	h.enter(cf.code.entry, "7777")
+	id := screenAs[*identifierScreen](h)
+	h.tap(id.home)
+	// A dialog asks; "Rester" keeps the identifier on screen.
+	h.see("Avez-vous conservé votre identifiant ?")
+	h.tap(h.overlayButton("Rester"))
+	screenAs[*identifierScreen](h)
+	h.see(id.renewal.Identifier)
+	h.tap(id.home)
+	h.tap(h.overlayButton("Quitter cet écran"))
+	screenAs[*homeScreen](h)
+}
+
+func TestKeychainSaveAndFill(t *testing.T) {
+	h := newHarness(t)
+	h.requestRenewal()
+	h.openLink(h.latestLink())
+	cf := screenAs[*confirmScreen](h)
+	test.Type(cf.password.entry, marie.Password)
+	h.enter(cf.code.entry, "7777")
+	id := screenAs[*identifierScreen](h)
+	h.tap(id.save)
+	h.see("Identifiant enregistré dans le trousseau du système.")
+	if got, _ := h.keys.Load(marie.NUMIC); got != id.renewal.Identifier {
+		t.Fatalf("keychain holds %q", got)
+	}
+	h.tap(id.home) // saved: no question asked
+	home := screenAs[*homeScreen](h)
+	if len(home.fill) != 1 {
+		t.Fatalf("%d keychain offers on E1, want 1", len(home.fill))
+	}
+	h.see("Utiliser l'identifiant enregistré dans le trousseau (NUMIC ••••2345)")
+	h.tap(home.fill[0])
+	if home.identifier.entry.Text != id.renewal.Identifier {
+		t.Fatalf("identifier filled with %q", home.identifier.entry.Text)
+	}
+	h.enter(home.password.entry, marie.Password)
+	screenAs[*spaceScreen](h)
+}
+
+func TestNoKeychain(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.Keychain = nil })
+	h.requestRenewal()
+	h.openLink(h.latestLink())
+	cf := screenAs[*confirmScreen](h)
+	test.Type(cf.password.entry, marie.Password)
+	h.enter(cf.code.entry, "7777")
+	id := screenAs[*identifierScreen](h)
+	h.tap(id.save)
+	h.see("Aucun trousseau du système n'est disponible sur cet ordinateur.")
+}
+
+func TestHelpFromEveryScreen(t *testing.T) {
+	h := newHarness(t)
+	for _, open := range []func(){
+		func() {},
+		func() { h.tap(screenAs[*homeScreen](h).lostID) },
+		func() { h.tap(screenAs[*homeScreen](h).haveMail) },
+		func() { h.requestRenewal() },
+	} {
+		h.ui.home()
+		open()
+		before := h.ui.top().screen
+		h.tap(h.ui.helpButton)
+		hs := screenAs[*helpScreen](h)
+		h.see("Que faire si je n'ai pas reçu ou si j'ai perdu mon identifiant ?")
+		h.see("Contactez la cellule d'assistance : assistance@vote.example")
+		h.tap(hs.back)
+		if h.ui.top().screen != before {
+			t.Fatalf("back from help went to %T, not %T", h.ui.top().screen, before)
+		}
+	}
+}
+
+func TestLostPasswordExplains(t *testing.T) {
+	h := newHarness(t)
+	h.tap(screenAs[*homeScreen](h).lostPW)
+	h.see("Pour l'obtenir, contactez la cellule d'assistance : assistance@vote.example.")
+}
+
+func TestEscapeOnCanvasGoesBack(t *testing.T) {
+	h := newHarness(t)
+	h.tap(screenAs[*homeScreen](h).lostID)
+	h.win.Canvas().Unfocus()
+	h.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	screenAs[*homeScreen](h)
+}
+
+func TestNoDemoNoOutbox(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.Outbox = nil })
+	if h.ui.messagesButton != nil {
+		t.Fatal("the outbox viewer is offered outside the demonstration")
+	}
+	h.notSee("Démonstration")
+}

@@ -1,0 +1,265 @@
+package screens
+
+import (
+	// Before Fyne reads the locale (LANG=C.UTF-8 in CI).
+	_ "consulvote/internal/localeenv"
+
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/keychain"
+	"consulvote/app/portal"
+	"consulvote/app/service"
+	"consulvote/app/store"
+	"consulvote/resources"
+)
+
+func TestMain(m *testing.M) {
+	if err := resources.LoadTranslations("fr"); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// sevens makes every security code "7777": the test reads the picture as
+// a person would, by knowing what it shows.
+type sevens struct{}
+
+func (sevens) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 7
+	}
+	return len(p), nil
+}
+
+// memKeychain is an in-memory keychain for the flow tests; the real one is
+// tested against a real Secret Service (see keychain_test.go).
+type memKeychain struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (k *memKeychain) Save(user, secret string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil {
+		k.m = map[string]string{}
+	}
+	k.m[user] = secret
+	return nil
+}
+
+func (k *memKeychain) Load(user string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s, ok := k.m[user]
+	if !ok {
+		return "", keychain.ErrNotFound
+	}
+	return s, nil
+}
+
+// harness is the app on a real service and SQLite file, in a test window.
+type harness struct {
+	t     *testing.T
+	app   fyne.App
+	win   fyne.Window
+	ui    *UI
+	svc   *service.Service
+	clock *fakeClock
+	keys  Keychain
+}
+
+var marie = service.DemoRoll[0]
+
+func newHarness(t *testing.T, opts ...func(*Options)) *harness {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := service.DefaultConfig()
+	cfg.Secret = bytes.Repeat([]byte("s"), 32)
+	cfg.PublicURL = "https://vote.example"
+	cfg.RequestFloor = 0
+	clock := &fakeClock{t: time.Date(2026, 5, 6, 17, 25, 0, 0, time.UTC)}
+	svc, err := service.New(db, cfg, service.Options{Clock: clock, CodeRand: sevens{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SeedDemoRoll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return newHarnessOn(t, svc, svc, clock, opts...)
+}
+
+// newHarnessOn builds the UI on any portal (the local service, or later the
+// remote client).
+func newHarnessOn(t *testing.T, p portal.Portal, svc *service.Service, clock *fakeClock, opts ...func(*Options)) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(760, 840))
+	h := &harness{t: t, app: a, win: w, svc: svc, clock: clock, keys: &memKeychain{}}
+	opt := Options{Election: "Mai 2026", Assistance: "assistance@vote.example", Keychain: h.keys, Outbox: svc, Language: "fr"}
+	for _, o := range opts {
+		o(&opt)
+	}
+	h.ui = New(a, w, p, opt)
+	h.wait()
+	return h
+}
+
+func (h *harness) wait() { h.ui.wait() }
+
+// screen returns the struct of the screen shown, checked against want.
+func screenAs[T any](h *harness) T {
+	h.t.Helper()
+	h.wait()
+	s, ok := h.ui.top().screen.(T)
+	if !ok {
+		var want T
+		h.t.Fatalf("screen is %T (%q), want %T", h.ui.top().screen, h.win.Title(), want)
+	}
+	return s
+}
+
+func (h *harness) tap(b *widget.Button) {
+	h.t.Helper()
+	if b.Disabled() {
+		h.t.Fatalf("button %q is disabled", b.Text)
+	}
+	test.Tap(b)
+	h.wait()
+}
+
+// enter types text in e (keeping what is there) and presses Return.
+func (h *harness) enter(e *entry, text string) {
+	test.Type(e, text)
+	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.wait()
+}
+
+// key sends a key to e, as the keyboard would.
+func key(e fyne.Focusable, k fyne.KeyName) { e.TypedKey(&fyne.KeyEvent{Name: k}) }
+
+// texts returns every text the user can see in the window, overlays
+// included.
+func (h *harness) texts() string {
+	var b strings.Builder
+	objs := test.LaidOutObjects(h.win.Content())
+	for _, o := range h.win.Canvas().Overlays().List() {
+		objs = append(objs, test.LaidOutObjects(o)...)
+	}
+	for _, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		switch w := o.(type) {
+		case *widget.Label:
+			b.WriteString(w.Text + "\n")
+		case *widget.Button:
+			b.WriteString(w.Text + "\n")
+		case *entry:
+			b.WriteString(w.Text + "\n")
+		}
+	}
+	return b.String()
+}
+
+func (h *harness) see(want string) {
+	h.t.Helper()
+	if got := h.texts(); !strings.Contains(got, want) {
+		h.t.Fatalf("the window (%q) does not show %q; it shows:\n%s", h.win.Title(), want, got)
+	}
+}
+
+func (h *harness) notSee(unwanted string) {
+	h.t.Helper()
+	if got := h.texts(); strings.Contains(got, unwanted) {
+		h.t.Fatalf("the window (%q) shows %q:\n%s", h.win.Title(), unwanted, got)
+	}
+}
+
+// overlayButton finds a button by its text in the overlays (dialogs).
+func (h *harness) overlayButton(text string) *widget.Button {
+	h.t.Helper()
+	for _, o := range h.win.Canvas().Overlays().List() {
+		for _, obj := range test.LaidOutObjects(o) {
+			if b, ok := obj.(*widget.Button); ok && b.Text == text && b.Visible() {
+				return b
+			}
+		}
+	}
+	h.t.Fatalf("no button %q in a dialog", text)
+	return nil
+}
+
+// latestLink returns the link of the newest renewal e-mail of the outbox.
+func (h *harness) latestLink() string {
+	h.t.Helper()
+	ms, err := h.svc.Messages(context.Background(), 20)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, m := range ms {
+		if l := linkInText.FindString(m.Text); l != "" {
+			return l
+		}
+	}
+	h.t.Fatal("no link in the outbox")
+	return ""
+}
+
+// requestRenewal walks E1 → E2 → E3 for marie.
+func (h *harness) requestRenewal() {
+	h.t.Helper()
+	h.ui.home()
+	h.tap(screenAs[*homeScreen](h).lostID)
+	r := screenAs[*requestScreen](h)
+	test.Type(r.numic.entry, marie.NUMIC)
+	test.Type(r.email.entry, marie.Email)
+	h.enter(r.code.entry, "7777")
+	screenAs[*sentScreen](h)
+}
+
+// openLink pastes link on the "J'ai reçu le courriel" screen.
+func (h *harness) openLink(link string) {
+	h.t.Helper()
+	h.ui.home()
+	h.tap(screenAs[*homeScreen](h).haveMail)
+	p := screenAs[*pasteScreen](h)
+	h.enter(p.link.entry, link)
+}
+
+func portalConfirm(link, codeID string) portal.ConfirmRequest {
+	return portal.ConfirmRequest{Link: link, Password: marie.Password, CodeID: codeID, Code: "7777"}
+}

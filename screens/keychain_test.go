@@ -1,0 +1,49 @@
+package screens
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"consulvote/app/keychain"
+)
+
+// TestE6SavesToRealKeychain saves from E6 into a real Secret Service and
+// reads it back through go-keyring and through secret-tool. `make test`
+// runs it inside a private D-Bus session with gnome-keyring unlocked.
+func TestE6SavesToRealKeychain(t *testing.T) {
+	if os.Getenv("CONSULVOTE_SECRET_SERVICE") != "1" {
+		t.Skip("needs the private Secret Service that `make test` starts (CONSULVOTE_SECRET_SERVICE=1)")
+	}
+	kc := keychain.Keychain{Service: "fr.consulvote.portal.test"}
+	t.Cleanup(func() { kc.Delete(marie.NUMIC) })
+	h := newHarness(t, func(o *Options) { o.Keychain = kc })
+	h.requestRenewal()
+	h.openLink(h.latestLink())
+	cf := screenAs[*confirmScreen](h)
+	test.Type(cf.password.entry, marie.Password)
+	h.enter(cf.code.entry, "7777")
+	id := screenAs[*identifierScreen](h)
+	h.tap(id.save)
+	h.see("Identifiant enregistré dans le trousseau du système.")
+
+	if got, err := kc.Load(marie.NUMIC); err != nil || got != id.renewal.Identifier {
+		t.Fatalf("go-keyring reads %q, %v", got, err)
+	}
+	out, err := exec.Command("secret-tool", "lookup", "service", kc.Service, "username", marie.NUMIC).Output()
+	if err != nil {
+		t.Fatalf("secret-tool: %v", err)
+	}
+	if got := strings.TrimSpace(string(out)); got != id.renewal.Identifier {
+		t.Fatalf("secret-tool reads %q", got)
+	}
+	h.tap(id.home)
+	home := screenAs[*homeScreen](h)
+	h.tap(home.fill[0])
+	if home.identifier.entry.Text != id.renewal.Identifier {
+		t.Fatalf("E1 filled %q from the keychain", home.identifier.entry.Text)
+	}
+}
