@@ -75,11 +75,14 @@ bench: deps
 ## package: a Linux archive with the binary, the .desktop file and the icon.
 package: deps
 	$(GO) install fyne.io/tools/cmd/fyne@latest
-	"$$($(GO) env GOPATH)/bin/fyne" package -os linux -release
+	@# fyne package bumps Build in FyneApp.toml each run: keep the file as committed.
+	cp FyneApp.toml .FyneApp.toml.orig
+	"$$($(GO) env GOPATH)/bin/fyne" package -os linux -release; status=$$?; \
+		mv .FyneApp.toml.orig FyneApp.toml; exit $$status
 	@tar -tJf $(BIN).tar.xz | grep -E 'bin/$(BIN)$$' >/dev/null && \
 	tar -tJf $(BIN).tar.xz | grep -E '\.desktop$$' >/dev/null && \
 	tar -tJf $(BIN).tar.xz | grep -E 'pixmaps/.*\.png$$' >/dev/null && \
 	echo "$(BIN).tar.xz holds the binary, the .desktop file and the icon"
 
 clean:
-	rm -f $(BIN) $(BIN).tar.xz
+	rm -f $(BIN) $(BIN).tar.xz .FyneApp.toml.orig
