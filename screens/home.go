@@ -36,8 +36,8 @@ type homeScreen struct {
 func newHome(u *UI) *homeScreen {
 	s := &homeScreen{
 		u:          u,
-		identifier: newField(u, "field.identifier", "", false),
-		password:   newField(u, "field.password", "", true),
+		identifier: newField(u, "field.identifier", "field.identifier.help", false),
+		password:   newField(u, "field.password", "field.password.help", true),
 		msg:        newMessage(),
 	}
 	s.login = newSubmit("home.login", s.submit)
@@ -52,7 +52,7 @@ func newHome(u *UI) *homeScreen {
 	if u.opt.Keychain != nil {
 		for _, numic := range savedNUMICs(u.app) {
 			s.fill = append(s.fill, widget.NewButton(
-				lang.X("home.keychain_fill", "", map[string]any{"NUMIC": maskNUMIC(numic)}),
+				lang.X("home.keychain_fill", "", map[string]any{"NUMIC": portal.MaskNUMIC(numic)}),
 				func() { s.fillFromKeychain(numic) }))
 		}
 	}
@@ -136,12 +136,4 @@ func rememberNUMIC(a fyne.App, numic string) {
 	if !slices.Contains(list, numic) {
 		a.Preferences().SetStringList(savedNUMICsKey, append(list, numic))
 	}
-}
-
-// maskNUMIC hides all but the last four digits.
-func maskNUMIC(numic string) string {
-	if len(numic) <= 4 {
-		return numic
-	}
-	return strings.Repeat("•", len(numic)-4) + numic[len(numic)-4:]
 }

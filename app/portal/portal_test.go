@@ -169,3 +169,11 @@ func TestValidNUMIC(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskNUMIC(t *testing.T) {
+	for in, want := range map[string]string{"00012345": "••••2345", "123456789012": "••••••••9012", "123": "•••"} {
+		if got := MaskNUMIC(in); got != want {
+			t.Errorf("MaskNUMIC(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -168,3 +168,12 @@ func ParseLinkToken(s string) (string, error) {
 func LinkURL(base, token string) string {
 	return strings.TrimRight(base, "/") + LinkPath + "?" + LinkTokenParam + "=" + token
 }
+
+// MaskNUMIC hides all but the last four digits of a NUMIC, for screens
+// that show whose account it is.
+func MaskNUMIC(numic string) string {
+	if len(numic) <= 4 {
+		return strings.Repeat("•", len(numic))
+	}
+	return strings.Repeat("•", len(numic)-4) + numic[len(numic)-4:]
+}

@@ -568,7 +568,7 @@ func (s *Service) Login(ctx context.Context, identifier, password string) (porta
 	s.log.InfoContext(ctx, "voter logged in", "voter", v.ID)
 	return portal.Session{
 		Token:       token,
-		NUMICMasked: MaskNUMIC(v.NUMIC),
+		NUMICMasked: portal.MaskNUMIC(v.NUMIC),
 		FirstNames:  v.FirstNames,
 		LastName:    v.LastName,
 		LastLogin:   v.LastLoginAt,
@@ -586,12 +586,4 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return fmt.Errorf("logout: %w", err)
 	}
 	return nil
-}
-
-// MaskNUMIC hides all but the last four digits of a NUMIC.
-func MaskNUMIC(numic string) string {
-	if len(numic) <= 4 {
-		return strings.Repeat("•", len(numic))
-	}
-	return strings.Repeat("•", len(numic)-4) + numic[len(numic)-4:]
 }

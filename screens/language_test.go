@@ -1,0 +1,133 @@
+package screens
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"consulvote/app/portal"
+	"consulvote/resources"
+)
+
+// rawKey is what lang.L shows for a key missing from the translations.
+var rawKey = regexp.MustCompile(`(?m)^\s*[a-z_]+\.[a-z_.]+\s*$`)
+
+// TestEveryScreenTranslated walks every screen in each language and fails
+// on any text that is a bare translation key, or French left in English.
+func TestEveryScreenTranslated(t *testing.T) {
+	for _, language := range resources.Languages {
+		t.Run(language, func(t *testing.T) {
+			if err := resources.LoadTranslations(language); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { resources.LoadTranslations("fr") })
+			h := newHarness(t, func(o *Options) { o.Language = language; o.OnLanguage = func(string) {} })
+			var seen strings.Builder
+			look := func() {
+				h.wait()
+				txt := h.texts()
+				if k := rawKey.FindString(txt); k != "" {
+					t.Errorf("%q shows the raw key %q", h.win.Title(), strings.TrimSpace(k))
+				}
+				// The outbox shows the messages in the voter's language.
+				if _, ok := h.ui.top().screen.(*outboxScreen); !ok {
+					seen.WriteString(txt)
+				}
+			}
+			look()
+			h.tap(screenAs[*homeScreen](h).lostID)
+			r := screenAs[*requestScreen](h)
+			h.tap(r.send.button) // every field error
+			look()
+			h.requestRenewal()
+			look()
+			h.tap(h.ui.messagesButton)
+			look()
+			h.openLink(h.latestLink())
+			cf := screenAs[*confirmScreen](h)
+			h.tap(cf.validate.button)
+			look()
+			test.Type(cf.password.entry, marie.Password)
+			h.enter(cf.code.entry, "7777")
+			id := screenAs[*identifierScreen](h)
+			h.tap(id.home)
+			look() // the dialog
+			h.tap(h.overlayButton(h.overlayConfirmText()))
+			h.tap(h.ui.helpButton)
+			look()
+			h.ui.home()
+			home := screenAs[*homeScreen](h)
+			test.Type(home.identifier.entry, id.renewal.Identifier)
+			h.enter(home.password.entry, marie.Password)
+			look()
+			if language == "en" {
+				for _, french := range []string{"Identifiant", "Mot de passe", "Adresse électronique", "Valider", "Envoyé"} {
+					if strings.Contains(seen.String(), french) {
+						t.Errorf("English screens show the French %q", french)
+					}
+				}
+			}
+			// Each portal error has its own sentence in this language.
+			for _, code := range []portal.Code{portal.CodeSecurityCodeWrong, portal.CodeSecurityCodeExpired,
+				portal.CodeRateLimited, portal.CodeRenewalConflict, portal.CodeLinkUnknown, portal.CodeLinkExpired,
+				portal.CodeLinkUsed, portal.CodeLinkReplaced, portal.CodeLinkRevoked, portal.CodeWrongPasswordOrCode,
+				portal.CodeLocked, portal.CodeBadLogin, portal.CodeUnavailable} {
+				text := h.ui.errorText(&portal.Error{Code: code})
+				if rawKey.MatchString(text) || text == h.ui.errorText(&portal.Error{Code: portal.CodeInternal}) {
+					t.Errorf("%s: no sentence of its own (%q)", code, text)
+				}
+			}
+			for _, fe := range []portal.FieldError{
+				{Field: portal.FieldNUMIC, Reason: portal.ReasonRequired}, {Field: portal.FieldNUMIC, Reason: portal.ReasonFormat},
+				{Field: portal.FieldEmail, Reason: portal.ReasonRequired}, {Field: portal.FieldEmail, Reason: portal.ReasonFormat},
+				{Field: portal.FieldCode, Reason: portal.ReasonRequired}, {Field: portal.FieldCode, Reason: portal.ReasonFormat},
+				{Field: portal.FieldPassword, Reason: portal.ReasonRequired}, {Field: portal.FieldPassword, Reason: portal.ReasonTooLong},
+				{Field: portal.FieldIdentifier, Reason: portal.ReasonRequired}, {Field: portal.FieldIdentifier, Reason: portal.ReasonTooLong},
+				{Field: portal.FieldLink, Reason: portal.ReasonFormat},
+			} {
+				if text := fieldErrorText(fe); rawKey.MatchString(text) {
+					t.Errorf("%v: no sentence (%q)", fe, text)
+				}
+			}
+		})
+	}
+}
+
+func (h *harness) overlayConfirmText() string {
+	if h.ui.opt.Language == "en" {
+		return "Leave this screen"
+	}
+	return "Quitter cet écran"
+}
+
+func TestRateLimitedMessage(t *testing.T) {
+	h := newHarness(t)
+	for range 3 {
+		h.requestRenewal()
+	}
+	h.ui.home()
+	h.tap(screenAs[*homeScreen](h).lostID)
+	r := screenAs[*requestScreen](h)
+	test.Type(r.numic.entry, marie.NUMIC)
+	test.Type(r.email.entry, marie.Email)
+	h.enter(r.code.entry, "7777")
+	screenAs[*requestScreen](h)
+	h.see("Trop de demandes pour ce NUMIC. Vous pourrez réessayer à partir du 06/05/2026")
+	if r.code.entry.Text != "" || r.code.id == "" {
+		t.Error("the spent code was not replaced")
+	}
+}
+
+func TestLanguageSwitchButton(t *testing.T) {
+	var asked string
+	h := newHarness(t, func(o *Options) { o.OnLanguage = func(l string) { asked = l } })
+	if h.ui.languageButton == nil || h.ui.languageButton.Text != "English" {
+		t.Fatal("no button to switch to English")
+	}
+	h.tap(h.ui.languageButton)
+	if asked != "en" {
+		t.Fatalf("switch asked for %q", asked)
+	}
+}
