@@ -14,7 +14,7 @@ APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 FUZZTIME ?= 10s
 BIN := consulvote
 
-.PHONY: all deps run test vet build unit race keychain smoke fuzz bench package clean
+.PHONY: all deps run test vet core build unit race keychain smoke fuzz bench bench-ui package clean
 
 all: test
 
@@ -71,6 +71,10 @@ fuzz:
 ## bench: the service on a 200,000-voter roll, and one bare argon2id hash.
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 300x ./app/service
+
+## bench-ui: start-up time to first frame and peak RSS, app vs a minimal Fyne window.
+bench-ui: deps
+	xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -run '^$$' -bench Startup -benchtime 5x .
 
 ## package: a Linux archive with the binary, the .desktop file and the icon.
 package: deps

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -132,4 +134,105 @@ func countColours(t *testing.T, path string) int {
 		}
 	}
 	return len(seen)
+}
+
+// BenchmarkStartup measures, for the app in demo mode and for the minimal
+// Fyne window of testdata/minimal built in the same run: the time from
+// process start until its window shows a painted frame (polled every
+// 20 ms through xdotool and a screenshot), and the peak resident memory
+// (VmHWM) one second later. Run under X: `make bench-ui`.
+func BenchmarkStartup(b *testing.B) {
+	if os.Getenv("DISPLAY") == "" {
+		b.Skip("needs an X display: `make bench-ui` runs it under Xvfb")
+	}
+	dir := b.TempDir()
+	for _, tc := range []struct{ name, pkg, title string }{
+		{"app", ".", "consulvote"},
+		{"minimal", "./testdata/minimal", "minimal consulvote yardstick"},
+	} {
+		bin := filepath.Join(dir, tc.name)
+		if out, err := exec.Command("go", "build", "-o", bin, tc.pkg).CombinedOutput(); err != nil {
+			b.Fatalf("build %s: %v\n%s", tc.pkg, err, out)
+		}
+		if st, err := os.Stat(bin); err == nil {
+			b.Logf("%s binary: %.1f MiB", tc.name, float64(st.Size())/(1<<20))
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			var frame time.Duration
+			var rss int64
+			for i := 0; i < b.N; i++ {
+				f, r := startOnce(b, bin, tc.title, filepath.Join(dir, tc.name+"-home"))
+				frame += f
+				rss = max(rss, r)
+			}
+			b.ReportMetric(float64(frame.Milliseconds())/float64(b.N), "ms-to-frame")
+			b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
+		})
+	}
+}
+
+// startOnce starts bin, waits for its first painted frame, reads its peak
+// RSS (KiB) and stops it.
+func startOnce(b *testing.B, bin, title, home string) (time.Duration, int64) {
+	b.Helper()
+	cmd := exec.Command(bin, "--demo")
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+home+"/data", "XDG_CONFIG_HOME="+home+"/config")
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	shot := filepath.Join(b.TempDir(), "shot.png")
+	deadline := start.Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", title).Output()
+		win, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		if win != "" && exec.Command("import", "-window", win, shot).Run() == nil && countColoursQuiet(shot) >= 8 {
+			frame := time.Since(start)
+			time.Sleep(time.Second)
+			return frame, peakRSS(cmd.Process.Pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.Fatalf("%s: no painted window in 30 s", bin)
+	return 0, 0
+}
+
+func countColoursQuiet(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return 0
+	}
+	seen := map[[3]uint32]bool{}
+	r := img.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y += 4 {
+		for x := r.Min.X; x < r.Max.X; x += 4 {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{cr >> 8, cg >> 8, cb >> 8}] = true
+		}
+	}
+	return len(seen)
+}
+
+// peakRSS reads VmHWM (KiB) of a process from /proc.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return n
+		}
+	}
+	return 0
 }

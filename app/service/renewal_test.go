@@ -400,3 +400,18 @@ func TestLinkInputs(t *testing.T) {
 		t.Errorf("confirm unknown token: %v", err)
 	}
 }
+
+func TestSeedDemoRollOnce(t *testing.T) {
+	e := newEnv(t) // seeded
+	if err := e.svc.SeedDemoRoll(e.ctx); !errors.Is(err, service.ErrRollNotEmpty) {
+		t.Fatalf("second seed: %v, want ErrRollNotEmpty", err)
+	}
+	if n := e.count("voters", "1"); n != len(service.DemoRoll) {
+		t.Fatalf("%d voters, want %d", n, len(service.DemoRoll))
+	}
+	for _, d := range service.DemoRoll {
+		if _, err := e.svc.Login(e.ctx, d.Identifier, d.Password); err != nil {
+			t.Errorf("demo voter %s cannot log in: %v", d.NUMIC, err)
+		}
+	}
+}

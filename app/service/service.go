@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"consulvote/app/captcha"
@@ -59,7 +60,8 @@ type Service struct {
 	log   *slog.Logger
 	// dummyHash is checked when a login names no voter, so that an
 	// unknown identifier costs the same argon2id time as a wrong password.
-	dummyHash string
+	// Made on first need: it costs a hash, and start-up should not.
+	dummyHash func() (string, error)
 }
 
 var (
@@ -97,9 +99,7 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	if s.box, err = seal.New(cfg.Secret, "outbox"); err != nil {
 		return nil, err
 	}
-	if s.dummyHash, err = hashPassword("dummy", cfg.Argon2, s.rand); err != nil {
-		return nil, err
-	}
+	s.dummyHash = sync.OnceValues(func() (string, error) { return hashPassword("dummy", cfg.Argon2, s.rand) })
 	return s, nil
 }
 
@@ -524,7 +524,9 @@ func (s *Service) Login(ctx context.Context, identifier, password string) (porta
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
-		checkPassword(s.dummyHash, password)
+		if h, err := s.dummyHash(); err == nil {
+			checkPassword(h, password)
+		}
 		now := s.clock.Now()
 		err := s.store.Update(ctx, func(tx Tx) error {
 			return tx.Audit(AuditEntry{At: now, Actor: "anonymous", Action: "login.failed", Detail: "unknown identifier"})
