@@ -8,6 +8,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"consulvote/app/service/servicetest"
 )
 
 // TestIdentifierRenewalFlow walks the seeds' flow as a voter would, with
@@ -51,7 +53,7 @@ func TestIdentifierRenewalFlow(t *testing.T) {
 	if c.Focused() != r.code.entry {
 		t.Fatalf("Tab order reached %T, want the code entry", c.Focused())
 	}
-	test.Type(c.Focused(), "7777")
+	test.Type(c.Focused(), servicetest.Code)
 	key(r.code.entry, fyne.KeyReturn) // Enter submits
 	h.wait()
 
@@ -79,7 +81,7 @@ func TestIdentifierRenewalFlow(t *testing.T) {
 		t.Fatalf("focus on %T, want the password", c.Focused())
 	}
 	test.Type(cf.password.entry, marie.Password)
-	test.Type(cf.code.entry, "7777")
+	test.Type(cf.code.entry, servicetest.Code)
 	h.tap(cf.validate.button)
 
 	// E6
@@ -150,7 +152,7 @@ func TestWrongSecurityCode(t *testing.T) {
 	if r.code.id == before {
 		t.Error("Nouveau code did not change the code")
 	}
-	h.enter(r.code.entry, "7777")
+	h.enter(r.code.entry, servicetest.Code)
 	screenAs[*sentScreen](h)
 }
 
@@ -184,14 +186,14 @@ func TestWrongPasswordThenLock(t *testing.T) {
 	cf := screenAs[*confirmScreen](h)
 	for i := range 4 {
 		test.Type(cf.password.entry, "mauvais")
-		h.enter(cf.code.entry, "7777")
+		h.enter(cf.code.entry, servicetest.Code)
 		h.see("Mot de passe ou code incorrect.")
 		if cf.password.entry.Text != "" {
 			t.Fatalf("attempt %d: the wrong password stays in the field", i+1)
 		}
 	}
 	test.Type(cf.password.entry, "mauvais")
-	h.enter(cf.code.entry, "7777")
+	h.enter(cf.code.entry, servicetest.Code)
 	h.see("Trop d'essais incorrects : par sécurité, votre compte est bloqué jusqu'au")
 	if !cf.again.Visible() || !cf.validate.button.Disabled() {
 		t.Fatal("no way forward after the lock")
@@ -219,7 +221,7 @@ func TestUsedLink(t *testing.T) {
 	h.openLink(link)
 	cf := screenAs[*confirmScreen](h)
 	test.Type(cf.password.entry, marie.Password)
-	h.enter(cf.code.entry, "7777")
+	h.enter(cf.code.entry, servicetest.Code)
 	id := screenAs[*identifierScreen](h)
 	h.tap(id.copyBtn)
 	h.openLink(link)
@@ -239,7 +241,7 @@ func TestLinkUsedWhileOnE5(t *testing.T) {
 		t.Fatal(err)
 	}
 	test.Type(cf.password.entry, marie.Password)
-	h.enter(cf.code.entry, "7777")
+	h.enter(cf.code.entry, servicetest.Code)
 	h.see("Lien déjà utilisé.")
 	if !cf.again.Visible() {
 		t.Error("no way to request a new identifier")
@@ -273,12 +275,7 @@ func TestReplacedLink(t *testing.T) {
 
 func TestLeavingE6WithoutKeepingAsks(t *testing.T) {
 	h := newHarness(t)
-	h.requestRenewal()
-	h.openLink(h.latestLink())
-	cf := screenAs[*confirmScreen](h)
-	test.Type(cf.password.entry, marie.Password)
-	h.enter(cf.code.entry, "7777")
-	id := screenAs[*identifierScreen](h)
+	id := h.renewToE6()
 	h.tap(id.home)
 	// A dialog asks; "Rester" keeps the identifier on screen.
 	h.see("Avez-vous conservé votre identifiant ?")
@@ -292,12 +289,7 @@ func TestLeavingE6WithoutKeepingAsks(t *testing.T) {
 
 func TestKeychainSaveAndFill(t *testing.T) {
 	h := newHarness(t)
-	h.requestRenewal()
-	h.openLink(h.latestLink())
-	cf := screenAs[*confirmScreen](h)
-	test.Type(cf.password.entry, marie.Password)
-	h.enter(cf.code.entry, "7777")
-	id := screenAs[*identifierScreen](h)
+	id := h.renewToE6()
 	h.tap(id.save)
 	h.see("Identifiant enregistré dans le trousseau du système.")
 	if got, _ := h.keys.Load(marie.NUMIC); got != id.renewal.Identifier {
@@ -319,12 +311,7 @@ func TestKeychainSaveAndFill(t *testing.T) {
 
 func TestNoKeychain(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.Keychain = nil })
-	h.requestRenewal()
-	h.openLink(h.latestLink())
-	cf := screenAs[*confirmScreen](h)
-	test.Type(cf.password.entry, marie.Password)
-	h.enter(cf.code.entry, "7777")
-	id := screenAs[*identifierScreen](h)
+	id := h.renewToE6()
 	h.tap(id.save)
 	h.see("Aucun trousseau du système n'est disponible sur cet ordinateur.")
 }

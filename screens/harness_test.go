@@ -4,14 +4,11 @@ import (
 	// Before Fyne reads the locale (LANG=C.UTF-8 in CI).
 	_ "consulvote/internal/localeenv"
 
-	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -20,7 +17,7 @@ import (
 	"consulvote/app/keychain"
 	"consulvote/app/portal"
 	"consulvote/app/service"
-	"consulvote/app/store"
+	"consulvote/app/service/servicetest"
 	"consulvote/resources"
 )
 
@@ -29,34 +26,6 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Exit(m.Run())
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// sevens makes every security code "7777": the test reads the picture as
-// a person would, by knowing what it shows.
-type sevens struct{}
-
-func (sevens) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = 7
-	}
-	return len(p), nil
 }
 
 // memKeychain is an in-memory keychain for the flow tests; the real one is
@@ -93,7 +62,7 @@ type harness struct {
 	win   fyne.Window
 	ui    *UI
 	svc   *service.Service
-	clock *fakeClock
+	clock *servicetest.Clock
 	keys  Keychain
 }
 
@@ -101,29 +70,13 @@ var marie = service.DemoRoll[0]
 
 func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	cfg := service.DefaultConfig()
-	cfg.Secret = bytes.Repeat([]byte("s"), 32)
-	cfg.PublicURL = "https://vote.example"
-	cfg.RequestFloor = 0
-	clock := &fakeClock{t: time.Date(2026, 5, 6, 17, 25, 0, 0, time.UTC)}
-	svc, err := service.New(db, cfg, service.Options{Clock: clock, CodeRand: sevens{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.SeedDemoRoll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return newHarnessOn(t, svc, svc, clock, opts...)
+	e := servicetest.New(t, servicetest.Config(), service.Options{})
+	return newHarnessOn(t, e.Service, e.Service, e.Clock, opts...)
 }
 
 // newHarnessOn builds the UI on any portal (the local service, or later the
 // remote client).
-func newHarnessOn(t *testing.T, p portal.Portal, svc *service.Service, clock *fakeClock, opts ...func(*Options)) *harness {
+func newHarnessOn(t *testing.T, p portal.Portal, svc *service.Service, clock *servicetest.Clock, opts ...func(*Options)) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, widget.NewLabel(""))
@@ -247,8 +200,19 @@ func (h *harness) requestRenewal() {
 	r := screenAs[*requestScreen](h)
 	test.Type(r.numic.entry, marie.NUMIC)
 	test.Type(r.email.entry, marie.Email)
-	h.enter(r.code.entry, "7777")
+	h.enter(r.code.entry, servicetest.Code)
 	screenAs[*sentScreen](h)
+}
+
+// renewToE6 walks the whole renewal for marie up to E6.
+func (h *harness) renewToE6() *identifierScreen {
+	h.t.Helper()
+	h.requestRenewal()
+	h.openLink(h.latestLink())
+	cf := screenAs[*confirmScreen](h)
+	test.Type(cf.password.entry, marie.Password)
+	h.enter(cf.code.entry, servicetest.Code)
+	return screenAs[*identifierScreen](h)
 }
 
 // openLink pastes link on the "J'ai reçu le courriel" screen.
@@ -261,5 +225,5 @@ func (h *harness) openLink(link string) {
 }
 
 func portalConfirm(link, codeID string) portal.ConfirmRequest {
-	return portal.ConfirmRequest{Link: link, Password: marie.Password, CodeID: codeID, Code: "7777"}
+	return portal.ConfirmRequest{Link: link, Password: marie.Password, CodeID: codeID, Code: servicetest.Code}
 }

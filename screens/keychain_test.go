@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"fyne.io/fyne/v2/test"
-
 	"consulvote/app/keychain"
 )
 
@@ -21,12 +19,7 @@ func TestE6SavesToRealKeychain(t *testing.T) {
 	kc := keychain.Keychain{Service: "fr.consulvote.portal.test"}
 	t.Cleanup(func() { kc.Delete(marie.NUMIC) })
 	h := newHarness(t, func(o *Options) { o.Keychain = kc })
-	h.requestRenewal()
-	h.openLink(h.latestLink())
-	cf := screenAs[*confirmScreen](h)
-	test.Type(cf.password.entry, marie.Password)
-	h.enter(cf.code.entry, "7777")
-	id := screenAs[*identifierScreen](h)
+	id := h.renewToE6()
 	h.tap(id.save)
 	h.see("Identifiant enregistré dans le trousseau du système.")
 

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"consulvote/app/portal"
+	"consulvote/app/service/servicetest"
 	"consulvote/resources"
 )
 
@@ -50,7 +51,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 			h.tap(cf.validate.button)
 			look()
 			test.Type(cf.password.entry, marie.Password)
-			h.enter(cf.code.entry, "7777")
+			h.enter(cf.code.entry, servicetest.Code)
 			id := screenAs[*identifierScreen](h)
 			h.tap(id.home)
 			look() // the dialog
@@ -112,7 +113,7 @@ func TestRateLimitedMessage(t *testing.T) {
 	r := screenAs[*requestScreen](h)
 	test.Type(r.numic.entry, marie.NUMIC)
 	test.Type(r.email.entry, marie.Email)
-	h.enter(r.code.entry, "7777")
+	h.enter(r.code.entry, servicetest.Code)
 	screenAs[*requestScreen](h)
 	h.see("Trop de demandes pour ce NUMIC. Vous pourrez réessayer à partir du 06/05/2026")
 	if r.code.entry.Text != "" || r.code.id == "" {

@@ -12,6 +12,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
 	"consulvote/app/store"
 )
 
@@ -31,9 +32,8 @@ func benchEnv(b *testing.B) *env {
 	}
 	b.Cleanup(func() { db.Close() })
 	// testConfig has no request floor: the benchmarks measure the work.
-	e := &env{ctx: context.Background(), db: db, path: path, cfg: testConfig(),
-		clock: &fakeClock{t: time.Date(2026, 5, 6, 17, 25, 0, 0, time.UTC)}}
-	svc, err := service.New(db, e.cfg, service.Options{Clock: e.clock, CodeRand: sevens{}})
+	e := &env{ctx: context.Background(), db: db, path: path, cfg: testConfig(), clock: servicetest.NewClock(servicetest.Start)}
+	svc, err := service.New(db, e.cfg, service.Options{Clock: e.clock, CodeRand: servicetest.Sevens{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,53 +6,21 @@ import (
 	"database/sql"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"consulvote/app/mail"
 	"consulvote/app/portal"
 	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
 	"consulvote/app/store"
 )
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// sevens is a random source of 7s: every security code is "7777".
-type sevens struct{}
-
-func (sevens) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = 7
-	}
-	return len(p), nil
-}
-
 const (
-	rightCode = "7777"
+	rightCode = servicetest.Code
 	wrongCode = "1234"
 )
-
-var testSecret = bytes.Repeat([]byte("k"), 32)
 
 // env is a service on a real SQLite file with the demo roll.
 type env struct {
@@ -62,46 +30,35 @@ type env struct {
 	db    *store.DB
 	raw   *sql.DB // a separate connection to the file, as an auditor would use
 	path  string
-	clock *fakeClock
+	clock *servicetest.Clock
 	logs  *bytes.Buffer
 	cfg   service.Config
 }
 
-func testConfig() service.Config {
-	cfg := service.DefaultConfig()
-	cfg.Secret = testSecret
-	cfg.PublicURL = "https://vote.example"
-	cfg.RequestFloor = 0 // TestRequestFloor checks it
-	return cfg
-}
+func testConfig() service.Config { return servicetest.Config() } // no request floor: TestRequestFloor checks it
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "portal.db")
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	raw, err := sql.Open("sqlite", path)
+	e := &env{t: t, ctx: context.Background(), logs: &bytes.Buffer{}, cfg: testConfig()}
+	te := servicetest.New(t, e.cfg, service.Options{Logger: e.logger()})
+	e.svc, e.db, e.path, e.clock = te.Service, te.DB, te.Path, te.Clock
+	raw, err := sql.Open("sqlite", e.path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	e := &env{t: t, ctx: context.Background(), db: db, raw: raw, path: path, logs: &bytes.Buffer{}, cfg: testConfig(),
-		clock: &fakeClock{t: time.Date(2026, 5, 6, 17, 25, 0, 0, time.UTC)}}
-	e.svc = e.service(db)
-	if err := e.svc.SeedDemoRoll(e.ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.raw = raw
 	return e
+}
+
+func (e *env) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // service returns a service on st sharing the env's clock, secret and logs.
 func (e *env) service(st service.Store) *service.Service {
 	e.t.Helper()
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := service.New(st, e.cfg, service.Options{Clock: e.clock, CodeRand: sevens{}, Logger: log})
+	svc, err := service.New(st, e.cfg, service.Options{Clock: e.clock, CodeRand: servicetest.Sevens{}, Logger: e.logger()})
 	if err != nil {
 		e.t.Fatal(err)
 	}
