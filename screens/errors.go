@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
 )
@@ -18,14 +19,24 @@ func (u *UI) errorText(err error) string {
 	if !pe.Until.IsZero() {
 		data["Time"] = formatTime(pe.Until)
 	}
-	key := "err." + string(pe.Code)
-	switch {
-	case pe.Code == portal.CodeRenewalConflict && pe.Until.IsZero():
-		key = "err.renewal_conflict_pending"
-	case pe.Code == portal.CodeInvalidInput && len(pe.Fields) > 0:
+	if pe.Code == portal.CodeInvalidInput && len(pe.Fields) > 0 {
 		return fieldErrorText(pe.Fields[0])
 	}
+	key := "err." + string(pe.Code)
 	return lang.X(key, lang.X("err.internal", "err.internal", data), data)
+}
+
+// passwordConflictText is the refusal of a password renewal because the
+// identifier's renewal is under way or recent.
+func (u *UI) passwordConflictText(err error) string {
+	var pe *portal.Error
+	errors.As(err, &pe)
+	data := map[string]any{"Contact": u.opt.Assistance}
+	if pe == nil || pe.Until.IsZero() {
+		return lang.X("err.renewal_conflict_identifier_pending", "", data)
+	}
+	data["Time"] = formatTime(pe.Until)
+	return lang.X("err.renewal_conflict_identifier", "", data)
 }
 
 // fieldErrorText says what is wrong with one field.
@@ -59,4 +70,21 @@ func showFieldErrors(err error, fields map[portal.Field]*field) bool {
 		}
 	}
 	return any
+}
+
+// formFailed shows why a form with a security code failed: under the code
+// when the code was wrong or expired, under the fields the error names,
+// else in msg, worded by text. Every attempt spends its code, so a new one
+// is drawn.
+func (u *UI) formFailed(err error, code *codeField, fields map[portal.Field]*field, msg *message, text func(error) string) {
+	switch {
+	case errors.Is(err, portal.ErrSecurityCodeWrong), errors.Is(err, portal.ErrSecurityCodeExpired):
+		code.setError(u.errorText(err))
+		code.load()
+		u.win.Canvas().Focus(code.entry)
+	case showFieldErrors(err, fields):
+	default:
+		msg.set(text(err), widget.DangerImportance)
+		code.load()
+	}
 }

@@ -338,12 +338,6 @@ func TestHelpFromEveryScreen(t *testing.T) {
 	}
 }
 
-func TestLostPasswordExplains(t *testing.T) {
-	h := newHarness(t)
-	h.tap(screenAs[*homeScreen](h).lostPW)
-	h.see("Pour l'obtenir, contactez la cellule d'assistance : assistance@vote.example.")
-}
-
 func TestEscapeOnCanvasGoesBack(t *testing.T) {
 	h := newHarness(t)
 	h.tap(screenAs[*homeScreen](h).lostID)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -22,6 +23,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	time.Local = time.UTC // the screens show local times; the tests read them
 	if err := resources.LoadTranslations("fr"); err != nil {
 		panic(err)
 	}
@@ -226,4 +228,13 @@ func (h *harness) openLink(link string) {
 
 func portalConfirm(link, codeID string) portal.ConfirmRequest {
 	return portal.ConfirmRequest{Link: link, Password: marie.Password, CodeID: codeID, Code: servicetest.Code}
+}
+
+func mustMessages(t *testing.T, h *harness) []portal.Message {
+	t.Helper()
+	ms, err := h.svc.Messages(context.Background(), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
 }

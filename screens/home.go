@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -44,7 +43,7 @@ func newHome(u *UI) *homeScreen {
 	s.identifier.entry.OnSubmitted = func(string) { s.submit() }
 	s.password.entry.OnSubmitted = func(string) { s.submit() }
 	s.lostID = widget.NewButton(lang.L("home.lost_identifier"), func() { u.show(newRequest(u).page()) })
-	s.lostPW = widget.NewButton(lang.L("home.lost_password"), s.lostPassword)
+	s.lostPW = widget.NewButton(lang.L("home.lost_password"), func() { u.show(newPassword(u).page()) })
 	s.haveMail = widget.NewButton(lang.L("home.have_mail"), func() { u.show(newPaste(u).page()) })
 	for _, b := range []*widget.Button{s.lostID, s.lostPW, s.haveMail} {
 		b.Importance = widget.LowImportance
@@ -120,11 +119,6 @@ func (s *homeScreen) fillFromKeychain(numic string) {
 		s.msg.set(lang.L("home.keychain_filled"), widget.SuccessImportance)
 		s.u.win.Canvas().Focus(s.password.entry)
 	})
-}
-
-func (s *homeScreen) lostPassword() {
-	dialog.ShowInformation(lang.L("home.lost_password"),
-		lang.X("home.password_later", "", map[string]any{"Contact": s.u.opt.Assistance}), s.u.win)
 }
 
 func savedNUMICs(a fyne.App) []string {

@@ -2,7 +2,6 @@ package screens
 
 import (
 	"context"
-	"errors"
 
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
@@ -67,17 +66,10 @@ func (s *requestScreen) submit() {
 		return struct{}{}, s.u.portal.RequestIdentifierRenewal(ctx, req)
 	}, func(_ struct{}, err error) {
 		s.send.busy(false)
-		switch {
-		case err == nil:
-			s.u.replace(newSent(s.u).page())
-		case errors.Is(err, portal.ErrSecurityCodeWrong), errors.Is(err, portal.ErrSecurityCodeExpired):
-			s.code.setError(s.u.errorText(err))
-			s.code.load()
-			s.u.win.Canvas().Focus(s.code.entry)
-		case showFieldErrors(err, s.fields):
-		default:
-			s.msg.set(s.u.errorText(err), widget.DangerImportance)
-			s.code.load() // the code was spent
+		if err != nil {
+			s.u.formFailed(err, s.code, s.fields, s.msg, s.u.errorText)
+			return
 		}
+		s.u.replace(newSent(s.u).page())
 	})
 }

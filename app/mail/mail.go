@@ -1,6 +1,6 @@
-// Package mail composes the e-mails the portal sends, in French or English,
-// each with a plain-text and an HTML part, as complete RFC 5322 messages
-// ready to queue. Sending them is the outbox's job.
+// Package mail composes the messages the portal sends, in French or
+// English: e-mails with a plain-text and an HTML part, as complete RFC 5322
+// messages ready to queue, and SMS texts. Sending them is the outbox's job.
 package mail
 
 import (
@@ -65,6 +65,22 @@ func (l Letterhead) RenewalLink(env Envelope, link string, expires time.Time) (M
 // voter did not ask for it.
 func (l Letterhead) IdentifierChanged(env Envelope) (Message, error) {
 	return l.compose(env, identifierChanged, nil)
+}
+
+// PasswordChanged composes the notice sent after a password renewal. It
+// holds no secret: the password itself went by SMS.
+func (l Letterhead) PasswordChanged(env Envelope) (Message, error) {
+	return l.compose(env, passwordChanged, nil)
+}
+
+// PasswordSMS is the text of the SMS that carries a new password.
+func PasswordSMS(lang, password string) string {
+	if lang == "en" {
+		return "Consular elections: your new password for the voting portal is " + password +
+			" . Never share it. If you did not ask for it, contact the assistance cell."
+	}
+	return "Élections consulaires : votre nouveau mot de passe pour le portail de vote est " + password +
+		" . Ne le communiquez à personne. Si vous ne l'avez pas demandé, contactez la cellule d'assistance."
 }
 
 type texts struct {
@@ -232,6 +248,53 @@ This is an automatic message. Please do not reply.
 <html lang="en"><body>
 <p>Hello,</p>
 <p>Your login identifier for the voting portal has just been renewed. The old identifier no longer works.</p>
+<p>If you did not ask for this renewal, contact the assistance cell at once.</p>
+<p>This is an automatic message. Please do not reply.</p>
+<p>{{.Signature}}</p>
+</body></html>
+`,
+	},
+})
+
+var passwordChanged = newKind(map[string]texts{
+	"fr": {
+		subject: "Votre mot de passe a été renouvelé",
+		text: `Bonjour,
+
+Le mot de passe de votre compte sur le portail de vote vient d'être renouvelé et vous a été envoyé par SMS. L'ancien mot de passe ne fonctionne plus.
+
+Si vous n'êtes pas à l'origine de ce renouvellement, contactez sans attendre la cellule d'assistance.
+
+Ceci est un message automatique. Merci de ne pas y répondre.
+
+{{.Signature}}
+`,
+		html: `<!DOCTYPE html>
+<html lang="fr"><body>
+<p>Bonjour,</p>
+<p>Le mot de passe de votre compte sur le portail de vote vient d'être renouvelé et vous a été envoyé par SMS. L'ancien mot de passe ne fonctionne plus.</p>
+<p>Si vous n'êtes pas à l'origine de ce renouvellement, contactez sans attendre la cellule d'assistance.</p>
+<p>Ceci est un message automatique. Merci de ne pas y répondre.</p>
+<p>{{.Signature}}</p>
+</body></html>
+`,
+	},
+	"en": {
+		subject: "Your password has been renewed",
+		text: `Hello,
+
+The password of your voting portal account has just been renewed and sent to you by SMS. The old password no longer works.
+
+If you did not ask for this renewal, contact the assistance cell at once.
+
+This is an automatic message. Please do not reply.
+
+{{.Signature}}
+`,
+		html: `<!DOCTYPE html>
+<html lang="en"><body>
+<p>Hello,</p>
+<p>The password of your voting portal account has just been renewed and sent to you by SMS. The old password no longer works.</p>
 <p>If you did not ask for this renewal, contact the assistance cell at once.</p>
 <p>This is an automatic message. Please do not reply.</p>
 <p>{{.Signature}}</p>

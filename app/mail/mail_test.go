@@ -116,3 +116,23 @@ func TestLetterheadValidate(t *testing.T) {
 		t.Fatal("Validate accepted a bad sender")
 	}
 }
+
+func TestPasswordMessages(t *testing.T) {
+	msg, err := head.PasswordChanged(Envelope{To: "a@example.org", Lang: "en", Date: time.Now(), MessageID: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, subject, ps := parts(t, msg.Raw)
+	if subject != "Test du vote par internet – Your password has been renewed" || !strings.Contains(ps["text/plain"], "sent to you by SMS") {
+		t.Errorf("notice: %q\n%s", subject, ps["text/plain"])
+	}
+	for lang, want := range map[string]string{"fr": "votre nouveau mot de passe", "en": "your new password", "": "votre nouveau mot de passe"} {
+		sms := PasswordSMS(lang, "Ab3dEf6hIj9k")
+		if !strings.Contains(sms, want) || !strings.Contains(sms, " Ab3dEf6hIj9k ") {
+			t.Errorf("%s SMS: %q", lang, sms)
+		}
+		if len([]rune(sms)) > 160*2 {
+			t.Errorf("%s SMS is %d characters, more than two SMS", lang, len([]rune(sms)))
+		}
+	}
+}

@@ -29,6 +29,11 @@ type Portal interface {
 	// identifier is shown once: nothing can return it again.
 	ConfirmIdentifierRenewal(ctx context.Context, req ConfirmRequest) (Renewal, error)
 
+	// RequestPasswordRenewal sends a new password by SMS to the mobile
+	// number on file, given the voter's identifier and NUMIC. Like an
+	// identifier request, it returns nil whether or not they match.
+	RequestPasswordRenewal(ctx context.Context, req PasswordRenewalRequest) error
+
 	// Login opens a voter session.
 	Login(ctx context.Context, identifier, password string) (Session, error)
 
@@ -51,6 +56,15 @@ type IdentifierRenewalRequest struct {
 	Email  string
 	CodeID string
 	Code   string
+}
+
+// PasswordRenewalRequest is the form of "Mot de passe perdu ou non reçu":
+// a lost password is recovered with the identifier and the NUMIC.
+type PasswordRenewalRequest struct {
+	Identifier string
+	NUMIC      string
+	CodeID     string
+	Code       string
 }
 
 // ConfirmRequest is the form of screen E5.

@@ -89,19 +89,36 @@ func (r IdentifierRenewalRequest) Normalize() IdentifierRenewalRequest {
 // Validate checks a normalized request; pattern is the NUMIC pattern
 // (DefaultNUMICPattern when nil). The error lists every invalid field.
 func (r IdentifierRenewalRequest) Validate(pattern *regexp.Regexp) error {
-	var fs []FieldError
-	switch {
-	case r.NUMIC == "":
-		fs = append(fs, FieldError{FieldNUMIC, ReasonRequired})
-	case len(r.NUMIC) > MaxFieldLen || !ValidNUMIC(r.NUMIC, pattern):
-		fs = append(fs, FieldError{FieldNUMIC, ReasonFormat})
-	}
+	fs := appendNUMICErrors(nil, r.NUMIC, pattern)
 	switch {
 	case r.Email == "":
 		fs = append(fs, FieldError{FieldEmail, ReasonRequired})
 	case !ValidEmail(r.Email):
 		fs = append(fs, FieldError{FieldEmail, ReasonFormat})
 	}
+	fs = appendCodeErrors(fs, r.CodeID, r.Code)
+	return InvalidInput(fs...)
+}
+
+// Normalize returns the request with its fields normalized.
+func (r PasswordRenewalRequest) Normalize() PasswordRenewalRequest {
+	r.Identifier = strings.TrimSpace(r.Identifier)
+	r.NUMIC = NormalizeNUMIC(r.NUMIC)
+	r.Code = strings.TrimSpace(r.Code)
+	return r
+}
+
+// Validate checks a normalized request; pattern is the NUMIC pattern
+// (DefaultNUMICPattern when nil).
+func (r PasswordRenewalRequest) Validate(pattern *regexp.Regexp) error {
+	var fs []FieldError
+	switch {
+	case r.Identifier == "":
+		fs = append(fs, FieldError{FieldIdentifier, ReasonRequired})
+	case len(r.Identifier) > MaxFieldLen:
+		fs = append(fs, FieldError{FieldIdentifier, ReasonTooLong})
+	}
+	fs = appendNUMICErrors(fs, r.NUMIC, pattern)
 	fs = appendCodeErrors(fs, r.CodeID, r.Code)
 	return InvalidInput(fs...)
 }
@@ -121,6 +138,16 @@ func (r ConfirmRequest) Validate() error {
 	}
 	fs = appendCodeErrors(fs, r.CodeID, r.Code)
 	return InvalidInput(fs...)
+}
+
+func appendNUMICErrors(fs []FieldError, numic string, pattern *regexp.Regexp) []FieldError {
+	switch {
+	case numic == "":
+		return append(fs, FieldError{FieldNUMIC, ReasonRequired})
+	case len(numic) > MaxFieldLen || !ValidNUMIC(numic, pattern):
+		return append(fs, FieldError{FieldNUMIC, ReasonFormat})
+	}
+	return fs
 }
 
 func appendCodeErrors(fs []FieldError, id, code string) []FieldError {

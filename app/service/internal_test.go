@@ -92,7 +92,7 @@ func TestNewIdentifier(t *testing.T) {
 	counts := map[rune]int{}
 	seen := map[string]bool{}
 	for range 2000 {
-		id, err := s.newIdentifier()
+		id, err := s.newCredential()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestNewIdentifier(t *testing.T) {
 		}
 		seen[id] = true
 		for _, r := range id {
-			if !strings.ContainsRune(identifierAlphabet, r) {
+			if !strings.ContainsRune(credentialAlphabet, r) {
 				t.Fatalf("identifier %q has %q outside [A-Za-z0-9]", id, r)
 			}
 			counts[r]++
@@ -109,7 +109,7 @@ func TestNewIdentifier(t *testing.T) {
 	}
 	// 24,000 characters over 62 symbols: each about 387. A biased draw
 	// (modulo bias, a missing class) would leave some far off.
-	if len(counts) != len(identifierAlphabet) {
+	if len(counts) != len(credentialAlphabet) {
 		t.Fatalf("only %d symbols used", len(counts))
 	}
 	for r, n := range counts {

@@ -95,54 +95,6 @@ func TestExpiredCodeIsNotAFailure(t *testing.T) {
 	}
 }
 
-func TestNotBothAtOnce(t *testing.T) {
-	cooldown := 24 * time.Hour
-	for _, tc := range []struct {
-		name    string
-		since   time.Duration // how long ago the password was renewed
-		pending bool          // a password link is pending
-		want    error
-	}{
-		{"password renewed just now", 0, false, portal.ErrRenewalConflict},
-		{"1 ns inside the cool-down", cooldown - time.Nanosecond, false, portal.ErrRenewalConflict},
-		{"at the end of the cool-down", cooldown, false, nil},
-		{"long ago", 30 * cooldown, false, nil},
-		{"password renewal pending", 0, true, portal.ErrRenewalConflict},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			now := e.clock.Now()
-			if tc.pending {
-				e.exec(`INSERT INTO links (voter_id, kind, token_hash, created_at, expires_at)
-					SELECT id, 'password', x'01', ?, ? FROM voters WHERE numic = ?`,
-					now.UnixNano(), now.Add(time.Hour).UnixNano(), marie.NUMIC)
-			} else {
-				e.exec(`UPDATE voters SET password_renewed_at = ? WHERE numic = ?`, now.Add(-tc.since).UnixNano(), marie.NUMIC)
-			}
-			err := e.request(marie.NUMIC, marie.Email)
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("err = %v, want nil", err)
-				}
-				return
-			}
-			var pe *portal.Error
-			if !errors.As(err, &pe) || pe.Code != portal.CodeRenewalConflict {
-				t.Fatalf("err = %v, want renewal conflict", err)
-			}
-			if !tc.pending && !pe.Until.Equal(now.Add(-tc.since).Add(cooldown)) {
-				t.Errorf("until %v", pe.Until)
-			}
-			if n := e.count("links", "kind = 'identifier'"); n != 0 {
-				t.Errorf("a link was made despite the conflict")
-			}
-			if n := e.count("audit", "action = 'identifier.request.refused'"); n != 1 {
-				t.Errorf("the refusal is not in the audit log")
-			}
-		})
-	}
-}
-
 func TestConcurrentConfirm(t *testing.T) {
 	e := newEnv(t)
 	link := e.requestLink()

@@ -130,21 +130,21 @@ func (s *Service) token() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// identifierAlphabet is [A-Za-z0-9]. Dropping the look-alikes (0/O, 1/l/I)
-// would leave 56 letters, 69.7 bits for 12 characters, under the 70 we
-// want; all 62 give 71.4 bits.
-const identifierAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+// credentialAlphabet is [A-Za-z0-9], as the portal's own credentials.
+// Dropping the look-alikes (0/O, 1/l/I) would leave 56 symbols, 69.7 bits
+// for 12 characters, under the 70 we want; all 62 give 71.4 bits.
+const credentialAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// newIdentifier draws a 12-character identifier, uniformly.
-func (s *Service) newIdentifier() (string, error) {
+// newCredential draws a 12-character identifier or password, uniformly.
+func (s *Service) newCredential() (string, error) {
 	b := make([]byte, portal.IdentifierLen)
-	n := big.NewInt(int64(len(identifierAlphabet)))
+	n := big.NewInt(int64(len(credentialAlphabet)))
 	for i := range b {
 		k, err := rand.Int(s.rand, n)
 		if err != nil {
-			return "", fmt.Errorf("random identifier: %w", err)
+			return "", fmt.Errorf("random credential: %w", err)
 		}
-		b[i] = identifierAlphabet[k.Int64()]
+		b[i] = credentialAlphabet[k.Int64()]
 	}
 	return string(b), nil
 }
@@ -268,7 +268,7 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 			return tx.Audit(e)
 		}
 
-		if until, ok, err := s.conflict(tx, v, LinkPassword, v.PasswordRenewedAt, now); err != nil {
+		if until, ok, err := s.conflict(tx, v, "", v.PasswordRenewedAt, now); err != nil {
 			return err
 		} else if ok {
 			outcome = &portal.Error{Code: portal.CodeRenewalConflict, Until: until}
@@ -318,16 +318,18 @@ func waitUntil(ctx context.Context, t time.Time) {
 }
 
 // conflict applies "not both at once": a renewal is refused while a
-// renewal of the other credential (kind other, last done at lastOther) is
-// pending or within the cool-down. It returns when the refusal ends, as
-// far as it is known.
-func (s *Service) conflict(tx Tx, v Voter, other LinkKind, lastOther, now time.Time) (time.Time, bool, error) {
-	pending, err := tx.HasPendingLink(v.ID, other, now)
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	if pending {
-		return time.Time{}, true, nil
+// renewal of the other credential is pending (a link of kind pending, when
+// that renewal goes through links) or was done within the cool-down
+// (lastOther). It returns when the refusal ends, zero while pending.
+func (s *Service) conflict(tx Tx, v Voter, pending LinkKind, lastOther, now time.Time) (time.Time, bool, error) {
+	if pending != "" {
+		ok, err := tx.HasPendingLink(v.ID, pending, now)
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		if ok {
+			return time.Time{}, true, nil
+		}
 	}
 	if !lastOther.IsZero() && now.Before(lastOther.Add(s.cfg.Cooldown)) {
 		return lastOther.Add(s.cfg.Cooldown), true, nil
@@ -335,13 +337,20 @@ func (s *Service) conflict(tx Tx, v Voter, other LinkKind, lastOther, now time.T
 	return time.Time{}, false, nil
 }
 
+// enqueue seals an e-mail and queues it in tx.
 func (s *Service) enqueue(tx Tx, v Voter, kind string, msg mail.Message, now time.Time) error {
-	body, err := s.box.Seal(msg.Raw, []byte(msg.To))
+	return s.queue(tx, Message{VoterID: v.ID, Channel: ChannelEmail, Kind: kind, Recipient: msg.To,
+		Subject: msg.Subject, Body: msg.Raw, CreatedAt: now})
+}
+
+// queue seals m.Body, bound to its recipient, and queues m in tx.
+func (s *Service) queue(tx Tx, m Message) error {
+	body, err := s.box.Seal(m.Body, []byte(m.Recipient))
 	if err != nil {
 		return err
 	}
-	_, err = tx.Enqueue(Message{VoterID: v.ID, Channel: ChannelEmail, Kind: kind, Recipient: msg.To,
-		Subject: msg.Subject, Body: body, State: "pending", CreatedAt: now})
+	m.Body, m.State = body, "pending"
+	_, err = tx.Enqueue(m)
 	return err
 }
 
@@ -410,7 +419,7 @@ func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.Confi
 		return portal.Renewal{}, s.fail(ctx, v, "identifier.confirm.failed", portal.ErrWrongPasswordOrCode)
 	}
 
-	identifier, err := s.newIdentifier()
+	identifier, err := s.newCredential()
 	if err != nil {
 		return portal.Renewal{}, err
 	}
@@ -468,34 +477,43 @@ func (s *Service) fail(ctx context.Context, v Voter, action string, wrong error)
 	now := s.clock.Now()
 	var outcome error
 	err := s.store.Update(ctx, func(tx Tx) error {
-		n, err := tx.AddFailure(v.ID)
-		if err != nil {
-			return err
+		until, err := s.countFailure(tx, v, action, now)
+		outcome = wrong
+		if !until.IsZero() {
+			outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
 		}
-		if err := tx.Audit(AuditEntry{At: now, Actor: voterActor(v.ID), Action: action, VoterID: v.ID,
-			Detail: "failure " + strconv.Itoa(n)}); err != nil {
-			return err
-		}
-		if n < s.cfg.MaxFailures {
-			outcome = wrong
-			return nil
-		}
-		until := now.Add(s.cfg.LockDuration)
-		if err := tx.Lock(v.ID, until); err != nil {
-			return err
-		}
-		if err := tx.RevokeLinks(v.ID, now); err != nil {
-			return err
-		}
-		outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
-		return tx.Audit(AuditEntry{At: now, Actor: voterActor(v.ID), Action: "voter.locked", VoterID: v.ID,
-			Detail: "until " + until.UTC().Format(time.RFC3339)})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("count failure: %w", err)
 	}
 	s.log.InfoContext(ctx, "authentication failed", "voter", v.ID, "code", portal.ErrorCode(outcome))
 	return outcome
+}
+
+// countFailure counts one failure of v in tx and audits it; at the limit
+// it locks v, kills its pending links and returns when the lock ends.
+func (s *Service) countFailure(tx Tx, v Voter, action string, now time.Time) (lockedUntil time.Time, err error) {
+	n, err := tx.AddFailure(v.ID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := tx.Audit(AuditEntry{At: now, Actor: voterActor(v.ID), Action: action, VoterID: v.ID,
+		Detail: "failure " + strconv.Itoa(n)}); err != nil {
+		return time.Time{}, err
+	}
+	if n < s.cfg.MaxFailures {
+		return time.Time{}, nil
+	}
+	until := now.Add(s.cfg.LockDuration)
+	if err := tx.Lock(v.ID, until); err != nil {
+		return time.Time{}, err
+	}
+	if err := tx.RevokeLinks(v.ID, now); err != nil {
+		return time.Time{}, err
+	}
+	return until, tx.Audit(AuditEntry{At: now, Actor: voterActor(v.ID), Action: "voter.locked", VoterID: v.ID,
+		Detail: "until " + until.UTC().Format(time.RFC3339)})
 }
 
 // Login implements portal.Portal.

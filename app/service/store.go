@@ -28,6 +28,8 @@ type Tx interface {
 	VoterByIdentifier(hash []byte) (Voter, error)
 	// SetIdentifier replaces the voter's identifier hash and records when.
 	SetIdentifier(voterID int64, hash []byte, at time.Time) error
+	// SetPassword replaces the voter's password hash and records when.
+	SetPassword(voterID int64, hash string, at time.Time) error
 	SetLastLogin(voterID int64, at time.Time) error
 	// AddFailure counts one wrong password or code and returns the count.
 	AddFailure(voterID int64) (int, error)

@@ -107,6 +107,10 @@ func (t *Tx) SetIdentifier(voterID int64, hash []byte, at time.Time) error {
 	return t.updateVoter(`identifier_hash = ?, identifier_renewed_at = ?`, voterID, hash, nanos(at))
 }
 
+func (t *Tx) SetPassword(voterID int64, hash string, at time.Time) error {
+	return t.updateVoter(`password_hash = ?, password_renewed_at = ?`, voterID, hash, nanos(at))
+}
+
 func (t *Tx) SetLastLogin(voterID int64, at time.Time) error {
 	return t.updateVoter(`last_login_at = ?`, voterID, nanos(at))
 }

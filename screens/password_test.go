@@ -1,0 +1,95 @@
+package screens
+
+import (
+	"regexp"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"consulvote/app/service/servicetest"
+)
+
+var passwordInSMS = regexp.MustCompile(`\b[A-Za-z0-9]{12}\b`)
+
+// TestPasswordRenewalFlow: lose the password, read the SMS in the demo
+// outbox, log in with the password it carries.
+func TestPasswordRenewalFlow(t *testing.T) {
+	h := newHarness(t)
+	h.tap(screenAs[*homeScreen](h).lostPW)
+	p := screenAs[*passwordScreen](h)
+	if h.win.Title() != "Mot de passe perdu ou non reçu – consulvote" {
+		t.Errorf("title %q", h.win.Title())
+	}
+	h.see("Le numéro d'identification consulaire (NUMIC) vous a été rappelé dans le courriel contenant votre identifiant de connexion au portail de vote.")
+	if h.win.Canvas().Focused() != p.identifier.entry {
+		t.Error("focus not on the identifier")
+	}
+	test.Type(p.identifier.entry, marie.Identifier)
+	test.Type(p.numic.entry, marie.NUMIC)
+	h.enter(p.code.entry, servicetest.Code)
+	screenAs[*passwordSentScreen](h)
+	h.see("un SMS contenant votre nouveau mot de passe vient d'être envoyé au numéro de mobile enregistré")
+
+	h.tap(h.ui.messagesButton)
+	screenAs[*outboxScreen](h)
+	h.see("SMS")
+	h.see("À : " + marie.Mobile)
+	var password string
+	for _, m := range mustMessages(t, h) {
+		if m.Channel == "sms" {
+			password = passwordInSMS.FindString(m.Text)
+			break
+		}
+	}
+	if password == "" || password == marie.Password {
+		t.Fatalf("no new password in the SMS (%q)", password)
+	}
+	h.see(password) // the viewer shows the SMS text
+
+	h.ui.home()
+	home := screenAs[*homeScreen](h)
+	test.Type(home.identifier.entry, marie.Identifier)
+	h.enter(home.password.entry, marie.Password)
+	h.see("Identifiant ou mot de passe incorrect.")
+	h.enter(home.password.entry, password)
+	screenAs[*spaceScreen](h)
+}
+
+func TestPasswordSameAnswerForAMiss(t *testing.T) {
+	h := newHarness(t)
+	h.tap(screenAs[*homeScreen](h).lostPW)
+	p := screenAs[*passwordScreen](h)
+	test.Type(p.identifier.entry, "AAAAAAAAAAAA")
+	test.Type(p.numic.entry, marie.NUMIC)
+	h.enter(p.code.entry, servicetest.Code)
+	screenAs[*passwordSentScreen](h)
+	if ms := mustMessages(t, h); len(ms) != 0 {
+		t.Fatalf("%d messages for an unknown identifier", len(ms))
+	}
+}
+
+func TestPasswordRefusedWhileIdentifierPending(t *testing.T) {
+	h := newHarness(t)
+	h.requestRenewal() // a link is pending
+	h.ui.home()
+	h.tap(screenAs[*homeScreen](h).lostPW)
+	p := screenAs[*passwordScreen](h)
+	test.Type(p.identifier.entry, marie.Identifier)
+	test.Type(p.numic.entry, marie.NUMIC)
+	h.enter(p.code.entry, servicetest.Code)
+	screenAs[*passwordScreen](h)
+	h.see("Un renouvellement de votre identifiant est en cours (lien envoyé par courriel) : terminez-le, ou contactez la cellule d'assistance (assistance@vote.example).")
+}
+
+func TestPasswordRefusedAfterIdentifierRenewal(t *testing.T) {
+	h := newHarness(t)
+	id := h.renewToE6()
+	h.tap(id.copyBtn)
+	h.tap(id.home)
+	h.tap(screenAs[*homeScreen](h).lostPW)
+	p := screenAs[*passwordScreen](h)
+	test.Type(p.identifier.entry, id.renewal.Identifier)
+	test.Type(p.numic.entry, marie.NUMIC)
+	h.enter(p.code.entry, servicetest.Code)
+	h.see("Votre identifiant vient d'être renouvelé : réessayez à partir du 07/05/2026")
+}
