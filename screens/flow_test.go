@@ -14,8 +14,9 @@ import (
 
 // TestIdentifierRenewalFlow walks the seeds' flow as a voter would, with
 // the keyboard where a voter would use it.
-func TestIdentifierRenewalFlow(t *testing.T) {
-	h := newHarness(t)
+func TestIdentifierRenewalFlow(t *testing.T) { bothModes(t, testIdentifierRenewalFlow) }
+
+func testIdentifierRenewalFlow(t *testing.T, h *harness) {
 
 	// E1
 	home := screenAs[*homeScreen](h)
@@ -127,8 +128,9 @@ func TestIdentifierRenewalFlow(t *testing.T) {
 	h.see("Dernière connexion : ")
 }
 
-func TestWrongSecurityCode(t *testing.T) {
-	h := newHarness(t)
+func TestWrongSecurityCode(t *testing.T) { bothModes(t, testWrongSecurityCode) }
+
+func testWrongSecurityCode(t *testing.T, h *harness) {
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
 	firstCode := r.code.id
@@ -156,8 +158,9 @@ func TestWrongSecurityCode(t *testing.T) {
 	screenAs[*sentScreen](h)
 }
 
-func TestRequestFieldErrors(t *testing.T) {
-	h := newHarness(t)
+func TestRequestFieldErrors(t *testing.T) { bothModes(t, testRequestFieldErrors) }
+
+func testRequestFieldErrors(t *testing.T, h *harness) {
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
 	h.tap(r.send.button)
@@ -179,8 +182,9 @@ func TestRequestFieldErrors(t *testing.T) {
 	screenAs[*homeScreen](h)
 }
 
-func TestWrongPasswordThenLock(t *testing.T) {
-	h := newHarness(t)
+func TestWrongPasswordThenLock(t *testing.T) { bothModes(t, testWrongPasswordThenLock) }
+
+func testWrongPasswordThenLock(t *testing.T, h *harness) {
 	h.requestRenewal()
 	h.openLink(h.latestLink())
 	cf := screenAs[*confirmScreen](h)
@@ -202,8 +206,9 @@ func TestWrongPasswordThenLock(t *testing.T) {
 	screenAs[*requestScreen](h)
 }
 
-func TestExpiredLink(t *testing.T) {
-	h := newHarness(t)
+func TestExpiredLink(t *testing.T) { bothModes(t, testExpiredLink) }
+
+func testExpiredLink(t *testing.T, h *harness) {
 	h.requestRenewal()
 	link := h.latestLink()
 	h.clock.Advance(time.Hour)
@@ -214,8 +219,9 @@ func TestExpiredLink(t *testing.T) {
 	screenAs[*requestScreen](h)
 }
 
-func TestUsedLink(t *testing.T) {
-	h := newHarness(t)
+func TestUsedLink(t *testing.T) { bothModes(t, testUsedLink) }
+
+func testUsedLink(t *testing.T, h *harness) {
 	h.requestRenewal()
 	link := h.latestLink()
 	h.openLink(link)
@@ -248,8 +254,9 @@ func TestLinkUsedWhileOnE5(t *testing.T) {
 	}
 }
 
-func TestInvalidLinkPasted(t *testing.T) {
-	h := newHarness(t)
+func TestInvalidLinkPasted(t *testing.T) { bothModes(t, testInvalidLinkPasted) }
+
+func testInvalidLinkPasted(t *testing.T, h *harness) {
 	for _, text := range []string{"bonjour", "https://vote.example/renouvellement?jeton=abc", "https://vote.example/autre"} {
 		h.openLink(text)
 		p := screenAs[*pasteScreen](h)
@@ -264,8 +271,9 @@ func TestInvalidLinkPasted(t *testing.T) {
 	h.see("Ce lien n'est pas reconnu.")
 }
 
-func TestReplacedLink(t *testing.T) {
-	h := newHarness(t)
+func TestReplacedLink(t *testing.T) { bothModes(t, testReplacedLink) }
+
+func testReplacedLink(t *testing.T, h *harness) {
 	h.requestRenewal()
 	first := h.latestLink()
 	h.requestRenewal()

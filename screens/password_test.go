@@ -13,8 +13,9 @@ var passwordInSMS = regexp.MustCompile(`\b[A-Za-z0-9]{12}\b`)
 
 // TestPasswordRenewalFlow: lose the password, read the SMS in the demo
 // outbox, log in with the password it carries.
-func TestPasswordRenewalFlow(t *testing.T) {
-	h := newHarness(t)
+func TestPasswordRenewalFlow(t *testing.T) { bothModes(t, testPasswordRenewalFlow) }
+
+func testPasswordRenewalFlow(t *testing.T, h *harness) {
 	h.tap(screenAs[*homeScreen](h).lostPW)
 	p := screenAs[*passwordScreen](h)
 	if h.win.Title() != "Mot de passe perdu ou non reçu – consulvote" {
@@ -69,7 +70,10 @@ func TestPasswordSameAnswerForAMiss(t *testing.T) {
 }
 
 func TestPasswordRefusedWhileIdentifierPending(t *testing.T) {
-	h := newHarness(t)
+	bothModes(t, testPasswordRefusedWhileIdentifierPending)
+}
+
+func testPasswordRefusedWhileIdentifierPending(t *testing.T, h *harness) {
 	h.requestRenewal() // a link is pending
 	h.ui.home()
 	h.tap(screenAs[*homeScreen](h).lostPW)

@@ -123,8 +123,8 @@ const (
 
 // FieldError is one invalid field.
 type FieldError struct {
-	Field  Field
-	Reason Reason
+	Field  Field  `json:"field"`
+	Reason Reason `json:"reason"`
 }
 
 // InvalidInput returns an ErrInvalidInput error for fields, or nil when

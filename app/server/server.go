@@ -1,0 +1,214 @@
+// Package server exposes a portal.Portal as the JSON API of
+// `consulvote serve` (wire format in package api), with the limits a
+// service open to the internet needs: strict bodies, per-client rate
+// limiting, one log line per request without body or secret.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"consulvote/app/api"
+	"consulvote/app/portal"
+)
+
+// Options tune the server. The zero value has sensible limits.
+type Options struct {
+	Logger *slog.Logger
+	// PerClient is the sustained rate of requests allowed per client
+	// address, per second (default 2); Burst the bursts above it (20).
+	// A negative PerClient turns the limit off (load tests).
+	PerClient float64
+	Burst     int
+}
+
+// Handler answers the API for p.
+type Handler struct {
+	portal  portal.Portal
+	log     *slog.Logger
+	limiter *clientLimiter
+	mux     *http.ServeMux
+}
+
+// New returns the API handler for p. Close it to stop its janitor.
+func New(p portal.Portal, opt Options) *Handler {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.PerClient == 0 {
+		opt.PerClient = 2
+	}
+	if opt.Burst == 0 {
+		opt.Burst = 20
+	}
+	h := &Handler{portal: p, log: opt.Logger, mux: http.NewServeMux()}
+	if opt.PerClient > 0 {
+		h.limiter = newClientLimiter(opt.PerClient, opt.Burst)
+	}
+	h.mux.HandleFunc("POST "+api.SecurityCodes, h.securityCode)
+	h.mux.HandleFunc("POST "+api.IdentifierRenewals, post(h, h.requestIdentifier))
+	h.mux.HandleFunc("POST "+api.IdentifierConfirm, post(h, h.confirm))
+	h.mux.HandleFunc("POST "+api.PasswordRenewals, post(h, h.requestPassword))
+	h.mux.HandleFunc("POST "+api.LinkInspect, post(h, h.inspect))
+	h.mux.HandleFunc("POST "+api.Sessions, post(h, h.login))
+	h.mux.HandleFunc("DELETE "+api.Sessions, h.logout)
+	h.mux.HandleFunc("GET "+api.Health, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	h.mux.HandleFunc("GET "+portal.LinkPath, linkPage)
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, api.Error{Error: api.ErrorBody{Code: "not_found"}})
+	})
+	return h
+}
+
+// Close stops the rate limiter's janitor.
+func (h *Handler) Close() {
+	if h.limiter != nil {
+		h.limiter.close()
+	}
+}
+
+// ServeHTTP logs one line per request: method, route, status, duration.
+// Never the body, the query or a header: links and passwords travel there.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("panic in handler", "route", route(r))
+			writeError(rec, errors.New("panic"))
+		}
+		h.log.Info("request", "method", r.Method, "route", route(r), "status", rec.status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+	}()
+	rec.Header().Set("X-Content-Type-Options", "nosniff")
+	rec.Header().Set("Cache-Control", "no-store")
+	if h.limiter != nil && r.URL.Path != api.Health {
+		if ok, retry := h.limiter.allow(clientAddr(r)); !ok {
+			rec.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds()+0.999)))
+			writeError(rec, &portal.Error{Code: portal.CodeRateLimited, Until: time.Now().Add(retry)})
+			return
+		}
+	}
+	h.mux.ServeHTTP(rec, r)
+}
+
+// route is the request's route pattern, or "unmatched": never the raw
+// path, which a client controls.
+func route(r *http.Request) string {
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	return "unmatched"
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// post decodes the JSON body strictly into Req, calls fn, and answers.
+func post[Req, Resp any](h *Handler, fn func(context.Context, Req) (Resp, int, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != api.ContentType {
+			writeJSON(w, http.StatusUnsupportedMediaType, api.Error{Error: api.ErrorBody{Code: "unsupported_media_type"}})
+			return
+		}
+		var req Req
+		if err := api.Decode(http.MaxBytesReader(w, r.Body, api.MaxBody), &req); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) || strings.Contains(err.Error(), "request body too large") {
+				writeJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: api.ErrorBody{Code: "body_too_large"}})
+				return
+			}
+			writeJSON(w, http.StatusBadRequest, api.Error{Error: api.ErrorBody{Code: "malformed_body"}})
+			return
+		}
+		resp, status, err := fn(r.Context(), req)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, status, resp)
+	}
+}
+
+func (h *Handler) securityCode(w http.ResponseWriter, r *http.Request) {
+	c, err := h.portal.NewSecurityCode(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, api.SecurityCode{ID: c.ID, PNG: c.PNG, ExpiresAt: c.ExpiresAt.UTC()})
+}
+
+type none struct{}
+
+func (h *Handler) requestIdentifier(ctx context.Context, req api.IdentifierRenewalRequest) (none, int, error) {
+	return none{}, http.StatusAccepted, h.portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest(req))
+}
+
+func (h *Handler) requestPassword(ctx context.Context, req api.PasswordRenewalRequest) (none, int, error) {
+	return none{}, http.StatusAccepted, h.portal.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest(req))
+}
+
+func (h *Handler) inspect(ctx context.Context, req api.LinkRequest) (api.LinkStatus, int, error) {
+	st, err := h.portal.InspectLink(ctx, req.Link)
+	out := api.LinkStatus{State: st.State}
+	if !st.ExpiresAt.IsZero() {
+		t := st.ExpiresAt.UTC()
+		out.ExpiresAt = &t
+	}
+	return out, http.StatusOK, err
+}
+
+func (h *Handler) confirm(ctx context.Context, req api.ConfirmRequest) (api.Renewal, int, error) {
+	r, err := h.portal.ConfirmIdentifierRenewal(ctx, portal.ConfirmRequest(req))
+	return api.Renewal{Identifier: r.Identifier, NUMIC: r.NUMIC}, http.StatusOK, err
+}
+
+func (h *Handler) login(ctx context.Context, req api.LoginRequest) (api.Session, int, error) {
+	s, err := h.portal.Login(ctx, req.Identifier, req.Password)
+	out := api.Session{Token: s.Token, NUMICMasked: s.NUMICMasked, FirstNames: s.FirstNames,
+		LastName: s.LastName, ExpiresAt: s.ExpiresAt.UTC()}
+	if !s.LastLogin.IsZero() {
+		t := s.LastLogin.UTC()
+		out.LastLogin = &t
+	}
+	return out, http.StatusCreated, err
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		writeJSON(w, http.StatusUnauthorized, api.Error{Error: api.ErrorBody{Code: "no_session"}})
+		return
+	}
+	if err := h.portal.Logout(r.Context(), token); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
