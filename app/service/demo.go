@@ -121,6 +121,11 @@ func (s *Service) Messages(ctx context.Context, limit int) ([]portal.Message, er
 	return out, nil
 }
 
+// OpenMessage unseals a queued message's body, for the delivery worker.
+func (s *Service) OpenMessage(m Message) ([]byte, error) {
+	return s.box.Open(m.Body, []byte(m.Recipient))
+}
+
 // Outbox returns the newest queued messages, newest first, unsealed.
 func (s *Service) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
 	var ms []Message
@@ -134,7 +139,7 @@ func (s *Service) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error
 	}
 	out := make([]OutboxMessage, len(ms))
 	for i, m := range ms {
-		raw, err := s.box.Open(m.Body, []byte(m.Recipient))
+		raw, err := s.OpenMessage(m)
 		if err != nil {
 			return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
 		}

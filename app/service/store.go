@@ -63,6 +63,14 @@ type Tx interface {
 
 	Enqueue(m Message) (int64, error)
 	Messages(limit int) ([]Message, error)
+	// DueMessages returns pending messages of the given channels whose
+	// next attempt is due at now, oldest first.
+	DueMessages(now time.Time, channels []Channel, limit int) ([]Message, error)
+	// MarkSent records a message as delivered.
+	MarkSent(id int64, at time.Time) error
+	// MarkAttempt records a failed attempt: the error, and when to try
+	// again, or that the message failed for good when final.
+	MarkAttempt(id int64, lastErr string, next time.Time, final bool) error
 
 	Audit(e AuditEntry) error
 
@@ -152,6 +160,8 @@ type Message struct {
 	Body      []byte
 	State     string // "pending" until the delivery worker sends it
 	CreatedAt time.Time
+	Attempts  int
+	LastError string
 }
 
 // AuditEntry is one line of the audit log. Detail never holds a secret nor

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"consulvote/app/service"
@@ -246,9 +247,10 @@ func (t *Tx) Enqueue(m service.Message) (int64, error) {
 	return r.LastInsertId()
 }
 
-func (t *Tx) Messages(limit int) ([]service.Message, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, COALESCE(voter_id, 0), channel, kind, recipient, subject, body,
-		state, created_at FROM outbox ORDER BY id DESC LIMIT ?`, limit)
+const messageColumns = `id, COALESCE(voter_id, 0), channel, kind, recipient, subject, body, state, created_at, attempts, last_error`
+
+func (t *Tx) messages(where string, args ...any) ([]service.Message, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+messageColumns+` FROM outbox WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -259,13 +261,45 @@ func (t *Tx) Messages(limit int) ([]service.Message, error) {
 		var channel string
 		var created sql.NullInt64
 		if err := rows.Scan(&m.ID, &m.VoterID, &channel, &m.Kind, &m.Recipient, &m.Subject, &m.Body,
-			&m.State, &created); err != nil {
+			&m.State, &created, &m.Attempts, &m.LastError); err != nil {
 			return nil, err
 		}
 		m.Channel, m.CreatedAt = service.Channel(channel), timeOf(created)
 		ms = append(ms, m)
 	}
 	return ms, rows.Err()
+}
+
+func (t *Tx) Messages(limit int) ([]service.Message, error) {
+	return t.messages(`1 ORDER BY id DESC LIMIT ?`, limit)
+}
+
+func (t *Tx) DueMessages(now time.Time, channels []service.Channel, limit int) ([]service.Message, error) {
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	in := strings.Repeat("?, ", len(channels)-1) + "?"
+	args := []any{nanos(now)}
+	for _, c := range channels {
+		args = append(args, string(c))
+	}
+	return t.messages(`state = 'pending' AND next_attempt_at <= ? AND channel IN (`+in+`) ORDER BY next_attempt_at, id LIMIT ?`,
+		append(args, limit)...)
+}
+
+func (t *Tx) MarkSent(id int64, at time.Time) error {
+	_, err := t.exec(`UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`, nanos(at), id)
+	return err
+}
+
+func (t *Tx) MarkAttempt(id int64, lastErr string, next time.Time, final bool) error {
+	state := "pending"
+	if final {
+		state = "failed"
+	}
+	_, err := t.exec(`UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+		state, lastErr, nanos(next), id)
+	return err
 }
 
 func (t *Tx) Audit(e service.AuditEntry) error {

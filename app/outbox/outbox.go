@@ -1,0 +1,152 @@
+// Package outbox delivers the messages the service queued: e-mails over
+// SMTP, SMS through a gateway, with retries and backoff, so that an outage
+// of the relay loses nothing.
+//
+// Guarantee: at least once, and at most once in practice. A message is
+// marked sent right after the relay accepts it (250 after DATA). If the
+// process dies between that answer and the mark, the message is sent again
+// after restart, with the same Message-Id, so that a receiving system can
+// drop the copy; SMTP offers no way to do better.
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"consulvote/app/service"
+)
+
+// Mailer sends one e-mail, raw as queued (RFC 5322).
+type Mailer interface {
+	Send(ctx context.Context, from, to string, raw []byte) error
+}
+
+// SMSGateway sends one SMS.
+type SMSGateway interface {
+	Send(ctx context.Context, to, text string) error
+}
+
+// Worker delivers due messages. A nil Mailer or SMS leaves that channel's
+// messages in the outbox (the local demonstration reads them there).
+type Worker struct {
+	Store service.Store
+	// Open unseals a queued message's body (service.Service.OpenMessage).
+	Open  func(service.Message) ([]byte, error)
+	Mail  Mailer
+	SMS   SMSGateway
+	From  string // envelope sender of e-mails
+	Clock service.Clock
+	Log   *slog.Logger
+	// Poll is the pause between rounds when nothing is due (1 s).
+	Poll time.Duration
+	// MaxAttempts before a message is marked failed (20: with the backoff
+	// capped at an hour, about a day of trying).
+	MaxAttempts int
+}
+
+// Backoff is the wait after the n-th failed attempt: 15 s, 30 s, 1 min, …
+// up to an hour.
+func Backoff(n int) time.Duration {
+	d := 15 * time.Second
+	for i := 1; i < n && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+func (w *Worker) defaults() {
+	if w.Clock == nil {
+		w.Clock = systemClock{}
+	}
+	if w.Log == nil {
+		w.Log = slog.New(slog.DiscardHandler)
+	}
+	if w.Poll == 0 {
+		w.Poll = time.Second
+	}
+	if w.MaxAttempts == 0 {
+		w.MaxAttempts = 20
+	}
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Run delivers until ctx ends.
+func (w *Worker) Run(ctx context.Context) {
+	w.defaults()
+	for {
+		n, err := w.Once(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.Log.Error("outbox round", "err", err)
+		}
+		if n > 0 {
+			continue // more may be due
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(w.Poll):
+		}
+	}
+}
+
+// Once makes one round over the due messages and returns how many it
+// handled (sent or failed).
+func (w *Worker) Once(ctx context.Context) (int, error) {
+	w.defaults()
+	var channels []service.Channel
+	if w.Mail != nil {
+		channels = append(channels, service.ChannelEmail)
+	}
+	if w.SMS != nil {
+		channels = append(channels, service.ChannelSMS)
+	}
+	var due []service.Message
+	err := w.Store.View(ctx, func(tx service.Tx) (err error) {
+		due, err = tx.DueMessages(w.Clock.Now(), channels, 50)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("outbox: due messages: %w", err)
+	}
+	for i, m := range due {
+		if ctx.Err() != nil {
+			return i, ctx.Err()
+		}
+		if err := w.deliver(ctx, m); err != nil {
+			return i, err
+		}
+	}
+	return len(due), nil
+}
+
+// deliver sends m and records the outcome; the error is only for a
+// failure to record.
+func (w *Worker) deliver(ctx context.Context, m service.Message) error {
+	body, err := w.Open(m)
+	if err == nil {
+		switch m.Channel {
+		case service.ChannelEmail:
+			err = w.Mail.Send(ctx, w.From, m.Recipient, body)
+		case service.ChannelSMS:
+			err = w.SMS.Send(ctx, m.Recipient, string(body))
+		default:
+			err = fmt.Errorf("unknown channel %q", m.Channel)
+		}
+	}
+	now := w.Clock.Now()
+	if err == nil {
+		w.Log.Info("message sent", "id", m.ID, "channel", m.Channel, "kind", m.Kind)
+		return w.Store.Update(ctx, func(tx service.Tx) error { return tx.MarkSent(m.ID, now) })
+	}
+	attempt := m.Attempts + 1
+	final := attempt >= w.MaxAttempts
+	w.Log.Warn("message not sent", "id", m.ID, "channel", m.Channel, "attempt", attempt, "final", final, "err", err)
+	return w.Store.Update(ctx, func(tx service.Tx) error {
+		return tx.MarkAttempt(m.ID, err.Error(), now.Add(Backoff(attempt)), final)
+	})
+}

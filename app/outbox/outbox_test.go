@@ -1,0 +1,264 @@
+package outbox
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gomail "consulvote/app/mail"
+	"consulvote/app/portal"
+	"consulvote/app/remote"
+	"consulvote/app/server"
+	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
+)
+
+var marie = service.DemoRoll[0]
+
+// worker returns a worker on e's store that sends to d.
+func worker(t *testing.T, e *servicetest.Env, d *smtpd) *Worker {
+	t.Helper()
+	return &Worker{
+		Store: e.DB, Open: e.Service.OpenMessage, Clock: e.Clock,
+		From: "MEAE Administration de l'élection consulaire <administration@vote.example>",
+		Mail: SMTP{Addr: d.addr, Username: d.user, Password: d.pw, Timeout: 5 * time.Second,
+			TLS: &tls.Config{RootCAs: d.pool}},
+	}
+}
+
+func request(t *testing.T, p portal.Portal, numic, email string) {
+	t.Helper()
+	c, err := p.NewSecurityCode(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.RequestIdentifierRenewal(context.Background(), portal.IdentifierRenewalRequest{
+		NUMIC: numic, Email: email, CodeID: c.ID, Code: servicetest.Code}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var linkRE = regexp.MustCompile(`https://vote\.example/renouvellement\?jeton=[A-Za-z0-9_-]{43}`)
+
+// TestRenewalThroughRealSMTP: the request goes through the API, the mail
+// through a real SMTP server with STARTTLS and AUTH; the test reads the
+// received message like a mail client, takes the link, and finishes the
+// renewal through the API.
+func TestRenewalThroughRealSMTP(t *testing.T) {
+	e := servicetest.New(t, servicetest.Config(), service.Options{})
+	api := server.New(e.Service, server.Options{PerClient: -1})
+	t.Cleanup(api.Close)
+	ts := httptest.NewTLSServer(api)
+	t.Cleanup(ts.Close)
+	client, err := remote.New(ts.URL, remote.Options{TLS: ts.Client().Transport.(*http.Transport).TLSClientConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startSMTPD(t)
+	w := worker(t, e, d)
+
+	request(t, client, marie.NUMIC, marie.Email)
+	if n, err := w.Once(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Once = %d, %v", n, err)
+	}
+	got := d.messages()
+	if len(got) != 1 {
+		t.Fatalf("%d messages received", len(got))
+	}
+	m := got[0]
+	if !m.tls || m.to != marie.Email || m.from != "administration@vote.example" {
+		t.Fatalf("envelope %s → %s, TLS %v", m.from, m.to, m.tls)
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(string(m.raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); !strings.HasSuffix(subject, "Identifiant oublié") {
+		t.Errorf("subject %q", subject)
+	}
+	text, html, err := gomail.Parts(m.raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := linkRE.FindString(text)
+	if link == "" || !strings.Contains(html, link) {
+		t.Fatalf("no link in both parts:\n%s\n%s", text, html)
+	}
+	c, _ := client.NewSecurityCode(context.Background())
+	r, err := client.ConfirmIdentifierRenewal(context.Background(), portal.ConfirmRequest{
+		Link: link, Password: marie.Password, CodeID: c.ID, Code: servicetest.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Login(context.Background(), r.Identifier, marie.Password); err != nil {
+		t.Fatalf("login with the new identifier: %v", err)
+	}
+	// The notice of the renewal goes out too, and the first is not resent.
+	if n, _ := w.Once(context.Background()); n != 1 {
+		t.Fatalf("second round handled %d, want the notice only", n)
+	}
+	if got := d.messages(); len(got) != 2 || strings.Contains(string(got[1].raw), r.Identifier) {
+		t.Fatalf("%d messages; the notice must not hold the identifier", len(got))
+	}
+}
+
+// TestOutageLosesNothing: the relay is down, 50 requests succeed anyway;
+// it comes back, and the 50 mails arrive, each once.
+func TestOutageLosesNothing(t *testing.T) {
+	e := servicetest.New(t, servicetest.Config(), service.Options{})
+	d := startSMTPD(t)
+	w := worker(t, e, d)
+	d.stop()
+
+	for range 50 {
+		e.Clock.Advance(21 * time.Minute) // stay under 3 requests per hour
+		request(t, e.Service, marie.NUMIC, marie.Email)
+	}
+	n, err := w.Once(context.Background())
+	if err != nil || n != 50 {
+		t.Fatalf("round during the outage handled %d, %v", n, err)
+	}
+	var pending, attempted int
+	e.DB.View(context.Background(), func(tx service.Tx) error {
+		ms, _ := tx.Messages(100)
+		for _, m := range ms {
+			if m.State == "pending" {
+				pending++
+			}
+			if m.Attempts == 1 && strings.Contains(m.LastError, "connection refused") {
+				attempted++
+			}
+		}
+		return nil
+	})
+	if pending != 50 || attempted != 50 {
+		t.Fatalf("after the failed round: %d pending, %d with the error recorded", pending, attempted)
+	}
+	// Not due again before the backoff.
+	if n, _ := w.Once(context.Background()); n != 0 {
+		t.Fatalf("%d retried before the backoff", n)
+	}
+
+	d.start() // same address
+	e.Clock.Advance(Backoff(1))
+	for {
+		n, err := w.Once(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	got := d.messages()
+	ids := map[string]bool{}
+	for _, m := range got {
+		msg, err := mail.ReadMessage(strings.NewReader(string(m.raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[msg.Header.Get("Message-Id")] = true
+	}
+	if len(got) != 50 || len(ids) != 50 {
+		t.Fatalf("%d messages with %d distinct Message-Ids arrived, want 50 and 50", len(got), len(ids))
+	}
+}
+
+func TestFailsForGoodAfterMaxAttempts(t *testing.T) {
+	e := servicetest.New(t, servicetest.Config(), service.Options{})
+	d := startSMTPD(t)
+	w := worker(t, e, d)
+	w.MaxAttempts = 3
+	d.pw = "changed" // the relay now refuses our credentials
+	request(t, e.Service, marie.NUMIC, marie.Email)
+	for i := range 3 {
+		if n, _ := w.Once(context.Background()); n != 1 {
+			t.Fatalf("attempt %d not made", i+1)
+		}
+		e.Clock.Advance(time.Hour)
+	}
+	if n, _ := w.Once(context.Background()); n != 0 {
+		t.Fatal("a failed message was tried again")
+	}
+	e.DB.View(context.Background(), func(tx service.Tx) error {
+		ms, _ := tx.Messages(1)
+		if ms[0].State != "failed" || ms[0].Attempts != 3 || !strings.Contains(ms[0].LastError, "AUTH") {
+			t.Errorf("message %+v", ms[0])
+		}
+		return nil
+	})
+}
+
+func TestBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 15 * time.Second, 2: 30 * time.Second, 3: time.Minute, 8: 32 * time.Minute, 9: time.Hour, 30: time.Hour} {
+		if got := Backoff(n); got != want {
+			t.Errorf("Backoff(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+func TestSMSThroughHTTPGateway(t *testing.T) {
+	e := servicetest.New(t, servicetest.Config(), service.Options{})
+	var mu sync.Mutex
+	var sms []map[string]string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer gw-token" {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		var m map[string]string
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		sms = append(sms, m)
+		mu.Unlock()
+	}))
+	t.Cleanup(gw.Close)
+	w := &Worker{Store: e.DB, Open: e.Service.OpenMessage, Clock: e.Clock, SMS: HTTPGateway{URL: gw.URL, Token: "gw-token"}}
+	c, _ := e.Service.NewSecurityCode(context.Background())
+	if err := e.Service.RequestPasswordRenewal(context.Background(), portal.PasswordRenewalRequest{
+		Identifier: marie.Identifier, NUMIC: marie.NUMIC, CodeID: c.ID, Code: servicetest.Code}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Once(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Once = %d, %v (only the SMS: no mailer)", n, err)
+	}
+	if len(sms) != 1 || sms[0]["to"] != marie.Mobile || !strings.Contains(sms[0]["text"], "mot de passe") {
+		t.Fatalf("gateway got %v", sms)
+	}
+	// The e-mail notice stays in the outbox: no mailer is configured.
+	e.DB.View(context.Background(), func(tx service.Tx) error {
+		due, _ := tx.DueMessages(e.Clock.Now(), []service.Channel{service.ChannelEmail}, 10)
+		if len(due) != 1 {
+			t.Errorf("%d e-mails pending, want the notice", len(due))
+		}
+		return nil
+	})
+	bad := HTTPGateway{URL: gw.URL, Token: "wrong"}
+	if err := bad.Send(context.Background(), "+33600000000", "x"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("refused send: %v", err)
+	}
+}
+
+func TestParseSMTPURL(t *testing.T) {
+	m, err := ParseSMTPURL("smtp://relay:p%40ss@mail.example:587")
+	if err != nil || m.Addr != "mail.example:587" || m.Username != "relay" || m.Password != "p@ss" {
+		t.Fatalf("%+v, %v", m, err)
+	}
+	if m, _ := ParseSMTPURL("smtp://mail.example"); m.Addr != "mail.example:25" {
+		t.Errorf("default port: %q", m.Addr)
+	}
+	for _, bad := range []string{"", "mail.example:25", "http://mail.example", "smtp://", "smtp://h:25/path", "smtp://h?x=1"} {
+		if _, err := ParseSMTPURL(bad); err == nil {
+			t.Errorf("ParseSMTPURL(%q) accepted", bad)
+		}
+	}
+}
