@@ -54,7 +54,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.election, "election", "Mai 2026", "date line of the election, shown under its title")
 	fs.StringVar(&o.assistance, "assistance", "assistance-vote@consulvote.invalid", "how to reach the assistance cell")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n       consulvote serve [options]   (the backend; see consulvote serve -h)\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -75,6 +75,9 @@ func parseFlags(args []string) (options, error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		os.Exit(serve(os.Args[2:]))
+	}
 	o, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return

@@ -31,6 +31,9 @@ const (
 	CodeInternal            Code = "internal"
 )
 
+// String returns the code itself.
+func (c Code) String() string { return string(c) }
+
 // Error is the portal's error type. Compare with errors.Is against the
 // sentinels below: an Error matches the sentinel of its Code whatever its
 // other fields hold.

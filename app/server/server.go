@@ -63,9 +63,6 @@ func New(p portal.Portal, opt Options) *Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	h.mux.HandleFunc("GET "+portal.LinkPath, linkPage)
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, api.Error{Error: api.ErrorBody{Code: "not_found"}})
-	})
 	return h
 }
 
@@ -98,8 +95,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if _, pattern := h.mux.Handler(r); pattern == "" {
+		// Unknown route or wrong method: answer in JSON like the rest.
+		code, status := "not_found", http.StatusNotFound
+		if knownPaths[r.URL.Path] {
+			code, status = "method_not_allowed", http.StatusMethodNotAllowed
+		}
+		writeJSON(rec, status, api.Error{Error: api.ErrorBody{Code: portal.Code(code)}})
+		return
+	}
 	h.mux.ServeHTTP(rec, r)
 }
+
+var knownPaths = map[string]bool{api.SecurityCodes: true, api.IdentifierRenewals: true, api.IdentifierConfirm: true,
+	api.PasswordRenewals: true, api.LinkInspect: true, api.Sessions: true, api.Health: true, portal.LinkPath: true}
 
 // route is the request's route pattern, or "unmatched": never the raw
 // path, which a client controls.
