@@ -24,6 +24,9 @@ import (
 
 	"consulvote/app/keychain"
 	"consulvote/app/keyfile"
+	"consulvote/app/outbox"
+	"consulvote/app/portal"
+	"consulvote/app/remote"
 	"consulvote/app/service"
 	"consulvote/app/store"
 	"consulvote/resources"
@@ -41,6 +44,8 @@ type options struct {
 	lang            string
 	election        string
 	assistance      string
+	backend         string // URL of `consulvote serve`; empty: local database
+	smtp, from      string // a relay for the local mode's outbox
 	link            string // a renewal link given as argument
 }
 
@@ -53,6 +58,9 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.lang, "lang", "", "language of the interface: fr or en (default: the system's, else fr)")
 	fs.StringVar(&o.election, "election", "Mai 2026", "date line of the election, shown under its title")
 	fs.StringVar(&o.assistance, "assistance", "assistance-vote@consulvote.invalid", "how to reach the assistance cell")
+	fs.StringVar(&o.backend, "backend", os.Getenv("CONSULVOTE_BACKEND"), "URL of the backend (consulvote serve) instead of a local database (CONSULVOTE_BACKEND)")
+	fs.StringVar(&o.smtp, "smtp", "", "local mode: send the outbox through this relay, smtp://user:pass@host:port")
+	fs.StringVar(&o.from, "from", "", "local mode: sender of e-mails, with --smtp")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n       consulvote serve [options]   (the backend; see consulvote serve -h)\n\n")
 		fs.PrintDefaults()
@@ -67,10 +75,18 @@ func parseFlags(args []string) (options, error) {
 	if o.db != "" && (o.demo || o.demoReset) {
 		return o, errors.New("--db and --demo cannot be used together")
 	}
+	if o.backend != "" && (o.db != "" || o.demo || o.demoReset || o.smtp != "") {
+		return o, errors.New("--backend works on the backend's data: no --db, --demo or --smtp with it")
+	}
+	if o.smtp != "" {
+		if _, err := outbox.ParseSMTPURL(o.smtp); err != nil {
+			return o, fmt.Errorf("--smtp: %w", err)
+		}
+	}
 	if o.lang != "" && o.lang != "fr" && o.lang != "en" {
 		return o, fmt.Errorf("--lang %q: use fr or en", o.lang)
 	}
-	o.demo = o.db == ""
+	o.demo = o.db == "" && o.backend == ""
 	return o, nil
 }
 
@@ -97,26 +113,41 @@ func run(o options, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	path := o.db
-	if o.demo {
-		dir, err := dataDir()
+	var p portal.Portal
+	var outboxView portal.Outbox
+	var where string
+	if o.backend != "" {
+		client, err := remote.New(o.backend, remote.Options{})
 		if err != nil {
 			return err
 		}
-		path = filepath.Join(dir, "demo.db")
-		if o.demoReset {
-			for _, f := range []string{path, path + "-wal", path + "-shm", path + ".key"} {
-				if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return fmt.Errorf("reset demo: %w", err)
-				}
+		p, where = client, "Serveur : "+client.Backend()
+	} else {
+		path, err := localPath(o)
+		if err != nil {
+			return err
+		}
+		svc, db, err := openLocal(ctx, path, o.demo, o.from, log)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		p, where = svc, "Base locale : "+path
+		if o.demo {
+			outboxView = svc
+		}
+		if o.smtp != "" {
+			// The same delivery worker as the server's; without a relay the
+			// messages stay in the local outbox.
+			m, _ := outbox.ParseSMTPURL(o.smtp)
+			from := o.from
+			if from == "" {
+				from = service.DefaultConfig().Mail.From
 			}
+			w := &outbox.Worker{Store: db, Open: svc.OpenMessage, Mail: m, From: from, Log: log}
+			go w.Run(ctx)
 		}
 	}
-	svc, db, err := openLocal(ctx, path, o.demo, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 
 	a := app.NewWithID(appID)
 	a.SetIcon(resources.Icon)
@@ -134,14 +165,12 @@ func run(o options, log *slog.Logger) error {
 			Election:   o.election,
 			Assistance: o.assistance,
 			Keychain:   keychain.Keychain{Service: appID},
-			Backend:    "Base locale : " + path,
+			Backend:    where,
 			Language:   language,
 			OnLanguage: build,
 		}
-		if o.demo {
-			opt.Outbox = svc
-		}
-		ui = screens.New(a, w, svc, opt)
+		opt.Outbox = outboxView
+		ui = screens.New(a, w, p, opt)
 	}
 	language := o.lang
 	if language == "" {
@@ -160,9 +189,29 @@ func run(o options, log *slog.Logger) error {
 	return nil
 }
 
+// localPath is the local database: --db, or the demonstration's.
+func localPath(o options) (string, error) {
+	if !o.demo {
+		return o.db, nil
+	}
+	dir, err := dataDir()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "demo.db")
+	if o.demoReset {
+		for _, f := range []string{path, path + "-wal", path + "-shm", path + ".key"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return "", fmt.Errorf("reset demo: %w", err)
+			}
+		}
+	}
+	return path, nil
+}
+
 // openLocal opens the local database and the service on it; the demo
 // database is seeded with the demonstration roll on first use.
-func openLocal(ctx context.Context, path string, demo bool, log *slog.Logger) (*service.Service, *store.DB, error) {
+func openLocal(ctx context.Context, path string, demo bool, from string, log *slog.Logger) (*service.Service, *store.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("database folder: %w", err)
 	}
@@ -177,6 +226,9 @@ func openLocal(ctx context.Context, path string, demo bool, log *slog.Logger) (*
 	cfg := service.DefaultConfig()
 	cfg.Secret = key
 	cfg.PublicURL = "https://vote.consulvote.invalid"
+	if from != "" {
+		cfg.Mail.From = from
+	}
 	svc, err := service.New(db, cfg, service.Options{Logger: log})
 	if err != nil {
 		db.Close()

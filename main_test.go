@@ -27,6 +27,9 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--lang", "de"}, options{}, "use fr or en"},
 		{[]string{"a", "b"}, options{}, "at most one argument"},
 		{[]string{"--nope"}, options{}, "flag provided but not defined"},
+		{[]string{"--backend", "https://vote.example"}, options{backend: "https://vote.example", election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
+		{[]string{"--backend", "https://vote.example", "--db", "x.db"}, options{}, "no --db, --demo or --smtp"},
+		{[]string{"--smtp", "mail:25"}, options{}, "--smtp"},
 	} {
 		got, err := parseFlags(tc.args)
 		if tc.wantErr != "" {

@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"image/color"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -51,8 +52,10 @@ func newField(u *UI, labelKey, helpKey string, password bool) *field {
 	}
 	f.entry.SetPlaceHolder(lang.L(labelKey))
 	if helpKey != "" {
+		// Italic rather than dimmed: the help must stay readable for
+		// people with low vision, on every theme.
 		f.help = wrapped(lang.L(helpKey))
-		f.help.Importance = widget.LowImportance
+		f.help.TextStyle = fyne.TextStyle{Italic: true}
 	}
 	f.err.Importance = widget.DangerImportance
 	f.err.Wrapping = fyne.TextWrapWord
@@ -105,7 +108,9 @@ func newCodeField(u *UI) *codeField {
 func (c *codeField) object() fyne.CanvasObject {
 	return container.NewVBox(
 		c.label,
-		container.NewHBox(c.image, container.NewCenter(c.refresh)),
+		// The picture is transparent: a white card behind it keeps the
+		// digits legible on a dark theme.
+		container.NewHBox(container.NewStack(canvas.NewRectangle(color.White), c.image), container.NewCenter(c.refresh)),
 		c.status,
 		c.entry, c.help, c.err,
 	)
