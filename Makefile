@@ -14,7 +14,7 @@ APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 FUZZTIME ?= 10s
 BIN := consulvote
 
-.PHONY: all deps run test vet core build unit race keychain smoke fuzz bench bench-ui package clean
+.PHONY: all deps run test vet core build unit race keychain smoke fuzz bench bench-ui load package clean
 
 all: test
 
@@ -67,10 +67,16 @@ smoke:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLinkToken$$' -fuzztime $(FUZZTIME) ./app/portal
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./app/api
 
 ## bench: the service on a 200,000-voter roll, and one bare argon2id hash.
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 300x ./app/service
+
+## load: the server on loopback at concurrency 1, 16 and 64, on a
+## 200,000-voter roll, next to a bare JSON-decoding handler.
+load: deps
+	$(GO) test -run '^$$' -bench Load -benchtime 2000x ./app/server
 
 ## bench-ui: start-up time to first frame and peak RSS, app vs a minimal Fyne window.
 bench-ui: deps
