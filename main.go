@@ -47,6 +47,9 @@ type options struct {
 	backend         string // URL of `consulvote serve`; empty: local database
 	smtp, from      string // a relay for the local mode's outbox
 	link            string // a renewal link given as argument
+	// sourceGiven: --demo, --demo-reset, --db or --backend chose the data;
+	// otherwise the backend saved in the settings screen does.
+	sourceGiven bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -72,6 +75,13 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("at most one argument (a renewal link), got %d", fs.NArg())
 	}
 	o.link = fs.Arg(0)
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "demo", "demo-reset", "db", "backend":
+			o.sourceGiven = true
+		}
+	})
+	o.sourceGiven = o.sourceGiven || o.backend != ""
 	if o.db != "" && (o.demo || o.demoReset) {
 		return o, errors.New("--db and --demo cannot be used together")
 	}
@@ -113,13 +123,18 @@ func run(o options, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	a := app.NewWithID(appID)
+	a.SetIcon(resources.Icon)
+	if saved := a.Preferences().String(screens.BackendPreference); !o.sourceGiven && saved != "" {
+		o.backend, o.demo = saved, false
+	}
 	var p portal.Portal
 	var outboxView portal.Outbox
 	var where string
 	if o.backend != "" {
 		client, err := remote.New(o.backend, remote.Options{})
 		if err != nil {
-			return err
+			return fmt.Errorf("backend: %w", err)
 		}
 		p, where = client, "Serveur : "+client.Backend()
 	} else {
@@ -149,8 +164,6 @@ func run(o options, log *slog.Logger) error {
 		}
 	}
 
-	a := app.NewWithID(appID)
-	a.SetIcon(resources.Icon)
 	w := a.NewWindow("consulvote")
 	w.Resize(fyne.NewSize(760, 840))
 

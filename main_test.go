@@ -21,13 +21,13 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{nil, options{demo: true, election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
-		{[]string{"--demo-reset"}, options{demo: true, demoReset: true, election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
-		{[]string{"--db", "/tmp/x.db", "https://v/renouvellement?jeton=x"}, options{db: "/tmp/x.db", link: "https://v/renouvellement?jeton=x", election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
+		{[]string{"--demo-reset"}, options{demo: true, demoReset: true, sourceGiven: true, election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
+		{[]string{"--db", "/tmp/x.db", "https://v/renouvellement?jeton=x"}, options{db: "/tmp/x.db", sourceGiven: true, link: "https://v/renouvellement?jeton=x", election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
 		{[]string{"--db", "x.db", "--demo"}, options{}, "cannot be used together"},
 		{[]string{"--lang", "de"}, options{}, "use fr or en"},
 		{[]string{"a", "b"}, options{}, "at most one argument"},
 		{[]string{"--nope"}, options{}, "flag provided but not defined"},
-		{[]string{"--backend", "https://vote.example"}, options{backend: "https://vote.example", election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
+		{[]string{"--backend", "https://vote.example"}, options{backend: "https://vote.example", sourceGiven: true, election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
 		{[]string{"--backend", "https://vote.example", "--db", "x.db"}, options{}, "no --db, --demo or --smtp"},
 		{[]string{"--smtp", "mail:25"}, options{}, "--smtp"},
 	} {

@@ -361,3 +361,29 @@ func TestNoDemoNoOutbox(t *testing.T) {
 	}
 	h.notSee("Démonstration")
 }
+
+func TestSettingsBackend(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.Backend = "Base locale : /tmp/x.db" })
+	h.tap(h.ui.settingsButton)
+	s := screenAs[*settingsScreen](h)
+	h.see("Actuellement : Base locale : /tmp/x.db")
+	for _, bad := range []string{"http://vote.example", "vote.example", "https://", "https://vote.example/?x=1", "https://user:pw@vote.example"} {
+		s.backend.entry.SetText(bad)
+		h.tap(s.save)
+		h.see("Cette adresse n'est pas valide")
+		if got := h.app.Preferences().String(BackendPreference); got != "" {
+			t.Fatalf("%q saved as %q", bad, got)
+		}
+	}
+	s.backend.entry.SetText(" https://vote.example ")
+	h.tap(s.save)
+	h.see("Enregistré. Ce réglage s'appliquera au prochain démarrage de l'application.")
+	if got := h.app.Preferences().String(BackendPreference); got != "https://vote.example" {
+		t.Fatalf("saved %q", got)
+	}
+	s.backend.entry.SetText("")
+	h.tap(s.save)
+	if got := h.app.Preferences().String(BackendPreference); got != "" {
+		t.Fatalf("clearing saved %q", got)
+	}
+}

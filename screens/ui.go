@@ -58,7 +58,7 @@ type UI struct {
 	stack []*page
 	body  *fyne.Container
 
-	helpButton, messagesButton, languageButton *widget.Button
+	helpButton, messagesButton, languageButton, settingsButton *widget.Button
 
 	// tasks counts portal calls under way, so tests can wait for them.
 	tasks sync.WaitGroup
@@ -118,6 +118,12 @@ func (u *UI) toolbar() fyne.CanvasObject {
 		u.messagesButton = widget.NewButtonWithIcon(lang.L("toolbar.messages"), theme.MailComposeIcon(), u.outbox)
 		items = append(items, u.messagesButton)
 	}
+	u.settingsButton = widget.NewButtonWithIcon(lang.L("toolbar.settings"), theme.SettingsIcon(), func() {
+		if _, ok := u.top().screen.(*settingsScreen); !ok {
+			u.show(newSettings(u).page())
+		}
+	})
+	items = append(items, u.settingsButton)
 	if u.opt.OnLanguage != nil {
 		other := "en"
 		if u.opt.Language == "en" {

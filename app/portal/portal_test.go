@@ -85,6 +85,8 @@ func TestParseLinkToken(t *testing.T) {
 		{"https://vote.example/renouvellement?jeton=%ZZ", ""},
 		{strings.Repeat("x", MaxLinkLen+1), ""},
 		{"\xff\xfe" + tok, ""},
+		{tok[:20] + "\n" + tok[21:], ""}, // found by the fuzzer: base64 skips newlines
+		{tok[:20] + "\r" + tok[21:], ""},
 	} {
 		got, err := ParseLinkToken(tc.in)
 		if tc.want == "" {

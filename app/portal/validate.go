@@ -184,6 +184,12 @@ func ParseLinkToken(s string) (string, error) {
 	if len(token) != tokenEncodedSize {
 		return "", ErrLinkInvalid
 	}
+	// The decoder skips \r and \n, so check the alphabet first.
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return "", ErrLinkInvalid
+		}
+	}
 	if _, err := base64.RawURLEncoding.Strict().DecodeString(token); err != nil {
 		return "", ErrLinkInvalid
 	}

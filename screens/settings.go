@@ -1,0 +1,59 @@
+package screens
+
+import (
+	"net/url"
+	"strings"
+
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+)
+
+// BackendPreference is the app preference holding the backend URL set in
+// the settings screen ("" for local data); main reads it at start.
+const BackendPreference = "backend"
+
+// settingsScreen sets the backend the app talks to.
+type settingsScreen struct {
+	u       *UI
+	backend *field
+	save    *widget.Button
+	msg     *message
+}
+
+func newSettings(u *UI) *settingsScreen {
+	s := &settingsScreen{u: u, backend: newField(u, "field.backend", "field.backend.help", false), msg: newMessage()}
+	s.backend.entry.SetText(u.app.Preferences().String(BackendPreference))
+	s.backend.entry.OnSubmitted = func(string) { s.submit() }
+	s.save = widget.NewButton(lang.L("settings.save"), s.submit)
+	s.save.Importance = widget.HighImportance
+	return s
+}
+
+func (s *settingsScreen) page() *page {
+	c := container.NewVBox(
+		heading(lang.L("settings.title")),
+		wrapped(lang.L("settings.text")),
+		wrapped(lang.X("settings.current", "", map[string]any{"Backend": s.u.opt.Backend})),
+		s.backend.object(), s.msg.label, container.NewHBox(s.save),
+	)
+	return &page{title: lang.L("settings.page"), content: c, focus: s.backend.entry, screen: s}
+}
+
+func (s *settingsScreen) submit() {
+	v := strings.TrimSpace(s.backend.entry.Text)
+	if v != "" && !validBackend(v) {
+		s.backend.setError(lang.L("err.backend.format"))
+		s.msg.set("", widget.MediumImportance)
+		return
+	}
+	s.backend.setError("")
+	s.u.app.Preferences().SetString(BackendPreference, v)
+	s.msg.set(lang.L("settings.saved"), widget.SuccessImportance)
+}
+
+// validBackend accepts an https URL naming a host, with no query.
+func validBackend(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
+}
