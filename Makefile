@@ -57,7 +57,7 @@ unit:
 	$(GO) test -count=1 ./...
 
 race:
-	$(GO) test -count=1 -race ./app/...
+	$(GO) test -count=1 -race ./app/... ./screens
 
 keychain:
 	scripts/with-secret-service $(GO) test -count=1 -run 'SecretService|RealKeychain' ./app/keychain ./screens

@@ -66,6 +66,8 @@ type harness struct {
 	svc   *service.Service
 	clock *servicetest.Clock
 	keys  Keychain
+	// results are the portal calls' results waiting for the UI goroutine.
+	results chan func()
 }
 
 var marie = service.DemoRoll[0]
@@ -83,17 +85,31 @@ func newHarnessOn(t *testing.T, p portal.Portal, svc *service.Service, clock *se
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(760, 840))
-	h := &harness{t: t, app: a, win: w, svc: svc, clock: clock, keys: &memKeychain{}}
+	h := &harness{t: t, app: a, win: w, svc: svc, clock: clock, keys: &memKeychain{}, results: make(chan func(), 1000)}
 	opt := Options{Election: "Mai 2026", Assistance: "assistance@vote.example", Keychain: h.keys, Outbox: svc, Language: "fr"}
 	for _, o := range opts {
 		o(&opt)
 	}
 	h.ui = New(a, w, p, opt)
+	h.ui.post = func(fn func()) { h.results <- fn }
 	h.wait()
 	return h
 }
 
-func (h *harness) wait() { h.ui.wait() }
+// wait lets the portal calls under way finish and shows their results, on
+// the test's goroutine as the real driver would on the main one; results
+// may start more calls, which it waits for too.
+func (h *harness) wait() {
+	for {
+		h.ui.tasks.Wait()
+		select {
+		case fn := <-h.results:
+			fn()
+		default:
+			return
+		}
+	}
+}
 
 // screen returns the struct of the screen shown, checked against want.
 func screenAs[T any](h *harness) T {

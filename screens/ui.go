@@ -62,6 +62,10 @@ type UI struct {
 
 	// tasks counts portal calls under way, so tests can wait for them.
 	tasks sync.WaitGroup
+	// post runs a call's result on the UI goroutine: fyne.DoAndWait. The
+	// tests replace it with a queue they drain on their own goroutine,
+	// because Fyne's test driver would run it on the caller's.
+	post func(func())
 }
 
 // page is one screen as the navigator shows it.
@@ -80,7 +84,7 @@ func New(a fyne.App, w fyne.Window, p portal.Portal, opt Options) *UI {
 	if opt.CallTimeout == 0 {
 		opt.CallTimeout = 30 * time.Second
 	}
-	u := &UI{app: a, win: w, portal: p, opt: opt, body: container.NewStack()}
+	u := &UI{app: a, win: w, portal: p, opt: opt, body: container.NewStack(), post: fyne.DoAndWait}
 
 	var top []fyne.CanvasObject
 	if opt.Outbox != nil {
@@ -233,12 +237,9 @@ func call[T any](u *UI, work func(ctx context.Context) (T, error), done func(T, 
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = portal.ErrUnavailable
 		}
-		fyne.DoAndWait(func() { done(v, err) })
+		u.post(func() { done(v, err) })
 	}()
 }
-
-// wait waits for the portal calls under way and their results shown.
-func (u *UI) wait() { u.tasks.Wait() }
 
 // formatTime writes t in the user's local time and language.
 func formatTime(t time.Time) string {

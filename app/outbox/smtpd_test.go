@@ -1,15 +1,10 @@
 package outbox
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"sync"
 	"testing"
@@ -17,31 +12,9 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
-)
 
-// testCert is a self-signed certificate for 127.0.0.1, and a pool that
-// trusts it.
-func testCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
-}
+	"consulvote/internal/testcert"
+)
 
 // received is one message as the SMTP server got it.
 type received struct {
@@ -65,8 +38,8 @@ type smtpd struct {
 }
 
 func startSMTPD(t *testing.T) *smtpd {
-	cert, pool := testCert(t)
-	d := &smtpd{t: t, addr: "127.0.0.1:0", cert: cert, pool: pool, user: "relay", pw: "s3cret"}
+	c := testcert.New(t)
+	d := &smtpd{t: t, addr: "127.0.0.1:0", cert: c.TLS, pool: c.Pool, user: "relay", pw: "s3cret"}
 	d.start()
 	t.Cleanup(d.stop)
 	return d

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -49,17 +48,8 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 	numicKey := s.mac("numic-password", req.NUMIC)
 	var outcome error
 	err = s.store.Update(ctx, func(tx Tx) error {
-		outcome = nil
-		recent, err := tx.RateEvents(numicKey, now.Add(-s.cfg.RateWindow))
-		if err != nil {
-			return err
-		}
-		if len(recent) >= s.cfg.MaxRequests {
-			outcome = &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)}
-			return tx.Audit(AuditEntry{At: now, Actor: "anonymous", Action: "password.request.rate_limited",
-				Detail: "numic#" + hex.EncodeToString(numicKey[:8])})
-		}
-		if err := tx.AddRateEvent(numicKey, now); err != nil {
+		var err error
+		if outcome, err = s.limitRate(tx, numicKey, now, "password.request.rate_limited"); outcome != nil || err != nil {
 			return err
 		}
 

@@ -233,19 +233,8 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 	numicKey := s.mac("numic", req.NUMIC)
 	var outcome error
 	err = s.store.Update(ctx, func(tx Tx) error {
-		outcome = nil
-		// The limit counts every request for this NUMIC, matched or not,
-		// so that hitting it tells nothing about the roll.
-		recent, err := tx.RateEvents(numicKey, now.Add(-s.cfg.RateWindow))
-		if err != nil {
-			return err
-		}
-		if len(recent) >= s.cfg.MaxRequests {
-			outcome = &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)}
-			return tx.Audit(AuditEntry{At: now, Actor: "anonymous", Action: "identifier.request.rate_limited",
-				Detail: "numic#" + hex.EncodeToString(numicKey[:8])})
-		}
-		if err := tx.AddRateEvent(numicKey, now); err != nil {
+		var err error
+		if outcome, err = s.limitRate(tx, numicKey, now, "identifier.request.rate_limited"); outcome != nil || err != nil {
 			return err
 		}
 
@@ -301,6 +290,22 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 	}
 	s.log.InfoContext(ctx, "identifier renewal requested")
 	return nil
+}
+
+// limitRate counts a request under key (a keyed hash of the NUMIC). Over
+// the limit it audits the refusal and returns the error to answer. The
+// limit counts every request for the NUMIC, matched or not, so that
+// hitting it tells nothing about the roll.
+func (s *Service) limitRate(tx Tx, key []byte, now time.Time, action string) (refused, err error) {
+	recent, err := tx.RateEvents(key, now.Add(-s.cfg.RateWindow))
+	if err != nil {
+		return nil, err
+	}
+	if len(recent) >= s.cfg.MaxRequests {
+		return &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)},
+			tx.Audit(AuditEntry{At: now, Actor: "anonymous", Action: action, Detail: "numic#" + hex.EncodeToString(key[:8])})
+	}
+	return nil, tx.AddRateEvent(key, now)
 }
 
 // waitUntil sleeps until the wall-clock time t, or until ctx ends.
