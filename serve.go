@@ -177,6 +177,22 @@ func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(a
 	}
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); w.Run(ctx) }()
+	// A signed checkpoint of the audit log every minute, and one at exit.
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := svc.CheckpointAudit(ctx); err != nil {
+					log.Error("audit checkpoint", "err", err)
+				}
+			}
+		}
+	}()
+	defer svc.CheckpointAudit(context.Background())
 
 	h := server.New(svc, server.Options{Logger: log, PerClient: c.perClient})
 	defer h.Close()

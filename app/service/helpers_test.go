@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"consulvote/app/mail"
 	"consulvote/app/portal"
@@ -160,3 +161,5 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+func timeFromNanos(n int64) time.Time { return time.Unix(0, n) }

@@ -72,7 +72,15 @@ type Tx interface {
 	// again, or that the message failed for good when final.
 	MarkAttempt(id int64, lastErr string, next time.Time, final bool) error
 
+	// Audit appends e to the audit log, chained to the row before it
+	// (AuditHash).
 	Audit(e AuditEntry) error
+	// LastAudit returns the newest row's id and hash (0, nil when empty).
+	LastAudit() (int64, []byte, error)
+	// AuditRows calls fn for every row, in id order.
+	AuditRows(fn func(AuditRow) error) error
+	InsertCheckpoint(c Checkpoint) error
+	Checkpoints() ([]Checkpoint, error)
 
 	InsertSession(s Session) error
 	DeleteSession(tokenHash []byte) error

@@ -89,4 +89,35 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_voter ON sessions(voter_id);
 `,
+	// 2: the consular office: a chained audit log with signed checkpoints,
+	// agents and their sessions, lookups by e-mail.
+	`
+ALTER TABLE audit ADD COLUMN prev_hash BLOB;
+ALTER TABLE audit ADD COLUMN hash BLOB;
+
+CREATE TABLE audit_checkpoints (
+	id       INTEGER PRIMARY KEY,
+	audit_id INTEGER NOT NULL,
+	hash     BLOB NOT NULL,
+	mac      BLOB NOT NULL,
+	at       INTEGER NOT NULL
+);
+
+CREATE TABLE agents (
+	id            INTEGER PRIMARY KEY,
+	name          TEXT NOT NULL UNIQUE,
+	role          TEXT NOT NULL CHECK (role IN ('admin', 'agent')),
+	password_hash TEXT NOT NULL,
+	created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE agent_sessions (
+	token_hash BLOB PRIMARY KEY,
+	agent_id   INTEGER NOT NULL REFERENCES agents(id),
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
+
+CREATE INDEX voters_email ON voters(email);
+`,
 }

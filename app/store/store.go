@@ -87,6 +87,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, m); err != nil {
 				return err
 			}
+			if after := afterMigration[version]; after != nil {
+				if err := after(ctx, tx); err != nil {
+					return err
+				}
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, datetime('now'))`, version)
 			return err
 		})
@@ -100,6 +105,30 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	if newer > 0 {
 		return fmt.Errorf("database schema is newer than this program (version > %d)", len(migrations))
+	}
+	return nil
+}
+
+// afterMigration holds the Go steps of migrations that SQL cannot do.
+var afterMigration = map[int]func(context.Context, *sql.Tx) error{
+	2: chainAudit,
+}
+
+// chainAudit fills the hash chain of the audit rows written before it
+// existed.
+func chainAudit(ctx context.Context, tx *sql.Tx) error {
+	t := &Tx{ctx: ctx, tx: tx}
+	var rows []service.AuditRow
+	if err := t.AuditRows(func(r service.AuditRow) error { rows = append(rows, r); return nil }); err != nil {
+		return err
+	}
+	var prev []byte
+	for _, r := range rows {
+		h := service.AuditHash(prev, r.ID, r.AuditEntry)
+		if _, err := tx.ExecContext(ctx, `UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?`, prev, h, r.ID); err != nil {
+			return err
+		}
+		prev = h
 	}
 	return nil
 }

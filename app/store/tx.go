@@ -303,16 +303,75 @@ func (t *Tx) MarkAttempt(id int64, lastErr string, next time.Time, final bool) e
 }
 
 func (t *Tx) Audit(e service.AuditEntry) error {
+	id, prev, err := t.LastAudit()
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	id++
 	var voter any
 	if e.VoterID != 0 {
 		voter = e.VoterID
 	}
-	_, err := t.exec(`INSERT INTO audit (at, actor, action, voter_id, detail) VALUES (?, ?, ?, ?, ?)`,
-		nanos(e.At), e.Actor, e.Action, voter, e.Detail)
+	_, err = t.exec(`INSERT INTO audit (id, at, actor, action, voter_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, nanos(e.At), e.Actor, e.Action, voter, e.Detail, prev, service.AuditHash(prev, id, e))
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
+}
+
+func (t *Tx) LastAudit() (int64, []byte, error) {
+	var id int64
+	var hash []byte
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1`).Scan(&id, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	return id, hash, err
+}
+
+func (t *Tx) AuditRows(fn func(service.AuditRow) error) error {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, at, actor, action, COALESCE(voter_id, 0), detail, prev_hash, hash FROM audit ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r service.AuditRow
+		var at sql.NullInt64
+		if err := rows.Scan(&r.ID, &at, &r.Actor, &r.Action, &r.VoterID, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
+			return err
+		}
+		r.At = timeOf(at)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
+	_, err := t.exec(`INSERT INTO audit_checkpoints (audit_id, hash, mac, at) VALUES (?, ?, ?, ?)`, c.AuditID, c.Hash, c.MAC, nanos(c.At))
+	return err
+}
+
+func (t *Tx) Checkpoints() ([]service.Checkpoint, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT audit_id, hash, mac, at FROM audit_checkpoints ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cs []service.Checkpoint
+	for rows.Next() {
+		var c service.Checkpoint
+		var at sql.NullInt64
+		if err := rows.Scan(&c.AuditID, &c.Hash, &c.MAC, &at); err != nil {
+			return nil, err
+		}
+		c.At = timeOf(at)
+		cs = append(cs, c)
+	}
+	return cs, rows.Err()
 }
 
 func (t *Tx) InsertSession(s service.Session) error {
