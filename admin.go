@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -8,18 +9,25 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
+
+	"golang.org/x/term"
 
 	"consulvote/app/keyfile"
+	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/store"
 )
 
-// adminCommand runs the headless commands of the consular office:
-// `consulvote audit verify --db PATH`. It returns the exit code: 0 done,
-// 1 failure (or tampering found), 2 bad usage.
+const adminUsage = `usage: consulvote audit verify --db PATH
+       consulvote agent add --db PATH NAME --role admin|agent   (password on the terminal, or the first line of stdin)`
+
+// adminCommand runs the headless commands of the consular office. It
+// returns the exit code: 0 done, 1 failure (or tampering found), 2 bad
+// usage.
 func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) < 2 {
-		fmt.Fprintln(stderr, "usage: consulvote audit verify --db PATH")
+		fmt.Fprintln(stderr, adminUsage)
 		return 2
 	}
 	cmd := args[0] + " " + args[1]
@@ -27,7 +35,22 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	db := fs.String("db", os.Getenv("CONSULVOTE_DB"), "the database (CONSULVOTE_DB)")
 	keyPath := fs.String("key", "", "the secret key file (default: beside the database)")
-	if err := fs.Parse(args[2:]); err != nil {
+	role := fs.String("role", "", "agent add: admin or agent")
+	// Flags may come before and after the positional arguments.
+	var positional []string
+	rest := args[2:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if cmd != "audit verify" && cmd != "agent add" {
+		fmt.Fprintln(stderr, adminUsage)
 		return 2
 	}
 	if *db == "" {
@@ -51,6 +74,22 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	switch cmd {
 	case "audit verify":
 		return auditVerify(ctx, svc, stdout)
+	case "agent add":
+		if len(positional) != 1 {
+			fmt.Fprintln(stderr, "consulvote agent add: give one NAME")
+			return 2
+		}
+		password, err := readPassword(stdin, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "consulvote agent add:", err)
+			return 1
+		}
+		if err := svc.AddAgent(ctx, positional[0], portal.Role(*role), password); err != nil {
+			fmt.Fprintln(stderr, "consulvote agent add:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "agent %s added (%s)\n", positional[0], *role)
+		return 0
 	}
 	fmt.Fprintf(stderr, "consulvote: unknown command %q\n", cmd)
 	return 2
@@ -79,8 +118,36 @@ func openService(ctx context.Context, path, keyPath string) (*service.Service, *
 	return svc, db, nil
 }
 
+// readPassword asks twice on a terminal, or reads the first line of a
+// pipe (for scripts).
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Again: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(p1) != string(p2) {
+			return "", errors.New("the two passwords differ")
+		}
+		return string(p1), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
 func auditVerify(ctx context.Context, svc *service.Service, out io.Writer) int {
-	problems, rows, err := svc.VerifyAudit(ctx)
+	problems, rows, err := svc.VerifyAuditLog(ctx)
 	if err != nil {
 		fmt.Fprintln(out, "audit verify:", err)
 		return 1

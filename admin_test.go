@@ -62,3 +62,46 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Fatalf("missing key: %d %s", code, out)
 	}
 }
+
+func TestAgentAddCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portal.db")
+	_, db, err := openLocal(context.Background(), path, false, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	run := func(stdin string, args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := adminCommand(args, strings.NewReader(stdin), &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	// Flags after the name, password from a pipe.
+	if code, out := run("correct horse battery\n", "agent", "add", "--db", path, "alice", "--role", "admin"); code != 0 || !strings.Contains(out, "agent alice added (admin)") {
+		t.Fatalf("%d %s", code, out)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "alice", "--role", "admin"}, 1, "already exists"},
+		{"short\n", []string{"agent", "add", "--db", path, "bob", "--role", "agent"}, 1, "at least 12"},
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "bob", "--role", "boss"}, 1, "admin or agent"},
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "--role", "agent"}, 2, "one NAME"},
+		{"", []string{"agent", "remove", "--db", path, "bob"}, 2, "usage"},
+	} {
+		if code, out := run(tc.stdin, tc.args...); code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: %d %s; want %d %q", tc.args, code, out, tc.code, tc.want)
+		}
+	}
+	svc, db2, err := openService(context.Background(), path, path+".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	s, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery")
+	if err != nil || s.Role != "admin" {
+		t.Fatalf("login of the added agent: %+v, %v", s, err)
+	}
+}

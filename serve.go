@@ -194,7 +194,7 @@ func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(a
 	}()
 	defer svc.CheckpointAudit(context.Background())
 
-	h := server.New(svc, server.Options{Logger: log, PerClient: c.perClient})
+	h := server.New(svc, server.Options{Logger: log, PerClient: c.perClient, Office: svc})
 	defer h.Close()
 	srv := &http.Server{
 		Handler:           h,

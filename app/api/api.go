@@ -160,6 +160,12 @@ func Status(c portal.Code) int {
 		return http.StatusTooManyRequests
 	case portal.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case portal.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case portal.CodeForbidden:
+		return http.StatusForbidden
+	case portal.CodeNotFound:
+		return http.StatusNotFound
 	}
 	return http.StatusInternalServerError
 }

@@ -28,6 +28,9 @@ const (
 	CodeLocked              Code = "locked"
 	CodeBadLogin            Code = "bad_login"
 	CodeUnavailable         Code = "unavailable"
+	CodeUnauthorized        Code = "unauthorized"
+	CodeForbidden           Code = "forbidden"
+	CodeNotFound            Code = "not_found"
 	CodeInternal            Code = "internal"
 )
 
@@ -112,6 +115,9 @@ const (
 	FieldPassword   Field = "password"
 	FieldLink       Field = "link"
 	FieldIdentifier Field = "identifier"
+	FieldReason     Field = "reason"
+	FieldName       Field = "name"
+	FieldQuery      Field = "query"
 )
 
 // Reason says what is wrong with a field.

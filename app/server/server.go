@@ -27,6 +27,8 @@ type Options struct {
 	// A negative PerClient turns the limit off (load tests).
 	PerClient float64
 	Burst     int
+	// Office, when set, adds the consular office's routes (/api/v1/agent).
+	Office portal.Office
 }
 
 // Handler answers the API for p.
@@ -63,6 +65,9 @@ func New(p portal.Portal, opt Options) *Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	h.mux.HandleFunc("GET "+portal.LinkPath, linkPage)
+	if opt.Office != nil {
+		h.officeRoutes(opt.Office)
+	}
 	return h
 }
 

@@ -92,9 +92,9 @@ type AuditProblem struct {
 
 func (p AuditProblem) String() string { return fmt.Sprintf("row %d: %s: %s", p.ID, p.Kind, p.Detail) }
 
-// VerifyAudit walks the whole chain and the checkpoints and returns every
+// VerifyAuditLog walks the whole chain and the checkpoints and returns every
 // problem found, and how many rows it checked.
-func (s *Service) VerifyAudit(ctx context.Context) ([]AuditProblem, int, error) {
+func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, error) {
 	var problems []AuditProblem
 	hashes := map[int64][]byte{} // only at checkpoints
 	var cps []Checkpoint

@@ -25,7 +25,7 @@ func auditEnv(t *testing.T) *env {
 
 func (e *env) verify() []service.AuditProblem {
 	e.t.Helper()
-	problems, rows, err := e.svc.VerifyAudit(e.ctx)
+	problems, rows, err := e.svc.VerifyAuditLog(e.ctx)
 	if err != nil {
 		e.t.Fatal(err)
 	}

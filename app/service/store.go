@@ -82,6 +82,27 @@ type Tx interface {
 	InsertCheckpoint(c Checkpoint) error
 	Checkpoints() ([]Checkpoint, error)
 
+	InsertAgent(a Agent) (int64, error)
+	AgentByName(name string) (Agent, error)
+	InsertAgentSession(s AgentSessionRow) error
+	// AgentBySession returns the agent whose session has that token hash
+	// and its expiry.
+	AgentBySession(tokenHash []byte) (Agent, time.Time, error)
+	DeleteAgentSession(tokenHash []byte) error
+
+	// FindVoters matches a NUMIC exactly or an e-mail exactly.
+	FindVoters(numic, email string, limit int) ([]Voter, error)
+	PendingLinks(voterID int64, now time.Time) ([]Link, error)
+	VoterMessages(voterID int64, limit int) ([]Message, error)
+	VoterHistory(voterID int64, limit int) ([]AuditEntry, error)
+	// Unlock lifts a voter's lock and clears the failure count.
+	Unlock(voterID int64) error
+	OutboxCounts() (map[string]int, error)
+	FailedMessages(limit int) ([]Message, error)
+	// Requeue puts a failed message back as due at now; false if it was
+	// not failed.
+	Requeue(id int64, now time.Time) (bool, error)
+
 	InsertSession(s Session) error
 	DeleteSession(tokenHash []byte) error
 	DeleteSessionsOf(voterID int64) error
@@ -186,6 +207,23 @@ type AuditEntry struct {
 type Session struct {
 	TokenHash []byte
 	VoterID   int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Agent is a consular office account.
+type Agent struct {
+	ID           int64
+	Name         string
+	Role         string // "admin" or "agent"
+	PasswordHash string // argon2id
+	CreatedAt    time.Time
+}
+
+// AgentSessionRow is an open agent session; only the token's hash is kept.
+type AgentSessionRow struct {
+	TokenHash []byte
+	AgentID   int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }

@@ -389,3 +389,147 @@ func (t *Tx) DeleteSessionsOf(voterID int64) error {
 	_, err := t.exec(`DELETE FROM sessions WHERE voter_id = ?`, voterID)
 	return err
 }
+
+func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
+	r, err := t.exec(`INSERT INTO agents (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)`,
+		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("insert agent: %w", err)
+	}
+	return r.LastInsertId()
+}
+
+func (t *Tx) AgentByName(name string) (service.Agent, error) {
+	var a service.Agent
+	var created sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id, name, role, password_hash, created_at FROM agents WHERE name = ?`, name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created)
+	a.CreatedAt = timeOf(created)
+	return a, notFound(err)
+}
+
+func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {
+	_, err := t.exec(`INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		s.TokenHash, s.AgentID, nanos(s.CreatedAt), nanos(s.ExpiresAt))
+	return err
+}
+
+func (t *Tx) AgentBySession(tokenHash []byte) (service.Agent, time.Time, error) {
+	var a service.Agent
+	var created, expires sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT a.id, a.name, a.role, a.password_hash, a.created_at, s.expires_at
+		FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = ?`, tokenHash).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &expires)
+	a.CreatedAt = timeOf(created)
+	return a, timeOf(expires), notFound(err)
+}
+
+func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
+	_, err := t.exec(`DELETE FROM agent_sessions WHERE token_hash = ?`, tokenHash)
+	return err
+}
+
+func (t *Tx) FindVoters(numic, email string, limit int) ([]service.Voter, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM voters WHERE numic = ? OR email = ? ORDER BY id LIMIT ?`, numic, email, limit)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	vs := make([]service.Voter, 0, len(ids))
+	for _, id := range ids {
+		v, err := t.VoterByID(id)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, nil
+}
+
+func (t *Tx) PendingLinks(voterID int64, now time.Time) ([]service.Link, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT kind, created_at, expires_at FROM links
+		WHERE voter_id = ? AND `+pending+` AND expires_at > ? ORDER BY id`, voterID, nanos(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ls []service.Link
+	for rows.Next() {
+		var l service.Link
+		var kind string
+		var created, expires sql.NullInt64
+		if err := rows.Scan(&kind, &created, &expires); err != nil {
+			return nil, err
+		}
+		l.VoterID, l.Kind, l.CreatedAt, l.ExpiresAt = voterID, service.LinkKind(kind), timeOf(created), timeOf(expires)
+		ls = append(ls, l)
+	}
+	return ls, rows.Err()
+}
+
+func (t *Tx) VoterMessages(voterID int64, limit int) ([]service.Message, error) {
+	return t.messages(`voter_id = ? ORDER BY id DESC LIMIT ?`, voterID, limit)
+}
+
+func (t *Tx) VoterHistory(voterID int64, limit int) ([]service.AuditEntry, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT at, actor, action, detail FROM audit WHERE voter_id = ? ORDER BY id DESC LIMIT ?`, voterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var es []service.AuditEntry
+	for rows.Next() {
+		e := service.AuditEntry{VoterID: voterID}
+		var at sql.NullInt64
+		if err := rows.Scan(&at, &e.Actor, &e.Action, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = timeOf(at)
+		es = append(es, e)
+	}
+	return es, rows.Err()
+}
+
+func (t *Tx) Unlock(voterID int64) error {
+	return t.updateVoter(`locked_until = NULL, failed_attempts = 0`, voterID)
+}
+
+func (t *Tx) OutboxCounts() (map[string]int, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[string]int{"pending": 0, "sent": 0, "failed": 0}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, err
+		}
+		counts[state] = n
+	}
+	return counts, rows.Err()
+}
+
+func (t *Tx) FailedMessages(limit int) ([]service.Message, error) {
+	return t.messages(`state = 'failed' ORDER BY id DESC LIMIT ?`, limit)
+}
+
+func (t *Tx) Requeue(id int64, now time.Time) (bool, error) {
+	r, err := t.exec(`UPDATE outbox SET state = 'pending', next_attempt_at = ?, attempts = 0 WHERE id = ? AND state = 'failed'`, nanos(now), id)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}

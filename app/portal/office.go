@@ -1,0 +1,121 @@
+package portal
+
+import (
+	"context"
+	"time"
+)
+
+// Office is what the consular office's screens ("Espace consulat") call.
+// Every method but AgentLogin takes the agent's session token; the service
+// checks it and the agent's role on each call, whatever the screens show.
+type Office interface {
+	AgentLogin(ctx context.Context, name, password string) (AgentSession, error)
+	AgentLogout(ctx context.Context, token string) error
+
+	// FindVoters looks voters up by NUMIC or e-mail address (agent).
+	FindVoters(ctx context.Context, token, query string) ([]VoterSummary, error)
+	// VoterFile is a voter's status and history, never a secret (agent).
+	VoterFile(ctx context.Context, token string, voterID int64) (VoterFile, error)
+	// UnlockVoter lifts a lock (agent); the reason goes to the audit log.
+	UnlockVoter(ctx context.Context, token string, voterID int64, reason string) error
+	// CancelLinks kills the voter's pending renewal links (agent).
+	CancelLinks(ctx context.Context, token string, voterID int64, reason string) (int, error)
+
+	// OutboxStatus counts messages by state and lists the failed ones (agent).
+	OutboxStatus(ctx context.Context, token string) (OutboxStatus, error)
+	// RetryMessage puts a failed message back in the queue (agent).
+	RetryMessage(ctx context.Context, token string, messageID int64, reason string) error
+
+	// VerifyAudit checks the audit log's chain and checkpoints (admin).
+	VerifyAudit(ctx context.Context, token string) (AuditReport, error)
+}
+
+// Role is what an agent may do: an admin may do everything an agent may,
+// and manage the roll and the audit log.
+type Role string
+
+// The roles.
+const (
+	RoleAgent Role = "agent"
+	RoleAdmin Role = "admin"
+)
+
+// AgentSession is an agent's open session.
+type AgentSession struct {
+	Token     string    `json:"token"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// VoterSummary is a line of a voter search.
+type VoterSummary struct {
+	ID              int64  `json:"id"`
+	NUMIC           string `json:"numic"`
+	LastName        string `json:"last_name"`
+	FirstNames      string `json:"first_names"`
+	Email           string `json:"email"`
+	Circonscription string `json:"circonscription"`
+}
+
+// VoterFile is what an agent sees of a voter: state and history, no secret.
+type VoterFile struct {
+	VoterSummary
+	Mobile              string         `json:"mobile"`
+	HasIdentifier       bool           `json:"has_identifier"`
+	HasPassword         bool           `json:"has_password"`
+	FailedAttempts      int            `json:"failed_attempts"`
+	LockedUntil         time.Time      `json:"locked_until"`
+	IdentifierRenewedAt time.Time      `json:"identifier_renewed_at"`
+	PasswordRenewedAt   time.Time      `json:"password_renewed_at"`
+	LastLoginAt         time.Time      `json:"last_login_at"`
+	PendingLinks        []PendingLink  `json:"pending_links,omitempty"`
+	Messages            []MessageState `json:"messages,omitempty"`
+	History             []HistoryEntry `json:"history,omitempty"` // newest first
+}
+
+// PendingLink is a renewal link that can still be used.
+type PendingLink struct {
+	Kind      string    `json:"kind"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// MessageState is a queued message without its content.
+type MessageState struct {
+	ID        int64     `json:"id"`
+	Channel   string    `json:"channel"`
+	Kind      string    `json:"kind"`
+	Recipient string    `json:"recipient"`
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// HistoryEntry is an audit entry about a voter.
+type HistoryEntry struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Detail string    `json:"detail"`
+}
+
+// OutboxStatus is the outbox at a glance.
+type OutboxStatus struct {
+	Counts map[string]int `json:"counts"` // by state: pending, sent, failed
+	Failed []MessageState `json:"failed,omitempty"`
+}
+
+// AuditReport is the result of an audit verification.
+type AuditReport struct {
+	Rows     int      `json:"rows"`
+	Problems []string `json:"problems,omitempty"` // each names its row; empty when intact
+}
+
+// Errors of the office.
+var (
+	ErrUnauthorized = &Error{Code: CodeUnauthorized} // no session, or expired
+	ErrForbidden    = &Error{Code: CodeForbidden}    // the role does not allow it
+	ErrNotFound     = &Error{Code: CodeNotFound}
+)
