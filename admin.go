@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -20,6 +22,7 @@ import (
 )
 
 const adminUsage = `usage: consulvote audit verify --db PATH
+       consulvote roll import --db PATH FILE [--errors REPORT.csv]
        consulvote agent add --db PATH NAME --role admin|agent   (password on the terminal, or the first line of stdin)`
 
 // adminCommand runs the headless commands of the consular office. It
@@ -36,6 +39,7 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	db := fs.String("db", os.Getenv("CONSULVOTE_DB"), "the database (CONSULVOTE_DB)")
 	keyPath := fs.String("key", "", "the secret key file (default: beside the database)")
 	role := fs.String("role", "", "agent add: admin or agent")
+	errorsPath := fs.String("errors", "", "roll import: write the refused lines to this CSV file")
 	// Flags may come before and after the positional arguments.
 	var positional []string
 	rest := args[2:]
@@ -49,7 +53,7 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		positional = append(positional, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	if cmd != "audit verify" && cmd != "agent add" {
+	if cmd != "audit verify" && cmd != "agent add" && cmd != "roll import" {
 		fmt.Fprintln(stderr, adminUsage)
 		return 2
 	}
@@ -74,6 +78,12 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	switch cmd {
 	case "audit verify":
 		return auditVerify(ctx, svc, stdout)
+	case "roll import":
+		if len(positional) != 1 {
+			fmt.Fprintln(stderr, "consulvote roll import: give one FILE")
+			return 2
+		}
+		return rollImport(ctx, svc, positional[0], *errorsPath, stdout, stderr)
 	case "agent add":
 		if len(positional) != 1 {
 			fmt.Fprintln(stderr, "consulvote agent add: give one NAME")
@@ -116,6 +126,50 @@ func openService(ctx context.Context, path, keyPath string) (*service.Service, *
 		return nil, nil, err
 	}
 	return svc, db, nil
+}
+
+// rollImport imports a roll file; Ctrl-C stops it between two batches.
+func rollImport(ctx context.Context, svc *service.Service, path, errorsPath string, stdout, stderr io.Writer) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "consulvote roll import:", err)
+		return 2
+	}
+	defer f.Close()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := svc.ImportRoll(ctx, "cli", f, func(r service.ImportReport) {
+		fmt.Fprintf(stderr, "%d lignes lues, %d refusées, %.0f lignes/s\n", r.Lines, len(r.Problems), r.RowsPerSecond())
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "consulvote roll import:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%d lignes : %d ajoutées, %d modifiées, %d inchangées, %d refusées (%.0f lignes/s)%s\n",
+		rep.Lines, rep.Inserted, rep.Updated, rep.Unchanged, len(rep.Problems), rep.RowsPerSecond(),
+		map[bool]string{true: " — interrompu : les lots déjà enregistrés sont complets"}[rep.Cancelled])
+	if errorsPath != "" {
+		out, err := os.Create(errorsPath)
+		if err == nil {
+			err = errors.Join(rep.ProblemsCSV(out), out.Close())
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "consulvote roll import: --errors:", err)
+			return 1
+		}
+	} else {
+		for i, p := range rep.Problems {
+			if i == 20 {
+				fmt.Fprintf(stdout, "  … et %d autres (--errors FICHIER pour la liste complète)\n", len(rep.Problems)-20)
+				break
+			}
+			fmt.Fprintf(stdout, "  ligne %d, %s : %s\n", p.Line, p.Column, p.Reason)
+		}
+	}
+	if rep.Cancelled {
+		return 1
+	}
+	return 0
 }
 
 // readPassword asks twice on a terminal, or reads the first line of a

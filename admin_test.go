@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
 )
 
 // TestAuditVerifyCommand: intact → exit 0; an edited row → exit 1 naming it.
@@ -103,5 +108,67 @@ func TestAgentAddCommand(t *testing.T) {
 	s, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery")
 	if err != nil || s.Role != "admin" {
 		t.Fatalf("login of the added agent: %+v, %v", s, err)
+	}
+}
+
+// TestRollImportKilled kills `consulvote roll import` (kill -9) in the
+// middle: the database reopens intact, holds whole batches only, and a
+// second run finishes the job.
+func TestRollImportKilled(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "consulvote")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	path := filepath.Join(dir, "portal.db")
+	_, db, err := openLocal(context.Background(), path, false, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	const n = 200_000
+	roll := filepath.Join(dir, "roll.csv")
+	f, _ := os.Create(roll)
+	if _, err := servicetest.WriteRoll(f, n, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	cmd := exec.Command(bin, "roll", "import", "--db", path, roll)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for progress := 0; progress < 3 && sc.Scan(); {
+		if strings.Contains(sc.Text(), "lignes/s") {
+			progress++
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var check string
+	var count int
+	raw.QueryRow(`PRAGMA integrity_check`).Scan(&check)
+	raw.QueryRow(`SELECT COUNT(*) FROM voters`).Scan(&count)
+	raw.Close()
+	if check != "ok" {
+		t.Fatalf("integrity_check after kill -9: %s", check)
+	}
+	if count == 0 || count == n || count%service.ImportBatch != 0 {
+		t.Fatalf("%d voters after the kill: want whole batches, fewer than %d", count, n)
+	}
+	out, err := exec.Command(bin, "roll", "import", "--db", path, roll).Output()
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	want := fmt.Sprintf("%d lignes : %d ajoutées, 0 modifiées, %d inchangées, 0 refusées", n, n-count, count)
+	if !strings.Contains(string(out), want) {
+		t.Fatalf("second run said %q, want %q", out, want)
 	}
 }

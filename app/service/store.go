@@ -90,6 +90,11 @@ type Tx interface {
 	AgentBySession(tokenHash []byte) (Agent, time.Time, error)
 	DeleteAgentSession(tokenHash []byte) error
 
+	// VotersByNUMIC returns the voters with these NUMICs, by NUMIC.
+	VotersByNUMIC(numics []string) (map[string]Voter, error)
+	// UpdateRollData replaces a voter's roll data (not its credentials).
+	UpdateRollData(v Voter) error
+
 	// FindVoters matches a NUMIC exactly or an e-mail exactly.
 	FindVoters(numic, email string, limit int) ([]Voter, error)
 	PendingLinks(voterID int64, now time.Time) ([]Link, error)

@@ -533,3 +533,39 @@ func (t *Tx) Requeue(id int64, now time.Time) (bool, error) {
 	n, err := r.RowsAffected()
 	return n == 1, err
 }
+
+func (t *Tx) VotersByNUMIC(numics []string) (map[string]service.Voter, error) {
+	out := make(map[string]service.Voter, len(numics))
+	const chunk = 500 // well under SQLite's limit on bound parameters
+	for len(numics) > 0 {
+		n := min(chunk, len(numics))
+		args := make([]any, n)
+		for i, s := range numics[:n] {
+			args[i] = s
+		}
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT id, numic, email, last_name, first_names, mobile, circonscription
+			FROM voters WHERE numic IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var v service.Voter
+			if err := rows.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[v.NUMIC] = v
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		numics = numics[n:]
+	}
+	return out, nil
+}
+
+func (t *Tx) UpdateRollData(v service.Voter) error {
+	return t.updateVoter(`email = ?, last_name = ?, first_names = ?, mobile = ?, circonscription = ?`, v.ID,
+		v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription)
+}

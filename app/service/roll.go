@@ -1,0 +1,315 @@
+package service
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"consulvote/app/portal"
+)
+
+// The columns of an electoral roll file, in the roll's own words.
+var rollColumns = []string{"NUMIC", "nom", "prénoms", "adresse électronique", "mobile", "circonscription"}
+
+// ImportBatch is how many lines one transaction stores.
+const ImportBatch = 5000
+
+// ImportProblem is one refused line of a roll file.
+type ImportProblem struct {
+	Line   int    // 1 is the header
+	Column string // one of the roll's columns, or "" for the whole line
+	Reason string // in French, for the agents
+}
+
+// ImportReport says what an import did.
+type ImportReport struct {
+	Lines     int // data lines read
+	Inserted  int
+	Updated   int
+	Unchanged int
+	Problems  []ImportProblem
+	Elapsed   time.Duration
+	Cancelled bool
+}
+
+// RowsPerSecond is the import's speed.
+func (r ImportReport) RowsPerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Lines) / r.Elapsed.Seconds()
+}
+
+// ProblemsCSV writes the refused lines as a CSV file an agent can open.
+func (r ImportReport) ProblemsCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	cw.Write([]string{"ligne", "colonne", "motif"})
+	for _, p := range r.Problems {
+		cw.Write([]string{strconv.Itoa(p.Line), p.Column, p.Reason})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ImportRoll reads a roll in CSV (UTF-8, a header line, ";" or ","
+// separated), checks every line, and stores the valid ones, ImportBatch
+// lines per transaction: new voters are inserted, changed ones updated,
+// identical ones left alone, so that importing a file twice changes
+// nothing. A cancelled context stops between two batches, leaving whole
+// batches stored. progress, when set, is called after each batch. actor
+// names who imports, for the audit log.
+func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, progress func(ImportReport)) (ImportReport, error) {
+	start := time.Now()
+	var rep ImportReport
+	br := bufio.NewReaderSize(r, 1<<20)
+	header, err := br.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return rep, fmt.Errorf("roll: %w", err)
+	}
+	header = strings.TrimPrefix(strings.TrimRight(header, "\r\n"), "\uFEFF")
+	comma := ';'
+	if strings.Count(header, ",") > strings.Count(header, ";") {
+		comma = ','
+	}
+	if err := checkHeader(header, comma); err != nil {
+		return rep, err
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+
+	seen := map[uint64]int32{} // NUMIC → line, for duplicates in the file
+	batch := make([]Voter, 0, ImportBatch)
+	lines := make([]int, 0, ImportBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		ins, upd, same, err := s.storeBatch(ctx, actor, batch, lines[0], lines[len(lines)-1])
+		if err != nil {
+			return err
+		}
+		rep.Inserted += ins
+		rep.Updated += upd
+		rep.Unchanged += same
+		batch, lines = batch[:0], lines[:0]
+		rep.Elapsed = time.Since(start)
+		if progress != nil {
+			progress(rep)
+		}
+		return nil
+	}
+	line := 1 // the header
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				rep.Lines++
+				rep.Problems = append(rep.Problems, ImportProblem{Line: pe.StartLine + 1, Reason: "ligne CSV mal formée (guillemets)"})
+				continue
+			}
+			return rep, fmt.Errorf("roll line %d: %w", line+1, err)
+		}
+		// The reader counts from the first line after the header; a quoted
+		// field may span lines.
+		pl, _ := cr.FieldPos(0)
+		line = pl + 1
+		rep.Lines++
+		v, prob := s.rollLine(rec, line)
+		if prob == nil {
+			key := numicKey(v.NUMIC)
+			if first, dup := seen[key]; dup {
+				prob = &ImportProblem{Line: line, Column: "NUMIC", Reason: fmt.Sprintf("NUMIC en double (déjà ligne %d)", first)}
+			} else {
+				seen[key] = int32(line)
+			}
+		}
+		if prob != nil {
+			rep.Problems = append(rep.Problems, *prob)
+			continue
+		}
+		batch = append(batch, v)
+		lines = append(lines, line)
+		if len(batch) == ImportBatch {
+			if err := ctx.Err(); err != nil {
+				rep.Cancelled = true
+				break
+			}
+			if err := flush(); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if !rep.Cancelled {
+		if ctx.Err() != nil {
+			rep.Cancelled = true
+		} else if err := flush(); err != nil {
+			return rep, err
+		}
+	}
+	rep.Elapsed = time.Since(start)
+	now := s.clock.Now()
+	err = s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+		return tx.Audit(AuditEntry{At: now, Actor: actor, Action: "roll.imported", Detail: fmt.Sprintf(
+			"%d lines: %d inserted, %d updated, %d unchanged, %d refused%s", rep.Lines, rep.Inserted, rep.Updated,
+			rep.Unchanged, len(rep.Problems), map[bool]string{true: ", cancelled"}[rep.Cancelled])})
+	})
+	return rep, err
+}
+
+// numicKey packs a NUMIC (digits, up to 12) and its length into a number:
+// a map of numbers holds 2 million NUMICs in a few tens of megabytes.
+func numicKey(n string) uint64 {
+	v, _ := strconv.ParseUint(n, 10, 64)
+	return v<<4 | uint64(len(n))
+}
+
+func checkHeader(header string, comma rune) error {
+	cr := csv.NewReader(strings.NewReader(header))
+	cr.Comma = comma
+	cols, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("roll: header line: %w", err)
+	}
+	if len(cols) != len(rollColumns) {
+		return fmt.Errorf("roll: the header has %d columns; want %d: %s", len(cols), len(rollColumns), strings.Join(rollColumns, ";"))
+	}
+	for i, c := range cols {
+		if fold(c) != fold(rollColumns[i]) {
+			return fmt.Errorf("roll: column %d is %q; want %q (columns: %s)", i+1, c, rollColumns[i], strings.Join(rollColumns, ";"))
+		}
+	}
+	return nil
+}
+
+// fold compares column names without case, accents or extra spaces.
+func fold(s string) string {
+	r := strings.NewReplacer("é", "e", "É", "e", "è", "e", "ê", "e")
+	return strings.Join(strings.Fields(strings.ToLower(r.Replace(strings.TrimSpace(s)))), " ")
+}
+
+// rollLine checks one line and returns the voter it describes, or the
+// first problem found.
+func (s *Service) rollLine(rec []string, line int) (Voter, *ImportProblem) {
+	bad := func(col, reason string) (Voter, *ImportProblem) {
+		return Voter{}, &ImportProblem{Line: line, Column: col, Reason: reason}
+	}
+	if len(rec) != len(rollColumns) {
+		return bad("", fmt.Sprintf("%d colonnes au lieu de %d", len(rec), len(rollColumns)))
+	}
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			return bad(rollColumns[i], "texte qui n'est pas en UTF-8")
+		}
+	}
+	v := Voter{
+		NUMIC: portal.NormalizeNUMIC(rec[0]), LastName: strings.TrimSpace(rec[1]), FirstNames: strings.TrimSpace(rec[2]),
+		Email: portal.NormalizeEmail(rec[3]), Mobile: NormalizeMobile(rec[4]), Circonscription: strings.TrimSpace(rec[5]), Lang: "fr",
+	}
+	switch {
+	case v.NUMIC == "":
+		return bad("NUMIC", "NUMIC manquant")
+	case !portal.ValidNUMIC(v.NUMIC, s.numic):
+		return bad("NUMIC", "NUMIC invalide (chiffres uniquement, de 6 à 12)")
+	case v.LastName == "":
+		return bad("nom", "nom manquant")
+	case len(v.LastName) > 100:
+		return bad("nom", "nom trop long (100 caractères au plus)")
+	case v.FirstNames == "":
+		return bad("prénoms", "prénoms manquants")
+	case len(v.FirstNames) > 150:
+		return bad("prénoms", "prénoms trop longs (150 caractères au plus)")
+	case v.Email == "":
+		return bad("adresse électronique", "adresse électronique manquante")
+	case !portal.ValidEmail(v.Email):
+		return bad("adresse électronique", "adresse électronique invalide")
+	case v.Mobile == "":
+		return bad("mobile", "numéro de mobile manquant")
+	case !ValidMobile(v.Mobile):
+		return bad("mobile", "numéro de mobile invalide (format international attendu, ex. +33612345678)")
+	case v.Circonscription == "":
+		return bad("circonscription", "circonscription manquante")
+	case len(v.Circonscription) > 100:
+		return bad("circonscription", "circonscription trop longue")
+	}
+	return v, nil
+}
+
+// NormalizeMobile writes a mobile number in E.164 as far as it can: no
+// spaces, dots, dashes or brackets, and "00" becomes "+".
+func NormalizeMobile(s string) string {
+	var b bytes.Buffer
+	for _, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9', r == '+':
+			b.WriteRune(r)
+		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')' || r == '\u00a0':
+		default:
+			return s // left as typed: ValidMobile will refuse it
+		}
+	}
+	out := b.String()
+	if strings.HasPrefix(out, "00") {
+		out = "+" + out[2:]
+	}
+	return out
+}
+
+// storeBatch stores one batch in one transaction and returns how many
+// voters it inserted, updated and left unchanged.
+func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, first, last int) (ins, upd, same int, err error) {
+	numics := make([]string, len(batch))
+	for i, v := range batch {
+		numics[i] = v.NUMIC
+	}
+	now := s.clock.Now()
+	err = s.store.Update(ctx, func(tx Tx) error {
+		ins, upd, same = 0, 0, 0
+		existing, err := tx.VotersByNUMIC(numics)
+		if err != nil {
+			return err
+		}
+		for _, v := range batch {
+			old, ok := existing[v.NUMIC]
+			switch {
+			case !ok:
+				if _, err := tx.InsertVoter(v); err != nil {
+					return err
+				}
+				ins++
+			case old.Email == v.Email && old.LastName == v.LastName && old.FirstNames == v.FirstNames &&
+				old.Mobile == v.Mobile && old.Circonscription == v.Circonscription:
+				same++
+			default:
+				v.ID = old.ID
+				if err := tx.UpdateRollData(v); err != nil {
+					return err
+				}
+				upd++
+			}
+		}
+		if ins+upd == 0 {
+			return nil
+		}
+		return tx.Audit(AuditEntry{At: now, Actor: actor, Action: "roll.batch",
+			Detail: fmt.Sprintf("lines %d-%d: %d inserted, %d updated", first, last, ins, upd)})
+	})
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("roll batch at line %d: %w", first, err)
+	}
+	return ins, upd, same, nil
+}

@@ -1,0 +1,166 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
+)
+
+func (e *env) importRoll(data string) service.ImportReport {
+	e.t.Helper()
+	rep, err := e.svc.ImportRoll(e.ctx, "test", strings.NewReader(data), nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rep
+}
+
+const rollHeader = "NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n"
+
+func TestImportRollLines(t *testing.T) {
+	e := newEnv(t)
+	data := "\uFEFF" + rollHeader +
+		"000 700 01;MARTIN;Léa;Lea.Martin@Example.org;+33 6 12 34 56 78;Allemagne\n" +
+		"00070002;\"DURAND; dit Dudu\";Paul;paul@example.org;0033612345679;Belgique\n" +
+		"00070003;;Paul;paul3@example.org;+33612345670;Belgique\n" +
+		"0007000A;X;Y;x@example.org;+33612345671;Z\n" +
+		"00070005;X;Y;x@;+33612345672;Z\n" +
+		"00070006;X;Y;x6@example.org;0612345673;Z\n" +
+		"00070007;X;Y;x7@example.org;+33612345674\n" +
+		"00070001;X;Y;x1@example.org;+33612345675;Z\n" +
+		"00070009;X;Y;x9@example.org;+33612345676;\n" +
+		"00070010;X;\"Y\"\"\";x10@example.org;+33612345677;Z\n" +
+		"00070011;X;Y;x11@example.org;+33612345678;\xff\xfe\n"
+	rep := e.importRoll(data)
+	want := map[int]string{
+		4: "nom: nom manquant", 5: "NUMIC: NUMIC invalide", 6: "adresse électronique: adresse électronique invalide",
+		7: "mobile: numéro de mobile invalide", 8: ": 5 colonnes au lieu de 6", 9: "NUMIC: NUMIC en double (déjà ligne 2)",
+		10: "circonscription: circonscription manquante", 12: "circonscription: texte qui n'est pas en UTF-8",
+	}
+	got := map[int]string{}
+	for _, p := range rep.Problems {
+		got[p.Line] = p.Column + ": " + p.Reason
+	}
+	for line, w := range want {
+		if !strings.HasPrefix(got[line], w) {
+			t.Errorf("line %d: %q, want %q", line, got[line], w)
+		}
+	}
+	if len(got) != len(want) || rep.Lines != 11 || rep.Inserted != 3 {
+		t.Fatalf("report %+v", rep)
+	}
+	vs, _ := e.svc.Messages(e.ctx, 1) // unrelated: nothing queued by an import
+	if len(vs) != 0 {
+		t.Error("the import queued messages")
+	}
+	var mobile, email, last string
+	e.raw.QueryRow(`SELECT mobile, email FROM voters WHERE numic = '00070001'`).Scan(&mobile, &email)
+	e.raw.QueryRow(`SELECT last_name FROM voters WHERE numic = '00070002'`).Scan(&last)
+	if mobile != "+33612345678" || email != "lea.martin@example.org" || last != "DURAND; dit Dudu" {
+		t.Errorf("stored %q %q %q", mobile, email, last)
+	}
+	var csvOut bytes.Buffer
+	rep.ProblemsCSV(&csvOut)
+	if !strings.HasPrefix(csvOut.String(), "ligne;colonne;motif\n4;nom;nom manquant\n") {
+		t.Errorf("problems CSV:\n%s", csvOut.String())
+	}
+
+	// Again: nothing changes. Then one changed line is an update.
+	audit := e.count("audit", "1")
+	if rep := e.importRoll(data); rep.Inserted+rep.Updated != 0 || rep.Unchanged != 3 {
+		t.Fatalf("second run: %+v", rep)
+	}
+	if n := e.count("audit", "1"); n != audit+1 {
+		t.Errorf("a run that changes nothing wrote %d audit rows, want the summary only", n-audit)
+	}
+	if rep := e.importRoll(rollHeader + "00070001;MARTIN;Léa;lea.nouvelle@example.org;+33612345678;Allemagne\n"); rep.Updated != 1 {
+		t.Fatalf("changed line: %+v", rep)
+	}
+	// Credentials are never touched by an import.
+	e.importRoll(rollHeader + "00012345;DUPONT;Marie;autre@example.org;+33600000000;Allemagne\n")
+	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); err != nil {
+		t.Errorf("marie cannot log in after a re-import: %v", err)
+	}
+}
+
+func TestImportRollHeaderAndSeparator(t *testing.T) {
+	e := newEnv(t)
+	if rep := e.importRoll("numic,Nom,Prenoms,Adresse electronique,MOBILE,Circonscription\n00080001,A,B,a@example.org,+33612345678,C\n"); rep.Inserted != 1 {
+		t.Fatalf("comma file: %+v", rep)
+	}
+	for _, bad := range []string{"", "NUMIC;nom\n", "NUMIC;nom;prénoms;courriel;mobile;circonscription\n"} {
+		if _, err := e.svc.ImportRoll(e.ctx, "test", strings.NewReader(bad), nil); err == nil {
+			t.Errorf("header %q accepted", bad)
+		}
+	}
+}
+
+func TestImportRollCancel(t *testing.T) {
+	e := newEnv(t)
+	var buf bytes.Buffer
+	servicetest.WriteRoll(&buf, 3*service.ImportBatch+10, 0)
+	ctx, cancel := context.WithCancel(e.ctx)
+	batches := 0
+	rep, err := e.svc.ImportRoll(ctx, "test", bytes.NewReader(buf.Bytes()), func(service.ImportReport) {
+		batches++
+		if batches == 2 {
+			cancel() // the agent clicks "Annuler"
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Cancelled || rep.Inserted != 2*service.ImportBatch {
+		t.Fatalf("cancelled import: %+v", rep)
+	}
+	if n := e.count("voters", "numic >= '50000000'"); n != 2*service.ImportBatch {
+		t.Fatalf("%d voters stored, want two whole batches", n)
+	}
+	// Resuming is importing again.
+	rep = e.importRoll(buf.String())
+	if rep.Inserted != service.ImportBatch+10 || rep.Unchanged != 2*service.ImportBatch {
+		t.Fatalf("resume: %+v", rep)
+	}
+}
+
+// TestImportLargeRoll imports 500,000 lines with 1% bad ones: every bad
+// line is reported with the right reason, every good one stored, and a
+// second run changes nothing.
+func TestImportLargeRoll(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large import")
+	}
+	n := 500_000
+	if raceEnabled {
+		n = 50_000
+	}
+	e := newEnv(t)
+	var buf bytes.Buffer
+	bad, err := servicetest.WriteRoll(&buf, n, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := e.importRoll(buf.String())
+	if len(bad) != n/100 || len(rep.Problems) != len(bad) {
+		t.Fatalf("%d problems reported, %d made", len(rep.Problems), len(bad))
+	}
+	for i, b := range bad {
+		p := rep.Problems[i]
+		if p.Line != b.Line || p.Column != b.Column || !strings.HasPrefix(p.Reason, b.Reason) {
+			t.Fatalf("bad line %d: reported %+v, want %+v", b.Line, p, b)
+		}
+	}
+	good := n - len(bad)
+	if rep.Inserted != good || e.count("voters", "numic >= '50000000'") != good {
+		t.Fatalf("inserted %d, want %d", rep.Inserted, good)
+	}
+	t.Logf("%d lines in %v: %.0f lines/s", rep.Lines, rep.Elapsed, rep.RowsPerSecond())
+	again := e.importRoll(buf.String())
+	if again.Inserted != 0 || again.Updated != 0 || again.Unchanged != good || len(again.Problems) != len(bad) {
+		t.Fatalf("second run: %+v", again)
+	}
+}
