@@ -23,6 +23,7 @@ import (
 
 const adminUsage = `usage: consulvote audit verify --db PATH
        consulvote roll import --db PATH FILE [--errors REPORT.csv]
+       consulvote credentials send --db PATH --campaign NAME
        consulvote agent add --db PATH NAME --role admin|agent   (password on the terminal, or the first line of stdin)`
 
 // adminCommand runs the headless commands of the consular office. It
@@ -40,6 +41,7 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	keyPath := fs.String("key", "", "the secret key file (default: beside the database)")
 	role := fs.String("role", "", "agent add: admin or agent")
 	errorsPath := fs.String("errors", "", "roll import: write the refused lines to this CSV file")
+	campaign := fs.String("campaign", "", "credentials send: the campaign's name (a voter is served once per campaign)")
 	// Flags may come before and after the positional arguments.
 	var positional []string
 	rest := args[2:]
@@ -53,7 +55,7 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		positional = append(positional, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	if cmd != "audit verify" && cmd != "agent add" && cmd != "roll import" {
+	if cmd != "audit verify" && cmd != "agent add" && cmd != "roll import" && cmd != "credentials send" {
 		fmt.Fprintln(stderr, adminUsage)
 		return 2
 	}
@@ -84,6 +86,22 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 			return 2
 		}
 		return rollImport(ctx, svc, positional[0], *errorsPath, stdout, stderr)
+	case "credentials send":
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		rep, err := svc.SendFirstCredentials(ctx, "cli", *campaign, func(r service.CampaignReport) {
+			fmt.Fprintf(stderr, "%d électeurs servis, %d sans mobile\n", r.Sent, r.Skipped)
+		})
+		if err != nil {
+			fmt.Fprintln(stderr, "consulvote credentials send:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "campagne %s : %d électeurs servis (identifiant par courriel, mot de passe par SMS), %d sans mobile valide%s\n",
+			*campaign, rep.Sent, rep.Skipped, map[bool]string{true: " — interrompue : relancez la même campagne pour la reprendre"}[rep.Cancelled])
+		if rep.Cancelled {
+			return 1
+		}
+		return 0
 	case "agent add":
 		if len(positional) != 1 {
 			fmt.Fprintln(stderr, "consulvote agent add: give one NAME")

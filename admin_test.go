@@ -172,3 +172,33 @@ func TestRollImportKilled(t *testing.T) {
 		t.Fatalf("second run said %q, want %q", out, want)
 	}
 }
+
+func TestCredentialsSendCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portal.db")
+	_, db, err := openLocal(context.Background(), path, false, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	roll := filepath.Join(t.TempDir(), "roll.csv")
+	f, _ := os.Create(roll)
+	servicetest.WriteRoll(f, 30, 0)
+	f.Close()
+	var out, errb bytes.Buffer
+	if code := adminCommand([]string{"roll", "import", "--db", path, roll}, nil, &out, &errb); code != 0 {
+		t.Fatalf("import: %d %s %s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := adminCommand([]string{"credentials", "send", "--db", path, "--campaign", "mai-2026"}, nil, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "campagne mai-2026 : 30 électeurs servis") {
+		t.Fatalf("send: %d %s %s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	adminCommand([]string{"credentials", "send", "--db", path, "--campaign", "mai-2026"}, nil, &out, &errb)
+	if !strings.Contains(out.String(), ": 0 électeurs servis") {
+		t.Fatalf("second send: %s", out.String())
+	}
+	if code := adminCommand([]string{"credentials", "send", "--db", path}, nil, &out, &errb); code != 1 {
+		t.Fatalf("no campaign: %d", code)
+	}
+}

@@ -65,7 +65,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.smtp, "smtp", "", "local mode: send the outbox through this relay, smtp://user:pass@host:port")
 	fs.StringVar(&o.from, "from", "", "local mode: sender of e-mails, with --smtp")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n       consulvote serve [options]   (the backend; see consulvote serve -h)\n       consulvote audit verify --db PATH\n       consulvote agent add --db PATH NAME --role admin|agent\n       consulvote roll import --db PATH FILE [--errors REPORT.csv]\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n       consulvote serve [options]   (the backend; see consulvote serve -h)\n       consulvote audit verify --db PATH\n       consulvote agent add --db PATH NAME --role admin|agent\n       consulvote roll import --db PATH FILE [--errors REPORT.csv]\n       consulvote credentials send --db PATH --campaign NAME\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -105,7 +105,7 @@ func main() {
 		switch os.Args[1] {
 		case "serve":
 			os.Exit(serve(os.Args[2:]))
-		case "audit", "agent", "roll":
+		case "audit", "agent", "roll", "credentials":
 			os.Exit(adminCommand(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		}
 	}

@@ -67,6 +67,13 @@ func (l Letterhead) IdentifierChanged(env Envelope) (Message, error) {
 	return l.compose(env, identifierChanged, nil)
 }
 
+// FirstCredentials composes the e-mail that gives a voter its identifier,
+// with the NUMIC recalled (the help pages send voters back to it). The
+// password goes separately, by SMS.
+func (l Letterhead) FirstCredentials(env Envelope, identifier, numic string) (Message, error) {
+	return l.compose(env, firstCredentials, map[string]any{"Identifier": identifier, "NUMIC": numic})
+}
+
 // PasswordChanged composes the notice sent after a password renewal. It
 // holds no secret: the password itself went by SMS.
 func (l Letterhead) PasswordChanged(env Envelope) (Message, error) {
@@ -296,6 +303,59 @@ This is an automatic message. Please do not reply.
 <p>Hello,</p>
 <p>The password of your voting portal account has just been renewed and sent to you by SMS. The old password no longer works.</p>
 <p>If you did not ask for this renewal, contact the assistance cell at once.</p>
+<p>This is an automatic message. Please do not reply.</p>
+<p>{{.Signature}}</p>
+</body></html>
+`,
+	},
+})
+
+var firstCredentials = newKind(map[string]texts{
+	"fr": {
+		subject: "Votre identifiant de connexion au portail de vote",
+		text: `Bonjour,
+
+Voici votre identifiant de connexion au portail de vote par Internet : {{.Identifier}}
+
+Votre numéro d'identification consulaire (NUMIC) : {{.NUMIC}}
+
+Votre mot de passe vous est envoyé séparément par SMS. Conservez ce courriel : en cas de perte de l'identifiant ou du mot de passe, le NUMIC vous sera demandé.
+
+Ceci est un message automatique. Merci de ne pas y répondre.
+
+{{.Signature}}
+`,
+		html: `<!DOCTYPE html>
+<html lang="fr"><body>
+<p>Bonjour,</p>
+<p>Voici votre identifiant de connexion au portail de vote par Internet : <strong>{{.Identifier}}</strong></p>
+<p>Votre numéro d'identification consulaire (NUMIC) : <strong>{{.NUMIC}}</strong></p>
+<p>Votre mot de passe vous est envoyé séparément par SMS. Conservez ce courriel : en cas de perte de l'identifiant ou du mot de passe, le NUMIC vous sera demandé.</p>
+<p>Ceci est un message automatique. Merci de ne pas y répondre.</p>
+<p>{{.Signature}}</p>
+</body></html>
+`,
+	},
+	"en": {
+		subject: "Your login identifier for the voting portal",
+		text: `Hello,
+
+Here is your login identifier for the internet voting portal: {{.Identifier}}
+
+Your consular identification number (NUMIC): {{.NUMIC}}
+
+Your password is sent separately by SMS. Keep this e-mail: if you lose the identifier or the password, you will be asked for the NUMIC.
+
+This is an automatic message. Please do not reply.
+
+{{.Signature}}
+`,
+		html: `<!DOCTYPE html>
+<html lang="en"><body>
+<p>Hello,</p>
+<p>Here is your login identifier for the internet voting portal: <strong>{{.Identifier}}</strong></p>
+<p>Your consular identification number (NUMIC): <strong>{{.NUMIC}}</strong></p>
+<p>Your password is sent separately by SMS. Keep this e-mail: if you lose the identifier or the password, you will be asked for the NUMIC.</p>
 <p>This is an automatic message. Please do not reply.</p>
 <p>{{.Signature}}</p>
 </body></html>

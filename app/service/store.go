@@ -95,6 +95,14 @@ type Tx interface {
 	// UpdateRollData replaces a voter's roll data (not its credentials).
 	UpdateRollData(v Voter) error
 
+	// VotersWithoutCredentials returns up to limit voters who have no
+	// identifier and were not sent anything in campaign, by id.
+	VotersWithoutCredentials(campaign string, limit int) ([]Voter, error)
+	// SetFirstCredentials gives a voter its first identifier and password
+	// and records the campaign's send; false if the voter already had
+	// credentials or was already in the campaign.
+	SetFirstCredentials(campaign string, voterID int64, identifierHash []byte, passwordHash string, at time.Time) (bool, error)
+
 	// FindVoters matches a NUMIC exactly or an e-mail exactly.
 	FindVoters(numic, email string, limit int) ([]Voter, error)
 	PendingLinks(voterID int64, now time.Time) ([]Link, error)

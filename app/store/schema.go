@@ -120,4 +120,14 @@ CREATE TABLE agent_sessions (
 
 CREATE INDEX voters_email ON voters(email);
 `,
+	// 3: first-credentials campaigns: who got what, once per campaign.
+	`
+CREATE TABLE campaign_sends (
+	campaign TEXT NOT NULL,
+	voter_id INTEGER NOT NULL REFERENCES voters(id),
+	sent_at  INTEGER NOT NULL,
+	PRIMARY KEY (campaign, voter_id)
+);
+CREATE INDEX voters_no_credentials ON voters(id) WHERE identifier_hash IS NULL;
+`,
 }

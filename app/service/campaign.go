@@ -1,0 +1,154 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"consulvote/app/mail"
+)
+
+// CampaignBatch is how many voters one transaction of a campaign serves.
+const CampaignBatch = 100
+
+// CampaignReport says where a first-credentials campaign stands.
+type CampaignReport struct {
+	Sent      int // voters given credentials by this run
+	Skipped   int // voters with no valid mobile: left for the desk
+	Elapsed   time.Duration
+	Cancelled bool
+}
+
+type firstCreds struct {
+	v                    Voter
+	identifier, password string
+	passwordHash         string
+}
+
+// SendFirstCredentials gives every voter who has none an identifier and a
+// password: the identifier by e-mail with the NUMIC recalled, the password
+// by SMS, both queued in the transaction that stores their hashes. A
+// voter is served at most once per campaign, so a campaign stopped
+// (cancelled, crashed) is resumed by running it again. Voters without a
+// valid mobile number are skipped and audited.
+func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign string, progress func(CampaignReport)) (CampaignReport, error) {
+	start := time.Now()
+	var rep CampaignReport
+	campaign = strings.TrimSpace(campaign)
+	if campaign == "" || len(campaign) > 64 {
+		return rep, fmt.Errorf("campaign name: 1 to 64 characters")
+	}
+	for {
+		if ctx.Err() != nil {
+			rep.Cancelled = true
+			break
+		}
+		var vs []Voter
+		if err := s.store.View(ctx, func(tx Tx) (err error) {
+			vs, err = tx.VotersWithoutCredentials(campaign, CampaignBatch)
+			return err
+		}); err != nil {
+			return rep, fmt.Errorf("campaign: %w", err)
+		}
+		if len(vs) == 0 {
+			break
+		}
+		creds, err := s.drawCredentials(vs)
+		if err != nil {
+			return rep, err
+		}
+		now := s.clock.Now()
+		sent, skipped := 0, 0
+		err = s.store.Update(ctx, func(tx Tx) error {
+			sent, skipped = 0, 0
+			for _, c := range creds {
+				v := c.v
+				if !ValidMobile(v.Mobile) {
+					// Recorded in the campaign so that the next batch moves on.
+					if _, err := tx.SetFirstCredentials(campaign, v.ID, nil, "", now); err != nil {
+						return err
+					}
+					skipped++
+					if err := tx.Audit(AuditEntry{At: now, Actor: actor, Action: "credentials.skipped", VoterID: v.ID,
+						Detail: "campaign " + campaign + ": no mobile number in E.164 form"}); err != nil {
+						return err
+					}
+					continue
+				}
+				ok, err := tx.SetFirstCredentials(campaign, v.ID, s.mac("identifier", c.identifier), c.passwordHash, now)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue // served meanwhile
+				}
+				msgID, err := s.messageID()
+				if err != nil {
+					return err
+				}
+				msg, err := s.cfg.Mail.FirstCredentials(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID}, c.identifier, v.NUMIC)
+				if err != nil {
+					return err
+				}
+				if err := s.enqueue(tx, v, "credentials.identifier", msg, now); err != nil {
+					return err
+				}
+				if err := s.queue(tx, Message{VoterID: v.ID, Channel: ChannelSMS, Kind: "credentials.password",
+					Recipient: v.Mobile, Body: []byte(mail.PasswordSMS(v.Lang, c.password)), CreatedAt: now}); err != nil {
+					return err
+				}
+				sent++
+			}
+			return tx.Audit(AuditEntry{At: now, Actor: actor, Action: "credentials.sent",
+				Detail: fmt.Sprintf("campaign %s: %d voters (ids %d-%d)", campaign, sent, vs[0].ID, vs[len(vs)-1].ID)})
+		})
+		if err != nil {
+			return rep, fmt.Errorf("campaign: %w", err)
+		}
+		rep.Sent += sent
+		rep.Skipped += skipped
+		rep.Elapsed = time.Since(start)
+		if progress != nil {
+			progress(rep)
+		}
+	}
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+// drawCredentials draws an identifier and a password for each voter and
+// hashes the passwords on every core: argon2id is the slow part.
+func (s *Service) drawCredentials(vs []Voter) ([]firstCreds, error) {
+	out := make([]firstCreds, len(vs))
+	for i, v := range vs {
+		id, err := s.newCredential()
+		if err != nil {
+			return nil, err
+		}
+		pw, err := s.newCredential()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = firstCreds{v: v, identifier: id, password: pw}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(out))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range out {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out[i].passwordHash, errs[i] = hashPassword(out[i].password, s.cfg.Argon2, s.rand)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
