@@ -89,7 +89,7 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	case "credentials send":
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		rep, err := svc.SendFirstCredentials(ctx, "cli", *campaign, func(r service.CampaignReport) {
+		rep, err := svc.SendFirstCredentials(ctx, "cli", *campaign, func(r portal.CampaignReport) {
 			fmt.Fprintf(stderr, "%d électeurs servis, %d sans mobile\n", r.Sent, r.Skipped)
 		})
 		if err != nil {
@@ -156,7 +156,7 @@ func rollImport(ctx context.Context, svc *service.Service, path, errorsPath stri
 	defer f.Close()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := svc.ImportRoll(ctx, "cli", f, func(r service.ImportReport) {
+	rep, err := svc.ImportRoll(ctx, "cli", f, func(r portal.ImportReport) {
 		fmt.Fprintf(stderr, "%d lignes lues, %d refusées, %.0f lignes/s\n", r.Lines, len(r.Problems), r.RowsPerSecond())
 	})
 	if err != nil {

@@ -135,6 +135,8 @@ func run(o options, log *slog.Logger) error {
 	}
 	var p portal.Portal
 	var outboxView portal.Outbox
+	var office portal.Office
+	var rollAdmin portal.RollAdmin
 	var where string
 	if o.backend != "" {
 		client, err := remote.New(o.backend, remote.Options{})
@@ -153,6 +155,7 @@ func run(o options, log *slog.Logger) error {
 		}
 		defer db.Close()
 		p, where = svc, "Base locale : "+path
+		office, rollAdmin = svc, svc
 		if o.demo {
 			outboxView = svc
 		}
@@ -187,7 +190,7 @@ func run(o options, log *slog.Logger) error {
 			Language:   language,
 			OnLanguage: build,
 		}
-		opt.Outbox = outboxView
+		opt.Outbox, opt.Office, opt.RollAdmin = outboxView, office, rollAdmin
 		ui = screens.New(a, w, p, opt)
 	}
 	language := o.lang

@@ -46,6 +46,10 @@ type Options struct {
 	OnLanguage func(language string)
 	// CallTimeout bounds every portal call (30 s when zero).
 	CallTimeout time.Duration
+	// Office, when set, offers the "Espace consulat" to agents; RollAdmin
+	// (local mode) adds the roll import and the credentials campaigns.
+	Office    portal.Office
+	RollAdmin portal.RollAdmin
 }
 
 // UI is the voter's application in one window.
@@ -58,7 +62,10 @@ type UI struct {
 	stack []*page
 	body  *fyne.Container
 
-	helpButton, messagesButton, languageButton, settingsButton *widget.Button
+	helpButton, messagesButton, languageButton, settingsButton, officeButton *widget.Button
+
+	// agent is the agent logged in to the office, if any.
+	agent *portal.AgentSession
 
 	// tasks counts portal calls under way, so tests can wait for them.
 	tasks sync.WaitGroup
@@ -121,6 +128,10 @@ func (u *UI) toolbar() fyne.CanvasObject {
 	if u.opt.Outbox != nil {
 		u.messagesButton = widget.NewButtonWithIcon(lang.L("toolbar.messages"), theme.MailComposeIcon(), u.outbox)
 		items = append(items, u.messagesButton)
+	}
+	if u.opt.Office != nil {
+		u.officeButton = widget.NewButtonWithIcon(lang.L("toolbar.office"), theme.AccountIcon(), u.office)
+		items = append(items, u.officeButton)
 	}
 	u.settingsButton = widget.NewButtonWithIcon(lang.L("toolbar.settings"), theme.SettingsIcon(), func() {
 		if _, ok := u.top().screen.(*settingsScreen); !ok {
@@ -228,11 +239,15 @@ func (u *UI) OpenLink(link string) {
 // call runs work off the UI goroutine with a timeout and hands its result
 // to done on the UI goroutine.
 func call[T any](u *UI, work func(ctx context.Context) (T, error), done func(T, error)) {
+	ctx, cancel := context.WithTimeout(context.Background(), u.opt.CallTimeout)
+	callCtx(u, ctx, func(ctx context.Context) (T, error) { defer cancel(); return work(ctx) }, done)
+}
+
+// callCtx is call under ctx, for long work the user may cancel.
+func callCtx[T any](u *UI, ctx context.Context, work func(ctx context.Context) (T, error), done func(T, error)) {
 	u.tasks.Add(1)
 	go func() {
 		defer u.tasks.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), u.opt.CallTimeout)
-		defer cancel()
 		v, err := work(ctx)
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = portal.ErrUnavailable

@@ -2,6 +2,9 @@ package portal
 
 import (
 	"context"
+	"encoding/csv"
+	"io"
+	"strconv"
 	"time"
 )
 
@@ -28,6 +31,8 @@ type Office interface {
 
 	// VerifyAudit checks the audit log's chain and checkpoints (admin).
 	VerifyAudit(ctx context.Context, token string) (AuditReport, error)
+	// AuditEntries lists the newest audit entries that match f (admin).
+	AuditEntries(ctx context.Context, token string, f AuditFilter) ([]HistoryEntry, error)
 }
 
 // Role is what an agent may do: an admin may do everything an agent may,
@@ -119,3 +124,65 @@ var (
 	ErrForbidden    = &Error{Code: CodeForbidden}    // the role does not allow it
 	ErrNotFound     = &Error{Code: CodeNotFound}
 )
+
+// RollAdmin is offered by the local service to an admin: importing the
+// electoral roll and sending first credentials, with progress. Both stop
+// cleanly when ctx is cancelled.
+type RollAdmin interface {
+	ImportRollAs(ctx context.Context, token string, r io.Reader, progress func(ImportReport)) (ImportReport, error)
+	SendFirstCredentialsAs(ctx context.Context, token, campaign string, progress func(CampaignReport)) (CampaignReport, error)
+}
+
+// AuditFilter narrows the audit viewer: substrings of the actor and of
+// the action, and a voter's NUMIC.
+type AuditFilter struct {
+	Actor  string `json:"actor"`
+	Action string `json:"action"`
+	NUMIC  string `json:"numic"`
+}
+
+// ImportProblem is one refused line of a roll file.
+type ImportProblem struct {
+	Line   int    // 1 is the header
+	Column string // one of the roll's columns, or "" for the whole line
+	Reason string // in French, for the agents
+}
+
+// ImportReport says what an import did.
+type ImportReport struct {
+	Lines     int // data lines read
+	Inserted  int
+	Updated   int
+	Unchanged int
+	Problems  []ImportProblem
+	Elapsed   time.Duration
+	Cancelled bool
+}
+
+// RowsPerSecond is the import's speed.
+func (r ImportReport) RowsPerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Lines) / r.Elapsed.Seconds()
+}
+
+// ProblemsCSV writes the refused lines as a CSV file an agent can open.
+func (r ImportReport) ProblemsCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	cw.Write([]string{"ligne", "colonne", "motif"})
+	for _, p := range r.Problems {
+		cw.Write([]string{strconv.Itoa(p.Line), p.Column, p.Reason})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CampaignReport says where a first-credentials campaign stands.
+type CampaignReport struct {
+	Sent      int // voters given credentials by this run
+	Skipped   int // voters with no valid mobile: left for the desk
+	Elapsed   time.Duration
+	Cancelled bool
+}

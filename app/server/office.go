@@ -21,6 +21,7 @@ const (
 	AgentOutbox       = "/api/v1/agent/outbox"
 	AgentRetry        = "/api/v1/agent/outbox/{id}/retry"
 	AgentAuditVerify  = "/api/v1/agent/audit/verify"
+	AgentAuditSearch  = "/api/v1/agent/audit/search"
 	agentLoginPattern = "POST " + AgentSessions
 )
 
@@ -82,6 +83,9 @@ func (h *Handler) officeRoutes(o portal.Office) {
 	})
 	h.mux.HandleFunc("POST "+AgentRetry, authed(h, func(ctx context.Context, token string, id int64, r why) (any, error) {
 		return struct{}{}, o.RetryMessage(ctx, token, id, r.Reason)
+	}))
+	h.mux.HandleFunc("POST "+AgentAuditSearch, authed(h, func(ctx context.Context, token string, _ int64, f portal.AuditFilter) (any, error) {
+		return o.AuditEntries(ctx, token, f)
 	}))
 	h.mux.HandleFunc("POST "+AgentAuditVerify, authed(h, func(ctx context.Context, token string, _ int64, _ struct{}) (any, error) {
 		return o.VerifyAudit(ctx, token)

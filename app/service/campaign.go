@@ -9,18 +9,11 @@ import (
 	"time"
 
 	"consulvote/app/mail"
+	"consulvote/app/portal"
 )
 
 // CampaignBatch is how many voters one transaction of a campaign serves.
 const CampaignBatch = 100
-
-// CampaignReport says where a first-credentials campaign stands.
-type CampaignReport struct {
-	Sent      int // voters given credentials by this run
-	Skipped   int // voters with no valid mobile: left for the desk
-	Elapsed   time.Duration
-	Cancelled bool
-}
 
 type firstCreds struct {
 	v                    Voter
@@ -34,9 +27,9 @@ type firstCreds struct {
 // voter is served at most once per campaign, so a campaign stopped
 // (cancelled, crashed) is resumed by running it again. Voters without a
 // valid mobile number are skipped and audited.
-func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign string, progress func(CampaignReport)) (CampaignReport, error) {
+func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign string, progress func(portal.CampaignReport)) (portal.CampaignReport, error) {
 	start := time.Now()
-	var rep CampaignReport
+	var rep portal.CampaignReport
 	campaign = strings.TrimSpace(campaign)
 	if campaign == "" || len(campaign) > 64 {
 		return rep, fmt.Errorf("campaign name: 1 to 64 characters")

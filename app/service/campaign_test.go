@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
 )
@@ -22,7 +23,7 @@ func TestFirstCredentialsCampaign(t *testing.T) {
 
 	// Stopped after the first batch…
 	ctx, cancel := context.WithCancel(e.ctx)
-	rep, err := e.svc.SendFirstCredentials(ctx, "test", "premier-envoi", func(service.CampaignReport) { cancel() })
+	rep, err := e.svc.SendFirstCredentials(ctx, "test", "premier-envoi", func(portal.CampaignReport) { cancel() })
 	if err != nil || !rep.Cancelled || rep.Sent+rep.Skipped != service.CampaignBatch {
 		t.Fatalf("first run: %+v, %v", rep, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,7 +12,10 @@ import (
 	"consulvote/app/portal"
 )
 
-var _ portal.Office = (*Service)(nil)
+var (
+	_ portal.Office    = (*Service)(nil)
+	_ portal.RollAdmin = (*Service)(nil)
+)
 
 // AgentSessionTTL is how long an agent session lives without a new login.
 const AgentSessionTTL = 30 * time.Minute
@@ -356,4 +360,52 @@ func (s *Service) VerifyAudit(ctx context.Context, token string) (portal.AuditRe
 			Detail: fmt.Sprintf("%d rows, %d problems", rows, len(problems))})
 	})
 	return r, err
+}
+
+// AuditEntries implements portal.Office (admin).
+func (s *Service) AuditEntries(ctx context.Context, token string, f portal.AuditFilter) ([]portal.HistoryEntry, error) {
+	if _, err := s.agent(ctx, token, portal.RoleAdmin); err != nil {
+		return nil, err
+	}
+	var out []portal.HistoryEntry
+	err := s.store.View(ctx, func(tx Tx) error {
+		var voterID int64
+		if n := portal.NormalizeNUMIC(f.NUMIC); n != "" {
+			v, err := tx.VoterByNUMIC(n)
+			if errors.Is(err, ErrNotFound) {
+				return nil // no such voter: no entry
+			}
+			if err != nil {
+				return err
+			}
+			voterID = v.ID
+		}
+		es, err := tx.AuditSearch(strings.TrimSpace(f.Actor), strings.TrimSpace(f.Action), voterID, 200)
+		for _, e := range es {
+			out = append(out, portal.HistoryEntry{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail})
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit entries: %w", err)
+	}
+	return out, nil
+}
+
+// ImportRollAs implements portal.RollAdmin: ImportRoll for an admin.
+func (s *Service) ImportRollAs(ctx context.Context, token string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
+	a, err := s.agent(ctx, token, portal.RoleAdmin)
+	if err != nil {
+		return portal.ImportReport{}, err
+	}
+	return s.ImportRoll(ctx, agentActor(a), r, progress)
+}
+
+// SendFirstCredentialsAs implements portal.RollAdmin.
+func (s *Service) SendFirstCredentialsAs(ctx context.Context, token, campaign string, progress func(portal.CampaignReport)) (portal.CampaignReport, error) {
+	a, err := s.agent(ctx, token, portal.RoleAdmin)
+	if err != nil {
+		return portal.CampaignReport{}, err
+	}
+	return s.SendFirstCredentials(ctx, agentActor(a), campaign, progress)
 }

@@ -22,44 +22,6 @@ var rollColumns = []string{"NUMIC", "nom", "prénoms", "adresse électronique", 
 // ImportBatch is how many lines one transaction stores.
 const ImportBatch = 5000
 
-// ImportProblem is one refused line of a roll file.
-type ImportProblem struct {
-	Line   int    // 1 is the header
-	Column string // one of the roll's columns, or "" for the whole line
-	Reason string // in French, for the agents
-}
-
-// ImportReport says what an import did.
-type ImportReport struct {
-	Lines     int // data lines read
-	Inserted  int
-	Updated   int
-	Unchanged int
-	Problems  []ImportProblem
-	Elapsed   time.Duration
-	Cancelled bool
-}
-
-// RowsPerSecond is the import's speed.
-func (r ImportReport) RowsPerSecond() float64 {
-	if r.Elapsed <= 0 {
-		return 0
-	}
-	return float64(r.Lines) / r.Elapsed.Seconds()
-}
-
-// ProblemsCSV writes the refused lines as a CSV file an agent can open.
-func (r ImportReport) ProblemsCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	cw.Write([]string{"ligne", "colonne", "motif"})
-	for _, p := range r.Problems {
-		cw.Write([]string{strconv.Itoa(p.Line), p.Column, p.Reason})
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
 // ImportRoll reads a roll in CSV (UTF-8, a header line, ";" or ","
 // separated), checks every line, and stores the valid ones, ImportBatch
 // lines per transaction: new voters are inserted, changed ones updated,
@@ -67,9 +29,9 @@ func (r ImportReport) ProblemsCSV(w io.Writer) error {
 // nothing. A cancelled context stops between two batches, leaving whole
 // batches stored. progress, when set, is called after each batch. actor
 // names who imports, for the audit log.
-func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, progress func(ImportReport)) (ImportReport, error) {
+func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
 	start := time.Now()
-	var rep ImportReport
+	var rep portal.ImportReport
 	br := bufio.NewReaderSize(r, 1<<20)
 	header, err := br.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -119,7 +81,7 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				rep.Lines++
-				rep.Problems = append(rep.Problems, ImportProblem{Line: pe.StartLine + 1, Reason: "ligne CSV mal formée (guillemets)"})
+				rep.Problems = append(rep.Problems, portal.ImportProblem{Line: pe.StartLine + 1, Reason: "ligne CSV mal formée (guillemets)"})
 				continue
 			}
 			return rep, fmt.Errorf("roll line %d: %w", line+1, err)
@@ -133,7 +95,7 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 		if prob == nil {
 			key := numicKey(v.NUMIC)
 			if first, dup := seen[key]; dup {
-				prob = &ImportProblem{Line: line, Column: "NUMIC", Reason: fmt.Sprintf("NUMIC en double (déjà ligne %d)", first)}
+				prob = &portal.ImportProblem{Line: line, Column: "NUMIC", Reason: fmt.Sprintf("NUMIC en double (déjà ligne %d)", first)}
 			} else {
 				seen[key] = int32(line)
 			}
@@ -150,7 +112,11 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 				break
 			}
 			if err := flush(); err != nil {
-				return rep, err
+				if ctx.Err() == nil {
+					return rep, err
+				}
+				rep.Cancelled = true // stopped inside a batch: it was rolled back whole
+				break
 			}
 		}
 	}
@@ -158,7 +124,10 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 		if ctx.Err() != nil {
 			rep.Cancelled = true
 		} else if err := flush(); err != nil {
-			return rep, err
+			if ctx.Err() == nil {
+				return rep, err
+			}
+			rep.Cancelled = true
 		}
 	}
 	rep.Elapsed = time.Since(start)
@@ -204,9 +173,9 @@ func fold(s string) string {
 
 // rollLine checks one line and returns the voter it describes, or the
 // first problem found.
-func (s *Service) rollLine(rec []string, line int) (Voter, *ImportProblem) {
-	bad := func(col, reason string) (Voter, *ImportProblem) {
-		return Voter{}, &ImportProblem{Line: line, Column: col, Reason: reason}
+func (s *Service) rollLine(rec []string, line int) (Voter, *portal.ImportProblem) {
+	bad := func(col, reason string) (Voter, *portal.ImportProblem) {
+		return Voter{}, &portal.ImportProblem{Line: line, Column: col, Reason: reason}
 	}
 	if len(rec) != len(rollColumns) {
 		return bad("", fmt.Sprintf("%d colonnes au lieu de %d", len(rec), len(rollColumns)))

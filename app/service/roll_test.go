@@ -6,11 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
 )
 
-func (e *env) importRoll(data string) service.ImportReport {
+func (e *env) importRoll(data string) portal.ImportReport {
 	e.t.Helper()
 	rep, err := e.svc.ImportRoll(e.ctx, "test", strings.NewReader(data), nil)
 	if err != nil {
@@ -105,7 +106,7 @@ func TestImportRollCancel(t *testing.T) {
 	servicetest.WriteRoll(&buf, 3*service.ImportBatch+10, 0)
 	ctx, cancel := context.WithCancel(e.ctx)
 	batches := 0
-	rep, err := e.svc.ImportRoll(ctx, "test", bytes.NewReader(buf.Bytes()), func(service.ImportReport) {
+	rep, err := e.svc.ImportRoll(ctx, "test", bytes.NewReader(buf.Bytes()), func(portal.ImportReport) {
 		batches++
 		if batches == 2 {
 			cancel() // the agent clicks "Annuler"

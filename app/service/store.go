@@ -108,6 +108,9 @@ type Tx interface {
 	PendingLinks(voterID int64, now time.Time) ([]Link, error)
 	VoterMessages(voterID int64, limit int) ([]Message, error)
 	VoterHistory(voterID int64, limit int) ([]AuditEntry, error)
+	// AuditSearch returns the newest entries whose actor and action contain
+	// the given texts, about voterID when not 0.
+	AuditSearch(actor, action string, voterID int64, limit int) ([]AuditEntry, error)
 	// Unlock lifts a voter's lock and clears the failure count.
 	Unlock(voterID int64) error
 	OutboxCounts() (map[string]int, error)

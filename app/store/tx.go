@@ -607,3 +607,34 @@ func (t *Tx) SetFirstCredentials(campaign string, voterID int64, identifierHash 
 	n, err := r.RowsAffected()
 	return n == 1, err
 }
+
+// like escapes s for a LIKE pattern that contains it.
+func like(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s) + "%"
+}
+
+func (t *Tx) AuditSearch(actor, action string, voterID int64, limit int) ([]service.AuditEntry, error) {
+	q := `SELECT at, actor, action, COALESCE(voter_id, 0), detail FROM audit
+		WHERE actor LIKE ? ESCAPE '\' AND action LIKE ? ESCAPE '\'`
+	args := []any{like(actor), like(action)}
+	if voterID != 0 {
+		q += ` AND voter_id = ?`
+		args = append(args, voterID)
+	}
+	rows, err := t.tx.QueryContext(t.ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var es []service.AuditEntry
+	for rows.Next() {
+		var e service.AuditEntry
+		var at sql.NullInt64
+		if err := rows.Scan(&at, &e.Actor, &e.Action, &e.VoterID, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = timeOf(at)
+		es = append(es, e)
+	}
+	return es, rows.Err()
+}

@@ -1,0 +1,73 @@
+package screens
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/portal"
+)
+
+// monitorScreen watches the outbox: counts, failures, retry.
+type monitorScreen struct {
+	u       *UI
+	counts  *widget.Label
+	failed  *fyne.Container
+	retries []*widget.Button // one per failed message
+	reason  *field
+	refresh *widget.Button
+	msg     *message
+}
+
+func newMonitor(u *UI) *monitorScreen {
+	s := &monitorScreen{u: u, counts: widget.NewLabel(""), failed: list(), msg: newMessage(),
+		reason: newField(u, "field.reason", "field.reason.help", false)}
+	s.refresh = widget.NewButton(lang.L("monitor.refresh"), s.load)
+	s.load()
+	return s
+}
+
+func (s *monitorScreen) page() *page {
+	c := container.NewVBox(heading(lang.L("monitor.page")), s.counts, container.NewHBox(s.refresh), s.reason.object(), s.msg.label, s.failed)
+	return &page{title: lang.L("monitor.page"), content: c, focus: s.refresh, screen: s}
+}
+
+func (s *monitorScreen) load() {
+	call(s.u, func(ctx context.Context) (portal.OutboxStatus, error) {
+		return s.u.opt.Office.OutboxStatus(ctx, s.u.token())
+	}, func(st portal.OutboxStatus, err error) {
+		if err != nil {
+			s.u.officeFailed(err, s.msg)
+			return
+		}
+		s.counts.SetText(lang.X("monitor.counts", "", map[string]any{"Pending": st.Counts["pending"], "Sent": st.Counts["sent"], "Failed": st.Counts["failed"]}))
+		s.failed.RemoveAll()
+		s.retries = nil
+		for _, m := range st.Failed {
+			b := widget.NewButton(lang.L("monitor.retry"), func() { s.retry(m.ID) })
+			s.retries = append(s.retries, b)
+			s.failed.Add(container.NewBorder(nil, nil, nil, b, wrapped(lang.X("monitor.failed", "", map[string]any{
+				"Channel": m.Channel, "To": m.Recipient, "Kind": m.Kind, "Attempts": m.Attempts, "Error": m.LastError}))))
+		}
+	})
+}
+
+func (s *monitorScreen) retry(id int64) {
+	why := s.reason.entry.Text
+	call(s.u, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.u.opt.Office.RetryMessage(ctx, s.u.token(), id, why)
+	}, func(_ struct{}, err error) {
+		if err != nil {
+			if !showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {
+				s.u.officeFailed(err, s.msg)
+			}
+			return
+		}
+		s.reason.setError("")
+		s.msg.set(lang.L("monitor.retried"), widget.SuccessImportance)
+		s.load()
+	})
+}

@@ -1,0 +1,135 @@
+package screens
+
+import (
+	"context"
+	"errors"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/portal"
+)
+
+// office opens the "Espace consulat": its home if an agent is logged in,
+// else the agents' login.
+func (u *UI) office() {
+	if u.agent != nil {
+		u.show(newOfficeHome(u).page())
+		return
+	}
+	u.show(newOfficeLogin(u, "").page())
+}
+
+// officeFailed handles an office error: an ended session sends the agent
+// back to the login; anything else is shown in msg.
+func (u *UI) officeFailed(err error, msg *message) {
+	if errors.Is(err, portal.ErrUnauthorized) {
+		u.agent = nil
+		u.replace(newOfficeLogin(u, lang.L("office.expired")).page())
+		return
+	}
+	msg.set(u.errorText(err), widget.DangerImportance)
+}
+
+func (u *UI) token() string {
+	if u.agent == nil {
+		return ""
+	}
+	return u.agent.Token
+}
+
+// officeLoginScreen is the agents' login.
+type officeLoginScreen struct {
+	u        *UI
+	name     *field
+	password *field
+	login    *submitButton
+	msg      *message
+}
+
+func newOfficeLogin(u *UI, notice string) *officeLoginScreen {
+	s := &officeLoginScreen{u: u, name: newField(u, "field.name", "", false), password: newField(u, "field.password", "", true), msg: newMessage()}
+	s.login = newSubmit("office.login.submit", s.submit)
+	s.name.entry.OnSubmitted = func(string) { s.submit() }
+	s.password.entry.OnSubmitted = func(string) { s.submit() }
+	if notice != "" {
+		s.msg.set(notice, widget.WarningImportance)
+	}
+	return s
+}
+
+func (s *officeLoginScreen) page() *page {
+	c := container.NewVBox(heading(lang.L("office.login.title")), s.name.object(), s.password.object(), s.msg.label, s.login.object())
+	return &page{title: lang.L("office.login.page"), content: c, focus: s.name.entry, screen: s}
+}
+
+func (s *officeLoginScreen) submit() {
+	name, pw := s.name.entry.Text, s.password.entry.Text
+	s.login.busy(true)
+	call(s.u, func(ctx context.Context) (portal.AgentSession, error) {
+		return s.u.opt.Office.AgentLogin(ctx, name, pw)
+	}, func(sess portal.AgentSession, err error) {
+		s.login.busy(false)
+		s.password.entry.SetText("")
+		if err != nil {
+			if !showFieldErrors(err, map[portal.Field]*field{portal.FieldName: s.name, portal.FieldPassword: s.password}) {
+				s.msg.set(s.u.errorText(err), widget.DangerImportance)
+			}
+			return
+		}
+		s.u.agent = &sess
+		s.u.replace(newOfficeHome(s.u).page())
+	})
+}
+
+// officeHomeScreen lists what the agent may do.
+type officeHomeScreen struct {
+	u                                    *UI
+	desk, outbox, roll, campaign, auditB *widget.Button
+	logout                               *widget.Button
+}
+
+func newOfficeHome(u *UI) *officeHomeScreen {
+	s := &officeHomeScreen{u: u}
+	s.desk = widget.NewButton(lang.L("office.desk"), func() { u.show(newDesk(u).page()) })
+	s.outbox = widget.NewButton(lang.L("office.outbox"), func() { u.show(newMonitor(u).page()) })
+	admin := u.agent != nil && u.agent.Role == portal.RoleAdmin
+	if admin && u.opt.RollAdmin != nil {
+		s.roll = widget.NewButton(lang.L("office.import"), func() { u.show(newImport(u).page()) })
+		s.campaign = widget.NewButton(lang.L("office.campaign"), func() { u.show(newCampaign(u).page()) })
+	}
+	if admin {
+		s.auditB = widget.NewButton(lang.L("office.audit"), func() { u.show(newAuditScreen(u).page()) })
+	}
+	s.logout = widget.NewButton(lang.L("office.logout"), s.doLogout)
+	return s
+}
+
+func (s *officeHomeScreen) page() *page {
+	a := s.u.agent
+	role := lang.L("office.role." + string(a.Role))
+	c := container.NewVBox(heading(lang.L("office.home.page")),
+		widget.NewLabel(lang.X("office.home.who", "", map[string]any{"Name": a.Name, "Role": role, "Time": formatTime(a.ExpiresAt)})))
+	for _, b := range []*widget.Button{s.desk, s.outbox, s.roll, s.campaign, s.auditB} {
+		if b != nil {
+			c.Add(container.NewHBox(b))
+		}
+	}
+	c.Add(widget.NewSeparator())
+	c.Add(container.NewHBox(s.logout))
+	return &page{title: lang.L("office.home.page"), content: c, focus: s.desk, screen: s}
+}
+
+func (s *officeHomeScreen) doLogout() {
+	token := s.u.token()
+	s.u.agent = nil
+	call(s.u, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.u.opt.Office.AgentLogout(ctx, token)
+	}, func(struct{}, error) {})
+	s.u.home()
+}
+
+// list is a vertical list of labels rebuilt on each load.
+func list() *fyne.Container { return container.NewVBox() }

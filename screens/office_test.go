@@ -1,0 +1,181 @@
+package screens
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"consulvote/app/portal"
+	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
+)
+
+const agentPassword = "correct horse battery"
+
+// newOfficeHarness is the app with the office, on a service with an admin
+// (alice) and an agent (bob).
+func newOfficeHarness(t *testing.T) (*harness, *servicetest.Env) {
+	t.Helper()
+	e := servicetest.New(t, servicetest.Config(), service.Options{})
+	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
+		if err := e.Service.AddAgent(context.Background(), name, role, agentPassword); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarnessOn(t, e.Service, e.Service, e.Clock, func(o *Options) { o.Office, o.RollAdmin = e.Service, e.Service })
+	return h, e
+}
+
+func (h *harness) agentLogin(name string) *officeHomeScreen {
+	h.t.Helper()
+	h.tap(h.ui.officeButton)
+	l := screenAs[*officeLoginScreen](h)
+	test.Type(l.name.entry, name)
+	h.enter(l.password.entry, agentPassword)
+	return screenAs[*officeHomeScreen](h)
+}
+
+func TestOfficeLoginAndRoles(t *testing.T) {
+	h, _ := newOfficeHarness(t)
+	h.tap(h.ui.officeButton)
+	l := screenAs[*officeLoginScreen](h)
+	test.Type(l.name.entry, "bob")
+	h.enter(l.password.entry, "wrong")
+	h.see("Identifiant ou mot de passe incorrect.")
+	h.ui.home()
+	home := h.agentLogin("bob")
+	h.see("Connecté : bob (agent)")
+	if home.roll != nil || home.campaign != nil || home.auditB != nil {
+		t.Fatal("an agent is offered admin actions")
+	}
+	h.tap(home.logout)
+	screenAs[*homeScreen](h)
+	admin := h.agentLogin("alice")
+	if admin.roll == nil || admin.campaign == nil || admin.auditB == nil {
+		t.Fatal("the admin lacks admin actions")
+	}
+}
+
+func TestVoterDeskScreen(t *testing.T) {
+	h, e := newOfficeHarness(t)
+	for range 5 {
+		e.Service.Login(context.Background(), marie.Identifier, "wrong")
+	}
+	home := h.agentLogin("bob")
+	h.tap(home.desk)
+	d := screenAs[*deskScreen](h)
+	h.enter(d.query.entry, "99999999")
+	h.see("Aucun électeur ne correspond.")
+	d.query.entry.SetText("")
+	h.enter(d.query.entry, marie.Email)
+	if len(d.found) != 1 {
+		t.Fatalf("%d voters found", len(d.found))
+	}
+	h.tap(d.found[0])
+	f := screenAs[*voterFileScreen](h)
+	h.see("DUPONT Marie Claire")
+	h.see("Compte bloqué jusqu'au")
+	h.see("Identifiant délivré : oui — mot de passe délivré : oui")
+	h.notSee(marie.Identifier)
+	h.notSee(marie.Password)
+	h.tap(f.unlock) // no reason
+	h.see("Saisissez le motif de l'action.")
+	test.Type(f.reason.entry, "appel téléphonique, identité vérifiée")
+	h.tap(f.unlock)
+	h.see("Compte débloqué.")
+	h.see("Compte non bloqué")
+	h.see("agent:bob — voter.unlocked reason: appel téléphonique, identité vérifiée")
+	if _, err := e.Service.Login(context.Background(), marie.Identifier, marie.Password); err != nil {
+		t.Fatalf("marie still locked: %v", err)
+	}
+}
+
+func TestImportScreen(t *testing.T) {
+	h, _ := newOfficeHarness(t)
+	dir := t.TempDir()
+	roll := filepath.Join(dir, "liste.csv")
+	f, _ := os.Create(roll)
+	bad, _ := servicetest.WriteRoll(f, 3*service.ImportBatch, 500)
+	f.Close()
+	home := h.agentLogin("alice")
+	h.tap(home.roll)
+	s := screenAs[*importScreen](h)
+	h.tap(s.start)
+	h.see("Choisissez le fichier de la liste électorale.")
+	test.Type(s.file.entry, roll)
+	h.tap(s.start)
+	if s.bar.Value != 1 {
+		t.Errorf("progress bar at %v after the import", s.bar.Value)
+	}
+	h.see("lignes/s")
+	h.see("Terminé : 15000 lignes, 14970 ajoutées, 0 modifiées, 0 inchangées, 30 refusées.")
+	h.see("Ligne " + strconv.Itoa(bad[0].Line) + ", NUMIC : NUMIC invalide")
+	report := filepath.Join(dir, "refus.csv")
+	s.saveReport(report)
+	b, _ := os.ReadFile(report)
+	if lines := strings.Count(string(b), "\n"); lines != 31 {
+		t.Errorf("report has %d lines, want 31", lines)
+	}
+	// Again: nothing changes.
+	h.tap(s.start)
+	h.see("0 ajoutées, 0 modifiées, 14970 inchangées")
+}
+
+func TestImportScreenCancel(t *testing.T) {
+	h, e := newOfficeHarness(t)
+	roll := filepath.Join(t.TempDir(), "liste.csv")
+	f, _ := os.Create(roll)
+	servicetest.WriteRoll(f, 10*service.ImportBatch, 0)
+	f.Close()
+	home := h.agentLogin("alice")
+	h.tap(home.roll)
+	s := screenAs[*importScreen](h)
+	test.Type(s.file.entry, roll)
+	test.Tap(s.start)
+	test.Tap(s.cancelB) // at once: the import stops at the next batch
+	h.wait()
+	h.see("Import annulé : les lots déjà enregistrés sont complets")
+	raw, _ := sql.Open("sqlite", e.Path)
+	defer raw.Close()
+	var n int
+	raw.QueryRow(`SELECT COUNT(*) FROM voters WHERE numic >= '50000000'`).Scan(&n)
+	if n%service.ImportBatch != 0 || n == 10*service.ImportBatch {
+		t.Fatalf("%d voters after cancel: want whole batches, not all", n)
+	}
+}
+
+func TestAuditScreen(t *testing.T) {
+	h, e := newOfficeHarness(t)
+	home := h.agentLogin("alice")
+	h.tap(home.auditB)
+	a := screenAs[*auditScreen](h)
+	h.see("agent:alice — agent.login")
+	h.tap(a.verify)
+	h.see("Journal intact")
+	test.Type(a.action.entry, "agent.added")
+	h.tap(a.filter)
+	if a.shown != 2 {
+		t.Errorf("%d entries for agent.added, want 2", a.shown)
+	}
+	raw, _ := sql.Open("sqlite", e.Path)
+	raw.Exec(`UPDATE audit SET detail = 'rien' WHERE id = 2`)
+	raw.Close()
+	h.tap(a.verify)
+	h.see("JOURNAL ALTÉRÉ : 1 anomalie(s)")
+	h.see("row 2: altered")
+}
+
+func TestOfficeSessionExpires(t *testing.T) {
+	h, e := newOfficeHarness(t)
+	home := h.agentLogin("bob")
+	e.Clock.Advance(service.AgentSessionTTL)
+	h.tap(home.outbox)
+	screenAs[*officeLoginScreen](h)
+	h.see("Votre session a expiré ou n'est plus valable : reconnectez-vous.")
+}

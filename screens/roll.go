@@ -1,0 +1,251 @@
+package screens
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/portal"
+)
+
+// importScreen imports the electoral roll, with a progress bar, the speed,
+// a Cancel button and the report of refused lines.
+type importScreen struct {
+	u        *UI
+	file     *field
+	choose   *widget.Button
+	start    *widget.Button
+	cancelB  *widget.Button
+	bar      *widget.ProgressBar
+	rate     *widget.Label
+	msg      *message
+	problems *fyne.Container
+	save     *widget.Button
+	cancel   context.CancelFunc
+	report   portal.ImportReport
+}
+
+func newImport(u *UI) *importScreen {
+	s := &importScreen{u: u, file: newField(u, "field.file", "", false), bar: widget.NewProgressBar(),
+		rate: widget.NewLabel(""), msg: newMessage(), problems: list()}
+	s.choose = widget.NewButton(lang.L("import.choose"), s.chooseFile)
+	s.start = widget.NewButton(lang.L("import.start"), s.run)
+	s.start.Importance = widget.HighImportance
+	s.cancelB = widget.NewButton(lang.L("import.cancel"), func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+	s.cancelB.Disable()
+	s.save = widget.NewButton(lang.L("import.save_report"), s.chooseReportFile)
+	s.save.Hide()
+	return s
+}
+
+func (s *importScreen) page() *page {
+	c := container.NewVBox(heading(lang.L("import.page")), wrapped(lang.L("import.text")),
+		s.file.object(), container.NewHBox(s.choose, s.start, s.cancelB), s.bar, s.rate, s.msg.label,
+		container.NewHBox(s.save), s.problems)
+	return &page{title: lang.L("import.page"), content: c, focus: s.file.entry, screen: s}
+}
+
+func (s *importScreen) chooseFile() {
+	dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		r.Close()
+		s.file.entry.SetText(r.URI().Path())
+	}, s.u.win)
+}
+
+// countingReader counts what was read, for the progress bar.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (s *importScreen) run() {
+	path := strings.TrimSpace(s.file.entry.Text)
+	if path == "" {
+		s.file.setError(lang.L("err.file.required"))
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		s.file.setError(err.Error())
+		return
+	}
+	s.file.setError("")
+	size := int64(1)
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		size = st.Size()
+	}
+	cr := &countingReader{r: f}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.start.Disable()
+	s.cancelB.Enable()
+	s.save.Hide()
+	s.problems.RemoveAll()
+	s.msg.set("", widget.MediumImportance)
+	s.bar.SetValue(0)
+	callCtx(s.u, ctx, func(ctx context.Context) (portal.ImportReport, error) {
+		defer f.Close()
+		return s.u.opt.RollAdmin.ImportRollAs(ctx, s.u.token(), cr, func(r portal.ImportReport) {
+			done := float64(cr.n.Load()) / float64(size)
+			s.u.post(func() { s.showProgress(r, done) })
+		})
+	}, func(r portal.ImportReport, err error) {
+		cancel()
+		s.cancel = nil
+		s.start.Enable()
+		s.cancelB.Disable()
+		if errors.Is(err, context.Canceled) {
+			err, r.Cancelled = nil, true // cancelled before the first batch
+		}
+		if err != nil {
+			s.u.officeFailed(err, s.msg)
+			return
+		}
+		s.report = r
+		s.showProgress(r, 1)
+		if r.Cancelled {
+			s.msg.set(lang.L("import.cancelled"), widget.WarningImportance)
+		} else {
+			s.msg.set(lang.X("import.done", "", map[string]any{"Lines": r.Lines, "Inserted": r.Inserted,
+				"Updated": r.Updated, "Unchanged": r.Unchanged, "Refused": len(r.Problems)}), widget.SuccessImportance)
+		}
+		for i, p := range r.Problems {
+			if i == 100 {
+				s.problems.Add(widget.NewLabel(fmt.Sprintf("… (%d)", len(r.Problems))))
+				break
+			}
+			s.problems.Add(wrapped(lang.X("import.problem", "", map[string]any{"Line": p.Line, "Column": p.Column, "Reason": p.Reason})))
+		}
+		if len(r.Problems) > 0 {
+			s.save.Show()
+		}
+	})
+}
+
+func (s *importScreen) showProgress(r portal.ImportReport, done float64) {
+	if !r.Cancelled {
+		s.bar.SetValue(min(done, 1))
+	}
+	s.rate.SetText(lang.X("import.progress", "", map[string]any{"Lines": r.Lines, "Refused": len(r.Problems),
+		"Rate": fmt.Sprintf("%.0f", r.RowsPerSecond())}))
+}
+
+func (s *importScreen) chooseReportFile() {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		path := w.URI().Path()
+		w.Close()
+		s.saveReport(path)
+	}, s.u.win)
+	d.SetFileName("lignes-refusees.csv")
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
+	d.Show()
+}
+
+// saveReport writes the refused lines as CSV at path.
+func (s *importScreen) saveReport(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = errors.Join(s.report.ProblemsCSV(f), f.Close())
+	}
+	if err != nil {
+		s.msg.set(err.Error(), widget.DangerImportance)
+		return
+	}
+	s.msg.set(lang.X("import.report_saved", "", map[string]any{"Path": path}), widget.SuccessImportance)
+}
+
+// campaignScreen sends first credentials.
+type campaignScreen struct {
+	u        *UI
+	name     *field
+	start    *widget.Button
+	cancelB  *widget.Button
+	progress *widget.Label
+	msg      *message
+	cancel   context.CancelFunc
+}
+
+func newCampaign(u *UI) *campaignScreen {
+	s := &campaignScreen{u: u, name: newField(u, "field.campaign", "", false), progress: widget.NewLabel(""), msg: newMessage()}
+	s.start = widget.NewButton(lang.L("campaign.start"), s.run)
+	s.start.Importance = widget.HighImportance
+	s.cancelB = widget.NewButton(lang.L("import.cancel"), func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+	s.cancelB.Disable()
+	return s
+}
+
+func (s *campaignScreen) page() *page {
+	c := container.NewVBox(heading(lang.L("campaign.page")), wrapped(lang.L("campaign.text")), s.name.object(),
+		container.NewHBox(s.start, s.cancelB), s.progress, s.msg.label)
+	return &page{title: lang.L("campaign.page"), content: c, focus: s.name.entry, screen: s}
+}
+
+func (s *campaignScreen) run() {
+	name := strings.TrimSpace(s.name.entry.Text)
+	if name == "" {
+		s.name.setError(lang.L("err.campaign.required"))
+		return
+	}
+	s.name.setError("")
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.start.Disable()
+	s.cancelB.Enable()
+	show := func(r portal.CampaignReport) {
+		s.progress.SetText(lang.X("campaign.progress", "", map[string]any{"Sent": r.Sent, "Skipped": r.Skipped}))
+	}
+	callCtx(s.u, ctx, func(ctx context.Context) (portal.CampaignReport, error) {
+		return s.u.opt.RollAdmin.SendFirstCredentialsAs(ctx, s.u.token(), name, func(r portal.CampaignReport) {
+			s.u.post(func() { show(r) })
+		})
+	}, func(r portal.CampaignReport, err error) {
+		cancel()
+		s.cancel = nil
+		s.start.Enable()
+		s.cancelB.Disable()
+		if errors.Is(err, context.Canceled) {
+			err, r.Cancelled = nil, true
+		}
+		if err != nil {
+			s.u.officeFailed(err, s.msg)
+			return
+		}
+		show(r)
+		if r.Cancelled {
+			s.msg.set(lang.L("import.cancelled"), widget.WarningImportance)
+		} else {
+			s.msg.set(lang.X("campaign.progress", "", map[string]any{"Sent": r.Sent, "Skipped": r.Skipped}), widget.SuccessImportance)
+		}
+	})
+}
