@@ -9,12 +9,12 @@ GO ?= go
 # secret-tool for the keychain tests. git for `go` and the fyne CLI.
 APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dri \
-	xvfb xauth xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools git ca-certificates
+	xvfb xauth xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools git ca-certificates time
 
 FUZZTIME ?= 10s
 BIN := consulvote
 
-.PHONY: all deps run test vet core build unit race keychain smoke fuzz bench bench-ui load package clean
+.PHONY: all deps run test vet core build unit race keychain smoke fuzz bench bench-roll bench-ui load package clean
 
 all: test
 
@@ -77,6 +77,19 @@ bench: deps
 ## 200,000-voter roll, next to a bare JSON-decoding handler.
 load: deps
 	$(GO) test -run '^$$' -bench Load -benchtime 2000x ./app/server
+
+## bench-roll: roll import of 500,000 and 2,000,000 lines (rows/s, peak
+## RSS, database size), and the desk's lookup at 2,000,000 voters.
+bench-roll: build
+	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	for n in 500000 2000000; do \
+		$(GO) run ./testdata/genroll $$n 100 $$dir/roll-$$n.csv && \
+		./$(BIN) serve --db $$dir/db-$$n.sqlite --insecure-loopback --public-url https://vote.example --listen 127.0.0.1:0 & pid=$$!; \
+		sleep 2; kill $$pid; wait $$pid 2>/dev/null; \
+		/usr/bin/time -f "$$n lines: %e s, peak RSS %M KiB" ./$(BIN) roll import --db $$dir/db-$$n.sqlite $$dir/roll-$$n.csv --errors $$dir/err.csv 2>&1 | grep -v "lignes lues"; \
+		ls -l $$dir/db-$$n.sqlite | awk '{printf "database: %.1f MiB\n", $$5/1048576}'; \
+	done
+	$(GO) test -run '^$$' -bench VoterLookup -benchtime 2000x ./app/service
 
 ## bench-ui: start-up time to first frame and peak RSS, app vs a minimal Fyne window.
 bench-ui: deps

@@ -3,8 +3,10 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -165,5 +167,54 @@ func BenchmarkArgon2(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		argon2.IDKey([]byte(marie.Password), salt, p.Time, p.MemoryKiB, p.Threads, 32)
+	}
+}
+
+// BenchmarkVoterLookup is the desk's search on a roll of 2,000,000
+// voters (CONSULVOTE_LOOKUP_VOTERS to change it): by NUMIC and by e-mail.
+func BenchmarkVoterLookup(b *testing.B) {
+	n := 2_000_000
+	if v, err := strconv.Atoi(os.Getenv("CONSULVOTE_LOOKUP_VOTERS")); err == nil {
+		n = v
+	}
+	e := servicetest.New(b, servicetest.Config(), service.Options{})
+	err := e.DB.Update(context.Background(), func(tx service.Tx) error {
+		for i := range n {
+			if _, err := tx.InsertVoter(service.Voter{NUMIC: fmt.Sprintf("%08d", 10_000_000+i),
+				Email: fmt.Sprintf("votant%d@example.org", i), Lang: "fr", LastName: "NOM", FirstNames: "Prénom"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Service.AddAgent(context.Background(), "bench", "agent", "correct horse battery"); err != nil {
+		b.Fatal(err)
+	}
+	sess, err := e.Service.AgentLogin(context.Background(), "bench", "correct horse battery")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, by := range []string{"numic", "email"} {
+		b.Run(by, func(b *testing.B) {
+			times := make([]time.Duration, 0, b.N)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				v := (i * 7919) % n
+				q := fmt.Sprintf("%08d", 10_000_000+v)
+				if by == "email" {
+					q = fmt.Sprintf("votant%d@example.org", v)
+				}
+				start := time.Now()
+				vs, err := e.Service.FindVoters(context.Background(), sess.Token, q)
+				times = append(times, time.Since(start))
+				if err != nil || len(vs) != 1 {
+					b.Fatalf("%s: %d voters, %v", q, len(vs), err)
+				}
+			}
+			reportMedian(b, times)
+		})
 	}
 }
