@@ -83,8 +83,10 @@ load: deps
 bench-roll: build
 	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
 	for n in 500000 2000000; do \
-		$(GO) run ./testdata/genroll $$n 100 $$dir/roll-$$n.csv && \
-		./$(BIN) serve --db $$dir/db-$$n.sqlite --insecure-loopback --public-url https://vote.example --listen 127.0.0.1:0 & pid=$$!; \
+		$(GO) run ./testdata/genroll $$n 100 $$dir/roll-$$n.csv || exit 1; \
+		: "serve creates the database and its key on first start"; \
+		./$(BIN) serve --db $$dir/db-$$n.sqlite --insecure-loopback --public-url https://vote.example \
+			--listen 127.0.0.1:0 >/dev/null 2>&1 & pid=$$!; \
 		sleep 2; kill $$pid; wait $$pid 2>/dev/null; \
 		/usr/bin/time -f "$$n lines: %e s, peak RSS %M KiB" ./$(BIN) roll import --db $$dir/db-$$n.sqlite $$dir/roll-$$n.csv --errors $$dir/err.csv 2>&1 | grep -v "lignes lues"; \
 		ls -l $$dir/db-$$n.sqlite | awk '{printf "database: %.1f MiB\n", $$5/1048576}'; \

@@ -143,7 +143,7 @@ func run(o options, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("backend: %w", err)
 		}
-		p, where = client, "Serveur : "+client.Backend()
+		p, office, where = client, client, "Serveur : "+client.Backend()
 	} else {
 		path, err := localPath(o)
 		if err != nil {

@@ -3,6 +3,8 @@ package screens
 import (
 	"context"
 	"database/sql"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"consulvote/app/portal"
+	"consulvote/app/remote"
+	"consulvote/app/server"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
 )
@@ -22,14 +26,36 @@ const agentPassword = "correct horse battery"
 // (alice) and an agent (bob).
 func newOfficeHarness(t *testing.T) (*harness, *servicetest.Env) {
 	t.Helper()
+	e := officeEnv(t)
+	h := newHarnessOn(t, e.Service, e.Service, e.Clock, func(o *Options) { o.Office, o.RollAdmin = e.Service, e.Service })
+	return h, e
+}
+
+func officeEnv(t *testing.T) *servicetest.Env {
+	t.Helper()
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
 	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
 		if err := e.Service.AddAgent(context.Background(), name, role, agentPassword); err != nil {
 			t.Fatal(err)
 		}
 	}
-	h := newHarnessOn(t, e.Service, e.Service, e.Clock, func(o *Options) { o.Office, o.RollAdmin = e.Service, e.Service })
-	return h, e
+	return e
+}
+
+// newRemoteOfficeHarness is the office in remote mode: the remote client
+// over TLS to the real server; no roll import there (local mode only).
+func newRemoteOfficeHarness(t *testing.T) (*harness, *servicetest.Env) {
+	t.Helper()
+	e := officeEnv(t)
+	h := server.New(e.Service, server.Options{PerClient: -1, Office: e.Service})
+	t.Cleanup(h.Close)
+	ts := httptest.NewTLSServer(h)
+	t.Cleanup(ts.Close)
+	client, err := remote.New(ts.URL, remote.Options{TLS: ts.Client().Transport.(*http.Transport).TLSClientConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarnessOn(t, client, e.Service, e.Clock, func(o *Options) { o.Office = client }), e
 }
 
 func (h *harness) agentLogin(name string) *officeHomeScreen {
@@ -63,7 +89,11 @@ func TestOfficeLoginAndRoles(t *testing.T) {
 }
 
 func TestVoterDeskScreen(t *testing.T) {
-	h, e := newOfficeHarness(t)
+	t.Run("local", func(t *testing.T) { h, e := newOfficeHarness(t); testVoterDesk(t, h, e) })
+	t.Run("remote", func(t *testing.T) { h, e := newRemoteOfficeHarness(t); testVoterDesk(t, h, e) })
+}
+
+func testVoterDesk(t *testing.T, h *harness, e *servicetest.Env) {
 	for range 5 {
 		e.Service.Login(context.Background(), marie.Identifier, "wrong")
 	}
@@ -151,7 +181,11 @@ func TestImportScreenCancel(t *testing.T) {
 }
 
 func TestAuditScreen(t *testing.T) {
-	h, e := newOfficeHarness(t)
+	t.Run("local", func(t *testing.T) { h, e := newOfficeHarness(t); testAuditScreen(t, h, e) })
+	t.Run("remote", func(t *testing.T) { h, e := newRemoteOfficeHarness(t); testAuditScreen(t, h, e) })
+}
+
+func testAuditScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	home := h.agentLogin("alice")
 	h.tap(home.auditB)
 	a := screenAs[*auditScreen](h)
