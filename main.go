@@ -154,6 +154,8 @@ func run(o options, log *slog.Logger) error {
 			return err
 		}
 		defer db.Close()
+		go checkpoints(ctx, svc, log)
+		defer svc.CheckpointAudit(context.Background())
 		p, where = svc, "Base locale : "+path
 		office, rollAdmin = svc, svc
 		if o.demo {

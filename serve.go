@@ -177,21 +177,7 @@ func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(a
 	}
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); w.Run(ctx) }()
-	// A signed checkpoint of the audit log every minute, and one at exit.
-	go func() {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := svc.CheckpointAudit(ctx); err != nil {
-					log.Error("audit checkpoint", "err", err)
-				}
-			}
-		}
-	}()
+	go checkpoints(ctx, svc, log)
 	defer svc.CheckpointAudit(context.Background())
 
 	h := server.New(svc, server.Options{Logger: log, PerClient: c.perClient, Office: svc})
@@ -235,4 +221,21 @@ func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(a
 	err = srv.Shutdown(shutdown)
 	<-workerDone
 	return err
+}
+
+// checkpoints records a signed checkpoint of the audit log every minute
+// until ctx ends.
+func checkpoints(ctx context.Context, svc *service.Service, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if err := svc.CheckpointAudit(ctx); err != nil && ctx.Err() == nil {
+			log.Error("audit checkpoint", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

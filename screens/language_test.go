@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
 	"consulvote/app/service/servicetest"
@@ -73,8 +74,36 @@ func TestEveryScreenTranslated(t *testing.T) {
 			test.Type(home.identifier.entry, id.renewal.Identifier)
 			h.enter(home.password.entry, marie.Password)
 			look()
+			// The office, as an admin, every screen.
+			e := officeEnv(t)
+			ho := newHarnessOn(t, e.Service, e.Service, e.Clock, func(o *Options) {
+				o.Office, o.RollAdmin, o.Language = e.Service, e.Service, language
+			})
+			ho.tap(ho.ui.officeButton)
+			lg := screenAs[*officeLoginScreen](ho)
+			test.Type(lg.name.entry, "alice")
+			ho.enter(lg.password.entry, agentPassword)
+			oh := screenAs[*officeHomeScreen](ho)
+			for _, open := range []*widget.Button{oh.desk, oh.outbox, oh.roll, oh.campaign, oh.auditB} {
+				ho.ui.office()
+				ho.tap(open)
+				txt := ho.texts()
+				if k := rawKey.FindString(txt); k != "" {
+					t.Errorf("%q shows the raw key %q", ho.win.Title(), strings.TrimSpace(k))
+				}
+				seen.WriteString(txt)
+			}
+			ho.ui.office()
+			ho.tap(oh.desk)
+			d := screenAs[*deskScreen](ho)
+			ho.enter(d.query.entry, marie.NUMIC)
+			ho.tap(d.found[0])
+			if k := rawKey.FindString(ho.texts()); k != "" {
+				t.Errorf("voter file shows the raw key %q", strings.TrimSpace(k))
+			}
+			seen.WriteString(ho.texts())
 			if language == "en" {
-				for _, french := range []string{"Identifiant", "Mot de passe", "Adresse électronique", "Valider", "Envoyé"} {
+				for _, french := range []string{"Identifiant", "Mot de passe", "Adresse électronique", "Valider", "Envoyé", "Guichet", "Rechercher", "Débloquer", "Importer", "Journal"} {
 					if strings.Contains(seen.String(), french) {
 						t.Errorf("English screens show the French %q", french)
 					}
