@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,7 +14,6 @@ import (
 
 	"golang.org/x/term"
 
-	"consulvote/app/keyfile"
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/store"
@@ -128,22 +126,7 @@ func openService(ctx context.Context, path, keyPath string) (*service.Service, *
 	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("--key: %s does not exist", keyPath)
 	}
-	key, err := keyfile.LoadOrCreate(keyPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg := service.DefaultConfig()
-	cfg.Secret = key
-	svc, err := service.New(db, cfg, service.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return svc, db, nil
+	return openPortal(ctx, path, keyPath, nil, nil)
 }
 
 // rollImport imports a roll file; Ctrl-C stops it between two batches.

@@ -238,7 +238,29 @@ func openLocal(ctx context.Context, path string, demo bool, from string, log *sl
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("database folder: %w", err)
 	}
-	key, err := keyfile.LoadOrCreate(path + ".key")
+	svc, db, err := openPortal(ctx, path, path+".key", func(cfg *service.Config) {
+		cfg.PublicURL = "https://vote.consulvote.invalid"
+		if from != "" {
+			cfg.Mail.From = from
+		}
+	}, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if demo {
+		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
+			db.Close()
+			return nil, nil, err
+		}
+	}
+	return svc, db, nil
+}
+
+// openPortal opens the database at path, with the secret key at keyPath
+// (created if missing), and the service on it; edit, when set, adjusts
+// the default configuration.
+func openPortal(ctx context.Context, path, keyPath string, edit func(*service.Config), log *slog.Logger) (*service.Service, *store.DB, error) {
+	key, err := keyfile.LoadOrCreate(keyPath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -248,20 +270,13 @@ func openLocal(ctx context.Context, path string, demo bool, from string, log *sl
 	}
 	cfg := service.DefaultConfig()
 	cfg.Secret = key
-	cfg.PublicURL = "https://vote.consulvote.invalid"
-	if from != "" {
-		cfg.Mail.From = from
+	if edit != nil {
+		edit(&cfg)
 	}
 	svc, err := service.New(db, cfg, service.Options{Logger: log})
 	if err != nil {
 		db.Close()
 		return nil, nil, err
-	}
-	if demo {
-		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
-			db.Close()
-			return nil, nil, err
-		}
 	}
 	return svc, db, nil
 }
