@@ -183,14 +183,18 @@ func run(o options, log *slog.Logger) error {
 		if err := resources.LoadTranslations(language); err != nil {
 			log.Error("translations", "err", err)
 		}
-		a.Preferences().SetString("language", language)
 		opt := screens.Options{
 			Election:   o.election,
 			Assistance: o.assistance,
 			Keychain:   keychain.Keychain{Service: appID},
 			Backend:    where,
 			Language:   language,
-			OnLanguage: build,
+			OnLanguage: func(language string) {
+				// Saved only when the user switches: writing preferences at
+				// every start raced with Fyne's own reload of the file.
+				a.Preferences().SetString("language", language)
+				build(language)
+			},
 		}
 		opt.Outbox, opt.Office, opt.RollAdmin = outboxView, office, rollAdmin
 		ui = screens.New(a, w, p, opt)
