@@ -73,7 +73,12 @@ func (s *officeLoginScreen) submit() {
 	}, func(sess portal.AgentSession, err error) {
 		s.login.busy(false)
 		s.password.entry.SetText("")
-		if err != nil {
+		var pe *portal.Error
+		switch {
+		case errors.As(err, &pe) && pe.Code == portal.CodeLocked:
+			s.msg.set(lang.X("office.locked", "", map[string]any{"Time": formatTime(pe.Until)}), widget.DangerImportance)
+			return
+		case err != nil:
 			if !showFieldErrors(err, map[portal.Field]*field{portal.FieldName: s.name, portal.FieldPassword: s.password}) {
 				s.msg.set(s.u.errorText(err), widget.DangerImportance)
 			}

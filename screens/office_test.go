@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -74,6 +75,11 @@ func TestOfficeLoginAndRoles(t *testing.T) {
 	test.Type(l.name.entry, "bob")
 	h.enter(l.password.entry, "wrong")
 	h.see("Identifiant ou mot de passe incorrect.")
+	for range 4 {
+		h.enter(l.password.entry, "wrong")
+	}
+	h.see("Trop d'essais incorrects : par sécurité, ce compte d'agent est bloqué jusqu'au")
+	h.clock.Advance(15 * time.Minute)
 	h.ui.home()
 	home := h.agentLogin("bob")
 	h.see("Connecté : bob (agent)")

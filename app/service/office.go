@@ -80,14 +80,31 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 	}
 	ok := checkPassword(hash, password) && a.ID != 0
 	now := s.clock.Now()
+	if a.ID != 0 && now.Before(a.LockedUntil) {
+		return portal.AgentSession{}, &portal.Error{Code: portal.CodeLocked, Until: a.LockedUntil}
+	}
 	if !ok {
+		var outcome error = portal.ErrBadLogin
 		err := s.store.Update(ctx, func(tx Tx) error {
+			if a.ID != 0 {
+				until := now.Add(s.cfg.LockDuration)
+				n, err := tx.AgentFailed(a.ID, s.cfg.MaxFailures, until)
+				if err != nil {
+					return err
+				}
+				if n >= s.cfg.MaxFailures {
+					outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
+					if err := tx.Audit(AuditEntry{At: now, Actor: "system", Action: "agent.locked", Detail: "agent " + quoteName(name)}); err != nil {
+						return err
+					}
+				}
+			}
 			return tx.Audit(AuditEntry{At: now, Actor: "anonymous", Action: "agent.login.failed", Detail: "agent " + quoteName(name)})
 		})
 		if err != nil {
 			return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
 		}
-		return portal.AgentSession{}, portal.ErrBadLogin
+		return portal.AgentSession{}, outcome
 	}
 	token, err := s.token()
 	if err != nil {
@@ -95,6 +112,9 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 	}
 	expires := now.Add(AgentSessionTTL)
 	err = s.store.Update(ctx, func(tx Tx) error {
+		if err := tx.AgentSucceeded(a.ID); err != nil {
+			return err
+		}
 		if err := tx.InsertAgentSession(AgentSessionRow{TokenHash: s.mac("agent-session", token), AgentID: a.ID,
 			CreatedAt: now, ExpiresAt: expires}); err != nil {
 			return err

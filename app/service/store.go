@@ -84,6 +84,10 @@ type Tx interface {
 
 	InsertAgent(a Agent) (int64, error)
 	AgentByName(name string) (Agent, error)
+	// AgentFailed counts a wrong password for the agent, locks it until
+	// lockUntil when the count reaches max, and returns the count.
+	AgentFailed(agentID int64, max int, lockUntil time.Time) (int, error)
+	AgentSucceeded(agentID int64) error
 	InsertAgentSession(s AgentSessionRow) error
 	// AgentBySession returns the agent whose session has that token hash
 	// and its expiry.
@@ -234,6 +238,7 @@ type Agent struct {
 	Role         string // "admin" or "agent"
 	PasswordHash string // argon2id
 	CreatedAt    time.Time
+	LockedUntil  time.Time
 }
 
 // AgentSessionRow is an open agent session; only the token's hash is kept.

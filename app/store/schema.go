@@ -130,4 +130,9 @@ CREATE TABLE campaign_sends (
 );
 CREATE INDEX voters_no_credentials ON voters(id) WHERE identifier_hash IS NULL;
 `,
+	// 4: agents are locked after repeated wrong passwords, like voters.
+	`
+ALTER TABLE agents ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN locked_until INTEGER;
+`,
 }
