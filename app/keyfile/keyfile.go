@@ -17,13 +17,19 @@ import (
 const Size = 32
 
 // LoadOrCreate returns the key stored at path, creating it (mode 0600) on
-// first use. A file of the wrong size is an error, not replaced: replacing
+// first use. A key file readable by others (left by an older version or a
+// careless copy) is narrowed to 0600. A file of the wrong size is an error, not replaced: replacing
 // it would silently invalidate every stored hash.
 func LoadOrCreate(path string) ([]byte, error) {
 	key, err := os.ReadFile(path)
 	if err == nil {
 		if len(key) != Size {
 			return nil, fmt.Errorf("key file %s: %d bytes, want %d", path, len(key), Size)
+		}
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return nil, fmt.Errorf("key file: make private: %w", err)
+			}
 		}
 		return key, nil
 	}

@@ -31,3 +31,25 @@ func TestLoadOrCreate(t *testing.T) {
 		t.Fatal("a bad key file was overwritten")
 	}
 }
+
+// TestFolderAndWideKeyPrivate: the folder made for the key is 0700, and a
+// key file readable by everyone is narrowed to 0600 when loaded.
+func TestFolderAndWideKeyPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "made")
+	path := filepath.Join(dir, "portal.key")
+	if _, err := LoadOrCreate(path); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
+		t.Errorf("folder mode %v, want 0700", st.Mode().Perm())
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOrCreate(path); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("key mode %v after load, want 0600", st.Mode().Perm())
+	}
+}

@@ -32,6 +32,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("store: no database path")
 	}
+	if err := privateFiles(path); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	name := "file:" + (&url.URL{Path: path}).EscapedPath()
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 
