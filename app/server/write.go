@@ -24,6 +24,10 @@ func writeError(w http.ResponseWriter, err error) {
 	if errors.As(err, &pe) && pe.Code == portal.CodeRateLimited && !pe.Until.IsZero() && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(time.Until(pe.Until).Seconds()+0.999))))
 	}
+	if errors.As(err, &pe) && pe.Code == portal.CodeUnavailable && w.Header().Get("Retry-After") == "" {
+		// Busy (the hashing workers and their queue are full): soon.
+		w.Header().Set("Retry-After", "1")
+	}
 	writeJSON(w, status, body)
 }
 

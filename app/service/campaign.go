@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -49,7 +48,7 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 		if len(vs) == 0 {
 			break
 		}
-		creds, err := s.drawCredentials(vs)
+		creds, err := s.drawCredentials(ctx, vs)
 		if err != nil {
 			return rep, err
 		}
@@ -113,8 +112,9 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 }
 
 // drawCredentials draws an identifier and a password for each voter and
-// hashes the passwords on every core: argon2id is the slow part.
-func (s *Service) drawCredentials(vs []Voter) ([]firstCreds, error) {
+// hashes the passwords on the service's hashing workers (every core by
+// default): argon2id is the slow part, and logins share those workers.
+func (s *Service) drawCredentials(ctx context.Context, vs []Voter) ([]firstCreds, error) {
 	out := make([]firstCreds, len(vs))
 	for i, v := range vs {
 		id, err := s.newCredential()
@@ -129,12 +129,13 @@ func (s *Service) drawCredentials(vs []Voter) ([]firstCreds, error) {
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(out))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i := range out {
-		sem <- struct{}{}
 		wg.Go(func() {
-			defer func() { <-sem }()
-			out[i].passwordHash, errs[i] = hashPassword(out[i].password, s.cfg.Argon2, s.rand)
+			if err := s.hashes.Wait(ctx, func() {
+				out[i].passwordHash, errs[i] = hashPassword(out[i].password, s.cfg.Argon2, s.rand)
+			}); err != nil {
+				errs[i] = err
+			}
 		})
 	}
 	wg.Wait()

@@ -36,7 +36,14 @@ type Config struct {
 	RequestFloor time.Duration
 
 	Argon2 Argon2Params
-	Mail   mail.Letterhead
+	// HashWorkers is how many password hashes may run at once (0: the
+	// number of cores), HashQueue how many more may wait for one (0: 32
+	// per worker). Past them a login is refused at once as unavailable:
+	// each hash holds 19 MiB, and a queue that grows without end is a
+	// memory exhaustion and answers nobody in time.
+	HashWorkers int
+	HashQueue   int
+	Mail        mail.Letterhead
 }
 
 // Argon2Params are the argon2id cost parameters for new password hashes.
@@ -101,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if c.RequestFloor < 0 || c.RequestFloor > 10*time.Second {
 		return bad("request floor", "must be between 0 and 10s")
+	}
+	if c.HashWorkers < 0 || c.HashQueue < 0 {
+		return bad("hash workers", "must not be negative")
 	}
 	if c.MaxFailures < 1 {
 		return bad("max failures", "must be at least 1")

@@ -34,7 +34,11 @@ func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, p
 	case utf8.RuneCountInString(password) < MinAgentPassword:
 		return fmt.Errorf("password: at least %d characters", MinAgentPassword)
 	}
-	hash, err := hashPassword(password, s.cfg.Argon2, s.rand)
+	var hash string
+	var err error
+	if werr := s.hashes.Wait(ctx, func() { hash, err = hashPassword(password, s.cfg.Argon2, s.rand) }); werr != nil {
+		return werr
+	}
 	if err != nil {
 		return err
 	}
@@ -78,7 +82,11 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 			return portal.AgentSession{}, err
 		}
 	}
-	ok := checkPassword(hash, password) && a.ID != 0
+	ok, err := s.checkPassword(ctx, hash, password)
+	if err != nil {
+		return portal.AgentSession{}, err
+	}
+	ok = ok && a.ID != 0
 	now := s.clock.Now()
 	if a.ID != 0 && now.Before(a.LockedUntil) {
 		return portal.AgentSession{}, &portal.Error{Code: portal.CodeLocked, Until: a.LockedUntil}

@@ -1,13 +1,18 @@
 package service
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+
+	"consulvote/app/pool"
+	"consulvote/app/portal"
 )
 
 const (
@@ -53,3 +58,37 @@ func checkPassword(hash, password string) bool {
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
+
+// checkPassword checks password against hash on one of the service's
+// hashing workers. When they and their queue are full it answers
+// portal.ErrUnavailable at once, without hashing.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	var ok bool
+	if err := s.hashes.Do(ctx, func() { ok = checkPassword(hash, password) }); err != nil {
+		return false, s.hashRefused(ctx, err)
+	}
+	return ok, nil
+}
+
+// hashPassword hashes a new password on one of the hashing workers, or
+// answers portal.ErrUnavailable at once when they are all taken.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	var hash string
+	var herr error
+	if err := s.hashes.Do(ctx, func() { hash, herr = hashPassword(password, s.cfg.Argon2, s.rand) }); err != nil {
+		return "", s.hashRefused(ctx, err)
+	}
+	return hash, herr
+}
+
+func (s *Service) hashRefused(ctx context.Context, err error) error {
+	if errors.Is(err, pool.ErrBusy) {
+		s.log.WarnContext(ctx, "password hashing busy: request refused")
+		return fmt.Errorf("%w: %v", portal.ErrUnavailable, err)
+	}
+	return fmt.Errorf("password hashing: %w", err)
+}
+
+// HashStats returns how many password hashes ran and how many were refused
+// because the hashing workers and their queue were full.
+func (s *Service) HashStats() pool.Stats { return s.hashes.Stats() }

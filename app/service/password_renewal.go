@@ -36,7 +36,7 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 	if err != nil {
 		return err
 	}
-	hash, err := hashPassword(password, s.cfg.Argon2, s.rand)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}

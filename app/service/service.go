@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math/big"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 
 	"consulvote/app/captcha"
 	"consulvote/app/mail"
+	"consulvote/app/pool"
 	"consulvote/app/portal"
 	"consulvote/app/seal"
 )
@@ -62,6 +64,8 @@ type Service struct {
 	// unknown identifier costs the same argon2id time as a wrong password.
 	// Made on first need: it costs a hash, and start-up should not.
 	dummyHash func() (string, error)
+	// hashes bounds the argon2id work of every caller (see Config.HashWorkers).
+	hashes *pool.Pool
 }
 
 var (
@@ -99,6 +103,15 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	if s.box, err = seal.New(cfg.Secret, "outbox"); err != nil {
 		return nil, err
 	}
+	workers := cfg.HashWorkers
+	if workers == 0 {
+		workers = runtime.NumCPU()
+	}
+	queue := cfg.HashQueue
+	if queue == 0 {
+		queue = 32 * workers
+	}
+	s.hashes = pool.New(workers, queue)
 	s.dummyHash = sync.OnceValues(func() (string, error) { return hashPassword("dummy", cfg.Argon2, s.rand) })
 	return s, nil
 }
@@ -420,7 +433,13 @@ func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.Confi
 	}
 	// Hashing runs outside any transaction: it is the slow part and must
 	// not hold the write lock.
-	if codeErr != nil || !checkPassword(v.PasswordHash, req.Password) {
+	ok := false
+	if codeErr == nil {
+		if ok, err = s.checkPassword(ctx, v.PasswordHash, req.Password); err != nil {
+			return portal.Renewal{}, err
+		}
+	}
+	if !ok {
 		return portal.Renewal{}, s.fail(ctx, v, "identifier.confirm.failed", portal.ErrWrongPasswordOrCode)
 	}
 
@@ -547,11 +566,15 @@ func (s *Service) Login(ctx context.Context, identifier, password string) (porta
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
-		if h, err := s.dummyHash(); err == nil {
-			checkPassword(h, password)
+		h, err := s.dummyHash()
+		if err != nil {
+			return portal.Session{}, err
+		}
+		if _, err := s.checkPassword(ctx, h, password); err != nil {
+			return portal.Session{}, err
 		}
 		now := s.clock.Now()
-		err := s.store.Update(ctx, func(tx Tx) error {
+		err = s.store.Update(ctx, func(tx Tx) error {
 			return tx.Audit(AuditEntry{At: now, Actor: "anonymous", Action: "login.failed", Detail: "unknown identifier"})
 		})
 		if err != nil {
@@ -565,7 +588,11 @@ func (s *Service) Login(ctx context.Context, identifier, password string) (porta
 	if now := s.clock.Now(); now.Before(v.LockedUntil) {
 		return portal.Session{}, &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}
 	}
-	if !checkPassword(v.PasswordHash, password) {
+	ok, err := s.checkPassword(ctx, v.PasswordHash, password)
+	if err != nil {
+		return portal.Session{}, err
+	}
+	if !ok {
 		return portal.Session{}, s.fail(ctx, v, "login.failed", portal.ErrBadLogin)
 	}
 
