@@ -21,7 +21,7 @@ import (
 
 const adminUsage = `usage: consulvote audit verify --db PATH
        consulvote roll import --db PATH FILE [--errors REPORT.csv]
-       consulvote credentials send --db PATH --campaign NAME
+       consulvote credentials send --db PATH --campaign NAME [--from SENDER]
        consulvote agent add --db PATH NAME --role admin|agent   (password on the terminal, or the first line of stdin)`
 
 // adminCommand runs the headless commands of the consular office. It
@@ -40,6 +40,7 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	role := fs.String("role", "", "agent add: admin or agent")
 	errorsPath := fs.String("errors", "", "roll import: write the refused lines to this CSV file")
 	campaign := fs.String("campaign", "", "credentials send: the campaign's name (a voter is served once per campaign)")
+	from := fs.String("from", os.Getenv("CONSULVOTE_FROM"), "sender of the e-mails queued, as for serve (CONSULVOTE_FROM)")
 	// Flags may come before and after the positional arguments.
 	var positional []string
 	rest := args[2:]
@@ -69,7 +70,7 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		*keyPath = *db + ".key"
 	}
 	ctx := context.Background()
-	svc, st, err := openService(ctx, *db, *keyPath)
+	svc, st, err := openService(ctx, *db, *keyPath, *from)
 	if err != nil {
 		fmt.Fprintf(stderr, "consulvote %s: %v\n", cmd, err)
 		return 1
@@ -121,12 +122,17 @@ func adminCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	return 2
 }
 
-// openService opens an existing database and its key for a command.
-func openService(ctx context.Context, path, keyPath string) (*service.Service, *store.DB, error) {
+// openService opens an existing database and its key for a command;
+// from, when set, is the sender of the e-mails it queues.
+func openService(ctx context.Context, path, keyPath, from string) (*service.Service, *store.DB, error) {
 	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("--key: %s does not exist", keyPath)
 	}
-	return openPortal(ctx, path, keyPath, nil, nil)
+	return openPortal(ctx, path, keyPath, func(cfg *service.Config) {
+		if from != "" {
+			cfg.Mail.From = from
+		}
+	}, nil)
 }
 
 // rollImport imports a roll file; Ctrl-C stops it between two batches.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,7 +101,7 @@ func TestAgentAddCommand(t *testing.T) {
 			t.Errorf("%v: %d %s; want %d %q", tc.args, code, out, tc.code, tc.want)
 		}
 	}
-	svc, db2, err := openService(context.Background(), path, path+".key")
+	svc, db2, err := openService(context.Background(), path, path+".key", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +190,9 @@ func TestCredentialsSendCommand(t *testing.T) {
 		t.Fatalf("import: %d %s %s", code, out.String(), errb.String())
 	}
 	out.Reset()
+	// The sender is the one setting every command shares (--from,
+	// CONSULVOTE_FROM), not a placeholder of its own.
+	t.Setenv("CONSULVOTE_FROM", "MEAE <noreply@vote.example>")
 	if code := adminCommand([]string{"credentials", "send", "--db", path, "--campaign", "mai-2026"}, nil, &out, &errb); code != 0 ||
 		!strings.Contains(out.String(), "campagne mai-2026 : 30 électeurs servis") {
 		t.Fatalf("send: %d %s %s", code, out.String(), errb.String())
@@ -197,6 +201,32 @@ func TestCredentialsSendCommand(t *testing.T) {
 	adminCommand([]string{"credentials", "send", "--db", path, "--campaign", "mai-2026"}, nil, &out, &errb)
 	if !strings.Contains(out.String(), ": 0 électeurs servis") {
 		t.Fatalf("second send: %s", out.String())
+	}
+	svc, st, err := openService(context.Background(), path, path+".key", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ms, err := svc.Outbox(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mails := 0
+	for _, m := range ms {
+		if m.Channel != service.ChannelEmail {
+			continue
+		}
+		mails++
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if from := msg.Header.Get("From"); !strings.Contains(from, "noreply@vote.example") {
+			t.Fatalf("credentials e-mail from %q, want the configured sender", from)
+		}
+	}
+	if mails != 30 {
+		t.Fatalf("%d e-mails queued, want 30", mails)
 	}
 	if code := adminCommand([]string{"credentials", "send", "--db", path}, nil, &out, &errb); code != 1 {
 		t.Fatalf("no campaign: %d", code)

@@ -45,7 +45,8 @@ type options struct {
 	election        string
 	assistance      string
 	backend         string // URL of `consulvote serve`; empty: local database
-	smtp, from      string // a relay for the local mode's outbox
+	smtp, smtpTLS   string // a relay for the local mode's outbox
+	from            string // the sender of e-mails
 	link            string // a renewal link given as argument
 	// sourceGiven: --demo, --demo-reset, --db or --backend chose the data;
 	// otherwise the backend saved in the settings screen does.
@@ -62,8 +63,9 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.election, "election", "Mai 2026", "date line of the election, shown under its title")
 	fs.StringVar(&o.assistance, "assistance", "assistance-vote@consulvote.invalid", "how to reach the assistance cell")
 	fs.StringVar(&o.backend, "backend", os.Getenv("CONSULVOTE_BACKEND"), "URL of the backend (consulvote serve) instead of a local database (CONSULVOTE_BACKEND)")
-	fs.StringVar(&o.smtp, "smtp", "", "local mode: send the outbox through this relay, smtp://user:pass@host:port")
-	fs.StringVar(&o.from, "from", "", "local mode: sender of e-mails, with --smtp")
+	fs.StringVar(&o.smtp, "smtp", "", "local mode: send the outbox through this relay, smtp://user:pass@host:port or smtps://…")
+	fs.StringVar(&o.smtpTLS, "smtp-tls", "", "local mode: TLS to the relay: require, opportunistic or none (default require, opportunistic on a loopback address)")
+	fs.StringVar(&o.from, "from", os.Getenv("CONSULVOTE_FROM"), "local mode: sender of e-mails (CONSULVOTE_FROM)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n       consulvote serve [options]   (the backend; see consulvote serve -h)\n       consulvote audit verify --db PATH\n       consulvote agent add --db PATH NAME --role admin|agent\n       consulvote roll import --db PATH FILE [--errors REPORT.csv]\n       consulvote credentials send --db PATH --campaign NAME\n\n")
 		fs.PrintDefaults()
@@ -89,7 +91,7 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("--backend works on the backend's data: no --db, --demo or --smtp with it")
 	}
 	if o.smtp != "" {
-		if _, err := outbox.ParseSMTPURL(o.smtp); err != nil {
+		if _, err := outbox.ParseSMTPURL(o.smtp, o.smtpTLS); err != nil {
 			return o, fmt.Errorf("--smtp: %w", err)
 		}
 	}
@@ -164,7 +166,7 @@ func run(o options, log *slog.Logger) error {
 		if o.smtp != "" {
 			// The same delivery worker as the server's; without a relay the
 			// messages stay in the local outbox.
-			m, _ := outbox.ParseSMTPURL(o.smtp)
+			m, _ := outbox.ParseSMTPURL(o.smtp, o.smtpTLS)
 			from := o.from
 			if from == "" {
 				from = service.DefaultConfig().Mail.From

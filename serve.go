@@ -34,6 +34,7 @@ type serveConfig struct {
 	insecureLoopback bool
 	publicURL        string
 	smtp             string
+	smtpTLS          string
 	from             string
 	smsURL           string
 	smsToken         string
@@ -63,6 +64,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.BoolVar(&c.insecureLoopback, "insecure-loopback", env("INSECURE_LOOPBACK", "") == "true", "allow plain HTTP on a loopback address (CONSULVOTE_INSECURE_LOOPBACK=true)")
 	fs.StringVar(&c.publicURL, "public-url", env("PUBLIC_URL", ""), "base URL of the links in e-mails (CONSULVOTE_PUBLIC_URL)")
 	fs.StringVar(&c.smtp, "smtp", env("SMTP", ""), "mail relay, smtp://user:pass@host:port (CONSULVOTE_SMTP; none: mail stays in the outbox)")
+	fs.StringVar(&c.smtpTLS, "smtp-tls", env("SMTP_TLS", ""), "TLS to the relay: require, opportunistic or none (CONSULVOTE_SMTP_TLS; default require, opportunistic for a relay on a loopback address; smtps:// is always TLS)")
 	fs.StringVar(&c.from, "from", env("FROM", ""), "sender of e-mails, e.g. \"MEAE <noreply@example.org>\" (CONSULVOTE_FROM)")
 	fs.StringVar(&c.smsURL, "sms-gateway", env("SMS_GATEWAY", ""), "HTTP SMS gateway URL (CONSULVOTE_SMS_GATEWAY; none: SMS stay in the outbox)")
 	fs.StringVar(&c.smsToken, "sms-token", env("SMS_TOKEN", ""), "bearer token of the SMS gateway (CONSULVOTE_SMS_TOKEN)")
@@ -95,7 +97,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, &configError{"--public-url", "required: the base of the links sent by e-mail"}
 	}
 	if c.smtp != "" {
-		if _, err := outbox.ParseSMTPURL(c.smtp); err != nil {
+		if _, err := outbox.ParseSMTPURL(c.smtp, c.smtpTLS); err != nil {
 			return c, &configError{"--smtp", err.Error()}
 		}
 		if c.from == "" {
@@ -169,7 +171,7 @@ func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(a
 
 	w := &outbox.Worker{Store: db, Open: svc.OpenMessage, From: cfg.Mail.From, Log: log}
 	if c.smtp != "" {
-		m, _ := outbox.ParseSMTPURL(c.smtp)
+		m, _ := outbox.ParseSMTPURL(c.smtp, c.smtpTLS)
 		w.Mail = m
 	}
 	if c.smsURL != "" {

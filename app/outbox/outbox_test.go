@@ -249,16 +249,37 @@ func TestSMSThroughHTTPGateway(t *testing.T) {
 }
 
 func TestParseSMTPURL(t *testing.T) {
-	m, err := ParseSMTPURL("smtp://relay:p%40ss@mail.example:587")
-	if err != nil || m.Addr != "mail.example:587" || m.Username != "relay" || m.Password != "p@ss" {
+	m, err := ParseSMTPURL("smtp://relay:p%40ss@mail.example:587", "")
+	if err != nil || m.Addr != "mail.example:587" || m.Username != "relay" || m.Password != "p@ss" || m.Security != TLSRequire {
 		t.Fatalf("%+v, %v", m, err)
 	}
-	if m, _ := ParseSMTPURL("smtp://mail.example"); m.Addr != "mail.example:25" {
-		t.Errorf("default port: %q", m.Addr)
+	for _, tc := range []struct {
+		url, mode string
+		addr      string
+		security  TLSMode
+	}{
+		{"smtp://mail.example", "", "mail.example:25", TLSRequire},
+		{"smtp://127.0.0.1:2525", "", "127.0.0.1:2525", TLSOpportunistic},
+		{"smtp://[::1]:2525", "", "[::1]:2525", TLSOpportunistic},
+		// A name that starts like a loopback address is not one.
+		{"smtp://127.0.0.1.nip.io", "", "127.0.0.1.nip.io:25", TLSRequire},
+		{"smtp://mail.example", "opportunistic", "mail.example:25", TLSOpportunistic},
+		{"smtp://127.0.0.1", "require", "127.0.0.1:25", TLSRequire},
+		{"smtp://127.0.0.1", "none", "127.0.0.1:25", TLSNone},
+		{"smtps://mail.example", "", "mail.example:465", TLSImplicit},
+		{"smtps://mail.example:2465", "opportunistic", "mail.example:2465", TLSImplicit},
+	} {
+		m, err := ParseSMTPURL(tc.url, tc.mode)
+		if err != nil || m.Addr != tc.addr || m.Security != tc.security {
+			t.Errorf("ParseSMTPURL(%q, %q) = %s %s, %v; want %s %s", tc.url, tc.mode, m.Addr, m.Security, err, tc.addr, tc.security)
+		}
 	}
-	for _, bad := range []string{"", "mail.example:25", "http://mail.example", "smtp://", "smtp://h:25/path", "smtp://h?x=1"} {
-		if _, err := ParseSMTPURL(bad); err == nil {
-			t.Errorf("ParseSMTPURL(%q) accepted", bad)
+	for _, bad := range []struct{ url, mode string }{
+		{"", ""}, {"mail.example:25", ""}, {"http://mail.example", ""}, {"smtp://", ""},
+		{"smtp://h:25/path", ""}, {"smtp://h?x=1", ""}, {"smtp://h", "maybe"}, {"smtps://h", "none"},
+	} {
+		if _, err := ParseSMTPURL(bad.url, bad.mode); err == nil {
+			t.Errorf("ParseSMTPURL(%q, %q) accepted", bad.url, bad.mode)
 		}
 	}
 }

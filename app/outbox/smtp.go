@@ -19,8 +19,14 @@ type SMTP struct {
 	Addr     string // host:port
 	Username string // AUTH PLAIN when set (only over TLS or to loopback)
 	Password string
-	// TLS configures STARTTLS, used whenever the relay offers it; nil
-	// verifies the relay's certificate against the system's roots.
+	// Security says when TLS is used: TLSRequire (the default) refuses to
+	// send to a relay that does not offer STARTTLS, so that a link never
+	// travels in clear; TLSOpportunistic uses STARTTLS when offered;
+	// TLSNone never does; TLSImplicit speaks TLS from the first byte
+	// (smtps://, port 465).
+	Security TLSMode
+	// TLS configures the TLS of the connection; nil verifies the relay's
+	// certificate against the system's roots.
 	TLS *tls.Config
 	// Hello is the name given in EHLO (default "localhost").
 	Hello string
@@ -28,18 +34,54 @@ type SMTP struct {
 	Timeout time.Duration
 }
 
+// TLSMode says when a relay is spoken to over TLS (SMTP.Security).
+type TLSMode string
+
+// The TLS modes of --smtp-tls; TLSImplicit comes from an smtps:// URL.
+const (
+	TLSRequire       TLSMode = "require"
+	TLSOpportunistic TLSMode = "opportunistic"
+	TLSNone          TLSMode = "none"
+	TLSImplicit      TLSMode = "implicit"
+)
+
 // ParseSMTPURL reads smtp://[user:password@]host[:port] (port 25 by
-// default; 587 is the usual submission port).
-func ParseSMTPURL(s string) (SMTP, error) {
+// default; 587 is the usual submission port) or smtps://… (TLS from the
+// first byte, port 465 by default), and the --smtp-tls mode: "require",
+// "opportunistic", "none", or "" for the default, which is "require"
+// unless the relay is on a loopback address. An smtps URL is always TLS.
+func ParseSMTPURL(s, mode string) (SMTP, error) {
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "smtp" || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return SMTP{}, fmt.Errorf("SMTP URL: want smtp://user:password@host:port")
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return SMTP{}, fmt.Errorf("SMTP URL: want smtp://user:password@host:port or smtps://…")
 	}
 	port := u.Port()
-	if port == "" {
+	switch {
+	case port != "":
+	case u.Scheme == "smtps":
+		port = "465"
+	default:
 		port = "25"
 	}
 	m := SMTP{Addr: net.JoinHostPort(u.Hostname(), port)}
+	switch TLSMode(mode) {
+	case "":
+		m.Security = TLSRequire
+		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() {
+			m.Security = TLSOpportunistic
+		}
+	case TLSRequire, TLSOpportunistic, TLSNone:
+		m.Security = TLSMode(mode)
+	default:
+		return SMTP{}, fmt.Errorf("SMTP TLS %q: want require, opportunistic or none", mode)
+	}
+	if u.Scheme == "smtps" {
+		if m.Security == TLSNone {
+			return SMTP{}, fmt.Errorf("SMTP TLS none with an smtps URL: smtps is TLS")
+		}
+		m.Security = TLSImplicit
+	}
 	if u.User != nil {
 		m.Username = u.User.Username()
 		m.Password, _ = u.User.Password()
@@ -62,6 +104,21 @@ func (m SMTP) Send(ctx context.Context, from, to string, raw []byte) error {
 	deadline, _ := ctx.Deadline()
 	conn.SetDeadline(deadline)
 	host, _, _ := net.SplitHostPort(m.Addr)
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if m.TLS != nil {
+		cfg = m.TLS.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName = host
+		}
+	}
+	if m.Security == TLSImplicit {
+		tc := tls.Client(conn, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return fmt.Errorf("smtp: TLS: %w", err)
+		}
+		conn = tc
+	}
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
 		conn.Close()
@@ -75,17 +132,14 @@ func (m SMTP) Send(ctx context.Context, from, to string, raw []byte) error {
 	if err := c.Hello(hello); err != nil {
 		return fmt.Errorf("smtp: EHLO: %w", err)
 	}
-	if ok, _ := c.Extension("STARTTLS"); ok {
-		cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-		if m.TLS != nil {
-			cfg = m.TLS.Clone()
-			if cfg.ServerName == "" {
-				cfg.ServerName = host
-			}
-		}
+	switch starttls, _ := c.Extension("STARTTLS"); {
+	case m.Security == TLSImplicit || m.Security == TLSNone:
+	case starttls:
 		if err := c.StartTLS(cfg); err != nil {
 			return fmt.Errorf("smtp: STARTTLS: %w", err)
 		}
+	case m.Security != TLSOpportunistic: // require, and the zero value
+		return fmt.Errorf("smtp: the relay %s offers no STARTTLS and TLS is required (--smtp-tls)", m.Addr)
 	}
 	if m.Username != "" {
 		if ok, _ := c.Extension("AUTH"); !ok {

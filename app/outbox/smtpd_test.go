@@ -35,6 +35,10 @@ type smtpd struct {
 	srv      *smtp.Server
 	l        net.Listener
 	user, pw string
+	// plain offers no STARTTLS and allows AUTH in clear; implicit speaks
+	// TLS from the first byte (smtps); allowInsecureAuth allows AUTH in
+	// clear while offering STARTTLS.
+	plain, implicit, allowInsecureAuth bool
 }
 
 func startSMTPD(t *testing.T) *smtpd {
@@ -58,6 +62,14 @@ func (d *smtpd) start() {
 	}))
 	d.srv.Domain = "localhost"
 	d.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{d.cert}}
+	d.srv.AllowInsecureAuth = d.plain || d.allowInsecureAuth
+	if d.plain {
+		d.srv.TLSConfig = nil
+	}
+	if d.implicit {
+		l = tls.NewListener(l, d.srv.TLSConfig)
+		d.l = l
+	}
 	d.srv.ReadTimeout, d.srv.WriteTimeout = 10*time.Second, 10*time.Second
 	go d.srv.Serve(l)
 }

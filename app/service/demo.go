@@ -139,9 +139,11 @@ func (s *Service) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error
 	}
 	out := make([]OutboxMessage, len(ms))
 	for i, m := range ms {
-		raw, err := s.OpenMessage(m)
-		if err != nil {
-			return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
+		var raw []byte
+		if len(m.Body) > 0 { // a sent message's body is scrubbed
+			if raw, err = s.OpenMessage(m); err != nil {
+				return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
+			}
 		}
 		out[i] = OutboxMessage{ID: m.ID, Channel: m.Channel, Kind: m.Kind, To: m.Recipient,
 			Subject: m.Subject, Raw: raw, State: m.State, CreatedAt: m.CreatedAt}

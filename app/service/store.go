@@ -66,7 +66,8 @@ type Tx interface {
 	// DueMessages returns pending messages of the given channels whose
 	// next attempt is due at now, oldest first.
 	DueMessages(now time.Time, channels []Channel, limit int) ([]Message, error)
-	// MarkSent records a message as delivered.
+	// MarkSent records a message as delivered and scrubs its sealed body,
+	// keeping what the desk shows (recipient, kind, subject, state, times).
 	MarkSent(id int64, at time.Time) error
 	// MarkAttempt records a failed attempt: the error, and when to try
 	// again, or that the message failed for good when final.

@@ -288,7 +288,9 @@ func (t *Tx) DueMessages(now time.Time, channels []service.Channel, limit int) (
 }
 
 func (t *Tx) MarkSent(id int64, at time.Time) error {
-	_, err := t.exec(`UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`, nanos(at), id)
+	// The sealed body goes once sent: a copy of a link or a password kept
+	// for ever is one more to steal. What the desk shows stays.
+	_, err := t.exec(`UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '', body = x'' WHERE id = ?`, nanos(at), id)
 	return err
 }
 
