@@ -14,7 +14,7 @@ APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 FUZZTIME ?= 10s
 BIN := consulvote
 
-.PHONY: all deps run test vet core build unit race keychain smoke fuzz bench bench-roll bench-ui load package clean
+.PHONY: all deps run test vet core build unit race keychain smoke fuzz bench bench-roll bench-ui load load-logins timing package clean
 
 all: test
 
@@ -77,6 +77,18 @@ bench: deps
 ## 200,000-voter roll, next to a bare JSON-decoding handler.
 load: deps
 	$(GO) test -run '^$$' -bench Load -benchtime 2000x ./app/server
+
+## load-logins: the real binary under 16, 64 and 150 concurrent logins:
+## logins evaluated per second next to cores ÷ hash time, quick refusals
+## (503), latency and the server's peak RSS.
+load-logins: build
+	$(GO) run ./testdata/loginload -bin ./$(BIN) -c 16,64,150 -d 10s
+
+## timing: identifier and password requests of each class (match, wrong
+## e-mail or NUMIC, unknown), 300 each, interleaved, with the 20 ms floor:
+## a two-sample Kolmogorov-Smirnov test must not tell them apart at 1 %.
+timing: deps
+	$(GO) test -run '^$$' -bench Timing -benchtime 1x ./app/server
 
 ## bench-roll: roll import of 500,000 and 2,000,000 lines (rows/s, peak
 ## RSS, database size), and the desk's lookup at 2,000,000 voters.
