@@ -76,7 +76,9 @@ bench: deps
 ## load: the server on loopback at concurrency 1, 16 and 64, on a
 ## 200,000-voter roll, next to a bare JSON-decoding handler.
 load: deps
-	$(GO) test -run '^$$' -bench Load -benchtime 2000x ./app/server
+	$(GO) test -run '^$$' -bench 'Load$$' -benchtime 2000x ./app/server
+	@echo "With production settings (20 ms floor, per-client limit of 2/s, bursts of 20; one address per client):"
+	$(GO) test -run '^$$' -bench LoadProduction -benchtime 1280x ./app/server
 
 ## load-logins: the real binary under 16, 64 and 150 concurrent logins:
 ## logins evaluated per second next to cores ÷ hash time, quick refusals
