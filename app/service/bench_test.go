@@ -2,11 +2,15 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,6 +219,48 @@ func BenchmarkVoterLookup(b *testing.B) {
 				}
 			}
 			reportMedian(b, times)
+		})
+	}
+}
+
+// BenchmarkLoginConcurrent is b.N logins with unknown identifiers (each an
+// argon2id check of the dummy hash) from 16, 64 and 150 goroutines at
+// once, on the default hashing pool. Reported: logins evaluated per
+// second, the ideal of cores ÷ one bare hash's time measured just
+// before, and the logins refused at once because the queue was full.
+func BenchmarkLoginConcurrent(b *testing.B) {
+	e := servicetest.New(b, servicetest.Config(), service.Options{})
+	p := service.DefaultConfig().Argon2
+	salt := make([]byte, 16)
+	for _, conc := range []int{16, 64, 150} {
+		b.Run(fmt.Sprintf("c%d", conc), func(b *testing.B) {
+			t0 := time.Now()
+			for range 5 {
+				argon2.IDKey([]byte("x"), salt, p.Time, p.MemoryKiB, p.Threads, 32)
+			}
+			hash := time.Since(t0) / 5
+			before := e.Service.HashStats()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for g := range conc {
+				wg.Go(func() {
+					for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+						_, err := e.Service.Login(context.Background(), fmt.Sprintf("inconnu%d-%d", g, i), "mauvais")
+						if err != nil && !errors.Is(err, portal.ErrBadLogin) && !errors.Is(err, portal.ErrUnavailable) {
+							b.Error(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			st := e.Service.HashStats()
+			b.ReportMetric(float64(st.Done-before.Done)/elapsed.Seconds(), "logins/s")
+			b.ReportMetric(float64(runtime.NumCPU())/hash.Seconds(), "ideal/s")
+			b.ReportMetric(float64(st.Refused-before.Refused), "refused")
 		})
 	}
 }
