@@ -203,8 +203,7 @@ func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(a
 			l.Close()
 			return &configError{"--tls-cert", err.Error()}
 		}
-		l = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
-			NextProtos: []string{"h2", "http/1.1"}})
+		l = tls.NewListener(l, server.TLSConfig(cert))
 	}
 	log.Info("serving", "addr", l.Addr().String(), "tls", c.tlsCert != "", "smtp", c.smtp != "", "sms", c.smsURL != "")
 	if ready != nil {

@@ -93,6 +93,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	rec.Header().Set("X-Content-Type-Options", "nosniff")
 	rec.Header().Set("Cache-Control", "no-store")
+	if r.TLS != nil {
+		// Browsers that opened a link page over TLS never fall back to
+		// plain HTTP for this host, where the token would travel in clear.
+		rec.Header().Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
 	if h.limiter != nil && r.URL.Path != api.Health {
 		if ok, retry := h.limiter.allow(clientAddr(r)); !ok {
 			rec.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds()+0.999)))
