@@ -28,6 +28,7 @@ import (
 // an environment twin: --listen and CONSULVOTE_LISTEN, and so on.
 type serveConfig struct {
 	listen           string
+	officeListen     string
 	db               string
 	key              string
 	tlsCert, tlsKey  string
@@ -57,6 +58,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return def
 	}
 	fs.StringVar(&c.listen, "listen", env("LISTEN", "127.0.0.1:8443"), "address to listen on (CONSULVOTE_LISTEN)")
+	fs.StringVar(&c.officeListen, "office-listen", env("OFFICE_LISTEN", ""), "serve the consular office's API on this address only, e.g. an internal one (CONSULVOTE_OFFICE_LISTEN; default: on --listen)")
 	fs.StringVar(&c.db, "db", env("DB", ""), "the server's SQLite database (CONSULVOTE_DB)")
 	fs.StringVar(&c.key, "key", env("KEY", ""), "secret key file for hashes and the outbox, created on first start (CONSULVOTE_KEY; default: beside the database)")
 	fs.StringVar(&c.tlsCert, "tls-cert", env("TLS_CERT", ""), "TLS certificate, PEM (CONSULVOTE_TLS_CERT)")
@@ -84,6 +86,15 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	host, _, err := net.SplitHostPort(c.listen)
 	if err != nil {
 		return c, &configError{"--listen", fmt.Sprintf("%q is not host:port", c.listen)}
+	}
+	if c.officeListen != "" {
+		officeHost, _, err := net.SplitHostPort(c.officeListen)
+		if err != nil {
+			return c, &configError{"--office-listen", fmt.Sprintf("%q is not host:port", c.officeListen)}
+		}
+		if c.tlsCert == "" && !isLoopbackHost(officeHost) {
+			return c, &configError{"--office-listen", fmt.Sprintf("plain HTTP only on a loopback address, not %q", officeHost)}
+		}
 	}
 	switch {
 	case (c.tlsCert == "") != (c.tlsKey == ""):
@@ -144,9 +155,9 @@ func serve(args []string) int {
 	return 0
 }
 
-// runServe serves until ctx ends; ready, when set, gets the address
-// listened on.
-func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(addr string)) error {
+// runServe serves until ctx ends; ready, when set, gets the addresses
+// listened on (office: "" when the office shares the public one).
+func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(public, office string)) error {
 	if err := os.MkdirAll(filepath.Dir(c.db), 0o700); err != nil {
 		return fmt.Errorf("database folder: %w", err)
 	}
@@ -182,34 +193,37 @@ func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(a
 	go checkpoints(ctx, svc, log)
 	defer svc.CheckpointAudit(context.Background())
 
-	h := server.New(svc, server.Options{Logger: log, PerClient: c.perClient, Office: svc})
+	public := server.Options{Logger: log, PerClient: c.perClient, Office: svc}
+	if c.officeListen != "" {
+		public.Office = nil // the office answers on its own listener only
+	}
+	h := server.New(svc, public)
 	defer h.Close()
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	l, err := net.Listen("tcp", c.listen)
+	srv := newHTTPServer(h, log)
+	l, err := listen(c.listen, c, "--listen")
 	if err != nil {
-		return &configError{"--listen", err.Error()}
+		return err
 	}
-	if c.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+	log.Info("serving", "addr", l.Addr().String(), "tls", c.tlsCert != "", "smtp", c.smtp != "", "sms", c.smsURL != "",
+		"office", c.officeListen == "")
+	var officeSrv *http.Server
+	officeAddr := ""
+	errc := make(chan error, 2)
+	if c.officeListen != "" {
+		oh := server.New(nil, server.Options{Logger: log, PerClient: c.perClient, Office: svc, OfficeOnly: true})
+		defer oh.Close()
+		ol, err := listen(c.officeListen, c, "--office-listen")
 		if err != nil {
 			l.Close()
-			return &configError{"--tls-cert", err.Error()}
+			return err
 		}
-		l = tls.NewListener(l, server.TLSConfig(cert))
+		officeSrv, officeAddr = newHTTPServer(oh, log), ol.Addr().String()
+		log.Info("serving the office", "addr", officeAddr, "tls", c.tlsCert != "")
+		go func() { errc <- officeSrv.Serve(ol) }()
 	}
-	log.Info("serving", "addr", l.Addr().String(), "tls", c.tlsCert != "", "smtp", c.smtp != "", "sms", c.smsURL != "")
 	if ready != nil {
-		ready(l.Addr().String())
+		ready(l.Addr().String(), officeAddr)
 	}
-	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
 	case err := <-errc:
@@ -220,8 +234,40 @@ func runServe(ctx context.Context, c serveConfig, log *slog.Logger, ready func(a
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdown)
+	if officeSrv != nil {
+		err = errors.Join(err, officeSrv.Shutdown(shutdown))
+	}
 	<-workerDone
 	return err
+}
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// listen opens addr, with TLS when c has a certificate.
+func listen(addr string, c serveConfig, setting string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &configError{setting, err.Error()}
+	}
+	if c.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+		if err != nil {
+			l.Close()
+			return nil, &configError{"--tls-cert", err.Error()}
+		}
+		l = tls.NewListener(l, server.TLSConfig(cert))
+	}
+	return l, nil
 }
 
 // checkpoints records a signed checkpoint of the audit log every minute

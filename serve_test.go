@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -136,5 +138,53 @@ func TestServeBinary(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "--tls-cert") {
 		t.Fatalf("bad config: %v, %s", err, out)
+	}
+}
+
+// TestServeOfficeListen: with --office-listen the agents' login answers
+// on that address and not on --listen.
+func TestServeOfficeListen(t *testing.T) {
+	dir := t.TempDir()
+	c, err := parseServe([]string{"--db", filepath.Join(dir, "s.db"), "--public-url", "https://vote.example",
+		"--insecure-loopback", "--listen", "127.0.0.1:0", "--office-listen", "127.0.0.1:0"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan [2]string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, c, slog.New(slog.DiscardHandler), func(public, office string) { addrs <- [2]string{public, office} })
+	}()
+	var a [2]string
+	select {
+	case a = <-addrs:
+	case err := <-done:
+		t.Fatal(err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("not serving after 20 s")
+	}
+	status := func(addr string) int {
+		resp, err := http.Post("http://"+addr+"/api/v1/agent/sessions", "application/json",
+			strings.NewReader(`{"name":"personne","password":"mauvais mot de passe"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(a[0]); got != http.StatusNotFound {
+		t.Errorf("agent login on --listen: %d, want 404", got)
+	}
+	if got := status(a[1]); got != http.StatusUnauthorized {
+		t.Errorf("agent login on --office-listen: %d, want 401", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseServe([]string{"--db", "x.db", "--public-url", "https://v.example", "--insecure-loopback",
+		"--office-listen", "10.0.0.1:9443"}, io.Discard); err == nil {
+		t.Error("plain HTTP accepted for the office on a non-loopback address")
 	}
 }

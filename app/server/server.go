@@ -29,6 +29,10 @@ type Options struct {
 	Burst     int
 	// Office, when set, adds the consular office's routes (/api/v1/agent).
 	Office portal.Office
+	// OfficeOnly leaves out the voters' routes: the handler of a separate
+	// office listener (serve --office-listen), whose public twin then has
+	// no Office.
+	OfficeOnly bool
 }
 
 // Handler answers the API for p.
@@ -37,6 +41,8 @@ type Handler struct {
 	log     *slog.Logger
 	limiter *clientLimiter
 	mux     *http.ServeMux
+	// officeOnly: the voters' paths are not served here (404, not 405).
+	officeOnly bool
 }
 
 // New returns the API handler for p. Close it to stop its janitor.
@@ -50,21 +56,23 @@ func New(p portal.Portal, opt Options) *Handler {
 	if opt.Burst == 0 {
 		opt.Burst = 20
 	}
-	h := &Handler{portal: p, log: opt.Logger, mux: http.NewServeMux()}
+	h := &Handler{portal: p, log: opt.Logger, mux: http.NewServeMux(), officeOnly: opt.OfficeOnly}
 	if opt.PerClient > 0 {
 		h.limiter = newClientLimiter(opt.PerClient, opt.Burst)
 	}
-	h.mux.HandleFunc("POST "+api.SecurityCodes, h.securityCode)
-	h.mux.HandleFunc("POST "+api.IdentifierRenewals, post(h, h.requestIdentifier))
-	h.mux.HandleFunc("POST "+api.IdentifierConfirm, post(h, h.confirm))
-	h.mux.HandleFunc("POST "+api.PasswordRenewals, post(h, h.requestPassword))
-	h.mux.HandleFunc("POST "+api.LinkInspect, post(h, h.inspect))
-	h.mux.HandleFunc("POST "+api.Sessions, post(h, h.login))
-	h.mux.HandleFunc("DELETE "+api.Sessions, h.logout)
 	h.mux.HandleFunc("GET "+api.Health, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	h.mux.HandleFunc("GET "+portal.LinkPath, linkPage)
+	if !opt.OfficeOnly {
+		h.mux.HandleFunc("POST "+api.SecurityCodes, h.securityCode)
+		h.mux.HandleFunc("POST "+api.IdentifierRenewals, post(h, h.requestIdentifier))
+		h.mux.HandleFunc("POST "+api.IdentifierConfirm, post(h, h.confirm))
+		h.mux.HandleFunc("POST "+api.PasswordRenewals, post(h, h.requestPassword))
+		h.mux.HandleFunc("POST "+api.LinkInspect, post(h, h.inspect))
+		h.mux.HandleFunc("POST "+api.Sessions, post(h, h.login))
+		h.mux.HandleFunc("DELETE "+api.Sessions, h.logout)
+		h.mux.HandleFunc("GET "+portal.LinkPath, linkPage)
+	}
 	if opt.Office != nil {
 		h.officeRoutes(opt.Office)
 	}
@@ -108,7 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := h.mux.Handler(r); pattern == "" {
 		// Unknown route or wrong method: answer in JSON like the rest.
 		code, status := "not_found", http.StatusNotFound
-		if knownPaths[r.URL.Path] {
+		if knownPaths[r.URL.Path] && (!h.officeOnly || r.URL.Path == api.Health) {
 			code, status = "method_not_allowed", http.StatusMethodNotAllowed
 		}
 		writeJSON(rec, status, api.Error{Error: api.ErrorBody{Code: portal.Code(code)}})
