@@ -29,7 +29,6 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 	if err := s.checkCode(ctx, req.CodeID, req.Code); err != nil {
 		return err
 	}
-	defer waitUntil(ctx, time.Now().Add(s.cfg.RequestFloor))
 	// The new password is drawn and hashed whatever the lookup finds: the
 	// hash is the slow part, and a miss must cost what a match costs.
 	password, err := s.newCredential()
@@ -40,6 +39,9 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 	if err != nil {
 		return err
 	}
+	// From here on the answer could depend on the roll: pad its timing.
+	// (Started before the hash, the floor ended inside it and hid nothing.)
+	defer waitUntil(ctx, time.Now().Add(s.cfg.RequestFloor))
 	msgID, err := s.messageID()
 	if err != nil {
 		return err
