@@ -28,10 +28,24 @@ type SMSGateway interface {
 	Send(ctx context.Context, to, text string) error
 }
 
+// Queue is the outbox as the worker sees it; *store.DB implements it.
+// Each call is its own transaction.
+type Queue interface {
+	// DueMessages returns pending messages of the given channels whose
+	// next attempt is due at now, oldest first.
+	DueMessages(ctx context.Context, now time.Time, channels []service.Channel, limit int) ([]service.Message, error)
+	// MarkSent records a message as delivered and scrubs its sealed body,
+	// keeping what the desk shows (recipient, kind, subject, state, times).
+	MarkSent(ctx context.Context, id int64, at time.Time) error
+	// MarkAttempt records a failed attempt: the error, and when to try
+	// again, or that the message failed for good when final.
+	MarkAttempt(ctx context.Context, id int64, lastErr string, next time.Time, final bool) error
+}
+
 // Worker delivers due messages. A nil Mailer or SMS leaves that channel's
 // messages in the outbox (the local demonstration reads them there).
 type Worker struct {
-	Store service.Store
+	Store Queue
 	// Open unseals a queued message's body (service.Service.OpenMessage).
 	Open  func(service.Message) ([]byte, error)
 	Mail  Mailer
@@ -105,11 +119,7 @@ func (w *Worker) Once(ctx context.Context) (int, error) {
 	if w.SMS != nil {
 		channels = append(channels, service.ChannelSMS)
 	}
-	var due []service.Message
-	err := w.Store.View(ctx, func(tx service.Tx) (err error) {
-		due, err = tx.DueMessages(w.Clock.Now(), channels, 50)
-		return err
-	})
+	due, err := w.Store.DueMessages(ctx, w.Clock.Now(), channels, 50)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: due messages: %w", err)
 	}
@@ -141,12 +151,10 @@ func (w *Worker) deliver(ctx context.Context, m service.Message) error {
 	now := w.Clock.Now()
 	if err == nil {
 		w.Log.Info("message sent", "id", m.ID, "channel", m.Channel, "kind", m.Kind)
-		return w.Store.Update(ctx, func(tx service.Tx) error { return tx.MarkSent(m.ID, now) })
+		return w.Store.MarkSent(ctx, m.ID, now)
 	}
 	attempt := m.Attempts + 1
 	final := attempt >= w.MaxAttempts
 	w.Log.Warn("message not sent", "id", m.ID, "channel", m.Channel, "attempt", attempt, "final", final, "err", err)
-	return w.Store.Update(ctx, func(tx service.Tx) error {
-		return tx.MarkAttempt(m.ID, err.Error(), now.Add(Backoff(attempt)), final)
-	})
+	return w.Store.MarkAttempt(ctx, m.ID, err.Error(), now.Add(Backoff(attempt)), final)
 }

@@ -187,7 +187,9 @@ func TestCancelLinksAndRetry(t *testing.T) {
 	}
 	// A failed message can be retried; a pending one cannot.
 	raw := o.env.DB
-	raw.Update(ctx, func(tx service.Tx) error { return tx.MarkAttempt(1, "relay down", o.env.Clock.Now(), true) })
+	if err := raw.MarkAttempt(ctx, 1, "relay down", o.env.Clock.Now(), true); err != nil {
+		t.Fatal(err)
+	}
 	st, _ := svc.OutboxStatus(ctx, agent)
 	if st.Counts["failed"] != 1 || len(st.Failed) != 1 || st.Failed[0].LastError != "relay down" {
 		t.Fatalf("outbox status %+v", st)

@@ -6,28 +6,16 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"time"
+	"strings"
+
+	"consulvote/app/portal"
 )
 
-// AuditRow is an audit entry as stored: its place in the chain and the
-// hashes that bind it to the entry before it.
-type AuditRow struct {
-	ID int64
-	AuditEntry
-	PrevHash []byte
-	Hash     []byte
-}
-
-// Checkpoint pins the audit chain at one row with a MAC under the server
-// secret: someone who can write the database but lacks the key file cannot
-// rewrite the chain up to it unseen.
-type Checkpoint struct {
-	AuditID int64
-	Hash    []byte
-	MAC     []byte
-	At      time.Time
-}
+// The audit chain has one owner, this file: it defines the chain
+// (AuditHash), computes it for every new row (audit), signs checkpoints
+// and verifies the whole. The store keeps rows and checkpoints as given.
 
 // AuditHash chains an entry to the previous one: SHA-256 over the previous
 // hash and the entry's fields, each length-prefixed so that no two entries
@@ -53,6 +41,20 @@ func AuditHash(prev []byte, id int64, e AuditEntry) []byte {
 	num(e.VoterID)
 	field([]byte(e.Detail))
 	return h.Sum(nil)
+}
+
+// audit appends e to the chain: the service alone computes the chain, and
+// the store keeps the rows as given.
+func (s *Service) audit(log AuditLog, e AuditEntry) error {
+	id, prev, err := log.LastAudit()
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	id++
+	if err := log.AppendAudit(AuditRow{ID: id, AuditEntry: e, PrevHash: prev, Hash: AuditHash(prev, id, e)}); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) checkpointMAC(id int64, hash []byte) []byte {
@@ -145,4 +147,56 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 		}
 	}
 	return problems, rows, nil
+}
+
+// VerifyAudit implements portal.Office (admin).
+func (s *Service) VerifyAudit(ctx context.Context, token string) (portal.AuditReport, error) {
+	a, err := s.agent(ctx, token, portal.RoleAdmin)
+	if err != nil {
+		return portal.AuditReport{}, err
+	}
+	problems, rows, err := s.VerifyAuditLog(ctx)
+	if err != nil {
+		return portal.AuditReport{}, err
+	}
+	r := portal.AuditReport{Rows: rows}
+	for _, p := range problems {
+		r.Problems = append(r.Problems, p.String())
+	}
+	now := s.clock.Now()
+	err = s.store.Update(ctx, func(tx Tx) error {
+		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "audit.verified",
+			Detail: fmt.Sprintf("%d rows, %d problems", rows, len(problems))})
+	})
+	return r, err
+}
+
+// AuditEntries implements portal.Office (admin).
+func (s *Service) AuditEntries(ctx context.Context, token string, f portal.AuditFilter) ([]portal.HistoryEntry, error) {
+	if _, err := s.agent(ctx, token, portal.RoleAdmin); err != nil {
+		return nil, err
+	}
+	var out []portal.HistoryEntry
+	err := s.store.View(ctx, func(tx Tx) error {
+		var voterID int64
+		if n := portal.NormalizeNUMIC(f.NUMIC); n != "" {
+			v, err := tx.VoterByNUMIC(n)
+			if errors.Is(err, ErrNotFound) {
+				return nil // no such voter: no entry
+			}
+			if err != nil {
+				return err
+			}
+			voterID = v.ID
+		}
+		es, err := tx.AuditSearch(strings.TrimSpace(f.Actor), strings.TrimSpace(f.Action), voterID, 200)
+		for _, e := range es {
+			out = append(out, portal.HistoryEntry{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail})
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit entries: %w", err)
+	}
+	return out, nil
 }

@@ -64,7 +64,7 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 						return err
 					}
 					skipped++
-					if err := tx.Audit(AuditEntry{At: now, Actor: actor, Action: "credentials.skipped", VoterID: v.ID,
+					if err := s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "credentials.skipped", VoterID: v.ID,
 						Detail: "campaign " + campaign + ": no mobile number in E.164 form"}); err != nil {
 						return err
 					}
@@ -94,7 +94,7 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 				}
 				sent++
 			}
-			return tx.Audit(AuditEntry{At: now, Actor: actor, Action: "credentials.sent",
+			return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "credentials.sent",
 				Detail: fmt.Sprintf("campaign %s: %d voters (ids %d-%d)", campaign, sent, vs[0].ID, vs[len(vs)-1].ID)})
 		})
 		if err != nil {
@@ -109,6 +109,15 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// SendFirstCredentialsAs implements portal.RollAdmin.
+func (s *Service) SendFirstCredentialsAs(ctx context.Context, token, campaign string, progress func(portal.CampaignReport)) (portal.CampaignReport, error) {
+	a, err := s.agent(ctx, token, portal.RoleAdmin)
+	if err != nil {
+		return portal.CampaignReport{}, err
+	}
+	return s.SendFirstCredentials(ctx, agentActor(a), campaign, progress)
 }
 
 // drawCredentials draws an identifier and a password for each voter and

@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
-
-	"consulvote/app/mail"
-	"consulvote/app/portal"
 )
 
 // DemoVoter is a voter of the demonstration roll, with its credentials in
@@ -75,7 +71,7 @@ func (s *Service) SeedDemoRoll(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := tx.Audit(AuditEntry{At: now, Actor: "system", Action: "voter.demo_seeded", VoterID: id}); err != nil {
+			if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "voter.demo_seeded", VoterID: id}); err != nil {
 				return err
 			}
 		}
@@ -85,68 +81,4 @@ func (s *Service) SeedDemoRoll(ctx context.Context) error {
 		return fmt.Errorf("seed demo roll: %w", err)
 	}
 	return nil
-}
-
-// OutboxMessage is a queued message opened for reading: the demo's
-// "Messages envoyés" viewer and the tests use it.
-type OutboxMessage struct {
-	ID        int64
-	Channel   Channel
-	Kind      string
-	To        string
-	Subject   string
-	Raw       []byte // the whole message, unsealed
-	State     string
-	CreatedAt time.Time
-}
-
-// Messages implements portal.Outbox: the newest messages with their text
-// decoded. Only the local demonstration wires it to the screens.
-func (s *Service) Messages(ctx context.Context, limit int) ([]portal.Message, error) {
-	ms, err := s.Outbox(ctx, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]portal.Message, len(ms))
-	for i, m := range ms {
-		text := string(m.Raw)
-		if m.Channel == ChannelEmail {
-			if text, _, err = mail.Parts(m.Raw); err != nil {
-				return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
-			}
-		}
-		out[i] = portal.Message{ID: m.ID, Channel: string(m.Channel), To: m.To, Subject: m.Subject,
-			Text: text, State: m.State, CreatedAt: m.CreatedAt}
-	}
-	return out, nil
-}
-
-// OpenMessage unseals a queued message's body, for the delivery worker.
-func (s *Service) OpenMessage(m Message) ([]byte, error) {
-	return s.box.Open(m.Body, []byte(m.Recipient))
-}
-
-// Outbox returns the newest queued messages, newest first, unsealed.
-func (s *Service) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
-	var ms []Message
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		ms, err = tx.Messages(limit)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("outbox: %w", err)
-	}
-	out := make([]OutboxMessage, len(ms))
-	for i, m := range ms {
-		var raw []byte
-		if len(m.Body) > 0 { // a sent message's body is scrubbed
-			if raw, err = s.OpenMessage(m); err != nil {
-				return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
-			}
-		}
-		out[i] = OutboxMessage{ID: m.ID, Channel: m.Channel, Kind: m.Kind, To: m.Recipient,
-			Subject: m.Subject, Raw: raw, State: m.State, CreatedAt: m.CreatedAt}
-	}
-	return out, nil
 }

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"time"
 
@@ -26,94 +25,78 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 	if err := req.Validate(s.numic); err != nil {
 		return err
 	}
-	if err := s.checkCode(ctx, req.CodeID, req.Code); err != nil {
-		return err
-	}
-	// The new password is drawn and hashed whatever the lookup finds: the
-	// hash is the slow part, and a miss must cost what a match costs.
-	password, err := s.newCredential()
-	if err != nil {
-		return err
-	}
-	hash, err := s.hashPassword(ctx, password)
-	if err != nil {
-		return err
-	}
-	// From here on the answer could depend on the roll: pad its timing.
-	// (Started before the hash, the floor ended inside it and hid nothing.)
-	defer waitUntil(ctx, time.Now().Add(s.cfg.RequestFloor))
-	msgID, err := s.messageID()
-	if err != nil {
-		return err
-	}
-	now := s.clock.Now()
-	numicKey := s.mac("numic-password", req.NUMIC)
-	var outcome error
-	err = s.store.Update(ctx, func(tx Tx) error {
-		var err error
-		if outcome, err = s.limitRate(tx, numicKey, now, "password.request.rate_limited"); outcome != nil || err != nil {
+	var password, hash, msgID string
+	return s.requestRenewal(ctx, renewalRequest{
+		kind: "password", codeID: req.CodeID, code: req.Code, rateKey: s.mac("numic-password", req.NUMIC),
+		// The new password is drawn and hashed whatever the lookup finds:
+		// the hash is the slow part, and a miss must cost what a match costs.
+		prepare: func() (err error) {
+			if password, err = s.newCredential(); err != nil {
+				return err
+			}
+			if hash, err = s.hashPassword(ctx, password); err != nil {
+				return err
+			}
+			msgID, err = s.messageID()
 			return err
-		}
-
-		v, err := tx.VoterByIdentifier(s.mac("identifier", req.Identifier))
-		if errors.Is(err, ErrNotFound) {
-			return tx.Audit(AuditEntry{At: now, Actor: "anonymous", Action: "password.request.no_match",
-				Detail: "unknown identifier"})
-		}
-		if err != nil {
-			return err
-		}
-		if v.NUMIC != req.NUMIC {
-			// Someone holds the identifier but not the NUMIC: a guess,
-			// counted like a wrong password, answered like a miss.
-			_, err := s.countFailure(tx, v, "password.request.wrong_numic", now)
-			return err
-		}
-		if now.Before(v.LockedUntil) {
-			outcome = &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}
-			return tx.Audit(AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.locked", VoterID: v.ID})
-		}
-		if until, ok, err := s.conflict(tx, v, LinkIdentifier, v.IdentifierRenewedAt, now); err != nil {
-			return err
-		} else if ok {
-			outcome = &portal.Error{Code: portal.CodeRenewalConflict, Until: until}
-			return tx.Audit(AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.refused",
-				VoterID: v.ID, Detail: "identifier renewal pending or within cool-down"})
-		}
-		if !ValidMobile(v.Mobile) {
-			return tx.Audit(AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.no_mobile",
-				VoterID: v.ID, Detail: "no mobile number in E.164 form on file"})
-		}
-
-		if err := tx.SetPassword(v.ID, hash, now); err != nil {
-			return err
-		}
-		if err := tx.ClearFailures(v.ID); err != nil {
-			return err
-		}
-		if err := tx.DeleteSessionsOf(v.ID); err != nil {
-			return err
-		}
-		if err := s.queue(tx, Message{VoterID: v.ID, Channel: ChannelSMS, Kind: "password.sms", Recipient: v.Mobile,
-			Body: []byte(mail.PasswordSMS(v.Lang, password)), CreatedAt: now}); err != nil {
-			return err
-		}
-		notice, err := s.cfg.Mail.PasswordChanged(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID})
-		if err != nil {
-			return err
-		}
-		if err := s.enqueue(tx, v, "password.changed", notice, now); err != nil {
-			return err
-		}
-		return tx.Audit(AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.renewed", VoterID: v.ID})
+		},
+		apply: func(tx Tx, now time.Time) (error, error) {
+			v, err := tx.VoterByIdentifier(s.mac("identifier", req.Identifier))
+			if errors.Is(err, ErrNotFound) {
+				return nil, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "password.request.no_match",
+					Detail: "unknown identifier"})
+			}
+			if err != nil {
+				return nil, err
+			}
+			if v.NUMIC != req.NUMIC {
+				// Someone holds the identifier but not the NUMIC: a guess,
+				// counted like a wrong password, answered like a miss.
+				_, err := s.countFailure(tx, v, "password.request.wrong_numic", now)
+				return nil, err
+			}
+			if now.Before(v.LockedUntil) {
+				return &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil},
+					s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.locked", VoterID: v.ID})
+			}
+			if until, ok, err := s.conflict(tx, v, LinkIdentifier, v.IdentifierRenewedAt, now); err != nil {
+				return nil, err
+			} else if ok {
+				return &portal.Error{Code: portal.CodeRenewalConflict, Until: until},
+					s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.refused",
+						VoterID: v.ID, Detail: "identifier renewal pending or within cool-down"})
+			}
+			if !ValidMobile(v.Mobile) {
+				return nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.no_mobile",
+					VoterID: v.ID, Detail: "no mobile number in E.164 form on file"})
+			}
+			return nil, s.renewPassword(tx, v, password, hash, msgID, now)
+		},
 	})
+}
+
+// renewPassword stores v's new password hash, ends its sessions, and
+// queues the SMS with the password and the notice e-mail.
+func (s *Service) renewPassword(tx Tx, v Voter, password, hash, msgID string, now time.Time) error {
+	if err := tx.SetPassword(v.ID, hash, now); err != nil {
+		return err
+	}
+	if err := tx.ClearFailures(v.ID); err != nil {
+		return err
+	}
+	if err := tx.DeleteSessionsOf(v.ID); err != nil {
+		return err
+	}
+	if err := s.queue(tx, Message{VoterID: v.ID, Channel: ChannelSMS, Kind: "password.sms", Recipient: v.Mobile,
+		Body: []byte(mail.PasswordSMS(v.Lang, password)), CreatedAt: now}); err != nil {
+		return err
+	}
+	notice, err := s.cfg.Mail.PasswordChanged(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID})
 	if err != nil {
-		return fmt.Errorf("password renewal request: %w", err)
+		return err
 	}
-	if outcome != nil {
-		s.log.InfoContext(ctx, "password renewal request refused", "code", portal.ErrorCode(outcome))
-		return outcome
+	if err := s.enqueue(tx, v, "password.changed", notice, now); err != nil {
+		return err
 	}
-	s.log.InfoContext(ctx, "password renewal requested")
-	return nil
+	return s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.renewed", VoterID: v.ID})
 }

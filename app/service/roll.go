@@ -133,11 +133,20 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 	rep.Elapsed = time.Since(start)
 	now := s.clock.Now()
 	err = s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
-		return tx.Audit(AuditEntry{At: now, Actor: actor, Action: "roll.imported", Detail: fmt.Sprintf(
+		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.imported", Detail: fmt.Sprintf(
 			"%d lines: %d inserted, %d updated, %d unchanged, %d refused%s", rep.Lines, rep.Inserted, rep.Updated,
 			rep.Unchanged, len(rep.Problems), map[bool]string{true: ", cancelled"}[rep.Cancelled])})
 	})
 	return rep, err
+}
+
+// ImportRollAs implements portal.RollAdmin: ImportRoll for an admin.
+func (s *Service) ImportRollAs(ctx context.Context, token string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
+	a, err := s.agent(ctx, token, portal.RoleAdmin)
+	if err != nil {
+		return portal.ImportReport{}, err
+	}
+	return s.ImportRoll(ctx, agentActor(a), r, progress)
 }
 
 // numicKey packs a NUMIC (digits, up to 12) and its length into a number:
@@ -274,7 +283,7 @@ func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, f
 		if ins+upd == 0 {
 			return nil
 		}
-		return tx.Audit(AuditEntry{At: now, Actor: actor, Action: "roll.batch",
+		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.batch",
 			Detail: fmt.Sprintf("lines %d-%d: %d inserted, %d updated", first, last, ins, upd)})
 	})
 	if err != nil {

@@ -118,7 +118,9 @@ var afterMigration = map[int]func(context.Context, *sql.Tx) error{
 }
 
 // chainAudit fills the hash chain of the audit rows written before it
-// existed.
+// existed. It is the one place the store hashes the chain, once, with the
+// service's own definition (service.AuditHash); every later row comes
+// hashed from the service.
 func chainAudit(ctx context.Context, tx *sql.Tx) error {
 	t := &Tx{ctx: ctx, tx: tx}
 	var rows []service.AuditRow
@@ -149,11 +151,19 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // Update implements service.Store.
 func (db *DB) Update(ctx context.Context, fn func(service.Tx) error) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error { return fn(&Tx{ctx: ctx, tx: tx}) })
+	return db.update(ctx, func(t *Tx) error { return fn(t) })
 }
 
 // View implements service.Store.
 func (db *DB) View(ctx context.Context, fn func(service.Tx) error) error {
+	return db.view(ctx, func(t *Tx) error { return fn(t) })
+}
+
+func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return fn(&Tx{ctx: ctx, tx: tx}) })
+}
+
+func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
 		return err

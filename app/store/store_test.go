@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"consulvote/app/service"
+	"consulvote/app/storetest"
 )
 
 func open(t *testing.T, path string) *DB {
@@ -23,6 +22,11 @@ func open(t *testing.T, path string) *DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestConformance runs the suite every store passes.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store { return open(t, filepath.Join(t.TempDir(), "db")) })
 }
 
 func TestOpenPragmasAndReopen(t *testing.T) {
@@ -106,147 +110,6 @@ func TestOpenNotADatabase(t *testing.T) {
 	}
 }
 
-func TestUpdateRollsBack(t *testing.T) {
-	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "db"))
-	boom := errors.New("boom")
-	err := db.Update(ctx, func(tx service.Tx) error {
-		if _, err := tx.InsertVoter(service.Voter{NUMIC: "123456", Email: "a@example.org"}); err != nil {
-			return err
-		}
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("Update = %v, want boom", err)
-	}
-	db.View(ctx, func(tx service.Tx) error {
-		if n, _ := tx.CountVoters(); n != 0 {
-			t.Errorf("rolled-back voter is stored (%d voters)", n)
-		}
-		return nil
-	})
-}
-
-func TestForeignKeysEnforced(t *testing.T) {
-	db := open(t, filepath.Join(t.TempDir(), "db"))
-	err := db.Update(context.Background(), func(tx service.Tx) error {
-		_, err := tx.InsertLink(service.Link{VoterID: 42, Kind: service.LinkIdentifier, TokenHash: []byte{1},
-			CreatedAt: time.Now(), ExpiresAt: time.Now()})
-		return err
-	})
-	if err == nil {
-		t.Fatal("a link to a missing voter was stored")
-	}
-}
-
-func TestLinkLifecycle(t *testing.T) {
-	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "db"))
-	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	var voter, first, second int64
-	err := db.Update(ctx, func(tx service.Tx) error {
-		var err error
-		if voter, err = tx.InsertVoter(service.Voter{NUMIC: "123456", Email: "a@example.org"}); err != nil {
-			return err
-		}
-		if first, err = tx.InsertLink(service.Link{VoterID: voter, Kind: service.LinkIdentifier,
-			TokenHash: []byte("one"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
-			return err
-		}
-		if err := tx.ReplaceLinks(voter, service.LinkIdentifier, t0.Add(time.Minute)); err != nil {
-			return err
-		}
-		second, err = tx.InsertLink(service.Link{VoterID: voter, Kind: service.LinkIdentifier,
-			TokenHash: []byte("two"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Update(ctx, func(tx service.Tx) error {
-		l, _ := tx.LinkByTokenHash([]byte("one"))
-		if l.ID != first || l.ReplacedAt.IsZero() {
-			t.Errorf("first link not replaced: %+v", l)
-		}
-		if ok, _ := tx.HasPendingLink(voter, service.LinkIdentifier, t0); !ok {
-			t.Error("second link not pending")
-		}
-		if ok, _ := tx.HasPendingLink(voter, service.LinkPassword, t0); ok {
-			t.Error("a password link is pending")
-		}
-		if ok, _ := tx.HasPendingLink(voter, service.LinkIdentifier, t0.Add(time.Hour)); ok {
-			t.Error("link still pending at its expiry")
-		}
-		if ok, _ := tx.ConsumeLink(first, t0); ok {
-			t.Error("consumed a replaced link")
-		}
-		if ok, _ := tx.ConsumeLink(second, t0.Add(time.Hour)); ok {
-			t.Error("consumed a link at its expiry")
-		}
-		if ok, _ := tx.ConsumeLink(second, t0.Add(time.Hour-1)); !ok {
-			t.Error("could not consume a valid link")
-		}
-		if ok, _ := tx.ConsumeLink(second, t0.Add(time.Hour-1)); ok {
-			t.Error("consumed a link twice")
-		}
-		if _, err := tx.LinkByTokenHash([]byte("none")); !errors.Is(err, service.ErrNotFound) {
-			t.Errorf("unknown link: %v", err)
-		}
-		return nil
-	})
-}
-
-func TestConcurrentWriters(t *testing.T) {
-	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "db"))
-	var voter int64
-	db.Update(ctx, func(tx service.Tx) error {
-		voter, _ = tx.InsertVoter(service.Voter{NUMIC: "123456", Email: "a@example.org"})
-		return nil
-	})
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for range 64 {
-		wg.Go(func() {
-			errs <- db.Update(ctx, func(tx service.Tx) error {
-				_, err := tx.AddFailure(voter)
-				return err
-			})
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.View(ctx, func(tx service.Tx) error {
-		v, _ := tx.VoterByID(voter)
-		if v.FailedAttempts != 64 {
-			t.Errorf("failed attempts = %d after 64 concurrent increments", v.FailedAttempts)
-		}
-		return nil
-	})
-}
-
-func TestSecurityCodeTakenOnce(t *testing.T) {
-	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "db"))
-	exp := time.Unix(1000, 5)
-	db.Update(ctx, func(tx service.Tx) error { return tx.InsertSecurityCode("c1", []byte("h"), exp) })
-	db.Update(ctx, func(tx service.Tx) error {
-		h, e, err := tx.TakeSecurityCode("c1")
-		if err != nil || string(h) != "h" || !e.Equal(exp) {
-			t.Errorf("Take = %q, %v, %v", h, e, err)
-		}
-		if _, _, err := tx.TakeSecurityCode("c1"); !errors.Is(err, service.ErrNotFound) {
-			t.Errorf("second Take: %v", err)
-		}
-		return nil
-	})
-}
-
 func TestRateEventsForgetOld(t *testing.T) {
 	ctx := context.Background()
 	db := open(t, filepath.Join(t.TempDir(), "db"))
@@ -308,7 +171,8 @@ func TestMigrationChainsOldAuditRows(t *testing.T) {
 	}
 	// New rows continue the chain.
 	db.Update(ctx, func(tx service.Tx) error {
-		return tx.Audit(service.AuditEntry{At: time.Unix(3, 0), Actor: "system", Action: "x"})
+		e := service.AuditEntry{At: time.Unix(3, 0), Actor: "system", Action: "x"}
+		return tx.AppendAudit(service.AuditRow{ID: 3, AuditEntry: e, PrevHash: prev, Hash: service.AuditHash(prev, 3, e)})
 	})
 	db.View(ctx, func(tx service.Tx) error {
 		id, hash, _ := tx.LastAudit()

@@ -1,0 +1,142 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"consulvote/app/mail"
+	"consulvote/app/portal"
+)
+
+// enqueue seals an e-mail and queues it in tx.
+func (s *Service) enqueue(tx Outbox, v Voter, kind string, msg mail.Message, now time.Time) error {
+	return s.queue(tx, Message{VoterID: v.ID, Channel: ChannelEmail, Kind: kind, Recipient: msg.To,
+		Subject: msg.Subject, Body: msg.Raw, CreatedAt: now})
+}
+
+// queue seals m.Body, bound to its recipient, and queues m in tx.
+func (s *Service) queue(tx Outbox, m Message) error {
+	body, err := s.box.Seal(m.Body, []byte(m.Recipient))
+	if err != nil {
+		return err
+	}
+	m.Body, m.State = body, "pending"
+	_, err = tx.Enqueue(m)
+	return err
+}
+
+// OutboxMessage is a queued message opened for reading: the demo's
+// "Messages envoyés" viewer and the tests use it.
+type OutboxMessage struct {
+	ID        int64
+	Channel   Channel
+	Kind      string
+	To        string
+	Subject   string
+	Raw       []byte // the whole message, unsealed
+	State     string
+	CreatedAt time.Time
+}
+
+// Messages implements portal.Outbox: the newest messages with their text
+// decoded. Only the local demonstration wires it to the screens.
+func (s *Service) Messages(ctx context.Context, limit int) ([]portal.Message, error) {
+	ms, err := s.Outbox(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]portal.Message, len(ms))
+	for i, m := range ms {
+		text := string(m.Raw)
+		if m.Channel == ChannelEmail {
+			if text, _, err = mail.Parts(m.Raw); err != nil {
+				return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
+			}
+		}
+		out[i] = portal.Message{ID: m.ID, Channel: string(m.Channel), To: m.To, Subject: m.Subject,
+			Text: text, State: m.State, CreatedAt: m.CreatedAt}
+	}
+	return out, nil
+}
+
+// OpenMessage unseals a queued message's body, for the delivery worker.
+func (s *Service) OpenMessage(m Message) ([]byte, error) {
+	return s.box.Open(m.Body, []byte(m.Recipient))
+}
+
+// Outbox returns the newest queued messages, newest first, unsealed.
+func (s *Service) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	var ms []Message
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		ms, err = tx.Messages(limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	out := make([]OutboxMessage, len(ms))
+	for i, m := range ms {
+		var raw []byte
+		if len(m.Body) > 0 { // a sent message's body is scrubbed
+			if raw, err = s.OpenMessage(m); err != nil {
+				return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
+			}
+		}
+		out[i] = OutboxMessage{ID: m.ID, Channel: m.Channel, Kind: m.Kind, To: m.Recipient,
+			Subject: m.Subject, Raw: raw, State: m.State, CreatedAt: m.CreatedAt}
+	}
+	return out, nil
+}
+
+// OutboxStatus implements portal.Office.
+func (s *Service) OutboxStatus(ctx context.Context, token string) (portal.OutboxStatus, error) {
+	if _, err := s.agent(ctx, token, portal.RoleAgent); err != nil {
+		return portal.OutboxStatus{}, err
+	}
+	var st portal.OutboxStatus
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if st.Counts, err = tx.OutboxCounts(); err != nil {
+			return err
+		}
+		failed, err := tx.FailedMessages(100)
+		for _, m := range failed {
+			st.Failed = append(st.Failed, messageState(m))
+		}
+		return err
+	})
+	if err != nil {
+		return portal.OutboxStatus{}, fmt.Errorf("outbox status: %w", err)
+	}
+	return st, nil
+}
+
+// RetryMessage implements portal.Office.
+func (s *Service) RetryMessage(ctx context.Context, token string, id int64, why string) error {
+	a, err := s.agent(ctx, token, portal.RoleAgent)
+	if err != nil {
+		return err
+	}
+	if why, err = reason(why); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	return s.store.Update(ctx, func(tx Tx) error {
+		ok, err := tx.Requeue(id, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return portal.ErrNotFound
+		}
+		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "outbox.retry",
+			Detail: fmt.Sprintf("message %d, reason: %s", id, why)})
+	})
+}
+
+func messageState(m Message) portal.MessageState {
+	return portal.MessageState{ID: m.ID, Channel: string(m.Channel), Kind: m.Kind, Recipient: m.Recipient,
+		State: m.State, Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt}
+}

@@ -1,0 +1,147 @@
+package service
+
+import (
+	"time"
+
+	"consulvote/app/portal"
+)
+
+// Voter is one row of the electoral roll with its credentials' state.
+// Credentials are only hashes.
+type Voter struct {
+	ID              int64
+	NUMIC           string
+	Email           string // normalized
+	LastName        string
+	FirstNames      string
+	Mobile          string // E.164
+	Circonscription string
+	Lang            string // "fr" or "en": the language of messages
+
+	IdentifierHash []byte // keyed SHA-256
+	PasswordHash   string // argon2id, PHC string
+
+	FailedAttempts      int
+	LockedUntil         time.Time
+	IdentifierRenewedAt time.Time
+	PasswordRenewedAt   time.Time
+	LastLoginAt         time.Time
+}
+
+// LinkKind says which credential a link renews.
+type LinkKind string
+
+// The kinds of renewal links.
+const (
+	LinkIdentifier LinkKind = "identifier"
+	LinkPassword   LinkKind = "password"
+)
+
+// Link is a single-use renewal link; only its token's keyed hash is kept.
+type Link struct {
+	ID         int64
+	VoterID    int64
+	Kind       LinkKind
+	TokenHash  []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     time.Time
+	ReplacedAt time.Time
+	RevokedAt  time.Time
+}
+
+// State returns where the link stands at now. A link expires at ExpiresAt
+// exactly.
+func (l Link) State(now time.Time) portal.LinkState {
+	switch {
+	case !l.UsedAt.IsZero():
+		return portal.LinkUsed
+	case !l.RevokedAt.IsZero():
+		return portal.LinkRevoked
+	case !l.ReplacedAt.IsZero():
+		return portal.LinkReplaced
+	case !now.Before(l.ExpiresAt):
+		return portal.LinkExpired
+	}
+	return portal.LinkValid
+}
+
+// Channel is how a message travels.
+type Channel string
+
+// The channels of the outbox.
+const (
+	ChannelEmail Channel = "email"
+	ChannelSMS   Channel = "sms"
+)
+
+// Message is one queued e-mail or SMS. Body is sealed (see package seal)
+// because it may carry a link or a password.
+type Message struct {
+	ID        int64
+	VoterID   int64 // 0 when none
+	Channel   Channel
+	Kind      string // e.g. "identifier.link"
+	Recipient string
+	Subject   string
+	Body      []byte
+	State     string // "pending" until the delivery worker sends it
+	CreatedAt time.Time
+	Attempts  int
+	LastError string
+}
+
+// AuditEntry is one line of the audit log. Detail never holds a secret nor
+// the NUMIC typed by someone who matched no voter.
+type AuditEntry struct {
+	At      time.Time
+	Actor   string // "voter:<id>", "anonymous", later "agent:<name>"
+	Action  string // e.g. "identifier.request"
+	VoterID int64  // 0 when none
+	Detail  string
+}
+
+// Session is an open voter session; only the token's hash is kept.
+type Session struct {
+	TokenHash []byte
+	VoterID   int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Agent is a consular office account.
+type Agent struct {
+	ID           int64
+	Name         string
+	Role         string // "admin" or "agent"
+	PasswordHash string // argon2id
+	CreatedAt    time.Time
+	LockedUntil  time.Time
+}
+
+// AgentSessionRow is an open agent session; only the token's hash is kept.
+type AgentSessionRow struct {
+	TokenHash []byte
+	AgentID   int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AuditRow is an audit entry as stored: its place in the chain and the
+// hashes that bind it to the entry before it.
+type AuditRow struct {
+	ID int64
+	AuditEntry
+	PrevHash []byte
+	Hash     []byte
+}
+
+// Checkpoint pins the audit chain at one row with a MAC under the server
+// secret: someone who can write the database but lacks the key file cannot
+// rewrite the chain up to it unseen.
+type Checkpoint struct {
+	AuditID int64
+	Hash    []byte
+	MAC     []byte
+	At      time.Time
+}

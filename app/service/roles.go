@@ -1,0 +1,192 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store is the storage the service needs. Update runs fn in one write
+// transaction, committed only if fn returns nil; View runs fn in a read
+// transaction. Both may run concurrently from many goroutines.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// ErrNotFound is returned by lookups that find nothing.
+var ErrNotFound = errors.New("not found")
+
+// Tx is one transaction: every role below, so that one change spanning
+// several of them (a link, its e-mail and the audit line) commits whole.
+// The service's parts name the roles they use; a store implements each
+// role, and storetest checks it against the same suite.
+//
+// The methods take no context: a Tx is bound to the context its Update or
+// View was called with, as a *sql.Tx is bound to BeginTx's.
+type Tx interface {
+	Voters
+	Credentials
+	Lockouts
+	Links
+	Codes
+	RateLimits
+	Sessions
+	Outbox
+	AuditLog
+	Checkpoints
+	Agents
+	Roll
+	Campaigns
+}
+
+// Voters looks voters up.
+type Voters interface {
+	InsertVoter(v Voter) (int64, error)
+	CountVoters() (int, error)
+	VoterByID(id int64) (Voter, error)
+	VoterByNUMIC(numic string) (Voter, error)
+	VoterByIdentifier(hash []byte) (Voter, error)
+	// FindVoters matches a NUMIC exactly or an e-mail exactly, by id.
+	FindVoters(numic, email string, limit int) ([]Voter, error)
+}
+
+// Credentials records a voter's credentials and their use.
+type Credentials interface {
+	// SetIdentifier replaces the voter's identifier hash and records when.
+	SetIdentifier(voterID int64, hash []byte, at time.Time) error
+	// SetPassword replaces the voter's password hash and records when.
+	SetPassword(voterID int64, hash string, at time.Time) error
+	SetLastLogin(voterID int64, at time.Time) error
+}
+
+// Lockouts counts a voter's wrong passwords and codes.
+type Lockouts interface {
+	// AddFailure counts one wrong password or code and returns the count.
+	AddFailure(voterID int64) (int, error)
+	// Lock locks the voter until the given time and clears the count.
+	Lock(voterID int64, until time.Time) error
+	ClearFailures(voterID int64) error
+	// Unlock lifts a voter's lock and clears the failure count.
+	Unlock(voterID int64) error
+}
+
+// Links keeps the single-use renewal links.
+type Links interface {
+	InsertLink(l Link) (int64, error)
+	LinkByTokenHash(hash []byte) (Link, error)
+	// HasPendingLink reports whether the voter has a link of that kind that
+	// is neither used, replaced, revoked nor expired at now.
+	HasPendingLink(voterID int64, kind LinkKind, now time.Time) (bool, error)
+	// PendingLinks returns the voter's pending links at now, by id.
+	PendingLinks(voterID int64, now time.Time) ([]Link, error)
+	// ReplaceLinks marks the voter's pending links of that kind replaced.
+	ReplaceLinks(voterID int64, kind LinkKind, at time.Time) error
+	// ConsumeLink marks the link used if it is still valid at at, and
+	// reports whether it did: of concurrent callers, one gets true.
+	ConsumeLink(id int64, at time.Time) (bool, error)
+	// RevokeLinks kills every pending link of the voter.
+	RevokeLinks(voterID int64, at time.Time) error
+}
+
+// Codes keeps the security codes (their keyed hashes).
+type Codes interface {
+	InsertSecurityCode(id string, hash []byte, expires time.Time) error
+	// TakeSecurityCode deletes the code and returns its hash and expiry,
+	// so that each code is checked at most once.
+	TakeSecurityCode(id string) (hash []byte, expires time.Time, err error)
+	PurgeSecurityCodes(expiredBy time.Time) error
+}
+
+// RateLimits counts events under a key, for the per-NUMIC limits.
+type RateLimits interface {
+	// RateEvents returns the times of the events recorded under key since
+	// the given time, oldest first, and forgets the older ones.
+	RateEvents(key []byte, since time.Time) ([]time.Time, error)
+	AddRateEvent(key []byte, at time.Time) error
+}
+
+// Sessions keeps the voters' sessions (their tokens' hashes).
+type Sessions interface {
+	InsertSession(s Session) error
+	DeleteSession(tokenHash []byte) error
+	DeleteSessionsOf(voterID int64) error
+}
+
+// Outbox is the queue of messages as the service and the office see it;
+// the delivery worker declares its own view (outbox.Queue).
+type Outbox interface {
+	Enqueue(m Message) (int64, error)
+	// Messages returns the newest messages, newest first.
+	Messages(limit int) ([]Message, error)
+	// VoterMessages returns the voter's newest messages, newest first.
+	VoterMessages(voterID int64, limit int) ([]Message, error)
+	// OutboxCounts returns how many messages are in each state.
+	OutboxCounts() (map[string]int, error)
+	FailedMessages(limit int) ([]Message, error)
+	// Requeue puts a failed message back as due at now; false if it was
+	// not failed.
+	Requeue(id int64, now time.Time) (bool, error)
+}
+
+// AuditLog stores the rows of the audit chain as the service made them:
+// the service alone computes and checks the chain (audit.go).
+type AuditLog interface {
+	// LastAudit returns the newest row's id and hash (0, nil when empty).
+	// In an Update it reserves the tail until the transaction ends, so
+	// that concurrent appenders queue instead of failing (SQLite's single
+	// writer does this by itself; a store with concurrent writers locks).
+	LastAudit() (int64, []byte, error)
+	// AppendAudit stores r as given. Its ID must follow the last row's: a
+	// store refuses a second row with the same ID, so that two writers
+	// can never fork the chain.
+	AppendAudit(r AuditRow) error
+	// AuditRows calls fn for every row, in id order.
+	AuditRows(fn func(AuditRow) error) error
+	// VoterHistory returns the newest entries about the voter.
+	VoterHistory(voterID int64, limit int) ([]AuditEntry, error)
+	// AuditSearch returns the newest entries whose actor and action contain
+	// the given texts, about voterID when not 0.
+	AuditSearch(actor, action string, voterID int64, limit int) ([]AuditEntry, error)
+}
+
+// Checkpoints keeps the signed checkpoints of the audit chain.
+type Checkpoints interface {
+	InsertCheckpoint(c Checkpoint) error
+	// Checkpoints returns every checkpoint, oldest first.
+	Checkpoints() ([]Checkpoint, error)
+}
+
+// Agents keeps the consular office's accounts and their sessions.
+type Agents interface {
+	InsertAgent(a Agent) (int64, error)
+	AgentByName(name string) (Agent, error)
+	// AgentFailed counts a wrong password for the agent, locks it until
+	// lockUntil when the count reaches max, and returns the count.
+	AgentFailed(agentID int64, max int, lockUntil time.Time) (int, error)
+	AgentSucceeded(agentID int64) error
+	InsertAgentSession(s AgentSessionRow) error
+	// AgentBySession returns the agent whose session has that token hash
+	// and its expiry.
+	AgentBySession(tokenHash []byte) (Agent, time.Time, error)
+	DeleteAgentSession(tokenHash []byte) error
+}
+
+// Roll is what the roll import reads and writes besides InsertVoter.
+type Roll interface {
+	// VotersByNUMIC returns the voters with these NUMICs, by NUMIC.
+	VotersByNUMIC(numics []string) (map[string]Voter, error)
+	// UpdateRollData replaces a voter's roll data (not its credentials).
+	UpdateRollData(v Voter) error
+}
+
+// Campaigns records the first-credentials campaigns.
+type Campaigns interface {
+	// VotersWithoutCredentials returns up to limit voters who have no
+	// identifier and were not sent anything in campaign, by id.
+	VotersWithoutCredentials(campaign string, limit int) ([]Voter, error)
+	// SetFirstCredentials gives a voter its first identifier and password
+	// and records the campaign's send; false if the voter already had
+	// credentials or was already in the campaign.
+	SetFirstCredentials(campaign string, voterID int64, identifierHash []byte, passwordHash string, at time.Time) (bool, error)
+}

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+
+	"consulvote/app/service"
+)
+
+func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
+	r, err := t.exec(`INSERT INTO agents (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)`,
+		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt))
+	if err != nil {
+		return 0, fmt.Errorf("insert agent: %w", err)
+	}
+	return r.LastInsertId()
+}
+
+func (t *Tx) AgentByName(name string) (service.Agent, error) {
+	var a service.Agent
+	var created, locked sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id, name, role, password_hash, created_at, locked_until FROM agents WHERE name = ?`, name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &locked)
+	a.CreatedAt, a.LockedUntil = timeOf(created), timeOf(locked)
+	return a, notFound(err)
+}
+
+func (t *Tx) AgentFailed(agentID int64, max int, lockUntil time.Time) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, `UPDATE agents SET failed_attempts = failed_attempts + 1 WHERE id = ? RETURNING failed_attempts`, agentID).Scan(&n)
+	if err != nil {
+		return 0, notFound(err)
+	}
+	if n >= max {
+		_, err = t.exec(`UPDATE agents SET failed_attempts = 0, locked_until = ? WHERE id = ?`, nanos(lockUntil), agentID)
+	}
+	return n, err
+}
+
+func (t *Tx) AgentSucceeded(agentID int64) error {
+	_, err := t.exec(`UPDATE agents SET failed_attempts = 0 WHERE id = ?`, agentID)
+	return err
+}
+
+func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {
+	_, err := t.exec(`INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		s.TokenHash, s.AgentID, nanos(s.CreatedAt), nanos(s.ExpiresAt))
+	return err
+}
+
+func (t *Tx) AgentBySession(tokenHash []byte) (service.Agent, time.Time, error) {
+	var a service.Agent
+	var created, expires sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT a.id, a.name, a.role, a.password_hash, a.created_at, s.expires_at
+		FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = ?`, tokenHash).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &expires)
+	a.CreatedAt = timeOf(created)
+	return a, timeOf(expires), notFound(err)
+}
+
+func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
+	_, err := t.exec(`DELETE FROM agent_sessions WHERE token_hash = ?`, tokenHash)
+	return err
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"strings"
+	"time"
+
+	"consulvote/app/service"
+)
+
+func (t *Tx) VotersByNUMIC(numics []string) (map[string]service.Voter, error) {
+	out := make(map[string]service.Voter, len(numics))
+	const chunk = 500 // well under SQLite's limit on bound parameters
+	for len(numics) > 0 {
+		n := min(chunk, len(numics))
+		args := make([]any, n)
+		for i, s := range numics[:n] {
+			args[i] = s
+		}
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT id, numic, email, last_name, first_names, mobile, circonscription
+			FROM voters WHERE numic IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var v service.Voter
+			if err := rows.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[v.NUMIC] = v
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		numics = numics[n:]
+	}
+	return out, nil
+}
+
+func (t *Tx) UpdateRollData(v service.Voter) error {
+	return t.updateVoter(`email = ?, last_name = ?, first_names = ?, mobile = ?, circonscription = ?`, v.ID,
+		v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription)
+}
+
+func (t *Tx) VotersWithoutCredentials(campaign string, limit int) ([]service.Voter, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, numic, email, last_name, first_names, mobile, lang FROM voters v
+		WHERE identifier_hash IS NULL
+		AND NOT EXISTS (SELECT 1 FROM campaign_sends c WHERE c.campaign = ? AND c.voter_id = v.id)
+		ORDER BY id LIMIT ?`, campaign, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var vs []service.Voter
+	for rows.Next() {
+		var v service.Voter
+		if err := rows.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Lang); err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, rows.Err()
+}
+
+func (t *Tx) SetFirstCredentials(campaign string, voterID int64, identifierHash []byte, passwordHash string, at time.Time) (bool, error) {
+	r, err := t.exec(`INSERT INTO campaign_sends (campaign, voter_id, sent_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		campaign, voterID, nanos(at))
+	if err != nil {
+		return false, err
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return false, nil
+	}
+	r, err = t.exec(`UPDATE voters SET identifier_hash = ?, password_hash = ? WHERE id = ? AND identifier_hash IS NULL`,
+		identifierHash, passwordHash, voterID)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}

@@ -1,0 +1,213 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"consulvote/app/service"
+)
+
+func testLinkLifecycle(t *testing.T, st Store) {
+	voter := addVoter(t, st, "123456")
+	var first, second int64
+	update(t, st, func(tx service.Tx) (err error) {
+		if first, err = tx.InsertLink(service.Link{VoterID: voter, Kind: service.LinkIdentifier,
+			TokenHash: []byte("one"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := tx.ReplaceLinks(voter, service.LinkIdentifier, t0.Add(time.Minute)); err != nil {
+			return err
+		}
+		second, err = tx.InsertLink(service.Link{VoterID: voter, Kind: service.LinkIdentifier,
+			TokenHash: []byte("two"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		return err
+	})
+	update(t, st, func(tx service.Tx) error {
+		l, err := tx.LinkByTokenHash([]byte("one"))
+		if err != nil || l.ID != first || l.VoterID != voter || l.Kind != service.LinkIdentifier ||
+			!bytes.Equal(l.TokenHash, []byte("one")) || !l.CreatedAt.Equal(t0) || !l.ExpiresAt.Equal(t0.Add(time.Hour)) ||
+			!l.ReplacedAt.Equal(t0.Add(time.Minute)) || !l.UsedAt.IsZero() || !l.RevokedAt.IsZero() {
+			t.Errorf("first link: %+v, %v; want it replaced at t0+1m", l, err)
+		}
+		if ok, err := tx.HasPendingLink(voter, service.LinkIdentifier, t0); !ok || err != nil {
+			t.Errorf("second link not pending: %v", err)
+		}
+		if ok, _ := tx.HasPendingLink(voter, service.LinkPassword, t0); ok {
+			t.Error("a password link is pending")
+		}
+		if ok, _ := tx.HasPendingLink(voter, service.LinkIdentifier, t0.Add(time.Hour)); ok {
+			t.Error("link still pending at its expiry")
+		}
+		if ls, err := tx.PendingLinks(voter, t0); err != nil || len(ls) != 1 || ls[0].Kind != service.LinkIdentifier ||
+			!ls[0].ExpiresAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("PendingLinks = %+v, %v; want the second link", ls, err)
+		}
+		if ok, _ := tx.ConsumeLink(first, t0); ok {
+			t.Error("consumed a replaced link")
+		}
+		if ok, _ := tx.ConsumeLink(second, t0.Add(time.Hour)); ok {
+			t.Error("consumed a link at its expiry")
+		}
+		if ok, err := tx.ConsumeLink(second, t0.Add(time.Hour-1)); !ok || err != nil {
+			t.Errorf("could not consume a valid link: %v", err)
+		}
+		if ok, _ := tx.ConsumeLink(second, t0.Add(time.Hour-1)); ok {
+			t.Error("consumed a link twice")
+		}
+		if ls, err := tx.PendingLinks(voter, t0); err != nil || len(ls) != 0 {
+			t.Errorf("PendingLinks after use = %+v, %v", ls, err)
+		}
+		_, err = tx.LinkByTokenHash([]byte("none"))
+		wantNotFound(t, "LinkByTokenHash of an unknown token", err)
+		// Revoking kills every pending link, of both kinds.
+		for _, k := range []service.LinkKind{service.LinkIdentifier, service.LinkPassword} {
+			if _, err := tx.InsertLink(service.Link{VoterID: voter, Kind: k, TokenHash: []byte("three-" + string(k)),
+				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+				return err
+			}
+		}
+		if err := tx.RevokeLinks(voter, t0.Add(2*time.Minute)); err != nil {
+			return err
+		}
+		if ls, _ := tx.PendingLinks(voter, t0); len(ls) != 0 {
+			t.Errorf("%d links pending after RevokeLinks", len(ls))
+		}
+		if l, _ := tx.LinkByTokenHash([]byte("three-password")); !l.RevokedAt.Equal(t0.Add(2 * time.Minute)) {
+			t.Errorf("revoked link: %+v", l)
+		}
+		return nil
+	})
+}
+
+func testLinkNeedsVoter(t *testing.T, st Store) {
+	err := st.Update(context.Background(), func(tx service.Tx) error {
+		_, err := tx.InsertLink(service.Link{VoterID: 42, Kind: service.LinkIdentifier, TokenHash: []byte{1},
+			CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		return err
+	})
+	if err == nil {
+		t.Fatal("a link to a missing voter was stored")
+	}
+}
+
+func testLinkConsumedOnce(t *testing.T, st Store) {
+	voter := addVoter(t, st, "123456")
+	var id int64
+	update(t, st, func(tx service.Tx) (err error) {
+		id, err = tx.InsertLink(service.Link{VoterID: voter, Kind: service.LinkIdentifier, TokenHash: []byte("t"),
+			CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		return err
+	})
+	won := concurrently(t, 32, func() (ok bool, err error) {
+		err = st.Update(context.Background(), func(tx service.Tx) (err error) {
+			ok, err = tx.ConsumeLink(id, t0.Add(time.Minute))
+			return err
+		})
+		return ok, err
+	})
+	if won != 1 {
+		t.Errorf("%d of 32 concurrent ConsumeLink succeeded, want 1", won)
+	}
+}
+
+func testCodeTakenOnce(t *testing.T, st Store) {
+	update(t, st, func(tx service.Tx) error { return tx.InsertSecurityCode("c1", []byte("h"), t0) })
+	won := concurrently(t, 16, func() (bool, error) {
+		var hash []byte
+		var expires time.Time
+		err := st.Update(context.Background(), func(tx service.Tx) (err error) {
+			hash, expires, err = tx.TakeSecurityCode("c1")
+			return err
+		})
+		if err == nil && (string(hash) != "h" || !expires.Equal(t0)) {
+			t.Errorf("TakeSecurityCode = %q, %v", hash, expires)
+		}
+		return err == nil, nil
+	})
+	if won != 1 {
+		t.Errorf("%d of 16 concurrent takes of one code succeeded, want 1", won)
+	}
+	err := st.Update(context.Background(), func(tx service.Tx) error { _, _, err := tx.TakeSecurityCode("c1"); return err })
+	wantNotFound(t, "TakeSecurityCode of a taken code", err)
+}
+
+func testCodePurge(t *testing.T, st Store) {
+	update(t, st, func(tx service.Tx) error {
+		if err := tx.InsertSecurityCode("old", []byte("h"), t0); err != nil {
+			return err
+		}
+		if err := tx.InsertSecurityCode("new", []byte("h"), t0.Add(time.Second)); err != nil {
+			return err
+		}
+		return tx.PurgeSecurityCodes(t0)
+	})
+	update(t, st, func(tx service.Tx) error {
+		_, _, err := tx.TakeSecurityCode("old")
+		wantNotFound(t, "a code expired by the purge time", err)
+		if _, _, err := tx.TakeSecurityCode("new"); err != nil {
+			t.Errorf("a code expiring after the purge time was purged: %v", err)
+		}
+		return nil
+	})
+}
+
+func testRateWindow(t *testing.T, st Store) {
+	update(t, st, func(tx service.Tx) error {
+		for i := range 3 {
+			if err := tx.AddRateEvent([]byte("k"), t0.Add(time.Duration(i)*time.Minute)); err != nil {
+				return err
+			}
+		}
+		if err := tx.AddRateEvent([]byte("other"), t0); err != nil {
+			return err
+		}
+		ts, err := tx.RateEvents([]byte("k"), t0) // the one at t0 is out of the window
+		if err != nil || len(ts) != 2 || !ts[0].Equal(t0.Add(time.Minute)) || !ts[1].Equal(t0.Add(2*time.Minute)) {
+			t.Errorf("RateEvents = %v, %v; want t0+1m and t0+2m", ts, err)
+		}
+		ts, err = tx.RateEvents([]byte("other"), t0.Add(-time.Second))
+		if err != nil || len(ts) != 1 {
+			t.Errorf("RateEvents of another key = %v, %v", ts, err)
+		}
+		return nil
+	})
+}
+
+func testSessions(t *testing.T, st Store) {
+	a, b := addVoter(t, st, "100001"), addVoter(t, st, "100002")
+	update(t, st, func(tx service.Tx) error {
+		for i, s := range []service.Session{
+			{TokenHash: []byte("a1"), VoterID: a}, {TokenHash: []byte("a2"), VoterID: a}, {TokenHash: []byte("b1"), VoterID: b},
+		} {
+			s.CreatedAt, s.ExpiresAt = t0, t0.Add(time.Duration(i+1)*time.Hour)
+			if err := tx.InsertSession(s); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteSession([]byte("b1")); err != nil {
+			return err
+		}
+		if err := tx.DeleteSession([]byte("none")); err != nil {
+			t.Errorf("DeleteSession of an unknown token: %v (want no error: logging out twice is fine)", err)
+		}
+		return tx.DeleteSessionsOf(a)
+	})
+	err := st.Update(context.Background(), func(tx service.Tx) error {
+		return tx.InsertSession(service.Session{TokenHash: []byte("x"), VoterID: 4242, CreatedAt: t0, ExpiresAt: t0})
+	})
+	if err == nil {
+		t.Error("a session of a missing voter was stored")
+	}
+	// The same token cannot open two sessions.
+	update(t, st, func(tx service.Tx) error {
+		return tx.InsertSession(service.Session{TokenHash: []byte("a1"), VoterID: b, CreatedAt: t0, ExpiresAt: t0})
+	})
+	err = st.Update(context.Background(), func(tx service.Tx) error {
+		return tx.InsertSession(service.Session{TokenHash: []byte("a1"), VoterID: a, CreatedAt: t0, ExpiresAt: t0})
+	})
+	if err == nil {
+		t.Error("two sessions with one token hash were stored")
+	}
+}

@@ -1,0 +1,138 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"consulvote/app/service"
+)
+
+func enqueue(t *testing.T, st Store, ms ...service.Message) []int64 {
+	t.Helper()
+	var ids []int64
+	update(t, st, func(tx service.Tx) error {
+		for _, m := range ms {
+			id, err := tx.Enqueue(m)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	return ids
+}
+
+func testOutboxStates(t *testing.T, st Store) {
+	voter := addVoter(t, st, "123456")
+	ids := enqueue(t, st,
+		service.Message{VoterID: voter, Channel: service.ChannelEmail, Kind: "identifier.link", Recipient: "a@example.org",
+			Subject: "Lien", Body: []byte("sealed\x00body"), CreatedAt: t0},
+		service.Message{VoterID: voter, Channel: service.ChannelSMS, Kind: "password.sms", Recipient: "+33612345678",
+			Body: []byte("sms"), CreatedAt: t0.Add(time.Second)},
+		service.Message{Channel: service.ChannelEmail, Kind: "other", Recipient: "b@example.org", Body: []byte("x"),
+			CreatedAt: t0.Add(2 * time.Second)},
+	)
+	view(t, st, func(tx service.Tx) error {
+		ms, err := tx.Messages(10)
+		if err != nil || len(ms) != 3 || ms[0].ID != ids[2] || ms[2].ID != ids[0] {
+			t.Fatalf("Messages = %+v, %v; want 3, newest first", ms, err)
+		}
+		m := ms[2]
+		if m.VoterID != voter || m.Channel != service.ChannelEmail || m.Kind != "identifier.link" || m.Recipient != "a@example.org" ||
+			m.Subject != "Lien" || !bytes.Equal(m.Body, []byte("sealed\x00body")) || m.State != "pending" ||
+			!m.CreatedAt.Equal(t0) || m.Attempts != 0 || m.LastError != "" {
+			t.Errorf("stored message: %+v", m)
+		}
+		if ms[0].VoterID != 0 {
+			t.Errorf("a message about no voter has voter %d", ms[0].VoterID)
+		}
+		if ms, err := tx.VoterMessages(voter, 10); err != nil || len(ms) != 2 || ms[0].ID != ids[1] {
+			t.Errorf("VoterMessages = %+v, %v; want the voter's 2, newest first", ms, err)
+		}
+		if ms, err := tx.Messages(1); err != nil || len(ms) != 1 {
+			t.Errorf("Messages(1) = %d, %v", len(ms), err)
+		}
+		return nil
+	})
+	ctx := context.Background()
+	if err := st.MarkSent(ctx, ids[0], t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkAttempt(ctx, ids[1], "gateway down", t0, true); err != nil {
+		t.Fatal(err)
+	}
+	update(t, st, func(tx service.Tx) error {
+		counts, err := tx.OutboxCounts()
+		if err != nil || counts["sent"] != 1 || counts["failed"] != 1 || counts["pending"] != 1 {
+			t.Errorf("OutboxCounts = %v, %v", counts, err)
+		}
+		failed, err := tx.FailedMessages(10)
+		if err != nil || len(failed) != 1 || failed[0].ID != ids[1] || failed[0].LastError != "gateway down" || failed[0].Attempts != 1 {
+			t.Errorf("FailedMessages = %+v, %v", failed, err)
+		}
+		if ok, err := tx.Requeue(ids[2], t0); ok || err != nil {
+			t.Errorf("Requeue of a pending message = %v, %v; want false", ok, err)
+		}
+		if ok, err := tx.Requeue(ids[1], t0.Add(time.Hour)); !ok || err != nil {
+			t.Errorf("Requeue of a failed message = %v, %v; want true", ok, err)
+		}
+		counts, _ = tx.OutboxCounts()
+		if counts["failed"] != 0 || counts["pending"] != 2 {
+			t.Errorf("after Requeue: %v", counts)
+		}
+		return nil
+	})
+}
+
+func testQueue(t *testing.T, st Store) {
+	ctx := context.Background()
+	email := func(at time.Time) service.Message {
+		return service.Message{Channel: service.ChannelEmail, Kind: "k", Recipient: "a@example.org", Body: []byte("b"), CreatedAt: at}
+	}
+	sms := service.Message{Channel: service.ChannelSMS, Kind: "k", Recipient: "+33612345678", Body: []byte("b"), CreatedAt: t0}
+	ids := enqueue(t, st, email(t0.Add(time.Second)), email(t0), sms, email(t0.Add(time.Hour)))
+
+	due, err := st.DueMessages(ctx, t0.Add(time.Minute), []service.Channel{service.ChannelEmail}, 10)
+	if err != nil || len(due) != 2 || due[0].ID != ids[1] || due[1].ID != ids[0] {
+		t.Fatalf("DueMessages = %+v, %v; want the two due e-mails, the oldest due first", due, err)
+	}
+	if due, err := st.DueMessages(ctx, t0.Add(time.Minute), nil, 10); err != nil || len(due) != 0 {
+		t.Errorf("DueMessages of no channel = %d, %v", len(due), err)
+	}
+	if due, err := st.DueMessages(ctx, t0.Add(time.Minute), []service.Channel{service.ChannelEmail, service.ChannelSMS}, 1); err != nil || len(due) != 1 {
+		t.Errorf("DueMessages with limit 1 = %d, %v", len(due), err)
+	}
+	// A failed attempt moves the message's next try; a sent one is gone.
+	if err := st.MarkAttempt(ctx, ids[1], "relay down", t0.Add(10*time.Minute), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkSent(ctx, ids[0], t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := st.DueMessages(ctx, t0.Add(time.Minute), []service.Channel{service.ChannelEmail}, 10); len(due) != 0 {
+		t.Errorf("due right after a failed attempt and a send: %+v", due)
+	}
+	view(t, st, func(tx service.Tx) error {
+		ms, err := tx.Messages(10)
+		for _, m := range ms {
+			if m.ID == ids[0] && (m.State != "sent" || len(m.Body) != 0 || m.Recipient == "" || m.Attempts != 1) {
+				t.Errorf("sent message %+v: want state sent, its body scrubbed, its recipient kept", m)
+			}
+		}
+		return err
+	})
+	due, err = st.DueMessages(ctx, t0.Add(10*time.Minute), []service.Channel{service.ChannelEmail}, 10)
+	if err != nil || len(due) != 1 || due[0].ID != ids[1] || due[0].Attempts != 1 || !strings.Contains(due[0].LastError, "relay down") {
+		t.Errorf("due at the next try: %+v, %v", due, err)
+	}
+	if err := st.MarkAttempt(ctx, ids[1], "relay down", t0.Add(20*time.Minute), true); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := st.DueMessages(ctx, t0.Add(24*time.Hour), []service.Channel{service.ChannelEmail}, 10); len(due) != 1 || due[0].ID != ids[3] {
+		t.Errorf("a failed message is due again, or the later one is not: %+v", due)
+	}
+}

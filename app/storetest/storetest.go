@@ -1,0 +1,155 @@
+// Package storetest is the conformance suite of the service's stores: every
+// store (the SQLite one in app/store, and any other) passes Run. Each test
+// is named after the role it checks (service.Voters, service.Links, …,
+// outbox.Queue), so that a store's author can read the contract from it.
+//
+// Rules every store keeps, checked here:
+//   - Update commits only if fn returns nil; View never writes.
+//   - Lookups that find nothing return service.ErrNotFound.
+//   - Times round-trip exactly, to the nanosecond (the audit chain hashes
+//     them), and the zero time stays zero.
+//   - Single-use rules hold under concurrency: of many concurrent callers,
+//     exactly one consumes a link, takes a security code, or gets a
+//     campaign's first credentials; concurrent counters lose no increment.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"consulvote/app/outbox"
+	"consulvote/app/service"
+)
+
+// Store is a store under test: the service's transactions and the
+// delivery worker's queue.
+type Store interface {
+	service.Store
+	outbox.Queue
+}
+
+// Opener returns a new, empty store, closed when t ends.
+type Opener func(t *testing.T) Store
+
+// Run runs the whole suite, each test on a fresh store from open.
+func Run(t *testing.T, open Opener) {
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, Store)
+	}{
+		{"Transactions/UpdateRollsBack", testUpdateRollsBack},
+		{"Voters/Lookups", testVoterLookups},
+		{"Voters/UniqueNUMIC", testUniqueNUMIC},
+		{"Credentials/SetAndTimes", testCredentials},
+		{"Lockouts/CountLockUnlock", testLockouts},
+		{"Lockouts/ConcurrentFailures", testConcurrentFailures},
+		{"Links/Lifecycle", testLinkLifecycle},
+		{"Links/NeedAVoter", testLinkNeedsVoter},
+		{"Links/ConsumedOnce", testLinkConsumedOnce},
+		{"Codes/TakenOnce", testCodeTakenOnce},
+		{"Codes/Purge", testCodePurge},
+		{"RateLimits/Window", testRateWindow},
+		{"Sessions/Delete", testSessions},
+		{"Outbox/States", testOutboxStates},
+		{"Queue/DueAndMarks", testQueue},
+		{"AuditLog/AppendAndRead", testAuditAppend},
+		{"AuditLog/NoFork", testAuditNoFork},
+		{"AuditLog/Search", testAuditSearch},
+		{"Checkpoints/Order", testCheckpoints},
+		{"Agents/AccountsAndSessions", testAgents},
+		{"Roll/ByNUMICAndUpdate", testRoll},
+		{"Campaigns/ServedOnce", testCampaigns},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
+	}
+}
+
+// t0 is the time the tests start at: nanoseconds set, to catch a store
+// that rounds.
+var t0 = time.Date(2026, 5, 6, 17, 25, 0, 123456789, time.UTC)
+
+// update runs fn in a write transaction and fails the test on error.
+func update(t *testing.T, st Store, fn func(service.Tx) error) {
+	t.Helper()
+	if err := st.Update(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// view runs fn in a read transaction and fails the test on error.
+func view(t *testing.T, st Store, fn func(service.Tx) error) {
+	t.Helper()
+	if err := st.View(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addVoter stores a voter with that NUMIC and returns its id.
+func addVoter(t *testing.T, st Store, numic string) int64 {
+	t.Helper()
+	var id int64
+	update(t, st, func(tx service.Tx) (err error) {
+		id, err = tx.InsertVoter(service.Voter{NUMIC: numic, Email: numic + "@example.org", LastName: "NOM",
+			FirstNames: "Prénom", Mobile: "+33612345678", Circonscription: "Allemagne", Lang: "fr"})
+		return err
+	})
+	return id
+}
+
+func wantNotFound(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, service.ErrNotFound) {
+		t.Errorf("%s: %v, want service.ErrNotFound", what, err)
+	}
+}
+
+// concurrently runs fn n times at once and returns how many returned true.
+func concurrently(t *testing.T, n int, fn func() (bool, error)) int {
+	t.Helper()
+	type result struct {
+		ok  bool
+		err error
+	}
+	start := make(chan struct{})
+	results := make(chan result, n)
+	for range n {
+		go func() {
+			<-start
+			ok, err := fn()
+			results <- result{ok, err}
+		}()
+	}
+	close(start)
+	won := 0
+	for range n {
+		r := <-results
+		if r.err != nil {
+			t.Error(r.err)
+		}
+		if r.ok {
+			won++
+		}
+	}
+	return won
+}
+
+func testUpdateRollsBack(t *testing.T, st Store) {
+	boom := errors.New("boom")
+	err := st.Update(context.Background(), func(tx service.Tx) error {
+		if _, err := tx.InsertVoter(service.Voter{NUMIC: "123456", Email: "a@example.org"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want boom", err)
+	}
+	view(t, st, func(tx service.Tx) error {
+		if n, err := tx.CountVoters(); err != nil || n != 0 {
+			t.Errorf("after a rolled-back insert: %d voters, %v", n, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,252 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"consulvote/app/service"
+)
+
+func testVoterLookups(t *testing.T, st Store) {
+	in := service.Voter{NUMIC: "00012345", Email: "marie.dupont@example.org", LastName: "DUPONT",
+		FirstNames: "Marie Claire", Mobile: "+33612345678", Circonscription: "Allemagne", Lang: "en",
+		IdentifierHash: []byte{1, 2, 3}, PasswordHash: "$argon2id$x"}
+	var id int64
+	update(t, st, func(tx service.Tx) (err error) { id, err = tx.InsertVoter(in); return err })
+	other := addVoter(t, st, "99999999")
+	view(t, st, func(tx service.Tx) error {
+		for name, get := range map[string]func() (service.Voter, error){
+			"VoterByID":         func() (service.Voter, error) { return tx.VoterByID(id) },
+			"VoterByNUMIC":      func() (service.Voter, error) { return tx.VoterByNUMIC(in.NUMIC) },
+			"VoterByIdentifier": func() (service.Voter, error) { return tx.VoterByIdentifier([]byte{1, 2, 3}) },
+		} {
+			v, err := get()
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			want := in
+			want.ID = id
+			if v.ID != want.ID || v.NUMIC != want.NUMIC || v.Email != want.Email || v.LastName != want.LastName ||
+				v.FirstNames != want.FirstNames || v.Mobile != want.Mobile || v.Circonscription != want.Circonscription ||
+				v.Lang != want.Lang || !bytes.Equal(v.IdentifierHash, want.IdentifierHash) || v.PasswordHash != want.PasswordHash {
+				t.Errorf("%s = %+v, want %+v", name, v, want)
+			}
+			if !v.LockedUntil.IsZero() || !v.LastLoginAt.IsZero() || v.FailedAttempts != 0 {
+				t.Errorf("%s: a new voter has state %+v", name, v)
+			}
+		}
+		_, err := tx.VoterByID(id + 1000)
+		wantNotFound(t, "VoterByID of a missing voter", err)
+		_, err = tx.VoterByNUMIC("11111111")
+		wantNotFound(t, "VoterByNUMIC of a missing voter", err)
+		_, err = tx.VoterByIdentifier([]byte{9})
+		wantNotFound(t, "VoterByIdentifier of a missing hash", err)
+		if n, err := tx.CountVoters(); err != nil || n != 2 {
+			t.Errorf("CountVoters = %d, %v", n, err)
+		}
+		for _, q := range []struct{ numic, email string }{{in.NUMIC, "nobody"}, {"none", in.Email}} {
+			vs, err := tx.FindVoters(q.numic, q.email, 10)
+			if err != nil || len(vs) != 1 || vs[0].ID != id {
+				t.Errorf("FindVoters(%q, %q) = %+v, %v", q.numic, q.email, vs, err)
+			}
+		}
+		if vs, err := tx.FindVoters("99999999", in.Email, 10); err != nil || len(vs) != 2 || vs[0].ID != id || vs[1].ID != other {
+			t.Errorf("FindVoters of both = %+v, %v; want both, by id", vs, err)
+		}
+		return nil
+	})
+}
+
+func testUniqueNUMIC(t *testing.T, st Store) {
+	addVoter(t, st, "123456")
+	err := st.Update(context.Background(), func(tx service.Tx) error {
+		_, err := tx.InsertVoter(service.Voter{NUMIC: "123456", Email: "b@example.org"})
+		return err
+	})
+	if err == nil {
+		t.Fatal("a second voter with the same NUMIC was stored")
+	}
+}
+
+func testCredentials(t *testing.T, st Store) {
+	id := addVoter(t, st, "123456")
+	update(t, st, func(tx service.Tx) error {
+		if err := tx.SetIdentifier(id, []byte("id-hash"), t0); err != nil {
+			return err
+		}
+		if err := tx.SetPassword(id, "$argon2id$new", t0.Add(time.Second)); err != nil {
+			return err
+		}
+		return tx.SetLastLogin(id, t0.Add(2*time.Second))
+	})
+	view(t, st, func(tx service.Tx) error {
+		v, err := tx.VoterByIdentifier([]byte("id-hash"))
+		if err != nil {
+			return err
+		}
+		if v.ID != id || v.PasswordHash != "$argon2id$new" || !v.IdentifierRenewedAt.Equal(t0) ||
+			!v.PasswordRenewedAt.Equal(t0.Add(time.Second)) || !v.LastLoginAt.Equal(t0.Add(2*time.Second)) {
+			t.Errorf("voter after the changes: %+v", v)
+		}
+		return nil
+	})
+	err := st.Update(context.Background(), func(tx service.Tx) error { return tx.SetPassword(id+1000, "x", t0) })
+	wantNotFound(t, "SetPassword of a missing voter", err)
+}
+
+func testLockouts(t *testing.T, st Store) {
+	id := addVoter(t, st, "123456")
+	voter := func() service.Voter {
+		var v service.Voter
+		view(t, st, func(tx service.Tx) (err error) { v, err = tx.VoterByID(id); return err })
+		return v
+	}
+	update(t, st, func(tx service.Tx) error {
+		for want := 1; want <= 3; want++ {
+			if n, err := tx.AddFailure(id); err != nil || n != want {
+				return fmt.Errorf("AddFailure = %d, %v; want %d", n, err, want)
+			}
+		}
+		return nil
+	})
+	update(t, st, func(tx service.Tx) error { return tx.ClearFailures(id) })
+	if v := voter(); v.FailedAttempts != 0 {
+		t.Errorf("after ClearFailures: %d failures", v.FailedAttempts)
+	}
+	update(t, st, func(tx service.Tx) error {
+		if _, err := tx.AddFailure(id); err != nil {
+			return err
+		}
+		return tx.Lock(id, t0.Add(time.Hour))
+	})
+	if v := voter(); !v.LockedUntil.Equal(t0.Add(time.Hour)) {
+		t.Errorf("after Lock: locked until %v, want %v", v.LockedUntil, t0.Add(time.Hour))
+	}
+	update(t, st, func(tx service.Tx) error { return tx.Unlock(id) })
+	if v := voter(); !v.LockedUntil.IsZero() || v.FailedAttempts != 0 {
+		t.Errorf("after Unlock: locked until %v with %d failures", v.LockedUntil, v.FailedAttempts)
+	}
+	err := st.Update(context.Background(), func(tx service.Tx) error { _, err := tx.AddFailure(id + 1000); return err })
+	wantNotFound(t, "AddFailure of a missing voter", err)
+}
+
+func testConcurrentFailures(t *testing.T, st Store) {
+	id := addVoter(t, st, "123456")
+	const n = 64
+	counts := make(chan int, n)
+	concurrently(t, n, func() (bool, error) {
+		return false, st.Update(context.Background(), func(tx service.Tx) error {
+			c, err := tx.AddFailure(id)
+			counts <- c
+			return err
+		})
+	})
+	close(counts)
+	seen := map[int]bool{}
+	for c := range counts {
+		if seen[c] {
+			t.Errorf("two concurrent failures both counted as number %d", c)
+		}
+		seen[c] = true
+	}
+	view(t, st, func(tx service.Tx) error {
+		if v, err := tx.VoterByID(id); err != nil || v.FailedAttempts != n {
+			t.Errorf("failed attempts = %d, %v after %d concurrent increments", v.FailedAttempts, err, n)
+		}
+		return nil
+	})
+}
+
+func testRoll(t *testing.T, st Store) {
+	// More NUMICs than a statement may bind at once on some databases.
+	const n = 1200
+	update(t, st, func(tx service.Tx) error {
+		for i := range n {
+			if _, err := tx.InsertVoter(service.Voter{NUMIC: fmt.Sprintf("%08d", i), Email: "a@example.org",
+				IdentifierHash: []byte(fmt.Sprint(i)), PasswordHash: "pw"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	numics := []string{"99999999"}
+	for i := range n {
+		numics = append(numics, fmt.Sprintf("%08d", i))
+	}
+	update(t, st, func(tx service.Tx) error {
+		got, err := tx.VotersByNUMIC(numics)
+		if err != nil {
+			return err
+		}
+		if len(got) != n || got["00000007"].NUMIC != "00000007" {
+			t.Fatalf("VotersByNUMIC: %d voters, want %d", len(got), n)
+		}
+		v := got["00000007"]
+		v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription = "b@example.org", "NOUVEAU", "Jean", "+33700000000", "Maroc"
+		return tx.UpdateRollData(v)
+	})
+	view(t, st, func(tx service.Tx) error {
+		v, err := tx.VoterByNUMIC("00000007")
+		if err != nil {
+			return err
+		}
+		if v.Email != "b@example.org" || v.LastName != "NOUVEAU" || v.FirstNames != "Jean" || v.Mobile != "+33700000000" ||
+			v.Circonscription != "Maroc" {
+			t.Errorf("after UpdateRollData: %+v", v)
+		}
+		if string(v.IdentifierHash) != "7" || v.PasswordHash != "pw" {
+			t.Errorf("UpdateRollData touched the credentials: %+v", v)
+		}
+		return nil
+	})
+}
+
+func testCampaigns(t *testing.T, st Store) {
+	a, b, c := addVoter(t, st, "100001"), addVoter(t, st, "100002"), addVoter(t, st, "100003")
+	update(t, st, func(tx service.Tx) error { return tx.SetIdentifier(c, []byte("has one"), t0) })
+	var vs []service.Voter
+	view(t, st, func(tx service.Tx) (err error) { vs, err = tx.VotersWithoutCredentials("mai", 10); return err })
+	if len(vs) != 2 || vs[0].ID != a || vs[1].ID != b || vs[0].Email == "" || vs[0].Lang == "" {
+		t.Fatalf("VotersWithoutCredentials = %+v; want voters %d and %d with their addresses", vs, a, b)
+	}
+	// Many concurrent campaign workers on one voter: one serves it.
+	won := concurrently(t, 16, func() (ok bool, err error) {
+		err = st.Update(context.Background(), func(tx service.Tx) (err error) {
+			ok, err = tx.SetFirstCredentials("mai", a, []byte("ident-a"), "hash-a", t0)
+			return err
+		})
+		return ok, err
+	})
+	if won != 1 {
+		t.Errorf("%d concurrent SetFirstCredentials succeeded, want 1", won)
+	}
+	view(t, st, func(tx service.Tx) error {
+		vs, err := tx.VotersWithoutCredentials("mai", 10)
+		if err != nil || len(vs) != 1 || vs[0].ID != b {
+			t.Errorf("after serving %d: %+v, %v; want only %d", a, vs, err, b)
+		}
+		v, err := tx.VoterByIdentifier([]byte("ident-a"))
+		if err != nil || v.ID != a || v.PasswordHash != "hash-a" {
+			t.Errorf("served voter: %+v, %v", v, err)
+		}
+		return nil
+	})
+	// A voter skipped by one campaign (no hashes) is offered to the next.
+	update(t, st, func(tx service.Tx) error {
+		_, err := tx.SetFirstCredentials("mai", b, nil, "", t0)
+		return err
+	})
+	view(t, st, func(tx service.Tx) error {
+		if vs, err := tx.VotersWithoutCredentials("mai", 10); err != nil || len(vs) != 0 {
+			t.Errorf("campaign mai still offers %+v, %v", vs, err)
+		}
+		if vs, err := tx.VotersWithoutCredentials("juin", 10); err != nil || len(vs) != 1 || vs[0].ID != b {
+			t.Errorf("campaign juin offers %+v, %v; want %d", vs, err, b)
+		}
+		return nil
+	})
+}
