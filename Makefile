@@ -4,11 +4,14 @@
 SHELL := /bin/bash
 GO ?= go
 
-# Fyne's build packages, then what the tests use: Xvfb and xdotool and
-# ImageMagick for the real-window smoke test, gnome-keyring + D-Bus +
-# secret-tool for the keychain tests. git for `go` and the fyne CLI.
+# Fyne's build packages (GLFW 3.4, from Fyne 2.8, builds Wayland support
+# too: libwayland-dev, libxkbcommon-dev, wayland-protocols), then what the
+# tests use: Xvfb and xdotool and ImageMagick for the real-window smoke
+# test, gnome-keyring + D-Bus + secret-tool for the keychain tests. git for
+# `go` and the fyne CLI.
 APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dri \
+	libwayland-dev libxkbcommon-dev wayland-protocols \
 	xvfb xauth xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools git ca-certificates time
 
 FUZZTIME ?= 10s
@@ -112,11 +115,11 @@ bench-ui: deps
 	xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -run '^$$' -bench Startup -benchtime 5x .
 
 ## package: a Linux archive with the binary, the .desktop file and the icon.
+## The fyne CLI is pinned in go.mod (tool directive): `go tool fyne`.
 package: deps
-	$(GO) install fyne.io/tools/cmd/fyne@latest
 	@# fyne package bumps Build in FyneApp.toml each run: keep the file as committed.
 	cp FyneApp.toml .FyneApp.toml.orig
-	"$$($(GO) env GOPATH)/bin/fyne" package -os linux -release; status=$$?; \
+	$(GO) tool fyne package -os linux -release; status=$$?; \
 		mv .FyneApp.toml.orig FyneApp.toml; exit $$status
 	@tar -tJf $(BIN).tar.xz | grep -E 'bin/$(BIN)$$' >/dev/null && \
 	tar -tJf $(BIN).tar.xz | grep -E '\.desktop$$' >/dev/null && \

@@ -130,6 +130,12 @@ func run(o options, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Fyne 2.8 creates its cache folder only one level below the user's
+	// cache folder: on a fresh account without ~/.cache it logs errors at
+	// start. Fyne reports a failure here itself.
+	if d, err := os.UserCacheDir(); err == nil {
+		_ = os.MkdirAll(d, 0o700)
+	}
 	a := app.NewWithID(appID)
 	a.SetIcon(resources.Icon)
 	if saved := a.Preferences().String(screens.BackendPreference); !o.sourceGiven && saved != "" {

@@ -181,6 +181,8 @@ func startOnce(b *testing.B, bin, title, home string) (time.Duration, int64) {
 	b.Helper()
 	cmd := exec.Command(bin, "--demo")
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+home+"/data", "XDG_CONFIG_HOME="+home+"/config")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -201,7 +203,7 @@ func startOnce(b *testing.B, bin, title, home string) (time.Duration, int64) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	b.Fatalf("%s: no painted window in 30 s", bin)
+	b.Fatalf("%s: no painted window in 30 s; stderr:\n%s", bin, stderr.String())
 	return 0, 0
 }
 

@@ -44,13 +44,13 @@ func testIdentifierRenewalFlow(t *testing.T, h *harness) {
 		t.Fatalf("focus on %T, want the NUMIC", c.Focused())
 	}
 	test.Type(r.numic.entry, "000 123 45")
-	test.FocusNext(c)
+	c.FocusNext()
 	if c.Focused() != r.email.entry {
 		t.Fatalf("Tab from the NUMIC went to %T, want the e-mail", c.Focused())
 	}
 	test.Type(c.Focused(), " Marie.Dupont@Example.org")
-	test.FocusNext(c) // "Nouveau code"
-	test.FocusNext(c)
+	c.FocusNext() // "Nouveau code"
+	c.FocusNext()
 	if c.Focused() != r.code.entry {
 		t.Fatalf("Tab order reached %T, want the code entry", c.Focused())
 	}
