@@ -112,9 +112,28 @@ func TestSmokeRealWindow(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("the app did not quit within 15 s of SIGTERM")
 	}
-	if s := stderr.String(); strings.Contains(s, "Fyne error") || strings.Contains(s, "panic") {
-		t.Errorf("errors on stderr:\n%s", s)
+	if s := withoutQuitRace(stderr.String()); strings.Contains(s, "Fyne error") || strings.Contains(s, "panic") {
+		t.Errorf("errors on stderr:\n%s", stderr.String())
 	}
+}
+
+// withoutQuitRace drops the one error Fyne 2.8.1 may log while the app
+// quits: the preferences file is saved on exit while Fyne's own watcher of
+// that file, now run off the stopped main loop, reads it half-written
+// ("Preferences load error:", "Cause: EOF", "At: …"). Nothing is lost: the
+// save completes and the load changes nothing. Any other error stays.
+func withoutQuitRace(stderr string) string {
+	lines := strings.Split(stderr, "\n")
+	var kept []string
+	for i := 0; i < len(lines); i++ {
+		if strings.HasSuffix(lines[i], "Fyne error:  Preferences load error:") && i+2 < len(lines) &&
+			strings.HasSuffix(lines[i+1], "Cause: EOF") && strings.Contains(lines[i+2], "/app/preferences.go:") {
+			i += 2
+			continue
+		}
+		kept = append(kept, lines[i])
+	}
+	return strings.Join(kept, "\n")
 }
 
 // countColours counts the distinct colours of a PNG screenshot, sampling
@@ -220,4 +239,20 @@ func peakRSS(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+func TestWithoutQuitRace(t *testing.T) {
+	race := "2026/11/23 15:20:30 Fyne error:  Preferences load error:\n2026/11/23 15:20:30   Cause: EOF\n2026/11/23 15:20:30   At: /m/fyne.io/fyne/v2@v2.8.1/app/preferences.go:105\n"
+	if got := withoutQuitRace(race); strings.Contains(got, "Fyne error") {
+		t.Errorf("the quit race is still there: %q", got)
+	}
+	for _, other := range []string{
+		"x Fyne error:  Preferences load error:\nx   Cause: unexpected EOF\nx   At: /m/app/preferences.go:105\n",
+		"x Fyne error:  failed to initialise GLFW\nx   Cause: EOF\n",
+		race + "x Fyne error:  Failed to create fyne cache space\n",
+	} {
+		if got := withoutQuitRace(other); !strings.Contains(got, "Fyne error") {
+			t.Errorf("%q hidden", other)
+		}
+	}
 }
