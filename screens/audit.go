@@ -15,10 +15,10 @@ import (
 // auditScreen shows the audit log with filters and checks its integrity.
 type auditScreen struct {
 	u                    *UI
-	verify               *widget.Button
+	verify               *button
 	result               *message
 	actor, action, numic *field
-	filter               *widget.Button
+	filter               *button
 	entries              *fyne.Container
 	shown                int
 	msg                  *message
@@ -28,9 +28,9 @@ func newAuditScreen(u *UI) *auditScreen {
 	s := &auditScreen{u: u, result: newMessage(), msg: newMessage(), entries: list(),
 		actor: newField(u, "field.actor", "", false), action: newField(u, "field.action", "", false),
 		numic: newField(u, "field.numic_filter", "", false)}
-	s.verify = widget.NewButton(lang.L("audit.verify"), s.check)
+	s.verify = u.button(lang.L("audit.verify"), nil, s.check)
 	s.verify.Importance = widget.HighImportance
-	s.filter = widget.NewButton(lang.L("audit.filter"), s.load)
+	s.filter = u.button(lang.L("audit.filter"), nil, s.load)
 	for _, f := range []*field{s.actor, s.action, s.numic} {
 		f.entry.OnSubmitted = func(string) { s.load() }
 	}
@@ -47,8 +47,9 @@ func (s *auditScreen) page() *page {
 
 func (s *auditScreen) check() {
 	s.verify.Disable()
+	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) (portal.AuditReport, error) {
-		return s.u.opt.Office.VerifyAudit(ctx, s.u.token())
+		return s.u.opt.Office.VerifyAudit(ctx, token)
 	}, func(r portal.AuditReport, err error) {
 		s.verify.Enable()
 		if err != nil {
@@ -66,8 +67,9 @@ func (s *auditScreen) check() {
 
 func (s *auditScreen) load() {
 	f := portal.AuditFilter{Actor: s.actor.entry.Text, Action: s.action.entry.Text, NUMIC: s.numic.entry.Text}
+	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) ([]portal.HistoryEntry, error) {
-		return s.u.opt.Office.AuditEntries(ctx, s.u.token(), f)
+		return s.u.opt.Office.AuditEntries(ctx, token, f)
 	}, func(es []portal.HistoryEntry, err error) {
 		if err != nil {
 			s.u.officeFailed(err, s.msg)

@@ -20,7 +20,7 @@ type confirmScreen struct {
 	code     *codeField
 	validate *submitButton
 	msg      *message
-	again    *widget.Button
+	again    *button
 	fields   map[portal.Field]*field
 }
 
@@ -31,10 +31,9 @@ func newConfirm(u *UI, link string, st portal.LinkStatus) *confirmScreen {
 		code:     newCodeField(u),
 		msg:      newMessage(),
 	}
-	s.validate = newSubmit("link.submit", s.submit)
-	s.password.entry.OnSubmitted = func(string) { s.submit() }
-	s.code.entry.OnSubmitted = func(string) { s.submit() }
-	s.again = widget.NewButton(lang.L("action.request_new"), func() { u.replace(newRequest(u).page()) })
+	s.validate = u.newSubmit("link.submit", s.submit)
+	s.validate.submitOn(s.password.entry, s.code.entry)
+	s.again = u.button(lang.L("action.request_new"), nil, func() { u.replace(newRequest(u).page()) })
 	s.again.Hide()
 	s.fields = map[portal.Field]*field{portal.FieldPassword: s.password, portal.FieldCode: s.code.field}
 	return s

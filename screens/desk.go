@@ -19,14 +19,14 @@ type deskScreen struct {
 	query   *field
 	search  *submitButton
 	results *fyne.Container
-	found   []*widget.Button // one per voter found
+	found   []*button // one per voter found
 	msg     *message
 }
 
 func newDesk(u *UI) *deskScreen {
 	s := &deskScreen{u: u, query: newField(u, "field.query", "field.query.help", false), results: list(), msg: newMessage()}
-	s.search = newSubmit("desk.search", s.submit)
-	s.query.entry.OnSubmitted = func(string) { s.submit() }
+	s.search = u.newSubmit("desk.search", s.submit)
+	s.search.submitOn(s.query.entry)
 	return s
 }
 
@@ -39,8 +39,9 @@ func (s *deskScreen) submit() {
 	s.msg.set("", widget.MediumImportance)
 	q := s.query.entry.Text
 	s.search.busy(true)
+	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) ([]portal.VoterSummary, error) {
-		return s.u.opt.Office.FindVoters(ctx, s.u.token(), q)
+		return s.u.opt.Office.FindVoters(ctx, token, q)
 	}, func(vs []portal.VoterSummary, err error) {
 		s.search.busy(false)
 		s.results.RemoveAll()
@@ -56,7 +57,7 @@ func (s *deskScreen) submit() {
 			s.msg.set(lang.L("desk.none"), widget.MediumImportance)
 		}
 		for _, v := range vs {
-			b := widget.NewButton(fmt.Sprintf("%s — %s %s — %s", v.NUMIC, v.LastName, v.FirstNames, v.Email), func() {
+			b := s.u.button(fmt.Sprintf("%s — %s %s — %s", v.NUMIC, v.LastName, v.FirstNames, v.Email), nil, func() {
 				s.u.show(newVoterFile(s.u, v.ID).page())
 			})
 			b.Alignment = widget.ButtonAlignLeading
@@ -73,8 +74,8 @@ type voterFileScreen struct {
 	id      int64
 	info    *fyne.Container
 	reason  *field
-	unlock  *widget.Button
-	cancel  *widget.Button
+	unlock  *button
+	cancel  *button
 	msg     *message
 	file    portal.VoterFile
 	history *fyne.Container
@@ -83,8 +84,8 @@ type voterFileScreen struct {
 func newVoterFile(u *UI, id int64) *voterFileScreen {
 	s := &voterFileScreen{u: u, id: id, info: list(), history: list(), msg: newMessage(),
 		reason: newField(u, "field.reason", "field.reason.help", false)}
-	s.unlock = widget.NewButton(lang.L("file.unlock"), func() { s.act(false) })
-	s.cancel = widget.NewButton(lang.L("file.cancel_links"), func() { s.act(true) })
+	s.unlock = u.button(lang.L("file.unlock"), nil, func() { s.act(false) })
+	s.cancel = u.button(lang.L("file.cancel_links"), nil, func() { s.act(true) })
 	s.load()
 	return s
 }
@@ -111,8 +112,9 @@ func yesNo(b bool) string {
 }
 
 func (s *voterFileScreen) load() {
+	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) (portal.VoterFile, error) {
-		return s.u.opt.Office.VoterFile(ctx, s.u.token(), s.id)
+		return s.u.opt.Office.VoterFile(ctx, token, s.id)
 	}, func(f portal.VoterFile, err error) {
 		if err != nil {
 			s.u.officeFailed(err, s.msg)
@@ -148,11 +150,12 @@ func (s *voterFileScreen) load() {
 func (s *voterFileScreen) act(cancelLinks bool) {
 	why := s.reason.entry.Text
 	s.msg.set("", widget.MediumImportance)
+	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) (int, error) {
 		if cancelLinks {
-			return s.u.opt.Office.CancelLinks(ctx, s.u.token(), s.id, why)
+			return s.u.opt.Office.CancelLinks(ctx, token, s.id, why)
 		}
-		return 0, s.u.opt.Office.UnlockVoter(ctx, s.u.token(), s.id, why)
+		return 0, s.u.opt.Office.UnlockVoter(ctx, token, s.id, why)
 	}, func(n int, err error) {
 		if err != nil {
 			if !showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {

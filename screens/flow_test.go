@@ -336,10 +336,10 @@ func TestHelpFromEveryScreen(t *testing.T) {
 		open()
 		before := h.ui.top().screen
 		h.tap(h.ui.helpButton)
-		hs := screenAs[*helpScreen](h)
+		screenAs[*helpScreen](h)
 		h.see("Que faire si je n'ai pas reçu ou si j'ai perdu mon identifiant ?")
 		h.see("Contactez la cellule d'assistance : assistance@vote.example")
-		h.tap(hs.back)
+		h.tap(h.ui.backButton)
 		if h.ui.top().screen != before {
 			t.Fatalf("back from help went to %T, not %T", h.ui.top().screen, before)
 		}

@@ -123,7 +123,7 @@ func screenAs[T any](h *harness) T {
 	return s
 }
 
-func (h *harness) tap(b *widget.Button) {
+func (h *harness) tap(b *button) {
 	h.t.Helper()
 	if b.Disabled() {
 		h.t.Fatalf("button %q is disabled", b.Text)
@@ -159,6 +159,10 @@ func (h *harness) texts() string {
 			b.WriteString(w.Text + "\n")
 		case *widget.Button:
 			b.WriteString(w.Text + "\n")
+		case *button:
+			b.WriteString(w.Text + "\n")
+		case *readOnlyText:
+			b.WriteString(w.Text + "\n")
 		case *entry:
 			b.WriteString(w.Text + "\n")
 		}
@@ -181,11 +185,11 @@ func (h *harness) notSee(unwanted string) {
 }
 
 // overlayButton finds a button by its text in the overlays (dialogs).
-func (h *harness) overlayButton(text string) *widget.Button {
+func (h *harness) overlayButton(text string) *button {
 	h.t.Helper()
 	for _, o := range h.win.Canvas().Overlays().List() {
 		for _, obj := range test.LaidOutObjects(o) {
-			if b, ok := obj.(*widget.Button); ok && b.Text == text && b.Visible() {
+			if b, ok := obj.(*button); ok && b.Text == text && b.Visible() {
 				return b
 			}
 		}

@@ -8,12 +8,11 @@ import (
 
 // helpScreen is "Aide": the steps of the seed and the assistance cell.
 type helpScreen struct {
-	u    *UI
-	back *widget.Button
+	u *UI
 }
 
 func newHelp(u *UI) *helpScreen {
-	return &helpScreen{u: u, back: widget.NewButton(lang.L("common.back"), u.back)}
+	return &helpScreen{u: u}
 }
 
 func (s *helpScreen) page() *page {
@@ -24,7 +23,7 @@ func (s *helpScreen) page() *page {
 		widget.NewSeparator(),
 		heading(lang.L("help.contact_title")),
 		wrapped(lang.X("help.contact", "", map[string]any{"Contact": s.u.opt.Assistance})),
-		container.NewHBox(s.back),
 	)
-	return &page{title: lang.L("help.page"), content: c, focus: s.back, screen: s}
+	// The focus starts on the navigator's "Retour".
+	return &page{title: lang.L("help.page"), content: c, screen: s}
 }

@@ -26,10 +26,10 @@ type homeScreen struct {
 	password   *field
 	login      *submitButton
 	msg        *message
-	fill       []*widget.Button // one per identifier saved in the keychain
-	lostID     *widget.Button
-	lostPW     *widget.Button
-	haveMail   *widget.Button
+	fill       []*button // one per identifier saved in the keychain
+	lostID     *button
+	lostPW     *button
+	haveMail   *button
 }
 
 func newHome(u *UI) *homeScreen {
@@ -39,19 +39,18 @@ func newHome(u *UI) *homeScreen {
 		password:   newField(u, "field.password", "field.password.help", true),
 		msg:        newMessage(),
 	}
-	s.login = newSubmit("home.login", s.submit)
-	s.identifier.entry.OnSubmitted = func(string) { s.submit() }
-	s.password.entry.OnSubmitted = func(string) { s.submit() }
-	s.lostID = widget.NewButton(lang.L("home.lost_identifier"), func() { u.show(newRequest(u).page()) })
-	s.lostPW = widget.NewButton(lang.L("home.lost_password"), func() { u.show(newPassword(u).page()) })
-	s.haveMail = widget.NewButton(lang.L("home.have_mail"), func() { u.show(newPaste(u).page()) })
-	for _, b := range []*widget.Button{s.lostID, s.lostPW, s.haveMail} {
+	s.login = u.newSubmit("home.login", s.submit)
+	s.login.submitOn(s.identifier.entry, s.password.entry)
+	s.lostID = u.button(lang.L("home.lost_identifier"), nil, func() { u.show(newRequest(u).page()) })
+	s.lostPW = u.button(lang.L("home.lost_password"), nil, func() { u.show(newPassword(u).page()) })
+	s.haveMail = u.button(lang.L("home.have_mail"), nil, func() { u.show(newPaste(u).page()) })
+	for _, b := range []*button{s.lostID, s.lostPW, s.haveMail} {
 		b.Importance = widget.LowImportance
 	}
 	if u.opt.Keychain != nil {
 		for _, numic := range savedNUMICs(u.app) {
-			s.fill = append(s.fill, widget.NewButton(
-				lang.X("home.keychain_fill", "", map[string]any{"NUMIC": portal.MaskNUMIC(numic)}),
+			s.fill = append(s.fill, u.button(
+				lang.X("home.keychain_fill", "", map[string]any{"NUMIC": portal.MaskNUMIC(numic)}), nil,
 				func() { s.fillFromKeychain(numic) }))
 		}
 	}

@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -18,9 +17,9 @@ type identifierScreen struct {
 	u          *UI
 	renewal    portal.Renewal
 	identifier *widget.Label
-	copyBtn    *widget.Button
-	save       *widget.Button
-	home       *widget.Button
+	copyBtn    *button
+	save       *button
+	home       *button
 	msg        *message
 	kept       bool // copied or saved: leaving needs no warning
 }
@@ -30,10 +29,10 @@ func newIdentifier(u *UI, r portal.Renewal) *identifierScreen {
 	s.identifier = widget.NewLabelWithStyle(r.Identifier, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
 	s.identifier.SizeName = theme.SizeNameHeadingText
 	s.identifier.Selectable = true
-	s.copyBtn = widget.NewButtonWithIcon(lang.L("identifier.copy"), theme.ContentCopyIcon(), s.copy)
+	s.copyBtn = u.button(lang.L("identifier.copy"), theme.ContentCopyIcon(), s.copy)
 	s.copyBtn.Importance = widget.HighImportance
-	s.save = widget.NewButtonWithIcon(lang.L("identifier.save"), theme.DocumentSaveIcon(), s.saveToKeychain)
-	s.home = widget.NewButton(lang.L("common.home"), u.home)
+	s.save = u.button(lang.L("identifier.save"), theme.DocumentSaveIcon(), s.saveToKeychain)
+	s.home = u.button(lang.L("common.home"), nil, u.home)
 	return s
 }
 
@@ -83,13 +82,9 @@ func (s *identifierScreen) leave(proceed func()) {
 		proceed()
 		return
 	}
-	d := dialog.NewConfirm(lang.L("identifier.leave_title"), lang.L("identifier.leave_text"), func(ok bool) {
-		if ok {
+	s.u.ask(lang.L("identifier.leave_title"), lang.L("identifier.leave_text"),
+		lang.L("identifier.leave_no"), lang.L("identifier.leave_yes"), func() {
 			s.kept = true
 			proceed()
-		}
-	}, s.u.win)
-	d.SetConfirmText(lang.L("identifier.leave_yes"))
-	d.SetDismissText(lang.L("identifier.leave_no"))
-	d.Show()
+		})
 }

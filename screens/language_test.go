@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
 	"consulvote/app/service/servicetest"
@@ -84,7 +83,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 			test.Type(lg.name.entry, "alice")
 			ho.enter(lg.password.entry, agentPassword)
 			oh := screenAs[*officeHomeScreen](ho)
-			for _, open := range []*widget.Button{oh.desk, oh.outbox, oh.roll, oh.campaign, oh.auditB} {
+			for _, open := range []*button{oh.desk, oh.outbox, oh.roll, oh.campaign, oh.auditB} {
 				ho.ui.office()
 				ho.tap(open)
 				txt := ho.texts()

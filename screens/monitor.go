@@ -16,16 +16,16 @@ type monitorScreen struct {
 	u       *UI
 	counts  *widget.Label
 	failed  *fyne.Container
-	retries []*widget.Button // one per failed message
+	retries []*button // one per failed message
 	reason  *field
-	refresh *widget.Button
+	refresh *button
 	msg     *message
 }
 
 func newMonitor(u *UI) *monitorScreen {
 	s := &monitorScreen{u: u, counts: widget.NewLabel(""), failed: list(), msg: newMessage(),
 		reason: newField(u, "field.reason", "field.reason.help", false)}
-	s.refresh = widget.NewButton(lang.L("monitor.refresh"), s.load)
+	s.refresh = u.button(lang.L("monitor.refresh"), nil, s.load)
 	s.load()
 	return s
 }
@@ -36,8 +36,9 @@ func (s *monitorScreen) page() *page {
 }
 
 func (s *monitorScreen) load() {
+	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) (portal.OutboxStatus, error) {
-		return s.u.opt.Office.OutboxStatus(ctx, s.u.token())
+		return s.u.opt.Office.OutboxStatus(ctx, token)
 	}, func(st portal.OutboxStatus, err error) {
 		if err != nil {
 			s.u.officeFailed(err, s.msg)
@@ -47,7 +48,7 @@ func (s *monitorScreen) load() {
 		s.failed.RemoveAll()
 		s.retries = nil
 		for _, m := range st.Failed {
-			b := widget.NewButton(lang.L("monitor.retry"), func() { s.retry(m.ID) })
+			b := s.u.button(lang.L("monitor.retry"), nil, func() { s.retry(m.ID) })
 			s.retries = append(s.retries, b)
 			s.failed.Add(container.NewBorder(nil, nil, nil, b, wrapped(lang.X("monitor.failed", "", map[string]any{
 				"Channel": m.Channel, "To": m.Recipient, "Kind": m.Kind, "Attempts": m.Attempts, "Error": m.LastError}))))
@@ -57,8 +58,9 @@ func (s *monitorScreen) load() {
 
 func (s *monitorScreen) retry(id int64) {
 	why := s.reason.entry.Text
+	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, s.u.opt.Office.RetryMessage(ctx, s.u.token(), id, why)
+		return struct{}{}, s.u.opt.Office.RetryMessage(ctx, token, id, why)
 	}, func(_ struct{}, err error) {
 		if err != nil {
 			if !showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {

@@ -51,9 +51,8 @@ type officeLoginScreen struct {
 
 func newOfficeLogin(u *UI, notice string) *officeLoginScreen {
 	s := &officeLoginScreen{u: u, name: newField(u, "field.name", "", false), password: newField(u, "field.password", "", true), msg: newMessage()}
-	s.login = newSubmit("office.login.submit", s.submit)
-	s.name.entry.OnSubmitted = func(string) { s.submit() }
-	s.password.entry.OnSubmitted = func(string) { s.submit() }
+	s.login = u.newSubmit("office.login.submit", s.submit)
+	s.login.submitOn(s.name.entry, s.password.entry)
 	if notice != "" {
 		s.msg.set(notice, widget.WarningImportance)
 	}
@@ -92,23 +91,23 @@ func (s *officeLoginScreen) submit() {
 // officeHomeScreen lists what the agent may do.
 type officeHomeScreen struct {
 	u                                    *UI
-	desk, outbox, roll, campaign, auditB *widget.Button
-	logout                               *widget.Button
+	desk, outbox, roll, campaign, auditB *button
+	logout                               *button
 }
 
 func newOfficeHome(u *UI) *officeHomeScreen {
 	s := &officeHomeScreen{u: u}
-	s.desk = widget.NewButton(lang.L("office.desk"), func() { u.show(newDesk(u).page()) })
-	s.outbox = widget.NewButton(lang.L("office.outbox"), func() { u.show(newMonitor(u).page()) })
+	s.desk = u.button(lang.L("office.desk"), nil, func() { u.show(newDesk(u).page()) })
+	s.outbox = u.button(lang.L("office.outbox"), nil, func() { u.show(newMonitor(u).page()) })
 	admin := u.agent != nil && u.agent.Role == portal.RoleAdmin
 	if admin && u.opt.RollAdmin != nil {
-		s.roll = widget.NewButton(lang.L("office.import"), func() { u.show(newImport(u).page()) })
-		s.campaign = widget.NewButton(lang.L("office.campaign"), func() { u.show(newCampaign(u).page()) })
+		s.roll = u.button(lang.L("office.import"), nil, func() { u.show(newImport(u).page()) })
+		s.campaign = u.button(lang.L("office.campaign"), nil, func() { u.show(newCampaign(u).page()) })
 	}
 	if admin {
-		s.auditB = widget.NewButton(lang.L("office.audit"), func() { u.show(newAuditScreen(u).page()) })
+		s.auditB = u.button(lang.L("office.audit"), nil, func() { u.show(newAuditScreen(u).page()) })
 	}
-	s.logout = widget.NewButton(lang.L("office.logout"), s.doLogout)
+	s.logout = u.button(lang.L("office.logout"), nil, s.doLogout)
 	return s
 }
 
@@ -117,7 +116,7 @@ func (s *officeHomeScreen) page() *page {
 	role := lang.L("office.role." + string(a.Role))
 	c := container.NewVBox(heading(lang.L("office.home.page")),
 		widget.NewLabel(lang.X("office.home.who", "", map[string]any{"Name": a.Name, "Role": role, "Time": formatTime(a.ExpiresAt)})))
-	for _, b := range []*widget.Button{s.desk, s.outbox, s.roll, s.campaign, s.auditB} {
+	for _, b := range []*button{s.desk, s.outbox, s.roll, s.campaign, s.auditB} {
 		if b != nil {
 			c.Add(container.NewHBox(b))
 		}

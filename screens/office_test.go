@@ -219,3 +219,25 @@ func TestOfficeSessionExpires(t *testing.T) {
 	screenAs[*officeLoginScreen](h)
 	h.see("Votre session a expiré ou n'est plus valable : reconnectez-vous.")
 }
+
+// TestImportScreenFileErrors: a file that cannot be read is said so in
+// the agent's language, never with the system's English error.
+func TestImportScreenFileErrors(t *testing.T) {
+	h, _ := newOfficeHarness(t)
+	home := h.agentLogin("alice")
+	h.tap(home.roll)
+	s := screenAs[*importScreen](h)
+	dir := t.TempDir()
+	for path, want := range map[string]string{
+		filepath.Join(dir, "absent.csv"): "Ce fichier ne peut pas être ouvert : il n'existe pas.",
+		dir:                              "Ce fichier ne peut pas être ouvert : c'est un dossier, pas un fichier.",
+	} {
+		s.file.entry.SetText(path)
+		h.tap(s.start)
+		h.see(want)
+		h.notSee("no such file")
+		h.notSee("open ")
+	}
+	s.saveReport(filepath.Join(dir, "absent", "refus.csv"))
+	h.see("Le rapport n'a pas pu être enregistré : il n'existe pas.")
+}

@@ -18,9 +18,9 @@ import (
 type outboxScreen struct {
 	u       *UI
 	list    *fyne.Container
-	refresh *widget.Button
+	refresh *button
 	msg     *message
-	links   []*widget.Button // one per link found, for tests
+	links   []*button // one per link found, for tests
 }
 
 // linkInText finds renewal links in a message's text.
@@ -28,7 +28,7 @@ var linkInText = regexp.MustCompile(`https?://[^\s<>"]+` + regexp.QuoteMeta(port
 
 func newOutbox(u *UI) *outboxScreen {
 	s := &outboxScreen{u: u, list: container.NewVBox(), msg: newMessage()}
-	s.refresh = widget.NewButtonWithIcon(lang.L("outbox.refresh"), theme.ViewRefreshIcon(), s.load)
+	s.refresh = u.button(lang.L("outbox.refresh"), theme.ViewRefreshIcon(), s.load)
 	s.load()
 	return s
 }
@@ -75,7 +75,7 @@ func (s *outboxScreen) show(ms []portal.Message) {
 		body.Selectable = true
 		card := container.NewVBox(widget.NewLabelWithStyle(subject, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), to, body)
 		for _, link := range linkInText.FindAllString(m.Text, -1) {
-			b := widget.NewButtonWithIcon(lang.L("outbox.open_link"), theme.MailForwardIcon(), func() { s.u.OpenLink(link) })
+			b := s.u.button(lang.L("outbox.open_link"), theme.MailForwardIcon(), func() { s.u.OpenLink(link) })
 			s.links = append(s.links, b)
 			card.Add(container.NewHBox(b))
 		}

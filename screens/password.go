@@ -31,10 +31,8 @@ func newPassword(u *UI) *passwordScreen {
 		code:       newCodeField(u),
 		msg:        newMessage(),
 	}
-	s.send = newSubmit("password.submit", s.submit)
-	for _, f := range []*field{s.identifier, s.numic, s.code.field} {
-		f.entry.OnSubmitted = func(string) { s.submit() }
-	}
+	s.send = u.newSubmit("password.submit", s.submit)
+	s.send.submitOn(s.identifier.entry, s.numic.entry, s.code.entry)
 	s.fields = map[portal.Field]*field{portal.FieldIdentifier: s.identifier, portal.FieldNUMIC: s.numic, portal.FieldCode: s.code.field}
 	return s
 }
@@ -83,11 +81,11 @@ func (s *passwordScreen) submit() {
 // the identifier and NUMIC matched.
 type passwordSentScreen struct {
 	u    *UI
-	home *widget.Button
+	home *button
 }
 
 func newPasswordSent(u *UI) *passwordSentScreen {
-	s := &passwordSentScreen{u: u, home: widget.NewButton(lang.L("common.home"), u.home)}
+	s := &passwordSentScreen{u: u, home: u.button(lang.L("common.home"), nil, u.home)}
 	s.home.Importance = widget.HighImportance
 	return s
 }

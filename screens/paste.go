@@ -17,15 +17,15 @@ type pasteScreen struct {
 	link   *field
 	open   *submitButton
 	msg    *message
-	again  *widget.Button
+	again  *button
 	result portal.LinkStatus
 }
 
 func newPaste(u *UI) *pasteScreen {
 	s := &pasteScreen{u: u, link: newField(u, "field.link", "field.link.help", false), msg: newMessage()}
-	s.open = newSubmit("paste.submit", s.submit)
-	s.link.entry.OnSubmitted = func(string) { s.submit() }
-	s.again = widget.NewButton(lang.L("action.request_new"), func() { u.replace(newRequest(u).page()) })
+	s.open = u.newSubmit("paste.submit", s.submit)
+	s.open.submitOn(s.link.entry)
+	s.again = u.button(lang.L("action.request_new"), nil, func() { u.replace(newRequest(u).page()) })
 	s.again.Hide()
 	return s
 }

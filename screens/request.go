@@ -29,10 +29,8 @@ func newRequest(u *UI) *requestScreen {
 		code:  newCodeField(u),
 		msg:   newMessage(),
 	}
-	s.send = newSubmit("request.submit", s.submit)
-	for _, f := range []*field{s.numic, s.email, s.code.field} {
-		f.entry.OnSubmitted = func(string) { s.submit() }
-	}
+	s.send = u.newSubmit("request.submit", s.submit)
+	s.send.submitOn(s.numic.entry, s.email.entry, s.code.entry)
 	s.fields = map[portal.Field]*field{portal.FieldNUMIC: s.numic, portal.FieldEmail: s.email, portal.FieldCode: s.code.field}
 	return s
 }

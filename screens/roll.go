@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -24,14 +25,14 @@ import (
 type importScreen struct {
 	u        *UI
 	file     *field
-	choose   *widget.Button
-	start    *widget.Button
-	cancelB  *widget.Button
+	choose   *button
+	start    *button
+	cancelB  *button
 	bar      *widget.ProgressBar
 	rate     *widget.Label
 	msg      *message
 	problems *fyne.Container
-	save     *widget.Button
+	save     *button
 	cancel   context.CancelFunc
 	report   portal.ImportReport
 }
@@ -39,16 +40,16 @@ type importScreen struct {
 func newImport(u *UI) *importScreen {
 	s := &importScreen{u: u, file: newField(u, "field.file", "", false), bar: widget.NewProgressBar(),
 		rate: widget.NewLabel(""), msg: newMessage(), problems: list()}
-	s.choose = widget.NewButton(lang.L("import.choose"), s.chooseFile)
-	s.start = widget.NewButton(lang.L("import.start"), s.run)
+	s.choose = u.button(lang.L("import.choose"), nil, s.chooseFile)
+	s.start = u.button(lang.L("import.start"), nil, s.run)
 	s.start.Importance = widget.HighImportance
-	s.cancelB = widget.NewButton(lang.L("import.cancel"), func() {
+	s.cancelB = u.button(lang.L("import.cancel"), nil, func() {
 		if s.cancel != nil {
 			s.cancel()
 		}
 	})
 	s.cancelB.Disable()
-	s.save = widget.NewButton(lang.L("import.save_report"), s.chooseReportFile)
+	s.save = u.button(lang.L("import.save_report"), nil, s.chooseReportFile)
 	s.save.Hide()
 	return s
 }
@@ -70,6 +71,25 @@ func (s *importScreen) chooseFile() {
 	}, s.u.win)
 }
 
+var errIsDir = errors.New("is a directory")
+
+// fileErrorText says in the agent's language why a file could not be
+// opened or saved (what is a translation key: err.file.open or
+// err.file.save): an OS error's text is in English, and names system
+// calls.
+func fileErrorText(what string, err error) string {
+	why := "file.why.other"
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		why = "file.why.not_found"
+	case errors.Is(err, fs.ErrPermission):
+		why = "file.why.permission"
+	case errors.Is(err, errIsDir):
+		why = "file.why.is_dir"
+	}
+	return lang.X(what, "", map[string]any{"Why": lang.L(why)})
+}
+
 // countingReader counts what was read, for the progress bar.
 type countingReader struct {
 	r io.Reader
@@ -89,15 +109,21 @@ func (s *importScreen) run() {
 		return
 	}
 	f, err := os.Open(path)
+	var st os.FileInfo
+	if err == nil {
+		if st, err = f.Stat(); err == nil && st.IsDir() {
+			err = errIsDir
+		}
+		if err != nil {
+			f.Close()
+		}
+	}
 	if err != nil {
-		s.file.setError(err.Error())
+		s.file.setError(fileErrorText("err.file.open", err))
 		return
 	}
 	s.file.setError("")
-	size := int64(1)
-	if st, err := f.Stat(); err == nil && st.Size() > 0 {
-		size = st.Size()
-	}
+	size := max(st.Size(), 1)
 	cr := &countingReader{r: f}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -107,9 +133,10 @@ func (s *importScreen) run() {
 	s.problems.RemoveAll()
 	s.msg.set("", widget.MediumImportance)
 	s.bar.SetValue(0)
+	token := s.u.token() // read on the UI goroutine, before the call
 	callCtx(s.u, ctx, func(ctx context.Context) (portal.ImportReport, error) {
 		defer f.Close()
-		return s.u.opt.RollAdmin.ImportRollAs(ctx, s.u.token(), cr, func(r portal.ImportReport) {
+		return s.u.opt.RollAdmin.ImportRollAs(ctx, token, cr, func(r portal.ImportReport) {
 			done := float64(cr.n.Load()) / float64(size)
 			s.u.post(func() { s.showProgress(r, done) })
 		})
@@ -175,7 +202,7 @@ func (s *importScreen) saveReport(path string) {
 		err = errors.Join(s.report.ProblemsCSV(f), f.Close())
 	}
 	if err != nil {
-		s.msg.set(err.Error(), widget.DangerImportance)
+		s.msg.set(fileErrorText("err.file.save", err), widget.DangerImportance)
 		return
 	}
 	s.msg.set(lang.X("import.report_saved", "", map[string]any{"Path": path}), widget.SuccessImportance)
@@ -185,8 +212,8 @@ func (s *importScreen) saveReport(path string) {
 type campaignScreen struct {
 	u        *UI
 	name     *field
-	start    *widget.Button
-	cancelB  *widget.Button
+	start    *button
+	cancelB  *button
 	progress *widget.Label
 	msg      *message
 	cancel   context.CancelFunc
@@ -194,9 +221,9 @@ type campaignScreen struct {
 
 func newCampaign(u *UI) *campaignScreen {
 	s := &campaignScreen{u: u, name: newField(u, "field.campaign", "", false), progress: widget.NewLabel(""), msg: newMessage()}
-	s.start = widget.NewButton(lang.L("campaign.start"), s.run)
+	s.start = u.button(lang.L("campaign.start"), nil, s.run)
 	s.start.Importance = widget.HighImportance
-	s.cancelB = widget.NewButton(lang.L("import.cancel"), func() {
+	s.cancelB = u.button(lang.L("import.cancel"), nil, func() {
 		if s.cancel != nil {
 			s.cancel()
 		}
@@ -225,8 +252,9 @@ func (s *campaignScreen) run() {
 	show := func(r portal.CampaignReport) {
 		s.progress.SetText(lang.X("campaign.progress", "", map[string]any{"Sent": r.Sent, "Skipped": r.Skipped}))
 	}
+	token := s.u.token() // read on the UI goroutine, before the call
 	callCtx(s.u, ctx, func(ctx context.Context) (portal.CampaignReport, error) {
-		return s.u.opt.RollAdmin.SendFirstCredentialsAs(ctx, s.u.token(), name, func(r portal.CampaignReport) {
+		return s.u.opt.RollAdmin.SendFirstCredentialsAs(ctx, token, name, func(r portal.CampaignReport) {
 			s.u.post(func() { show(r) })
 		})
 	}, func(r portal.CampaignReport, err error) {

@@ -11,15 +11,15 @@ import (
 // matched a voter.
 type sentScreen struct {
 	u        *UI
-	haveMail *widget.Button
-	home     *widget.Button
+	haveMail *button
+	home     *button
 }
 
 func newSent(u *UI) *sentScreen {
 	s := &sentScreen{u: u}
-	s.haveMail = widget.NewButtonWithIcon(lang.L("home.have_mail"), theme.MailAttachmentIcon(), func() { u.show(newPaste(u).page()) })
+	s.haveMail = u.button(lang.L("home.have_mail"), theme.MailAttachmentIcon(), func() { u.show(newPaste(u).page()) })
 	s.haveMail.Importance = widget.HighImportance
-	s.home = widget.NewButton(lang.L("common.home"), u.home)
+	s.home = u.button(lang.L("common.home"), nil, u.home)
 	return s
 }
 

@@ -17,7 +17,7 @@ const BackendPreference = "backend"
 type settingsScreen struct {
 	u       *UI
 	backend *field
-	save    *widget.Button
+	save    *button
 	msg     *message
 }
 
@@ -25,7 +25,7 @@ func newSettings(u *UI) *settingsScreen {
 	s := &settingsScreen{u: u, backend: newField(u, "field.backend", "field.backend.help", false), msg: newMessage()}
 	s.backend.entry.SetText(u.app.Preferences().String(BackendPreference))
 	s.backend.entry.OnSubmitted = func(string) { s.submit() }
-	s.save = widget.NewButton(lang.L("settings.save"), s.submit)
+	s.save = u.button(lang.L("settings.save"), nil, s.submit)
 	s.save.Importance = widget.HighImportance
 	return s
 }

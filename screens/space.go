@@ -16,12 +16,12 @@ import (
 type spaceScreen struct {
 	u       *UI
 	session portal.Session
-	logout  *widget.Button
+	logout  *button
 }
 
 func newSpace(u *UI, sess portal.Session) *spaceScreen {
 	s := &spaceScreen{u: u, session: sess}
-	s.logout = widget.NewButton(lang.L("space.logout"), s.doLogout)
+	s.logout = u.button(lang.L("space.logout"), nil, s.doLogout)
 	return s
 }
 

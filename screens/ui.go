@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -61,8 +62,14 @@ type UI struct {
 
 	stack []*page
 	body  *fyne.Container
+	// scroll scrolls the page shown; backButton is its "Retour" (nil at
+	// home).
+	scroll     *container.Scroll
+	backButton *button
+	// question is the dialog open, if any: Escape closes it.
+	question dialog.Dialog
 
-	helpButton, messagesButton, languageButton, settingsButton, officeButton *widget.Button
+	helpButton, messagesButton, languageButton, settingsButton, officeButton *button
 
 	// agent is the agent logged in to the office, if any.
 	agent *portal.AgentSession
@@ -92,6 +99,7 @@ func New(a fyne.App, w fyne.Window, p portal.Portal, opt Options) *UI {
 		opt.CallTimeout = 30 * time.Second
 	}
 	u := &UI{app: a, win: w, portal: p, opt: opt, body: container.NewStack(), post: fyne.DoAndWait}
+	a.Settings().SetTheme(Theme{})
 
 	var top []fyne.CanvasObject
 	if opt.Outbox != nil {
@@ -108,11 +116,45 @@ func New(a fyne.App, w fyne.Window, p portal.Portal, opt Options) *UI {
 	w.SetContent(container.NewBorder(container.NewVBox(top...), bottom, nil, nil, u.body))
 	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if k.Name == fyne.KeyEscape {
-			u.back()
+			u.escape()
 		}
 	})
+	// Closing the window is leaving the page: E6 asks first.
+	w.SetCloseIntercept(func() { u.leaveTop(w.Close) })
 	u.home()
 	return u
+}
+
+// escape closes the question shown, which keeps the page (the safe
+// choice), or else goes back.
+func (u *UI) escape() {
+	if u.question != nil {
+		u.question.Hide()
+		return
+	}
+	u.back()
+}
+
+// ask shows a question with two answers: stay, the safe one, which is
+// the default (focused, highlighted, and Escape's), and leave.
+func (u *UI) ask(title, text, stayLabel, leaveLabel string, onLeave func()) {
+	if u.question != nil {
+		return
+	}
+	stay := u.button(stayLabel, nil, nil)
+	stay.Importance = widget.HighImportance
+	leave := u.button(leaveLabel, nil, nil)
+	d := dialog.NewCustomWithoutButtons(title, wrapped(text), u.win)
+	stay.OnTapped = d.Hide
+	leave.OnTapped = func() {
+		d.Hide()
+		onLeave()
+	}
+	d.SetButtons([]fyne.CanvasObject{stay, leave})
+	d.SetOnClosed(func() { u.question = nil })
+	u.question = d
+	d.Show()
+	u.win.Canvas().Focus(stay)
 }
 
 func demoBanner() fyne.CanvasObject {
@@ -123,17 +165,17 @@ func demoBanner() fyne.CanvasObject {
 }
 
 func (u *UI) toolbar() fyne.CanvasObject {
-	u.helpButton = widget.NewButtonWithIcon(lang.L("toolbar.help"), theme.HelpIcon(), u.help)
+	u.helpButton = u.button(lang.L("toolbar.help"), theme.HelpIcon(), u.help)
 	items := []fyne.CanvasObject{u.helpButton}
 	if u.opt.Outbox != nil {
-		u.messagesButton = widget.NewButtonWithIcon(lang.L("toolbar.messages"), theme.MailComposeIcon(), u.outbox)
+		u.messagesButton = u.button(lang.L("toolbar.messages"), theme.MailComposeIcon(), u.outbox)
 		items = append(items, u.messagesButton)
 	}
 	if u.opt.Office != nil {
-		u.officeButton = widget.NewButtonWithIcon(lang.L("toolbar.office"), theme.AccountIcon(), u.office)
+		u.officeButton = u.button(lang.L("toolbar.office"), theme.AccountIcon(), u.office)
 		items = append(items, u.officeButton)
 	}
-	u.settingsButton = widget.NewButtonWithIcon(lang.L("toolbar.settings"), theme.SettingsIcon(), func() {
+	u.settingsButton = u.button(lang.L("toolbar.settings"), theme.SettingsIcon(), func() {
 		if _, ok := u.top().screen.(*settingsScreen); !ok {
 			u.show(newSettings(u).page())
 		}
@@ -144,7 +186,8 @@ func (u *UI) toolbar() fyne.CanvasObject {
 		if u.opt.Language == "en" {
 			other = "fr"
 		}
-		u.languageButton = widget.NewButton(lang.L("toolbar.language"), func() { u.opt.OnLanguage(other) })
+		// Switching rebuilds the screens: leaving the page, E6 asks.
+		u.languageButton = u.button(lang.L("toolbar.language"), nil, func() { u.leaveTop(func() { u.opt.OnLanguage(other) }) })
 		items = append(items, u.languageButton)
 	}
 	return container.NewHBox(append([]fyne.CanvasObject{widget.NewIcon(resources.Icon), widget.NewLabel(lang.L("app.name")), layout.NewSpacer()}, items...)...)
@@ -202,10 +245,22 @@ func (u *UI) top() *page {
 func (u *UI) display() {
 	p := u.top()
 	u.win.SetTitle(lang.X("window.title", "{{.Page}} – consulvote", map[string]any{"Page": p.title}))
-	u.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewPadded(p.content))}
+	content := p.content
+	u.backButton = nil
+	if len(u.stack) > 1 {
+		// A visible way back on every page but the first.
+		u.backButton = u.button(lang.L("common.back"), theme.NavigateBackIcon(), u.back)
+		u.backButton.Importance = widget.LowImportance
+		content = container.NewBorder(container.NewHBox(u.backButton), nil, nil, nil, content)
+	}
+	u.scroll = container.NewVScroll(container.NewPadded(content))
+	u.body.Objects = []fyne.CanvasObject{u.scroll}
 	u.body.Refresh()
-	if p.focus != nil {
+	switch {
+	case p.focus != nil:
 		u.win.Canvas().Focus(p.focus)
+	case u.backButton != nil:
+		u.win.Canvas().Focus(u.backButton)
 	}
 }
 
@@ -233,7 +288,7 @@ func (u *UI) OpenLink(link string) {
 	s := newPaste(u)
 	u.show(s.page())
 	s.link.entry.SetText(link)
-	s.submit()
+	s.open.submit()
 }
 
 // call runs work off the UI goroutine with a timeout and hands its result

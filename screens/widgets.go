@@ -14,10 +14,12 @@ import (
 	"consulvote/app/portal"
 )
 
-// entry is a one-line entry that also hears Escape, which a focused
-// widget.Entry would swallow, so that Escape goes back from any field.
+// entry is a one-line entry with the app's focus ring that also hears
+// Escape, which a focused widget.Entry would swallow, so that Escape goes
+// back from any field.
 type entry struct {
 	widget.Entry
+	focused  bool
 	onEscape func()
 }
 
@@ -28,6 +30,23 @@ func newEntry(password bool, onEscape func()) *entry {
 	return e
 }
 
+// CreateRenderer implements fyne.Widget.
+func (e *entry) CreateRenderer() fyne.WidgetRenderer {
+	return newRingRenderer(e, e.Entry.CreateRenderer(), func() bool { return e.focused })
+}
+
+// FocusGained implements fyne.Focusable.
+func (e *entry) FocusGained() {
+	e.focused = true
+	e.Entry.FocusGained()
+}
+
+// FocusLost implements fyne.Focusable.
+func (e *entry) FocusLost() {
+	e.focused = false
+	e.Entry.FocusLost()
+}
+
 func (e *entry) TypedKey(k *fyne.KeyEvent) {
 	if k.Name == fyne.KeyEscape && e.onEscape != nil {
 		e.onEscape()
@@ -36,18 +55,63 @@ func (e *entry) TypedKey(k *fyne.KeyEvent) {
 	e.Entry.TypedKey(k)
 }
 
+// readOnlyText is text the keyboard can select and copy (a message's
+// body): a multi-line entry that refuses every change.
+type readOnlyText struct {
+	entry
+	text string
+}
+
+func newReadOnlyText(text string, onEscape func()) *readOnlyText {
+	t := &readOnlyText{text: text}
+	t.onEscape = onEscape
+	t.MultiLine = true
+	t.Wrapping = fyne.TextWrapWord
+	t.Text = text
+	t.ExtendBaseWidget(t)
+	// Anything that gets through (a drop, the context menu) is undone.
+	t.OnChanged = func(string) {
+		if t.Text != t.text {
+			t.SetText(t.text)
+		}
+	}
+	return t
+}
+
+// TypedRune implements fyne.Focusable: nothing is typed.
+func (t *readOnlyText) TypedRune(rune) {}
+
+// TypedKey implements fyne.Focusable: only the keys that move and select.
+func (t *readOnlyText) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyUp, fyne.KeyDown, fyne.KeyLeft, fyne.KeyRight, fyne.KeyHome, fyne.KeyEnd,
+		fyne.KeyPageUp, fyne.KeyPageDown, fyne.KeyEscape:
+		t.entry.TypedKey(k)
+	}
+}
+
+// TypedShortcut implements fyne.Shortcutable: copy and select all only.
+func (t *readOnlyText) TypedShortcut(s fyne.Shortcut) {
+	switch s.(type) {
+	case *fyne.ShortcutCopy, *fyne.ShortcutSelectAll:
+		t.entry.TypedShortcut(s)
+	}
+}
+
 // field is a labelled entry with its help below and room for its error.
+// A password field has a show/hide button the Tab key reaches.
 type field struct {
-	label *widget.Label
-	entry *entry
-	help  *widget.Label
-	err   *widget.Label
+	label  *widget.Label
+	entry  *entry
+	help   *widget.Label
+	err    *widget.Label
+	reveal *button // password fields only
 }
 
 func newField(u *UI, labelKey, helpKey string, password bool) *field {
 	f := &field{
 		label: widget.NewLabelWithStyle(lang.L(labelKey), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		entry: newEntry(password, u.back),
+		entry: newEntry(password, u.escape),
 		err:   widget.NewLabel(""),
 	}
 	f.entry.SetPlaceHolder(lang.L(labelKey))
@@ -60,6 +124,22 @@ func newField(u *UI, labelKey, helpKey string, password bool) *field {
 	f.err.Importance = widget.DangerImportance
 	f.err.Wrapping = fyne.TextWrapWord
 	f.err.Hide()
+	if password {
+		// Fyne's own eye is not focusable: ours is, and says what it does.
+		f.reveal = u.iconButton(lang.L("password.show"), theme.VisibilityIcon(), nil)
+		f.reveal.OnTapped = func() {
+			f.entry.Password = !f.entry.Password
+			if f.entry.Password {
+				f.reveal.label, f.reveal.Icon = lang.L("password.show"), theme.VisibilityIcon()
+			} else {
+				f.reveal.label, f.reveal.Icon = lang.L("password.hide"), theme.VisibilityOffIcon()
+			}
+			f.reveal.Refresh()
+			f.entry.Refresh()
+		}
+		f.reveal.Importance = widget.LowImportance
+		f.entry.ActionItem = f.reveal
+	}
 	return f
 }
 
@@ -89,7 +169,7 @@ type codeField struct {
 	u       *UI
 	id      string
 	image   *canvas.Image
-	refresh *widget.Button
+	refresh *button
 	status  *widget.Label
 }
 
@@ -98,7 +178,7 @@ func newCodeField(u *UI) *codeField {
 	c.image = &canvas.Image{}
 	c.image.FillMode = canvas.ImageFillContain
 	c.image.SetMinSize(fyne.NewSize(200, 70))
-	c.refresh = widget.NewButtonWithIcon(lang.L("code.new"), theme.ViewRefreshIcon(), c.load)
+	c.refresh = u.button(lang.L("code.new"), theme.ViewRefreshIcon(), c.load)
 	c.status = widget.NewLabel("")
 	c.status.Importance = widget.LowImportance
 	c.load()
@@ -154,17 +234,36 @@ func heading(text string) *widget.Label {
 
 // submitButton is a form's main button with its activity indicator:
 // while the portal works, the button is disabled and the indicator turns.
+// The button and Enter in the form's fields go through submit, which
+// does nothing while a call is under way: a double Enter sends one
+// request.
 type submitButton struct {
-	button   *widget.Button
+	button   *button
 	activity *widget.Activity
+	onSubmit func()
+	running  bool
 }
 
-func newSubmit(labelKey string, onTap func()) *submitButton {
-	b := widget.NewButton(lang.L(labelKey), onTap)
-	b.Importance = widget.HighImportance
-	a := widget.NewActivity()
-	a.Hide()
-	return &submitButton{button: b, activity: a}
+func (u *UI) newSubmit(labelKey string, onSubmit func()) *submitButton {
+	s := &submitButton{onSubmit: onSubmit, activity: widget.NewActivity()}
+	s.button = u.button(lang.L(labelKey), nil, s.submit)
+	s.button.Importance = widget.HighImportance
+	s.activity.Hide()
+	return s
+}
+
+// submit runs the form's action unless its call is under way.
+func (s *submitButton) submit() {
+	if !s.running {
+		s.onSubmit()
+	}
+}
+
+// submitOn makes Enter in each entry submit the form.
+func (s *submitButton) submitOn(entries ...*entry) {
+	for _, e := range entries {
+		e.OnSubmitted = func(string) { s.submit() }
+	}
 }
 
 func (s *submitButton) object() fyne.CanvasObject {
@@ -172,6 +271,7 @@ func (s *submitButton) object() fyne.CanvasObject {
 }
 
 func (s *submitButton) busy(on bool) {
+	s.running = on
 	if on {
 		s.button.Disable()
 		s.activity.Show()

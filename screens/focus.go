@@ -1,0 +1,148 @@
+package screens
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/widget"
+)
+
+// ringRenderer wraps a widget's renderer and draws the focus ring around
+// it while it has the focus. Fyne's own marks (a tint of the button, the
+// entry's border in the primary colour) are too faint on some widgets,
+// 1.00:1 on a primary button; the ring is the same everywhere.
+type ringRenderer struct {
+	fyne.WidgetRenderer
+	w       fyne.Widget
+	ring    *canvas.Rectangle
+	focused func() bool
+}
+
+func newRingRenderer(w fyne.Widget, inner fyne.WidgetRenderer, focused func() bool) *ringRenderer {
+	r := &ringRenderer{WidgetRenderer: inner, w: w, ring: canvas.NewRectangle(nil), focused: focused}
+	r.ring.StrokeWidth = focusRingWidth
+	r.update()
+	return r
+}
+
+func (r *ringRenderer) Objects() []fyne.CanvasObject {
+	inner := r.WidgetRenderer.Objects()
+	objs := make([]fyne.CanvasObject, 0, len(inner)+1)
+	return append(append(objs, inner...), r.ring)
+}
+
+func (r *ringRenderer) Layout(size fyne.Size) {
+	r.WidgetRenderer.Layout(size)
+	off := float32(focusRingWidth) + 1
+	r.ring.Move(fyne.NewPos(-off, -off))
+	r.ring.Resize(size.AddWidthHeight(2*off, 2*off))
+}
+
+func (r *ringRenderer) Refresh() {
+	r.update()
+	r.WidgetRenderer.Refresh()
+}
+
+func (r *ringRenderer) update() {
+	r.ring.FillColor = nil
+	r.ring.StrokeColor = currentColor(r.w, colorNameFocusRing)
+	r.ring.CornerRadius = 4
+	r.ring.Hidden = !r.focused()
+	r.ring.Refresh()
+}
+
+// currentColor is the colour n of the theme w is drawn with.
+func currentColor(w fyne.Widget, n fyne.ThemeColorName) color.Color {
+	th := fyne.CurrentApp().Settings().Theme()
+	if t, ok := w.(interface{ Theme() fyne.Theme }); ok {
+		th = t.Theme()
+	}
+	return th.Color(n, fyne.CurrentApp().Settings().ThemeVariant())
+}
+
+// button is a widget.Button that the keyboard can drive as on any
+// desktop: Enter activates it as well as Space; Space acts when the key
+// is released, so that the space it types is not sent on to the field
+// that has the focus on the next page; Escape goes back, as from a field.
+type button struct {
+	widget.Button
+	// label names an icon-only button for screen readers and tests.
+	label     string
+	focused   bool
+	spaceDown bool
+	onEscape  func()
+}
+
+// button makes a button whose Escape goes back like the page's.
+func (u *UI) button(text string, icon fyne.Resource, tapped func()) *button {
+	b := &button{label: text, onEscape: u.escape}
+	b.Text, b.Icon, b.OnTapped = text, icon, tapped
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// iconButton is a button that shows only its icon; label names it.
+func (u *UI) iconButton(label string, icon fyne.Resource, tapped func()) *button {
+	b := u.button("", icon, tapped)
+	b.label = label
+	return b
+}
+
+// CreateRenderer implements fyne.Widget.
+func (b *button) CreateRenderer() fyne.WidgetRenderer {
+	return newRingRenderer(b, b.Button.CreateRenderer(), func() bool { return b.focused })
+}
+
+// FocusGained implements fyne.Focusable.
+func (b *button) FocusGained() {
+	b.focused = true
+	b.Button.FocusGained()
+}
+
+// FocusLost implements fyne.Focusable.
+func (b *button) FocusLost() {
+	b.focused = false
+	b.spaceDown = false
+	b.Button.FocusLost()
+}
+
+// TypedKey implements fyne.Focusable.
+func (b *button) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		b.activate()
+	case fyne.KeyEscape:
+		if b.onEscape != nil {
+			b.onEscape()
+		}
+	case fyne.KeySpace:
+		// On release: see KeyUp.
+	default:
+		b.Button.TypedKey(k)
+	}
+}
+
+// TypedRune implements fyne.Focusable: the space of Space stops here.
+func (b *button) TypedRune(rune) {}
+
+// KeyDown implements desktop.Keyable.
+func (b *button) KeyDown(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeySpace {
+		b.spaceDown = true
+	}
+}
+
+// KeyUp implements desktop.Keyable.
+func (b *button) KeyUp(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeySpace && b.spaceDown {
+		b.spaceDown = false
+		b.activate()
+	}
+}
+
+func (b *button) activate() {
+	if !b.Disabled() {
+		b.Tapped(&fyne.PointEvent{})
+	}
+}
