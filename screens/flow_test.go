@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/service/servicetest"
 )
@@ -387,3 +388,51 @@ func TestSettingsBackend(t *testing.T) {
 		t.Fatalf("clearing saved %q", got)
 	}
 }
+
+// TestE6Question: the window's close button asks too; Escape and the
+// default answer keep the identifier; Escape never opens a second copy.
+func TestE6Question(t *testing.T) {
+	h := newHarness(t)
+	id := h.renewToE6()
+	closed := false
+	h.ui.win = &closeSpy{Window: h.win, closed: &closed}
+	h.ui.closeWindow()
+	h.see("Avez-vous conservé votre identifiant ?")
+	stay := h.overlayButton("Rester")
+	if h.win.Canvas().Focused() != stay || stay.Importance != widget.HighImportance {
+		t.Fatal("the safe answer is not the default")
+	}
+	key(stay, fyne.KeyEscape) // Escape = stay
+	if len(h.win.Canvas().Overlays().List()) != 0 || closed {
+		t.Fatal("Escape did not just close the question")
+	}
+	screenAs[*identifierScreen](h)
+	h.win.Canvas().Unfocus()
+	h.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // Escape on the page: the question
+	h.see("Avez-vous conservé votre identifiant ?")
+	h.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // and again: it closes, no second copy
+	if n := len(h.win.Canvas().Overlays().List()); n != 0 {
+		t.Fatalf("%d dialogs after Escape on the question", n)
+	}
+	screenAs[*identifierScreen](h)
+	h.see(id.renewal.Identifier)
+	h.ui.closeWindow()
+	key(h.overlayButton("Rester"), fyne.KeyReturn) // Enter on the default
+	if closed {
+		t.Fatal("Enter on the default answer closed the window")
+	}
+	h.ui.closeWindow()
+	h.tap(h.overlayButton("Quitter cet écran"))
+	if !closed {
+		t.Fatal("leaving did not close the window")
+	}
+}
+
+// closeSpy is a window whose Close is only recorded (the test driver's
+// window cannot be closed twice, and the test's cleanup closes it).
+type closeSpy struct {
+	fyne.Window
+	closed *bool
+}
+
+func (w *closeSpy) Close() { *w.closed = true }

@@ -41,7 +41,7 @@ func (s *outboxScreen) page() *page {
 		s.msg.label,
 		s.list,
 	)
-	return &page{title: lang.L("outbox.page"), content: c, focus: s.refresh, screen: s}
+	return &page{title: lang.L("outbox.page"), content: c, screen: s} // focus: Retour (Actualiser is off while loading)
 }
 
 func (s *outboxScreen) load() {

@@ -120,10 +120,13 @@ func New(a fyne.App, w fyne.Window, p portal.Portal, opt Options) *UI {
 		}
 	})
 	// Closing the window is leaving the page: E6 asks first.
-	w.SetCloseIntercept(func() { u.leaveTop(w.Close) })
+	w.SetCloseIntercept(u.closeWindow)
 	u.home()
 	return u
 }
+
+// closeWindow is the window's close button: leaving the page, E6 asks.
+func (u *UI) closeWindow() { u.leaveTop(u.win.Close) }
 
 // escape closes the question shown, which keeps the page (the safe
 // choice), or else goes back.

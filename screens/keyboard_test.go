@@ -1,0 +1,122 @@
+package screens
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+)
+
+// pressSpace sends what the keyboard sends for Space to the focused
+// object: key down, the typed key, the typed space, key up.
+func pressSpace(c fyne.Canvas) {
+	ev := &fyne.KeyEvent{Name: fyne.KeySpace}
+	if k, ok := c.Focused().(interface{ KeyDown(*fyne.KeyEvent) }); ok {
+		k.KeyDown(ev)
+	}
+	c.Focused().TypedKey(ev)
+	c.Focused().TypedRune(' ')
+	if k, ok := c.Focused().(interface{ KeyUp(*fyne.KeyEvent) }); ok {
+		k.KeyUp(ev)
+	}
+}
+
+// TestSpaceOnButtonTypesNothingNext: Space on "Identifiant perdu" opens
+// E2 with its NUMIC field focused and empty.
+func TestSpaceOnButtonTypesNothingNext(t *testing.T) {
+	h := newHarness(t)
+	home := screenAs[*homeScreen](h)
+	c := h.win.Canvas()
+	c.Focus(home.lostID)
+	pressSpace(c)
+	r := screenAs[*requestScreen](h)
+	if c.Focused() != r.numic.entry {
+		t.Fatalf("focus on %T", c.Focused())
+	}
+	if r.numic.entry.Text != "" {
+		t.Fatalf("the NUMIC field holds %q after Space on the button", r.numic.entry.Text)
+	}
+}
+
+// TestEnterActivatesFocusedButton: Enter on a focused button is a click.
+func TestEnterActivatesFocusedButton(t *testing.T) {
+	h := newHarness(t)
+	home := screenAs[*homeScreen](h)
+	h.win.Canvas().Focus(home.lostPW)
+	key(home.lostPW, fyne.KeyReturn)
+	screenAs[*passwordScreen](h)
+	key(h.ui.backButton, fyne.KeyEnter)
+	screenAs[*homeScreen](h)
+}
+
+// TestPasswordRevealByTab: Tab goes from the password to its show/hide
+// button, which Space turns.
+func TestPasswordRevealByTab(t *testing.T) {
+	h := newHarness(t)
+	home := screenAs[*homeScreen](h)
+	c := h.win.Canvas()
+	c.Focus(home.password.entry)
+	test.Type(home.password.entry, "secret")
+	test.FocusNext(c)
+	if c.Focused() != home.password.reveal {
+		t.Fatalf("Tab from the password went to %T", c.Focused())
+	}
+	if home.password.reveal.label != "Afficher le mot de passe" {
+		t.Errorf("reveal button labelled %q", home.password.reveal.label)
+	}
+	pressSpace(c)
+	if home.password.entry.Password {
+		t.Fatal("the password is still hidden")
+	}
+	if home.password.reveal.label != "Masquer le mot de passe" {
+		t.Errorf("reveal button labelled %q once shown", home.password.reveal.label)
+	}
+	if home.password.entry.Text != "secret" {
+		t.Errorf("the password changed to %q", home.password.entry.Text)
+	}
+}
+
+// TestBackOnEveryPage: every page but the home has a visible Retour, and
+// Escape goes back from a field, from a button and from nowhere.
+func TestBackOnEveryPage(t *testing.T) {
+	h, _ := newOfficeHarness(t)
+	home := screenAs[*homeScreen](h)
+	if h.ui.backButton != nil {
+		t.Error("a Retour on the home page")
+	}
+	for name, open := range map[string]func(){
+		"request":  func() { h.tap(home.lostID) },
+		"password": func() { h.tap(home.lostPW) },
+		"paste":    func() { h.tap(home.haveMail) },
+		"help":     func() { h.tap(h.ui.helpButton) },
+		"outbox":   func() { h.tap(h.ui.messagesButton) },
+		"settings": func() { h.tap(h.ui.settingsButton) },
+		"office":   func() { h.tap(h.ui.officeButton) },
+	} {
+		for _, how := range []string{"button", "escape-focused", "escape-canvas"} {
+			h.ui.home()
+			home = screenAs[*homeScreen](h)
+			open()
+			h.wait()
+			if h.ui.backButton == nil || !h.ui.backButton.Visible() {
+				t.Fatalf("%s: no Retour", name)
+			}
+			switch how {
+			case "button":
+				h.tap(h.ui.backButton)
+			case "escape-focused":
+				f := h.win.Canvas().Focused()
+				if f == nil {
+					t.Fatalf("%s: nothing focused", name)
+				}
+				f.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+			case "escape-canvas":
+				h.win.Canvas().Unfocus()
+				h.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+			}
+			if _, ok := h.ui.top().screen.(*homeScreen); !ok {
+				t.Errorf("%s, %s: went to %T, not back home", name, how, h.ui.top().screen)
+			}
+		}
+	}
+}
