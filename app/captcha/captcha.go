@@ -1,6 +1,7 @@
-// Package captcha makes the portal's security codes: a few random digits
-// and their picture, drawn distorted so that a script cannot simply read
-// them. Checking an answer is the service's job: it keeps only a hash.
+// Package captcha makes the portal's security codes: a few random digits,
+// their picture, drawn distorted so that a script cannot simply read
+// them, and their sound, for voters who cannot see the picture. Checking
+// an answer is the service's job: it keeps only a hash.
 package captcha
 
 import (
@@ -37,17 +38,25 @@ func Digits(r io.Reader, n int) (string, error) {
 	return string(b), nil
 }
 
+// checkDigits accepts ASCII digits only, at least one.
+func checkDigits(digits string) error {
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return fmt.Errorf("captcha: %q is not a digit", c)
+		}
+	}
+	if digits == "" {
+		return fmt.Errorf("captcha: no digits")
+	}
+	return nil
+}
+
 // PNG draws digits (ASCII '0'–'9' only) as a distorted picture, with
 // base64Captcha's digit driver: skewed glyphs, a strike-through, a wave
 // distortion and noise dots.
 func PNG(digits string) ([]byte, error) {
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return nil, fmt.Errorf("captcha: %q is not a digit", c)
-		}
-	}
-	if digits == "" {
-		return nil, fmt.Errorf("captcha: no digits to draw")
+	if err := checkDigits(digits); err != nil {
+		return nil, err
 	}
 	driver := base64Captcha.NewDriverDigit(Height, Width, len(digits), 0.6, 40)
 	item, err := driver.DrawCaptcha(digits)
