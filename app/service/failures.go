@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,14 +10,52 @@ import (
 	"consulvote/app/portal"
 )
 
-// fail counts a wrong password or code for v. At the limit it locks the
-// voter, kills the pending links and returns ErrLocked; otherwise it
-// returns wrong.
-func (s *Service) fail(ctx context.Context, v Voter, action string, wrong error) error {
+// reserveAttempt takes, in the database and before the slow check, one of
+// the voter's MaxFailures attempts of the current lock window. A locked
+// voter, or one whose attempts are all taken by checks still running,
+// gets ErrLocked (or, while those checks run, ErrUnavailable: try again
+// shortly) without any check: so concurrent guesses, here or on another
+// server instance, are never checked more than MaxFailures times per
+// window. It returns the attempt's number.
+func (s *Service) reserveAttempt(ctx context.Context, v Voter) (int, error) {
+	now := s.clock.Now()
+	var n int
+	var until time.Time
+	err := s.store.Update(ctx, func(tx Tx) (err error) {
+		n, until, err = tx.ReserveAttempt(v.ID, now, s.cfg.MaxFailures, s.cfg.LockDuration)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reserve attempt: %w", err)
+	}
+	switch {
+	case n == 0 && until.IsZero():
+		s.log.InfoContext(ctx, "attempt refused: the window's attempts are being checked", "voter", v.ID)
+		return 0, portal.ErrUnavailable
+	case n == 0:
+		s.log.InfoContext(ctx, "attempt refused: locked", "voter", v.ID)
+		return 0, &portal.Error{Code: portal.CodeLocked, Until: until}
+	}
+	return n, nil
+}
+
+// releaseAttempt gives back an attempt that checked nothing (an expired
+// security code, busy hashing workers); err is returned as is.
+func (s *Service) releaseAttempt(ctx context.Context, v Voter, err error) error {
+	if rerr := s.store.Update(ctx, func(tx Tx) error { return tx.ReleaseAttempt(v.ID) }); rerr != nil {
+		return errors.Join(err, fmt.Errorf("release attempt: %w", rerr))
+	}
+	return err
+}
+
+// fail records the failure of v's attempt number n. The last attempt of
+// the window locks the voter, kills the pending links and returns
+// ErrLocked; otherwise it returns wrong.
+func (s *Service) fail(ctx context.Context, v Voter, n int, action string, wrong error) error {
 	now := s.clock.Now()
 	var outcome error
 	err := s.store.Update(ctx, func(tx Tx) error {
-		until, err := s.countFailure(tx, v, action, now)
+		until, err := s.recordFailure(tx, v, n, action, now)
 		outcome = wrong
 		if !until.IsZero() {
 			outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
@@ -30,20 +69,24 @@ func (s *Service) fail(ctx context.Context, v Voter, action string, wrong error)
 	return outcome
 }
 
-// lockTx is what counting a failure touches.
-type lockTx interface {
-	Lockouts
-	Links
-	AuditLog
-}
-
-// countFailure counts one failure of v in tx and audits it; at the limit
-// it locks v, kills its pending links and returns when the lock ends.
-func (s *Service) countFailure(tx lockTx, v Voter, action string, now time.Time) (lockedUntil time.Time, err error) {
-	n, err := tx.AddFailure(v.ID)
+// countFailure reserves and fails an attempt of v in tx at once, for a
+// guess that needs no slow check (an identifier with the wrong NUMIC). It
+// returns when the lock ends if this failure locked v.
+func (s *Service) countFailure(tx Tx, v Voter, action string, now time.Time) (lockedUntil time.Time, err error) {
+	n, _, err := tx.ReserveAttempt(v.ID, now, s.cfg.MaxFailures, s.cfg.LockDuration)
 	if err != nil {
 		return time.Time{}, err
 	}
+	if n == 0 { // locked already: nothing more to count
+		return time.Time{}, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: action, VoterID: v.ID,
+			Detail: "while locked"})
+	}
+	return s.recordFailure(tx, v, n, action, now)
+}
+
+// recordFailure audits failure n of v; the last of the window locks v
+// and kills its pending links.
+func (s *Service) recordFailure(tx Tx, v Voter, n int, action string, now time.Time) (lockedUntil time.Time, err error) {
 	if err := s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: action, VoterID: v.ID,
 		Detail: "failure " + strconv.Itoa(n)}); err != nil {
 		return time.Time{}, err
@@ -60,4 +103,19 @@ func (s *Service) countFailure(tx lockTx, v Voter, action string, now time.Time)
 	}
 	return until, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "voter.locked", VoterID: v.ID,
 		Detail: "until " + until.UTC().Format(time.RFC3339)})
+}
+
+// succeeded forgets v's attempts in tx after a right password, unless v
+// was locked meanwhile (by guesses whose checks ended first): then it
+// returns refused (ErrLocked) and the success must not be written.
+func (s *Service) succeeded(tx Tx, v Voter, now time.Time) (refused, err error) {
+	ok, err := tx.ClearFailures(v.ID, now)
+	if err != nil || ok {
+		return nil, err
+	}
+	cur, err := tx.VoterByID(v.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &portal.Error{Code: portal.CodeLocked, Until: cur.LockedUntil}, nil
 }

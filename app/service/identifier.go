@@ -107,25 +107,25 @@ func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.Confi
 	if err := (portal.LinkStatus{State: l.State(now)}).Err(); err != nil {
 		return portal.Renewal{}, err
 	}
-	if now.Before(v.LockedUntil) {
-		return portal.Renewal{}, &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}
+	n, err := s.reserveAttempt(ctx, v)
+	if err != nil {
+		return portal.Renewal{}, err
 	}
-
 	// An expired code is not a guess: ask for a new one without counting.
 	codeErr := s.checkCode(ctx, req.CodeID, req.Code)
 	if codeErr != nil && !errors.Is(codeErr, portal.ErrSecurityCodeWrong) {
-		return portal.Renewal{}, codeErr
+		return portal.Renewal{}, s.releaseAttempt(ctx, v, codeErr)
 	}
 	// Hashing runs outside any transaction: it is the slow part and must
 	// not hold the write lock.
 	ok := false
 	if codeErr == nil {
 		if ok, err = s.checkPassword(ctx, v.PasswordHash, req.Password); err != nil {
-			return portal.Renewal{}, err
+			return portal.Renewal{}, s.releaseAttempt(ctx, v, err)
 		}
 	}
 	if !ok {
-		return portal.Renewal{}, s.fail(ctx, v, "identifier.confirm.failed", portal.ErrWrongPasswordOrCode)
+		return portal.Renewal{}, s.fail(ctx, v, n, "identifier.confirm.failed", portal.ErrWrongPasswordOrCode)
 	}
 
 	identifier, err := s.newCredential()
@@ -139,7 +139,12 @@ func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.Confi
 	now = s.clock.Now()
 	var outcome error
 	err = s.store.Update(ctx, func(tx Tx) error {
-		outcome = nil
+		var err error
+		if outcome, err = s.succeeded(tx, v, now); err != nil {
+			return err
+		} else if outcome != nil {
+			return outcome // a lock came first: nothing is written
+		}
 		ok, err := tx.ConsumeLink(l.ID, now)
 		if err != nil {
 			return err
@@ -154,9 +159,6 @@ func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.Confi
 		if err := tx.SetIdentifier(v.ID, s.mac("identifier", identifier), now); err != nil {
 			return err
 		}
-		if err := tx.ClearFailures(v.ID); err != nil {
-			return err
-		}
 		if err := tx.DeleteSessionsOf(v.ID); err != nil {
 			return err
 		}
@@ -169,11 +171,11 @@ func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.Confi
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.renewed", VoterID: v.ID})
 	})
+	if outcome != nil && (err == nil || err == outcome) {
+		return portal.Renewal{}, outcome
+	}
 	if err != nil {
 		return portal.Renewal{}, fmt.Errorf("confirm renewal: %w", err)
-	}
-	if outcome != nil {
-		return portal.Renewal{}, outcome
 	}
 	s.log.InfoContext(ctx, "identifier renewed", "voter", v.ID)
 	return portal.Renewal{Identifier: identifier, NUMIC: v.NUMIC}, nil

@@ -55,15 +55,16 @@ func (s *Service) Login(ctx context.Context, identifier, password string) (porta
 	if err != nil {
 		return portal.Session{}, fmt.Errorf("login: %w", err)
 	}
-	if now := s.clock.Now(); now.Before(v.LockedUntil) {
-		return portal.Session{}, &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}
-	}
-	ok, err := s.checkPassword(ctx, v.PasswordHash, password)
+	n, err := s.reserveAttempt(ctx, v)
 	if err != nil {
 		return portal.Session{}, err
 	}
+	ok, err := s.checkPassword(ctx, v.PasswordHash, password)
+	if err != nil {
+		return portal.Session{}, s.releaseAttempt(ctx, v, err)
+	}
 	if !ok {
-		return portal.Session{}, s.fail(ctx, v, "login.failed", portal.ErrBadLogin)
+		return portal.Session{}, s.fail(ctx, v, n, "login.failed", portal.ErrBadLogin)
 	}
 
 	token, err := s.token()
@@ -72,9 +73,13 @@ func (s *Service) Login(ctx context.Context, identifier, password string) (porta
 	}
 	now := s.clock.Now()
 	sess := Session{TokenHash: s.mac("session", token), VoterID: v.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
+	var refused error
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.ClearFailures(v.ID); err != nil {
+		var err error
+		if refused, err = s.succeeded(tx, v, now); err != nil {
 			return err
+		} else if refused != nil {
+			return refused // a lock came first: no session
 		}
 		if err := tx.SetLastLogin(v.ID, now); err != nil {
 			return err
@@ -84,6 +89,9 @@ func (s *Service) Login(ctx context.Context, identifier, password string) (porta
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "login", VoterID: v.ID})
 	})
+	if refused != nil && err == refused {
+		return portal.Session{}, refused
+	}
 	if err != nil {
 		return portal.Session{}, fmt.Errorf("login: %w", err)
 	}

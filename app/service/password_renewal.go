@@ -81,7 +81,7 @@ func (s *Service) renewPassword(tx Tx, v Voter, password, hash, msgID string, no
 	if err := tx.SetPassword(v.ID, hash, now); err != nil {
 		return err
 	}
-	if err := tx.ClearFailures(v.ID); err != nil {
+	if _, err := tx.ClearFailures(v.ID, now); err != nil { // not locked: checked in this transaction
 		return err
 	}
 	if err := tx.DeleteSessionsOf(v.ID); err != nil {

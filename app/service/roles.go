@@ -60,14 +60,29 @@ type Credentials interface {
 	SetLastLogin(voterID int64, at time.Time) error
 }
 
-// Lockouts counts a voter's wrong passwords and codes.
+// Lockouts decides in the database how many passwords and codes a voter's
+// account may have checked: an attempt is reserved before the slow check
+// and the outcome follows the reservation, so that neither concurrent
+// guesses nor several server instances get more than the limit.
 type Lockouts interface {
-	// AddFailure counts one wrong password or code and returns the count.
-	AddFailure(voterID int64) (int, error)
-	// Lock locks the voter until the given time and clears the count.
+	// ReserveAttempt takes one of the max attempts of the voter's current
+	// window, in one conditional update: a window opens at the first
+	// attempt after the last one ended and lasts window. It returns the
+	// attempt's number (1 to max); or 0 and when the lock ends when the
+	// voter is locked at now; or 0 and the zero time when the window's
+	// attempts are all taken by checks still running. Of any number of
+	// concurrent callers, at most max get a number per window.
+	ReserveAttempt(voterID int64, now time.Time, max int, window time.Duration) (n int, lockedUntil time.Time, err error)
+	// ReleaseAttempt gives back a reserved attempt that checked nothing
+	// (an expired security code, busy hashing workers).
+	ReleaseAttempt(voterID int64) error
+	// Lock locks the voter until the given time; the window ends then too.
 	Lock(voterID int64, until time.Time) error
-	ClearFailures(voterID int64) error
-	// Unlock lifts a voter's lock and clears the failure count.
+	// ClearFailures forgets the window's attempts after a success, unless
+	// the voter is locked at now: then it changes nothing and reports
+	// false, and the success must be refused.
+	ClearFailures(voterID int64, now time.Time) (bool, error)
+	// Unlock lifts a voter's lock and forgets the attempts.
 	Unlock(voterID int64) error
 }
 

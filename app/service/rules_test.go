@@ -126,8 +126,10 @@ func TestConcurrentConfirm(t *testing.T) {
 				t.Fatalf("two confirmations succeeded: %q and %q", winner, ids[i])
 			}
 			winner = ids[i]
-		case !errors.Is(err, portal.ErrLinkUsed):
-			t.Errorf("goroutine %d: %v, want link used", i, err)
+		// Past the 5 attempts of the window, the others are not checked
+		// while those run: "try again shortly".
+		case !errors.Is(err, portal.ErrLinkUsed) && !errors.Is(err, portal.ErrUnavailable):
+			t.Errorf("goroutine %d: %v, want link used (or unavailable)", i, err)
 		}
 	}
 	if winner == "" {

@@ -135,4 +135,9 @@ CREATE INDEX voters_no_credentials ON voters(id) WHERE identifier_hash IS NULL;
 ALTER TABLE agents ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE agents ADD COLUMN locked_until INTEGER;
 `,
+	// 5: password and code attempts are reserved in a window before they
+	// are checked (failed_attempts counts the window's reservations).
+	`
+ALTER TABLE voters ADD COLUMN attempts_until INTEGER;
+`,
 }

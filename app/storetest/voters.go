@@ -105,42 +105,77 @@ func testLockouts(t *testing.T, st Store) {
 		view(t, st, func(tx service.Tx) (err error) { v, err = tx.VoterByID(id); return err })
 		return v
 	}
+	reserve := func(at time.Time) (n int, until time.Time) {
+		t.Helper()
+		update(t, st, func(tx service.Tx) (err error) { n, until, err = tx.ReserveAttempt(id, at, 3, time.Hour); return err })
+		return n, until
+	}
+	// Three attempts in a window of an hour from the first; then none.
+	for want := 1; want <= 3; want++ {
+		if n, _ := reserve(t0.Add(time.Duration(want) * time.Minute)); n != want {
+			t.Fatalf("reservation %d numbered %d", want, n)
+		}
+	}
+	if n, until := reserve(t0.Add(10 * time.Minute)); n != 0 || !until.IsZero() {
+		t.Errorf("4th reservation: %d, locked until %v; want refused, not locked", n, until)
+	}
+	// A release gives one back; the window's end does not move.
+	update(t, st, func(tx service.Tx) error { return tx.ReleaseAttempt(id) })
+	if n, _ := reserve(t0.Add(11 * time.Minute)); n != 3 {
+		t.Errorf("after a release: attempt %d, want 3", n)
+	}
+	// A new window after the end of the last one.
+	if n, _ := reserve(t0.Add(time.Minute + time.Hour)); n != 1 {
+		t.Errorf("at the window's end: attempt %d, want 1 (a new window)", n)
+	}
+	// Locked: no reservation until the lock ends; a success is refused.
+	lockEnd := t0.Add(3 * time.Hour)
+	update(t, st, func(tx service.Tx) error { return tx.Lock(id, lockEnd) })
+	if v := voter(); !v.LockedUntil.Equal(lockEnd) {
+		t.Errorf("after Lock: locked until %v, want %v", v.LockedUntil, lockEnd)
+	}
+	if n, until := reserve(lockEnd.Add(-time.Nanosecond)); n != 0 || !until.Equal(lockEnd) {
+		t.Errorf("reservation while locked: %d until %v", n, until)
+	}
 	update(t, st, func(tx service.Tx) error {
-		for want := 1; want <= 3; want++ {
-			if n, err := tx.AddFailure(id); err != nil || n != want {
-				return fmt.Errorf("AddFailure = %d, %v; want %d", n, err, want)
-			}
+		if ok, err := tx.ClearFailures(id, lockEnd.Add(-time.Nanosecond)); ok || err != nil {
+			return fmt.Errorf("ClearFailures while locked = %v, %v; want false", ok, err)
 		}
 		return nil
 	})
-	update(t, st, func(tx service.Tx) error { return tx.ClearFailures(id) })
+	if n, _ := reserve(lockEnd); n != 1 {
+		t.Errorf("reservation when the lock ends: %d, want 1", n)
+	}
+	update(t, st, func(tx service.Tx) error {
+		if ok, err := tx.ClearFailures(id, lockEnd); !ok || err != nil {
+			return fmt.Errorf("ClearFailures after the lock = %v, %v; want true", ok, err)
+		}
+		return nil
+	})
 	if v := voter(); v.FailedAttempts != 0 {
 		t.Errorf("after ClearFailures: %d failures", v.FailedAttempts)
 	}
-	update(t, st, func(tx service.Tx) error {
-		if _, err := tx.AddFailure(id); err != nil {
-			return err
-		}
-		return tx.Lock(id, t0.Add(time.Hour))
-	})
-	if v := voter(); !v.LockedUntil.Equal(t0.Add(time.Hour)) {
-		t.Errorf("after Lock: locked until %v, want %v", v.LockedUntil, t0.Add(time.Hour))
-	}
+	update(t, st, func(tx service.Tx) error { return tx.Lock(id, lockEnd.Add(time.Hour)) })
 	update(t, st, func(tx service.Tx) error { return tx.Unlock(id) })
 	if v := voter(); !v.LockedUntil.IsZero() || v.FailedAttempts != 0 {
 		t.Errorf("after Unlock: locked until %v with %d failures", v.LockedUntil, v.FailedAttempts)
 	}
-	err := st.Update(context.Background(), func(tx service.Tx) error { _, err := tx.AddFailure(id + 1000); return err })
-	wantNotFound(t, "AddFailure of a missing voter", err)
+	err := st.Update(context.Background(), func(tx service.Tx) error {
+		_, _, err := tx.ReserveAttempt(id+1000, t0, 3, time.Hour)
+		return err
+	})
+	wantNotFound(t, "ReserveAttempt of a missing voter", err)
 }
 
+// testConcurrentFailures: of 64 concurrent reservations in one window,
+// exactly max get a number, each number once.
 func testConcurrentFailures(t *testing.T, st Store) {
 	id := addVoter(t, st, "123456")
-	const n = 64
+	const n, max = 64, 5
 	counts := make(chan int, n)
 	concurrently(t, n, func() (bool, error) {
 		return false, st.Update(context.Background(), func(tx service.Tx) error {
-			c, err := tx.AddFailure(id)
+			c, _, err := tx.ReserveAttempt(id, t0, max, time.Hour)
 			counts <- c
 			return err
 		})
@@ -148,17 +183,19 @@ func testConcurrentFailures(t *testing.T, st Store) {
 	close(counts)
 	seen := map[int]bool{}
 	for c := range counts {
-		if seen[c] {
-			t.Errorf("two concurrent failures both counted as number %d", c)
+		if c != 0 && seen[c] {
+			t.Errorf("two concurrent reservations both numbered %d", c)
 		}
 		seen[c] = true
 	}
-	view(t, st, func(tx service.Tx) error {
-		if v, err := tx.VoterByID(id); err != nil || v.FailedAttempts != n {
-			t.Errorf("failed attempts = %d, %v after %d concurrent increments", v.FailedAttempts, err, n)
+	for c := 1; c <= max; c++ {
+		if !seen[c] {
+			t.Errorf("no reservation numbered %d", c)
 		}
-		return nil
-	})
+	}
+	if len(seen) != max+1 {
+		t.Errorf("reservation numbers %v: want 1 to %d and refusals", seen, max)
+	}
 }
 
 func testRoll(t *testing.T, st Store) {
