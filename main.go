@@ -29,6 +29,7 @@ import (
 	"consulvote/app/remote"
 	"consulvote/app/service"
 	"consulvote/app/store"
+	"consulvote/internal/sound"
 	"consulvote/resources"
 	"consulvote/screens"
 )
@@ -186,6 +187,7 @@ func run(o options, log *slog.Logger) error {
 	w.Resize(fyne.NewSize(760, 840))
 
 	var ui *screens.UI
+	speaker := &sound.Speaker{} // one per process: the device opens once
 	var build func(language string)
 	build = func(language string) {
 		if err := resources.LoadTranslations(language); err != nil {
@@ -195,6 +197,7 @@ func run(o options, log *slog.Logger) error {
 			Election:   o.election,
 			Assistance: o.assistance,
 			Keychain:   keychain.Keychain{Service: appID},
+			Player:     speaker,
 			Backend:    where,
 			Language:   language,
 			OnLanguage: func(language string) {

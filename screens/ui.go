@@ -22,6 +22,12 @@ import (
 	"consulvote/resources"
 )
 
+// Player plays a sound (a WAV file) and returns once it has been heard;
+// an error means the computer could not play it (no audio device).
+type Player interface {
+	Play(ctx context.Context, wav []byte) error
+}
+
 // Keychain keeps an identifier in the operating system's keychain.
 type Keychain interface {
 	Save(user, secret string) error
@@ -36,6 +42,8 @@ type Options struct {
 	Assistance string
 	// Keychain saves identifiers; nil when the system has none.
 	Keychain Keychain
+	// Player says the security code aloud; nil when there is no sound.
+	Player Player
 	// Outbox is set in demonstration mode only: it shows the banner and
 	// the "Messages envoyés" viewer.
 	Outbox portal.Outbox

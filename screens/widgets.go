@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"errors"
 	"image/color"
 
 	"fyne.io/fyne/v2"
@@ -170,6 +171,7 @@ type codeField struct {
 	id      string
 	image   *canvas.Image
 	refresh *button
+	listen  *button
 	status  *widget.Label
 }
 
@@ -179,8 +181,8 @@ func newCodeField(u *UI) *codeField {
 	c.image.FillMode = canvas.ImageFillContain
 	c.image.SetMinSize(fyne.NewSize(200, 70))
 	c.refresh = u.button(lang.L("code.new"), theme.ViewRefreshIcon(), c.load)
-	c.status = widget.NewLabel("")
-	c.status.Importance = widget.LowImportance
+	c.listen = u.button(lang.L("code.listen"), theme.VolumeUpIcon(), c.play)
+	c.status = wrapped("")
 	c.load()
 	return c
 }
@@ -190,7 +192,8 @@ func (c *codeField) object() fyne.CanvasObject {
 		c.label,
 		// The picture is transparent: a white card behind it keeps the
 		// digits legible on a dark theme.
-		container.NewHBox(container.NewStack(canvas.NewRectangle(color.White), c.image), container.NewCenter(c.refresh)),
+		container.NewHBox(container.NewStack(canvas.NewRectangle(color.White), c.image),
+			container.NewCenter(container.NewVBox(c.refresh, c.listen))),
 		c.status,
 		c.entry, c.help, c.err,
 	)
@@ -215,6 +218,45 @@ func (c *codeField) load() {
 		c.image.Resource = fyne.NewStaticResource("code-"+sc.ID+".png", sc.PNG)
 		c.image.Refresh()
 		c.status.Hide()
+	})
+}
+
+// play says the code aloud, in the UI's language.
+func (c *codeField) play() {
+	if c.id == "" {
+		return
+	}
+	if c.u.opt.Player == nil {
+		c.status.SetText(lang.X("code.no_audio", "", map[string]any{"Contact": c.u.opt.Assistance}))
+		c.status.Show()
+		return
+	}
+	id, language, player := c.id, c.u.opt.Language, c.u.opt.Player
+	if language == "" {
+		language = "fr"
+	}
+	c.listen.Disable()
+	c.status.SetText(lang.L("code.playing"))
+	c.status.Show()
+	call(c.u, func(ctx context.Context) (bool, error) {
+		sound, err := c.u.portal.SecurityCodeAudio(ctx, id, language)
+		if err != nil {
+			return false, err
+		}
+		return true, player.Play(ctx, sound)
+	}, func(fetched bool, err error) {
+		c.listen.Enable()
+		switch {
+		case err == nil:
+			c.status.Hide()
+		case !fetched && errors.Is(err, portal.ErrSecurityCodeExpired):
+			c.load()
+			c.setError(c.u.errorText(err))
+		case !fetched:
+			c.status.SetText(c.u.errorText(err))
+		default: // the sound came but could not be played
+			c.status.SetText(lang.X("code.no_audio", "", map[string]any{"Contact": c.u.opt.Assistance}))
+		}
 	})
 }
 

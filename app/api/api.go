@@ -16,9 +16,13 @@ import (
 	"consulvote/app/portal"
 )
 
-// The routes, all POST but Logout (DELETE) and Health (GET).
+// The routes, all POST but Logout (DELETE), SecurityCodeAudio and Health
+// (GET).
 const (
-	SecurityCodes      = "/api/v1/security-codes"
+	SecurityCodes = "/api/v1/security-codes"
+	// SecurityCodeAudio is GET SecurityCodes/{id}/audio?lang=fr|en: the
+	// code spoken, audio/wav.
+	SecurityCodeAudio  = SecurityCodes + "/{id}/audio"
 	IdentifierRenewals = "/api/v1/identifier-renewals"
 	IdentifierConfirm  = "/api/v1/identifier-renewals/confirm"
 	PasswordRenewals   = "/api/v1/password-renewals"

@@ -10,7 +10,7 @@ import (
 	"path"
 	"sync"
 
-	"consulvote/app/captcha/internal/wav"
+	"consulvote/app/wav"
 )
 
 // The clips are spoken by espeak-ng at build time; see voice/README.
@@ -24,7 +24,7 @@ var voiceFiles embed.FS
 var AudioLanguages = []string{"fr", "en"}
 
 // MaxAudioDigits bounds the digits one sound says, and so its length.
-const MaxAudioDigits = 6
+const MaxAudioDigits = 5
 
 // voice is one language's clips, decoded.
 type voice struct {

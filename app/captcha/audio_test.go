@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"consulvote/app/captcha/internal/wav"
+	"consulvote/app/wav"
 )
 
 func TestWAVParsesAndLasts(t *testing.T) {
 	for _, language := range AudioLanguages {
-		for _, digits := range []string{"0000", "1234", "5678", "9090", "7", "999999"} {
+		for _, digits := range []string{"0000", "1234", "5678", "9090", "7", "99999"} {
 			b, err := WAV(digits, language, nil)
 			if err != nil {
 				t.Fatalf("%s %s: %v", language, digits, err)

@@ -118,6 +118,7 @@ const (
 	FieldReason     Field = "reason"
 	FieldName       Field = "name"
 	FieldQuery      Field = "query"
+	FieldLanguage   Field = "language"
 )
 
 // Reason says what is wrong with a field.

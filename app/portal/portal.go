@@ -15,6 +15,11 @@ type Portal interface {
 	// NewSecurityCode draws a fresh single-use security code.
 	NewSecurityCode(ctx context.Context) (SecurityCode, error)
 
+	// SecurityCodeAudio says the digits of the security code id in
+	// language ("fr" or "en") as a WAV sound, for voters who cannot see
+	// the picture. Each call draws another sound; none spends the code.
+	SecurityCodeAudio(ctx context.Context, id, language string) ([]byte, error)
+
 	// RequestIdentifierRenewal asks for a single-use renewal link by e-mail.
 	// It returns nil whether or not the NUMIC and e-mail match a voter, so
 	// that the answer does not tell which voters exist.

@@ -141,6 +141,10 @@ func (c *Client) once(ctx context.Context, method, route string, payload []byte,
 		}
 		return false, e.Error.PortalError()
 	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = b
+		return false, nil
+	}
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
 			return false, fmt.Errorf("remote: decode %s: %w", route, err)
@@ -157,6 +161,17 @@ func (c *Client) NewSecurityCode(ctx context.Context) (portal.SecurityCode, erro
 		return portal.SecurityCode{}, err
 	}
 	return portal.SecurityCode{ID: sc.ID, PNG: sc.PNG, ExpiresAt: sc.ExpiresAt}, nil
+}
+
+// SecurityCodeAudio implements portal.Portal. It only reads, so it is
+// retried.
+func (c *Client) SecurityCodeAudio(ctx context.Context, id, language string) ([]byte, error) {
+	var b []byte
+	route := api.SecurityCodes + "/" + url.PathEscape(id) + "/audio?lang=" + url.QueryEscape(language)
+	if err := c.call(ctx, http.MethodGet, route, nil, &b, true); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // RequestIdentifierRenewal implements portal.Portal.

@@ -65,6 +65,7 @@ func New(p portal.Portal, opt Options) *Handler {
 	})
 	if !opt.OfficeOnly {
 		h.mux.HandleFunc("POST "+api.SecurityCodes, h.securityCode)
+		h.mux.HandleFunc("GET "+api.SecurityCodeAudio, h.securityCodeAudio)
 		h.mux.HandleFunc("POST "+api.IdentifierRenewals, post(h, h.requestIdentifier))
 		h.mux.HandleFunc("POST "+api.IdentifierConfirm, post(h, h.confirm))
 		h.mux.HandleFunc("POST "+api.PasswordRenewals, post(h, h.requestPassword))
@@ -179,6 +180,26 @@ func (h *Handler) securityCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, api.SecurityCode{ID: c.ID, PNG: c.PNG, ExpiresAt: c.ExpiresAt.UTC()})
+}
+
+// securityCodeAudio answers the code spoken, audio/wav; like every
+// answer, not to be stored (Cache-Control: no-store), and limited per
+// client like the picture. The route, not the path, is logged: never the
+// code's id.
+func (h *Handler) securityCodeAudio(w http.ResponseWriter, r *http.Request) {
+	language := r.URL.Query().Get("lang")
+	if language == "" {
+		language = "fr"
+	}
+	b, err := h.portal.SecurityCodeAudio(r.Context(), r.PathValue("id"), language)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "audio/wav")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
 }
 
 type none struct{}

@@ -3,14 +3,20 @@ package service
 import (
 	"context"
 	"crypto/hmac"
-	"encoding/hex"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"consulvote/app/captcha"
+	"consulvote/app/pool"
 	"consulvote/app/portal"
 )
+
+// codeSealAD binds a sealed code id to its use.
+const codeSealAD = "security-code-id"
 
 // NewSecurityCode implements portal.Portal.
 func (s *Service) NewSecurityCode(ctx context.Context) (portal.SecurityCode, error) {
@@ -18,17 +24,21 @@ func (s *Service) NewSecurityCode(ctx context.Context) (portal.SecurityCode, err
 	if err != nil {
 		return portal.SecurityCode{}, err
 	}
-	idb, err := s.randomBytes(16)
-	if err != nil {
-		return portal.SecurityCode{}, err
-	}
-	id := hex.EncodeToString(idb)
 	png, err := captcha.PNG(digits)
 	if err != nil {
 		return portal.SecurityCode{}, err
 	}
 	now := s.clock.Now()
 	expires := now.Add(s.cfg.CodeTTL)
+	// The id carries the digits and the expiry, sealed under the
+	// service's key, so that any instance can say the code without
+	// storing it in clear (see SecurityCodeAudio).
+	plain := binary.BigEndian.AppendUint64([]byte(digits), uint64(expires.Unix()))
+	sealed, err := s.codeBox.Seal(plain, []byte(codeSealAD))
+	if err != nil {
+		return portal.SecurityCode{}, err
+	}
+	id := base64.RawURLEncoding.EncodeToString(sealed)
 	err = s.store.Update(ctx, func(tx Tx) error {
 		if err := tx.PurgeSecurityCodes(now); err != nil {
 			return err
@@ -62,4 +72,40 @@ func (s *Service) checkCode(ctx context.Context, id, answer string) error {
 		return portal.ErrSecurityCodeWrong
 	}
 	return nil
+}
+
+// SecurityCodeAudio implements portal.Portal. The digits come from the
+// sealed id; an id that does not open, or whose code has expired, gets
+// the same answer as a wrong one: expired. Saying a code does not spend
+// it. The sounds are made by a bounded pool, like password hashes.
+func (s *Service) SecurityCodeAudio(ctx context.Context, id, language string) ([]byte, error) {
+	if !slices.Contains(captcha.AudioLanguages, language) {
+		return nil, portal.InvalidInput(portal.FieldError{Field: portal.FieldLanguage, Reason: portal.ReasonFormat})
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil || len(id) > portal.MaxFieldLen {
+		return nil, portal.ErrSecurityCodeExpired
+	}
+	plain, err := s.codeBox.Open(sealed, []byte(codeSealAD))
+	if err != nil || len(plain) != portal.SecurityCodeLen+8 {
+		return nil, portal.ErrSecurityCodeExpired
+	}
+	digits := string(plain[:portal.SecurityCodeLen])
+	expires := time.Unix(int64(binary.BigEndian.Uint64(plain[portal.SecurityCodeLen:])), 0)
+	if !s.clock.Now().Before(expires) {
+		return nil, portal.ErrSecurityCodeExpired
+	}
+	var sound []byte
+	var serr error
+	if err := s.sounds.Do(ctx, func() { sound, serr = captcha.WAV(digits, language, nil) }); err != nil {
+		if errors.Is(err, pool.ErrBusy) {
+			s.log.WarnContext(ctx, "security code sounds busy: request refused")
+			return nil, fmt.Errorf("%w: %v", portal.ErrUnavailable, err)
+		}
+		return nil, fmt.Errorf("security code audio: %w", err)
+	}
+	if serr != nil {
+		return nil, fmt.Errorf("security code audio: %w", serr)
+	}
+	return sound, nil
 }

@@ -61,6 +61,10 @@ type Service struct {
 	dummyHash func() (string, error)
 	// hashes bounds the argon2id work of every caller (see Config.HashWorkers).
 	hashes *pool.Pool
+	// sounds bounds the making of spoken security codes.
+	sounds *pool.Pool
+	// codeBox seals the digits and expiry of a security code into its id.
+	codeBox *seal.Box
 }
 
 var (
@@ -103,6 +107,9 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	if s.box, err = seal.New(cfg.Secret, "outbox"); err != nil {
 		return nil, err
 	}
+	if s.codeBox, err = seal.New(cfg.Secret, "security-code"); err != nil {
+		return nil, err
+	}
 	workers := cfg.HashWorkers
 	if workers == 0 {
 		workers = runtime.NumCPU()
@@ -112,6 +119,7 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 		queue = 32 * workers
 	}
 	s.hashes = pool.New(workers, queue)
+	s.sounds = pool.New(workers, 4*workers)
 	s.dummyHash = sync.OnceValues(func() (string, error) { return hashPassword("dummy", cfg.Argon2, s.rand) })
 	return s, nil
 }

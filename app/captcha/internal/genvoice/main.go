@@ -17,7 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"consulvote/app/captcha/internal/wav"
+	"consulvote/app/wav"
 )
 
 // words are the clips, by language and name: the ten digits, the
