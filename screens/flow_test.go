@@ -51,6 +51,7 @@ func testIdentifierRenewalFlow(t *testing.T, h *harness) {
 	}
 	test.Type(c.Focused(), " Marie.Dupont@Example.org")
 	c.FocusNext() // "Nouveau code"
+	c.FocusNext() // "Écouter le code"
 	c.FocusNext()
 	if c.Focused() != r.code.entry {
 		t.Fatalf("Tab order reached %T, want the code entry", c.Focused())

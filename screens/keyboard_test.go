@@ -57,7 +57,7 @@ func TestPasswordRevealByTab(t *testing.T) {
 	c := h.win.Canvas()
 	c.Focus(home.password.entry)
 	test.Type(home.password.entry, "secret")
-	test.FocusNext(c)
+	c.FocusNext()
 	if c.Focused() != home.password.reveal {
 		t.Fatalf("Tab from the password went to %T", c.Focused())
 	}
