@@ -17,6 +17,7 @@ APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 
 FUZZTIME ?= 10s
 BIN := consulvote
+SERVER := consulvoted
 
 .PHONY: all deps run test vet core build unit race keychain smoke fuzz bench bench-roll bench-ui load load-logins timing package clean
 
@@ -36,9 +37,10 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## build: the app binary.
+## build: the app binary, and the server: static, without cgo or Fyne.
 build: deps
 	$(GO) build -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -o $(SERVER) ./cmd/consulvoted
 
 ## run: the app on the demonstration database (seeded on first start).
 run: build
@@ -55,7 +57,7 @@ vet:
 
 ## core: nothing under app/ needs cgo or a display.
 core:
-	CGO_ENABLED=0 $(GO) build ./app/...
+	CGO_ENABLED=0 $(GO) build ./app/... ./cmd/...
 
 unit:
 	$(GO) test -count=1 ./...
@@ -88,7 +90,7 @@ load: deps
 ## logins evaluated per second next to cores ÷ hash time, quick refusals
 ## (503), latency and the server's peak RSS.
 load-logins: build
-	$(GO) run ./testdata/loginload -bin ./$(BIN) -c 16,64,150 -d 10s
+	$(GO) run ./testdata/loginload -bin ./$(SERVER) -c 16,64,150 -d 10s
 
 ## timing: identifier and password requests of each class (match, wrong
 ## e-mail or NUMIC, unknown), 300 each, interleaved, with the 20 ms floor:
@@ -102,11 +104,7 @@ bench-roll: build
 	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
 	for n in 500000 2000000; do \
 		$(GO) run ./testdata/genroll $$n 100 $$dir/roll-$$n.csv || exit 1; \
-		: "serve creates the database and its key on first start"; \
-		./$(BIN) serve --db $$dir/db-$$n.sqlite --insecure-loopback --public-url https://vote.example \
-			--listen 127.0.0.1:0 >/dev/null 2>&1 & pid=$$!; \
-		sleep 2; kill $$pid; wait $$pid 2>/dev/null; \
-		/usr/bin/time -f "$$n lines: %e s, peak RSS %M KiB" ./$(BIN) roll import --db $$dir/db-$$n.sqlite $$dir/roll-$$n.csv --errors $$dir/err.csv 2>&1 | grep -v "lignes lues"; \
+		/usr/bin/time -f "$$n lines: %e s, peak RSS %M KiB" ./$(SERVER) roll import --create --db $$dir/db-$$n.sqlite $$dir/roll-$$n.csv --errors $$dir/err.csv 2>&1 | grep -v "lignes lues"; \
 		ls -l $$dir/db-$$n.sqlite | awk '{printf "database: %.1f MiB\n", $$5/1048576}'; \
 	done
 	$(GO) test -run '^$$' -bench VoterLookup -benchtime 2000x ./app/service
@@ -128,4 +126,4 @@ package: deps
 	echo "$(BIN).tar.xz holds the binary, the .desktop file and the icon"
 
 clean:
-	rm -f $(BIN) $(BIN).tar.xz .FyneApp.toml.orig
+	rm -f $(BIN) $(SERVER) $(BIN).tar.xz .FyneApp.toml.orig

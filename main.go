@@ -21,14 +21,14 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/lang"
 
+	"consulvote/app/backend"
 	"consulvote/app/keychain"
-	"consulvote/app/keyfile"
 	"consulvote/app/outbox"
 	"consulvote/app/portal"
 	"consulvote/app/remote"
-	"consulvote/app/service"
-	"consulvote/app/store"
+	"consulvote/internal/envflag"
 	"consulvote/internal/sound"
 	"consulvote/resources"
 	"consulvote/screens"
@@ -38,81 +38,93 @@ import (
 // match FyneApp.toml.
 const appID = "fr.consulvote.portal"
 
-// options are the command line.
-type options struct {
-	demo, demoReset bool
-	db              string
-	lang            string
-	election        string
-	assistance      string
-	backend         string // URL of `consulvote serve`; empty: local database
-	smtp, smtpTLS   string // a relay for the local mode's outbox
-	from            string // the sender of e-mails
-	link            string // a renewal link given as argument
+// config is the app's configuration: its flags (each with its
+// environment twin, --db and CONSULVOTE_DB…), checked by Validate.
+type config struct {
+	Demo, DemoReset bool
+	DB              string // a local database instead of the demonstration
+	Lang            string // fr or en; "": the saved choice, else the system's
+	Election        string
+	Assistance      string
+	Backend         string // URL of consulvoted; "": local data
+	SMTP, SMTPTLS   string // a relay for the local mode's outbox
+	From            string // the sender of e-mails
+	Link            string // a renewal link given as argument
 	// sourceGiven: --demo, --demo-reset, --db or --backend chose the data;
 	// otherwise the backend saved in the settings screen does.
 	sourceGiven bool
 }
 
-func parseFlags(args []string) (options, error) {
-	var o options
+func defaultConfig() config {
+	return config{Election: "Mai 2026", Assistance: "assistance-vote@consulvote.invalid"}
+}
+
+// serverCommands moved to consulvoted with the server.
+var serverCommands = map[string]bool{"serve": true, "audit": true, "agent": true, "roll": true, "credentials": true}
+
+func parseFlags(args []string) (config, error) {
+	c := defaultConfig()
 	fs := flag.NewFlagSet("consulvote", flag.ContinueOnError)
-	fs.BoolVar(&o.demo, "demo", false, "run on the demonstration database in the user's data folder (the default)")
-	fs.BoolVar(&o.demoReset, "demo-reset", false, "start the demonstration database afresh")
-	fs.StringVar(&o.db, "db", "", "run on this local database instead of the demonstration")
-	fs.StringVar(&o.lang, "lang", "", "language of the interface: fr or en (default: the system's, else fr)")
-	fs.StringVar(&o.election, "election", "Mai 2026", "date line of the election, shown under its title")
-	fs.StringVar(&o.assistance, "assistance", "assistance-vote@consulvote.invalid", "how to reach the assistance cell")
-	fs.StringVar(&o.backend, "backend", os.Getenv("CONSULVOTE_BACKEND"), "URL of the backend (consulvote serve) instead of a local database (CONSULVOTE_BACKEND)")
-	fs.StringVar(&o.smtp, "smtp", "", "local mode: send the outbox through this relay, smtp://user:pass@host:port or smtps://…")
-	fs.StringVar(&o.smtpTLS, "smtp-tls", "", "local mode: TLS to the relay: require, opportunistic or none (default require, opportunistic on a loopback address)")
-	fs.StringVar(&o.from, "from", os.Getenv("CONSULVOTE_FROM"), "local mode: sender of e-mails (CONSULVOTE_FROM)")
+	fs.BoolVar(&c.Demo, "demo", false, "run on the demonstration database in the user's data folder (the default)")
+	fs.BoolVar(&c.DemoReset, "demo-reset", false, "start the demonstration database afresh")
+	fs.StringVar(&c.DB, "db", "", "run on this local database instead of the demonstration")
+	fs.StringVar(&c.Lang, "lang", "", "language of the interface: fr or en (default: the system's, else fr)")
+	fs.StringVar(&c.Election, "election", c.Election, "date line of the election, shown under its title")
+	fs.StringVar(&c.Assistance, "assistance", c.Assistance, "how to reach the assistance cell")
+	fs.StringVar(&c.Backend, "backend", "", "URL of the backend (consulvoted serve) instead of a local database")
+	fs.StringVar(&c.SMTP, "smtp", "", "local mode: send the outbox through this relay, smtp://user:pass@host:port or smtps://…")
+	fs.StringVar(&c.SMTPTLS, "smtp-tls", "", "local mode: TLS to the relay: require, opportunistic or none (default require, opportunistic on a loopback address)")
+	fs.StringVar(&c.From, "from", "", "local mode: sender of e-mails")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n       consulvote serve [options]   (the backend; see consulvote serve -h)\n       consulvote audit verify --db PATH\n       consulvote agent add --db PATH NAME --role admin|agent\n       consulvote roll import --db PATH FILE [--errors REPORT.csv]\n       consulvote credentials send --db PATH --campaign NAME\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n(the server and the office's commands are consulvoted: consulvoted -h)\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return o, err
+	if len(args) > 0 && serverCommands[args[0]] {
+		return c, fmt.Errorf("%q is a command of consulvoted, the server program: consulvoted %s …", args[0], args[0])
+	}
+	if err := envflag.Parse(fs, args); err != nil {
+		return c, err
 	}
 	if fs.NArg() > 1 {
-		return o, fmt.Errorf("at most one argument (a renewal link), got %d", fs.NArg())
+		return c, fmt.Errorf("at most one argument (a renewal link), got %d", fs.NArg())
 	}
-	o.link = fs.Arg(0)
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "demo", "demo-reset", "db", "backend":
-			o.sourceGiven = true
+	c.Link = fs.Arg(0)
+	for _, name := range []string{"demo", "demo-reset", "db", "backend"} {
+		c.sourceGiven = c.sourceGiven || envflag.Given(fs, name)
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	c.Demo = c.DB == "" && c.Backend == ""
+	return c, nil
+}
+
+// Validate checks the settings and names the first bad one.
+func (c config) Validate() error {
+	if c.DB != "" && (c.Demo || c.DemoReset) {
+		return errors.New("--db and --demo cannot be used together")
+	}
+	if c.Backend != "" && (c.DB != "" || c.Demo || c.DemoReset || c.SMTP != "") {
+		return errors.New("--backend works on the backend's data: no --db, --demo or --smtp with it")
+	}
+	if c.Backend != "" {
+		if err := portal.CheckServiceURL(c.Backend); err != nil {
+			return fmt.Errorf("--backend: %w", err)
 		}
-	})
-	o.sourceGiven = o.sourceGiven || o.backend != ""
-	if o.db != "" && (o.demo || o.demoReset) {
-		return o, errors.New("--db and --demo cannot be used together")
 	}
-	if o.backend != "" && (o.db != "" || o.demo || o.demoReset || o.smtp != "") {
-		return o, errors.New("--backend works on the backend's data: no --db, --demo or --smtp with it")
-	}
-	if o.smtp != "" {
-		if _, err := outbox.ParseSMTPURL(o.smtp, o.smtpTLS); err != nil {
-			return o, fmt.Errorf("--smtp: %w", err)
+	if c.SMTP != "" {
+		if _, err := outbox.ParseSMTPURL(c.SMTP, c.SMTPTLS); err != nil {
+			return fmt.Errorf("--smtp: %w", err)
 		}
 	}
-	if o.lang != "" && o.lang != "fr" && o.lang != "en" {
-		return o, fmt.Errorf("--lang %q: use fr or en", o.lang)
+	if c.Lang != "" && c.Lang != "fr" && c.Lang != "en" {
+		return fmt.Errorf("--lang %q: use fr or en", c.Lang)
 	}
-	o.demo = o.db == "" && o.backend == ""
-	return o, nil
+	return nil
 }
 
 func main() {
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case "serve":
-			os.Exit(serve(os.Args[2:]))
-		case "audit", "agent", "roll", "credentials":
-			os.Exit(adminCommand(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-		}
-	}
-	o, err := parseFlags(os.Args[1:])
+	c, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -121,13 +133,13 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := run(o, log); err != nil {
+	if err := run(c, log); err != nil {
 		fmt.Fprintln(os.Stderr, "consulvote:", err)
 		os.Exit(1)
 	}
 }
 
-func run(o options, log *slog.Logger) error {
+func run(c config, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -139,48 +151,41 @@ func run(o options, log *slog.Logger) error {
 	}
 	a := app.NewWithID(appID)
 	a.SetIcon(resources.Icon)
-	if saved := a.Preferences().String(screens.BackendPreference); !o.sourceGiven && saved != "" {
-		o.backend, o.demo = saved, false
+	if saved := a.Preferences().String(screens.BackendPreference); !c.sourceGiven && saved != "" {
+		c.Backend, c.Demo = saved, false
 	}
 	var p portal.Portal
 	var outboxView portal.Outbox
 	var office portal.Office
 	var rollAdmin portal.RollAdmin
-	var where string
-	if o.backend != "" {
-		client, err := remote.New(o.backend, remote.Options{})
+	// where says where the data is, in the interface's language.
+	var where func() string
+	if c.Backend != "" {
+		client, err := remote.New(c.Backend, remote.Options{})
 		if err != nil {
-			return fmt.Errorf("backend: %w", err)
+			return err
 		}
-		p, office, where = client, client, "Serveur : "+client.Backend()
+		p, office = client, client
+		where = func() string { return lang.X("source.server", "", map[string]any{"URL": client.Backend()}) }
 	} else {
-		path, err := localPath(o)
+		path, err := localPath(c)
 		if err != nil {
 			return err
 		}
-		svc, db, err := openLocal(ctx, path, o.demo, o.from, log)
+		// The same wiring as the server's: the delivery worker runs when a
+		// relay is set; without one the messages stay in the local outbox.
+		b, err := backend.Open(ctx, backend.Config{Database: path, Create: true, Demo: c.Demo,
+			From: c.From, SMTP: c.SMTP, SMTPTLS: c.SMTPTLS, Logger: log})
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		go checkpoints(ctx, svc, log)
-		defer svc.CheckpointAudit(context.Background())
-		p, where = svc, "Base locale : "+path
-		office, rollAdmin = svc, svc
-		if o.demo {
-			outboxView = svc
+		defer b.Close()
+		b.Start()
+		p, office, rollAdmin = b.Service, b.Service, b.Service
+		if c.Demo {
+			outboxView = b.Service
 		}
-		if o.smtp != "" {
-			// The same delivery worker as the server's; without a relay the
-			// messages stay in the local outbox.
-			m, _ := outbox.ParseSMTPURL(o.smtp, o.smtpTLS)
-			from := o.from
-			if from == "" {
-				from = service.DefaultConfig().Mail.From
-			}
-			w := &outbox.Worker{Store: db, Open: svc.OpenMessage, Mail: m, From: from, Log: log}
-			go w.Run(ctx)
-		}
+		where = func() string { return lang.X("source.local", "", map[string]any{"Path": path}) }
 	}
 
 	w := a.NewWindow("consulvote")
@@ -194,11 +199,11 @@ func run(o options, log *slog.Logger) error {
 			log.Error("translations", "err", err)
 		}
 		opt := screens.Options{
-			Election:   o.election,
-			Assistance: o.assistance,
+			Election:   c.Election,
+			Assistance: c.Assistance,
 			Keychain:   keychain.Keychain{Service: appID},
 			Player:     speaker,
-			Backend:    where,
+			Backend:    where(),
 			Language:   language,
 			OnLanguage: func(language string) {
 				// Saved only when the user switches: writing preferences at
@@ -210,14 +215,14 @@ func run(o options, log *slog.Logger) error {
 		opt.Outbox, opt.Office, opt.RollAdmin = outboxView, office, rollAdmin
 		ui = screens.New(a, w, p, opt)
 	}
-	language := o.lang
+	language := c.Lang
 	if language == "" {
 		language = a.Preferences().String("language")
 	}
 	build(resources.Language(language))
-	if o.link != "" {
+	if c.Link != "" {
 		// The link opens once the window is up, as if pasted.
-		a.Lifecycle().SetOnStarted(func() { ui.OpenLink(o.link) })
+		a.Lifecycle().SetOnStarted(func() { ui.OpenLink(c.Link) })
 	}
 	go func() {
 		<-ctx.Done()
@@ -228,16 +233,16 @@ func run(o options, log *slog.Logger) error {
 }
 
 // localPath is the local database: --db, or the demonstration's.
-func localPath(o options) (string, error) {
-	if !o.demo {
-		return o.db, nil
+func localPath(c config) (string, error) {
+	if !c.Demo {
+		return c.DB, nil
 	}
 	dir, err := dataDir()
 	if err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, "demo.db")
-	if o.demoReset {
+	if c.DemoReset {
 		for _, f := range []string{path, path + "-wal", path + "-shm", path + ".key"} {
 			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return "", fmt.Errorf("reset demo: %w", err)
@@ -245,55 +250,6 @@ func localPath(o options) (string, error) {
 		}
 	}
 	return path, nil
-}
-
-// openLocal opens the local database and the service on it; the demo
-// database is seeded with the demonstration roll on first use.
-func openLocal(ctx context.Context, path string, demo bool, from string, log *slog.Logger) (*service.Service, *store.DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, nil, fmt.Errorf("database folder: %w", err)
-	}
-	svc, db, err := openPortal(ctx, path, path+".key", func(cfg *service.Config) {
-		cfg.PublicURL = "https://vote.consulvote.invalid"
-		if from != "" {
-			cfg.Mail.From = from
-		}
-	}, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	if demo {
-		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
-			db.Close()
-			return nil, nil, err
-		}
-	}
-	return svc, db, nil
-}
-
-// openPortal opens the database at path, with the secret key at keyPath
-// (created if missing), and the service on it; edit, when set, adjusts
-// the default configuration.
-func openPortal(ctx context.Context, path, keyPath string, edit func(*service.Config), log *slog.Logger) (*service.Service, *store.DB, error) {
-	key, err := keyfile.LoadOrCreate(keyPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg := service.DefaultConfig()
-	cfg.Secret = key
-	if edit != nil {
-		edit(&cfg)
-	}
-	svc, err := service.New(db, cfg, service.Options{Logger: log})
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return svc, db, nil
 }
 
 // dataDir is where the app keeps its local databases.

@@ -15,32 +15,51 @@ import (
 )
 
 func TestParseFlags(t *testing.T) {
+	def := defaultConfig()
+	with := func(edit func(*config)) config { c := def; edit(&c); return c }
 	for _, tc := range []struct {
 		args    []string
-		want    options
+		env     map[string]string
+		want    config
 		wantErr string
 	}{
-		{nil, options{demo: true, election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
-		{[]string{"--demo-reset"}, options{demo: true, demoReset: true, sourceGiven: true, election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
-		{[]string{"--db", "/tmp/x.db", "https://v/renouvellement?jeton=x"}, options{db: "/tmp/x.db", sourceGiven: true, link: "https://v/renouvellement?jeton=x", election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
-		{[]string{"--db", "x.db", "--demo"}, options{}, "cannot be used together"},
-		{[]string{"--lang", "de"}, options{}, "use fr or en"},
-		{[]string{"a", "b"}, options{}, "at most one argument"},
-		{[]string{"--nope"}, options{}, "flag provided but not defined"},
-		{[]string{"--backend", "https://vote.example"}, options{backend: "https://vote.example", sourceGiven: true, election: "Mai 2026", assistance: "assistance-vote@consulvote.invalid"}, ""},
-		{[]string{"--backend", "https://vote.example", "--db", "x.db"}, options{}, "no --db, --demo or --smtp"},
-		{[]string{"--smtp", "mail:25"}, options{}, "--smtp"},
+		{nil, nil, with(func(c *config) { c.Demo = true }), ""},
+		{[]string{"--demo-reset"}, nil, with(func(c *config) { c.Demo, c.DemoReset, c.sourceGiven = true, true, true }), ""},
+		{[]string{"--db", "/tmp/x.db", "https://v/renouvellement?jeton=x"}, nil,
+			with(func(c *config) { c.DB, c.sourceGiven, c.Link = "/tmp/x.db", true, "https://v/renouvellement?jeton=x" }), ""},
+		{[]string{"--db", "x.db", "--demo"}, nil, config{}, "cannot be used together"},
+		{[]string{"--lang", "de"}, nil, config{}, "use fr or en"},
+		{[]string{"a", "b"}, nil, config{}, "at most one argument"},
+		{[]string{"--nope"}, nil, config{}, "flag provided but not defined"},
+		{[]string{"--backend", "https://vote.example"}, nil, with(func(c *config) { c.Backend, c.sourceGiven = "https://vote.example", true }), ""},
+		{[]string{"--backend", "https://vote.example", "--db", "x.db"}, nil, config{}, "no --db, --demo or --smtp"},
+		{[]string{"--backend", "http://vote.example"}, nil, config{}, "https is required"},
+		{[]string{"--backend", "http://127.0.0.1.nip.io"}, nil, config{}, "https is required"},
+		{[]string{"--backend", "http://[::1]:8443"}, nil, with(func(c *config) { c.Backend, c.sourceGiven = "http://[::1]:8443", true }), ""},
+		{[]string{"--smtp", "mail:25"}, nil, config{}, "--smtp"},
+		// Every flag has its twin; the command line wins.
+		{nil, map[string]string{"CONSULVOTE_BACKEND": "https://vote.example", "CONSULVOTE_LANG": "en"},
+			with(func(c *config) { c.Backend, c.Lang, c.sourceGiven = "https://vote.example", "en", true }), ""},
+		{[]string{"--lang", "fr"}, map[string]string{"CONSULVOTE_LANG": "en", "CONSULVOTE_ELECTION": "Juin 2026"},
+			with(func(c *config) { c.Demo, c.Lang, c.Election = true, "fr", "Juin 2026" }), ""},
+		{[]string{"serve", "--db", "x.db"}, nil, config{}, "consulvoted serve"},
+		{[]string{"roll", "import"}, nil, config{}, "command of consulvoted"},
 	} {
-		got, err := parseFlags(tc.args)
-		if tc.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("%v: err = %v, want %q", tc.args, err, tc.wantErr)
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
 			}
-			continue
-		}
-		if err != nil || got != tc.want {
-			t.Errorf("%v: %+v, %v; want %+v", tc.args, got, err, tc.want)
-		}
+			got, err := parseFlags(tc.args)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("%v: err = %v, want %q", tc.args, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("%v: %+v, %v; want %+v", tc.args, got, err, tc.want)
+			}
+		})
 	}
 }
 

@@ -369,7 +369,8 @@ func TestSettingsBackend(t *testing.T) {
 	h.tap(h.ui.settingsButton)
 	s := screenAs[*settingsScreen](h)
 	h.see("Actuellement : Base locale : /tmp/x.db")
-	for _, bad := range []string{"http://vote.example", "vote.example", "https://", "https://vote.example/?x=1", "https://user:pw@vote.example"} {
+	for _, bad := range []string{"http://vote.example", "vote.example", "https://", "https://vote.example/?x=1", "https://user:pw@vote.example",
+		"http://127.0.0.1.nip.io"} {
 		s.backend.entry.SetText(bad)
 		h.tap(s.save)
 		h.see("Cette adresse n'est pas valide")
@@ -382,6 +383,12 @@ func TestSettingsBackend(t *testing.T) {
 	h.see("Enregistré. Ce réglage s'appliquera au prochain démarrage de l'application.")
 	if got := h.app.Preferences().String(BackendPreference); got != "https://vote.example" {
 		t.Fatalf("saved %q", got)
+	}
+	// What --backend accepts, the screen accepts: the same URL policy.
+	s.backend.entry.SetText("http://127.0.0.1:8443")
+	h.tap(s.save)
+	if got := h.app.Preferences().String(BackendPreference); got != "http://127.0.0.1:8443" {
+		t.Fatalf("a backend on this machine saved as %q", got)
 	}
 	s.backend.entry.SetText("")
 	h.tap(s.save)

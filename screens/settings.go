@@ -1,12 +1,13 @@
 package screens
 
 import (
-	"net/url"
 	"strings"
 
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/portal"
 )
 
 // BackendPreference is the app preference holding the backend URL set in
@@ -42,7 +43,7 @@ func (s *settingsScreen) page() *page {
 
 func (s *settingsScreen) submit() {
 	v := strings.TrimSpace(s.backend.entry.Text)
-	if v != "" && !validBackend(v) {
+	if v != "" && portal.CheckServiceURL(v) != nil {
 		s.backend.setError(lang.L("err.backend.format"))
 		s.msg.set("", widget.MediumImportance)
 		return
@@ -50,10 +51,4 @@ func (s *settingsScreen) submit() {
 	s.backend.setError("")
 	s.u.app.Preferences().SetString(BackendPreference, v)
 	s.msg.set(lang.L("settings.saved"), widget.SuccessImportance)
-}
-
-// validBackend accepts an https URL naming a host, with no query.
-func validBackend(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && u.Scheme == "https" && u.Host != "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
 }

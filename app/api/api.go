@@ -1,5 +1,5 @@
 // Package api is the JSON wire format of /api/v1: the routes, the bodies
-// and the errors that `consulvote serve` answers and the app's remote
+// and the errors that `consulvoted serve` answers and the app's remote
 // client sends. It mirrors the portal contract one to one.
 package api
 

@@ -1,6 +1,6 @@
 // Package portal is the contract between the voter's screens and whatever
 // serves them: the in-process service on a local SQLite store, or the remote
-// client of `consulvote serve`. It declares the Portal interface, its request
+// client of `consulvoted serve`. It declares the Portal interface, its request
 // and result types and its typed errors, and depends on nothing else of the
 // project.
 package portal

@@ -1,5 +1,5 @@
 // Package remote is a portal.Portal that calls the JSON API of
-// `consulvote serve`: the app's configured backend.
+// `consulvoted serve`: the app's configured backend.
 package remote
 
 import (
@@ -46,13 +46,11 @@ type Options struct {
 // New returns a client of the backend at base, which must be https (or
 // http on a loopback address, for tests and local development).
 func New(base string, opt Options) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(base, "/"))
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("backend %q: not a URL", base)
+	base = strings.TrimRight(base, "/")
+	if err := portal.CheckServiceURL(base); err != nil {
+		return nil, fmt.Errorf("backend: %w", err)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
-		return nil, fmt.Errorf("backend %q: https is required", base)
-	}
+	u, _ := url.Parse(base) // checked just above
 	if opt.Timeout == 0 {
 		opt.Timeout = 15 * time.Second
 	}
@@ -68,10 +66,6 @@ func New(base string, opt Options) (*Client, error) {
 
 // Backend returns the backend's URL, to show the user where the data is.
 func (c *Client) Backend() string { return c.base.String() }
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1" || strings.HasPrefix(host, "127.")
-}
 
 // call sends body to route and decodes the answer into out. idempotent
 // calls are retried on network failures; a call whose effect is not safe

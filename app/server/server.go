@@ -1,5 +1,5 @@
 // Package server exposes a portal.Portal as the JSON API of
-// `consulvote serve` (wire format in package api), with the limits a
+// `consulvoted serve` (wire format in package api), with the limits a
 // service open to the internet needs: strict bodies, per-client rate
 // limiting, one log line per request without body or secret.
 package server

@@ -60,6 +60,10 @@ func (s *Service) Messages(ctx context.Context, limit int) ([]portal.Message, er
 	return out, nil
 }
 
+// Sender is the sender of the e-mails the service queues, for the
+// delivery worker's envelope.
+func (s *Service) Sender() string { return s.cfg.Mail.From }
+
 // OpenMessage unseals a queued message's body, for the delivery worker.
 func (s *Service) OpenMessage(m Message) ([]byte, error) {
 	return s.box.Open(m.Body, []byte(m.Recipient))

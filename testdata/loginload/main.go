@@ -1,11 +1,11 @@
-// Command loginload measures `consulvote serve` under concurrent logins
+// Command loginload measures `consulvoted serve` under concurrent logins
 // with unknown identifiers (each costs an argon2id check against the
 // dummy hash): for each concurrency it starts the real binary on a fresh
 // database, keeps that many clients logging in for a while, and prints the
 // logins evaluated per second, the quick refusals (503), the latency and
 // the server's peak RSS (VmHWM), next to cores ÷ one hash's time.
 //
-//	loginload -bin ./consulvote -c 16,64,150 -d 10s
+//	loginload -bin ./consulvoted -c 16,64,150 -d 10s
 package main
 
 import (

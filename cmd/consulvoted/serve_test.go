@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"debug/elf"
 	"errors"
+	"flag"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,8 +17,57 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/app/backend"
+	"consulvote/internal/envflag"
 	"consulvote/internal/testcert"
 )
+
+// parseServe parses serve's flags and checks the result, as the command
+// does before it opens anything.
+func parseServe(args []string) (serveConfig, error) {
+	c := defaultServe()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.flags(fs)
+	if err := envflag.Parse(fs, args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, &usageError{"unexpected arguments"}
+	}
+	return c, c.Validate()
+}
+
+// build builds consulvoted without cgo into dir, as `make build` does, and
+// checks that the result is a static executable: no interpreter, no
+// shared library to find on the server.
+func build(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "consulvoted")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	libs, err := f.ImportedLibraries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Fatalf("consulvoted is dynamically linked (program header %v)", p.Type)
+		}
+	}
+	if len(libs) > 0 {
+		t.Fatalf("consulvoted needs shared libraries: %v", libs)
+	}
+	return bin
+}
 
 func TestParseServe(t *testing.T) {
 	base := []string{"--db", "/tmp/x.db", "--public-url", "https://vote.example"}
@@ -28,32 +78,44 @@ func TestParseServe(t *testing.T) {
 	}{
 		{append(base, "--insecure-loopback"), nil, ""},
 		{append(base, "--tls-cert", "c.pem", "--tls-key", "k.pem", "--listen", "0.0.0.0:443"), nil, ""},
-		{[]string{"--public-url", "https://v.example", "--insecure-loopback"}, nil, "--db"},
-		{base, nil, "--tls-cert"},
-		{append(base, "--tls-cert", "c.pem"), nil, "--tls-cert/--tls-key"},
-		{append(base, "--insecure-loopback", "--listen", "0.0.0.0:80"), nil, "--insecure-loopback"},
-		{append(base, "--insecure-loopback", "--listen", "nope"), nil, "--listen"},
-		{[]string{"--db", "x.db", "--insecure-loopback"}, nil, "--public-url"},
-		{append(base, "--insecure-loopback", "--smtp", "mail.example:25"), nil, "--smtp"},
-		{append(base, "--insecure-loopback", "--smtp", "smtp://mail.example:25"), nil, "--from"},
-		{append(base, "--insecure-loopback", "--sms-gateway", "http://gw.example/send"), nil, "--sms-gateway"},
+		{[]string{"--public-url", "https://v.example", "--insecure-loopback"}, nil, "db"},
+		{base, nil, "tls-cert"},
+		{append(base, "--tls-cert", "c.pem"), nil, "tls-cert/--tls-key"},
+		{append(base, "--insecure-loopback", "--listen", "0.0.0.0:80"), nil, "insecure-loopback"},
+		{append(base, "--insecure-loopback", "--listen", "nope"), nil, "listen"},
+		{[]string{"--db", "x.db", "--insecure-loopback"}, nil, "public-url"},
+		{append(base, "--insecure-loopback", "--smtp", "mail.example:25"), nil, "smtp"},
+		{append(base, "--insecure-loopback", "--smtp", "smtp://mail.example:25"), nil, "from"},
+		{append(base, "--insecure-loopback", "--sms-gateway", "http://gw.example/send"), nil, "sms-gateway"},
 		{nil, map[string]string{"CONSULVOTE_DB": "/tmp/y.db", "CONSULVOTE_PUBLIC_URL": "https://v.example", "CONSULVOTE_INSECURE_LOOPBACK": "true"}, ""},
 		{[]string{"--db", "/tmp/z.db"}, map[string]string{"CONSULVOTE_PUBLIC_URL": "https://v.example", "CONSULVOTE_LISTEN": "[::1]:9000", "CONSULVOTE_INSECURE_LOOPBACK": "true"}, ""},
+		// --per-client has its twin, like every flag.
+		{append(base, "--insecure-loopback"), map[string]string{"CONSULVOTE_PER_CLIENT": "-1"}, ""},
+		// A host that merely begins with "127." is not loopback.
+		{append(base, "--insecure-loopback", "--sms-gateway", "http://127.0.0.1.nip.io/send"), nil, "sms-gateway"},
+		{append(base, "--insecure-loopback", "--sms-gateway", "http://127.0.0.1:9/send"), nil, ""},
+		{append(base, "--insecure-loopback", "--listen", "127.0.0.1.nip.io:80"), nil, "insecure-loopback"},
+		// A database URL is never taken for a file name.
+		{[]string{"--db", "postgres://vote:secret@db.example/vote", "--public-url", "https://v.example", "--insecure-loopback"}, nil, "db"},
 	} {
-		for k, v := range tc.env {
-			t.Setenv(k, v)
-		}
-		_, err := parseServe(tc.args, io.Discard)
-		var ce *configError
-		switch {
-		case tc.setting == "" && err != nil:
-			t.Errorf("%v %v: %v", tc.args, tc.env, err)
-		case tc.setting != "" && (!errors.As(err, &ce) || ce.setting != tc.setting):
-			t.Errorf("%v: %v, want an error naming %s", tc.args, err, tc.setting)
-		}
-		for k := range tc.env {
-			os.Unsetenv(k)
-		}
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			c, err := parseServe(tc.args)
+			var ce *backend.ConfigError
+			switch {
+			case tc.setting == "" && err != nil:
+				t.Errorf("%v %v: %v", tc.args, tc.env, err)
+			case tc.setting != "" && (!errors.As(err, &ce) || ce.Setting != tc.setting):
+				t.Errorf("%v: %v, want an error naming %s", tc.args, err, tc.setting)
+			case tc.env["CONSULVOTE_PER_CLIENT"] != "" && c.PerClient != -1:
+				t.Errorf("CONSULVOTE_PER_CLIENT=-1 gave --per-client %v", c.PerClient)
+			}
+			if err != nil && strings.Contains(err.Error(), "secret") {
+				t.Errorf("the error shows the database password: %v", err)
+			}
+		})
 	}
 }
 
@@ -72,15 +134,12 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string, client *tls.
 	return certFile, keyFile, &tls.Config{RootCAs: c.Pool}
 }
 
-// TestServeBinary runs `consulvote serve` as a process with no display,
+// TestServeBinary runs `consulvoted serve` (built without cgo) as a process with no display,
 // over TLS, checks /healthz, then stops it with SIGTERM and expects a
 // clean exit; a bad setting exits 2 naming it.
 func TestServeBinary(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "consulvote")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := build(t, dir)
 	certFile, keyFile, clientTLS := writeCert(t, dir)
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "server.db"),
 		"--tls-cert", certFile, "--tls-key", keyFile, "--public-url", "https://vote.example")
@@ -146,7 +205,7 @@ func TestServeBinary(t *testing.T) {
 func TestServeOfficeListen(t *testing.T) {
 	dir := t.TempDir()
 	c, err := parseServe([]string{"--db", filepath.Join(dir, "s.db"), "--public-url", "https://vote.example",
-		"--insecure-loopback", "--listen", "127.0.0.1:0", "--office-listen", "127.0.0.1:0"}, io.Discard)
+		"--insecure-loopback", "--listen", "127.0.0.1:0", "--office-listen", "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +213,7 @@ func TestServeOfficeListen(t *testing.T) {
 	addrs := make(chan [2]string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, c, slog.New(slog.DiscardHandler), func(public, office string) { addrs <- [2]string{public, office} })
+		done <- runServe(ctx, c, func(public, office string) { addrs <- [2]string{public, office} })
 	}()
 	var a [2]string
 	select {
@@ -184,7 +243,7 @@ func TestServeOfficeListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := parseServe([]string{"--db", "x.db", "--public-url", "https://v.example", "--insecure-loopback",
-		"--office-listen", "10.0.0.1:9443"}, io.Discard); err == nil {
+		"--office-listen", "10.0.0.1:9443"}); err == nil {
 		t.Error("plain HTTP accepted for the office on a non-loopback address")
 	}
 }

@@ -14,19 +14,49 @@ import (
 	"syscall"
 	"testing"
 
+	"consulvote/app/backend"
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
 )
 
+// newDB makes a database (and its key) at path, with the demonstration
+// roll when demo, and returns it open.
+func newDB(t *testing.T, path string, demo bool) *backend.Backend {
+	t.Helper()
+	b, err := backend.Open(context.Background(), backend.Config{Database: path, Create: true, Demo: demo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// openDB opens an existing database.
+func openDB(t *testing.T, path string) *backend.Backend {
+	t.Helper()
+	b, err := backend.Open(context.Background(), backend.Config{Database: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// runCmd runs consulvoted with args and returns its exit code and what it
+// printed.
+func runCmd(stdin string, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
 // TestAuditVerifyCommand: intact → exit 0; an edited row → exit 1 naming it.
 func TestAuditVerifyCommand(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "portal.db")
-	svc, db, err := openLocal(context.Background(), path, true, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newDB(t, path, true)
+	svc := b.Service
 	ctx := context.Background()
 	svc.Login(ctx, service.DemoRoll[0].Identifier, "wrong")
 	svc.Login(ctx, service.DemoRoll[0].Identifier, service.DemoRoll[0].Password)
@@ -35,12 +65,11 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if err := svc.CheckpointAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
+	b.Close()
 
 	run := func(args ...string) (int, string) {
-		var out, errb bytes.Buffer
-		code := adminCommand(args, nil, &out, &errb)
-		return code, out.String() + errb.String()
+		code, out, errs := runCmd("", args...)
+		return code, out + errs
 	}
 	if code, out := run("audit", "verify", "--db", path); code != 0 || !strings.Contains(out, "audit log intact") {
 		t.Fatalf("intact: %d %s", code, out)
@@ -57,6 +86,12 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "row 4: altered") {
 		t.Fatalf("tampered: %d %s", code, out)
 	}
+	// --db has its twin, like every flag.
+	t.Setenv("CONSULVOTE_DB", path)
+	if code, out := run("audit", "verify"); code != 1 || !strings.Contains(out, "row 4: altered") {
+		t.Fatalf("CONSULVOTE_DB: %d %s", code, out)
+	}
+	t.Setenv("CONSULVOTE_DB", "")
 	if code, out := run("audit", "verify"); code != 2 || !strings.Contains(out, "--db") {
 		t.Fatalf("no --db: %d %s", code, out)
 	}
@@ -64,22 +99,17 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Fatalf("missing db: %d %s", code, out)
 	}
 	os.Remove(path + ".key")
-	if code, out := run("audit", "verify", "--db", path); code != 1 || !strings.Contains(out, "--key") {
+	if code, out := run("audit", "verify", "--db", path); code != 2 || !strings.Contains(out, "--key") {
 		t.Fatalf("missing key: %d %s", code, out)
 	}
 }
 
 func TestAgentAddCommand(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "portal.db")
-	_, db, err := openLocal(context.Background(), path, false, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	newDB(t, path, false).Close()
 	run := func(stdin string, args ...string) (int, string) {
-		var out, errb bytes.Buffer
-		code := adminCommand(args, strings.NewReader(stdin), &out, &errb)
-		return code, out.String() + errb.String()
+		code, out, errs := runCmd(stdin, args...)
+		return code, out + errs
 	}
 	// Flags after the name, password from a pipe.
 	if code, out := run("correct horse battery\n", "agent", "add", "--db", path, "alice", "--role", "admin"); code != 0 || !strings.Contains(out, "agent alice added (admin)") {
@@ -93,7 +123,7 @@ func TestAgentAddCommand(t *testing.T) {
 	}{
 		{"correct horse battery\n", []string{"agent", "add", "--db", path, "alice", "--role", "admin"}, 1, "already exists"},
 		{"short\n", []string{"agent", "add", "--db", path, "bob", "--role", "agent"}, 1, "at least 12"},
-		{"correct horse battery\n", []string{"agent", "add", "--db", path, "bob", "--role", "boss"}, 1, "admin or agent"},
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "bob", "--role", "boss"}, 2, "admin or agent"},
 		{"correct horse battery\n", []string{"agent", "add", "--db", path, "--role", "agent"}, 2, "one NAME"},
 		{"", []string{"agent", "remove", "--db", path, "bob"}, 2, "usage"},
 	} {
@@ -101,12 +131,7 @@ func TestAgentAddCommand(t *testing.T) {
 			t.Errorf("%v: %d %s; want %d %q", tc.args, code, out, tc.code, tc.want)
 		}
 	}
-	svc, db2, err := openService(context.Background(), path, path+".key", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db2.Close()
-	s, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery")
+	s, err := openDB(t, path).Service.AgentLogin(context.Background(), "alice", "correct horse battery")
 	if err != nil || s.Role != "admin" {
 		t.Fatalf("login of the added agent: %+v, %v", s, err)
 	}
@@ -117,16 +142,9 @@ func TestAgentAddCommand(t *testing.T) {
 // second run finishes the job.
 func TestRollImportKilled(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "consulvote")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := build(t, dir)
 	path := filepath.Join(dir, "portal.db")
-	_, db, err := openLocal(context.Background(), path, false, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	newDB(t, path, false).Close()
 	const n = 200_000
 	roll := filepath.Join(dir, "roll.csv")
 	f, _ := os.Create(roll)
@@ -176,38 +194,25 @@ func TestRollImportKilled(t *testing.T) {
 
 func TestCredentialsSendCommand(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "portal.db")
-	_, db, err := openLocal(context.Background(), path, false, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	newDB(t, path, false).Close()
 	roll := filepath.Join(t.TempDir(), "roll.csv")
 	f, _ := os.Create(roll)
 	servicetest.WriteRoll(f, 30, 0)
 	f.Close()
-	var out, errb bytes.Buffer
-	if code := adminCommand([]string{"roll", "import", "--db", path, roll}, nil, &out, &errb); code != 0 {
-		t.Fatalf("import: %d %s %s", code, out.String(), errb.String())
+	if code, out, errs := runCmd("", "roll", "import", "--db", path, roll); code != 0 {
+		t.Fatalf("import: %d %s %s", code, out, errs)
 	}
-	out.Reset()
 	// The sender is the one setting every command shares (--from,
 	// CONSULVOTE_FROM), not a placeholder of its own.
 	t.Setenv("CONSULVOTE_FROM", "MEAE <noreply@vote.example>")
-	if code := adminCommand([]string{"credentials", "send", "--db", path, "--campaign", "mai-2026"}, nil, &out, &errb); code != 0 ||
-		!strings.Contains(out.String(), "campagne mai-2026 : 30 électeurs servis") {
-		t.Fatalf("send: %d %s %s", code, out.String(), errb.String())
+	if code, out, errs := runCmd("", "credentials", "send", "--db", path, "--campaign", "mai-2026"); code != 0 ||
+		!strings.Contains(out, "campagne mai-2026 : 30 électeurs servis") {
+		t.Fatalf("send: %d %s %s", code, out, errs)
 	}
-	out.Reset()
-	adminCommand([]string{"credentials", "send", "--db", path, "--campaign", "mai-2026"}, nil, &out, &errb)
-	if !strings.Contains(out.String(), ": 0 électeurs servis") {
-		t.Fatalf("second send: %s", out.String())
+	if _, out, _ := runCmd("", "credentials", "send", "--db", path, "--campaign", "mai-2026"); !strings.Contains(out, ": 0 électeurs servis") {
+		t.Fatalf("second send: %s", out)
 	}
-	svc, st, err := openService(context.Background(), path, path+".key", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ms, err := svc.Outbox(context.Background(), 100)
+	ms, err := openDB(t, path).Service.Outbox(context.Background(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +233,44 @@ func TestCredentialsSendCommand(t *testing.T) {
 	if mails != 30 {
 		t.Fatalf("%d e-mails queued, want 30", mails)
 	}
-	if code := adminCommand([]string{"credentials", "send", "--db", path}, nil, &out, &errb); code != 1 {
-		t.Fatalf("no campaign: %d", code)
+	if code, _, errs := runCmd("", "credentials", "send", "--db", path); code != 2 || !strings.Contains(errs, "--campaign") {
+		t.Fatalf("no campaign: %d %s", code, errs)
 	}
+}
+
+// TestRollImportCreate: `roll import` makes a new database only when asked
+// (--create); otherwise a mistyped --db is an error and nothing is made.
+func TestRollImportCreate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new", "portal.db")
+	roll := filepath.Join(dir, "roll.csv")
+	f, _ := os.Create(roll)
+	if _, err := servicetest.WriteRoll(f, 12, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if code, _, errs := runCmd("", "roll", "import", "--db", path, roll); code != 2 || !strings.Contains(errs, "--db") {
+		t.Fatalf("without --create: %d %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Dir(path)); err == nil {
+		t.Fatal("an import without --create made the database's folder")
+	}
+	code, out, errs := runCmd("", "roll", "import", "--create", "--db", path, roll)
+	if code != 0 || !strings.Contains(out, "12 lignes : 12 ajoutées") {
+		t.Fatalf("with --create: %d %s %s", code, out, errs)
+	}
+	// The database and its key are there, and the import was audited and
+	// signed: the chain verifies, with a checkpoint at its end.
+	if code, out, _ := runCmd("", "audit", "verify", "--db", path); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("verify after --create: %d %s", code, out)
+	}
+	b := openDB(t, path)
+	b.Store.View(context.Background(), func(tx service.Tx) error {
+		last, _, _ := tx.LastAudit()
+		cs, err := tx.Checkpoints()
+		if err != nil || len(cs) == 0 || cs[len(cs)-1].AuditID != last {
+			t.Errorf("no checkpoint at the last audit row %d: %+v, %v", last, cs, err)
+		}
+		return nil
+	})
 }

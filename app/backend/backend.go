@@ -1,0 +1,281 @@
+// Package backend is the wiring, once, for every program: from one Config
+// it opens the secret key, the store and the service, and runs the outbox
+// worker and the audit checkpoints; Close stops and closes them in order.
+// The GUI's local mode, `consulvoted serve` and the headless commands all
+// open the portal through it.
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"consulvote/app/keyfile"
+	"consulvote/app/outbox"
+	"consulvote/app/portal"
+	"consulvote/app/service"
+	"consulvote/app/store"
+)
+
+// Config is what opening the back end takes. The zero value is not
+// usable: Database is required; everything else has a default.
+type Config struct {
+	// Database is the SQLite file. A database URL (postgres://…) is
+	// refused: no store for it exists yet, and it must never be taken
+	// for a file name.
+	Database string
+	// KeyFile is the secret key of the hashes and of the sealed outbox
+	// (default: Database + ".key"). Never inside the database.
+	KeyFile string
+	// Create makes the database and its key when they are missing. Without
+	// it both must exist: a mistyped path is an error, not a new, empty
+	// portal.
+	Create bool
+	// Demo fills an empty database with the demonstration roll.
+	Demo bool
+
+	// PublicURL is the base of the links sent by e-mail (default: the
+	// service's placeholder, for local use).
+	PublicURL string
+	// From is the sender of the e-mails queued (default: the service's).
+	From string
+
+	// SMTP is the mail relay (smtp://user:pass@host:port or smtps://…),
+	// SMTPTLS its TLS mode (outbox.ParseSMTPURL). Without a relay, e-mails
+	// stay in the outbox.
+	SMTP, SMTPTLS string
+	// SMSGateway is the HTTP SMS gateway (https, or http on a loopback
+	// address), SMSToken its bearer token. Without one, SMS stay in the
+	// outbox.
+	SMSGateway, SMSToken string
+
+	// CheckpointEvery is how often Start signs an audit checkpoint
+	// (default: a minute).
+	CheckpointEvery time.Duration
+	// Logger receives the service's and the workers' logs (default: none).
+	Logger *slog.Logger
+}
+
+// ConfigError names the setting that is wrong, by the name of its flag
+// (without dashes): "db", "key", "smtp"…
+type ConfigError struct {
+	Setting string
+	Why     string
+}
+
+func (e *ConfigError) Error() string { return "--" + e.Setting + ": " + e.Why }
+
+// DefaultCheckpointEvery is how often a running back end signs the audit
+// chain.
+const DefaultCheckpointEvery = time.Minute
+
+// IsURL reports whether a --db value is a database URL rather than a file.
+func IsURL(db string) bool {
+	scheme, _, ok := strings.Cut(db, "://")
+	return ok && scheme != "" && !strings.ContainsAny(scheme, `/\`) || strings.HasPrefix(db, "postgres:")
+}
+
+// Validate checks the settings and names the first bad one.
+func (c Config) Validate() error {
+	switch {
+	case c.Database == "":
+		return &ConfigError{"db", "required: the path of the database"}
+	case IsURL(c.Database):
+		return &ConfigError{"db", fmt.Sprintf("%q is a database URL; this version stores its data in a SQLite file only: give a file path", redact(c.Database))}
+	}
+	if c.SMTP != "" {
+		if _, err := outbox.ParseSMTPURL(c.SMTP, c.SMTPTLS); err != nil {
+			return &ConfigError{"smtp", err.Error()}
+		}
+	}
+	if c.SMSGateway != "" {
+		if err := portal.CheckServiceURL(c.SMSGateway); err != nil {
+			return &ConfigError{"sms-gateway", err.Error()}
+		}
+	}
+	if c.CheckpointEvery < 0 {
+		return &ConfigError{"checkpoint-every", "must not be negative"}
+	}
+	return nil
+}
+
+// redact hides the password of a URL before it is shown.
+func redact(db string) string {
+	scheme, rest, ok := strings.Cut(db, "://")
+	if !ok {
+		return db
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		rest = "…@" + rest[at+1:]
+	}
+	return scheme + "://" + rest
+}
+
+// keyFile returns the key's path.
+func (c Config) keyFile() string {
+	if c.KeyFile != "" {
+		return c.KeyFile
+	}
+	return c.Database + ".key"
+}
+
+// Store is a store as the back end uses it: the service's transactions,
+// the delivery worker's queue, and Close.
+type Store interface {
+	service.Store
+	outbox.Queue
+	io.Closer
+}
+
+var _ Store = (*store.DB)(nil)
+
+// Backend is an open back end.
+type Backend struct {
+	Service *service.Service
+	Store   Store
+
+	cfg     Config
+	log     *slog.Logger
+	mu      sync.Mutex
+	stop    context.CancelFunc // ends what Start started; nil before
+	running sync.WaitGroup
+}
+
+// Open checks cfg, opens the key, the store and the service, and seeds the
+// demonstration roll when asked. Nothing runs in the background until
+// Start.
+func Open(ctx context.Context, cfg Config) (*Backend, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	keyPath := cfg.keyFile()
+	if !cfg.Create {
+		for _, f := range []struct{ setting, path string }{{"db", cfg.Database}, {"key", keyPath}} {
+			if _, err := os.Stat(f.path); errors.Is(err, fs.ErrNotExist) {
+				return nil, &ConfigError{f.setting, fmt.Sprintf("%s does not exist", f.path)}
+			} else if err != nil {
+				return nil, &ConfigError{f.setting, err.Error()}
+			}
+		}
+	} else if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o700); err != nil {
+		return nil, &ConfigError{"db", fmt.Sprintf("database folder: %v", err)}
+	}
+	key, err := keyfile.LoadOrCreate(keyPath)
+	if err != nil {
+		return nil, &ConfigError{"key", err.Error()}
+	}
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, &ConfigError{"db", err.Error()}
+	}
+	rules := service.DefaultConfig()
+	rules.Secret = key
+	if cfg.PublicURL != "" {
+		rules.PublicURL = cfg.PublicURL
+	}
+	if cfg.From != "" {
+		rules.Mail.From = cfg.From
+	}
+	svc, err := service.New(db, rules, service.Options{Logger: log})
+	if err != nil {
+		db.Close()
+		var setting string
+		switch msg := err.Error(); {
+		case strings.Contains(msg, "public URL"):
+			setting = "public-url"
+		case strings.Contains(msg, "mail sender"):
+			setting = "from"
+		default:
+			return nil, err
+		}
+		return nil, &ConfigError{setting, err.Error()}
+	}
+	if cfg.Demo {
+		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
+			db.Close()
+			return nil, err
+		}
+	}
+	return &Backend{Service: svc, Store: db, cfg: cfg, log: log}, nil
+}
+
+// Start runs, until Close, the audit checkpoints (one now, then every
+// CheckpointEvery) and, when a relay or a gateway is configured, the
+// outbox worker.
+func (b *Backend) Start() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stop != nil {
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	b.stop = stop
+	every := b.cfg.CheckpointEvery
+	if every == 0 {
+		every = DefaultCheckpointEvery
+	}
+	b.running.Go(func() { b.checkpoints(ctx, every) })
+	if w := b.worker(); w != nil {
+		b.running.Go(func() { w.Run(ctx) })
+	}
+}
+
+// worker returns the delivery worker, or nil when nothing can deliver.
+func (b *Backend) worker() *outbox.Worker {
+	if b.cfg.SMTP == "" && b.cfg.SMSGateway == "" {
+		return nil
+	}
+	w := &outbox.Worker{Store: b.Store, Open: b.Service.OpenMessage, From: b.Service.Sender(), Log: b.log}
+	if b.cfg.SMTP != "" {
+		m, _ := outbox.ParseSMTPURL(b.cfg.SMTP, b.cfg.SMTPTLS) // checked by Validate
+		w.Mail = m
+	}
+	if b.cfg.SMSGateway != "" {
+		w.SMS = outbox.HTTPGateway{URL: b.cfg.SMSGateway, Token: b.cfg.SMSToken}
+	}
+	return w
+}
+
+// checkpoints signs the audit chain every period until ctx ends.
+func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := b.Service.CheckpointAudit(ctx); err != nil && ctx.Err() == nil {
+			b.log.Error("audit checkpoint", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops what Start started, signs a last checkpoint if it had
+// started, and closes the store.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	stop := b.stop
+	b.stop = nil
+	b.mu.Unlock()
+	var err error
+	if stop != nil {
+		stop()
+		b.running.Wait()
+		err = b.Service.CheckpointAudit(context.Background())
+	}
+	return errors.Join(err, b.Store.Close())
+}

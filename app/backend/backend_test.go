@@ -1,0 +1,259 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
+)
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		setting string // "" when valid
+	}{
+		{"a file", Config{Database: "/var/lib/consulvote/portal.db"}, ""},
+		{"no database", Config{}, "db"},
+		{"a PostgreSQL URL", Config{Database: "postgres://vote:s3cret@db.example:5432/vote"}, "db"},
+		{"a PostgreSQL URL, other scheme", Config{Database: "postgresql://db.example/vote"}, "db"},
+		{"a DSN without slashes", Config{Database: "postgres:host=db.example"}, "db"},
+		{"a bad relay", Config{Database: "x.db", SMTP: "mail.example:25"}, "smtp"},
+		{"a good relay", Config{Database: "x.db", SMTP: "smtp://mail.example:587"}, ""},
+		{"a gateway in clear", Config{Database: "x.db", SMSGateway: "http://sms.example/send"}, "sms-gateway"},
+		{"a gateway named like loopback", Config{Database: "x.db", SMSGateway: "http://127.0.0.1.nip.io/send"}, "sms-gateway"},
+		{"a gateway on loopback", Config{Database: "x.db", SMSGateway: "http://127.0.0.1:9000/send"}, ""},
+		{"a negative period", Config{Database: "x.db", CheckpointEvery: -time.Second}, "checkpoint-every"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			var ce *ConfigError
+			switch {
+			case tc.setting == "" && err != nil:
+				t.Errorf("Validate = %v", err)
+			case tc.setting != "" && (!errors.As(err, &ce) || ce.Setting != tc.setting):
+				t.Errorf("Validate = %v, want an error naming --%s", err, tc.setting)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows the database password: %v", err)
+			}
+		})
+	}
+}
+
+// TestOpenDoesNotCreateUnasked: without Create, a mistyped path is an
+// error and nothing is made there.
+func TestOpenDoesNotCreateUnasked(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "typo.db")
+	_, err := Open(context.Background(), Config{Database: path})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Setting != "db" {
+		t.Fatalf("Open of a missing database = %v, want a --db error", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("Open without Create left %v behind", entries)
+	}
+	// A database without its key: the key is not remade (every stored hash
+	// would silently stop matching).
+	b, err := Open(context.Background(), Config{Database: path, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	os.Remove(path + ".key")
+	_, err = Open(context.Background(), Config{Database: path})
+	if !errors.As(err, &ce) || ce.Setting != "key" {
+		t.Fatalf("Open without the key = %v, want a --key error", err)
+	}
+	if _, err := os.Stat(path + ".key"); err == nil {
+		t.Fatal("Open without Create made a new key")
+	}
+}
+
+func TestOpenCreatesAndReopens(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "folder")
+	path := filepath.Join(dir, "portal.db")
+	ctx := context.Background()
+	b, err := Open(ctx, Config{Database: path, Create: true, Demo: true, From: "MEAE <noreply@vote.example>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Service.Sender() != "MEAE <noreply@vote.example>" {
+		t.Errorf("sender %q", b.Service.Sender())
+	}
+	if _, err := b.Service.Login(ctx, service.DemoRoll[0].Identifier, service.DemoRoll[0].Password); err != nil {
+		t.Fatalf("the demonstration roll is not there: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + ".key"} {
+		st, err := os.Stat(f)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want 0600", f, err, st.Mode().Perm())
+		}
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("folder: %v, mode %v; want 0700", err, st.Mode().Perm())
+	}
+	// Reopened with the key it made: the credentials still match.
+	b, err = Open(ctx, Config{Database: path, KeyFile: path + ".key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Service.Login(ctx, service.DemoRoll[1].Identifier, service.DemoRoll[1].Password); err != nil {
+		t.Fatalf("login after reopening: %v", err)
+	}
+}
+
+// checkpoints returns how many audit checkpoints the database at path
+// holds.
+func checkpoints(t *testing.T, path string) int {
+	t.Helper()
+	b, err := Open(context.Background(), Config{Database: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var n int
+	err = b.Store.View(context.Background(), func(tx service.Tx) error {
+		cs, err := tx.Checkpoints()
+		n = len(cs)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestStartSignsCheckpoints: a started back end signs the audit chain at
+// once, periodically, and once more at Close; one that was not started
+// (audit verify) signs nothing.
+func TestStartSignsCheckpoints(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portal.db")
+	ctx := context.Background()
+	b, err := Open(ctx, Config{Database: path, Create: true, Demo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if n := checkpoints(t, path); n != 0 {
+		t.Fatalf("%d checkpoints without Start", n)
+	}
+
+	b, err = Open(ctx, Config{Database: path, CheckpointEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Start()
+	b.Start() // a second Start changes nothing
+	// Audit rows written while it runs are covered by a later checkpoint.
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		b.Service.Login(ctx, service.DemoRoll[0].Identifier, "wrong password")
+		problems, _, err := b.Service.VerifyAuditLog(ctx)
+		if err != nil || len(problems) > 0 {
+			t.Fatalf("verify: %v %v", problems, err)
+		}
+		var cs []service.Checkpoint
+		b.Store.View(ctx, func(tx service.Tx) (err error) { cs, err = tx.Checkpoints(); return err })
+		if len(cs) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d checkpoints after 10 s at one per 20 ms", len(cs))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.Service.Login(ctx, service.DemoRoll[0].Identifier, "wrong again")
+	var last int64
+	b.Store.View(ctx, func(tx service.Tx) (err error) { last, _, err = tx.LastAudit(); return err })
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err = Open(ctx, Config{Database: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Store.View(ctx, func(tx service.Tx) error {
+		cs, err := tx.Checkpoints()
+		if err != nil || cs[len(cs)-1].AuditID != last {
+			t.Errorf("the last checkpoint is not at the last row (%d) after Close: %+v, %v", last, cs[len(cs)-1], err)
+		}
+		return nil
+	})
+}
+
+// TestStartDelivers: with a gateway configured, Start runs the delivery
+// worker, which sends the queued SMS to it.
+func TestStartDelivers(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct{ To, Text string }
+		if r.Header.Get("Authorization") != "Bearer gw-token" || json.NewDecoder(r.Body).Decode(&m) != nil {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		got = append(got, m.To)
+		mu.Unlock()
+	}))
+	defer gw.Close()
+
+	path := filepath.Join(t.TempDir(), "portal.db")
+	ctx := context.Background()
+	b, err := Open(ctx, Config{Database: path, Create: true, SMSGateway: gw.URL, SMSToken: "gw-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var roll strings.Builder
+	if _, err := servicetest.WriteRoll(&roll, 3, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := b.Service.SendFirstCredentials(ctx, "test", "mai", nil); err != nil || rep.Sent != 3 {
+		t.Fatalf("campaign: %+v, %v", rep, err)
+	}
+	b.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d SMS delivered after 10 s, want 3", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The e-mails wait: no relay is configured.
+	ms, err := b.Service.Outbox(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if want := map[service.Channel]string{service.ChannelSMS: "sent", service.ChannelEmail: "pending"}[m.Channel]; m.State != want {
+			t.Errorf("%s message %d is %s, want %s", m.Channel, m.ID, m.State, want)
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"consulvote/app/backend"
+	"consulvote/app/portal"
+)
+
+// The headless commands. Each has one configuration struct, filled from
+// its flags (and their twins), checked by Validate before anything opens.
+
+// rollImportConfig is the configuration of `roll import`.
+type rollImportConfig struct {
+	Backend backend.Config
+	File    string // the roll, CSV
+	Errors  string // where to write the refused lines, CSV ("": the first 20 on stdout)
+}
+
+func (c rollImportConfig) Validate() error {
+	if c.File == "" {
+		return &usageError{"give one FILE"}
+	}
+	return c.Backend.Validate()
+}
+
+func rollImportFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
+	var c rollImportConfig
+	storeFlags(fs, &c.Backend)
+	fs.BoolVar(&c.Backend.Create, "create", false, "make a new database (and its key) if --db does not exist")
+	fs.StringVar(&c.Errors, "errors", "", "write the refused lines to this CSV file")
+	return func(ctx context.Context, args []string, io stdio) error {
+		if len(args) != 1 {
+			return &usageError{"give one FILE"}
+		}
+		c.File = args[0]
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		return rollImport(ctx, c, io)
+	}
+}
+
+// rollImport imports a roll file; Ctrl-C stops it between two batches.
+func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
+	f, err := os.Open(c.File)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	defer f.Close()
+	b, err := backend.Open(ctx, c.Backend)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	b.Start() // checkpoints while it runs, and a last one at the end
+	rep, err := b.Service.ImportRoll(ctx, "cli", f, func(r portal.ImportReport) {
+		fmt.Fprintf(io.err, "%d lignes lues, %d refusées, %.0f lignes/s\n", r.Lines, len(r.Problems), r.RowsPerSecond())
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.out, "%d lignes : %d ajoutées, %d modifiées, %d inchangées, %d refusées (%.0f lignes/s)%s\n",
+		rep.Lines, rep.Inserted, rep.Updated, rep.Unchanged, len(rep.Problems), rep.RowsPerSecond(),
+		map[bool]string{true: " — interrompu : les lots déjà enregistrés sont complets"}[rep.Cancelled])
+	if c.Errors != "" {
+		out, err := os.Create(c.Errors)
+		if err == nil {
+			err = errors.Join(rep.ProblemsCSV(out), out.Close())
+		}
+		if err != nil {
+			return fmt.Errorf("--errors: %w", err)
+		}
+	} else {
+		for i, p := range rep.Problems {
+			if i == 20 {
+				fmt.Fprintf(io.out, "  … et %d autres (--errors FICHIER pour la liste complète)\n", len(rep.Problems)-20)
+				break
+			}
+			fmt.Fprintf(io.out, "  ligne %d, %s : %s\n", p.Line, p.Column, p.Reason)
+		}
+	}
+	if rep.Cancelled {
+		return failure
+	}
+	return nil
+}
+
+// credentialsSendConfig is the configuration of `credentials send`.
+type credentialsSendConfig struct {
+	Backend  backend.Config
+	Campaign string // a voter is served once per campaign
+}
+
+func (c credentialsSendConfig) Validate() error {
+	if c.Campaign == "" {
+		return &usageError{"--campaign: required (a voter is served once per campaign)"}
+	}
+	return c.Backend.Validate()
+}
+
+func credentialsSendFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
+	var c credentialsSendConfig
+	storeFlags(fs, &c.Backend)
+	fs.StringVar(&c.Campaign, "campaign", "", "the campaign's name (a voter is served once per campaign)")
+	return func(ctx context.Context, args []string, io stdio) error {
+		if len(args) != 0 {
+			return &usageError{fmt.Sprintf("unexpected %q", args[0])}
+		}
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		b, err := backend.Open(ctx, c.Backend)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		b.Start()
+		rep, err := b.Service.SendFirstCredentials(ctx, "cli", c.Campaign, func(r portal.CampaignReport) {
+			fmt.Fprintf(io.err, "%d électeurs servis, %d sans mobile\n", r.Sent, r.Skipped)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(io.out, "campagne %s : %d électeurs servis (identifiant par courriel, mot de passe par SMS), %d sans mobile valide%s\n",
+			c.Campaign, rep.Sent, rep.Skipped, map[bool]string{true: " — interrompue : relancez la même campagne pour la reprendre"}[rep.Cancelled])
+		if rep.Cancelled {
+			return failure
+		}
+		return nil
+	}
+}
+
+// agentAddConfig is the configuration of `agent add`; the password is
+// read from the terminal (twice) or from the first line of stdin.
+type agentAddConfig struct {
+	Backend backend.Config
+	Name    string
+	Role    portal.Role
+}
+
+func (c agentAddConfig) Validate() error {
+	if c.Name == "" {
+		return &usageError{"give one NAME"}
+	}
+	if c.Role != portal.RoleAdmin && c.Role != portal.RoleAgent {
+		return &usageError{fmt.Sprintf("--role %q: admin or agent", c.Role)}
+	}
+	return c.Backend.Validate()
+}
+
+func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
+	var c agentAddConfig
+	storeFlags(fs, &c.Backend)
+	fs.StringVar((*string)(&c.Role), "role", "", "admin or agent")
+	return func(ctx context.Context, args []string, io stdio) error {
+		if len(args) != 1 {
+			return &usageError{"give one NAME"}
+		}
+		c.Name = args[0]
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		b, err := backend.Open(ctx, c.Backend)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		password, err := readPassword(io.in, io.err)
+		if err != nil {
+			return err
+		}
+		b.Start()
+		if err := b.Service.AddAgent(ctx, c.Name, c.Role, password); err != nil {
+			return err
+		}
+		fmt.Fprintf(io.out, "agent %s added (%s)\n", c.Name, c.Role)
+		return nil
+	}
+}
+
+// readPassword asks twice on a terminal, or reads the first line of a
+// pipe (for scripts).
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Again: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(p1) != string(p2) {
+			return "", errors.New("the two passwords differ")
+		}
+		return string(p1), nil
+	}
+	if stdin == nil {
+		return "", errors.New("no password on stdin")
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// auditVerifyConfig is the configuration of `audit verify`.
+type auditVerifyConfig struct {
+	Backend backend.Config
+}
+
+func (c auditVerifyConfig) Validate() error { return c.Backend.Validate() }
+
+func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
+	var c auditVerifyConfig
+	storeFlags(fs, &c.Backend)
+	return func(ctx context.Context, args []string, io stdio) error {
+		if len(args) != 0 {
+			return &usageError{fmt.Sprintf("unexpected %q", args[0])}
+		}
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		// Not started: verifying must not sign a checkpoint over what it
+		// has just read.
+		b, err := backend.Open(ctx, c.Backend)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		problems, rows, err := b.Service.VerifyAuditLog(ctx)
+		if err != nil {
+			return err
+		}
+		if len(problems) == 0 {
+			fmt.Fprintf(io.out, "audit log intact: %d rows verified\n", rows)
+			return nil
+		}
+		fmt.Fprintf(io.out, "audit log TAMPERED: %d problems in %d rows\n", len(problems), rows)
+		for _, p := range problems {
+			fmt.Fprintln(io.out, " ", p)
+		}
+		return failure
+	}
+}

@@ -1,0 +1,134 @@
+// Command consulvoted is the portal's server and its headless commands,
+// without Fyne or cgo: CGO_ENABLED=0 builds it into one static binary for
+// a server that has no display.
+//
+//	consulvoted serve [options]                the HTTP API (see consulvoted serve -h)
+//	consulvoted roll import --db PATH FILE     load the electoral roll
+//	consulvoted credentials send --db PATH --campaign NAME
+//	consulvoted agent add --db PATH NAME --role admin|agent
+//	consulvoted audit verify --db PATH
+//
+// Every flag has an environment twin (--db and CONSULVOTE_DB, …). Exit
+// codes: 0 done, 1 failure (or tampering found), 2 bad usage or setting.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"consulvote/app/backend"
+	"consulvote/internal/envflag"
+)
+
+const usage = `usage: consulvoted serve [options]   (the HTTP API; consulvoted serve -h)
+       consulvoted roll import --db PATH FILE [--errors REPORT.csv] [--create]
+       consulvoted credentials send --db PATH --campaign NAME [--from SENDER]
+       consulvoted agent add --db PATH NAME --role admin|agent   (password on the terminal, or the first line of stdin)
+       consulvoted audit verify --db PATH
+Every flag has an environment twin: --db and CONSULVOTE_DB, and so on.`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// command is one of the program's commands: its flags, then what it does
+// with the arguments left.
+type command struct {
+	name string
+	// flags declares the command's flags on fs; run runs it on the
+	// positional arguments.
+	flags func(fs *flag.FlagSet) (run func(ctx context.Context, args []string, io stdio) error)
+}
+
+// stdio is where a command reads and writes.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+var commands = []command{
+	{"serve", serveFlags},
+	{"roll import", rollImportFlags},
+	{"credentials send", credentialsSendFlags},
+	{"agent add", agentAddFlags},
+	{"audit verify", auditVerifyFlags},
+}
+
+// usageError is bad usage: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// failure is a command that ran and failed for a reason it has already
+// said (tampering found, an import cancelled): exit code 1, nothing more.
+var failure = errors.New("failed")
+
+// run runs the command named by args and returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var cmd *command
+	n := 0
+	for i := range commands {
+		c := &commands[i]
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			cmd, n = c, len(words)
+		}
+	}
+	if cmd == nil {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprintln(stdout, usage)
+			return 0
+		}
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("consulvoted "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	do := cmd.flags(fs)
+	// Flags may come before and after the positional arguments.
+	err := envflag.Parse(fs, args[n:])
+	var positional []string
+	for err == nil && fs.NArg() > 0 {
+		positional = append(positional, fs.Arg(0))
+		err = fs.Parse(fs.Args()[1:])
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2 // the flag package said why
+	}
+	err = do(ctx, positional, stdio{stdin, stdout, stderr})
+	var ue *usageError
+	var ce *backend.ConfigError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, failure):
+		return 1
+	case errors.As(err, &ue), errors.As(err, &ce):
+		fmt.Fprintf(stderr, "consulvoted %s: %v\n", cmd.name, err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "consulvoted %s: %v\n", cmd.name, err)
+	return 1
+}
+
+// storeFlags declares the flags every command has: where the data is and
+// who sends the e-mails.
+func storeFlags(fs *flag.FlagSet, c *backend.Config) {
+	fs.StringVar(&c.Database, "db", c.Database, "the SQLite database")
+	fs.StringVar(&c.KeyFile, "key", c.KeyFile, "the secret key file of the hashes and the outbox (default: beside the database)")
+	fs.StringVar(&c.From, "from", c.From, `sender of the e-mails, e.g. "MEAE <noreply@example.org>"`)
+}
