@@ -74,7 +74,8 @@ func (s *officeLoginScreen) submit() {
 		s.password.entry.SetText("")
 		var pe *portal.Error
 		switch {
-		case errors.As(err, &pe) && pe.Code == portal.CodeLocked:
+		case errors.As(err, &pe) && (pe.Code == portal.CodeLocked || pe.Code == portal.CodeRateLimited) && !pe.Until.IsZero():
+			// Agent logins are throttled per source: the account is not locked.
 			s.msg.set(lang.X("office.locked", "", map[string]any{"Time": formatTime(pe.Until)}), widget.DangerImportance)
 			return
 		case err != nil:

@@ -78,8 +78,8 @@ func TestOfficeLoginAndRoles(t *testing.T) {
 	for range 4 {
 		h.enter(l.password.entry, "wrong")
 	}
-	h.see("Trop d'essais incorrects : par sécurité, ce compte d'agent est bloqué jusqu'au")
-	h.clock.Advance(15 * time.Minute)
+	h.see("Trop d'essais incorrects depuis ce poste : par sécurité, réessayez à partir du")
+	h.clock.Advance(time.Minute)
 	h.ui.home()
 	home := h.agentLogin("bob")
 	h.see("Connecté : bob (agent)")

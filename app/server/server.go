@@ -91,6 +91,8 @@ func (h *Handler) Close() {
 // Never the body, the query or a header: links and passwords travel there.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// The service throttles agent logins per source address.
+	r = r.WithContext(portal.WithClient(r.Context(), clientAddr(r)))
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		if p := recover(); p != nil {

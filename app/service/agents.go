@@ -70,33 +70,37 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
 	}
+	// From here an unknown name goes the way of a known one: the same
+	// throttles (keyed by the name typed, not by the account), the same
+	// hash (a dummy one), the same answers.
 	hash := a.PasswordHash
 	if errors.Is(err, ErrNotFound) {
 		if hash, err = s.dummyHash(); err != nil {
 			return portal.AgentSession{}, err
 		}
 	}
-	ok, err := s.checkPassword(ctx, hash, password)
+	keys, err := s.reserveThrottles(ctx, name, portal.Client(ctx))
 	if err != nil {
 		return portal.AgentSession{}, err
 	}
+	ok, err := s.checkPassword(ctx, hash, password)
+	if err != nil {
+		return portal.AgentSession{}, s.releaseThrottles(ctx, keys, err)
+	}
 	ok = ok && a.ID != 0
 	now := s.clock.Now()
-	if a.ID != 0 && now.Before(a.LockedUntil) {
-		return portal.AgentSession{}, &portal.Error{Code: portal.CodeLocked, Until: a.LockedUntil}
-	}
 	if !ok {
 		var outcome error = portal.ErrBadLogin
 		err := s.store.Update(ctx, func(tx Tx) error {
-			if a.ID != 0 {
-				until := now.Add(s.cfg.LockDuration)
-				n, err := tx.AgentFailed(a.ID, s.cfg.MaxFailures, until)
+			for _, k := range keys {
+				until, err := tx.ThrottleFailed(k.key, k.n, k.max, now, agentBlock, agentMaxBlock)
 				if err != nil {
 					return err
 				}
-				if n >= s.cfg.MaxFailures {
-					outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
-					if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.locked", Detail: "agent " + quoteName(name)}); err != nil {
+				if !until.IsZero() {
+					outcome = &portal.Error{Code: portal.CodeRateLimited, Until: until}
+					if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.throttled",
+						Detail: k.what + " " + quoteName(name) + " until " + until.UTC().Format(time.RFC3339)}); err != nil {
 						return err
 					}
 				}
@@ -114,8 +118,10 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 	}
 	expires := now.Add(AgentSessionTTL)
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.AgentSucceeded(a.ID); err != nil {
-			return err
+		for _, k := range keys {
+			if err := tx.ThrottleSucceeded(k.key); err != nil {
+				return err
+			}
 		}
 		if err := tx.InsertAgentSession(AgentSessionRow{TokenHash: s.mac("agent-session", token), AgentID: a.ID,
 			CreatedAt: now, ExpiresAt: expires}); err != nil {
@@ -127,6 +133,81 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 		return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
 	}
 	return portal.AgentSession{Token: token, Name: a.Name, Role: portal.Role(a.Role), ExpiresAt: expires}, nil
+}
+
+// Agent logins are throttled, not locked: a lock on the name alone let
+// anyone who reached the port lock every admin out. A source gets
+// agentTries wrong passwords per name, agentSourceTries in all, per
+// window; then it is blocked for agentBlock, doubled at each new block up
+// to agentMaxBlock, while the account stays open from everywhere else.
+const (
+	agentTries       = 5
+	agentSourceTries = 20
+	agentWindow      = 15 * time.Minute
+	agentBlock       = time.Minute
+	agentMaxBlock    = 24 * time.Hour
+)
+
+// throttle is one reserved attempt under a key.
+type throttle struct {
+	key  []byte
+	what string // for the audit log
+	n    int
+	max  int
+}
+
+// reserveThrottles reserves the attempt under both keys of a login from
+// source with name (before the slow check), or answers rate_limited (or
+// unavailable while the window's attempts are being checked).
+func (s *Service) reserveThrottles(ctx context.Context, name, source string) ([]throttle, error) {
+	keys := []throttle{
+		{key: s.mac("agent-throttle", name+"\x00"+source), what: "source for agent", max: agentTries},
+		{key: s.mac("agent-throttle-source", source), what: "source, all names, last", max: agentSourceTries},
+	}
+	now := s.clock.Now()
+	var refused error
+	err := s.store.Update(ctx, func(tx Tx) error {
+		for i := range keys {
+			n, until, err := tx.ReserveThrottled(keys[i].key, now, keys[i].max, agentWindow)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				refused = portal.ErrUnavailable
+				if !until.IsZero() {
+					refused = &portal.Error{Code: portal.CodeRateLimited, Until: until}
+				}
+				return refused // rolls back the other key's reservation
+			}
+			keys[i].n = n
+		}
+		return nil
+	})
+	if refused != nil {
+		s.log.InfoContext(ctx, "agent login throttled", "code", portal.ErrorCode(refused))
+		return nil, refused
+	}
+	if err != nil {
+		return nil, fmt.Errorf("agent login: %w", err)
+	}
+	return keys, nil
+}
+
+// releaseThrottles gives back the attempts of a login that checked
+// nothing; err is returned as is.
+func (s *Service) releaseThrottles(ctx context.Context, keys []throttle, err error) error {
+	rerr := s.store.Update(ctx, func(tx Tx) error {
+		for _, k := range keys {
+			if err := tx.ReleaseThrottled(k.key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if rerr != nil {
+		return errors.Join(err, fmt.Errorf("release throttle: %w", rerr))
+	}
+	return err
 }
 
 // quoteName keeps a typed name short in the audit log.

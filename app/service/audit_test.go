@@ -1,12 +1,9 @@
 package service_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
-	"time"
 
-	"consulvote/app/portal"
 	"consulvote/app/service"
 )
 
@@ -130,34 +127,5 @@ func rewriteChain(e *env) {
 		h := service.AuditHash(prev, id, r.AuditEntry)
 		e.exec(`UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?`, prev, h, id)
 		prev = h
-	}
-}
-
-func TestAgentLockout(t *testing.T) {
-	e := newEnv(t)
-	if err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery"); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 4 {
-		if _, err := e.svc.AgentLogin(e.ctx, "bob", "wrong"); !errors.Is(err, portal.ErrBadLogin) {
-			t.Fatalf("failure %d: %v", i+1, err)
-		}
-	}
-	if _, err := e.svc.AgentLogin(e.ctx, "bob", "wrong"); !errors.Is(err, portal.ErrLocked) {
-		t.Fatalf("5th failure: %v, want locked", err)
-	}
-	if _, err := e.svc.AgentLogin(e.ctx, "bob", "correct horse battery"); !errors.Is(err, portal.ErrLocked) {
-		t.Fatalf("right password while locked: %v", err)
-	}
-	e.clock.Advance(15 * time.Minute)
-	if _, err := e.svc.AgentLogin(e.ctx, "bob", "correct horse battery"); err != nil {
-		t.Fatalf("after the lock: %v", err)
-	}
-	// An unknown agent name locks nothing and says the same as a wrong password.
-	if _, err := e.svc.AgentLogin(e.ctx, "nobody", "x"); !errors.Is(err, portal.ErrBadLogin) {
-		t.Fatalf("unknown agent: %v", err)
-	}
-	if n := e.count("audit", "action = 'agent.locked'"); n != 1 {
-		t.Errorf("%d locks audited", n)
 	}
 }

@@ -116,7 +116,6 @@ type Agent struct {
 	Role         string // "admin" or "agent"
 	PasswordHash string // argon2id
 	CreatedAt    time.Time
-	LockedUntil  time.Time
 }
 
 // AgentSessionRow is an open agent session; only the token's hash is kept.

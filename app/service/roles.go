@@ -36,6 +36,7 @@ type Tx interface {
 	AuditLog
 	Checkpoints
 	Agents
+	Throttles
 	Roll
 	Campaigns
 }
@@ -176,15 +177,34 @@ type Checkpoints interface {
 type Agents interface {
 	InsertAgent(a Agent) (int64, error)
 	AgentByName(name string) (Agent, error)
-	// AgentFailed counts a wrong password for the agent, locks it until
-	// lockUntil when the count reaches max, and returns the count.
-	AgentFailed(agentID int64, max int, lockUntil time.Time) (int, error)
-	AgentSucceeded(agentID int64) error
 	InsertAgentSession(s AgentSessionRow) error
 	// AgentBySession returns the agent whose session has that token hash
 	// and its expiry.
 	AgentBySession(tokenHash []byte) (Agent, time.Time, error)
 	DeleteAgentSession(tokenHash []byte) error
+}
+
+// Throttles slow guessing down per key (a keyed hash of an agent name and
+// a source address, or of a source alone), decided in the database like
+// Lockouts: an attempt is reserved before the slow check. Past max
+// failures in a window the key is blocked for a time that doubles with
+// each block, so that a source guessing goes ever slower while the
+// account stays open to everyone else.
+type Throttles interface {
+	// ReserveThrottled takes one of the max attempts of key's current
+	// window (opened by the first attempt after the last window ended,
+	// window long). It returns the attempt's number; or 0 and when the
+	// block ends if key is blocked at now; or 0 and the zero time when the
+	// window's attempts are all being checked.
+	ReserveThrottled(key []byte, now time.Time, max int, window time.Duration) (n int, blockedUntil time.Time, err error)
+	// ThrottleFailed records that attempt n of key failed. When n is max,
+	// key is blocked from now for base, doubled for each earlier block,
+	// at most maxBlock, and the block's end is returned.
+	ThrottleFailed(key []byte, n, max int, now time.Time, base, maxBlock time.Duration) (blockedUntil time.Time, err error)
+	// ReleaseThrottled gives back an attempt that checked nothing.
+	ReleaseThrottled(key []byte) error
+	// ThrottleSucceeded forgets key: its attempts and its blocks.
+	ThrottleSucceeded(key []byte) error
 }
 
 // Roll is what the roll import reads and writes besides InsertVoter.

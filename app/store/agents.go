@@ -19,28 +19,11 @@ func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
 
 func (t *Tx) AgentByName(name string) (service.Agent, error) {
 	var a service.Agent
-	var created, locked sql.NullInt64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT id, name, role, password_hash, created_at, locked_until FROM agents WHERE name = ?`, name).
-		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &locked)
-	a.CreatedAt, a.LockedUntil = timeOf(created), timeOf(locked)
+	var created sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id, name, role, password_hash, created_at FROM agents WHERE name = ?`, name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created)
+	a.CreatedAt = timeOf(created)
 	return a, notFound(err)
-}
-
-func (t *Tx) AgentFailed(agentID int64, max int, lockUntil time.Time) (int, error) {
-	var n int
-	err := t.tx.QueryRowContext(t.ctx, `UPDATE agents SET failed_attempts = failed_attempts + 1 WHERE id = ? RETURNING failed_attempts`, agentID).Scan(&n)
-	if err != nil {
-		return 0, notFound(err)
-	}
-	if n >= max {
-		_, err = t.exec(`UPDATE agents SET failed_attempts = 0, locked_until = ? WHERE id = ?`, nanos(lockUntil), agentID)
-	}
-	return n, err
-}
-
-func (t *Tx) AgentSucceeded(agentID int64) error {
-	_, err := t.exec(`UPDATE agents SET failed_attempts = 0 WHERE id = ?`, agentID)
-	return err
 }
 
 func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {

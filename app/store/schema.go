@@ -140,4 +140,16 @@ ALTER TABLE agents ADD COLUMN locked_until INTEGER;
 	`
 ALTER TABLE voters ADD COLUMN attempts_until INTEGER;
 `,
+	// 6: throttles of agent logins per source (agents.failed_attempts and
+	// locked_until are no longer used: a lock on the name alone let anyone
+	// lock an admin out).
+	`
+CREATE TABLE throttles (
+	key           BLOB PRIMARY KEY,
+	attempts      INTEGER NOT NULL DEFAULT 0,
+	window_until  INTEGER,
+	blocked_until INTEGER,
+	blocks        INTEGER NOT NULL DEFAULT 0
+);
+`,
 }

@@ -219,38 +219,14 @@ func testAgents(t *testing.T, st Store) {
 	}
 	update(t, st, func(tx service.Tx) error {
 		a, err := tx.AgentByName("paul")
-		if err != nil || a.ID != id || a.Role != "admin" || a.PasswordHash != "$argon2id$p" || !a.CreatedAt.Equal(t0) || !a.LockedUntil.IsZero() {
+		if err != nil || a.ID != id || a.Role != "admin" || a.PasswordHash != "$argon2id$p" || !a.CreatedAt.Equal(t0) {
 			t.Errorf("AgentByName = %+v, %v", a, err)
 		}
 		_, err = tx.AgentByName("nobody")
 		wantNotFound(t, "AgentByName of an unknown name", err)
-
-		until := t0.Add(15 * time.Minute)
-		for want := 1; want <= 3; want++ {
-			if n, err := tx.AgentFailed(id, 3, until); err != nil || n != want {
-				t.Errorf("AgentFailed = %d, %v; want %d", n, err, want)
-			}
-		}
-		if a, _ := tx.AgentByName("paul"); !a.LockedUntil.Equal(until) {
-			t.Errorf("after 3 failures of 3: locked until %v, want %v", a.LockedUntil, until)
-		}
 		return nil
 	})
 	update(t, st, func(tx service.Tx) error {
-		other, err := tx.InsertAgent(service.Agent{Name: "anne", Role: "agent", PasswordHash: "x", CreatedAt: t0})
-		if err != nil {
-			return err
-		}
-		if _, err := tx.AgentFailed(other, 3, t0); err != nil {
-			return err
-		}
-		if err := tx.AgentSucceeded(other); err != nil {
-			return err
-		}
-		if n, _ := tx.AgentFailed(other, 3, t0); n != 1 {
-			t.Errorf("AgentSucceeded did not clear the count (%d)", n)
-		}
-
 		if err := tx.InsertAgentSession(service.AgentSessionRow{TokenHash: []byte("s"), AgentID: id, CreatedAt: t0,
 			ExpiresAt: t0.Add(time.Hour)}); err != nil {
 			return err
@@ -266,4 +242,74 @@ func testAgents(t *testing.T, st Store) {
 		wantNotFound(t, "AgentBySession after DeleteAgentSession", err)
 		return nil
 	})
+}
+
+// testThrottles: a key gets max attempts per window, a block at the
+// window's last failure that doubles with each block, and a success
+// forgets it; of many concurrent reservations, max succeed.
+func testThrottles(t *testing.T, st Store) {
+	key := []byte("agent\x00paul\x00192.0.2.1")
+	reserve := func(at time.Time) (n int, until time.Time) {
+		t.Helper()
+		update(t, st, func(tx service.Tx) (err error) {
+			n, until, err = tx.ReserveThrottled(key, at, 3, time.Hour)
+			return err
+		})
+		return n, until
+	}
+	fail := func(n int, at time.Time) (until time.Time) {
+		t.Helper()
+		update(t, st, func(tx service.Tx) (err error) {
+			until, err = tx.ThrottleFailed(key, n, 3, at, time.Minute, 10*time.Minute)
+			return err
+		})
+		return until
+	}
+	at := t0
+	for block, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 10 * time.Minute} {
+		for i := 1; i <= 3; i++ {
+			n, _ := reserve(at)
+			if n != i {
+				t.Fatalf("block %d: reservation %d numbered %d", block, i, n)
+			}
+			if until := fail(n, at); (i < 3) != until.IsZero() || (i == 3 && !until.Equal(at.Add(want))) {
+				t.Fatalf("block %d, failure %d: blocked until %v, want %v", block, i, until, at.Add(want))
+			}
+		}
+		if n, until := reserve(at.Add(want - time.Nanosecond)); n != 0 || !until.Equal(at.Add(want)) {
+			t.Fatalf("block %d: reservation while blocked: %d until %v", block, n, until)
+		}
+		at = at.Add(want)
+	}
+	update(t, st, func(tx service.Tx) error { return tx.ThrottleSucceeded(key) })
+	n, _ := reserve(at)
+	if until := fail(n, at); !until.IsZero() {
+		t.Errorf("after a success the first failure blocked until %v", until)
+	}
+	n, _ = reserve(at)
+	update(t, st, func(tx service.Tx) error { return tx.ReleaseThrottled(key) })
+	if n2, _ := reserve(at); n2 != n {
+		t.Errorf("after a release: attempt %d, want %d again", n2, n)
+	}
+
+	other := []byte("other")
+	const c, max = 32, 4
+	got := make(chan int, c)
+	concurrently(t, c, func() (bool, error) {
+		return false, st.Update(context.Background(), func(tx service.Tx) error {
+			n, _, err := tx.ReserveThrottled(other, t0, max, time.Hour)
+			got <- n
+			return err
+		})
+	})
+	close(got)
+	reserved := 0
+	for n := range got {
+		if n != 0 {
+			reserved++
+		}
+	}
+	if reserved != max {
+		t.Errorf("%d of %d concurrent reservations succeeded, want %d", reserved, c, max)
+	}
 }

@@ -58,6 +58,7 @@ func Run(t *testing.T, open Opener) {
 		{"AuditLog/NoFork", testAuditNoFork},
 		{"AuditLog/Search", testAuditSearch},
 		{"Checkpoints/Order", testCheckpoints},
+		{"Throttles/WindowBlocksConcurrency", testThrottles},
 		{"Agents/AccountsAndSessions", testAgents},
 		{"Roll/ByNUMICAndUpdate", testRoll},
 		{"Campaigns/ServedOnce", testCampaigns},
