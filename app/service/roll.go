@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"consulvote/app/portal"
@@ -192,6 +193,12 @@ func (s *Service) rollLine(rec []string, line int) (Voter, *portal.ImportProblem
 	for i, f := range rec {
 		if !utf8.ValidString(f) {
 			return bad(rollColumns[i], "texte qui n'est pas en UTF-8")
+		}
+		// A NUL cannot be stored by PostgreSQL, and no name or address
+		// holds a control character: refused here, line by line, rather
+		// than failing a whole batch.
+		if strings.ContainsFunc(f, unicode.IsControl) {
+			return bad(rollColumns[i], "caractère de contrôle (invisible) dans le texte")
 		}
 	}
 	v := Voter{

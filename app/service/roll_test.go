@@ -35,12 +35,14 @@ func TestImportRollLines(t *testing.T) {
 		"00070001;X;Y;x1@example.org;+33612345675;Z\n" +
 		"00070009;X;Y;x9@example.org;+33612345676;\n" +
 		"00070010;X;\"Y\"\"\";x10@example.org;+33612345677;Z\n" +
-		"00070011;X;Y;x11@example.org;+33612345678;\xff\xfe\n"
+		"00070011;X;Y;x11@example.org;+33612345678;\xff\xfe\n" +
+		"00070012;X\x00Y;Y;x12@example.org;+33612345679;Z\n"
 	rep := e.importRoll(data)
 	want := map[int]string{
 		4: "nom: nom manquant", 5: "NUMIC: NUMIC invalide", 6: "adresse électronique: adresse électronique invalide",
 		7: "mobile: numéro de mobile invalide", 8: ": 5 colonnes au lieu de 6", 9: "NUMIC: NUMIC en double (déjà ligne 2)",
 		10: "circonscription: circonscription manquante", 12: "circonscription: texte qui n'est pas en UTF-8",
+		13: "nom: caractère de contrôle",
 	}
 	got := map[int]string{}
 	for _, p := range rep.Problems {
@@ -51,7 +53,7 @@ func TestImportRollLines(t *testing.T) {
 			t.Errorf("line %d: %q, want %q", line, got[line], w)
 		}
 	}
-	if len(got) != len(want) || rep.Lines != 11 || rep.Inserted != 3 {
+	if len(got) != len(want) || rep.Lines != 12 || rep.Inserted != 3 {
 		t.Fatalf("report %+v", rep)
 	}
 	vs, _ := e.svc.Messages(e.ctx, 1) // unrelated: nothing queued by an import

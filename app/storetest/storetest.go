@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"Transactions/UpdateRollsBack", testUpdateRollsBack},
 		{"Voters/Lookups", testVoterLookups},
 		{"Voters/UniqueNUMIC", testUniqueNUMIC},
+		{"Lookups/NULFindsNothing", testNULLookups},
 		{"Credentials/SetAndTimes", testCredentials},
 		{"Lockouts/ReserveReleaseLock", testLockouts},
 		{"Lockouts/ConcurrentReservations", testConcurrentFailures},

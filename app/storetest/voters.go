@@ -72,6 +72,27 @@ func testUniqueNUMIC(t *testing.T, st Store) {
 	}
 }
 
+// testNULLookups: a text with a NUL character (which PostgreSQL cannot
+// store) finds nothing, where a query could fail with a server error.
+func testNULLookups(t *testing.T, st Store) {
+	addVoter(t, st, "123456")
+	update(t, st, func(tx service.Tx) error {
+		_, err := tx.VoterByNUMIC("123456\x00")
+		wantNotFound(t, "VoterByNUMIC with a NUL", err)
+		if vs, err := tx.FindVoters("1\x00", "a\x00@example.org", 10); err != nil || len(vs) != 0 {
+			t.Errorf("FindVoters with a NUL = %+v, %v", vs, err)
+		}
+		_, err = tx.AgentByName("paul\x00")
+		wantNotFound(t, "AgentByName with a NUL", err)
+		_, _, err = tx.TakeSecurityCode("c\x00")
+		wantNotFound(t, "TakeSecurityCode with a NUL", err)
+		if es, err := tx.AuditSearch("\x00", "", 0, 10); err != nil || len(es) != 0 {
+			t.Errorf("AuditSearch with a NUL = %+v, %v", es, err)
+		}
+		return nil
+	})
+}
+
 func testCredentials(t *testing.T, st Store) {
 	id := addVoter(t, st, "123456")
 	update(t, st, func(tx service.Tx) error {

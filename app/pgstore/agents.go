@@ -1,0 +1,77 @@
+package pgstore
+
+import (
+	"fmt"
+	"time"
+
+	"consulvote/app/service"
+)
+
+func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
+	var id int64
+	err := t.queryRow(`INSERT INTO agents (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("insert agent: %w", err)
+	}
+	return id, nil
+}
+
+func (t *Tx) AgentByName(name string) (service.Agent, error) {
+	if unstorable(name) {
+		return service.Agent{}, service.ErrNotFound
+	}
+	var a service.Agent
+	var created, locked *int64
+	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, locked_until FROM agents WHERE name = $1`+t.forUpdate(), name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &locked)
+	if err != nil {
+		return service.Agent{}, notFound(err)
+	}
+	a.CreatedAt, a.LockedUntil = timeOf(created), timeOf(locked)
+	return a, nil
+}
+
+// AgentFailed counts with one UPDATE, whose row lock orders concurrent
+// guesses on every instance until commit; the count that reaches max
+// locks.
+func (t *Tx) AgentFailed(agentID int64, max int, lockUntil time.Time) (int, error) {
+	var n int
+	err := t.queryRow(`UPDATE agents SET failed_attempts = failed_attempts + 1 WHERE id = $1 RETURNING failed_attempts`, agentID).Scan(&n)
+	if err != nil {
+		return 0, notFound(err)
+	}
+	if n >= max {
+		_, err = t.exec(`UPDATE agents SET failed_attempts = 0, locked_until = $1 WHERE id = $2`, nanos(lockUntil), agentID)
+	}
+	return n, err
+}
+
+func (t *Tx) AgentSucceeded(agentID int64) error {
+	_, err := t.exec(`UPDATE agents SET failed_attempts = 0 WHERE id = $1`, agentID)
+	return err
+}
+
+func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {
+	_, err := t.exec(`INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		s.TokenHash, s.AgentID, nanos(s.CreatedAt), nanos(s.ExpiresAt))
+	return err
+}
+
+func (t *Tx) AgentBySession(tokenHash []byte) (service.Agent, time.Time, error) {
+	var a service.Agent
+	var created, expires *int64
+	err := t.queryRow(`SELECT a.id, a.name, a.role, a.password_hash, a.created_at, s.expires_at
+		FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1`, tokenHash).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &expires)
+	if err != nil {
+		return service.Agent{}, time.Time{}, notFound(err)
+	}
+	a.CreatedAt = timeOf(created)
+	return a, timeOf(expires), nil
+}
+
+func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
+	_, err := t.exec(`DELETE FROM agent_sessions WHERE token_hash = $1`, tokenHash)
+	return err
+}

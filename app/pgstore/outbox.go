@@ -1,0 +1,121 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"consulvote/app/service"
+)
+
+func (t *Tx) Enqueue(m service.Message) (int64, error) {
+	var voter *int64
+	if m.VoterID != 0 {
+		voter = &m.VoterID
+	}
+	var id int64
+	err := t.queryRow(`INSERT INTO outbox (voter_id, channel, kind, recipient, subject, body, created_at, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
+		voter, string(m.Channel), m.Kind, m.Recipient, m.Subject, m.Body, nanos(m.CreatedAt)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue message: %w", err)
+	}
+	return id, nil
+}
+
+const messageColumns = `id, COALESCE(voter_id, 0), channel, kind, recipient, subject, body, state, created_at, attempts, last_error`
+
+func scanMessage(r pgx.CollectableRow) (service.Message, error) {
+	var m service.Message
+	var channel string
+	var created *int64
+	err := r.Scan(&m.ID, &m.VoterID, &channel, &m.Kind, &m.Recipient, &m.Subject, &m.Body,
+		&m.State, &created, &m.Attempts, &m.LastError)
+	m.Channel, m.CreatedAt = service.Channel(channel), timeOf(created)
+	return m, err
+}
+
+func messages(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, where string, args ...any) ([]service.Message, error) {
+	rows, err := q.Query(ctx, `SELECT `+messageColumns+` FROM outbox WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanMessage)
+}
+
+func (t *Tx) Messages(limit int) ([]service.Message, error) {
+	return messages(t.ctx, t.tx, `TRUE ORDER BY id DESC LIMIT $1`, limit)
+}
+
+func (t *Tx) VoterMessages(voterID int64, limit int) ([]service.Message, error) {
+	return messages(t.ctx, t.tx, `voter_id = $1 ORDER BY id DESC LIMIT $2`, voterID, limit)
+}
+
+func (t *Tx) OutboxCounts() (map[string]int, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[string]int{"pending": 0, "sent": 0, "failed": 0}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, err
+		}
+		counts[state] = n
+	}
+	return counts, rows.Err()
+}
+
+func (t *Tx) FailedMessages(limit int) ([]service.Message, error) {
+	return messages(t.ctx, t.tx, `state = 'failed' ORDER BY id DESC LIMIT $1`, limit)
+}
+
+func (t *Tx) Requeue(id int64, now time.Time) (bool, error) {
+	tag, err := t.exec(`UPDATE outbox SET state = 'pending', next_attempt_at = $1, attempts = 0 WHERE id = $2 AND state = 'failed'`,
+		nanos(now), id)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// DueMessages returns pending messages of the given channels whose next
+// attempt is due at now, oldest first (outbox.Queue).
+func (db *DB) DueMessages(ctx context.Context, now time.Time, channels []service.Channel, limit int) ([]service.Message, error) {
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	names := make([]string, len(channels))
+	for i, c := range channels {
+		names[i] = string(c)
+	}
+	return messages(ctx, db.pool, `state = 'pending' AND next_attempt_at <= $1 AND channel = ANY($2)
+		ORDER BY next_attempt_at, id LIMIT $3`, nanos(now), names, limit)
+}
+
+// MarkSent records a message as delivered and scrubs its sealed body
+// (outbox.Queue).
+func (db *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
+	_, err := db.pool.Exec(ctx, `UPDATE outbox SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = '',
+		body = '\x'::bytea WHERE id = $2`, nanos(at), id)
+	return err
+}
+
+// MarkAttempt records a failed attempt: the error, and when to try again,
+// or that the message failed for good when final (outbox.Queue).
+func (db *DB) MarkAttempt(ctx context.Context, id int64, lastErr string, next time.Time, final bool) error {
+	state := "pending"
+	if final {
+		state = "failed"
+	}
+	_, err := db.pool.Exec(ctx, `UPDATE outbox SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3
+		WHERE id = $4`, state, lastErr, nanos(next), id)
+	return err
+}

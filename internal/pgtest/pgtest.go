@@ -1,0 +1,285 @@
+// Package pgtest gives a test binary a private PostgreSQL cluster: initdb
+// in a temporary folder and a server on a free 127.0.0.1 port, started on
+// first need and stopped when the tests end, and a new empty database for
+// each test that asks.
+//
+// It uses the PostgreSQL of the machine (Debian's postgresql package; the
+// Makefile installs it). Run as root, initdb and the server run as the
+// postgres user, which PostgreSQL requires and the package creates. With
+// no PostgreSQL, tests skip, unless CI=true: then they fail.
+//
+// Use:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+//	…
+//	dsn := pgtest.Database(t) // postgres://…, a new database
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// cluster is the running server of this test binary.
+type cluster struct {
+	dir     string // temporary folder: data/, the socket, the log
+	port    int
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	version int // server_version_num
+}
+
+var (
+	mainCalled atomic.Bool
+	once       sync.Once
+	running    *cluster
+	startErr   error
+	missing    bool // no PostgreSQL on this machine
+	databases  atomic.Int64
+)
+
+// Main runs the tests and then stops the cluster, if a test started it,
+// and removes its folder. Call it from TestMain.
+func Main(m *testing.M) {
+	mainCalled.Store(true)
+	code := m.Run()
+	if running != nil {
+		running.stop()
+	}
+	os.Exit(code)
+}
+
+// Available starts the cluster if needed and tells whether it runs; when
+// it does not, it says why. Missing is true when the machine has no
+// PostgreSQL at all (rather than one that failed to start).
+func Available() (ok, notInstalled bool, why error) {
+	once.Do(func() { running, startErr = start() })
+	return startErr == nil, missing, startErr
+}
+
+// Require starts the cluster if needed, or ends t: skipped when the
+// machine has no PostgreSQL and CI is not set, failed otherwise.
+func Require(t testing.TB) {
+	t.Helper()
+	if !mainCalled.Load() {
+		t.Fatal("pgtest: the package's TestMain must call pgtest.Main, which stops the cluster")
+	}
+	ok, notInstalled, err := Available()
+	switch {
+	case ok:
+	case notInstalled && os.Getenv("CI") != "true":
+		t.Skipf("PostgreSQL is not installed (make deps installs it; CI=true fails instead): %v", err)
+	default:
+		t.Fatalf("PostgreSQL test cluster: %v", err)
+	}
+}
+
+// Database creates a new, empty database on the cluster and returns its
+// URL. The cluster is removed whole at the end, so the database is not
+// dropped.
+func Database(t testing.TB) string {
+	t.Helper()
+	Require(t)
+	name := fmt.Sprintf("test_%d", databases.Add(1))
+	if err := running.exec(context.Background(), createDatabase(name, running.version)); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return running.url(name)
+}
+
+// createDatabase copies template1. From PostgreSQL 15 on, FILE_COPY is
+// asked for: it copies the few files of a small database at once, where
+// the default logs each block (several times slower for tests).
+func createDatabase(name string, version int) string {
+	q := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if version >= 150000 {
+		q += " STRATEGY = FILE_COPY"
+	}
+	return q
+}
+
+// Admin returns the URL of the cluster's maintenance database (postgres),
+// for tests that look at the server itself.
+func Admin(t testing.TB) string {
+	t.Helper()
+	Require(t)
+	return running.url("postgres")
+}
+
+func (c *cluster) url(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
+}
+
+func (c *cluster) exec(ctx context.Context, sql string) error {
+	conn, err := pgx.Connect(ctx, c.url("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+// binDir finds initdb and postgres: on the PATH, else in Debian's
+// /usr/lib/postgresql/<version>/bin (the newest version).
+func binDir() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(found) == 0 {
+		return "", errors.New("no initdb on the PATH nor in /usr/lib/postgresql/*/bin")
+	}
+	version := func(p string) int {
+		n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(p))))
+		return n
+	}
+	slices.SortFunc(found, func(a, b string) int { return version(b) - version(a) })
+	return filepath.Dir(found[0]), nil
+}
+
+// start makes and starts the cluster.
+func start() (*cluster, error) {
+	bin, err := binDir()
+	if err != nil {
+		missing = true
+		return nil, err
+	}
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		// initdb and postgres refuse to run as root.
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("running as root, PostgreSQL needs the postgres user (Debian's package creates it): %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	dir, err := os.MkdirTemp("", "consulvote-pg-")
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{dir: dir}
+	ok := false
+	defer func() {
+		if !ok {
+			c.stop()
+		}
+	}()
+	if cred != nil {
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, err
+		}
+	}
+	data := filepath.Join(dir, "data")
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust",
+		"-E", "UTF8", "--no-locale", "--no-sync")
+	initdb.Dir = dir
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+	}
+	// A port taken between the probe and the server's bind is retried.
+	for try := 0; ; try++ {
+		err = c.serve(bin, data, cred)
+		if err == nil || try == 2 {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return c, nil
+}
+
+// serve starts postgres itself rather than through pg_ctl, as a child of
+// the test binary that gets SIGQUIT (immediate shutdown) when the test
+// binary dies, however it dies: pg_ctl would detach it and a killed test
+// run would leave a server behind. The settings trade durability for
+// speed: the cluster is thrown away.
+func (c *cluster) serve(bin, data string, cred *syscall.Credential) error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	c.port = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	logf, err := os.Create(filepath.Join(c.dir, "server.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(c.port), "-k", c.dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+		"-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=64MB")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	c.cmd, c.exited = cmd, make(chan struct{})
+	go func() { cmd.Wait(); close(c.exited) }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		conn, err := pgx.Connect(ctx, c.url("postgres"))
+		if err == nil {
+			var v string
+			err = conn.QueryRow(ctx, "SHOW server_version_num").Scan(&v)
+			conn.Close(ctx)
+			c.version, _ = strconv.Atoi(v)
+			return err
+		}
+		select {
+		case <-c.exited:
+			log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
+			c.cmd = nil
+			return fmt.Errorf("postgres exited at start on port %d:\n%s", c.port, lastLines(string(log), 20))
+		case <-ctx.Done():
+			return fmt.Errorf("postgres not ready on port %d after 60 s: %v", c.port, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// stop shuts the server down fast (SIGINT: no new session, running ones
+// are ended) and removes the folder.
+func (c *cluster) stop() {
+	if c.cmd != nil {
+		c.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-c.exited:
+		case <-time.After(30 * time.Second):
+			c.cmd.Process.Kill()
+			<-c.exited
+		}
+	}
+	os.RemoveAll(c.dir)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

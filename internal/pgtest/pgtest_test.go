@@ -1,0 +1,42 @@
+package pgtest
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestMain(m *testing.M) { Main(m) }
+
+// TestDatabasesAreApartOnLoopback: each Database is new and empty, and the
+// server listens on 127.0.0.1 only, as the postgres user when run as root.
+func TestDatabasesAreApartOnLoopback(t *testing.T) {
+	ctx := context.Background()
+	a, b := Database(t), Database(t)
+	if a == b || !strings.HasPrefix(a, "postgres://postgres@127.0.0.1:") {
+		t.Fatalf("databases %q and %q", a, b)
+	}
+	ca, err := pgx.Connect(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close(ctx)
+	if _, err := ca.Exec(ctx, `CREATE TABLE t (x int)`); err != nil {
+		t.Fatal(err)
+	}
+	cb, err := pgx.Connect(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close(ctx)
+	var n int
+	if err := cb.QueryRow(ctx, `SELECT COUNT(*) FROM pg_tables WHERE tablename = 't'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("a table made in one database shows in the other (%d, %v)", n, err)
+	}
+	var listen string
+	if err := ca.QueryRow(ctx, `SHOW listen_addresses`).Scan(&listen); err != nil || listen != "127.0.0.1" {
+		t.Errorf("listen_addresses = %q, %v", listen, err)
+	}
+}
