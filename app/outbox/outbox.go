@@ -28,12 +28,16 @@ type SMSGateway interface {
 	Send(ctx context.Context, to, text string) error
 }
 
-// Queue is the outbox as the worker sees it; *store.DB implements it.
+// Queue is the outbox as the worker sees it; the stores implement it.
 // Each call is its own transaction.
 type Queue interface {
-	// DueMessages returns pending messages of the given channels whose
-	// next attempt is due at now, oldest first.
-	DueMessages(ctx context.Context, now time.Time, channels []service.Channel, limit int) ([]service.Message, error)
+	// ClaimDue returns up to limit pending messages of the given channels
+	// whose next attempt is due at now, oldest first, and claims them
+	// until now+lease: before then no other caller, in this process or in
+	// another server instance, gets them, unless they are marked first. A
+	// worker that dies holding claims leaves them to run out: the
+	// messages are due again then, and another worker sends them.
+	ClaimDue(ctx context.Context, now time.Time, lease time.Duration, channels []service.Channel, limit int) ([]service.Message, error)
 	// MarkSent records a message as delivered and scrubs its sealed body,
 	// keeping what the desk shows (recipient, kind, subject, state, times).
 	MarkSent(ctx context.Context, id int64, at time.Time) error
@@ -58,6 +62,14 @@ type Worker struct {
 	// MaxAttempts before a message is marked failed (20: with the backoff
 	// capped at an hour, about a day of trying).
 	MaxAttempts int
+	// Lease is how long a round's claim on its messages lasts (2 min).
+	// Each delivery must end within the first three quarters of it, or it
+	// is abandoned: so a claim never runs out while its message is being
+	// sent, and no two workers send one message. A worker killed
+	// mid-round delays its messages by at most a lease.
+	Lease time.Duration
+	// Batch is how many messages a round claims (10).
+	Batch int
 }
 
 // Backoff is the wait after the n-th failed attempt: 15 s, 30 s, 1 min, …
@@ -82,6 +94,12 @@ func (w *Worker) defaults() {
 	}
 	if w.MaxAttempts == 0 {
 		w.MaxAttempts = 20
+	}
+	if w.Lease == 0 {
+		w.Lease = 2 * time.Minute
+	}
+	if w.Batch == 0 {
+		w.Batch = 10
 	}
 }
 
@@ -119,34 +137,42 @@ func (w *Worker) Once(ctx context.Context) (int, error) {
 	if w.SMS != nil {
 		channels = append(channels, service.ChannelSMS)
 	}
-	due, err := w.Store.DueMessages(ctx, w.Clock.Now(), channels, 50)
+	claimed := time.Now() // the claim's own clock: monotonic, whatever w.Clock says
+	due, err := w.Store.ClaimDue(ctx, w.Clock.Now(), w.Lease, channels, w.Batch)
 	if err != nil {
-		return 0, fmt.Errorf("outbox: due messages: %w", err)
+		return 0, fmt.Errorf("outbox: claim due messages: %w", err)
 	}
+	sendBy := claimed.Add(w.Lease * 3 / 4)
 	for i, m := range due {
 		if ctx.Err() != nil {
 			return i, ctx.Err()
 		}
-		if err := w.deliver(ctx, m); err != nil {
+		if !time.Now().Before(sendBy) {
+			// Too late to start: the rest come back when the claim runs out.
+			return i, nil
+		}
+		if err := w.deliver(ctx, sendBy, m); err != nil {
 			return i, err
 		}
 	}
 	return len(due), nil
 }
 
-// deliver sends m and records the outcome; the error is only for a
-// failure to record.
-func (w *Worker) deliver(ctx context.Context, m service.Message) error {
+// deliver sends m, giving up at sendBy, and records the outcome; the
+// error is only for a failure to record.
+func (w *Worker) deliver(ctx context.Context, sendBy time.Time, m service.Message) error {
 	body, err := w.Open(m)
 	if err == nil {
+		sendCtx, cancel := context.WithDeadline(ctx, sendBy)
 		switch m.Channel {
 		case service.ChannelEmail:
-			err = w.Mail.Send(ctx, w.From, m.Recipient, body)
+			err = w.Mail.Send(sendCtx, w.From, m.Recipient, body)
 		case service.ChannelSMS:
-			err = w.SMS.Send(ctx, m.Recipient, string(body))
+			err = w.SMS.Send(sendCtx, m.Recipient, string(body))
 		default:
 			err = fmt.Errorf("unknown channel %q", m.Channel)
 		}
+		cancel()
 	}
 	now := w.Clock.Now()
 	if err == nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	gomail "consulvote/app/mail"
+	"consulvote/app/outbox/smtptest"
 	"consulvote/app/portal"
 	"consulvote/app/remote"
 	"consulvote/app/server"
@@ -25,13 +26,13 @@ import (
 var marie = service.DemoRoll[0]
 
 // worker returns a worker on e's store that sends to d.
-func worker(t *testing.T, e *servicetest.Env, d *smtpd) *Worker {
+func worker(t *testing.T, e *servicetest.Env, d *smtptest.Server) *Worker {
 	t.Helper()
 	return &Worker{
 		Store: e.DB, Open: e.Service.OpenMessage, Clock: e.Clock,
 		From: "MEAE Administration de l'élection consulaire <administration@vote.example>",
-		Mail: SMTP{Addr: d.addr, Username: d.user, Password: d.pw, Timeout: 5 * time.Second,
-			TLS: &tls.Config{RootCAs: d.pool}},
+		Mail: SMTP{Addr: d.Addr, Username: d.User, Password: d.Password(), Timeout: 5 * time.Second,
+			TLS: &tls.Config{RootCAs: d.Pool}},
 	}
 }
 
@@ -63,29 +64,29 @@ func TestRenewalThroughRealSMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := startSMTPD(t)
+	d := smtptest.Start(t)
 	w := worker(t, e, d)
 
 	request(t, client, marie.NUMIC, marie.Email)
 	if n, err := w.Once(context.Background()); err != nil || n != 1 {
 		t.Fatalf("Once = %d, %v", n, err)
 	}
-	got := d.messages()
+	got := d.Messages()
 	if len(got) != 1 {
 		t.Fatalf("%d messages received", len(got))
 	}
 	m := got[0]
-	if !m.tls || m.to != marie.Email || m.from != "administration@vote.example" {
-		t.Fatalf("envelope %s → %s, TLS %v", m.from, m.to, m.tls)
+	if !m.TLS || m.To != marie.Email || m.From != "administration@vote.example" {
+		t.Fatalf("envelope %s → %s, TLS %v", m.From, m.To, m.TLS)
 	}
-	msg, err := mail.ReadMessage(strings.NewReader(string(m.raw)))
+	msg, err := mail.ReadMessage(strings.NewReader(string(m.Raw)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); !strings.HasSuffix(subject, "Identifiant oublié") {
 		t.Errorf("subject %q", subject)
 	}
-	text, html, err := gomail.Parts(m.raw)
+	text, html, err := gomail.Parts(m.Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestRenewalThroughRealSMTP(t *testing.T) {
 	if n, _ := w.Once(context.Background()); n != 1 {
 		t.Fatalf("second round handled %d, want the notice only", n)
 	}
-	if got := d.messages(); len(got) != 2 || strings.Contains(string(got[1].raw), r.Identifier) {
+	if got := d.Messages(); len(got) != 2 || strings.Contains(string(got[1].Raw), r.Identifier) {
 		t.Fatalf("%d messages; the notice must not hold the identifier", len(got))
 	}
 }
@@ -115,17 +116,28 @@ func TestRenewalThroughRealSMTP(t *testing.T) {
 // it comes back, and the 50 mails arrive, each once.
 func TestOutageLosesNothing(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	d := startSMTPD(t)
+	d := smtptest.Start(t)
 	w := worker(t, e, d)
-	d.stop()
+	d.Stop()
 
 	for range 50 {
 		e.Clock.Advance(21 * time.Minute) // stay under 3 requests per hour
 		request(t, e.Service, marie.NUMIC, marie.Email)
 	}
-	n, err := w.Once(context.Background())
-	if err != nil || n != 50 {
-		t.Fatalf("round during the outage handled %d, %v", n, err)
+	// Rounds of Batch messages each, until none is due.
+	n := 0
+	for {
+		k, err := w.Once(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			break
+		}
+		n += k
+	}
+	if n != 50 {
+		t.Fatalf("rounds during the outage handled %d", n)
 	}
 	var pending, attempted int
 	e.DB.View(context.Background(), func(tx service.Tx) error {
@@ -148,7 +160,7 @@ func TestOutageLosesNothing(t *testing.T) {
 		t.Fatalf("%d retried before the backoff", n)
 	}
 
-	d.start() // same address
+	d.Start() // same address
 	e.Clock.Advance(Backoff(1))
 	for {
 		n, err := w.Once(context.Background())
@@ -159,10 +171,10 @@ func TestOutageLosesNothing(t *testing.T) {
 			break
 		}
 	}
-	got := d.messages()
+	got := d.Messages()
 	ids := map[string]bool{}
 	for _, m := range got {
-		msg, err := mail.ReadMessage(strings.NewReader(string(m.raw)))
+		msg, err := mail.ReadMessage(strings.NewReader(string(m.Raw)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,12 +185,54 @@ func TestOutageLosesNothing(t *testing.T) {
 	}
 }
 
+// TestDeliveryEndsWithinTheClaim: a relay that holds a delivery past
+// three quarters of the claim's lease makes the worker give up on it (to
+// try again later) and start no other: a claim never runs out while its
+// message is being sent, so no other worker, here or on another server
+// instance, can be sending it at the same time.
+func TestDeliveryEndsWithinTheClaim(t *testing.T) {
+	e := servicetest.New(t, servicetest.Config(), service.Options{})
+	d := smtptest.Start(t)
+	d.Stop()
+	release := make(chan struct{})
+	d.Hold = func() { <-release }
+	d.Start()
+	t.Cleanup(func() { close(release) }) // before the server stops
+	w := worker(t, e, d)
+	w.Lease = 2 * time.Second
+	request(t, e.Service, marie.NUMIC, marie.Email)
+	request(t, e.Service, marie.NUMIC, marie.Email)
+
+	start := time.Now()
+	n, err := w.Once(context.Background())
+	took := time.Since(start)
+	if err != nil || n != 1 {
+		t.Fatalf("round handled %d, %v; want the held message only", n, err)
+	}
+	if took >= w.Lease {
+		t.Errorf("the round took %v, past its claim's lease (%v)", took, w.Lease)
+	}
+	e.DB.View(context.Background(), func(tx service.Tx) error {
+		ms, _ := tx.Messages(10)
+		if len(ms) != 2 || ms[1].Attempts != 1 || ms[1].LastError == "" || ms[1].State != "pending" {
+			t.Errorf("held message %+v: want one failed attempt, to retry", ms[1])
+		}
+		if ms[0].Attempts != 0 || ms[0].State != "pending" {
+			t.Errorf("second message %+v: want it not tried, left to its claim", ms[0])
+		}
+		return nil
+	})
+	if got := d.Messages(); len(got) != 0 {
+		t.Errorf("%d messages delivered", len(got))
+	}
+}
+
 func TestFailsForGoodAfterMaxAttempts(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	d := startSMTPD(t)
+	d := smtptest.Start(t)
 	w := worker(t, e, d)
 	w.MaxAttempts = 3
-	d.pw = "changed" // the relay now refuses our credentials
+	d.SetPassword("changed") // the relay now refuses our credentials
 	request(t, e.Service, marie.NUMIC, marie.Email)
 	for i := range 3 {
 		if n, _ := w.Once(context.Background()); n != 1 {
@@ -235,7 +289,7 @@ func TestSMSThroughHTTPGateway(t *testing.T) {
 		t.Fatalf("gateway got %v", sms)
 	}
 	// The e-mail notice stays in the outbox: no mailer is configured.
-	due, err := e.DB.DueMessages(context.Background(), e.Clock.Now(), []service.Channel{service.ChannelEmail}, 10)
+	due, err := e.DB.ClaimDue(context.Background(), e.Clock.Now(), time.Minute, []service.Channel{service.ChannelEmail}, 10)
 	if err != nil || len(due) != 1 {
 		t.Errorf("%d e-mails pending (%v), want the notice", len(due), err)
 	}

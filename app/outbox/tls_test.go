@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/app/outbox/smtptest"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
 )
@@ -14,19 +15,19 @@ import (
 // relay starts a real SMTP server on loopback: plain (no STARTTLS
 // offered, AUTH allowed in clear as a badly set relay does) or implicit
 // TLS from the first byte (smtps).
-func relay(t *testing.T, mode string) *smtpd {
+func relay(t *testing.T, mode string) *smtptest.Server {
 	t.Helper()
-	d := startSMTPD(t)
-	d.stop()
-	d.plain, d.implicit = mode == "plain", mode == "implicit"
-	d.addr = "127.0.0.1:0"
-	d.start()
+	d := smtptest.Start(t)
+	d.Stop()
+	d.Plain, d.Implicit = mode == "plain", mode == "implicit"
+	d.Addr = "127.0.0.1:0"
+	d.Start()
 	return d
 }
 
-func client(d *smtpd, security TLSMode) SMTP {
-	return SMTP{Addr: d.addr, Username: d.user, Password: d.pw, Timeout: 5 * time.Second,
-		TLS: &tls.Config{RootCAs: d.pool}, Security: security}
+func client(d *smtptest.Server, security TLSMode) SMTP {
+	return SMTP{Addr: d.Addr, Username: d.User, Password: d.Password(), Timeout: 5 * time.Second,
+		TLS: &tls.Config{RootCAs: d.Pool}, Security: security}
 }
 
 // TestRequireRefusesRelayWithoutSTARTTLS: against a relay that offers no
@@ -41,7 +42,7 @@ func TestRequireRefusesRelayWithoutSTARTTLS(t *testing.T) {
 			t.Errorf("security %q: %v, want a refusal naming STARTTLS", sec, err)
 		}
 	}
-	if n := len(d.messages()); n != 0 {
+	if n := len(d.Messages()); n != 0 {
 		t.Fatalf("%d messages reached the relay in clear under require", n)
 	}
 	for _, sec := range []TLSMode{TLSOpportunistic, TLSNone} {
@@ -49,8 +50,8 @@ func TestRequireRefusesRelayWithoutSTARTTLS(t *testing.T) {
 			t.Fatalf("security %q: %v", sec, err)
 		}
 	}
-	for _, m := range d.messages() {
-		if m.tls {
+	for _, m := range d.Messages() {
+		if m.TLS {
 			t.Error("a plain relay reported TLS")
 		}
 	}
@@ -59,15 +60,15 @@ func TestRequireRefusesRelayWithoutSTARTTLS(t *testing.T) {
 // TestNoneSkipsOfferedSTARTTLS: "none" does not start TLS even when the
 // relay offers it (a relay on loopback with a certificate nobody checks).
 func TestNoneSkipsOfferedSTARTTLS(t *testing.T) {
-	d := startSMTPD(t)
-	d.stop()
-	d.allowInsecureAuth = true
-	d.addr = "127.0.0.1:0"
-	d.start()
+	d := smtptest.Start(t)
+	d.Stop()
+	d.AllowInsecureAuth = true
+	d.Addr = "127.0.0.1:0"
+	d.Start()
 	if err := client(d, TLSNone).Send(context.Background(), "a@vote.example", "b@example.org", []byte("Subject: x\r\n\r\nx\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.messages(); len(got) != 1 || got[0].tls {
+	if got := d.Messages(); len(got) != 1 || got[0].TLS {
 		t.Fatalf("received %+v, want one message in clear", got)
 	}
 }
@@ -76,15 +77,15 @@ func TestNoneSkipsOfferedSTARTTLS(t *testing.T) {
 // verifies the relay's certificate.
 func TestImplicitTLS(t *testing.T) {
 	d := relay(t, "implicit")
-	m, err := ParseSMTPURL("smtps://"+d.user+":"+d.pw+"@"+d.addr, "")
+	m, err := ParseSMTPURL("smtps://"+d.User+":"+d.Password()+"@"+d.Addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.TLS, m.Timeout = &tls.Config{RootCAs: d.pool}, 5*time.Second
+	m.TLS, m.Timeout = &tls.Config{RootCAs: d.Pool}, 5*time.Second
 	if err := m.Send(context.Background(), "a@vote.example", "b@example.org", []byte("Subject: x\r\n\r\nx\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.messages(); len(got) != 1 || !got[0].tls {
+	if got := d.Messages(); len(got) != 1 || !got[0].TLS {
 		t.Fatalf("received %+v, want one message over TLS", got)
 	}
 	m.TLS = nil // the system's roots do not know the test certificate
@@ -97,7 +98,7 @@ func TestImplicitTLS(t *testing.T) {
 // gone from the database; what the desk shows stays.
 func TestSentBodyScrubbed(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	d := startSMTPD(t)
+	d := smtptest.Start(t)
 	request(t, e.Service, marie.NUMIC, marie.Email)
 	if n, err := worker(t, e, d).Once(context.Background()); err != nil || n != 1 {
 		t.Fatalf("Once = %d, %v", n, err)

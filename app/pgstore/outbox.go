@@ -1,8 +1,10 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,9 +88,11 @@ func (t *Tx) Requeue(id int64, now time.Time) (bool, error) {
 	return tag.RowsAffected() == 1, nil
 }
 
-// DueMessages returns pending messages of the given channels whose next
-// attempt is due at now, oldest first (outbox.Queue).
-func (db *DB) DueMessages(ctx context.Context, now time.Time, channels []service.Channel, limit int) ([]service.Message, error) {
+// ClaimDue claims due messages in one statement (outbox.Queue): the
+// oldest due rows that no other transaction has locked (FOR UPDATE SKIP
+// LOCKED: two workers claiming at once take different messages, neither
+// waits) get their next attempt moved to now+lease.
+func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, channels []service.Channel, limit int) ([]service.Message, error) {
 	if len(channels) == 0 {
 		return nil, nil
 	}
@@ -96,8 +100,41 @@ func (db *DB) DueMessages(ctx context.Context, now time.Time, channels []service
 	for i, c := range channels {
 		names[i] = string(c)
 	}
-	return messages(ctx, db.pool, `state = 'pending' AND next_attempt_at <= $1 AND channel = ANY($2)
-		ORDER BY next_attempt_at, id LIMIT $3`, nanos(now), names, limit)
+	rows, err := db.pool.Query(ctx, `WITH due AS (
+			SELECT id, next_attempt_at FROM outbox
+			WHERE state = 'pending' AND next_attempt_at <= $1 AND channel = ANY($2)
+			ORDER BY next_attempt_at, id LIMIT $3
+			FOR UPDATE SKIP LOCKED)
+		UPDATE outbox o SET next_attempt_at = $4 FROM due WHERE o.id = due.id
+		RETURNING due.next_attempt_at, o.id, COALESCE(o.voter_id, 0), o.channel, o.kind, o.recipient, o.subject, o.body,
+			o.state, o.created_at, o.attempts, o.last_error`,
+		nanos(now), names, limit, nanos(now.Add(lease)))
+	if err != nil {
+		return nil, err
+	}
+	type claimed struct {
+		due int64
+		m   service.Message
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (claimed, error) {
+		var c claimed
+		var channel string
+		var created *int64
+		err := r.Scan(&c.due, &c.m.ID, &c.m.VoterID, &channel, &c.m.Kind, &c.m.Recipient, &c.m.Subject, &c.m.Body,
+			&c.m.State, &created, &c.m.Attempts, &c.m.LastError)
+		c.m.Channel, c.m.CreatedAt = service.Channel(channel), timeOf(created)
+		return c, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING keeps no order: oldest due first, as claimed.
+	slices.SortFunc(cs, func(a, b claimed) int { return cmp.Or(cmp.Compare(a.due, b.due), cmp.Compare(a.m.ID, b.m.ID)) })
+	ms := make([]service.Message, len(cs))
+	for i, c := range cs {
+		ms[i] = c.m
+	}
+	return ms, nil
 }
 
 // MarkSent records a message as delivered and scrubs its sealed body

@@ -86,10 +86,11 @@ func (t *Tx) Requeue(id int64, now time.Time) (bool, error) {
 	return n == 1, err
 }
 
-// DueMessages returns pending messages of the given channels whose next
-// attempt is due at now, oldest first: the delivery worker's round
-// (outbox.Queue).
-func (db *DB) DueMessages(ctx context.Context, now time.Time, channels []service.Channel, limit int) ([]service.Message, error) {
+// ClaimDue returns pending messages of the given channels whose next
+// attempt is due at now, oldest first, and moves their next attempt to
+// now+lease: the delivery worker's claim (outbox.Queue). SQLite's single
+// writer orders concurrent claims.
+func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, channels []service.Channel, limit int) ([]service.Message, error) {
 	if len(channels) == 0 {
 		return nil, nil
 	}
@@ -99,9 +100,14 @@ func (db *DB) DueMessages(ctx context.Context, now time.Time, channels []service
 		args = append(args, string(c))
 	}
 	var ms []service.Message
-	err := db.view(ctx, func(t *Tx) (err error) {
+	err := db.update(ctx, func(t *Tx) (err error) {
 		ms, err = t.messages(`state = 'pending' AND next_attempt_at <= ? AND channel IN (`+in+`) ORDER BY next_attempt_at, id LIMIT ?`,
 			append(args, limit)...)
+		for _, m := range ms {
+			if _, err := t.exec(`UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, nanos(now.Add(lease)), m.ID); err != nil {
+				return err
+			}
+		}
 		return err
 	})
 	return ms, err

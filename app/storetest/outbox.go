@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,16 +96,31 @@ func testQueue(t *testing.T, st Store) {
 	}
 	sms := service.Message{Channel: service.ChannelSMS, Kind: "k", Recipient: "+33612345678", Body: []byte("b"), CreatedAt: t0}
 	ids := enqueue(t, st, email(t0.Add(time.Second)), email(t0), sms, email(t0.Add(time.Hour)))
+	emails := []service.Channel{service.ChannelEmail}
+	claim := func(at time.Time, channels []service.Channel, limit int) []service.Message {
+		t.Helper()
+		ms, err := st.ClaimDue(ctx, at, time.Minute, channels, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
 
-	due, err := st.DueMessages(ctx, t0.Add(time.Minute), []service.Channel{service.ChannelEmail}, 10)
-	if err != nil || len(due) != 2 || due[0].ID != ids[1] || due[1].ID != ids[0] {
-		t.Fatalf("DueMessages = %+v, %v; want the two due e-mails, the oldest due first", due, err)
+	due := claim(t0.Add(time.Minute), emails, 10)
+	if len(due) != 2 || due[0].ID != ids[1] || due[1].ID != ids[0] {
+		t.Fatalf("ClaimDue = %+v; want the two due e-mails, the oldest due first", due)
 	}
-	if due, err := st.DueMessages(ctx, t0.Add(time.Minute), nil, 10); err != nil || len(due) != 0 {
-		t.Errorf("DueMessages of no channel = %d, %v", len(due), err)
+	if due[0].Recipient != "a@example.org" || !bytes.Equal(due[0].Body, []byte("b")) || due[0].State != "pending" {
+		t.Errorf("claimed message %+v", due[0])
 	}
-	if due, err := st.DueMessages(ctx, t0.Add(time.Minute), []service.Channel{service.ChannelEmail, service.ChannelSMS}, 1); err != nil || len(due) != 1 {
-		t.Errorf("DueMessages with limit 1 = %d, %v", len(due), err)
+	if again := claim(t0.Add(time.Minute), emails, 10); len(again) != 0 {
+		t.Errorf("claimed twice within the lease: %+v", again)
+	}
+	if none := claim(t0.Add(time.Minute), nil, 10); len(none) != 0 {
+		t.Errorf("ClaimDue of no channel = %d", len(none))
+	}
+	if one := claim(t0.Add(time.Minute), []service.Channel{service.ChannelEmail, service.ChannelSMS}, 1); len(one) != 1 || one[0].ID != ids[2] {
+		t.Errorf("ClaimDue with limit 1 = %+v; want the SMS, the one left", one)
 	}
 	// A failed attempt moves the message's next try; a sent one is gone.
 	if err := st.MarkAttempt(ctx, ids[1], "relay down", t0.Add(10*time.Minute), false); err != nil {
@@ -113,8 +129,8 @@ func testQueue(t *testing.T, st Store) {
 	if err := st.MarkSent(ctx, ids[0], t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := st.DueMessages(ctx, t0.Add(time.Minute), []service.Channel{service.ChannelEmail}, 10); len(due) != 0 {
-		t.Errorf("due right after a failed attempt and a send: %+v", due)
+	if due := claim(t0.Add(5*time.Minute), emails, 10); len(due) != 0 {
+		t.Errorf("due after the lease, though sent or failed until later: %+v", due)
 	}
 	view(t, st, func(tx service.Tx) error {
 		ms, err := tx.Messages(10)
@@ -125,14 +141,57 @@ func testQueue(t *testing.T, st Store) {
 		}
 		return err
 	})
-	due, err = st.DueMessages(ctx, t0.Add(10*time.Minute), []service.Channel{service.ChannelEmail}, 10)
-	if err != nil || len(due) != 1 || due[0].ID != ids[1] || due[0].Attempts != 1 || !strings.Contains(due[0].LastError, "relay down") {
-		t.Errorf("due at the next try: %+v, %v", due, err)
+	due = claim(t0.Add(10*time.Minute), emails, 10)
+	if len(due) != 1 || due[0].ID != ids[1] || due[0].Attempts != 1 || !strings.Contains(due[0].LastError, "relay down") {
+		t.Errorf("due at the next try: %+v", due)
+	}
+	// A claim nobody marks (its worker died) runs out: the message is due
+	// again after the lease, not before.
+	if due := claim(t0.Add(10*time.Minute+59*time.Second), emails, 10); len(due) != 0 {
+		t.Errorf("claimed again before the lease ran out: %+v", due)
+	}
+	if due := claim(t0.Add(11*time.Minute), emails, 10); len(due) != 1 || due[0].ID != ids[1] {
+		t.Errorf("not due again when the lease ran out: %+v", due)
 	}
 	if err := st.MarkAttempt(ctx, ids[1], "relay down", t0.Add(20*time.Minute), true); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := st.DueMessages(ctx, t0.Add(24*time.Hour), []service.Channel{service.ChannelEmail}, 10); len(due) != 1 || due[0].ID != ids[3] {
+	if due := claim(t0.Add(24*time.Hour), emails, 10); len(due) != 1 || due[0].ID != ids[3] {
 		t.Errorf("a failed message is due again, or the later one is not: %+v", due)
+	}
+}
+
+// testClaimedOnce: workers claiming at once, as on several server
+// instances, never get the same message twice.
+func testClaimedOnce(t *testing.T, st Store) {
+	const n = 120
+	ms := make([]service.Message, n)
+	for i := range ms {
+		ms[i] = service.Message{Channel: service.ChannelEmail, Kind: "k", Recipient: "a@example.org", Body: []byte("b"),
+			CreatedAt: t0.Add(time.Duration(i) * time.Millisecond)}
+	}
+	enqueue(t, st, ms...)
+	var mu sync.Mutex
+	got := map[int64]int{}
+	concurrently(t, 8, func() (bool, error) {
+		for {
+			due, err := st.ClaimDue(context.Background(), t0.Add(time.Minute), time.Hour, []service.Channel{service.ChannelEmail}, 7)
+			if err != nil || len(due) == 0 {
+				return false, err
+			}
+			mu.Lock()
+			for _, m := range due {
+				got[m.ID]++
+			}
+			mu.Unlock()
+		}
+	})
+	if len(got) != n {
+		t.Errorf("%d of %d messages claimed", len(got), n)
+	}
+	for id, k := range got {
+		if k != 1 {
+			t.Errorf("message %d claimed %d times", id, k)
+		}
 	}
 }
