@@ -29,6 +29,25 @@ func (t *Tx) VotersByNUMIC(numics []string) (map[string]service.Voter, error) {
 	return out, rows.Err()
 }
 
+// InsertVoters streams the voters with COPY: one round trip for a whole
+// batch of the roll import, and no statement per row to plan.
+func (t *Tx) InsertVoters(vs []service.Voter) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	_, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{"voters"},
+		[]string{"numic", "email", "last_name", "first_names", "mobile", "circonscription", "lang", "identifier_hash", "password_hash"},
+		pgx.CopyFromSlice(len(vs), func(i int) ([]any, error) {
+			v := vs[i]
+			return []any{v.NUMIC, v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription, v.Lang,
+				bytesOrNull(v.IdentifierHash), v.PasswordHash}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy voters: %w", err)
+	}
+	return nil
+}
+
 func (t *Tx) UpdateRollData(v service.Voter) error {
 	return t.updateVoter(`email = $1, last_name = $2, first_names = $3, mobile = $4, circonscription = $5`, v.ID,
 		v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription)

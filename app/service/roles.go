@@ -207,8 +207,11 @@ type Throttles interface {
 	ThrottleSucceeded(key []byte) error
 }
 
-// Roll is what the roll import reads and writes besides InsertVoter.
+// Roll is what the roll import reads and writes.
 type Roll interface {
+	// InsertVoters stores new voters at once (PostgreSQL: COPY); a NUMIC
+	// already stored fails the call.
+	InsertVoters(vs []Voter) error
 	// VotersByNUMIC returns the voters with these NUMICs, by NUMIC.
 	VotersByNUMIC(numics []string) (map[string]Voter, error)
 	// UpdateRollData replaces a voter's roll data (not its credentials).

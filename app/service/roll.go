@@ -268,13 +268,12 @@ func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, f
 		if err != nil {
 			return err
 		}
+		var fresh []Voter
 		for _, v := range batch {
 			old, ok := existing[v.NUMIC]
 			switch {
 			case !ok:
-				if _, err := tx.InsertVoter(v); err != nil {
-					return err
-				}
+				fresh = append(fresh, v)
 				ins++
 			case old.Email == v.Email && old.LastName == v.LastName && old.FirstNames == v.FirstNames &&
 				old.Mobile == v.Mobile && old.Circonscription == v.Circonscription:
@@ -286,6 +285,9 @@ func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, f
 				}
 				upd++
 			}
+		}
+		if err := tx.InsertVoters(fresh); err != nil {
+			return err
 		}
 		if ins+upd == 0 {
 			return nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -36,6 +37,30 @@ func (t *Tx) VotersByNUMIC(numics []string) (map[string]service.Voter, error) {
 		numics = numics[n:]
 	}
 	return out, nil
+}
+
+// InsertVoters inserts with one prepared statement.
+func (t *Tx) InsertVoters(vs []service.Voter) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	st, err := t.tx.PrepareContext(t.ctx, `INSERT INTO voters (numic, email, last_name, first_names, mobile, circonscription,
+		lang, identifier_hash, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, v := range vs {
+		var idHash any
+		if len(v.IdentifierHash) > 0 {
+			idHash = v.IdentifierHash
+		}
+		if _, err := st.ExecContext(t.ctx, v.NUMIC, v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription, v.Lang,
+			idHash, v.PasswordHash); err != nil {
+			return fmt.Errorf("insert voter %s: %w", v.NUMIC, err)
+		}
+	}
+	return nil
 }
 
 func (t *Tx) UpdateRollData(v service.Voter) error {

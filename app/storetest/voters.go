@@ -222,15 +222,32 @@ func testConcurrentFailures(t *testing.T, st Store) {
 func testRoll(t *testing.T, st Store) {
 	// More NUMICs than a statement may bind at once on some databases.
 	const n = 1200
+	voter := func(i int) service.Voter {
+		return service.Voter{NUMIC: fmt.Sprintf("%08d", i), Email: "a@example.org", Lang: "fr",
+			IdentifierHash: []byte(fmt.Sprint(i)), PasswordHash: "pw"}
+	}
 	update(t, st, func(tx service.Tx) error {
-		for i := range n {
-			if _, err := tx.InsertVoter(service.Voter{NUMIC: fmt.Sprintf("%08d", i), Email: "a@example.org",
-				IdentifierHash: []byte(fmt.Sprint(i)), PasswordHash: "pw"}); err != nil {
+		// One by one, then the rest at once, as the roll import does.
+		for i := range n / 2 {
+			if _, err := tx.InsertVoter(voter(i)); err != nil {
 				return err
 			}
 		}
-		return nil
+		var rest []service.Voter
+		for i := n / 2; i < n; i++ {
+			rest = append(rest, voter(i))
+		}
+		if err := tx.InsertVoters(nil); err != nil {
+			return err
+		}
+		return tx.InsertVoters(rest)
 	})
+	err := st.Update(context.Background(), func(tx service.Tx) error {
+		return tx.InsertVoters([]service.Voter{voter(n), voter(7)})
+	})
+	if err == nil {
+		t.Error("InsertVoters stored a NUMIC twice")
+	}
 	numics := []string{"99999999"}
 	for i := range n {
 		numics = append(numics, fmt.Sprintf("%08d", i))
@@ -256,8 +273,15 @@ func testRoll(t *testing.T, st Store) {
 			v.Circonscription != "Maroc" {
 			t.Errorf("after UpdateRollData: %+v", v)
 		}
-		if string(v.IdentifierHash) != "7" || v.PasswordHash != "pw" {
+		if string(v.IdentifierHash) != "7" || v.PasswordHash != "pw" || v.Lang != "fr" {
 			t.Errorf("UpdateRollData touched the credentials: %+v", v)
+		}
+		if w, err := tx.VoterByNUMIC(fmt.Sprintf("%08d", n-1)); err != nil || string(w.IdentifierHash) != fmt.Sprint(n-1) ||
+			w.Email != "a@example.org" || w.PasswordHash != "pw" {
+			t.Errorf("voter stored by InsertVoters: %+v, %v", w, err)
+		}
+		if n, err := tx.CountVoters(); err != nil || n != 1200 {
+			t.Errorf("%d voters, %v: the failed InsertVoters left some", n, err)
 		}
 		return nil
 	})
