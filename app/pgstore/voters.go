@@ -109,26 +109,51 @@ func (t *Tx) SetLastLogin(voterID int64, at time.Time) error {
 	return t.updateVoter(`last_login_at = $1`, voterID, nanos(at))
 }
 
-// AddFailure is one UPDATE: the row lock orders concurrent callers, here
-// or on another instance, and none loses an increment.
-func (t *Tx) AddFailure(voterID int64) (int, error) {
+// ReserveAttempt is one conditional UPDATE: the row is the reservation.
+// Concurrent callers, on any instance, queue on the row's lock, and each
+// evaluates the condition again on the row as the one before committed
+// it (READ COMMITTED): no more than max get a number per window.
+func (t *Tx) ReserveAttempt(voterID int64, now time.Time, max int, window time.Duration) (int, time.Time, error) {
 	var n int
-	err := t.queryRow(`UPDATE voters SET failed_attempts = failed_attempts + 1 WHERE id = $1 RETURNING failed_attempts`,
-		voterID).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, service.ErrNotFound
+	err := t.queryRow(`UPDATE voters SET
+		failed_attempts = CASE WHEN attempts_until IS NULL OR attempts_until <= $1 THEN 1 ELSE failed_attempts + 1 END,
+		attempts_until = CASE WHEN attempts_until IS NULL OR attempts_until <= $1 THEN $2 ELSE attempts_until END
+		WHERE id = $3 AND (locked_until IS NULL OR locked_until <= $1)
+		AND (attempts_until IS NULL OR attempts_until <= $1 OR failed_attempts < $4)
+		RETURNING failed_attempts`, nanos(now), nanos(now.Add(window)), voterID, max).Scan(&n)
+	if err == nil {
+		return n, time.Time{}, nil
 	}
-	return n, err
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, time.Time{}, fmt.Errorf("reserve attempt: %w", err)
+	}
+	var locked *int64
+	if err := t.queryRow(`SELECT locked_until FROM voters WHERE id = $1`, voterID).Scan(&locked); err != nil {
+		return 0, time.Time{}, notFound(err)
+	}
+	if l := timeOf(locked); l.After(now) {
+		return 0, l, nil
+	}
+	return 0, time.Time{}, nil // the window's attempts are all being checked
+}
+
+func (t *Tx) ReleaseAttempt(voterID int64) error {
+	return t.updateVoter(`failed_attempts = GREATEST(failed_attempts - 1, 0)`, voterID)
 }
 
 func (t *Tx) Lock(voterID int64, until time.Time) error {
-	return t.updateVoter(`locked_until = $1, failed_attempts = 0`, voterID, nanos(until))
+	return t.updateVoter(`locked_until = $1, attempts_until = $1`, voterID, nanos(until))
 }
 
-func (t *Tx) ClearFailures(voterID int64) error {
-	return t.updateVoter(`failed_attempts = 0`, voterID)
+func (t *Tx) ClearFailures(voterID int64, now time.Time) (bool, error) {
+	tag, err := t.exec(`UPDATE voters SET failed_attempts = 0, attempts_until = NULL
+		WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)`, voterID, nanos(now))
+	if err != nil {
+		return false, fmt.Errorf("clear failures: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 func (t *Tx) Unlock(voterID int64) error {
-	return t.updateVoter(`locked_until = NULL, failed_attempts = 0`, voterID)
+	return t.updateVoter(`locked_until = NULL, failed_attempts = 0, attempts_until = NULL`, voterID)
 }
