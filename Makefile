@@ -9,8 +9,9 @@ GO ?= go
 # tests use: Xvfb and xdotool and ImageMagick for the real-window smoke
 # test, gnome-keyring + D-Bus + secret-tool for the keychain tests,
 # PostgreSQL for the PostgreSQL store's tests (a private cluster each test
-# binary starts: internal/pgtest). git for `go` and the fyne CLI. libasound2-dev: ALSA, through which the app plays
-# the spoken security code (oto, cgo).
+# binary starts: internal/pgtest). git for `go` and the fyne CLI.
+# libasound2-dev: ALSA, through which the app plays the spoken security
+# code (oto, cgo).
 APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dri \
 	libwayland-dev libxkbcommon-dev wayland-protocols libasound2-dev \
