@@ -22,34 +22,14 @@ func (t *Tx) AgentByName(name string) (service.Agent, error) {
 		return service.Agent{}, service.ErrNotFound
 	}
 	var a service.Agent
-	var created, locked *int64
-	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, locked_until FROM agents WHERE name = $1`+t.forUpdate(), name).
-		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &locked)
+	var created *int64
+	err := t.queryRow(`SELECT id, name, role, password_hash, created_at FROM agents WHERE name = $1`, name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created)
 	if err != nil {
 		return service.Agent{}, notFound(err)
 	}
-	a.CreatedAt, a.LockedUntil = timeOf(created), timeOf(locked)
+	a.CreatedAt = timeOf(created)
 	return a, nil
-}
-
-// AgentFailed counts with one UPDATE, whose row lock orders concurrent
-// guesses on every instance until commit; the count that reaches max
-// locks.
-func (t *Tx) AgentFailed(agentID int64, max int, lockUntil time.Time) (int, error) {
-	var n int
-	err := t.queryRow(`UPDATE agents SET failed_attempts = failed_attempts + 1 WHERE id = $1 RETURNING failed_attempts`, agentID).Scan(&n)
-	if err != nil {
-		return 0, notFound(err)
-	}
-	if n >= max {
-		_, err = t.exec(`UPDATE agents SET failed_attempts = 0, locked_until = $1 WHERE id = $2`, nanos(lockUntil), agentID)
-	}
-	return n, err
-}
-
-func (t *Tx) AgentSucceeded(agentID int64) error {
-	_, err := t.exec(`UPDATE agents SET failed_attempts = 0 WHERE id = $1`, agentID)
-	return err
 }
 
 func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {

@@ -33,6 +33,7 @@ var (
 	_ service.AuditLog    = (*Tx)(nil)
 	_ service.Checkpoints = (*Tx)(nil)
 	_ service.Agents      = (*Tx)(nil)
+	_ service.Throttles   = (*Tx)(nil)
 	_ service.Roll        = (*Tx)(nil)
 	_ service.Campaigns   = (*Tx)(nil)
 )
