@@ -170,6 +170,10 @@ func Status(c portal.Code) int {
 		return http.StatusForbidden
 	case portal.CodeNotFound:
 		return http.StatusNotFound
+	case portal.CodeRollHeader:
+		return http.StatusUnprocessableEntity
+	case portal.CodeRollUnreadable:
+		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
 }

@@ -7,6 +7,7 @@ import (
 	netmail "net/mail"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -134,5 +135,79 @@ func TestPasswordMessages(t *testing.T) {
 		if len([]rune(sms)) > 160*2 {
 			t.Errorf("%s SMS is %d characters, more than two SMS", lang, len([]rune(sms)))
 		}
+	}
+}
+
+// visible returns what a reader sees of an HTML part: the text without
+// tags and entities, spaces collapsed.
+func visible(h string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range h {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>':
+			in = false
+			b.WriteByte(' ')
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(stdhtml.UnescapeString(b.String())), " ")
+}
+
+// TestHTMLFromTheSameSource: for every e-mail in every language, the HTML
+// part says exactly what the text part says.
+func TestHTMLFromTheSameSource(t *testing.T) {
+	env := func(lang string) Envelope {
+		return Envelope{To: "a@example.org", Lang: lang, Date: time.Now(), MessageID: "x"}
+	}
+	for _, lang := range Languages {
+		for name, compose := range map[string]func() (Message, error){
+			"renewal-link": func() (Message, error) {
+				return head.RenewalLink(env(lang), "https://vote.example/renouvellement?jeton=abc&x=1", time.Now())
+			},
+			"identifier-changed": func() (Message, error) { return head.IdentifierChanged(env(lang)) },
+			"password-changed":   func() (Message, error) { return head.PasswordChanged(env(lang)) },
+			"first-credentials":  func() (Message, error) { return head.FirstCredentials(env(lang), "Ab3dEf6hIj9k", "00012345") },
+		} {
+			msg, err := compose()
+			if err != nil {
+				t.Fatalf("%s.%s: %v", name, lang, err)
+			}
+			_, _, ps := parts(t, msg.Raw)
+			text, html := strings.Join(strings.Fields(ps["text/plain"]), " "), visible(ps["text/html"])
+			if text == "" || text != html {
+				t.Errorf("%s.%s: the parts differ:\ntext: %s\nhtml: %s", name, lang, text, html)
+			}
+			if !strings.Contains(ps["text/html"], `<html lang="`+lang+`">`) {
+				t.Errorf("%s.%s: the HTML part does not say its language", name, lang)
+			}
+			if strings.Contains(ps["text/plain"], "<") || strings.Contains(ps["text/plain"], "{{") {
+				t.Errorf("%s.%s: markup in the text part:\n%s", name, lang, ps["text/plain"])
+			}
+		}
+	}
+}
+
+func TestLoadRefusesAnIncompleteCatalog(t *testing.T) {
+	good := "Subject: S\n\nBody {{.Signature}}\n"
+	for name, files := range map[string]fstest.MapFS{
+		"no English":     {"templates/a.fr.tmpl": {Data: []byte(good)}},
+		"no subject":     {"templates/a.fr.tmpl": {Data: []byte("Body\n")}, "templates/a.en.tmpl": {Data: []byte(good)}},
+		"bad template":   {"templates/a.fr.tmpl": {Data: []byte("Subject: S\n\n{{.X")}, "templates/a.en.tmpl": {Data: []byte(good)}},
+		"unknown kind":   {"templates/a.fr.txt": {Data: []byte(good)}},
+		"no language":    {"templates/a.tmpl": {Data: []byte(good)}},
+		"SMS in one":     {"templates/p.fr.sms": {Data: []byte("x")}},
+		"two-line title": {"templates/a.fr.tmpl": {Data: []byte("Subject: S\nX\n\nB")}, "templates/a.en.tmpl": {Data: []byte(good)}},
+	} {
+		if _, err := load(files); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+	c, err := load(fstest.MapFS{"templates/a.fr.tmpl": {Data: []byte(good)}, "templates/a.en.tmpl": {Data: []byte(good)}})
+	if err != nil || c.email("a", "de").subject != "S" {
+		t.Errorf("a complete catalog: %v; an unknown language must fall back to French", err)
 	}
 }

@@ -31,6 +31,8 @@ const (
 	CodeUnauthorized        Code = "unauthorized"
 	CodeForbidden           Code = "forbidden"
 	CodeNotFound            Code = "not_found"
+	CodeRollHeader          Code = "roll_header"     // the roll's first line is not the expected header
+	CodeRollUnreadable      Code = "roll_unreadable" // the roll file could not be read to its end
 	CodeInternal            Code = "internal"
 )
 
@@ -63,6 +65,8 @@ var (
 	ErrLocked              = &Error{Code: CodeLocked}
 	ErrBadLogin            = &Error{Code: CodeBadLogin}
 	ErrUnavailable         = &Error{Code: CodeUnavailable}
+	ErrRollHeader          = &Error{Code: CodeRollHeader}
+	ErrRollUnreadable      = &Error{Code: CodeRollUnreadable}
 )
 
 // Error returns a short English description for logs; it never holds what

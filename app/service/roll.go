@@ -36,7 +36,7 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 	br := bufio.NewReaderSize(r, 1<<20)
 	header, err := br.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return rep, fmt.Errorf("roll: %w", err)
+		return rep, fmt.Errorf("%w: %w", portal.ErrRollUnreadable, err)
 	}
 	header = strings.TrimPrefix(strings.TrimRight(header, "\r\n"), "\uFEFF")
 	comma := ';'
@@ -85,7 +85,7 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 				rep.Problems = append(rep.Problems, portal.ImportProblem{Line: pe.StartLine + 1, Reason: "ligne CSV mal formée (guillemets)"})
 				continue
 			}
-			return rep, fmt.Errorf("roll line %d: %w", line+1, err)
+			return rep, fmt.Errorf("%w: line %d: %w", portal.ErrRollUnreadable, line+1, err)
 		}
 		// The reader counts from the first line after the header; a quoted
 		// field may span lines.
@@ -162,14 +162,14 @@ func checkHeader(header string, comma rune) error {
 	cr.Comma = comma
 	cols, err := cr.Read()
 	if err != nil {
-		return fmt.Errorf("roll: header line: %w", err)
+		return fmt.Errorf("%w: %w", portal.ErrRollHeader, err)
 	}
 	if len(cols) != len(rollColumns) {
-		return fmt.Errorf("roll: the header has %d columns; want %d: %s", len(cols), len(rollColumns), strings.Join(rollColumns, ";"))
+		return fmt.Errorf("%w: the header has %d columns; want %d: %s", portal.ErrRollHeader, len(cols), len(rollColumns), strings.Join(rollColumns, ";"))
 	}
 	for i, c := range cols {
 		if fold(c) != fold(rollColumns[i]) {
-			return fmt.Errorf("roll: column %d is %q; want %q (columns: %s)", i+1, c, rollColumns[i], strings.Join(rollColumns, ";"))
+			return fmt.Errorf("%w: column %d is %q; want %q (columns: %s)", portal.ErrRollHeader, i+1, c, rollColumns[i], strings.Join(rollColumns, ";"))
 		}
 	}
 	return nil

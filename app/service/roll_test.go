@@ -3,8 +3,11 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
@@ -96,9 +99,16 @@ func TestImportRollHeaderAndSeparator(t *testing.T) {
 		t.Fatalf("comma file: %+v", rep)
 	}
 	for _, bad := range []string{"", "NUMIC;nom\n", "NUMIC;nom;prénoms;courriel;mobile;circonscription\n"} {
-		if _, err := e.svc.ImportRoll(e.ctx, "test", strings.NewReader(bad), nil); err == nil {
-			t.Errorf("header %q accepted", bad)
+		if _, err := e.svc.ImportRoll(e.ctx, "test", strings.NewReader(bad), nil); !errors.Is(err, portal.ErrRollHeader) {
+			t.Errorf("header %q: %v, want portal.ErrRollHeader for the screens to map", bad, err)
 		}
+	}
+	// A file that fails to read half-way is a portal error too; the OS's
+	// words stay in the chain, for the logs.
+	broken := io.MultiReader(strings.NewReader(rollHeader+"00080002;A;B;b@example.org;+33612345678;C\n"), iotest.ErrReader(errors.New("input/output error")))
+	_, err := e.svc.ImportRoll(e.ctx, "test", broken, nil)
+	if !errors.Is(err, portal.ErrRollUnreadable) || !strings.Contains(err.Error(), "input/output error") {
+		t.Errorf("unreadable file: %v, want portal.ErrRollUnreadable wrapping the cause", err)
 	}
 }
 
