@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"consulvote/app/portal"
 )
 
 // SMTP sends e-mails to a relay. It sends the queued bytes as they are,
@@ -68,7 +70,7 @@ func ParseSMTPURL(s, mode string) (SMTP, error) {
 	switch TLSMode(mode) {
 	case "":
 		m.Security = TLSRequire
-		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() {
+		if portal.IsLoopback(u.Hostname()) {
 			m.Security = TLSOpportunistic
 		}
 	case TLSRequire, TLSOpportunistic, TLSNone:
