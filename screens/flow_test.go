@@ -63,8 +63,8 @@ func testIdentifierRenewalFlow(t *testing.T, h *harness) {
 	// E3
 	screenAs[*sentScreen](h)
 	h.see("Envoyé !")
-	h.see("Un courriel vient de vous être envoyé à l'adresse électronique que vous avez renseignée.")
-	h.see("Il contient un lien à usage unique qui vous permettra d'obtenir votre nouvel identifiant.")
+	h.see("Si le NUMIC et l'adresse électronique saisis correspondent à votre inscription, un courriel vient de vous être envoyé à cette adresse.")
+	h.see("Il contient un lien à usage unique qui vous permettra d'obtenir votre nouvel identifiant, ou vous explique pourquoi la demande n'a pas pu aboutir et quand la refaire.")
 
 	// The e-mail, in the demo's "Messages envoyés", with its link.
 	h.tap(h.ui.messagesButton)

@@ -81,8 +81,9 @@ func testPasswordRefusedWhileIdentifierPending(t *testing.T, h *harness) {
 	test.Type(p.identifier.entry, marie.Identifier)
 	test.Type(p.numic.entry, marie.NUMIC)
 	h.enter(p.code.entry, servicetest.Code)
-	screenAs[*passwordScreen](h)
-	h.see("Un renouvellement de votre identifiant est en cours (lien envoyé par courriel) : terminez-le, ou contactez la cellule d'assistance (assistance@vote.example).")
+	// Refused, but answered as any request: the e-mail tells why.
+	screenAs[*passwordSentScreen](h)
+	h.see("Si la demande n'a pas pu aboutir, un courriel à votre adresse électronique vous explique pourquoi.")
 }
 
 func TestPasswordRefusedAfterIdentifierRenewal(t *testing.T) {
@@ -95,5 +96,6 @@ func TestPasswordRefusedAfterIdentifierRenewal(t *testing.T) {
 	test.Type(p.identifier.entry, id.renewal.Identifier)
 	test.Type(p.numic.entry, marie.NUMIC)
 	h.enter(p.code.entry, servicetest.Code)
-	h.see("Votre identifiant vient d'être renouvelé : réessayez à partir du 07/05/2026")
+	screenAs[*passwordSentScreen](h)
+	h.see("Si la demande n'a pas pu aboutir, un courriel à votre adresse électronique vous explique pourquoi.")
 }

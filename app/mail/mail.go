@@ -84,6 +84,27 @@ func (l Letterhead) PasswordChanged(env Envelope) (Message, error) {
 	return l.compose(env, "password-changed", nil)
 }
 
+// The reasons a renewal request is refused (RenewalRefused).
+const (
+	RefusedConflict    = "conflict"     // the other credential's renewal is pending or recent
+	RefusedRateLimited = "rate_limited" // too many requests for the NUMIC
+	RefusedLocked      = "locked"       // too many wrong passwords or codes
+)
+
+// RenewalRefused composes the e-mail that tells a voter, at the address on
+// file, that a renewal of what ("identifier" or "password") was asked
+// for but refused, why, and from when to try again (until; zero while a
+// renewal is pending). The screen answers every request alike, so that it
+// tells nobody whether the data matched: this e-mail is how the voter
+// learns of the refusal. It holds no secret.
+func (l Letterhead) RenewalRefused(env Envelope, what, reason string, until time.Time) (Message, error) {
+	data := map[string]any{"Password": what == "password", "Reason": reason, "Until": ""}
+	if !until.IsZero() {
+		data["Until"] = until.UTC().Format("02/01/2006 15:04 UTC")
+	}
+	return l.compose(env, "renewal-refused", data)
+}
+
 // PasswordSMS is the text of the SMS that carries a new password.
 func PasswordSMS(lang, password string) string {
 	var b strings.Builder

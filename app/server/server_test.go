@@ -216,8 +216,13 @@ func TestThroughRemoteClient(t *testing.T) {
 	if err := c.Logout(ctx, sess.Token); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{Identifier: r.Identifier, NUMIC: marie.NUMIC, CodeID: code(), Code: servicetest.Code}); !strings.Contains(portal.ErrorCode(err).String(), "renewal_conflict") {
+	// Refused ("not both at once"), but answered like any request: the
+	// voter learns of it by e-mail.
+	if err := c.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{Identifier: r.Identifier, NUMIC: marie.NUMIC, CodeID: code(), Code: servicetest.Code}); err != nil {
 		t.Fatalf("password right after the identifier: %v", err)
+	}
+	if n := s.count("outbox WHERE kind = 'password.refused'"); n != 1 {
+		t.Fatalf("password right after the identifier: %d refusal e-mails", n)
 	}
 	_, err = c.ConfirmIdentifierRenewal(ctx, portal.ConfirmRequest{Link: link, Password: marie.Password, CodeID: code(), Code: servicetest.Code})
 	if portal.ErrorCode(err) != portal.CodeLinkUsed {

@@ -163,3 +163,23 @@ func readFile(t *testing.T, path string) []byte {
 }
 
 func timeFromNanos(n int64) time.Time { return time.Unix(0, n) }
+
+// refusalMail returns the text of the newest e-mail that told the voter a
+// request of kind ("identifier", "password") was refused, and how many
+// such e-mails the outbox holds.
+func (e *env) refusalMail(kind string) (string, int) {
+	e.t.Helper()
+	text, n := "", 0
+	for _, m := range e.outbox() { // newest first
+		if m.Kind == kind+".refused" {
+			if n == 0 {
+				text, _ = mailParts(e.t, m.Raw)
+			}
+			n++
+		}
+	}
+	return text, n
+}
+
+// mailTime is how the e-mails write a time.
+func mailTime(t time.Time) string { return t.UTC().Format("02/01/2006 15:04 UTC") }

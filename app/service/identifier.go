@@ -32,6 +32,13 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 			msgID, err = s.messageID()
 			return err
 		},
+		match: func(tx Tx) (Voter, error) {
+			v, err := tx.VoterByNUMIC(req.NUMIC)
+			if err == nil && v.Email != req.Email {
+				return Voter{}, ErrNotFound
+			}
+			return v, err
+		},
 		apply: func(tx Tx, now time.Time) (error, error) {
 			v, err := tx.VoterByNUMIC(req.NUMIC)
 			if err != nil && !errors.Is(err, ErrNotFound) {
@@ -55,9 +62,12 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 			if until, ok, err := s.conflict(tx, v, "", v.PasswordRenewedAt, now); err != nil {
 				return nil, err
 			} else if ok {
-				return &portal.Error{Code: portal.CodeRenewalConflict, Until: until},
-					s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.request.refused",
-						VoterID: v.ID, Detail: "password renewal pending or within cool-down"})
+				refused := &portal.Error{Code: portal.CodeRenewalConflict, Until: until}
+				if err := s.refuse(tx, v, "identifier", refused, now); err != nil {
+					return nil, err
+				}
+				return refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.request.refused",
+					VoterID: v.ID, Detail: "password renewal pending or within cool-down"})
 			}
 
 			if err := tx.ReplaceLinks(v.ID, LinkIdentifier, now); err != nil {

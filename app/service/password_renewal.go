@@ -40,6 +40,13 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 			msgID, err = s.messageID()
 			return err
 		},
+		match: func(tx Tx) (Voter, error) {
+			v, err := tx.VoterByIdentifier(s.mac("identifier", req.Identifier))
+			if err == nil && v.NUMIC != req.NUMIC {
+				return Voter{}, ErrNotFound
+			}
+			return v, err
+		},
 		apply: func(tx Tx, now time.Time) (error, error) {
 			v, err := tx.VoterByIdentifier(s.mac("identifier", req.Identifier))
 			if errors.Is(err, ErrNotFound) {
@@ -56,15 +63,21 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 				return nil, err
 			}
 			if now.Before(v.LockedUntil) {
-				return &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil},
-					s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.locked", VoterID: v.ID})
+				refused := &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}
+				if err := s.refuse(tx, v, "password", refused, now); err != nil {
+					return nil, err
+				}
+				return refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.locked", VoterID: v.ID})
 			}
 			if until, ok, err := s.conflict(tx, v, LinkIdentifier, v.IdentifierRenewedAt, now); err != nil {
 				return nil, err
 			} else if ok {
-				return &portal.Error{Code: portal.CodeRenewalConflict, Until: until},
-					s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.refused",
-						VoterID: v.ID, Detail: "identifier renewal pending or within cool-down"})
+				refused := &portal.Error{Code: portal.CodeRenewalConflict, Until: until}
+				if err := s.refuse(tx, v, "password", refused, now); err != nil {
+					return nil, err
+				}
+				return refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.refused",
+					VoterID: v.ID, Detail: "identifier renewal pending or within cool-down"})
 			}
 			if !ValidMobile(v.Mobile) {
 				return nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.no_mobile",

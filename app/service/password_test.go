@@ -117,8 +117,15 @@ func TestPasswordWrongNUMICLocks(t *testing.T) {
 	if n := e.count("audit", "action = 'voter.locked'"); n != 1 {
 		t.Fatalf("%d locks after 5 wrong NUMICs", n)
 	}
-	if err := e.requestPassword(marie.Identifier, marie.NUMIC); !errors.Is(err, portal.ErrLocked) {
-		t.Fatalf("the right NUMIC while locked: %v, want locked", err)
+	// Answered like any request; the voter learns of the lock by e-mail.
+	if err := e.requestPassword(marie.Identifier, marie.NUMIC); err != nil {
+		t.Fatalf("the right NUMIC while locked: %v, want the neutral answer", err)
+	}
+	if text, n := e.refusalMail("password"); n != 1 || !strings.Contains(text, "bloqué par sécurité jusqu'au") {
+		t.Fatalf("%d refusal e-mails while locked: %q", n, text)
+	}
+	if n := e.count("outbox", "channel = 'sms'"); n != 0 {
+		t.Fatalf("%d SMS while locked", n)
 	}
 	e.clock.Advance(15 * time.Minute)
 	if err := e.requestPassword(marie.Identifier, marie.NUMIC); err != nil {
@@ -150,10 +157,11 @@ func TestNotBothAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.Advance(cooldown - time.Nanosecond)
-		err := e.request(marie.NUMIC, marie.Email)
-		var pe *portal.Error
-		if !errors.As(err, &pe) || pe.Code != portal.CodeRenewalConflict || !pe.Until.Equal(renewed.Add(cooldown)) {
-			t.Fatalf("1 ns before the end: %v, want conflict until %v", err, renewed.Add(cooldown))
+		if err := e.request(marie.NUMIC, marie.Email); err != nil {
+			t.Fatalf("1 ns before the end: %v, want the neutral answer", err)
+		}
+		if text, n := e.refusalMail("identifier"); n != 1 || !strings.Contains(text, "à partir du "+mailTime(renewed.Add(cooldown))) {
+			t.Fatalf("1 ns before the end: %d refusal e-mails, %q; want one saying until %v", n, text, renewed.Add(cooldown))
 		}
 		if n := e.count("links", "1"); n != 0 {
 			t.Error("a link was made despite the conflict")
@@ -171,10 +179,11 @@ func TestNotBothAtOnce(t *testing.T) {
 		}
 		renewed := e.clock.Now()
 		e.clock.Advance(cooldown - time.Nanosecond)
-		err = e.requestPassword(r.Identifier, marie.NUMIC)
-		var pe *portal.Error
-		if !errors.As(err, &pe) || pe.Code != portal.CodeRenewalConflict || !pe.Until.Equal(renewed.Add(cooldown)) {
-			t.Fatalf("1 ns before the end: %v, want conflict until %v", err, renewed.Add(cooldown))
+		if err := e.requestPassword(r.Identifier, marie.NUMIC); err != nil {
+			t.Fatalf("1 ns before the end: %v, want the neutral answer", err)
+		}
+		if text, n := e.refusalMail("password"); n != 1 || !strings.Contains(text, "à partir du "+mailTime(renewed.Add(cooldown))) {
+			t.Fatalf("1 ns before the end: %d refusal e-mails, %q; want one saying until %v", n, text, renewed.Add(cooldown))
 		}
 		if n := e.count("audit", "action = 'password.request.refused'"); n != 1 {
 			t.Error("the refusal is not in the audit log")
@@ -187,10 +196,11 @@ func TestNotBothAtOnce(t *testing.T) {
 	t.Run("password while an identifier link is pending", func(t *testing.T) {
 		e := newEnv(t)
 		e.requestLink()
-		err := e.requestPassword(marie.Identifier, marie.NUMIC)
-		var pe *portal.Error
-		if !errors.As(err, &pe) || pe.Code != portal.CodeRenewalConflict || !pe.Until.IsZero() {
-			t.Fatalf("with a pending link: %v, want conflict (pending)", err)
+		if err := e.requestPassword(marie.Identifier, marie.NUMIC); err != nil {
+			t.Fatalf("with a pending link: %v, want the neutral answer", err)
+		}
+		if text, n := e.refusalMail("password"); n != 1 || !strings.Contains(text, "une fois ce renouvellement terminé") {
+			t.Fatalf("with a pending link: %d refusal e-mails, %q", n, text)
 		}
 		e.clock.Advance(time.Hour) // the link expires: nothing is pending, nothing was renewed
 		if err := e.requestPassword(marie.Identifier, marie.NUMIC); err != nil {
@@ -205,6 +215,7 @@ func TestNotBothAtOnce(t *testing.T) {
 func TestNotBothRace(t *testing.T) {
 	e := newEnv(t)
 	identifier := marie.Identifier
+	refusedID, refusedPW := 0, 0
 	for round := range 20 {
 		e.clock.Advance(25 * time.Hour) // out of the last round's cool-down and rate limits
 		idCode, pwCode := e.code(), e.code()
@@ -223,23 +234,34 @@ func TestNotBothRace(t *testing.T) {
 		})
 		close(start)
 		wg.Wait()
+		if idErr != nil || pwErr != nil {
+			t.Fatalf("round %d: identifier %v, password %v: want the neutral answer to both", round, idErr, pwErr)
+		}
+		// Who won shows in the audit log: the loser's request was refused.
+		idRefused := e.count("audit", "action = 'identifier.request.refused'") > refusedID
+		pwRefused := e.count("audit", "action = 'password.request.refused'") > refusedPW
+		refusedID, refusedPW = e.count("audit", "action = 'identifier.request.refused'"), e.count("audit", "action = 'password.request.refused'")
 		switch {
-		case idErr == nil && errors.Is(pwErr, portal.ErrRenewalConflict):
+		case !idRefused && pwRefused:
 			// The identifier won: finish it; the password must stay refused.
 			r, err := e.confirm(e.lastLink(), currentPassword(e))
 			if err != nil {
 				t.Fatalf("round %d: confirm: %v", round, err)
 			}
 			identifier = r.Identifier
-			if err := e.requestPassword(identifier, marie.NUMIC); !errors.Is(err, portal.ErrRenewalConflict) {
+			renewed := e.count("audit", "action = 'password.renewed'")
+			if err := e.requestPassword(identifier, marie.NUMIC); err != nil || e.count("audit", "action = 'password.renewed'") != renewed {
 				t.Fatalf("round %d: password renewed right after the identifier: %v", round, err)
 			}
-		case pwErr == nil && errors.Is(idErr, portal.ErrRenewalConflict):
-			if err := e.request(marie.NUMIC, marie.Email); !errors.Is(err, portal.ErrRenewalConflict) {
+			refusedPW++
+		case idRefused && !pwRefused:
+			links := e.count("links", "1")
+			if err := e.request(marie.NUMIC, marie.Email); err != nil || e.count("links", "1") != links {
 				t.Fatalf("round %d: identifier requested right after the password: %v", round, err)
 			}
+			refusedID++
 		default:
-			t.Fatalf("round %d: identifier %v, password %v: want exactly one refused", round, idErr, pwErr)
+			t.Fatalf("round %d: identifier refused %v, password refused %v: want exactly one refused", round, idRefused, pwRefused)
 		}
 	}
 	// Over all rounds, no two renewals of different credentials within a cool-down.

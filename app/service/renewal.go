@@ -3,10 +3,13 @@ package service
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"time"
 
+	"consulvote/app/mail"
 	"consulvote/app/portal"
 )
 
@@ -21,15 +24,22 @@ type renewalRequest struct {
 	// prepare does, before the transaction, the work a match needs, whether
 	// or not there is a match: a miss must cost what a match costs.
 	prepare func() error
+	// match returns the voter the request's data designate (ErrNotFound
+	// when they match none), for the notice of a refusal.
+	match func(tx Tx) (Voter, error)
 	// apply looks the voter up and writes the outcome in tx. It returns
-	// the refusal to answer (nil: the neutral answer) or a failure.
+	// the refusal, for the log (nil: done, or no match), or a failure.
+	// The caller answers the same whatever it returns: a refusal reaches a
+	// matching voter by e-mail (refuse).
 	apply func(tx Tx, now time.Time) (refused, err error)
 }
 
 // requestRenewal is the skeleton of both renewal requests: the security
 // code, the work a match needs, a floor on the time of the rest, one
 // transaction with the per-NUMIC limit and the outcome, and a log line
-// that names no voter.
+// that names no voter. Past the security code the answer is the same
+// whatever the roll holds (the neutral "sent"): an answer that differed on
+// a refusal told whether the NUMIC and e-mail matched a voter.
 func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) error {
 	if err := s.checkCode(ctx, r.codeID, r.code); err != nil {
 		return err
@@ -45,8 +55,18 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) error {
 	var outcome error
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
-		if outcome, err = s.limitRate(tx, r.rateKey, now, r.kind+".request.rate_limited"); outcome != nil || err != nil {
+		if outcome, err = s.limitRate(tx, r.rateKey, now, r.kind+".request.rate_limited"); err != nil {
 			return err
+		}
+		if outcome != nil {
+			v, err := r.match(tx)
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			return s.refuse(tx, v, r.kind, outcome, now)
 		}
 		outcome, err = r.apply(tx, now)
 		return err
@@ -56,10 +76,43 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) error {
 	}
 	if outcome != nil {
 		s.log.InfoContext(ctx, r.kind+" renewal request refused", "code", portal.ErrorCode(outcome))
-		return outcome
+		return nil
 	}
 	s.log.InfoContext(ctx, r.kind+" renewal requested")
 	return nil
+}
+
+// refuse tells v, by an e-mail to the address on file with no secret in
+// it, that a request of kind was refused and until when: at most one such
+// e-mail per voter, kind and rate window, so that nobody can flood a
+// voter's mailbox with requests.
+func (s *Service) refuse(tx Tx, v Voter, kind string, refusal error, now time.Time) error {
+	var pe *portal.Error
+	if !errors.As(refusal, &pe) {
+		return refusal
+	}
+	reason := map[portal.Code]string{portal.CodeRenewalConflict: mail.RefusedConflict,
+		portal.CodeRateLimited: mail.RefusedRateLimited, portal.CodeLocked: mail.RefusedLocked}[pe.Code]
+	if reason == "" {
+		return refusal
+	}
+	key := s.mac("refusal-notice", kind+":"+strconv.FormatInt(v.ID, 10))
+	recent, err := tx.RateEvents(key, now.Add(-s.cfg.RateWindow))
+	if err != nil || len(recent) > 0 {
+		return err
+	}
+	if err := tx.AddRateEvent(key, now); err != nil {
+		return err
+	}
+	msgID, err := s.messageID()
+	if err != nil {
+		return err
+	}
+	msg, err := s.cfg.Mail.RenewalRefused(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID}, kind, reason, pe.Until)
+	if err != nil {
+		return err
+	}
+	return s.enqueue(tx, v, kind+".refused", msg, now)
 }
 
 // rateTx is what the per-NUMIC limit touches.

@@ -183,26 +183,39 @@ func TestRateLimit(t *testing.T) {
 				}
 				e.clock.Advance(10 * time.Minute)
 			}
-			err := e.request(tc.numic, tc.email)
-			var pe *portal.Error
-			if !errors.As(err, &pe) || pe.Code != portal.CodeRateLimited {
-				t.Fatalf("4th request: %v, want rate limited", err)
+			// Answered like the others: the limit shows in the audit log,
+			// and a matching voter gets one e-mail saying until when.
+			if err := e.request(tc.numic, tc.email); err != nil {
+				t.Fatalf("4th request: %v, want the neutral answer", err)
 			}
-			if want := first.Add(time.Hour); !pe.Until.Equal(want) {
-				t.Errorf("until %v, want %v", pe.Until, want)
+			if n := e.count("audit", "action = 'identifier.request.rate_limited'"); n != 1 {
+				t.Fatalf("%d rate limits audited", n)
 			}
+			text, n := e.refusalMail("identifier")
+			match := tc.numic == marie.NUMIC
+			if match != (n == 1) || (match && !strings.Contains(text, "à partir du "+mailTime(first.Add(time.Hour)))) {
+				t.Fatalf("%d refusal e-mails (%q), want one for a match only, saying until %v", n, text, first.Add(time.Hour))
+			}
+
 			// Another NUMIC is not limited.
 			if err := e.request(service.DemoRoll[1].NUMIC, service.DemoRoll[1].Email); err != nil {
 				t.Errorf("other NUMIC: %v", err)
 			}
+			links := e.count("links", "1")
 			// One nanosecond before the first request leaves the window: still limited.
 			e.clock.Advance(first.Add(time.Hour).Sub(e.clock.Now()) - time.Nanosecond)
-			if err := e.request(tc.numic, tc.email); !errors.Is(err, portal.ErrRateLimited) {
-				t.Fatalf("just before the window ends: %v", err)
+			if err := e.request(tc.numic, tc.email); err != nil || e.count("links", "1") != links {
+				t.Fatalf("just before the window ends: %v, %d links (was %d)", err, e.count("links", "1"), links)
+			}
+			if _, n2 := e.refusalMail("identifier"); n2 != n {
+				t.Errorf("a second refusal e-mail in the same window (%d)", n2)
 			}
 			e.clock.Advance(time.Nanosecond)
 			if err := e.request(tc.numic, tc.email); err != nil {
 				t.Fatalf("once the first request left the window: %v", err)
+			}
+			if match && e.count("links", "1") != links+1 {
+				t.Fatal("no link once the first request left the window")
 			}
 		})
 	}
