@@ -21,7 +21,7 @@ FUZZTIME ?= 10s
 BIN := consulvote
 SERVER := consulvoted
 
-.PHONY: all deps run test vet core build unit race keychain smoke fuzz bench bench-roll bench-ui load load-logins timing package clean
+.PHONY: all deps run test vet staticcheck core build unit race keychain smoke fuzz bench bench-roll bench-ui load load-logins timing package clean
 
 all: test
 
@@ -48,16 +48,21 @@ build: deps
 run: build
 	./$(BIN) --demo
 
-## test: every test — vet, the core without cgo, the core under -race,
-## the screens, the keychain against a real Secret Service, the real
-## window under Xvfb, and a short fuzzing of the link parser.
-test: deps vet core unit race keychain smoke fuzz package
+## test: every test — vet and staticcheck, the core and the server
+## without cgo, the core under -race, the screens, the keychain against a
+## real Secret Service, the real window under Xvfb, and a short fuzzing of
+## the link parser.
+test: deps vet staticcheck core unit race keychain smoke fuzz package
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
-## core: nothing under app/ needs cgo or a display.
+## staticcheck: honnef.co/go/tools, pinned in go.mod (tool directive).
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+## core: nothing under app/ or cmd/ needs cgo or a display.
 core:
 	CGO_ENABLED=0 $(GO) build ./app/... ./cmd/...
 
@@ -67,11 +72,15 @@ unit:
 race:
 	$(GO) test -count=1 -race ./app/... ./screens
 
+## keychain and smoke set up a real part (a private Secret Service, an X
+## display) and ask for it: a missing piece fails the test instead of
+## skipping it, and scripts/must-run fails the target if a test skipped or
+## none ran.
 keychain:
-	scripts/with-secret-service $(GO) test -count=1 -run 'SecretService|RealKeychain' ./app/keychain ./screens
+	scripts/with-secret-service scripts/must-run $(GO) test -v -count=1 -run 'SecretService|RealKeychain' ./app/keychain ./screens
 
 smoke:
-	xvfb-run -a -s "-screen 0 1280x1024x24" env CONSULVOTE_SMOKE=1 $(GO) test -count=1 -run TestSmokeRealWindow .
+	xvfb-run -a -s "-screen 0 1280x1024x24" env CONSULVOTE_SMOKE=1 scripts/must-run $(GO) test -v -count=1 -run TestSmokeRealWindow .
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLinkToken$$' -fuzztime $(FUZZTIME) ./app/portal

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"consulvote/internal/testenv"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -67,9 +69,8 @@ func TestParseFlags(t *testing.T) {
 // `make test`), waits for its window, takes a screenshot, checks that it is
 // not blank, then asks the app to quit and expects a clean exit.
 func TestSmokeRealWindow(t *testing.T) {
-	if os.Getenv("CONSULVOTE_SMOKE") != "1" || os.Getenv("DISPLAY") == "" {
-		t.Skip("needs an X display: `make test` runs it under Xvfb with CONSULVOTE_SMOKE=1")
-	}
+	// `make smoke` runs it under Xvfb with CONSULVOTE_SMOKE=1.
+	testenv.Need(t, "CONSULVOTE_SMOKE", []string{"DISPLAY"}, []string{"xdotool", "import"})
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "consulvote")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

@@ -161,8 +161,6 @@ func (h *harness) texts() string {
 			b.WriteString(w.Text + "\n")
 		case *button:
 			b.WriteString(w.Text + "\n")
-		case *readOnlyText:
-			b.WriteString(w.Text + "\n")
 		case *entry:
 			b.WriteString(w.Text + "\n")
 		}

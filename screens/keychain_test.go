@@ -1,21 +1,19 @@
 package screens
 
 import (
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"consulvote/app/keychain"
+	"consulvote/internal/testenv"
 )
 
 // TestE6SavesToRealKeychain saves from E6 into a real Secret Service and
 // reads it back through go-keyring and through secret-tool. `make test`
 // runs it inside a private D-Bus session with gnome-keyring unlocked.
 func TestE6SavesToRealKeychain(t *testing.T) {
-	if os.Getenv("CONSULVOTE_SECRET_SERVICE") != "1" {
-		t.Skip("needs the private Secret Service that `make test` starts (CONSULVOTE_SECRET_SERVICE=1)")
-	}
+	testenv.Need(t, "CONSULVOTE_SECRET_SERVICE", []string{"DBUS_SESSION_BUS_ADDRESS"}, []string{"secret-tool"})
 	kc := keychain.Keychain{Service: "fr.consulvote.portal.test"}
 	t.Cleanup(func() { kc.Delete(marie.NUMIC) })
 	h := newHarness(t, func(o *Options) { o.Keychain = kc })

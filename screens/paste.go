@@ -13,12 +13,11 @@ import (
 
 // pasteScreen is "J'ai reçu le courriel": the voter pastes the link.
 type pasteScreen struct {
-	u      *UI
-	link   *field
-	open   *submitButton
-	msg    *message
-	again  *button
-	result portal.LinkStatus
+	u     *UI
+	link  *field
+	open  *submitButton
+	msg   *message
+	again *button
 }
 
 func newPaste(u *UI) *pasteScreen {

@@ -56,49 +56,6 @@ func (e *entry) TypedKey(k *fyne.KeyEvent) {
 	e.Entry.TypedKey(k)
 }
 
-// readOnlyText is text the keyboard can select and copy (a message's
-// body): a multi-line entry that refuses every change.
-type readOnlyText struct {
-	entry
-	text string
-}
-
-func newReadOnlyText(text string, onEscape func()) *readOnlyText {
-	t := &readOnlyText{text: text}
-	t.onEscape = onEscape
-	t.MultiLine = true
-	t.Wrapping = fyne.TextWrapWord
-	t.Text = text
-	t.ExtendBaseWidget(t)
-	// Anything that gets through (a drop, the context menu) is undone.
-	t.OnChanged = func(string) {
-		if t.Text != t.text {
-			t.SetText(t.text)
-		}
-	}
-	return t
-}
-
-// TypedRune implements fyne.Focusable: nothing is typed.
-func (t *readOnlyText) TypedRune(rune) {}
-
-// TypedKey implements fyne.Focusable: only the keys that move and select.
-func (t *readOnlyText) TypedKey(k *fyne.KeyEvent) {
-	switch k.Name {
-	case fyne.KeyUp, fyne.KeyDown, fyne.KeyLeft, fyne.KeyRight, fyne.KeyHome, fyne.KeyEnd,
-		fyne.KeyPageUp, fyne.KeyPageDown, fyne.KeyEscape:
-		t.entry.TypedKey(k)
-	}
-}
-
-// TypedShortcut implements fyne.Shortcutable: copy and select all only.
-func (t *readOnlyText) TypedShortcut(s fyne.Shortcut) {
-	switch s.(type) {
-	case *fyne.ShortcutCopy, *fyne.ShortcutSelectAll:
-		t.entry.TypedShortcut(s)
-	}
-}
-
 // field is a labelled entry with its help below and room for its error.
 // A password field has a show/hide button the Tab key reaches.
 type field struct {

@@ -6,15 +6,16 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"consulvote/internal/testenv"
 )
 
-// requireSecretService skips unless `make test` started a private Secret
-// Service (gnome-keyring in its own D-Bus session) for this run.
+// requireSecretService skips unless `make keychain` started a private
+// Secret Service (gnome-keyring in its own D-Bus session) for this run,
+// and fails if it did but a part is missing.
 func requireSecretService(t *testing.T) {
 	t.Helper()
-	if os.Getenv("CONSULVOTE_SECRET_SERVICE") != "1" {
-		t.Skip("needs the private Secret Service that `make test` starts (CONSULVOTE_SECRET_SERVICE=1)")
-	}
+	testenv.Need(t, "CONSULVOTE_SECRET_SERVICE", []string{"DBUS_SESSION_BUS_ADDRESS"}, []string{"secret-tool"})
 }
 
 func TestRealSecretService(t *testing.T) {

@@ -90,7 +90,7 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 		}
 	}
 	if rep.Cancelled {
-		return failure
+		return errFailed
 	}
 	return nil
 }
@@ -134,7 +134,7 @@ func credentialsSendFlags(fs *flag.FlagSet) func(context.Context, []string, stdi
 		fmt.Fprintf(io.out, "campagne %s : %d électeurs servis (identifiant par courriel, mot de passe par SMS), %d sans mobile valide%s\n",
 			c.Campaign, rep.Sent, rep.Skipped, map[bool]string{true: " — interrompue : relancez la même campagne pour la reprendre"}[rep.Cancelled])
 		if rep.Cancelled {
-			return failure
+			return errFailed
 		}
 		return nil
 	}
@@ -255,6 +255,6 @@ func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) e
 		for _, p := range problems {
 			fmt.Fprintln(io.out, " ", p)
 		}
-		return failure
+		return errFailed
 	}
 }

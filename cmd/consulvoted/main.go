@@ -70,9 +70,9 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-// failure is a command that ran and failed for a reason it has already
+// errFailed is a command that ran and failed for a reason it has already
 // said (tampering found, an import cancelled): exit code 1, nothing more.
-var failure = errors.New("failed")
+var errFailed = errors.New("failed")
 
 // run runs the command named by args and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, failure):
+	case errors.Is(err, errFailed):
 		return 1
 	case errors.As(err, &ue), errors.As(err, &ce):
 		fmt.Fprintf(stderr, "consulvoted %s: %v\n", cmd.name, err)

@@ -60,8 +60,7 @@ func (s *Speaker) Play(ctx context.Context, sound []byte) error {
 	}
 	var raw bytes.Buffer
 	binary.Write(&raw, binary.LittleEndian, pcm)
-	p := s.ctx.NewPlayer(&raw)
-	defer p.Close()
+	p := s.ctx.NewPlayer(&raw) // no Close: oto v3.4 frees a player by itself
 	p.Play()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
