@@ -189,7 +189,7 @@ func run(c config, log *slog.Logger) error {
 	}
 
 	w := a.NewWindow("consulvote")
-	w.Resize(fyne.NewSize(760, 840))
+	w.Resize(screens.WindowSize(screens.UserScale(a)))
 
 	var ui *screens.UI
 	speaker := &sound.Speaker{} // one per process: the device opens once
@@ -220,10 +220,14 @@ func run(c config, log *slog.Logger) error {
 		language = a.Preferences().String("language")
 	}
 	build(resources.Language(language))
-	if c.Link != "" {
-		// The link opens once the window is up, as if pasted.
-		a.Lifecycle().SetOnStarted(func() { ui.OpenLink(c.Link) })
-	}
+	a.Lifecycle().SetOnStarted(func() {
+		// The screen's density is known once the window is up.
+		screens.FitWindow(w)
+		if c.Link != "" {
+			// The link opens once the window is up, as if pasted.
+			ui.OpenLink(c.Link)
+		}
+	})
 	go func() {
 		<-ctx.Done()
 		fyne.Do(a.Quit)

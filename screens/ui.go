@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -78,6 +77,9 @@ type UI struct {
 	question dialog.Dialog
 
 	helpButton, messagesButton, languageButton, settingsButton, officeButton *button
+	// menuButton holds the toolbar's buttons when the window is narrow.
+	menuButton *button
+	foldedMenu *fyne.Menu // the menu it opened last
 
 	// agent is the agent logged in to the office, if any.
 	agent *portal.AgentSession
@@ -119,6 +121,7 @@ func New(a fyne.App, w fyne.Window, p portal.Portal, opt Options) *UI {
 		l := widget.NewLabel(opt.Backend)
 		l.Importance = widget.LowImportance
 		l.Alignment = fyne.TextAlignTrailing
+		l.Truncation = fyne.TextTruncateEllipsis // a long path must not widen the window
 		bottom = l
 	}
 	w.SetContent(container.NewBorder(container.NewVBox(top...), bottom, nil, nil, u.body))
@@ -201,7 +204,14 @@ func (u *UI) toolbar() fyne.CanvasObject {
 		u.languageButton = u.button(lang.L("toolbar.language"), nil, func() { u.leaveTop(func() { u.opt.OnLanguage(other) }) })
 		items = append(items, u.languageButton)
 	}
-	return container.NewHBox(append([]fyne.CanvasObject{widget.NewIcon(resources.Icon), widget.NewLabel(lang.L("app.name")), layout.NewSpacer()}, items...)...)
+	var buttons []*button
+	for _, o := range items {
+		buttons = append(buttons, o.(*button))
+	}
+	u.menuButton = u.newMenuButton()
+	u.menuButton.OnTapped = func() { u.toolbarMenu(u.menuButton, buttons) }
+	l := &foldingLayout{icon: widget.NewIcon(resources.Icon), name: widget.NewLabel(lang.L("app.name")), items: buttons, menu: u.menuButton}
+	return container.New(l, append([]fyne.CanvasObject{l.icon, l.name, u.menuButton}, items...)...)
 }
 
 // show pushes p and displays it.
