@@ -141,6 +141,10 @@ func (b *button) KeyUp(k *fyne.KeyEvent) {
 	}
 }
 
+// AccessibilityLabel implements fyne.Accessible: the text, or what an
+// icon-only button does, in the UI's language.
+func (b *button) AccessibilityLabel() string { return b.label }
+
 func (b *button) activate() {
 	if !b.Disabled() {
 		b.Tapped(&fyne.PointEvent{})

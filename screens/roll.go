@@ -40,6 +40,10 @@ type importScreen struct {
 func newImport(u *UI) *importScreen {
 	s := &importScreen{u: u, file: newField(u, "field.file", "", false), bar: widget.NewProgressBar(),
 		rate: widget.NewLabel(""), msg: newMessage(), problems: list()}
+	// The bar's own "42%" is drawn on a tint of the primary colour that
+	// no text colour reads well on, in either variant: the percentage is
+	// in the line below instead.
+	s.bar.TextFormatter = func() string { return "" }
 	s.choose = u.button(lang.L("import.choose"), nil, s.chooseFile)
 	s.start = u.button(lang.L("import.start"), nil, s.run)
 	s.start.Importance = widget.HighImportance
@@ -178,7 +182,7 @@ func (s *importScreen) showProgress(r portal.ImportReport, done float64) {
 		s.bar.SetValue(min(done, 1))
 	}
 	s.rate.SetText(lang.X("import.progress", "", map[string]any{"Lines": r.Lines, "Refused": len(r.Problems),
-		"Rate": fmt.Sprintf("%.0f", r.RowsPerSecond())}))
+		"Rate": fmt.Sprintf("%.0f", r.RowsPerSecond()), "Percent": fmt.Sprintf("%.0f", 100*s.bar.Value)}))
 }
 
 func (s *importScreen) chooseReportFile() {

@@ -22,7 +22,17 @@ type entry struct {
 	widget.Entry
 	focused  bool
 	onEscape func()
+	// label names the field for screen readers (its visible label).
+	label string
 }
+
+// AccessibilityLabel implements fyne.Accessible: the field's label; never
+// what is typed, which may be a password.
+func (e *entry) AccessibilityLabel() string { return e.label }
+
+// AccessibilityRole implements fyne.Accessible. Fyne 2.8 has no role for
+// an editable field; text is the nearest.
+func (e *entry) AccessibilityRole() fyne.AccessibleRole { return fyne.AccessibleRoleText }
 
 func newEntry(password bool, onEscape func()) *entry {
 	e := &entry{onEscape: onEscape}
@@ -73,6 +83,7 @@ func newField(u *UI, labelKey, helpKey string, password bool) *field {
 		err:   widget.NewLabel(""),
 	}
 	f.entry.SetPlaceHolder(lang.L(labelKey))
+	f.entry.label = lang.L(labelKey)
 	if helpKey != "" {
 		// Italic rather than dimmed: the help must stay readable for
 		// people with low vision, on every theme.

@@ -1,0 +1,120 @@
+package screens
+
+import (
+	"image"
+	"image/color"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+)
+
+// variantTheme is the app's theme held in one variant, whatever the
+// system prefers.
+type variantTheme struct {
+	Theme
+	v fyne.ThemeVariant
+}
+
+func (t variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, t.v)
+}
+
+// TestRenderedTextContrast draws every screen in the light and the dark
+// variant, and for each text drawn compares its colour with the colour
+// behind it in the picture (the commonest in the text's box): 4.5:1, or
+// 3:1 for large text (24 units, or 18.67 bold).
+func TestRenderedTextContrast(t *testing.T) {
+	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
+		walkScreens(t, "fr", func(h *harness, name string) {
+			h.app.Settings().SetTheme(variantTheme{v: v})
+			// Tall enough that nothing is scrolled out of the picture.
+			h.win.Resize(fyne.NewSize(760, 2600))
+			h.wait()
+			img := h.win.Canvas().Capture()
+			checked := 0
+			// With a dialog up, the page behind it is inert and dimmed:
+			// only the dialog's texts count.
+			top := h.win.Content()
+			if ov := h.win.Canvas().Overlays().Top(); ov != nil {
+				top = ov
+			}
+			for _, pt := range textsIn(top, fyne.Position{}) {
+				txt, pos := pt.text, pt.pos
+				if len([]rune(txt.Text)) < 2 {
+					continue
+				}
+				box := image.Rect(int(pos.X), int(pos.Y), int(pos.X+txt.Size().Width), int(pos.Y+txt.Size().Height)).Intersect(img.Bounds())
+				if box.Empty() {
+					continue
+				}
+				bg := commonest(img, box)
+				min := 4.5
+				if txt.TextSize >= 24 || (txt.TextStyle.Bold && txt.TextSize >= 18.67) {
+					min = 3
+				}
+				if r := contrast(opaque(txt.Color, bg), bg); r < min {
+					t.Errorf("%s, %s: %q is %.2f:1 (%v on %v), want %.1f:1", variantName(v), name, txt.Text, r, txt.Color, bg, min)
+				}
+				checked++
+			}
+			if checked < 3 {
+				t.Errorf("%s, %s: only %d texts checked", variantName(v), name, checked)
+			}
+		})
+	}
+}
+
+type placedText struct {
+	text *canvas.Text
+	pos  fyne.Position
+}
+
+// textsIn lists the visible texts under o, with their position in the
+// window (o being at pos).
+func textsIn(o fyne.CanvasObject, pos fyne.Position) []placedText {
+	if o == nil || !o.Visible() {
+		return nil
+	}
+	pos = pos.Add(o.Position())
+	var out []placedText
+	switch w := o.(type) {
+	case *canvas.Text:
+		out = append(out, placedText{w, pos})
+	case *fyne.Container:
+		for _, c := range w.Objects {
+			out = append(out, textsIn(c, pos)...)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(w).Objects() {
+			out = append(out, textsIn(c, pos)...)
+		}
+	}
+	return out
+}
+
+// commonest is the most frequent colour in box of img.
+func commonest(img image.Image, box image.Rectangle) color.Color {
+	count := map[color.NRGBA]int{}
+	var best color.NRGBA
+	for y := box.Min.Y; y < box.Max.Y; y++ {
+		for x := box.Min.X; x < box.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			count[c]++
+			if count[c] > count[best] {
+				best = c
+			}
+		}
+	}
+	return best
+}
+
+// opaque paints c over bg, for text colours with transparency.
+func opaque(c, bg color.Color) color.Color {
+	if c == nil {
+		return bg
+	}
+	return over(bg, c)
+}
