@@ -29,7 +29,7 @@ func (t variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Co
 func TestRenderedTextContrast(t *testing.T) {
 	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
 		walkScreens(t, "fr", func(h *harness, name string) {
-			h.app.Settings().SetTheme(variantTheme{v: v})
+			test.ApplyTheme(t, variantTheme{v: v}) // waits until every widget has it
 			// Tall enough that nothing is scrolled out of the picture.
 			h.win.Resize(fyne.NewSize(760, 2600))
 			h.wait()
