@@ -444,3 +444,23 @@ type closeSpy struct {
 }
 
 func (w *closeSpy) Close() { *w.closed = true }
+
+// TestLanguageSwitchOnE6Asks: switching the language rebuilds the
+// screens, so on E6 it asks first, and staying keeps the identifier.
+func TestLanguageSwitchOnE6Asks(t *testing.T) {
+	switched := ""
+	h := newHarness(t, func(o *Options) { o.OnLanguage = func(l string) { switched = l } })
+	h.renewToE6()
+	h.tap(h.ui.languageButton)
+	h.see("Avez-vous conservé votre identifiant ?")
+	h.tap(h.overlayButton("Rester"))
+	if switched != "" {
+		t.Fatal("the language switched without asking")
+	}
+	screenAs[*identifierScreen](h)
+	h.tap(h.ui.languageButton)
+	h.tap(h.overlayButton("Quitter cet écran"))
+	if switched != "en" {
+		t.Fatalf("switched to %q", switched)
+	}
+}
