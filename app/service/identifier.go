@@ -166,20 +166,7 @@ func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.Confi
 			outcome = portal.LinkStatus{State: l.State(now)}.Err()
 			return nil
 		}
-		if err := tx.SetIdentifier(v.ID, s.mac("identifier", identifier), now); err != nil {
-			return err
-		}
-		if err := tx.DeleteSessionsOf(v.ID); err != nil {
-			return err
-		}
-		msg, err := s.cfg.Mail.IdentifierChanged(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID})
-		if err != nil {
-			return err
-		}
-		if err := s.enqueue(tx, v, "identifier.changed", msg, now); err != nil {
-			return err
-		}
-		return s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.renewed", VoterID: v.ID})
+		return s.renewIdentifier(tx, v, identifier, msgID, now)
 	})
 	if outcome != nil && (err == nil || err == outcome) {
 		return portal.Renewal{}, outcome
@@ -189,4 +176,23 @@ func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.Confi
 	}
 	s.log.InfoContext(ctx, "identifier renewed", "voter", v.ID)
 	return portal.Renewal{Identifier: identifier, NUMIC: v.NUMIC}, nil
+}
+
+// renewIdentifier stores v's new identifier (its keyed hash), ends its
+// sessions, and queues the notice e-mail, which holds no secret.
+func (s *Service) renewIdentifier(tx Tx, v Voter, identifier, msgID string, now time.Time) error {
+	if err := tx.SetIdentifier(v.ID, s.mac("identifier", identifier), now); err != nil {
+		return err
+	}
+	if err := tx.DeleteSessionsOf(v.ID); err != nil {
+		return err
+	}
+	msg, err := s.cfg.Mail.IdentifierChanged(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID})
+	if err != nil {
+		return err
+	}
+	if err := s.enqueue(tx, v, "identifier.changed", msg, now); err != nil {
+		return err
+	}
+	return s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.renewed", VoterID: v.ID})
 }

@@ -33,38 +33,31 @@ const ImportBatch = 5000
 func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
 	start := time.Now()
 	var rep portal.ImportReport
-	br := bufio.NewReaderSize(r, 1<<20)
-	header, err := br.ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return rep, fmt.Errorf("%w: %w", portal.ErrRollUnreadable, err)
-	}
-	header = strings.TrimPrefix(strings.TrimRight(header, "\r\n"), "\uFEFF")
-	comma := ';'
-	if strings.Count(header, ",") > strings.Count(header, ";") {
-		comma = ','
-	}
-	if err := checkHeader(header, comma); err != nil {
+	rr, err := s.newRollReader(r)
+	if err != nil {
 		return rep, err
 	}
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-
-	seen := map[uint64]int32{} // NUMIC → line, for duplicates in the file
 	batch := make([]Voter, 0, ImportBatch)
 	lines := make([]int, 0, ImportBatch)
-	flush := func() error {
+	// store stores the batch, or marks the import cancelled when ctx has
+	// ended (before the batch, or inside it: then it was rolled back whole).
+	store := func() error {
+		if ctx.Err() != nil {
+			rep.Cancelled = true
+			return nil
+		}
 		if len(batch) == 0 {
 			return nil
 		}
 		ins, upd, same, err := s.storeBatch(ctx, actor, batch, lines[0], lines[len(lines)-1])
 		if err != nil {
+			if ctx.Err() != nil {
+				rep.Cancelled = true
+				return nil
+			}
 			return err
 		}
-		rep.Inserted += ins
-		rep.Updated += upd
-		rep.Unchanged += same
+		rep.Inserted, rep.Updated, rep.Unchanged = rep.Inserted+ins, rep.Updated+upd, rep.Unchanged+same
 		batch, lines = batch[:0], lines[:0]
 		rep.Elapsed = time.Since(start)
 		if progress != nil {
@@ -72,73 +65,104 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 		}
 		return nil
 	}
-	line := 1 // the header
-	for {
-		rec, err := cr.Read()
+	for !rep.Cancelled {
+		v, prob, err := rr.next()
 		if errors.Is(err, io.EOF) {
+			if err := store(); err != nil {
+				return rep, err
+			}
 			break
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				rep.Lines++
-				rep.Problems = append(rep.Problems, portal.ImportProblem{Line: pe.StartLine + 1, Reason: "ligne CSV mal formée (guillemets)"})
-				continue
-			}
-			return rep, fmt.Errorf("%w: line %d: %w", portal.ErrRollUnreadable, line+1, err)
+			return rep, err
 		}
-		// The reader counts from the first line after the header; a quoted
-		// field may span lines.
-		pl, _ := cr.FieldPos(0)
-		line = pl + 1
 		rep.Lines++
-		v, prob := s.rollLine(rec, line)
-		if prob == nil {
-			key := numicKey(v.NUMIC)
-			if first, dup := seen[key]; dup {
-				prob = &portal.ImportProblem{Line: line, Column: "NUMIC", Reason: fmt.Sprintf("NUMIC en double (déjà ligne %d)", first)}
-			} else {
-				seen[key] = int32(line)
-			}
-		}
 		if prob != nil {
 			rep.Problems = append(rep.Problems, *prob)
 			continue
 		}
-		batch = append(batch, v)
-		lines = append(lines, line)
+		batch, lines = append(batch, v), append(lines, rr.line)
 		if len(batch) == ImportBatch {
-			if err := ctx.Err(); err != nil {
-				rep.Cancelled = true
-				break
-			}
-			if err := flush(); err != nil {
-				if ctx.Err() == nil {
-					return rep, err
-				}
-				rep.Cancelled = true // stopped inside a batch: it was rolled back whole
-				break
-			}
-		}
-	}
-	if !rep.Cancelled {
-		if ctx.Err() != nil {
-			rep.Cancelled = true
-		} else if err := flush(); err != nil {
-			if ctx.Err() == nil {
+			if err := store(); err != nil {
 				return rep, err
 			}
-			rep.Cancelled = true
 		}
 	}
 	rep.Elapsed = time.Since(start)
+	return rep, s.auditImport(ctx, actor, rep)
+}
+
+// auditImport records the import's outcome, even when it was cancelled.
+func (s *Service) auditImport(ctx context.Context, actor string, rep portal.ImportReport) error {
 	now := s.clock.Now()
-	err = s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+	return s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.imported", Detail: fmt.Sprintf(
 			"%d lines: %d inserted, %d updated, %d unchanged, %d refused%s", rep.Lines, rep.Inserted, rep.Updated,
 			rep.Unchanged, len(rep.Problems), map[bool]string{true: ", cancelled"}[rep.Cancelled])})
 	})
-	return rep, err
+}
+
+// rollReader reads a roll file: its header when made, then each line as a
+// voter or as the problem found in it.
+type rollReader struct {
+	s    *Service
+	cr   *csv.Reader
+	seen map[uint64]int32 // NUMIC → line, for duplicates in the file
+	line int              // of the line last read, counting the header as 1
+}
+
+// newRollReader reads and checks the header, and guesses the separator
+// from it.
+func (s *Service) newRollReader(r io.Reader) (*rollReader, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	header, err := br.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: %w", portal.ErrRollUnreadable, err)
+	}
+	header = strings.TrimPrefix(strings.TrimRight(header, "\r\n"), "\uFEFF")
+	comma := ';'
+	if strings.Count(header, ",") > strings.Count(header, ";") {
+		comma = ','
+	}
+	if err := checkHeader(header, comma); err != nil {
+		return nil, err
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	return &rollReader{s: s, cr: cr, seen: map[uint64]int32{}, line: 1}, nil
+}
+
+// next returns the next line's voter, or the problem found in it; io.EOF
+// after the last line, ErrRollUnreadable when the file fails.
+func (rr *rollReader) next() (Voter, *portal.ImportProblem, error) {
+	rec, err := rr.cr.Read()
+	if errors.Is(err, io.EOF) {
+		return Voter{}, nil, io.EOF
+	}
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			rr.line = pe.StartLine + 1
+			return Voter{}, &portal.ImportProblem{Line: rr.line, Reason: "ligne CSV mal formée (guillemets)"}, nil
+		}
+		return Voter{}, nil, fmt.Errorf("%w: line %d: %w", portal.ErrRollUnreadable, rr.line+1, err)
+	}
+	// The reader counts from the first line after the header; a quoted
+	// field may span lines.
+	pl, _ := rr.cr.FieldPos(0)
+	rr.line = pl + 1
+	v, prob := rr.s.rollLine(rec, rr.line)
+	if prob != nil {
+		return Voter{}, prob, nil
+	}
+	key := numicKey(v.NUMIC)
+	if first, dup := rr.seen[key]; dup {
+		return Voter{}, &portal.ImportProblem{Line: rr.line, Column: "NUMIC", Reason: fmt.Sprintf("NUMIC en double (déjà ligne %d)", first)}, nil
+	}
+	rr.seen[key] = int32(rr.line)
+	return v, nil, nil
 }
 
 // ImportRollAs implements portal.RollAdmin: ImportRoll for an admin.
