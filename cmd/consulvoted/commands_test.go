@@ -137,7 +137,7 @@ func TestAgentAddCommand(t *testing.T) {
 	}
 }
 
-// TestRollImportKilled kills `consulvote roll import` (kill -9) in the
+// TestRollImportKilled kills `consulvoted roll import` (kill -9) in the
 // middle: the database reopens intact, holds whole batches only, and a
 // second run finishes the job.
 func TestRollImportKilled(t *testing.T) {
