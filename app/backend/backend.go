@@ -188,6 +188,9 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if cfg.From != "" {
 		rules.Mail.From = cfg.From
 	}
+	if cfg.CheckpointEvery > 0 {
+		rules.CheckpointEvery = cfg.CheckpointEvery
+	}
 	svc, err := service.New(db, rules, service.Options{Logger: log})
 	if err != nil {
 		db.Close()
@@ -201,6 +204,11 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 			return nil, err
 		}
 		return nil, &ConfigError{setting, err.Error()}
+	}
+	// A chain made by an older version moves to the keyed chain, once.
+	if err := svc.UpgradeAuditChain(ctx); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if cfg.Demo {
 		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
@@ -265,16 +273,20 @@ func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
 }
 
 // Close stops what Start started, signs a last checkpoint if it had
-// started, and closes the store.
+// started or wrote to the audit log (the commands that never Start write
+// rows too: unsigned, audit verify would report them), and closes the
+// store.
 func (b *Backend) Close() error {
 	b.mu.Lock()
 	stop := b.stop
 	b.stop = nil
 	b.mu.Unlock()
-	var err error
 	if stop != nil {
 		stop()
 		b.running.Wait()
+	}
+	var err error
+	if stop != nil || b.Service.Audited() {
 		err = b.Service.CheckpointAudit(context.Background())
 	}
 	return errors.Join(err, b.Store.Close())

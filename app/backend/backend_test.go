@@ -141,7 +141,8 @@ func checkpoints(t *testing.T, path string) int {
 
 // TestStartSignsCheckpoints: a started back end signs the audit chain at
 // once, periodically, and once more at Close; one that was not started
-// (audit verify) signs nothing.
+// signs at Close what it wrote (the demo roll's seeding here), and
+// nothing when it wrote nothing (audit verify).
 func TestStartSignsCheckpoints(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "portal.db")
 	ctx := context.Background()
@@ -150,8 +151,19 @@ func TestStartSignsCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Close()
-	if n := checkpoints(t, path); n != 0 {
-		t.Fatalf("%d checkpoints without Start", n)
+	if n := checkpoints(t, path); n != 1 {
+		t.Fatalf("%d checkpoints after seeding without Start, want 1", n)
+	}
+	b, err = Open(ctx, Config{Database: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems, _, err := b.Service.VerifyAuditLog(ctx); err != nil || len(problems) > 0 {
+		t.Fatalf("verify: %v %v", problems, err)
+	}
+	b.Close()
+	if n := checkpoints(t, path); n != 1 {
+		t.Fatalf("%d checkpoints after a verification, want still 1", n)
 	}
 
 	b, err = Open(ctx, Config{Database: path, CheckpointEvery: 20 * time.Millisecond})

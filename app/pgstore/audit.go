@@ -106,20 +106,37 @@ func (t *Tx) AuditSearch(actor, action string, voterID int64, limit int) ([]serv
 	return pgx.CollectRows(rows, scanEntry)
 }
 
+func (t *Tx) RechainAudit(rows []service.AuditRow, cps []service.Checkpoint) error {
+	for _, r := range rows {
+		if _, err := t.exec(`UPDATE audit SET prev_hash = $1, hash = $2 WHERE id = $3`, r.PrevHash, r.Hash, r.ID); err != nil {
+			return fmt.Errorf("rechain audit row %d: %w", r.ID, err)
+		}
+	}
+	if _, err := t.exec(`DELETE FROM audit_checkpoints`); err != nil {
+		return err
+	}
+	for _, c := range cps {
+		if err := t.InsertCheckpoint(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
-	_, err := t.exec(`INSERT INTO audit_checkpoints (audit_id, hash, mac, at) VALUES ($1, $2, $3, $4)`, c.AuditID, c.Hash, c.MAC, nanos(c.At))
+	_, err := t.exec(`INSERT INTO audit_checkpoints (id, audit_id, hash, mac, at) VALUES ($1, $2, $3, $4, $5)`, c.Seq, c.AuditID, c.Hash, c.MAC, nanos(c.At))
 	return err
 }
 
 func (t *Tx) Checkpoints() ([]service.Checkpoint, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT audit_id, hash, mac, at FROM audit_checkpoints ORDER BY id`)
+	rows, err := t.tx.Query(t.ctx, `SELECT id, audit_id, hash, mac, at FROM audit_checkpoints ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Checkpoint, error) {
 		var c service.Checkpoint
 		var at int64
-		err := r.Scan(&c.AuditID, &c.Hash, &c.MAC, &at)
+		err := r.Scan(&c.Seq, &c.AuditID, &c.Hash, &c.MAC, &at)
 		c.At = timeOf(&at)
 		return c, err
 	})

@@ -35,6 +35,11 @@ type Config struct {
 	// here), and the floor hides it.
 	RequestFloor time.Duration
 
+	// CheckpointEvery is how often the audit chain is signed (the server
+	// and the app do it); VerifyAuditLog reports rows older than twice
+	// that which no checkpoint covers.
+	CheckpointEvery time.Duration
+
 	Argon2 Argon2Params
 	// HashWorkers is how many password hashes may run at once (0: the
 	// number of cores), HashQueue how many more may wait for one (0: 32
@@ -61,18 +66,19 @@ var minArgon2 = Argon2Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 // DefaultConfig returns the rules of product.md.
 func DefaultConfig() Config {
 	return Config{
-		PublicURL:    "https://vote.consulvote.invalid",
-		NUMICPattern: `^[0-9]{6,12}$`,
-		LinkTTL:      time.Hour,
-		CodeTTL:      5 * time.Minute,
-		SessionTTL:   30 * time.Minute,
-		MaxFailures:  5,
-		LockDuration: 15 * time.Minute,
-		MaxRequests:  3,
-		RateWindow:   time.Hour,
-		Cooldown:     24 * time.Hour,
-		RequestFloor: 20 * time.Millisecond,
-		Argon2:       minArgon2,
+		PublicURL:       "https://vote.consulvote.invalid",
+		NUMICPattern:    `^[0-9]{6,12}$`,
+		LinkTTL:         time.Hour,
+		CodeTTL:         5 * time.Minute,
+		SessionTTL:      30 * time.Minute,
+		MaxFailures:     5,
+		LockDuration:    15 * time.Minute,
+		MaxRequests:     3,
+		RateWindow:      time.Hour,
+		Cooldown:        24 * time.Hour,
+		RequestFloor:    20 * time.Millisecond,
+		CheckpointEvery: time.Minute,
+		Argon2:          minArgon2,
 		Mail: mail.Letterhead{
 			From:      "MEAE Administration de l'élection consulaire <administration@consulvote.invalid>",
 			Label:     "Élection consulaire",
@@ -100,7 +106,7 @@ func (c Config) Validate() error {
 	}{
 		{"link lifetime", c.LinkTTL}, {"security code lifetime", c.CodeTTL},
 		{"session lifetime", c.SessionTTL}, {"lock duration", c.LockDuration},
-		{"rate window", c.RateWindow}, {"cool-down", c.Cooldown},
+		{"rate window", c.RateWindow}, {"cool-down", c.Cooldown}, {"checkpoint period", c.CheckpointEvery},
 	} {
 		if d.v <= 0 {
 			return bad(d.name, "must be positive")

@@ -139,6 +139,9 @@ type AuditRow struct {
 // secret: someone who can write the database but lacks the key file cannot
 // rewrite the chain up to it unseen.
 type Checkpoint struct {
+	// Seq numbers the checkpoints 1, 2, 3, … with no gap; the MAC covers
+	// it, so that a deleted checkpoint shows.
+	Seq     int64
 	AuditID int64
 	Hash    []byte
 	MAC     []byte

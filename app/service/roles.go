@@ -159,6 +159,10 @@ type AuditLog interface {
 	AppendAudit(r AuditRow) error
 	// AuditRows calls fn for every row, in id order.
 	AuditRows(fn func(AuditRow) error) error
+	// RechainAudit replaces the hashes of the given rows and every
+	// checkpoint by cps: only for the one-time move of a chain made by an
+	// older version to the keyed chain (Service.UpgradeAuditChain).
+	RechainAudit(rows []AuditRow, cps []Checkpoint) error
 	// VoterHistory returns the newest entries about the voter.
 	VoterHistory(voterID int64, limit int) ([]AuditEntry, error)
 	// AuditSearch returns the newest entries whose actor and action contain
@@ -168,8 +172,9 @@ type AuditLog interface {
 
 // Checkpoints keeps the signed checkpoints of the audit chain.
 type Checkpoints interface {
+	// InsertCheckpoint stores c under its Seq (refusing a Seq taken).
 	InsertCheckpoint(c Checkpoint) error
-	// Checkpoints returns every checkpoint, oldest first.
+	// Checkpoints returns every checkpoint with its Seq, oldest first.
 	Checkpoints() ([]Checkpoint, error)
 }
 

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"consulvote/app/pool"
@@ -61,6 +62,8 @@ type Service struct {
 	dummyHash func() (string, error)
 	// hashes bounds the argon2id work of every caller (see Config.HashWorkers).
 	hashes *pool.Pool
+	// audited: this service appended to the audit log (Audited).
+	audited atomic.Bool
 	// sounds bounds the making of spoken security codes.
 	sounds *pool.Pool
 	// codeBox seals the digits and expiry of a security code into its id.

@@ -24,6 +24,23 @@ func (t *Tx) AppendAudit(r service.AuditRow) error {
 	return nil
 }
 
+func (t *Tx) RechainAudit(rows []service.AuditRow, cps []service.Checkpoint) error {
+	for _, r := range rows {
+		if _, err := t.exec(`UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?`, r.PrevHash, r.Hash, r.ID); err != nil {
+			return fmt.Errorf("rechain audit row %d: %w", r.ID, err)
+		}
+	}
+	if _, err := t.exec(`DELETE FROM audit_checkpoints`); err != nil {
+		return err
+	}
+	for _, c := range cps {
+		if err := t.InsertCheckpoint(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *Tx) LastAudit() (int64, []byte, error) {
 	var id int64
 	var hash []byte
@@ -105,12 +122,12 @@ func (t *Tx) AuditSearch(actor, action string, voterID int64, limit int) ([]serv
 }
 
 func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
-	_, err := t.exec(`INSERT INTO audit_checkpoints (audit_id, hash, mac, at) VALUES (?, ?, ?, ?)`, c.AuditID, c.Hash, c.MAC, nanos(c.At))
+	_, err := t.exec(`INSERT INTO audit_checkpoints (id, audit_id, hash, mac, at) VALUES (?, ?, ?, ?, ?)`, c.Seq, c.AuditID, c.Hash, c.MAC, nanos(c.At))
 	return err
 }
 
 func (t *Tx) Checkpoints() ([]service.Checkpoint, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT audit_id, hash, mac, at FROM audit_checkpoints ORDER BY id`)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, audit_id, hash, mac, at FROM audit_checkpoints ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +136,7 @@ func (t *Tx) Checkpoints() ([]service.Checkpoint, error) {
 	for rows.Next() {
 		var c service.Checkpoint
 		var at sql.NullInt64
-		if err := rows.Scan(&c.AuditID, &c.Hash, &c.MAC, &at); err != nil {
+		if err := rows.Scan(&c.Seq, &c.AuditID, &c.Hash, &c.MAC, &at); err != nil {
 			return nil, err
 		}
 		c.At = timeOf(at)

@@ -119,8 +119,9 @@ var afterMigration = map[int]func(context.Context, *sql.Tx) error{
 
 // chainAudit fills the hash chain of the audit rows written before it
 // existed. It is the one place the store hashes the chain, once, with the
-// service's own definition (service.AuditHash); every later row comes
-// hashed from the service.
+// service's definition of that time (service.LegacyAuditHash, unkeyed:
+// the service moves it to the keyed chain when it first opens it); every
+// later row comes hashed from the service.
 func chainAudit(ctx context.Context, tx *sql.Tx) error {
 	t := &Tx{ctx: ctx, tx: tx}
 	var rows []service.AuditRow
@@ -129,7 +130,7 @@ func chainAudit(ctx context.Context, tx *sql.Tx) error {
 	}
 	var prev []byte
 	for _, r := range rows {
-		h := service.AuditHash(prev, r.ID, r.AuditEntry)
+		h := service.LegacyAuditHash(prev, r.ID, r.AuditEntry)
 		if _, err := tx.ExecContext(ctx, `UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?`, prev, h, r.ID); err != nil {
 			return err
 		}

@@ -159,7 +159,7 @@ func TestMigrationChainsOldAuditRows(t *testing.T) {
 	err = db.View(ctx, func(tx service.Tx) error {
 		return tx.AuditRows(func(r service.AuditRow) error {
 			n++
-			if !bytes.Equal(r.PrevHash, prev) || !bytes.Equal(r.Hash, service.AuditHash(prev, r.ID, r.AuditEntry)) {
+			if !bytes.Equal(r.PrevHash, prev) || !bytes.Equal(r.Hash, service.LegacyAuditHash(prev, r.ID, r.AuditEntry)) {
 				t.Errorf("row %d not chained", r.ID)
 			}
 			prev = r.Hash
@@ -172,7 +172,7 @@ func TestMigrationChainsOldAuditRows(t *testing.T) {
 	// New rows continue the chain.
 	db.Update(ctx, func(tx service.Tx) error {
 		e := service.AuditEntry{At: time.Unix(3, 0), Actor: "system", Action: "x"}
-		return tx.AppendAudit(service.AuditRow{ID: 3, AuditEntry: e, PrevHash: prev, Hash: service.AuditHash(prev, 3, e)})
+		return tx.AppendAudit(service.AuditRow{ID: 3, AuditEntry: e, PrevHash: prev, Hash: service.LegacyAuditHash(prev, 3, e)})
 	})
 	db.View(ctx, func(tx service.Tx) error {
 		id, hash, _ := tx.LastAudit()

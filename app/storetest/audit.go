@@ -171,8 +171,8 @@ func testCheckpoints(t *testing.T, st Store) {
 		return nil
 	})
 	want := []service.Checkpoint{
-		{AuditID: 7, Hash: []byte("h7"), MAC: []byte("m7"), At: t0},
-		{AuditID: 3, Hash: []byte("h3"), MAC: []byte("m3"), At: t0.Add(time.Minute)},
+		{Seq: 1, AuditID: 7, Hash: []byte("h7"), MAC: []byte("m7"), At: t0},
+		{Seq: 2, AuditID: 3, Hash: []byte("h3"), MAC: []byte("m3"), At: t0.Add(time.Minute)},
 	}
 	update(t, st, func(tx service.Tx) error {
 		for _, c := range want {
@@ -189,9 +189,32 @@ func testCheckpoints(t *testing.T, st Store) {
 		}
 		for i, c := range cs {
 			w := want[i]
-			if c.AuditID != w.AuditID || !bytes.Equal(c.Hash, w.Hash) || !bytes.Equal(c.MAC, w.MAC) || !c.At.Equal(w.At) {
+			if c.Seq != w.Seq || c.AuditID != w.AuditID || !bytes.Equal(c.Hash, w.Hash) || !bytes.Equal(c.MAC, w.MAC) || !c.At.Equal(w.At) {
 				t.Errorf("checkpoint %d = %+v, want %+v (in insertion order)", i, c, w)
 			}
+		}
+		return nil
+	})
+	err := st.Update(context.Background(), func(tx service.Tx) error {
+		return tx.InsertCheckpoint(service.Checkpoint{Seq: 2, AuditID: 9, Hash: []byte("h9"), MAC: []byte("m9"), At: t0})
+	})
+	if err == nil {
+		t.Error("a second checkpoint with Seq 2 was stored")
+	}
+	// The one-time move to the keyed chain replaces hashes and checkpoints.
+	update(t, st, func(tx service.Tx) error {
+		if err := tx.AppendAudit(service.AuditRow{ID: 1, AuditEntry: service.AuditEntry{At: t0, Actor: "system", Action: "x"},
+			Hash: []byte("old")}); err != nil {
+			return err
+		}
+		return tx.RechainAudit([]service.AuditRow{{ID: 1, Hash: []byte("new")}},
+			[]service.Checkpoint{{Seq: 1, AuditID: 1, Hash: []byte("new"), MAC: []byte("m"), At: t0}})
+	})
+	view(t, st, func(tx service.Tx) error {
+		_, h, err := tx.LastAudit()
+		cs, err2 := tx.Checkpoints()
+		if err != nil || err2 != nil || string(h) != "new" || len(cs) != 1 || string(cs[0].Hash) != "new" {
+			t.Errorf("after RechainAudit: hash %q, checkpoints %+v, %v %v", h, cs, err, err2)
 		}
 		return nil
 	})
