@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +63,28 @@ type Config struct {
 	CheckpointEvery time.Duration
 	// Logger receives the service's and the workers' logs (default: none).
 	Logger *slog.Logger
+	// Observer is told the service's decisions and the deliveries, for
+	// the metrics (default: nobody).
+	Observer Observer
+	// OutboxStall is how long the delivery worker may show no sign of life
+	// before Ready reports it stuck (default: 5 minutes; a delivery ends
+	// within 3/4 of the worker's 2-minute lease).
+	OutboxStall time.Duration
+	// Drain is how long Close lets the delivery worker finish the message
+	// it is sending (default: 10 s).
+	Drain time.Duration
 }
+
+// Observer is what the back end's parts report to: the service's
+// decisions and the delivery worker's sends (app/metrics implements it).
+type Observer interface {
+	service.Observer
+	outbox.Observer
+}
+
+// DefaultOutboxStall is how long the delivery worker may show no sign of
+// life before the back end is not ready.
+const DefaultOutboxStall = 5 * time.Minute
 
 // ConfigError names the setting that is wrong, by the name of its flag
 // (without dashes): "db", "key", "smtp"…
@@ -104,6 +126,12 @@ func (c Config) Validate() error {
 	if c.CheckpointEvery < 0 {
 		return &ConfigError{"checkpoint-every", "must not be negative"}
 	}
+	if c.OutboxStall < 0 {
+		return &ConfigError{"outbox-stall", "must not be negative"}
+	}
+	if c.Drain < 0 {
+		return &ConfigError{"stop-timeout", "must not be negative"}
+	}
 	return nil
 }
 
@@ -128,11 +156,15 @@ func (c Config) keyFile() string {
 }
 
 // Store is a store as the back end uses it: the service's transactions,
-// the delivery worker's queue, and Close.
+// the delivery worker's queue, its schema's version for Ready, and Close.
 type Store interface {
 	service.Store
 	outbox.Queue
 	io.Closer
+	// SchemaVersion reads how many migrations the database has applied;
+	// LatestSchema is how many this program knows.
+	SchemaVersion(ctx context.Context) (int, error)
+	LatestSchema() int
 }
 
 var _ Store = (*store.DB)(nil)
@@ -147,6 +179,10 @@ type Backend struct {
 	mu      sync.Mutex
 	stop    context.CancelFunc // ends what Start started; nil before
 	running sync.WaitGroup
+	// delivery is the worker Start runs (nil: none), started when.
+	delivery *outbox.Worker
+	started  time.Time
+	stopped  bool // Start ran, then Stop
 }
 
 // Open checks cfg, opens the key, the store and the service, and seeds the
@@ -191,7 +227,11 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if cfg.CheckpointEvery > 0 {
 		rules.CheckpointEvery = cfg.CheckpointEvery
 	}
-	svc, err := service.New(db, rules, service.Options{Logger: log})
+	var obs service.Observer
+	if cfg.Observer != nil {
+		obs = cfg.Observer
+	}
+	svc, err := service.New(db, rules, service.Options{Logger: log, Observer: obs})
 	if err != nil {
 		db.Close()
 		var setting string
@@ -235,9 +275,44 @@ func (b *Backend) Start() {
 		every = DefaultCheckpointEvery
 	}
 	b.running.Go(func() { b.checkpoints(ctx, every) })
+	b.started = time.Now()
 	if w := b.worker(); w != nil {
+		b.delivery = w
 		b.running.Go(func() { w.Run(ctx) })
 	}
+}
+
+// Ready reports why the back end cannot serve well, nil when it can: the
+// database does not answer, its schema is not the version this program
+// expects (another version migrated it), or the delivery worker has
+// shown no sign of life for OutboxStall. One line per problem.
+func (b *Backend) Ready(ctx context.Context) error {
+	var problems []error
+	v, err := b.Store.SchemaVersion(ctx)
+	switch want := b.Store.LatestSchema(); {
+	case err != nil:
+		problems = append(problems, fmt.Errorf("database: unreachable: %w", err))
+	case v != want:
+		problems = append(problems, fmt.Errorf("database: schema at version %d, this program expects %d", v, want))
+	}
+	b.mu.Lock()
+	w, started, running := b.delivery, b.started, b.stop != nil
+	b.mu.Unlock()
+	if w != nil && running {
+		stall := b.cfg.OutboxStall
+		if stall == 0 {
+			stall = DefaultOutboxStall
+		}
+		last := w.LastProgress()
+		if last.IsZero() {
+			last = started
+		}
+		if since := time.Since(last); since > stall {
+			problems = append(problems, fmt.Errorf("outbox: delivery worker stuck: no progress for %s (threshold %s)",
+				since.Round(time.Second), stall))
+		}
+	}
+	return errors.Join(problems...)
 }
 
 // worker returns the delivery worker, or nil when nothing can deliver.
@@ -245,13 +320,17 @@ func (b *Backend) worker() *outbox.Worker {
 	if b.cfg.SMTP == "" && b.cfg.SMSGateway == "" {
 		return nil
 	}
-	w := &outbox.Worker{Store: b.Store, Open: b.Service.OpenMessage, From: b.Service.Sender(), Log: b.log}
+	w := &outbox.Worker{Store: b.Store, Open: b.Service.OpenMessage, From: b.Service.Sender(), Log: b.log,
+		Drain: b.cfg.Drain}
+	if b.cfg.Observer != nil {
+		w.Observer = b.cfg.Observer
+	}
 	if b.cfg.SMTP != "" {
 		m, _ := outbox.ParseSMTPURL(b.cfg.SMTP, b.cfg.SMTPTLS) // checked by Validate
-		w.Mail = m
+		w.Mail, w.MailRelay = m, relayName(b.cfg.SMTP)
 	}
 	if b.cfg.SMSGateway != "" {
-		w.SMS = outbox.HTTPGateway{URL: b.cfg.SMSGateway, Token: b.cfg.SMSToken}
+		w.SMS, w.SMSRelay = outbox.HTTPGateway{URL: b.cfg.SMSGateway, Token: b.cfg.SMSToken}, relayName(b.cfg.SMSGateway)
 	}
 	return w
 }
@@ -272,22 +351,46 @@ func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Close stops what Start started, signs a last checkpoint if it had
-// started or wrote to the audit log (the commands that never Start write
-// rows too: unsigned, audit verify would report them), and closes the
-// store.
-func (b *Backend) Close() error {
+// Stop stops what Start started and waits for it: the delivery worker
+// finishes the message it is sending (for up to Drain) and records its
+// outcome. The store stays open: a server stops its background work while
+// its last requests drain, and closes the store after them.
+func (b *Backend) Stop() {
 	b.mu.Lock()
 	stop := b.stop
 	b.stop = nil
+	if stop != nil {
+		b.stopped = true
+	}
 	b.mu.Unlock()
 	if stop != nil {
 		stop()
 		b.running.Wait()
 	}
+}
+
+// Close stops what Start started, signs a last checkpoint if it had
+// started or wrote to the audit log (the commands that never Start write
+// rows too: unsigned, audit verify would report them), and closes the
+// store.
+func (b *Backend) Close() error {
+	b.Stop()
+	b.mu.Lock()
+	started := b.stopped
+	b.mu.Unlock()
 	var err error
-	if stop != nil || b.Service.Audited() {
+	if started || b.Service.Audited() {
 		err = b.Service.CheckpointAudit(context.Background())
 	}
 	return errors.Join(err, b.Store.Close())
+}
+
+// relayName names a relay or a gateway for the metrics: its host name,
+// without user, password, port, path or query.
+func relayName(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" {
+		return "unknown"
+	}
+	return u.Hostname()
 }

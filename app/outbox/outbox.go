@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"consulvote/app/service"
@@ -70,7 +71,45 @@ type Worker struct {
 	Lease time.Duration
 	// Batch is how many messages a round claims (10).
 	Batch int
+	// Drain is how long Run, once its context ends, lets the message being
+	// sent finish (10 s); its outcome is recorded. Messages claimed but
+	// not started come back when the claim runs out.
+	Drain time.Duration
+	// MailRelay and SMSRelay name the relay and the gateway for the
+	// observer (their host names: never a credential).
+	MailRelay, SMSRelay string
+	// Observer is told each delivery and failure (default: nobody).
+	Observer Observer
+
+	progress atomic.Int64 // Unix nanoseconds of the last sign of life
 }
+
+// Observer is told the worker's deliveries, for the operators' metrics.
+// It gets the channel, the relay's name and durations: never a
+// recipient or a body.
+type Observer interface {
+	// Delivered: the relay accepted a message after it took d.
+	Delivered(channel service.Channel, relay string, d time.Duration)
+	// Failed: an attempt failed; final when the message is given up.
+	Failed(channel service.Channel, relay string, final bool)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Delivered(service.Channel, string, time.Duration) {}
+func (nopObserver) Failed(service.Channel, string, bool)             {}
+
+// LastProgress returns when the worker last showed it was not stuck: the
+// start of a round, or the end of a delivery attempt. Zero before Run.
+func (w *Worker) LastProgress() time.Time {
+	n := w.progress.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+func (w *Worker) alive() { w.progress.Store(time.Now().UnixNano()) }
 
 // Backoff is the wait after the n-th failed attempt: 15 s, 30 s, 1 min, …
 // up to an hour.
@@ -101,17 +140,30 @@ func (w *Worker) defaults() {
 	if w.Batch == 0 {
 		w.Batch = 10
 	}
+	if w.Drain == 0 {
+		w.Drain = 10 * time.Second
+	}
+	if w.Observer == nil {
+		w.Observer = nopObserver{}
+	}
 }
 
 type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// Run delivers until ctx ends.
+// Run delivers until ctx ends; the message being sent then has Drain to
+// finish, and its outcome is recorded, so that a stop neither cuts a
+// delivery short nor sends a message twice for want of its mark.
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
+	hard, kill := context.WithCancel(context.WithoutCancel(ctx))
+	defer kill()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(w.Drain, kill) })
+	defer stop()
 	for {
-		n, err := w.Once(ctx)
+		w.alive()
+		n, err := w.round(ctx, hard)
 		if err != nil && ctx.Err() == nil {
 			w.Log.Error("outbox round", "err", err)
 		}
@@ -130,6 +182,13 @@ func (w *Worker) Run(ctx context.Context) {
 // handled (sent or failed).
 func (w *Worker) Once(ctx context.Context) (int, error) {
 	w.defaults()
+	return w.round(ctx, ctx)
+}
+
+// round is Once; stop ending stops it between two messages, hard ending
+// abandons the message being sent.
+func (w *Worker) round(stop, hard context.Context) (int, error) {
+	ctx := stop
 	var channels []service.Channel
 	if w.Mail != nil {
 		channels = append(channels, service.ChannelEmail)
@@ -151,7 +210,9 @@ func (w *Worker) Once(ctx context.Context) (int, error) {
 			// Too late to start: the rest come back when the claim runs out.
 			return i, nil
 		}
-		if err := w.deliver(ctx, sendBy, m); err != nil {
+		err := w.deliver(hard, sendBy, m)
+		w.alive()
+		if err != nil {
 			return i, err
 		}
 	}
@@ -161,6 +222,11 @@ func (w *Worker) Once(ctx context.Context) (int, error) {
 // deliver sends m, giving up at sendBy, and records the outcome; the
 // error is only for a failure to record.
 func (w *Worker) deliver(ctx context.Context, sendBy time.Time, m service.Message) error {
+	relay := w.MailRelay
+	if m.Channel == service.ChannelSMS {
+		relay = w.SMSRelay
+	}
+	start := time.Now()
 	body, err := w.Open(m)
 	if err == nil {
 		sendCtx, cancel := context.WithDeadline(ctx, sendBy)
@@ -174,13 +240,20 @@ func (w *Worker) deliver(ctx context.Context, sendBy time.Time, m service.Messag
 		}
 		cancel()
 	}
+	took := time.Since(start)
 	now := w.Clock.Now()
+	// The outcome is recorded even when the stop came meanwhile: a message
+	// sent but not marked would be sent again.
+	mark, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err == nil {
 		w.Log.Info("message sent", "id", m.ID, "channel", m.Channel, "kind", m.Kind)
-		return w.Store.MarkSent(ctx, m.ID, now)
+		w.Observer.Delivered(m.Channel, relay, took)
+		return w.Store.MarkSent(mark, m.ID, now)
 	}
 	attempt := m.Attempts + 1
 	final := attempt >= w.MaxAttempts
 	w.Log.Warn("message not sent", "id", m.ID, "channel", m.Channel, "attempt", attempt, "final", final, "err", err)
-	return w.Store.MarkAttempt(ctx, m.ID, err.Error(), now.Add(Backoff(attempt)), final)
+	w.Observer.Failed(m.Channel, relay, final)
+	return w.Store.MarkAttempt(mark, m.ID, err.Error(), now.Add(Backoff(attempt)), final)
 }

@@ -105,6 +105,10 @@ func (m SMTP) Send(ctx context.Context, from, to string, raw []byte) error {
 	}
 	deadline, _ := ctx.Deadline()
 	conn.SetDeadline(deadline)
+	// Cancelled (a stop past its drain), the exchange ends at once, not at
+	// the deadline.
+	unwatch := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer unwatch()
 	host, _, _ := net.SplitHostPort(m.Addr)
 	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if m.TLS != nil {

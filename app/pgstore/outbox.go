@@ -75,6 +75,22 @@ func (t *Tx) OutboxCounts() (map[string]int, error) {
 	return counts, rows.Err()
 }
 
+func (t *Tx) OutboxDepth() ([]service.OutboxDepth, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT channel, state, COUNT(*), MIN(created_at) FROM outbox
+		WHERE state <> 'sent' GROUP BY state, channel ORDER BY channel, state`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.OutboxDepth, error) {
+		var d service.OutboxDepth
+		var channel string
+		var oldest *int64
+		err := r.Scan(&channel, &d.State, &d.Count, &oldest)
+		d.Channel, d.Oldest = service.Channel(channel), timeOf(oldest)
+		return d, err
+	})
+}
+
 func (t *Tx) FailedMessages(limit int) ([]service.Message, error) {
 	return messages(t.ctx, t.tx, `state = 'failed' ORDER BY id DESC LIMIT $1`, limit)
 }

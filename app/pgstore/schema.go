@@ -145,4 +145,9 @@ CREATE TABLE campaign_sends (
 	PRIMARY KEY (campaign, voter_id)
 );
 `,
+	// 2: the outbox's depth by state and channel, and its oldest message,
+	// read at every metrics scrape from the unsent messages only.
+	`
+CREATE INDEX outbox_unsent ON outbox(state, channel, created_at) WHERE state <> 'sent';
+`,
 }

@@ -90,6 +90,10 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// LatestSchema returns how many migrations this program knows: the
+// version SchemaVersion reads once Open has migrated.
+func (db *DB) LatestSchema() int { return len(migrations) }
+
 // SchemaVersion returns how many migrations the database has applied.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int

@@ -21,6 +21,7 @@ type Pool struct {
 	workers chan struct{} // one per running call
 	done    atomic.Int64
 	refused atomic.Int64
+	waiting atomic.Int64 // calls waiting for a worker now
 }
 
 // New returns a pool of workers (at least 1) with a queue of queue
@@ -52,9 +53,12 @@ func (p *Pool) Wait(ctx context.Context, fn func()) error {
 }
 
 func (p *Pool) run(ctx context.Context, fn func()) error {
+	p.waiting.Add(1)
 	select {
 	case p.workers <- struct{}{}:
+		p.waiting.Add(-1)
 	case <-ctx.Done():
+		p.waiting.Add(-1)
 		return ctx.Err()
 	}
 	defer func() { <-p.workers }()
@@ -63,14 +67,18 @@ func (p *Pool) run(ctx context.Context, fn func()) error {
 	return nil
 }
 
-// Stats are counts since the pool was made.
+// Stats are counts since the pool was made, and what it holds now.
 type Stats struct {
 	Done    int64 // calls that ran
 	Refused int64 // calls refused with ErrBusy
+	Running int   // calls running now
+	Waiting int   // calls waiting for a worker now (Do's queue and Wait's)
 }
 
 // Stats returns the counts so far.
-func (p *Pool) Stats() Stats { return Stats{Done: p.done.Load(), Refused: p.refused.Load()} }
+func (p *Pool) Stats() Stats {
+	return Stats{Done: p.done.Load(), Refused: p.refused.Load(), Running: len(p.workers), Waiting: int(p.waiting.Load())}
+}
 
 // Workers returns how many calls may run at once.
 func (p *Pool) Workers() int { return cap(p.workers) }

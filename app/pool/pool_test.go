@@ -47,6 +47,13 @@ func TestBounded(t *testing.T) {
 	if got := busy.Load(); got != 192 {
 		t.Fatalf("%d refused while 8 calls hold the pool, want 192", got)
 	}
+	// What the metrics show: 3 running, 5 waiting, until released.
+	for s := p.Stats(); s.Running != 3 || s.Waiting != 5; s = p.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v while the pool is full, want 3 running and 5 waiting", s)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	close(release)
 	wg.Wait()
 	if peak.Load() > 3 {
@@ -55,8 +62,8 @@ func TestBounded(t *testing.T) {
 	if ran.Load() != 8 {
 		t.Errorf("%d ran, want 8", ran.Load())
 	}
-	if s := p.Stats(); s.Done != 8 || s.Refused != 192 {
-		t.Errorf("stats %+v, want 8 done and 192 refused", s)
+	if s := p.Stats(); s.Done != 8 || s.Refused != 192 || s.Running != 0 || s.Waiting != 0 {
+		t.Errorf("stats %+v, want 8 done, 192 refused, none running or waiting", s)
 	}
 }
 

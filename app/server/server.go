@@ -31,9 +31,32 @@ type Options struct {
 	Office portal.Office
 	// OfficeOnly leaves out the voters' routes: the handler of a separate
 	// office listener (serve --office-listen), whose public twin then has
-	// no Office.
+	// no Office, or of an internal listener for metrics alone. Such a
+	// handler is internal: /readyz says there why it is not ready.
 	OfficeOnly bool
+	// Observer is told every request's route, status and duration.
+	Observer Observer
+	// Metrics, when set, answers GET /metrics: give it to internal
+	// handlers only (OfficeOnly), never to the public one.
+	Metrics http.Handler
+	// Ready, when set, answers GET /readyz: 200 when it returns nil, else
+	// 503.
+	Ready func(context.Context) error
 }
+
+// Observer is told what the server answered, for the operators' metrics.
+// route is the pattern of the route matched ("POST /api/v1/sessions",
+// "GET /api/v1/security-codes/{id}/audio"), or "unmatched": never the
+// path a client sent, which may carry a token.
+type Observer interface {
+	Request(route string, status int, d time.Duration)
+}
+
+// Paths of the operators' endpoints.
+const (
+	ReadyPath   = "/readyz"
+	MetricsPath = "/metrics"
+)
 
 // Handler answers the API for p.
 type Handler struct {
@@ -43,6 +66,7 @@ type Handler struct {
 	mux     *http.ServeMux
 	// officeOnly: the voters' paths are not served here (404, not 405).
 	officeOnly bool
+	obs        Observer // nil: nobody
 }
 
 // New returns the API handler for p. Close it to stop its janitor.
@@ -56,13 +80,19 @@ func New(p portal.Portal, opt Options) *Handler {
 	if opt.Burst == 0 {
 		opt.Burst = 20
 	}
-	h := &Handler{portal: p, log: opt.Logger, mux: http.NewServeMux(), officeOnly: opt.OfficeOnly}
+	h := &Handler{portal: p, log: opt.Logger, mux: http.NewServeMux(), officeOnly: opt.OfficeOnly, obs: opt.Observer}
 	if opt.PerClient > 0 {
 		h.limiter = newClientLimiter(opt.PerClient, opt.Burst)
 	}
 	h.mux.HandleFunc("GET "+api.Health, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	if opt.Ready != nil {
+		h.mux.HandleFunc("GET "+ReadyPath, ready(opt.Ready, opt.OfficeOnly, h.log))
+	}
+	if opt.Metrics != nil {
+		h.mux.Handle("GET "+MetricsPath, opt.Metrics)
+	}
 	if !opt.OfficeOnly {
 		h.mux.HandleFunc("POST "+api.SecurityCodes, h.securityCode)
 		h.mux.HandleFunc("GET "+api.SecurityCodeAudio, h.securityCodeAudio)
@@ -94,13 +124,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The service throttles agent logins per source address.
 	r = r.WithContext(portal.WithClient(r.Context(), clientAddr(r)))
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	_, pattern := h.mux.Handler(r)
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("panic in handler", "route", route(r))
 			writeError(rec, errors.New("panic"))
 		}
+		took := time.Since(start)
 		h.log.Info("request", "method", r.Method, "route", route(r), "status", rec.status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+			"duration_ms", float64(took.Microseconds())/1000)
+		if h.obs != nil {
+			if pattern == "" {
+				pattern = "unmatched"
+			}
+			h.obs.Request(pattern, rec.status, took)
+		}
 	}()
 	rec.Header().Set("X-Content-Type-Options", "nosniff")
 	rec.Header().Set("Cache-Control", "no-store")
@@ -116,7 +154,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if _, pattern := h.mux.Handler(r); pattern == "" {
+	if pattern == "" {
 		// Unknown route or wrong method: answer in JSON like the rest.
 		code, status := "not_found", http.StatusNotFound
 		if knownPaths[r.URL.Path] && (!h.officeOnly || r.URL.Path == api.Health) {
@@ -261,4 +299,25 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// ready answers /readyz from check. The public listener says only whether
+// the service is ready; an internal one (office) also says why not.
+func ready(check func(context.Context) error, internal bool, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		err := check(ctx)
+		if err == nil {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+			return
+		}
+		log.Warn("not ready", "err", err)
+		body := map[string]any{"status": "unready"}
+		if internal {
+			body["problems"] = strings.Split(err.Error(), "\n")
+		}
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, body)
+	}
 }

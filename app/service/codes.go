@@ -48,6 +48,7 @@ func (s *Service) NewSecurityCode(ctx context.Context) (portal.SecurityCode, err
 	if err != nil {
 		return portal.SecurityCode{}, fmt.Errorf("new security code: %w", err)
 	}
+	s.obs.SecurityCode("drawn")
 	return portal.SecurityCode{ID: id, PNG: png, ExpiresAt: expires}, nil
 }
 
@@ -63,14 +64,18 @@ func (s *Service) checkCode(ctx context.Context, id, answer string) error {
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
+		s.obs.SecurityCode("expired")
 		return portal.ErrSecurityCodeExpired
 	case err != nil:
 		return fmt.Errorf("security code: %w", err)
 	case !s.clock.Now().Before(expires):
+		s.obs.SecurityCode("expired")
 		return portal.ErrSecurityCodeExpired
 	case !hmac.Equal(hash, s.mac("code", id+":"+answer)):
+		s.obs.SecurityCode("wrong")
 		return portal.ErrSecurityCodeWrong
 	}
+	s.obs.SecurityCode("right")
 	return nil
 }
 

@@ -65,6 +65,9 @@ func (s *Service) fail(ctx context.Context, v Voter, n int, action string, wrong
 	if err != nil {
 		return fmt.Errorf("count failure: %w", err)
 	}
+	if portal.ErrorCode(outcome) == portal.CodeLocked {
+		s.obs.Locked("voter")
+	}
 	s.log.InfoContext(ctx, "authentication failed", "voter", v.ID, "code", portal.ErrorCode(outcome))
 	return outcome
 }

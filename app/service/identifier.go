@@ -39,58 +39,64 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 			}
 			return v, err
 		},
-		apply: func(tx Tx, now time.Time) (error, error) {
+		apply: func(tx Tx, now time.Time) (string, error, error) {
 			v, err := tx.VoterByNUMIC(req.NUMIC)
 			if err != nil && !errors.Is(err, ErrNotFound) {
-				return nil, err
+				return "", nil, err
 			}
 			link := portal.LinkURL(s.cfg.PublicURL, token)
 			expires := now.Add(s.cfg.LinkTTL)
 			if err != nil || v.Email != req.Email {
 				// Compose anyway, to spend the time a match spends.
 				if _, err := s.cfg.Mail.RenewalLink(mail.Envelope{To: req.Email, Date: now, MessageID: msgID}, link, expires); err != nil {
-					return nil, err
+					return "", nil, err
 				}
 				e := AuditEntry{At: now, Actor: "anonymous", Action: "identifier.request.no_match",
 					Detail: "numic#" + hex.EncodeToString(numicKey[:8])}
 				if v.ID != 0 {
 					e.VoterID, e.Detail = v.ID, "e-mail does not match"
 				}
-				return nil, s.audit(tx, e)
+				return OutcomeNoMatch, nil, s.audit(tx, e)
 			}
 
 			if until, ok, err := s.conflict(tx, v, "", v.PasswordRenewedAt, now); err != nil {
-				return nil, err
+				return "", nil, err
 			} else if ok {
 				refused := &portal.Error{Code: portal.CodeRenewalConflict, Until: until}
 				if err := s.refuse(tx, v, "identifier", refused, now); err != nil {
-					return nil, err
+					return "", nil, err
 				}
-				return refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.request.refused",
+				return "", refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.request.refused",
 					VoterID: v.ID, Detail: "password renewal pending or within cool-down"})
 			}
 
 			if err := tx.ReplaceLinks(v.ID, LinkIdentifier, now); err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			if _, err := tx.InsertLink(Link{VoterID: v.ID, Kind: LinkIdentifier, TokenHash: s.mac("link", token),
 				CreatedAt: now, ExpiresAt: expires}); err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			msg, err := s.cfg.Mail.RenewalLink(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID}, link, expires)
 			if err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			if err := s.enqueue(tx, v, "identifier.link", msg, now); err != nil {
-				return nil, err
+				return "", nil, err
 			}
-			return nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.request", VoterID: v.ID})
+			return OutcomeAccepted, nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.request", VoterID: v.ID})
 		},
 	})
 }
 
 // ConfirmIdentifierRenewal implements portal.Portal.
 func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.ConfirmRequest) (portal.Renewal, error) {
+	r, err := s.confirmIdentifierRenewal(ctx, req)
+	s.obs.RenewalConfirmed("identifier", outcome(OutcomeConfirmed, err))
+	return r, err
+}
+
+func (s *Service) confirmIdentifierRenewal(ctx context.Context, req portal.ConfirmRequest) (portal.Renewal, error) {
 	req.Code = strings.TrimSpace(req.Code)
 	if err := req.Validate(); err != nil {
 		return portal.Renewal{}, err

@@ -12,6 +12,12 @@ import (
 
 // Login implements portal.Portal.
 func (s *Service) Login(ctx context.Context, identifier, password string) (portal.Session, error) {
+	sess, err := s.login(ctx, identifier, password)
+	s.obs.Login(outcome(OutcomeOK, err))
+	return sess, err
+}
+
+func (s *Service) login(ctx context.Context, identifier, password string) (portal.Session, error) {
 	identifier = strings.TrimSpace(identifier)
 	var fs []portal.FieldError
 	for _, f := range []struct {

@@ -144,3 +144,26 @@ func messageState(m Message) portal.MessageState {
 	return portal.MessageState{ID: m.ID, Channel: string(m.Channel), Kind: m.Kind, Recipient: m.Recipient,
 		State: m.State, Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt}
 }
+
+// OutboxDepth is how many messages of a channel are in a state, and when
+// the oldest of them was queued.
+type OutboxDepth struct {
+	Channel Channel
+	State   string
+	Count   int
+	Oldest  time.Time
+}
+
+// OutboxDepth returns the outbox's unsent messages by channel and state,
+// for the metrics.
+func (s *Service) OutboxDepth(ctx context.Context) ([]OutboxDepth, error) {
+	var d []OutboxDepth
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		d, err = tx.OutboxDepth()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox depth: %w", err)
+	}
+	return d, nil
+}

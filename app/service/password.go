@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 
@@ -64,7 +65,8 @@ func checkPassword(hash, password string) bool {
 // portal.ErrUnavailable at once, without hashing.
 func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
 	var ok bool
-	if err := s.hashes.Do(ctx, func() { ok = checkPassword(hash, password) }); err != nil {
+	queued := time.Now()
+	if err := s.hashes.Do(ctx, func() { s.obs.HashWaited(time.Since(queued)); ok = checkPassword(hash, password) }); err != nil {
 		return false, s.hashRefused(ctx, err)
 	}
 	return ok, nil
@@ -75,7 +77,11 @@ func (s *Service) checkPassword(ctx context.Context, hash, password string) (boo
 func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
 	var hash string
 	var herr error
-	if err := s.hashes.Do(ctx, func() { hash, herr = hashPassword(password, s.cfg.Argon2, s.rand) }); err != nil {
+	queued := time.Now()
+	if err := s.hashes.Do(ctx, func() {
+		s.obs.HashWaited(time.Since(queued))
+		hash, herr = hashPassword(password, s.cfg.Argon2, s.rand)
+	}); err != nil {
 		return "", s.hashRefused(ctx, err)
 	}
 	return hash, herr

@@ -26,7 +26,8 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 		return err
 	}
 	var password, hash, msgID string
-	return s.requestRenewal(ctx, renewalRequest{
+	locked := false // this request's wrong NUMIC locked the voter
+	err := s.requestRenewal(ctx, renewalRequest{
 		kind: "password", codeID: req.CodeID, code: req.Code, rateKey: s.mac("numic-password", req.NUMIC),
 		// The new password is drawn and hashed whatever the lookup finds:
 		// the hash is the slow part, and a miss must cost what a match costs.
@@ -47,45 +48,51 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 			}
 			return v, err
 		},
-		apply: func(tx Tx, now time.Time) (error, error) {
+		apply: func(tx Tx, now time.Time) (string, error, error) {
+			locked = false // a store may run the transaction again
 			v, err := tx.VoterByIdentifier(s.mac("identifier", req.Identifier))
 			if errors.Is(err, ErrNotFound) {
-				return nil, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "password.request.no_match",
+				return OutcomeNoMatch, nil, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "password.request.no_match",
 					Detail: "unknown identifier"})
 			}
 			if err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			if v.NUMIC != req.NUMIC {
 				// Someone holds the identifier but not the NUMIC: a guess,
 				// counted like a wrong password, answered like a miss.
-				_, err := s.countFailure(tx, v, "password.request.wrong_numic", now)
-				return nil, err
+				until, err := s.countFailure(tx, v, "password.request.wrong_numic", now)
+				locked = !until.IsZero()
+				return OutcomeWrongNUMIC, nil, err
 			}
 			if now.Before(v.LockedUntil) {
 				refused := &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}
 				if err := s.refuse(tx, v, "password", refused, now); err != nil {
-					return nil, err
+					return "", nil, err
 				}
-				return refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.locked", VoterID: v.ID})
+				return "", refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.locked", VoterID: v.ID})
 			}
 			if until, ok, err := s.conflict(tx, v, LinkIdentifier, v.IdentifierRenewedAt, now); err != nil {
-				return nil, err
+				return "", nil, err
 			} else if ok {
 				refused := &portal.Error{Code: portal.CodeRenewalConflict, Until: until}
 				if err := s.refuse(tx, v, "password", refused, now); err != nil {
-					return nil, err
+					return "", nil, err
 				}
-				return refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.refused",
+				return "", refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.refused",
 					VoterID: v.ID, Detail: "identifier renewal pending or within cool-down"})
 			}
 			if !ValidMobile(v.Mobile) {
-				return nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.no_mobile",
+				return OutcomeNoMobile, nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.no_mobile",
 					VoterID: v.ID, Detail: "no mobile number in E.164 form on file"})
 			}
-			return nil, s.renewPassword(tx, v, password, hash, msgID, now)
+			return OutcomeAccepted, nil, s.renewPassword(tx, v, password, hash, msgID, now)
 		},
 	})
+	if err == nil && locked {
+		s.obs.Locked("voter")
+	}
+	return err
 }
 
 // renewPassword stores v's new password hash, ends its sessions, and

@@ -30,8 +30,10 @@ type renewalRequest struct {
 	// apply looks the voter up and writes the outcome in tx. It returns
 	// the refusal, for the log (nil: done, or no match), or a failure.
 	// The caller answers the same whatever it returns: a refusal reaches a
-	// matching voter by e-mail (refuse).
-	apply func(tx Tx, now time.Time) (refused, err error)
+	// matching voter by e-mail (refuse). hidden tells the metrics what
+	// happened when refused is nil: OutcomeAccepted when a link or a
+	// password went out, else why not (OutcomeNoMatch, …).
+	apply func(tx Tx, now time.Time) (hidden string, refused, err error)
 }
 
 // requestRenewal is the skeleton of both renewal requests: the security
@@ -40,7 +42,20 @@ type renewalRequest struct {
 // that names no voter. Past the security code the answer is the same
 // whatever the roll holds (the neutral "sent"): an answer that differed on
 // a refusal told whether the NUMIC and e-mail matched a voter.
-func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) error {
+func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err error) {
+	var hidden string
+	var outcome error
+	defer func() {
+		// For the operators: what the one answer hid.
+		switch {
+		case err != nil:
+			s.obs.RenewalRequested(r.kind, string(portal.ErrorCode(err)))
+		case outcome != nil:
+			s.obs.RenewalRequested(r.kind, string(portal.ErrorCode(outcome)))
+		default:
+			s.obs.RenewalRequested(r.kind, hidden)
+		}
+	}()
 	if err := s.checkCode(ctx, r.codeID, r.code); err != nil {
 		return err
 	}
@@ -52,9 +67,9 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) error {
 	// it and hid nothing.)
 	defer waitUntil(ctx, time.Now().Add(s.cfg.RequestFloor))
 	now := s.clock.Now()
-	var outcome error
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx Tx) error {
 		var err error
+		hidden = ""
 		if outcome, err = s.limitRate(tx, r.rateKey, now, r.kind+".request.rate_limited"); err != nil {
 			return err
 		}
@@ -68,7 +83,7 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) error {
 			}
 			return s.refuse(tx, v, r.kind, outcome, now)
 		}
-		outcome, err = r.apply(tx, now)
+		hidden, outcome, err = r.apply(tx, now)
 		return err
 	})
 	if err != nil {

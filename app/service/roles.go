@@ -139,6 +139,9 @@ type Outbox interface {
 	VoterMessages(voterID int64, limit int) ([]Message, error)
 	// OutboxCounts returns how many messages are in each state.
 	OutboxCounts() (map[string]int, error)
+	// OutboxDepth returns, for each channel and state but "sent" that has
+	// messages, how many and when the oldest was queued.
+	OutboxDepth() ([]OutboxDepth, error)
 	FailedMessages(limit int) ([]Message, error)
 	// Requeue puts a failed message back as due at now; false if it was
 	// not failed.

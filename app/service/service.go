@@ -44,6 +44,9 @@ type Options struct {
 	// them, so tests that play the user set it to know what to type.
 	CodeRand io.Reader
 	Logger   *slog.Logger
+	// Observer is told the service's decisions and timings, for metrics
+	// (default: nobody).
+	Observer Observer
 }
 
 // Service implements portal.Portal.
@@ -56,6 +59,7 @@ type Service struct {
 	rand  io.Reader
 	codes io.Reader
 	log   *slog.Logger
+	obs   Observer
 	// dummyHash is checked when a login names no voter, so that an
 	// unknown identifier costs the same argon2id time as a wrong password.
 	// Made on first need: it costs a hash, and start-up should not.
@@ -93,6 +97,7 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 		rand:  opt.Rand,
 		codes: opt.CodeRand,
 		log:   opt.Logger,
+		obs:   opt.Observer,
 	}
 	if s.clock == nil {
 		s.clock = systemClock{}
@@ -105,6 +110,11 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.obs == nil {
+		s.obs = nopObserver{}
+	} else {
+		s.store = observedStore{Store: st, obs: s.obs}
 	}
 	var err error
 	if s.box, err = seal.New(cfg.Secret, "outbox"); err != nil {

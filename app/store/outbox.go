@@ -73,6 +73,26 @@ func (t *Tx) OutboxCounts() (map[string]int, error) {
 	return counts, rows.Err()
 }
 
+func (t *Tx) OutboxDepth() ([]service.OutboxDepth, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT channel, state, COUNT(*), MIN(created_at) FROM outbox
+		WHERE state <> 'sent' GROUP BY state, channel ORDER BY channel, state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ds []service.OutboxDepth
+	for rows.Next() {
+		var d service.OutboxDepth
+		var oldest sql.NullInt64
+		if err := rows.Scan(&d.Channel, &d.State, &d.Count, &oldest); err != nil {
+			return nil, err
+		}
+		d.Oldest = timeOf(oldest)
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
+}
+
 func (t *Tx) FailedMessages(limit int) ([]service.Message, error) {
 	return t.messages(`state = 'failed' ORDER BY id DESC LIMIT ?`, limit)
 }

@@ -152,4 +152,9 @@ CREATE TABLE throttles (
 	blocks        INTEGER NOT NULL DEFAULT 0
 );
 `,
+	// 7: the outbox's depth by state and channel, and its oldest message,
+	// read at every metrics scrape from the unsent messages only.
+	`
+CREATE INDEX outbox_unsent ON outbox(state, channel, created_at) WHERE state <> 'sent';
+`,
 }

@@ -65,6 +65,10 @@ func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
+// LatestSchema returns how many migrations this program knows: the
+// version SchemaVersion reads once Open has migrated.
+func (db *DB) LatestSchema() int { return len(migrations) }
+
 // SchemaVersion returns how many migrations the database has applied.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int

@@ -71,6 +71,22 @@ func testOutboxStates(t *testing.T, st Store) {
 		if err != nil || counts["sent"] != 1 || counts["failed"] != 1 || counts["pending"] != 1 {
 			t.Errorf("OutboxCounts = %v, %v", counts, err)
 		}
+		// The depth leaves the sent messages out and dates the oldest of
+		// each channel and state.
+		depth, err := tx.OutboxDepth()
+		want := []service.OutboxDepth{
+			{Channel: service.ChannelEmail, State: "pending", Count: 1, Oldest: t0.Add(2 * time.Second)},
+			{Channel: service.ChannelSMS, State: "failed", Count: 1, Oldest: t0.Add(time.Second)},
+		}
+		if err != nil || len(depth) != len(want) {
+			t.Errorf("OutboxDepth = %+v, %v; want %+v", depth, err, want)
+		} else {
+			for i := range want {
+				if d := depth[i]; d.Channel != want[i].Channel || d.State != want[i].State || d.Count != want[i].Count || !d.Oldest.Equal(want[i].Oldest) {
+					t.Errorf("OutboxDepth[%d] = %+v, want %+v", i, d, want[i])
+				}
+			}
+		}
 		failed, err := tx.FailedMessages(10)
 		if err != nil || len(failed) != 1 || failed[0].ID != ids[1] || failed[0].LastError != "gateway down" || failed[0].Attempts != 1 {
 			t.Errorf("FailedMessages = %+v, %v", failed, err)

@@ -9,9 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"consulvote/app/backend"
+	"consulvote/app/metrics"
 	"consulvote/app/portal"
 	"consulvote/app/server"
 )
@@ -21,15 +24,20 @@ type serveConfig struct {
 	Backend          backend.Config
 	Listen           string  // the public API's address
 	OfficeListen     string  // the office API's own address ("": on Listen)
+	MetricsListen    string  // an internal address for /metrics alone ("": none)
 	TLSCert, TLSKey  string  // PEM files; both or neither
 	InsecureLoopback bool    // plain HTTP, on a loopback address only
 	PerClient        float64 // requests per second per client address; negative: no limit
+	// StopTimeout bounds a graceful stop: the requests in progress and the
+	// delivery being sent get that long to finish.
+	StopTimeout time.Duration
 }
 
 // defaultServe returns serve's defaults: the database and its key are
 // created on first start.
 func defaultServe() serveConfig {
-	return serveConfig{Backend: backend.Config{Create: true}, Listen: "127.0.0.1:8443", PerClient: 2}
+	return serveConfig{Backend: backend.Config{Create: true, OutboxStall: backend.DefaultOutboxStall},
+		Listen: "127.0.0.1:8443", PerClient: 2, StopTimeout: 20 * time.Second}
 }
 
 // Validate checks every setting and names the first bad one.
@@ -42,14 +50,23 @@ func (c serveConfig) Validate() error {
 	if err != nil {
 		return bad("listen", fmt.Sprintf("%q is not host:port", c.Listen))
 	}
-	if c.OfficeListen != "" {
-		officeHost, _, err := net.SplitHostPort(c.OfficeListen)
+	for _, l := range []struct{ setting, addr string }{{"office-listen", c.OfficeListen}, {"metrics-listen", c.MetricsListen}} {
+		if l.addr == "" {
+			continue
+		}
+		h, _, err := net.SplitHostPort(l.addr)
 		if err != nil {
-			return bad("office-listen", fmt.Sprintf("%q is not host:port", c.OfficeListen))
+			return bad(l.setting, fmt.Sprintf("%q is not host:port", l.addr))
 		}
-		if c.TLSCert == "" && !portal.IsLoopback(officeHost) {
-			return bad("office-listen", fmt.Sprintf("plain HTTP only on a loopback address, not %q", officeHost))
+		if c.TLSCert == "" && !portal.IsLoopback(h) {
+			return bad(l.setting, fmt.Sprintf("plain HTTP only on a loopback address, not %q", h))
 		}
+	}
+	if c.MetricsListen != "" && c.MetricsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
+		return bad("metrics-listen", "must differ from --listen: the metrics never go on the public listener")
+	}
+	if c.StopTimeout <= 0 {
+		return bad("stop-timeout", "must be positive")
 	}
 	switch {
 	case (c.TLSCert == "") != (c.TLSKey == ""):
@@ -82,6 +99,9 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Backend.SMSGateway, "sms-gateway", "", "HTTP SMS gateway URL, https (none: SMS stay in the outbox)")
 	fs.StringVar(&c.Backend.SMSToken, "sms-token", "", "bearer token of the SMS gateway")
 	fs.Float64Var(&c.PerClient, "per-client", c.PerClient, "requests per second allowed per client address, bursts of 20; negative: no limit")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "serve /metrics (and /healthz, /readyz) on this internal address too; /metrics is on --office-listen anyway, never on --listen")
+	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "on SIGTERM, how long the requests in progress and the delivery being sent get to finish")
+	fs.DurationVar(&c.Backend.OutboxStall, "outbox-stall", c.Backend.OutboxStall, "/readyz fails when the delivery worker shows no progress for this long")
 }
 
 func serveFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
@@ -100,12 +120,24 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
 }
 
 // runServe serves until ctx ends; ready, when set, gets the addresses
-// listened on (office: "" when the office shares the public one).
-func runServe(ctx context.Context, c serveConfig, ready func(public, office string)) error {
+// listened on by listener: "public", and "office" and "metrics" when
+// they have their own.
+//
+// Listeners: --listen has the voters' API (and the office's unless
+// --office-listen); /metrics goes on --office-listen and --metrics-listen,
+// never on --listen. /healthz and /readyz are on every listener.
+//
+// A stop (ctx ending: SIGTERM, Ctrl-C) closes the listeners, lets the
+// requests in progress finish and the delivery worker finish its message
+// concurrently, both within StopTimeout, then closes the store.
+func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]string)) error {
 	log := c.Backend.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	m := metrics.New()
+	c.Backend.Observer = m
+	c.Backend.Drain = c.StopTimeout
 	b, err := backend.Open(ctx, c.Backend)
 	if err != nil {
 		return err
@@ -113,52 +145,81 @@ func runServe(ctx context.Context, c serveConfig, ready func(public, office stri
 	defer b.Close() // last: after the listeners have drained
 	b.Start()
 	svc := b.Service
+	m.Watch(svc, log)
 
-	public := server.Options{Logger: log, PerClient: c.PerClient, Office: svc}
+	public := server.Options{Logger: log, PerClient: c.PerClient, Office: svc, Observer: m, Ready: b.Ready}
 	if c.OfficeListen != "" {
 		public.Office = nil // the office answers on its own listener only
 	}
-	h := server.New(svc, public)
-	defer h.Close()
-	srv := newHTTPServer(h, log)
-	l, err := listen(c.Listen, c, "listen")
-	if err != nil {
-		return err
+	internal := server.Options{Logger: log, PerClient: c.PerClient, OfficeOnly: true, Observer: m, Ready: b.Ready,
+		Metrics: m.Handler()}
+
+	type listener struct {
+		name, setting, addr string
+		h                   *server.Handler
+		srv                 *http.Server
+		l                   net.Listener
 	}
-	log.Info("serving", "addr", l.Addr().String(), "tls", c.TLSCert != "", "smtp", c.Backend.SMTP != "",
-		"sms", c.Backend.SMSGateway != "", "office", c.OfficeListen == "")
-	var officeSrv *http.Server
-	officeAddr := ""
-	errc := make(chan error, 2)
+	ls := []*listener{{name: "public", setting: "listen", addr: c.Listen, h: server.New(svc, public)}}
 	if c.OfficeListen != "" {
-		oh := server.New(nil, server.Options{Logger: log, PerClient: c.PerClient, Office: svc, OfficeOnly: true})
-		defer oh.Close()
-		ol, err := listen(c.OfficeListen, c, "office-listen")
-		if err != nil {
-			l.Close()
+		o := internal
+		o.Office = svc
+		ls = append(ls, &listener{name: "office", setting: "office-listen", addr: c.OfficeListen, h: server.New(nil, o)})
+	}
+	if c.MetricsListen != "" {
+		ls = append(ls, &listener{name: "metrics", setting: "metrics-listen", addr: c.MetricsListen, h: server.New(nil, internal)})
+	}
+	for _, x := range ls {
+		defer x.h.Close()
+		if x.l, err = listen(x.addr, c, x.setting); err != nil {
+			for _, y := range ls {
+				if y.l != nil {
+					y.l.Close()
+				}
+			}
 			return err
 		}
-		officeSrv, officeAddr = newHTTPServer(oh, log), ol.Addr().String()
-		log.Info("serving the office", "addr", officeAddr, "tls", c.TLSCert != "")
-		go func() { errc <- officeSrv.Serve(ol) }()
+		x.srv = newHTTPServer(x.h, log)
+	}
+	log.Info("serving", "addr", ls[0].l.Addr().String(), "tls", c.TLSCert != "", "smtp", c.Backend.SMTP != "",
+		"sms", c.Backend.SMSGateway != "", "office", c.OfficeListen == "")
+	for _, x := range ls[1:] {
+		log.Info("serving the "+x.name, "addr", x.l.Addr().String(), "tls", c.TLSCert != "")
+	}
+	errc := make(chan error, len(ls))
+	for _, x := range ls {
+		go func() { errc <- x.srv.Serve(x.l) }()
 	}
 	if ready != nil {
-		ready(l.Addr().String(), officeAddr)
+		addrs := map[string]string{}
+		for _, x := range ls {
+			addrs[x.name] = x.l.Addr().String()
+		}
+		ready(addrs)
 	}
-	go func() { errc <- srv.Serve(l) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	begun := time.Now()
+	log.Info("shutting down", "timeout", c.StopTimeout.String())
+	shutdown, cancel := context.WithTimeout(context.Background(), c.StopTimeout)
 	defer cancel()
-	err = srv.Shutdown(shutdown)
-	if officeSrv != nil {
-		err = errors.Join(err, officeSrv.Shutdown(shutdown))
+	var stopped sync.WaitGroup
+	stopped.Go(b.Stop) // the delivery in progress, while the requests drain
+	errs := make([]error, len(ls))
+	for i, x := range ls {
+		stopped.Go(func() {
+			if err := x.srv.Shutdown(shutdown); err != nil {
+				x.srv.Close()
+				errs[i] = fmt.Errorf("%s listener: %w", x.name, err)
+			}
+		})
 	}
-	return err
+	stopped.Wait()
+	log.Info("stopped", "after_ms", time.Since(begun).Milliseconds())
+	return errors.Join(errs...)
 }
 
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {

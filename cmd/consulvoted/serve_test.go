@@ -213,7 +213,7 @@ func TestServeOfficeListen(t *testing.T) {
 	addrs := make(chan [2]string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, c, func(public, office string) { addrs <- [2]string{public, office} })
+		done <- runServe(ctx, c, func(a map[string]string) { addrs <- [2]string{a["public"], a["office"]} })
 	}()
 	var a [2]string
 	select {
