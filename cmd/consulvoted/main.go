@@ -7,6 +7,8 @@
 //	consulvoted credentials send --db PATH --campaign NAME
 //	consulvoted agent add --db PATH NAME --role admin|agent
 //	consulvoted audit verify --db PATH
+//	consulvoted backup --db PATH --to FILE     a consistent copy of a live database
+//	consulvoted restore --from FILE --db PATH  put a backup back (the server stopped)
 //
 // Every flag has an environment twin (--db and CONSULVOTE_DB, …). Exit
 // codes: 0 done, 1 failure (or tampering found), 2 bad usage or setting.
@@ -33,6 +35,8 @@ const usage = `usage: consulvoted serve [options]   (the HTTP API; consulvoted s
        consulvoted credentials send --db PATH --campaign NAME [--from SENDER]
        consulvoted agent add --db PATH NAME --role admin|agent   (password on the terminal, or the first line of stdin)
        consulvoted audit verify --db PATH
+       consulvoted backup --db PATH --to FILE [--key-to KEYFILE] [--force]
+       consulvoted restore --from FILE --db PATH [--key-from KEYFILE] [--force]
 Every flag has an environment twin: --db and CONSULVOTE_DB, and so on.`
 
 func main() {
@@ -63,6 +67,8 @@ var commands = []command{
 	{"credentials send", credentialsSendFlags},
 	{"agent add", agentAddFlags},
 	{"audit verify", auditVerifyFlags},
+	{"backup", backupFlags},
+	{"restore", restoreFlags},
 }
 
 // usageError is bad usage: exit code 2.

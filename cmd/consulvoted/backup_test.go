@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"consulvote/app/backend"
+	"consulvote/app/store"
+)
+
+// rollLines writes a roll of n voters numbered from first.
+func rollLines(first, n int) string {
+	var b strings.Builder
+	b.WriteString("NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n")
+	for i := first; i < first+n; i++ {
+		fmt.Fprintf(&b, "%08d;NOM;Prénom;votant%d@example.org;+3361%07d;Allemagne\n", 60_000_000+i, i, i)
+	}
+	return b.String()
+}
+
+// TestBackupDuringWritesRestores: backups taken while a roll import
+// writes 5,000 voters per transaction are each a consistent snapshot
+// (integrity_check ok, a whole number of batches); the last one restores
+// into a new place with the key kept apart, and `audit verify` passes on
+// it. Restore refuses to overwrite without --force, to replace a database
+// a server has open, and a key that is not the database's.
+func TestBackupDuringWritesRestores(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "live", "portal.db")
+	os.MkdirAll(filepath.Dir(live), 0o700)
+	ctx := context.Background()
+	// Audit checkpoints signed under the key as a server signs them, more
+	// often.
+	b, err := backend.Open(ctx, backend.Config{Database: live, Create: true, CheckpointEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	b.Start()
+	const base, batch = 2_000, 5_000
+	if _, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(rollLines(0, base)), nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // a checkpoint over the first rows
+
+	var importing atomic.Bool
+	importing.Store(true)
+	imported := make(chan error, 1)
+	go func() {
+		_, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(rollLines(base, 12*batch)), nil)
+		importing.Store(false)
+		imported <- err
+	}()
+	var backups []string
+	midway := 0
+	for i := 0; importing.Load() || i < 1; i++ {
+		to := filepath.Join(dir, "backups", fmt.Sprintf("portal-%02d.db", i))
+		os.MkdirAll(filepath.Dir(to), 0o700)
+		during := importing.Load()
+		code, out, errs := runCmd("", "backup", "--db", live, "--to", to)
+		if code != 0 {
+			t.Fatalf("backup %d: exit %d: %s%s", i, code, out, errs)
+		}
+		fi, err := store.Inspect(ctx, to)
+		if err != nil || fi.Integrity != "ok" {
+			t.Fatalf("backup %d: %+v %v", i, fi, err)
+		}
+		if (fi.Voters-base)%batch != 0 {
+			t.Errorf("backup %d holds %d voters: part of a transaction, not a snapshot", i, fi.Voters)
+		}
+		if during && importing.Load() && fi.Voters > base && fi.Voters < base+12*batch {
+			midway++
+		}
+		if st, _ := os.Stat(to); st.Mode().Perm() != 0o600 {
+			t.Errorf("backup %d has mode %v, want 0600", i, st.Mode().Perm())
+		}
+		backups = append(backups, to)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := <-imported; err != nil {
+		t.Fatal(err)
+	}
+	if midway == 0 {
+		t.Fatalf("none of %d backups was taken in the middle of the import", len(backups))
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "backups")); len(entries) != len(backups) {
+		t.Errorf("%d files beside the backups, want %d: a temporary file was left", len(entries), len(backups))
+	}
+	last := backups[len(backups)-1]
+	want, _ := store.Inspect(ctx, last)
+
+	// The key, saved apart.
+	key := filepath.Join(dir, "vault", "portal.key")
+	os.MkdirAll(filepath.Dir(key), 0o700)
+	if code, out, errs := runCmd("", "backup", "--db", live, "--to", last, "--force", "--key-to", key); code != 0 {
+		t.Fatalf("backup --key-to: %d %s%s", code, out, errs)
+	}
+	want, _ = store.Inspect(ctx, last)
+	if st, err := os.Stat(key); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key copy: %v %v", st, err)
+	}
+	if code, _, errs := runCmd("", "backup", "--db", live, "--to", last); code == 0 || !strings.Contains(errs, "exists") {
+		t.Errorf("backup over an existing file without --force: exit %d %s", code, errs)
+	}
+
+	// Restore into a new place: the machine was lost, the key comes from
+	// the vault.
+	restored := filepath.Join(dir, "new", "portal.db")
+	os.MkdirAll(filepath.Dir(restored), 0o700)
+	code, out, errs := runCmd("", "restore", "--from", last, "--db", restored, "--key-from", key)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d voters", want.Voters)) {
+		t.Fatalf("restore: exit %d: %s%s", code, out, errs)
+	}
+	got, err := store.Inspect(ctx, restored)
+	if err != nil || got.Integrity != "ok" || got.Voters != want.Voters || want.Voters < base {
+		t.Fatalf("restored: %+v %v; want integrity ok and %d voters", got, err, want.Voters)
+	}
+	if code, out, errs := runCmd("", "audit", "verify", "--db", restored); code != 0 || !strings.Contains(out, "audit log intact") {
+		t.Fatalf("audit verify on the restored copy: exit %d: %s%s", code, out, errs)
+	}
+	for _, p := range []string{restored, restored + ".key"} {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want mode 0600", p, st, err)
+		}
+	}
+
+	// Over an existing database: only with --force, never while a server
+	// has it open, never with another key.
+	if code, _, errs := runCmd("", "restore", "--from", backups[0], "--db", restored); code == 0 || !strings.Contains(errs, "--force") {
+		t.Errorf("restore over a database without --force: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCmd("", "restore", "--from", backups[0], "--db", live, "--force"); code == 0 || !strings.Contains(errs, "in use") {
+		t.Errorf("restore over the database a server has open: exit %d %s", code, errs)
+	}
+	other := filepath.Join(dir, "other.key")
+	os.WriteFile(other, []byte(strings.Repeat("x", 32)), 0o600)
+	if code, _, errs := runCmd("", "restore", "--from", backups[0], "--db", filepath.Join(dir, "new", "x.db"), "--key-from", other); code == 0 || !strings.Contains(errs, "does not verify under the key") {
+		t.Errorf("restore with another key: exit %d %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new", "x.db")); err == nil {
+		t.Errorf("a refused restore left a database behind")
+	}
+	if after, _ := store.Inspect(ctx, restored); after.Voters != want.Voters {
+		t.Errorf("refused restores changed the restored database: %d voters, want %d", after.Voters, want.Voters)
+	}
+	// With --force and the server stopped: the first backup replaces it.
+	if code, out, errs := runCmd("", "restore", "--from", backups[0], "--db", restored, "--force"); code != 0 {
+		t.Fatalf("restore --force: exit %d %s%s", code, out, errs)
+	}
+	first, _ := store.Inspect(ctx, backups[0])
+	if got, _ := store.Inspect(ctx, restored); got.Voters != first.Voters {
+		t.Errorf("after restore --force: %d voters, want the first backup's %d", got.Voters, first.Voters)
+	}
+	if code, out, _ := runCmd("", "audit", "verify", "--db", restored); code != 0 {
+		t.Errorf("audit verify after restore --force: exit %d %s", code, out)
+	}
+}
