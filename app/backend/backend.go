@@ -21,6 +21,7 @@ import (
 
 	"consulvote/app/keyfile"
 	"consulvote/app/outbox"
+	"consulvote/app/pgstore"
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/store"
@@ -29,16 +30,24 @@ import (
 // Config is what opening the back end takes. The zero value is not
 // usable: Database is required; everything else has a default.
 type Config struct {
-	// Database is the SQLite file. A database URL (postgres://…) is
-	// refused: no store for it exists yet, and it must never be taken
-	// for a file name.
+	// Database is the SQLite file, or a PostgreSQL URL
+	// (postgres://user:password@host:port/database?sslmode=verify-full):
+	// the central service, where several instances share one database.
+	// A URL of another kind, or a key=value connection string, is refused:
+	// it is never taken for a file name.
 	Database string
 	// KeyFile is the secret key of the hashes and of the sealed outbox
-	// (default: Database + ".key"). Never inside the database.
+	// (default with SQLite: Database + ".key"; required with PostgreSQL,
+	// where nothing is "beside the database"). Never inside the database:
+	// a copy of the database alone reveals no link and allows no offline
+	// guessing. Every instance on one PostgreSQL database uses the same
+	// key; the database remembers the key's fingerprint and refuses
+	// another.
 	KeyFile string
 	// Create makes the database and its key when they are missing. Without
 	// it both must exist: a mistyped path is an error, not a new, empty
-	// portal.
+	// portal. (A PostgreSQL database is made by its administrator; Create
+	// then only makes the key file and the schema.)
 	Create bool
 	// Demo fills an empty database with the demonstration roll.
 	Demo bool
@@ -61,6 +70,10 @@ type Config struct {
 	// CheckpointEvery is how often Start signs an audit checkpoint
 	// (default: a minute).
 	CheckpointEvery time.Duration
+	// OutboxLease is how long the delivery worker's claim on a batch of
+	// messages lasts (default: outbox.Worker's, 2 minutes): a message
+	// claimed by an instance that dies is sent by another after it.
+	OutboxLease time.Duration
 	// Logger receives the service's and the workers' logs (default: none).
 	Logger *slog.Logger
 	// Observer is told the service's decisions and the deliveries, for
@@ -87,7 +100,7 @@ type Observer interface {
 const DefaultOutboxStall = 5 * time.Minute
 
 // ConfigError names the setting that is wrong, by the name of its flag
-// (without dashes): "db", "key", "smtp"…
+// (without dashes): "db", "key-file", "smtp"…
 type ConfigError struct {
 	Setting string
 	Why     string
@@ -99,19 +112,48 @@ func (e *ConfigError) Error() string { return "--" + e.Setting + ": " + e.Why }
 // chain.
 const DefaultCheckpointEvery = time.Minute
 
-// IsURL reports whether a --db value is a database URL rather than a file.
+// IsURL reports whether a --db value is a database URL or connection
+// string rather than a file.
 func IsURL(db string) bool {
 	scheme, _, ok := strings.Cut(db, "://")
-	return ok && scheme != "" && !strings.ContainsAny(scheme, `/\`) || strings.HasPrefix(db, "postgres:")
+	return ok && scheme != "" && !strings.ContainsAny(scheme, `/\`) || strings.HasPrefix(db, "postgres:") ||
+		isKeywordDSN(db)
 }
+
+// isKeywordDSN reports a libpq key=value connection string ("host=db
+// dbname=vote"): every word a known keyword with a value.
+func isKeywordDSN(db string) bool {
+	words := strings.Fields(db)
+	for _, w := range words {
+		k, _, ok := strings.Cut(w, "=")
+		switch k {
+		case "host", "hostaddr", "port", "dbname", "user", "password", "sslmode", "connect_timeout", "application_name":
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
+	return len(words) > 0
+}
+
+// postgres reports whether the database is PostgreSQL.
+func (c Config) postgres() bool { return pgstore.IsURL(c.Database) }
 
 // Validate checks the settings and names the first bad one.
 func (c Config) Validate() error {
 	switch {
 	case c.Database == "":
 		return &ConfigError{"db", "required: the path of the database"}
+	case c.postgres() && c.KeyFile == "":
+		return &ConfigError{"key-file", "required with PostgreSQL: the key of the hashes and of the outbox lives in a file " +
+			"apart from the database (the same file on every instance)"}
+	case c.postgres():
+	case isKeywordDSN(c.Database):
+		return &ConfigError{"db", "a key=value connection string: give a PostgreSQL URL, postgres://user:password@host:port/database"}
 	case IsURL(c.Database):
-		return &ConfigError{"db", fmt.Sprintf("%q is a database URL; this version stores its data in a SQLite file only: give a file path", redact(c.Database))}
+		return &ConfigError{"db", fmt.Sprintf("%q is a database URL, but not PostgreSQL's: give postgres://… or a SQLite file path", redact(c.Database))}
 	}
 	if c.SMTP != "" {
 		if _, err := outbox.ParseSMTPURL(c.SMTP, c.SMTPTLS); err != nil {
@@ -131,6 +173,9 @@ func (c Config) Validate() error {
 	}
 	if c.Drain < 0 {
 		return &ConfigError{"stop-timeout", "must not be negative"}
+	}
+	if c.OutboxLease < 0 || c.OutboxLease > 0 && c.OutboxLease < time.Second {
+		return &ConfigError{"outbox-lease", "at least a second"}
 	}
 	return nil
 }
@@ -167,7 +212,10 @@ type Store interface {
 	LatestSchema() int
 }
 
-var _ Store = (*store.DB)(nil)
+var (
+	_ Store = (*store.DB)(nil)
+	_ Store = (*pgstore.DB)(nil)
+)
 
 // Backend is an open back end.
 type Backend struct {
@@ -197,24 +245,30 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	keyPath := cfg.keyFile()
+	var must []struct{ setting, path string }
+	if !cfg.postgres() {
+		must = append(must, struct{ setting, path string }{"db", cfg.Database})
+	}
 	if !cfg.Create {
-		for _, f := range []struct{ setting, path string }{{"db", cfg.Database}, {"key", keyPath}} {
+		for _, f := range append(must, struct{ setting, path string }{"key-file", keyPath}) {
 			if _, err := os.Stat(f.path); errors.Is(err, fs.ErrNotExist) {
 				return nil, &ConfigError{f.setting, fmt.Sprintf("%s does not exist", f.path)}
 			} else if err != nil {
 				return nil, &ConfigError{f.setting, err.Error()}
 			}
 		}
-	} else if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o700); err != nil {
-		return nil, &ConfigError{"db", fmt.Sprintf("database folder: %v", err)}
+	} else if !cfg.postgres() {
+		if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o700); err != nil {
+			return nil, &ConfigError{"db", fmt.Sprintf("database folder: %v", err)}
+		}
 	}
 	key, err := keyfile.LoadOrCreate(keyPath)
 	if err != nil {
-		return nil, &ConfigError{"key", err.Error()}
+		return nil, &ConfigError{"key-file", err.Error()}
 	}
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := openStore(ctx, cfg, key)
 	if err != nil {
-		return nil, &ConfigError{"db", err.Error()}
+		return nil, err
 	}
 	rules := service.DefaultConfig()
 	rules.Secret = key
@@ -257,6 +311,33 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		}
 	}
 	return &Backend{Service: svc, Store: db, cfg: cfg, log: log}, nil
+}
+
+// openStore opens the SQLite file or the PostgreSQL database. On
+// PostgreSQL, the database keeps the key's fingerprint from the first
+// start on and refuses another key: an instance started with a wrong key
+// file would answer "unknown" to every voter and seal mail no other
+// instance can open.
+func openStore(ctx context.Context, cfg Config, key []byte) (Store, error) {
+	if !cfg.postgres() {
+		db, err := store.Open(ctx, cfg.Database)
+		if err != nil {
+			return nil, &ConfigError{"db", err.Error()}
+		}
+		return db, nil
+	}
+	db, err := pgstore.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, &ConfigError{"db", err.Error()}
+	}
+	if err := db.CheckKey(ctx, keyfile.Fingerprint(key)); err != nil {
+		db.Close()
+		if errors.Is(err, pgstore.ErrOtherKey) {
+			return nil, &ConfigError{"key-file", fmt.Sprintf("%s: %v", cfg.KeyFile, err)}
+		}
+		return nil, &ConfigError{"db", err.Error()}
+	}
+	return db, nil
 }
 
 // Start runs, until Close, the audit checkpoints (one now, then every
@@ -321,7 +402,7 @@ func (b *Backend) worker() *outbox.Worker {
 		return nil
 	}
 	w := &outbox.Worker{Store: b.Store, Open: b.Service.OpenMessage, From: b.Service.Sender(), Log: b.log,
-		Drain: b.cfg.Drain}
+		Drain: b.cfg.Drain, Lease: b.cfg.OutboxLease}
 	if b.cfg.Observer != nil {
 		w.Observer = b.cfg.Observer
 	}

@@ -25,9 +25,14 @@ func TestValidate(t *testing.T) {
 	}{
 		{"a file", Config{Database: "/var/lib/consulvote/portal.db"}, ""},
 		{"no database", Config{}, "db"},
-		{"a PostgreSQL URL", Config{Database: "postgres://vote:s3cret@db.example:5432/vote"}, "db"},
-		{"a PostgreSQL URL, other scheme", Config{Database: "postgresql://db.example/vote"}, "db"},
-		{"a DSN without slashes", Config{Database: "postgres:host=db.example"}, "db"},
+		{"a PostgreSQL URL without a key file", Config{Database: "postgres://vote:s3cret@db.example:5432/vote"}, "key-file"},
+		{"a PostgreSQL URL", Config{Database: "postgres://vote:s3cret@db.example:5432/vote", KeyFile: "/etc/consulvote/key"}, ""},
+		{"a PostgreSQL URL, other scheme", Config{Database: "postgresql://db.example/vote", KeyFile: "k"}, ""},
+		{"a DSN without slashes", Config{Database: "postgres:host=db.example", KeyFile: "k"}, "db"},
+		{"a key=value DSN", Config{Database: "host=db.example dbname=vote password=s3cret", KeyFile: "k"}, "db"},
+		{"another database's URL", Config{Database: "mysql://vote:s3cret@db.example/vote", KeyFile: "k"}, "db"},
+		{"a file with an equals sign", Config{Database: "/srv/vote=2026.db"}, ""},
+		{"a tiny outbox lease", Config{Database: "x.db", OutboxLease: time.Millisecond}, "outbox-lease"},
 		{"a bad relay", Config{Database: "x.db", SMTP: "mail.example:25"}, "smtp"},
 		{"a good relay", Config{Database: "x.db", SMTP: "smtp://mail.example:587"}, ""},
 		{"a gateway in clear", Config{Database: "x.db", SMSGateway: "http://sms.example/send"}, "sms-gateway"},
@@ -73,8 +78,8 @@ func TestOpenDoesNotCreateUnasked(t *testing.T) {
 	b.Close()
 	os.Remove(path + ".key")
 	_, err = Open(context.Background(), Config{Database: path})
-	if !errors.As(err, &ce) || ce.Setting != "key" {
-		t.Fatalf("Open without the key = %v, want a --key error", err)
+	if !errors.As(err, &ce) || ce.Setting != "key-file" {
+		t.Fatalf("Open without the key = %v, want a --key-file error", err)
 	}
 	if _, err := os.Stat(path + ".key"); err == nil {
 		t.Fatal("Open without Create made a new key")

@@ -5,7 +5,9 @@
 package keyfile
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -66,4 +68,13 @@ func LoadOrCreate(path string) ([]byte, error) {
 		return nil, fmt.Errorf("key file: %w", err)
 	}
 	return key, nil
+}
+
+// Fingerprint names a key without revealing it: an HMAC of a fixed text.
+// A database shared by several processes keeps it to refuse a process
+// started with another key.
+func Fingerprint(key []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("consulvote key fingerprint v1"))
+	return m.Sum(nil)
 }

@@ -150,4 +150,12 @@ CREATE TABLE campaign_sends (
 	`
 CREATE INDEX outbox_unsent ON outbox(state, channel, created_at) WHERE state <> 'sent';
 `,
+	// 3: what the database remembers of its deployment: the fingerprint
+	// of the instances' key.
+	`
+CREATE TABLE settings (
+	name  TEXT PRIMARY KEY,
+	value BYTEA NOT NULL
+);
+`,
 }

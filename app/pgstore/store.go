@@ -24,6 +24,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -99,6 +100,30 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := db.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
+}
+
+// ErrOtherKey is CheckKey's refusal: the database was first opened with
+// another key.
+var ErrOtherKey = errors.New("this key is not the one the database was first opened with; " +
+	"every instance must use the same key file")
+
+// CheckKey records the key's fingerprint on the database's first start
+// and, on every later one, refuses a key whose fingerprint differs. Of
+// instances started together with different keys, one records its own
+// and the others are refused.
+func (db *DB) CheckKey(ctx context.Context, fingerprint []byte) error {
+	if _, err := db.pool.Exec(ctx, `INSERT INTO settings (name, value) VALUES ('key_fingerprint', $1)
+		ON CONFLICT (name) DO NOTHING`, fingerprint); err != nil {
+		return fmt.Errorf("key fingerprint: %w", err)
+	}
+	var stored []byte
+	if err := db.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = 'key_fingerprint'`).Scan(&stored); err != nil {
+		return fmt.Errorf("key fingerprint: %w", err)
+	}
+	if !bytes.Equal(stored, fingerprint) {
+		return ErrOtherKey
+	}
+	return nil
 }
 
 // Advisory lock keys (pg_advisory_xact_lock(class, key)): the class keeps

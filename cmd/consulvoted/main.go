@@ -10,7 +10,9 @@
 //	consulvoted backup --db PATH --to FILE     a consistent copy of a live database
 //	consulvoted restore --from FILE --db PATH  put a backup back (the server stopped)
 //
-// Every flag has an environment twin (--db and CONSULVOTE_DB, …). Exit
+// --db is a SQLite file or a PostgreSQL URL (postgres://…, with
+// --key-file). Every flag has an environment twin (--db and CONSULVOTE_DB,
+// …). Exit
 // codes: 0 done, 1 failure (or tampering found), 2 bad usage or setting.
 package main
 
@@ -37,6 +39,8 @@ const usage = `usage: consulvoted serve [options]   (the HTTP API; consulvoted s
        consulvoted audit verify --db PATH
        consulvoted backup --db PATH --to FILE [--key-to KEYFILE] [--force]
        consulvoted restore --from FILE --db PATH [--key-from KEYFILE] [--force]
+--db PATH is a SQLite file, or a PostgreSQL URL (postgres://user:password@host:port/database)
+with --key-file PATH, the same key file on every instance.
 Every flag has an environment twin: --db and CONSULVOTE_DB, and so on.`
 
 func main() {
@@ -134,7 +138,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // storeFlags declares the flags every command has: where the data is and
 // who sends the e-mails.
 func storeFlags(fs *flag.FlagSet, c *backend.Config) {
-	fs.StringVar(&c.Database, "db", c.Database, "the SQLite database")
-	fs.StringVar(&c.KeyFile, "key", c.KeyFile, "the secret key file of the hashes and the outbox (default: beside the database)")
+	fs.StringVar(&c.Database, "db", c.Database, "the SQLite database file, or a PostgreSQL URL: postgres://user:password@host:port/database")
+	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "the secret key file of the hashes and the outbox (default with SQLite: beside the database; required with PostgreSQL, the same file on every instance)")
 	fs.StringVar(&c.From, "from", c.From, `sender of the e-mails, e.g. "MEAE <noreply@example.org>"`)
 }

@@ -102,6 +102,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "serve /metrics (and /healthz, /readyz) on this internal address too; /metrics is on --office-listen anyway, never on --listen")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "on SIGTERM, how long the requests in progress and the delivery being sent get to finish")
 	fs.DurationVar(&c.Backend.OutboxStall, "outbox-stall", c.Backend.OutboxStall, "/readyz fails when the delivery worker shows no progress for this long")
+	fs.DurationVar(&c.Backend.OutboxLease, "outbox-lease", 0, "how long an instance's claim on a batch of messages to send lasts; a dead instance's messages go out after it (default 2m)")
 }
 
 func serveFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {

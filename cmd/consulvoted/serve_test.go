@@ -95,8 +95,15 @@ func TestParseServe(t *testing.T) {
 		{append(base, "--insecure-loopback", "--sms-gateway", "http://127.0.0.1.nip.io/send"), nil, "sms-gateway"},
 		{append(base, "--insecure-loopback", "--sms-gateway", "http://127.0.0.1:9/send"), nil, ""},
 		{append(base, "--insecure-loopback", "--listen", "127.0.0.1.nip.io:80"), nil, "insecure-loopback"},
-		// A database URL is never taken for a file name.
-		{[]string{"--db", "postgres://vote:secret@db.example/vote", "--public-url", "https://v.example", "--insecure-loopback"}, nil, "db"},
+		// A database URL is never taken for a file name: PostgreSQL's
+		// needs its key file, another is refused.
+		{[]string{"--db", "postgres://vote:secret@db.example/vote", "--public-url", "https://v.example", "--insecure-loopback"}, nil, "key-file"},
+		{[]string{"--db", "postgres://vote:secret@db.example/vote", "--key-file", "/etc/consulvote/key", "--public-url", "https://v.example",
+			"--insecure-loopback"}, nil, ""},
+		{nil, map[string]string{"CONSULVOTE_DB": "postgresql://vote:secret@db.example/vote", "CONSULVOTE_KEY_FILE": "/etc/consulvote/key",
+			"CONSULVOTE_PUBLIC_URL": "https://v.example", "CONSULVOTE_INSECURE_LOOPBACK": "true"}, ""},
+		{[]string{"--db", "mysql://vote:secret@db.example/vote", "--key-file", "k", "--public-url", "https://v.example", "--insecure-loopback"}, nil, "db"},
+		{append(base, "--insecure-loopback", "--outbox-lease", "10ms"), nil, "outbox-lease"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			for k, v := range tc.env {

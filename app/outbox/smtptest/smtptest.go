@@ -39,10 +39,12 @@ type Server struct {
 	// TLS from the first byte (smtps); AllowInsecureAuth allows AUTH in
 	// clear while offering STARTTLS.
 	Plain, Implicit, AllowInsecureAuth bool
-	// Hold, when set, runs when a client sends DATA, before the server
-	// reads the message: a test that blocks in it holds that client in
-	// the middle of a delivery. A client that goes away meanwhile
-	// delivers nothing.
+	// Hold, when set, runs when a client names its recipient, before the
+	// server answers: a test that blocks in it holds that client in the
+	// middle of a delivery, before it has sent the message. A client that
+	// goes away meanwhile delivers nothing. (Past the message's last line,
+	// a relay has it: a client that dies before reading the relay's 250
+	// cannot know, and sends it again.)
 	Hold func()
 
 	mu       sync.Mutex
@@ -147,12 +149,15 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = to; return nil }
-
-func (s *session) Data(r io.Reader) error {
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if s.d.Hold != nil {
 		s.d.Hold()
 	}
+	s.to = to
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err

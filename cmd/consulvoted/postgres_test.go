@@ -1,0 +1,636 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	netmail "net/mail"
+
+	"consulvote/app/backend"
+	"consulvote/app/keyfile"
+	"consulvote/app/mail"
+	"consulvote/app/outbox/smtptest"
+	"consulvote/app/pgstore"
+	"consulvote/app/portal"
+	"consulvote/app/remote"
+	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
+	"consulvote/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// deployment is the central service as an operator sets it up: one
+// PostgreSQL database, one key file shared by the instances, and the
+// consulvoted binary. The test keeps a service of its own on the same
+// database and key ("instance 0"): it draws security codes whose digits
+// the test knows (servicetest.Sevens), as a voter reads them off the
+// picture, and it reads the outbox. A code it draws is checked by
+// whichever instance gets the answer: they share the database.
+type deployment struct {
+	t        *testing.T
+	url, key string
+	bin      string
+	db       *pgstore.DB
+	svc      *service.Service
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binDir  string
+)
+
+// serverBinary builds consulvoted once for the package's PostgreSQL
+// tests.
+func serverBinary(t *testing.T) string {
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "consulvoted-bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		binDir = dir
+		binPath = build(t, dir)
+	})
+	if binPath == "" {
+		t.Fatal("consulvoted did not build")
+	}
+	return binPath
+}
+
+// newDeployment makes the database with the demonstration roll, its key
+// file, and instance 0.
+func newDeployment(t *testing.T) *deployment {
+	t.Helper()
+	d := &deployment{t: t, url: pgtest.Database(t), key: filepath.Join(t.TempDir(), "portal.key"), bin: serverBinary(t)}
+	ctx := context.Background()
+	// The first start makes the schema and the key, and seeds the demo roll.
+	b := openBackend(t, d.url, d.key, true)
+	b.Close()
+	db, err := pgstore.Open(ctx, d.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	key, err := keyfile.LoadOrCreate(d.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := service.DefaultConfig()
+	cfg.Secret, cfg.PublicURL = key, "https://vote.example"
+	svc, err := service.New(db, cfg, service.Options{CodeRand: servicetest.Sevens{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.db, d.svc = db, svc
+	return d
+}
+
+// openBackend opens the deployment as the commands do; create makes the
+// key and seeds the demonstration roll.
+func openBackend(t *testing.T, url, key string, create bool) *backend.Backend {
+	t.Helper()
+	b, err := backend.Open(context.Background(), backend.Config{Database: url, KeyFile: key, Create: create, Demo: create})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// code draws a security code on instance 0 and returns its id; its
+// answer is servicetest.Code.
+func (d *deployment) code() string {
+	d.t.Helper()
+	c, err := d.svc.NewSecurityCode(context.Background())
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return c.ID
+}
+
+// codes draws n codes.
+func (d *deployment) codes(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = d.code()
+	}
+	return ids
+}
+
+// instance is one `consulvoted serve` process on the deployment.
+type instance struct {
+	cmd    *exec.Cmd
+	client *remote.Client
+	mu     sync.Mutex
+	logs   strings.Builder
+}
+
+// serve starts an instance with the given extra flags and waits until it
+// listens.
+func (d *deployment) serve(extra ...string) *instance {
+	d.t.Helper()
+	args := append([]string{"serve", "--db", d.url, "--key-file", d.key, "--listen", "127.0.0.1:0", "--insecure-loopback",
+		"--public-url", "https://vote.example", "--per-client", "-1"}, extra...)
+	in := &instance{cmd: exec.Command(d.bin, args...)}
+	stderr, err := in.cmd.StderrPipe()
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if err := in.cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() {
+		in.cmd.Process.Kill()
+		in.cmd.Wait()
+		if d.t.Failed() {
+			d.t.Logf("instance %d's log:\n%s", in.cmd.Process.Pid, in.log())
+		}
+	})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			in.mu.Lock()
+			in.logs.WriteString(line + "\n")
+			in.mu.Unlock()
+			if m := servingRE.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		in.client, err = remote.New("http://"+a, remote.Options{Timeout: 60 * time.Second})
+		if err != nil {
+			d.t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		d.t.Fatalf("the instance did not start in 30 s:\n%s", in.log())
+	}
+	return in
+}
+
+var servingRE = regexp.MustCompile(`"msg":"serving".*"addr":"([^"]+)"`)
+
+func (in *instance) log() string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.logs.String()
+}
+
+// spread runs fn(i, instance) n times at once, the calls shared between
+// the instances in turn, and returns each call's error.
+func spread(n int, ins []*instance, fn func(i int, in *instance) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i, ins[i%len(ins)])
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// tally counts the errors by portal code ("" for success).
+func tally(t *testing.T, errs []error) map[portal.Code]int {
+	t.Helper()
+	n := map[portal.Code]int{}
+	for _, err := range errs {
+		switch c := portal.ErrorCode(err); {
+		case err == nil:
+			n[""]++
+		case c == "":
+			t.Errorf("not an answer of the portal: %v", err)
+		default:
+			n[c]++
+		}
+	}
+	return n
+}
+
+// TestTwoInstancesOneDatabase: two consulvoted serve processes on one
+// PostgreSQL database keep every rule that a single one keeps, whichever
+// instance each request reaches; the audit chain they write together
+// verifies with the headless command.
+func TestTwoInstancesOneDatabase(t *testing.T) {
+	d := newDeployment(t)
+	ins := []*instance{d.serve(), d.serve()}
+	ctx := context.Background()
+	marie, john := service.DemoRoll[0], service.DemoRoll[1]
+
+	t.Run("LinkConfirmedOnce", func(t *testing.T) {
+		if err := ins[0].client.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
+			NUMIC: marie.NUMIC, Email: marie.Email, CodeID: d.code(), Code: servicetest.Code}); err != nil {
+			t.Fatal(err)
+		}
+		link := d.mailed(t, marie.NUMIC, renewalLinkRE)
+		codes := d.codes(32)
+		var mu sync.Mutex
+		var identifiers []string
+		errs := spread(32, ins, func(i int, in *instance) error {
+			r, err := in.client.ConfirmIdentifierRenewal(ctx, portal.ConfirmRequest{Link: link, Password: marie.Password,
+				CodeID: codes[i], Code: servicetest.Code})
+			if err == nil {
+				mu.Lock()
+				identifiers = append(identifiers, r.Identifier)
+				mu.Unlock()
+			}
+			return err
+		})
+		n := tally(t, errs)
+		if n[""] != 1 || n[""]+n[portal.CodeLinkUsed]+n[portal.CodeUnavailable] != 32 {
+			t.Fatalf("32 confirmations of one link over two instances: %v; want exactly one success, the others told the link is used (or to try again)", n)
+		}
+		// The one new identifier works on both instances.
+		for _, in := range ins {
+			if _, err := in.client.Login(ctx, identifiers[0], marie.Password); err != nil {
+				t.Errorf("login with the new identifier: %v", err)
+			}
+		}
+		if k := d.audited(t, "identifier.renewed", marie.NUMIC); k != 1 {
+			t.Errorf("identifier renewed %d times", k)
+		}
+	})
+
+	t.Run("GuessesShareOneLock", func(t *testing.T) {
+		errs := spread(40, ins, func(i int, in *instance) error {
+			_, err := in.client.Login(ctx, john.Identifier, fmt.Sprintf("wrong %d", i))
+			return err
+		})
+		n := tally(t, errs)
+		if n[""] != 0 || n[portal.CodeBadLogin]+n[portal.CodeLocked] == 0 || n[portal.CodeBadLogin] > 5 {
+			t.Errorf("40 wrong passwords over two instances: %v; want at most 5 checked", n)
+		}
+		// A password is checked only after its attempt is reserved, and each
+		// check that fails is audited: the audit counts the evaluations.
+		if k := d.audited(t, "login.failed", john.NUMIC); k > 5 || k == 0 {
+			t.Errorf("%d passwords evaluated for one voter in one lock window, want at most 5", k)
+		}
+		for _, in := range ins {
+			_, err := in.client.Login(ctx, john.Identifier, john.Password)
+			if portal.ErrorCode(err) != portal.CodeLocked {
+				t.Errorf("the right password after the lock: %v, want locked on every instance", err)
+			}
+		}
+	})
+
+	t.Run("PerNUMICLimitShared", func(t *testing.T) {
+		// A NUMIC that is not on the roll: the limit has no voter row to
+		// lock, and must hold all the same.
+		codes := d.codes(16)
+		errs := spread(16, ins, func(i int, in *instance) error {
+			return in.client.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
+				NUMIC: "99999999", Email: "qui@example.org", CodeID: codes[i], Code: servicetest.Code})
+		})
+		n := tally(t, errs)
+		if want := service.DefaultConfig().MaxRequests; n[""] != want || n[portal.CodeRateLimited] != 16-want {
+			t.Errorf("16 requests for one NUMIC over two instances: %v; want %d accepted, the rest limited", n, want)
+		}
+	})
+
+	t.Run("NotBothRaced", func(t *testing.T) {
+		// A password request hashes its new password before its
+		// transaction: the identifier requests start later and later, voter
+		// after voter, to meet that transaction wherever it falls.
+		voters := d.voters(t, 10)
+		for k, v := range voters {
+			codes := d.codes(6)
+			errs := spread(6, ins, func(i int, in *instance) error {
+				if i%2 == 0 {
+					time.Sleep(time.Duration(k*20+i*3) * time.Millisecond)
+					return in.client.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
+						NUMIC: v.NUMIC, Email: v.Email, CodeID: codes[i], Code: servicetest.Code})
+				}
+				return in.client.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{
+					Identifier: v.identifier, NUMIC: v.NUMIC, CodeID: codes[i], Code: servicetest.Code})
+			})
+			n := tally(t, errs)
+			links, renewed := d.renewals(t, v.NUMIC)
+			if links > 0 && renewed {
+				t.Errorf("voter %s: an identifier link pending and a password renewed at once (answers %v)", v.NUMIC, n)
+			}
+			if links == 0 && !renewed || n[portal.CodeRenewalConflict] == 0 {
+				t.Errorf("voter %s: %d links, password renewed %v, answers %v; want one renewal, the other refused",
+					v.NUMIC, links, renewed, n)
+			}
+		}
+	})
+
+	// One chain, written by both instances and instance 0, verified by the
+	// headless command on the URL.
+	code, out, errs := runCmd("", "audit", "verify", "--db", d.url, "--key-file", d.key)
+	if code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("audit verify: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+var (
+	renewalLinkRE = regexp.MustCompile(`https://vote\.example/renouvellement\?jeton=[A-Za-z0-9_-]{43}`)
+	identifierRE  = regexp.MustCompile(`identifiant de connexion au portail de vote par Internet : (\S+)`)
+)
+
+// mailed returns what re finds in the newest e-mail to the voter, opened
+// as the recipient reads it.
+func (d *deployment) mailed(t *testing.T, numic string, re *regexp.Regexp) string {
+	t.Helper()
+	var found string
+	err := d.db.View(context.Background(), func(tx service.Tx) error {
+		v, err := tx.VoterByNUMIC(numic)
+		if err != nil {
+			return err
+		}
+		ms, err := tx.VoterMessages(v.ID, 20)
+		for _, m := range ms {
+			if m.Channel != service.ChannelEmail || found != "" {
+				continue
+			}
+			raw, err := d.svc.OpenMessage(m)
+			if err != nil {
+				return err
+			}
+			text, _, err := mail.Parts(raw)
+			if err != nil {
+				return err
+			}
+			if s := re.FindStringSubmatch(text); s != nil {
+				found = s[len(s)-1]
+			}
+		}
+		return err
+	})
+	if err != nil || found == "" {
+		t.Fatalf("nothing matching %v mailed to %s: %v", re, numic, err)
+	}
+	return found
+}
+
+// audited counts the audit rows of that action about the voter.
+func (d *deployment) audited(t *testing.T, action, numic string) int {
+	t.Helper()
+	n := 0
+	err := d.db.View(context.Background(), func(tx service.Tx) error {
+		v, err := tx.VoterByNUMIC(numic)
+		if err != nil {
+			return err
+		}
+		es, err := tx.VoterHistory(v.ID, 1000)
+		for _, e := range es {
+			if e.Action == action {
+				n++
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// renewals tells whether the voter has a pending identifier link and
+// whether its password was renewed.
+func (d *deployment) renewals(t *testing.T, numic string) (links int, passwordRenewed bool) {
+	t.Helper()
+	err := d.db.View(context.Background(), func(tx service.Tx) error {
+		v, err := tx.VoterByNUMIC(numic)
+		if err != nil {
+			return err
+		}
+		ls, err := tx.PendingLinks(v.ID, time.Now())
+		for _, l := range ls {
+			if l.Kind == service.LinkIdentifier {
+				links++
+			}
+		}
+		passwordRenewed = !v.PasswordRenewedAt.IsZero()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return links, passwordRenewed
+}
+
+// rollVoter is a voter of an imported roll, with the identifier its
+// first-credentials e-mail gave it.
+type rollVoter struct {
+	service.Voter
+	identifier string
+}
+
+// voters imports a roll of n voters with the headless command on the
+// URL, gives them their first credentials, and reads each one's
+// identifier in its e-mail.
+func (d *deployment) voters(t *testing.T, n int) []rollVoter {
+	t.Helper()
+	roll := filepath.Join(t.TempDir(), "roll.csv")
+	f, err := os.Create(roll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := servicetest.WriteRoll(f, n, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if code, out, errs := runCmd("", "roll", "import", "--db", d.url, "--key-file", d.key, roll); code != 0 {
+		t.Fatalf("roll import: exit %d\n%s%s", code, out, errs)
+	}
+	campaign := fmt.Sprintf("c%d", time.Now().UnixNano())
+	if code, out, errs := runCmd("", "credentials", "send", "--db", d.url, "--key-file", d.key, "--campaign", campaign,
+		"--from", "MEAE <noreply@vote.example>"); code != 0 {
+		t.Fatalf("credentials send: exit %d\n%s%s", code, out, errs)
+	}
+	vs := make([]rollVoter, n)
+	for i := range vs {
+		numic := fmt.Sprintf("%08d", 50_000_000+i) // servicetest.WriteRoll's
+		err := d.db.View(context.Background(), func(tx service.Tx) (err error) { vs[i].Voter, err = tx.VoterByNUMIC(numic); return err })
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs[i].identifier = d.mailed(t, numic, identifierRE)
+	}
+	return vs
+}
+
+// relay is a real SMTP server on 127.0.0.1 for one instance: the test
+// knows who sent what. Each delivery takes 25 ms, so that the two
+// workers have work at the same time; once held, a delivery waits in the
+// middle (before the message is sent) until the test ends.
+type relay struct {
+	*smtptest.Server
+	hold    atomic.Bool
+	holding chan struct{}
+}
+
+func newRelay(t *testing.T) *relay {
+	r := &relay{Server: smtptest.Start(t), holding: make(chan struct{}, 64)}
+	r.Stop()
+	release := make(chan struct{})
+	r.Plain = true // no STARTTLS to offer: the instance is told --smtp-tls none
+	r.Hold = func() {
+		if r.hold.Load() {
+			r.holding <- struct{}{}
+			<-release
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	r.Start()
+	t.Cleanup(func() { close(release) }) // before the server stops
+	return r
+}
+
+func (r *relay) flags() []string {
+	return []string{"--smtp", fmt.Sprintf("smtp://%s:%s@%s", r.User, r.Password(), r.Addr), "--smtp-tls", "none",
+		"--from", "MEAE <noreply@vote.example>", "--outbox-lease", "3s"}
+}
+
+// messageIDs returns how many times each Message-Id reached the relays.
+func messageIDs(t *testing.T, rs ...*relay) map[string]int {
+	t.Helper()
+	ids := map[string]int{}
+	for _, r := range rs {
+		for _, m := range r.Messages() {
+			msg, err := netmail.ReadMessage(bytes.NewReader(m.Raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[msg.Header.Get("Message-Id")]++
+		}
+	}
+	return ids
+}
+
+// rollFiles writes n voters (servicetest.WriteRoll) as one roll file per
+// part, parts[i] lines each.
+func rollFiles(t *testing.T, parts ...int) []string {
+	t.Helper()
+	var all bytes.Buffer
+	n := 0
+	for _, p := range parts {
+		n += p
+	}
+	if _, err := servicetest.WriteRoll(&all, n, 0); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(all.String(), "\n"), "\n")
+	header, lines := lines[0], lines[1:]
+	var files []string
+	for i, p := range parts {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("roll-%d.csv", i))
+		if err := os.WriteFile(path, []byte(header+strings.Join(lines[:p], "")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files, lines = append(files, path), lines[p:]
+	}
+	return files
+}
+
+// campaign imports a roll file and sends its voters their first
+// credentials with the headless commands on the URL: an e-mail each.
+func (d *deployment) campaign(t *testing.T, roll, name string) {
+	t.Helper()
+	if code, out, errs := runCmd("", "roll", "import", "--db", d.url, "--key-file", d.key, roll); code != 0 {
+		t.Fatalf("roll import: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := runCmd("", "credentials", "send", "--db", d.url, "--key-file", d.key, "--campaign", name,
+		"--from", "MEAE <noreply@vote.example>"); code != 0 {
+		t.Fatalf("credentials send: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// waitFor polls cond for up to limit.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", limit, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestOutboxAcrossInstances: the delivery workers of two instances send
+// every queued e-mail exactly once between them; an instance killed
+// (SIGKILL) in the middle of a delivery loses nothing: what it had
+// claimed goes out from the other once the claim's lease has run out.
+func TestOutboxAcrossInstances(t *testing.T) {
+	d := newDeployment(t)
+	r1, r2 := newRelay(t), newRelay(t)
+	in1 := d.serve(r1.flags()...)
+	d.serve(r2.flags()...)
+	rolls := rollFiles(t, 60, 30)
+
+	d.campaign(t, rolls[0], "premier")
+	waitFor(t, 60*time.Second, "the first 60 e-mails did not all arrive", func() bool { return len(messageIDs(t, r1, r2)) == 60 })
+	for id, k := range messageIDs(t, r1, r2) {
+		if k != 1 {
+			t.Errorf("message %s delivered %d times", id, k)
+		}
+	}
+	if len(r1.Messages()) == 0 || len(r2.Messages()) == 0 {
+		t.Errorf("one instance delivered everything (%d and %d): the test did not run both workers at once",
+			len(r1.Messages()), len(r2.Messages()))
+	}
+
+	// The first instance's relay now holds its next delivery mid-way; the
+	// instance is killed there.
+	r1.hold.Store(true)
+	before := len(r1.Messages())
+	d.campaign(t, rolls[1], "second")
+	select {
+	case <-r1.holding:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first instance started no delivery")
+	}
+	if err := in1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	in1.cmd.Wait()
+	waitFor(t, 60*time.Second, "the e-mails claimed by the killed instance did not arrive", func() bool {
+		return len(messageIDs(t, r1, r2)) == 90
+	})
+	for id, k := range messageIDs(t, r1, r2) {
+		if k != 1 {
+			t.Errorf("message %s delivered %d times", id, k)
+		}
+	}
+	if n := len(r1.Messages()); n != before {
+		t.Errorf("the killed instance's relay got %d more messages", n-before)
+	}
+	// Marked sent too (the mark follows the relay's answer).
+	waitFor(t, 10*time.Second, "not every e-mail is marked sent", func() bool {
+		sent := 0
+		d.db.View(context.Background(), func(tx service.Tx) error {
+			ms, err := tx.Messages(1000)
+			for _, m := range ms {
+				if m.Channel == service.ChannelEmail && m.State == "sent" {
+					sent++
+				}
+			}
+			return err
+		})
+		return sent == 90
+	})
+	if code, out, errs := runCmd("", "audit", "verify", "--db", d.url, "--key-file", d.key); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("audit verify: exit %d\n%s%s", code, out, errs)
+	}
+}
