@@ -4,7 +4,7 @@
 // each test that asks.
 //
 // It uses the PostgreSQL of the machine (Debian's postgresql package; the
-// Makefile installs it). Run as root, initdb and the server run as the
+// Makefile installs it; CONSULVOTE_PG_BIN names another bin folder). Run as root, initdb and the server run as the
 // postgres user, which PostgreSQL requires and the package creates. With
 // no PostgreSQL, tests skip, unless CI=true: then they fail.
 //
@@ -136,9 +136,16 @@ func (c *cluster) exec(ctx context.Context, sql string) error {
 	return err
 }
 
-// binDir finds initdb and postgres: on the PATH, else in Debian's
-// /usr/lib/postgresql/<version>/bin (the newest version).
+// binDir finds initdb and postgres: in $CONSULVOTE_PG_BIN when set, else
+// on the PATH, else in Debian's /usr/lib/postgresql/<version>/bin (the
+// newest version).
 func binDir() (string, error) {
+	if dir := os.Getenv("CONSULVOTE_PG_BIN"); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "initdb")); err != nil {
+			return "", fmt.Errorf("CONSULVOTE_PG_BIN: %w", err)
+		}
+		return dir, nil
+	}
 	if p, err := exec.LookPath("initdb"); err == nil {
 		return filepath.Dir(p), nil
 	}

@@ -2,6 +2,8 @@ package pgtest
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -38,5 +40,26 @@ func TestDatabasesAreApartOnLoopback(t *testing.T) {
 	var listen string
 	if err := ca.QueryRow(ctx, `SHOW listen_addresses`).Scan(&listen); err != nil || listen != "127.0.0.1" {
 		t.Errorf("listen_addresses = %q, %v", listen, err)
+	}
+}
+
+// TestRequireWithoutPostgres: on a machine without PostgreSQL a test that
+// needs it is skipped, and fails when CI=true.
+func TestRequireWithoutPostgres(t *testing.T) {
+	if os.Getenv("PGTEST_CHILD") == "1" {
+		Require(t)
+		t.Log("PostgreSQL started")
+		return
+	}
+	for _, ci := range []string{"true", ""} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRequireWithoutPostgres$", "-test.v")
+		cmd.Env = append(os.Environ(), "PGTEST_CHILD=1", "CONSULVOTE_PG_BIN="+t.TempDir(), "CI="+ci)
+		out, err := cmd.CombinedOutput()
+		switch {
+		case ci == "true" && (err == nil || !strings.Contains(string(out), "--- FAIL")):
+			t.Errorf("CI=true without PostgreSQL: %v\n%s", err, out)
+		case ci == "" && (err != nil || !strings.Contains(string(out), "--- SKIP")):
+			t.Errorf("without PostgreSQL: %v\n%s", err, out)
+		}
 	}
 }
