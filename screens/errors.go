@@ -19,6 +19,10 @@ func (u *UI) errorText(err error) string {
 	if !pe.Until.IsZero() {
 		data["Time"] = formatTime(pe.Until)
 	}
+	if pe.Code == portal.CodeWrongPasswordOrCode && pe.Remaining > 0 {
+		data["Remaining"] = pe.Remaining
+		return lang.X("err.wrong_password_or_code.remaining", "", data)
+	}
 	if pe.Code == portal.CodeInvalidInput && len(pe.Fields) > 0 {
 		return fieldErrorText(pe.Fields[0])
 	}

@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -193,7 +194,7 @@ func testWrongPasswordThenLock(t *testing.T, h *harness) {
 	for i := range 4 {
 		test.Type(cf.password.entry, "mauvais")
 		h.enter(cf.code.entry, servicetest.Code)
-		h.see("Mot de passe ou code incorrect.")
+		h.see(fmt.Sprintf("Mot de passe ou code incorrect. Il vous reste %d essai(s)", 4-i))
 		if cf.password.entry.Text != "" {
 			t.Fatalf("attempt %d: the wrong password stays in the field", i+1)
 		}
@@ -201,6 +202,7 @@ func testWrongPasswordThenLock(t *testing.T, h *harness) {
 	test.Type(cf.password.entry, "mauvais")
 	h.enter(cf.code.entry, servicetest.Code)
 	h.see("Trop d'essais incorrects : par sécurité, votre compte est bloqué jusqu'au")
+	h.see("Contactez la cellule d'assistance : assistance@vote.example")
 	if !cf.again.Visible() || !cf.validate.button.Disabled() {
 		t.Fatal("no way forward after the lock")
 	}

@@ -114,6 +114,8 @@ type ErrorBody struct {
 	Code   portal.Code         `json:"code"`
 	Until  *time.Time          `json:"until,omitempty"`
 	Fields []portal.FieldError `json:"fields,omitempty"`
+	// Remaining: tries left before the lock, on a renewal link.
+	Remaining int `json:"remaining,omitempty"`
 }
 
 // ErrorFor returns the wire form of err and its HTTP status. An error that
@@ -123,7 +125,7 @@ func ErrorFor(err error) (Error, int) {
 	if !errors.As(err, &pe) {
 		return Error{ErrorBody{Code: portal.CodeInternal}}, http.StatusInternalServerError
 	}
-	body := ErrorBody{Code: pe.Code, Fields: pe.Fields}
+	body := ErrorBody{Code: pe.Code, Fields: pe.Fields, Remaining: pe.Remaining}
 	if !pe.Until.IsZero() {
 		u := pe.Until.UTC()
 		body.Until = &u
@@ -133,7 +135,7 @@ func ErrorFor(err error) (Error, int) {
 
 // PortalError turns a wire error back into the portal error it carries.
 func (e ErrorBody) PortalError() *portal.Error {
-	pe := &portal.Error{Code: e.Code, Fields: e.Fields}
+	pe := &portal.Error{Code: e.Code, Fields: e.Fields, Remaining: e.Remaining}
 	if e.Until != nil {
 		pe.Until = *e.Until
 	}

@@ -141,7 +141,8 @@ func (s *Service) confirmIdentifierRenewal(ctx context.Context, req portal.Confi
 		}
 	}
 	if !ok {
-		return portal.Renewal{}, s.fail(ctx, v, n, "identifier.confirm.failed", portal.ErrWrongPasswordOrCode)
+		wrong := &portal.Error{Code: portal.CodeWrongPasswordOrCode, Remaining: max(s.cfg.MaxFailures-n, 0)}
+		return portal.Renewal{}, s.fail(ctx, v, n, "identifier.confirm.failed", wrong)
 	}
 
 	identifier, err := s.newCredential()
