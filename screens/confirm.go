@@ -58,10 +58,10 @@ func (s *confirmScreen) submit() {
 	s.msg.set("", widget.MediumImportance)
 	req := portal.ConfirmRequest{Link: s.link, Password: s.password.entry.Text, CodeID: s.code.id, Code: s.code.entry.Text}
 	if err := req.Validate(); err != nil {
-		showFieldErrors(err, s.fields)
+		s.u.showFieldErrors(err, s.fields)
 		return
 	}
-	showFieldErrors(nil, s.fields)
+	s.u.showFieldErrors(nil, s.fields)
 	s.validate.busy(true)
 	call(s.u, func(ctx context.Context) (portal.Renewal, error) {
 		return s.u.portal.ConfirmIdentifierRenewal(ctx, req)
@@ -75,7 +75,7 @@ func (s *confirmScreen) submit() {
 		switch {
 		case errors.Is(err, portal.ErrSecurityCodeExpired):
 			s.code.setError(s.u.errorText(err))
-		case showFieldErrors(err, s.fields):
+		case s.u.showFieldErrors(err, s.fields):
 		default:
 			s.msg.set(s.u.errorText(err), widget.DangerImportance)
 		}

@@ -47,7 +47,7 @@ func (s *deskScreen) submit() {
 		s.results.RemoveAll()
 		s.found = nil
 		if err != nil {
-			if !showFieldErrors(err, map[portal.Field]*field{portal.FieldQuery: s.query}) {
+			if !s.u.showFieldErrors(err, map[portal.Field]*field{portal.FieldQuery: s.query}) {
 				s.u.officeFailed(err, s.msg)
 			}
 			return
@@ -158,7 +158,7 @@ func (s *voterFileScreen) act(cancelLinks bool) {
 		return 0, s.u.opt.Office.UnlockVoter(ctx, token, s.id, why)
 	}, func(n int, err error) {
 		if err != nil {
-			if !showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {
+			if !s.u.showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {
 				s.u.officeFailed(err, s.msg)
 			}
 			return

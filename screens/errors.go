@@ -2,6 +2,11 @@ package screens
 
 import (
 	"errors"
+	"slices"
+	"sort"
+	"strings"
+
+	"fyne.io/fyne/v2"
 
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
@@ -61,19 +66,48 @@ func isLinkError(err error) bool {
 }
 
 // showFieldErrors puts each field error under its field and returns
-// whether there was any. Fields not in the error are cleared.
-func showFieldErrors(err error, fields map[portal.Field]*field) bool {
+// whether there was any. Fields not in the error are cleared. The page's
+// summary lists them, and the first gets the focus, scrolled into view
+// (RGAA 11.10, 11.11).
+func (u *UI) showFieldErrors(err error, fields map[portal.Field]*field) bool {
 	for _, f := range fields {
 		f.setError("")
 	}
-	any := false
+	var wrong []*field
 	for _, fe := range portal.FieldErrors(err) {
 		if f, ok := fields[fe.Field]; ok {
 			f.setError(fieldErrorText(fe))
-			any = true
+			wrong = append(wrong, f)
 		}
 	}
-	return any
+	u.summarize(wrong)
+	return len(wrong) > 0
+}
+
+// summarize says at the top of the page which fields need correcting, in
+// reading order, and takes the user to the first; no fields clears it.
+func (u *UI) summarize(wrong []*field) {
+	if u.summary == nil {
+		return
+	}
+	if len(wrong) == 0 {
+		u.summary.set("", widget.MediumImportance)
+		return
+	}
+	d := fyne.CurrentApp().Driver()
+	sort.SliceStable(wrong, func(i, j int) bool {
+		return d.AbsolutePositionForObject(wrong[i].entry).Y < d.AbsolutePositionForObject(wrong[j].entry).Y
+	})
+	names := make([]string, 0, len(wrong))
+	for _, f := range wrong {
+		if !slices.Contains(names, f.label.Text) {
+			names = append(names, f.label.Text)
+		}
+	}
+	u.summary.set(lang.X("form.errors", "", map[string]any{"Count": len(names), "Fields": strings.Join(names, ", ")}),
+		widget.DangerImportance)
+	u.win.Canvas().Focus(wrong[0].entry)
+	u.reveal(wrong[0].label, wrong[0].err)
 }
 
 // formFailed shows why a form with a security code failed: under the code
@@ -85,8 +119,8 @@ func (u *UI) formFailed(err error, code *codeField, fields map[portal.Field]*fie
 	case errors.Is(err, portal.ErrSecurityCodeWrong), errors.Is(err, portal.ErrSecurityCodeExpired):
 		code.setError(u.errorText(err))
 		code.load()
-		u.win.Canvas().Focus(code.entry)
-	case showFieldErrors(err, fields):
+		u.summarize([]*field{code.field})
+	case u.showFieldErrors(err, fields):
 	default:
 		msg.set(text(err), widget.DangerImportance)
 		code.load()

@@ -72,11 +72,14 @@ type button struct {
 	focused   bool
 	spaceDown bool
 	onEscape  func()
+	// onFocus scrolls the page to show the button; nil off the page
+	// (toolbar, dialogs).
+	onFocus func(fyne.CanvasObject)
 }
 
 // button makes a button whose Escape goes back like the page's.
 func (u *UI) button(text string, icon fyne.Resource, tapped func()) *button {
-	b := &button{label: text, onEscape: u.escape}
+	b := &button{label: text, onEscape: u.escape, onFocus: func(o fyne.CanvasObject) { u.reveal(o) }}
 	b.Text, b.Icon, b.OnTapped = text, icon, tapped
 	b.ExtendBaseWidget(b)
 	return b
@@ -98,6 +101,9 @@ func (b *button) CreateRenderer() fyne.WidgetRenderer {
 func (b *button) FocusGained() {
 	b.focused = true
 	b.Button.FocusGained()
+	if b.onFocus != nil {
+		b.onFocus(b)
+	}
 }
 
 // FocusLost implements fyne.Focusable.

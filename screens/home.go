@@ -86,7 +86,7 @@ func (s *homeScreen) submit() {
 	if pw == "" {
 		missing = append(missing, portal.FieldError{Field: portal.FieldPassword, Reason: portal.ReasonRequired})
 	}
-	if showFieldErrors(portal.InvalidInput(missing...), fields) {
+	if s.u.showFieldErrors(portal.InvalidInput(missing...), fields) {
 		return
 	}
 	s.login.busy(true)
@@ -95,7 +95,7 @@ func (s *homeScreen) submit() {
 	}, func(sess portal.Session, err error) {
 		s.login.busy(false)
 		if err != nil {
-			if !showFieldErrors(err, fields) {
+			if !s.u.showFieldErrors(err, fields) {
 				s.msg.set(s.u.errorText(err), widget.DangerImportance)
 			}
 			s.password.entry.SetText("")

@@ -120,3 +120,54 @@ func TestBackOnEveryPage(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsSummaryFocusScroll: in a window too small for the form,
+// submitting it with errors says at the top which fields to correct, in
+// reading order, and takes the focus to the first, scrolled into view.
+func TestErrorsSummaryFocusScroll(t *testing.T) {
+	h := newHarness(t)
+	h.win.Resize(fyne.NewSize(700, 420))
+	h.tap(screenAs[*homeScreen](h).lostID)
+	r := screenAs[*requestScreen](h)
+	c := h.win.Canvas()
+	test.Type(r.numic.entry, marie.NUMIC)
+	test.Type(r.email.entry, "marie@")
+	c.Focus(r.send.button) // at the bottom: the page scrolls there
+	if h.ui.scroll.Offset.Y == 0 {
+		t.Fatal("focusing the button at the bottom did not scroll to it")
+	}
+	key(r.send.button, fyne.KeyReturn)
+	h.see("2 champ(s) à corriger : Adresse électronique, Code de sécurité.")
+	if c.Focused() != r.email.entry {
+		t.Fatalf("focus on %T, want the e-mail", c.Focused())
+	}
+	assertInView(t, h, r.email.label)
+	assertInView(t, h, r.email.entry)
+	// Corrected, the summary goes.
+	r.email.entry.SetText(marie.Email)
+	r.code.entry.SetText("12")
+	r.send.submit()
+	h.see("1 champ(s) à corriger : Code de sécurité.")
+	if c.Focused() != r.code.entry {
+		t.Fatalf("focus on %T, want the code", c.Focused())
+	}
+	assertInView(t, h, r.code.entry)
+	// The home page's login too.
+	h.ui.home()
+	home := screenAs[*homeScreen](h)
+	h.tap(home.login.button)
+	h.see("2 champ(s) à corriger : Identifiant, Mot de passe.")
+	if c.Focused() != home.identifier.entry {
+		t.Fatalf("focus on %T, want the identifier", c.Focused())
+	}
+}
+
+// assertInView fails unless o lies within the page's visible part.
+func assertInView(t *testing.T, h *harness, o fyne.CanvasObject) {
+	t.Helper()
+	d := fyne.CurrentApp().Driver()
+	top := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(h.ui.scroll).Y
+	if top < 0 || top+o.Size().Height > h.ui.scroll.Size().Height {
+		t.Fatalf("%T at %.0f..%.0f, out of the %.0f visible", o, top, top+o.Size().Height, h.ui.scroll.Size().Height)
+	}
+}

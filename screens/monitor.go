@@ -63,7 +63,7 @@ func (s *monitorScreen) retry(id int64) {
 		return struct{}{}, s.u.opt.Office.RetryMessage(ctx, token, id, why)
 	}, func(_ struct{}, err error) {
 		if err != nil {
-			if !showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {
+			if !s.u.showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {
 				s.u.officeFailed(err, s.msg)
 			}
 			return

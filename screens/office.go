@@ -79,7 +79,7 @@ func (s *officeLoginScreen) submit() {
 			s.msg.set(lang.X("office.locked", "", map[string]any{"Time": formatTime(pe.Until)}), widget.DangerImportance)
 			return
 		case err != nil:
-			if !showFieldErrors(err, map[portal.Field]*field{portal.FieldName: s.name, portal.FieldPassword: s.password}) {
+			if !s.u.showFieldErrors(err, map[portal.Field]*field{portal.FieldName: s.name, portal.FieldPassword: s.password}) {
 				s.msg.set(s.u.errorText(err), widget.DangerImportance)
 			}
 			return

@@ -55,10 +55,10 @@ func (s *passwordScreen) submit() {
 		Identifier: s.identifier.entry.Text, NUMIC: s.numic.entry.Text, CodeID: s.code.id, Code: s.code.entry.Text,
 	}.Normalize()
 	if err := req.Validate(nil); err != nil {
-		showFieldErrors(err, s.fields)
+		s.u.showFieldErrors(err, s.fields)
 		return
 	}
-	showFieldErrors(nil, s.fields)
+	s.u.showFieldErrors(nil, s.fields)
 	s.send.busy(true)
 	call(s.u, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.u.portal.RequestPasswordRenewal(ctx, req)

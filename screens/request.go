@@ -55,10 +55,10 @@ func (s *requestScreen) submit() {
 	}.Normalize()
 	// Check here what can be checked here; the portal checks it all again.
 	if err := req.Validate(nil); err != nil {
-		showFieldErrors(err, s.fields)
+		s.u.showFieldErrors(err, s.fields)
 		return
 	}
-	showFieldErrors(nil, s.fields)
+	s.u.showFieldErrors(nil, s.fields)
 	s.send.busy(true)
 	call(s.u, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.u.portal.RequestIdentifierRenewal(ctx, req)

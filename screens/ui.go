@@ -73,6 +73,8 @@ type UI struct {
 	// home).
 	scroll     *container.Scroll
 	backButton *button
+	// summary lists, at the top of the page, the fields to correct.
+	summary *message
 	// question is the dialog open, if any: Escape closes it.
 	question dialog.Dialog
 
@@ -158,6 +160,7 @@ func (u *UI) ask(title, text, stayLabel, leaveLabel string, onLeave func()) {
 	stay := u.button(stayLabel, nil, nil)
 	stay.Importance = widget.HighImportance
 	leave := u.button(leaveLabel, nil, nil)
+	stay.onFocus, leave.onFocus = nil, nil // in the dialog, not on the page
 	d := dialog.NewCustomWithoutButtons(title, wrapped(text), u.win)
 	stay.OnTapped = d.Hide
 	leave.OnTapped = func() {
@@ -206,9 +209,12 @@ func (u *UI) toolbar() fyne.CanvasObject {
 	}
 	var buttons []*button
 	for _, o := range items {
-		buttons = append(buttons, o.(*button))
+		b := o.(*button)
+		b.onFocus = nil // above the page, always in view
+		buttons = append(buttons, b)
 	}
 	u.menuButton = u.newMenuButton()
+	u.menuButton.onFocus = nil
 	u.menuButton.OnTapped = func() { u.toolbarMenu(u.menuButton, buttons) }
 	l := &foldingLayout{icon: widget.NewIcon(resources.Icon), name: widget.NewLabel(lang.L("app.name")), items: buttons, menu: u.menuButton}
 	return container.New(l, append([]fyne.CanvasObject{l.icon, l.name, u.menuButton}, items...)...)
@@ -266,14 +272,17 @@ func (u *UI) top() *page {
 func (u *UI) display() {
 	p := u.top()
 	u.win.SetTitle(lang.X("window.title", "{{.Page}} – consulvote", map[string]any{"Page": p.title}))
-	content := p.content
 	u.backButton = nil
+	u.summary = newMessage()
+	var head []fyne.CanvasObject
 	if len(u.stack) > 1 {
 		// A visible way back on every page but the first.
 		u.backButton = u.button(lang.L("common.back"), theme.NavigateBackIcon(), u.back)
 		u.backButton.Importance = widget.LowImportance
-		content = container.NewBorder(container.NewHBox(u.backButton), nil, nil, nil, content)
+		head = append(head, container.NewHBox(u.backButton))
 	}
+	head = append(head, u.summary.label)
+	content := container.NewBorder(container.NewVBox(head...), nil, nil, nil, p.content)
 	u.scroll = container.NewVScroll(container.NewPadded(content))
 	u.body.Objects = []fyne.CanvasObject{u.scroll}
 	u.body.Refresh()
@@ -282,6 +291,30 @@ func (u *UI) display() {
 		u.win.Canvas().Focus(p.focus)
 	case u.backButton != nil:
 		u.win.Canvas().Focus(u.backButton)
+	}
+}
+
+// reveal scrolls the page so that objs (parts of one thing on the page,
+// top to bottom) are in view: the keyboard's focus must never land out of
+// sight.
+func (u *UI) reveal(objs ...fyne.CanvasObject) {
+	if u.scroll == nil || u.scroll.Content == nil || len(objs) == 0 {
+		return
+	}
+	d := fyne.CurrentApp().Driver()
+	origin := d.AbsolutePositionForObject(u.scroll.Content).Y
+	top := d.AbsolutePositionForObject(objs[0]).Y - origin
+	last := objs[len(objs)-1]
+	if !last.Visible() {
+		last = objs[0]
+	}
+	bottom := d.AbsolutePositionForObject(last).Y - origin + last.Size().Height
+	view, pad := u.scroll.Size().Height, theme.Padding()
+	switch {
+	case top < u.scroll.Offset.Y:
+		u.scroll.ScrollToOffset(fyne.NewPos(0, max(top-pad, 0)))
+	case bottom > u.scroll.Offset.Y+view:
+		u.scroll.ScrollToOffset(fyne.NewPos(0, min(bottom+pad-view, top-pad)))
 	}
 }
 

@@ -24,6 +24,8 @@ type entry struct {
 	onEscape func()
 	// label names the field for screen readers (its visible label).
 	label string
+	// onFocus scrolls the page to show the entry.
+	onFocus func(fyne.CanvasObject)
 }
 
 // AccessibilityLabel implements fyne.Accessible: the field's label; never
@@ -50,6 +52,9 @@ func (e *entry) CreateRenderer() fyne.WidgetRenderer {
 func (e *entry) FocusGained() {
 	e.focused = true
 	e.Entry.FocusGained()
+	if e.onFocus != nil {
+		e.onFocus(e)
+	}
 }
 
 // FocusLost implements fyne.Focusable.
@@ -82,6 +87,7 @@ func newField(u *UI, labelKey, helpKey string, password bool) *field {
 		entry: newEntry(password, u.escape),
 		err:   widget.NewLabel(""),
 	}
+	f.entry.onFocus = func(o fyne.CanvasObject) { u.reveal(f.label, o) }
 	f.entry.SetPlaceHolder(lang.L(labelKey))
 	f.entry.label = lang.L(labelKey)
 	if helpKey != "" {
