@@ -14,6 +14,9 @@ import (
 // and calls visit on each (h is the harness showing it).
 func walkScreens(t *testing.T, language string, visit func(h *harness, name string)) {
 	t.Helper()
+	if raceOn {
+		t.Skip("draws every screen: run without -race (make unit)")
+	}
 	if err := resources.LoadTranslations(language); err != nil {
 		t.Fatal(err)
 	}

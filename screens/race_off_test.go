@@ -1,0 +1,5 @@
+//go:build !race
+
+package screens
+
+const raceOn = false
