@@ -11,7 +11,13 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"consulvote/app/portal"
 	"consulvote/app/service/servicetest"
+	"consulvote/resources"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"image/color"
 )
 
 // TestIdentifierRenewalFlow walks the seeds' flow as a voter would, with
@@ -96,7 +102,7 @@ func testIdentifierRenewalFlow(t *testing.T, h *harness) {
 	if len(newID) != 12 || newID == marie.Identifier {
 		t.Fatalf("identifier %q", newID)
 	}
-	h.see(newID)
+	h.see(group(newID))
 	if !id.identifier.Selectable || !id.identifier.TextStyle.Monospace {
 		t.Error("the identifier is not selectable monospace text")
 	}
@@ -293,7 +299,7 @@ func TestLeavingE6WithoutKeepingAsks(t *testing.T) {
 	h.see("Avez-vous conservé votre identifiant ?")
 	h.tap(h.overlayButton("Rester"))
 	screenAs[*identifierScreen](h)
-	h.see(id.renewal.Identifier)
+	h.see(group(id.renewal.Identifier))
 	h.tap(id.home)
 	h.tap(h.overlayButton("Quitter cet écran"))
 	screenAs[*homeScreen](h)
@@ -425,7 +431,7 @@ func TestE6Question(t *testing.T) {
 		t.Fatalf("%d dialogs after Escape on the question", n)
 	}
 	screenAs[*identifierScreen](h)
-	h.see(id.renewal.Identifier)
+	h.see(group(id.renewal.Identifier))
 	h.ui.closeWindow()
 	key(h.overlayButton("Rester"), fyne.KeyReturn) // Enter on the default
 	if closed {
@@ -464,5 +470,61 @@ func TestLanguageSwitchOnE6Asks(t *testing.T) {
 	h.tap(h.overlayButton("Quitter cet écran"))
 	if switched != "en" {
 		t.Fatalf("switched to %q", switched)
+	}
+}
+
+// TestIdentifierGroupedAndSpelled: E6 shows the identifier in groups of
+// four, in a face whose 0 differs from O, and "Épeler" spells it out in
+// the UI's language; Copier copies it without the spaces.
+func TestIdentifierGroupedAndSpelled(t *testing.T) {
+	for _, tc := range []struct{ language, spelled string }{
+		{"fr", "h minuscule, q minuscule, six, sept — s minuscule, a minuscule, v minuscule, G majuscule — u minuscule, H majuscule, neuf, Z majuscule"},
+		{"en", "lower-case h, lower-case q, six, seven — lower-case s, lower-case a, lower-case v, capital G — lower-case u, capital H, nine, capital Z"},
+	} {
+		t.Run(tc.language, func(t *testing.T) {
+			if err := resources.LoadTranslations(tc.language); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { resources.LoadTranslations("fr") })
+			h := newHarness(t, func(o *Options) { o.Language = tc.language })
+			s := newIdentifier(h.ui, portal.Renewal{Identifier: "hq67savGuH9Z", NUMIC: marie.NUMIC})
+			h.ui.show(s.page())
+			h.see("hq67 savG uH9Z")
+			h.notSee(tc.spelled)
+			h.tap(s.spell)
+			h.see(tc.spelled)
+			h.tap(s.copyBtn)
+			if got := h.app.Clipboard().Content(); got != "hq67savGuH9Z" {
+				t.Fatalf("copied %q", got)
+			}
+		})
+	}
+}
+
+// TestIdentifierFontTellsZeroFromO draws 0 and O in the identifier's face:
+// the zero has ink in its middle (its dot), the O has none.
+func TestIdentifierFontTellsZeroFromO(t *testing.T) {
+	test.NewTempApp(t)
+	centreInk := func(ch string) int {
+		txt := canvas.NewText(ch, color.Black)
+		txt.TextStyle.Monospace = true
+		txt.TextSize = 60
+		w := test.NewTempWindow(t, container.NewThemeOverride(container.NewCenter(txt), legibleTheme{Theme{}}))
+		test.ApplyTheme(t, variantTheme{v: theme.VariantLight})
+		w.Resize(fyne.NewSize(100, 100))
+		img := w.Canvas().Capture()
+		b := img.Bounds()
+		ink := 0
+		for y := b.Dy()/2 - 4; y < b.Dy()/2+4; y++ {
+			for x := b.Dx()/2 - 3; x < b.Dx()/2+3; x++ {
+				if r, _, _, _ := img.At(x, y).RGBA(); r < 0x8000 {
+					ink++
+				}
+			}
+		}
+		return ink
+	}
+	if zero, o := centreInk("0"), centreInk("O"); zero < 10 || o > 0 {
+		t.Fatalf("ink in the middle: 0 has %d pixels, O has %d; want a dot in 0 only", zero, o)
 	}
 }

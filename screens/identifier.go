@@ -2,6 +2,8 @@ package screens
 
 import (
 	"context"
+	"strings"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -17,6 +19,8 @@ type identifierScreen struct {
 	u          *UI
 	renewal    portal.Renewal
 	identifier *widget.Label
+	spell      *button
+	spelled    *widget.Label
 	copyBtn    *button
 	save       *button
 	home       *button
@@ -26,9 +30,19 @@ type identifierScreen struct {
 
 func newIdentifier(u *UI, r portal.Renewal) *identifierScreen {
 	s := &identifierScreen{u: u, renewal: r, msg: newMessage()}
-	s.identifier = widget.NewLabelWithStyle(r.Identifier, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
+	// In groups of four, for the eye; Copier copies it without spaces.
+	s.identifier = widget.NewLabelWithStyle(group(r.Identifier), fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
 	s.identifier.SizeName = theme.SizeNameHeadingText
 	s.identifier.Selectable = true
+	s.spelled = wrapped(spell(r.Identifier))
+	s.spelled.Hide()
+	s.spell = u.button(lang.L("identifier.spell"), theme.VisibilityIcon(), func() {
+		if s.spelled.Visible() {
+			s.spelled.Hide()
+		} else {
+			s.spelled.Show()
+		}
+	})
 	s.copyBtn = u.button(lang.L("identifier.copy"), theme.ContentCopyIcon(), s.copy)
 	s.copyBtn.Importance = widget.HighImportance
 	s.save = u.button(lang.L("identifier.save"), theme.DocumentSaveIcon(), s.saveToKeychain)
@@ -39,9 +53,10 @@ func newIdentifier(u *UI, r portal.Renewal) *identifierScreen {
 func (s *identifierScreen) page() *page {
 	c := container.NewVBox(
 		heading(lang.L("identifier.intro")),
-		s.identifier,
+		container.NewThemeOverride(s.identifier, legibleTheme{Theme{}}),
+		s.spelled,
 		wrapped(lang.L("identifier.keep")),
-		container.NewHBox(s.copyBtn, s.save),
+		container.NewHBox(s.copyBtn, s.save, s.spell),
 		s.msg.label,
 		widget.NewSeparator(),
 		container.NewHBox(s.home),
@@ -87,4 +102,53 @@ func (s *identifierScreen) leave(proceed func()) {
 			s.kept = true
 			proceed()
 		})
+}
+
+// legibleTheme shows the identifier large. Its face is Fyne's monospace
+// (DejaVu Sans Mono), whose 0 has a dot that O has not and whose 1, l
+// and I differ (TestIdentifierFontTellsZeroFromO).
+type legibleTheme struct{ Theme }
+
+func (t legibleTheme) Size(n fyne.ThemeSizeName) float32 {
+	if n == theme.SizeNameHeadingText {
+		return 32
+	}
+	return t.Theme.Size(n)
+}
+
+// group writes id in groups of four characters.
+func group(id string) string {
+	var b strings.Builder
+	for i, r := range []rune(id) {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// spell says each character of id as words, in the UI's language, group
+// by group: "h minuscule, q minuscule, six, sept".
+func spell(id string) string {
+	var groups []string
+	var words []string
+	for i, r := range []rune(id) {
+		if i > 0 && i%4 == 0 {
+			groups = append(groups, strings.Join(words, ", "))
+			words = nil
+		}
+		switch {
+		case r >= '0' && r <= '9':
+			words = append(words, lang.L("spell.digit."+string(r)))
+		case unicode.IsUpper(r):
+			words = append(words, lang.X("spell.upper", "", map[string]any{"Letter": string(r)}))
+		case unicode.IsLower(r):
+			words = append(words, lang.X("spell.lower", "", map[string]any{"Letter": string(r)}))
+		default:
+			words = append(words, string(r))
+		}
+	}
+	groups = append(groups, strings.Join(words, ", "))
+	return strings.Join(groups, " — ")
 }
