@@ -163,6 +163,8 @@ func (h *harness) texts() string {
 			b.WriteString(w.Text + "\n")
 		case *entry:
 			b.WriteString(w.Text + "\n")
+		case *readOnlyText:
+			b.WriteString(w.Text + "\n")
 		}
 	}
 	return b.String()

@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -169,5 +170,42 @@ func assertInView(t *testing.T, h *harness, o fyne.CanvasObject) {
 	top := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(h.ui.scroll).Y
 	if top < 0 || top+o.Size().Height > h.ui.scroll.Size().Height {
 		t.Fatalf("%T at %.0f..%.0f, out of the %.0f visible", o, top, top+o.Size().Height, h.ui.scroll.Size().Height)
+	}
+}
+
+// TestMessageBodyCopiedByKeyboard: in "Messages envoyés", Tab reaches a
+// message's body; Ctrl+A and Ctrl+C copy it; typing changes nothing.
+func TestMessageBodyCopiedByKeyboard(t *testing.T) {
+	h := newHarness(t)
+	h.requestRenewal()
+	h.tap(h.ui.messagesButton)
+	ob := screenAs[*outboxScreen](h)
+	if len(ob.bodies) == 0 {
+		t.Fatal("no message body")
+	}
+	c := h.win.Canvas()
+	body := ob.bodies[0]
+	for n := 0; c.Focused() != body; n++ {
+		if n > 30 {
+			t.Fatal("Tab never reaches the message's body")
+		}
+		c.FocusNext()
+	}
+	before := body.Text
+	test.Type(body, "xyz")
+	key(body, fyne.KeyBackspace)
+	body.TypedShortcut(&fyne.ShortcutPaste{Clipboard: h.app.Clipboard()})
+	if body.Text != before {
+		t.Fatal("the message's body can be changed")
+	}
+	body.TypedShortcut(&fyne.ShortcutSelectAll{})
+	body.TypedShortcut(&fyne.ShortcutCopy{Clipboard: h.app.Clipboard()})
+	if got := h.app.Clipboard().Content(); got != before || !strings.Contains(got, "Suite à votre demande") {
+		t.Fatalf("copied %q", got)
+	}
+	// Tab leaves it.
+	c.FocusNext()
+	if c.Focused() == body {
+		t.Fatal("Tab stays in the message's body")
 	}
 }

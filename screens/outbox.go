@@ -21,6 +21,7 @@ type outboxScreen struct {
 	refresh *button
 	msg     *message
 	links   []*button // one per link found, for tests
+	bodies  []*readOnlyText
 }
 
 // linkInText finds renewal links in a message's text.
@@ -60,7 +61,7 @@ func (s *outboxScreen) load() {
 
 func (s *outboxScreen) show(ms []portal.Message) {
 	s.list.RemoveAll()
-	s.links = nil
+	s.links, s.bodies = nil, nil
 	if len(ms) == 0 {
 		s.list.Add(widget.NewLabel(lang.L("outbox.empty")))
 	}
@@ -71,8 +72,8 @@ func (s *outboxScreen) show(ms []portal.Message) {
 		}
 		to := widget.NewLabel(lang.X("outbox.to", "", map[string]any{"To": m.To, "Time": formatTime(m.CreatedAt)}))
 		to.Importance = widget.LowImportance
-		body := wrapped(m.Text)
-		body.Selectable = true
+		body := s.u.readOnlyText(m.Text)
+		s.bodies = append(s.bodies, body)
 		card := container.NewVBox(widget.NewLabelWithStyle(subject, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), to, body)
 		for _, link := range linkInText.FindAllString(m.Text, -1) {
 			b := s.u.button(lang.L("outbox.open_link"), theme.MailForwardIcon(), func() { s.u.OpenLink(link) })

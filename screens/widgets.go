@@ -3,6 +3,7 @@ package screens
 import (
 	"context"
 	"errors"
+	"strings"
 	"image/color"
 
 	"fyne.io/fyne/v2"
@@ -69,6 +70,62 @@ func (e *entry) TypedKey(k *fyne.KeyEvent) {
 		return
 	}
 	e.Entry.TypedKey(k)
+}
+
+// readOnlyText is text the keyboard can select and copy (a message's
+// body: Shift+arrows, Ctrl+A, Ctrl+C): a multi-line entry that refuses
+// every change and lets Tab move on.
+type readOnlyText struct {
+	entry
+	text string
+}
+
+func (u *UI) readOnlyText(text string) *readOnlyText {
+	t := &readOnlyText{text: text}
+	t.onEscape = u.escape
+	t.onFocus = func(o fyne.CanvasObject) { u.reveal(o) }
+	t.label = text
+	t.MultiLine = true
+	t.Wrapping = fyne.TextWrapWord
+	t.Text = text
+	// Room for the whole text at a normal width, so that it does not
+	// scroll inside the page that scrolls.
+	rows := 1
+	for _, line := range strings.Split(text, "\n") {
+		rows += 1 + len([]rune(line))/80
+	}
+	t.SetMinRowsVisible(rows)
+	t.ExtendBaseWidget(t)
+	// Anything that gets through (a drop, the context menu) is undone.
+	t.OnChanged = func(string) {
+		if t.Text != t.text {
+			t.SetText(t.text)
+		}
+	}
+	return t
+}
+
+// AcceptsTab implements fyne.Tabbable: Tab leaves the text.
+func (t *readOnlyText) AcceptsTab() bool { return false }
+
+// TypedRune implements fyne.Focusable: nothing is typed.
+func (t *readOnlyText) TypedRune(rune) {}
+
+// TypedKey implements fyne.Focusable: only the keys that move and select.
+func (t *readOnlyText) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyUp, fyne.KeyDown, fyne.KeyLeft, fyne.KeyRight, fyne.KeyHome, fyne.KeyEnd,
+		fyne.KeyPageUp, fyne.KeyPageDown, fyne.KeyEscape:
+		t.entry.TypedKey(k)
+	}
+}
+
+// TypedShortcut implements fyne.Shortcutable: copy and select all only.
+func (t *readOnlyText) TypedShortcut(s fyne.Shortcut) {
+	switch s.(type) {
+	case *fyne.ShortcutCopy, *fyne.ShortcutSelectAll:
+		t.entry.TypedShortcut(s)
+	}
 }
 
 // field is a labelled entry with its help below and room for its error.
