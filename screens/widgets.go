@@ -3,8 +3,8 @@ package screens
 import (
 	"context"
 	"errors"
-	"strings"
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
