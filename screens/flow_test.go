@@ -509,7 +509,7 @@ func TestIdentifierFontTellsZeroFromO(t *testing.T) {
 		txt := canvas.NewText(ch, color.Black)
 		txt.TextStyle.Monospace = true
 		txt.TextSize = 60
-		w := test.NewTempWindow(t, container.NewThemeOverride(container.NewCenter(txt), legibleTheme{Theme{}}))
+		w := test.NewTempWindow(t, container.NewThemeOverride(container.NewCenter(txt), legibleTheme{}))
 		test.ApplyTheme(t, variantTheme{v: theme.VariantLight})
 		w.Resize(fyne.NewSize(100, 100))
 		img := w.Canvas().Capture()

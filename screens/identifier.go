@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"image/color"
 	"strings"
 	"unicode"
 
@@ -53,7 +54,7 @@ func newIdentifier(u *UI, r portal.Renewal) *identifierScreen {
 func (s *identifierScreen) page() *page {
 	c := container.NewVBox(
 		heading(lang.L("identifier.intro")),
-		container.NewThemeOverride(s.identifier, legibleTheme{Theme{}}),
+		container.NewThemeOverride(s.identifier, legibleTheme{}),
 		s.spelled,
 		wrapped(lang.L("identifier.keep")),
 		container.NewHBox(s.copyBtn, s.save, s.spell),
@@ -107,13 +108,22 @@ func (s *identifierScreen) leave(proceed func()) {
 // legibleTheme shows the identifier large. Its face is Fyne's monospace
 // (DejaVu Sans Mono), whose 0 has a dot that O has not and whose 1, l
 // and I differ (TestIdentifierFontTellsZeroFromO).
-type legibleTheme struct{ Theme }
+// It follows the app's theme for everything but that size.
+type legibleTheme struct{}
 
-func (t legibleTheme) Size(n fyne.ThemeSizeName) float32 {
+func appTheme() fyne.Theme { return fyne.CurrentApp().Settings().Theme() }
+
+func (legibleTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	return appTheme().Color(n, v)
+}
+func (legibleTheme) Font(s fyne.TextStyle) fyne.Resource     { return appTheme().Font(s) }
+func (legibleTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return appTheme().Icon(n) }
+
+func (legibleTheme) Size(n fyne.ThemeSizeName) float32 {
 	if n == theme.SizeNameHeadingText {
 		return 32
 	}
-	return t.Theme.Size(n)
+	return appTheme().Size(n)
 }
 
 // group writes id in groups of four characters.
