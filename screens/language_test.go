@@ -81,7 +81,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 			ho.tap(ho.ui.officeButton)
 			lg := screenAs[*officeLoginScreen](ho)
 			test.Type(lg.name.entry, "alice")
-			ho.enter(lg.password.entry, agentPassword)
+			ho.submitAgent(lg, "alice")
 			oh := screenAs[*officeHomeScreen](ho)
 			for _, open := range []*button{oh.desk, oh.outbox, oh.roll, oh.campaign, oh.auditB} {
 				ho.ui.office()

@@ -45,14 +45,16 @@ type officeLoginScreen struct {
 	u        *UI
 	name     *field
 	password *field
+	code     *field // the second factor's one-time code
 	login    *submitButton
 	msg      *message
 }
 
 func newOfficeLogin(u *UI, notice string) *officeLoginScreen {
-	s := &officeLoginScreen{u: u, name: newField(u, "field.name", "", false), password: newField(u, "field.password", "", true), msg: newMessage()}
+	s := &officeLoginScreen{u: u, name: newField(u, "field.name", "", false), password: newField(u, "field.password", "", true),
+		code: newField(u, "field.otp", "field.otp.help", false), msg: newMessage()}
 	s.login = u.newSubmit("office.login.submit", s.submit)
-	s.login.submitOn(s.name.entry, s.password.entry)
+	s.login.submitOn(s.name.entry, s.password.entry, s.code.entry)
 	if notice != "" {
 		s.msg.set(notice, widget.WarningImportance)
 	}
@@ -60,18 +62,19 @@ func newOfficeLogin(u *UI, notice string) *officeLoginScreen {
 }
 
 func (s *officeLoginScreen) page() *page {
-	c := container.NewVBox(heading(lang.L("office.login.title")), s.name.object(), s.password.object(), s.msg.label, s.login.object())
+	c := container.NewVBox(heading(lang.L("office.login.title")), s.name.object(), s.password.object(), s.code.object(), s.msg.label, s.login.object())
 	return &page{title: lang.L("office.login.page"), content: c, focus: s.name.entry, screen: s}
 }
 
 func (s *officeLoginScreen) submit() {
-	name, pw := s.name.entry.Text, s.password.entry.Text
+	name, pw, code := s.name.entry.Text, s.password.entry.Text, s.code.entry.Text
 	s.login.busy(true)
 	call(s.u, func(ctx context.Context) (portal.AgentSession, error) {
-		return s.u.opt.Office.AgentLogin(ctx, name, pw)
+		return s.u.opt.Office.AgentLogin(ctx, name, pw, code)
 	}, func(sess portal.AgentSession, err error) {
 		s.login.busy(false)
 		s.password.entry.SetText("")
+		s.code.entry.SetText("")
 		var pe *portal.Error
 		switch {
 		case errors.As(err, &pe) && (pe.Code == portal.CodeLocked || pe.Code == portal.CodeRateLimited) && !pe.Until.IsZero():

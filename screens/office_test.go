@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,15 @@ import (
 
 const agentPassword = "correct horse battery"
 
+// agentSecrets holds the TOTP secrets of the test agents, by service and
+// name, for agentLogin to type their codes.
+var agentSecrets sync.Map
+
+type agentKey struct {
+	svc  *service.Service
+	name string
+}
+
 // newOfficeHarness is the app with the office, on a service with an admin
 // (alice) and an agent (bob).
 func newOfficeHarness(t *testing.T) (*harness, *servicetest.Env) {
@@ -36,9 +46,11 @@ func officeEnv(t *testing.T) *servicetest.Env {
 	t.Helper()
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
 	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
-		if err := e.Service.AddAgent(context.Background(), name, role, agentPassword); err != nil {
+		enr, err := e.Service.AddAgent(context.Background(), name, role, agentPassword, role == portal.RoleAdmin)
+		if err != nil {
 			t.Fatal(err)
 		}
+		agentSecrets.Store(agentKey{e.Service, name}, enr.Secret)
 	}
 	return e
 }
@@ -64,8 +76,20 @@ func (h *harness) agentLogin(name string) *officeHomeScreen {
 	h.tap(h.ui.officeButton)
 	l := screenAs[*officeLoginScreen](h)
 	test.Type(l.name.entry, name)
-	h.enter(l.password.entry, agentPassword)
+	h.submitAgent(l, name)
 	return screenAs[*officeHomeScreen](h)
+}
+
+// submitAgent types the agent's password and, when it has a second
+// factor, its current code, and submits the office login.
+func (h *harness) submitAgent(l *officeLoginScreen, name string) {
+	h.t.Helper()
+	test.Type(l.password.entry, agentPassword)
+	if s, ok := agentSecrets.Load(agentKey{h.svc, name}); ok && s.(string) != "" {
+		h.clock.Advance(30 * time.Second) // a code serves once: the next step's
+		test.Type(l.code.entry, servicetest.TOTP(h.t, s.(string), h.clock.Now()))
+	}
+	h.enter(l.code.entry, "")
 }
 
 func TestOfficeLoginAndRoles(t *testing.T) {

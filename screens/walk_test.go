@@ -76,7 +76,7 @@ func walkScreens(t *testing.T, language string, visit func(h *harness, name stri
 	lg := screenAs[*officeLoginScreen](h)
 	look("office-login")
 	test.Type(lg.name.entry, "alice")
-	h.enter(lg.password.entry, agentPassword)
+	h.submitAgent(lg, "alice")
 	oh := screenAs[*officeHomeScreen](h)
 	look("office-home")
 	for name, open := range map[string]*button{"desk": oh.desk, "monitor": oh.outbox, "import": oh.roll, "campaign": oh.campaign, "audit": oh.auditB} {

@@ -9,8 +9,8 @@ import (
 
 func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
 	var id int64
-	err := t.queryRow(`INSERT INTO agents (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt)).Scan(&id)
+	err := t.queryRow(`INSERT INTO agents (name, role, password_hash, created_at, totp_secret) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt), a.TOTPSecret).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert agent: %w", err)
 	}
@@ -23,13 +23,34 @@ func (t *Tx) AgentByName(name string) (service.Agent, error) {
 	}
 	var a service.Agent
 	var created *int64
-	err := t.queryRow(`SELECT id, name, role, password_hash, created_at FROM agents WHERE name = $1`, name).
-		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created)
+	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, totp_secret FROM agents WHERE name = $1`, name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &a.TOTPSecret)
 	if err != nil {
 		return service.Agent{}, notFound(err)
 	}
 	a.CreatedAt = timeOf(created)
 	return a, nil
+}
+
+func (t *Tx) UseTOTPStep(agentID, step int64) (bool, error) {
+	tag, err := t.tx.Exec(t.ctx, `UPDATE agents SET totp_step = $1 WHERE id = $2 AND (totp_step IS NULL OR totp_step < $1)`, step, agentID)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (t *Tx) InsertRecoveryCode(agentID int64, hash []byte) error {
+	_, err := t.exec(`INSERT INTO agent_recovery_codes (agent_id, code_hash) VALUES ($1, $2)`, agentID, hash)
+	return err
+}
+
+func (t *Tx) TakeRecoveryCode(agentID int64, hash []byte) (bool, error) {
+	tag, err := t.tx.Exec(t.ctx, `DELETE FROM agent_recovery_codes WHERE agent_id = $1 AND code_hash = $2`, agentID, hash)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {

@@ -158,4 +158,14 @@ CREATE TABLE settings (
 	value BYTEA NOT NULL
 );
 `,
+	// 4: agents' second factor (TOTP, its secret sealed) and recovery codes.
+	`
+ALTER TABLE agents ADD COLUMN totp_secret BYTEA;
+ALTER TABLE agents ADD COLUMN totp_step BIGINT;
+CREATE TABLE agent_recovery_codes (
+	agent_id  BIGINT NOT NULL REFERENCES agents(id),
+	code_hash BYTEA NOT NULL,
+	PRIMARY KEY (agent_id, code_hash)
+);
+`,
 }

@@ -12,7 +12,9 @@ import (
 // Every method but AgentLogin takes the agent's session token; the service
 // checks it and the agent's role on each call, whatever the screens show.
 type Office interface {
-	AgentLogin(ctx context.Context, name, password string) (AgentSession, error)
+	// AgentLogin opens an agent's session; code is the one-time code of
+	// the agent's second factor (TOTP) or one of its recovery codes.
+	AgentLogin(ctx context.Context, name, password, code string) (AgentSession, error)
 	AgentLogout(ctx context.Context, token string) error
 
 	// FindVoters looks voters up by NUMIC or e-mail address (agent).

@@ -24,9 +24,9 @@ const (
 func auth(token string) []string { return []string{"Authorization", "Bearer " + token} }
 
 // AgentLogin implements portal.Office.
-func (c *Client) AgentLogin(ctx context.Context, name, password string) (portal.AgentSession, error) {
+func (c *Client) AgentLogin(ctx context.Context, name, password, code string) (portal.AgentSession, error) {
 	var s portal.AgentSession
-	err := c.call(ctx, http.MethodPost, agentSessions, map[string]string{"name": name, "password": password}, &s, false)
+	err := c.call(ctx, http.MethodPost, agentSessions, map[string]string{"name": name, "password": password, "code": code}, &s, false)
 	return s, err
 }
 

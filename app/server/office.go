@@ -28,6 +28,7 @@ const (
 type agentLogin struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
+	Code     string `json:"code,omitempty"` // second factor
 }
 
 type search struct {
@@ -40,7 +41,7 @@ type why struct {
 
 func (h *Handler) officeRoutes(o portal.Office) {
 	h.mux.HandleFunc("POST "+AgentSessions, post(h, func(ctx context.Context, r agentLogin) (portal.AgentSession, int, error) {
-		s, err := o.AgentLogin(ctx, r.Name, r.Password)
+		s, err := o.AgentLogin(ctx, r.Name, r.Password, r.Code)
 		return s, http.StatusCreated, err
 	}))
 	h.mux.HandleFunc("DELETE "+AgentSessions, func(w http.ResponseWriter, r *http.Request) {

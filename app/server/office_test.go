@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
@@ -19,21 +20,26 @@ type officeServer struct {
 	t   *testing.T
 	env *servicetest.Env
 	ts  *httptest.Server
+	// secrets are the agents' TOTP secrets (alice, the admin, has one).
+	secrets map[string]string
 }
 
 func newOfficeServer(t *testing.T) *officeServer {
 	t.Helper()
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
+	secrets := map[string]string{}
 	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
-		if err := e.Service.AddAgent(context.Background(), name, role, "correct horse battery"); err != nil {
+		enr, err := e.Service.AddAgent(context.Background(), name, role, "correct horse battery", role == portal.RoleAdmin)
+		if err != nil {
 			t.Fatal(err)
 		}
+		secrets[name] = enr.Secret
 	}
 	h := New(e.Service, Options{PerClient: -1, Office: e.Service})
 	t.Cleanup(h.Close)
 	ts := httptest.NewTLSServer(h)
 	t.Cleanup(ts.Close)
-	return &officeServer{t: t, env: e, ts: ts}
+	return &officeServer{t: t, env: e, ts: ts, secrets: secrets}
 }
 
 // call sends a request with a bearer token and returns the status and the
@@ -65,7 +71,12 @@ func (o *officeServer) call(method, path, token string, body any) (int, map[stri
 
 func (o *officeServer) login(name string) string {
 	o.t.Helper()
-	status, out := o.call("POST", AgentSessions, "", map[string]string{"name": name, "password": "correct horse battery"})
+	body := map[string]string{"name": name, "password": "correct horse battery"}
+	if s := o.secrets[name]; s != "" {
+		o.env.Clock.Advance(30 * time.Second) // a code serves once: the next step's
+		body["code"] = servicetest.TOTP(o.t, s, o.env.Clock.Now())
+	}
+	status, out := o.call("POST", AgentSessions, "", body)
 	if status != 201 {
 		o.t.Fatalf("login %s: %d %v", name, status, out)
 	}

@@ -18,7 +18,8 @@ import (
 // the office one serves the agents but none of the voters' routes.
 func TestOfficeOnSeparateListener(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	if err := e.Service.AddAgent(context.Background(), "alice", portal.RoleAdmin, "correct horse battery"); err != nil {
+	enr, err := e.Service.AddAgent(context.Background(), "alice", portal.RoleAdmin, "correct horse battery", true)
+	if err != nil {
 		t.Fatal(err)
 	}
 	public := New(e.Service, Options{PerClient: -1})
@@ -29,7 +30,7 @@ func TestOfficeOnSeparateListener(t *testing.T) {
 	t.Cleanup(pub.Close)
 	t.Cleanup(off.Close)
 
-	login := []byte(`{"name":"alice","password":"correct horse battery"}`)
+	login := []byte(`{"name":"alice","password":"correct horse battery","code":"` + servicetest.TOTP(t, enr.Secret, e.Clock.Now()) + `"}`)
 	post := func(base, path string, body []byte) int {
 		t.Helper()
 		resp, err := http.Post(base+path, api.ContentType, bytes.NewReader(body))

@@ -2,11 +2,15 @@ package service
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 
 	"consulvote/app/portal"
 )
@@ -17,43 +21,137 @@ const AgentSessionTTL = 30 * time.Minute
 // MinAgentPassword is the shortest agent password accepted.
 const MinAgentPassword = 12
 
+// Enrollment is what an agent's second factor needs once, at creation:
+// the TOTP secret (to show as a QR code: URL is the otpauth:// form) and
+// the recovery codes. None of it is kept in clear: show it once.
+type Enrollment struct {
+	Secret        string // base32
+	URL           string // otpauth://totp/consulvote:NAME?secret=…
+	RecoveryCodes []string
+}
+
+// RecoveryCodes is how many single-use recovery codes an agent gets.
+const RecoveryCodes = 10
+
 // AddAgent creates a consular office account (from the command line).
-func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, password string) error {
+// With secondFactor the agent gets a TOTP secret (RFC 6238) and recovery
+// codes, returned once, and must give a code at every login; an admin
+// must have one.
+func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, password string, secondFactor bool) (Enrollment, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\r\n"):
-		return fmt.Errorf("agent name %q: 1 to 64 characters, no spaces", name)
+		return Enrollment{}, fmt.Errorf("agent name %q: 1 to 64 characters, no spaces", name)
 	case role != portal.RoleAdmin && role != portal.RoleAgent:
-		return fmt.Errorf("role %q: admin or agent", role)
+		return Enrollment{}, fmt.Errorf("role %q: admin or agent", role)
 	case utf8.RuneCountInString(password) < MinAgentPassword:
-		return fmt.Errorf("password: at least %d characters", MinAgentPassword)
+		return Enrollment{}, fmt.Errorf("password: at least %d characters", MinAgentPassword)
+	case role == portal.RoleAdmin && !secondFactor:
+		return Enrollment{}, fmt.Errorf("role admin: a second factor (TOTP) is required")
+	}
+	var enr Enrollment
+	var sealed []byte
+	var recovery [][]byte
+	if secondFactor {
+		key, err := totp.Generate(totp.GenerateOpts{Issuer: "consulvote", AccountName: name, Rand: s.rand})
+		if err != nil {
+			return Enrollment{}, fmt.Errorf("second factor: %w", err)
+		}
+		enr.Secret, enr.URL = key.Secret(), key.URL()
+		if sealed, err = s.totpBox.Seal([]byte(enr.Secret), []byte(name)); err != nil {
+			return Enrollment{}, err
+		}
+		for range RecoveryCodes {
+			c, err := s.newCredential()
+			if err != nil {
+				return Enrollment{}, err
+			}
+			c = c[:4] + "-" + c[4:8] + "-" + c[8:]
+			enr.RecoveryCodes = append(enr.RecoveryCodes, c)
+			recovery = append(recovery, s.mac("agent-recovery", normalizeRecovery(c)))
+		}
 	}
 	var hash string
 	var err error
 	if werr := s.hashes.Wait(ctx, func() { hash, err = hashPassword(password, s.cfg.Argon2, s.rand) }); werr != nil {
-		return werr
+		return Enrollment{}, werr
 	}
 	if err != nil {
-		return err
+		return Enrollment{}, err
 	}
 	now := s.clock.Now()
 	err = s.store.Update(ctx, func(tx Tx) error {
 		if _, err := tx.AgentByName(name); err == nil {
 			return fmt.Errorf("agent %q already exists", name)
 		}
-		if _, err := tx.InsertAgent(Agent{Name: name, Role: string(role), PasswordHash: hash, CreatedAt: now}); err != nil {
+		id, err := tx.InsertAgent(Agent{Name: name, Role: string(role), PasswordHash: hash, CreatedAt: now, TOTPSecret: sealed})
+		if err != nil {
 			return err
 		}
-		return s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.added", Detail: name + " (" + string(role) + ")"})
+		for _, h := range recovery {
+			if err := tx.InsertRecoveryCode(id, h); err != nil {
+				return err
+			}
+		}
+		detail := name + " (" + string(role) + ")"
+		if secondFactor {
+			detail += ", second factor enrolled"
+		}
+		return s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.added", Detail: detail})
 	})
 	if err != nil {
-		return fmt.Errorf("add agent: %w", err)
+		return Enrollment{}, fmt.Errorf("add agent: %w", err)
 	}
-	return nil
+	return enr, nil
 }
 
-// AgentLogin implements portal.Office.
-func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal.AgentSession, error) {
+var errSecondFactor = errors.New("second factor refused")
+
+// normalizeRecovery drops the dashes and spaces people type in a
+// recovery code.
+func normalizeRecovery(c string) string {
+	return strings.NewReplacer("-", "", " ", "").Replace(c)
+}
+
+// totpOpts are the TOTP parameters authenticator apps take by default.
+var totpOpts = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// secondFactor checks code against a's second factor, inside the
+// transaction that opens the session: a TOTP code of the current step
+// (one either side for clock drift) not used before, or one of the
+// recovery codes, used up. An agent without a second factor passes.
+func (s *Service) secondFactor(tx Tx, a Agent, code string, now time.Time) (bool, error) {
+	if len(a.TOTPSecret) == 0 {
+		return true, nil
+	}
+	code = strings.TrimSpace(code)
+	if len(code) == 6 && strings.Trim(code, "0123456789") == "" {
+		secret, err := s.totpBox.Open(a.TOTPSecret, []byte(a.Name))
+		if err != nil {
+			return false, fmt.Errorf("second factor: %w", err)
+		}
+		for skew := -1; skew <= 1; skew++ {
+			at := now.Add(time.Duration(skew) * 30 * time.Second)
+			want, err := totp.GenerateCodeCustom(string(secret), at, totpOpts)
+			if err != nil {
+				return false, fmt.Errorf("second factor: %w", err)
+			}
+			if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+				return tx.UseTOTPStep(a.ID, at.Unix()/30)
+			}
+		}
+		return false, nil
+	}
+	if code == "" || len(code) > 32 {
+		return false, nil
+	}
+	return tx.TakeRecoveryCode(a.ID, s.mac("agent-recovery", normalizeRecovery(code)))
+}
+
+// AgentLogin implements portal.Office. code is the one-time code of the
+// agent's second factor (or a recovery code); a wrong or missing one is
+// answered as a wrong password.
+func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (portal.AgentSession, error) {
 	name = strings.TrimSpace(name)
 	var fs []portal.FieldError
 	if name == "" || len(name) > portal.MaxFieldLen {
@@ -89,7 +187,7 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 	}
 	ok = ok && a.ID != 0
 	now := s.clock.Now()
-	if !ok {
+	failed := func(why string) (portal.AgentSession, error) {
 		var outcome error = portal.ErrBadLogin
 		err := s.store.Update(ctx, func(tx Tx) error {
 			for _, k := range keys {
@@ -105,12 +203,15 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 					}
 				}
 			}
-			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "agent.login.failed", Detail: "agent " + quoteName(name)})
+			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "agent.login.failed", Detail: "agent " + quoteName(name) + why})
 		})
 		if err != nil {
 			return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
 		}
 		return portal.AgentSession{}, outcome
+	}
+	if !ok {
+		return failed("")
 	}
 	token, err := s.token()
 	if err != nil {
@@ -118,6 +219,11 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 	}
 	expires := now.Add(AgentSessionTTL)
 	err = s.store.Update(ctx, func(tx Tx) error {
+		if ok, err := s.secondFactor(tx, a, code, now); err != nil {
+			return err
+		} else if !ok {
+			return errSecondFactor
+		}
 		for _, k := range keys {
 			if err := tx.ThrottleSucceeded(k.key); err != nil {
 				return err
@@ -129,6 +235,11 @@ func (s *Service) AgentLogin(ctx context.Context, name, password string) (portal
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "agent.login"})
 	})
+	if errors.Is(err, errSecondFactor) {
+		// The right password with a wrong code: answered as a wrong
+		// password, counted by the same throttles.
+		return failed(", right password, wrong or used second factor code")
+	}
 	if err != nil {
 		return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
 	}

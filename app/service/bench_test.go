@@ -194,10 +194,10 @@ func BenchmarkVoterLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := e.Service.AddAgent(context.Background(), "bench", "agent", "correct horse battery"); err != nil {
+	if _, err := e.Service.AddAgent(context.Background(), "bench", "agent", "correct horse battery", false); err != nil {
 		b.Fatal(err)
 	}
-	sess, err := e.Service.AgentLogin(context.Background(), "bench", "correct horse battery")
+	sess, err := e.Service.AgentLogin(context.Background(), "bench", "correct horse battery", "")
 	if err != nil {
 		b.Fatal(err)
 	}

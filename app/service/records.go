@@ -116,6 +116,9 @@ type Agent struct {
 	Role         string // "admin" or "agent"
 	PasswordHash string // argon2id
 	CreatedAt    time.Time
+	// TOTPSecret is the sealed secret of the agent's second factor (RFC
+	// 6238), nil when the agent has none.
+	TOTPSecret []byte
 }
 
 // AgentSessionRow is an open agent session; only the token's hash is kept.

@@ -185,6 +185,16 @@ type Checkpoints interface {
 type Agents interface {
 	InsertAgent(a Agent) (int64, error)
 	AgentByName(name string) (Agent, error)
+	// UseTOTPStep records that the agent's one-time code of time step
+	// step was used, if no code of that step or a later one was: false
+	// otherwise, so that a code serves once.
+	UseTOTPStep(agentID, step int64) (bool, error)
+	// InsertRecoveryCode stores the keyed hash of one of the agent's
+	// recovery codes.
+	InsertRecoveryCode(agentID int64, hash []byte) error
+	// TakeRecoveryCode deletes the agent's recovery code of that hash and
+	// reports whether there was one: of concurrent callers, one gets true.
+	TakeRecoveryCode(agentID int64, hash []byte) (bool, error)
 	InsertAgentSession(s AgentSessionRow) error
 	// AgentBySession returns the agent whose session has that token hash
 	// and its expiry.

@@ -60,6 +60,8 @@ type Service struct {
 	codes io.Reader
 	log   *slog.Logger
 	obs   Observer
+	// totpBox seals the agents' TOTP secrets in the database.
+	totpBox *seal.Box
 	// dummyHash is checked when a login names no voter, so that an
 	// unknown identifier costs the same argon2id time as a wrong password.
 	// Made on first need: it costs a hash, and start-up should not.
@@ -118,6 +120,9 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	}
 	var err error
 	if s.box, err = seal.New(cfg.Secret, "outbox"); err != nil {
+		return nil, err
+	}
+	if s.totpBox, err = seal.New(cfg.Secret, "agent-totp"); err != nil {
 		return nil, err
 	}
 	if s.codeBox, err = seal.New(cfg.Secret, "security-code"); err != nil {

@@ -9,8 +9,8 @@ import (
 )
 
 func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
-	r, err := t.exec(`INSERT INTO agents (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)`,
-		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt))
+	r, err := t.exec(`INSERT INTO agents (name, role, password_hash, created_at, totp_secret) VALUES (?, ?, ?, ?, ?)`,
+		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt), a.TOTPSecret)
 	if err != nil {
 		return 0, fmt.Errorf("insert agent: %w", err)
 	}
@@ -20,10 +20,33 @@ func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
 func (t *Tx) AgentByName(name string) (service.Agent, error) {
 	var a service.Agent
 	var created sql.NullInt64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT id, name, role, password_hash, created_at FROM agents WHERE name = ?`, name).
-		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id, name, role, password_hash, created_at, totp_secret FROM agents WHERE name = ?`, name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &a.TOTPSecret)
 	a.CreatedAt = timeOf(created)
 	return a, notFound(err)
+}
+
+func (t *Tx) UseTOTPStep(agentID, step int64) (bool, error) {
+	r, err := t.exec(`UPDATE agents SET totp_step = ? WHERE id = ? AND (totp_step IS NULL OR totp_step < ?)`, step, agentID, step)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}
+
+func (t *Tx) InsertRecoveryCode(agentID int64, hash []byte) error {
+	_, err := t.exec(`INSERT INTO agent_recovery_codes (agent_id, code_hash) VALUES (?, ?)`, agentID, hash)
+	return err
+}
+
+func (t *Tx) TakeRecoveryCode(agentID int64, hash []byte) (bool, error) {
+	r, err := t.exec(`DELETE FROM agent_recovery_codes WHERE agent_id = ? AND code_hash = ?`, agentID, hash)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
 }
 
 func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {

@@ -157,4 +157,14 @@ CREATE TABLE throttles (
 	`
 CREATE INDEX outbox_unsent ON outbox(state, channel, created_at) WHERE state <> 'sent';
 `,
+	// 8: agents' second factor (TOTP, its secret sealed) and recovery codes.
+	`
+ALTER TABLE agents ADD COLUMN totp_secret BLOB;
+ALTER TABLE agents ADD COLUMN totp_step INTEGER;
+CREATE TABLE agent_recovery_codes (
+	agent_id  INTEGER NOT NULL REFERENCES agents(id),
+	code_hash BLOB NOT NULL,
+	PRIMARY KEY (agent_id, code_hash)
+);
+`,
 }

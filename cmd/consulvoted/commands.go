@@ -146,6 +146,10 @@ type agentAddConfig struct {
 	Backend backend.Config
 	Name    string
 	Role    portal.Role
+	// NoSecondFactor: an agent (never an admin) without TOTP.
+	NoSecondFactor bool
+	// QRFile is where the TOTP secret's QR code is written as a PNG.
+	QRFile string
 }
 
 func (c agentAddConfig) Validate() error {
@@ -155,6 +159,9 @@ func (c agentAddConfig) Validate() error {
 	if c.Role != portal.RoleAdmin && c.Role != portal.RoleAgent {
 		return &usageError{fmt.Sprintf("--role %q: admin or agent", c.Role)}
 	}
+	if c.NoSecondFactor && c.Role == portal.RoleAdmin {
+		return &usageError{"--no-totp: an admin must have a second factor"}
+	}
 	return c.Backend.Validate()
 }
 
@@ -162,6 +169,8 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 	var c agentAddConfig
 	storeFlags(fs, &c.Backend)
 	fs.StringVar((*string)(&c.Role), "role", "", "admin or agent")
+	fs.BoolVar(&c.NoSecondFactor, "no-totp", false, "no second factor (role agent only; an admin always has one)")
+	fs.StringVar(&c.QRFile, "qr", "", "write the second factor's QR code to this PNG file (default: NAME-totp.png)")
 	return func(ctx context.Context, args []string, io stdio) error {
 		if len(args) != 1 {
 			return &usageError{"give one NAME"}
@@ -180,11 +189,19 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 			return err
 		}
 		b.Start()
-		if err := b.Service.AddAgent(ctx, c.Name, c.Role, password); err != nil {
+		enr, err := b.Service.AddAgent(ctx, c.Name, c.Role, password, !c.NoSecondFactor)
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(io.out, "agent %s added (%s)\n", c.Name, c.Role)
-		return nil
+		if c.NoSecondFactor {
+			return nil
+		}
+		qrFile := c.QRFile
+		if qrFile == "" {
+			qrFile = c.Name + "-totp.png"
+		}
+		return printEnrollment(io.out, enr, qrFile)
 	}
 }
 

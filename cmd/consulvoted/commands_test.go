@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"consulvote/app/backend"
 	"consulvote/app/portal"
@@ -112,8 +114,23 @@ func TestAgentAddCommand(t *testing.T) {
 		return code, out + errs
 	}
 	// Flags after the name, password from a pipe.
-	if code, out := run("correct horse battery\n", "agent", "add", "--db", path, "alice", "--role", "admin"); code != 0 || !strings.Contains(out, "agent alice added (admin)") {
+	qr := filepath.Join(t.TempDir(), "alice-totp.png")
+	code, out := run("correct horse battery\n", "agent", "add", "--db", path, "alice", "--role", "admin", "--qr", qr)
+	if code != 0 || !strings.Contains(out, "agent alice added (admin)") {
 		t.Fatalf("%d %s", code, out)
+	}
+	// The second factor is shown once: a QR code in the terminal and in a
+	// private PNG, the secret, and 10 recovery codes.
+	secret := regexp.MustCompile(`Or type the secret: ([A-Z2-7]+)`).FindStringSubmatch(out)
+	recovery := regexp.MustCompile(`(?m)^  [A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}$`).FindAllString(out, -1)
+	if secret == nil || len(recovery) != 10 || !strings.Contains(out, "▀") {
+		t.Fatalf("enrollment output:\n%s", out)
+	}
+	if st, err := os.Stat(qr); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("QR code PNG: %v %v", st, err)
+	}
+	if code, out := run("correct horse battery\n", "agent", "add", "--db", path, "root", "--role", "admin", "--no-totp"); code != 2 || !strings.Contains(out, "second factor") {
+		t.Errorf("an admin without second factor: %d %s", code, out)
 	}
 	for _, tc := range []struct {
 		stdin string
@@ -131,9 +148,19 @@ func TestAgentAddCommand(t *testing.T) {
 			t.Errorf("%v: %d %s; want %d %q", tc.args, code, out, tc.code, tc.want)
 		}
 	}
-	s, err := openDB(t, path).Service.AgentLogin(context.Background(), "alice", "correct horse battery")
+	svc := openDB(t, path).Service
+	if _, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", ""); err == nil {
+		t.Fatal("an admin logged in without the second factor")
+	}
+	s, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", servicetest.TOTP(t, secret[1], time.Now()))
 	if err != nil || s.Role != "admin" {
-		t.Fatalf("login of the added agent: %+v, %v", s, err)
+		t.Fatalf("login of the added agent with its code: %+v, %v", s, err)
+	}
+	if _, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", strings.TrimSpace(recovery[0])); err != nil {
+		t.Fatalf("login with a recovery code: %v", err)
+	}
+	if _, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", strings.TrimSpace(recovery[0])); err == nil {
+		t.Fatal("a recovery code served twice")
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"consulvote/app/service"
 	"consulvote/app/store"
 )
@@ -93,4 +95,15 @@ func New(t testing.TB, cfg service.Config, opt service.Options) *Env {
 		t.Fatal(err)
 	}
 	return &Env{Service: svc, DB: db, Path: path, Clock: clock}
+}
+
+// TOTP returns the one-time code of an agent's second factor (its
+// base32 secret, from service.Enrollment) at t, as the agent's app would.
+func TOTP(t testing.TB, secret string, at time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCode(secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }
