@@ -39,6 +39,9 @@ type Queue interface {
 	// worker that dies holding claims leaves them to run out: the
 	// messages are due again then, and another worker sends them.
 	ClaimDue(ctx context.Context, now time.Time, lease time.Duration, channels []service.Channel, limit int) ([]service.Message, error)
+	// ReleaseClaims gives back claimed messages that were not attempted:
+	// those still pending are due again at now.
+	ReleaseClaims(ctx context.Context, ids []int64, now time.Time) error
 	// MarkSent records a message as delivered and scrubs its sealed body,
 	// keeping what the desk shows (recipient, kind, subject, state, times).
 	MarkSent(ctx context.Context, id int64, at time.Time) error
@@ -203,12 +206,22 @@ func (w *Worker) round(stop, hard context.Context) (int, error) {
 	}
 	sendBy := claimed.Add(w.Lease * 3 / 4)
 	for i, m := range due {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || !time.Now().Before(sendBy) {
+			// Stopped, or too late to start within the claim: the rest are
+			// given back, due at once for the next worker (this one after
+			// its pause, or another instance, or this one restarted)
+			// rather than when the claim runs out.
+			ids := make([]int64, 0, len(due)-i)
+			for _, m := range due[i:] {
+				ids = append(ids, m.ID)
+			}
+			release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := w.Store.ReleaseClaims(release, ids, w.Clock.Now())
+			cancel()
+			if err != nil {
+				return i, fmt.Errorf("outbox: release claims: %w", err)
+			}
 			return i, ctx.Err()
-		}
-		if !time.Now().Before(sendBy) {
-			// Too late to start: the rest come back when the claim runs out.
-			return i, nil
 		}
 		err := w.deliver(hard, sendBy, m)
 		w.alive()

@@ -153,6 +153,15 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, 
 	return ms, nil
 }
 
+// ReleaseClaims gives back claimed messages not attempted (outbox.Queue).
+func (db *DB) ReleaseClaims(ctx context.Context, ids []int64, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := db.pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = $1 WHERE state = 'pending' AND id = ANY($2)`, nanos(now), ids)
+	return err
+}
+
 // MarkSent records a message as delivered and scrubs its sealed body
 // (outbox.Queue).
 func (db *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {

@@ -13,6 +13,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/internal/loadtest"
 )
 
 // TestRenewalAnswersTellNothing: an identifier request whose NUMIC and
@@ -33,7 +34,7 @@ func TestRenewalAnswersTellNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := http.Post(ts.URL+path, api.ContentType, bytes.NewReader(body(req(c.ID))))
+		resp, err := http.Post(ts.URL+path, api.ContentType, bytes.NewReader(loadtest.Body(req(c.ID))))
 		if err != nil {
 			t.Fatal(err)
 		}

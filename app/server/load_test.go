@@ -1,24 +1,18 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"consulvote/app/api"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/internal/loadtest"
 )
 
 const loadVoters = 200_000
@@ -32,7 +26,7 @@ const loadVoters = 200_000
 // has both). Run with `make load`.
 func BenchmarkLoad(b *testing.B) {
 	e := servicetest.New(b, servicetest.Config(), service.Options{})
-	seedVoters(b, e)
+	loadtest.SeedVoters(b, e, loadVoters)
 	h := New(e.Service, Options{PerClient: -1}) // one client address: the per-client limit would measure itself
 	b.Cleanup(h.Close)
 	srv := httptest.NewServer(h)
@@ -58,18 +52,18 @@ func BenchmarkLoad(b *testing.B) {
 				}
 				codes[i] = c.ID
 			}
-			load(b, conc, srv.URL+api.IdentifierRenewals, http.StatusAccepted, func(i int) []byte {
+			loadtest.Run(b, conc, srv.URL+api.IdentifierRenewals, http.StatusAccepted, func(i int) []byte {
 				v := int(next.Add(1)) % loadVoters
-				return body(api.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("%08d", 10_000_000+v),
+				return loadtest.Body(api.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("%08d", 10_000_000+v),
 					Email: fmt.Sprintf("votant%d@example.org", v), CodeID: codes[i], Code: servicetest.Code})
 			})
 		})
 		b.Run(fmt.Sprintf("security-code/c%d", conc), func(b *testing.B) {
-			load(b, conc, srv.URL+api.SecurityCodes, http.StatusCreated, func(int) []byte { return []byte("{}") })
+			loadtest.Run(b, conc, srv.URL+api.SecurityCodes, http.StatusCreated, func(int) []byte { return []byte("{}") })
 		})
 		b.Run(fmt.Sprintf("bare-json/c%d", conc), func(b *testing.B) {
-			load(b, conc, bare.URL, http.StatusAccepted, func(i int) []byte {
-				return body(api.IdentifierRenewalRequest{NUMIC: "10000001", Email: "votant1@example.org", CodeID: "x", Code: "7777"})
+			loadtest.Run(b, conc, bare.URL, http.StatusAccepted, func(i int) []byte {
+				return loadtest.Body(api.IdentifierRenewalRequest{NUMIC: "10000001", Email: "votant1@example.org", CodeID: "x", Code: "7777"})
 			})
 		})
 	}
@@ -85,7 +79,7 @@ func BenchmarkLoadProduction(b *testing.B) {
 	cfg := servicetest.Config()
 	cfg.RequestFloor = service.DefaultConfig().RequestFloor
 	e := servicetest.New(b, cfg, service.Options{})
-	seedVoters(b, e)
+	loadtest.SeedVoters(b, e, loadVoters)
 	h := New(e.Service, Options{})
 	b.Cleanup(h.Close)
 	srv := httptest.NewUnstartedServer(h)
@@ -108,115 +102,11 @@ func BenchmarkLoadProduction(b *testing.B) {
 				}
 				codes[i] = c.ID
 			}
-			loadFrom(b, conc, true, srv.URL+api.IdentifierRenewals, http.StatusAccepted, func(i int) []byte {
+			loadtest.RunFrom(b, conc, true, srv.URL+api.IdentifierRenewals, http.StatusAccepted, func(i int) []byte {
 				v := int(next.Add(1)) % loadVoters
-				return body(api.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("%08d", 10_000_000+v),
+				return loadtest.Body(api.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("%08d", 10_000_000+v),
 					Email: fmt.Sprintf("votant%d@example.org", v), CodeID: codes[i], Code: servicetest.Code})
 			})
 		})
-	}
-}
-
-func body(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-// load sends b.N POSTs to url from conc goroutines and reports the rate
-// and the latency percentiles.
-func load(b *testing.B, conc int, url string, want int, bodyFor func(i int) []byte) {
-	loadFrom(b, conc, false, url, want, bodyFor)
-}
-
-// loadFrom is load; with own, each goroutine comes from its own loopback
-// address and, when limited (429), waits Retry-After and sends again.
-func loadFrom(b *testing.B, conc int, own bool, url string, want int, bodyFor func(i int) []byte) {
-	clients := make([]*http.Client, conc)
-	shared := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
-	for g := range clients {
-		clients[g] = shared
-		if own {
-			d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte((g+2)/256), byte((g+2)%256))}}
-			clients[g] = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
-		}
-	}
-	var limited atomic.Int64
-	bodies := make([][]byte, b.N)
-	for i := range bodies {
-		bodies[i] = bodyFor(i)
-	}
-	lat := make([]time.Duration, b.N)
-	var idx atomic.Int64
-	var failed atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for g := range conc {
-		client := clients[g]
-		wg.Go(func() {
-			for {
-				i := int(idx.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
-			again:
-				t0 := time.Now()
-				resp, err := client.Post(url, api.ContentType, bytes.NewReader(bodies[i]))
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if own && resp.StatusCode == http.StatusTooManyRequests {
-					limited.Add(1)
-					wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-					time.Sleep(time.Duration(max(wait, 1)) * time.Second)
-					goto again
-				}
-				lat[i] = time.Since(t0)
-				if resp.StatusCode != want {
-					failed.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if n := failed.Load(); n > 0 {
-		b.Fatalf("%d of %d requests failed", n, b.N)
-	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	if own {
-		b.ReportMetric(float64(limited.Load()), "limited-429")
-	}
-}
-
-// seedVoters adds loadVoters voters numbered from 10000000, in one
-// transaction, with marie's password hash (hashing 200,000 passwords
-// would take hours and measure nothing here).
-func seedVoters(b *testing.B, e *servicetest.Env) {
-	err := e.DB.Update(context.Background(), func(tx service.Tx) error {
-		m, err := tx.VoterByNUMIC(service.DemoRoll[0].NUMIC)
-		if err != nil {
-			return err
-		}
-		for i := range loadVoters {
-			if _, err := tx.InsertVoter(service.Voter{NUMIC: fmt.Sprintf("%08d", 10_000_000+i),
-				Email: fmt.Sprintf("votant%d@example.org", i), Lang: "fr", PasswordHash: m.PasswordHash}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"consulvote/app/api"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/internal/loadtest"
 )
 
 // ksD is the two-sample Kolmogorov–Smirnov statistic: the largest gap
@@ -93,7 +94,7 @@ func measureClasses(b *testing.B, e *servicetest.Env, classes []timingClass, n i
 			if err != nil {
 				b.Fatal(err)
 			}
-			req := body(c.body(i, code.ID))
+			req := loadtest.Body(c.body(i, code.ID))
 			t0 := time.Now()
 			resp, err := client.Post(ts.URL+c.path, api.ContentType, bytes.NewReader(req))
 			if err != nil {

@@ -133,6 +133,22 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, 
 	return ms, err
 }
 
+// ReleaseClaims gives back claimed messages not attempted (outbox.Queue).
+func (db *DB) ReleaseClaims(ctx context.Context, ids []int64, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{nanos(now)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return db.update(ctx, func(t *Tx) error {
+		_, err := t.exec(`UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending' AND id IN (`+
+			strings.Repeat("?, ", len(ids)-1)+`?)`, args...)
+		return err
+	})
+}
+
 // MarkSent records a message as delivered and scrubs its sealed body
 // (outbox.Queue).
 func (db *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {

@@ -175,6 +175,17 @@ func testQueue(t *testing.T, st Store) {
 	if due := claim(t0.Add(24*time.Hour), emails, 10); len(due) != 1 || due[0].ID != ids[3] {
 		t.Errorf("a failed message is due again, or the later one is not: %+v", due)
 	}
+	// A claim given back (a worker stopping before it sent) is due at
+	// once; a failed or sent message given back stays as it is.
+	if err := st.ReleaseClaims(ctx, []int64{ids[3], ids[1], ids[0]}, t0.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if due := claim(t0.Add(24*time.Hour), emails, 10); len(due) != 1 || due[0].ID != ids[3] {
+		t.Errorf("after ReleaseClaims: %+v; want the released pending message, due at once, and nothing else", due)
+	}
+	if err := st.ReleaseClaims(ctx, nil, t0); err != nil {
+		t.Errorf("ReleaseClaims of nothing: %v", err)
+	}
 }
 
 // testClaimedOnce: workers claiming at once, as on several server

@@ -1,0 +1,129 @@
+// Package loadtest drives a server on loopback under a bounded load for
+// the benchmarks of make load (app/server, app/metrics): b.N requests from
+// concurrent clients, the rate and latency percentiles reported.
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"consulvote/app/api"
+	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
+)
+
+// Body is v in JSON.
+func Body(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Run sends b.N POSTs to url from conc goroutines and reports the rate
+// and the latency percentiles.
+func Run(b *testing.B, conc int, url string, want int, bodyFor func(i int) []byte) {
+	RunFrom(b, conc, false, url, want, bodyFor)
+}
+
+// RunFrom is Run; with own, each goroutine comes from its own loopback
+// address and, when limited (429), waits Retry-After and sends again.
+func RunFrom(b *testing.B, conc int, own bool, url string, want int, bodyFor func(i int) []byte) {
+	clients := make([]*http.Client, conc)
+	shared := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	for g := range clients {
+		clients[g] = shared
+		if own {
+			d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte((g+2)/256), byte((g+2)%256))}}
+			clients[g] = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
+		}
+	}
+	var limited atomic.Int64
+	bodies := make([][]byte, b.N)
+	for i := range bodies {
+		bodies[i] = bodyFor(i)
+	}
+	lat := make([]time.Duration, b.N)
+	var idx atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for g := range conc {
+		client := clients[g]
+		wg.Go(func() {
+			for {
+				i := int(idx.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+			again:
+				t0 := time.Now()
+				resp, err := client.Post(url, api.ContentType, bytes.NewReader(bodies[i]))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if own && resp.StatusCode == http.StatusTooManyRequests {
+					limited.Add(1)
+					wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+					time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+					goto again
+				}
+				lat[i] = time.Since(t0)
+				if resp.StatusCode != want {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d of %d requests failed", n, b.N)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	if own {
+		b.ReportMetric(float64(limited.Load()), "limited-429")
+	}
+}
+
+// SeedVoters adds n voters numbered from 10000000 (votantI@example.org),
+// in one transaction, with marie's password hash (hashing 200,000
+// passwords would take hours and measure nothing here).
+func SeedVoters(b *testing.B, e *servicetest.Env, n int) {
+	err := e.DB.Update(context.Background(), func(tx service.Tx) error {
+		m, err := tx.VoterByNUMIC(service.DemoRoll[0].NUMIC)
+		if err != nil {
+			return err
+		}
+		for i := range n {
+			if _, err := tx.InsertVoter(service.Voter{NUMIC: fmt.Sprintf("%08d", 10_000_000+i),
+				Email: fmt.Sprintf("votant%d@example.org", i), Lang: "fr", PasswordHash: m.PasswordHash}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
