@@ -106,8 +106,8 @@ func restoreFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error
 	var c restoreConfig
 	fs.StringVar(&c.From, "from", "", "the backup file")
 	fs.StringVar(&c.Database, "db", "", "the database to restore into (the server stopped)")
-	fs.StringVar(&c.KeyFile, "key", "", "the database's secret key file (default: beside it)")
-	fs.StringVar(&c.KeyFrom, "key-from", "", "install this key file as --key (when the key was lost with the database)")
+	fs.StringVar(&c.KeyFile, "key-file", "", "the database's secret key file (default: beside it)")
+	fs.StringVar(&c.KeyFrom, "key-from", "", "install this key file as --key-file (when the key was lost with the database)")
 	fs.BoolVar(&c.Force, "force", false, "replace the database at --db (never while a server has it open)")
 	return func(ctx context.Context, args []string, io stdio) error {
 		if len(args) != 0 {
