@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -273,6 +274,7 @@ func TestScrapeNamesTypesAndNoSecrets(t *testing.T) {
 	}
 
 	fams := r.scrape()
+	checkREADME(t, fams)
 	for name, typ := range map[string]dto.MetricType{
 		"consulvote_http_requests_total":               dto.MetricType_COUNTER,
 		"consulvote_http_request_duration_seconds":     dto.MetricType_HISTOGRAM,
@@ -367,5 +369,61 @@ func TestDepthDownWhenTheStoreFails(t *testing.T) {
 	}
 	if fams["consulvote_outbox_messages"] != nil {
 		t.Errorf("outbox depth reported from a closed store")
+	}
+}
+
+// checkREADME: the README's table of metrics is what a scrape shows,
+// names and types, no more and no less; every metric its alerts use
+// exists.
+func checkREADME(t *testing.T, fams map[string]*dto.MetricFamily) {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	section := func(title string) string {
+		i := strings.Index(readme, "\n### "+title+"\n")
+		if i < 0 {
+			t.Fatalf("README has no section %q", title)
+		}
+		rest := readme[i+len(title)+6:]
+		if j := strings.Index(rest, "\n### "); j >= 0 {
+			rest = rest[:j]
+		}
+		return rest
+	}
+	types := map[string]dto.MetricType{"counter": dto.MetricType_COUNTER, "gauge": dto.MetricType_GAUGE,
+		"histogram": dto.MetricType_HISTOGRAM}
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(consulvote_[a-z_]+)` \\| ([a-z]+) \\|").FindAllStringSubmatch(section("Metrics"), -1) {
+		listed[m[1]] = true
+		switch f := fams[m[1]]; {
+		case f == nil:
+			t.Errorf("README lists %s, which the scrape does not show", m[1])
+		case f.GetType() != types[m[2]]:
+			t.Errorf("README says %s is a %s; it is a %v", m[1], m[2], f.GetType())
+		}
+	}
+	for name := range fams {
+		if strings.HasPrefix(name, "consulvote_") && !listed[name] {
+			t.Errorf("%s is not in the README's table of metrics", name)
+		}
+	}
+	alerts := section("Alerts")
+	used := regexp.MustCompile(`consulvote_[a-z_]+`).FindAllString(alerts, -1)
+	if len(used) < 10 {
+		t.Fatalf("the README's alerts name %d metrics", len(used))
+	}
+	for _, name := range used {
+		base := name
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if f := fams[strings.TrimSuffix(name, suffix)]; f != nil && f.GetType() == dto.MetricType_HISTOGRAM {
+				base = strings.TrimSuffix(name, suffix)
+			}
+		}
+		if fams[base] == nil {
+			t.Errorf("a README alert uses %s, which the scrape does not show", name)
+		}
 	}
 }
