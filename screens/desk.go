@@ -137,11 +137,13 @@ func (s *voterFileScreen) load() {
 		add(lang.X("file.links", "", map[string]any{"Count": len(f.PendingLinks)}))
 		s.info.Add(heading(lang.L("file.messages")))
 		for _, m := range f.Messages {
-			add(fmt.Sprintf("%s — %s → %s : %s (%d)", formatTime(m.CreatedAt), m.Kind, m.Recipient, m.State, m.Attempts))
+			add(lang.X("file.message", "", map[string]any{"Time": formatTime(m.CreatedAt), "Channel": codeLabel("channel.", m.Channel),
+				"Kind": codeLabel("kind.", m.Kind), "To": m.Recipient, "State": codeLabel("state.", m.State), "Attempts": m.Attempts}))
 		}
 		s.history.RemoveAll()
 		for _, h := range f.History {
-			s.history.Add(wrapped(lang.X("audit.entry", "", map[string]any{"Time": formatTime(h.At), "Actor": h.Actor, "Action": h.Action, "Detail": h.Detail})))
+			s.history.Add(wrapped(lang.X("audit.entry", "", map[string]any{"Time": formatTime(h.At), "Actor": actorLabel(h.Actor),
+				"Action": codeLabel("action.", h.Action), "Detail": h.Detail})))
 		}
 	})
 }

@@ -62,7 +62,7 @@ func (s *homeScreen) page() *page {
 	title.SizeName = theme.SizeNameHeadingText
 	objs := []fyne.CanvasObject{title}
 	if s.u.opt.Election != "" {
-		objs = append(objs, widget.NewLabel(s.u.opt.Election))
+		objs = append(objs, widget.NewLabel(electionLine(s.u.opt.Election)))
 	}
 	objs = append(objs, wrapped(lang.L("home.welcome")), widget.NewSeparator())
 	for _, b := range s.fill {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -101,6 +102,21 @@ func TestEveryScreenTranslated(t *testing.T) {
 				t.Errorf("voter file shows the raw key %q", strings.TrimSpace(k))
 			}
 			seen.WriteString(ho.texts())
+			// The office shows what the service records in words, not codes.
+			ho.ui.office()
+			ho.tap(oh.auditB)
+			office := ho.texts()
+			ho.ui.office()
+			ho.tap(oh.desk)
+			d = screenAs[*deskScreen](ho)
+			ho.enter(d.query.entry, marie.NUMIC)
+			ho.tap(d.found[0])
+			office += ho.texts()
+			for _, raw := range []string{"voter:", "agent:", "agent.login", "voter.", "identifier.request", "identifier.link", "credentials.", ": pending", ": sent"} {
+				if strings.Contains(office, raw) {
+					t.Errorf("the office shows the raw code %q", raw)
+				}
+			}
 			if language == "en" {
 				for _, french := range []string{"Identifiant", "Mot de passe", "Adresse électronique", "Valider", "Envoyé", "Guichet", "Rechercher", "Débloquer", "Importer", "Journal"} {
 					if strings.Contains(seen.String(), french) {
@@ -168,4 +184,31 @@ func TestLanguageSwitchButton(t *testing.T) {
 	if asked != "en" {
 		t.Fatalf("switch asked for %q", asked)
 	}
+}
+
+// TestElectionLineAndDatesInLanguage: "Mai 2026" reads "May 2026" in
+// English; dates carry their offset from UTC, the same on every screen.
+func TestElectionLineAndDatesInLanguage(t *testing.T) {
+	for _, tc := range []struct{ language, election, date string }{
+		{"fr", "Mai 2026", "06/05/2026 à 14h05 (UTC+00:00)"},
+		{"en", "May 2026", "6 May 2026 at 14:05 (UTC+00:00)"},
+	} {
+		if err := resources.LoadTranslations(tc.language); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range []string{"Mai 2026", "mai 2026", "2026-05"} {
+			if got := electionLine(in); got != tc.election {
+				t.Errorf("%s: %q reads %q, want %q", tc.language, in, got, tc.election)
+			}
+		}
+		if got := electionLine("Printemps 2026"); got != "Printemps 2026" {
+			t.Errorf("an unknown line became %q", got)
+		}
+		if got := formatTime(time.Date(2026, 5, 6, 14, 5, 0, 0, time.UTC)); got != tc.date {
+			t.Errorf("%s: date %q, want %q", tc.language, got, tc.date)
+		}
+	}
+	resources.LoadTranslations("fr")
+	h := newHarness(t, func(o *Options) { o.Language = "fr" })
+	h.see("Mai 2026")
 }

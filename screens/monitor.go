@@ -51,7 +51,8 @@ func (s *monitorScreen) load() {
 			b := s.u.button(lang.L("monitor.retry"), nil, func() { s.retry(m.ID) })
 			s.retries = append(s.retries, b)
 			s.failed.Add(container.NewBorder(nil, nil, nil, b, wrapped(lang.X("monitor.failed", "", map[string]any{
-				"Channel": m.Channel, "To": m.Recipient, "Kind": m.Kind, "Attempts": m.Attempts, "Error": m.LastError}))))
+				"Channel": codeLabel("channel.", m.Channel), "To": m.Recipient, "Kind": codeLabel("kind.", m.Kind),
+				"Attempts": m.Attempts, "Error": m.LastError}))))
 		}
 	})
 }

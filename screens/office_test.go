@@ -150,7 +150,7 @@ func testVoterDesk(t *testing.T, h *harness, e *servicetest.Env) {
 	h.tap(f.unlock)
 	h.see("Compte débloqué.")
 	h.see("Compte non bloqué")
-	h.see("agent:bob — voter.unlocked reason: appel téléphonique, identité vérifiée")
+	h.see("Agent bob — Compte débloqué reason: appel téléphonique, identité vérifiée")
 	if _, err := e.Service.Login(context.Background(), marie.Identifier, marie.Password); err != nil {
 		t.Fatalf("marie still locked: %v", err)
 	}
@@ -219,7 +219,7 @@ func testAuditScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	home := h.agentLogin("alice")
 	h.tap(home.auditB)
 	a := screenAs[*auditScreen](h)
-	h.see("agent:alice — agent.login")
+	h.see("Agent alice — Connexion d'un agent")
 	h.tap(a.verify)
 	h.see("Journal intact")
 	test.Type(a.action.entry, "agent.added")

@@ -34,7 +34,7 @@ func (s *spaceScreen) page() *page {
 	c := container.NewVBox(
 		heading(lang.X("space.welcome", "", map[string]any{"Name": name})),
 		widget.NewLabel(lang.L("home.title")),
-		widget.NewLabel(s.u.opt.Election),
+		widget.NewLabel(electionLine(s.u.opt.Election)),
 		widget.NewLabel(lang.X("space.numic", "", map[string]any{"NUMIC": s.session.NUMICMasked})),
 		widget.NewLabel(last),
 		wrapped(lang.L("space.vote")),
