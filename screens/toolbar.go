@@ -111,5 +111,5 @@ func WindowSize(scale float32) fyne.Size {
 	if scale <= 0 {
 		scale = 1
 	}
-	return fyne.NewSize(min(800, 960/scale), min(640, 690/scale))
+	return fyne.NewSize(960/max(scale, 1), min(640, 690/scale))
 }
