@@ -23,7 +23,7 @@ FUZZTIME ?= 10s
 BIN := consulvote
 SERVER := consulvoted
 
-.PHONY: all deps run test vet staticcheck core build unit race keychain smoke fuzz bench bench-roll bench-ui load load-logins timing package clean
+.PHONY: all deps run test vet staticcheck core build unit race keychain smoke fuzz bench bench-roll bench-ui load load-stores load-logins timing package clean
 
 all: test
 
@@ -102,6 +102,13 @@ load: deps
 	@echo "The cost of the metrics (the same server without and with them, side by side; and one scrape):"
 	$(GO) test -run '^$$' -bench LoadMetrics -benchtime 2000x ./app/metrics
 
+## load-stores: make load's renewal requests at concurrency 16 and 64 on
+## SQLite, on PostgreSQL with one server instance and with two sharing the
+## database (a private cluster with PostgreSQL's default settings:
+## scripts/with-postgres).
+load-stores: deps
+	scripts/with-postgres $(GO) test -run '^$$' -bench LoadStores -benchtime 4000x ./app/server
+
 ## load-logins: the real binary under 16, 64 and 150 concurrent logins:
 ## logins evaluated per second next to cores ÷ hash time, quick refusals
 ## (503), latency and the server's peak RSS.
@@ -115,14 +122,18 @@ timing: deps
 	$(GO) test -run '^$$' -bench Timing -benchtime 1x ./app/server
 
 ## bench-roll: roll import of 500,000 and 2,000,000 lines (rows/s, peak
-## RSS, database size), and the desk's lookup at 2,000,000 voters.
+## RSS, database size) into SQLite, then into PostgreSQL (a private
+## cluster with default settings: scripts/with-postgres), and the desk's
+## lookup at 2,000,000 voters.
 bench-roll: build
 	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
 	for n in 500000 2000000; do \
 		$(GO) run ./testdata/genroll $$n 100 $$dir/roll-$$n.csv || exit 1; \
-		/usr/bin/time -f "$$n lines: %e s, peak RSS %M KiB" ./$(SERVER) roll import --create --db $$dir/db-$$n.sqlite $$dir/roll-$$n.csv --errors $$dir/err.csv 2>&1 | grep -v "lignes lues"; \
+		/usr/bin/time -f "SQLite, $$n lines: %e s, peak RSS %M KiB" ./$(SERVER) roll import --create --db $$dir/db-$$n.sqlite $$dir/roll-$$n.csv --errors $$dir/err.csv 2>&1 | grep -v "lignes lues"; \
 		ls -l $$dir/db-$$n.sqlite | awk '{printf "database: %.1f MiB\n", $$5/1048576}'; \
-	done
+		rm -f $$dir/db-$$n.sqlite*; \
+	done; \
+	scripts/with-postgres scripts/bench-roll-postgres ./$(SERVER) $$dir/roll-500000.csv $$dir/roll-2000000.csv
 	$(GO) test -run '^$$' -bench VoterLookup -benchtime 2000x ./app/service
 
 ## bench-ui: start-up time to first frame and peak RSS, app vs a minimal Fyne window.

@@ -41,6 +41,16 @@ func Run(b *testing.B, conc int, url string, want int, bodyFor func(i int) []byt
 // RunFrom is Run; with own, each goroutine comes from its own loopback
 // address and, when limited (429), waits Retry-After and sends again.
 func RunFrom(b *testing.B, conc int, own bool, url string, want int, bodyFor func(i int) []byte) {
+	run(b, conc, own, []string{url}, want, bodyFor)
+}
+
+// RunAcross is Run over several servers: request i goes to
+// urls[i % len(urls)], as a round-robin load balancer deals them.
+func RunAcross(b *testing.B, conc int, urls []string, want int, bodyFor func(i int) []byte) {
+	run(b, conc, false, urls, want, bodyFor)
+}
+
+func run(b *testing.B, conc int, own bool, urls []string, want int, bodyFor func(i int) []byte) {
 	clients := make([]*http.Client, conc)
 	shared := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
 	for g := range clients {
@@ -71,7 +81,7 @@ func RunFrom(b *testing.B, conc int, own bool, url string, want int, bodyFor fun
 				}
 			again:
 				t0 := time.Now()
-				resp, err := client.Post(url, api.ContentType, bytes.NewReader(bodies[i]))
+				resp, err := client.Post(urls[i%len(urls)], api.ContentType, bytes.NewReader(bodies[i]))
 				if err != nil {
 					failed.Add(1)
 					continue
@@ -106,22 +116,25 @@ func RunFrom(b *testing.B, conc int, own bool, url string, want int, bodyFor fun
 	}
 }
 
-// SeedVoters adds n voters numbered from 10000000 (votantI@example.org),
-// in one transaction, with marie's password hash (hashing 200,000
-// passwords would take hours and measure nothing here).
-func SeedVoters(b *testing.B, e *servicetest.Env, n int) {
-	err := e.DB.Update(context.Background(), func(tx service.Tx) error {
+// SeedVoters adds n voters numbered from 10000000 (votantI@example.org)
+// to e's database: SeedStore.
+func SeedVoters(b *testing.B, e *servicetest.Env, n int) { SeedStore(b, e.DB, n) }
+
+// SeedStore adds n voters numbered from 10000000 (votantI@example.org), in
+// one transaction, with marie's password hash (hashing 200,000 passwords
+// would take hours and measure nothing here).
+func SeedStore(b *testing.B, st service.Store, n int) {
+	err := st.Update(context.Background(), func(tx service.Tx) error {
 		m, err := tx.VoterByNUMIC(service.DemoRoll[0].NUMIC)
 		if err != nil {
 			return err
 		}
-		for i := range n {
-			if _, err := tx.InsertVoter(service.Voter{NUMIC: fmt.Sprintf("%08d", 10_000_000+i),
-				Email: fmt.Sprintf("votant%d@example.org", i), Lang: "fr", PasswordHash: m.PasswordHash}); err != nil {
-				return err
-			}
+		vs := make([]service.Voter, n)
+		for i := range vs {
+			vs[i] = service.Voter{NUMIC: fmt.Sprintf("%08d", 10_000_000+i),
+				Email: fmt.Sprintf("votant%d@example.org", i), Lang: "fr", PasswordHash: m.PasswordHash}
 		}
-		return nil
+		return tx.InsertVoters(vs)
 	})
 	if err != nil {
 		b.Fatal(err)

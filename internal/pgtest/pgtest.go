@@ -4,7 +4,9 @@
 // each test that asks.
 //
 // It uses the PostgreSQL of the machine (Debian's postgresql package; the
-// Makefile installs it; CONSULVOTE_PG_BIN names another bin folder). Run as root, initdb and the server run as the
+// Makefile installs it; CONSULVOTE_PG_BIN names another bin folder). With
+// CONSULVOTE_PG_URL set (scripts/with-postgres sets it), the tests use
+// that server instead, with its own settings, and start none. Run as root, initdb and the server run as the
 // postgres user, which PostgreSQL requires and the package creates. With
 // no PostgreSQL, tests skip, unless CI=true: then they fail.
 //
@@ -20,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -43,6 +46,10 @@ type cluster struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	version int // server_version_num
+	// external is the URL of a server started by someone else
+	// (CONSULVOTE_PG_URL): the tests make their databases there and start
+	// nothing.
+	external *neturl.URL
 }
 
 var (
@@ -91,14 +98,21 @@ func Require(t testing.TB) {
 }
 
 // Database creates a new, empty database on the cluster and returns its
-// URL. The cluster is removed whole at the end, so the database is not
-// dropped.
+// URL. The cluster is removed whole at the end; on a server of
+// CONSULVOTE_PG_URL, the database is dropped when t ends.
 func Database(t testing.TB) string {
 	t.Helper()
 	Require(t)
-	name := fmt.Sprintf("test_%d", databases.Add(1))
+	// The process id keeps apart the test binaries that share a server.
+	name := fmt.Sprintf("test_%d_%d", os.Getpid(), databases.Add(1))
 	if err := running.exec(context.Background(), createDatabase(name, running.version)); err != nil {
 		t.Fatalf("pgtest: %v", err)
+	}
+	if running.external != nil {
+		// Someone else's server is not removed whole: drop what we made.
+		t.Cleanup(func() {
+			running.exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		})
 	}
 	return running.url(name)
 }
@@ -123,7 +137,32 @@ func Admin(t testing.TB) string {
 }
 
 func (c *cluster) url(db string) string {
+	if c.external != nil {
+		u := *c.external
+		u.Path = "/" + db
+		return u.String()
+	}
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
+}
+
+// useExternal connects to the server at rawURL.
+func useExternal(rawURL string) (*cluster, error) {
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("CONSULVOTE_PG_URL: %w", err)
+	}
+	c := &cluster{external: u}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("CONSULVOTE_PG_URL: %w", err)
+	}
+	defer conn.Close(ctx)
+	var v string
+	err = conn.QueryRow(ctx, "SHOW server_version_num").Scan(&v)
+	c.version, _ = strconv.Atoi(v)
+	return c, err
 }
 
 func (c *cluster) exec(ctx context.Context, sql string) error {
@@ -161,8 +200,11 @@ func binDir() (string, error) {
 	return filepath.Dir(found[0]), nil
 }
 
-// start makes and starts the cluster.
+// start makes and starts the cluster, or uses CONSULVOTE_PG_URL's.
 func start() (*cluster, error) {
+	if u := os.Getenv("CONSULVOTE_PG_URL"); u != "" {
+		return useExternal(u)
+	}
 	bin, err := binDir()
 	if err != nil {
 		missing = true

@@ -53,7 +53,7 @@ func TestRequireWithoutPostgres(t *testing.T) {
 	}
 	for _, ci := range []string{"true", ""} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestRequireWithoutPostgres$", "-test.v")
-		cmd.Env = append(os.Environ(), "PGTEST_CHILD=1", "CONSULVOTE_PG_BIN="+t.TempDir(), "CI="+ci)
+		cmd.Env = append(os.Environ(), "PGTEST_CHILD=1", "CONSULVOTE_PG_URL=", "CONSULVOTE_PG_BIN="+t.TempDir(), "CI="+ci)
 		out, err := cmd.CombinedOutput()
 		switch {
 		case ci == "true" && (err == nil || !strings.Contains(string(out), "--- FAIL")):
