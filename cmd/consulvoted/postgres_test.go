@@ -652,3 +652,31 @@ func TestOutboxAcrossInstances(t *testing.T) {
 		t.Fatalf("audit verify: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// TestPostgresDumpRestore: the README's backup of the central service
+// works: pg_dump of the live database, pg_restore into an empty one, then
+// audit verify and a login there with the same key file.
+func TestPostgresDumpRestore(t *testing.T) {
+	d := newDeployment(t)
+	ctx := context.Background()
+	marie := service.DemoRoll[0]
+	if _, err := d.svc.Login(ctx, marie.Identifier, "not her password"); portal.ErrorCode(err) != portal.CodeBadLogin {
+		t.Fatalf("wrong password: %v", err)
+	}
+	dump := filepath.Join(t.TempDir(), "portal.dump")
+	if out, err := exec.Command(pgtest.Program(t, "pg_dump"), "--format=custom", "--file", dump, d.url).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	restored := pgtest.Database(t)
+	if out, err := exec.Command(pgtest.Program(t, "pg_restore"), "--no-owner", "--dbname", restored, dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+	if code, out, errs := runCmd("", "audit", "verify", "--db", restored, "--key-file", d.key); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("audit verify of the restored database: exit %d\n%s%s", code, out, errs)
+	}
+	b := openBackend(t, restored, d.key, false)
+	defer b.Close()
+	if _, err := b.Service.Login(ctx, marie.Identifier, marie.Password); err != nil {
+		t.Fatalf("login on the restored database: %v", err)
+	}
+}

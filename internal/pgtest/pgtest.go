@@ -128,6 +128,24 @@ func createDatabase(name string, version int) string {
 	return q
 }
 
+// Program returns the path of one of PostgreSQL's programs (pg_dump,
+// pg_restore, psql…) of the machine's installation, or ends t as Require
+// does when there is none.
+func Program(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := binDir()
+	if err == nil {
+		_, err = os.Stat(filepath.Join(bin, name))
+	}
+	if err != nil {
+		if os.Getenv("CI") != "true" {
+			t.Skipf("PostgreSQL's %s is not installed: %v", name, err)
+		}
+		t.Fatalf("PostgreSQL's %s: %v", name, err)
+	}
+	return filepath.Join(bin, name)
+}
+
 // Admin returns the URL of the cluster's maintenance database (postgres),
 // for tests that look at the server itself.
 func Admin(t testing.TB) string {
@@ -186,6 +204,11 @@ func binDir() (string, error) {
 		return dir, nil
 	}
 	if p, err := exec.LookPath("initdb"); err == nil {
+		// A link on the PATH leads to the installation's bin folder, where
+		// postgres and the other programs are.
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
 		return filepath.Dir(p), nil
 	}
 	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
