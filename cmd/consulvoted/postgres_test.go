@@ -177,8 +177,8 @@ func (d *deployment) serve(extra ...string) *instance {
 		if err != nil {
 			d.t.Fatal(err)
 		}
-	case <-time.After(30 * time.Second):
-		d.t.Fatalf("the instance did not start in 30 s:\n%s", in.log())
+	case <-time.After(90 * time.Second):
+		d.t.Fatalf("the instance did not start in 90 s:\n%s", in.log())
 	}
 	return in
 }
@@ -489,24 +489,32 @@ func (d *deployment) voters(t *testing.T, n int) []rollVoter {
 
 // relay is a real SMTP server on 127.0.0.1 for one instance: the test
 // knows who sent what. Each delivery takes 25 ms, so that the two
-// workers have work at the same time; once held, a delivery waits in the
-// middle (before the message is sent) until the test ends.
+// workers have work at the same time. Held, a delivery waits in the
+// middle (before the message is sent) until the test ends; paused, until
+// the test resumes the relay.
 type relay struct {
 	*smtptest.Server
-	hold    atomic.Bool
-	holding chan struct{}
+	hold, pause atomic.Bool
+	holding     chan struct{}
+	resume      chan struct{}
 }
 
 func newRelay(t *testing.T) *relay {
-	r := &relay{Server: smtptest.Start(t), holding: make(chan struct{}, 64)}
+	r := &relay{Server: smtptest.Start(t), holding: make(chan struct{}, 64), resume: make(chan struct{})}
 	r.Stop()
 	release := make(chan struct{})
 	r.Plain = true // no STARTTLS to offer: the instance is told --smtp-tls none
 	r.Hold = func() {
-		if r.hold.Load() {
+		switch {
+		case r.hold.Load():
 			r.holding <- struct{}{}
 			<-release
 			return
+		case r.pause.Load():
+			select {
+			case <-r.resume:
+			case <-release:
+			}
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
@@ -598,7 +606,7 @@ func TestOutboxAcrossInstances(t *testing.T) {
 	rolls := rollFiles(t, 60, 30)
 
 	d.campaign(t, rolls[0], "premier")
-	waitFor(t, 60*time.Second, "the first 60 e-mails did not all arrive", func() bool { return len(messageIDs(t, r1, r2)) == 60 })
+	waitFor(t, 120*time.Second, "the first 60 e-mails did not all arrive", func() bool { return len(messageIDs(t, r1, r2)) == 60 })
 	for id, k := range messageIDs(t, r1, r2) {
 		if k != 1 {
 			t.Errorf("message %s delivered %d times", id, k)
@@ -610,20 +618,23 @@ func TestOutboxAcrossInstances(t *testing.T) {
 	}
 
 	// The first instance's relay now holds its next delivery mid-way; the
-	// instance is killed there.
+	// instance is killed there. The second's waits until then, so that
+	// the first surely has messages claimed.
 	r1.hold.Store(true)
+	r2.pause.Store(true)
 	before := len(r1.Messages())
 	d.campaign(t, rolls[1], "second")
 	select {
 	case <-r1.holding:
-	case <-time.After(30 * time.Second):
+	case <-time.After(90 * time.Second):
 		t.Fatal("the first instance started no delivery")
 	}
 	if err := in1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	in1.cmd.Wait()
-	waitFor(t, 60*time.Second, "the e-mails claimed by the killed instance did not arrive", func() bool {
+	close(r2.resume)
+	waitFor(t, 120*time.Second, "the e-mails claimed by the killed instance did not arrive", func() bool {
 		return len(messageIDs(t, r1, r2)) == 90
 	})
 	for id, k := range messageIDs(t, r1, r2) {
