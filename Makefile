@@ -24,6 +24,17 @@ BIN := consulvote
 SERVER := consulvoted
 
 .PHONY: all deps run test vet staticcheck core build unit race keychain smoke fuzz bench bench-roll bench-ui load load-stores load-logins timing package clean
+.PHONY: deps-windows cross package-windows test-windows test-scheme package-darwin
+
+# Windows and the consulvote:// scheme, built and tested from Linux: mingw-w64
+# for the cross-build's cgo, NSIS for the installer, osslsigncode to sign,
+# Wine to run it (locales: Wine needs real host locales, compiled privately
+# by the test, to hand Windows an accented user name), xdg-utils and
+# desktop-file-utils for the Linux URL-scheme handler.
+WIN_APT_PACKAGES := gcc-mingw-w64-x86-64 nsis osslsigncode openssl wine wine64 locales xdg-utils desktop-file-utils
+WINDIR := build/windows
+# Xvfb on a display number of its own: several test runs share the machine.
+XVFB = xvfb-run -a -n $$((100 + $$RANDOM % 800)) -s "-screen 0 1280x1024x24"
 
 all: test
 
@@ -54,7 +65,7 @@ run: build
 ## without cgo, the core under -race, the screens, the keychain against a
 ## real Secret Service, the real window under Xvfb, and a short fuzzing of
 ## the link parser.
-test: deps vet staticcheck core unit race keychain smoke fuzz package
+test: deps vet staticcheck core cross unit race keychain smoke fuzz package test-scheme test-windows
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
@@ -67,6 +78,18 @@ staticcheck:
 ## core: nothing under app/ or cmd/ needs cgo or a display.
 core:
 	CGO_ENABLED=0 $(GO) build ./app/... ./cmd/...
+
+## cross: the core, the server and every package that does not draw build
+## for Windows and macOS without cgo. Not packaging/ (the Linux-side tests
+## of the packages) nor internal/pgtest (it runs a PostgreSQL cluster the
+## Linux way, as another user).
+cross:
+	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v 'fyne.io/fyne' | cut -d' ' -f1 | \
+		grep -v -e '^consulvote/packaging/' -e '^consulvote/internal/pgtest$$'); \
+	for os in windows darwin; do for arch in amd64 arm64; do \
+		echo "GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build: $$(echo $$pkgs | wc -w) packages"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build $$pkgs || exit 1; \
+	done; done
 
 ## unit: every package's tests; the systemd unit's test must run, not skip.
 unit:
@@ -151,6 +174,47 @@ package: deps
 	tar -tJf $(BIN).tar.xz | grep -E '\.desktop$$' >/dev/null && \
 	tar -tJf $(BIN).tar.xz | grep -E 'pixmaps/.*\.png$$' >/dev/null && \
 	echo "$(BIN).tar.xz holds the binary, the .desktop file and the icon"
+	scripts/linux-scheme $(BIN).tar.xz
+	@tar -xOJf $(BIN).tar.xz --wildcards '*.desktop' | grep -qx 'MimeType=x-scheme-handler/consulvote;' && \
+	echo "its .desktop file handles consulvote:// links"
+
+deps-windows:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(WIN_APT_PACKAGES)"
+
+## test-scheme: the Linux archive installed by its Makefile in a private
+## home; xdg-open opens consulvote:// links in the app, on the link's page.
+test-scheme: package deps-windows
+	$(XVFB) env CONSULVOTE_XDG=1 CONSULVOTE_TARBALL=$(CURDIR)/$(BIN).tar.xz \
+		scripts/must-run $(GO) test -v -count=1 -timeout 10m ./packaging/linux
+
+## package-windows: $(WINDIR)/consulvote.exe (GUI, icon, version, -tags
+## accessibility) and consulvote-setup.exe (per-user NSIS installer, French
+## and English), cross-built here. Signed when WINDOWS_SIGN_PKCS12 names a
+## certificate (scripts/sign-windows); otherwise it says they are unsigned.
+package-windows: deps deps-windows
+	GO=$(GO) scripts/package-windows $(WINDIR)
+
+## test-windows: the package under Wine + Xvfb, in a private prefix as the
+## user "Hélène Dupont": install, the voter's flow by keyboard, language
+## from the Windows locale, Credential Manager, consulvote://, uninstall.
+## Also the signing path, with a throwaway certificate.
+test-windows: package-windows
+	$(XVFB) env CONSULVOTE_WINE=1 CONSULVOTE_WINDOWS_DIR=$(CURDIR)/$(WINDIR) \
+		scripts/must-run $(GO) test -v -count=1 -timeout 20m ./packaging/windows
+
+## package-darwin (on macOS, with Xcode's command-line tools): consulvote.app
+## with the icon, the bundle ID and the consulvote:// scheme, and a .dmg.
+## Signing and notarization: see the README.
+package-darwin:
+	@[ "$$(uname)" = Darwin ] || { echo "package-darwin runs on macOS (fyne package -os darwin needs Xcode's tools)"; exit 1; }
+	cp FyneApp.toml .FyneApp.toml.orig
+	$(GO) tool fyne package -os darwin -release -tags accessibility; status=$$?; \
+		mv .FyneApp.toml.orig FyneApp.toml; exit $$status
+	plutil -insert CFBundleURLTypes -json \
+		'[{"CFBundleURLName":"fr.consulvote.portal","CFBundleURLSchemes":["consulvote"]}]' \
+		$(BIN).app/Contents/Info.plist
+	rm -f $(BIN).dmg
+	hdiutil create -volname $(BIN) -srcfolder $(BIN).app -format UDZO $(BIN).dmg
 
 clean:
-	rm -f $(BIN) $(SERVER) $(BIN).tar.xz .FyneApp.toml.orig
+	rm -rf $(BIN) $(SERVER) $(BIN).tar.xz .FyneApp.toml.orig build $(BIN).app $(BIN).dmg

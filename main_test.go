@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/internal/screenshot"
 	"consulvote/internal/testenv"
 )
 
@@ -111,7 +111,7 @@ func TestSmokeRealWindow(t *testing.T) {
 		if out, err := exec.Command("import", "-window", win, shot).CombinedOutput(); err != nil {
 			t.Fatalf("screenshot: %v\n%s", err, out)
 		}
-		colours = countColours(shot)
+		colours = screenshot.Colours(shot)
 	}
 	if colours < 16 {
 		t.Fatalf("the window looks blank (%d colours)", colours)
@@ -154,29 +154,6 @@ func withoutQuitRace(stderr string) string {
 		kept = append(kept, lines[i])
 	}
 	return strings.Join(kept, "\n")
-}
-
-// countColours counts the distinct colours of a PNG screenshot, sampling
-// every other pixel; 0 when the file is not a PNG (yet).
-func countColours(path string) int {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		return 0
-	}
-	seen := map[[3]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 2 {
-		for x := b.Min.X; x < b.Max.X; x += 2 {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			seen[[3]uint32{r >> 8, g >> 8, bl >> 8}] = true
-		}
-	}
-	return len(seen)
 }
 
 // BenchmarkStartup measures, for the app in demo mode and for the minimal
@@ -235,7 +212,7 @@ func startOnce(b *testing.B, bin, title, home string) (time.Duration, int64) {
 	for time.Now().Before(deadline) {
 		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", title).Output()
 		win, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-		if win != "" && exec.Command("import", "-window", win, shot).Run() == nil && countColours(shot) >= 8 {
+		if win != "" && exec.Command("import", "-window", win, shot).Run() == nil && screenshot.Colours(shot) >= 8 {
 			frame := time.Since(start)
 			time.Sleep(time.Second)
 			return frame, peakRSS(cmd.Process.Pid)

@@ -72,6 +72,13 @@ func TestParseLinkToken(t *testing.T) {
 		{`"` + LinkURL("http://127.0.0.1:8443", tok) + `"`, tok},
 		{"https://vote.example/renouvellement/?jeton=" + tok, tok},
 		{"https://vote.example/renouvellement?lang=fr&jeton=" + tok, tok},
+		{AppLinkURL(tok), tok},
+		{"consulvote://renouvellement/?jeton=" + tok, tok}, // as some browsers hand it over
+		{"CONSULVOTE://renouvellement?jeton=" + tok, tok},
+		{"consulvote://autre?jeton=" + tok, ""},
+		{"consulvote://renouvellement/autre?jeton=" + tok, ""},
+		{"consulvote://vote.example/renouvellement?jeton=" + tok, ""},
+		{"consulvote:renouvellement?jeton=" + tok, ""},
 		{"", ""},
 		{"bonjour", ""},
 		{tok[:42], ""},
@@ -102,7 +109,7 @@ func TestParseLinkToken(t *testing.T) {
 }
 
 func FuzzParseLinkToken(f *testing.F) {
-	for _, s := range []string{tok, LinkURL("https://vote.example", tok), "", "https://x/renouvellement?jeton=", "<>\"'", "%00"} {
+	for _, s := range []string{tok, LinkURL("https://vote.example", tok), AppLinkURL(tok), "", "https://x/renouvellement?jeton=", "<>\"'", "%00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -120,6 +127,10 @@ func FuzzParseLinkToken(f *testing.F) {
 		again, err := ParseLinkToken(LinkURL("https://vote.example", token))
 		if err != nil || again != token {
 			t.Fatalf("round trip of %q: %q, %v", token, again, err)
+		}
+		again, err = ParseLinkToken(AppLinkURL(token))
+		if err != nil || again != token {
+			t.Fatalf("round trip of %q through the app's scheme: %q, %v", token, again, err)
 		}
 	})
 }

@@ -16,14 +16,18 @@ var DefaultNUMICPattern = regexp.MustCompile(`^[0-9]{6,12}$`)
 // Limits on what a form field may hold, so that no one stores or hashes a
 // megabyte typed into a field.
 const (
-	MaxEmailLen      = 254 // RFC 5321 path limit
-	MaxFieldLen      = 128 // NUMIC, code, identifier, password
-	MaxLinkLen       = 2048
-	SecurityCodeLen  = 4
-	IdentifierLen    = 12
-	TokenBytes       = 32
-	LinkPath         = "/renouvellement"
-	LinkTokenParam   = "jeton"
+	MaxEmailLen     = 254 // RFC 5321 path limit
+	MaxFieldLen     = 128 // NUMIC, code, identifier, password
+	MaxLinkLen      = 2048
+	SecurityCodeLen = 4
+	IdentifierLen   = 12
+	TokenBytes      = 32
+	LinkPath        = "/renouvellement"
+	LinkTokenParam  = "jeton"
+	// AppScheme is the URL scheme the installed app registers (installer
+	// on Windows, Info.plist on macOS, .desktop file on Linux): the
+	// browser page of a link offers AppLinkURL to open it in the app.
+	AppScheme        = "consulvote"
 	tokenEncodedSize = 43 // base64url of TokenBytes, no padding
 )
 
@@ -172,7 +176,14 @@ func ParseLinkToken(s string) (string, error) {
 	token := s
 	if strings.Contains(s, "/") || strings.Contains(s, "?") {
 		u, err := url.Parse(s)
-		if err != nil || !strings.HasSuffix(strings.TrimRight(u.Path, "/"), LinkPath) {
+		if err != nil {
+			return "", ErrLinkInvalid
+		}
+		ok := strings.HasSuffix(strings.TrimRight(u.Path, "/"), LinkPath)
+		if u.Scheme == AppScheme { // consulvote://renouvellement?jeton=…
+			ok = u.Host == LinkPath[1:] && strings.Trim(u.Path, "/") == ""
+		}
+		if !ok {
 			return "", ErrLinkInvalid
 		}
 		vs := u.Query()[LinkTokenParam]
@@ -200,6 +211,12 @@ func ParseLinkToken(s string) (string, error) {
 // URL, with or without a trailing slash).
 func LinkURL(base, token string) string {
 	return strings.TrimRight(base, "/") + LinkPath + "?" + LinkTokenParam + "=" + token
+}
+
+// AppLinkURL is the link for token in the app's own URL scheme,
+// consulvote://renouvellement?jeton=…, which the system hands to the app.
+func AppLinkURL(token string) string {
+	return AppScheme + ":/" + LinkPath + "?" + LinkTokenParam + "=" + token
 }
 
 // MaskNUMIC hides all but the last four digits of a NUMIC, for screens

@@ -169,12 +169,28 @@ func TestLinkOpenedInBrowser(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(b), "J'ai reçu le courriel de renouvellement") || strings.Contains(string(b), token) {
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "J'ai reçu le courriel de renouvellement") {
 			t.Fatalf("page: %d\n%s", resp.StatusCode, b)
+		}
+		// The button hands the link to the app; the token is nowhere else.
+		button := `<a href="` + portal.AppLinkURL(token) + `" style=`
+		if !strings.Contains(string(b), button) || !strings.Contains(string(b), ">Ouvrir dans l'application</a>") ||
+			strings.Count(string(b), token) != 2 || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("no button %s, or the token elsewhere, or cacheable (%q):\n%s", button, resp.Header.Get("Cache-Control"), b)
 		}
 	}
 	if st, _ := svc.InspectLink(ctx, token); st.State != portal.LinkValid {
 		t.Fatalf("after the browser: %v", st.State)
+	}
+	// A mangled link gets the page, without a button to hand it over.
+	resp, err := s.ts.Client().Get(s.ts.URL + portal.LinkPath + "?jeton=" + token[:20] + "%22%3E")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Contains(string(b), portal.AppScheme+":") || strings.Contains(string(b), token[:20]) {
+		t.Fatalf("page for a mangled link: %d\n%s", resp.StatusCode, b)
 	}
 	if strings.Contains(s.logs.String(), token) {
 		t.Fatal("the token is in the logs")

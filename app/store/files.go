@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 )
 
 // privateFiles makes the database file readable by its owner only before
@@ -18,6 +19,14 @@ func privateFiles(path string) error {
 		return f.Close()
 	case !errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if runtime.GOOS == "windows" {
+		// Modes mean nothing there: os.Stat reports 0666 for any writable
+		// file, and os.Chmod only flips the read-only attribute, failing
+		// while another process has the file open (a second window, the
+		// app opened by a consulvote:// link). The ACL of the user's
+		// profile folder keeps the files private.
+		return nil
 	}
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		st, err := os.Stat(p)
