@@ -92,7 +92,7 @@ func New() *Metrics {
 	}, []string{"outcome"})
 	m.locks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "locks_total",
-		Help: "Accounts locked by their last failed attempt, by account kind.",
+		Help: "Voters' accounts locked by their last failed attempt (account=voter); sources blocked from the agents' login (account=agent_source).",
 	}, []string{"account"})
 	m.hashWait = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "password_hash_wait_seconds",

@@ -243,6 +243,18 @@ func TestScrapeNamesTypesAndNoSecrets(t *testing.T) {
 	for range 5 { // the fifth locks john
 		r.post(api.Sessions, api.LoginRequest{Identifier: john.Identifier, Password: "not his password"}, nil)
 	}
+	// An agent's name guessed from one source: the fifth blocks it.
+	if _, err := r.env.Service.AddAgent(ctx, "alice", portal.RoleAgent, "correct horse battery", false); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		b, _ := json.Marshal(map[string]string{"name": "alice", "password": "not her password"})
+		resp, err := r.client.Post(r.internal+server.AgentSessions, api.ContentType, bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
 	// One e-mail delivered to a real SMTP server, one SMS failed at a
 	// gateway that refuses.
 	relay := smtptest.Start(t)
@@ -314,6 +326,7 @@ func TestScrapeNamesTypesAndNoSecrets(t *testing.T) {
 		want   float64
 	}{
 		{"consulvote_locks_total", map[string]string{"account": "voter"}, 1},
+		{"consulvote_locks_total", map[string]string{"account": "agent_source"}, 1},
 		{"consulvote_logins_total", map[string]string{"outcome": "bad_login"}, 4},
 		{"consulvote_logins_total", map[string]string{"outcome": "locked"}, 1},
 		{"consulvote_renewal_requests_total", map[string]string{"kind": "password", "outcome": "accepted"}, 1},
@@ -334,7 +347,7 @@ func TestScrapeNamesTypesAndNoSecrets(t *testing.T) {
 		t.Errorf("the relay got %d messages, want 2", got)
 	}
 
-	secrets := []string{marie.NUMIC, marie.Email, marie.Mobile, marie.Identifier, marie.Password,
+	secrets := []string{"alice", "not her password", marie.NUMIC, marie.Email, marie.Mobile, marie.Identifier, marie.Password,
 		john.NUMIC, john.Identifier, ines.NUMIC, ines.Identifier, ines.Mobile, c.ID, "not his password", token, codeID, "127.0.0.2", relay.Password(), "gw-secret-token",
 		"@example.org", "jeton"}
 	for i, secret := range secrets {

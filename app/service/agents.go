@@ -208,6 +208,9 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 		if err != nil {
 			return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
 		}
+		if portal.ErrorCode(outcome) == portal.CodeRateLimited {
+			s.obs.Locked("agent_source") // a source blocked, for a name or for all
+		}
 		return portal.AgentSession{}, outcome
 	}
 	if !ok {

@@ -28,7 +28,8 @@ type Observer interface {
 	RenewalConfirmed(kind, reason string)
 	// Login: a voter's login was answered: "ok" or the refusal's code.
 	Login(outcome string)
-	// Locked: an account ("voter") was locked by its last failed attempt.
+	// Locked: an account ("voter") was locked by its last failed attempt,
+	// or a source was blocked from the agents' login ("agent_source").
 	Locked(account string)
 	// HashWaited: a password hash waited that long for a worker.
 	HashWaited(d time.Duration)

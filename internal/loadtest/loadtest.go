@@ -1,6 +1,7 @@
 // Package loadtest drives a server on loopback under a bounded load for
 // the benchmarks of make load (app/server, app/metrics): b.N requests from
-// concurrent clients, the rate and latency percentiles reported.
+// concurrent clients, the rate, the latency percentiles and the CPU time
+// per request reported.
 package loadtest
 
 import (
@@ -70,7 +71,7 @@ func run(b *testing.B, conc int, own bool, urls []string, want int, bodyFor func
 	var failed atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	for g := range conc {
 		client := clients[g]
 		wg.Go(func() {
@@ -102,13 +103,16 @@ func run(b *testing.B, conc int, own bool, urls []string, want int, bodyFor func
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpuUsed := time.Since(start), cpuTime()-cpu
 	b.StopTimer()
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d requests failed", n, b.N)
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	// The process's CPU per request, server and clients together: the
+	// figure to compare when other programs share the cores.
+	b.ReportMetric(float64(cpuUsed.Microseconds())/float64(b.N), "cpu-µs/req")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	if own {
