@@ -66,6 +66,9 @@ func TestWAVRefuses(t *testing.T) {
 // the sound says the right digits, in order, twice. It is also the proof
 // that a program can read the code, which is why the limits exist.
 func TestWAVSaysTheDigits(t *testing.T) {
+	if raceOn {
+		t.Skip("pure computation, ten times slower under -race: make unit runs it")
+	}
 	voices, err := loadVoices()
 	if err != nil {
 		t.Fatal(err)
