@@ -183,12 +183,8 @@ func Restore(ctx context.Context, from, path string, overwrite bool, check func(
 	if err := syncFile(tmp); err != nil {
 		return fi, fmt.Errorf("restore: %w", err)
 	}
-	if st, err := os.Stat(filepath.Dir(path)); err == nil && os.Geteuid() == 0 {
-		// Restored by root for a service that runs as its own user: the
-		// file belongs to the folder's owner, as the one it replaces did.
-		if err := chownLike(tmp, st); err != nil {
-			return fi, fmt.Errorf("restore: %w", err)
-		}
+	if err := OwnLikeFolder(tmp); err != nil {
+		return fi, fmt.Errorf("restore: %w", err)
 	}
 	// The old database's -wal would be replayed into the new file.
 	for _, p := range []string{path + "-wal", path + "-shm"} {
@@ -201,6 +197,21 @@ func Restore(ctx context.Context, from, path string, overwrite bool, check func(
 	}
 	fi.Size, _ = fileSize(path)
 	return fi, syncDir(filepath.Dir(path))
+}
+
+// OwnLikeFolder gives path the owner of its folder when run as root:
+// restored by root for a service that runs as its own user (systemd's
+// DynamicUser and StateDirectory), a file belongs to that user, as the one
+// it replaces did. Otherwise it does nothing.
+func OwnLikeFolder(path string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	st, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	return chownLike(path, st)
 }
 
 // lockExclusive takes the database's exclusive lock, held until the

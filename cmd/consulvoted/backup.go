@@ -202,6 +202,10 @@ func copyKey(from, to string, overwrite bool) error {
 	if err := os.WriteFile(tmp, key, 0o600); err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
+	if err := store.OwnLikeFolder(tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("key: %w", err)
+	}
 	if err := os.Rename(tmp, to); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("key: %w", err)
