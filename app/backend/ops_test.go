@@ -64,10 +64,10 @@ func emailState(t *testing.T, b *Backend) string {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s: %s", what)
+			t.Fatalf("after 20 s: %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -80,7 +80,9 @@ func TestReadyOutboxStuck(t *testing.T) {
 	release := make(chan struct{})
 	held := make(chan struct{}, 1)
 	r := plainRelay(t, func() { held <- struct{}{}; <-release })
-	b := openWithMail(t, r, Config{OutboxStall: 300 * time.Millisecond})
+	// Long enough that a loaded machine does not take the way to the
+	// relay's DATA for a stall.
+	b := openWithMail(t, r, Config{OutboxStall: 2 * time.Second})
 	defer b.Close()
 	defer close(release)
 	ctx := context.Background()
