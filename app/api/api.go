@@ -114,7 +114,7 @@ type ErrorBody struct {
 	Code   portal.Code         `json:"code"`
 	Until  *time.Time          `json:"until,omitempty"`
 	Fields []portal.FieldError `json:"fields,omitempty"`
-	// Remaining: tries left before the lock, on a renewal link.
+	// Remaining: tries left before the lock, after a wrong password.
 	Remaining int `json:"remaining,omitempty"`
 }
 

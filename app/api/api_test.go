@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"consulvote/app/portal"
 )
@@ -48,6 +49,30 @@ func TestStatusOfEveryCode(t *testing.T) {
 		"link_unknown": 404, "link_used": 410, "renewal_conflict": 409, "locked": 423, "rate_limited": 429, "internal": 500} {
 		if got := Status(codeOf(code)); got != want {
 			t.Errorf("%s: %d, want %d", code, got, want)
+		}
+	}
+}
+
+// TestErrorRoundTrip: what the service tells, the tries left included,
+// reaches the remote client unchanged.
+func TestErrorRoundTrip(t *testing.T) {
+	for _, in := range []*portal.Error{
+		{Code: portal.CodeBadLogin, Remaining: 3},
+		{Code: portal.CodeWrongPasswordOrCode, Remaining: 1},
+		{Code: portal.CodeLocked, Until: time.Date(2026, 5, 6, 18, 25, 0, 0, time.UTC)},
+		{Code: portal.CodeInvalidInput, Fields: []portal.FieldError{{Field: portal.FieldNUMIC, Reason: portal.ReasonFormat}}},
+	} {
+		wire, _ := ErrorFor(in)
+		b, err := json.Marshal(wire)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Error
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if got := back.Error.PortalError(); !reflect.DeepEqual(got, in) {
+			t.Errorf("%s: %+v came back as %+v", b, in, got)
 		}
 	}
 }

@@ -46,9 +46,10 @@ type Error struct {
 	Code   Code
 	Until  time.Time    // when a lock, rate limit or cool-down ends
 	Fields []FieldError // for CodeInvalidInput
-	// Remaining is, for CodeWrongPasswordOrCode on a renewal link, the
-	// tries left before the lock (0: not told). Only the holder of the
-	// link gets it: it tells nothing of who exists.
+	// Remaining is the tries left before the lock, after a wrong password
+	// on a login (CodeBadLogin) or a renewal link (CodeWrongPasswordOrCode);
+	// 0: not told. A login with an identifier that names no voter gets the
+	// figure a known one would: it tells nothing of who exists.
 	Remaining int
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"consulvote/app/portal"
 )
@@ -42,21 +43,7 @@ func (s *Service) login(ctx context.Context, identifier, password string) (porta
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
-		h, err := s.dummyHash()
-		if err != nil {
-			return portal.Session{}, err
-		}
-		if _, err := s.checkPassword(ctx, h, password); err != nil {
-			return portal.Session{}, err
-		}
-		now := s.clock.Now()
-		err = s.store.Update(ctx, func(tx Tx) error {
-			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "login.failed", Detail: "unknown identifier"})
-		})
-		if err != nil {
-			return portal.Session{}, fmt.Errorf("login: %w", err)
-		}
-		return portal.Session{}, portal.ErrBadLogin
+		return portal.Session{}, s.unknownLogin(ctx, identifier, password)
 	}
 	if err != nil {
 		return portal.Session{}, fmt.Errorf("login: %w", err)
@@ -70,7 +57,7 @@ func (s *Service) login(ctx context.Context, identifier, password string) (porta
 		return portal.Session{}, s.releaseAttempt(ctx, v, err)
 	}
 	if !ok {
-		return portal.Session{}, s.fail(ctx, v, n, "login.failed", portal.ErrBadLogin)
+		return portal.Session{}, s.fail(ctx, v, n, "login.failed", s.badLogin(n))
 	}
 
 	token, err := s.token()
@@ -110,6 +97,99 @@ func (s *Service) login(ctx context.Context, identifier, password string) (porta
 		LastLogin:   v.LastLoginAt,
 		ExpiresAt:   sess.ExpiresAt,
 	}, nil
+}
+
+// badLogin is the answer to wrong attempt n of a window that did not
+// lock: the tries left before the lock.
+func (s *Service) badLogin(n int) error {
+	return &portal.Error{Code: portal.CodeBadLogin, Remaining: s.cfg.MaxFailures - n}
+}
+
+// unknownLogin answers a login whose identifier names no voter exactly
+// as one that does: its attempts are counted and locked the same way
+// (under a keyed hash of the identifier typed, in the Throttles role, with
+// the voters' limit, window and lock), and the same hash is checked, so
+// that neither the tries left, nor the lock, nor the time taken tell
+// whether the identifier exists.
+func (s *Service) unknownLogin(ctx context.Context, identifier, password string) error {
+	key := s.unknownKey(identifier)
+	now := s.clock.Now()
+	var n int
+	var until time.Time
+	err := s.store.Update(ctx, func(tx Tx) (err error) {
+		n, until, err = tx.ReserveThrottled(key, now, s.cfg.MaxFailures, s.cfg.LockDuration)
+		return err
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("login: %w", err)
+	case n == 0 && until.IsZero():
+		return portal.ErrUnavailable
+	case n == 0:
+		return &portal.Error{Code: portal.CodeLocked, Until: until}
+	}
+	h, err := s.dummyHash()
+	if err != nil {
+		return err
+	}
+	if _, err := s.checkPassword(ctx, h, password); err != nil {
+		return s.releaseUnknown(ctx, key, err)
+	}
+	now = s.clock.Now()
+	var outcome error
+	err = s.store.Update(ctx, func(tx Tx) error {
+		outcome = s.badLogin(n)
+		until, err := tx.ThrottleFailed(key, n, s.cfg.MaxFailures, now, s.cfg.LockDuration, s.cfg.LockDuration)
+		if err != nil {
+			return err
+		}
+		if err := s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "login.failed",
+			Detail: "unknown identifier, failure " + strconv.Itoa(n)}); err != nil {
+			return err
+		}
+		if until.IsZero() {
+			return nil
+		}
+		outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
+		return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "login.blocked",
+			Detail: "unknown identifier, until " + until.UTC().Format(time.RFC3339)})
+	})
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	if portal.ErrorCode(outcome) == portal.CodeLocked {
+		s.obs.Locked("voter") // as a voter's lock: the counts must not tell either
+	}
+	return outcome
+}
+
+// unknownKey keys the attempts counted for an identifier that names no
+// voter.
+func (s *Service) unknownKey(identifier string) []byte {
+	return s.mac("unknown-identifier", identifier)
+}
+
+// countUnknown counts in tx a failed guess of an identifier that names no
+// voter, as countFailure does for a voter's (a password request naming
+// it: as a known identifier with the wrong NUMIC), so that a login after
+// it shows the tries left that a known identifier would.
+func (s *Service) countUnknown(tx Tx, identifier string, now time.Time) error {
+	key := s.unknownKey(identifier)
+	n, _, err := tx.ReserveThrottled(key, now, s.cfg.MaxFailures, s.cfg.LockDuration)
+	if err != nil || n == 0 { // n == 0: blocked already, nothing more to count
+		return err
+	}
+	_, err = tx.ThrottleFailed(key, n, s.cfg.MaxFailures, now, s.cfg.LockDuration, s.cfg.LockDuration)
+	return err
+}
+
+// releaseUnknown gives back an unknown identifier's attempt that checked
+// nothing (busy hashing workers); err is returned as is.
+func (s *Service) releaseUnknown(ctx context.Context, key []byte, err error) error {
+	if rerr := s.store.Update(ctx, func(tx Tx) error { return tx.ReleaseThrottled(key) }); rerr != nil {
+		return errors.Join(err, fmt.Errorf("release attempt: %w", rerr))
+	}
+	return err
 }
 
 // Logout implements portal.Portal.

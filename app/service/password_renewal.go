@@ -52,6 +52,11 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 			locked = false // a store may run the transaction again
 			v, err := tx.VoterByIdentifier(s.mac("identifier", req.Identifier))
 			if errors.Is(err, ErrNotFound) {
+				// Counted as a known identifier with the wrong NUMIC would
+				// be: a login's tries left must not tell them apart.
+				if err := s.countUnknown(tx, req.Identifier, now); err != nil {
+					return "", nil, err
+				}
 				return OutcomeNoMatch, nil, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "password.request.no_match",
 					Detail: "unknown identifier"})
 			}
