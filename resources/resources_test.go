@@ -10,15 +10,35 @@ import (
 	"fyne.io/fyne/v2/lang"
 )
 
+// table reads a translation file: each key's text, or for a key with
+// plural forms ({"one": …, "other": …}) each form under "key#form".
 func table(t *testing.T, language string) map[string]string {
 	t.Helper()
 	b, err := Translation(language)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
 		t.Fatalf("%s.json: %v", language, err)
+	}
+	m := map[string]string{}
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			m[k] = s
+			continue
+		}
+		var forms map[string]string
+		if err := json.Unmarshal(v, &forms); err != nil || forms["other"] == "" {
+			t.Fatalf("%s.json: %s is neither a text nor plural forms with \"other\"", language, k)
+		}
+		for f, s := range forms {
+			if f != "one" && f != "other" {
+				t.Fatalf("%s.json: %s: plural form %q (French and English have one and other)", language, k, f)
+			}
+			m[k+"#"+f] = s
+		}
 	}
 	return m
 }

@@ -82,9 +82,13 @@ func (s *confirmScreen) submit() {
 		if isLinkError(err) {
 			s.validate.button.Disable()
 			s.again.Show()
+			s.u.win.Canvas().Focus(s.again)
+			s.u.reveal(s.msg.label, s.again)
 			return
 		}
 		s.code.load() // every attempt spends its code
+		// Back to the password, with the message in view below the form.
 		s.u.win.Canvas().Focus(s.password.entry)
+		s.u.reveal(s.password.label, s.msg.label)
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
-
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
@@ -24,15 +23,28 @@ func (u *UI) errorText(err error) string {
 	if !pe.Until.IsZero() {
 		data["Time"] = formatTime(pe.Until)
 	}
-	if pe.Code == portal.CodeWrongPasswordOrCode && pe.Remaining > 0 {
+	if pe.Remaining > 0 {
+		// "… 2 essais …": the tries left before the lock, where the portal
+		// tells them (a wrong password on a login or a link).
 		data["Remaining"] = pe.Remaining
-		return lang.X("err.wrong_password_or_code.remaining", "", data)
+		return lang.XN("err."+string(pe.Code)+".remaining", "", pe.Remaining, data)
 	}
 	if pe.Code == portal.CodeInvalidInput && len(pe.Fields) > 0 {
 		return fieldErrorText(pe.Fields[0])
 	}
 	key := "err." + string(pe.Code)
 	return lang.X(key, lang.X("err.internal", "err.internal", data), data)
+}
+
+// lockedText is the lock err announces, worded by key: until when, and
+// how to reach the assistance cell.
+func (u *UI) lockedText(key string, err error) string {
+	data := map[string]any{"Contact": u.opt.Assistance, "Time": "—"}
+	var pe *portal.Error
+	if errors.As(err, &pe) && !pe.Until.IsZero() {
+		data["Time"] = formatTime(pe.Until)
+	}
+	return lang.X(key, "", data)
 }
 
 // passwordConflictText is the refusal of a password renewal because the
@@ -87,8 +99,8 @@ func (u *UI) showFieldErrors(err error, fields map[portal.Field]*field) bool {
 // summarize says at the top of the page which fields need correcting, in
 // reading order, and takes the user to the first; no fields clears it.
 func (u *UI) summarize(wrong []*field) {
-	if u.summary == nil {
-		return
+	if u.summary == nil || len(wrong) > 0 && !u.onPage(wrong[0].entry) {
+		return // a page left while its call ran
 	}
 	if len(wrong) == 0 {
 		u.summary.set("", widget.MediumImportance)
@@ -104,10 +116,31 @@ func (u *UI) summarize(wrong []*field) {
 			names = append(names, f.label.Text)
 		}
 	}
-	u.summary.set(lang.X("form.errors", "", map[string]any{"Count": len(names), "Fields": strings.Join(names, ", ")}),
+	u.summary.set(lang.XN("form.errors", "", len(names), map[string]any{"Count": len(names), "Fields": strings.Join(names, ", ")}),
 		widget.DangerImportance)
 	u.win.Canvas().Focus(wrong[0].entry)
 	u.reveal(wrong[0].label, wrong[0].err)
+}
+
+// onPage reports whether o is laid out in the page shown, by its
+// containers.
+func (u *UI) onPage(o fyne.CanvasObject) bool {
+	p := u.top()
+	return p != nil && contains(p.content, o)
+}
+
+func contains(root, o fyne.CanvasObject) bool {
+	if root == o {
+		return true
+	}
+	if c, ok := root.(*fyne.Container); ok {
+		for _, child := range c.Objects {
+			if contains(child, o) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // formFailed shows why a form with a security code failed: under the code
@@ -124,5 +157,6 @@ func (u *UI) formFailed(err error, code *codeField, fields map[portal.Field]*fie
 	default:
 		msg.set(text(err), widget.DangerImportance)
 		code.load()
+		u.reveal(msg.label)
 	}
 }

@@ -143,16 +143,13 @@ func (h *harness) enter(e *entry, text string) {
 func key(e fyne.Focusable, k fyne.KeyName) { e.TypedKey(&fyne.KeyEvent{Name: k}) }
 
 // texts returns every text the user can see in the window, overlays
-// included.
+// included: what is hidden, or inside something hidden, is not seen.
 func (h *harness) texts() string {
 	var b strings.Builder
-	objs := test.LaidOutObjects(h.win.Content())
-	for _, o := range h.win.Canvas().Overlays().List() {
-		objs = append(objs, test.LaidOutObjects(o)...)
-	}
-	for _, o := range objs {
-		if !o.Visible() {
-			continue
+	var visit func(o fyne.CanvasObject)
+	visit = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() {
+			return
 		}
 		switch w := o.(type) {
 		case *widget.Label:
@@ -166,6 +163,20 @@ func (h *harness) texts() string {
 		case *readOnlyText:
 			b.WriteString(w.Text + "\n")
 		}
+		switch w := o.(type) {
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				visit(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				visit(c)
+			}
+		}
+	}
+	visit(h.win.Content())
+	for _, o := range h.win.Canvas().Overlays().List() {
+		visit(o)
 	}
 	return b.String()
 }

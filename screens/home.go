@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -95,10 +96,18 @@ func (s *homeScreen) submit() {
 	}, func(sess portal.Session, err error) {
 		s.login.busy(false)
 		if err != nil {
-			if !s.u.showFieldErrors(err, fields) {
-				s.msg.set(s.u.errorText(err), widget.DangerImportance)
-			}
 			s.password.entry.SetText("")
+			if s.u.showFieldErrors(err, fields) {
+				return
+			}
+			text := s.u.errorText(err)
+			if errors.Is(err, portal.ErrLocked) {
+				text = s.u.lockedText("err.locked_login", err)
+			}
+			s.msg.set(text, widget.DangerImportance)
+			// Back to the password, with the message in view below it.
+			s.u.win.Canvas().Focus(s.password.entry)
+			s.u.reveal(s.password.label, s.msg.label)
 			return
 		}
 		s.password.entry.SetText("")

@@ -19,9 +19,9 @@ import (
 type identifierScreen struct {
 	u          *UI
 	renewal    portal.Renewal
-	identifier *widget.Label
+	identifier *readOnlyText
 	spell      *button
-	spelled    *widget.Label
+	spelled    *fyne.Container // one line per group, shown by spell
 	copyBtn    *button
 	save       *button
 	home       *button
@@ -29,21 +29,31 @@ type identifierScreen struct {
 	kept       bool // copied or saved: leaving needs no warning
 }
 
+// identifierTextSize is the size of the identifier's characters: large,
+// for people who copy it by hand.
+const identifierTextSize = 30
+
 func newIdentifier(u *UI, r portal.Renewal) *identifierScreen {
 	s := &identifierScreen{u: u, renewal: r, msg: newMessage()}
-	// In groups of four, for the eye; Copier copies it without spaces.
-	s.identifier = widget.NewLabelWithStyle(group(r.Identifier), fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
-	s.identifier.SizeName = theme.SizeNameHeadingText
-	s.identifier.Selectable = true
-	s.spelled = wrapped(spell(r.Identifier))
+	// In groups of four, for the eye, in a face that tells 0 from O and 1
+	// from l and I (TestIdentifierFontTellsConfusablesApart). The keyboard
+	// can select it; whatever is copied goes without the spaces.
+	s.identifier = u.readOnlyText(group(r.Identifier))
+	s.identifier.MultiLine, s.identifier.Wrapping = false, fyne.TextWrapOff
+	s.identifier.TextStyle = fyne.TextStyle{Monospace: true}
+	s.identifier.SetMinRowsVisible(1)
+	s.identifier.copied = func(text string) string {
+		s.kept = true
+		return strings.ReplaceAll(text, " ", "")
+	}
+	// A screen reader says it letter by letter: read as a word, it is lost.
+	s.identifier.label = lang.X("identifier.spoken", "", map[string]any{"Spelled": strings.Join(spell(r.Identifier), " ; ")})
+	s.spelled = container.NewVBox()
+	for _, g := range spell(r.Identifier) {
+		s.spelled.Add(wrapped(g))
+	}
 	s.spelled.Hide()
-	s.spell = u.button(lang.L("identifier.spell"), theme.VisibilityIcon(), func() {
-		if s.spelled.Visible() {
-			s.spelled.Hide()
-		} else {
-			s.spelled.Show()
-		}
-	})
+	s.spell = u.button(lang.L("identifier.spell"), theme.VisibilityIcon(), s.toggleSpelling)
 	s.copyBtn = u.button(lang.L("identifier.copy"), theme.ContentCopyIcon(), s.copy)
 	s.copyBtn.Importance = widget.HighImportance
 	s.save = u.button(lang.L("identifier.save"), theme.DocumentSaveIcon(), s.saveToKeychain)
@@ -52,17 +62,36 @@ func newIdentifier(u *UI, r portal.Renewal) *identifierScreen {
 }
 
 func (s *identifierScreen) page() *page {
+	// The field is as wide as the identifier, whatever the window.
+	size := fyne.MeasureText(s.identifier.text, identifierTextSize, s.identifier.TextStyle)
+	pad := 2*theme.InnerPadding() + 2*theme.InputBorderSize() + 2*theme.Padding()
+	shown := container.NewGridWrap(fyne.NewSize(size.Width+pad, size.Height+pad), s.identifier)
 	c := container.NewVBox(
 		heading(lang.L("identifier.intro")),
-		container.NewThemeOverride(s.identifier, legibleTheme{}),
+		container.NewHBox(container.NewThemeOverride(shown, largeText{})),
+		container.NewHBox(s.spell),
 		s.spelled,
 		wrapped(lang.L("identifier.keep")),
-		container.NewHBox(s.copyBtn, s.save, s.spell),
+		container.NewHBox(s.copyBtn, s.save),
 		s.msg.label,
 		widget.NewSeparator(),
 		container.NewHBox(s.home),
 	)
 	return &page{title: lang.L("identifier.page"), content: c, focus: s.copyBtn, screen: s, leave: s.leave}
+}
+
+// toggleSpelling shows or hides the identifier spelled out, group by
+// group.
+func (s *identifierScreen) toggleSpelling() {
+	if s.spelled.Visible() {
+		s.spelled.Hide()
+		s.spell.label = lang.L("identifier.spell")
+	} else {
+		s.spelled.Show()
+		s.spell.label = lang.L("identifier.unspell")
+		s.u.reveal(s.spell, s.spelled)
+	}
+	s.spell.SetText(s.spell.label)
 }
 
 func (s *identifierScreen) copy() {
@@ -105,28 +134,25 @@ func (s *identifierScreen) leave(proceed func()) {
 		})
 }
 
-// legibleTheme shows the identifier large. Its face is Fyne's monospace
-// (DejaVu Sans Mono), whose 0 has a dot that O has not and whose 1, l
-// and I differ (TestIdentifierFontTellsZeroFromO).
-// It follows the app's theme for everything but that size.
-type legibleTheme struct{}
+// largeText is the app's theme, whichever is current, with large text:
+// for the identifier.
+type largeText struct{}
 
-func appTheme() fyne.Theme { return fyne.CurrentApp().Settings().Theme() }
+func (largeText) current() fyne.Theme { return fyne.CurrentApp().Settings().Theme() }
 
-func (legibleTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
-	return appTheme().Color(n, v)
+func (t largeText) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	return t.current().Color(n, v)
 }
-func (legibleTheme) Font(s fyne.TextStyle) fyne.Resource     { return appTheme().Font(s) }
-func (legibleTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return appTheme().Icon(n) }
-
-func (legibleTheme) Size(n fyne.ThemeSizeName) float32 {
-	if n == theme.SizeNameHeadingText {
-		return 32
+func (t largeText) Font(s fyne.TextStyle) fyne.Resource     { return t.current().Font(s) }
+func (t largeText) Icon(n fyne.ThemeIconName) fyne.Resource { return t.current().Icon(n) }
+func (t largeText) Size(n fyne.ThemeSizeName) float32 {
+	if n == theme.SizeNameText {
+		return identifierTextSize
 	}
-	return appTheme().Size(n)
+	return t.current().Size(n)
 }
 
-// group writes id in groups of four characters.
+// group writes id in groups of four characters: "hq67 savG uH9Z".
 func group(id string) string {
 	var b strings.Builder
 	for i, r := range []rune(id) {
@@ -138,27 +164,32 @@ func group(id string) string {
 	return b.String()
 }
 
-// spell says each character of id as words, in the UI's language, group
-// by group: "h minuscule, q minuscule, six, sept".
-func spell(id string) string {
-	var groups []string
-	var words []string
-	for i, r := range []rune(id) {
-		if i > 0 && i%4 == 0 {
-			groups = append(groups, strings.Join(words, ", "))
-			words = nil
+// spell says id character by character in the UI's language, one line
+// per group of four: "hq67 : h minuscule, q minuscule, six, sept".
+func spell(id string) []string {
+	var lines []string
+	rs := []rune(id)
+	for start := 0; start < len(rs); start += 4 {
+		end := min(start+4, len(rs))
+		words := make([]string, 0, 4)
+		for _, r := range rs[start:end] {
+			words = append(words, spellRune(r))
 		}
-		switch {
-		case r >= '0' && r <= '9':
-			words = append(words, lang.L("spell.digit."+string(r)))
-		case unicode.IsUpper(r):
-			words = append(words, lang.X("spell.upper", "", map[string]any{"Letter": string(r)}))
-		case unicode.IsLower(r):
-			words = append(words, lang.X("spell.lower", "", map[string]any{"Letter": string(r)}))
-		default:
-			words = append(words, string(r))
-		}
+		lines = append(lines, lang.X("spell.group", "", map[string]any{
+			"Group": string(rs[start:end]), "Words": strings.Join(words, ", ")}))
 	}
-	groups = append(groups, strings.Join(words, ", "))
-	return strings.Join(groups, " — ")
+	return lines
+}
+
+func spellRune(r rune) string {
+	letter := map[string]any{"Letter": string(r)}
+	switch {
+	case r >= '0' && r <= '9':
+		return lang.L("spell.digit." + string(r))
+	case unicode.IsUpper(r):
+		return lang.X("spell.upper", "", letter)
+	case unicode.IsLower(r):
+		return lang.X("spell.lower", "", letter)
+	}
+	return string(r)
 }

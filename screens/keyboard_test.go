@@ -138,7 +138,7 @@ func TestErrorsSummaryFocusScroll(t *testing.T) {
 		t.Fatal("focusing the button at the bottom did not scroll to it")
 	}
 	key(r.send.button, fyne.KeyReturn)
-	h.see("2 champ(s) à corriger : Adresse électronique, Code de sécurité.")
+	h.see("2 champs à corriger : Adresse électronique, Code de sécurité.")
 	if c.Focused() != r.email.entry {
 		t.Fatalf("focus on %T, want the e-mail", c.Focused())
 	}
@@ -148,7 +148,7 @@ func TestErrorsSummaryFocusScroll(t *testing.T) {
 	r.email.entry.SetText(marie.Email)
 	r.code.entry.SetText("12")
 	r.send.submit()
-	h.see("1 champ(s) à corriger : Code de sécurité.")
+	h.see("1 champ à corriger : Code de sécurité.")
 	if c.Focused() != r.code.entry {
 		t.Fatalf("focus on %T, want the code", c.Focused())
 	}
@@ -157,7 +157,7 @@ func TestErrorsSummaryFocusScroll(t *testing.T) {
 	h.ui.home()
 	home := screenAs[*homeScreen](h)
 	h.tap(home.login.button)
-	h.see("2 champ(s) à corriger : Identifiant, Mot de passe.")
+	h.see("2 champs à corriger : Identifiant, Mot de passe.")
 	if c.Focused() != home.identifier.entry {
 		t.Fatalf("focus on %T, want the identifier", c.Focused())
 	}

@@ -114,7 +114,7 @@ func (Theme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
 }
 
 // Font implements fyne.Theme: Fyne's fonts, whose monospace face tells
-// 0 from O and 1 from l and I (see TestIdentifierFont).
+// 0 from O and 1 from l and I (TestIdentifierFontTellsConfusablesApart).
 func (Theme) Font(s fyne.TextStyle) fyne.Resource { return theme.DefaultTheme().Font(s) }
 
 // Icon implements fyne.Theme.

@@ -301,6 +301,7 @@ func (u *UI) reveal(objs ...fyne.CanvasObject) {
 	if u.scroll == nil || u.scroll.Content == nil || len(objs) == 0 {
 		return
 	}
+	u.settle()
 	d := fyne.CurrentApp().Driver()
 	origin := d.AbsolutePositionForObject(u.scroll.Content).Y
 	top := d.AbsolutePositionForObject(objs[0]).Y - origin
@@ -315,6 +316,28 @@ func (u *UI) reveal(objs ...fyne.CanvasObject) {
 		u.scroll.ScrollToOffset(fyne.NewPos(0, max(top-pad, 0)))
 	case bottom > u.scroll.Offset.Y+view:
 		u.scroll.ScrollToOffset(fyne.NewPos(0, min(bottom+pad-view, top-pad)))
+	}
+}
+
+// settle lays the page out now, as the next frame would, so that what
+// was just shown or hidden has its place before the page scrolls to it.
+func (u *UI) settle() {
+	c := u.scroll.Content
+	size := u.scroll.Size()
+	c.Resize(fyne.NewSize(max(c.MinSize().Width, size.Width), max(c.MinSize().Height, size.Height)))
+	relayout(c)
+}
+
+func relayout(o fyne.CanvasObject) {
+	c, ok := o.(*fyne.Container)
+	if !ok {
+		return
+	}
+	if c.Layout != nil {
+		c.Layout.Layout(c.Objects, c.Size())
+	}
+	for _, o := range c.Objects {
+		relayout(o)
 	}
 }
 

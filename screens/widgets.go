@@ -78,6 +78,9 @@ func (e *entry) TypedKey(k *fyne.KeyEvent) {
 type readOnlyText struct {
 	entry
 	text string
+	// copied, when set, turns what Ctrl+C copies (the selection, or all
+	// the text when nothing is selected) into what goes to the clipboard.
+	copied func(string) string
 }
 
 func (u *UI) readOnlyText(text string) *readOnlyText {
@@ -122,8 +125,20 @@ func (t *readOnlyText) TypedKey(k *fyne.KeyEvent) {
 
 // TypedShortcut implements fyne.Shortcutable: copy and select all only.
 func (t *readOnlyText) TypedShortcut(s fyne.Shortcut) {
-	switch s.(type) {
-	case *fyne.ShortcutCopy, *fyne.ShortcutSelectAll:
+	switch s := s.(type) {
+	case *fyne.ShortcutCopy:
+		if t.copied == nil {
+			t.entry.TypedShortcut(s)
+			return
+		}
+		text := t.SelectedText()
+		if text == "" {
+			text = t.text
+		}
+		if s.Clipboard != nil {
+			s.Clipboard.SetContent(t.copied(text))
+		}
+	case *fyne.ShortcutSelectAll:
 		t.entry.TypedShortcut(s)
 	}
 }

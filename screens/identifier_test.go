@@ -1,0 +1,232 @@
+package screens
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+
+	"consulvote/app/portal"
+	"consulvote/resources"
+)
+
+// TestIdentifierGroupedAndSpelled: E6 shows the identifier in groups of
+// four; "Épeler" spells it out group by group in the UI's language, and a
+// screen reader gets it spelled; Copier, and Ctrl+C from the keyboard,
+// copy the 12 characters without the spaces; typing changes nothing.
+func TestIdentifierGroupedAndSpelled(t *testing.T) {
+	for _, tc := range []struct {
+		language string
+		spelled  []string
+		spell    string
+		unspell  string
+		spoken   string
+	}{
+		{"fr", []string{"hq67 : h minuscule, q minuscule, six, sept", "savG : s minuscule, a minuscule, v minuscule, G majuscule",
+			"uH9Z : u minuscule, H majuscule, neuf, Z majuscule"}, "Épeler", "Masquer l'épellation",
+			"Votre nouvel identifiant, épelé : hq67 : h minuscule, q minuscule, six, sept ; savG : "},
+		{"en", []string{"hq67: lower-case h, lower-case q, six, seven", "savG: lower-case s, lower-case a, lower-case v, capital G",
+			"uH9Z: lower-case u, capital H, nine, capital Z"}, "Spell it out", "Hide the spelling",
+			"Your new identifier, spelled out: hq67: lower-case h, lower-case q, six, seven; savG: "},
+	} {
+		t.Run(tc.language, func(t *testing.T) {
+			if err := resources.LoadTranslations(tc.language); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { resources.LoadTranslations("fr") })
+			h := newHarness(t, func(o *Options) { o.Language = tc.language })
+			s := newIdentifier(h.ui, portal.Renewal{Identifier: "hq67savGuH9Z", NUMIC: marie.NUMIC})
+			h.ui.show(s.page())
+			h.see("hq67 savG uH9Z")
+			for _, line := range tc.spelled {
+				h.notSee(line)
+			}
+			if s.spell.Text != tc.spell {
+				t.Errorf("spell button %q, want %q", s.spell.Text, tc.spell)
+			}
+			key(s.spell, fyne.KeyReturn)
+			for _, line := range tc.spelled {
+				h.see(line)
+			}
+			if s.spell.Text != tc.unspell || s.spell.AccessibilityLabel() != tc.unspell {
+				t.Errorf("spell button %q once spelled, want %q", s.spell.Text, tc.unspell)
+			}
+			if got := s.identifier.AccessibilityLabel(); !strings.HasPrefix(strings.ReplaceAll(got, " ; ", "; "), strings.ReplaceAll(tc.spoken, " ; ", "; ")) {
+				t.Errorf("screen readers get %q, want it spelled (%q…)", got, tc.spoken)
+			}
+			h.tap(s.copyBtn)
+			if got := h.app.Clipboard().Content(); got != "hq67savGuH9Z" {
+				t.Fatalf("Copier copied %q", got)
+			}
+
+			// The keyboard: Tab reaches it; typing changes nothing; Ctrl+C
+			// copies without the spaces, all of it or the selection.
+			h.app.Clipboard().SetContent("")
+			c := h.win.Canvas()
+			c.Focus(s.home)
+			for n := 0; c.Focused() != s.identifier; n++ {
+				if n > 20 {
+					t.Fatal("Tab never reaches the identifier")
+				}
+				c.FocusNext()
+			}
+			test.Type(s.identifier, "x")
+			key(s.identifier, fyne.KeyBackspace)
+			s.identifier.TypedShortcut(&fyne.ShortcutPaste{Clipboard: h.app.Clipboard()})
+			if s.identifier.Text != "hq67 savG uH9Z" {
+				t.Fatalf("the identifier became %q", s.identifier.Text)
+			}
+			s.identifier.TypedShortcut(&fyne.ShortcutCopy{Clipboard: h.app.Clipboard()})
+			if got := h.app.Clipboard().Content(); got != "hq67savGuH9Z" {
+				t.Fatalf("Ctrl+C copied %q", got)
+			}
+			s.identifier.TypedShortcut(&fyne.ShortcutSelectAll{})
+			s.identifier.TypedShortcut(&fyne.ShortcutCopy{Clipboard: h.app.Clipboard()})
+			if got := h.app.Clipboard().Content(); got != "hq67savGuH9Z" {
+				t.Fatalf("Ctrl+A, Ctrl+C copied %q", got)
+			}
+			if !s.kept {
+				t.Error("copied by the keyboard, yet leaving would still warn")
+			}
+		})
+	}
+}
+
+// confusables are the characters of the identifiers' alphabet that are
+// easily taken for one another.
+var confusables = []string{"0O", "0o", "Oo", "1l", "1I", "lI", "1i", "il", "5S", "2Z", "8B", "6G", "9g", "uv", "vy",
+	"Cc", "Ss", "Vv", "Ww", "Xx", "Zz"}
+
+// glyph is a character drawn black on white: its ink, cropped to its
+// bounding box.
+type glyph struct {
+	ink  [][]bool
+	w, h int
+}
+
+func drawGlyph(t *testing.T, ch string, style fyne.TextStyle, size float32) glyph {
+	t.Helper()
+	txt := canvas.NewText(ch, color.Black)
+	txt.TextStyle, txt.TextSize = style, size
+	txt.Move(fyne.NewPos(size/2, size/2))
+	txt.Resize(txt.MinSize())
+	bg := canvas.NewRectangle(color.White)
+	bg.Resize(fyne.NewSize(3*size, 3*size))
+	w := test.NewTempWindow(t, container.NewWithoutLayout(bg, txt))
+	w.SetPadded(false)
+	w.Resize(fyne.NewSize(3*size, 3*size))
+	img := w.Canvas().Capture()
+	b := img.Bounds()
+	x0, y0, x1, y1 := b.Max.X, b.Max.Y, -1, -1
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if inked(img, x, y) {
+				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+			}
+		}
+	}
+	if x1 < 0 {
+		t.Fatalf("%q drew nothing", ch)
+	}
+	g := glyph{w: x1 - x0 + 1, h: y1 - y0 + 1}
+	for y := y0; y <= y1; y++ {
+		row := make([]bool, g.w)
+		for x := x0; x <= x1; x++ {
+			row[x-x0] = inked(img, x, y)
+		}
+		g.ink = append(g.ink, row)
+	}
+	return g
+}
+
+func inked(img image.Image, x, y int) bool {
+	r, g, b, _ := img.At(x, y).RGBA()
+	return (r+g+b)/3 < 0x8000
+}
+
+// at is the ink at (x, y) of the glyph stretched to w×h: shapes compared
+// whatever their size.
+func (g glyph) at(x, y, w, h int) bool { return g.ink[y*g.h/h][x*g.w/w] }
+
+// shapeDistance is the share of two glyphs' ink that differs once both
+// are stretched to the same box: 0 for the same shape, 1 for nothing in
+// common. Size does not count (C and c are the same shape).
+func shapeDistance(a, b glyph) float64 {
+	const w, h = 24, 36
+	both, either := 0, 0
+	for y := range h {
+		for x := range w {
+			pa, pb := a.at(x, y, w, h), b.at(x, y, w, h)
+			if pa || pb {
+				either++
+			}
+			if pa && pb {
+				both++
+			}
+		}
+	}
+	return 1 - float64(both)/float64(either)
+}
+
+// markedCentre reports whether the glyph has ink in the middle of its
+// box, as a dotted or slashed zero has and an O has not.
+func (g glyph) markedCentre() bool {
+	const w, h = 24, 36
+	for y := h * 2 / 5; y < h*3/5; y++ {
+		for x := w * 2 / 5; x < w*3/5; x++ {
+			if g.at(x, y, w, h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tellApart says why two glyphs cannot be taken for one another: a zero
+// marked in its middle, beside an O or an o that is not (their outlines
+// differ in width only, which is what the eye mistakes); otherwise shapes
+// that differ by a quarter of their ink or more, or, for a capital and
+// its small letter, heights that differ by a fifth or more. "" when none
+// holds.
+func tellApart(a, b glyph, pair string) string {
+	switch {
+	case pair[0] == '0':
+		if a.markedCentre() && !b.markedCentre() {
+			return "marked zero"
+		}
+	case shapeDistance(a, b) >= 0.25:
+		return fmt.Sprintf("shapes differ by %.0f %%", 100*shapeDistance(a, b))
+	case float64(max(a.h, b.h)) >= 1.2*float64(min(a.h, b.h)):
+		return fmt.Sprintf("heights %d and %d px", a.h, b.h)
+	}
+	return ""
+}
+
+// TestIdentifierFontTellsConfusablesApart draws each pair of confusable
+// characters in the identifier's face and size, and checks that something
+// visible tells them apart. The app's proportional face, used for the
+// rest of the text, fails the check for 0 and O: it can fail.
+func TestIdentifierFontTellsConfusablesApart(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, Theme{})
+	mono := fyne.TextStyle{Monospace: true}
+	for _, p := range confusables {
+		a, b := drawGlyph(t, p[:1], mono, identifierTextSize), drawGlyph(t, p[1:], mono, identifierTextSize)
+		why := tellApart(a, b, p)
+		t.Logf("%s: %s", p, why)
+		if why == "" {
+			t.Errorf("%q and %q look alike in the identifier's face (shapes differ by %.0f %%, heights %d and %d px)",
+				p[:1], p[1:], 100*shapeDistance(a, b), a.h, b.h)
+		}
+	}
+	sans := fyne.TextStyle{}
+	if why := tellApart(drawGlyph(t, "0", sans, identifierTextSize), drawGlyph(t, "O", sans, identifierTextSize), "0O"); why != "" {
+		t.Errorf("the proportional face's 0 and O told apart (%s): the check cannot fail", why)
+	}
+}
