@@ -6,6 +6,7 @@
 package linux
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -24,7 +25,7 @@ func TestSchemeHandler(t *testing.T) {
 	if os.Getenv("CONSULVOTE_XDG") != "1" {
 		t.Skip("needs the package, xdg-open and X: `make test-scheme` runs it (CONSULVOTE_XDG=1)")
 	}
-	for _, tool := range []string{"xdg-open", "xdg-mime", "update-desktop-database", "xdotool", "make", "tar"} {
+	for _, tool := range []string{"xdg-open", "xdg-mime", "update-desktop-database", "xdotool", "make", "tar", "dbus-run-session"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("CONSULVOTE_XDG=1 but %s is missing: %v", tool, err)
 		}
@@ -74,9 +75,12 @@ func TestSchemeHandler(t *testing.T) {
 		{portal.AppLinkURL(token), "Renouvellement de votre identifiant"}, // opening consumed nothing
 		{portal.AppLinkURL(strings.Repeat("A", len(token)-1) + "Q"), "J'ai reçu le courriel"},
 	} {
-		// xdg-open runs the handler and returns when it exits.
-		open := exec.Command("xdg-open", tc.link)
-		open.Env, open.Dir = env, dir
+		// xdg-open runs the handler and returns when it exits; in a
+		// session bus of its own, as a desktop has one (without it, the
+		// app would autolaunch a D-Bus daemon through X that outlives it).
+		open := exec.Command("dbus-run-session", "--", "xdg-open", tc.link)
+		var openOut bytes.Buffer
+		open.Env, open.Dir, open.Stdout, open.Stderr = env, dir, &openOut, &openOut
 		if err := open.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +96,7 @@ func TestSchemeHandler(t *testing.T) {
 		select {
 		case err := <-opened:
 			if err != nil {
-				t.Fatalf("xdg-open %s: %v", tc.link, err)
+				t.Fatalf("xdg-open %s: %v\n%s", tc.link, err, openOut.String())
 			}
 		case <-time.After(20 * time.Second):
 			open.Process.Kill()
