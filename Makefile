@@ -96,7 +96,7 @@ unit:
 	CONSULVOTE_SYSTEMD=1 $(GO) test -count=1 ./...
 
 race:
-	$(GO) test -count=1 -race ./app/... ./screens
+	$(GO) test -count=1 -race -timeout 30m ./app/... ./screens
 
 ## keychain and smoke set up a real part (a private Secret Service, an X
 ## display) and ask for it: a missing piece fails the test instead of

@@ -78,8 +78,7 @@ func (s *auditScreen) load() {
 		s.entries.RemoveAll()
 		s.shown = len(es)
 		for _, e := range es {
-			s.entries.Add(wrapped(lang.X("audit.entry", "", map[string]any{"Time": formatTime(e.At), "Actor": actorLabel(e.Actor),
-				"Action": codeLabel("action.", e.Action), "Detail": e.Detail})))
+			s.entries.Add(wrapped(historyText(e)))
 		}
 	})
 }

@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -64,26 +65,43 @@ func (s *deskScreen) submit() {
 			s.found = append(s.found, b)
 			s.results.Add(b)
 		}
+		if len(s.found) > 0 {
+			// The next step is to open one: Space or Enter does it.
+			s.u.win.Canvas().Focus(s.found[0])
+		}
 	})
 }
 
-// voterFileScreen shows a voter's status and history, and the desk's
-// actions, each with its reason.
+// voterFileScreen shows a voter's status and history in words, and the
+// desk's actions: unlock, cancel links, start a renewal, propose a change
+// of contact details and approve or reject another agent's. Every action
+// but an approval takes the reason typed at the top.
 type voterFileScreen struct {
 	u       *UI
 	id      int64
 	info    *fyne.Container
 	reason  *field
-	unlock  *button
-	cancel  *button
 	msg     *message
 	file    portal.VoterFile
 	history *fyne.Container
+
+	contact  *fyne.Container // the pending change and its actions
+	changeB  *button         // propose a change (none pending)
+	approveB *button         // approve another agent's proposal
+	rejectB  *button         // reject another agent's proposal
+	withdraw *button         // withdraw one's own proposal
+
+	renewID, renewPW *button
+	unlock, cancel   *button
+	// running: an action's call is under way; the others wait.
+	running bool
 }
 
 func newVoterFile(u *UI, id int64) *voterFileScreen {
-	s := &voterFileScreen{u: u, id: id, info: list(), history: list(), msg: newMessage(),
+	s := &voterFileScreen{u: u, id: id, info: list(), history: list(), contact: list(), msg: newMessage(),
 		reason: newField(u, "field.reason", "field.reason.help", false)}
+	s.renewID = u.button(lang.L("file.renew_identifier"), nil, func() { s.startRenewal(portal.RenewIdentifier) })
+	s.renewPW = u.button(lang.L("file.renew_password"), nil, func() { s.startRenewal(portal.RenewPassword) })
 	s.unlock = u.button(lang.L("file.unlock"), nil, func() { s.act(false) })
 	s.cancel = u.button(lang.L("file.cancel_links"), nil, func() { s.act(true) })
 	s.load()
@@ -92,7 +110,12 @@ func newVoterFile(u *UI, id int64) *voterFileScreen {
 
 func (s *voterFileScreen) page() *page {
 	c := container.NewVBox(heading(lang.L("file.page")), s.info, widget.NewSeparator(),
-		s.reason.object(), container.NewHBox(s.unlock, s.cancel), s.msg.label,
+		s.reason.object(), s.msg.label,
+		heading(lang.L("file.contact_section")), s.contact,
+		heading(lang.L("file.renew_section")), wrapped(lang.L("file.renew_text")),
+		// One per line: side by side they would not fit 683 units.
+		container.NewHBox(s.renewID), container.NewHBox(s.renewPW),
+		widget.NewSeparator(), container.NewHBox(s.unlock, s.cancel),
 		widget.NewSeparator(), heading(lang.L("file.history")), s.history)
 	return &page{title: lang.L("file.page"), content: c, focus: s.reason.entry, screen: s}
 }
@@ -140,38 +163,147 @@ func (s *voterFileScreen) load() {
 			add(lang.X("file.message", "", map[string]any{"Time": formatTime(m.CreatedAt), "Channel": codeLabel("channel.", m.Channel),
 				"Kind": codeLabel("kind.", m.Kind), "To": m.Recipient, "State": codeLabel("state.", m.State), "Attempts": m.Attempts}))
 		}
+		s.showContact(f)
 		s.history.RemoveAll()
 		for _, h := range f.History {
-			s.history.Add(wrapped(lang.X("audit.entry", "", map[string]any{"Time": formatTime(h.At), "Actor": actorLabel(h.Actor),
-				"Action": codeLabel("action.", h.Action), "Detail": h.Detail})))
+			s.history.Add(wrapped(historyText(h)))
 		}
+	})
+}
+
+// showContact fills the contact section: the pending proposal with what
+// this agent may do about it, or the button to propose one; then the
+// latest decided ones.
+func (s *voterFileScreen) showContact(f portal.VoterFile) {
+	s.contact.RemoveAll()
+	s.changeB, s.approveB, s.rejectB, s.withdraw = nil, nil, nil, nil
+	var pending *portal.ContactChange
+	for i, c := range f.ContactChanges {
+		if c.State == portal.ChangePending {
+			pending = &f.ContactChanges[i]
+			break
+		}
+	}
+	if pending == nil {
+		s.changeB = s.u.button(lang.L("file.change"), nil, func() {
+			s.u.show(newContactChange(s.u, s.file, func(c portal.ContactChange) {
+				s.msg.set(lang.X("contact.proposed", "", map[string]any{"Time": formatTime(c.ExpiresAt)}), widget.SuccessImportance)
+				s.load()
+			}).page())
+		})
+		s.contact.Add(container.NewHBox(s.changeB))
+	} else {
+		c := *pending
+		s.contact.Add(wrapped(lang.X("file.pending", "", map[string]any{
+			"What": changeText(c.OldEmail, c.NewEmail, c.OldMobile, c.NewMobile), "Proposer": c.ProposedBy,
+			"Time": formatTime(c.ProposedAt), "Document": documentText(c.Document), "Reason": c.Reason,
+			"Expires": formatTime(c.ExpiresAt)})))
+		if s.u.agent != nil && s.u.agent.Name == c.ProposedBy {
+			s.contact.Add(wrapped(lang.L("file.pending_mine")))
+			s.withdraw = s.u.button(lang.L("file.withdraw"), nil, func() { s.reject(c.ID, true) })
+			s.contact.Add(container.NewHBox(s.withdraw))
+		} else {
+			s.approveB = s.u.button(lang.L("file.approve"), nil, func() { s.approve(c.ID) })
+			s.approveB.Importance = widget.HighImportance
+			s.rejectB = s.u.button(lang.L("file.reject"), nil, func() { s.reject(c.ID, false) })
+			s.contact.Add(container.NewHBox(s.approveB, s.rejectB))
+		}
+	}
+	shown := 0
+	for _, c := range f.ContactChanges {
+		if c.State == portal.ChangePending || shown == 3 {
+			continue
+		}
+		if shown == 0 {
+			s.contact.Add(widget.NewLabelWithStyle(lang.L("file.changes"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
+		}
+		shown++
+		s.contact.Add(wrapped(lang.X("file.change_line", "", map[string]any{"Time": formatTime(c.ProposedAt),
+			"What": changeText(c.OldEmail, c.NewEmail, c.OldMobile, c.NewMobile), "State": lang.L("change.state." + string(c.State)),
+			"Proposer": c.ProposedBy, "DecidedBy": c.DecidedBy})))
+	}
+}
+
+// run runs one action's call unless another one's is under way, then
+// shows its outcome and reloads the file.
+func run[T any](s *voterFileScreen, work func(ctx context.Context, token string) (T, error), done func(T)) {
+	if s.running {
+		return
+	}
+	s.running = true
+	s.msg.set("", widget.MediumImportance)
+	token := s.u.token() // read on the UI goroutine, before the call
+	call(s.u, func(ctx context.Context) (T, error) { return work(ctx, token) }, func(v T, err error) {
+		s.running = false
+		if err != nil {
+			if !s.u.showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {
+				s.u.deskFailed(err, s.msg)
+				if !errors.Is(err, portal.ErrUnauthorized) {
+					s.load() // a refusal is in the history too
+				}
+			}
+			return
+		}
+		s.reason.setError("")
+		s.reason.entry.SetText("")
+		done(v)
+		s.load()
 	})
 }
 
 // act unlocks the voter, or cancels its links, with the typed reason.
 func (s *voterFileScreen) act(cancelLinks bool) {
 	why := s.reason.entry.Text
-	s.msg.set("", widget.MediumImportance)
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) (int, error) {
+	run(s, func(ctx context.Context, token string) (int, error) {
 		if cancelLinks {
 			return s.u.opt.Office.CancelLinks(ctx, token, s.id, why)
 		}
 		return 0, s.u.opt.Office.UnlockVoter(ctx, token, s.id, why)
-	}, func(n int, err error) {
-		if err != nil {
-			if !s.u.showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {
-				s.u.officeFailed(err, s.msg)
-			}
-			return
-		}
-		s.reason.setError("")
-		s.reason.entry.SetText("")
+	}, func(n int) {
 		if cancelLinks {
 			s.msg.set(lang.X("file.cancelled", "", map[string]any{"Count": n}), widget.SuccessImportance)
 		} else {
 			s.msg.set(lang.L("file.unlocked"), widget.SuccessImportance)
 		}
-		s.load()
+	})
+}
+
+// startRenewal sends the voter the usual link or SMS, with the typed
+// reason; the agent learns where it went, never what.
+func (s *voterFileScreen) startRenewal(kind portal.RenewalKind) {
+	why := s.reason.entry.Text
+	run(s, func(ctx context.Context, token string) (portal.DeskRenewal, error) {
+		return s.u.opt.Office.StartRenewal(ctx, token, s.id, kind, why)
+	}, func(r portal.DeskRenewal) {
+		if r.Kind == portal.RenewPassword {
+			s.msg.set(lang.X("file.renewal_password_sent", "", map[string]any{"To": r.Recipient}), widget.SuccessImportance)
+		} else {
+			s.msg.set(lang.X("file.renewal_identifier_sent", "", map[string]any{"To": r.Recipient, "Time": formatTime(r.ExpiresAt)}), widget.SuccessImportance)
+		}
+	})
+}
+
+// approve approves another agent's proposal: no reason of its own, the
+// proposal carries it.
+func (s *voterFileScreen) approve(id int64) {
+	run(s, func(ctx context.Context, token string) (portal.ContactChange, error) {
+		return s.u.opt.Office.ApproveContactChange(ctx, token, id)
+	}, func(portal.ContactChange) {
+		s.msg.set(lang.L("file.approved"), widget.SuccessImportance)
+	})
+}
+
+// reject rejects another agent's proposal, or withdraws one's own, with
+// the typed reason.
+func (s *voterFileScreen) reject(id int64, own bool) {
+	why := s.reason.entry.Text
+	run(s, func(ctx context.Context, token string) (portal.ContactChange, error) {
+		return s.u.opt.Office.RejectContactChange(ctx, token, id, why)
+	}, func(portal.ContactChange) {
+		if own {
+			s.msg.set(lang.L("file.withdrawn"), widget.SuccessImportance)
+		} else {
+			s.msg.set(lang.L("file.rejected"), widget.SuccessImportance)
+		}
 	})
 }

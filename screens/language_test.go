@@ -84,7 +84,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 			test.Type(lg.name.entry, "alice")
 			ho.submitAgent(lg, "alice")
 			oh := screenAs[*officeHomeScreen](ho)
-			for _, open := range []*button{oh.desk, oh.outbox, oh.roll, oh.campaign, oh.auditB} {
+			for _, open := range []*button{oh.desk, oh.approvals, oh.outbox, oh.roll, oh.campaign, oh.auditB} {
 				ho.ui.office()
 				ho.tap(open)
 				txt := ho.texts()
@@ -100,6 +100,14 @@ func TestEveryScreenTranslated(t *testing.T) {
 			ho.tap(d.found[0])
 			if k := rawKey.FindString(ho.texts()); k != "" {
 				t.Errorf("voter file shows the raw key %q", strings.TrimSpace(k))
+			}
+			seen.WriteString(ho.texts())
+			vf := screenAs[*voterFileScreen](ho)
+			ho.tap(vf.changeB)
+			cs := screenAs[*contactScreen](ho)
+			ho.tap(cs.submitB.button) // every field error
+			if k := rawKey.FindString(ho.texts()); k != "" {
+				t.Errorf("contact change shows the raw key %q", strings.TrimSpace(k))
 			}
 			seen.WriteString(ho.texts())
 			// The office shows what the service records in words, not codes.

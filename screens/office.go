@@ -96,12 +96,15 @@ func (s *officeLoginScreen) submit() {
 type officeHomeScreen struct {
 	u                                    *UI
 	desk, outbox, roll, campaign, auditB *button
+	approvals                            *button
 	logout                               *button
 }
 
 func newOfficeHome(u *UI) *officeHomeScreen {
 	s := &officeHomeScreen{u: u}
 	s.desk = u.button(lang.L("office.desk"), nil, func() { u.show(newDesk(u).page()) })
+	s.approvals = u.button(lang.L("office.approvals"), nil, func() { u.show(newApprovals(u).page()) })
+	s.countApprovals()
 	s.outbox = u.button(lang.L("office.outbox"), nil, func() { u.show(newMonitor(u).page()) })
 	admin := u.agent != nil && u.agent.Role == portal.RoleAdmin
 	if admin && u.opt.RollAdmin != nil {
@@ -120,7 +123,7 @@ func (s *officeHomeScreen) page() *page {
 	role := lang.L("office.role." + string(a.Role))
 	c := container.NewVBox(heading(lang.L("office.home.page")),
 		widget.NewLabel(lang.X("office.home.who", "", map[string]any{"Name": a.Name, "Role": role, "Time": formatTime(a.ExpiresAt)})))
-	for _, b := range []*button{s.desk, s.outbox, s.roll, s.campaign, s.auditB} {
+	for _, b := range []*button{s.desk, s.approvals, s.outbox, s.roll, s.campaign, s.auditB} {
 		if b != nil {
 			c.Add(container.NewHBox(b))
 		}
@@ -128,6 +131,19 @@ func (s *officeHomeScreen) page() *page {
 	c.Add(widget.NewSeparator())
 	c.Add(container.NewHBox(s.logout))
 	return &page{title: lang.L("office.home.page"), content: c, focus: s.desk, screen: s}
+}
+
+// countApprovals shows on its button how many changes await approval.
+func (s *officeHomeScreen) countApprovals() {
+	token := s.u.token() // read on the UI goroutine, before the call
+	call(s.u, func(ctx context.Context) ([]portal.ContactChange, error) {
+		return s.u.opt.Office.PendingContactChanges(ctx, token)
+	}, func(cs []portal.ContactChange, err error) {
+		if err == nil && len(cs) > 0 {
+			s.approvals.label = lang.X("office.approvals_count", "", map[string]any{"Count": len(cs)})
+			s.approvals.SetText(s.approvals.label)
+		}
+	})
 }
 
 func (s *officeHomeScreen) doLogout() {

@@ -150,7 +150,8 @@ func testVoterDesk(t *testing.T, h *harness, e *servicetest.Env) {
 	h.tap(f.unlock)
 	h.see("Compte débloqué.")
 	h.see("Compte non bloqué")
-	h.see("Agent bob — Compte débloqué reason: appel téléphonique, identité vérifiée")
+	h.see("Agent bob a débloqué le compte. Motif : appel téléphonique, identité vérifiée")
+	h.notSee("voter.unlocked")
 	if _, err := e.Service.Login(context.Background(), marie.Identifier, marie.Password); err != nil {
 		t.Fatalf("marie still locked: %v", err)
 	}

@@ -171,7 +171,23 @@ func (s *importScreen) run() {
 			}
 			s.problems.Add(wrapped(lang.X("import.problem", "", map[string]any{"Line": p.Line, "Column": p.Column, "Reason": p.Reason})))
 		}
-		if len(r.Problems) > 0 {
+		if len(r.Differences) > 0 {
+			// What the roll would have undone of the desk's approved changes.
+			s.problems.Add(wrapped(lang.X("import.differences", "", map[string]any{"Count": len(r.Differences)})))
+			for i, d := range r.Differences {
+				if i == 100 {
+					s.problems.Add(widget.NewLabel(fmt.Sprintf("… (%d)", len(r.Differences))))
+					break
+				}
+				field := lang.L("history.field.email")
+				if d.Column == "mobile" {
+					field = lang.L("history.field.mobile")
+				}
+				s.problems.Add(wrapped(lang.X("import.difference", "", map[string]any{"Line": d.Line, "NUMIC": d.NUMIC,
+					"Field": field, "Time": formatTime(d.Since), "Kept": d.Kept, "Roll": d.Roll})))
+			}
+		}
+		if len(r.Problems)+len(r.Differences) > 0 {
 			s.save.Show()
 		}
 	})

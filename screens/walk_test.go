@@ -91,4 +91,16 @@ func walkScreens(t *testing.T, language string, visit func(h *harness, name stri
 	look("desk-results")
 	h.tap(d.found[0])
 	look("voter-file")
+	vf := screenAs[*voterFileScreen](h)
+	h.tap(vf.changeB)
+	cs := screenAs[*contactScreen](h)
+	h.tap(cs.submitB.button) // every field error
+	look("contact-change")
+	test.Type(cs.mobile.entry, "+33700000001")
+	cs.document.SetSelectedIndex(0)
+	h.enter(cs.reason.entry, "au guichet")
+	look("voter-file-pending")
+	h.ui.office()
+	h.tap(oh.approvals)
+	look("approvals")
 }

@@ -158,8 +158,14 @@ func Status(c portal.Code) int {
 		return http.StatusNotFound
 	case portal.CodeLinkExpired, portal.CodeLinkUsed, portal.CodeLinkReplaced, portal.CodeLinkRevoked:
 		return http.StatusGone
-	case portal.CodeRenewalConflict:
+	case portal.CodeRenewalConflict, portal.CodeChangePending, portal.CodeChangeDecided, portal.CodeContactStale:
 		return http.StatusConflict
+	case portal.CodeChangeExpired:
+		return http.StatusGone
+	case portal.CodeSelfApproval:
+		return http.StatusForbidden
+	case portal.CodeNoMobile:
+		return http.StatusUnprocessableEntity
 	case portal.CodeLocked:
 		return http.StatusLocked
 	case portal.CodeRateLimited:

@@ -67,6 +67,11 @@ type Config struct {
 	// outbox.
 	SMSGateway, SMSToken string
 
+	// ContactApproval is who approves a change of a voter's e-mail or
+	// mobile that another agent proposed: "admin" (the default: an
+	// administrator) or "agent" (any other agent).
+	ContactApproval string
+
 	// CheckpointEvery is how often Start signs an audit checkpoint
 	// (default: a minute).
 	CheckpointEvery time.Duration
@@ -177,6 +182,11 @@ func (c Config) Validate() error {
 	if c.OutboxLease < 0 || c.OutboxLease > 0 && c.OutboxLease < time.Second {
 		return &ConfigError{"outbox-lease", "at least a second"}
 	}
+	switch portal.Role(c.ContactApproval) {
+	case "", portal.RoleAdmin, portal.RoleAgent:
+	default:
+		return &ConfigError{"contact-approval", fmt.Sprintf("%q: admin (an administrator approves) or agent (any other agent)", c.ContactApproval)}
+	}
 	return nil
 }
 
@@ -280,6 +290,9 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	}
 	if cfg.CheckpointEvery > 0 {
 		rules.CheckpointEvery = cfg.CheckpointEvery
+	}
+	if cfg.ContactApproval != "" {
+		rules.ApprovalRole = portal.Role(cfg.ContactApproval)
 	}
 	var obs service.Observer
 	if cfg.Observer != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
 )
@@ -39,6 +40,8 @@ func TestValidate(t *testing.T) {
 		{"a gateway named like loopback", Config{Database: "x.db", SMSGateway: "http://127.0.0.1.nip.io/send"}, "sms-gateway"},
 		{"a gateway on loopback", Config{Database: "x.db", SMSGateway: "http://127.0.0.1:9000/send"}, ""},
 		{"a negative period", Config{Database: "x.db", CheckpointEvery: -time.Second}, "checkpoint-every"},
+		{"any agent approves", Config{Database: "x.db", ContactApproval: "agent"}, ""},
+		{"an unknown approver", Config{Database: "x.db", ContactApproval: "nobody"}, "contact-approval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -285,6 +288,46 @@ func TestStartDelivers(t *testing.T) {
 	for _, m := range ms {
 		if want := map[service.Channel]string{service.ChannelSMS: "sent", service.ChannelEmail: "pending"}[m.Channel]; m.State != want {
 			t.Errorf("%s message %d is %s, want %s", m.Channel, m.ID, m.State, want)
+		}
+	}
+}
+
+// TestContactApprovalSetting: with --contact-approval agent, an agent
+// approves another's change of contact details; by default only an admin.
+func TestContactApprovalSetting(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		setting string
+		want    portal.Code // of an approval by an agent
+	}{{"", portal.CodeForbidden}, {"admin", portal.CodeForbidden}, {"agent", ""}} {
+		b, err := Open(ctx, Config{Database: filepath.Join(t.TempDir(), "portal.db"), Create: true, Demo: true, ContactApproval: tc.setting})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		tokens := map[string]string{}
+		for _, name := range []string{"bob", "carl"} {
+			if _, err := b.Service.AddAgent(ctx, name, portal.RoleAgent, "correct horse battery", false); err != nil {
+				t.Fatal(err)
+			}
+			s, err := b.Service.AgentLogin(ctx, name, "correct horse battery", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tokens[name] = s.Token
+		}
+		found, err := b.Service.FindVoters(ctx, tokens["bob"], service.DemoRoll[0].NUMIC)
+		if err != nil || len(found) != 1 {
+			t.Fatalf("find: %v", err)
+		}
+		c, err := b.Service.ProposeContactChange(ctx, tokens["bob"], portal.ContactChangeRequest{VoterID: found[0].ID,
+			Mobile: "+33700000001", Document: portal.DocPassport, Reason: "au guichet"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.Service.ApproveContactChange(ctx, tokens["carl"], c.ID)
+		if got := portal.ErrorCode(err); got != tc.want {
+			t.Errorf("contact approval %q: an agent's approval gave %q, want %q", tc.setting, got, tc.want)
 		}
 	}
 }

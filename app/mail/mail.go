@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"fmt"
 	netmail "net/mail"
+	"regexp"
 	"strings"
 	"time"
 
@@ -131,6 +132,10 @@ func (l Letterhead) compose(env Envelope, name string, data map[string]any) (Mes
 		return Message{}, fmt.Errorf("mail: %s: html part: %w", name, err)
 	}
 
+	// A paragraph whose condition is false leaves nothing behind.
+	textPart := emptyParagraphs.ReplaceAll(text.Bytes(), []byte("\n\n"))
+	htmlPart := bytes.ReplaceAll(html.Bytes(), []byte("<p></p>\n"), nil)
+
 	subject := t.subject
 	if l.Label != "" {
 		subject = l.Label + " – " + subject
@@ -139,8 +144,8 @@ func (l Letterhead) compose(env Envelope, name string, data map[string]any) (Mes
 	e.From = l.From
 	e.To = []string{env.To}
 	e.Subject = subject
-	e.Text = text.Bytes()
-	e.HTML = html.Bytes()
+	e.Text = textPart
+	e.HTML = htmlPart
 	e.Headers.Set("Date", env.Date.Format(time.RFC1123Z))
 	e.Headers.Set("Message-Id", "<"+env.MessageID+"@"+l.domain()+">")
 	e.Headers.Set("Auto-Submitted", "auto-generated") // RFC 3834: no replies
@@ -150,6 +155,8 @@ func (l Letterhead) compose(env Envelope, name string, data map[string]any) (Mes
 	}
 	return Message{To: env.To, Subject: subject, Raw: raw}, nil
 }
+
+var emptyParagraphs = regexp.MustCompile(`\n{3,}`)
 
 func (l Letterhead) domain() string {
 	if a, err := netmail.ParseAddress(l.From); err == nil {

@@ -13,17 +13,20 @@ import (
 // PostgreSQL has no limit on bound parameters to work around.
 func (t *Tx) VotersByNUMIC(numics []string) (map[string]service.Voter, error) {
 	out := make(map[string]service.Voter, len(numics))
-	rows, err := t.tx.Query(t.ctx, `SELECT id, numic, email, last_name, first_names, mobile, circonscription
-		FROM voters WHERE numic = ANY($1)`, numics)
+	rows, err := t.tx.Query(t.ctx, `SELECT id, numic, email, last_name, first_names, mobile, circonscription,
+		email_by_desk, mobile_by_desk FROM voters WHERE numic = ANY($1)`, numics)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var v service.Voter
-		if err := rows.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription); err != nil {
+		var emailByDesk, mobileByDesk *int64
+		if err := rows.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription,
+			&emailByDesk, &mobileByDesk); err != nil {
 			return nil, err
 		}
+		v.EmailByDesk, v.MobileByDesk = timeOf(emailByDesk), timeOf(mobileByDesk)
 		out[v.NUMIC] = v
 	}
 	return out, rows.Err()
@@ -48,9 +51,17 @@ func (t *Tx) InsertVoters(vs []service.Voter) error {
 	return nil
 }
 
+// UpdateRollData keeps an e-mail or mobile the desk set, in the update
+// itself: the right-hand sides read the row as it was (an approval that
+// committed first included), so the desk's mark ends only when the roll
+// brings the value the desk set.
 func (t *Tx) UpdateRollData(v service.Voter) error {
-	return t.updateVoter(`email = $1, last_name = $2, first_names = $3, mobile = $4, circonscription = $5`, v.ID,
-		v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription)
+	return t.updateVoter(`last_name = $1, first_names = $2, circonscription = $3,
+		email = CASE WHEN email_by_desk IS NULL THEN $4 ELSE email END,
+		email_by_desk = CASE WHEN email = $4 THEN NULL ELSE email_by_desk END,
+		mobile = CASE WHEN mobile_by_desk IS NULL THEN $5 ELSE mobile END,
+		mobile_by_desk = CASE WHEN mobile = $5 THEN NULL ELSE mobile_by_desk END`, v.ID,
+		v.LastName, v.FirstNames, v.Circonscription, v.Email, v.Mobile)
 }
 
 func (t *Tx) VotersWithoutCredentials(campaign string, limit int) ([]service.Voter, error) {

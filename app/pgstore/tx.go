@@ -36,6 +36,8 @@ var (
 	_ service.Throttles   = (*Tx)(nil)
 	_ service.Roll        = (*Tx)(nil)
 	_ service.Campaigns   = (*Tx)(nil)
+
+	_ service.ContactChanges = (*Tx)(nil)
 )
 
 // nanos stores a time; the zero time is NULL.

@@ -38,15 +38,17 @@ func (t *Tx) CountVoters() (int, error) {
 
 const voterColumns = `id, numic, email, last_name, first_names, mobile, circonscription, lang,
 	identifier_hash, password_hash, failed_attempts, locked_until, identifier_renewed_at,
-	password_renewed_at, last_login_at`
+	password_renewed_at, last_login_at, email_by_desk, mobile_by_desk`
 
 func scanVoter(row pgx.Row) (service.Voter, error) {
 	var v service.Voter
-	var locked, idRenewed, pwRenewed, lastLogin *int64
+	var locked, idRenewed, pwRenewed, lastLogin, emailByDesk, mobileByDesk *int64
 	err := row.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription, &v.Lang,
-		&v.IdentifierHash, &v.PasswordHash, &v.FailedAttempts, &locked, &idRenewed, &pwRenewed, &lastLogin)
+		&v.IdentifierHash, &v.PasswordHash, &v.FailedAttempts, &locked, &idRenewed, &pwRenewed, &lastLogin,
+		&emailByDesk, &mobileByDesk)
 	v.LockedUntil, v.IdentifierRenewedAt = timeOf(locked), timeOf(idRenewed)
 	v.PasswordRenewedAt, v.LastLoginAt = timeOf(pwRenewed), timeOf(lastLogin)
+	v.EmailByDesk, v.MobileByDesk = timeOf(emailByDesk), timeOf(mobileByDesk)
 	return v, err
 }
 

@@ -33,6 +33,12 @@ const (
 	CodeNotFound            Code = "not_found"
 	CodeRollHeader          Code = "roll_header"     // the roll's first line is not the expected header
 	CodeRollUnreadable      Code = "roll_unreadable" // the roll file could not be read to its end
+	CodeSelfApproval        Code = "self_approval"
+	CodeChangePending       Code = "change_pending"
+	CodeChangeDecided       Code = "change_decided"
+	CodeChangeExpired       Code = "change_expired"
+	CodeContactStale        Code = "contact_stale"
+	CodeNoMobile            Code = "no_mobile"
 	CodeInternal            Code = "internal"
 )
 
@@ -128,6 +134,9 @@ const (
 	FieldName       Field = "name"
 	FieldQuery      Field = "query"
 	FieldLanguage   Field = "language"
+	FieldMobile     Field = "mobile"
+	FieldDocument   Field = "document"
+	FieldKind       Field = "kind"
 )
 
 // Reason says what is wrong with a field.
@@ -138,6 +147,10 @@ const (
 	ReasonRequired Reason = "required"
 	ReasonFormat   Reason = "format"
 	ReasonTooLong  Reason = "too_long"
+	// ReasonTaken: the e-mail address is another voter's.
+	ReasonTaken Reason = "taken"
+	// ReasonUnchanged: the value is the one already on file.
+	ReasonUnchanged Reason = "unchanged"
 )
 
 // FieldError is one invalid field.

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -35,6 +36,8 @@ type Office interface {
 	VerifyAudit(ctx context.Context, token string) (AuditReport, error)
 	// AuditEntries lists the newest audit entries that match f (admin).
 	AuditEntries(ctx context.Context, token string, f AuditFilter) ([]HistoryEntry, error)
+
+	Desk
 }
 
 // Role is what an agent may do: an admin may do everything an agent may,
@@ -79,6 +82,9 @@ type VoterFile struct {
 	PendingLinks        []PendingLink  `json:"pending_links,omitempty"`
 	Messages            []MessageState `json:"messages,omitempty"`
 	History             []HistoryEntry `json:"history,omitempty"` // newest first
+	// ContactChanges are the voter's latest proposals, newest first: a
+	// pending one is there with its expiry.
+	ContactChanges []ContactChange `json:"contact_changes,omitempty"`
 }
 
 // PendingLink is a renewal link that can still be used.
@@ -100,12 +106,16 @@ type MessageState struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// HistoryEntry is an audit entry about a voter.
+// HistoryEntry is an audit entry about a voter. Params holds the
+// entry's facts by name (reason, document, approver, old and new
+// addresses…), so that a screen can say it in words in its own language;
+// Detail is the entry as stored.
 type HistoryEntry struct {
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Action string    `json:"action"`
-	Detail string    `json:"detail"`
+	At     time.Time         `json:"at"`
+	Actor  string            `json:"actor"`
+	Action string            `json:"action"`
+	Detail string            `json:"detail"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // OutboxStatus is the outbox at a glance.
@@ -150,6 +160,18 @@ type ImportProblem struct {
 	Reason string // in French, for the agents
 }
 
+// ImportDifference is a roll line that would have undone an approved
+// change of contact details: the desk's value is kept, the roll's is
+// reported.
+type ImportDifference struct {
+	Line   int
+	NUMIC  string
+	Column string    // "adresse électronique" or "mobile", as in the roll
+	Kept   string    // what the desk set, still on file
+	Roll   string    // what the roll has, not applied
+	Since  time.Time // when the desk set it
+}
+
 // ImportReport says what an import did.
 type ImportReport struct {
 	Lines     int // data lines read
@@ -157,8 +179,12 @@ type ImportReport struct {
 	Updated   int
 	Unchanged int
 	Problems  []ImportProblem
-	Elapsed   time.Duration
-	Cancelled bool
+	// Differences are the lines whose e-mail or mobile differs from what
+	// the help desk set after an approved change: the desk's value was
+	// kept.
+	Differences []ImportDifference
+	Elapsed     time.Duration
+	Cancelled   bool
 }
 
 // RowsPerSecond is the import's speed.
@@ -169,13 +195,19 @@ func (r ImportReport) RowsPerSecond() float64 {
 	return float64(r.Lines) / r.Elapsed.Seconds()
 }
 
-// ProblemsCSV writes the refused lines as a CSV file an agent can open.
+// ProblemsCSV writes the refused lines, then the differences with the
+// desk's changes, as a CSV file an agent can open.
 func (r ImportReport) ProblemsCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Comma = ';'
 	cw.Write([]string{"ligne", "colonne", "motif"})
 	for _, p := range r.Problems {
 		cw.Write([]string{strconv.Itoa(p.Line), p.Column, p.Reason})
+	}
+	for _, d := range r.Differences {
+		cw.Write([]string{strconv.Itoa(d.Line), d.Column, fmt.Sprintf(
+			"NUMIC %s : différente de la valeur changée au guichet le %s, conservée « %s », liste « %s »",
+			d.NUMIC, d.Since.UTC().Format("02/01/2006 15:04 UTC"), d.Kept, d.Roll)})
 	}
 	cw.Flush()
 	return cw.Error()

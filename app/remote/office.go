@@ -19,6 +19,7 @@ const (
 	agentOutbox      = "/api/v1/agent/outbox"
 	agentAuditVerify = "/api/v1/agent/audit/verify"
 	agentAuditSearch = "/api/v1/agent/audit/search"
+	agentChanges     = "/api/v1/agent/contact-changes"
 )
 
 func auth(token string) []string { return []string{"Authorization", "Bearer " + token} }
@@ -90,4 +91,48 @@ func (c *Client) AuditEntries(ctx context.Context, token string, f portal.AuditF
 	var es []portal.HistoryEntry
 	err := c.call(ctx, http.MethodPost, agentAuditSearch, f, &es, true, auth(token)...)
 	return es, err
+}
+
+func voterRoute(voterID int64, action string) string {
+	return agentVoters + strconv.FormatInt(voterID, 10) + "/" + action
+}
+
+func changeRoute(id int64, action string) string {
+	return agentChanges + "/" + strconv.FormatInt(id, 10) + "/" + action
+}
+
+// ProposeContactChange implements portal.Desk.
+func (c *Client) ProposeContactChange(ctx context.Context, token string, req portal.ContactChangeRequest) (portal.ContactChange, error) {
+	var out portal.ContactChange
+	err := c.call(ctx, http.MethodPost, voterRoute(req.VoterID, "contact-changes"), req, &out, false, auth(token)...)
+	return out, err
+}
+
+// PendingContactChanges implements portal.Desk.
+func (c *Client) PendingContactChanges(ctx context.Context, token string) ([]portal.ContactChange, error) {
+	var out []portal.ContactChange
+	err := c.call(ctx, http.MethodGet, agentChanges, nil, &out, true, auth(token)...)
+	return out, err
+}
+
+// ApproveContactChange implements portal.Desk.
+func (c *Client) ApproveContactChange(ctx context.Context, token string, id int64) (portal.ContactChange, error) {
+	var out portal.ContactChange
+	err := c.call(ctx, http.MethodPost, changeRoute(id, "approve"), struct{}{}, &out, false, auth(token)...)
+	return out, err
+}
+
+// RejectContactChange implements portal.Desk.
+func (c *Client) RejectContactChange(ctx context.Context, token string, id int64, reason string) (portal.ContactChange, error) {
+	var out portal.ContactChange
+	err := c.call(ctx, http.MethodPost, changeRoute(id, "reject"), map[string]string{"reason": reason}, &out, false, auth(token)...)
+	return out, err
+}
+
+// StartRenewal implements portal.Desk.
+func (c *Client) StartRenewal(ctx context.Context, token string, voterID int64, kind portal.RenewalKind, reason string) (portal.DeskRenewal, error) {
+	var out portal.DeskRenewal
+	err := c.call(ctx, http.MethodPost, voterRoute(voterID, "renewals"),
+		map[string]string{"kind": string(kind), "reason": reason}, &out, false, auth(token)...)
+	return out, err
 }

@@ -13,16 +13,21 @@ import (
 // session token as "Authorization: Bearer …"; the service checks it and
 // the role on every call.
 const (
-	AgentSessions     = "/api/v1/agent/sessions"
-	AgentVoterSearch  = "/api/v1/agent/voters/search"
-	AgentVoter        = "/api/v1/agent/voters/{id}"
-	AgentUnlock       = "/api/v1/agent/voters/{id}/unlock"
-	AgentCancelLinks  = "/api/v1/agent/voters/{id}/cancel-links"
-	AgentOutbox       = "/api/v1/agent/outbox"
-	AgentRetry        = "/api/v1/agent/outbox/{id}/retry"
-	AgentAuditVerify  = "/api/v1/agent/audit/verify"
-	AgentAuditSearch  = "/api/v1/agent/audit/search"
-	agentLoginPattern = "POST " + AgentSessions
+	AgentSessions      = "/api/v1/agent/sessions"
+	AgentVoterSearch   = "/api/v1/agent/voters/search"
+	AgentVoter         = "/api/v1/agent/voters/{id}"
+	AgentUnlock        = "/api/v1/agent/voters/{id}/unlock"
+	AgentCancelLinks   = "/api/v1/agent/voters/{id}/cancel-links"
+	AgentOutbox        = "/api/v1/agent/outbox"
+	AgentRetry         = "/api/v1/agent/outbox/{id}/retry"
+	AgentAuditVerify   = "/api/v1/agent/audit/verify"
+	AgentAuditSearch   = "/api/v1/agent/audit/search"
+	AgentProposeChange = "/api/v1/agent/voters/{id}/contact-changes"
+	AgentRenewals      = "/api/v1/agent/voters/{id}/renewals"
+	AgentChanges       = "/api/v1/agent/contact-changes"
+	AgentApproveChange = "/api/v1/agent/contact-changes/{id}/approve"
+	AgentRejectChange  = "/api/v1/agent/contact-changes/{id}/reject"
+	agentLoginPattern  = "POST " + AgentSessions
 )
 
 type agentLogin struct {
@@ -37,6 +42,11 @@ type search struct {
 
 type why struct {
 	Reason string `json:"reason"`
+}
+
+type renewal struct {
+	Kind   portal.RenewalKind `json:"kind"`
+	Reason string             `json:"reason"`
 }
 
 func (h *Handler) officeRoutes(o portal.Office) {
@@ -88,8 +98,38 @@ func (h *Handler) officeRoutes(o portal.Office) {
 	h.mux.HandleFunc("POST "+AgentAuditSearch, authed(h, func(ctx context.Context, token string, _ int64, f portal.AuditFilter) (any, error) {
 		return o.AuditEntries(ctx, token, f)
 	}))
+	h.deskRoutes(o)
 	h.mux.HandleFunc("POST "+AgentAuditVerify, authed(h, func(ctx context.Context, token string, _ int64, _ struct{}) (any, error) {
 		return o.VerifyAudit(ctx, token)
+	}))
+}
+
+// deskRoutes are the help desk's: changes of contact details and
+// renewals started for a voter.
+func (h *Handler) deskRoutes(o portal.Office) {
+	h.mux.HandleFunc("POST "+AgentProposeChange, authed(h, func(ctx context.Context, token string, id int64, r portal.ContactChangeRequest) (any, error) {
+		r.VoterID = id
+		return o.ProposeContactChange(ctx, token, r)
+	}))
+	h.mux.HandleFunc("GET "+AgentChanges, func(w http.ResponseWriter, r *http.Request) {
+		cs, err := o.PendingContactChanges(r.Context(), bearer(r))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if cs == nil {
+			cs = []portal.ContactChange{}
+		}
+		writeJSON(w, http.StatusOK, cs)
+	})
+	h.mux.HandleFunc("POST "+AgentApproveChange, authed(h, func(ctx context.Context, token string, id int64, _ struct{}) (any, error) {
+		return o.ApproveContactChange(ctx, token, id)
+	}))
+	h.mux.HandleFunc("POST "+AgentRejectChange, authed(h, func(ctx context.Context, token string, id int64, r why) (any, error) {
+		return o.RejectContactChange(ctx, token, id, r.Reason)
+	}))
+	h.mux.HandleFunc("POST "+AgentRenewals, authed(h, func(ctx context.Context, token string, id int64, r renewal) (any, error) {
+		return o.StartRenewal(ctx, token, id, r.Kind, r.Reason)
 	}))
 }
 

@@ -324,7 +324,7 @@ func (s *Service) AuditEntries(ctx context.Context, token string, f portal.Audit
 		}
 		es, err := tx.AuditSearch(strings.TrimSpace(f.Actor), strings.TrimSpace(f.Action), voterID, 200)
 		for _, e := range es {
-			out = append(out, portal.HistoryEntry{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail})
+			out = append(out, historyEntry(e))
 		}
 		return err
 	})

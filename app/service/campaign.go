@@ -58,7 +58,7 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 			sent, skipped = 0, 0
 			for _, c := range creds {
 				v := c.v
-				if !ValidMobile(v.Mobile) {
+				if !portal.ValidMobile(v.Mobile) {
 					// Recorded in the campaign so that the next batch moves on.
 					if _, err := tx.SetFirstCredentials(campaign, v.ID, nil, "", now); err != nil {
 						return err

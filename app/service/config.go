@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"consulvote/app/mail"
+	"consulvote/app/portal"
 	"consulvote/app/seal"
 )
 
@@ -49,6 +50,17 @@ type Config struct {
 	HashWorkers int
 	HashQueue   int
 	Mail        mail.Letterhead
+
+	// ApprovalRole is who may approve a change of contact details that
+	// another agent proposed: portal.RoleAdmin (an administrator, the
+	// default) or portal.RoleAgent (any other agent).
+	ApprovalRole portal.Role
+	// ChangeTTL is how long a proposal waits for its approval.
+	ChangeTTL time.Duration
+	// DeskRenewals is how many renewals one agent may start per
+	// RateWindow, over all voters: a stolen or misused agent session
+	// cannot reset the whole roll's passwords.
+	DeskRenewals int
 }
 
 // Argon2Params are the argon2id cost parameters for new password hashes.
@@ -79,6 +91,9 @@ func DefaultConfig() Config {
 		RequestFloor:    20 * time.Millisecond,
 		CheckpointEvery: time.Minute,
 		Argon2:          minArgon2,
+		ApprovalRole:    portal.RoleAdmin,
+		ChangeTTL:       48 * time.Hour,
+		DeskRenewals:    60,
 		Mail: mail.Letterhead{
 			From:      "MEAE Administration de l'élection consulaire <administration@consulvote.invalid>",
 			Label:     "Élection consulaire",
@@ -107,6 +122,7 @@ func (c Config) Validate() error {
 		{"link lifetime", c.LinkTTL}, {"security code lifetime", c.CodeTTL},
 		{"session lifetime", c.SessionTTL}, {"lock duration", c.LockDuration},
 		{"rate window", c.RateWindow}, {"cool-down", c.Cooldown}, {"checkpoint period", c.CheckpointEvery},
+		{"change approval lifetime", c.ChangeTTL},
 	} {
 		if d.v <= 0 {
 			return bad(d.name, "must be positive")
@@ -123,6 +139,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRequests < 1 {
 		return bad("max requests", "must be at least 1")
+	}
+	if c.DeskRenewals < 1 {
+		return bad("desk renewals", "must be at least 1")
+	}
+	if c.ApprovalRole != portal.RoleAdmin && c.ApprovalRole != portal.RoleAgent {
+		return bad("contact approval", fmt.Sprintf("%q: admin or agent", c.ApprovalRole))
 	}
 	a := c.Argon2
 	if a.MemoryKiB < minArgon2.MemoryKiB || a.Time < minArgon2.Time || a.Threads < minArgon2.Threads {

@@ -10,16 +10,12 @@ import (
 	"consulvote/app/portal"
 )
 
-// reason checks the reason an agent typed for an action.
+// reason checks the reason an agent typed for an action and trims it.
 func reason(r string) (string, error) {
-	r = strings.TrimSpace(r)
-	switch {
-	case r == "":
-		return "", portal.InvalidInput(portal.FieldError{Field: portal.FieldReason, Reason: portal.ReasonRequired})
-	case len(r) > 500:
-		return "", portal.InvalidInput(portal.FieldError{Field: portal.FieldReason, Reason: portal.ReasonTooLong})
+	if err := portal.CheckReason(r); err != nil {
+		return "", err
 	}
-	return r, nil
+	return strings.TrimSpace(r), nil
 }
 
 // FindVoters implements portal.Office.
@@ -44,6 +40,11 @@ func (s *Service) FindVoters(ctx context.Context, token, query string) ([]portal
 		out[i] = summary(v)
 	}
 	return out, nil
+}
+
+// historyEntry is an audit entry as the desk reads it, its facts by name.
+func historyEntry(e AuditEntry) portal.HistoryEntry {
+	return portal.HistoryEntry{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail, Params: params(e.Detail)}
 }
 
 func summary(v Voter) portal.VoterSummary {
@@ -83,9 +84,16 @@ func (s *Service) VoterFile(ctx context.Context, token string, voterID int64) (p
 		for _, m := range ms {
 			f.Messages = append(f.Messages, messageState(m))
 		}
+		cs, err := tx.VoterContactChanges(voterID, 10)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			f.ContactChanges = append(f.ContactChanges, contactChange(c, v, now))
+		}
 		hist, err := tx.VoterHistory(voterID, 100)
 		for _, h := range hist {
-			f.History = append(f.History, portal.HistoryEntry{At: h.At, Actor: h.Actor, Action: h.Action, Detail: h.Detail})
+			f.History = append(f.History, historyEntry(h))
 		}
 		return err
 	})
@@ -118,7 +126,7 @@ func (s *Service) deskAction(ctx context.Context, token string, voterID int64, w
 		if err := fn(tx, now); err != nil {
 			return err
 		}
-		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: action, VoterID: voterID, Detail: "reason: " + why})
+		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: action, VoterID: voterID, Detail: facts("reason", why)})
 	})
 	if errors.Is(err, ErrNotFound) {
 		return portal.ErrNotFound

@@ -40,7 +40,14 @@ func testConfig() service.Config { return servicetest.Config() } // no request f
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvCfg(t, func(*service.Config) {})
+}
+
+// newEnvCfg is newEnv with the rules edited.
+func newEnvCfg(t *testing.T, edit func(*service.Config)) *env {
+	t.Helper()
 	e := &env{t: t, ctx: context.Background(), logs: &bytes.Buffer{}, cfg: testConfig()}
+	edit(&e.cfg)
 	te := servicetest.New(t, e.cfg, service.Options{Logger: e.logger()})
 	e.svc, e.db, e.path, e.clock = te.Service, te.DB, te.Path, te.Clock
 	raw, err := sql.Open("sqlite", e.path)

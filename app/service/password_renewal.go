@@ -3,19 +3,11 @@ package service
 import (
 	"context"
 	"errors"
-	"regexp"
 	"time"
 
 	"consulvote/app/mail"
 	"consulvote/app/portal"
 )
-
-// e164 is an international mobile number: "+", a country code, up to 15
-// digits in all.
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
-// ValidMobile reports whether s is a mobile number in E.164 form.
-func ValidMobile(s string) bool { return e164.MatchString(s) }
 
 // RequestPasswordRenewal implements portal.Portal. On a match the new
 // password's hash, the SMS that carries the password and the notice e-mail
@@ -87,11 +79,12 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 				return "", refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.refused",
 					VoterID: v.ID, Detail: "identifier renewal pending or within cool-down"})
 			}
-			if !ValidMobile(v.Mobile) {
+			if !portal.ValidMobile(v.Mobile) {
 				return OutcomeNoMobile, nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.no_mobile",
 					VoterID: v.ID, Detail: "no mobile number in E.164 form on file"})
 			}
-			return OutcomeAccepted, nil, s.renewPassword(tx, v, password, hash, msgID, now)
+			return OutcomeAccepted, nil, s.renewPassword(tx, v, password, hash, msgID, now,
+				AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.renewed", VoterID: v.ID})
 		},
 	})
 	if err == nil && locked {
@@ -100,9 +93,10 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 	return err
 }
 
-// renewPassword stores v's new password hash, ends its sessions, and
-// queues the SMS with the password and the notice e-mail.
-func (s *Service) renewPassword(tx Tx, v Voter, password, hash, msgID string, now time.Time) error {
+// renewPassword stores v's new password hash, ends its sessions, queues
+// the SMS with the password and the notice e-mail, and appends e to the
+// audit log.
+func (s *Service) renewPassword(tx Tx, v Voter, password, hash, msgID string, now time.Time, e AuditEntry) error {
 	if err := tx.SetPassword(v.ID, hash, now); err != nil {
 		return err
 	}
@@ -123,5 +117,5 @@ func (s *Service) renewPassword(tx Tx, v Voter, password, hash, msgID string, no
 	if err := s.enqueue(tx, v, "password.changed", notice, now); err != nil {
 		return err
 	}
-	return s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.renewed", VoterID: v.ID})
+	return s.audit(tx, e)
 }

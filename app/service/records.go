@@ -26,6 +26,12 @@ type Voter struct {
 	IdentifierRenewedAt time.Time
 	PasswordRenewedAt   time.Time
 	LastLoginAt         time.Time
+
+	// EmailByDesk and MobileByDesk are when the help desk last set the
+	// e-mail or the mobile (zero: as the roll has it). The roll import
+	// keeps what the desk set until the roll agrees with it.
+	EmailByDesk  time.Time
+	MobileByDesk time.Time
 }
 
 // LinkKind says which credential a link renews.
@@ -149,4 +155,46 @@ type Checkpoint struct {
 	Hash    []byte
 	MAC     []byte
 	At      time.Time
+}
+
+// The states of a contact change, as stored.
+const (
+	ChangePending   = "pending"
+	ChangeApproved  = "approved"
+	ChangeRejected  = "rejected"
+	ChangeWithdrawn = "withdrawn"
+	ChangeExpired   = "expired"
+)
+
+// ContactChange is a desk proposal to change a voter's e-mail or mobile.
+// A New value of "" keeps the old one.
+type ContactChange struct {
+	ID        int64
+	VoterID   int64
+	OldEmail  string
+	NewEmail  string
+	OldMobile string
+	NewMobile string
+	Document  string
+	Reason    string
+
+	ProposedBy     int64  // agent id
+	ProposedByName string // read only: the agent's name
+	ProposedAt     time.Time
+	ExpiresAt      time.Time
+
+	State          string // one of the Change* states
+	DecidedBy      int64  // agent id, 0 until decided (or when expired)
+	DecidedByName  string // read only
+	DecidedAt      time.Time
+	DecisionReason string
+}
+
+// StateAt returns the proposal's state at now: a pending proposal is
+// expired from ExpiresAt on, whether or not the store marked it yet.
+func (c ContactChange) StateAt(now time.Time) string {
+	if c.State == ChangePending && !now.Before(c.ExpiresAt) {
+		return ChangeExpired
+	}
+	return c.State
 }

@@ -17,6 +17,10 @@ type Store interface {
 // ErrNotFound is returned by lookups that find nothing.
 var ErrNotFound = errors.New("not found")
 
+// ErrConflict is returned by an insert that a uniqueness rule of the
+// store refuses.
+var ErrConflict = errors.New("conflict")
+
 // Tx is one transaction: every role below, so that one change spanning
 // several of them (a link, its e-mail and the audit line) commits whole.
 // The service's parts name the roles they use; a store implements each
@@ -39,6 +43,7 @@ type Tx interface {
 	Throttles
 	Roll
 	Campaigns
+	ContactChanges
 }
 
 // Voters looks voters up.
@@ -230,9 +235,15 @@ type Roll interface {
 	// InsertVoters stores new voters at once (PostgreSQL: COPY); a NUMIC
 	// already stored fails the call.
 	InsertVoters(vs []Voter) error
-	// VotersByNUMIC returns the voters with these NUMICs, by NUMIC.
+	// VotersByNUMIC returns the voters with these NUMICs, by NUMIC, with
+	// their roll data and EmailByDesk and MobileByDesk.
 	VotersByNUMIC(numics []string) (map[string]Voter, error)
-	// UpdateRollData replaces a voter's roll data (not its credentials).
+	// UpdateRollData replaces a voter's roll data (not its credentials),
+	// except an e-mail or mobile the desk set (EmailByDesk, MobileByDesk
+	// as stored, not as given), which it keeps: decided in the update
+	// itself, so that an approval committed meanwhile is never undone.
+	// When the roll brings the value the desk set, the desk's mark ends
+	// and later imports update that field again.
 	UpdateRollData(v Voter) error
 }
 
@@ -245,4 +256,36 @@ type Campaigns interface {
 	// and records the campaign's send; false if the voter already had
 	// credentials or was already in the campaign.
 	SetFirstCredentials(campaign string, voterID int64, identifierHash []byte, passwordHash string, at time.Time) (bool, error)
+}
+
+// ContactChanges keeps the desk's proposals to change a voter's e-mail or
+// mobile. The rules that must hold under concurrency are decided in the
+// database: one pending proposal per voter, and a proposal decided once,
+// not after its expiry, and never approved by its proposer.
+type ContactChanges interface {
+	// InsertContactChange stores a pending proposal and returns its id. It
+	// fails with ErrConflict while the voter has another one pending
+	// (ExpireContactChanges ends the expired ones).
+	InsertContactChange(c ContactChange) (int64, error)
+	// ExpireContactChanges marks expired every pending proposal whose
+	// ExpiresAt is at or before now, and returns them.
+	ExpireContactChanges(now time.Time) ([]ContactChange, error)
+	// ContactChangeByID returns a proposal with its agents' names.
+	ContactChangeByID(id int64) (ContactChange, error)
+	// PendingContactChanges returns up to limit proposals pending and not
+	// expired at now, oldest first.
+	PendingContactChanges(now time.Time, limit int) ([]ContactChange, error)
+	// VoterContactChanges returns the voter's newest proposals, newest
+	// first.
+	VoterContactChanges(voterID int64, limit int) ([]ContactChange, error)
+	// DecideContactChange moves a proposal that is pending and not expired
+	// at at to state (approved, rejected or withdrawn), decided by agentID
+	// for reason, and reports whether it did. An approval also needs
+	// agentID to differ from the proposer. Of concurrent callers, at most
+	// one gets true.
+	DecideContactChange(id int64, state string, agentID int64, reason string, at time.Time) (bool, error)
+	// SetContact replaces the voter's e-mail and mobile if they are still
+	// oldEmail and oldMobile, marks each one that changes as set by the
+	// desk at at, and reports whether it did.
+	SetContact(voterID int64, oldEmail, oldMobile, email, mobile string, at time.Time) (bool, error)
 }

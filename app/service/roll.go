@@ -2,7 +2,6 @@ package service
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -49,7 +48,7 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 		if len(batch) == 0 {
 			return nil
 		}
-		ins, upd, same, err := s.storeBatch(ctx, actor, batch, lines[0], lines[len(lines)-1])
+		ins, upd, same, diffs, err := s.storeBatch(ctx, actor, batch, lines)
 		if err != nil {
 			if ctx.Err() != nil {
 				rep.Cancelled = true
@@ -57,7 +56,10 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 			}
 			return err
 		}
-		rep.Inserted, rep.Updated, rep.Unchanged = rep.Inserted+ins, rep.Updated+upd, rep.Unchanged+same
+		rep.Differences = append(rep.Differences, diffs...)
+		rep.Inserted += ins
+		rep.Updated += upd
+		rep.Unchanged += same
 		batch, lines = batch[:0], lines[:0]
 		rep.Elapsed = time.Since(start)
 		if progress != nil {
@@ -97,8 +99,8 @@ func (s *Service) auditImport(ctx context.Context, actor string, rep portal.Impo
 	now := s.clock.Now()
 	return s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.imported", Detail: fmt.Sprintf(
-			"%d lines: %d inserted, %d updated, %d unchanged, %d refused%s", rep.Lines, rep.Inserted, rep.Updated,
-			rep.Unchanged, len(rep.Problems), map[bool]string{true: ", cancelled"}[rep.Cancelled])})
+			"%d lines: %d inserted, %d updated, %d unchanged, %d refused, %d kept from the desk%s", rep.Lines, rep.Inserted, rep.Updated,
+			rep.Unchanged, len(rep.Problems), len(rep.Differences), map[bool]string{true: ", cancelled"}[rep.Cancelled])})
 	})
 }
 
@@ -227,7 +229,7 @@ func (s *Service) rollLine(rec []string, line int) (Voter, *portal.ImportProblem
 	}
 	v := Voter{
 		NUMIC: portal.NormalizeNUMIC(rec[0]), LastName: strings.TrimSpace(rec[1]), FirstNames: strings.TrimSpace(rec[2]),
-		Email: portal.NormalizeEmail(rec[3]), Mobile: NormalizeMobile(rec[4]), Circonscription: strings.TrimSpace(rec[5]), Lang: "fr",
+		Email: portal.NormalizeEmail(rec[3]), Mobile: portal.NormalizeMobile(rec[4]), Circonscription: strings.TrimSpace(rec[5]), Lang: "fr",
 	}
 	switch {
 	case v.NUMIC == "":
@@ -248,7 +250,7 @@ func (s *Service) rollLine(rec []string, line int) (Voter, *portal.ImportProblem
 		return bad("adresse électronique", "adresse électronique invalide")
 	case v.Mobile == "":
 		return bad("mobile", "numéro de mobile manquant")
-	case !ValidMobile(v.Mobile):
+	case !portal.ValidMobile(v.Mobile):
 		return bad("mobile", "numéro de mobile invalide (format international attendu, ex. +33612345678)")
 	case v.Circonscription == "":
 		return bad("circonscription", "circonscription manquante")
@@ -258,56 +260,60 @@ func (s *Service) rollLine(rec []string, line int) (Voter, *portal.ImportProblem
 	return v, nil
 }
 
-// NormalizeMobile writes a mobile number in E.164 as far as it can: no
-// spaces, dots, dashes or brackets, and "00" becomes "+".
-func NormalizeMobile(s string) string {
-	var b bytes.Buffer
-	for _, r := range strings.TrimSpace(s) {
-		switch {
-		case r >= '0' && r <= '9', r == '+':
-			b.WriteRune(r)
-		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')' || r == '\u00a0':
-		default:
-			return s // left as typed: ValidMobile will refuse it
-		}
-	}
-	out := b.String()
-	if strings.HasPrefix(out, "00") {
-		out = "+" + out[2:]
-	}
-	return out
-}
-
 // storeBatch stores one batch in one transaction and returns how many
-// voters it inserted, updated and left unchanged.
-func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, first, last int) (ins, upd, same int, err error) {
+// voters it inserted, updated and left unchanged, and the lines that
+// differ from an e-mail or mobile the desk set, which it keeps (the store
+// keeps them too, whatever commits meanwhile: Roll.UpdateRollData).
+func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, lines []int) (ins, upd, same int, diffs []portal.ImportDifference, err error) {
 	numics := make([]string, len(batch))
 	for i, v := range batch {
 		numics[i] = v.NUMIC
 	}
 	now := s.clock.Now()
 	err = s.store.Update(ctx, func(tx Tx) error {
-		ins, upd, same = 0, 0, 0
+		ins, upd, same, diffs = 0, 0, 0, nil
 		existing, err := tx.VotersByNUMIC(numics)
 		if err != nil {
 			return err
 		}
 		var fresh []Voter
-		for _, v := range batch {
+		for i, v := range batch {
 			old, ok := existing[v.NUMIC]
-			switch {
-			case !ok:
+			if !ok {
 				fresh = append(fresh, v)
 				ins++
-			case old.Email == v.Email && old.LastName == v.LastName && old.FirstNames == v.FirstNames &&
-				old.Mobile == v.Mobile && old.Circonscription == v.Circonscription:
-				same++
-			default:
+				continue
+			}
+			changed := old.LastName != v.LastName || old.FirstNames != v.FirstNames || old.Circonscription != v.Circonscription
+			clear := false // the roll now agrees with the desk: its mark ends
+			for _, f := range []struct {
+				field, column, old, roll string
+				byDesk                   time.Time
+			}{{"email", rollColumns[3], old.Email, v.Email, old.EmailByDesk}, {"mobile", rollColumns[4], old.Mobile, v.Mobile, old.MobileByDesk}} {
+				switch {
+				case f.byDesk.IsZero():
+					changed = changed || f.old != f.roll
+				case f.old == f.roll:
+					clear = true
+				default:
+					diffs = append(diffs, portal.ImportDifference{Line: lines[i], NUMIC: v.NUMIC, Column: f.column,
+						Kept: f.old, Roll: f.roll, Since: f.byDesk})
+					if err := s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.difference_kept", VoterID: old.ID,
+						Detail: facts("field", f.field, "kept", f.old, "roll", f.roll, "since", stamp(f.byDesk))}); err != nil {
+						return err
+					}
+				}
+			}
+			if changed || clear {
 				v.ID = old.ID
 				if err := tx.UpdateRollData(v); err != nil {
 					return err
 				}
+			}
+			if changed {
 				upd++
+			} else {
+				same++
 			}
 		}
 		if err := tx.InsertVoters(fresh); err != nil {
@@ -317,10 +323,10 @@ func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, f
 			return nil
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.batch",
-			Detail: fmt.Sprintf("lines %d-%d: %d inserted, %d updated", first, last, ins, upd)})
+			Detail: fmt.Sprintf("lines %d-%d: %d inserted, %d updated", lines[0], lines[len(lines)-1], ins, upd)})
 	})
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("roll batch at line %d: %w", first, err)
+		return 0, 0, 0, nil, fmt.Errorf("roll batch at line %d: %w", lines[0], err)
 	}
-	return ins, upd, same, nil
+	return ins, upd, same, diffs, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -17,17 +18,20 @@ func (t *Tx) VotersByNUMIC(numics []string) (map[string]service.Voter, error) {
 		for i, s := range numics[:n] {
 			args[i] = s
 		}
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT id, numic, email, last_name, first_names, mobile, circonscription
-			FROM voters WHERE numic IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT id, numic, email, last_name, first_names, mobile, circonscription,
+			email_by_desk, mobile_by_desk FROM voters WHERE numic IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var v service.Voter
-			if err := rows.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription); err != nil {
+			var emailByDesk, mobileByDesk sql.NullInt64
+			if err := rows.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription,
+				&emailByDesk, &mobileByDesk); err != nil {
 				rows.Close()
 				return nil, err
 			}
+			v.EmailByDesk, v.MobileByDesk = timeOf(emailByDesk), timeOf(mobileByDesk)
 			out[v.NUMIC] = v
 		}
 		rows.Close()
@@ -63,9 +67,16 @@ func (t *Tx) InsertVoters(vs []service.Voter) error {
 	return nil
 }
 
+// UpdateRollData keeps an e-mail or mobile the desk set, in the update
+// itself: the right-hand sides read the row as it was, so the desk's mark
+// ends only when the roll brings the value the desk set.
 func (t *Tx) UpdateRollData(v service.Voter) error {
-	return t.updateVoter(`email = ?, last_name = ?, first_names = ?, mobile = ?, circonscription = ?`, v.ID,
-		v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription)
+	return t.updateVoter(`last_name = ?, first_names = ?, circonscription = ?,
+		email = CASE WHEN email_by_desk IS NULL THEN ? ELSE email END,
+		email_by_desk = CASE WHEN email = ? THEN NULL ELSE email_by_desk END,
+		mobile = CASE WHEN mobile_by_desk IS NULL THEN ? ELSE mobile END,
+		mobile_by_desk = CASE WHEN mobile = ? THEN NULL ELSE mobile_by_desk END`, v.ID,
+		v.LastName, v.FirstNames, v.Circonscription, v.Email, v.Email, v.Mobile, v.Mobile)
 }
 
 func (t *Tx) VotersWithoutCredentials(campaign string, limit int) ([]service.Voter, error) {

@@ -167,4 +167,34 @@ CREATE TABLE agent_recovery_codes (
 	PRIMARY KEY (agent_id, code_hash)
 );
 `,
+	// 9: the help desk's changes of contact details, proposed by one
+	// agent and approved by another; what the desk set, the roll import
+	// keeps.
+	`
+ALTER TABLE voters ADD COLUMN email_by_desk INTEGER;
+ALTER TABLE voters ADD COLUMN mobile_by_desk INTEGER;
+
+CREATE TABLE contact_changes (
+	id              INTEGER PRIMARY KEY,
+	voter_id        INTEGER NOT NULL REFERENCES voters(id),
+	old_email       TEXT NOT NULL,
+	new_email       TEXT NOT NULL DEFAULT '',
+	old_mobile      TEXT NOT NULL,
+	new_mobile      TEXT NOT NULL DEFAULT '',
+	document        TEXT NOT NULL,
+	reason          TEXT NOT NULL,
+	proposed_by     INTEGER NOT NULL REFERENCES agents(id),
+	proposed_at     INTEGER NOT NULL,
+	expires_at      INTEGER NOT NULL,
+	state           TEXT NOT NULL DEFAULT 'pending'
+		CHECK (state IN ('pending', 'approved', 'rejected', 'withdrawn', 'expired')),
+	decided_by      INTEGER REFERENCES agents(id),
+	decided_at      INTEGER,
+	decision_reason TEXT NOT NULL DEFAULT ''
+);
+-- One proposal pending per voter, whatever the concurrency.
+CREATE UNIQUE INDEX contact_changes_one_pending ON contact_changes(voter_id) WHERE state = 'pending';
+CREATE INDEX contact_changes_expiry ON contact_changes(expires_at) WHERE state = 'pending';
+CREATE INDEX contact_changes_voter ON contact_changes(voter_id, id);
+`,
 }

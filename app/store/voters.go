@@ -31,19 +31,21 @@ func (t *Tx) CountVoters() (int, error) {
 
 const voterColumns = `id, numic, email, last_name, first_names, mobile, circonscription, lang,
 	identifier_hash, password_hash, failed_attempts, locked_until, identifier_renewed_at,
-	password_renewed_at, last_login_at`
+	password_renewed_at, last_login_at, email_by_desk, mobile_by_desk`
 
 func (t *Tx) voter(where string, arg any) (service.Voter, error) {
 	var v service.Voter
-	var locked, idRenewed, pwRenewed, lastLogin sql.NullInt64
+	var locked, idRenewed, pwRenewed, lastLogin, emailByDesk, mobileByDesk sql.NullInt64
 	err := t.tx.QueryRowContext(t.ctx, `SELECT `+voterColumns+` FROM voters WHERE `+where, arg).Scan(
 		&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription, &v.Lang,
-		&v.IdentifierHash, &v.PasswordHash, &v.FailedAttempts, &locked, &idRenewed, &pwRenewed, &lastLogin)
+		&v.IdentifierHash, &v.PasswordHash, &v.FailedAttempts, &locked, &idRenewed, &pwRenewed, &lastLogin,
+		&emailByDesk, &mobileByDesk)
 	if err != nil {
 		return service.Voter{}, notFound(err)
 	}
 	v.LockedUntil, v.IdentifierRenewedAt = timeOf(locked), timeOf(idRenewed)
 	v.PasswordRenewedAt, v.LastLoginAt = timeOf(pwRenewed), timeOf(lastLogin)
+	v.EmailByDesk, v.MobileByDesk = timeOf(emailByDesk), timeOf(mobileByDesk)
 	return v, nil
 }
 

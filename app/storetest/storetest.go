@@ -10,7 +10,8 @@
 //     them), and the zero time stays zero.
 //   - Single-use rules hold under concurrency: of many concurrent callers,
 //     exactly one consumes a link, takes a security code, or gets a
-//     campaign's first credentials; concurrent counters lose no increment.
+//     campaign's first credentials, or decides a contact change;
+//     concurrent counters lose no increment.
 package storetest
 
 import (
@@ -64,6 +65,11 @@ func Run(t *testing.T, open Opener) {
 		{"Agents/AccountsAndSessions", testAgents},
 		{"Roll/ByNUMICAndUpdate", testRoll},
 		{"Campaigns/ServedOnce", testCampaigns},
+		{"ContactChanges/Lifecycle", testContactChangeLifecycle},
+		{"ContactChanges/Expiry", testContactChangeExpiry},
+		{"ContactChanges/DecidedOnce", testContactChangeDecidedOnce},
+		{"ContactChanges/SetContact", testSetContact},
+		{"Roll/KeepsDeskContact", testRollKeepsDeskContact},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}

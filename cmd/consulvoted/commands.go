@@ -89,6 +89,19 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 			fmt.Fprintf(io.out, "  ligne %d, %s : %s\n", p.Line, p.Column, p.Reason)
 		}
 	}
+	if n := len(rep.Differences); n > 0 {
+		// Never silent: what the roll would have undone of an approved
+		// change of contact details, kept as the desk set it.
+		fmt.Fprintf(io.out, "%d coordonnée(s) changée(s) au guichet conservée(s), différente(s) de la liste :\n", n)
+		for i, d := range rep.Differences {
+			if i == 20 {
+				fmt.Fprintf(io.out, "  … et %d autres (--errors FICHIER pour la liste complète)\n", n-20)
+				break
+			}
+			fmt.Fprintf(io.out, "  ligne %d, NUMIC %s, %s : conservée « %s » (guichet, %s), la liste porte « %s »\n",
+				d.Line, d.NUMIC, d.Column, d.Kept, d.Since.UTC().Format("02/01/2006 15:04 UTC"), d.Roll)
+		}
+	}
 	if rep.Cancelled {
 		return errFailed
 	}

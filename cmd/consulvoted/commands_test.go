@@ -301,3 +301,51 @@ func TestRollImportCreate(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRollImportReportsDeskChange: an import that would undo an approved
+// change of contact details keeps the desk's value and says so.
+func TestRollImportReportsDeskChange(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "portal.db")
+	b := newDB(t, path, true)
+	ctx := context.Background()
+	tokens := map[string]string{}
+	for name, role := range map[string]portal.Role{"bob": portal.RoleAgent, "alice": portal.RoleAdmin} {
+		enr, err := b.Service.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := ""
+		if enr.Secret != "" {
+			code = servicetest.TOTP(t, enr.Secret, time.Now())
+		}
+		s, err := b.Service.AgentLogin(ctx, name, "correct horse battery", code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[name] = s.Token
+	}
+	marie := service.DemoRoll[0]
+	found, _ := b.Service.FindVoters(ctx, tokens["bob"], marie.NUMIC)
+	c, err := b.Service.ProposeContactChange(ctx, tokens["bob"], portal.ContactChangeRequest{VoterID: found[0].ID,
+		Email: "marie.nouvelle@example.org", Document: portal.DocPassport, Reason: "au guichet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Service.ApproveContactChange(ctx, tokens["alice"], c.ID); err != nil {
+		t.Fatal(err)
+	}
+	roll := filepath.Join(dir, "roll.csv")
+	os.WriteFile(roll, []byte("NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n"+
+		fmt.Sprintf("%s;%s;%s;%s;%s;%s\n", marie.NUMIC, marie.LastName, marie.FirstNames, marie.Email, marie.Mobile, marie.Circonscription)), 0o600)
+	code, out, errs := runCmd("", "roll", "import", "--db", path, roll)
+	if code != 0 || !strings.Contains(out, "1 coordonnée(s) changée(s) au guichet conservée(s), différente(s) de la liste :") ||
+		!strings.Contains(out, "ligne 2, NUMIC 00012345, adresse électronique : conservée « marie.nouvelle@example.org »") ||
+		!strings.Contains(out, "la liste porte « marie.dupont@example.org »") {
+		t.Fatalf("roll import: %d\n%s\n%s", code, out, errs)
+	}
+	f, err := b.Service.VoterFile(ctx, tokens["bob"], found[0].ID)
+	if err != nil || f.Email != "marie.nouvelle@example.org" {
+		t.Fatalf("after the import the e-mail is %q (%v)", f.Email, err)
+	}
+}

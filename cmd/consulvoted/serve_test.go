@@ -95,6 +95,8 @@ func TestParseServe(t *testing.T) {
 		{append(base, "--insecure-loopback", "--sms-gateway", "http://127.0.0.1.nip.io/send"), nil, "sms-gateway"},
 		{append(base, "--insecure-loopback", "--sms-gateway", "http://127.0.0.1:9/send"), nil, ""},
 		{append(base, "--insecure-loopback", "--listen", "127.0.0.1.nip.io:80"), nil, "insecure-loopback"},
+		{append(base, "--insecure-loopback", "--contact-approval", "agent"), nil, ""},
+		{append(base, "--insecure-loopback"), map[string]string{"CONSULVOTE_CONTACT_APPROVAL": "anyone"}, "contact-approval"},
 		// A database URL is never taken for a file name: PostgreSQL's
 		// needs its key file, another is refused.
 		{[]string{"--db", "postgres://vote:secret@db.example/vote", "--public-url", "https://v.example", "--insecure-loopback"}, nil, "key-file"},

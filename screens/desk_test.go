@@ -1,0 +1,418 @@
+package screens
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"consulvote/app/portal"
+	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
+	"consulvote/resources"
+)
+
+// openFile logs the agent in, finds the voter by NUMIC and opens the file.
+func (h *harness) openFile(agent, numic string) *voterFileScreen {
+	h.t.Helper()
+	h.ui.agent = nil
+	h.ui.home()
+	home := h.agentLogin(agent)
+	h.tap(home.desk)
+	d := screenAs[*deskScreen](h)
+	h.enter(d.query.entry, numic)
+	if len(d.found) != 1 {
+		h.t.Fatalf("%d voters found for %s", len(d.found), numic)
+	}
+	h.tap(d.found[0])
+	return screenAs[*voterFileScreen](h)
+}
+
+// addDeskAgents adds carl, an agent, to the office's alice (admin) and bob
+// (agent).
+func addDeskAgents(t *testing.T, e *servicetest.Env) {
+	t.Helper()
+	if _, err := e.Service.AddAgent(context.Background(), "carl", portal.RoleAgent, agentPassword, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestContactChangeScreens(t *testing.T) {
+	t.Run("local", func(t *testing.T) { h, e := newOfficeHarness(t); testContactChangeScreens(t, h, e) })
+	t.Run("remote", func(t *testing.T) { h, e := newRemoteOfficeHarness(t); testContactChangeScreens(t, h, e) })
+}
+
+func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
+	addDeskAgents(t, e)
+	john := service.DemoRoll[1]
+	f := h.openFile("bob", marie.NUMIC)
+	if f.approveB != nil || f.changeB == nil {
+		t.Fatal("no pending change, yet no button to propose one or one to approve")
+	}
+	h.tap(f.changeB)
+	c := screenAs[*contactScreen](h)
+	h.see("DUPONT Marie Claire — NUMIC 00012345 — actuellement : courriel marie.dupont@example.org, mobile +33612345678")
+
+	// Every field's error, in the agent's words.
+	h.tap(c.submitB.button)
+	h.see("Saisissez la nouvelle adresse électronique, ou le nouveau numéro de mobile.")
+	h.see("Choisissez la pièce d'identité vue.")
+	h.see("Saisissez le motif de l'action.")
+	test.Type(c.mobile.entry, "06 12 34 56 78")
+	h.tap(c.submitB.button)
+	h.see("Ce numéro n'est pas au format international : commencez par + et l'indicatif du pays, ex. +33612345678.")
+	c.mobile.entry.SetText("")
+	test.Type(c.email.entry, john.Email)
+	c.document.SetSelectedIndex(0)
+	h.enter(c.reason.entry, "appel de l'électrice, passeport présenté au guichet")
+	h.see("Cette adresse électronique est déjà celle d'un autre électeur : vérifiez-la avec l'électeur.")
+	if c.reason.entry.Text == "" || c.email.entry.Text != john.Email {
+		t.Fatal("a refused form lost what was typed")
+	}
+	c.email.entry.SetText("marie.nouvelle@example.org")
+	h.enter(c.email.entry, "")
+
+	// Back on the file: proposed, nothing changed, only withdrawable here.
+	f = screenAs[*voterFileScreen](h)
+	h.see("Modification proposée. Elle ne prendra effet qu'après l'approbation d'un autre agent, avant le 08/05/2026")
+	h.see("Modification en attente : l'adresse électronique (marie.dupont@example.org → marie.nouvelle@example.org) — proposée par bob")
+	h.see("Courriel : marie.dupont@example.org — mobile : +33612345678")
+	h.see("Agent bob a proposé de changer l'adresse électronique (marie.dupont@example.org → marie.nouvelle@example.org), pièce vue : passeport. Motif : appel de l'électrice, passeport présenté au guichet.")
+	if f.approveB != nil || f.withdraw == nil {
+		t.Fatal("the proposer is offered to approve, or not to withdraw")
+	}
+
+	// carl, an agent, may not approve where an admin must: the service says so.
+	f = h.openFile("carl", marie.NUMIC)
+	h.tap(f.approveB)
+	h.see("Seul un administrateur peut approuver cette modification.")
+
+	// alice, an admin, from the list of changes to approve.
+	h.ui.agent = nil
+	h.ui.home()
+	home := h.agentLogin("alice")
+	if home.approvals.Text != "Modifications à approuver (1)" {
+		t.Errorf("approvals button reads %q", home.approvals.Text)
+	}
+	h.tap(home.approvals)
+	a := screenAs[*approvalsScreen](h)
+	h.see("DUPONT Marie Claire (NUMIC 00012345) — l'adresse électronique (marie.dupont@example.org → marie.nouvelle@example.org) — proposée par bob")
+	if h.win.Canvas().Focused() != a.opens[0] {
+		t.Errorf("focus on %T, want the first proposal's Open", h.win.Canvas().Focused())
+	}
+	h.tap(a.opens[0])
+	f = screenAs[*voterFileScreen](h)
+	h.tap(f.approveB)
+	h.see("Modification approuvée : les coordonnées sont changées et l'électeur est prévenu à ses anciennes et nouvelles adresses.")
+	h.see("Courriel : marie.nouvelle@example.org — mobile : +33612345678")
+	h.see("Agent alice a approuvé le changement de l'adresse électronique (marie.dupont@example.org → marie.nouvelle@example.org) proposé par bob (pièce vue : passeport ; motif : appel de l'électrice, passeport présenté au guichet). Avis envoyés aux anciennes et nouvelles coordonnées.")
+	h.see("Agent carl n'a pas pu approuver le changement proposé par bob : approbation réservée aux administrateurs.")
+	h.see("courriel, avis de modification des coordonnées → marie.dupont@example.org : en attente")
+	h.see("courriel, avis de modification des coordonnées → marie.nouvelle@example.org : en attente")
+	h.notSee("contact.change") // in words, never the raw codes
+	if f.changeB == nil {
+		t.Error("no button to propose the next change")
+	}
+	h.ui.back()
+	a = screenAs[*approvalsScreen](h)
+	a.load()
+	h.wait()
+	h.see("Aucune modification n'attend d'approbation.")
+}
+
+func TestDeskRenewalScreen(t *testing.T) {
+	t.Run("local", func(t *testing.T) { h, e := newOfficeHarness(t); testDeskRenewalScreen(t, h, e) })
+	t.Run("remote", func(t *testing.T) { h, e := newRemoteOfficeHarness(t); testDeskRenewalScreen(t, h, e) })
+}
+
+func testDeskRenewalScreen(t *testing.T, h *harness, e *servicetest.Env) {
+	f := h.openFile("bob", marie.NUMIC)
+	h.tap(f.renewID)
+	h.see("Saisissez le motif de l'action.")
+	test.Type(f.reason.entry, "appel de l'électrice, identité vérifiée")
+	h.tap(f.renewID)
+	h.see("Lien envoyé par courriel à marie.dupont@example.org, valable jusqu'au 06/05/2026 à 18h25 (UTC+00:00).")
+	h.see("Liens en cours : 1")
+	h.see("Agent bob a lancé pour l'électeur un renouvellement de l'identifiant : lien envoyé par courriel à marie.dupont@example.org. Motif : appel de l'électrice, identité vérifiée")
+	link := h.latestLink()
+	h.notSee(link[strings.LastIndex(link, "=")+1:])
+	// Not both at once, in the desk's words.
+	test.Type(f.reason.entry, "l'électrice demande aussi son mot de passe")
+	h.tap(f.renewPW)
+	h.see("Pas les deux à la fois : un lien de renouvellement de l'identifiant est en cours. L'électeur doit d'abord le terminer, ou annulez-le.")
+	h.see("Agent bob n'a pas pu lancer un renouvellement du mot de passe : pas les deux à la fois (l'autre renouvellement est en cours ou récent).")
+
+	// A password by SMS for Inès: the agent sees where it went, not what.
+	f = h.openFile("bob", service.DemoRoll[2].NUMIC)
+	test.Type(f.reason.entry, "au guichet, carte consulaire")
+	h.tap(f.renewPW)
+	h.see("Nouveau mot de passe envoyé par SMS au +212612345678. L'ancien ne fonctionne plus.")
+	h.see("SMS, nouveau mot de passe par SMS → +212612345678 : en attente")
+	var password string
+	for _, m := range mustMessages(t, h) {
+		if m.Channel == "sms" {
+			password = passwordInSMS.FindString(m.Text)
+			break
+		}
+	}
+	if password == "" {
+		t.Fatal("no SMS")
+	}
+	h.notSee(password)
+	if _, err := e.Service.Login(context.Background(), service.DemoRoll[2].Identifier, password); err != nil {
+		t.Fatalf("the password from the SMS: %v", err)
+	}
+	// A locked voter: the desk's sentence, with the time.
+	for range 5 {
+		e.Service.Login(context.Background(), marie.Identifier, "wrong")
+	}
+	f = h.openFile("bob", marie.NUMIC)
+	test.Type(f.reason.entry, "appel")
+	h.tap(f.changeB)
+	c := screenAs[*contactScreen](h)
+	test.Type(c.mobile.entry, "+33700000001")
+	c.document.SetSelectedIndex(1)
+	h.enter(c.reason.entry, "appel, carte d'identité")
+	h.see("Le compte de cet électeur est bloqué jusqu'au 06/05/2026 à 17h40 (UTC+00:00) après des essais incorrects : débloquez-le d'abord, avec un motif, une fois son identité vérifiée.")
+}
+
+// TestDeskInEnglish: the desk's errors and history in English.
+func TestDeskInEnglish(t *testing.T) {
+	if err := resources.LoadTranslations("en"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resources.LoadTranslations("fr") })
+	h, e := newOfficeHarness(t)
+	f := h.openFile("bob", marie.NUMIC)
+	h.tap(f.changeB)
+	c := screenAs[*contactScreen](h)
+	test.Type(c.mobile.entry, "0612345678")
+	h.enter(c.reason.entry, "")
+	h.see("This number is not in international format: start with + and the country code, e.g. +33612345678.")
+	h.see("Choose the identity document seen.")
+	c.mobile.entry.SetText("+33 7 00 00 00 01")
+	c.document.SetSelectedIndex(2)
+	h.enter(c.reason.entry, "called, consular card checked")
+	f = screenAs[*voterFileScreen](h)
+	h.see("Agent bob proposed to change the mobile (+33612345678 → +33700000001), document seen: consular card. Reason: called, consular card checked.")
+	h.tap(f.withdraw)
+	h.see("Type the reason for the action.")
+	test.Type(f.reason.entry, "typo")
+	h.tap(f.withdraw)
+	h.see("Proposal withdrawn.")
+	h.see("Agent bob withdrew their proposed change of contact details. Reason: typo")
+	h.see("the mobile (+33612345678 → +33700000001): withdrawn (proposed by bob, decided by bob)")
+	// Approval by the proposer, in English, from the API's answer.
+	ch, err := e.Service.ProposeContactChange(context.Background(), h.ui.token(), portal.ContactChangeRequest{
+		VoterID: f.id, Email: "m@example.org", Document: portal.DocPassport, Reason: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Service.ApproveContactChange(context.Background(), h.ui.token(), ch.ID)
+	if got := h.ui.deskText(err); got != "You proposed this change: another agent must approve it." {
+		t.Errorf("self-approval says %q", got)
+	}
+	for _, code := range []portal.Code{portal.CodeSelfApproval, portal.CodeChangePending, portal.CodeChangeDecided,
+		portal.CodeChangeExpired, portal.CodeContactStale, portal.CodeNoMobile, portal.CodeLocked,
+		portal.CodeRenewalConflict, portal.CodeRateLimited, portal.CodeForbidden} {
+		text := h.ui.deskText(&portal.Error{Code: code})
+		if rawKey.MatchString(text) || strings.Contains(text, "desk.err") || text == h.ui.errorText(&portal.Error{Code: portal.CodeInternal}) {
+			t.Errorf("%s: no sentence of its own (%q)", code, text)
+		}
+	}
+}
+
+// TestHistoryInWords: every sentence and word of the history exists in
+// both languages, and an action no sentence knows shows as stored.
+func TestHistoryInWords(t *testing.T) {
+	for _, language := range resources.Languages {
+		b, err := resources.Translation(language)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range historyWords {
+			if !strings.Contains(string(b), `"`+k+`":`) {
+				t.Errorf("%s: no %s", language, k)
+			}
+		}
+		for _, d := range portal.Documents {
+			if !strings.Contains(string(b), `"document.`+string(d)+`":`) {
+				t.Errorf("%s: no document.%s", language, d)
+			}
+		}
+	}
+	got := historyText(portal.HistoryEntry{At: servicetest.Start, Actor: "agent:zoe", Action: "something.new", Detail: "x"})
+	if !strings.Contains(got, "Agent zoe — something.new x") {
+		t.Errorf("unknown action shown as %q", got)
+	}
+	got = historyText(portal.HistoryEntry{At: servicetest.Start, Actor: "agent:zoe", Action: "desk.renewal.refused",
+		Params: map[string]string{"kind": "password", "why": "agent_limit", "reason": "r"}})
+	if !strings.Contains(got, "Agent zoe n'a pas pu lancer un renouvellement du mot de passe : limite de renouvellements de l'agent atteinte. Motif : r") {
+		t.Errorf("refusal shown as %q", got)
+	}
+}
+
+// TestRollImportScreenReportsDeskChange: the import screen lists what the
+// roll would have undone of an approved change, and keeps the desk's.
+func TestRollImportScreenReportsDeskChange(t *testing.T) {
+	h, e := newOfficeHarness(t)
+	ctx := context.Background()
+	bob, _ := e.Service.AgentLogin(ctx, "bob", agentPassword, "")
+	found, _ := e.Service.FindVoters(ctx, bob.Token, marie.NUMIC)
+	c, err := e.Service.ProposeContactChange(ctx, bob.Token, portal.ContactChangeRequest{VoterID: found[0].ID,
+		Mobile: "+33700000001", Document: portal.DocPassport, Reason: "au guichet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := h.agentLogin("alice")
+	if _, err := e.Service.ApproveContactChange(ctx, h.ui.token(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	roll := filepath.Join(t.TempDir(), "liste.csv")
+	os.WriteFile(roll, []byte("NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n"+
+		fmt.Sprintf("%s;%s;%s;%s;%s;%s\n", marie.NUMIC, marie.LastName, marie.FirstNames, marie.Email, marie.Mobile, marie.Circonscription)), 0o600)
+	h.tap(home.roll)
+	s := screenAs[*importScreen](h)
+	test.Type(s.file.entry, roll)
+	h.tap(s.start)
+	h.see("1 coordonnée(s) changée(s) au guichet conservée(s), différente(s) de la liste :")
+	h.see("Ligne 2, NUMIC 00012345 : le mobile changé au guichet le 06/05/2026 à 17h25 (UTC+00:00) est conservé (« +33700000001 ») ; la liste porte « +33612345678 ».")
+	if !s.save.Visible() {
+		t.Error("no way to save the report")
+	}
+	f, _ := e.Service.VoterFile(ctx, h.ui.token(), found[0].ID)
+	if f.Mobile != "+33700000001" {
+		t.Fatalf("the import undid the desk's mobile: %s", f.Mobile)
+	}
+}
+
+// keyboard drives the window as a person at the keyboard does, counting
+// the keys: Tab, Space, Enter and arrows one each, typed text one per
+// character.
+type keyboard struct {
+	h          *harness
+	nav, typed int
+}
+
+func (k *keyboard) tab() {
+	k.h.win.Canvas().FocusNext()
+	k.nav++
+}
+
+// tabTo presses Tab until want has the focus.
+func (k *keyboard) tabTo(want fyne.Focusable) {
+	k.h.t.Helper()
+	for range 40 {
+		if k.h.win.Canvas().Focused() == want {
+			return
+		}
+		k.tab()
+	}
+	k.h.t.Fatalf("Tab never reached %T", want)
+}
+
+func (k *keyboard) space() {
+	pressSpace(k.h.win.Canvas())
+	k.nav++
+	k.h.wait()
+}
+
+func (k *keyboard) key(name fyne.KeyName) {
+	k.h.win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: name})
+	k.nav++
+	k.h.wait()
+}
+
+func (k *keyboard) text(s string) {
+	test.Type(k.h.win.Canvas().Focused(), s)
+	k.typed += len([]rune(s))
+}
+
+// TestDeskByKeyboard walks the desk's two errands with the keyboard alone
+// and logs what they cost, for the closing note: the screens and keys an
+// agent needs to change an address (and a second agent to approve it),
+// then to start a renewal. The counts are checked against the walk's
+// known shape, so that a change of Tab order shows here.
+func TestDeskByKeyboard(t *testing.T) {
+	h, e := newOfficeHarness(t)
+	addDeskAgents(t, e)
+	newEmail := "marie.nouvelle@example.org"
+	reason := "passeport vu au guichet"
+
+	// bob changes the address: office home → desk → file → change form.
+	home := h.agentLogin("bob")
+	k := &keyboard{h: h}
+	screens := 1 // the office home, where the agent is
+	c := h.win.Canvas()
+	c.Focus(home.desk)
+	k.space()
+	screens++
+	k.text(marie.NUMIC)
+	k.key(fyne.KeyReturn)
+	k.space() // the first result has the focus
+	screens++
+	f := screenAs[*voterFileScreen](h)
+	k.tabTo(f.changeB)
+	k.space()
+	screens++
+	cs := screenAs[*contactScreen](h)
+	if c.Focused() != cs.email.entry {
+		t.Fatalf("the change form opens on %T", c.Focused())
+	}
+	k.text(newEmail)
+	k.tabTo(cs.document)
+	k.key(fyne.KeyRight) // the first document: passport
+	k.tab()
+	if c.Focused() != cs.reason.entry {
+		t.Fatalf("Tab from the document went to %T", c.Focused())
+	}
+	k.text(reason)
+	k.key(fyne.KeyReturn)
+	screenAs[*voterFileScreen](h)
+	h.see("Modification proposée.")
+	proposeScreens, proposeNav, proposeTyped := screens, k.nav, k.typed
+
+	// alice approves: office home → changes to approve → approve.
+	h.ui.agent = nil
+	h.ui.home()
+	home = h.agentLogin("alice")
+	k = &keyboard{h: h}
+	screens = 1
+	c.Focus(home.desk)
+	k.tabTo(home.approvals)
+	k.space()
+	screens++
+	a := screenAs[*approvalsScreen](h)
+	k.tabTo(a.approve[0])
+	k.space()
+	h.see("Modification approuvée pour DUPONT Marie Claire.")
+	approveScreens, approveNav := screens, k.nav
+
+	// bob starts an identifier renewal from the file he has open.
+	h.ui.agent = nil
+	f = h.openFile("bob", marie.NUMIC)
+	k = &keyboard{h: h}
+	if c.Focused() != f.reason.entry {
+		t.Fatalf("the file opens on %T", c.Focused())
+	}
+	k.text(reason)
+	k.tabTo(f.renewID)
+	k.space()
+	h.see("Lien envoyé par courriel à " + newEmail)
+	renewNav, renewTyped := k.nav, k.typed
+
+	t.Logf("propose a new e-mail: %d screens, %d navigation keys + %d characters typed (NUMIC %d, e-mail %d, reason %d)",
+		proposeScreens, proposeNav, proposeTyped, len(marie.NUMIC), len(newEmail), len(reason))
+	t.Logf("approve it (second agent): %d screens, %d navigation keys, nothing typed", approveScreens, approveNav)
+	t.Logf("start a renewal on the open file: 1 screen, %d navigation keys + %d characters typed (reason)", renewNav, renewTyped)
+	// The walk's shape: Space, Enter, Space, Tabs to "Modifier", Space,
+	// Tab Tab, Right, Tab, Enter.
+	if proposeScreens != 4 || proposeNav > 12 || approveNav > 5 || renewNav > 4 {
+		t.Errorf("the desk costs more keys than it did: propose %d, approve %d, renew %d", proposeNav, approveNav, renewNav)
+	}
+}
