@@ -56,6 +56,9 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 		sent, skipped := 0, 0
 		err = s.store.Update(ctx, func(tx Tx) error {
 			sent, skipped = 0, 0
+			// Audited after the batch's writes: the voters' rows before the
+			// audit chain, as in every transaction (see AuditLog).
+			var skips []AuditEntry
 			for _, c := range creds {
 				v := c.v
 				if !portal.ValidMobile(v.Mobile) {
@@ -64,10 +67,8 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 						return err
 					}
 					skipped++
-					if err := s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "credentials.skipped", VoterID: v.ID,
-						Detail: "campaign " + campaign + ": no mobile number in E.164 form"}); err != nil {
-						return err
-					}
+					skips = append(skips, AuditEntry{At: now, Actor: actor, Action: "credentials.skipped", VoterID: v.ID,
+						Detail: "campaign " + campaign + ": no mobile number in E.164 form"})
 					continue
 				}
 				ok, err := tx.SetFirstCredentials(campaign, v.ID, s.mac("identifier", c.identifier), c.passwordHash, now)
@@ -93,6 +94,11 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 					return err
 				}
 				sent++
+			}
+			for _, e := range skips {
+				if err := s.audit(tx, e); err != nil {
+					return err
+				}
 			}
 			return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "credentials.sent",
 				Detail: fmt.Sprintf("campaign %s: %d voters (ids %d-%d)", campaign, sent, vs[0].ID, vs[len(vs)-1].ID)})

@@ -88,20 +88,22 @@ func (s *Service) countFailure(tx Tx, v Voter, action string, now time.Time) (lo
 }
 
 // recordFailure audits failure n of v; the last of the window locks v
-// and kills its pending links.
+// and kills its pending links. The writes come before the audit rows:
+// the voter's row before the audit chain, as in every transaction (see
+// AuditLog).
 func (s *Service) recordFailure(tx Tx, v Voter, n int, action string, now time.Time) (lockedUntil time.Time, err error) {
-	if err := s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: action, VoterID: v.ID,
-		Detail: "failure " + strconv.Itoa(n)}); err != nil {
-		return time.Time{}, err
-	}
+	failure := AuditEntry{At: now, Actor: voterActor(v.ID), Action: action, VoterID: v.ID, Detail: "failure " + strconv.Itoa(n)}
 	if n < s.cfg.MaxFailures {
-		return time.Time{}, nil
+		return time.Time{}, s.audit(tx, failure)
 	}
 	until := now.Add(s.cfg.LockDuration)
 	if err := tx.Lock(v.ID, until); err != nil {
 		return time.Time{}, err
 	}
 	if err := tx.RevokeLinks(v.ID, now); err != nil {
+		return time.Time{}, err
+	}
+	if err := s.audit(tx, failure); err != nil {
 		return time.Time{}, err
 	}
 	return until, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "voter.locked", VoterID: v.ID,

@@ -70,18 +70,24 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err err
 	err = s.store.Update(ctx, func(tx Tx) error {
 		var err error
 		hidden = ""
-		if outcome, err = s.limitRate(tx, r.rateKey, now, r.kind+".request.rate_limited"); err != nil {
+		if outcome, err = s.limitRate(tx, r.rateKey, now); err != nil {
 			return err
 		}
 		if outcome != nil {
+			// The voter's row before the audit chain, as in every
+			// transaction (see AuditLog): a store with row locks takes them
+			// in that order, and two transactions never wait on each other.
 			v, err := r.match(tx)
-			if errors.Is(err, ErrNotFound) {
-				return nil
-			}
-			if err != nil {
+			if err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}
-			return s.refuse(tx, v, r.kind, outcome, now)
+			if err == nil {
+				if err := s.refuse(tx, v, r.kind, outcome, now); err != nil {
+					return err
+				}
+			}
+			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: r.kind + ".request.rate_limited",
+				Detail: "numic#" + hex.EncodeToString(r.rateKey[:8])})
 		}
 		hidden, outcome, err = r.apply(tx, now)
 		return err
@@ -130,24 +136,17 @@ func (s *Service) refuse(tx Tx, v Voter, kind string, refusal error, now time.Ti
 	return s.enqueue(tx, v, kind+".refused", msg, now)
 }
 
-// rateTx is what the per-NUMIC limit touches.
-type rateTx interface {
-	RateLimits
-	AuditLog
-}
-
 // limitRate counts a request under key (a keyed hash of the NUMIC). Over
-// the limit it audits the refusal and returns the error to answer. The
-// limit counts every request for the NUMIC, matched or not, so that
-// hitting it tells nothing about the roll.
-func (s *Service) limitRate(tx rateTx, key []byte, now time.Time, action string) (refused, err error) {
+// the limit it returns the refusal, for the caller to audit. The limit
+// counts every request for the NUMIC, matched or not, so that hitting it
+// tells nothing about the roll.
+func (s *Service) limitRate(tx RateLimits, key []byte, now time.Time) (refused, err error) {
 	recent, err := tx.RateEvents(key, now.Add(-s.cfg.RateWindow))
 	if err != nil {
 		return nil, err
 	}
 	if len(recent) >= s.cfg.MaxRequests {
-		return &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)},
-			s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: action, Detail: "numic#" + hex.EncodeToString(key[:8])})
+		return &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)}, nil
 	}
 	return nil, tx.AddRateEvent(key, now)
 }

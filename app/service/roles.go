@@ -160,6 +160,10 @@ type AuditLog interface {
 	// In an Update it reserves the tail until the transaction ends, so
 	// that concurrent appenders queue instead of failing (SQLite's single
 	// writer does this by itself; a store with concurrent writers locks).
+	// So a transaction audits after its other writes: rows it locked
+	// after the tail (PostgreSQL) could be held by a transaction that
+	// waits for the tail, and the database would abort one of the two
+	// after a second during which every audited write waits.
 	LastAudit() (int64, []byte, error)
 	// AppendAudit stores r as given. Its ID must follow the last row's: a
 	// store refuses a second row with the same ID, so that two writers

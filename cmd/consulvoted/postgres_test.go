@@ -18,6 +18,8 @@ import (
 
 	netmail "net/mail"
 
+	"github.com/jackc/pgx/v5"
+
 	"consulvote/app/backend"
 	"consulvote/app/keyfile"
 	"consulvote/app/mail"
@@ -270,11 +272,26 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	})
 
 	t.Run("GuessesShareOneLock", func(t *testing.T) {
-		errs := spread(40, ins, func(i int, in *instance) error {
+		// Renewal requests for the same voter run among the guesses: they
+		// write the voter's row and the audit chain too.
+		codes := d.codes(48)
+		errs := spread(48, ins, func(i int, in *instance) error {
+			if i%6 == 5 {
+				return in.client.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
+					NUMIC: john.NUMIC, Email: john.Email, CodeID: codes[i], Code: servicetest.Code})
+			}
 			_, err := in.client.Login(ctx, john.Identifier, fmt.Sprintf("wrong %d", i))
 			return err
 		})
-		n := tally(t, errs)
+		var logins []error
+		for i, err := range errs {
+			if i%6 != 5 {
+				logins = append(logins, err)
+			} else if err != nil {
+				t.Errorf("renewal request: %v", err)
+			}
+		}
+		n := tally(t, logins)
 		if n[""] != 0 || n[portal.CodeBadLogin]+n[portal.CodeLocked] == 0 || n[portal.CodeBadLogin] > 5 {
 			t.Errorf("40 wrong passwords over two instances: %v; want at most 5 checked", n)
 		}
@@ -295,6 +312,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		// A NUMIC that is not on the roll: the limit has no voter row to
 		// lock, and must hold all the same.
 		codes := d.codes(16)
+		served0, limited0 := d.actions(t, "identifier.request.no_match"), d.actions(t, "identifier.request.rate_limited")
 		errs := spread(16, ins, func(i int, in *instance) error {
 			return in.client.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
 				NUMIC: "99999999", Email: "qui@example.org", CodeID: codes[i], Code: servicetest.Code})
@@ -304,7 +322,8 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		if n := tally(t, errs); n[""] != 16 {
 			t.Errorf("answers %v, want 16 neutral ones", n)
 		}
-		served, limited := d.actions(t, "identifier.request.no_match"), d.actions(t, "identifier.request.rate_limited")
+		served := d.actions(t, "identifier.request.no_match") - served0
+		limited := d.actions(t, "identifier.request.rate_limited") - limited0
 		if want := service.DefaultConfig().MaxRequests; served != want || limited != 16-want {
 			t.Errorf("16 requests for one NUMIC over two instances: %d served, %d limited; want %d served", served, limited, want)
 		}
@@ -337,12 +356,49 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		}
 	})
 
+	// Every transaction takes its locks in one order (rate limits, then
+	// the voter's row and its links, then the audit chain): PostgreSQL
+	// found no deadlock. (Its counters are written when the sessions end.)
+	for _, in := range ins {
+		in.cmd.Process.Signal(syscall.SIGTERM)
+		in.cmd.Wait()
+	}
+	if n := deadlocks(t, d.url); n != 0 {
+		t.Errorf("PostgreSQL broke %d deadlocks between the instances' transactions", n)
+	}
+
 	// One chain, written by both instances and instance 0, verified by the
 	// headless command on the URL.
 	code, out, errs := runCmd("", "audit", "verify", "--db", d.url, "--key-file", d.key)
 	if code != 0 || !strings.Contains(out, "intact") {
 		t.Fatalf("audit verify: exit %d\n%s%s", code, out, errs)
 	}
+}
+
+// deadlocks returns how many deadlocks PostgreSQL detected in the
+// database, once the statistics of the sessions that ended are in.
+func deadlocks(t *testing.T, url string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int64
+	for range 20 {
+		if _, err := conn.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRow(ctx, `SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return n
 }
 
 var (
