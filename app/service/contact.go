@@ -129,6 +129,17 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 		if err != nil {
 			return err
 		}
+		// The voter's row, locked in a write transaction on PostgreSQL,
+		// orders concurrent approvals; the proposal is read again after
+		// it, so that the one that waited sees the first one's decision
+		// (and says "decided", not "stale").
+		v, err := tx.VoterByID(c.VoterID)
+		if err != nil {
+			return err
+		}
+		if c, err = tx.ContactChangeByID(id); err != nil {
+			return err
+		}
 		refuse := func(e error, why string) error {
 			refused = e
 			return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
@@ -139,10 +150,6 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 		}
 		if s.cfg.ApprovalRole == portal.RoleAdmin && a.Role != string(portal.RoleAdmin) {
 			return refuse(portal.ErrForbidden, "not_admin")
-		}
-		v, err := tx.VoterByID(c.VoterID)
-		if err != nil {
-			return err
 		}
 		if now.Before(v.LockedUntil) {
 			return refuse(&portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}, "locked")
