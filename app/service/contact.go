@@ -36,17 +36,20 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 	var refused error
 	err = s.store.Update(ctx, func(tx Tx) error {
 		refused = nil
-		if err := s.expireChanges(tx, now); err != nil {
+		// Locks and writes first, audit entries last, in every desk
+		// transaction: the order the stores' locks need (AuditLog.LastAudit).
+		v, err := tx.VoterByID(req.VoterID)
+		if err != nil {
 			return err
 		}
-		v, err := tx.VoterByID(req.VoterID)
+		expired, err := s.expireChanges(tx, now)
 		if err != nil {
 			return err
 		}
 		refuse := func(e error, why string, more ...string) error {
 			refused = e
-			return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.refused", VoterID: v.ID,
-				Detail: facts(append([]string{"why", why, "document", string(req.Document), "reason", req.Reason}, more...)...)})
+			return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.refused", VoterID: v.ID,
+				Detail: facts(append([]string{"why", why, "document", string(req.Document), "reason", req.Reason}, more...)...)})...)
 		}
 		if now.Before(v.LockedUntil) {
 			// A lock means someone is guessing this voter's credentials:
@@ -56,6 +59,7 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 		c := ContactChange{VoterID: v.ID, OldEmail: v.Email, OldMobile: v.Mobile, Document: string(req.Document),
 			Reason: req.Reason, ProposedBy: a.ID, ProposedAt: now, ExpiresAt: now.Add(s.cfg.ChangeTTL), State: ChangePending}
 		var fs []portal.FieldError
+		takenEmail := ""
 		if req.Email != "" {
 			taken, err := emailTaken(tx, req.Email, v.ID)
 			switch {
@@ -65,9 +69,9 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 				fs = append(fs, portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonUnchanged})
 			case taken:
 				fs = append(fs, portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonTaken})
-				if err := refuse(portal.InvalidInput(fs...), "email_taken", "email_new", req.Email); err != nil {
-					return err
-				}
+				// Audited as a refusal (not mere bad input) once the
+				// other fields are checked.
+				takenEmail = req.Email
 			default:
 				c.NewEmail = req.Email
 			}
@@ -79,9 +83,12 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 				c.NewMobile = req.Mobile
 			}
 		}
+		if takenEmail != "" {
+			return refuse(portal.InvalidInput(fs...), "email_taken", "email_new", takenEmail)
+		}
 		if len(fs) > 0 {
 			refused = portal.InvalidInput(fs...)
-			return nil
+			return s.auditAll(tx, expired...)
 		}
 		c.ID, err = tx.InsertContactChange(c)
 		if errors.Is(err, ErrConflict) {
@@ -92,8 +99,8 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 		}
 		c.ProposedByName = a.Name
 		out = contactChange(c, v, now)
-		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.proposed", VoterID: v.ID,
-			Detail: changeFacts(c, "expires", stamp(c.ExpiresAt))})
+		return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.proposed", VoterID: v.ID,
+			Detail: changeFacts(c, "expires", stamp(c.ExpiresAt))})...)
 	})
 	if err := answer("propose contact change", err, refused); err != nil {
 		return portal.ContactChange{}, err
@@ -122,9 +129,6 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 	var refused error
 	update := func(tx Tx) error {
 		refused = nil
-		if err := s.expireChanges(tx, now); err != nil {
-			return err
-		}
 		c, err := tx.ContactChangeByID(id)
 		if err != nil {
 			return err
@@ -132,8 +136,12 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 		// The voter's row, locked in a write transaction on PostgreSQL,
 		// orders concurrent approvals; the proposal is read again after
 		// it, so that the one that waited sees the first one's decision
-		// (and says "decided", not "stale").
+		// (and says "decided", not "stale"). Audit entries come last.
 		v, err := tx.VoterByID(c.VoterID)
+		if err != nil {
+			return err
+		}
+		expired, err := s.expireChanges(tx, now)
 		if err != nil {
 			return err
 		}
@@ -142,8 +150,8 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 		}
 		refuse := func(e error, why string) error {
 			refused = e
-			return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
-				VoterID: c.VoterID, Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "why", why)})
+			return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
+				VoterID: c.VoterID, Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "why", why)})...)
 		}
 		if why, e := s.closed(c, a, now); e != nil {
 			return refuse(e, why)
@@ -204,8 +212,8 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 		c.State, c.DecidedBy, c.DecidedByName, c.DecidedAt = ChangeApproved, a.ID, a.Name, now
 		v.Email, v.Mobile = email, mobile
 		out = contactChange(c, v, now)
-		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approved", VoterID: v.ID,
-			Detail: changeFacts(c, "proposer", c.ProposedByName, "links_cancelled", strconv.FormatBool(linkCancelled))})
+		return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approved", VoterID: v.ID,
+			Detail: changeFacts(c, "proposer", c.ProposedByName, "links_cancelled", strconv.FormatBool(linkCancelled))})...)
 	}
 	err = s.store.Update(ctx, update)
 	if errors.Is(err, errStale) {
@@ -258,11 +266,20 @@ func (s *Service) RejectContactChange(ctx context.Context, token string, id int6
 	var refused error
 	err = s.store.Update(ctx, func(tx Tx) error {
 		refused = nil
-		if err := s.expireChanges(tx, now); err != nil {
-			return err
-		}
 		c, err := tx.ContactChangeByID(id)
 		if err != nil {
+			return err
+		}
+		// As an approval: the voter's row, then the writes, then the audit.
+		v, err := tx.VoterByID(c.VoterID)
+		if err != nil {
+			return err
+		}
+		expired, err := s.expireChanges(tx, now)
+		if err != nil {
+			return err
+		}
+		if c, err = tx.ContactChangeByID(id); err != nil {
 			return err
 		}
 		state, action := ChangeRejected, "contact.change.rejected"
@@ -283,16 +300,12 @@ func (s *Service) RejectContactChange(ctx context.Context, token string, id int6
 			if c.StateAt(now) == ChangeExpired {
 				refused = portal.ErrChangeExpired
 			}
-			return nil
-		}
-		v, err := tx.VoterByID(c.VoterID)
-		if err != nil {
-			return err
+			return s.auditAll(tx, expired...)
 		}
 		c.State, c.DecidedBy, c.DecidedByName, c.DecidedAt, c.DecisionReason = state, a.ID, a.Name, now, why
 		out = contactChange(c, v, now)
-		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: action, VoterID: c.VoterID,
-			Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "reason", why)})
+		return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: action, VoterID: c.VoterID,
+			Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "reason", why)})...)
 	})
 	if err := answer("reject contact change", err, refused); err != nil {
 		return portal.ContactChange{}, err
@@ -327,16 +340,26 @@ func (s *Service) PendingContactChanges(ctx context.Context, token string) ([]po
 	return out, nil
 }
 
-// expireChanges marks the proposals that expired unapproved, each in the
-// audit log: a proposal that nobody approved in time is a step too.
-func (s *Service) expireChanges(tx Tx, now time.Time) error {
+// expireChanges marks the proposals that expired unapproved, and returns
+// their audit entries (a proposal nobody approved in time is a step too),
+// for the caller to append after its other writes (see AuditLog.LastAudit).
+func (s *Service) expireChanges(tx Tx, now time.Time) ([]AuditEntry, error) {
 	cs, err := tx.ExpireContactChanges(now)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, c := range cs {
-		if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "contact.change.expired", VoterID: c.VoterID,
-			Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName)}); err != nil {
+	es := make([]AuditEntry, len(cs))
+	for i, c := range cs {
+		es[i] = AuditEntry{At: now, Actor: "system", Action: "contact.change.expired", VoterID: c.VoterID,
+			Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName)}
+	}
+	return es, nil
+}
+
+// auditAll appends es to the audit log, in order.
+func (s *Service) auditAll(tx AuditLog, es ...AuditEntry) error {
+	for _, e := range es {
+		if err := s.audit(tx, e); err != nil {
 			return err
 		}
 	}

@@ -277,6 +277,9 @@ func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, l
 			return err
 		}
 		var fresh []Voter
+		// Audited after the batch's writes: the voters' rows before the
+		// audit chain, as in every transaction (see AuditLog).
+		var kept []AuditEntry
 		for i, v := range batch {
 			old, ok := existing[v.NUMIC]
 			if !ok {
@@ -298,10 +301,8 @@ func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, l
 				default:
 					diffs = append(diffs, portal.ImportDifference{Line: lines[i], NUMIC: v.NUMIC, Column: f.column,
 						Kept: f.old, Roll: f.roll, Since: f.byDesk})
-					if err := s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.difference_kept", VoterID: old.ID,
-						Detail: facts("field", f.field, "kept", f.old, "roll", f.roll, "since", stamp(f.byDesk))}); err != nil {
-						return err
-					}
+					kept = append(kept, AuditEntry{At: now, Actor: actor, Action: "roll.difference_kept", VoterID: old.ID,
+						Detail: facts("field", f.field, "kept", f.old, "roll", f.roll, "since", stamp(f.byDesk))})
 				}
 			}
 			if changed || clear {
@@ -317,6 +318,9 @@ func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, l
 			}
 		}
 		if err := tx.InsertVoters(fresh); err != nil {
+			return err
+		}
+		if err := s.auditAll(tx, kept...); err != nil {
 			return err
 		}
 		if ins+upd == 0 {
