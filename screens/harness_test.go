@@ -59,7 +59,7 @@ func (k *memKeychain) Load(user string) (string, error) {
 
 // harness is the app on a real service and SQLite file, in a test window.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	app   fyne.App
 	win   fyne.Window
 	ui    *UI
@@ -72,7 +72,7 @@ type harness struct {
 
 var marie = service.DemoRoll[0]
 
-func newHarness(t *testing.T, opts ...func(*Options)) *harness {
+func newHarness(t testing.TB, opts ...func(*Options)) *harness {
 	t.Helper()
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
 	return newHarnessOn(t, e.Service, e.Service, e.Clock, opts...)
@@ -80,7 +80,7 @@ func newHarness(t *testing.T, opts ...func(*Options)) *harness {
 
 // newHarnessOn builds the UI on any portal (the local service, or later the
 // remote client).
-func newHarnessOn(t *testing.T, p portal.Portal, svc *service.Service, clock *servicetest.Clock, opts ...func(*Options)) *harness {
+func newHarnessOn(t testing.TB, p portal.Portal, svc *service.Service, clock *servicetest.Clock, opts ...func(*Options)) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, widget.NewLabel(""))

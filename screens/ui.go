@@ -75,6 +75,8 @@ type UI struct {
 	backButton *button
 	// summary lists, at the top of the page, the fields to correct.
 	summary *message
+	// reader presents the window to screen readers.
+	reader *readerTree
 	// question is the dialog open, if any: Escape closes it.
 	question dialog.Dialog
 
@@ -126,7 +128,10 @@ func New(a fyne.App, w fyne.Window, p portal.Portal, opt Options) *UI {
 		l.Truncation = fyne.TextTruncateEllipsis // a long path must not widen the window
 		bottom = l
 	}
-	w.SetContent(container.NewBorder(container.NewVBox(top...), bottom, nil, nil, u.body))
+	// Screen readers reach the page through the reader tree (reader.go).
+	var shown fyne.CanvasObject
+	u.reader, shown = newReaderTree(w.Canvas(), container.NewBorder(container.NewVBox(top...), bottom, nil, nil, u.body), platformReaderOrder)
+	w.SetContent(shown)
 	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if k.Name == fyne.KeyEscape {
 			u.escape()

@@ -201,6 +201,11 @@ func (f *field) object() fyne.CanvasObject {
 // setError shows msg under the field, or hides the error when msg is "".
 // What was typed stays.
 func (f *field) setError(msg string) {
+	// A screen reader hears the error with the field's name.
+	f.entry.label = f.label.Text
+	if msg != "" {
+		f.entry.label += " — " + msg
+	}
 	f.err.SetText(msg)
 	if msg == "" {
 		f.err.Hide()

@@ -1,0 +1,7 @@
+//go:build accessibility && windows
+
+package screens
+
+// platformReaderOrder: Narrator follows Fyne's bridge, which moves its own
+// focus one element on Tab (see reader.go).
+const platformReaderOrder = focusOrder
