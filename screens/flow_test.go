@@ -400,11 +400,22 @@ func TestSettingsBackend(t *testing.T) {
 	h.tap(h.ui.settingsButton)
 	s := screenAs[*settingsScreen](h)
 	h.see("Actuellement : Base locale : /tmp/x.db")
-	for _, bad := range []string{"http://vote.example", "vote.example", "https://", "https://vote.example/?x=1", "https://user:pw@vote.example",
-		"http://127.0.0.1.nip.io"} {
+	for bad, why := range map[string]string{
+		"http://vote.example":          "Cette adresse doit commencer par https:// : http:// n'est accepté que pour un serveur sur cet ordinateur",
+		"http://127.0.0.1.nip.io":      "http:// n'est accepté que pour un serveur sur cet ordinateur",
+		"vote.example":                 "Cette adresse n'est pas valide : saisissez l'adresse complète du serveur",
+		"https://":                     "saisissez l'adresse complète du serveur",
+		"ftp://vote.example":           "Cette adresse doit commencer par https://.",
+		"https://vote.example/?x=1":    "ni nom d'utilisateur, ni « ? », ni « # »",
+		"https://user:pw@vote.example": "ni nom d'utilisateur, ni « ? », ni « # »",
+	} {
 		s.backend.entry.SetText(bad)
 		h.tap(s.save)
-		h.see("Cette adresse n'est pas valide")
+		h.see(why)
+		h.see("1 champ à corriger : Adresse du serveur.")
+		if h.win.Canvas().Focused() != s.backend.entry {
+			t.Errorf("%q: the focus is not on the address", bad)
+		}
 		if got := h.app.Preferences().String(BackendPreference); got != "" {
 			t.Fatalf("%q saved as %q", bad, got)
 		}
@@ -412,6 +423,7 @@ func TestSettingsBackend(t *testing.T) {
 	s.backend.entry.SetText(" https://vote.example ")
 	h.tap(s.save)
 	h.see("Enregistré. Ce réglage s'appliquera au prochain démarrage de l'application.")
+	h.notSee("champ à corriger")
 	if got := h.app.Preferences().String(BackendPreference); got != "https://vote.example" {
 		t.Fatalf("saved %q", got)
 	}

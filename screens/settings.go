@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"errors"
 	"strings"
 
 	"fyne.io/fyne/v2/container"
@@ -43,12 +44,16 @@ func (s *settingsScreen) page() *page {
 
 func (s *settingsScreen) submit() {
 	v := strings.TrimSpace(s.backend.entry.Text)
-	if v != "" && portal.CheckServiceURL(v) != nil {
-		s.backend.setError(lang.L("err.backend.format"))
+	var bad *portal.ServiceURLError
+	if v != "" && errors.As(portal.CheckServiceURL(v), &bad) {
+		// Said in the field and the page's summary, focused.
+		s.backend.setError(lang.L("err.backend." + string(bad.Problem)))
+		s.u.summarize([]*field{s.backend})
 		s.msg.set("", widget.MediumImportance)
 		return
 	}
 	s.backend.setError("")
+	s.u.summarize(nil)
 	s.u.app.Preferences().SetString(BackendPreference, v)
 	s.msg.set(lang.L("settings.saved"), widget.SuccessImportance)
 }

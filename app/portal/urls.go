@@ -37,13 +37,37 @@ func CheckServiceURL(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("%w: %q is not an absolute URL naming a host", ErrServiceURL, raw)
+		return &ServiceURLError{URLNotAbsolute, fmt.Sprintf("%q is not an absolute URL naming a host", raw)}
 	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
-		return fmt.Errorf("%w: %q: https is required (http only on a loopback address)", ErrServiceURL, raw)
+		return &ServiceURLError{URLPlainHTTP, fmt.Sprintf("%q: https is required (http only on a loopback address)", raw)}
 	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("%w: %q: https is required", ErrServiceURL, raw)
+		return &ServiceURLError{URLScheme, fmt.Sprintf("%q: https is required", raw)}
 	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return fmt.Errorf("%w: %q: no user, query or fragment", ErrServiceURL, raw)
+		return &ServiceURLError{URLExtra, fmt.Sprintf("%q: no user, query or fragment", raw)}
 	}
 	return nil
 }
+
+// URLProblem says what is wrong with a service URL, for a message in the
+// user's language.
+type URLProblem string
+
+// The problems CheckServiceURL finds.
+const (
+	URLNotAbsolute URLProblem = "not_absolute" // not an address naming a server
+	URLPlainHTTP   URLProblem = "plain_http"   // http to another machine
+	URLScheme      URLProblem = "scheme"       // neither https nor http
+	URLExtra       URLProblem = "extra"        // a user, a query or a fragment
+)
+
+// ServiceURLError is a refusal of CheckServiceURL; it matches
+// ErrServiceURL.
+type ServiceURLError struct {
+	Problem URLProblem
+	text    string
+}
+
+func (e *ServiceURLError) Error() string { return ErrServiceURL.Error() + ": " + e.text }
+
+// Is makes errors.Is(err, ErrServiceURL) hold.
+func (e *ServiceURLError) Is(target error) bool { return target == ErrServiceURL }

@@ -72,3 +72,22 @@ func TestCheckServiceURL(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceURLProblems: each refusal says why, for a message in the
+// user's language.
+func TestServiceURLProblems(t *testing.T) {
+	for raw, want := range map[string]URLProblem{
+		"vote.example.org":                  URLNotAbsolute,
+		"https://":                          URLNotAbsolute,
+		"http://vote.example.org":           URLPlainHTTP,
+		"ftp://vote.example.org":            URLScheme,
+		"https://user:pw@vote.example.org":  URLExtra,
+		"https://vote.example.org/?token=x": URLExtra,
+		"https://vote.example.org/#frag":    URLExtra,
+	} {
+		var e *ServiceURLError
+		if err := CheckServiceURL(raw); !errors.As(err, &e) || e.Problem != want {
+			t.Errorf("CheckServiceURL(%q) = %v, want the problem %q", raw, err, want)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 
 func (e *env) importRoll(data string) portal.ImportReport {
 	e.t.Helper()
-	rep, err := e.svc.ImportRoll(e.ctx, "test", strings.NewReader(data), nil)
+	rep, err := e.svc.ImportRoll(e.ctx, "cli", strings.NewReader(data), nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -99,14 +99,14 @@ func TestImportRollHeaderAndSeparator(t *testing.T) {
 		t.Fatalf("comma file: %+v", rep)
 	}
 	for _, bad := range []string{"", "NUMIC;nom\n", "NUMIC;nom;prénoms;courriel;mobile;circonscription\n"} {
-		if _, err := e.svc.ImportRoll(e.ctx, "test", strings.NewReader(bad), nil); !errors.Is(err, portal.ErrRollHeader) {
+		if _, err := e.svc.ImportRoll(e.ctx, "cli", strings.NewReader(bad), nil); !errors.Is(err, portal.ErrRollHeader) {
 			t.Errorf("header %q: %v, want portal.ErrRollHeader for the screens to map", bad, err)
 		}
 	}
 	// A file that fails to read half-way is a portal error too; the OS's
 	// words stay in the chain, for the logs.
 	broken := io.MultiReader(strings.NewReader(rollHeader+"00080002;A;B;b@example.org;+33612345678;C\n"), iotest.ErrReader(errors.New("input/output error")))
-	_, err := e.svc.ImportRoll(e.ctx, "test", broken, nil)
+	_, err := e.svc.ImportRoll(e.ctx, "cli", broken, nil)
 	if !errors.Is(err, portal.ErrRollUnreadable) || !strings.Contains(err.Error(), "input/output error") {
 		t.Errorf("unreadable file: %v, want portal.ErrRollUnreadable wrapping the cause", err)
 	}
@@ -118,7 +118,7 @@ func TestImportRollCancel(t *testing.T) {
 	servicetest.WriteRoll(&buf, 3*service.ImportBatch+10, 0)
 	ctx, cancel := context.WithCancel(e.ctx)
 	batches := 0
-	rep, err := e.svc.ImportRoll(ctx, "test", bytes.NewReader(buf.Bytes()), func(portal.ImportReport) {
+	rep, err := e.svc.ImportRoll(ctx, "cli", bytes.NewReader(buf.Bytes()), func(portal.ImportReport) {
 		batches++
 		if batches == 2 {
 			cancel() // the agent clicks "Annuler"

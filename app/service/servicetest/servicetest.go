@@ -5,6 +5,7 @@ package servicetest
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -85,6 +86,7 @@ func New(t testing.TB, cfg service.Config, opt service.Options) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { checkVocabulary(t, path) }) // before the close
 	clock := NewClock(Start)
 	opt.Clock, opt.CodeRand = clock, Sevens{}
 	svc, err := service.New(db, cfg, opt)
@@ -106,4 +108,57 @@ func TOTP(t testing.TB, secret string, at time.Time) string {
 		t.Fatal(err)
 	}
 	return code
+}
+
+// checkVocabulary fails t if the service recorded, in the database at
+// path, an action, actor, message kind, channel or state that is not in
+// service's vocabulary (vocabulary.go): the office screens would have no
+// words for it.
+func checkVocabulary(t testing.TB, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Errorf("vocabulary: %v", err)
+		return
+	}
+	defer db.Close()
+	known := map[string]bool{}
+	for _, w := range service.AuditActions {
+		known["action "+w] = true
+	}
+	for _, w := range service.MessageKinds {
+		known["kind "+w] = true
+	}
+	for _, w := range service.MessageStates {
+		known["state "+w] = true
+	}
+	for _, w := range service.Channels {
+		known["channel "+string(w)] = true
+	}
+	for _, w := range service.Actors {
+		known["actor "+w] = true
+	}
+	for _, q := range []string{
+		`SELECT DISTINCT 'action ' || action FROM audit`,
+		`SELECT DISTINCT 'actor ' || CASE WHEN actor LIKE 'voter:%' THEN 'voter:' WHEN actor LIKE 'agent:%' THEN 'agent:' ELSE actor END FROM audit`,
+		`SELECT DISTINCT 'kind ' || kind FROM outbox`,
+		`SELECT DISTINCT 'state ' || state FROM outbox`,
+		`SELECT DISTINCT 'channel ' || channel FROM outbox`,
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Errorf("vocabulary: %v", err)
+			return
+		}
+		for rows.Next() {
+			var w string
+			if err := rows.Scan(&w); err != nil {
+				t.Errorf("vocabulary: %v", err)
+			}
+			if !known[w] && w != "actor voter:" && w != "actor agent:" {
+				t.Errorf("the service recorded the %s, which app/service/vocabulary.go does not list: add it there, and its words to the translations", w)
+			}
+		}
+		rows.Close()
+	}
 }

@@ -1,0 +1,42 @@
+package service
+
+// The words the service records in the audit log and the outbox, and that
+// the office screens show: each is translated there (screens' codes.go),
+// never shown as it is. servicetest fails a test whose service recorded a
+// word missing here, and the screens' tests fail on a word here without a
+// translation in each language.
+
+// AuditActions are the actions of the audit log.
+var AuditActions = []string{
+	"agent.added", "agent.login", "agent.login.failed", "agent.throttled",
+	"audit.chain_keyed", "audit.verified",
+	"contact.change.approval_refused", "contact.change.approved", "contact.change.expired", "contact.change.proposed",
+	"contact.change.refused", "contact.change.rejected", "contact.change.withdrawn",
+	"credentials.sent", "credentials.skipped",
+	"desk.renewal.identifier", "desk.renewal.password", "desk.renewal.refused",
+	"identifier.confirm.failed", "identifier.renewed", "identifier.request", "identifier.request.no_match",
+	"identifier.request.rate_limited", "identifier.request.refused",
+	"login", "login.blocked", "login.failed",
+	"outbox.retry",
+	"password.renewed", "password.request.locked", "password.request.no_match", "password.request.no_mobile",
+	"password.request.rate_limited", "password.request.refused", "password.request.wrong_numic",
+	"roll.batch", "roll.difference_kept", "roll.imported",
+	"voter.demo_seeded", "voter.links_cancelled", "voter.locked", "voter.unlocked",
+}
+
+// MessageKinds are the kinds of the outbox's messages.
+var MessageKinds = []string{
+	"contact.changed", "credentials.identifier", "credentials.password",
+	"identifier.changed", "identifier.link", "identifier.refused",
+	"password.changed", "password.refused", "password.sms",
+}
+
+// MessageStates are where an outbox message stands.
+var MessageStates = []string{"pending", "sent", "failed"}
+
+// Channels are how messages travel.
+var Channels = []Channel{ChannelEmail, ChannelSMS}
+
+// Actors are who acts, besides "voter:ID" and "agent:NAME": the service
+// itself, someone who matched no voter, and consulvoted's commands.
+var Actors = []string{"system", "anonymous", "cli"}
