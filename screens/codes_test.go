@@ -2,9 +2,14 @@ package screens
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/test"
+
+	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/resources"
 )
@@ -78,5 +83,76 @@ func TestNoRawCodeOnAnyScreen(t *testing.T) {
 				t.Errorf("%s, %s: shows the raw code %q", language, name, c)
 			}
 		})
+	}
+}
+
+// TestImportProblemsInLanguage: the refused lines of a roll are said, on
+// the screen and in the saved report, in the agent's language.
+func TestImportProblemsInLanguage(t *testing.T) {
+	roll := "NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n" +
+		"00070001;MARTIN;Léa;lea@example.org;+33612345678;Allemagne\n" +
+		"00070002;;Paul;paul@example.org;+33612345679;Belgique\n" +
+		"0007000A;X;Y;x@example.org;+33612345671;Z\n" +
+		"00070004;X;Y;x4@example.org;+33612345674\n" +
+		"00070001;X;Y;x1@example.org;+33612345675;Z\n" +
+		"00070006;X;Y;x6@example.org;0612345676;Z\n" +
+		"00070007;X;" + strings.Repeat("Y", 151) + ";x7@example.org;+33612345677;Z\n"
+	for _, tc := range []struct {
+		language string
+		screen   []string
+		csv      string
+	}{
+		{"fr", []string{"Ligne 3, nom : vide, à renseigner", "Ligne 4, NUMIC : NUMIC invalide (chiffres uniquement, de 6 à 12)",
+			"Ligne 5 : 5 colonnes au lieu de 6", "Ligne 6, NUMIC : NUMIC en double (déjà ligne 2)",
+			"Ligne 7, mobile : numéro de mobile invalide", "Ligne 8, prénoms : trop long (150 caractères au plus)"},
+			"ligne;colonne;motif\n3;nom;vide, à renseigner\n"},
+		{"en", []string{"Line 3, nom: empty, required", "Line 4, NUMIC: invalid NUMIC (digits only, 6 to 12)",
+			"Line 5: 5 columns instead of 6", "Line 6, NUMIC: duplicate NUMIC (already on line 2)",
+			"Line 7, mobile: invalid mobile number", "Line 8, prénoms: too long (150 characters at most)"},
+			"line;column;reason\n3;nom;empty, required\n"},
+	} {
+		t.Run(tc.language, func(t *testing.T) {
+			if err := resources.LoadTranslations(tc.language); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { resources.LoadTranslations("fr") })
+			h, _ := newOfficeHarness(t)
+			dir := t.TempDir()
+			path := filepath.Join(dir, "liste.csv")
+			if err := os.WriteFile(path, []byte(roll), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			home := h.agentLogin("alice")
+			h.tap(home.roll)
+			s := screenAs[*importScreen](h)
+			test.Type(s.file.entry, path)
+			h.tap(s.start)
+			for _, line := range tc.screen {
+				h.see(line)
+			}
+			report := filepath.Join(dir, "report.csv")
+			s.saveReport(report)
+			b, err := os.ReadFile(report)
+			if err != nil || !strings.HasPrefix(string(b), tc.csv) || strings.Count(string(b), "\n") != 7 {
+				t.Errorf("report (%v):\n%s", err, b)
+			}
+		})
+	}
+}
+
+// TestEveryImportProblemTranslated: each problem the service can find in
+// a roll line has its words in each language.
+func TestEveryImportProblemTranslated(t *testing.T) {
+	for _, language := range resources.Languages {
+		b, _ := resources.Translation(language)
+		var table map[string]any
+		if err := json.Unmarshal(b, &table); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range portal.ProblemCodes {
+			if table["import.problem."+string(c)] == nil {
+				t.Errorf("%s: no words for the roll problem %q", language, c)
+			}
+		}
 	}
 }

@@ -169,7 +169,7 @@ func (s *importScreen) run() {
 				s.problems.Add(widget.NewLabel(fmt.Sprintf("… (%d)", len(r.Problems))))
 				break
 			}
-			s.problems.Add(wrapped(lang.X("import.problem", "", map[string]any{"Line": p.Line, "Column": p.Column, "Reason": p.Reason})))
+			s.problems.Add(wrapped(problemLine(p)))
 		}
 		if len(r.Differences) > 0 {
 			// What the roll would have undone of the desk's approved changes.
@@ -219,7 +219,10 @@ func (s *importScreen) chooseReportFile() {
 func (s *importScreen) saveReport(path string) {
 	f, err := os.Create(path)
 	if err == nil {
-		err = errors.Join(s.report.ProblemsCSV(f), f.Close())
+		// In the agent's language, as the screen says it.
+		err = errors.Join(s.report.ProblemsCSVIn(f,
+			[3]string{lang.L("import.csv.line"), lang.L("import.csv.column"), lang.L("import.csv.reason")},
+			problemText, differenceText), f.Close())
 	}
 	if err != nil {
 		s.msg.set(fileErrorText("err.file.save", err), widget.DangerImportance)
@@ -296,4 +299,33 @@ func (s *campaignScreen) run() {
 			s.msg.set(lang.X("campaign.progress", "", map[string]any{"Sent": r.Sent, "Skipped": r.Skipped}), widget.SuccessImportance)
 		}
 	})
+}
+
+// problemLine says a refused roll line in the UI's language.
+func problemLine(p portal.ImportProblem) string {
+	if p.Column == "" {
+		return lang.X("import.problem_line", "", map[string]any{"Line": p.Line, "Reason": problemText(p)})
+	}
+	return lang.X("import.problem", "", map[string]any{"Line": p.Line, "Column": p.Column, "Reason": problemText(p)})
+}
+
+// problemText says what is wrong with a roll line, in the UI's language;
+// a badly formed value says what is expected in its column.
+func problemText(p portal.ImportProblem) string {
+	key := "import.problem." + string(p.Code)
+	if p.Code == portal.ProblemFormat {
+		if c, ok := map[string]string{"NUMIC": "numic", "adresse électronique": "email", "mobile": "mobile"}[p.Column]; ok {
+			key += "." + c
+		}
+	}
+	if t := lang.XN(key, "", p.N, map[string]any{"N": p.N}); t != "" && t != key {
+		return t
+	}
+	return p.Reason // a problem newer than the translations: the service's French
+}
+
+// differenceText says, for the report, a roll line that would have undone
+// a change made at the desk.
+func differenceText(d portal.ImportDifference) string {
+	return lang.X("import.difference_csv", "", map[string]any{"NUMIC": d.NUMIC, "Time": formatTime(d.Since), "Kept": d.Kept, "Roll": d.Roll})
 }

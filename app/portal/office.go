@@ -157,8 +157,34 @@ type AuditFilter struct {
 type ImportProblem struct {
 	Line   int    // 1 is the header
 	Column string // one of the roll's columns, or "" for the whole line
-	Reason string // in French, for the agents
+	// Code says what is wrong, for a sentence in the reader's language;
+	// N is its number, where it has one: the columns found
+	// (ProblemColumns), the line the NUMIC was first on
+	// (ProblemDuplicate), the most characters allowed (ProblemTooLong).
+	Code ProblemCode
+	N    int
+	// Reason is the problem in French, for the command line's report.
+	Reason string
 }
+
+// ProblemCode says what is wrong with a roll line.
+type ProblemCode string
+
+// The problems a roll line can have.
+const (
+	ProblemCSV       ProblemCode = "csv"       // quotes that do not close
+	ProblemColumns   ProblemCode = "columns"   // not the 6 columns (N: how many)
+	ProblemNotUTF8   ProblemCode = "not_utf8"  // text that is not UTF-8
+	ProblemControl   ProblemCode = "control"   // an invisible control character
+	ProblemMissing   ProblemCode = "missing"   // Column is empty
+	ProblemFormat    ProblemCode = "format"    // Column is not what it should be
+	ProblemTooLong   ProblemCode = "too_long"  // Column is longer than N characters
+	ProblemDuplicate ProblemCode = "duplicate" // the NUMIC was already on line N
+)
+
+// ProblemCodes lists every ProblemCode, for translations to cover.
+var ProblemCodes = []ProblemCode{ProblemCSV, ProblemColumns, ProblemNotUTF8, ProblemControl, ProblemMissing,
+	ProblemFormat, ProblemTooLong, ProblemDuplicate}
 
 // ImportDifference is a roll line that would have undone an approved
 // change of contact details: the desk's value is kept, the roll's is
@@ -196,18 +222,27 @@ func (r ImportReport) RowsPerSecond() float64 {
 }
 
 // ProblemsCSV writes the refused lines, then the differences with the
-// desk's changes, as a CSV file an agent can open.
+// desk's changes, as a CSV file an agent can open, in French.
 func (r ImportReport) ProblemsCSV(w io.Writer) error {
+	return r.ProblemsCSVIn(w, [3]string{"ligne", "colonne", "motif"},
+		func(p ImportProblem) string { return p.Reason },
+		func(d ImportDifference) string {
+			return fmt.Sprintf("NUMIC %s : différente de la valeur changée au guichet le %s, conservée « %s », liste « %s »",
+				d.NUMIC, d.Since.UTC().Format("02/01/2006 15:04 UTC"), d.Kept, d.Roll)
+		})
+}
+
+// ProblemsCSVIn is ProblemsCSV in another language: header names the
+// three columns, problem and difference word each line.
+func (r ImportReport) ProblemsCSVIn(w io.Writer, header [3]string, problem func(ImportProblem) string, difference func(ImportDifference) string) error {
 	cw := csv.NewWriter(w)
 	cw.Comma = ';'
-	cw.Write([]string{"ligne", "colonne", "motif"})
+	cw.Write(header[:])
 	for _, p := range r.Problems {
-		cw.Write([]string{strconv.Itoa(p.Line), p.Column, p.Reason})
+		cw.Write([]string{strconv.Itoa(p.Line), p.Column, problem(p)})
 	}
 	for _, d := range r.Differences {
-		cw.Write([]string{strconv.Itoa(d.Line), d.Column, fmt.Sprintf(
-			"NUMIC %s : différente de la valeur changée au guichet le %s, conservée « %s », liste « %s »",
-			d.NUMIC, d.Since.UTC().Format("02/01/2006 15:04 UTC"), d.Kept, d.Roll)})
+		cw.Write([]string{strconv.Itoa(d.Line), d.Column, difference(d)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -147,7 +147,7 @@ func (rr *rollReader) next() (Voter, *portal.ImportProblem, error) {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			rr.line = pe.StartLine + 1
-			return Voter{}, &portal.ImportProblem{Line: rr.line, Reason: "ligne CSV mal formée (guillemets)"}, nil
+			return Voter{}, &portal.ImportProblem{Line: rr.line, Code: portal.ProblemCSV, Reason: "ligne CSV mal formée (guillemets)"}, nil
 		}
 		return Voter{}, nil, fmt.Errorf("%w: line %d: %w", portal.ErrRollUnreadable, rr.line+1, err)
 	}
@@ -161,7 +161,8 @@ func (rr *rollReader) next() (Voter, *portal.ImportProblem, error) {
 	}
 	key := numicKey(v.NUMIC)
 	if first, dup := rr.seen[key]; dup {
-		return Voter{}, &portal.ImportProblem{Line: rr.line, Column: "NUMIC", Reason: fmt.Sprintf("NUMIC en double (déjà ligne %d)", first)}, nil
+		return Voter{}, &portal.ImportProblem{Line: rr.line, Column: "NUMIC", Code: portal.ProblemDuplicate, N: int(first),
+			Reason: fmt.Sprintf("NUMIC en double (déjà ligne %d)", first)}, nil
 	}
 	rr.seen[key] = int32(rr.line)
 	return v, nil, nil
@@ -210,21 +211,21 @@ func fold(s string) string {
 // rollLine checks one line and returns the voter it describes, or the
 // first problem found.
 func (s *Service) rollLine(rec []string, line int) (Voter, *portal.ImportProblem) {
-	bad := func(col, reason string) (Voter, *portal.ImportProblem) {
-		return Voter{}, &portal.ImportProblem{Line: line, Column: col, Reason: reason}
+	bad := func(col string, code portal.ProblemCode, n int, reason string) (Voter, *portal.ImportProblem) {
+		return Voter{}, &portal.ImportProblem{Line: line, Column: col, Code: code, N: n, Reason: reason}
 	}
 	if len(rec) != len(rollColumns) {
-		return bad("", fmt.Sprintf("%d colonnes au lieu de %d", len(rec), len(rollColumns)))
+		return bad("", portal.ProblemColumns, len(rec), fmt.Sprintf("%d colonnes au lieu de %d", len(rec), len(rollColumns)))
 	}
 	for i, f := range rec {
 		if !utf8.ValidString(f) {
-			return bad(rollColumns[i], "texte qui n'est pas en UTF-8")
+			return bad(rollColumns[i], portal.ProblemNotUTF8, 0, "texte qui n'est pas en UTF-8")
 		}
 		// A NUL cannot be stored by PostgreSQL, and no name or address
 		// holds a control character: refused here, line by line, rather
 		// than failing a whole batch.
 		if strings.ContainsFunc(f, unicode.IsControl) {
-			return bad(rollColumns[i], "caractère de contrôle (invisible) dans le texte")
+			return bad(rollColumns[i], portal.ProblemControl, 0, "caractère de contrôle (invisible) dans le texte")
 		}
 	}
 	v := Voter{
@@ -233,29 +234,29 @@ func (s *Service) rollLine(rec []string, line int) (Voter, *portal.ImportProblem
 	}
 	switch {
 	case v.NUMIC == "":
-		return bad("NUMIC", "NUMIC manquant")
+		return bad("NUMIC", portal.ProblemMissing, 0, "NUMIC manquant")
 	case !portal.ValidNUMIC(v.NUMIC, s.numic):
-		return bad("NUMIC", "NUMIC invalide (chiffres uniquement, de 6 à 12)")
+		return bad("NUMIC", portal.ProblemFormat, 0, "NUMIC invalide (chiffres uniquement, de 6 à 12)")
 	case v.LastName == "":
-		return bad("nom", "nom manquant")
+		return bad("nom", portal.ProblemMissing, 0, "nom manquant")
 	case len(v.LastName) > 100:
-		return bad("nom", "nom trop long (100 caractères au plus)")
+		return bad("nom", portal.ProblemTooLong, 100, "nom trop long (100 caractères au plus)")
 	case v.FirstNames == "":
-		return bad("prénoms", "prénoms manquants")
+		return bad("prénoms", portal.ProblemMissing, 0, "prénoms manquants")
 	case len(v.FirstNames) > 150:
-		return bad("prénoms", "prénoms trop longs (150 caractères au plus)")
+		return bad("prénoms", portal.ProblemTooLong, 150, "prénoms trop longs (150 caractères au plus)")
 	case v.Email == "":
-		return bad("adresse électronique", "adresse électronique manquante")
+		return bad("adresse électronique", portal.ProblemMissing, 0, "adresse électronique manquante")
 	case !portal.ValidEmail(v.Email):
-		return bad("adresse électronique", "adresse électronique invalide")
+		return bad("adresse électronique", portal.ProblemFormat, 0, "adresse électronique invalide")
 	case v.Mobile == "":
-		return bad("mobile", "numéro de mobile manquant")
+		return bad("mobile", portal.ProblemMissing, 0, "numéro de mobile manquant")
 	case !portal.ValidMobile(v.Mobile):
-		return bad("mobile", "numéro de mobile invalide (format international attendu, ex. +33612345678)")
+		return bad("mobile", portal.ProblemFormat, 0, "numéro de mobile invalide (format international attendu, ex. +33612345678)")
 	case v.Circonscription == "":
-		return bad("circonscription", "circonscription manquante")
+		return bad("circonscription", portal.ProblemMissing, 0, "circonscription manquante")
 	case len(v.Circonscription) > 100:
-		return bad("circonscription", "circonscription trop longue")
+		return bad("circonscription", portal.ProblemTooLong, 100, "circonscription trop longue (100 caractères au plus)")
 	}
 	return v, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -47,9 +48,20 @@ func TestImportRollLines(t *testing.T) {
 		10: "circonscription: circonscription manquante", 12: "circonscription: texte qui n'est pas en UTF-8",
 		13: "nom: caractère de contrôle",
 	}
+	// And each with its code, for the screens to say it in the agent's
+	// language.
+	wantCode := map[int]string{4: "missing", 5: "format", 6: "format", 7: "format", 8: "columns 5", 9: "duplicate 2",
+		10: "missing", 12: "not_utf8", 13: "control"}
 	got := map[int]string{}
 	for _, p := range rep.Problems {
 		got[p.Line] = p.Column + ": " + p.Reason
+		code := string(p.Code)
+		if p.N != 0 {
+			code += " " + strconv.Itoa(p.N)
+		}
+		if code != wantCode[p.Line] {
+			t.Errorf("line %d: code %q, want %q", p.Line, code, wantCode[p.Line])
+		}
 	}
 	for line, w := range want {
 		if !strings.HasPrefix(got[line], w) {
