@@ -56,7 +56,7 @@ type config struct {
 }
 
 func defaultConfig() config {
-	return config{Election: "Mai 2026", Assistance: "assistance-vote@consulvote.invalid"}
+	return config{Election: "2026-05", Assistance: "assistance-vote@consulvote.invalid"}
 }
 
 // serverCommands moved to consulvoted with the server.
@@ -69,7 +69,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.DemoReset, "demo-reset", false, "start the demonstration database afresh")
 	fs.StringVar(&c.DB, "db", "", "run on this local database instead of the demonstration")
 	fs.StringVar(&c.Lang, "lang", "", "language of the interface: fr or en (default: the system's, else fr)")
-	fs.StringVar(&c.Election, "election", c.Election, "date line of the election, shown under its title")
+	fs.StringVar(&c.Election, "election", c.Election, "month of the election, YYYY-MM, shown under its title in the interface's language (\"Mai 2026\", \"May 2026\"); any other text is shown as given")
 	fs.StringVar(&c.Assistance, "assistance", c.Assistance, "how to reach the assistance cell")
 	fs.StringVar(&c.Backend, "backend", "", "URL of the backend (consulvoted serve) instead of a local database")
 	fs.StringVar(&c.SMTP, "smtp", "", "local mode: send the outbox through this relay, smtp://user:pass@host:port or smtps://…")

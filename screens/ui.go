@@ -35,7 +35,9 @@ type Keychain interface {
 
 // Options configure the screens.
 type Options struct {
-	// Election is the date line under the election's title ("Mai 2026").
+	// Election is the date line under the election's title: a month,
+	// "2026-05" (or "Mai 2026"), shown in the UI's language; any other
+	// text as given.
 	Election string
 	// Assistance says how to reach the assistance cell.
 	Assistance string
