@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -109,4 +110,18 @@ func (t *Tx) SetContact(voterID int64, oldEmail, oldMobile, email, mobile string
 		return false, fmt.Errorf("set contact: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// LockAddress takes a transaction advisory lock on the address's keyed
+// hash: two approvals moving two voters onto one address at the same
+// instant, on one instance or two, check and move one after the other.
+// (The key's first bytes spread well; two addresses sharing them only
+// wait for each other.)
+func (t *Tx) LockAddress(key []byte) error {
+	if !t.write {
+		return nil
+	}
+	var k [4]byte
+	copy(k[:], key)
+	return t.lock(lockAddress, int32(binary.BigEndian.Uint32(k[:])))
 }

@@ -105,6 +105,13 @@ func TestDeskOnPostgres(t *testing.T) {
 	}
 }
 
+// TestContactApprovalsOntoOneAddress: approvals moving different voters
+// onto one new address at once apply one move (LockAddress): READ
+// COMMITTED alone let each see no other voter with the address.
+func TestContactApprovalsOntoOneAddress(t *testing.T) {
+	servicetest.SameAddressApprovals(t, open(t, pgtest.Database(t)), 24, 6)
+}
+
 // concurrentCodes runs fn n times at once and counts the answers by error
 // code ("" for success).
 func concurrentCodes(n int, fn func(i int) error) map[portal.Code]int {

@@ -132,6 +132,7 @@ const (
 	lockMigrations = 1 // class: migrations; key 0
 	lockAudit      = 2 // class: the audit chain's tail; key 0
 	lockRate       = 3 // class: per-NUMIC limits; key from the limit's key
+	lockAddress    = 4 // class: the desk's moves onto an e-mail address; key from its keyed hash
 )
 
 // migrate applies the missing migrations in one transaction. Instances

@@ -133,6 +133,13 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 		if err != nil {
 			return err
 		}
+		if c.NewEmail != "" {
+			// Approvals moving other voters onto this address wait here,
+			// so that the check below sees the one that went first.
+			if err := tx.LockAddress(s.mac("desk-address", c.NewEmail)); err != nil {
+				return err
+			}
+		}
 		// The voter's row, locked in a write transaction on PostgreSQL,
 		// orders concurrent approvals; the proposal is read again after
 		// it, so that the one that waited sees the first one's decision

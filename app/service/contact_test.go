@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/app/store"
 )
 
 const agentPassword = "correct horse battery"
@@ -527,6 +529,17 @@ func TestContactApprovalConcurrent(t *testing.T) {
 	if decided != 3 {
 		t.Errorf("%d decisions audited over 3 rounds, want 3", decided)
 	}
+}
+
+// TestContactApprovalsOntoOneAddress: approvals moving different voters
+// onto one new address at once, on SQLite (PostgreSQL: app/pgstore).
+func TestContactApprovalsOntoOneAddress(t *testing.T) {
+	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	servicetest.SameAddressApprovals(t, db, 24, 6)
 }
 
 // TestContactProposalsConcurrent: one pending proposal per voter, however

@@ -292,4 +292,12 @@ type ContactChanges interface {
 	// oldEmail and oldMobile, marks each one that changes as set by the
 	// desk at at, and reports whether it did.
 	SetContact(voterID int64, oldEmail, oldMobile, email, mobile string, at time.Time) (bool, error)
+	// LockAddress holds, until the write transaction ends, a lock on key
+	// (a keyed hash of an e-mail address): the approvals that move voters
+	// onto one address queue on it, so that "no other voter has it" and
+	// the move are decided one after the other. No constraint can say it:
+	// the roll may give one address to several voters (a couple), the
+	// desk may not. A store whose writers run one at a time has nothing
+	// to do. Taken before the voter's row (the one order of these locks).
+	LockAddress(key []byte) error
 }
