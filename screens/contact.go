@@ -137,25 +137,35 @@ func (s *contactScreen) showErrors(err error) bool {
 }
 
 // approvalsScreen lists the changes awaiting approval, oldest first: each
-// opens the voter's file, or is approved from here.
+// opens the voter's file, or is approved from here by an agent the
+// session says may approve (another agent's proposal only). An agent who
+// may not sees the same list, told why it has no "Approuver".
 type approvalsScreen struct {
 	u       *UI
+	may     portal.Permissions
 	list    *fyne.Container
 	opens   []*button // one per proposal
-	approve []*button
+	approve []*button // one per proposal this agent may approve
 	msg     *message
 	running bool
 }
 
 func newApprovals(u *UI) *approvalsScreen {
 	s := &approvalsScreen{u: u, list: list(), msg: newMessage()}
+	if u.agent != nil {
+		s.may = u.agent.May
+	}
 	s.load()
 	return s
 }
 
 func (s *approvalsScreen) page() *page {
-	c := container.NewVBox(heading(lang.L("approvals.page")), s.msg.label, s.list)
-	p := &page{title: lang.L("approvals.page"), content: c, screen: s}
+	title := lang.L("approvals.page")
+	if !s.may.ApproveContactChanges {
+		title = lang.L("changes.page")
+	}
+	c := container.NewVBox(heading(title), s.msg.label, s.list)
+	p := &page{title: title, content: c, screen: s}
 	if len(s.opens) > 0 {
 		p.focus = s.opens[0]
 	}
@@ -175,22 +185,36 @@ func (s *approvalsScreen) load() {
 		s.opens, s.approve = nil, nil
 		if len(cs) == 0 {
 			s.list.Add(wrapped(lang.L("approvals.none")))
+		} else if !s.may.ApproveContactChanges {
+			// Said once, in words a screen reader reads before the list.
+			s.list.Add(wrapped(lang.L("approvals.admin_only")))
 		}
 		for _, c := range cs {
 			open := s.u.button(lang.L("approvals.open"), nil, func() {
 				s.u.show(newVoterFile(s.u, c.VoterID).page())
 			})
-			ok := s.u.button(lang.L("approvals.approve"), nil, func() { s.doApprove(c) })
 			// Each says whose proposal it acts on, for a screen reader
 			// going from button to button.
 			open.label = lang.L("approvals.open") + " — " + c.VoterName
-			ok.label = lang.L("approvals.approve") + " — " + c.VoterName
-			s.opens, s.approve = append(s.opens, open), append(s.approve, ok)
+			s.opens = append(s.opens, open)
 			s.list.Add(wrapped(lang.X("approvals.item", "", map[string]any{"Voter": c.VoterName, "NUMIC": c.NUMIC,
 				"What": changeText(c.OldEmail, c.NewEmail, c.OldMobile, c.NewMobile), "Proposer": c.ProposedBy,
 				"Time": formatTime(c.ProposedAt), "Document": documentText(c.Document), "Reason": c.Reason,
 				"Expires": formatTime(c.ExpiresAt)})))
-			s.list.Add(container.NewHBox(open, ok))
+			mine := s.u.agent != nil && s.u.agent.Name == c.ProposedBy
+			switch {
+			case mine:
+				// Nobody approves their own proposal.
+				s.list.Add(wrapped(lang.L("approvals.mine")))
+				s.list.Add(container.NewHBox(open))
+			case s.may.ApproveContactChanges:
+				ok := s.u.button(lang.L("approvals.approve"), nil, func() { s.doApprove(c) })
+				ok.label = lang.L("approvals.approve") + " — " + c.VoterName
+				s.approve = append(s.approve, ok)
+				s.list.Add(container.NewHBox(open, ok))
+			default:
+				s.list.Add(container.NewHBox(open))
+			}
 			s.list.Add(widget.NewSeparator())
 		}
 		if top := s.u.top(); top != nil && top.screen == s && len(s.opens) > 0 {

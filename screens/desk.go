@@ -203,10 +203,17 @@ func (s *voterFileScreen) showContact(f portal.VoterFile) {
 			s.withdraw = s.u.button(lang.L("file.withdraw"), nil, func() { s.reject(c.ID, true) })
 			s.contact.Add(container.NewHBox(s.withdraw))
 		} else {
-			s.approveB = s.u.button(lang.L("file.approve"), nil, func() { s.approve(c.ID) })
-			s.approveB.Importance = widget.HighImportance
 			s.rejectB = s.u.button(lang.L("file.reject"), nil, func() { s.reject(c.ID, false) })
-			s.contact.Add(container.NewHBox(s.approveB, s.rejectB))
+			if s.u.agent != nil && s.u.agent.May.ApproveContactChanges {
+				s.approveB = s.u.button(lang.L("file.approve"), nil, func() { s.approve(c.ID) })
+				s.approveB.Importance = widget.HighImportance
+				s.contact.Add(container.NewHBox(s.approveB, s.rejectB))
+			} else {
+				// No button that could only be refused: why, in words, and
+				// what this agent may still do.
+				s.contact.Add(wrapped(lang.L("file.approve_admin_only")))
+				s.contact.Add(container.NewHBox(s.rejectB))
+			}
 		}
 	}
 	shown := 0

@@ -87,20 +87,41 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 		t.Fatal("the proposer is offered to approve, or not to withdraw")
 	}
 
-	// carl, an agent, may not approve where an admin must: the service says so.
+	// carl, an agent, may not approve where an admin must: his session
+	// says so, and the screens offer no button that could only be refused
+	// — the reason in words instead, and rejecting stays his to do.
 	f = h.openFile("carl", marie.NUMIC)
-	h.tap(f.approveB)
-	h.see("Seul un administrateur peut approuver cette modification.")
+	if f.approveB != nil || f.rejectB == nil {
+		t.Fatal("an agent who may not approve is offered to, or not offered to reject")
+	}
+	h.see("Seul un administrateur peut approuver cette modification (réglage du service). Vous pouvez la refuser, avec un motif.")
+	h.ui.back()
+	h.ui.back()
+	home := screenAs[*officeHomeScreen](h)
+	if home.approvals.Text != "Modifications en attente (1)" {
+		t.Errorf("carl's home offers %q", home.approvals.Text)
+	}
+	h.tap(home.approvals)
+	a := screenAs[*approvalsScreen](h)
+	h.see("Modifications en attente")
+	h.see("Seul un administrateur peut approuver ces modifications (réglage du service). Ouvrez le dossier de l'électeur pour en refuser une, avec un motif.")
+	if len(a.opens) != 1 || len(a.approve) != 0 {
+		t.Errorf("carl's list: %d to open, %d to approve; want 1 and 0", len(a.opens), len(a.approve))
+	}
+	if _, err := e.Service.ApproveContactChange(context.Background(), h.ui.token(), f.file.ContactChanges[0].ID); portal.ErrorCode(err) != portal.CodeForbidden {
+		t.Errorf("the service let carl approve: %v", err)
+	}
 
 	// alice, an admin, from the list of changes to approve.
 	h.ui.agent = nil
 	h.ui.home()
-	home := h.agentLogin("alice")
+	home = h.agentLogin("alice")
 	if home.approvals.Text != "Modifications à approuver (1)" {
 		t.Errorf("approvals button reads %q", home.approvals.Text)
 	}
 	h.tap(home.approvals)
-	a := screenAs[*approvalsScreen](h)
+	a = screenAs[*approvalsScreen](h)
+	h.notSee("Seul un administrateur peut approuver")
 	h.see("DUPONT Marie Claire (NUMIC 00012345) — l'adresse électronique (marie.dupont@example.org → marie.nouvelle@example.org) — proposée par bob")
 	if h.win.Canvas().Focused() != a.opens[0] {
 		t.Errorf("focus on %T, want the first proposal's Open", h.win.Canvas().Focused())
@@ -123,6 +144,53 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	a.load()
 	h.wait()
 	h.see("Aucune modification n'attend d'approbation.")
+}
+
+// TestContactApprovalByAnyAgentScreens: with `--contact-approval agent`,
+// the session of a plain agent says it may approve, and the screens offer
+// it — on another agent's proposal, never on one's own.
+func TestContactApprovalByAnyAgentScreens(t *testing.T) {
+	anyAgent := func(c *service.Config) { c.ApprovalRole = portal.RoleAgent }
+	t.Run("local", func(t *testing.T) { h, e := newOfficeHarness(t, anyAgent); testApprovalByAnyAgent(t, h, e) })
+	t.Run("remote", func(t *testing.T) { h, e := newRemoteOfficeHarness(t, anyAgent); testApprovalByAnyAgent(t, h, e) })
+}
+
+func testApprovalByAnyAgent(t *testing.T, h *harness, e *servicetest.Env) {
+	addDeskAgents(t, e)
+	f := h.openFile("bob", marie.NUMIC)
+	h.tap(f.changeB)
+	c := screenAs[*contactScreen](h)
+	test.Type(c.email.entry, "marie.autre@example.org")
+	c.document.SetSelectedIndex(1)
+	h.enter(c.reason.entry, "au guichet, carte d'identité")
+	f = screenAs[*voterFileScreen](h)
+	if f.approveB != nil || f.withdraw == nil {
+		t.Fatal("the proposer is offered to approve")
+	}
+	// bob's own list: his proposal, which he may not approve.
+	h.ui.agent = nil
+	h.ui.home()
+	home := h.agentLogin("bob")
+	if home.approvals.Text != "Modifications à approuver (1)" {
+		t.Errorf("bob's home offers %q", home.approvals.Text)
+	}
+	h.tap(home.approvals)
+	a := screenAs[*approvalsScreen](h)
+	h.see("Votre proposition : un autre agent doit l'approuver.")
+	h.notSee("Seul un administrateur")
+	if len(a.approve) != 0 {
+		t.Error("bob may approve his own proposal from the list")
+	}
+
+	// carl, a plain agent, approves it from the file.
+	f = h.openFile("carl", marie.NUMIC)
+	if f.approveB == nil || f.rejectB == nil {
+		t.Fatal("an agent who may approve is not offered to")
+	}
+	h.notSee("Seul un administrateur")
+	h.tap(f.approveB)
+	h.see("Modification approuvée : les coordonnées sont changées et l'électeur est prévenu à ses anciennes et nouvelles adresses.")
+	h.see("Courriel : marie.autre@example.org — mobile : +33612345678")
 }
 
 func TestDeskRenewalScreen(t *testing.T) {
@@ -217,6 +285,25 @@ func TestDeskInEnglish(t *testing.T) {
 	if got := h.ui.deskText(err); got != "You proposed this change: another agent must approve it." {
 		t.Errorf("self-approval says %q", got)
 	}
+	// carl may not approve (admins approve, by default): said in English.
+	addDeskAgents(t, e)
+	f = h.openFile("carl", marie.NUMIC)
+	if f.approveB != nil {
+		t.Error("carl is offered to approve")
+	}
+	h.see("Only an administrator may approve this change (a setting of the service). You may reject it, with a reason.")
+	h.ui.agent = nil
+	h.ui.home()
+	home := h.agentLogin("carl")
+	if home.approvals.Text != "Pending changes (1)" {
+		t.Errorf("carl's home offers %q", home.approvals.Text)
+	}
+	h.tap(home.approvals)
+	h.see("Only an administrator may approve these changes (a setting of the service). Open the voter's file to reject one, with a reason.")
+	h.ui.agent = nil
+	h.ui.home()
+	h.tap(h.agentLogin("bob").approvals)
+	h.see("Your proposal: another agent must approve it.")
 	for _, code := range []portal.Code{portal.CodeSelfApproval, portal.CodeChangePending, portal.CodeChangeDecided,
 		portal.CodeChangeExpired, portal.CodeContactStale, portal.CodeNoMobile, portal.CodeLocked,
 		portal.CodeRenewalConflict, portal.CodeRateLimited, portal.CodeForbidden} {

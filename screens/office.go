@@ -103,15 +103,20 @@ type officeHomeScreen struct {
 func newOfficeHome(u *UI) *officeHomeScreen {
 	s := &officeHomeScreen{u: u}
 	s.desk = u.button(lang.L("office.desk"), nil, func() { u.show(newDesk(u).page()) })
-	s.approvals = u.button(lang.L("office.approvals"), nil, func() { u.show(newApprovals(u).page()) })
-	s.countApprovals()
+	// What the session says the agent may do, and nothing more: an agent
+	// who may not approve sees the pending changes, not "to approve".
+	var may portal.Permissions
+	if u.agent != nil {
+		may = u.agent.May
+	}
+	s.approvals = u.button(lang.L(approvalsKey(may)), nil, func() { u.show(newApprovals(u).page()) })
+	s.countApprovals(may)
 	s.outbox = u.button(lang.L("office.outbox"), nil, func() { u.show(newMonitor(u).page()) })
-	admin := u.agent != nil && u.agent.Role == portal.RoleAdmin
-	if admin && u.opt.RollAdmin != nil {
+	if may.ManageRoll && u.opt.RollAdmin != nil {
 		s.roll = u.button(lang.L("office.import"), nil, func() { u.show(newImport(u).page()) })
 		s.campaign = u.button(lang.L("office.campaign"), nil, func() { u.show(newCampaign(u).page()) })
 	}
-	if admin {
+	if may.Audit {
 		s.auditB = u.button(lang.L("office.audit"), nil, func() { u.show(newAuditScreen(u).page()) })
 	}
 	s.logout = u.button(lang.L("office.logout"), nil, s.doLogout)
@@ -133,14 +138,23 @@ func (s *officeHomeScreen) page() *page {
 	return &page{title: lang.L("office.home.page"), content: c, focus: s.desk, screen: s}
 }
 
+// approvalsKey names the list of pending changes for what the agent may
+// do with them.
+func approvalsKey(may portal.Permissions) string {
+	if may.ApproveContactChanges {
+		return "office.approvals"
+	}
+	return "office.changes"
+}
+
 // countApprovals shows on its button how many changes await approval.
-func (s *officeHomeScreen) countApprovals() {
+func (s *officeHomeScreen) countApprovals(may portal.Permissions) {
 	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) ([]portal.ContactChange, error) {
 		return s.u.opt.Office.PendingContactChanges(ctx, token)
 	}, func(cs []portal.ContactChange, err error) {
 		if err == nil && len(cs) > 0 {
-			s.approvals.label = lang.X("office.approvals_count", "", map[string]any{"Count": len(cs)})
+			s.approvals.label = lang.X(approvalsKey(may)+"_count", "", map[string]any{"Count": len(cs)})
 			s.approvals.SetText(s.approvals.label)
 		}
 	})

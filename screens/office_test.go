@@ -35,16 +35,22 @@ type agentKey struct {
 
 // newOfficeHarness is the app with the office, on a service with an admin
 // (alice) and an agent (bob).
-func newOfficeHarness(t *testing.T) (*harness, *servicetest.Env) {
+func newOfficeHarness(t *testing.T, settings ...func(*service.Config)) (*harness, *servicetest.Env) {
 	t.Helper()
-	e := officeEnv(t)
+	e := officeEnv(t, settings...)
 	h := newHarnessOn(t, e.Service, e.Service, e.Clock, func(o *Options) { o.Office, o.RollAdmin = e.Service, e.Service })
 	return h, e
 }
 
-func officeEnv(t *testing.T) *servicetest.Env {
+// officeEnv is a service with an admin (alice) and an agent (bob), under
+// the default settings changed by settings.
+func officeEnv(t *testing.T, settings ...func(*service.Config)) *servicetest.Env {
 	t.Helper()
-	e := servicetest.New(t, servicetest.Config(), service.Options{})
+	cfg := servicetest.Config()
+	for _, set := range settings {
+		set(&cfg)
+	}
+	e := servicetest.New(t, cfg, service.Options{})
 	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
 		enr, err := e.Service.AddAgent(context.Background(), name, role, agentPassword, role == portal.RoleAdmin)
 		if err != nil {
@@ -57,9 +63,9 @@ func officeEnv(t *testing.T) *servicetest.Env {
 
 // newRemoteOfficeHarness is the office in remote mode: the remote client
 // over TLS to the real server; no roll import there (local mode only).
-func newRemoteOfficeHarness(t *testing.T) (*harness, *servicetest.Env) {
+func newRemoteOfficeHarness(t *testing.T, settings ...func(*service.Config)) (*harness, *servicetest.Env) {
 	t.Helper()
-	e := officeEnv(t)
+	e := officeEnv(t, settings...)
 	h := server.New(e.Service, server.Options{PerClient: -1, Office: e.Service})
 	t.Cleanup(h.Close)
 	ts := httptest.NewTLSServer(h)

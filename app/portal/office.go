@@ -56,6 +56,23 @@ type AgentSession struct {
 	Name      string    `json:"name"`
 	Role      Role      `json:"role"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// May is what the agent may do, from its role and the service's
+	// settings at login: the screens offer only that.
+	May Permissions `json:"may"`
+}
+
+// Permissions says what an agent may do. The service decides it, from
+// the agent's role and its own settings (who approves a change of
+// contact details), and checks it again on every call: a screen that
+// offered more would only hear "forbidden".
+type Permissions struct {
+	// ApproveContactChanges: approve a change of contact details that
+	// another agent proposed (never one's own).
+	ApproveContactChanges bool `json:"approve_contact_changes"`
+	// ManageRoll: import the electoral roll and send first credentials.
+	ManageRoll bool `json:"manage_roll"`
+	// Audit: read the audit log and verify its chain.
+	Audit bool `json:"audit"`
 }
 
 // VoterSummary is a line of a voter search.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -87,6 +88,27 @@ func errCode(out map[string]any) string {
 	e, _ := out["error"].(map[string]any)
 	c, _ := e["code"].(string)
 	return c
+}
+
+// TestSessionPermissionsThroughAPI: the login's answer says what the agent
+// may do (here with the default setting: only an admin approves a change
+// of contact details), in stable JSON names.
+func TestSessionPermissionsThroughAPI(t *testing.T) {
+	o := newOfficeServer(t)
+	for name, want := range map[string]map[string]any{
+		"bob":   {"approve_contact_changes": false, "manage_roll": false, "audit": false},
+		"alice": {"approve_contact_changes": true, "manage_roll": true, "audit": true},
+	} {
+		body := map[string]string{"name": name, "password": "correct horse battery"}
+		if s := o.secrets[name]; s != "" {
+			o.env.Clock.Advance(30 * time.Second)
+			body["code"] = servicetest.TOTP(t, s, o.env.Clock.Now())
+		}
+		status, out := o.call("POST", AgentSessions, "", body)
+		if got := fmt.Sprint(out["may"]); status != 201 || got != fmt.Sprint(want) {
+			t.Errorf("%s: %d, may %s; want %v", name, status, got, want)
+		}
+	}
 }
 
 // TestOfficeRolesThroughAPI: roles and sessions are enforced by the

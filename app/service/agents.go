@@ -246,7 +246,19 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 	if err != nil {
 		return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
 	}
-	return portal.AgentSession{Token: token, Name: a.Name, Role: portal.Role(a.Role), ExpiresAt: expires}, nil
+	return portal.AgentSession{Token: token, Name: a.Name, Role: portal.Role(a.Role), ExpiresAt: expires, May: s.permissions(a)}, nil
+}
+
+// permissions is what a may do under the service's settings, told to the
+// screens at login. The approval of a change checks it too; the
+// admin-only calls check the role (s.agent), which is the same rule.
+func (s *Service) permissions(a Agent) portal.Permissions {
+	admin := a.Role == string(portal.RoleAdmin)
+	return portal.Permissions{
+		ApproveContactChanges: admin || s.cfg.ApprovalRole == portal.RoleAgent,
+		ManageRoll:            admin,
+		Audit:                 admin,
+	}
 }
 
 // Agent logins are throttled, not locked: a lock on the name alone let

@@ -163,7 +163,7 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 		if why, e := s.closed(c, a, now); e != nil {
 			return refuse(e, why)
 		}
-		if s.cfg.ApprovalRole == portal.RoleAdmin && a.Role != string(portal.RoleAdmin) {
+		if !s.permissions(a).ApproveContactChanges {
 			return refuse(portal.ErrForbidden, "not_admin")
 		}
 		if now.Before(v.LockedUntil) {

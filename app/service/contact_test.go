@@ -46,6 +46,12 @@ type agentKey struct {
 // drift is allowed) when the current one was used.
 func (e *env) login(name string) string {
 	e.t.Helper()
+	return e.session(name).Token
+}
+
+// session is login's whole answer.
+func (e *env) session(name string) portal.AgentSession {
+	e.t.Helper()
 	code := ""
 	k := agentKey{e.svc, name}
 	if secret, ok := agentSecrets.Load(k); ok {
@@ -60,7 +66,7 @@ func (e *env) login(name string) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return s.Token
+	return s
 }
 
 func (e *env) voter(numic string) service.Voter {
@@ -452,6 +458,56 @@ func TestContactApprovalByAnyAgent(t *testing.T) {
 	}
 	if v := e.voter(marie.NUMIC); v.Email != "b@example.org" {
 		t.Fatalf("e-mail %s", v.Email)
+	}
+}
+
+// TestSessionSaysWhatTheAgentMay: the session an agent gets at login says
+// what it may do under the service's settings, and each permission is
+// what the service then allows: an approval by a plain agent is offered
+// and accepted only where any agent approves.
+func TestSessionSaysWhatTheAgentMay(t *testing.T) {
+	for _, approval := range []portal.Role{portal.RoleAdmin, portal.RoleAgent} {
+		t.Run(string(approval), func(t *testing.T) {
+			e := newEnvCfg(t, func(c *service.Config) { c.ApprovalRole = approval })
+			bob := e.agent("bob", portal.RoleAgent)
+			e.agent("carl", portal.RoleAgent)
+			e.agent("alice", portal.RoleAdmin)
+			m, j := e.voter(marie.NUMIC), e.voter(service.DemoRoll[1].NUMIC)
+			for _, tc := range []struct {
+				name string
+				want portal.Permissions
+			}{
+				{"carl", portal.Permissions{ApproveContactChanges: approval == portal.RoleAgent}},
+				{"alice", portal.Permissions{ApproveContactChanges: true, ManageRoll: true, Audit: true}},
+			} {
+				s := e.session(tc.name)
+				if s.May != tc.want {
+					t.Errorf("%s may %+v, want %+v", tc.name, s.May, tc.want)
+				}
+				c, err := e.propose(bob, m.ID, tc.name+"@example.org", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = e.svc.ApproveContactChange(e.ctx, s.Token, c.ID)
+				if allowed := err == nil; allowed != s.May.ApproveContactChanges {
+					t.Errorf("%s: approval answered %v, yet the session says may approve: %v", tc.name, err, s.May.ApproveContactChanges)
+				}
+				if err != nil {
+					wantCode(t, tc.name+" approving", err, portal.CodeForbidden)
+					if _, err := e.svc.RejectContactChange(e.ctx, s.Token, c.ID, "refusée au guichet"); err != nil {
+						t.Errorf("%s may reject what it may not approve: %v", tc.name, err)
+					}
+				}
+				_, err = e.svc.ImportRollAs(e.ctx, s.Token, strings.NewReader("NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n"), nil)
+				if allowed := err == nil; allowed != s.May.ManageRoll {
+					t.Errorf("%s: roll import answered %v, yet the session says %v", tc.name, err, s.May.ManageRoll)
+				}
+				_, err = e.svc.AuditEntries(e.ctx, s.Token, portal.AuditFilter{NUMIC: j.NUMIC})
+				if allowed := err == nil; allowed != s.May.Audit {
+					t.Errorf("%s: audit answered %v, yet the session says %v", tc.name, err, s.May.Audit)
+				}
+			}
+		})
 	}
 }
 
