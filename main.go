@@ -49,7 +49,11 @@ type config struct {
 	Backend         string // URL of consulvoted; "": local data
 	SMTP, SMTPTLS   string // a relay for the local mode's outbox
 	From            string // the sender of e-mails
-	Link            string // a renewal link given as argument
+	// Rules are the local mode's help-desk rules and letterhead
+	// (backend.Config's DeskFlags and MailFlags); with --backend they
+	// are the server's.
+	Rules backend.Config
+	Link  string // a renewal link given as argument
 	// sourceGiven: --demo, --demo-reset, --db or --backend chose the data;
 	// otherwise the backend saved in the settings screen does.
 	sourceGiven bool
@@ -75,6 +79,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.SMTP, "smtp", "", "local mode: send the outbox through this relay, smtp://user:pass@host:port or smtps://…")
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", "", "local mode: TLS to the relay: require, opportunistic or none (default require, opportunistic on a loopback address)")
 	fs.StringVar(&c.From, "from", "", "local mode: sender of e-mails")
+	c.Rules.DeskFlags(fs)
+	c.Rules.MailFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: consulvote [options] [renewal link]\n(the server and the office's commands are consulvoted: consulvoted -h)\n\n")
 		fs.PrintDefaults()
@@ -106,6 +112,11 @@ func (c config) Validate() error {
 	}
 	if c.Backend != "" && (c.DB != "" || c.Demo || c.DemoReset || c.SMTP != "") {
 		return errors.New("--backend works on the backend's data: no --db, --demo or --smtp with it")
+	}
+	r := c.Rules
+	if c.Backend != "" && (r.ContactApproval != "" || r.ChangeLifetime != 0 || r.DeskRenewals != 0 || len(r.MailLabel) > 0 || len(r.MailSignature) > 0) {
+		return errors.New("--backend: the desk's rules and the e-mails' label and signature are the backend's settings " +
+			"(consulvoted serve), not the app's")
 	}
 	if c.Backend != "" {
 		if err := portal.CheckServiceURL(c.Backend); err != nil {
@@ -174,8 +185,10 @@ func run(c config, log *slog.Logger) error {
 		}
 		// The same wiring as the server's: the delivery worker runs when a
 		// relay is set; without one the messages stay in the local outbox.
-		b, err := backend.Open(ctx, backend.Config{Database: path, Create: true, Demo: c.Demo,
-			From: c.From, SMTP: c.SMTP, SMTPTLS: c.SMTPTLS, Logger: log})
+		cfg := c.Rules
+		cfg.Database, cfg.Create, cfg.Demo, cfg.Logger = path, true, c.Demo, log
+		cfg.From, cfg.SMTP, cfg.SMTPTLS = c.From, c.SMTP, c.SMTPTLS
+		b, err := backend.Open(ctx, cfg)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +45,18 @@ func TestParseFlags(t *testing.T) {
 			with(func(c *config) { c.Backend, c.Lang, c.sourceGiven = "https://vote.example", "en", true }), ""},
 		{[]string{"--lang", "fr"}, map[string]string{"CONSULVOTE_LANG": "en", "CONSULVOTE_ELECTION": "Juin 2026"},
 			with(func(c *config) { c.Demo, c.Lang, c.Election = true, "fr", "Juin 2026" }), ""},
+		// The local mode's desk rules and letterhead, checked as read;
+		// with --backend they are the server's.
+		{[]string{"--contact-approval", "agent", "--change-lifetime", "24h", "--desk-renewals", "10", "--mail-label-en", "Consular elections"}, nil,
+			with(func(c *config) {
+				c.Demo = true
+				c.Rules.ContactApproval, c.Rules.ChangeLifetime, c.Rules.DeskRenewals = "agent", 24*time.Hour, 10
+				c.Rules.MailLabel = map[string]string{"en": "Consular elections"}
+			}), ""},
+		{nil, map[string]string{"CONSULVOTE_DESK_RENEWALS": "0"}, config{}, "CONSULVOTE_DESK_RENEWALS=\"0\": from 1 to 1000 renewals per agent and hour"},
+		{[]string{"--change-lifetime", "10m"}, nil, config{}, "from 1h (time for a second agent to approve) to 720h (30 days)"},
+		{[]string{"--mail-signature-fr", "a\nb"}, nil, config{}, "one line"},
+		{[]string{"--backend", "https://vote.example", "--contact-approval", "agent"}, nil, config{}, "the backend's settings (consulvoted serve)"},
 		{[]string{"serve", "--db", "x.db"}, nil, config{}, "consulvoted serve"},
 		{[]string{"roll", "import"}, nil, config{}, "command of consulvoted"},
 	} {
@@ -58,7 +71,7 @@ func TestParseFlags(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tc.want {
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("%v: %+v, %v; want %+v", tc.args, got, err, tc.want)
 			}
 		})

@@ -15,11 +15,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"consulvote/app/keyfile"
+	"consulvote/app/mail"
 	"consulvote/app/outbox"
 	"consulvote/app/pgstore"
 	"consulvote/app/portal"
@@ -71,6 +73,16 @@ type Config struct {
 	// mobile that another agent proposed: "admin" (the default: an
 	// administrator) or "agent" (any other agent).
 	ContactApproval string
+	// ChangeLifetime is how long such a proposal waits for its approval
+	// (default 48 h; from MinChangeLifetime to MaxChangeLifetime).
+	ChangeLifetime time.Duration
+	// DeskRenewals is how many renewals one agent may start for voters
+	// in an hour (default 60; at most MaxDeskRenewals).
+	DeskRenewals int
+	// MailLabel and MailSignature are the label before every e-mail's
+	// subject and the signature under it, by language ("fr", "en"); a
+	// language without one gets the templates' words (app/mail).
+	MailLabel, MailSignature map[string]string
 
 	// CheckpointEvery is how often Start signs an audit checkpoint
 	// (default: a minute).
@@ -182,10 +194,34 @@ func (c Config) Validate() error {
 	if c.OutboxLease < 0 || c.OutboxLease > 0 && c.OutboxLease < time.Second {
 		return &ConfigError{"outbox-lease", "at least a second"}
 	}
-	switch portal.Role(c.ContactApproval) {
-	case "", portal.RoleAdmin, portal.RoleAgent:
-	default:
-		return &ConfigError{"contact-approval", fmt.Sprintf("%q: admin (an administrator approves) or agent (any other agent)", c.ContactApproval)}
+	return c.validateRules()
+}
+
+// validateRules checks the desk's rules and the letterhead, each named by
+// its flag.
+func (c Config) validateRules() error {
+	if err := checkApproval(c.ContactApproval); c.ContactApproval != "" && err != nil {
+		return &ConfigError{"contact-approval", fmt.Sprintf("%q: %v", c.ContactApproval, err)}
+	}
+	if err := checkChangeLifetime(c.ChangeLifetime); c.ChangeLifetime != 0 && err != nil {
+		return &ConfigError{"change-lifetime", fmt.Sprintf("%v: %v", c.ChangeLifetime, err)}
+	}
+	if err := checkDeskRenewals(c.DeskRenewals); c.DeskRenewals != 0 && err != nil {
+		return &ConfigError{"desk-renewals", fmt.Sprintf("%d: %v", c.DeskRenewals, err)}
+	}
+	for _, words := range []struct {
+		flag  string
+		by    map[string]string
+		check func(string) error
+	}{{"mail-label-", c.MailLabel, mail.CheckLabel}, {"mail-signature-", c.MailSignature, mail.CheckSignature}} {
+		for lang, v := range words.by {
+			if !slices.Contains(mail.Languages, lang) {
+				return &ConfigError{words.flag + lang, fmt.Sprintf("the messages are written in %s only", strings.Join(mail.Languages, " and "))}
+			}
+			if err := words.check(v); v != "" && err != nil {
+				return &ConfigError{words.flag + lang, fmt.Sprintf("%q: %v", v, err)}
+			}
+		}
 	}
 	return nil
 }
@@ -294,6 +330,13 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if cfg.ContactApproval != "" {
 		rules.ApprovalRole = portal.Role(cfg.ContactApproval)
 	}
+	if cfg.ChangeLifetime != 0 {
+		rules.ChangeTTL = cfg.ChangeLifetime
+	}
+	if cfg.DeskRenewals != 0 {
+		rules.DeskRenewals = cfg.DeskRenewals
+	}
+	rules.Mail.Label, rules.Mail.Signature = cfg.MailLabel, cfg.MailSignature
 	var obs service.Observer
 	if cfg.Observer != nil {
 		obs = cfg.Observer

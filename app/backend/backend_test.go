@@ -42,6 +42,17 @@ func TestValidate(t *testing.T) {
 		{"a negative period", Config{Database: "x.db", CheckpointEvery: -time.Second}, "checkpoint-every"},
 		{"any agent approves", Config{Database: "x.db", ContactApproval: "agent"}, ""},
 		{"an unknown approver", Config{Database: "x.db", ContactApproval: "nobody"}, "contact-approval"},
+		{"a proposal lifetime", Config{Database: "x.db", ChangeLifetime: 72 * time.Hour, DeskRenewals: 1000}, ""},
+		{"a proposal lifetime too short", Config{Database: "x.db", ChangeLifetime: 59 * time.Minute}, "change-lifetime"},
+		{"a proposal lifetime too long", Config{Database: "x.db", ChangeLifetime: 721 * time.Hour}, "change-lifetime"},
+		{"a negative proposal lifetime", Config{Database: "x.db", ChangeLifetime: -time.Hour}, "change-lifetime"},
+		{"desk renewals negative", Config{Database: "x.db", DeskRenewals: -1}, "desk-renewals"},
+		{"desk renewals too many", Config{Database: "x.db", DeskRenewals: 1001}, "desk-renewals"},
+		{"labels", Config{Database: "x.db", MailLabel: map[string]string{"fr": "Élections consulaires 2026", "en": "Consular elections 2026"},
+			MailSignature: map[string]string{"en": "Consulate General of France"}}, ""},
+		{"a label in German", Config{Database: "x.db", MailLabel: map[string]string{"de": "Konsularwahl"}}, "mail-label-de"},
+		{"a label on two lines", Config{Database: "x.db", MailLabel: map[string]string{"en": "a\nBcc: x@example.org"}}, "mail-label-en"},
+		{"a signature too long", Config{Database: "x.db", MailSignature: map[string]string{"fr": strings.Repeat("x", 121)}}, "mail-signature-fr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -329,5 +340,68 @@ func TestContactApprovalSetting(t *testing.T) {
 		if got := portal.ErrorCode(err); got != tc.want {
 			t.Errorf("contact approval %q: an agent's approval gave %q, want %q", tc.setting, got, tc.want)
 		}
+	}
+}
+
+// TestDeskSettings: the proposal lifetime, the per-agent renewal limit and
+// the letterhead by language reach the service.
+func TestDeskSettings(t *testing.T) {
+	ctx := context.Background()
+	b, err := Open(ctx, Config{Database: filepath.Join(t.TempDir(), "portal.db"), Create: true, Demo: true,
+		ChangeLifetime: 2 * time.Hour, DeskRenewals: 2,
+		MailLabel: map[string]string{"en": "Consular elections 2026"}, MailSignature: map[string]string{"en": "Consulate General of France"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Service.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false); err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.Service.AgentLogin(ctx, "bob", "correct horse battery", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, v := range service.DemoRoll {
+		found, err := b.Service.FindVoters(ctx, s.Token, v.NUMIC)
+		if err != nil || len(found) != 1 {
+			t.Fatalf("find: %v", err)
+		}
+		ids = append(ids, found[0].ID)
+	}
+	before := time.Now()
+	c, err := b.Service.ProposeContactChange(ctx, s.Token, portal.ContactChangeRequest{VoterID: ids[0],
+		Mobile: "+33700000001", Document: portal.DocPassport, Reason: "au guichet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if life := c.ExpiresAt.Sub(before); life < 2*time.Hour-time.Minute || life > 2*time.Hour+time.Minute {
+		t.Errorf("a proposal lives %v, want the 2h set", life)
+	}
+	// Two renewals for two voters, then the agent's limit: the third
+	// voter's own limit is untouched.
+	for i, want := range []portal.Code{"", "", portal.CodeRateLimited} {
+		_, err := b.Service.StartRenewal(ctx, s.Token, ids[i], portal.RenewIdentifier, "au téléphone")
+		if got := portal.ErrorCode(err); got != want {
+			t.Errorf("renewal %d: %q, want %q", i+1, got, want)
+		}
+	}
+	// John reads English: the label and signature set for English.
+	msgs, err := b.Service.Messages(ctx, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, m := range msgs {
+		if m.To != service.DemoRoll[1].Email {
+			continue
+		}
+		seen++
+		if !strings.HasPrefix(m.Subject, "Consular elections 2026 – ") || !strings.Contains(m.Text, "Consulate General of France") {
+			t.Errorf("English message: %q\n%s", m.Subject, m.Text)
+		}
+	}
+	if seen == 0 {
+		t.Error("no message to John")
 	}
 }

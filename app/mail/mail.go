@@ -11,33 +11,102 @@ package mail
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	netmail "net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jordan-wright/email"
 )
 
-// Letterhead is what every message carries: who sends it and in whose name.
+// Letterhead is what every message carries: who sends it and in whose
+// name, in the message's language.
 type Letterhead struct {
 	// From is the sender, e.g.
 	// "MEAE Administration de l'élection consulaire <administration@example.org>".
 	From string
-	// Label prefixes every subject, e.g. "Test du vote par internet".
-	Label string
-	// Signature closes every message, e.g.
-	// "Ministère de l'Europe et des Affaires étrangères".
-	Signature string
+	// Label prefixes every subject, by language: {"fr": "Test du vote par
+	// internet", "en": "Internet voting test"}. A language it does not
+	// name (or names with "") gets the templates' words
+	// (templates/letterhead.LANG.head: "Élection consulaire", "Consular
+	// election").
+	Label map[string]string
+	// Signature closes every message, by language, likewise
+	// ("Ministère de l'Europe et des Affaires étrangères", "Ministry for
+	// Europe and Foreign Affairs").
+	Signature map[string]string
 }
 
-// Validate checks that the sender parses as an address.
+// Validate checks that the sender parses as an address, and each label
+// and signature.
 func (l Letterhead) Validate() error {
 	if _, err := netmail.ParseAddress(l.From); err != nil {
 		return fmt.Errorf("mail: sender %q: %w", l.From, err)
 	}
+	for _, words := range []struct {
+		what  string
+		by    map[string]string
+		check func(string) error
+	}{{"label", l.Label, CheckLabel}, {"signature", l.Signature, CheckSignature}} {
+		for lang, v := range words.by {
+			if !slices.Contains(Languages, lang) {
+				return fmt.Errorf("mail: %s in %q: the messages are written in %s", words.what, lang, strings.Join(Languages, " and "))
+			}
+			if err := words.check(v); v != "" && err != nil {
+				return fmt.Errorf("mail: %s (%s): %w", words.what, lang, err)
+			}
+		}
+	}
 	return nil
+}
+
+// MaxLabel and MaxSignature bound a label and a signature, in characters:
+// the label goes before every subject, and both stay one line.
+const (
+	MaxLabel     = 60
+	MaxSignature = 120
+)
+
+// CheckLabel checks a subject's label: one line of at most MaxLabel
+// characters, no control character (a line break in a subject would
+// start a header of its own).
+func CheckLabel(s string) error { return checkLine(s, MaxLabel) }
+
+// CheckSignature checks a signature: one line of at most MaxSignature
+// characters.
+func CheckSignature(s string) error { return checkLine(s, MaxSignature) }
+
+func checkLine(s string, max int) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return errors.New("empty")
+	case !utf8.ValidString(s):
+		return errors.New("not UTF-8 text")
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return errors.New("one line, without control characters")
+	case utf8.RuneCountInString(s) > max:
+		return fmt.Errorf("%d characters, more than %d", utf8.RuneCountInString(s), max)
+	}
+	return nil
+}
+
+// Words returns the label and the signature of a message in lang.
+func (l Letterhead) Words(lang string) (label, signature string) {
+	lang = language(lang)
+	h := messages.heads[lang]
+	label, signature = h.label, h.signature
+	if v := l.Label[lang]; v != "" {
+		label = v
+	}
+	if v := l.Signature[lang]; v != "" {
+		signature = v
+	}
+	return label, signature
 }
 
 // Message is a composed e-mail.
@@ -119,7 +188,8 @@ func (l Letterhead) compose(env Envelope, name string, data map[string]any) (Mes
 	if data == nil {
 		data = map[string]any{}
 	}
-	data["Signature"] = l.Signature
+	label, signature := l.Words(env.Lang)
+	data["Signature"] = signature
 	if exp, ok := data["Expires"].(time.Time); ok {
 		data["Expires"] = exp.UTC().Format("02/01/2006 15:04 UTC")
 	}
@@ -136,10 +206,7 @@ func (l Letterhead) compose(env Envelope, name string, data map[string]any) (Mes
 	textPart := emptyParagraphs.ReplaceAll(text.Bytes(), []byte("\n\n"))
 	htmlPart := bytes.ReplaceAll(html.Bytes(), []byte("<p></p>\n"), nil)
 
-	subject := t.subject
-	if l.Label != "" {
-		subject = l.Label + " – " + subject
-	}
+	subject := label + " – " + t.subject
 	e := email.NewEmail()
 	e.From = l.From
 	e.To = []string{env.To}

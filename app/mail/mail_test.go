@@ -12,9 +12,14 @@ import (
 )
 
 var head = Letterhead{
-	From:      "MEAE Administration de l'élection consulaire <administration@vote.example>",
-	Label:     "Test du vote par internet",
-	Signature: "Ministère de l'Europe et des Affaires étrangères",
+	From:  "MEAE Administration de l'élection consulaire <administration@vote.example>",
+	Label: map[string]string{"fr": "Test du vote par internet", "en": "Internet voting test"},
+}
+
+// signature is the templates' signature in lang.
+func signature(lang string) string {
+	_, s := head.Words(lang)
+	return s
 }
 
 // parts parses raw and returns its header, decoded subject and parts.
@@ -46,7 +51,7 @@ func TestRenewalLink(t *testing.T) {
 	}{
 		{"fr", "Test du vote par internet – Identifiant oublié", "Suite à votre demande de renouvellement de votre identifiant"},
 		{"", "Test du vote par internet – Identifiant oublié", "Ceci est un message automatique. Merci de ne pas y répondre."},
-		{"en", "Test du vote par internet – Forgotten identifier", "Following your request to renew your identifier"},
+		{"en", "Internet voting test – Forgotten identifier", "Following your request to renew your identifier"},
 	} {
 		msg, err := head.RenewalLink(Envelope{To: "marie@example.org", Lang: tc.lang, Date: date, MessageID: "abc123"}, link, date.Add(time.Hour))
 		if err != nil {
@@ -71,7 +76,7 @@ func TestRenewalLink(t *testing.T) {
 			if !strings.Contains(body, tc.greeting) {
 				t.Errorf("%s %s part lacks %q:\n%s", tc.lang, name, tc.greeting, body)
 			}
-			if !strings.Contains(body, head.Signature) {
+			if !strings.Contains(body, signature(tc.lang)) {
 				t.Errorf("%s %s part lacks the signature", tc.lang, name)
 			}
 		}
@@ -124,7 +129,7 @@ func TestPasswordMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, subject, ps := parts(t, msg.Raw)
-	if subject != "Test du vote par internet – Your password has been renewed" || !strings.Contains(ps["text/plain"], "sent to you by SMS") {
+	if subject != "Internet voting test – Your password has been renewed" || !strings.Contains(ps["text/plain"], "sent to you by SMS") {
 		t.Errorf("notice: %q\n%s", subject, ps["text/plain"])
 	}
 	for lang, want := range map[string]string{"fr": "votre nouveau mot de passe", "en": "your new password", "": "votre nouveau mot de passe"} {
@@ -193,21 +198,96 @@ func TestHTMLFromTheSameSource(t *testing.T) {
 
 func TestLoadRefusesAnIncompleteCatalog(t *testing.T) {
 	good := "Subject: S\n\nBody {{.Signature}}\n"
+	const goodHead = "Label: L\nSignature: S\n"
+	// heads adds the good letterheads that files lacks.
+	heads := func(files fstest.MapFS) fstest.MapFS {
+		for _, lang := range Languages {
+			if _, ok := files["templates/letterhead."+lang+".head"]; !ok {
+				files["templates/letterhead."+lang+".head"] = &fstest.MapFile{Data: []byte(goodHead)}
+			}
+		}
+		return files
+	}
 	for name, files := range map[string]fstest.MapFS{
-		"no English":     {"templates/a.fr.tmpl": {Data: []byte(good)}},
-		"no subject":     {"templates/a.fr.tmpl": {Data: []byte("Body\n")}, "templates/a.en.tmpl": {Data: []byte(good)}},
-		"bad template":   {"templates/a.fr.tmpl": {Data: []byte("Subject: S\n\n{{.X")}, "templates/a.en.tmpl": {Data: []byte(good)}},
-		"unknown kind":   {"templates/a.fr.txt": {Data: []byte(good)}},
-		"no language":    {"templates/a.tmpl": {Data: []byte(good)}},
-		"SMS in one":     {"templates/p.fr.sms": {Data: []byte("x")}},
-		"two-line title": {"templates/a.fr.tmpl": {Data: []byte("Subject: S\nX\n\nB")}, "templates/a.en.tmpl": {Data: []byte(good)}},
+		"no English letterhead":        {"templates/letterhead.fr.head": {Data: []byte(goodHead)}},
+		"letterhead without signature": heads(fstest.MapFS{"templates/letterhead.fr.head": {Data: []byte("Label: L\n")}}),
+		"letterhead, unknown line":     heads(fstest.MapFS{"templates/letterhead.en.head": {Data: []byte(goodHead + "Motto: M\n")}}),
+		"letterhead on two lines":      heads(fstest.MapFS{"templates/letterhead.en.head": {Data: []byte("Label: L\nS\nSignature: S\n")}}),
+		"another .head":                heads(fstest.MapFS{"templates/footer.fr.head": {Data: []byte(goodHead)}, "templates/footer.en.head": {Data: []byte(goodHead)}}),
+		"no English":                   {"templates/a.fr.tmpl": {Data: []byte(good)}},
+		"no subject":                   {"templates/a.fr.tmpl": {Data: []byte("Body\n")}, "templates/a.en.tmpl": {Data: []byte(good)}},
+		"bad template":                 {"templates/a.fr.tmpl": {Data: []byte("Subject: S\n\n{{.X")}, "templates/a.en.tmpl": {Data: []byte(good)}},
+		"unknown kind":                 {"templates/a.fr.txt": {Data: []byte(good)}},
+		"no language":                  {"templates/a.tmpl": {Data: []byte(good)}},
+		"SMS in one":                   {"templates/p.fr.sms": {Data: []byte("x")}},
+		"two-line title":               {"templates/a.fr.tmpl": {Data: []byte("Subject: S\nX\n\nB")}, "templates/a.en.tmpl": {Data: []byte(good)}},
 	} {
 		if _, err := load(files); err == nil {
 			t.Errorf("%s: loaded", name)
 		}
 	}
-	c, err := load(fstest.MapFS{"templates/a.fr.tmpl": {Data: []byte(good)}, "templates/a.en.tmpl": {Data: []byte(good)}})
+	c, err := load(fstest.MapFS{"templates/a.fr.tmpl": {Data: []byte(good)}, "templates/a.en.tmpl": {Data: []byte(good)},
+		"templates/letterhead.fr.head": {Data: []byte(goodHead)}, "templates/letterhead.en.head": {Data: []byte(goodHead)}})
 	if err != nil || c.email("a", "de").subject != "S" {
 		t.Errorf("a complete catalog: %v; an unknown language must fall back to French", err)
+	}
+}
+
+// TestLetterheadByLanguage: the subject's label and the signature are in
+// the message's language — the templates' words unless the configuration
+// gives its own for that language.
+func TestLetterheadByLanguage(t *testing.T) {
+	from := "MEAE <administration@vote.example>"
+	for _, tc := range []struct {
+		name                string
+		l                   Letterhead
+		lang                string
+		subject, signed, no string
+	}{
+		{"default, fr", Letterhead{From: from}, "fr", "Élection consulaire – Identifiant oublié",
+			"Ministère de l'Europe et des Affaires étrangères", "Ministry"},
+		{"default, en", Letterhead{From: from}, "en", "Consular election – Forgotten identifier",
+			"Ministry for Europe and Foreign Affairs", "Élection"},
+		{"default, unknown language", Letterhead{From: from}, "de", "Élection consulaire – Identifiant oublié",
+			"Ministère de l'Europe", "Ministry"},
+		{"English set, French default", Letterhead{From: from, Label: map[string]string{"en": "Consular elections 2026"}}, "fr",
+			"Élection consulaire – Identifiant oublié", "Ministère", "Consular"},
+		{"English set", Letterhead{From: from, Label: map[string]string{"en": "Consular elections 2026"},
+			Signature: map[string]string{"en": "Consulate General of France in London"}}, "en",
+			"Consular elections 2026 – Forgotten identifier", "Consulate General of France in London", "Ministry"},
+		{"empty means the default", Letterhead{From: from, Label: map[string]string{"fr": ""}}, "fr",
+			"Élection consulaire – Identifiant oublié", "Ministère", "–  –"},
+	} {
+		if err := tc.l.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		msg, err := tc.l.RenewalLink(Envelope{To: "a@example.org", Lang: tc.lang, Date: time.Now(), MessageID: "x"},
+			"https://vote.example/renouvellement?jeton=abc", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, subject, ps := parts(t, msg.Raw)
+		if subject != tc.subject {
+			t.Errorf("%s: subject %q, want %q", tc.name, subject, tc.subject)
+		}
+		for part, body := range ps {
+			body = stdhtml.UnescapeString(body)
+			if !strings.Contains(body, tc.signed) || strings.Contains(body, tc.no) {
+				t.Errorf("%s: %s part signed wrongly (want %q, not %q):\n%s", tc.name, part, tc.signed, tc.no, body)
+			}
+		}
+	}
+	for name, l := range map[string]Letterhead{
+		"a second header":      {From: from, Label: map[string]string{"fr": "Élection\r\nBcc: everyone@example.org"}},
+		"a line break":         {From: from, Signature: map[string]string{"en": "Ministry\nof nothing"}},
+		"an unknown language":  {From: from, Label: map[string]string{"de": "Konsularwahl"}},
+		"a label too long":     {From: from, Label: map[string]string{"en": strings.Repeat("é", MaxLabel+1)}},
+		"a signature too long": {From: from, Signature: map[string]string{"fr": strings.Repeat("x", MaxSignature+1)}},
+		"blank":                {From: from, Label: map[string]string{"fr": "   "}},
+		"not UTF-8":            {From: from, Label: map[string]string{"fr": "\xff"}},
+	} {
+		if err := l.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }

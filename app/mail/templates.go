@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -30,6 +31,24 @@ type mailTemplate struct {
 type catalog struct {
 	emails map[string]mailTemplate       // "renewal-link.fr"
 	texts  map[string]*template.Template // SMS: "password.fr"
+	// heads are the letterhead's words by language (templates/
+	// letterhead.LANG.head): the label before every subject and the
+	// signature, used where the configuration gives none.
+	heads map[string]letterWords
+}
+
+// letterWords is the wording of the letterhead in one language.
+type letterWords struct {
+	label, signature string
+}
+
+// language returns lang if the messages are written in it, else the
+// default language.
+func language(lang string) string {
+	if slices.Contains(Languages, lang) {
+		return lang
+	}
+	return Languages[0]
 }
 
 // messages is parsed from templates/ when the program starts: a broken
@@ -63,7 +82,7 @@ func mustLoad(fsys fs.FS) catalog {
 // load parses templates/*.tmpl (e-mails) and templates/*.sms, and checks
 // that every message exists in every language.
 func load(fsys fs.FS) (catalog, error) {
-	c := catalog{emails: map[string]mailTemplate{}, texts: map[string]*template.Template{}}
+	c := catalog{emails: map[string]mailTemplate{}, texts: map[string]*template.Template{}, heads: map[string]letterWords{}}
 	names := map[string]map[string]bool{} // message → languages
 	err := fs.WalkDir(fsys, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -92,6 +111,15 @@ func load(fsys fs.FS) (catalog, error) {
 				return fmt.Errorf("mail: %s: %w", p, err)
 			}
 			c.texts[key] = t
+		case ".head":
+			h, err := parseHead(string(src))
+			if err != nil {
+				return fmt.Errorf("mail: %s: %w", p, err)
+			}
+			if name != "letterhead" {
+				return fmt.Errorf("mail: %s: want letterhead.LANG.head", p)
+			}
+			c.heads[lang] = h
 		default:
 			return fmt.Errorf("mail: %s: unknown kind of template", p)
 		}
@@ -111,7 +139,38 @@ func load(fsys fs.FS) (catalog, error) {
 			}
 		}
 	}
+	for _, lang := range Languages {
+		if _, ok := c.heads[lang]; !ok {
+			return catalog{}, fmt.Errorf("mail: no letterhead.%s.head (the label and the signature in %q)", lang, lang)
+		}
+	}
 	return c, nil
+}
+
+// parseHead reads a letterhead: a "Label: …" and a "Signature: …" line,
+// each checked as the configuration's would be.
+func parseHead(src string) (letterWords, error) {
+	var h letterWords
+	for _, line := range strings.Split(strings.TrimSpace(strings.ReplaceAll(src, "\r\n", "\n")), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		switch {
+		case !ok:
+			return letterWords{}, fmt.Errorf("%q: want NAME: VALUE", line)
+		case k == "Label":
+			h.label = v
+		case k == "Signature":
+			h.signature = v
+		default:
+			return letterWords{}, fmt.Errorf("%q: unknown; Label or Signature", k)
+		}
+	}
+	if err := CheckLabel(h.label); err != nil {
+		return letterWords{}, fmt.Errorf("the %q line: %w", "Label", err)
+	}
+	if err := CheckSignature(h.signature); err != nil {
+		return letterWords{}, fmt.Errorf("the %q line: %w", "Signature", err)
+	}
+	return h, nil
 }
 
 // parseEmail reads "Subject: …", a blank line and the body, and makes the

@@ -94,11 +94,9 @@ func DefaultConfig() Config {
 		ApprovalRole:    portal.RoleAdmin,
 		ChangeTTL:       48 * time.Hour,
 		DeskRenewals:    60,
-		Mail: mail.Letterhead{
-			From:      "MEAE Administration de l'élection consulaire <administration@consulvote.invalid>",
-			Label:     "Élection consulaire",
-			Signature: "Ministère de l'Europe et des Affaires étrangères",
-		},
+		// The label and the signature: the templates' words in each
+		// language (app/mail/templates/letterhead.LANG.head).
+		Mail: mail.Letterhead{From: "MEAE Administration de l'élection consulaire <administration@consulvote.invalid>"},
 	}
 }
 

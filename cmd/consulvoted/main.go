@@ -136,9 +136,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 // storeFlags declares the flags every command has: where the data is and
-// who sends the e-mails.
+// who sends the e-mails, in whose name.
 func storeFlags(fs *flag.FlagSet, c *backend.Config) {
 	fs.StringVar(&c.Database, "db", c.Database, "the SQLite database file, or a PostgreSQL URL: postgres://user:password@host:port/database")
 	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "the secret key file of the hashes and the outbox (default with SQLite: beside the database; required with PostgreSQL, the same file on every instance)")
 	fs.StringVar(&c.From, "from", c.From, `sender of the e-mails, e.g. "MEAE <noreply@example.org>"`)
+	c.MailFlags(fs)
 }

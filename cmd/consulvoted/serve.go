@@ -103,7 +103,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "on SIGTERM, how long the requests in progress and the delivery being sent get to finish")
 	fs.DurationVar(&c.Backend.OutboxStall, "outbox-stall", c.Backend.OutboxStall, "/readyz fails when the delivery worker shows no progress for this long")
 	fs.DurationVar(&c.Backend.OutboxLease, "outbox-lease", 0, "how long an instance's claim on a batch of messages to send lasts; a dead instance's messages go out after it (default 2m)")
-	fs.StringVar(&c.Backend.ContactApproval, "contact-approval", "admin", "who approves a change of a voter's e-mail or mobile proposed by another agent: admin, or agent (any other agent)")
+	c.Backend.DeskFlags(fs)
 }
 
 func serveFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,7 +97,22 @@ func TestParseServe(t *testing.T) {
 		{append(base, "--insecure-loopback", "--sms-gateway", "http://127.0.0.1:9/send"), nil, ""},
 		{append(base, "--insecure-loopback", "--listen", "127.0.0.1.nip.io:80"), nil, "insecure-loopback"},
 		{append(base, "--insecure-loopback", "--contact-approval", "agent"), nil, ""},
-		{append(base, "--insecure-loopback"), map[string]string{"CONSULVOTE_CONTACT_APPROVAL": "anyone"}, "contact-approval"},
+		// The desk's rules are checked as they are read: "flag:" names
+		// what the error must quote (the flag package's or the twin's
+		// message; the command exits 2 with it).
+		{append(base, "--insecure-loopback"), map[string]string{"CONSULVOTE_CONTACT_APPROVAL": "anyone"}, "flag:CONSULVOTE_CONTACT_APPROVAL=\"anyone\": admin (an administrator approves) or agent"},
+		{append(base, "--insecure-loopback", "--change-lifetime", "72h", "--desk-renewals", "120"), nil, ""},
+		{append(base, "--insecure-loopback"), map[string]string{"CONSULVOTE_CHANGE_LIFETIME": "1h", "CONSULVOTE_DESK_RENEWALS": "1"}, ""},
+		{append(base, "--insecure-loopback", "--change-lifetime", "30m"), nil, "flag:-change-lifetime: from 1h (time for a second agent to approve) to 720h (30 days)"},
+		{append(base, "--insecure-loopback", "--change-lifetime", "0"), nil, "flag:-change-lifetime: from 1h"},
+		{append(base, "--insecure-loopback", "--change-lifetime", "721h"), nil, "flag:-change-lifetime: from 1h"},
+		{append(base, "--insecure-loopback", "--change-lifetime", "2d"), nil, "flag:-change-lifetime: not a duration: e.g. 48h or 90m"},
+		{append(base, "--insecure-loopback", "--desk-renewals", "0"), nil, "flag:-desk-renewals: from 1 to 1000 renewals per agent and hour"},
+		{append(base, "--insecure-loopback"), map[string]string{"CONSULVOTE_DESK_RENEWALS": "1001"}, "flag:CONSULVOTE_DESK_RENEWALS=\"1001\": from 1 to 1000"},
+		{append(base, "--insecure-loopback", "--desk-renewals", "lots"), nil, "flag:-desk-renewals: not a whole number"},
+		{append(base, "--insecure-loopback", "--mail-label-en", "Consular elections 2026", "--mail-signature-en", "Consulate General of France"), nil, ""},
+		{append(base, "--insecure-loopback"), map[string]string{"CONSULVOTE_MAIL_LABEL_FR": "Élection\r\nBcc: x@example.org"}, "flag:CONSULVOTE_MAIL_LABEL_FR=\"Élection\\r\\nBcc: x@example.org\": one line"},
+		{append(base, "--insecure-loopback", "--mail-signature-fr", ""), nil, "flag:-mail-signature-fr: empty"},
 		// A database URL is never taken for a file name: PostgreSQL's
 		// needs its key file, another is refused.
 		{[]string{"--db", "postgres://vote:secret@db.example/vote", "--public-url", "https://v.example", "--insecure-loopback"}, nil, "key-file"},
@@ -113,13 +129,26 @@ func TestParseServe(t *testing.T) {
 			}
 			c, err := parseServe(tc.args)
 			var ce *backend.ConfigError
+			quote, parsing := strings.CutPrefix(tc.setting, "flag:")
 			switch {
 			case tc.setting == "" && err != nil:
 				t.Errorf("%v %v: %v", tc.args, tc.env, err)
+			case parsing:
+				if err == nil || !strings.Contains(err.Error(), quote) {
+					t.Errorf("%v %v: %v, want an error saying %s", tc.args, tc.env, err, quote)
+				}
 			case tc.setting != "" && (!errors.As(err, &ce) || ce.Setting != tc.setting):
 				t.Errorf("%v: %v, want an error naming %s", tc.args, err, tc.setting)
 			case tc.env["CONSULVOTE_PER_CLIENT"] != "" && c.PerClient != -1:
 				t.Errorf("CONSULVOTE_PER_CLIENT=-1 gave --per-client %v", c.PerClient)
+			case slices.Contains(tc.args, "--change-lifetime") && tc.setting == "" &&
+				(c.Backend.ChangeLifetime != 72*time.Hour || c.Backend.DeskRenewals != 120):
+				t.Errorf("--change-lifetime 72h --desk-renewals 120 gave %v, %d", c.Backend.ChangeLifetime, c.Backend.DeskRenewals)
+			case tc.env["CONSULVOTE_DESK_RENEWALS"] == "1" && (c.Backend.ChangeLifetime != time.Hour || c.Backend.DeskRenewals != 1):
+				t.Errorf("the twins gave %v, %d", c.Backend.ChangeLifetime, c.Backend.DeskRenewals)
+			case slices.Contains(tc.args, "--mail-label-en") && (c.Backend.MailLabel["en"] != "Consular elections 2026" ||
+				c.Backend.MailSignature["en"] != "Consulate General of France" || len(c.Backend.MailLabel) != 1):
+				t.Errorf("--mail-label-en, --mail-signature-en gave %v, %v", c.Backend.MailLabel, c.Backend.MailSignature)
 			}
 			if err != nil && strings.Contains(err.Error(), "secret") {
 				t.Errorf("the error shows the database password: %v", err)
