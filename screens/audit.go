@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -14,24 +15,39 @@ import (
 
 // auditScreen shows the audit log with filters and checks its integrity.
 type auditScreen struct {
-	u                    *UI
-	verify               *button
-	result               *message
-	actor, action, numic *field
-	filter               *button
-	entries              *fyne.Container
-	shown                int
-	msg                  *message
+	u            *UI
+	verify       *button
+	result       *message
+	actor, numic *field
+	// action chooses an action in words: agents never see the codes.
+	action      *choice
+	actionLabel *widget.Label
+	actionCodes []string // the code of each of action's options ("" for all)
+	filter      *button
+	entries     *fyne.Container
+	shown       int
+	msg         *message
 }
 
 func newAuditScreen(u *UI) *auditScreen {
 	s := &auditScreen{u: u, result: newMessage(), msg: newMessage(), entries: list(),
-		actor: newField(u, "field.actor", "", false), action: newField(u, "field.action", "", false),
-		numic: newField(u, "field.numic_filter", "", false)}
+		actor: newField(u, "field.actor", "", false), numic: newField(u, "field.numic_filter", "", false)}
+	options := []string{lang.L("audit.any_action")}
+	s.actionCodes = []string{""}
+	codes := slices.Clone(portal.AuditActions)
+	slices.SortFunc(codes, func(a, b string) int { return strings.Compare(codeLabel("action.", a), codeLabel("action.", b)) })
+	for _, c := range codes {
+		options = append(options, codeLabel("action.", c))
+		s.actionCodes = append(s.actionCodes, c)
+	}
+	s.actionLabel = widget.NewLabelWithStyle(lang.L("field.action"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.action = newChoice(lang.L("field.action"), options, u.escape)
+	s.action.SetSelectedIndex(0)
+	s.action.OnChanged = func(string) { s.load() }
 	s.verify = u.button(lang.L("audit.verify"), nil, s.check)
 	s.verify.Importance = widget.HighImportance
 	s.filter = u.button(lang.L("audit.filter"), nil, s.load)
-	for _, f := range []*field{s.actor, s.action, s.numic} {
+	for _, f := range []*field{s.actor, s.numic} {
 		f.entry.OnSubmitted = func(string) { s.load() }
 	}
 	s.load()
@@ -40,7 +56,7 @@ func newAuditScreen(u *UI) *auditScreen {
 
 func (s *auditScreen) page() *page {
 	c := container.NewVBox(heading(lang.L("audit.page")), container.NewHBox(s.verify), s.result.label, widget.NewSeparator(),
-		container.NewGridWithColumns(3, s.actor.object(), s.action.object(), s.numic.object()),
+		container.NewGridWithColumns(3, s.actor.object(), container.NewVBox(s.actionLabel, s.action), s.numic.object()),
 		container.NewHBox(s.filter), s.msg.label, s.entries)
 	return &page{title: lang.L("audit.page"), content: c, focus: s.verify, screen: s}
 }
@@ -61,12 +77,16 @@ func (s *auditScreen) check() {
 			return
 		}
 		s.result.set(lang.X("audit.tampered", "", map[string]any{"Count": len(r.Problems), "Rows": r.Rows})+"\n"+
-			strings.Join(r.Problems, "\n"), widget.DangerImportance)
+			strings.Join(findingsText(r), "\n"), widget.DangerImportance)
 	})
 }
 
 func (s *auditScreen) load() {
-	f := portal.AuditFilter{Actor: s.actor.entry.Text, Action: s.action.entry.Text, NUMIC: s.numic.entry.Text}
+	action := ""
+	if i := s.action.SelectedIndex(); i > 0 {
+		action = s.actionCodes[i]
+	}
+	f := portal.AuditFilter{Actor: s.actor.entry.Text, Action: action, NUMIC: s.numic.entry.Text}
 	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) ([]portal.HistoryEntry, error) {
 		return s.u.opt.Office.AuditEntries(ctx, token, f)
@@ -76,9 +96,33 @@ func (s *auditScreen) load() {
 			return
 		}
 		s.entries.RemoveAll()
-		s.shown = len(es)
+		s.shown = 0
 		for _, e := range es {
+			// The service matches part of the code ("login" is in
+			// "agent.login"): the action chosen is this one only.
+			if action != "" && e.Action != action {
+				continue
+			}
 			s.entries.Add(wrapped(historyText(e)))
+			s.shown++
 		}
 	})
+}
+
+// findingsText says each problem of the audit log in the agent's
+// language; a problem without a code (an older server) as it came.
+func findingsText(r portal.AuditReport) []string {
+	if len(r.Findings) != len(r.Problems) {
+		return r.Problems
+	}
+	lines := make([]string, len(r.Findings))
+	for i, f := range r.Findings {
+		key := "audit.finding." + f.Cause
+		t := lang.X(key, "", map[string]any{"Row": f.Row, "N": f.N, "M": f.M})
+		if t == "" || t == key {
+			t = r.Problems[i]
+		}
+		lines[i] = t
+	}
+	return lines
 }

@@ -10,29 +10,28 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"consulvote/app/portal"
-	"consulvote/app/service"
 	"consulvote/resources"
 )
 
 // TestEveryRecordedWordTranslated: every action, message kind, state and
-// channel, and every actor the service records (app/service/vocabulary.go,
+// channel, and every actor the service records (app/portal/vocabulary.go,
 // which servicetest holds the service to) has its words in each language,
 // so that codeLabel never falls back to the code.
 func TestEveryRecordedWordTranslated(t *testing.T) {
 	var keys []string
-	for _, w := range service.AuditActions {
+	for _, w := range portal.AuditActions {
 		keys = append(keys, "action."+w)
 	}
-	for _, w := range service.MessageKinds {
+	for _, w := range portal.MessageKinds {
 		keys = append(keys, "kind."+w)
 	}
-	for _, w := range service.MessageStates {
+	for _, w := range portal.MessageStates {
 		keys = append(keys, "state."+w)
 	}
-	for _, w := range service.Channels {
-		keys = append(keys, "channel."+string(w))
+	for _, w := range portal.Channels {
+		keys = append(keys, "channel."+w)
 	}
-	for _, w := range append(service.Actors, "voter", "agent") {
+	for _, w := range append(portal.Actors, "voter", "agent") {
 		keys = append(keys, "actor."+w)
 	}
 	for _, language := range resources.Languages {
@@ -52,12 +51,24 @@ func TestEveryRecordedWordTranslated(t *testing.T) {
 	}
 }
 
+// TestEveryActionInWords: every action the service records has a
+// sentence (historyText), so that the audit log and the voter's history
+// never show a detail as the service stored it (TestHistoryInWords checks
+// each sentence is in each language).
+func TestEveryActionInWords(t *testing.T) {
+	for _, a := range portal.AuditActions {
+		if !historyWords["history."+a] {
+			t.Errorf("no sentence for %s in screens/history.go", a)
+		}
+	}
+}
+
 // rawCodes finds, in what a screen shows, a word of the service's
 // vocabulary as it is recorded (the dotted ones: "login" is also
 // English), or an actor's raw form.
 func rawCodes(text string) []string {
 	var found []string
-	for _, w := range append(append([]string{}, service.AuditActions...), service.MessageKinds...) {
+	for _, w := range append(append([]string{}, portal.AuditActions...), portal.MessageKinds...) {
 		for _, field := range strings.FieldsFunc(text, func(r rune) bool {
 			return r == ' ' || r == '\n' || r == '(' || r == ')' || r == ',' || r == ':' || r == '[' || r == ']' || r == '—'
 		}) {
@@ -79,8 +90,12 @@ func rawCodes(text string) []string {
 func TestNoRawCodeOnAnyScreen(t *testing.T) {
 	for _, language := range resources.Languages {
 		walkScreens(t, language, func(h *harness, name string) {
-			for _, c := range rawCodes(h.texts()) {
+			txt := h.texts()
+			for _, c := range rawCodes(txt) {
 				t.Errorf("%s, %s: shows the raw code %q", language, name, c)
+			}
+			if strings.Contains(txt, "<no value>") {
+				t.Errorf("%s, %s: a sentence lacks one of its facts:\n%s", language, name, txt)
 			}
 		})
 	}
@@ -152,6 +167,23 @@ func TestEveryImportProblemTranslated(t *testing.T) {
 		for _, c := range portal.ProblemCodes {
 			if table["import.problem."+string(c)] == nil {
 				t.Errorf("%s: no words for the roll problem %q", language, c)
+			}
+		}
+	}
+}
+
+// TestEveryAuditCauseTranslated: each problem the audit check can find
+// has its words in each language.
+func TestEveryAuditCauseTranslated(t *testing.T) {
+	for _, language := range resources.Languages {
+		b, _ := resources.Translation(language)
+		var table map[string]any
+		if err := json.Unmarshal(b, &table); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range portal.AuditCauses {
+			if s, _ := table["audit.finding."+c].(string); s == "" {
+				t.Errorf("%s: no words for the audit problem %q", language, c)
 			}
 		}
 	}

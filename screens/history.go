@@ -17,7 +17,9 @@ func historyText(h portal.HistoryEntry) string {
 	data := map[string]any{"Actor": actorLabel(h.Actor), "Action": h.Action, "Detail": h.Detail}
 	// Every fact a sentence may print has a value: an older entry that
 	// lacks one shows a dash, not "<no value>".
-	for _, k := range []string{"reason", "proposer", "to", "kept", "roll", "failure", "change"} {
+	for _, k := range []string{"reason", "proposer", "to", "kept", "roll", "failure", "change",
+		"name", "moved", "unsigned", "rows", "problems", "campaign", "sent", "message", "first", "last",
+		"lines", "inserted", "updated", "unchanged", "refused", "kept_count", "until"} {
 		data[k] = "—"
 	}
 	data["links_cancelled"] = "false"
@@ -28,6 +30,11 @@ func historyText(h portal.HistoryEntry) string {
 		if t, err := time.Parse(time.RFC3339, h.Params[k]); err == nil {
 			data[k] = formatTime(t)
 		}
+	}
+	if r := h.Params["role"]; r == string(portal.RoleAdmin) || r == string(portal.RoleAgent) {
+		data["Role"] = lang.L("office.role." + r)
+	} else {
+		data["Role"] = r
 	}
 	if d := h.Params["document"]; d != "" {
 		data["Document"] = documentText(portal.Document(d))
@@ -63,6 +70,9 @@ func init() {
 		"contact.change.proposed", "contact.change.approved", "contact.change.rejected", "contact.change.withdrawn",
 		"contact.change.expired", "contact.change.refused", "contact.change.approval_refused",
 		"desk.renewal.identifier", "desk.renewal.password", "desk.renewal.refused", "roll.difference_kept",
+		"agent.added", "agent.login", "agent.login.failed", "agent.throttled", "audit.chain_keyed", "audit.verified",
+		"credentials.sent", "identifier.request.rate_limited", "password.request.rate_limited", "login.blocked",
+		"outbox.retry", "password.request.no_match", "roll.batch", "roll.imported",
 	} {
 		historyWords["history."+a] = true
 	}

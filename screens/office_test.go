@@ -226,20 +226,31 @@ func testAuditScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	home := h.agentLogin("alice")
 	h.tap(home.auditB)
 	a := screenAs[*auditScreen](h)
-	h.see("Agent alice — Connexion d'un agent")
+	h.see("Agent alice s'est connecté à l'espace consulat.")
 	h.tap(a.verify)
 	h.see("Journal intact")
-	test.Type(a.action.entry, "agent.added")
-	h.tap(a.filter)
+	// The action is chosen in words; only that action is shown.
+	a.action.SetSelected("Connexion d'un agent")
+	h.wait()
+	if a.shown != 1 {
+		t.Errorf("%d entries for an agent's login, want 1", a.shown)
+	}
+	a.action.SetSelected("Compte d'agent créé")
+	h.wait()
 	if a.shown != 2 {
 		t.Errorf("%d entries for agent.added, want 2", a.shown)
 	}
+	h.notSee("Agent alice s'est connecté à l'espace consulat.")
+	a.action.SetSelectedIndex(0)
+	h.wait()
+	h.see("Agent alice s'est connecté à l'espace consulat.")
 	raw, _ := sql.Open("sqlite", e.Path)
 	raw.Exec(`UPDATE audit SET detail = 'rien' WHERE id = 2`)
 	raw.Close()
 	h.tap(a.verify)
 	h.see("JOURNAL ALTÉRÉ : 1 anomalie(s)")
-	h.see("row 2: altered")
+	h.see("Ligne 2 : son contenu a été modifié (il ne correspond plus à son empreinte).")
+	h.notSee("row 2")
 }
 
 func TestOfficeSessionExpires(t *testing.T) {

@@ -144,8 +144,31 @@ type OutboxStatus struct {
 // AuditReport is the result of an audit verification.
 type AuditReport struct {
 	Rows     int      `json:"rows"`
-	Problems []string `json:"problems,omitempty"` // each names its row; empty when intact
+	Problems []string `json:"problems,omitempty"` // each names its row, in English; empty when intact
+	// Findings are the same problems as codes, for the screens to say in
+	// the agent's language.
+	Findings []AuditFinding `json:"findings,omitempty"`
 }
+
+// AuditFinding is one problem of the audit log: the row where it shows,
+// its cause (one of AuditCauses) and the numbers that go with it.
+type AuditFinding struct {
+	Row   int64  `json:"row"`
+	Cause string `json:"cause"`
+	N     int64  `json:"n,omitempty"`
+	M     int64  `json:"m,omitempty"`
+}
+
+// AuditCauses are the causes of AuditFinding: a row after row N
+// ("after"), rows N to M missing ("missing"), a row that does not follow
+// row N in the chain ("chain"), a row whose content does not match its
+// hash ("hash"), checkpoints N to M missing ("checkpoints_missing"), a
+// checkpoint's wrong signature ("signature"), a row a checkpoint names
+// that is gone ("checkpoint_row_gone"), a chain rewritten since its
+// checkpoint ("rewritten"), N rows past the checkpoint interval that no
+// checkpoint covers ("unsigned").
+var AuditCauses = []string{"after", "missing", "chain", "hash", "checkpoints_missing", "signature", "checkpoint_row_gone",
+	"rewritten", "unsigned"}
 
 // Errors of the office.
 var (

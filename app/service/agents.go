@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -93,11 +94,8 @@ func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, p
 				return err
 			}
 		}
-		detail := name + " (" + string(role) + ")"
-		if secondFactor {
-			detail += ", second factor enrolled"
-		}
-		return s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.added", Detail: detail})
+		return s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.added",
+			Detail: facts("name", name, "role", string(role), "second_factor", strconv.FormatBool(secondFactor))})
 	})
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("add agent: %w", err)
@@ -198,12 +196,12 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 				if !until.IsZero() {
 					outcome = &portal.Error{Code: portal.CodeRateLimited, Until: until}
 					if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.throttled",
-						Detail: k.what + " " + quoteName(name) + " until " + until.UTC().Format(time.RFC3339)}); err != nil {
+						Detail: facts("scope", k.scope, "name", shortName(name), "until", until.UTC().Format(time.RFC3339))}); err != nil {
 						return err
 					}
 				}
 			}
-			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "agent.login.failed", Detail: "agent " + quoteName(name) + why})
+			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "agent.login.failed", Detail: facts("name", shortName(name), "why", why)})
 		})
 		if err != nil {
 			return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
@@ -241,7 +239,7 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 	if errors.Is(err, errSecondFactor) {
 		// The right password with a wrong code: answered as a wrong
 		// password, counted by the same throttles.
-		return failed(", right password, wrong or used second factor code")
+		return failed("second_factor")
 	}
 	if err != nil {
 		return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
@@ -276,10 +274,10 @@ const (
 
 // throttle is one reserved attempt under a key.
 type throttle struct {
-	key  []byte
-	what string // for the audit log
-	n    int
-	max  int
+	key   []byte
+	scope string // for the audit log: "name" (this name from this source) or "source" (all names)
+	n     int
+	max   int
 }
 
 // reserveThrottles reserves the attempt under both keys of a login from
@@ -287,8 +285,8 @@ type throttle struct {
 // unavailable while the window's attempts are being checked).
 func (s *Service) reserveThrottles(ctx context.Context, name, source string) ([]throttle, error) {
 	keys := []throttle{
-		{key: s.mac("agent-throttle", name+"\x00"+source), what: "source for agent", max: agentTries},
-		{key: s.mac("agent-throttle-source", source), what: "source, all names, last", max: agentSourceTries},
+		{key: s.mac("agent-throttle", name+"\x00"+source), scope: "name", max: agentTries},
+		{key: s.mac("agent-throttle-source", source), scope: "source", max: agentSourceTries},
 	}
 	now := s.clock.Now()
 	var refused error
@@ -336,12 +334,12 @@ func (s *Service) releaseThrottles(ctx context.Context, keys []throttle, err err
 	return err
 }
 
-// quoteName keeps a typed name short in the audit log.
-func quoteName(name string) string {
+// shortName keeps a typed name short in the audit log.
+func shortName(name string) string {
 	if len(name) > 64 {
-		name = name[:64]
+		name = strings.ToValidUTF8(name[:64], "")
 	}
-	return fmt.Sprintf("%q", name)
+	return name
 }
 
 func agentActor(a Agent) string { return "agent:" + a.Name }

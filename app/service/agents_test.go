@@ -156,7 +156,7 @@ func TestAgentSecondFactor(t *testing.T) {
 	if err := login(strings.ReplaceAll(enr.RecoveryCodes[3], "-", "")); !errors.Is(err, portal.ErrBadLogin) {
 		t.Fatalf("the recovery code again: %v", err)
 	}
-	if n := e.count("audit", "action = 'agent.login.failed' AND detail LIKE '%second factor%'"); n < 3 {
+	if n := e.count("audit", "action = 'agent.login.failed' AND detail LIKE '%\"why\":\"second_factor\"%'"); n < 3 {
 		t.Errorf("%d failures of the second factor audited", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strconv"
 	"strings"
 
 	"consulvote/app/portal"
@@ -181,7 +182,7 @@ func (s *Service) UpgradeAuditChain(ctx context.Context) error {
 		}
 		moved, unsigned = len(rows), len(rows)-int(last)
 		return s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "audit.chain_keyed",
-			Detail: fmt.Sprintf("%d rows moved to the keyed chain; %d of them after the last checkpoint, unsigned before", moved, unsigned)})
+			Detail: facts("moved", strconv.Itoa(moved), "unsigned", strconv.Itoa(unsigned))})
 	})
 	if err != nil {
 		return fmt.Errorf("audit chain upgrade: %w", err)
@@ -195,8 +196,12 @@ func (s *Service) UpgradeAuditChain(ctx context.Context) error {
 // AuditProblem is one place where the audit log was tampered with.
 type AuditProblem struct {
 	ID     int64  // the audit row where it shows
-	Kind   string // "altered", "deleted", "reordered", "checkpoint"
+	Kind   string // "altered", "deleted", "reordered", "checkpoint", "unsigned"
 	Detail string
+	// Cause is the problem as a code (portal.AuditFinding), N and M its
+	// numbers: for a screen to say it in the agent's language.
+	Cause string
+	N, M  int64
 }
 
 func (p AuditProblem) String() string { return fmt.Sprintf("row %d: %s: %s", p.ID, p.Kind, p.Detail) }
@@ -233,14 +238,14 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 			rows++
 			switch {
 			case r.ID <= prevID:
-				problems = append(problems, AuditProblem{r.ID, "reordered", fmt.Sprintf("comes after row %d", prevID)})
+				problems = append(problems, AuditProblem{r.ID, "reordered", fmt.Sprintf("comes after row %d", prevID), "after", prevID, 0})
 			case r.ID != prevID+1:
-				problems = append(problems, AuditProblem{r.ID, "deleted", fmt.Sprintf("rows %d to %d are missing", prevID+1, r.ID-1)})
+				problems = append(problems, AuditProblem{r.ID, "deleted", fmt.Sprintf("rows %d to %d are missing", prevID+1, r.ID-1), "missing", prevID + 1, r.ID - 1})
 			case !bytes.Equal(r.PrevHash, prevHash):
-				problems = append(problems, AuditProblem{r.ID, "reordered", fmt.Sprintf("does not follow row %d in the chain", prevID)})
+				problems = append(problems, AuditProblem{r.ID, "reordered", fmt.Sprintf("does not follow row %d in the chain", prevID), "chain", prevID, 0})
 			}
 			if !bytes.Equal(s.auditHash(r.PrevHash, r.ID, r.AuditEntry), r.Hash) {
-				problems = append(problems, AuditProblem{r.ID, "altered", "its content does not match its hash"})
+				problems = append(problems, AuditProblem{r.ID, "altered", "its content does not match its hash", "hash", 0, 0})
 			}
 			if at[r.ID] {
 				hashes[r.ID] = r.Hash
@@ -263,21 +268,22 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 	for _, c := range cps {
 		if c.Seq != prevSeq+1 {
 			problems = append(problems, AuditProblem{c.AuditID, "checkpoint",
-				fmt.Sprintf("checkpoints %d to %d before this one are missing", prevSeq+1, c.Seq-1)})
+				fmt.Sprintf("checkpoints %d to %d before this one are missing", prevSeq+1, c.Seq-1), "checkpoints_missing", prevSeq + 1, c.Seq - 1})
 		}
 		prevSeq = c.Seq
 		switch h, ok := hashes[c.AuditID]; {
 		case !hmac.Equal(c.MAC, s.checkpointMAC(c.Seq, c.AuditID, c.Hash)):
-			problems = append(problems, AuditProblem{c.AuditID, "checkpoint", "the checkpoint's signature is wrong"})
+			problems = append(problems, AuditProblem{c.AuditID, "checkpoint", "the checkpoint's signature is wrong", "signature", 0, 0})
 		case !ok:
-			problems = append(problems, AuditProblem{c.AuditID, "deleted", "a signed checkpoint names this row, which is gone"})
+			problems = append(problems, AuditProblem{c.AuditID, "deleted", "a signed checkpoint names this row, which is gone", "checkpoint_row_gone", 0, 0})
 		case !bytes.Equal(h, c.Hash):
-			problems = append(problems, AuditProblem{c.AuditID, "altered", "the chain up to this row was rewritten since its signed checkpoint"})
+			problems = append(problems, AuditProblem{c.AuditID, "altered", "the chain up to this row was rewritten since its signed checkpoint", "rewritten", 0, 0})
 		}
 	}
 	if unsigned > 0 {
 		problems = append(problems, AuditProblem{firstUnsigned, "unsigned", fmt.Sprintf(
-			"%d rows from here are older than the checkpoint interval and covered by no checkpoint (checkpoints deleted, or the program stopped without signing)", unsigned)})
+			"%d rows from here are older than the checkpoint interval and covered by no checkpoint (checkpoints deleted, or the program stopped without signing)", unsigned),
+			"unsigned", unsigned, 0})
 	}
 	return problems, rows, nil
 }
@@ -295,11 +301,12 @@ func (s *Service) VerifyAudit(ctx context.Context, token string) (portal.AuditRe
 	r := portal.AuditReport{Rows: rows}
 	for _, p := range problems {
 		r.Problems = append(r.Problems, p.String())
+		r.Findings = append(r.Findings, portal.AuditFinding{Row: p.ID, Cause: p.Cause, N: p.N, M: p.M})
 	}
 	now := s.clock.Now()
 	err = s.store.Update(ctx, func(tx Tx) error {
 		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "audit.verified",
-			Detail: fmt.Sprintf("%d rows, %d problems", rows, len(problems))})
+			Detail: facts("rows", strconv.Itoa(rows), "problems", strconv.Itoa(len(problems)))})
 	})
 	return r, err
 }

@@ -7,10 +7,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"consulvote/app/portal"
 	"consulvote/app/service"
 )
 
@@ -38,6 +40,12 @@ func (e *env) verify() []service.AuditProblem {
 	}
 	if rows == 0 {
 		e.t.Fatal("nothing verified")
+	}
+	for _, p := range problems {
+		// Each can be said in the agent's language.
+		if !slices.Contains(portal.AuditCauses, p.Cause) {
+			e.t.Errorf("problem %v has the cause %q, not one of portal.AuditCauses", p, p.Cause)
+		}
 	}
 	return problems
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -101,7 +102,8 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 				}
 			}
 			return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "credentials.sent",
-				Detail: fmt.Sprintf("campaign %s: %d voters (ids %d-%d)", campaign, sent, vs[0].ID, vs[len(vs)-1].ID)})
+				Detail: facts("campaign", campaign, "sent", strconv.Itoa(sent),
+					"first", strconv.FormatInt(vs[0].ID, 10), "last", strconv.FormatInt(vs[len(vs)-1].ID, 10))})
 		})
 		if err != nil {
 			return rep, fmt.Errorf("campaign: %w", err)

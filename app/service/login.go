@@ -144,7 +144,7 @@ func (s *Service) unknownLogin(ctx context.Context, identifier, password string)
 			return err
 		}
 		if err := s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "login.failed",
-			Detail: "unknown identifier, failure " + strconv.Itoa(n)}); err != nil {
+			Detail: facts("failure", strconv.Itoa(n), "unknown_identifier", "true")}); err != nil {
 			return err
 		}
 		if until.IsZero() {
@@ -152,7 +152,7 @@ func (s *Service) unknownLogin(ctx context.Context, identifier, password string)
 		}
 		outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
 		return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "login.blocked",
-			Detail: "unknown identifier, until " + until.UTC().Format(time.RFC3339)})
+			Detail: facts("until", until.UTC().Format(time.RFC3339))})
 	})
 	if err != nil {
 		return fmt.Errorf("login: %w", err)

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"consulvote/app/mail"
@@ -136,7 +137,7 @@ func (s *Service) RetryMessage(ctx context.Context, token string, id int64, why 
 			return portal.ErrNotFound
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "outbox.retry",
-			Detail: fmt.Sprintf("message %d, reason: %s", id, why)})
+			Detail: facts("message", strconv.FormatInt(id, 10), "reason", why)})
 	})
 }
 

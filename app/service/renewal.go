@@ -87,7 +87,7 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err err
 				}
 			}
 			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: r.kind + ".request.rate_limited",
-				Detail: "numic#" + hex.EncodeToString(r.rateKey[:8])})
+				Detail: facts("numic_key", hex.EncodeToString(r.rateKey[:8]))})
 		}
 		hidden, outcome, err = r.apply(tx, now)
 		return err

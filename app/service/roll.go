@@ -98,9 +98,10 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 func (s *Service) auditImport(ctx context.Context, actor string, rep portal.ImportReport) error {
 	now := s.clock.Now()
 	return s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
-		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.imported", Detail: fmt.Sprintf(
-			"%d lines: %d inserted, %d updated, %d unchanged, %d refused, %d kept from the desk%s", rep.Lines, rep.Inserted, rep.Updated,
-			rep.Unchanged, len(rep.Problems), len(rep.Differences), map[bool]string{true: ", cancelled"}[rep.Cancelled])})
+		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.imported", Detail: facts(
+			"lines", strconv.Itoa(rep.Lines), "inserted", strconv.Itoa(rep.Inserted), "updated", strconv.Itoa(rep.Updated),
+			"unchanged", strconv.Itoa(rep.Unchanged), "refused", strconv.Itoa(len(rep.Problems)),
+			"kept_count", strconv.Itoa(len(rep.Differences)), "cancelled", strconv.FormatBool(rep.Cancelled))})
 	})
 }
 
@@ -328,7 +329,8 @@ func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, l
 			return nil
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.batch",
-			Detail: fmt.Sprintf("lines %d-%d: %d inserted, %d updated", lines[0], lines[len(lines)-1], ins, upd)})
+			Detail: facts("first", strconv.Itoa(lines[0]), "last", strconv.Itoa(lines[len(lines)-1]),
+				"inserted", strconv.Itoa(ins), "updated", strconv.Itoa(upd))})
 	})
 	if err != nil {
 		return 0, 0, 0, nil, fmt.Errorf("roll batch at line %d: %w", lines[0], err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/store"
 )
@@ -112,8 +113,8 @@ func TOTP(t testing.TB, secret string, at time.Time) string {
 
 // checkVocabulary fails t if the service recorded, in the database at
 // path, an action, actor, message kind, channel or state that is not in
-// service's vocabulary (vocabulary.go): the office screens would have no
-// words for it.
+// the portal's vocabulary (app/portal/vocabulary.go): the office screens
+// would have no words for it.
 func checkVocabulary(t testing.TB, path string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
@@ -123,19 +124,19 @@ func checkVocabulary(t testing.TB, path string) {
 	}
 	defer db.Close()
 	known := map[string]bool{}
-	for _, w := range service.AuditActions {
+	for _, w := range portal.AuditActions {
 		known["action "+w] = true
 	}
-	for _, w := range service.MessageKinds {
+	for _, w := range portal.MessageKinds {
 		known["kind "+w] = true
 	}
-	for _, w := range service.MessageStates {
+	for _, w := range portal.MessageStates {
 		known["state "+w] = true
 	}
-	for _, w := range service.Channels {
-		known["channel "+string(w)] = true
+	for _, w := range portal.Channels {
+		known["channel "+w] = true
 	}
-	for _, w := range service.Actors {
+	for _, w := range portal.Actors {
 		known["actor "+w] = true
 	}
 	for _, q := range []string{
@@ -156,7 +157,7 @@ func checkVocabulary(t testing.TB, path string) {
 				t.Errorf("vocabulary: %v", err)
 			}
 			if !known[w] && w != "actor voter:" && w != "actor agent:" {
-				t.Errorf("the service recorded the %s, which app/service/vocabulary.go does not list: add it there, and its words to the translations", w)
+				t.Errorf("the service recorded the %s, which app/portal/vocabulary.go does not list: add it there, and its words to the translations", w)
 			}
 		}
 		rows.Close()

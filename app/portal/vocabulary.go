@@ -1,10 +1,10 @@
-package service
+package portal
 
-// The words the service records in the audit log and the outbox, and that
-// the office screens show: each is translated there (screens' codes.go),
-// never shown as it is. servicetest fails a test whose service recorded a
-// word missing here, and the screens' tests fail on a word here without a
-// translation in each language.
+// The words the service records in the audit log and the outbox, which
+// the office gets back (HistoryEntry, OutboxMessage…) and the screens show
+// in words (their codes.go), never as they are. servicetest fails a test
+// whose service recorded a word missing here, and the screens' tests fail
+// on a word here without a translation in each language.
 
 // AuditActions are the actions of the audit log.
 var AuditActions = []string{
@@ -35,7 +35,7 @@ var MessageKinds = []string{
 var MessageStates = []string{"pending", "sent", "failed"}
 
 // Channels are how messages travel.
-var Channels = []Channel{ChannelEmail, ChannelSMS}
+var Channels = []string{"email", "sms"}
 
 // Actors are who acts, besides "voter:ID" and "agent:NAME": the service
 // itself, someone who matched no voter, and consulvoted's commands.
