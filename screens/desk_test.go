@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -341,6 +342,44 @@ func TestHistoryInWords(t *testing.T) {
 		Params: map[string]string{"kind": "password", "why": "agent_limit", "reason": "r"}})
 	if !strings.Contains(got, "Agent zoe n'a pas pu lancer un renouvellement du mot de passe : limite de renouvellements de l'agent atteinte. Motif : r") {
 		t.Errorf("refusal shown as %q", got)
+	}
+}
+
+// TestDocumentsDocumented: the README's table of identity documents is
+// the list in code, with its words in each language, in order.
+func TestDocumentsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := map[string]map[string]string{}
+	for _, language := range []string{"fr", "en"} {
+		b, err := resources.Translation(language)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raw map[string]json.RawMessage // plural forms are objects
+		if err := json.Unmarshal(b, &raw); err != nil {
+			t.Fatal(err)
+		}
+		words[language] = map[string]string{}
+		for _, d := range portal.Documents {
+			var w string
+			if err := json.Unmarshal(raw["document."+string(d)], &w); err != nil {
+				t.Fatalf("%s: document.%s: %v", language, d, err)
+			}
+			words[language]["document."+string(d)] = w
+		}
+	}
+	at := 0
+	for _, d := range portal.Documents {
+		row := fmt.Sprintf("| `%s` | %s | %s |", d, words["fr"]["document."+string(d)], words["en"]["document."+string(d)])
+		i := strings.Index(string(readme), row)
+		if i < at {
+			t.Errorf("README: no row %q after the previous document's", row)
+			continue
+		}
+		at = i
 	}
 }
 
