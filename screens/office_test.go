@@ -20,6 +20,7 @@ import (
 	"consulvote/app/server"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/resources"
 )
 
 const agentPassword = "correct horse battery"
@@ -251,6 +252,39 @@ func testAuditScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	h.see("JOURNAL ALTÉRÉ : 1 anomalie(s)")
 	h.see("Ligne 2 : son contenu a été modifié (il ne correspond plus à son empreinte).")
 	h.notSee("row 2")
+}
+
+// TestSecondFactorResetInWords: `consulvoted agent reset-totp` is in the
+// audit viewer in words, in both languages, and ends the agent's session
+// on screen too.
+func TestSecondFactorResetInWords(t *testing.T) {
+	for _, tc := range []struct{ language, action, want string }{
+		{"fr", "Second facteur d'un agent renouvelé", "Ligne de commande (consulvoted) a donné un nouveau second facteur à l'agent bob (agent) : l'ancien, ses codes de secours et ses sessions ouvertes (1) ne servent plus."},
+		{"en", "Agent's second factor reset", "Command line (consulvoted) gave agent bob (agent) a new second factor: the old one, its recovery codes and the agent's open sessions (1) no longer work."},
+	} {
+		t.Run(tc.language, func(t *testing.T) {
+			if err := resources.LoadTranslations(tc.language); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { resources.LoadTranslations("fr") })
+			h, e := newOfficeHarness(t)
+			bob := h.agentLogin("bob")
+			if _, err := e.Service.ResetSecondFactor(context.Background(), "cli", "bob"); err != nil {
+				t.Fatal(err)
+			}
+			h.tap(bob.outbox)
+			screenAs[*officeLoginScreen](h) // the session ended with the old factor
+			h.ui.home()
+			home := h.agentLogin("alice")
+			h.tap(home.auditB)
+			a := screenAs[*auditScreen](h)
+			a.action.SetSelected(tc.action)
+			h.wait()
+			h.see(tc.want)
+			h.notSee("agent.second_factor_reset")
+			h.notSee(`"sessions_ended"`)
+		})
+	}
 }
 
 func TestOfficeSessionExpires(t *testing.T) {

@@ -17,13 +17,15 @@ func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
 	return id, nil
 }
 
+// AgentByName, in a write transaction, locks the agent's row: a login
+// checks the second factor it reads against a concurrent reset of it.
 func (t *Tx) AgentByName(name string) (service.Agent, error) {
 	if unstorable(name) {
 		return service.Agent{}, service.ErrNotFound
 	}
 	var a service.Agent
 	var created *int64
-	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, totp_secret FROM agents WHERE name = $1`, name).
+	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, totp_secret FROM agents WHERE name = $1`+t.forUpdate(), name).
 		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &a.TOTPSecret)
 	if err != nil {
 		return service.Agent{}, notFound(err)
@@ -75,4 +77,24 @@ func (t *Tx) AgentBySession(tokenHash []byte) (service.Agent, time.Time, error) 
 func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
 	_, err := t.exec(`DELETE FROM agent_sessions WHERE token_hash = $1`, tokenHash)
 	return err
+}
+
+// ResetSecondFactor updates the agent's row first: concurrent resets of
+// one agent queue on it, and each deletes what the one before it wrote.
+func (t *Tx) ResetSecondFactor(agentID int64, sealed []byte) (int, error) {
+	tag, err := t.exec(`UPDATE agents SET totp_secret = $1, totp_step = NULL WHERE id = $2`, sealed, agentID)
+	if err != nil {
+		return 0, fmt.Errorf("reset second factor: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return 0, service.ErrNotFound
+	}
+	if _, err := t.exec(`DELETE FROM agent_recovery_codes WHERE agent_id = $1`, agentID); err != nil {
+		return 0, fmt.Errorf("reset second factor: %w", err)
+	}
+	tag, err = t.exec(`DELETE FROM agent_sessions WHERE agent_id = $1`, agentID)
+	if err != nil {
+		return 0, fmt.Errorf("reset second factor: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }

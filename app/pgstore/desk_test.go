@@ -112,6 +112,12 @@ func TestContactApprovalsOntoOneAddress(t *testing.T) {
 	servicetest.SameAddressApprovals(t, open(t, pgtest.Database(t)), 24, 6)
 }
 
+// TestResetDuringLogins: no session opened with a second factor outlives
+// its reset (the login reads the secret again under the agent's row lock).
+func TestResetDuringLogins(t *testing.T) {
+	servicetest.ResetDuringLogins(t, open(t, pgtest.Database(t)), 20)
+}
+
 // concurrentCodes runs fn n times at once and counts the answers by error
 // code ("" for success).
 func concurrentCodes(n int, fn func(i int) error) map[portal.Code]int {

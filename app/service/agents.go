@@ -54,22 +54,9 @@ func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, p
 	var sealed []byte
 	var recovery [][]byte
 	if secondFactor {
-		key, err := totp.Generate(totp.GenerateOpts{Issuer: "consulvote", AccountName: name, Rand: s.rand})
-		if err != nil {
-			return Enrollment{}, fmt.Errorf("second factor: %w", err)
-		}
-		enr.Secret, enr.URL = key.Secret(), key.URL()
-		if sealed, err = s.totpBox.Seal([]byte(enr.Secret), []byte(name)); err != nil {
+		var err error
+		if enr, sealed, recovery, err = s.enroll(name); err != nil {
 			return Enrollment{}, err
-		}
-		for range RecoveryCodes {
-			c, err := s.newCredential()
-			if err != nil {
-				return Enrollment{}, err
-			}
-			c = c[:4] + "-" + c[4:8] + "-" + c[8:]
-			enr.RecoveryCodes = append(enr.RecoveryCodes, c)
-			recovery = append(recovery, s.mac("agent-recovery", normalizeRecovery(c)))
 		}
 	}
 	var hash string
@@ -100,6 +87,77 @@ func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, p
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("add agent: %w", err)
 	}
+	return enr, nil
+}
+
+// enroll draws a second factor for the agent name: the enrolment to show
+// once, the secret sealed for the store and the keyed hashes of the
+// recovery codes.
+func (s *Service) enroll(name string) (enr Enrollment, sealed []byte, recovery [][]byte, err error) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "consulvote", AccountName: name, Rand: s.rand})
+	if err != nil {
+		return Enrollment{}, nil, nil, fmt.Errorf("second factor: %w", err)
+	}
+	enr.Secret, enr.URL = key.Secret(), key.URL()
+	if sealed, err = s.totpBox.Seal([]byte(enr.Secret), []byte(name)); err != nil {
+		return Enrollment{}, nil, nil, err
+	}
+	for range RecoveryCodes {
+		c, err := s.newCredential()
+		if err != nil {
+			return Enrollment{}, nil, nil, err
+		}
+		c = c[:4] + "-" + c[4:8] + "-" + c[8:]
+		enr.RecoveryCodes = append(enr.RecoveryCodes, c)
+		recovery = append(recovery, s.mac("agent-recovery", normalizeRecovery(c)))
+	}
+	return enr, sealed, recovery, nil
+}
+
+// ResetSecondFactor gives the agent name a new second factor, for an
+// agent who lost the device (and perhaps the recovery codes): a new TOTP
+// secret and new recovery codes, returned once, like AddAgent's. The old
+// secret, its recovery codes and the agent's open sessions stop working
+// in the same transaction; the password is unchanged. It is offered to
+// whoever runs the service's commands on its database, never over the
+// office's API: nobody sees the old secret (it stays sealed), and the new
+// one only once, for the agent to scan. An agent without a second factor
+// gets one.
+func (s *Service) ResetSecondFactor(ctx context.Context, actor, name string) (Enrollment, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 64 {
+		return Enrollment{}, fmt.Errorf("agent name %q: 1 to 64 characters", name)
+	}
+	enr, sealed, recovery, err := s.enroll(name)
+	if err != nil {
+		return Enrollment{}, err
+	}
+	now := s.clock.Now()
+	err = s.store.Update(ctx, func(tx Tx) error {
+		a, err := tx.AgentByName(name)
+		if err != nil {
+			return err
+		}
+		sessions, err := tx.ResetSecondFactor(a.ID, sealed)
+		if err != nil {
+			return err
+		}
+		for _, h := range recovery {
+			if err := tx.InsertRecoveryCode(a.ID, h); err != nil {
+				return err
+			}
+		}
+		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "agent.second_factor_reset",
+			Detail: facts("agent", a.Name, "role", a.Role, "sessions_ended", strconv.Itoa(sessions),
+				"had_second_factor", strconv.FormatBool(len(a.TOTPSecret) > 0))})
+	})
+	if errors.Is(err, ErrNotFound) {
+		return Enrollment{}, fmt.Errorf("agent %q: no such agent", name)
+	}
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("reset second factor: %w", err)
+	}
+	s.log.InfoContext(ctx, "agent second factor reset", "agent", name, "by", actor)
 	return enr, nil
 }
 
@@ -220,7 +278,14 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 	}
 	expires := now.Add(AgentSessionTTL)
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if ok, err := s.secondFactor(tx, a, code, now); err != nil {
+		// The second factor as it is now, the agent's row locked: a reset
+		// of it during the password check must not let a code of the
+		// secret it replaced open a session after it.
+		cur, err := tx.AgentByName(a.Name)
+		if err != nil {
+			return err
+		}
+		if ok, err := s.secondFactor(tx, cur, code, now); err != nil {
 			return err
 		} else if !ok {
 			return errSecondFactor

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"consulvote/app/portal"
 	"consulvote/app/service/servicetest"
+	"consulvote/app/store"
 )
 
 // from is a context as the server makes it for a request from addr.
@@ -159,4 +162,112 @@ func TestAgentSecondFactor(t *testing.T) {
 	if n := e.count("audit", "action = 'agent.login.failed' AND detail LIKE '%\"why\":\"second_factor\"%'"); n < 3 {
 		t.Errorf("%d failures of the second factor audited", n)
 	}
+}
+
+// TestResetSecondFactor: an agent who lost the device gets a new second
+// factor from the command line: a new secret and recovery codes, shown
+// once; the old secret, its recovery codes and the agent's sessions stop
+// working; the password stays; the audit log says who, not what.
+func TestResetSecondFactor(t *testing.T) {
+	e := newEnv(t)
+	old, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false); err != nil {
+		t.Fatal(err)
+	}
+	login := func(name, code string) (portal.AgentSession, error) {
+		return e.svc.AgentLogin(from("203.0.113.5"), name, "correct horse battery", code)
+	}
+	s, err := login("alice", servicetest.TOTP(t, old.Secret, e.clock.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobs, err := login("bob", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(30 * time.Second)
+	enr, err := e.svc.ResetSecondFactor(e.ctx, "cli", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enr.Secret == "" || enr.Secret == old.Secret || len(enr.RecoveryCodes) != 10 || !strings.HasPrefix(enr.URL, "otpauth://totp/consulvote:alice") {
+		t.Fatalf("new enrolment %+v", enr)
+	}
+	for _, c := range enr.RecoveryCodes {
+		if slices.Contains(old.RecoveryCodes, c) {
+			t.Fatalf("recovery code %s given again", c)
+		}
+	}
+	if _, err := e.svc.PendingContactChanges(e.ctx, s.Token); !errors.Is(err, portal.ErrUnauthorized) {
+		t.Errorf("alice's session after the reset: %v, want unauthorized", err)
+	}
+	if _, err := e.svc.PendingContactChanges(e.ctx, bobs.Token); err != nil {
+		t.Errorf("bob's session ended with alice's reset: %v", err)
+	}
+	for what, code := range map[string]string{"the old secret's code": servicetest.TOTP(t, old.Secret, e.clock.Now()),
+		"an old recovery code": old.RecoveryCodes[0]} {
+		if _, err := login("alice", code); !errors.Is(err, portal.ErrBadLogin) {
+			t.Errorf("%s after the reset: %v, want bad_login", what, err)
+		}
+	}
+	if _, err := login("alice", servicetest.TOTP(t, enr.Secret, e.clock.Now())); err != nil {
+		t.Errorf("the new secret's code: %v", err)
+	}
+	if _, err := login("alice", enr.RecoveryCodes[9]); err != nil {
+		t.Errorf("a new recovery code: %v", err)
+	}
+	if n := e.count("agents", "name = 'alice' AND instr(totp_secret, ?) = 0", enr.Secret); n != 1 {
+		t.Error("the new secret is not stored sealed")
+	}
+
+	// An agent without a second factor gets one, and needs it from then on.
+	benr, err := e.svc.ResetSecondFactor(e.ctx, "cli", " bob ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := login("bob", ""); !errors.Is(err, portal.ErrBadLogin) {
+		t.Errorf("bob without a code after his enrolment: %v", err)
+	}
+	if _, err := login("bob", servicetest.TOTP(t, benr.Secret, e.clock.Now())); err != nil {
+		t.Errorf("bob with his new code: %v", err)
+	}
+
+	// Nobody by that name: an error, nothing written.
+	before := e.count("audit", "1 = 1")
+	if _, err := e.svc.ResetSecondFactor(e.ctx, "cli", "carol"); err == nil || !strings.Contains(err.Error(), `"carol": no such agent`) {
+		t.Errorf("reset of an unknown agent: %v", err)
+	}
+	if e.count("audit", "1 = 1") != before {
+		t.Error("a refused reset was audited or wrote")
+	}
+
+	rows := e.audited("agent.second_factor_reset")
+	if len(rows) != 2 {
+		t.Fatalf("%d resets audited, want 2", len(rows))
+	}
+	if rows[0].actor != "cli" || rows[0].detail != `{"agent":"alice","had_second_factor":"true","role":"admin","sessions_ended":"1"}` ||
+		rows[1].detail != `{"agent":"bob","had_second_factor":"false","role":"agent","sessions_ended":"1"}` {
+		t.Errorf("audited %+v", rows)
+	}
+	for _, r := range rows {
+		for _, secret := range append([]string{enr.Secret, benr.Secret, old.Secret}, enr.RecoveryCodes...) {
+			if strings.Contains(r.detail, secret) {
+				t.Errorf("the audit log holds a secret: %s", r.detail)
+			}
+		}
+	}
+}
+
+// TestResetDuringLogins: no session opened with a second factor outlives
+// its reset, on SQLite (PostgreSQL: app/pgstore).
+func TestResetDuringLogins(t *testing.T) {
+	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	servicetest.ResetDuringLogins(t, db, 20)
 }

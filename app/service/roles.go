@@ -209,6 +209,11 @@ type Agents interface {
 	// and its expiry.
 	AgentBySession(tokenHash []byte) (Agent, time.Time, error)
 	DeleteAgentSession(tokenHash []byte) error
+	// ResetSecondFactor gives the agent the sealed TOTP secret in place of
+	// its own, and forgets all the old one allowed: the last code step
+	// used, the recovery codes and the agent's sessions. It returns how
+	// many sessions it ended, or ErrNotFound.
+	ResetSecondFactor(agentID int64, sealed []byte) (sessions int, err error)
 }
 
 // Throttles slow guessing down per key (a keyed hash of an agent name and

@@ -69,3 +69,24 @@ func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
 	_, err := t.exec(`DELETE FROM agent_sessions WHERE token_hash = ?`, tokenHash)
 	return err
 }
+
+func (t *Tx) ResetSecondFactor(agentID int64, sealed []byte) (int, error) {
+	r, err := t.exec(`UPDATE agents SET totp_secret = ?, totp_step = NULL WHERE id = ?`, sealed, agentID)
+	if err != nil {
+		return 0, fmt.Errorf("reset second factor: %w", err)
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return 0, err
+	} else if n != 1 {
+		return 0, service.ErrNotFound
+	}
+	if _, err := t.exec(`DELETE FROM agent_recovery_codes WHERE agent_id = ?`, agentID); err != nil {
+		return 0, fmt.Errorf("reset second factor: %w", err)
+	}
+	r, err = t.exec(`DELETE FROM agent_sessions WHERE agent_id = ?`, agentID)
+	if err != nil {
+		return 0, fmt.Errorf("reset second factor: %w", err)
+	}
+	n, err := r.RowsAffected()
+	return int(n), err
+}

@@ -265,6 +265,68 @@ func testAgents(t *testing.T, st Store) {
 		wantNotFound(t, "AgentBySession after DeleteAgentSession", err)
 		return nil
 	})
+
+	// A second factor reset: a new secret, and nothing the old one
+	// allowed — its last step, its recovery codes, the agent's sessions —
+	// while another agent keeps its own.
+	var rita int64
+	update(t, st, func(tx service.Tx) (err error) {
+		if rita, err = tx.InsertAgent(service.Agent{Name: "rita", Role: "agent", PasswordHash: "x", CreatedAt: t0,
+			TOTPSecret: []byte("old")}); err != nil {
+			return err
+		}
+		for _, c := range []string{"r1", "r2"} {
+			if err := tx.InsertRecoveryCode(rita, []byte(c)); err != nil {
+				return err
+			}
+		}
+		for who, tok := range map[int64][]string{rita: {"rita1", "rita2"}, id: {"paul1"}} {
+			for _, s := range tok {
+				if err := tx.InsertAgentSession(service.AgentSessionRow{TokenHash: []byte(s), AgentID: who, CreatedAt: t0,
+					ExpiresAt: t0.Add(time.Hour)}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.InsertRecoveryCode(id, []byte("p1")); err != nil {
+			return err
+		}
+		_, err = tx.UseTOTPStep(rita, 100)
+		return err
+	})
+	update(t, st, func(tx service.Tx) error {
+		n, err := tx.ResetSecondFactor(rita, []byte("new"))
+		if err != nil || n != 2 {
+			t.Errorf("ResetSecondFactor = %d sessions, %v; want 2", n, err)
+		}
+		_, err = tx.ResetSecondFactor(rita+id+100, []byte("x"))
+		wantNotFound(t, "ResetSecondFactor of an unknown agent", err)
+		return nil
+	})
+	update(t, st, func(tx service.Tx) error {
+		if a, err := tx.AgentByName("rita"); err != nil || string(a.TOTPSecret) != "new" {
+			t.Errorf("after the reset: secret %q, %v", a.TOTPSecret, err)
+		}
+		for _, c := range []string{"r1", "r2"} {
+			if ok, err := tx.TakeRecoveryCode(rita, []byte(c)); ok || err != nil {
+				t.Errorf("old recovery code %s taken after the reset (%v)", c, err)
+			}
+		}
+		for _, s := range []string{"rita1", "rita2"} {
+			_, _, err := tx.AgentBySession([]byte(s))
+			wantNotFound(t, "a session after the reset", err)
+		}
+		if ok, err := tx.UseTOTPStep(rita, 50); !ok || err != nil {
+			t.Errorf("the new secret's first step refused after the reset: %v", err)
+		}
+		if a, _, err := tx.AgentBySession([]byte("paul1")); err != nil || a.ID != id {
+			t.Errorf("another agent's session: %+v, %v", a, err)
+		}
+		if ok, err := tx.TakeRecoveryCode(id, []byte("p1")); !ok || err != nil {
+			t.Errorf("another agent's recovery code: %v, %v", ok, err)
+		}
+		return nil
+	})
 }
 
 // testThrottles: a key gets max attempts per window, a block at the

@@ -192,6 +192,12 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 		if err := c.Validate(); err != nil {
 			return err
 		}
+		qrFile := qrPath(c.QRFile, c.Name)
+		if !c.NoSecondFactor {
+			if err := checkQRFile(qrFile); err != nil {
+				return err
+			}
+		}
 		b, err := backend.Open(ctx, c.Backend)
 		if err != nil {
 			return err
@@ -210,12 +216,79 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 		if c.NoSecondFactor {
 			return nil
 		}
-		qrFile := c.QRFile
-		if qrFile == "" {
-			qrFile = c.Name + "-totp.png"
-		}
 		return printEnrollment(io.out, enr, qrFile)
 	}
+}
+
+// agentResetTOTPConfig is the configuration of `agent reset-totp`.
+type agentResetTOTPConfig struct {
+	Backend backend.Config
+	Name    string
+	// QRFile is where the new secret's QR code is written as a PNG.
+	QRFile string
+}
+
+func (c agentResetTOTPConfig) Validate() error {
+	if c.Name == "" {
+		return &usageError{"give one NAME"}
+	}
+	return c.Backend.Validate()
+}
+
+// agentResetTOTPFlags: `agent reset-totp NAME` gives an agent who lost the
+// authenticator a new second factor, shown once like `agent add`'s; the
+// old secret, its recovery codes and the agent's sessions stop working.
+// It runs on the database, by whoever runs the server: nobody sees the
+// old secret, and the office's API has no such call.
+func agentResetTOTPFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
+	var c agentResetTOTPConfig
+	storeFlags(fs, &c.Backend)
+	fs.StringVar(&c.QRFile, "qr", "", "write the new second factor's QR code to this PNG file (default: NAME-totp.png)")
+	return func(ctx context.Context, args []string, io stdio) error {
+		if len(args) != 1 {
+			return &usageError{"give one NAME"}
+		}
+		c.Name = args[0]
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		qrFile := qrPath(c.QRFile, c.Name)
+		if err := checkQRFile(qrFile); err != nil {
+			return err
+		}
+		b, err := backend.Open(ctx, c.Backend)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		b.Start()
+		enr, err := b.Service.ResetSecondFactor(ctx, "cli", c.Name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(io.out, "second factor of agent %s reset: its former codes, its recovery codes and its open sessions no longer work\n", c.Name)
+		return printEnrollment(io.out, enr, qrFile)
+	}
+}
+
+// qrPath is where a second factor's QR code goes: --qr, else NAME-totp.png.
+func qrPath(flag, name string) string {
+	if flag != "" {
+		return flag
+	}
+	return name + "-totp.png"
+}
+
+// checkQRFile refuses, before anything changes, a QR code file that
+// exists: the file is never overwritten (it may be another agent's
+// secret), and the enrolment is shown only once.
+func checkQRFile(path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return &usageError{fmt.Sprintf("--qr: %s exists: delete it (once scanned) or name another file", path)}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return &usageError{fmt.Sprintf("--qr: %v", err)}
+	}
+	return nil
 }
 
 // readPassword asks twice on a terminal, or reads the first line of a

@@ -164,6 +164,95 @@ func TestAgentAddCommand(t *testing.T) {
 	}
 }
 
+// TestAgentResetTOTPCommand: `agent reset-totp NAME` shows a new second
+// factor once, as `agent add` does; the old secret, its recovery codes
+// and the agent's sessions no longer work; nothing changes when the name
+// is unknown or the QR code's file exists.
+func TestAgentResetTOTPCommand(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "portal.db")
+	newDB(t, path, false).Close()
+	secretOf := func(out string) string {
+		m := regexp.MustCompile(`Or type the secret: ([A-Z2-7]+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no secret in:\n%s", out)
+		}
+		return m[1]
+	}
+	code, out, errs := runCmd("correct horse battery\n", "agent", "add", "--db", path, "alice", "--role", "admin", "--qr", filepath.Join(dir, "a.png"))
+	if code != 0 {
+		t.Fatalf("agent add: %d %s%s", code, out, errs)
+	}
+	old := secretOf(out)
+	oldRecovery := regexp.MustCompile(`(?m)^  ([A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4})$`).FindStringSubmatch(out)[1]
+	b := openDB(t, path)
+	s, err := b.Service.AgentLogin(context.Background(), "alice", "correct horse battery", servicetest.TOTP(t, old, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+
+	// Refused before anything changes: no name, an unknown one, a QR
+	// code file that exists.
+	exists := filepath.Join(dir, "exists.png")
+	os.WriteFile(exists, []byte("someone's"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--db", path}, 2, "give one NAME"},
+		{[]string{"--db", path, "carol", "--qr", filepath.Join(dir, "c.png")}, 1, `agent "carol": no such agent`},
+		{[]string{"--db", path, "alice", "--qr", exists}, 2, "exists.png exists: delete it (once scanned) or name another file"},
+		{[]string{"--db", filepath.Join(dir, "typo.db"), "alice", "--qr", filepath.Join(dir, "t.png")}, 2, "typo.db does not exist"},
+	} {
+		code, out, errs := runCmd("", append([]string{"agent", "reset-totp"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out+errs, tc.want) || strings.Contains(out, "secret") {
+			t.Errorf("%v: %d %s%s; want %d %q", tc.args, code, out, errs, tc.code, tc.want)
+		}
+	}
+	if b, _ := os.ReadFile(exists); string(b) != "someone's" {
+		t.Error("an existing file was overwritten")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.png")); err == nil {
+		t.Error("a QR code was written for an unknown agent")
+	}
+
+	qr := filepath.Join(dir, "alice-new.png")
+	code, out, errs = runCmd("", "agent", "reset-totp", "--db", path, "alice", "--qr", qr)
+	if code != 0 || !strings.Contains(out, "second factor of agent alice reset") {
+		t.Fatalf("reset: %d %s%s", code, out, errs)
+	}
+	secret := secretOf(out)
+	recovery := regexp.MustCompile(`(?m)^  [A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}$`).FindAllString(out, -1)
+	if secret == old || len(recovery) != 10 || !strings.Contains(out, "▀") {
+		t.Fatalf("reset output:\n%s", out)
+	}
+	if st, err := os.Stat(qr); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("QR code PNG: %v %v", st, err)
+	}
+	b = openDB(t, path)
+	ctx := context.Background()
+	if _, err := b.Service.PendingContactChanges(ctx, s.Token); err == nil {
+		t.Error("the session opened before the reset still works")
+	}
+	for what, c := range map[string]string{"old code": servicetest.TOTP(t, old, time.Now()), "old recovery code": oldRecovery} {
+		if _, err := b.Service.AgentLogin(ctx, "alice", "correct horse battery", c); err == nil {
+			t.Errorf("the %s still opens a session", what)
+		}
+	}
+	if _, err := b.Service.AgentLogin(ctx, "alice", "correct horse battery", servicetest.TOTP(t, secret, time.Now())); err != nil {
+		t.Errorf("the new code: %v", err)
+	}
+	if _, err := b.Service.AgentLogin(ctx, "alice", "correct horse battery", strings.TrimSpace(recovery[4])); err != nil {
+		t.Errorf("a new recovery code: %v", err)
+	}
+	b.Close()
+	if code, out, errs := runCmd("", "audit", "verify", "--db", path); code != 0 {
+		t.Errorf("audit verify after the reset: %d %s%s", code, out, errs)
+	}
+}
+
 // TestRollImportKilled kills `consulvoted roll import` (kill -9) in the
 // middle: the database reopens intact, holds whole batches only, and a
 // second run finishes the job.

@@ -17,6 +17,9 @@ import (
 // otpauth:// URL in the terminal and in a PNG file (mode 0600: it is the
 // secret), the secret in text for manual entry, and the recovery codes.
 // None of it can be shown again: the database keeps it sealed or hashed.
+//
+// A PNG that cannot be written is reported after everything else is
+// shown: the enrolment is already stored, and this is its only showing.
 func printEnrollment(w io.Writer, enr service.Enrollment, pngPath string) error {
 	code, err := qr.Encode(enr.URL, qr.M, qr.Auto)
 	if err != nil {
@@ -24,7 +27,22 @@ func printEnrollment(w io.Writer, enr service.Enrollment, pngPath string) error 
 	}
 	fmt.Fprintln(w, "\nSecond factor: scan this code with an authenticator app (TOTP, 6 digits, 30 s):")
 	terminalQR(w, code)
-	f, err := os.OpenFile(pngPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	pngErr := writeQR(code, pngPath)
+	if pngErr == nil {
+		fmt.Fprintf(w, "The same code as an image: %s (delete it once scanned).\n", pngPath)
+	}
+	fmt.Fprintf(w, "Or type the secret: %s\n\n", enr.Secret)
+	fmt.Fprintln(w, "Recovery codes, each good once if the authenticator is lost; keep them safe, they are shown only now:")
+	for _, c := range enr.RecoveryCodes {
+		fmt.Fprintln(w, "  "+c)
+	}
+	return pngErr
+}
+
+// writeQR writes code as a PNG at path, a new file readable by its owner
+// only (it is the secret).
+func writeQR(code barcode.Barcode, path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("QR code file: %w", err)
 	}
@@ -36,14 +54,8 @@ func printEnrollment(w io.Writer, enr service.Enrollment, pngPath string) error 
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(pngPath)
+		os.Remove(path)
 		return fmt.Errorf("QR code file: %w", err)
-	}
-	fmt.Fprintf(w, "The same code as an image: %s (delete it once scanned).\n", pngPath)
-	fmt.Fprintf(w, "Or type the secret: %s\n\n", enr.Secret)
-	fmt.Fprintln(w, "Recovery codes, each good once if the authenticator is lost; keep them safe, they are shown only now:")
-	for _, c := range enr.RecoveryCodes {
-		fmt.Fprintln(w, "  "+c)
 	}
 	return nil
 }

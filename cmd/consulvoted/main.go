@@ -6,6 +6,7 @@
 //	consulvoted roll import --db PATH FILE     load the electoral roll
 //	consulvoted credentials send --db PATH --campaign NAME
 //	consulvoted agent add --db PATH NAME --role admin|agent
+//	consulvoted agent reset-totp --db PATH NAME  a new second factor, shown once
 //	consulvoted audit verify --db PATH
 //	consulvoted backup --db PATH --to FILE     a consistent copy of a live database
 //	consulvoted restore --from FILE --db PATH  put a backup back (the server stopped)
@@ -36,6 +37,7 @@ const usage = `usage: consulvoted serve [options]   (the HTTP API; consulvoted s
        consulvoted roll import --db PATH FILE [--errors REPORT.csv] [--create]
        consulvoted credentials send --db PATH --campaign NAME [--from SENDER]
        consulvoted agent add --db PATH NAME --role admin|agent   (password on the terminal, or the first line of stdin)
+       consulvoted agent reset-totp --db PATH NAME [--qr FILE]   (a new second factor for an agent who lost it)
        consulvoted audit verify --db PATH
        consulvoted backup --db PATH --to FILE [--key-to KEYFILE] [--force]
        consulvoted restore --from FILE --db PATH [--key-from KEYFILE] [--force]
@@ -70,6 +72,7 @@ var commands = []command{
 	{"roll import", rollImportFlags},
 	{"credentials send", credentialsSendFlags},
 	{"agent add", agentAddFlags},
+	{"agent reset-totp", agentResetTOTPFlags},
 	{"audit verify", auditVerifyFlags},
 	{"backup", backupFlags},
 	{"restore", restoreFlags},

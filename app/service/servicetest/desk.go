@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
@@ -102,4 +103,85 @@ func SameAddressApprovals(t *testing.T, db service.Store, n, rounds int) {
 			t.Errorf("round %d: %d voters moved onto %s, want 1", round, len(vs), address)
 		}
 	}
+}
+
+// ResetDuringLogins resets an agent's second factor while logins with the
+// secret it replaces are under way, rounds times, on a service over db (a
+// new, empty store): whatever the order, no session opened with the old
+// secret outlives the reset — a login that checked the old code after the
+// reset is refused, one that opened its session before has it ended.
+// Several logins run at once with each reset, from sources of their own
+// (each refusal counts against its source).
+func ResetDuringLogins(t *testing.T, db service.Store, rounds int) {
+	t.Helper()
+	ctx := context.Background()
+	clock := NewClock(Start)
+	svc, err := service.New(db, Config(), service.Options{Clock: clock, CodeRand: Sevens{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = "correct horse battery"
+	enr, err := svc.AddAgent(ctx, "alice", portal.RoleAdmin, password, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, survived := 0, 0
+	for round := range rounds {
+		clock.Advance(30 * time.Second) // a code serves once: each round its own step
+		code := TOTP(t, enr.Secret, clock.Now())
+		var wg, logins sync.WaitGroup
+		start := make(chan struct{})
+		tokens := make(chan string, 4)
+		for i := range 3 {
+			logins.Go(func() {
+				<-start
+				// Codes of the step before, this one and the next: each
+				// serves once, so that several logins can open a session.
+				at := clock.Now().Add(time.Duration(i-1) * 30 * time.Second)
+				c := code
+				if i != 1 {
+					c = TOTP(t, enr.Secret, at)
+				}
+				src := portal.WithClient(ctx, fmt.Sprintf("192.0.2.%d", (round*3+i)%250+1))
+				if s, err := svc.AgentLogin(src, "alice", password, c); err == nil {
+					tokens <- s.Token
+				}
+			})
+		}
+		var next service.Enrollment
+		wg.Go(func() {
+			<-start
+			switch {
+			case round == rounds-1:
+				// Once after every login: their sessions, surely opened,
+				// must end.
+				logins.Wait()
+			case round%4 > 0:
+				// Spread over the logins' password check.
+				time.Sleep(time.Duration(round%4) * 15 * time.Millisecond)
+			}
+			var err error
+			if next, err = svc.ResetSecondFactor(ctx, "cli", "alice"); err != nil {
+				t.Error(err)
+			}
+		})
+		close(start)
+		logins.Wait()
+		wg.Wait()
+		close(tokens)
+		for tok := range tokens {
+			opened++
+			if _, err := svc.PendingContactChanges(ctx, tok); err == nil {
+				survived++
+			}
+		}
+		if next.Secret == "" {
+			t.Fatal("no new secret")
+		}
+		enr = next
+	}
+	if survived > 0 || opened == 0 {
+		t.Errorf("%d of %d sessions opened with a replaced secret still work after its reset (want some opened, none left)", survived, opened)
+	}
+	t.Logf("%d rounds: %d logins with the secret being replaced opened a session; %d of them survived its reset", rounds, opened, survived)
 }
