@@ -31,7 +31,7 @@ type identifierScreen struct {
 
 // identifierTextSize is the size of the identifier's characters: large,
 // for people who copy it by hand.
-const identifierTextSize = 30
+const identifierTextSize = 32
 
 func newIdentifier(u *UI, r portal.Renewal) *identifierScreen {
 	s := &identifierScreen{u: u, renewal: r, msg: newMessage()}

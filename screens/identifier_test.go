@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"strings"
 	"testing"
 
@@ -98,10 +99,9 @@ func TestIdentifierGroupedAndSpelled(t *testing.T) {
 	}
 }
 
-// confusables are the characters of the identifiers' alphabet that are
-// easily taken for one another.
-var confusables = []string{"0O", "0o", "Oo", "1l", "1I", "lI", "1i", "il", "5S", "2Z", "8B", "6G", "9g", "uv", "vy",
-	"Cc", "Ss", "Vv", "Ww", "Xx", "Zz"}
+// confusables are the look-alikes the identifier's face must tell apart:
+// 0 and O (and o), 1 and l and I.
+var confusables = []string{"0O", "0o", "1l", "1I", "lI"}
 
 // glyph is a character drawn black on white: its ink, cropped to its
 // bounding box.
@@ -188,41 +188,70 @@ func (g glyph) markedCentre() bool {
 	return false
 }
 
-// tellApart says why two glyphs cannot be taken for one another: a zero
-// marked in its middle, beside an O or an o that is not (their outlines
-// differ in width only, which is what the eye mistakes); otherwise shapes
-// that differ by a quarter of their ink or more, or, for a capital and
-// its small letter, heights that differ by a fifth or more. "" when none
-// holds.
+// topLean is how much a glyph's top rows lean to one side of its box:
+// -1 all on the left, 0 balanced, 1 all on the right. A 1's flag points
+// left; an I's top bar reaches both ways.
+func (g glyph) topLean() float64 {
+	var left, right float64
+	for y := 0; y < max(g.h/6, 2); y++ {
+		for x, ink := range g.ink[y] {
+			switch {
+			case !ink:
+			case 2*x < g.w-1:
+				left++
+			case 2*x > g.w-1:
+				right++
+			}
+		}
+	}
+	if left+right == 0 {
+		return 0
+	}
+	return (right - left) / (right + left)
+}
+
+// tellApart says what tells two look-alikes apart, or "": a zero marked
+// in its middle beside an O or an o that is not (their outlines differ in
+// width only, which the eye mistakes); a 1 whose top leans to one side
+// beside an I whose top is balanced; otherwise shapes that differ by a
+// quarter of their ink or more once stretched to the same box.
 func tellApart(a, b glyph, pair string) string {
-	switch {
-	case pair[0] == '0':
+	switch pair {
+	case "0O", "0o":
 		if a.markedCentre() && !b.markedCentre() {
 			return "marked zero"
 		}
-	case shapeDistance(a, b) >= 0.25:
-		return fmt.Sprintf("shapes differ by %.0f %%", 100*shapeDistance(a, b))
-	case float64(max(a.h, b.h)) >= 1.2*float64(min(a.h, b.h)):
-		return fmt.Sprintf("heights %d and %d px", a.h, b.h)
+		return ""
+	case "1I":
+		if d := math.Abs(a.topLean() - b.topLean()); d >= 0.3 {
+			return fmt.Sprintf("tops lean %+.1f and %+.1f", a.topLean(), b.topLean())
+		}
+		return ""
+	}
+	if d := shapeDistance(a, b); d >= 0.25 {
+		return fmt.Sprintf("shapes differ by %.0f %%", 100*d)
 	}
 	return ""
 }
 
-// TestIdentifierFontTellsConfusablesApart draws each pair of confusable
-// characters in the identifier's face and size, and checks that something
-// visible tells them apart. The app's proportional face, used for the
-// rest of the text, fails the check for 0 and O: it can fail.
+// TestIdentifierFontTellsConfusablesApart draws 0, O, o, 1, l and I in
+// the identifier's face, at its size and at others around it (so that no
+// lucky size passes), and checks that something visible tells each pair
+// apart. The app's proportional face, used for the rest of the text, fails
+// the check for 0 and O: it can fail.
 func TestIdentifierFontTellsConfusablesApart(t *testing.T) {
 	test.NewTempApp(t)
 	test.ApplyTheme(t, Theme{})
 	mono := fyne.TextStyle{Monospace: true}
-	for _, p := range confusables {
-		a, b := drawGlyph(t, p[:1], mono, identifierTextSize), drawGlyph(t, p[1:], mono, identifierTextSize)
-		why := tellApart(a, b, p)
-		t.Logf("%s: %s", p, why)
-		if why == "" {
-			t.Errorf("%q and %q look alike in the identifier's face (shapes differ by %.0f %%, heights %d and %d px)",
-				p[:1], p[1:], 100*shapeDistance(a, b), a.h, b.h)
+	for _, size := range []float32{24, 28, identifierTextSize, 40, 48} {
+		for _, p := range confusables {
+			a, b := drawGlyph(t, p[:1], mono, size), drawGlyph(t, p[1:], mono, size)
+			why := tellApart(a, b, p)
+			t.Logf("%.0f %s: %s", size, p, why)
+			if why == "" {
+				t.Errorf("at %.0f, %q and %q look alike in the identifier's face (shapes differ by %.0f %%, tops lean %+.1f and %+.1f)",
+					size, p[:1], p[1:], 100*shapeDistance(a, b), a.topLean(), b.topLean())
+			}
 		}
 	}
 	sans := fyne.TextStyle{}
