@@ -396,9 +396,9 @@ func openStore(ctx context.Context, cfg Config, key []byte) (Store, error) {
 	return db, nil
 }
 
-// Start runs, until Close, the audit checkpoints (one now, then every
-// CheckpointEvery) and, when a relay or a gateway is configured, the
-// outbox worker.
+// Start runs, until Close, the audit checkpoints and the purge of old
+// rate events (now, then every CheckpointEvery) and, when a relay or a
+// gateway is configured, the outbox worker.
 func (b *Backend) Start() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -472,13 +472,19 @@ func (b *Backend) worker() *outbox.Worker {
 	return w
 }
 
-// checkpoints signs the audit chain every period until ctx ends.
+// checkpoints signs the audit chain every period until ctx ends, and
+// purges the rate events that no window counts any more.
 func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		if err := b.Service.CheckpointAudit(ctx); err != nil && ctx.Err() == nil {
 			b.log.Error("audit checkpoint", "err", err)
+		}
+		if n, err := b.Service.PurgeRateEvents(ctx); err != nil && ctx.Err() == nil {
+			b.log.Error("purge rate events", "err", err)
+		} else if n > 0 {
+			b.log.Debug("rate events purged", "events", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -405,3 +405,44 @@ func TestDeskSettings(t *testing.T) {
 		t.Error("no message to John")
 	}
 }
+
+// TestStartPurgesRateEvents: a started back end purges, periodically, the
+// rate events of keys never counted again once no window counts them.
+func TestStartPurgesRateEvents(t *testing.T) {
+	ctx := context.Background()
+	b, err := Open(ctx, Config{Database: filepath.Join(t.TempDir(), "portal.db"), Create: true, CheckpointEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	old, recent := []byte("numic-seen-once"), []byte("numic-seen-now")
+	if err := b.Store.Update(ctx, func(tx service.Tx) error {
+		if err := tx.AddRateEvent(old, time.Now().Add(-2*time.Hour)); err != nil {
+			return err
+		}
+		return tx.AddRateEvent(recent, time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	events := func(key []byte) int {
+		var n int
+		err := b.Store.Update(ctx, func(tx service.Tx) error { // RateEvents writes: it forgets older events
+			ts, err := tx.RateEvents(key, time.Now().Add(-24*time.Hour))
+			n = len(ts)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	b.Start()
+	for deadline := time.Now().Add(10 * time.Second); events(old) != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("an old rate event still there after 10 s of purges every 20 ms")
+		}
+	}
+	if events(recent) != 1 {
+		t.Error("the purge deleted an event inside the window")
+	}
+}

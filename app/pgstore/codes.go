@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"encoding/binary"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,4 +62,15 @@ func (t *Tx) RateEvents(key []byte, since time.Time) ([]time.Time, error) {
 func (t *Tx) AddRateEvent(key []byte, at time.Time) error {
 	_, err := t.exec(`INSERT INTO rate_events (key, at) VALUES ($1, $2)`, key, nanos(at))
 	return err
+}
+
+// PurgeRateEvents skips the events another purge has locked: concurrent
+// purges share the work instead of waiting.
+func (t *Tx) PurgeRateEvents(before time.Time, limit int) (int, error) {
+	tag, err := t.exec(`DELETE FROM rate_events WHERE ctid = ANY(ARRAY(
+		SELECT ctid FROM rate_events WHERE at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`, nanos(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("purge rate events: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -114,3 +114,37 @@ func (s *Service) SecurityCodeAudio(ctx context.Context, id, language string) ([
 	}
 	return sound, nil
 }
+
+// The purge of old rate events deletes at most purgeBatch events per
+// transaction, so that the writers that count events never wait long
+// behind it, and at most purgeBatches transactions per call: a backlog
+// goes over several calls.
+const (
+	purgeBatch   = 1000
+	purgeBatches = 100
+)
+
+// PurgeRateEvents deletes the rate events older than the window that
+// counts them (Config.RateWindow), and returns how many. A key's old
+// events go when the key is counted again; this reaches the keys never
+// counted again (every NUMIC requested once), which would stay for ever.
+// The server runs it periodically (backend.Start).
+func (s *Service) PurgeRateEvents(ctx context.Context) (int, error) {
+	before := s.clock.Now().Add(-s.cfg.RateWindow)
+	total := 0
+	for range purgeBatches {
+		var n int
+		err := s.store.Update(ctx, func(tx Tx) (err error) {
+			n, err = tx.PurgeRateEvents(before, purgeBatch)
+			return err
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("purge rate events: %w", err)
+		}
+		if n < purgeBatch {
+			break
+		}
+	}
+	return total, nil
+}

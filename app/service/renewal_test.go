@@ -2,8 +2,11 @@ package service_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -426,5 +429,57 @@ func TestSeedDemoRollOnce(t *testing.T) {
 		if _, err := e.svc.Login(e.ctx, d.Identifier, d.Password); err != nil {
 			t.Errorf("demo voter %s cannot log in: %v", d.NUMIC, err)
 		}
+	}
+}
+
+// TestPurgeRateEvents: the periodic purge deletes the events no window
+// counts any more, over several batches, for keys never counted again;
+// it never frees a limit early, even purging while requests run.
+func TestPurgeRateEvents(t *testing.T) {
+	e := newEnv(t)
+	const old = 2500 // three batches
+	err := e.db.Update(e.ctx, func(tx service.Tx) error {
+		for i := range old {
+			if err := tx.AddRateEvent([]byte(fmt.Sprintf("numic#%d", i)), e.clock.Now().Add(-e.cfg.RateWindow-time.Second)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := e.request(marie.NUMIC, marie.Email); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Purges racing with requests of the same NUMIC: still 3 served in the
+	// window, the 4th limited.
+	var wg sync.WaitGroup
+	var purged atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			n, err := e.svc.PurgeRateEvents(e.ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			purged.Add(int64(n))
+		})
+	}
+	if err := e.request(marie.NUMIC, marie.Email); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	recent := e.count("rate_events", "1") // the 3 requests' and the refusal notice's
+	if purged.Load() != old || recent != 4 {
+		t.Fatalf("purged %d of %d old events, %d left (want the 4 recent)", purged.Load(), old, recent)
+	}
+	if n := e.count("audit", "action = 'identifier.request.rate_limited'"); n != 1 {
+		t.Fatalf("%d requests limited after the purge, want the 4th", n)
+	}
+	e.clock.Advance(e.cfg.RateWindow + time.Second)
+	if n, err := e.svc.PurgeRateEvents(e.ctx); err != nil || n != recent || e.count("rate_events", "1") != 0 {
+		t.Fatalf("purged %d, %v; want the %d events now out of the window", n, err, recent)
 	}
 }

@@ -125,6 +125,11 @@ type RateLimits interface {
 	// the given time, oldest first, and forgets the older ones.
 	RateEvents(key []byte, since time.Time) ([]time.Time, error)
 	AddRateEvent(key []byte, at time.Time) error
+	// PurgeRateEvents deletes up to limit events recorded at or before
+	// the given time, whatever their key, and returns how many: the keys
+	// never counted again (RateEvents forgets a key's old events only
+	// then). Concurrent purges delete each event once.
+	PurgeRateEvents(before time.Time, limit int) (int, error)
 }
 
 // Sessions keeps the voters' sessions (their tokens' hashes).

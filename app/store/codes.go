@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"fmt"
 	"time"
 )
 
@@ -49,4 +50,13 @@ func (t *Tx) RateEvents(key []byte, since time.Time) ([]time.Time, error) {
 func (t *Tx) AddRateEvent(key []byte, at time.Time) error {
 	_, err := t.exec(`INSERT INTO rate_events (key, at) VALUES (?, ?)`, key, nanos(at))
 	return err
+}
+
+func (t *Tx) PurgeRateEvents(before time.Time, limit int) (int, error) {
+	res, err := t.exec(`DELETE FROM rate_events WHERE rowid IN (SELECT rowid FROM rate_events WHERE at <= ? LIMIT ?)`, nanos(before), limit)
+	if err != nil {
+		return 0, fmt.Errorf("purge rate events: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

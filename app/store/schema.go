@@ -197,4 +197,9 @@ CREATE UNIQUE INDEX contact_changes_one_pending ON contact_changes(voter_id) WHE
 CREATE INDEX contact_changes_expiry ON contact_changes(expires_at) WHERE state = 'pending';
 CREATE INDEX contact_changes_voter ON contact_changes(voter_id, id);
 `,
+	// 10: rate events older than every window are purged in batches, by
+	// time.
+	`
+CREATE INDEX rate_events_at ON rate_events(at);
+`,
 }

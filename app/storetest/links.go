@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -173,6 +174,71 @@ func testRateWindow(t *testing.T, st Store) {
 		}
 		return nil
 	})
+}
+
+// testRatePurge: the purge deletes old events of every key, at most limit
+// a call, keeps the recent ones, and concurrent purges delete each event
+// once.
+func testRatePurge(t *testing.T, st Store) {
+	update(t, st, func(tx service.Tx) error {
+		for i := range 5 {
+			if err := tx.AddRateEvent([]byte{'o', byte(i)}, t0.Add(-time.Duration(i)*time.Minute)); err != nil {
+				return err
+			}
+		}
+		return tx.AddRateEvent([]byte("recent"), t0.Add(time.Nanosecond))
+	})
+	for _, want := range []int{2, 2, 1, 0} {
+		update(t, st, func(tx service.Tx) error {
+			if n, err := tx.PurgeRateEvents(t0, 2); err != nil || n != want {
+				t.Errorf("PurgeRateEvents = %d, %v; want %d", n, err, want)
+			}
+			return nil
+		})
+	}
+	update(t, st, func(tx service.Tx) error {
+		if ts, err := tx.RateEvents([]byte("recent"), t0.Add(-24*time.Hour)); err != nil || len(ts) != 1 {
+			t.Errorf("the recent event after the purge: %v, %v", ts, err)
+		}
+		if ts, err := tx.RateEvents([]byte{'o', 0}, t0.Add(-24*time.Hour)); err != nil || len(ts) != 0 {
+			t.Errorf("an old event after the purge: %v, %v", ts, err)
+		}
+		return nil
+	})
+
+	const events, purgers, limit = 400, 8, 30
+	update(t, st, func(tx service.Tx) error {
+		for i := range events {
+			if err := tx.AddRateEvent([]byte(fmt.Sprintf("k%d", i)), t0.Add(-time.Hour)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	deleted := make(chan int, purgers)
+	concurrently(t, purgers, func() (bool, error) {
+		total := 0
+		for {
+			var n int
+			err := st.Update(context.Background(), func(tx service.Tx) (err error) {
+				n, err = tx.PurgeRateEvents(t0, limit)
+				return err
+			})
+			total += n
+			if err != nil || n == 0 {
+				deleted <- total
+				return false, err
+			}
+		}
+	})
+	close(deleted)
+	sum := 0
+	for n := range deleted {
+		sum += n
+	}
+	if sum != events {
+		t.Errorf("%d concurrent purges deleted %d events in all, want %d", purgers, sum, events)
+	}
 }
 
 func testSessions(t *testing.T, st Store) {

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"Codes/TakenOnce", testCodeTakenOnce},
 		{"Codes/Purge", testCodePurge},
 		{"RateLimits/Window", testRateWindow},
+		{"RateLimits/Purge", testRatePurge},
 		{"Sessions/Delete", testSessions},
 		{"Outbox/States", testOutboxStates},
 		{"Queue/ClaimsAndMarks", testQueue},
