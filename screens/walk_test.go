@@ -103,4 +103,16 @@ func walkScreens(t *testing.T, language string, visit func(h *harness, name stri
 	h.ui.office()
 	h.tap(oh.approvals)
 	look("approvals")
+	// bob, a plain agent, where only an admin approves: the pending
+	// change, and in words why there is no "Approuver".
+	h.ui.agent = nil
+	h.ui.home()
+	h.tap(h.ui.officeButton)
+	lg = screenAs[*officeLoginScreen](h)
+	test.Type(lg.name.entry, "bob")
+	h.submitAgent(lg, "bob")
+	h.tap(screenAs[*officeHomeScreen](h).approvals)
+	look("pending-changes")
+	h.tap(screenAs[*approvalsScreen](h).opens[0])
+	look("voter-file-not-approver")
 }
