@@ -404,6 +404,32 @@ func TestDeskSettings(t *testing.T) {
 	if seen == 0 {
 		t.Error("no message to John")
 	}
+
+	// Restarted with another lifetime: the pending proposal keeps its
+	// expiry; a new one gets the new lifetime.
+	b.Close()
+	b, err = Open(ctx, Config{Database: b.cfg.Database, ChangeLifetime: 5 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s, err = b.Service.AgentLogin(ctx, "bob", "correct horse battery", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := b.Service.PendingContactChanges(ctx, s.Token)
+	if err != nil || len(pending) != 1 || !pending[0].ExpiresAt.Equal(c.ExpiresAt) {
+		t.Errorf("after a restart with another lifetime: %+v, %v; want the expiry %v kept", pending, err, c.ExpiresAt)
+	}
+	before = time.Now()
+	c2, err := b.Service.ProposeContactChange(ctx, s.Token, portal.ContactChangeRequest{VoterID: ids[2],
+		Mobile: "+33700000002", Document: portal.DocPassport, Reason: "au guichet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if life := c2.ExpiresAt.Sub(before); life < 5*time.Hour-time.Minute || life > 5*time.Hour+time.Minute {
+		t.Errorf("a new proposal lives %v, want the 5h set", life)
+	}
 }
 
 // TestStartPurgesRateEvents: a started back end purges, periodically, the
