@@ -105,8 +105,11 @@ race:
 keychain:
 	scripts/with-secret-service scripts/must-run $(GO) test -v -count=1 -run 'SecretService|RealKeychain' ./app/keychain ./screens
 
+## smoke and bench-ui run the app in a session bus of their own
+## (dbus-run-session ends it with them): without one, each Fyne app under
+## Xvfb autolaunches a D-Bus daemon through X that outlives it.
 smoke:
-	xvfb-run -a -s "-screen 0 1280x1024x24" env CONSULVOTE_SMOKE=1 scripts/must-run $(GO) test -v -count=1 -run TestSmokeRealWindow .
+	$(XVFB) dbus-run-session -- env CONSULVOTE_SMOKE=1 scripts/must-run $(GO) test -v -count=1 -run TestSmokeRealWindow .
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLinkToken$$' -fuzztime $(FUZZTIME) ./app/portal
@@ -161,7 +164,7 @@ bench-roll: build
 
 ## bench-ui: start-up time to first frame and peak RSS, app vs a minimal Fyne window.
 bench-ui: deps
-	xvfb-run -a -s "-screen 0 1280x1024x24" $(GO) test -run '^$$' -bench Startup -benchtime 5x .
+	$(XVFB) dbus-run-session -- $(GO) test -run '^$$' -bench Startup -benchtime 5x .
 
 ## package: a Linux archive with the binary, the .desktop file and the icon.
 ## The fyne CLI is pinned in go.mod (tool directive): `go tool fyne`.

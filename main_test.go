@@ -82,8 +82,10 @@ func TestParseFlags(t *testing.T) {
 // `make test`), waits for its window, takes a screenshot, checks that it is
 // not blank, then asks the app to quit and expects a clean exit.
 func TestSmokeRealWindow(t *testing.T) {
-	// `make smoke` runs it under Xvfb with CONSULVOTE_SMOKE=1.
-	testenv.Need(t, "CONSULVOTE_SMOKE", []string{"DISPLAY"}, []string{"xdotool", "import"})
+	// `make smoke` runs it under Xvfb with CONSULVOTE_SMOKE=1, in a session
+	// bus of its own: without one, the app would autolaunch a D-Bus daemon
+	// that outlives it.
+	testenv.Need(t, "CONSULVOTE_SMOKE", []string{"DISPLAY", "DBUS_SESSION_BUS_ADDRESS"}, []string{"xdotool", "import"})
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "consulvote")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -177,6 +179,9 @@ func withoutQuitRace(stderr string) string {
 func BenchmarkStartup(b *testing.B) {
 	if os.Getenv("DISPLAY") == "" {
 		b.Skip("needs an X display: `make bench-ui` runs it under Xvfb")
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		b.Fatal("no session bus: each start would leave a D-Bus daemon behind; `make bench-ui` runs it under dbus-run-session")
 	}
 	dir := b.TempDir()
 	for _, tc := range []struct{ name, pkg, title string }{
