@@ -216,6 +216,9 @@ package-darwin:
 	plutil -insert CFBundleURLTypes -json \
 		'[{"CFBundleURLName":"fr.consulvote.portal","CFBundleURLSchemes":["consulvote"]}]' \
 		$(BIN).app/Contents/Info.plist
+	plutil -lint $(BIN).app/Contents/Info.plist
+	[ "$$(plutil -extract CFBundleURLTypes.0.CFBundleURLSchemes.0 raw $(BIN).app/Contents/Info.plist)" = consulvote ] || \
+		{ echo "Info.plist does not declare the consulvote:// scheme"; exit 1; }
 	rm -f $(BIN).dmg
 	hdiutil create -volname $(BIN) -srcfolder $(BIN).app -format UDZO $(BIN).dmg
 

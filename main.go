@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -28,7 +29,9 @@ import (
 	"consulvote/app/outbox"
 	"consulvote/app/portal"
 	"consulvote/app/remote"
+	"consulvote/internal/appleevent"
 	"consulvote/internal/envflag"
+	"consulvote/internal/instance"
 	"consulvote/internal/sound"
 	"consulvote/resources"
 	"consulvote/screens"
@@ -154,6 +157,33 @@ func run(c config, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// One app per user: a later start (a link clicked while the app runs,
+	// the menu entry) hands its link to the running app, which raises its
+	// window and shows the link, and ends here, before any window.
+	primary, err := claimInstance(ctx, c, log)
+	if errors.Is(err, instance.ErrHandedOver) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var handed <-chan string // nil, never ready, without a primary
+	if primary != nil {
+		defer primary.Close()
+		handed = primary.Links()
+	}
+	// On macOS a clicked link comes as an Apple Event, to the running app
+	// or to the one it starts. The handler runs inside the event loop: it
+	// hands the link on and returns at once.
+	apple := make(chan string, 8)
+	appleevent.OnGetURL(func(url string) {
+		select {
+		case apple <- url:
+		default:
+			log.Warn("link dropped: too many at once")
+		}
+	})
+
 	// Fyne 2.8 creates its cache folder only one level below the user's
 	// cache folder: on a fresh account without ~/.cache it logs errors at
 	// start. Fyne reports a failure here itself.
@@ -233,6 +263,10 @@ func run(c config, log *slog.Logger) error {
 		language = a.Preferences().String("language")
 	}
 	build(resources.Language(language))
+	// running ends with the window: links are no longer read, and a later
+	// start, refused, becomes the app itself instead of losing its link.
+	running, quit := context.WithCancel(ctx)
+	defer quit()
 	a.Lifecycle().SetOnStarted(func() {
 		// The screen's density is known once the window is up.
 		screens.FitWindow(w)
@@ -240,13 +274,71 @@ func run(c config, log *slog.Logger) error {
 			// The link opens once the window is up, as if pasted.
 			ui.OpenLink(c.Link)
 		}
+		// Links from later starts and from macOS, read only now that the
+		// window can show them: a sender hears "taken" only then.
+		go func() {
+			for {
+				var link string
+				select {
+				case link = <-handed:
+				case link = <-apple:
+				case <-running.Done():
+					return
+				}
+				fyne.Do(func() {
+					w.RequestFocus()
+					if link != "" {
+						ui.OpenLink(link)
+					}
+				})
+			}
+		}()
 	})
 	go func() {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()
 	w.ShowAndRun()
+	quit()
+	if primary != nil {
+		primary.Close()
+	}
 	return nil
+}
+
+// claimInstance makes this process the user's one app, or hands its link
+// to the running app (instance.ErrHandedOver). When that app does not
+// answer, this one runs beside it, as before single instances. A demo
+// reset is refused while the app runs: it would delete its database.
+func claimInstance(ctx context.Context, c config, log *slog.Logger) (*instance.Primary, error) {
+	dir, err := dataDir()
+	if err != nil {
+		log.Warn("no single instance", "err", err)
+		return nil, nil
+	}
+	if c.DemoReset {
+		p, err := instance.Claim(dir)
+		if errors.Is(err, instance.ErrRunning) {
+			return nil, errors.New("--demo-reset: consulvote is running; quit it first")
+		}
+		if err != nil {
+			log.Warn("no single instance", "err", err)
+		}
+		return p, nil
+	}
+	wait, cancel := context.WithTimeout(ctx, instance.Wait+5*time.Second)
+	defer cancel()
+	p, err := instance.Start(wait, dir, c.Link)
+	switch {
+	case errors.Is(err, instance.ErrHandedOver):
+		if c.sourceGiven {
+			log.Warn("consulvote is already running: its window was raised; the data options of this start were not applied")
+		}
+		return nil, err
+	case err != nil:
+		log.Warn("no single instance", "err", err)
+	}
+	return p, nil
 }
 
 // localPath is the local database: --db, or the demonstration's.

@@ -86,23 +86,66 @@ func TestSchemeHandler(t *testing.T) {
 		}
 		opened := make(chan error, 1)
 		go func() { opened <- open.Wait() }()
-		win := waitWindow(t, tc.page+" – consulvote")
-		out, _ := exec.Command("xdotool", "getwindowpid", win).Output()
-		pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
-		if err != nil {
-			t.Fatalf("pid of window %s: %q", win, out)
+		// xdg-open returns when the app it started quits.
+		if err := quit(t, waitWindow(t, tc.page+" – consulvote"), opened); err != nil {
+			t.Fatalf("xdg-open %s: %v\n%s", tc.link, err, openOut.String())
 		}
-		syscall.Kill(pid, syscall.SIGTERM)
+	}
+
+	// A link clicked while the app runs: the process xdg-open starts hands
+	// the link to the running app and exits; the running app's window
+	// shows the link's page. One window all along.
+	app := exec.Command("dbus-run-session", "--", filepath.Join(home, ".local", "bin", "consulvote"))
+	var appOut bytes.Buffer
+	app.Env, app.Dir, app.Stdout, app.Stderr = env, dir, &appOut, &appOut
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	appExited := make(chan error, 1)
+	go func() { appExited <- app.Wait() }()
+	defer func() {
 		select {
-		case err := <-opened:
-			if err != nil {
-				t.Fatalf("xdg-open %s: %v\n%s", tc.link, err, openOut.String())
-			}
-		case <-time.After(20 * time.Second):
-			open.Process.Kill()
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("the app (pid %d) did not quit within 20 s of SIGTERM", pid)
+		case <-appExited:
+		default:
+			app.Process.Kill()
 		}
+	}()
+	win := waitWindow(t, "Accueil – consulvote")
+	start := time.Now()
+	open := exec.Command("dbus-run-session", "--", "xdg-open", portal.AppLinkURL(token))
+	open.Env, open.Dir = env, dir
+	if out, err := open.CombinedOutput(); err != nil {
+		t.Fatalf("xdg-open while the app runs: %v\n%s", err, out)
+	}
+	t.Logf("the second start handed the link over and exited: xdg-open returned after %d ms", time.Since(start).Milliseconds())
+	if got := waitWindow(t, "Renouvellement de votre identifiant – consulvote"); got != win {
+		t.Errorf("the link opened in window %s, not in the running app's %s", got, win)
+	}
+	if out, _ := exec.Command("xdotool", "search", "--name", "consulvote$").Output(); len(strings.Fields(string(out))) != 1 {
+		t.Errorf("windows of consulvote: %q, want one", out)
+	}
+	if err := quit(t, win, appExited); err != nil {
+		t.Errorf("the app: %v\n%s", err, appOut.String())
+	}
+}
+
+// quit asks the process of window win to quit (SIGTERM) and returns what
+// exited reports once it has, within 20 s.
+func quit(t *testing.T, win string, exited <-chan error) error {
+	t.Helper()
+	out, _ := exec.Command("xdotool", "getwindowpid", win).Output()
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("pid of window %s: %q", win, out)
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		return err
+	case <-time.After(20 * time.Second):
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("the app (pid %d) did not quit within 20 s of SIGTERM", pid)
+		return nil
 	}
 }
 

@@ -419,6 +419,32 @@ func TestWine(t *testing.T) {
 			app.shot("link")
 			app.close()
 		}
+
+		// A link clicked while the app runs: the process the shell starts
+		// hands it to the running app and exits; the running app's
+		// window shows the link's page. One window all along.
+		app := w.launch("fr_FR.UTF-8", "wine", parts[0][1])
+		app.waitTitle("Accueil")
+		start := time.Now()
+		w.run(time.Minute, "fr_FR.UTF-8", "wine", parts[0][1], "consulvote://renouvellement?jeton="+token)
+		t.Logf("the second start handed the link over and exited after %d ms", time.Since(start).Milliseconds())
+		app.waitTitle("Renouvellement de votre identifiant")
+		app.shot("handed-over")
+		if out, _ := exec.Command("xdotool", "search", "--name", " – consulvote$").Output(); len(strings.Fields(string(out))) != 1 {
+			t.Errorf("windows of consulvote: %q, want one", out)
+		}
+		app.close()
+	})
+
+	// The single-instance handoff's own tests (wrong token, a crashed
+	// app's files, starts at once as processes), on Windows' file locks.
+	step("single instance", func(t *testing.T) {
+		test := filepath.Join(w.dir, "instance.test.exe")
+		goWindows(t, "test", "-c", "-o", test, "../../internal/instance")
+		out := w.run(3*time.Minute, "fr_FR.UTF-8", "wine", test, "-test.v")
+		if !strings.Contains(out, "--- PASS: TestConcurrentStarts") || strings.Contains(out, "FAIL") || strings.Contains(out, "SKIP") {
+			t.Fatalf("internal/instance under Wine:\n%s", out)
+		}
 	})
 
 	step("keychain", func(t *testing.T) {
