@@ -79,17 +79,21 @@ staticcheck:
 core:
 	CGO_ENABLED=0 $(GO) build ./app/... ./cmd/...
 
-## cross: the core, the server and every package that does not draw build
-## for Windows and macOS without cgo. Not packaging/ (the Linux-side tests
-## of the packages) nor internal/pgtest (it runs a PostgreSQL cluster the
-## Linux way, as another user).
+## cross: the core, the server and every package that does not draw (the
+## translations too: Fyne's lang needs no cgo) build for Windows and macOS
+## without cgo, and go vet checks them there with their tests (what the
+## hosted runners of .github/workflows/desktop.yml compile). Not
+## packaging/: the Linux-side tests of the packages.
 cross:
-	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v 'fyne.io/fyne' | cut -d' ' -f1 | \
-		grep -v -e '^consulvote/packaging/' -e '^consulvote/internal/pgtest$$'); \
+	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v -e 'fyne.io/fyne/v2/widget' -e 'github.com/go-gl/' | \
+		cut -d' ' -f1 | grep -v -e '^consulvote/packaging/'); \
 	for os in windows darwin; do for arch in amd64 arm64; do \
 		echo "GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build: $$(echo $$pkgs | wc -w) packages"; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build $$pkgs || exit 1; \
-	done; done
+	done; \
+	echo "GOOS=$$os CGO_ENABLED=0 go vet, tests included"; \
+	CGO_ENABLED=0 GOOS=$$os $(GO) vet $$pkgs || exit 1; \
+	done
 
 ## unit: every package's tests; the systemd unit's test must run, not skip.
 unit:
@@ -202,6 +206,8 @@ package-windows: deps deps-windows
 ## from the Windows locale, Credential Manager, consulvote://, uninstall.
 ## Also the signing path, with a throwaway certificate.
 test-windows: package-windows
+	@# The drawing packages (cgo) with their tests, for Windows, as built.
+	CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 $(GO) vet -tags accessibility . ./screens
 	$(XVFB) env CONSULVOTE_WINE=1 CONSULVOTE_WINDOWS_DIR=$(CURDIR)/$(WINDIR) \
 		scripts/must-run $(GO) test -v -count=1 -timeout 20m ./packaging/windows
 

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"consulvote/internal/testenv"
 )
 
 func TestLoadOrCreate(t *testing.T) {
@@ -13,7 +15,7 @@ func TestLoadOrCreate(t *testing.T) {
 	if err != nil || len(k1) != Size {
 		t.Fatalf("create: %d bytes, %v", len(k1), err)
 	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+	if st, _ := os.Stat(path); testenv.FileModes && st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", st.Mode().Perm())
 	}
 	k2, err := LoadOrCreate(path)
@@ -35,6 +37,9 @@ func TestLoadOrCreate(t *testing.T) {
 // TestFolderAndWideKeyPrivate: the folder made for the key is 0700, and a
 // key file readable by everyone is narrowed to 0600 when loaded.
 func TestFolderAndWideKeyPrivate(t *testing.T) {
+	if !testenv.FileModes {
+		t.Skip("no Unix file modes on Windows")
+	}
 	dir := filepath.Join(t.TempDir(), "made")
 	path := filepath.Join(dir, "portal.key")
 	if _, err := LoadOrCreate(path); err != nil {

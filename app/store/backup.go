@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -27,6 +28,9 @@ type FileInfo struct {
 	Voters        int
 	Size          int64 // bytes
 }
+
+// ErrReplaceOnWindows: restore cannot replace a database in place there.
+var ErrReplaceOnWindows = errors.New("replacing a database in place is not supported on Windows: restore into a new path")
 
 // ErrInUse means a program has the database open: stop it first.
 var ErrInUse = errors.New("the database is in use: stop the server (systemctl stop consulvoted) first")
@@ -160,6 +164,11 @@ func Restore(ctx context.Context, from, path string, overwrite bool, check func(
 			return fi, err
 		}
 		defer held.Close()
+		if runtime.GOOS == "windows" {
+			// The swap removes and renames over files this lock holds
+			// open, which Windows forbids (a sharing violation).
+			return fi, fmt.Errorf("restore: %w", ErrReplaceOnWindows)
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fi, fmt.Errorf("restore: %w", err)
 	}
@@ -274,8 +283,12 @@ func syncFile(path string) error {
 	return f.Close()
 }
 
-// syncDir makes a rename in dir durable.
+// syncDir makes a rename in dir durable. Windows cannot flush a folder
+// (Access denied); NTFS journals the rename itself.
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -1,3 +1,5 @@
+//go:build unix
+
 package store
 
 import (
@@ -13,7 +15,8 @@ import (
 
 // TestFilesPrivate: the database and its -wal and -shm are readable by the
 // owner only, even under a permissive umask, and a database left readable
-// by everyone by an older version is narrowed at open.
+// by everyone by an older version is narrowed at open. Unix only: modes
+// mean nothing on Windows (privateFiles leaves them alone there).
 func TestFilesPrivate(t *testing.T) {
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -44,6 +45,9 @@ func parseServe(args []string) (serveConfig, error) {
 // shared library to find on the server.
 func build(t *testing.T, dir string) string {
 	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("consulvoted is a Linux server: its process tests (a static ELF, SIGTERM) run on Linux")
+	}
 	bin := filepath.Join(dir, "consulvoted")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

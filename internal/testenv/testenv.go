@@ -7,8 +7,14 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"testing"
 )
+
+// FileModes says whether files have Unix modes here. Windows has none
+// (os.Stat reports 0666 for any writable file; the ACL of the user's
+// folders keeps files private): tests check 0600 and 0700 elsewhere only.
+const FileModes = runtime.GOOS != "windows"
 
 // Need skips t unless the variable asked is "1" (the Makefile target that
 // sets the part up sets it). Once it is, each variable of vars must be set
