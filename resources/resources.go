@@ -25,23 +25,16 @@ var Icon = fyne.NewStaticResource("Icon.png", iconPNG)
 var Languages = []string{"fr", "en"}
 
 // Language picks the UI language: the explicit choice if it is one of
-// Languages, else English for a user whose system asks for English, else
-// French. "C" and "POSIX" locales get French.
+// Languages, else English for a user whose system asks for English first,
+// else French. "C" and "POSIX" locales get French.
 func Language(explicit string) string {
 	for _, l := range Languages {
 		if explicit == l {
 			return l
 		}
 	}
-	for _, env := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"} {
-		v := os.Getenv(env)
-		if v == "" {
-			continue
-		}
-		if strings.HasPrefix(v, "en") {
-			return "en"
-		}
-		return Languages[0]
+	if locales := systemLocales(); len(locales) > 0 && strings.HasPrefix(locales[0], "en") {
+		return "en"
 	}
 	return Languages[0]
 }
@@ -49,9 +42,12 @@ func Language(explicit string) string {
 // LoadTranslations loads the translations and makes language (one of
 // Languages) the one lang.L answers in.
 //
-// Fyne picks its language from the environment when translations are
-// added, and falls back to English; so the environment says language for
-// that one call, and is put back after.
+// Fyne picks its language from the user's languages when translations
+// are added, and falls back to English. On Linux it reads them from the
+// environment: the environment says language for that one call, and is
+// put back after. On Windows and macOS it reads the system's settings:
+// language's messages are also added under the system's languages, the
+// ones Fyne picks from.
 func LoadTranslations(language string) error {
 	known := false
 	for _, l := range Languages {
@@ -81,6 +77,24 @@ func LoadTranslations(language string) error {
 	}()
 	if err := lang.AddTranslationsFS(translations, "translations"); err != nil {
 		return fmt.Errorf("resources: translations: %w", err)
+	}
+	if fromEnvironment {
+		return nil
+	}
+	data, err := Translation(language)
+	if err != nil {
+		return fmt.Errorf("resources: translations: %w", err)
+	}
+	for _, l := range systemLocales() {
+		// The language alone ("fr" of "fr-CA"): Fyne matches it to its
+		// own translations of that language, whose widget texts stay.
+		base, _, _ := strings.Cut(strings.ReplaceAll(l, "_", "-"), "-")
+		if base == "" || base == "C" || base == "POSIX" {
+			continue
+		}
+		if err := lang.AddTranslationsForLocale(data, fyne.Locale(strings.ToLower(base))); err != nil {
+			return fmt.Errorf("resources: translations for %s: %w", l, err)
+		}
 	}
 	return nil
 }

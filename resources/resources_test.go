@@ -92,6 +92,9 @@ func TestLoadTranslations(t *testing.T) {
 }
 
 func TestLanguage(t *testing.T) {
+	if !fromEnvironment {
+		t.Skip("the user's languages are in the system's settings here: TestSystemLanguage")
+	}
 	for _, tc := range []struct{ explicit, lang, want string }{
 		{"en", "fr_FR.UTF-8", "en"},
 		{"", "en_GB.UTF-8", "en"},
@@ -108,5 +111,22 @@ func TestLanguage(t *testing.T) {
 		if got := Language(tc.explicit); got != tc.want {
 			t.Errorf("Language(%q) with LANG=%q = %q, want %q", tc.explicit, tc.lang, got, tc.want)
 		}
+	}
+}
+
+// TestSystemLanguage: without a choice, the system's first language
+// decides, as Fyne reads it (Windows' and macOS' settings). make
+// test-windows runs it under Wine with a French and an English Windows,
+// CONSULVOTE_SYSTEM_LANGUAGE saying which.
+func TestSystemLanguage(t *testing.T) {
+	want := os.Getenv("CONSULVOTE_SYSTEM_LANGUAGE")
+	if want == "" {
+		t.Skip("CONSULVOTE_SYSTEM_LANGUAGE unset: make test-windows sets it under Wine")
+	}
+	if got := Language(""); got != want {
+		t.Errorf("Language(\"\") = %q under the system's languages %q, want %q", got, systemLocales(), want)
+	}
+	if got := Language("fr"); got != "fr" {
+		t.Errorf("Language(\"fr\") = %q", got)
 	}
 }

@@ -398,6 +398,26 @@ func TestWine(t *testing.T) {
 		app.close()
 	})
 
+	// The language comes from Windows' settings, which Fyne reads, not
+	// from variables of the environment (set here to the other language,
+	// which Wine passes on: the test would tell them apart); and a
+	// language chosen in the app wins over Windows' (resources' tests).
+	step("language from the Windows settings", func(t *testing.T) {
+		test := filepath.Join(w.dir, "resources.test.exe")
+		goWindows(t, "test", "-c", "-o", test, "../../resources")
+		for _, l := range []struct{ locale, want, other string }{{"fr_FR.UTF-8", "fr", "en"}, {"en_GB.UTF-8", "en", "fr"}} {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			cmd := exec.CommandContext(ctx, "wine", test, "-test.v")
+			cmd.Env = append(w.env(l.locale), "LANGUAGE="+l.other, "CONSULVOTE_SYSTEM_LANGUAGE="+l.want)
+			cmd.Dir = filepath.Join("..", "..", "resources")
+			out, err := cmd.CombinedOutput()
+			cancel()
+			if err != nil || !strings.Contains(string(out), "--- PASS: TestSystemLanguage") || !strings.Contains(string(out), "--- PASS: TestLoadTranslations") {
+				t.Errorf("resources under a Windows in %s: %v\n%s", l.locale, err, out)
+			}
+		}
+	})
+
 	// The link's consulvote:// form, opened as Windows' shell opens it for
 	// a browser: the command registered for the scheme, with %1 the link.
 	// (Wine 8 does not merge HKCU\Software\Classes into HKEY_CLASSES_ROOT
