@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"consulvote/app/api"
@@ -88,7 +89,7 @@ func New(p portal.Portal, opt Options) *Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	if opt.Ready != nil {
-		h.mux.HandleFunc("GET "+ReadyPath, ready(opt.Ready, opt.OfficeOnly, h.log))
+		h.mux.HandleFunc("GET "+ReadyPath, ready(opt.Ready, time.Second, opt.OfficeOnly, h.log))
 	}
 	if opt.Metrics != nil {
 		h.mux.Handle("GET "+MetricsPath, opt.Metrics)
@@ -147,7 +148,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// plain HTTP for this host, where the token would travel in clear.
 		rec.Header().Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 	}
-	if h.limiter != nil && r.URL.Path != api.Health {
+	// Probes are not limited: a load balancer's nodes may share one
+	// address, and /readyz asks the database at most once a second.
+	if h.limiter != nil && r.URL.Path != api.Health && r.URL.Path != ReadyPath {
 		if ok, retry := h.limiter.allow(clientAddr(r)); !ok {
 			rec.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds()+0.999)))
 			writeError(rec, &portal.Error{Code: portal.CodeRateLimited, Until: time.Now().Add(retry)})
@@ -302,17 +305,45 @@ func (s *statusRecorder) WriteHeader(code int) {
 }
 
 // ready answers /readyz from check. The public listener says only whether
-// the service is ready; an internal one (office) also says why not.
-func ready(check func(context.Context) error, internal bool, log *slog.Logger) http.HandlerFunc {
+// the service is ready; an internal one (office) also says why not. Probes
+// are not limited per client, so check runs at most once per every, its
+// answer shared by the probes meanwhile. A load balancer probes every
+// second or so: the log says when the answer changes, not at every probe.
+func ready(check func(context.Context) error, every time.Duration, internal bool, log *slog.Logger) http.HandlerFunc {
+	var (
+		mu      sync.Mutex
+		checked time.Time // when check last ran
+		result  error
+		last    string // the problems last logged; "" while ready
+	)
+	answer := func(ctx context.Context) (changed bool, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(checked) >= every {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			result = check(ctx)
+			cancel()
+			checked = time.Now()
+		}
+		now := ""
+		if result != nil {
+			now = result.Error()
+		}
+		changed, last = now != last, now
+		return changed, result
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		err := check(ctx)
+		changed, err := answer(r.Context())
 		if err == nil {
+			if changed {
+				log.Info("ready again")
+			}
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 			return
 		}
-		log.Warn("not ready", "err", err)
+		if changed {
+			log.Warn("not ready", "err", err)
+		}
 		body := map[string]any{"status": "unready"}
 		if internal {
 			body["problems"] = strings.Split(err.Error(), "\n")
