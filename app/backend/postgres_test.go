@@ -3,10 +3,14 @@ package backend
 import (
 	"context"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"consulvote/app/service"
 	"consulvote/internal/pgtest"
@@ -75,5 +79,55 @@ func TestOpenPostgresUnreachable(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("the error shows the password: %v", err)
+	}
+}
+
+// TestReadyWhilePostgresRefuses: /readyz's "database unreachable" on a real
+// PostgreSQL: the database stops taking connections and loses the ones it
+// had (what a failover or a restart does to an instance), so Ready fails
+// saying so; once it takes connections again, Ready recovers by itself.
+func TestReadyWhilePostgresRefuses(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.Database(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()
+	b, err := Open(ctx, Config{Database: dbURL, KeyFile: filepath.Join(t.TempDir(), "k"), Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ready := func() error {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return b.Ready(ctx)
+	}
+	if err := ready(); err != nil {
+		t.Fatalf("Ready on a fresh database: %v", err)
+	}
+
+	admin, err := pgx.Connect(ctx, pgtest.Admin(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false")
+	exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + strings.Trim(name, `"`) + "'")
+	err = ready()
+	if err == nil || !strings.Contains(err.Error(), "database: unreachable") {
+		t.Fatalf("Ready while the database refuses connections = %v, want database: unreachable", err)
+	}
+
+	exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true")
+	if err := ready(); err != nil {
+		t.Fatalf("Ready once the database takes connections again: %v", err)
 	}
 }
