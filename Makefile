@@ -67,9 +67,12 @@ run: build
 ## the link parser.
 test: deps vet staticcheck core cross unit race keychain smoke fuzz package test-scheme test-windows
 
+## vet: gofmt, go vet, and actionlint (pinned in go.mod) on the hosted
+## runners' workflow, which cannot run here.
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	$(GO) tool actionlint
 
 ## staticcheck: honnef.co/go/tools, pinned in go.mod (tool directive).
 staticcheck:
