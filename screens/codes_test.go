@@ -188,3 +188,39 @@ func TestEveryAuditCauseTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditFindingsInChains: a problem in one of the audit log's chains
+// names the chain; a checkpoint's names the checkpoint; each in the
+// agent's language.
+func TestAuditFindingsInChains(t *testing.T) {
+	r := portal.AuditReport{
+		Problems: []string{"chain …, row 4: altered", "checkpoint 3: checkpoint", "chain …, row 1: deleted"},
+		Findings: []portal.AuditFinding{
+			{Chain: "0123456789abcdef", Row: 4, Cause: "hash"},
+			{Checkpoint: 3, Cause: "checkpoint_gap", N: 2, M: 2},
+			{Chain: "0123456789abcdef", Row: 1, Cause: "chain_gone", N: 7, M: 5},
+		},
+	}
+	for _, tc := range []struct {
+		language string
+		want     []string
+	}{
+		{"fr", []string{"Chaîne 0123456789abcdef — Ligne 4 : son contenu a été modifié",
+			"Point de contrôle 3 : les points de contrôle 2 à 2 qui le précèdent ont disparu.",
+			"Chaîne 0123456789abcdef — la chaîne entière a disparu, alors que le point de contrôle 5 avait signé ses lignes jusqu'à la ligne 7."}},
+		{"en", []string{"Chain 0123456789abcdef — Row 4: its content was altered",
+			"Checkpoint 3: checkpoints 2 to 2 before it are missing.",
+			"Chain 0123456789abcdef — the whole chain is gone, though checkpoint 5 had signed its rows up to row 7."}},
+	} {
+		if err := resources.LoadTranslations(tc.language); err != nil {
+			t.Fatal(err)
+		}
+		got := findingsText(r)
+		for i, w := range tc.want {
+			if !strings.HasPrefix(got[i], w) {
+				t.Errorf("%s: finding %d = %q, want %q…", tc.language, i, got[i], w)
+			}
+		}
+	}
+	resources.LoadTranslations("fr")
+}

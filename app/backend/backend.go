@@ -472,7 +472,7 @@ func (b *Backend) worker() *outbox.Worker {
 	return w
 }
 
-// checkpoints signs the audit chain every period until ctx ends, and
+// checkpoints signs the audit chains every period until ctx ends, and
 // purges the rate events that no window counts any more.
 func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
@@ -512,10 +512,10 @@ func (b *Backend) Stop() {
 	}
 }
 
-// Close stops what Start started, signs a last checkpoint if it had
-// started or wrote to the audit log (the commands that never Start write
-// rows too: unsigned, audit verify would report them), and closes the
-// store.
+// Close stops what Start started, signs a last checkpoint and seals the
+// service's audit chains if it had started or wrote to the audit log (the
+// commands that never Start write rows too: unsigned, audit verify would
+// report them), and closes the store.
 func (b *Backend) Close() error {
 	b.Stop()
 	b.mu.Lock()
@@ -523,7 +523,7 @@ func (b *Backend) Close() error {
 	b.mu.Unlock()
 	var err error
 	if started || b.Service.Audited() {
-		err = b.Service.CheckpointAudit(context.Background())
+		err = b.Service.FinishAudit(context.Background())
 	}
 	return errors.Join(err, b.Store.Close())
 }

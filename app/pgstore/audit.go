@@ -4,64 +4,110 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"consulvote/app/service"
 )
 
-// AppendAudit stores r as given: the service computed its hash. The
-// primary key refuses a second row with r's ID.
-func (t *Tx) AppendAudit(r service.AuditRow) error {
-	var voter *int64
-	if r.VoterID != 0 {
-		voter = &r.VoterID
-	}
-	_, err := t.exec(`INSERT INTO audit (id, at, actor, action, voter_id, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		r.ID, nanos(r.At), r.Actor, r.Action, voter, r.Detail, r.PrevHash, r.Hash)
+func (t *Tx) StartAuditChain(c service.AuditChain) error {
+	_, err := t.exec(`INSERT INTO audit_chains (id, started_at, origin) VALUES ($1, $2, $3)`, c.ID, nanos(c.StartedAt), c.Origin)
 	if err != nil {
-		return fmt.Errorf("append audit row %d: %w", r.ID, err)
+		return fmt.Errorf("start audit chain %d: %w", c.ID, err)
 	}
 	return nil
 }
 
-// LastAudit, in a write transaction, first takes the chain's lock, held
-// until commit: writers on every instance queue there, each reads the
-// tail its predecessor committed (READ COMMITTED reads anew per
-// statement), and the chain has one order.
-func (t *Tx) LastAudit() (int64, []byte, error) {
-	if t.write {
-		if err := t.lock(lockAudit, 0); err != nil {
-			return 0, nil, err
-		}
+// AppendAudit stores r as given: the service computed its hash. It takes
+// no lock but the row's: the chain is its writer's alone. The unique index
+// on (chain_id, seq) refuses a second row at r's place, the foreign key a
+// chain not registered; the identity column numbers the row.
+func (t *Tx) AppendAudit(r service.AuditRow) error {
+	if r.Chain == 0 || r.Seq < 1 {
+		return fmt.Errorf("append audit row: no place in a chain (%d, %d)", r.Chain, r.Seq)
 	}
-	var id int64
+	var voter *int64
+	if r.VoterID != 0 {
+		voter = &r.VoterID
+	}
+	_, err := t.exec(`INSERT INTO audit (chain_id, seq, at, actor, action, voter_id, detail, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		r.Chain, r.Seq, nanos(r.At), r.Actor, r.Action, voter, r.Detail, r.PrevHash, r.Hash)
+	if err != nil {
+		return fmt.Errorf("append audit row %d of chain %d: %w", r.Seq, r.Chain, err)
+	}
+	return nil
+}
+
+func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
+	var seq int64
 	var hash []byte
-	err := t.queryRow(`SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1`).Scan(&id, &hash)
+	err := t.queryRow(`SELECT seq, hash FROM audit WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, nil
 	}
-	return id, hash, err
+	return seq, hash, err
 }
 
-func (t *Tx) AuditRows(fn func(service.AuditRow) error) error {
-	rows, err := t.tx.Query(t.ctx, `SELECT id, at, actor, action, COALESCE(voter_id, 0), detail, prev_hash, hash FROM audit ORDER BY id`)
+func (t *Tx) UnsealedAuditChains() ([]int64, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT id FROM audit_chains WHERE sealed_at IS NULL ORDER BY id`)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r service.AuditRow
-		var at int64
-		if err := rows.Scan(&r.ID, &at, &r.Actor, &r.Action, &r.VoterID, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+func (t *Tx) SealAuditChains(ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := t.exec(`UPDATE audit_chains SET sealed_at = $1 WHERE id = ANY($2) AND sealed_at IS NULL`, nanos(at), ids)
+	if err != nil {
+		return fmt.Errorf("seal audit chains: %w", err)
+	}
+	return nil
+}
+
+func (t *Tx) MoveAuditRows(rows []service.AuditRow) error {
+	for _, r := range rows {
+		if _, err := t.exec(`UPDATE audit SET chain_id = $1, seq = $2, prev_hash = $3, hash = $4 WHERE id = $5 AND chain_id IS NULL`,
+			r.Chain, r.Seq, r.PrevHash, r.Hash, r.ID); err != nil {
+			return fmt.Errorf("move audit row %d: %w", r.ID, err)
+		}
+	}
+	_, err := t.exec(`DELETE FROM audit_checkpoints`)
+	return err
+}
+
+// AuditRows reads the older version's rows first, then the chains, each
+// in the order of an index.
+func (t *Tx) AuditRows(fn func(service.AuditRow) error) error {
+	for _, where := range []string{`chain_id IS NULL ORDER BY id`, `chain_id IS NOT NULL ORDER BY chain_id, seq`} {
+		rows, err := t.tx.Query(t.ctx, `SELECT id, COALESCE(chain_id, 0), COALESCE(seq, 0), at, actor, action, COALESCE(voter_id, 0),
+			detail, prev_hash, hash FROM audit WHERE `+where)
+		if err != nil {
 			return err
 		}
-		r.At = timeOf(&at)
-		if err := fn(r); err != nil {
+		for rows.Next() {
+			var r service.AuditRow
+			var at int64
+			if err := rows.Scan(&r.ID, &r.Chain, &r.Seq, &at, &r.Actor, &r.Action, &r.VoterID, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
+				rows.Close()
+				return err
+			}
+			r.At = timeOf(&at)
+			if err := fn(r); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 func scanEntry(r pgx.CollectableRow) (service.AuditEntry, error) {
@@ -106,35 +152,92 @@ func (t *Tx) AuditSearch(actor, action string, voterID int64, limit int) ([]serv
 	return pgx.CollectRows(rows, scanEntry)
 }
 
-func (t *Tx) RechainAudit(rows []service.AuditRow, cps []service.Checkpoint) error {
-	for _, r := range rows {
-		if _, err := t.exec(`UPDATE audit SET prev_hash = $1, hash = $2 WHERE id = $3`, r.PrevHash, r.Hash, r.ID); err != nil {
-			return fmt.Errorf("rechain audit row %d: %w", r.ID, err)
+// LastCheckpoint, in a write transaction, first takes the checkpoints'
+// lock, held until commit: the checkpoints of every instance queue there
+// and each follows the one committed before it. (Once a minute per
+// instance: the audited writes never take it.)
+func (t *Tx) LastCheckpoint() (service.Checkpoint, error) {
+	if t.write {
+		if err := t.lock(lockAudit, 0); err != nil {
+			return service.Checkpoint{}, err
 		}
 	}
-	if _, err := t.exec(`DELETE FROM audit_checkpoints`); err != nil {
-		return err
+	var c service.Checkpoint
+	var at int64
+	err := t.queryRow(`SELECT seq, at, mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&c.Seq, &at, &c.MAC)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return service.Checkpoint{}, nil
 	}
-	for _, c := range cps {
-		if err := t.InsertCheckpoint(c); err != nil {
-			return err
+	c.At = timeOf(&at)
+	return c, err
+}
+
+func (t *Tx) SignedTail(chain int64) (int64, []byte, error) {
+	var seq int64
+	var hash []byte
+	err := t.queryRow(`SELECT seq, hash FROM chain_checkpoint_tails WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, nil
+	}
+	return seq, hash, err
+}
+
+func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
+	if _, err := t.exec(`INSERT INTO chain_checkpoints (seq, at, mac) VALUES ($1, $2, $3)`, c.Seq, nanos(c.At), c.MAC); err != nil {
+		return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
+	}
+	for _, tl := range c.Tails {
+		if _, err := t.exec(`INSERT INTO chain_checkpoint_tails (checkpoint_seq, chain_id, seq, hash) VALUES ($1, $2, $3, $4)`,
+			c.Seq, tl.Chain, tl.Seq, tl.Hash); err != nil {
+			return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
 		}
 	}
 	return nil
 }
 
-func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
-	_, err := t.exec(`INSERT INTO audit_checkpoints (id, audit_id, hash, mac, at) VALUES ($1, $2, $3, $4, $5)`, c.Seq, c.AuditID, c.Hash, c.MAC, nanos(c.At))
-	return err
+func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
+	rows, err := t.tx.Query(t.ctx, `SELECT c.seq, c.at, c.mac, tl.chain_id, tl.seq, tl.hash
+		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq ORDER BY c.seq, tl.chain_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var c service.Checkpoint
+	for rows.Next() {
+		var seq, at int64
+		var chain, tailSeq *int64
+		var mac, hash []byte
+		if err := rows.Scan(&seq, &at, &mac, &chain, &tailSeq, &hash); err != nil {
+			return err
+		}
+		if seq != c.Seq {
+			if c.Seq != 0 {
+				if err := fn(c); err != nil {
+					return err
+				}
+			}
+			c = service.Checkpoint{Seq: seq, At: timeOf(&at), MAC: mac}
+		}
+		if chain != nil {
+			c.Tails = append(c.Tails, service.ChainTail{Chain: *chain, Seq: *tailSeq, Hash: hash})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if c.Seq != 0 {
+		return fn(c)
+	}
+	return nil
 }
 
-func (t *Tx) Checkpoints() ([]service.Checkpoint, error) {
+func (t *Tx) LegacyCheckpoints() ([]service.LegacyCheckpoint, error) {
 	rows, err := t.tx.Query(t.ctx, `SELECT id, audit_id, hash, mac, at FROM audit_checkpoints ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Checkpoint, error) {
-		var c service.Checkpoint
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.LegacyCheckpoint, error) {
+		var c service.LegacyCheckpoint
 		var at int64
 		err := r.Scan(&c.Seq, &c.AuditID, &c.Hash, &c.MAC, &at)
 		c.At = timeOf(&at)

@@ -12,9 +12,10 @@
 //     (the not-both rule, the cool-downs) see one order per voter;
 //   - the per-NUMIC limits lock their key (a transaction advisory lock)
 //     before they count: a NUMIC that is not on the roll has no row;
-//   - the audit chain has one order: the writer that reads the tail holds
-//     a transaction advisory lock until it commits, and the primary key
-//     refuses a second row with the same id;
+//   - the audit log is a set of chains, each written by one service at a
+//     time (service/chains.go): appending takes no lock, and a unique
+//     index on (chain, seq) refuses a fork; only the checkpoints, once a
+//     minute per instance, queue on a transaction advisory lock;
 //   - the outbox worker claims messages with FOR UPDATE SKIP LOCKED.
 //
 // Write transactions run at READ COMMITTED, where a statement that waited
@@ -130,7 +131,7 @@ func (db *DB) CheckKey(ctx context.Context, fingerprint []byte) error {
 // the uses apart.
 const (
 	lockMigrations = 1 // class: migrations; key 0
-	lockAudit      = 2 // class: the audit chain's tail; key 0
+	lockAudit      = 2 // class: the audit checkpoints' sequence; key 0
 	lockRate       = 3 // class: per-NUMIC limits; key from the limit's key
 	lockAddress    = 4 // class: the desk's moves onto an e-mail address; key from its keyed hash
 )

@@ -1,11 +1,18 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"consulvote/app/service"
 	"consulvote/app/storetest"
 	"consulvote/internal/pgtest"
 )
@@ -92,5 +99,85 @@ func TestBadURL(t *testing.T) {
 	_, err := Open(context.Background(), "postgres://vote:s3cret@db.example:notaport/vote")
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("Open of a bad URL: %v", err)
+	}
+}
+
+// Tamper implements storetest.Tamperer.
+func (db *DB) Tamper(ctx context.Context, query string) error {
+	_, err := db.pool.Exec(ctx, query)
+	return err
+}
+
+// TestAuditUpgradeFromSingleChain: a database whose audit log is the
+// older versions' single chain (rows numbered by the chain, before
+// migration 7) migrates, its chain moves into a chain of this version
+// once the service verified it, and new rows are numbered after the old.
+func TestAuditUpgradeFromSingleChain(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Database(t)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const before = 5 // the migrations of the single chain's last version
+	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range migrations[:before] {
+		if _, err := conn.Exec(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Now().Add(-time.Hour)
+	var prev []byte
+	for id := int64(1); id <= 3; id++ {
+		e := service.AuditEntry{At: at.Add(time.Duration(id)), Actor: "system", Action: "old", Detail: fmt.Sprint(id)}
+		h := service.LegacyAuditHash(prev, id, e)
+		if _, err := conn.Exec(ctx, `INSERT INTO audit (id, at, actor, action, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			id, e.At.UnixNano(), e.Actor, e.Action, e.Detail, prev, h); err != nil {
+			t.Fatal(err)
+		}
+		prev = h
+	}
+
+	db := open(t, url)
+	cfg := service.DefaultConfig()
+	cfg.Secret = bytes.Repeat([]byte("k"), 32)
+	cfg.PublicURL = "https://vote.example"
+	svc, err := service.New(db, cfg, service.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.UpgradeAuditChain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Login(ctx, "no-such-identifier", "x"); err == nil {
+		t.Fatal("a login with an unknown identifier")
+	}
+	if err := svc.FinishAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if problems, n, err := svc.VerifyAuditLog(ctx); err != nil || len(problems) != 0 || n != 5 {
+		t.Fatalf("verify after the move: %d rows, %v, %v", n, problems, err)
+	}
+	var ids []int64
+	var chains int
+	db.View(ctx, func(tx service.Tx) error {
+		seen := map[int64]bool{}
+		return tx.AuditRows(func(r service.AuditRow) error {
+			ids = append(ids, r.ID)
+			if !seen[r.Chain] {
+				seen[r.Chain] = true
+				chains++
+			}
+			return nil
+		})
+	})
+	if chains != 2 || len(ids) != 5 || slices.Max(ids) != 5 {
+		t.Errorf("rows %v in %d chains; want the 3 moved and the move's row in one chain, the login's numbered 5 in another", ids, chains)
 	}
 }

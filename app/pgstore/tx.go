@@ -69,8 +69,7 @@ func (t *Tx) queryRow(query string, args ...any) pgx.Row {
 // on: the row stays locked until the transaction ends. NO KEY UPDATE, the
 // lock an UPDATE of the row takes: it orders the writers of the row, and
 // lets the foreign keys of other tables (an audit row, a link about the
-// voter) check that the row exists, which a plain FOR UPDATE would block
-// and, with the audit chain's lock, deadlock.
+// voter) check that the row exists, which a plain FOR UPDATE would block.
 func (t *Tx) forUpdate() string {
 	if t.write {
 		return " FOR NO KEY UPDATE"

@@ -150,13 +150,17 @@ type AuditReport struct {
 	Findings []AuditFinding `json:"findings,omitempty"`
 }
 
-// AuditFinding is one problem of the audit log: the row where it shows,
-// its cause (one of AuditCauses) and the numbers that go with it.
+// AuditFinding is one problem of the audit log: the row where it shows
+// (in Chain, a chain's name; none for the single chain of an older
+// version) or the checkpoint, its cause (one of AuditCauses) and the
+// numbers that go with it.
 type AuditFinding struct {
-	Row   int64  `json:"row"`
-	Cause string `json:"cause"`
-	N     int64  `json:"n,omitempty"`
-	M     int64  `json:"m,omitempty"`
+	Chain      string `json:"chain,omitempty"`
+	Row        int64  `json:"row,omitempty"`
+	Checkpoint int64  `json:"checkpoint,omitempty"`
+	Cause      string `json:"cause"`
+	N          int64  `json:"n,omitempty"`
+	M          int64  `json:"m,omitempty"`
 }
 
 // AuditCauses are the causes of AuditFinding: a row after row N
@@ -166,9 +170,14 @@ type AuditFinding struct {
 // checkpoint's wrong signature ("signature"), a row a checkpoint names
 // that is gone ("checkpoint_row_gone"), a chain rewritten since its
 // checkpoint ("rewritten"), N rows past the checkpoint interval that no
-// checkpoint covers ("unsigned").
+// checkpoint covers ("unsigned"); checkpoints N to M missing before
+// checkpoint Checkpoint ("checkpoint_gap") or its wrong signature
+// ("checkpoint_signature"); rows N to M of a chain, signed by a
+// checkpoint, gone ("signed_rows_gone"); a whole chain gone whose rows up
+// to N checkpoint M signed ("chain_gone"); N rows of an older version's
+// single chain not moved, because it does not verify ("not_moved").
 var AuditCauses = []string{"after", "missing", "chain", "hash", "checkpoints_missing", "signature", "checkpoint_row_gone",
-	"rewritten", "unsigned"}
+	"rewritten", "unsigned", "checkpoint_gap", "checkpoint_signature", "signed_rows_gone", "chain_gone", "not_moved"}
 
 // Errors of the office.
 var (

@@ -10,20 +10,23 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"consulvote/app/portal"
 )
 
-// The audit chain has one owner, this file: it defines the chain
-// (AuditHash), computes it for every new row (audit), signs checkpoints
-// and verifies the whole. The store keeps rows and checkpoints as given.
+// The audit chains have one owner, this file (with chains.go): it
+// defines the chains, computes them for every new row (audit), signs
+// checkpoints and verifies the whole. The store keeps rows and
+// checkpoints as given.
 
-// chainHash writes the fields of the row id holding e, after the previous
-// row's hash, into h, each length-prefixed so that no two rows encode
-// alike, and returns the sum.
-func chainHash(h hash.Hash, prev []byte, id int64, e AuditEntry) []byte {
+// chainHash writes, into h, the previous row's hash, the row's place and
+// its entry, each length-prefixed so that no two rows encode alike, and
+// returns the sum.
+func chainHash(h hash.Hash, prev []byte, place []int64, e AuditEntry) []byte {
 	field := func(b []byte) {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
@@ -36,7 +39,9 @@ func chainHash(h hash.Hash, prev []byte, id int64, e AuditEntry) []byte {
 		field(n[:])
 	}
 	field(prev)
-	num(id)
+	for _, p := range place {
+		num(p)
+	}
 	num(e.At.UnixNano())
 	field([]byte(e.Actor))
 	field([]byte(e.Action))
@@ -45,30 +50,39 @@ func chainHash(h hash.Hash, prev []byte, id int64, e AuditEntry) []byte {
 	return h.Sum(nil)
 }
 
-// LegacyAuditHash is the chain of older versions: plain SHA-256, which
+// LegacyAuditHash is the chain of the first versions: plain SHA-256, which
 // anyone with write access could recompute after an edit. It is kept to
-// read such a chain and move it to the keyed one (UpgradeAuditChain).
+// read such a chain and move it (UpgradeAuditChain).
 func LegacyAuditHash(prev []byte, id int64, e AuditEntry) []byte {
-	return chainHash(sha256.New(), prev, id, e)
+	return chainHash(sha256.New(), prev, []int64{id}, e)
 }
 
-// auditHash is the chain: HMAC-SHA-256 under the secret key, so that
-// nobody without the key file can chain an edited log again.
-func (s *Service) auditHash(prev []byte, id int64, e AuditEntry) []byte {
+// keyedV1Hash is the single keyed chain of the version before chains:
+// HMAC-SHA-256 under the secret, over the row's id. Kept to move it.
+func (s *Service) keyedV1Hash(prev []byte, id int64, e AuditEntry) []byte {
 	m := hmac.New(sha256.New, s.cfg.Secret)
 	m.Write([]byte("audit-chain\x00"))
-	return chainHash(m, prev, id, e)
+	return chainHash(m, prev, []int64{id}, e)
 }
 
-// audit appends e to the chain: the service alone computes the chain, and
-// the store keeps the rows as given.
+// auditHash is the chains' hash: HMAC-SHA-256 under the secret key, so
+// that nobody without the key file can chain an edited log again, over
+// the row's chain and place in it.
+func (s *Service) auditHash(r AuditRow) []byte {
+	m := hmac.New(sha256.New, s.cfg.Secret)
+	m.Write([]byte("audit-chain/2\x00"))
+	return chainHash(m, r.PrevHash, []int64{r.Chain, r.Seq}, r.AuditEntry)
+}
+
+// audit appends e to the chain the transaction holds (chains.go): the
+// service alone computes the chains, and the store keeps the rows as
+// given. It may come anywhere in the transaction.
 func (s *Service) audit(log AuditLog, e AuditEntry) error {
-	id, prev, err := log.LastAudit()
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
+	t, ok := log.(*chainTx)
+	if !ok {
+		return fmt.Errorf("audit: %w", errNoChain)
 	}
-	id++
-	if err := log.AppendAudit(AuditRow{ID: id, AuditEntry: e, PrevHash: prev, Hash: s.auditHash(prev, id, e)}); err != nil {
+	if err := t.append(e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	s.audited.Store(true)
@@ -77,213 +91,464 @@ func (s *Service) audit(log AuditLog, e AuditEntry) error {
 
 // Audited reports whether this service wrote to the audit log (maybe in a
 // transaction rolled back since): a program that did should sign a
-// checkpoint before it ends.
+// checkpoint before it ends (FinishAudit).
 func (s *Service) Audited() bool { return s.audited.Load() }
 
-// checkpointMAC signs checkpoint seq at row id with the chain's hash there.
-func (s *Service) checkpointMAC(seq, id int64, hash []byte) []byte {
+// checkpointMAC signs checkpoint c after the checkpoint whose MAC is prev:
+// its number, time and every tail, so that the checkpoints form a chain
+// of their own and the last one vouches for all.
+func (s *Service) checkpointMAC(c Checkpoint, prev []byte) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d:%d:%x", c.Seq, c.At.UnixNano(), prev)
+	for _, t := range c.Tails {
+		fmt.Fprintf(&b, ";%d:%d:%x", t.Chain, t.Seq, t.Hash)
+	}
+	return s.mac("audit-checkpoint/2", b.String())
+}
+
+// keyedV1CheckpointMAC signs a checkpoint of the single keyed chain.
+func (s *Service) keyedV1CheckpointMAC(seq, id int64, hash []byte) []byte {
 	return s.mac("audit-checkpoint", fmt.Sprintf("%d:%d:%x", seq, id, hash))
 }
 
-// legacyCheckpointMAC is the signature of older versions' checkpoints,
+// legacyCheckpointMAC is the signature of the first versions' checkpoints,
 // without a sequence number.
 func (s *Service) legacyCheckpointMAC(id int64, hash []byte) []byte {
 	return s.mac("audit-checkpoint", fmt.Sprintf("%d:%x", id, hash))
 }
 
-// CheckpointAudit records a signed checkpoint at the newest audit row, if
-// it moved since the last one, and writes its signature to the log too: a
-// witness outside the database. The server calls it every
-// Config.CheckpointEvery.
+// CheckpointAudit records a signed checkpoint of the tails of every chain
+// not sealed that moved since a checkpoint last signed it, whichever
+// service wrote them (so that a program that died has its last rows
+// signed by the next), and writes its signature to the log too: a witness
+// outside the database. The server calls it every Config.CheckpointEvery.
 func (s *Service) CheckpointAudit(ctx context.Context) error {
+	_, err := s.checkpoint(ctx)
+	return err
+}
+
+// checkpoint is CheckpointAudit; it returns what it signed (Seq 0: nothing
+// moved).
+func (s *Service) checkpoint(ctx context.Context) (Checkpoint, error) {
 	now := s.clock.Now()
 	var c Checkpoint
 	err := s.store.Update(ctx, func(tx Tx) error {
-		id, hash, err := tx.LastAudit()
-		if err != nil || id == 0 {
-			return err
-		}
-		cps, err := tx.Checkpoints()
+		c = Checkpoint{}
+		last, err := tx.LastCheckpoint()
 		if err != nil {
 			return err
 		}
-		var seq int64 = 1
-		if n := len(cps); n > 0 {
-			if cps[n-1].AuditID == id {
-				return nil
-			}
-			seq = cps[n-1].Seq + 1
+		ids, err := tx.UnsealedAuditChains()
+		if err != nil {
+			return err
 		}
-		c = Checkpoint{Seq: seq, AuditID: id, Hash: hash, MAC: s.checkpointMAC(seq, id, hash), At: now}
+		var tails []ChainTail
+		for _, id := range ids {
+			seq, hash, err := tx.AuditTail(id)
+			if err != nil {
+				return err
+			}
+			signed, _, err := tx.SignedTail(id)
+			if err != nil {
+				return err
+			}
+			if seq > signed {
+				tails = append(tails, ChainTail{Chain: id, Seq: seq, Hash: hash})
+			}
+		}
+		if len(tails) == 0 {
+			return nil
+		}
+		c = Checkpoint{Seq: last.Seq + 1, At: now, Tails: tails}
+		c.MAC = s.checkpointMAC(c, last.MAC)
 		return tx.InsertCheckpoint(c)
 	})
 	if err != nil {
-		return fmt.Errorf("audit checkpoint: %w", err)
+		return Checkpoint{}, fmt.Errorf("audit checkpoint: %w", err)
 	}
 	if c.Seq != 0 {
-		s.log.InfoContext(ctx, "audit checkpoint", "seq", c.Seq, "row", c.AuditID,
-			"hash", hex.EncodeToString(c.Hash), "mac", hex.EncodeToString(c.MAC))
+		s.logCheckpoint(ctx, c)
+	}
+	return c, nil
+}
+
+// logCheckpoint writes a checkpoint to the log: whoever keeps the logs can
+// tell, with the key, whether the database still holds what it signed.
+func (s *Service) logCheckpoint(ctx context.Context, c Checkpoint) {
+	tails := make([]string, len(c.Tails))
+	for i, t := range c.Tails {
+		tails[i] = fmt.Sprintf("%s:%d:%x", chainName(t.Chain), t.Seq, t.Hash)
+	}
+	s.log.InfoContext(ctx, "audit checkpoint", "seq", c.Seq, "at", c.At.UnixNano(),
+		"tails", strings.Join(tails, " "), "mac", hex.EncodeToString(c.MAC))
+}
+
+// FinishAudit is the last thing a program that audited does: it signs a
+// checkpoint and seals the service's chains whose every row is signed,
+// so that later checkpoints no longer look at them. Rows audited after it
+// go to new chains.
+func (s *Service) FinishAudit(ctx context.Context) error {
+	idle := s.chains.close()
+	if _, err := s.checkpoint(ctx); err != nil || len(idle) == 0 {
+		return err
+	}
+	now := s.clock.Now()
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var sealed []int64
+		for _, ch := range idle {
+			if signed, _, err := tx.SignedTail(ch.id); err != nil {
+				return err
+			} else if ch.seq > 0 && signed == ch.seq {
+				sealed = append(sealed, ch.id)
+			}
+		}
+		return tx.SealAuditChains(sealed, now)
+	})
+	if err != nil {
+		return fmt.Errorf("audit: seal chains: %w", err)
 	}
 	return nil
 }
 
-// UpgradeAuditChain moves a chain made by an older version (unkeyed
-// SHA-256, checkpoints without sequence) to the keyed chain, once, when
-// the service first opens it: only if that chain and its checkpoints
-// verify intact; the move is audited with how many rows no checkpoint
-// covered before it. A keyed or empty chain is left alone; a chain that
-// is neither keyed nor intact is left for VerifyAuditLog to report.
+// UpgradeAuditChain moves the single chain of an older version (keyed, or
+// the first versions' unkeyed SHA-256) into a chain of this version,
+// once, when the service first opens it: only if that chain and its
+// checkpoints verify intact. The move is audited, in the new chain, with
+// how many rows no checkpoint covered before it and the last old
+// checkpoint's signature (the one the old logs show), and signed by a
+// checkpoint at once. A log without old rows is left alone; an old chain
+// that is not intact stays, for VerifyAuditLog to report.
 func (s *Service) UpgradeAuditChain(ctx context.Context) error {
 	now := s.clock.Now()
 	var moved, unsigned int
+	var c Checkpoint
 	err := s.store.Update(ctx, func(tx Tx) error {
-		var rows []AuditRow
-		if err := tx.AuditRows(func(r AuditRow) error { rows = append(rows, r); return nil }); err != nil {
-			return err
-		}
-		if len(rows) == 0 || bytes.Equal(rows[0].Hash, s.auditHash(rows[0].PrevHash, rows[0].ID, rows[0].AuditEntry)) {
-			return nil
-		}
-		var prev []byte
-		legacy := map[int64][]byte{}
-		for i, r := range rows {
-			if r.ID != int64(i+1) || !bytes.Equal(r.PrevHash, prev) || !bytes.Equal(r.Hash, LegacyAuditHash(prev, r.ID, r.AuditEntry)) {
-				s.log.ErrorContext(ctx, "audit chain neither keyed nor intact: not moved to the keyed chain", "row", r.ID)
-				return nil
-			}
-			legacy[r.ID], prev = r.Hash, r.Hash
-		}
-		old, err := tx.Checkpoints()
+		moved, unsigned, c = 0, 0, Checkpoint{}
+		// Taken first: instances that start together move the chain once.
+		last, err := tx.LastCheckpoint()
 		if err != nil {
 			return err
 		}
-		var last int64
-		for _, c := range old {
-			if !hmac.Equal(c.MAC, s.legacyCheckpointMAC(c.AuditID, c.Hash)) || !bytes.Equal(legacy[c.AuditID], c.Hash) {
-				s.log.ErrorContext(ctx, "audit checkpoint does not verify: chain not moved to the keyed chain", "row", c.AuditID)
-				return nil
-			}
-			last = max(last, c.AuditID)
-		}
-		keyed := map[int64][]byte{}
-		prev = nil
-		for i := range rows {
-			rows[i].PrevHash = prev
-			rows[i].Hash = s.auditHash(prev, rows[i].ID, rows[i].AuditEntry)
-			keyed[rows[i].ID], prev = rows[i].Hash, rows[i].Hash
-		}
-		cps := make([]Checkpoint, len(old))
-		for i, c := range old {
-			seq := int64(i + 1)
-			cps[i] = Checkpoint{Seq: seq, AuditID: c.AuditID, Hash: keyed[c.AuditID], MAC: s.checkpointMAC(seq, c.AuditID, keyed[c.AuditID]), At: c.At}
-		}
-		if err := tx.RechainAudit(rows, cps); err != nil {
+		rows, err := legacyRows(tx)
+		if err != nil || len(rows) == 0 {
 			return err
 		}
-		moved, unsigned = len(rows), len(rows)-int(last)
-		return s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "audit.chain_keyed",
-			Detail: facts("moved", strconv.Itoa(moved), "unsigned", strconv.Itoa(unsigned))})
+		old, err := tx.LegacyCheckpoints()
+		if err != nil {
+			return err
+		}
+		v := s.legacyVerifier(rows)
+		if problems := v.verify(rows, old, now.Add(-2*s.cfg.CheckpointEvery)); len(problems) > 0 {
+			for _, p := range problems {
+				if p.Kind != "unsigned" {
+					s.log.ErrorContext(ctx, "the older version's audit chain does not verify: not moved to this version's chains",
+						"problem", p.String())
+					return nil
+				}
+			}
+		}
+		var lastOld int64
+		var lastMAC []byte
+		for _, c := range old {
+			lastOld, lastMAC = max(lastOld, c.AuditID), c.MAC
+		}
+		ch, err := s.chains.take(s)
+		if err != nil {
+			return err
+		}
+		if err := tx.StartAuditChain(AuditChain{ID: ch.id, StartedAt: now, Origin: s.chains.origin + " (moved from the single chain)"}); err != nil {
+			return err
+		}
+		var prev []byte
+		for i := range rows {
+			rows[i].Chain, rows[i].Seq, rows[i].PrevHash = ch.id, rows[i].ID, prev
+			rows[i].Hash = s.auditHash(rows[i])
+			prev = rows[i].Hash
+		}
+		if err := tx.MoveAuditRows(rows); err != nil {
+			return err
+		}
+		moved, unsigned = len(rows), len(rows)-int(lastOld)
+		r := AuditRow{Chain: ch.id, Seq: int64(len(rows)) + 1, PrevHash: prev, AuditEntry: AuditEntry{At: now, Actor: "system",
+			Action: "audit.chain_moved", Detail: facts("moved", strconv.Itoa(moved), "from", v.name, "chain", chainName(ch.id),
+				"unsigned", strconv.Itoa(unsigned), "checkpoints", strconv.Itoa(len(old)), "last_mac", hex.EncodeToString(lastMAC))}}
+		r.Hash = s.auditHash(r)
+		if err := tx.AppendAudit(r); err != nil {
+			return err
+		}
+		// Signed at once, and sealed: nobody writes to this chain again.
+		c = Checkpoint{Seq: last.Seq + 1, At: now, Tails: []ChainTail{{Chain: ch.id, Seq: r.Seq, Hash: r.Hash}}}
+		c.MAC = s.checkpointMAC(c, last.MAC)
+		if err := tx.InsertCheckpoint(c); err != nil {
+			return err
+		}
+		return tx.SealAuditChains([]int64{ch.id}, now)
 	})
 	if err != nil {
 		return fmt.Errorf("audit chain upgrade: %w", err)
 	}
 	if moved > 0 {
-		s.log.WarnContext(ctx, "audit chain moved to the keyed chain", "rows", moved, "unsigned_before", unsigned)
+		s.log.WarnContext(ctx, "audit chain moved to this version's chains", "rows", moved, "unsigned_before", unsigned)
+		s.logCheckpoint(ctx, c)
 	}
 	return nil
 }
 
-// AuditProblem is one place where the audit log was tampered with.
-type AuditProblem struct {
-	ID     int64  // the audit row where it shows
-	Kind   string // "altered", "deleted", "reordered", "checkpoint", "unsigned"
-	Detail string
-	// Cause is the problem as a code (portal.AuditFinding), N and M its
-	// numbers: for a screen to say it in the agent's language.
-	Cause string
-	N, M  int64
+// legacyRows returns the rows of an older version's single chain.
+func legacyRows(tx Tx) ([]AuditRow, error) {
+	var rows []AuditRow
+	err := tx.AuditRows(func(r AuditRow) error {
+		if r.Chain != 0 {
+			return errStop
+		}
+		rows = append(rows, r)
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return rows, err
 }
 
-func (p AuditProblem) String() string { return fmt.Sprintf("row %d: %s: %s", p.ID, p.Kind, p.Detail) }
+var errStop = errors.New("stop")
 
-// VerifyAuditLog walks the whole chain and the checkpoints and returns every
-// problem found, and how many rows it checked. Beyond a row that does not
-// match its keyed hash, it finds checkpoints missing from their sequence,
-// and rows older than the checkpoint interval (Config.CheckpointEvery,
-// twice, for slack) that no checkpoint covers: so deleting the
-// checkpoints shows, whatever was done to the rows. What it cannot see:
-// the work of someone holding the key file, and edits to the rows written
-// since the last checkpoint.
-func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, error) {
+// legacyVerifier checks an older version's single chain: keyed, or the
+// first versions' unkeyed one, as its first row tells.
+type legacyVerifier struct {
+	name string
+	hash func(prev []byte, id int64, e AuditEntry) []byte
+	mac  func(c LegacyCheckpoint) []byte
+}
+
+func (s *Service) legacyVerifier(rows []AuditRow) legacyVerifier {
+	keyed := legacyVerifier{name: "keyed", hash: s.keyedV1Hash,
+		mac: func(c LegacyCheckpoint) []byte { return s.keyedV1CheckpointMAC(c.Seq, c.AuditID, c.Hash) }}
+	if len(rows) > 0 && !bytes.Equal(rows[0].Hash, s.keyedV1Hash(rows[0].PrevHash, rows[0].ID, rows[0].AuditEntry)) &&
+		bytes.Equal(rows[0].Hash, LegacyAuditHash(rows[0].PrevHash, rows[0].ID, rows[0].AuditEntry)) {
+		return legacyVerifier{name: "unkeyed", hash: LegacyAuditHash,
+			mac: func(c LegacyCheckpoint) []byte { return s.legacyCheckpointMAC(c.AuditID, c.Hash) }}
+	}
+	return keyed
+}
+
+// verify checks the single chain as the older version did: every row
+// follows the one before, its hash matches, the checkpoints' sequence has
+// no gap and each checkpoint's row is there with the hash it signed, and
+// no row older than old is past the last checkpoint.
+func (v legacyVerifier) verify(rows []AuditRow, cps []LegacyCheckpoint, old time.Time) []AuditProblem {
 	var problems []AuditProblem
-	hashes := map[int64][]byte{} // only at checkpoints
-	var cps []Checkpoint
-	rows := 0
-	var last int64 // the last checkpoint's row
-	var firstUnsigned, unsigned int64
-	old := s.clock.Now().Add(-2 * s.cfg.CheckpointEvery)
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		if cps, err = tx.Checkpoints(); err != nil {
-			return err
+	add := func(id int64, kind, detail, cause string, n, m int64) {
+		problems = append(problems, AuditProblem{Seq: id, Kind: kind, Detail: detail, Cause: cause, N: n, M: m})
+	}
+	hashes := map[int64][]byte{}
+	var last, prevID, firstUnsigned, unsigned int64
+	for _, c := range cps {
+		last = max(last, c.AuditID)
+	}
+	var prevHash []byte
+	for _, r := range rows {
+		switch {
+		case r.ID <= prevID:
+			add(r.ID, "reordered", fmt.Sprintf("comes after row %d", prevID), "after", prevID, 0)
+		case r.ID != prevID+1:
+			add(r.ID, "deleted", fmt.Sprintf("rows %d to %d are missing", prevID+1, r.ID-1), "missing", prevID+1, r.ID-1)
+		case !bytes.Equal(r.PrevHash, prevHash):
+			add(r.ID, "reordered", fmt.Sprintf("does not follow row %d in the chain", prevID), "chain", prevID, 0)
 		}
-		at := map[int64]bool{}
-		for _, c := range cps {
-			at[c.AuditID] = true
-			last = max(last, c.AuditID)
+		if !bytes.Equal(v.hash(r.PrevHash, r.ID, r.AuditEntry), r.Hash) {
+			add(r.ID, "altered", "its content does not match its hash", "hash", 0, 0)
 		}
-		var prevID int64
-		var prevHash []byte
-		err = tx.AuditRows(func(r AuditRow) error {
-			rows++
-			switch {
-			case r.ID <= prevID:
-				problems = append(problems, AuditProblem{r.ID, "reordered", fmt.Sprintf("comes after row %d", prevID), "after", prevID, 0})
-			case r.ID != prevID+1:
-				problems = append(problems, AuditProblem{r.ID, "deleted", fmt.Sprintf("rows %d to %d are missing", prevID+1, r.ID-1), "missing", prevID + 1, r.ID - 1})
-			case !bytes.Equal(r.PrevHash, prevHash):
-				problems = append(problems, AuditProblem{r.ID, "reordered", fmt.Sprintf("does not follow row %d in the chain", prevID), "chain", prevID, 0})
+		hashes[r.ID] = r.Hash
+		if r.ID > last && r.At.Before(old) {
+			if unsigned == 0 {
+				firstUnsigned = r.ID
 			}
-			if !bytes.Equal(s.auditHash(r.PrevHash, r.ID, r.AuditEntry), r.Hash) {
-				problems = append(problems, AuditProblem{r.ID, "altered", "its content does not match its hash", "hash", 0, 0})
-			}
-			if at[r.ID] {
-				hashes[r.ID] = r.Hash
-			}
-			if r.ID > last && r.At.Before(old) {
-				if unsigned == 0 {
-					firstUnsigned = r.ID
-				}
-				unsigned++
-			}
-			prevID, prevHash = r.ID, r.Hash
-			return nil
-		})
-		return err
-	})
-	if err != nil {
-		return nil, rows, fmt.Errorf("verify audit: %w", err)
+			unsigned++
+		}
+		prevID, prevHash = r.ID, r.Hash
 	}
 	var prevSeq int64
 	for _, c := range cps {
 		if c.Seq != prevSeq+1 {
-			problems = append(problems, AuditProblem{c.AuditID, "checkpoint",
-				fmt.Sprintf("checkpoints %d to %d before this one are missing", prevSeq+1, c.Seq-1), "checkpoints_missing", prevSeq + 1, c.Seq - 1})
+			add(c.AuditID, "checkpoint", fmt.Sprintf("checkpoints %d to %d before this one are missing", prevSeq+1, c.Seq-1),
+				"checkpoints_missing", prevSeq+1, c.Seq-1)
 		}
 		prevSeq = c.Seq
 		switch h, ok := hashes[c.AuditID]; {
-		case !hmac.Equal(c.MAC, s.checkpointMAC(c.Seq, c.AuditID, c.Hash)):
-			problems = append(problems, AuditProblem{c.AuditID, "checkpoint", "the checkpoint's signature is wrong", "signature", 0, 0})
+		case !hmac.Equal(c.MAC, v.mac(c)):
+			add(c.AuditID, "checkpoint", "the checkpoint's signature is wrong", "signature", 0, 0)
 		case !ok:
-			problems = append(problems, AuditProblem{c.AuditID, "deleted", "a signed checkpoint names this row, which is gone", "checkpoint_row_gone", 0, 0})
+			add(c.AuditID, "deleted", "a signed checkpoint names this row, which is gone", "checkpoint_row_gone", 0, 0)
 		case !bytes.Equal(h, c.Hash):
-			problems = append(problems, AuditProblem{c.AuditID, "altered", "the chain up to this row was rewritten since its signed checkpoint", "rewritten", 0, 0})
+			add(c.AuditID, "altered", "the chain up to this row was rewritten since its signed checkpoint", "rewritten", 0, 0)
 		}
 	}
 	if unsigned > 0 {
-		problems = append(problems, AuditProblem{firstUnsigned, "unsigned", fmt.Sprintf(
-			"%d rows from here are older than the checkpoint interval and covered by no checkpoint (checkpoints deleted, or the program stopped without signing)", unsigned),
-			"unsigned", unsigned, 0})
+		add(firstUnsigned, "unsigned", fmt.Sprintf("%d rows from here are older than the checkpoint interval and covered by no checkpoint", unsigned),
+			"unsigned", unsigned, 0)
+	}
+	return problems
+}
+
+// AuditProblem is one place where the audit log was tampered with.
+type AuditProblem struct {
+	// Chain and Seq name the row where it shows (Chain 0: the older
+	// version's single chain, Seq its row id); Checkpoint the checkpoint,
+	// for a problem of the checkpoints themselves.
+	Chain, Seq, Checkpoint int64
+	Kind                   string // "altered", "deleted", "reordered", "checkpoint", "unsigned", "not moved"
+	Detail                 string
+	// Cause is the problem as a code (one of portal.AuditCauses), N and M
+	// its numbers: for a screen to say it in the agent's language.
+	Cause string
+	N, M  int64
+}
+
+func (p AuditProblem) String() string {
+	switch {
+	case p.Checkpoint != 0:
+		return fmt.Sprintf("checkpoint %d: %s: %s", p.Checkpoint, p.Kind, p.Detail)
+	case p.Chain == 0:
+		return fmt.Sprintf("row %d of the older single chain: %s: %s", p.Seq, p.Kind, p.Detail)
+	}
+	return fmt.Sprintf("chain %s, row %d: %s: %s", chainName(p.Chain), p.Seq, p.Kind, p.Detail)
+}
+
+// VerifyAuditLog walks every chain and the checkpoints and returns every
+// problem found, and how many rows it checked. Beyond a row that does not
+// match its keyed hash or does not follow the row before it in its
+// chain, it finds checkpoints missing from their sequence or not signed
+// under the key, a chain's rows gone up to a tail a checkpoint signed
+// (the whole chain, or its end), and rows older than the checkpoint
+// interval (Config.CheckpointEvery, twice, for slack) that no checkpoint
+// covers: so deleting checkpoints shows, whatever was done to the rows.
+// What it cannot see: the work of someone holding the key file, and the
+// rows written since the last checkpoint (and, so, a chain started since).
+func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, error) {
+	var problems []AuditProblem
+	rows := 0
+	old := s.clock.Now().Add(-2 * s.cfg.CheckpointEvery)
+	err := s.store.View(ctx, func(tx Tx) error {
+		problems, rows = nil, 0
+		// The checkpoints first: their own chain, and the newest tail each
+		// signed, with the checkpoint that signed it.
+		type signed struct {
+			ChainTail
+			by int64
+		}
+		tails := map[int64]signed{}
+		var prevSeq int64
+		var prevMAC []byte
+		err := tx.Checkpoints(func(c Checkpoint) error {
+			switch {
+			case c.Seq != prevSeq+1:
+				problems = append(problems, AuditProblem{Checkpoint: c.Seq, Kind: "checkpoint",
+					Detail: fmt.Sprintf("checkpoints %d to %d before this one are missing", prevSeq+1, c.Seq-1),
+					Cause:  "checkpoint_gap", N: prevSeq + 1, M: c.Seq - 1})
+			case !hmac.Equal(c.MAC, s.checkpointMAC(c, prevMAC)):
+				problems = append(problems, AuditProblem{Checkpoint: c.Seq, Kind: "checkpoint",
+					Detail: "the checkpoint's signature is wrong", Cause: "checkpoint_signature"})
+			default:
+				for _, t := range c.Tails {
+					if t.Seq > tails[t.Chain].Seq {
+						tails[t.Chain] = signed{t, c.Seq}
+					}
+				}
+			}
+			prevSeq, prevMAC = c.Seq, c.MAC
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var legacy []AuditRow
+		var cur int64 // the chain being read
+		var prevSeqIn, firstUnsigned, unsigned int64
+		var prevHash []byte
+		endChain := func() {
+			if cur == 0 {
+				return
+			}
+			if t, ok := tails[cur]; ok && prevSeqIn < t.Seq {
+				problems = append(problems, AuditProblem{Chain: cur, Seq: prevSeqIn + 1, Kind: "deleted",
+					Detail: fmt.Sprintf("rows %d to %d, which checkpoint %d signed, are gone", prevSeqIn+1, t.Seq, t.by),
+					Cause:  "signed_rows_gone", N: prevSeqIn + 1, M: t.Seq})
+			}
+			if unsigned > 0 {
+				problems = append(problems, AuditProblem{Chain: cur, Seq: firstUnsigned, Kind: "unsigned", Detail: fmt.Sprintf(
+					"%d rows from here are older than the checkpoint interval and covered by no checkpoint (checkpoints deleted, or the program stopped without signing)", unsigned),
+					Cause: "unsigned", N: unsigned})
+			}
+			delete(tails, cur)
+		}
+		err = tx.AuditRows(func(r AuditRow) error {
+			rows++
+			if r.Chain == 0 {
+				legacy = append(legacy, r)
+				return nil
+			}
+			if r.Chain != cur {
+				endChain()
+				cur, prevSeqIn, prevHash, firstUnsigned, unsigned = r.Chain, 0, nil, 0, 0
+			}
+			add := func(kind, detail, cause string, n, m int64) {
+				problems = append(problems, AuditProblem{Chain: r.Chain, Seq: r.Seq, Kind: kind, Detail: detail, Cause: cause, N: n, M: m})
+			}
+			switch {
+			case r.Seq <= prevSeqIn:
+				add("reordered", fmt.Sprintf("comes after row %d", prevSeqIn), "after", prevSeqIn, 0)
+			case r.Seq != prevSeqIn+1:
+				add("deleted", fmt.Sprintf("rows %d to %d are missing", prevSeqIn+1, r.Seq-1), "missing", prevSeqIn+1, r.Seq-1)
+			case !bytes.Equal(r.PrevHash, prevHash):
+				add("reordered", fmt.Sprintf("does not follow row %d of its chain", prevSeqIn), "chain", prevSeqIn, 0)
+			}
+			if !bytes.Equal(s.auditHash(r), r.Hash) {
+				add("altered", "its content does not match its hash", "hash", 0, 0)
+			}
+			t := tails[r.Chain]
+			if r.Seq == t.Seq && !bytes.Equal(r.Hash, t.Hash) {
+				add("altered", fmt.Sprintf("the chain up to this row was rewritten since checkpoint %d signed it", t.by), "rewritten", t.by, 0)
+			}
+			if r.Seq > t.Seq && r.At.Before(old) {
+				if unsigned == 0 {
+					firstUnsigned = r.Seq
+				}
+				unsigned++
+			}
+			prevSeqIn, prevHash = max(prevSeqIn, r.Seq), r.Hash
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		endChain()
+		// Chains a checkpoint names, with no row left.
+		var gone []int64
+		for id := range tails {
+			gone = append(gone, id)
+		}
+		slices.Sort(gone)
+		for _, id := range gone {
+			t := tails[id]
+			problems = append(problems, AuditProblem{Chain: id, Seq: 1, Kind: "deleted",
+				Detail: fmt.Sprintf("the whole chain is gone: checkpoint %d signed its rows up to %d", t.by, t.Seq),
+				Cause:  "chain_gone", N: t.Seq, M: t.by})
+		}
+		if len(legacy) > 0 {
+			cps, err := tx.LegacyCheckpoints()
+			if err != nil {
+				return err
+			}
+			v := s.legacyVerifier(legacy)
+			problems = append(problems, AuditProblem{Seq: legacy[0].ID, Kind: "not moved", Detail: fmt.Sprintf(
+				"%d rows of an older version's single chain were not moved to this version's chains, because it does not verify", len(legacy)),
+				Cause: "not_moved", N: int64(len(legacy))})
+			problems = append(problems, v.verify(legacy, cps, old)...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, rows, fmt.Errorf("verify audit: %w", err)
 	}
 	return problems, rows, nil
 }
@@ -301,7 +566,11 @@ func (s *Service) VerifyAudit(ctx context.Context, token string) (portal.AuditRe
 	r := portal.AuditReport{Rows: rows}
 	for _, p := range problems {
 		r.Problems = append(r.Problems, p.String())
-		r.Findings = append(r.Findings, portal.AuditFinding{Row: p.ID, Cause: p.Cause, N: p.N, M: p.M})
+		f := portal.AuditFinding{Row: p.Seq, Checkpoint: p.Checkpoint, Cause: p.Cause, N: p.N, M: p.M}
+		if p.Chain != 0 {
+			f.Chain = chainName(p.Chain)
+		}
+		r.Findings = append(r.Findings, f)
 	}
 	now := s.clock.Now()
 	err = s.store.Update(ctx, func(tx Tx) error {

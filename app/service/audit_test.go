@@ -2,21 +2,27 @@ package service_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
 )
 
 // auditEnv is an env with some history in its audit log and a checkpoint.
+// Its service writes one transaction at a time, so its rows are in one
+// chain: row n of the chain is seq n.
 func auditEnv(t *testing.T) *env {
 	e := newEnv(t)
 	e.request("99999999", "x@example.org")
@@ -28,6 +34,9 @@ func auditEnv(t *testing.T) *env {
 	e.svc.Login(e.ctx, marie.Identifier, "wrong") // one row past the checkpoint
 	if n := e.count("audit", "1"); n < 8 {
 		t.Fatalf("only %d audit rows", n)
+	}
+	if n := e.count("audit_chains", "1"); n != 1 {
+		t.Fatalf("%d chains for one writer at a time", n)
 	}
 	return e
 }
@@ -50,6 +59,16 @@ func (e *env) verify() []service.AuditProblem {
 	return problems
 }
 
+// lastSigned returns the row the newest checkpoint signed.
+func (e *env) lastSigned() int64 {
+	e.t.Helper()
+	var seq int64
+	if err := e.raw.QueryRow(`SELECT seq FROM chain_checkpoint_tails ORDER BY checkpoint_seq DESC LIMIT 1`).Scan(&seq); err != nil {
+		e.t.Fatal(err)
+	}
+	return seq
+}
+
 func TestAuditIntact(t *testing.T) {
 	e := auditEnv(t)
 	if p := e.verify(); len(p) != 0 {
@@ -58,7 +77,7 @@ func TestAuditIntact(t *testing.T) {
 	// A second checkpoint with no new row adds nothing.
 	e.svc.CheckpointAudit(e.ctx)
 	e.svc.CheckpointAudit(e.ctx)
-	if n := e.count("audit_checkpoints", "1"); n != 2 {
+	if n := e.count("chain_checkpoints", "1"); n != 2 {
 		t.Errorf("%d checkpoints, want 2", n)
 	}
 }
@@ -70,88 +89,95 @@ func TestAuditTampering(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		tamper func(e *env)
-		id     int64
+		seq    int64 // -1: the row the last checkpoint signed
 		kind   string
 	}{
-		{"edited detail", func(e *env) { e.exec(`UPDATE audit SET detail = 'nothing happened' WHERE id = 4`) }, 4, "altered"},
-		{"edited time", func(e *env) { e.exec(`UPDATE audit SET at = at - 3600000000000 WHERE id = 6`) }, 6, "altered"},
-		{"edited actor", func(e *env) { e.exec(`UPDATE audit SET actor = 'voter:2' WHERE id = 5`) }, 5, "altered"},
-		{"deleted row", func(e *env) { e.exec(`DELETE FROM audit WHERE id = 5`) }, 6, "deleted"},
+		{"edited detail", func(e *env) { e.exec(`UPDATE audit SET detail = 'nothing happened' WHERE seq = 4`) }, 4, "altered"},
+		{"edited time", func(e *env) { e.exec(`UPDATE audit SET at = at - 3600000000000 WHERE seq = 6`) }, 6, "altered"},
+		{"edited actor", func(e *env) { e.exec(`UPDATE audit SET actor = 'voter:2' WHERE seq = 5`) }, 5, "altered"},
+		{"moved to another chain", func(e *env) {
+			e.exec(`INSERT INTO audit_chains (id, started_at) VALUES (7, 0)`)
+			e.exec(`UPDATE audit SET chain_id = 7, seq = 1 WHERE seq = 5`)
+		}, 6, "deleted"},
+		{"deleted row", func(e *env) { e.exec(`DELETE FROM audit WHERE seq = 5`) }, 6, "deleted"},
 		{"reordered rows", func(e *env) {
-			e.exec(`UPDATE audit SET id = -5 WHERE id = 5`)
-			e.exec(`UPDATE audit SET id = 5 WHERE id = 6`)
-			e.exec(`UPDATE audit SET id = 6 WHERE id = -5`)
+			e.exec(`UPDATE audit SET seq = -5 WHERE seq = 5`)
+			e.exec(`UPDATE audit SET seq = 5 WHERE seq = 6`)
+			e.exec(`UPDATE audit SET seq = 6 WHERE seq = -5`)
 		}, 5, "reordered"},
 		{"tail deleted past the checkpoint", func(e *env) {
-			e.exec(`DELETE FROM audit WHERE id >= (SELECT audit_id FROM audit_checkpoints ORDER BY id DESC LIMIT 1)`)
+			e.exec(`DELETE FROM audit WHERE seq >= ?`, e.lastSigned())
 		}, -1, "deleted"},
 		{"chain rewritten after an edit", func(e *env) {
 			// Edit a row, then recompute every hash after it, as one can
 			// without the key: only the signed checkpoint shows it.
-			e.exec(`UPDATE audit SET detail = 'rewritten' WHERE id = 3`)
+			e.exec(`UPDATE audit SET detail = 'rewritten' WHERE seq = 3`)
 			rewriteChain(e)
 		}, -1, "altered"},
-		{"forged checkpoint", func(e *env) { e.exec(`UPDATE audit_checkpoints SET mac = zeroblob(32)`) }, -1, "checkpoint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := auditEnv(t)
-			var cp int64
-			e.raw.QueryRow(`SELECT audit_id FROM audit_checkpoints ORDER BY id DESC LIMIT 1`).Scan(&cp)
+			want := tc.seq
+			if want == -1 {
+				want = e.lastSigned()
+			}
 			tc.tamper(e)
 			problems := e.verify()
-			want := tc.id
-			if want == -1 {
-				want = cp
-			}
-			found := false
-			for _, p := range problems {
-				if p.ID == want && p.Kind == tc.kind {
-					found = true
-				}
-			}
-			if !found {
+			if !hasProblem(problems, want, tc.kind) {
 				t.Fatalf("want %s at row %d; found %v", tc.kind, want, problems)
 			}
-			if !strings.Contains(problems[0].String(), "row ") {
-				t.Errorf("problem text %q does not say which row", problems[0].String())
+			if !strings.Contains(problems[0].String(), "row ") || !strings.Contains(problems[0].String(), "chain ") {
+				t.Errorf("problem text %q does not say which chain and row", problems[0].String())
 			}
 		})
+	}
+	e := auditEnv(t)
+	e.exec(`UPDATE chain_checkpoints SET mac = zeroblob(32)`)
+	if p := e.verify(); !hasCheckpointProblem(p, 1) || !strings.HasPrefix(p[0].String(), "checkpoint 1: ") {
+		t.Fatalf("a forged checkpoint: %v", p)
 	}
 }
 
 // rewriteChain recomputes every hash of the chain from the stored rows, as
-// the older version chained them (SHA-256, no key).
-func rewriteChain(e *env) { rewriteChainWith(e, service.LegacyAuditHash) }
+// the first versions chained them (SHA-256, no key).
+func rewriteChain(e *env) {
+	rewriteChainWith(e, func(prev []byte, r service.AuditRow) []byte {
+		return service.LegacyAuditHash(prev, r.Seq, r.AuditEntry)
+	})
+}
 
 // rewriteChainWith recomputes every hash of the chain with hash.
-func rewriteChainWith(e *env, hash func(prev []byte, id int64, entry service.AuditEntry) []byte) {
-	rows, err := e.raw.Query(`SELECT id FROM audit ORDER BY id`)
+func rewriteChainWith(e *env, hash func(prev []byte, r service.AuditRow) []byte) {
+	rows, err := e.raw.Query(`SELECT id, chain_id, seq, at, actor, action, COALESCE(voter_id, 0), detail FROM audit ORDER BY seq`)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var ids []int64
+	var all []service.AuditRow
 	for rows.Next() {
-		var id int64
-		rows.Scan(&id)
-		ids = append(ids, id)
+		var r service.AuditRow
+		var at int64
+		rows.Scan(&r.ID, &r.Chain, &r.Seq, &at, &r.Actor, &r.Action, &r.VoterID, &r.Detail)
+		r.At = timeFromNanos(at)
+		all = append(all, r)
 	}
 	rows.Close()
 	var prev []byte
-	for _, id := range ids {
-		var r service.AuditRow
-		var at int64
-		e.raw.QueryRow(`SELECT at, actor, action, COALESCE(voter_id, 0), detail FROM audit WHERE id = ?`, id).
-			Scan(&at, &r.Actor, &r.Action, &r.VoterID, &r.Detail)
-		r.At = timeFromNanos(at)
-		h := hash(prev, id, r.AuditEntry)
-		e.exec(`UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?`, prev, h, id)
+	for _, r := range all {
+		h := hash(prev, r)
+		e.exec(`UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?`, prev, h, r.ID)
 		prev = h
 	}
 }
 
+// deleteCheckpoints deletes every checkpoint, as an intruder would first.
+func (e *env) deleteCheckpoints() {
+	e.exec(`DELETE FROM chain_checkpoint_tails`)
+	e.exec(`DELETE FROM chain_checkpoints`)
+}
+
 // TestAuditChainNeedsTheKey is the report's attack: every checkpoint
-// deleted, a row edited, the chain computed again as the old version did
-// (SHA-256) or under another key. Each is found.
+// deleted, a row edited, the chain computed again as the first versions
+// did (SHA-256) or under another key. Each is found.
 func TestAuditChainNeedsTheKey(t *testing.T) {
 	for name, rechain := range map[string]func(e *env){
 		"sha-256":   rewriteChain,
@@ -159,8 +185,8 @@ func TestAuditChainNeedsTheKey(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := auditEnv(t)
-			e.exec(`DELETE FROM audit_checkpoints`)
-			e.exec(`UPDATE audit SET detail = 'nothing happened' WHERE id = 4`)
+			e.deleteCheckpoints()
+			e.exec(`UPDATE audit SET detail = 'nothing happened' WHERE seq = 4`)
 			rechain(e)
 			if p := e.verify(); !hasProblem(p, 4, "altered") {
 				t.Fatalf("re-chained without the key: %v", p)
@@ -170,8 +196,8 @@ func TestAuditChainNeedsTheKey(t *testing.T) {
 	// With the right key the same rewrite is undetectable but for the
 	// missing checkpoints: that is what the key protects.
 	e := auditEnv(t)
-	e.exec(`DELETE FROM audit_checkpoints`)
-	e.exec(`UPDATE audit SET detail = 'nothing happened' WHERE id = 4`)
+	e.deleteCheckpoints()
+	e.exec(`UPDATE audit SET detail = 'nothing happened' WHERE seq = 4`)
 	rewriteChainWith(e, keyedWith(e.cfg.Secret))
 	e.clock.Advance(2*e.cfg.CheckpointEvery + time.Second)
 	if p := e.verify(); !hasProblem(p, 1, "unsigned") || hasProblem(p, 4, "altered") {
@@ -204,102 +230,377 @@ func TestAuditCheckpointsCoverAndSequence(t *testing.T) {
 		t.Fatalf("after new checkpoints: %v", p)
 	}
 	var mac []byte
-	e.raw.QueryRow(`SELECT mac FROM audit_checkpoints WHERE id = 2`).Scan(&mac)
+	e.raw.QueryRow(`SELECT mac FROM chain_checkpoints WHERE seq = 2`).Scan(&mac)
 	if !strings.Contains(e.logs.String(), hex.EncodeToString(mac)) {
 		t.Error("checkpoint 2's signature is not in the log")
 	}
-	var row int64
-	e.raw.QueryRow(`SELECT audit_id FROM audit_checkpoints WHERE id = 3`).Scan(&row)
-	e.exec(`DELETE FROM audit_checkpoints WHERE id = 2`)
-	if p := e.verify(); !hasProblem(p, row, "checkpoint") {
+	e.exec(`DELETE FROM chain_checkpoint_tails WHERE checkpoint_seq = 2`)
+	e.exec(`DELETE FROM chain_checkpoints WHERE seq = 2`)
+	if p := e.verify(); !hasCheckpointProblem(p, 3) {
 		t.Fatalf("a checkpoint deleted from the middle: %v", p)
 	}
 }
 
-// TestAuditChainUpgrade: a chain and checkpoints made by the older,
-// unkeyed version move to the keyed chain when the service opens it, and
-// verify; a tampered one is not moved and shows.
-func TestAuditChainUpgrade(t *testing.T) {
-	legacy := func(t *testing.T) *env {
-		e := auditEnv(t)
-		rewriteChain(e)
-		rows, _ := e.raw.Query(`SELECT audit_id, hash FROM audit_checkpoints`)
-		type cp struct {
-			id   int64
-			hash []byte
-		}
-		var cps []cp
-		for rows.Next() {
-			var c cp
-			rows.Scan(&c.id, &c.hash)
-			cps = append(cps, c)
-		}
-		rows.Close()
-		for _, c := range cps {
-			var h []byte
-			e.raw.QueryRow(`SELECT hash FROM audit WHERE id = ?`, c.id).Scan(&h)
-			m := hmac.New(sha256.New, e.cfg.Secret)
-			m.Write([]byte("audit-checkpoint\x00" + fmt.Sprintf("%d:%x", c.id, h)))
-			e.exec(`UPDATE audit_checkpoints SET hash = ?, mac = ? WHERE audit_id = ?`, h, m.Sum(nil), c.id)
-		}
-		return e
+// TestAuditCheckpointSignsOtherWriters: a checkpoint signs what every
+// writer wrote, the rows of a program that died without signing
+// included, and a program that finishes seals its chains.
+func TestAuditCheckpointSignsOtherWriters(t *testing.T) {
+	e := auditEnv(t)
+	dead := e.service(e.db)
+	if _, err := dead.Login(e.ctx, "no-such-identifier", "x"); err == nil {
+		t.Fatal("login with an unknown identifier")
 	}
-	e := legacy(t)
-	if p := e.verify(); len(p) == 0 {
-		t.Fatal("the keyed verification accepted an unkeyed chain")
+	// dead stops here, without FinishAudit: its row is unsigned.
+	if n, _ := servicetest.UnsignedRows(t, e.db); n != 2 {
+		t.Fatalf("%d rows unsigned, want the one past auditEnv's checkpoint and the dead program's", n)
 	}
-	if err := e.svc.UpgradeAuditChain(e.ctx); err != nil {
+	if err := e.svc.FinishAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := servicetest.UnsignedRows(t, e.db); n != 0 {
+		t.Fatalf("%d rows unsigned after the other program's checkpoint", n)
+	}
+	if n := e.count("audit_chains", "sealed_at IS NULL"); n != 1 {
+		t.Errorf("%d chains unsealed; want the dead program's only", n)
+	}
+	// Rows audited after FinishAudit go to a new chain, signed later.
+	e.svc.Login(e.ctx, "no-such-identifier-2", "x")
+	if n := e.count("audit_chains", "1"); n != 3 {
+		t.Errorf("%d chains, want 3", n)
+	}
+	e.clock.Advance(3 * e.cfg.CheckpointEvery)
+	if err := dead.CheckpointAudit(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if p := e.verify(); len(p) != 0 {
-		t.Fatalf("after the move to the keyed chain: %v", p)
+		t.Fatalf("%v", p)
 	}
-	if n := e.count("audit", "action = 'audit.chain_keyed'"); n != 1 {
-		t.Fatalf("%d moves audited", n)
-	}
+}
 
-	e = legacy(t)
+// failingCommit is a store whose audited transactions fail once asked:
+// after they committed (the answer lost, as when the connection drops
+// during COMMIT), or at the audit row's insert (rolled back).
+type failingCommit struct {
+	service.Store
+	after, before bool
+}
+
+var errCommit = errors.New("connection lost during commit")
+
+// watched tells whether its transaction appended an audit row.
+type watched struct {
+	service.Tx
+	f        *failingCommit
+	appended *bool
+}
+
+func (w watched) AppendAudit(r service.AuditRow) error {
+	if w.f.before {
+		return errCommit // the insert fails: the transaction rolls back
+	}
+	*w.appended = true
+	return w.Tx.AppendAudit(r)
+}
+
+func (f *failingCommit) Update(ctx context.Context, fn func(service.Tx) error) error {
+	var appended bool
+	err := f.Store.Update(ctx, func(tx service.Tx) error {
+		appended = false
+		return fn(watched{tx, f, &appended})
+	})
+	if err == nil && appended && f.after {
+		return errCommit
+	}
+	return err
+}
+
+// TestAuditChainAfterFailedCommit: when a commit fails, the service
+// cannot know whether it happened; it leaves that chain and starts
+// another, so that no chain forks or skips, and the checkpoints sign the
+// left chain's tail as the database holds it. A transaction rolled back
+// gives its chain back unchanged.
+func TestAuditChainAfterFailedCommit(t *testing.T) {
+	e := auditEnv(t)
+	st := &failingCommit{Store: e.db}
+	svc := e.service(st)
+	n := 0
+	login := func() { // an unknown identifier, another each time: always audited
+		n++
+		svc.Login(e.ctx, fmt.Sprintf("no-such-identifier-%d", n), "x")
+	}
+	login()
+	st.before = true
+	login() // rolled back: nothing audited
+	st.before = false
+	login()
+	if n := e.count("audit_chains", "1"); n != 2 {
+		t.Fatalf("%d chains; want auditEnv's and this service's, the rollback gave it back", n)
+	}
+	st.after = true
+	login() // committed, but the service hears a failure
+	st.after = false
+	login()
+	login()
+	if n := e.count("audit_chains", "1"); n != 3 {
+		t.Fatalf("%d chains; want a new one after the failed commit", n)
+	}
+	if err := svc.FinishAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.FinishAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(3 * e.cfg.CheckpointEvery)
+	if p := e.verify(); len(p) != 0 {
+		t.Fatalf("%v", p)
+	}
+	if n := e.count("audit_chains", "sealed_at IS NULL"); n != 1 {
+		t.Errorf("%d chains unsealed; want the one left after the failed commit", n)
+	}
+}
+
+// TestAuditOutsideTheServiceStore: a transaction that does not come from
+// the service's store cannot be audited (there is no chain to hold).
+func TestAuditOutsideTheServiceStore(t *testing.T) {
+	e := auditEnv(t)
+	before := e.count("audit", "1")
+	err := e.db.Update(e.ctx, func(tx service.Tx) error { return service.AuditForTest(e.svc, tx) })
+	if err == nil || e.count("audit", "1") != before {
+		t.Fatalf("audited outside the service's store: %v", err)
+	}
+}
+
+// oldChain turns the env's log into the single chain of an older version:
+// no chain, hashes over the row id (keyed, or the first versions'
+// SHA-256), and its checkpoints in audit_checkpoints, signed as they were.
+func oldChain(t *testing.T, keyed bool) *env {
+	e := auditEnv(t)
+	e.exec(`DELETE FROM chain_checkpoint_tails`)
+	e.exec(`DELETE FROM chain_checkpoints`)
+	e.exec(`UPDATE audit SET chain_id = NULL, seq = NULL`)
+	e.exec(`DELETE FROM audit_chains`)
+	hash := func(prev []byte, r service.AuditRow) []byte { return service.LegacyAuditHash(prev, r.ID, r.AuditEntry) }
+	if keyed {
+		hash = func(prev []byte, r service.AuditRow) []byte {
+			m := hmac.New(sha256.New, e.cfg.Secret)
+			m.Write([]byte("audit-chain\x00"))
+			return chainFields(m, prev, []int64{r.ID}, r.AuditEntry)
+		}
+	}
+	rows, _ := e.raw.Query(`SELECT id, at, actor, action, COALESCE(voter_id, 0), detail FROM audit ORDER BY id`)
+	var all []service.AuditRow
+	for rows.Next() {
+		var r service.AuditRow
+		var at int64
+		rows.Scan(&r.ID, &at, &r.Actor, &r.Action, &r.VoterID, &r.Detail)
+		r.At = timeFromNanos(at)
+		all = append(all, r)
+	}
+	rows.Close()
+	var prev []byte
+	for _, r := range all {
+		h := hash(prev, r)
+		e.exec(`UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?`, prev, h, r.ID)
+		prev = h
+	}
+	mac := func(v string) []byte {
+		m := hmac.New(sha256.New, e.cfg.Secret)
+		m.Write([]byte("audit-checkpoint\x00" + v))
+		return m.Sum(nil)
+	}
+	for seq, id := range []int64{3, 6} {
+		var h []byte
+		e.raw.QueryRow(`SELECT hash FROM audit WHERE id = ?`, id).Scan(&h)
+		sig := mac(fmt.Sprintf("%d:%x", id, h))
+		if keyed {
+			sig = mac(fmt.Sprintf("%d:%d:%x", seq+1, id, h))
+		}
+		e.exec(`INSERT INTO audit_checkpoints (id, audit_id, hash, mac, at) VALUES (?, ?, ?, ?, 0)`, seq+1, id, h, sig)
+	}
+	e.svc = e.service(e.db) // this version, opening the older database
+	return e
+}
+
+// TestAuditChainUpgrade: the single chain of an older version (keyed, or
+// unkeyed) and its checkpoints move into a chain of this version when the
+// service opens the log, only if they verify; the move is audited and
+// signed at once. A tampered old chain is not moved and shows.
+func TestAuditChainUpgrade(t *testing.T) {
+	for _, keyed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("keyed=%v", keyed), func(t *testing.T) {
+			e := oldChain(t, keyed)
+			rows := e.count("audit", "1")
+			if p := e.verify(); !hasProblem(p, 1, "not moved") {
+				t.Fatalf("an old chain, not moved: %v", p)
+			}
+			if err := e.svc.UpgradeAuditChain(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if p := e.verify(); len(p) != 0 {
+				t.Fatalf("after the move: %v", p)
+			}
+			if n := e.count("audit", "action = 'audit.chain_moved' AND seq = ?", rows+1); n != 1 {
+				t.Fatalf("%d moves audited at the end of the moved chain", n)
+			}
+			if n := e.count("audit", "chain_id IS NULL"); n != 0 {
+				t.Errorf("%d rows not moved", n)
+			}
+			if n := e.count("audit_checkpoints", "1"); n != 0 {
+				t.Errorf("%d old checkpoints left", n)
+			}
+			if n, _ := servicetest.UnsignedRows(t, e.db); n != 0 {
+				t.Errorf("%d rows unsigned after the move", n)
+			}
+			// Once only.
+			if err := e.svc.UpgradeAuditChain(e.ctx); err != nil || e.count("audit", "action = 'audit.chain_moved'") != 1 {
+				t.Fatalf("moved again: %v", err)
+			}
+		})
+	}
+	e := oldChain(t, true)
 	e.exec(`UPDATE audit SET detail = 'edited' WHERE id = 2`)
 	if err := e.svc.UpgradeAuditChain(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if p := e.verify(); !hasProblem(p, 2, "altered") || e.count("audit", "action = 'audit.chain_keyed'") != 0 {
+	if p := e.verify(); !hasProblem(p, 2, "altered") || !hasProblem(p, 1, "not moved") || e.count("audit", "action = 'audit.chain_moved'") != 0 {
 		t.Fatalf("a tampered old chain was moved: %v", p)
+	}
+	// New rows go to chains all the same.
+	_, err := e.svc.Login(e.ctx, "no-such-identifier", "x")
+	if n := e.count("audit", "chain_id IS NOT NULL"); n != 1 {
+		t.Errorf("%d rows in chains (%v)", n, err)
 	}
 }
 
-func hasProblem(ps []service.AuditProblem, id int64, kind string) bool {
+func hasProblem(ps []service.AuditProblem, seq int64, kind string) bool {
 	for _, p := range ps {
-		if p.ID == id && p.Kind == kind {
+		if p.Seq == seq && p.Kind == kind && p.Checkpoint == 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// keyedWith is the keyed chain's hash under key, as the service makes it.
-func keyedWith(key []byte) func(prev []byte, id int64, e service.AuditEntry) []byte {
-	return func(prev []byte, id int64, e service.AuditEntry) []byte {
+func hasCheckpointProblem(ps []service.AuditProblem, seq int64) bool {
+	for _, p := range ps {
+		if p.Checkpoint == seq && p.Kind == "checkpoint" {
+			return true
+		}
+	}
+	return false
+}
+
+// keyedWith is the chains' hash under key, as the service makes it: an
+// HMAC over the row's chain and seq, the hash before it and its entry.
+func keyedWith(key []byte) func(prev []byte, r service.AuditRow) []byte {
+	return func(prev []byte, r service.AuditRow) []byte {
 		m := hmac.New(sha256.New, key)
-		m.Write([]byte("audit-chain\x00"))
-		field := func(b []byte) {
-			var n [8]byte
-			binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-			m.Write(n[:])
-			m.Write(b)
+		m.Write([]byte("audit-chain/2\x00"))
+		return chainFields(m, prev, []int64{r.Chain, r.Seq}, r.AuditEntry)
+	}
+}
+
+// chainFields writes a row's fields as the service does, length-prefixed.
+func chainFields(m interface {
+	Write([]byte) (int, error)
+	Sum([]byte) []byte
+}, prev []byte, place []int64, e service.AuditEntry) []byte {
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		m.Write(n[:])
+		m.Write(b)
+	}
+	num := func(v int64) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(v))
+		field(n[:])
+	}
+	field(prev)
+	for _, p := range place {
+		num(p)
+	}
+	num(e.At.UnixNano())
+	field([]byte(e.Actor))
+	field([]byte(e.Action))
+	num(e.VoterID)
+	field([]byte(e.Detail))
+	return m.Sum(nil)
+}
+
+// barrierStore commits no transaction until n of them are in flight at
+// once: a service that made its transactions wait for one another's audit
+// chain would never get there.
+type barrierStore struct {
+	service.Store
+	n       int
+	mu      sync.Mutex
+	arrived int
+	all     chan struct{}
+	rows    []service.AuditRow
+}
+
+type rowsTx struct {
+	service.Tx
+	s *barrierStore
+}
+
+func (t rowsTx) StartAuditChain(service.AuditChain) error { return nil }
+
+func (t rowsTx) AppendAudit(r service.AuditRow) error {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	t.s.rows = append(t.s.rows, r)
+	return nil
+}
+
+func (b *barrierStore) Update(ctx context.Context, fn func(service.Tx) error) error {
+	if err := fn(rowsTx{s: b}); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	if b.arrived++; b.arrived == b.n {
+		close(b.all)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.all:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestAuditChainsNeverWait: transactions of one service that audit at
+// once each hold a chain of their own, none waits for another's; once
+// committed, the chains serve again, each row after its chain's tail.
+func TestAuditChainsNeverWait(t *testing.T) {
+	e := newEnv(t)
+	const n = 8
+	st := &barrierStore{Store: e.db, n: n}
+	svc := e.service(st)
+	for round := 1; round <= 2; round++ {
+		st.arrived, st.all, st.rows = 0, make(chan struct{}), nil
+		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				if err := service.UpdateForTest(svc, ctx, func(tx service.Tx) error { return service.AuditForTest(svc, tx) }); err != nil {
+					t.Errorf("round %d: %v (transactions waited for each other)", round, err)
+				}
+			})
 		}
-		num := func(v int64) {
-			var n [8]byte
-			binary.BigEndian.PutUint64(n[:], uint64(v))
-			field(n[:])
+		wg.Wait()
+		cancel()
+		chains := map[int64]bool{}
+		for _, r := range st.rows {
+			chains[r.Chain] = true
+			if r.Seq != int64(round) {
+				t.Errorf("round %d: row %d of its chain", round, r.Seq)
+			}
 		}
-		field(prev)
-		num(id)
-		num(e.At.UnixNano())
-		field([]byte(e.Actor))
-		field([]byte(e.Action))
-		num(e.VoterID)
-		field([]byte(e.Detail))
-		return m.Sum(nil)
+		if len(st.rows) != n || len(chains) != n {
+			t.Fatalf("round %d: %d rows in %d chains, want %d in %d", round, len(st.rows), len(chains), n, n)
+		}
 	}
 }

@@ -57,8 +57,7 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 		sent, skipped := 0, 0
 		err = s.store.Update(ctx, func(tx Tx) error {
 			sent, skipped = 0, 0
-			// Audited after the batch's writes: the voters' rows before the
-			// audit chain, as in every transaction (see AuditLog).
+			// Audited after the batch's writes.
 			var skips []AuditEntry
 			for _, c := range creds {
 				v := c.v

@@ -37,7 +37,7 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 	err = s.store.Update(ctx, func(tx Tx) error {
 		refused = nil
 		// Locks and writes first, audit entries last, in every desk
-		// transaction: the order the stores' locks need (AuditLog.LastAudit).
+		// transaction.
 		v, err := tx.VoterByID(req.VoterID)
 		if err != nil {
 			return err
@@ -349,7 +349,7 @@ func (s *Service) PendingContactChanges(ctx context.Context, token string) ([]po
 
 // expireChanges marks the proposals that expired unapproved, and returns
 // their audit entries (a proposal nobody approved in time is a step too),
-// for the caller to append after its other writes (see AuditLog.LastAudit).
+// for the caller to append after its other writes.
 func (s *Service) expireChanges(tx Tx, now time.Time) ([]AuditEntry, error) {
 	cs, err := tx.ExpireContactChanges(now)
 	if err != nil {

@@ -88,9 +88,7 @@ func (s *Service) countFailure(tx Tx, v Voter, action string, now time.Time) (lo
 }
 
 // recordFailure audits failure n of v; the last of the window locks v
-// and kills its pending links. The writes come before the audit rows:
-// the voter's row before the audit chain, as in every transaction (see
-// AuditLog).
+// and kills its pending links.
 func (s *Service) recordFailure(tx Tx, v Voter, n int, action string, now time.Time) (lockedUntil time.Time, err error) {
 	failure := AuditEntry{At: now, Actor: voterActor(v.ID), Action: action, VoterID: v.ID, Detail: "failure " + strconv.Itoa(n)}
 	if n < s.cfg.MaxFailures {

@@ -74,9 +74,8 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err err
 			return err
 		}
 		if outcome != nil {
-			// The voter's row before the audit chain, as in every
-			// transaction (see AuditLog): a store with row locks takes them
-			// in that order, and two transactions never wait on each other.
+			// The voter's row first: a store with row locks orders the
+			// writers of one voter there.
 			v, err := r.match(tx)
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				return err

@@ -158,28 +158,38 @@ type Outbox interface {
 	Requeue(id int64, now time.Time) (bool, error)
 }
 
-// AuditLog stores the rows of the audit chain as the service made them:
-// the service alone computes and checks the chain (audit.go).
+// AuditLog stores the rows of the audit chains as the service made them:
+// the service alone computes and checks the chains (audit.go). Each
+// running service appends to chains that it alone holds (chains.go), so
+// appending takes no lock in the database: instances write in parallel,
+// and a transaction may audit at any point of it, with no lock order to
+// keep.
 type AuditLog interface {
-	// LastAudit returns the newest row's id and hash (0, nil when empty).
-	// In an Update it reserves the tail until the transaction ends, so
-	// that concurrent appenders queue instead of failing (SQLite's single
-	// writer does this by itself; a store with concurrent writers locks).
-	// So a transaction audits after its other writes: rows it locked
-	// after the tail (PostgreSQL) could be held by a transaction that
-	// waits for the tail, and the database would abort one of the two
-	// after a second during which every audited write waits.
-	LastAudit() (int64, []byte, error)
-	// AppendAudit stores r as given. Its ID must follow the last row's: a
-	// store refuses a second row with the same ID, so that two writers
-	// can never fork the chain.
+	// StartAuditChain registers a new chain, in the transaction of its
+	// first row: the checkpoints find the chains to sign there.
+	StartAuditChain(c AuditChain) error
+	// AppendAudit stores r as given and numbers it (AuditRow.ID) in the
+	// order rows are inserted. Its chain must be registered, and the
+	// store refuses a second row with r's chain and seq: two writers can
+	// never fork a chain.
 	AppendAudit(r AuditRow) error
-	// AuditRows calls fn for every row, in id order.
+	// AuditTail returns the seq and hash of the chain's last row (0, nil
+	// when it has none).
+	AuditTail(chain int64) (int64, []byte, error)
+	// UnsealedAuditChains returns the registered chains not sealed, by id.
+	UnsealedAuditChains() ([]int64, error)
+	// SealAuditChains marks chains that their service closed, every row
+	// signed: the checkpoints no longer look at them.
+	SealAuditChains(ids []int64, at time.Time) error
+	// AuditRows calls fn for every row: first the rows of an older
+	// version's single chain (Chain 0) by ID, then every chain's rows by
+	// chain and seq.
 	AuditRows(fn func(AuditRow) error) error
-	// RechainAudit replaces the hashes of the given rows and every
-	// checkpoint by cps: only for the one-time move of a chain made by an
-	// older version to the keyed chain (Service.UpgradeAuditChain).
-	RechainAudit(rows []AuditRow, cps []Checkpoint) error
+	// MoveAuditRows gives rows of the older version's chain (by ID) their
+	// new chain, seq and hashes, and deletes the older version's
+	// checkpoints: only for the one-time move to the chains of this
+	// version (Service.UpgradeAuditChain).
+	MoveAuditRows(rows []AuditRow) error
 	// VoterHistory returns the newest entries about the voter.
 	VoterHistory(voterID int64, limit int) ([]AuditEntry, error)
 	// AuditSearch returns the newest entries whose actor and action contain
@@ -187,12 +197,25 @@ type AuditLog interface {
 	AuditSearch(actor, action string, voterID int64, limit int) ([]AuditEntry, error)
 }
 
-// Checkpoints keeps the signed checkpoints of the audit chain.
+// Checkpoints keeps the signed checkpoints of the audit chains.
 type Checkpoints interface {
-	// InsertCheckpoint stores c under its Seq (refusing a Seq taken).
+	// LastCheckpoint returns the newest checkpoint, without its tails
+	// (the zero Checkpoint when there is none). In an Update it reserves
+	// the next number until the transaction ends: the checkpoints of
+	// every instance queue there, each after the one before.
+	LastCheckpoint() (Checkpoint, error)
+	// SignedTail returns the newest tail of the chain a checkpoint signed
+	// (0, nil when none).
+	SignedTail(chain int64) (int64, []byte, error)
+	// InsertCheckpoint stores c and its tails under c.Seq (refusing a Seq
+	// taken).
 	InsertCheckpoint(c Checkpoint) error
-	// Checkpoints returns every checkpoint with its Seq, oldest first.
-	Checkpoints() ([]Checkpoint, error)
+	// Checkpoints calls fn for every checkpoint with its tails (by
+	// chain), oldest first.
+	Checkpoints(fn func(Checkpoint) error) error
+	// LegacyCheckpoints returns the checkpoints of an older version's
+	// single chain, by Seq.
+	LegacyCheckpoints() ([]LegacyCheckpoint, error)
 }
 
 // Agents keeps the consular office's accounts and their sessions.

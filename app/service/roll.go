@@ -279,8 +279,7 @@ func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, l
 			return err
 		}
 		var fresh []Voter
-		// Audited after the batch's writes: the voters' rows before the
-		// audit chain, as in every transaction (see AuditLog).
+		// Audited after the batch's writes.
 		var kept []AuditEntry
 		for i, v := range batch {
 			old, ok := existing[v.NUMIC]

@@ -5,54 +5,94 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"consulvote/app/service"
 )
 
+func (t *Tx) StartAuditChain(c service.AuditChain) error {
+	_, err := t.exec(`INSERT INTO audit_chains (id, started_at, origin) VALUES (?, ?, ?)`, c.ID, nanos(c.StartedAt), c.Origin)
+	if err != nil {
+		return fmt.Errorf("start audit chain %d: %w", c.ID, err)
+	}
+	return nil
+}
+
 // AppendAudit stores r as given: the service computed its hash. The
-// primary key refuses a second row with r's ID.
+// unique index on (chain_id, seq) refuses a second row at r's place, the
+// foreign key a chain not registered; SQLite numbers the row.
 func (t *Tx) AppendAudit(r service.AuditRow) error {
+	if r.Chain == 0 || r.Seq < 1 {
+		return fmt.Errorf("append audit row: no place in a chain (%d, %d)", r.Chain, r.Seq)
+	}
 	var voter any
 	if r.VoterID != 0 {
 		voter = r.VoterID
 	}
-	_, err := t.exec(`INSERT INTO audit (id, at, actor, action, voter_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, nanos(r.At), r.Actor, r.Action, voter, r.Detail, r.PrevHash, r.Hash)
+	_, err := t.exec(`INSERT INTO audit (chain_id, seq, at, actor, action, voter_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Chain, r.Seq, nanos(r.At), r.Actor, r.Action, voter, r.Detail, r.PrevHash, r.Hash)
 	if err != nil {
-		return fmt.Errorf("append audit row %d: %w", r.ID, err)
+		return fmt.Errorf("append audit row %d of chain %d: %w", r.Seq, r.Chain, err)
 	}
 	return nil
 }
 
-func (t *Tx) RechainAudit(rows []service.AuditRow, cps []service.Checkpoint) error {
-	for _, r := range rows {
-		if _, err := t.exec(`UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?`, r.PrevHash, r.Hash, r.ID); err != nil {
-			return fmt.Errorf("rechain audit row %d: %w", r.ID, err)
-		}
-	}
-	if _, err := t.exec(`DELETE FROM audit_checkpoints`); err != nil {
-		return err
-	}
-	for _, c := range cps {
-		if err := t.InsertCheckpoint(c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t *Tx) LastAudit() (int64, []byte, error) {
-	var id int64
+func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
+	var seq int64
 	var hash []byte
-	err := t.tx.QueryRowContext(t.ctx, `SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1`).Scan(&id, &hash)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT seq, hash FROM audit WHERE chain_id = ? ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil
 	}
-	return id, hash, err
+	return seq, hash, err
 }
 
+func (t *Tx) UnsealedAuditChains() ([]int64, error) {
+	return t.ids(`SELECT id FROM audit_chains WHERE sealed_at IS NULL ORDER BY id`)
+}
+
+func (t *Tx) ids(query string, args ...any) ([]int64, error) {
+	rows, err := t.tx.QueryContext(t.ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func (t *Tx) SealAuditChains(ids []int64, at time.Time) error {
+	for _, id := range ids {
+		if _, err := t.exec(`UPDATE audit_chains SET sealed_at = ? WHERE id = ? AND sealed_at IS NULL`, nanos(at), id); err != nil {
+			return fmt.Errorf("seal audit chain %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func (t *Tx) MoveAuditRows(rows []service.AuditRow) error {
+	for _, r := range rows {
+		if _, err := t.exec(`UPDATE audit SET chain_id = ?, seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND chain_id IS NULL`,
+			r.Chain, r.Seq, r.PrevHash, r.Hash, r.ID); err != nil {
+			return fmt.Errorf("move audit row %d: %w", r.ID, err)
+		}
+	}
+	_, err := t.exec(`DELETE FROM audit_checkpoints`)
+	return err
+}
+
+// AuditRows reads the older version's rows (chain_id NULL) first: SQLite
+// sorts NULL first, and the index on (chain_id, seq) ends with the rowid.
 func (t *Tx) AuditRows(fn func(service.AuditRow) error) error {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, at, actor, action, COALESCE(voter_id, 0), detail, prev_hash, hash FROM audit ORDER BY id`)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, COALESCE(chain_id, 0), COALESCE(seq, 0), at, actor, action, COALESCE(voter_id, 0),
+		detail, prev_hash, hash FROM audit ORDER BY chain_id, seq, id`)
 	if err != nil {
 		return err
 	}
@@ -60,7 +100,7 @@ func (t *Tx) AuditRows(fn func(service.AuditRow) error) error {
 	for rows.Next() {
 		var r service.AuditRow
 		var at sql.NullInt64
-		if err := rows.Scan(&r.ID, &at, &r.Actor, &r.Action, &r.VoterID, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
+		if err := rows.Scan(&r.ID, &r.Chain, &r.Seq, &at, &r.Actor, &r.Action, &r.VoterID, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
 			return err
 		}
 		r.At = timeOf(at)
@@ -121,20 +161,87 @@ func (t *Tx) AuditSearch(actor, action string, voterID int64, limit int) ([]serv
 	return es, rows.Err()
 }
 
-func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
-	_, err := t.exec(`INSERT INTO audit_checkpoints (id, audit_id, hash, mac, at) VALUES (?, ?, ?, ?, ?)`, c.Seq, c.AuditID, c.Hash, c.MAC, nanos(c.At))
-	return err
+// LastCheckpoint needs no lock: SQLite has one writer at a time.
+func (t *Tx) LastCheckpoint() (service.Checkpoint, error) {
+	var c service.Checkpoint
+	var at sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT seq, at, mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&c.Seq, &at, &c.MAC)
+	if errors.Is(err, sql.ErrNoRows) {
+		return service.Checkpoint{}, nil
+	}
+	c.At = timeOf(at)
+	return c, err
 }
 
-func (t *Tx) Checkpoints() ([]service.Checkpoint, error) {
+func (t *Tx) SignedTail(chain int64) (int64, []byte, error) {
+	var seq int64
+	var hash []byte
+	err := t.tx.QueryRowContext(t.ctx, `SELECT seq, hash FROM chain_checkpoint_tails WHERE chain_id = ? ORDER BY seq DESC LIMIT 1`,
+		chain).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	return seq, hash, err
+}
+
+func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
+	if _, err := t.exec(`INSERT INTO chain_checkpoints (seq, at, mac) VALUES (?, ?, ?)`, c.Seq, nanos(c.At), c.MAC); err != nil {
+		return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
+	}
+	for _, tl := range c.Tails {
+		if _, err := t.exec(`INSERT INTO chain_checkpoint_tails (checkpoint_seq, chain_id, seq, hash) VALUES (?, ?, ?, ?)`,
+			c.Seq, tl.Chain, tl.Seq, tl.Hash); err != nil {
+			return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
+		}
+	}
+	return nil
+}
+
+func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT c.seq, c.at, c.mac, tl.chain_id, tl.seq, tl.hash
+		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq ORDER BY c.seq, tl.chain_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var c service.Checkpoint
+	for rows.Next() {
+		var seq int64
+		var at, chain, tailSeq sql.NullInt64
+		var mac, hash []byte
+		if err := rows.Scan(&seq, &at, &mac, &chain, &tailSeq, &hash); err != nil {
+			return err
+		}
+		if seq != c.Seq {
+			if c.Seq != 0 {
+				if err := fn(c); err != nil {
+					return err
+				}
+			}
+			c = service.Checkpoint{Seq: seq, At: timeOf(at), MAC: mac}
+		}
+		if chain.Valid {
+			c.Tails = append(c.Tails, service.ChainTail{Chain: chain.Int64, Seq: tailSeq.Int64, Hash: hash})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if c.Seq != 0 {
+		return fn(c)
+	}
+	return nil
+}
+
+func (t *Tx) LegacyCheckpoints() ([]service.LegacyCheckpoint, error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, audit_id, hash, mac, at FROM audit_checkpoints ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var cs []service.Checkpoint
+	var cs []service.LegacyCheckpoint
 	for rows.Next() {
-		var c service.Checkpoint
+		var c service.LegacyCheckpoint
 		var at sql.NullInt64
 		if err := rows.Scan(&c.Seq, &c.AuditID, &c.Hash, &c.MAC, &at); err != nil {
 			return nil, err

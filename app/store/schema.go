@@ -202,4 +202,37 @@ CREATE INDEX contact_changes_voter ON contact_changes(voter_id, id);
 	`
 CREATE INDEX rate_events_at ON rate_events(at);
 `,
+	// 11: the audit log as chains, one per writer at a time, registered,
+	// and checkpoints that sign the tails of every chain that moved (the
+	// older single chain moves into a chain once its service verified it:
+	// service.UpgradeAuditChain; audit_checkpoints keeps its checkpoints
+	// until then). audit.id stays the order of insertion, for the
+	// history views; a chain's order is seq.
+	`
+CREATE TABLE audit_chains (
+	id         INTEGER PRIMARY KEY,
+	started_at INTEGER NOT NULL,
+	origin     TEXT NOT NULL DEFAULT '',
+	sealed_at  INTEGER
+);
+CREATE INDEX audit_chains_unsealed ON audit_chains(id) WHERE sealed_at IS NULL;
+
+ALTER TABLE audit ADD COLUMN chain_id INTEGER REFERENCES audit_chains(id);
+ALTER TABLE audit ADD COLUMN seq INTEGER;
+CREATE UNIQUE INDEX audit_chain_seq ON audit(chain_id, seq);
+
+CREATE TABLE chain_checkpoints (
+	seq INTEGER PRIMARY KEY,
+	at  INTEGER NOT NULL,
+	mac BLOB NOT NULL
+);
+CREATE TABLE chain_checkpoint_tails (
+	checkpoint_seq INTEGER NOT NULL REFERENCES chain_checkpoints(seq),
+	chain_id       INTEGER NOT NULL,
+	seq            INTEGER NOT NULL,
+	hash           BLOB NOT NULL,
+	PRIMARY KEY (checkpoint_seq, chain_id)
+);
+CREATE INDEX chain_checkpoint_tails_chain ON chain_checkpoint_tails(chain_id, seq);
+`,
 }

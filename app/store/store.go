@@ -127,9 +127,24 @@ var afterMigration = map[int]func(context.Context, *sql.Tx) error{
 // the service moves it to the keyed chain when it first opens it); every
 // later row comes hashed from the service.
 func chainAudit(ctx context.Context, tx *sql.Tx) error {
-	t := &Tx{ctx: ctx, tx: tx}
+	// Its own query: later migrations add columns to audit.
+	rs, err := tx.QueryContext(ctx, `SELECT id, at, actor, action, COALESCE(voter_id, 0), detail FROM audit ORDER BY id`)
+	if err != nil {
+		return err
+	}
 	var rows []service.AuditRow
-	if err := t.AuditRows(func(r service.AuditRow) error { rows = append(rows, r); return nil }); err != nil {
+	for rs.Next() {
+		var r service.AuditRow
+		var at sql.NullInt64
+		if err := rs.Scan(&r.ID, &at, &r.Actor, &r.Action, &r.VoterID, &r.Detail); err != nil {
+			rs.Close()
+			return err
+		}
+		r.At = timeOf(at)
+		rows = append(rows, r)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
 		return err
 	}
 	var prev []byte

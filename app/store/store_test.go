@@ -162,6 +162,10 @@ func TestMigrationChainsOldAuditRows(t *testing.T) {
 			if !bytes.Equal(r.PrevHash, prev) || !bytes.Equal(r.Hash, service.LegacyAuditHash(prev, r.ID, r.AuditEntry)) {
 				t.Errorf("row %d not chained", r.ID)
 			}
+			// Read as the older single chain, which the service moves.
+			if r.Chain != 0 || r.Seq != 0 {
+				t.Errorf("row %d read in chain %d at %d", r.ID, r.Chain, r.Seq)
+			}
 			prev = r.Hash
 			return nil
 		})
@@ -169,16 +173,10 @@ func TestMigrationChainsOldAuditRows(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("%d rows, %v", n, err)
 	}
-	// New rows continue the chain.
-	db.Update(ctx, func(tx service.Tx) error {
-		e := service.AuditEntry{At: time.Unix(3, 0), Actor: "system", Action: "x"}
-		return tx.AppendAudit(service.AuditRow{ID: 3, AuditEntry: e, PrevHash: prev, Hash: service.LegacyAuditHash(prev, 3, e)})
-	})
-	db.View(ctx, func(tx service.Tx) error {
-		id, hash, _ := tx.LastAudit()
-		if id != 3 || len(hash) != 32 {
-			t.Errorf("last audit %d %x", id, hash)
-		}
-		return nil
-	})
+}
+
+// Tamper implements storetest.Tamperer.
+func (db *DB) Tamper(ctx context.Context, query string) error {
+	_, err := db.write.ExecContext(ctx, query)
+	return err
 }

@@ -7,59 +7,97 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/app/portal"
 	"consulvote/app/service"
 )
 
-// row makes the audit row that follows (id-1, prev); the store keeps
+// Chains the tests register (any ids will do: the service draws random
+// ones).
+const (
+	chainA int64 = 0x1111
+	chainB int64 = 0x2222
+)
+
+// row makes the audit row at seq of chain, after prev; the store keeps
 // hashes as given, so any 32 bytes do.
-func row(id int64, prev []byte, e service.AuditEntry) service.AuditRow {
-	return service.AuditRow{ID: id, AuditEntry: e, PrevHash: prev, Hash: bytes.Repeat([]byte{byte(id)}, 32)}
+func row(chain, seq int64, prev []byte, e service.AuditEntry) service.AuditRow {
+	return service.AuditRow{Chain: chain, Seq: seq, AuditEntry: e, PrevHash: prev,
+		Hash: bytes.Repeat([]byte{byte(chain), byte(seq)}, 16)}
 }
 
+func startChain(t *testing.T, st Store, ids ...int64) {
+	t.Helper()
+	update(t, st, func(tx service.Tx) error {
+		for _, id := range ids {
+			if err := tx.StartAuditChain(service.AuditChain{ID: id, StartedAt: t0, Origin: "test"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// allRows reads every row, as AuditRows gives them.
+func allRows(t *testing.T, st Store) []service.AuditRow {
+	t.Helper()
+	var rows []service.AuditRow
+	view(t, st, func(tx service.Tx) error {
+		return tx.AuditRows(func(r service.AuditRow) error { rows = append(rows, r); return nil })
+	})
+	return rows
+}
+
+// testAuditAppend: rows come back as given, each chain in order, however
+// their inserts interleaved; the history views see them newest first, in
+// the order they were inserted (AuditRow.ID).
 func testAuditAppend(t *testing.T, st Store) {
 	voter := addVoter(t, st, "123456")
+	view(t, st, func(tx service.Tx) error {
+		if seq, hash, err := tx.AuditTail(chainA); seq != 0 || hash != nil || err != nil {
+			t.Errorf("AuditTail of an empty chain = %d, %x, %v; want 0, nil, nil", seq, hash, err)
+		}
+		return nil
+	})
+	startChain(t, st, chainB, chainA)
 	entries := []service.AuditEntry{
 		{At: t0, Actor: "anonymous", Action: "login.failed", Detail: "unknown identifier"},
 		{At: t0.Add(time.Nanosecond), Actor: "voter:1", Action: "login", VoterID: voter},
 		{At: t0.Add(time.Second), Actor: "agent:paul", Action: "voter.unlocked", VoterID: voter, Detail: "reason: appel"},
+		{At: t0.Add(2 * time.Second), Actor: "system", Action: "x"},
+	}
+	// Inserted A1, B1, A2, B2, in that order, one transaction each.
+	want := map[int64][]service.AuditRow{}
+	for i, e := range entries {
+		chain := []int64{chainA, chainB}[i%2]
+		var prev []byte
+		if n := len(want[chain]); n > 0 {
+			prev = want[chain][n-1].Hash
+		}
+		r := row(chain, int64(len(want[chain])+1), prev, e)
+		update(t, st, func(tx service.Tx) error { return tx.AppendAudit(r) })
+		want[chain] = append(want[chain], r)
+	}
+	got := allRows(t, st)
+	if len(got) != 4 {
+		t.Fatalf("AuditRows gave %d rows, want 4", len(got))
+	}
+	order := append(append([]service.AuditRow{}, want[chainA]...), want[chainB]...) // by chain, then seq
+	for i, r := range got {
+		w := order[i]
+		// Exact to the nanosecond: the chain hashes the time.
+		if r.Chain != w.Chain || r.Seq != w.Seq || !r.At.Equal(w.At) || r.Actor != w.Actor || r.Action != w.Action ||
+			r.VoterID != w.VoterID || r.Detail != w.Detail || !bytes.Equal(r.PrevHash, w.PrevHash) || !bytes.Equal(r.Hash, w.Hash) {
+			t.Errorf("row %d = %+v, want %+v", i, r, w)
+		}
+	}
+	// IDs number the rows in the order they were inserted.
+	if !(got[0].ID < got[2].ID && got[2].ID < got[1].ID && got[1].ID < got[3].ID) {
+		t.Errorf("IDs %d %d %d %d do not follow the inserts A1 B1 A2 B2", got[0].ID, got[2].ID, got[1].ID, got[3].ID)
 	}
 	view(t, st, func(tx service.Tx) error {
-		if id, hash, err := tx.LastAudit(); id != 0 || hash != nil || err != nil {
-			t.Errorf("LastAudit of an empty log = %d, %x, %v; want 0, nil, nil", id, hash, err)
-		}
-		return nil
-	})
-	var want []service.AuditRow
-	update(t, st, func(tx service.Tx) error {
-		var prev []byte
-		for i, e := range entries {
-			r := row(int64(i+1), prev, e)
-			if err := tx.AppendAudit(r); err != nil {
-				return err
-			}
-			want, prev = append(want, r), r.Hash
-		}
-		return nil
-	})
-	view(t, st, func(tx service.Tx) error {
-		id, hash, err := tx.LastAudit()
-		if id != 3 || !bytes.Equal(hash, want[2].Hash) || err != nil {
-			t.Errorf("LastAudit = %d, %x, %v", id, hash, err)
-		}
-		var got []service.AuditRow
-		if err := tx.AuditRows(func(r service.AuditRow) error { got = append(got, r); return nil }); err != nil {
-			return err
-		}
-		if len(got) != len(want) {
-			t.Fatalf("AuditRows gave %d rows, want %d", len(got), len(want))
-		}
-		for i, r := range got {
-			w := want[i]
-			// Exact to the nanosecond: the chain hashes the time.
-			if r.ID != w.ID || !r.At.Equal(w.At) || r.Actor != w.Actor || r.Action != w.Action || r.VoterID != w.VoterID ||
-				r.Detail != w.Detail || !bytes.Equal(r.PrevHash, w.PrevHash) || !bytes.Equal(r.Hash, w.Hash) {
-				t.Errorf("row %d = %+v, want %+v", i+1, r, w)
-			}
+		seq, hash, err := tx.AuditTail(chainB)
+		if seq != 2 || !bytes.Equal(hash, want[chainB][1].Hash) || err != nil {
+			t.Errorf("AuditTail(B) = %d, %x, %v", seq, hash, err)
 		}
 		hist, err := tx.VoterHistory(voter, 10)
 		if err != nil || len(hist) != 2 || hist[0].Action != "voter.unlocked" || hist[1].Action != "login" || !hist[1].At.Equal(entries[1].At) {
@@ -74,48 +112,47 @@ func testAuditAppend(t *testing.T, st Store) {
 	})
 }
 
+// testAuditNoFork: a place in a chain is taken once, whoever tries, and a
+// row needs a registered chain.
 func testAuditNoFork(t *testing.T, st Store) {
+	startChain(t, st, chainA)
 	update(t, st, func(tx service.Tx) error {
-		return tx.AppendAudit(row(1, nil, service.AuditEntry{At: t0, Actor: "system", Action: "a"}))
+		return tx.AppendAudit(row(chainA, 1, nil, service.AuditEntry{At: t0, Actor: "system", Action: "a"}))
 	})
 	err := st.Update(context.Background(), func(tx service.Tx) error {
-		return tx.AppendAudit(row(1, nil, service.AuditEntry{At: t0, Actor: "system", Action: "b"}))
+		return tx.AppendAudit(row(chainA, 1, nil, service.AuditEntry{At: t0, Actor: "system", Action: "b"}))
 	})
 	if err == nil {
-		t.Fatal("a second audit row with id 1 was stored: the chain can fork")
+		t.Fatal("a second audit row at row 1 of a chain was stored: the chain can fork")
 	}
-	// Many writers, each reading the tail and appending after it, in one
-	// transaction each: every append lands, none forks the chain.
+	err = st.Update(context.Background(), func(tx service.Tx) error {
+		return tx.AppendAudit(row(chainB, 1, nil, service.AuditEntry{At: t0, Actor: "system", Action: "c"}))
+	})
+	if err == nil {
+		t.Error("a row of a chain nobody registered was stored: the checkpoints would never see it")
+	}
+	err = st.Update(context.Background(), func(tx service.Tx) error {
+		return tx.StartAuditChain(service.AuditChain{ID: chainA, StartedAt: t0})
+	})
+	if err == nil {
+		t.Error("a chain was registered twice")
+	}
+	// Writers racing for one place: one wins.
 	const n = 16
-	concurrently(t, n, func() (bool, error) {
-		return true, st.Update(context.Background(), func(tx service.Tx) error {
-			id, prev, err := tx.LastAudit()
-			if err != nil {
-				return err
-			}
-			return tx.AppendAudit(row(id+1, prev, service.AuditEntry{At: t0, Actor: "system", Action: "c"}))
+	won := concurrently(t, n, func() (bool, error) {
+		err := st.Update(context.Background(), func(tx service.Tx) error {
+			return tx.AppendAudit(row(chainA, 2, nil, service.AuditEntry{At: t0, Actor: "system", Action: "race"}))
 		})
+		return err == nil, nil
 	})
-	view(t, st, func(tx service.Tx) error {
-		var prev []byte
-		rows := 0
-		err := tx.AuditRows(func(r service.AuditRow) error {
-			rows++
-			if r.ID != int64(rows) || !bytes.Equal(r.PrevHash, prev) {
-				t.Errorf("row %d (number %d) does not follow the one before", r.ID, rows)
-			}
-			prev = r.Hash
-			return nil
-		})
-		if err != nil || rows != n+1 {
-			t.Errorf("%d rows, %v; want %d", rows, err, n+1)
-		}
-		return nil
-	})
+	if won != 1 {
+		t.Errorf("%d of %d writers stored row 2 of one chain", won, n)
+	}
 }
 
 func testAuditSearch(t *testing.T, st Store) {
 	voter := addVoter(t, st, "123456")
+	startChain(t, st, chainA)
 	update(t, st, func(tx service.Tx) error {
 		var prev []byte
 		for i, e := range []service.AuditEntry{
@@ -125,7 +162,7 @@ func testAuditSearch(t *testing.T, st Store) {
 			{Actor: "voter:1", Action: "login", VoterID: voter},
 		} {
 			e.At = t0
-			r := row(int64(i+1), prev, e)
+			r := row(chainA, int64(i+1), prev, e)
 			if err := tx.AppendAudit(r); err != nil {
 				return err
 			}
@@ -163,16 +200,42 @@ func testAuditSearch(t *testing.T, st Store) {
 	})
 }
 
+// testAuditChains: registered chains are unsealed until sealed.
+func testAuditChains(t *testing.T, st Store) {
+	view(t, st, func(tx service.Tx) error {
+		if ids, err := tx.UnsealedAuditChains(); err != nil || len(ids) != 0 {
+			t.Errorf("UnsealedAuditChains of an empty log = %v, %v", ids, err)
+		}
+		return nil
+	})
+	startChain(t, st, chainB, chainA)
+	update(t, st, func(tx service.Tx) error {
+		return tx.SealAuditChains([]int64{chainB, 0x3333}, t0) // an unknown chain is no error
+	})
+	view(t, st, func(tx service.Tx) error {
+		if ids, err := tx.UnsealedAuditChains(); err != nil || fmt.Sprint(ids) != fmt.Sprint([]int64{chainA}) {
+			t.Errorf("UnsealedAuditChains after sealing B = %v, %v; want [A]", ids, err)
+		}
+		return nil
+	})
+	update(t, st, func(tx service.Tx) error { return tx.SealAuditChains(nil, t0) })
+}
+
 func testCheckpoints(t *testing.T, st Store) {
 	view(t, st, func(tx service.Tx) error {
-		if cs, err := tx.Checkpoints(); err != nil || len(cs) != 0 {
-			t.Errorf("Checkpoints of an empty log = %v, %v", cs, err)
+		c, err := tx.LastCheckpoint()
+		if err != nil || c.Seq != 0 || c.MAC != nil {
+			t.Errorf("LastCheckpoint of an empty log = %+v, %v", c, err)
+		}
+		if seq, h, err := tx.SignedTail(chainA); seq != 0 || h != nil || err != nil {
+			t.Errorf("SignedTail with no checkpoint = %d, %x, %v", seq, h, err)
 		}
 		return nil
 	})
 	want := []service.Checkpoint{
-		{Seq: 1, AuditID: 7, Hash: []byte("h7"), MAC: []byte("m7"), At: t0},
-		{Seq: 2, AuditID: 3, Hash: []byte("h3"), MAC: []byte("m3"), At: t0.Add(time.Minute)},
+		{Seq: 1, At: t0, MAC: []byte("m1"), Tails: []service.ChainTail{{Chain: chainA, Seq: 7, Hash: []byte("a7")}, {Chain: chainB, Seq: 3, Hash: []byte("b3")}}},
+		{Seq: 2, At: t0.Add(time.Minute), MAC: []byte("m2"), Tails: []service.ChainTail{{Chain: chainA, Seq: 9, Hash: []byte("a9")}}},
+		{Seq: 3, At: t0.Add(2 * time.Minute), MAC: []byte("m3")}, // no tail: stored and read all the same
 	}
 	update(t, st, func(tx service.Tx) error {
 		for _, c := range want {
@@ -182,44 +245,297 @@ func testCheckpoints(t *testing.T, st Store) {
 		}
 		return nil
 	})
+	var got []service.Checkpoint
 	view(t, st, func(tx service.Tx) error {
-		cs, err := tx.Checkpoints()
-		if err != nil || len(cs) != 2 {
-			t.Fatalf("Checkpoints = %v, %v", cs, err)
+		return tx.Checkpoints(func(c service.Checkpoint) error { got = append(got, c); return nil })
+	})
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Errorf("Checkpoints = %+v\nwant %+v", got, want)
+	}
+	view(t, st, func(tx service.Tx) error {
+		c, err := tx.LastCheckpoint()
+		if err != nil || c.Seq != 3 || string(c.MAC) != "m3" || !c.At.Equal(want[2].At) {
+			t.Errorf("LastCheckpoint = %+v, %v", c, err)
 		}
-		for i, c := range cs {
-			w := want[i]
-			if c.Seq != w.Seq || c.AuditID != w.AuditID || !bytes.Equal(c.Hash, w.Hash) || !bytes.Equal(c.MAC, w.MAC) || !c.At.Equal(w.At) {
-				t.Errorf("checkpoint %d = %+v, want %+v (in insertion order)", i, c, w)
-			}
+		if seq, h, err := tx.SignedTail(chainA); seq != 9 || string(h) != "a9" || err != nil {
+			t.Errorf("SignedTail(A) = %d, %q, %v; want its newest, 9", seq, h, err)
+		}
+		if seq, h, err := tx.SignedTail(chainB); seq != 3 || string(h) != "b3" || err != nil {
+			t.Errorf("SignedTail(B) = %d, %q, %v", seq, h, err)
+		}
+		if cs, err := tx.LegacyCheckpoints(); err != nil || len(cs) != 0 {
+			t.Errorf("LegacyCheckpoints = %v, %v", cs, err)
 		}
 		return nil
 	})
 	err := st.Update(context.Background(), func(tx service.Tx) error {
-		return tx.InsertCheckpoint(service.Checkpoint{Seq: 2, AuditID: 9, Hash: []byte("h9"), MAC: []byte("m9"), At: t0})
+		return tx.InsertCheckpoint(service.Checkpoint{Seq: 2, At: t0, MAC: []byte("m")})
 	})
 	if err == nil {
 		t.Error("a second checkpoint with Seq 2 was stored")
 	}
-	// The one-time move to the keyed chain replaces hashes and checkpoints.
-	update(t, st, func(tx service.Tx) error {
-		if err := tx.AppendAudit(service.AuditRow{ID: 1, AuditEntry: service.AuditEntry{At: t0, Actor: "system", Action: "x"},
-			Hash: []byte("old")}); err != nil {
-			return err
-		}
-		return tx.RechainAudit([]service.AuditRow{{ID: 1, Hash: []byte("new")}},
-			[]service.Checkpoint{{Seq: 1, AuditID: 1, Hash: []byte("new"), MAC: []byte("m"), At: t0}})
+	// Checkpoints queue: of concurrent writers each reading the last and
+	// inserting the next, none is refused and none is lost.
+	const n = 8
+	concurrently(t, n, func() (bool, error) {
+		return true, st.Update(context.Background(), func(tx service.Tx) error {
+			last, err := tx.LastCheckpoint()
+			if err != nil {
+				return err
+			}
+			return tx.InsertCheckpoint(service.Checkpoint{Seq: last.Seq + 1, At: t0, MAC: []byte("m")})
+		})
 	})
 	view(t, st, func(tx service.Tx) error {
-		_, h, err := tx.LastAudit()
-		cs, err2 := tx.Checkpoints()
-		if err != nil || err2 != nil || string(h) != "new" || len(cs) != 1 || string(cs[0].Hash) != "new" {
-			t.Errorf("after RechainAudit: hash %q, checkpoints %+v, %v %v", h, cs, err, err2)
+		if c, err := tx.LastCheckpoint(); err != nil || c.Seq != 3+n {
+			t.Errorf("after %d concurrent checkpoints the last is %d, %v", n, c.Seq, err)
 		}
 		return nil
 	})
 }
 
+// Tamperer is a store whose tables the suite can change behind the
+// service's back, as an intruder with write access to the database but
+// not the key file would: Tamper runs one SQL statement. Both stores'
+// tests give it; the audit tests that need it fail without it.
+type Tamperer interface {
+	Tamper(ctx context.Context, sql string) error
+}
+
+func tamper(t *testing.T, st Store, sql string) {
+	t.Helper()
+	tp, ok := st.(Tamperer)
+	if !ok {
+		t.Fatalf("the store under test does not implement storetest.Tamperer")
+	}
+	if err := tp.Tamper(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// testMoveAuditRows: the rows of an older version's single chain (no
+// chain) come first and move into a chain by ID, and its checkpoints go.
+func testMoveAuditRows(t *testing.T, st Store) {
+	// Old rows are there before the migration that numbers new rows past
+	// them (each store tests that); here, ids no new row takes.
+	tamper(t, st, `INSERT INTO audit (id, at, actor, action, detail) VALUES (900001, 1, 'system', 'old.one', '')`)
+	tamper(t, st, `INSERT INTO audit (id, at, actor, action, detail) VALUES (900002, 2, 'system', 'old.two', '')`)
+	tamper(t, st, `INSERT INTO audit_checkpoints (id, audit_id, hash, mac, at) VALUES (1, 900002, 'h', 'm', 3)`)
+	startChain(t, st, chainA)
+	update(t, st, func(tx service.Tx) error {
+		return tx.AppendAudit(row(chainA, 1, nil, service.AuditEntry{At: t0, Actor: "system", Action: "new"}))
+	})
+	got := allRows(t, st)
+	if len(got) != 3 || got[0].Chain != 0 || got[0].ID != 900001 || got[1].ID != 900002 || got[1].Action != "old.two" || got[2].Chain != chainA {
+		t.Fatalf("AuditRows = %+v; want the two old rows (chain 0) first, by id", got)
+	}
+	view(t, st, func(tx service.Tx) error {
+		cs, err := tx.LegacyCheckpoints()
+		if err != nil || len(cs) != 1 || cs[0].Seq != 1 || cs[0].AuditID != 900002 || string(cs[0].MAC) != "m" || cs[0].At.UnixNano() != 3 {
+			t.Errorf("LegacyCheckpoints = %+v, %v", cs, err)
+		}
+		return nil
+	})
+	startChain(t, st, chainB)
+	update(t, st, func(tx service.Tx) error {
+		return tx.MoveAuditRows([]service.AuditRow{
+			{ID: 900001, Chain: chainB, Seq: 1, Hash: []byte("h1")},
+			{ID: 900002, Chain: chainB, Seq: 2, PrevHash: []byte("h1"), Hash: []byte("h2")},
+		})
+	})
+	got = allRows(t, st)
+	if len(got) != 3 || got[0].Chain != chainA || got[1].Chain != chainB || got[1].Seq != 1 || got[2].Seq != 2 ||
+		got[2].Action != "old.two" || string(got[2].PrevHash) != "h1" || string(got[2].Hash) != "h2" {
+		t.Errorf("after MoveAuditRows: %+v", got)
+	}
+	view(t, st, func(tx service.Tx) error {
+		if cs, err := tx.LegacyCheckpoints(); err != nil || len(cs) != 0 {
+			t.Errorf("old checkpoints left after the move: %v, %v", cs, err)
+		}
+		return nil
+	})
+}
+
+// sevens is a random source of 7s: as the services' CodeRand it makes
+// every security code 7777.
+type sevens struct{}
+
+func (sevens) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 7
+	}
+	return len(p), nil
+}
+
+// instances returns n services on st, as n server instances on one
+// database are.
+func instances(t *testing.T, st Store, n int) []*service.Service {
+	t.Helper()
+	return instancesAt(t, st, n, nil)
+}
+
+// instancesAt is instances with a clock (nil: the system's).
+func instancesAt(t *testing.T, st Store, n int, clock service.Clock) []*service.Service {
+	t.Helper()
+	cfg := service.DefaultConfig()
+	cfg.Secret = bytes.Repeat([]byte("k"), 32)
+	cfg.PublicURL = "https://vote.example"
+	cfg.RequestFloor = 0
+	var svcs []*service.Service
+	for range n {
+		svc, err := service.New(st, cfg, service.Options{CodeRand: sevens{}, Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svcs = append(svcs, svc)
+	}
+	return svcs
+}
+
+// audited makes svc audit one row: a renewal request for a NUMIC nobody
+// has (the audit's "no_match").
+func audited(svc *service.Service, numic int) error {
+	ctx := context.Background()
+	code, err := svc.NewSecurityCode(ctx)
+	if err != nil {
+		return err
+	}
+	return svc.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("%08d", numic),
+		Email: "nobody@example.org", CodeID: code.ID, Code: "7777"})
+}
+
+// testChainsAcrossInstances: several instances audit at once, many
+// transactions each; every row lands in a chain of its writer, no chain
+// forks or has a gap, and the log verifies with every row signed once the
+// instances finished.
+func testChainsAcrossInstances(t *testing.T, st Store) {
+	const nInst, perInst, each = 3, 6, 8
+	svcs := instances(t, st, nInst)
+	errs := make(chan error, nInst*perInst)
+	start := make(chan struct{})
+	for i, svc := range svcs {
+		for g := range perInst {
+			go func() {
+				<-start
+				var err error
+				for k := range each {
+					if err = audited(svc, 10_000_000+(i*perInst+g)*each+k); err != nil {
+						break
+					}
+				}
+				errs <- err
+			}()
+		}
+	}
+	close(start)
+	for range nInst * perInst {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, svc := range svcs {
+		if err := svc.FinishAudit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := allRows(t, st)
+	chains := map[int64]int64{}
+	for _, r := range rows {
+		if r.Chain == 0 {
+			t.Fatalf("row %d in no chain", r.ID)
+		}
+		if r.Seq != chains[r.Chain]+1 {
+			t.Errorf("chain %x: row %d after row %d", r.Chain, r.Seq, chains[r.Chain])
+		}
+		chains[r.Chain] = r.Seq
+	}
+	if len(rows) != nInst*perInst*each || len(chains) < nInst || len(chains) > nInst*perInst {
+		t.Errorf("%d rows in %d chains; want %d rows, in %d to %d chains (a chain per transaction at once, at most)",
+			len(rows), len(chains), nInst*perInst*each, nInst, nInst*perInst)
+	}
+	t.Logf("%d rows in %d chains", len(rows), len(chains))
+	verifier := instances(t, st, 1)[0]
+	problems, n, err := verifier.VerifyAuditLog(context.Background())
+	if err != nil || len(problems) != 0 || n != len(rows) {
+		t.Fatalf("verify: %d rows, %v, %v", n, problems, err)
+	}
+	view(t, st, func(tx service.Tx) error {
+		if ids, err := tx.UnsealedAuditChains(); err != nil || len(ids) != 0 {
+			t.Errorf("chains left unsealed after every instance finished: %v, %v", ids, err)
+		}
+		return nil
+	})
+}
+
+// testVerifyFindsDeletedChain: an intruder without the key deletes a whole
+// chain that a checkpoint signed, then its end, then tries to hide it.
+// Each shows.
+func testVerifyFindsDeletedChain(t *testing.T, st Store) {
+	svcs := instances(t, st, 2)
+	for i, svc := range svcs {
+		for k := range 3 {
+			if err := audited(svc, 20_000_000+10*i+k); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := svcs[0].CheckpointAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rows := allRows(t, st)
+	victim := rows[0].Chain
+	verify := func() []service.AuditProblem {
+		t.Helper()
+		problems, _, err := svcs[1].VerifyAuditLog(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return problems
+	}
+	has := func(ps []service.AuditProblem, chain, seq, checkpoint int64, kind string) bool {
+		for _, p := range ps {
+			if p.Chain == chain && p.Seq == seq && p.Checkpoint == checkpoint && p.Kind == kind {
+				return true
+			}
+		}
+		return false
+	}
+	if p := verify(); len(p) != 0 {
+		t.Fatalf("before any tampering: %v", p)
+	}
+	tamper(t, st, fmt.Sprintf(`DELETE FROM audit WHERE chain_id = %d AND seq = 3`, victim))
+	if p := verify(); !has(p, victim, 3, 0, "deleted") {
+		t.Errorf("the end of a signed chain deleted: %v", p)
+	}
+	tamper(t, st, fmt.Sprintf(`DELETE FROM audit WHERE chain_id = %d`, victim))
+	tamper(t, st, fmt.Sprintf(`DELETE FROM audit_chains WHERE id = %d`, victim))
+	p := verify()
+	if !has(p, victim, 1, 0, "deleted") {
+		t.Errorf("a whole signed chain deleted: %v", p)
+	}
+	// Taking the chain out of the checkpoint breaks its signature.
+	tamper(t, st, fmt.Sprintf(`DELETE FROM chain_checkpoint_tails WHERE chain_id = %d`, victim))
+	if p := verify(); !has(p, 0, 0, 1, "checkpoint") {
+		t.Errorf("a chain taken out of its checkpoint: %v", p)
+	}
+	// And deleting that checkpoint leaves the other chain's rows unsigned,
+	// once they are older than the interval (seen from later).
+	tamper(t, st, `DELETE FROM chain_checkpoint_tails`)
+	tamper(t, st, `DELETE FROM chain_checkpoints`)
+	if p := verify(); len(p) != 0 {
+		t.Errorf("rows within the interval are not yet due a checkpoint: %v", p)
+	}
+	later := instancesAt(t, st, 1, fixedClock(time.Now().Add(3*service.DefaultConfig().CheckpointEvery)))[0]
+	problems, _, err := later.VerifyAuditLog(context.Background())
+	if err != nil || !has(problems, rows[len(rows)-1].Chain, 1, 0, "unsigned") {
+		t.Errorf("every checkpoint deleted: %v, %v", problems, err)
+	}
+}
+
+// fixedClock is a clock stopped at a time.
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
 func testAgents(t *testing.T, st Store) {
 	var id int64
 	update(t, st, func(tx service.Tx) (err error) {

@@ -169,11 +169,13 @@ func verifyCopy(ctx context.Context, copy, key string) (int, error) {
 		return rows, fmt.Errorf("restore refused: the audit log of the backup does not verify under the key %s "+
 			"(%d problems, the first: %s): wrong key, or a tampered backup", key, len(problems), problems[0])
 	}
-	var cps []service.Checkpoint
-	if err := b.Store.View(ctx, func(tx service.Tx) (err error) { cps, err = tx.Checkpoints(); return err }); err != nil {
+	cps := 0
+	if err := b.Store.View(ctx, func(tx service.Tx) error {
+		return tx.Checkpoints(func(service.Checkpoint) error { cps++; return nil })
+	}); err != nil {
 		return rows, fmt.Errorf("restore: %w", err)
 	}
-	if len(cps) == 0 && rows > 0 {
+	if cps == 0 && rows > 0 {
 		// Only a checkpoint, signed under the key, tells the key is the
 		// database's; a server signs one every minute the log moves.
 		return rows, fmt.Errorf("restore refused: the backup has no signed audit checkpoint, so the key %s cannot be checked "+

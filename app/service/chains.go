@@ -1,0 +1,175 @@
+package service
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+)
+
+// The audit log is a set of chains, and each running service appends to
+// chains of its own. A transaction that audits holds one of its service's
+// chains from its first audit row until it ends; no other transaction
+// writes to that chain meanwhile, so each row follows the tail the holder
+// knows, and the database takes no lock for it: instances, and the
+// transactions of one instance, commit their audited writes in parallel.
+// (With one chain for everyone, every audited transaction of every
+// instance waited for the chain's lock, held through each commit's flush
+// to disk: the whole service was capped near one commit per flush.)
+//
+// A transaction that finds all its service's chains held starts a new
+// chain instead of waiting: there are never more chains than audited
+// transactions at once, and no wait here, which the database's deadlock
+// detector could not see, can close a cycle with the database's locks. So
+// a transaction may audit at any point; the rule that it audits last,
+// which the single chain's lock needed, is gone.
+//
+// Chains are registered in the database with their first row; the
+// checkpoints (audit.go) sign the tail of every chain that moved, whoever
+// wrote it, and name each chain, so that a chain cannot be dropped
+// unseen. A service that closes seals its chains once they are signed.
+
+// chain is one of the service's chains and its committed tail.
+type chain struct {
+	id   int64
+	seq  int64
+	hash []byte
+}
+
+// chains are the service's chains that no transaction holds.
+type chains struct {
+	mu     sync.Mutex
+	idle   []*chain // the most recently used last: few chains stay busy
+	closed bool     // sealed: new rows go to new chains
+	origin string
+}
+
+func newChains() *chains {
+	host, _ := os.Hostname()
+	return &chains{origin: fmt.Sprintf("%s pid %d", host, os.Getpid())}
+}
+
+// take returns an idle chain, or a new one when every chain is held.
+func (cs *chains) take(s *Service) (*chain, error) {
+	cs.mu.Lock()
+	if n := len(cs.idle); n > 0 {
+		c := cs.idle[n-1]
+		cs.idle = cs.idle[:n-1]
+		cs.mu.Unlock()
+		return c, nil
+	}
+	cs.mu.Unlock()
+	b, err := s.randomBytes(8)
+	if err != nil {
+		return nil, err
+	}
+	// A random id, positive and not 0: no coordination between instances,
+	// and the store refuses a second chain with the same id.
+	id := int64(binary.BigEndian.Uint64(b)&math.MaxInt64) | 1
+	return &chain{id: id}, nil
+}
+
+// put gives back a chain whose tail is committed.
+func (cs *chains) put(c *chain) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if !cs.closed {
+		cs.idle = append(cs.idle, c)
+	}
+}
+
+// close returns the idle chains, which no transaction will write again.
+func (cs *chains) close() []*chain {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.closed = true
+	idle := cs.idle
+	cs.idle = nil
+	return idle
+}
+
+// chainedStore gives each write transaction of the service a chainTx: the
+// chain it holds lives across the store's tries of one Update, and its
+// tail moves only once the transaction committed.
+type chainedStore struct {
+	Store
+	s *Service
+}
+
+func (c chainedStore) Update(ctx context.Context, fn func(Tx) error) error {
+	var (
+		held  *chain
+		try   *chainTx
+		fnErr error
+	)
+	err := c.Store.Update(ctx, func(tx Tx) error {
+		try = &chainTx{Tx: tx, s: c.s, held: &held}
+		if held != nil {
+			try.seq, try.hash = held.seq, held.hash
+		}
+		fnErr = fn(try)
+		return fnErr
+	})
+	if held == nil {
+		return err
+	}
+	switch {
+	case err == nil:
+		held.seq, held.hash = try.seq, try.hash
+		c.s.chains.put(held)
+	case fnErr != nil:
+		c.s.chains.put(held) // rolled back: the tail is what it was
+	default:
+		// The commit failed, and may have happened all the same (a
+		// connection lost during COMMIT): the tail is unknown here. The
+		// chain is left; the checkpoints read its tail from the database.
+		c.s.log.WarnContext(ctx, "audit chain left after a failed commit", "chain", chainName(held.id), "err", err)
+	}
+	return err
+}
+
+// chainTx is a write transaction of the service; the chain it holds, if it
+// audited, and the chain's tail with its rows.
+type chainTx struct {
+	Tx
+	s    *Service
+	held **chain
+	seq  int64
+	hash []byte
+}
+
+// append adds e to the transaction's chain, taking one at its first row.
+func (t *chainTx) append(e AuditEntry) error {
+	if *t.held == nil {
+		c, err := t.s.chains.take(t.s)
+		if err != nil {
+			return err
+		}
+		*t.held = c
+		t.seq, t.hash = c.seq, c.hash
+	}
+	c := *t.held
+	seq := t.seq + 1
+	if seq == 1 {
+		if err := t.StartAuditChain(AuditChain{ID: c.id, StartedAt: e.At, Origin: t.s.chains.origin}); err != nil {
+			return fmt.Errorf("start chain %s: %w", chainName(c.id), err)
+		}
+	}
+	r := AuditRow{Chain: c.id, Seq: seq, AuditEntry: e, PrevHash: t.hash}
+	r.Hash = t.s.auditHash(r)
+	if err := t.AppendAudit(r); err != nil {
+		return err
+	}
+	t.seq, t.hash = seq, r.Hash
+	return nil
+}
+
+// errNoChain: s.audit was given a transaction that did not come from the
+// service's store (a programming error, which the tests meet).
+var errNoChain = errors.New("audit outside a write transaction of the service's store")
+
+// chainName is how people read a chain's id: 16 hexadecimal digits.
+func chainName(id int64) string { return fmt.Sprintf("%016x", id) }
