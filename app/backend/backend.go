@@ -53,6 +53,11 @@ type Config struct {
 	Create bool
 	// Demo fills an empty database with the demonstration roll.
 	Demo bool
+	// NoAuditUpgrade leaves an older version's audit chain where it is
+	// (service.UpgradeAuditChain moves it, once, at a server's first
+	// start): a program that only verifies the log must not sign anything
+	// that was not signed before it looked.
+	NoAuditUpgrade bool
 
 	// PublicURL is the base of the links sent by e-mail (default: the
 	// service's placeholder, for local use).
@@ -355,10 +360,12 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		}
 		return nil, &ConfigError{setting, err.Error()}
 	}
-	// A chain made by an older version moves to the keyed chain, once.
-	if err := svc.UpgradeAuditChain(ctx); err != nil {
-		db.Close()
-		return nil, err
+	// The chain of an older version moves into this version's, once.
+	if !cfg.NoAuditUpgrade {
+		if err := svc.UpgradeAuditChain(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if cfg.Demo {
 		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -50,23 +49,29 @@ func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
 	return seq, hash, err
 }
 
+// UnsealedAuditChains: a chain is sealed by a checkpoint's tail, which
+// the checkpoint's MAC covers, never by a column nobody signs.
 func (t *Tx) UnsealedAuditChains() ([]int64, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT id FROM audit_chains WHERE sealed_at IS NULL ORDER BY id`)
+	rows, err := t.tx.Query(t.ctx, `SELECT id FROM audit_chains c WHERE NOT EXISTS
+		(SELECT 1 FROM chain_checkpoint_tails tl WHERE tl.chain_id = c.id AND tl.sealed) ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
-func (t *Tx) SealAuditChains(ids []int64, at time.Time) error {
-	if len(ids) == 0 {
-		return nil
+func (t *Tx) AuditUpgrade() (int64, int64, error) {
+	var n, last int64
+	err := t.queryRow(`SELECT row_count, last_id FROM audit_chain_upgrade`).Scan(&n, &last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, nil
 	}
-	_, err := t.exec(`UPDATE audit_chains SET sealed_at = $1 WHERE id = ANY($2) AND sealed_at IS NULL`, nanos(at), ids)
-	if err != nil {
-		return fmt.Errorf("seal audit chains: %w", err)
-	}
-	return nil
+	return n, last, err
+}
+
+func (t *Tx) EndAuditUpgrade() error {
+	_, err := t.exec(`DELETE FROM audit_chain_upgrade`)
+	return err
 }
 
 func (t *Tx) MoveAuditRows(rows []service.AuditRow) error {
@@ -187,8 +192,8 @@ func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
 		return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
 	}
 	for _, tl := range c.Tails {
-		if _, err := t.exec(`INSERT INTO chain_checkpoint_tails (checkpoint_seq, chain_id, seq, hash) VALUES ($1, $2, $3, $4)`,
-			c.Seq, tl.Chain, tl.Seq, tl.Hash); err != nil {
+		if _, err := t.exec(`INSERT INTO chain_checkpoint_tails (checkpoint_seq, chain_id, seq, hash, sealed) VALUES ($1, $2, $3, $4, $5)`,
+			c.Seq, tl.Chain, tl.Seq, tl.Hash, tl.Sealed); err != nil {
 			return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
 		}
 	}
@@ -196,7 +201,7 @@ func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
 }
 
 func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
-	rows, err := t.tx.Query(t.ctx, `SELECT c.seq, c.at, c.mac, tl.chain_id, tl.seq, tl.hash
+	rows, err := t.tx.Query(t.ctx, `SELECT c.seq, c.at, c.mac, tl.chain_id, tl.seq, tl.hash, COALESCE(tl.sealed, false)
 		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq ORDER BY c.seq, tl.chain_id`)
 	if err != nil {
 		return err
@@ -207,7 +212,8 @@ func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
 		var seq, at int64
 		var chain, tailSeq *int64
 		var mac, hash []byte
-		if err := rows.Scan(&seq, &at, &mac, &chain, &tailSeq, &hash); err != nil {
+		var sealed bool
+		if err := rows.Scan(&seq, &at, &mac, &chain, &tailSeq, &hash, &sealed); err != nil {
 			return err
 		}
 		if seq != c.Seq {
@@ -219,7 +225,7 @@ func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
 			c = service.Checkpoint{Seq: seq, At: timeOf(&at), MAC: mac}
 		}
 		if chain != nil {
-			c.Tails = append(c.Tails, service.ChainTail{Chain: *chain, Seq: *tailSeq, Hash: hash})
+			c.Tails = append(c.Tails, service.ChainTail{Chain: *chain, Seq: *tailSeq, Hash: hash, Sealed: sealed})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -205,20 +205,20 @@ CREATE INDEX contact_changes_voter ON contact_changes(voter_id, id);
 CREATE INDEX rate_events_at ON rate_events(at);
 `,
 	// 7: the audit log as chains, one per writer at a time, registered,
-	// and checkpoints that sign the tails of every chain that moved: no
-	// lock is shared by the audited writes (SQLite's migration 11). The
-	// older single chain moves into a chain once its service verified it
-	// (service.UpgradeAuditChain; audit_checkpoints keeps its checkpoints
-	// until then). audit.id becomes the order of insertion, numbered by
-	// PostgreSQL, for the history views; a chain's order is seq.
+	// and checkpoints that sign the tails of every chain that moved, and
+	// seal a chain's end (a signed tail): no lock is shared by the audited
+	// writes (SQLite's migration 11). The older single chain's rows found
+	// here may move into a chain once, when a server's service verified
+	// them (service.UpgradeAuditChain; audit_chain_upgrade says how many,
+	// and audit_checkpoints keeps their checkpoints until then). audit.id
+	// becomes the order of insertion, numbered by PostgreSQL, for the
+	// history views; a chain's order is seq.
 	`
 CREATE TABLE audit_chains (
 	id         BIGINT PRIMARY KEY,
 	started_at BIGINT NOT NULL,
-	origin     TEXT NOT NULL DEFAULT '',
-	sealed_at  BIGINT
+	origin     TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX audit_chains_unsealed ON audit_chains(id) WHERE sealed_at IS NULL;
 
 ALTER TABLE audit ADD COLUMN chain_id BIGINT REFERENCES audit_chains(id);
 ALTER TABLE audit ADD COLUMN seq BIGINT;
@@ -236,8 +236,18 @@ CREATE TABLE chain_checkpoint_tails (
 	chain_id       BIGINT NOT NULL,
 	seq            BIGINT NOT NULL,
 	hash           BYTEA NOT NULL,
+	sealed         BOOLEAN NOT NULL DEFAULT false,
 	PRIMARY KEY (checkpoint_seq, chain_id)
 );
 CREATE INDEX chain_checkpoint_tails_chain ON chain_checkpoint_tails(chain_id, seq);
+CREATE INDEX chain_checkpoint_tails_sealed ON chain_checkpoint_tails(chain_id) WHERE sealed;
+
+-- The older single chain's rows there now, if any: the only rows that
+-- service.UpgradeAuditChain may ever move, once (it deletes this row).
+CREATE TABLE audit_chain_upgrade (
+	row_count BIGINT NOT NULL,
+	last_id   BIGINT NOT NULL
+);
+INSERT INTO audit_chain_upgrade (row_count, last_id) SELECT COUNT(*), MAX(id) FROM audit HAVING COUNT(*) > 0;
 `,
 }

@@ -3,6 +3,8 @@ package pgstore
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -143,8 +145,20 @@ func TestAuditUpgradeFromSingleChain(t *testing.T) {
 		}
 		prev = h
 	}
+	// Its last row signed, as the older server did when it stopped.
+	mac := hmac.New(sha256.New, bytes.Repeat([]byte("k"), 32))
+	mac.Write([]byte(fmt.Sprintf("audit-checkpoint\x00%d:%x", 3, prev)))
+	if _, err := conn.Exec(ctx, `INSERT INTO audit_checkpoints (id, audit_id, hash, mac, at) VALUES (1, 3, $1, $2, 0)`, prev, mac.Sum(nil)); err != nil {
+		t.Fatal(err)
+	}
 
 	db := open(t, url)
+	db.View(ctx, func(tx service.Tx) error {
+		if rows, last, err := tx.AuditUpgrade(); rows != 3 || last != 3 || err != nil {
+			t.Errorf("AuditUpgrade = %d, %d, %v; want the 3 old rows, the last 3", rows, last, err)
+		}
+		return nil
+	})
 	cfg := service.DefaultConfig()
 	cfg.Secret = bytes.Repeat([]byte("k"), 32)
 	cfg.PublicURL = "https://vote.example"

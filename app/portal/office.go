@@ -175,9 +175,13 @@ type AuditFinding struct {
 // ("checkpoint_signature"); rows N to M of a chain, signed by a
 // checkpoint, gone ("signed_rows_gone"); a whole chain gone whose rows up
 // to N checkpoint M signed ("chain_gone"); N rows of an older version's
-// single chain not moved, because it does not verify ("not_moved").
+// single chain in no chain of this version: the upgrade refused them, or
+// they were written after it ("not_moved"); N rows of a chain after the
+// end checkpoint M sealed ("after_seal"); checkpoint Checkpoint, which
+// this service signed, gone or replaced ("checkpoint_rolled_back").
 var AuditCauses = []string{"after", "missing", "chain", "hash", "checkpoints_missing", "signature", "checkpoint_row_gone",
-	"rewritten", "unsigned", "checkpoint_gap", "checkpoint_signature", "signed_rows_gone", "chain_gone", "not_moved"}
+	"rewritten", "unsigned", "checkpoint_gap", "checkpoint_signature", "signed_rows_gone", "chain_gone", "not_moved",
+	"after_seal", "checkpoint_rolled_back"}
 
 // Errors of the office.
 var (

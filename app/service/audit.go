@@ -102,6 +102,9 @@ func (s *Service) checkpointMAC(c Checkpoint, prev []byte) []byte {
 	fmt.Fprintf(&b, "%d:%d:%x", c.Seq, c.At.UnixNano(), prev)
 	for _, t := range c.Tails {
 		fmt.Fprintf(&b, ";%d:%d:%x", t.Chain, t.Seq, t.Hash)
+		if t.Sealed {
+			b.WriteString(":sealed")
+		}
 	}
 	return s.mac("audit-checkpoint/2", b.String())
 }
@@ -123,19 +126,32 @@ func (s *Service) legacyCheckpointMAC(id int64, hash []byte) []byte {
 // signed by the next), and writes its signature to the log too: a witness
 // outside the database. The server calls it every Config.CheckpointEvery.
 func (s *Service) CheckpointAudit(ctx context.Context) error {
-	_, err := s.checkpoint(ctx)
+	_, err := s.checkpoint(ctx, nil)
 	return err
 }
 
-// checkpoint is CheckpointAudit; it returns what it signed (Seq 0: nothing
-// moved).
-func (s *Service) checkpoint(ctx context.Context) (Checkpoint, error) {
+// checkpoint is CheckpointAudit; it also seals the chains given (their
+// service closed them) whose tail in the database is the one the service
+// committed, and the chains the service dropped two periods ago or more,
+// at their tail as the database holds it. It returns what it signed (Seq
+// 0: nothing moved).
+func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint, error) {
 	now := s.clock.Now()
+	seal := map[int64]*chain{}
+	for _, ch := range closing {
+		if ch.seq > 0 {
+			seal[ch.id] = ch
+		}
+	}
+	dropped := s.chains.droppedBefore(now.Add(-2 * s.cfg.CheckpointEvery))
 	var c Checkpoint
 	err := s.store.Update(ctx, func(tx Tx) error {
 		c = Checkpoint{}
 		last, err := tx.LastCheckpoint()
 		if err != nil {
+			return err
+		}
+		if err := s.chains.notBehind(last); err != nil {
 			return err
 		}
 		ids, err := tx.UnsealedAuditChains()
@@ -152,8 +168,10 @@ func (s *Service) checkpoint(ctx context.Context) (Checkpoint, error) {
 			if err != nil {
 				return err
 			}
-			if seq > signed {
-				tails = append(tails, ChainTail{Chain: id, Seq: seq, Hash: hash})
+			ch, ok := seal[id]
+			sealed := ok && seq == ch.seq && bytes.Equal(hash, ch.hash) || dropped[id]
+			if seq > signed || sealed {
+				tails = append(tails, ChainTail{Chain: id, Seq: seq, Hash: hash, Sealed: sealed})
 			}
 		}
 		if len(tails) == 0 {
@@ -166,7 +184,10 @@ func (s *Service) checkpoint(ctx context.Context) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("audit checkpoint: %w", err)
 	}
+	// Sealed now, or before, or never registered (rolled back): done.
+	s.chains.forget(dropped)
 	if c.Seq != 0 {
+		s.chains.signed(c)
 		s.logCheckpoint(ctx, c)
 	}
 	return c, nil
@@ -178,60 +199,71 @@ func (s *Service) logCheckpoint(ctx context.Context, c Checkpoint) {
 	tails := make([]string, len(c.Tails))
 	for i, t := range c.Tails {
 		tails[i] = fmt.Sprintf("%s:%d:%x", chainName(t.Chain), t.Seq, t.Hash)
+		if t.Sealed {
+			tails[i] += ":sealed"
+		}
 	}
 	s.log.InfoContext(ctx, "audit checkpoint", "seq", c.Seq, "at", c.At.UnixNano(),
 		"tails", strings.Join(tails, " "), "mac", hex.EncodeToString(c.MAC))
 }
 
 // FinishAudit is the last thing a program that audited does: it signs a
-// checkpoint and seals the service's chains whose every row is signed,
-// so that later checkpoints no longer look at them. Rows audited after it
-// go to new chains.
+// checkpoint that also seals the service's chains, so that later
+// checkpoints no longer look at them and a row added to them shows. Rows
+// audited after it go to new chains.
 func (s *Service) FinishAudit(ctx context.Context) error {
-	idle := s.chains.close()
-	if _, err := s.checkpoint(ctx); err != nil || len(idle) == 0 {
-		return err
-	}
-	now := s.clock.Now()
-	err := s.store.Update(ctx, func(tx Tx) error {
-		var sealed []int64
-		for _, ch := range idle {
-			if signed, _, err := tx.SignedTail(ch.id); err != nil {
-				return err
-			} else if ch.seq > 0 && signed == ch.seq {
-				sealed = append(sealed, ch.id)
-			}
-		}
-		return tx.SealAuditChains(sealed, now)
-	})
-	if err != nil {
-		return fmt.Errorf("audit: seal chains: %w", err)
-	}
-	return nil
+	_, err := s.checkpoint(ctx, s.chains.close())
+	return err
 }
 
 // UpgradeAuditChain moves the single chain of an older version (keyed, or
-// the first versions' unkeyed SHA-256) into a chain of this version,
-// once, when the service first opens it: only if that chain and its
-// checkpoints verify intact. The move is audited, in the new chain, with
-// how many rows no checkpoint covered before it and the last old
-// checkpoint's signature (the one the old logs show), and signed by a
-// checkpoint at once. A log without old rows is left alone; an old chain
-// that is not intact stays, for VerifyAuditLog to report.
+// the first versions' unkeyed SHA-256) into a chain of this version. Only
+// the rows the migration to chains found (Tx.AuditUpgrade), only once
+// (the first call ends the upgrade, whatever it finds), only in a log
+// where no chain and no checkpoint of this version exist yet, and only if
+// that chain and its checkpoints verify with no problem at all (rows past
+// the last old checkpoint included: an older server stopped cleanly
+// signed them). The move is audited, in the new chain, with the last old
+// checkpoint's signature (the one the old logs show), and signed and
+// sealed by a checkpoint at once. Any other old row stays where it is,
+// for VerifyAuditLog to report: nothing written without the key is ever
+// signed here. Only a program that serves calls it, never one that
+// verifies (backend.Config.NoAuditUpgrade).
 func (s *Service) UpgradeAuditChain(ctx context.Context) error {
 	now := s.clock.Now()
-	var moved, unsigned int
+	var moved int
+	var refused string
 	var c Checkpoint
 	err := s.store.Update(ctx, func(tx Tx) error {
-		moved, unsigned, c = 0, 0, Checkpoint{}
-		// Taken first: instances that start together move the chain once.
+		moved, refused, c = 0, "", Checkpoint{}
+		// Taken first: instances that start together upgrade once.
 		last, err := tx.LastCheckpoint()
 		if err != nil {
 			return err
 		}
-		rows, err := legacyRows(tx)
-		if err != nil || len(rows) == 0 {
+		want, lastID, err := tx.AuditUpgrade()
+		if err != nil || want == 0 {
 			return err
+		}
+		// Whatever comes next, this is the only try.
+		if err := tx.EndAuditUpgrade(); err != nil {
+			return err
+		}
+		chains, err := tx.UnsealedAuditChains()
+		if err != nil {
+			return err
+		}
+		if last.Seq != 0 || len(chains) != 0 {
+			refused = "the log already has chains or checkpoints of this version"
+			return nil
+		}
+		rows, err := legacyRows(tx)
+		if err != nil {
+			return err
+		}
+		if int64(len(rows)) != want || lastID0(rows) != lastID {
+			refused = fmt.Sprintf("%d rows, the last %d, where the migration found %d, the last %d", len(rows), lastID0(rows), want, lastID)
+			return nil
 		}
 		old, err := tx.LegacyCheckpoints()
 		if err != nil {
@@ -239,59 +271,68 @@ func (s *Service) UpgradeAuditChain(ctx context.Context) error {
 		}
 		v := s.legacyVerifier(rows)
 		if problems := v.verify(rows, old, now.Add(-2*s.cfg.CheckpointEvery)); len(problems) > 0 {
-			for _, p := range problems {
-				if p.Kind != "unsigned" {
-					s.log.ErrorContext(ctx, "the older version's audit chain does not verify: not moved to this version's chains",
-						"problem", p.String())
-					return nil
-				}
-			}
+			refused = problems[0].String()
+			return nil
 		}
 		var lastOld int64
 		var lastMAC []byte
 		for _, c := range old {
 			lastOld, lastMAC = max(lastOld, c.AuditID), c.MAC
 		}
-		ch, err := s.chains.take(s)
+		if lastOld != lastID {
+			// Rows no old checkpoint signed: their end may have been cut.
+			refused = fmt.Sprintf("rows after %d are signed by no checkpoint of the older version", lastOld)
+			return nil
+		}
+		id, err := s.newChainID()
 		if err != nil {
 			return err
 		}
-		if err := tx.StartAuditChain(AuditChain{ID: ch.id, StartedAt: now, Origin: s.chains.origin + " (moved from the single chain)"}); err != nil {
+		if err := tx.StartAuditChain(AuditChain{ID: id, StartedAt: now, Origin: s.chains.origin + " (moved from the single chain)"}); err != nil {
 			return err
 		}
 		var prev []byte
 		for i := range rows {
-			rows[i].Chain, rows[i].Seq, rows[i].PrevHash = ch.id, rows[i].ID, prev
+			rows[i].Chain, rows[i].Seq, rows[i].PrevHash = id, rows[i].ID, prev
 			rows[i].Hash = s.auditHash(rows[i])
 			prev = rows[i].Hash
 		}
 		if err := tx.MoveAuditRows(rows); err != nil {
 			return err
 		}
-		moved, unsigned = len(rows), len(rows)-int(lastOld)
-		r := AuditRow{Chain: ch.id, Seq: int64(len(rows)) + 1, PrevHash: prev, AuditEntry: AuditEntry{At: now, Actor: "system",
-			Action: "audit.chain_moved", Detail: facts("moved", strconv.Itoa(moved), "from", v.name, "chain", chainName(ch.id),
-				"unsigned", strconv.Itoa(unsigned), "checkpoints", strconv.Itoa(len(old)), "last_mac", hex.EncodeToString(lastMAC))}}
+		moved = len(rows)
+		r := AuditRow{Chain: id, Seq: int64(len(rows)) + 1, PrevHash: prev, AuditEntry: AuditEntry{At: now, Actor: "system",
+			Action: "audit.chain_moved", Detail: facts("moved", strconv.Itoa(moved), "from", v.name, "chain", chainName(id),
+				"checkpoints", strconv.Itoa(len(old)), "last_mac", hex.EncodeToString(lastMAC))}}
 		r.Hash = s.auditHash(r)
 		if err := tx.AppendAudit(r); err != nil {
 			return err
 		}
 		// Signed at once, and sealed: nobody writes to this chain again.
-		c = Checkpoint{Seq: last.Seq + 1, At: now, Tails: []ChainTail{{Chain: ch.id, Seq: r.Seq, Hash: r.Hash}}}
+		c = Checkpoint{Seq: last.Seq + 1, At: now, Tails: []ChainTail{{Chain: id, Seq: r.Seq, Hash: r.Hash, Sealed: true}}}
 		c.MAC = s.checkpointMAC(c, last.MAC)
-		if err := tx.InsertCheckpoint(c); err != nil {
-			return err
-		}
-		return tx.SealAuditChains([]int64{ch.id}, now)
+		return tx.InsertCheckpoint(c)
 	})
 	if err != nil {
 		return fmt.Errorf("audit chain upgrade: %w", err)
 	}
-	if moved > 0 {
-		s.log.WarnContext(ctx, "audit chain moved to this version's chains", "rows", moved, "unsigned_before", unsigned)
+	switch {
+	case refused != "":
+		s.log.ErrorContext(ctx, "the older version's audit chain does not verify: not moved to this version's chains, and never will be",
+			"problem", refused)
+	case moved > 0:
+		s.chains.signed(c)
+		s.log.WarnContext(ctx, "audit chain moved to this version's chains", "rows", moved)
 		s.logCheckpoint(ctx, c)
 	}
 	return nil
+}
+
+func lastID0(rows []AuditRow) int64 {
+	if len(rows) == 0 {
+		return 0
+	}
+	return rows[len(rows)-1].ID
 }
 
 // legacyRows returns the rows of an older version's single chain.
@@ -396,7 +437,7 @@ type AuditProblem struct {
 	// version's single chain, Seq its row id); Checkpoint the checkpoint,
 	// for a problem of the checkpoints themselves.
 	Chain, Seq, Checkpoint int64
-	Kind                   string // "altered", "deleted", "reordered", "checkpoint", "unsigned", "not moved"
+	Kind                   string // "altered", "deleted", "reordered", "added" (after a sealed end), "checkpoint", "unsigned", "not moved"
 	Detail                 string
 	// Cause is the problem as a code (one of portal.AuditCauses), N and M
 	// its numbers: for a screen to say it in the agent's language.
@@ -437,9 +478,16 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 			by int64
 		}
 		tails := map[int64]signed{}
+		seals := map[int64]signed{} // the tail where a checkpoint sealed the chain
+		mine := s.chains.lastSigned()
 		var prevSeq int64
 		var prevMAC []byte
 		err := tx.Checkpoints(func(c Checkpoint) error {
+			if c.Seq == mine.Seq && !hmac.Equal(c.MAC, mine.MAC) {
+				problems = append(problems, AuditProblem{Checkpoint: c.Seq, Kind: "checkpoint",
+					Detail: "this is not the checkpoint this service signed under that number: the checkpoints were rolled back",
+					Cause:  "checkpoint_rolled_back"})
+			}
 			switch {
 			case c.Seq != prevSeq+1:
 				problems = append(problems, AuditProblem{Checkpoint: c.Seq, Kind: "checkpoint",
@@ -453,6 +501,9 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 					if t.Seq > tails[t.Chain].Seq {
 						tails[t.Chain] = signed{t, c.Seq}
 					}
+					if _, ok := seals[t.Chain]; t.Sealed && !ok {
+						seals[t.Chain] = signed{t, c.Seq}
+					}
 				}
 			}
 			prevSeq, prevMAC = c.Seq, c.MAC
@@ -461,9 +512,14 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 		if err != nil {
 			return err
 		}
+		if mine.Seq > prevSeq {
+			problems = append(problems, AuditProblem{Checkpoint: mine.Seq, Kind: "checkpoint",
+				Detail: fmt.Sprintf("this service signed it, and the database's checkpoints end at %d: the checkpoints were rolled back", prevSeq),
+				Cause:  "checkpoint_rolled_back"})
+		}
 		var legacy []AuditRow
 		var cur int64 // the chain being read
-		var prevSeqIn, firstUnsigned, unsigned int64
+		var prevSeqIn, firstUnsigned, unsigned, firstAfter, after int64
 		var prevHash []byte
 		endChain := func() {
 			if cur == 0 {
@@ -479,6 +535,12 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 					"%d rows from here are older than the checkpoint interval and covered by no checkpoint (checkpoints deleted, or the program stopped without signing)", unsigned),
 					Cause: "unsigned", N: unsigned})
 			}
+			if after > 0 {
+				seal := seals[cur]
+				problems = append(problems, AuditProblem{Chain: cur, Seq: firstAfter, Kind: "added", Detail: fmt.Sprintf(
+					"%d rows from here come after the chain's end, which checkpoint %d sealed at row %d", after, seal.by, seal.Seq),
+					Cause: "after_seal", N: after, M: seal.by})
+			}
 			delete(tails, cur)
 		}
 		err = tx.AuditRows(func(r AuditRow) error {
@@ -489,7 +551,7 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 			}
 			if r.Chain != cur {
 				endChain()
-				cur, prevSeqIn, prevHash, firstUnsigned, unsigned = r.Chain, 0, nil, 0, 0
+				cur, prevSeqIn, prevHash, firstUnsigned, unsigned, firstAfter, after = r.Chain, 0, nil, 0, 0, 0, 0
 			}
 			add := func(kind, detail, cause string, n, m int64) {
 				problems = append(problems, AuditProblem{Chain: r.Chain, Seq: r.Seq, Kind: kind, Detail: detail, Cause: cause, N: n, M: m})
@@ -509,7 +571,12 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 			if r.Seq == t.Seq && !bytes.Equal(r.Hash, t.Hash) {
 				add("altered", fmt.Sprintf("the chain up to this row was rewritten since checkpoint %d signed it", t.by), "rewritten", t.by, 0)
 			}
-			if r.Seq > t.Seq && r.At.Before(old) {
+			if seal, ok := seals[r.Chain]; ok && r.Seq > seal.Seq {
+				if after == 0 {
+					firstAfter = r.Seq
+				}
+				after++
+			} else if r.Seq > t.Seq && r.At.Before(old) {
 				if unsigned == 0 {
 					firstUnsigned = r.Seq
 				}
@@ -539,10 +606,18 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 			if err != nil {
 				return err
 			}
+			pending, _, err := tx.AuditUpgrade()
+			if err != nil {
+				return err
+			}
+			// Rows the next start of a server will try to move are checked
+			// as the older version did; any other old row is a finding.
 			v := s.legacyVerifier(legacy)
-			problems = append(problems, AuditProblem{Seq: legacy[0].ID, Kind: "not moved", Detail: fmt.Sprintf(
-				"%d rows of an older version's single chain were not moved to this version's chains, because it does not verify", len(legacy)),
-				Cause: "not_moved", N: int64(len(legacy))})
+			if pending == 0 {
+				problems = append(problems, AuditProblem{Seq: legacy[0].ID, Kind: "not moved", Detail: fmt.Sprintf(
+					"%d rows of an older version's single chain are in no chain of this version: the upgrade refused them, or they were written after it", len(legacy)),
+					Cause: "not_moved", N: int64(len(legacy))})
+			}
 			problems = append(problems, v.verify(legacy, cps, old)...)
 		}
 		return nil

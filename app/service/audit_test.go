@@ -260,7 +260,7 @@ func TestAuditCheckpointSignsOtherWriters(t *testing.T) {
 	if n, _ := servicetest.UnsignedRows(t, e.db); n != 0 {
 		t.Fatalf("%d rows unsigned after the other program's checkpoint", n)
 	}
-	if n := e.count("audit_chains", "sealed_at IS NULL"); n != 1 {
+	if n := e.count("audit_chains", "id NOT IN (SELECT chain_id FROM chain_checkpoint_tails WHERE sealed = 1)"); n != 1 {
 		t.Errorf("%d chains unsealed; want the dead program's only", n)
 	}
 	// Rows audited after FinishAudit go to a new chain, signed later.
@@ -318,7 +318,8 @@ func (f *failingCommit) Update(ctx context.Context, fn func(service.Tx) error) e
 // cannot know whether it happened; it leaves that chain and starts
 // another, so that no chain forks or skips, and the checkpoints sign the
 // left chain's tail as the database holds it. A transaction rolled back
-// gives its chain back unchanged.
+// gives its chain back unchanged, unless the database refused the audit
+// row itself: then the chain is dropped too (TestAuditChainPoisoned).
 func TestAuditChainAfterFailedCommit(t *testing.T) {
 	e := auditEnv(t)
 	st := &failingCommit{Store: e.db}
@@ -329,33 +330,58 @@ func TestAuditChainAfterFailedCommit(t *testing.T) {
 		svc.Login(e.ctx, fmt.Sprintf("no-such-identifier-%d", n), "x")
 	}
 	login()
-	st.before = true
-	login() // rolled back: nothing audited
-	st.before = false
+	errLater := errors.New("a write after the audit row fails")
+	if err := service.UpdateForTest(svc, e.ctx, func(tx service.Tx) error {
+		if err := service.AuditForTest(svc, tx); err != nil {
+			return err
+		}
+		return errLater
+	}); !errors.Is(err, errLater) {
+		t.Fatalf("the rolled back transaction: %v", err)
+	}
 	login()
 	if n := e.count("audit_chains", "1"); n != 2 {
 		t.Fatalf("%d chains; want auditEnv's and this service's, the rollback gave it back", n)
+	}
+	st.before = true
+	login() // the audit row refused: rolled back, the chain dropped
+	st.before = false
+	login()
+	if n := e.count("audit_chains", "1"); n != 3 {
+		t.Fatalf("%d chains; want a new one after the refused audit row", n)
 	}
 	st.after = true
 	login() // committed, but the service hears a failure
 	st.after = false
 	login()
 	login()
-	if n := e.count("audit_chains", "1"); n != 3 {
+	if n := e.count("audit_chains", "1"); n != 4 {
 		t.Fatalf("%d chains; want a new one after the failed commit", n)
 	}
+	// The chains dropped are sealed, at their tail as the database holds
+	// it, once a commit that failed but may still land cannot: two
+	// checkpoint periods later.
+	unsealed := func() int {
+		return e.count("audit_chains", "id NOT IN (SELECT chain_id FROM chain_checkpoint_tails WHERE sealed = 1)")
+	}
+	if err := svc.CheckpointAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := unsealed(); n != 4 {
+		t.Errorf("%d chains unsealed; want all 4, the dropped ones too, so soon after they were dropped", n)
+	}
+	e.clock.Advance(3 * e.cfg.CheckpointEvery)
 	if err := svc.FinishAudit(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.FinishAudit(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Advance(3 * e.cfg.CheckpointEvery)
 	if p := e.verify(); len(p) != 0 {
 		t.Fatalf("%v", p)
 	}
-	if n := e.count("audit_chains", "sealed_at IS NULL"); n != 1 {
-		t.Errorf("%d chains unsealed; want the one left after the failed commit", n)
+	if n := unsealed(); n != 0 {
+		t.Errorf("%d chains unsealed; want none, the dropped ones sealed too", n)
 	}
 }
 
@@ -408,7 +434,9 @@ func oldChain(t *testing.T, keyed bool) *env {
 		m.Write([]byte("audit-checkpoint\x00" + v))
 		return m.Sum(nil)
 	}
-	for seq, id := range []int64{3, 6} {
+	// Signed up to the last row, as an older server signed at its stop.
+	last := all[len(all)-1].ID
+	for seq, id := range []int64{3, 6, last} {
 		var h []byte
 		e.raw.QueryRow(`SELECT hash FROM audit WHERE id = ?`, id).Scan(&h)
 		sig := mac(fmt.Sprintf("%d:%x", id, h))
@@ -417,6 +445,8 @@ func oldChain(t *testing.T, keyed bool) *env {
 		}
 		e.exec(`INSERT INTO audit_checkpoints (id, audit_id, hash, mac, at) VALUES (?, ?, ?, ?, 0)`, seq+1, id, h, sig)
 	}
+	// The mark migration 11 leaves in a log that had rows.
+	e.exec(`INSERT INTO audit_chain_upgrade (row_count, last_id) VALUES (?, ?)`, len(all), last)
 	e.svc = e.service(e.db) // this version, opening the older database
 	return e
 }
@@ -424,14 +454,21 @@ func oldChain(t *testing.T, keyed bool) *env {
 // TestAuditChainUpgrade: the single chain of an older version (keyed, or
 // unkeyed) and its checkpoints move into a chain of this version when the
 // service opens the log, only if they verify; the move is audited and
-// signed at once. A tampered old chain is not moved and shows.
+// signed at once, and happens once: a row added to the old chain after
+// it is never moved, and shows. A tampered old chain is not moved and
+// shows.
 func TestAuditChainUpgrade(t *testing.T) {
 	for _, keyed := range []bool{true, false} {
 		t.Run(fmt.Sprintf("keyed=%v", keyed), func(t *testing.T) {
 			e := oldChain(t, keyed)
 			rows := e.count("audit", "1")
-			if p := e.verify(); !hasProblem(p, 1, "not moved") {
-				t.Fatalf("an old chain, not moved: %v", p)
+			// Verifying first checks the rows to move as the older version
+			// did, and moves nothing.
+			if p := e.verify(); len(p) != 0 {
+				t.Fatalf("an old chain waiting to move: %v", p)
+			}
+			if n := e.count("audit", "chain_id IS NULL"); n != rows {
+				t.Fatalf("verify moved %d rows", rows-n)
 			}
 			if err := e.svc.UpgradeAuditChain(e.ctx); err != nil {
 				t.Fatal(err)
@@ -448,28 +485,88 @@ func TestAuditChainUpgrade(t *testing.T) {
 			if n := e.count("audit_checkpoints", "1"); n != 0 {
 				t.Errorf("%d old checkpoints left", n)
 			}
+			if n := e.count("audit_chain_upgrade", "1"); n != 0 {
+				t.Errorf("the upgrade's mark is left")
+			}
 			if n, _ := servicetest.UnsignedRows(t, e.db); n != 0 {
 				t.Errorf("%d rows unsigned after the move", n)
 			}
-			// Once only.
-			if err := e.svc.UpgradeAuditChain(e.ctx); err != nil || e.count("audit", "action = 'audit.chain_moved'") != 1 {
-				t.Fatalf("moved again: %v", err)
+			// Once only: a row written as the old chain after the move
+			// (anyone can compute the unkeyed hash) stays out of the
+			// chains, at every later start, and shows.
+			forgeOldRow(e, 1_000_000)
+			e.svc = e.service(e.db)
+			if err := e.svc.UpgradeAuditChain(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := e.count("audit", "chain_id IS NULL"); n != 1 || e.count("audit", "action = 'audit.chain_moved'") != 1 {
+				t.Fatalf("moved again: %d old rows left", n)
+			}
+			if p := e.verify(); !hasProblem(p, 1_000_000, "not moved") {
+				t.Fatalf("a row added as the old chain after the move: %v", p)
 			}
 		})
 	}
-	e := oldChain(t, true)
-	e.exec(`UPDATE audit SET detail = 'edited' WHERE id = 2`)
-	if err := e.svc.UpgradeAuditChain(e.ctx); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name   string
+		tamper func(e *env)
+		seq    int64
+		kind   string
+	}{
+		{"edited", func(e *env) { e.exec(`UPDATE audit SET detail = 'edited' WHERE id = 2`) }, 2, "altered"},
+		// Its end cut with its last checkpoint: the rows left verify, but
+		// the end is signed by no old checkpoint. Strict: not moved.
+		{"end cut", func(e *env) {
+			e.exec(`DELETE FROM audit WHERE id = (SELECT MAX(id) FROM audit)`)
+			e.exec(`DELETE FROM audit_checkpoints WHERE id = (SELECT MAX(id) FROM audit_checkpoints)`)
+			e.exec(`UPDATE audit_chain_upgrade SET row_count = row_count - 1, last_id = last_id - 1`)
+		}, 1, "not moved"},
+		// Rows added to the old chain after the migration.
+		{"rows added", func(e *env) { forgeOldRow(e, 0) }, 1, "not moved"},
+		// The mark put back in a log that has chains already.
+		{"mark put back", func(e *env) {
+			e.svc.UpgradeAuditChain(e.ctx)
+			forgeOldRow(e, 1_000_000)
+			e.exec(`INSERT INTO audit_chain_upgrade (row_count, last_id) VALUES (1, 1000000)`)
+		}, 1_000_000, "not moved"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := oldChain(t, true)
+			tc.tamper(e)
+			moved := e.count("audit", "action = 'audit.chain_moved'")
+			if err := e.svc.UpgradeAuditChain(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if p := e.verify(); !hasProblem(p, tc.seq, tc.kind) || !slices.ContainsFunc(p, func(p service.AuditProblem) bool { return p.Cause == "not_moved" }) ||
+				e.count("audit", "action = 'audit.chain_moved'") != moved {
+				t.Fatalf("a tampered old chain was moved: %v", p)
+			}
+			if n := e.count("audit_chain_upgrade", "1"); n != 0 {
+				t.Errorf("the upgrade's mark is left after a refusal")
+			}
+			// New rows go to chains all the same.
+			before := e.count("audit", "chain_id IS NOT NULL")
+			_, err := e.svc.Login(e.ctx, "no-such-identifier", "x")
+			if n := e.count("audit", "chain_id IS NOT NULL"); n != before+1 {
+				t.Errorf("%d rows in chains (%v)", n-before, err)
+			}
+		})
 	}
-	if p := e.verify(); !hasProblem(p, 2, "altered") || !hasProblem(p, 1, "not moved") || e.count("audit", "action = 'audit.chain_moved'") != 0 {
-		t.Fatalf("a tampered old chain was moved: %v", p)
+}
+
+// forgeOldRow adds a row to the end of the older version's chain as
+// anyone can, with the unkeyed hash, under id (0: the next one).
+func forgeOldRow(e *env, id int64) {
+	e.t.Helper()
+	var prev []byte
+	var last int64
+	e.raw.QueryRow(`SELECT id, hash FROM audit WHERE chain_id IS NULL ORDER BY id DESC LIMIT 1`).Scan(&last, &prev)
+	if id == 0 {
+		id = last + 1
 	}
-	// New rows go to chains all the same.
-	_, err := e.svc.Login(e.ctx, "no-such-identifier", "x")
-	if n := e.count("audit", "chain_id IS NOT NULL"); n != 1 {
-		t.Errorf("%d rows in chains (%v)", n, err)
-	}
+	r := service.AuditEntry{At: time.Unix(1600000000, 0), Actor: "agent:forged", Action: "agent.added", Detail: "forged"}
+	e.exec(`INSERT INTO audit (id, at, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, r.At.UnixNano(), r.Actor, r.Action, r.Detail, prev, service.LegacyAuditHash(prev, id, r))
 }
 
 func hasProblem(ps []service.AuditProblem, seq int64, kind string) bool {

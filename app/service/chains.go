@@ -1,13 +1,16 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sync"
+	"time"
 )
 
 // The audit log is a set of chains, and each running service appends to
@@ -45,6 +48,77 @@ type chains struct {
 	idle   []*chain // the most recently used last: few chains stay busy
 	closed bool     // sealed: new rows go to new chains
 	origin string
+	// last is the newest checkpoint this service signed (its number and
+	// MAC): the database's checkpoints must never go back behind it.
+	last Checkpoint
+	// dropped are the chains this service left (a failed commit, a row
+	// refused) and when: nobody writes to them again, and a checkpoint
+	// seals them, at their tail as the database holds it, once a commit
+	// that failed but may still land cannot (two checkpoint periods).
+	dropped []droppedChain
+}
+
+type droppedChain struct {
+	id int64
+	at time.Time
+}
+
+// drop records that the service left chain id at at.
+func (cs *chains) drop(id int64, at time.Time) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.dropped = append(cs.dropped, droppedChain{id, at})
+}
+
+// droppedBefore returns the chains dropped before t.
+func (cs *chains) droppedBefore(t time.Time) map[int64]bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	ids := map[int64]bool{}
+	for _, d := range cs.dropped {
+		if d.at.Before(t) {
+			ids[d.id] = true
+		}
+	}
+	return ids
+}
+
+// forget removes sealed chains from the dropped ones.
+func (cs *chains) forget(ids map[int64]bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.dropped = slices.DeleteFunc(cs.dropped, func(d droppedChain) bool { return ids[d.id] })
+}
+
+// signed records that the service signed checkpoint c.
+func (cs *chains) signed(c Checkpoint) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if c.Seq > cs.last.Seq {
+		cs.last = Checkpoint{Seq: c.Seq, MAC: c.MAC}
+	}
+}
+
+// lastSigned returns the newest checkpoint the service signed (Seq 0:
+// none).
+func (cs *chains) lastSigned() Checkpoint {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.last
+}
+
+// notBehind refuses to sign after last, the database's newest checkpoint,
+// when the database went back behind a checkpoint this service signed:
+// signing the next number again would hide the rollback (checkpoints
+// deleted with the chains only they named). The rows stay unsigned and
+// show; VerifyAuditLog says why.
+func (cs *chains) notBehind(last Checkpoint) error {
+	mine := cs.lastSigned()
+	if mine.Seq > last.Seq || mine.Seq == last.Seq && !bytes.Equal(mine.MAC, last.MAC) {
+		return fmt.Errorf("the database's newest checkpoint is %d, and this service signed checkpoint %d: "+
+			"the checkpoints were rolled back, not signing over them", last.Seq, mine.Seq)
+	}
+	return nil
 }
 
 func newChains() *chains {
@@ -62,14 +136,22 @@ func (cs *chains) take(s *Service) (*chain, error) {
 		return c, nil
 	}
 	cs.mu.Unlock()
-	b, err := s.randomBytes(8)
+	id, err := s.newChainID()
 	if err != nil {
 		return nil, err
 	}
-	// A random id, positive and not 0: no coordination between instances,
-	// and the store refuses a second chain with the same id.
-	id := int64(binary.BigEndian.Uint64(b)&math.MaxInt64) | 1
 	return &chain{id: id}, nil
+}
+
+// newChainID returns a new chain's id: random, positive and not 0, so
+// that instances need no coordination; the store refuses a second chain
+// with the same id.
+func (s *Service) newChainID() (int64, error) {
+	b, err := s.randomBytes(8)
+	if err != nil {
+		return 0, err
+	}
+	return int64(binary.BigEndian.Uint64(b)&math.MaxInt64) | 1, nil
 }
 
 // put gives back a chain whose tail is committed.
@@ -101,12 +183,13 @@ type chainedStore struct {
 
 func (c chainedStore) Update(ctx context.Context, fn func(Tx) error) error {
 	var (
-		held  *chain
-		try   *chainTx
-		fnErr error
+		held   *chain
+		try    *chainTx
+		fnErr  error
+		broken bool
 	)
 	err := c.Store.Update(ctx, func(tx Tx) error {
-		try = &chainTx{Tx: tx, s: c.s, held: &held}
+		try = &chainTx{Tx: tx, s: c.s, held: &held, broken: &broken}
 		if held != nil {
 			try.seq, try.hash = held.seq, held.hash
 		}
@@ -117,6 +200,15 @@ func (c chainedStore) Update(ctx context.Context, fn func(Tx) error) error {
 		return err
 	}
 	switch {
+	case broken:
+		// The database refused a row at the chain's next place: someone
+		// else wrote there (a row inserted behind the service's back), or
+		// the chain is not what this service thinks. Given back, it would
+		// fail every audited write of the service; a new chain starts
+		// instead, and this one is left as it is, for the checkpoints to
+		// sign and VerifyAuditLog to judge.
+		c.s.log.ErrorContext(ctx, "audit chain dropped: the database refused its next row", "chain", chainName(held.id), "err", err)
+		c.s.chains.drop(held.id, c.s.clock.Now())
 	case err == nil:
 		held.seq, held.hash = try.seq, try.hash
 		c.s.chains.put(held)
@@ -127,6 +219,7 @@ func (c chainedStore) Update(ctx context.Context, fn func(Tx) error) error {
 		// connection lost during COMMIT): the tail is unknown here. The
 		// chain is left; the checkpoints read its tail from the database.
 		c.s.log.WarnContext(ctx, "audit chain left after a failed commit", "chain", chainName(held.id), "err", err)
+		c.s.chains.drop(held.id, c.s.clock.Now())
 	}
 	return err
 }
@@ -139,6 +232,9 @@ type chainTx struct {
 	held **chain
 	seq  int64
 	hash []byte
+	// broken: the store refused to register the chain or to append to
+	// it, in some try of the transaction.
+	broken *bool
 }
 
 // append adds e to the transaction's chain, taking one at its first row.
@@ -155,12 +251,14 @@ func (t *chainTx) append(e AuditEntry) error {
 	seq := t.seq + 1
 	if seq == 1 {
 		if err := t.StartAuditChain(AuditChain{ID: c.id, StartedAt: e.At, Origin: t.s.chains.origin}); err != nil {
+			*t.broken = true
 			return fmt.Errorf("start chain %s: %w", chainName(c.id), err)
 		}
 	}
 	r := AuditRow{Chain: c.id, Seq: seq, AuditEntry: e, PrevHash: t.hash}
 	r.Hash = t.s.auditHash(r)
 	if err := t.AppendAudit(r); err != nil {
+		*t.broken = true
 		return err
 	}
 	t.seq, t.hash = seq, r.Hash

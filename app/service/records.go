@@ -169,6 +169,10 @@ type ChainTail struct {
 	Chain int64
 	Seq   int64
 	Hash  []byte
+	// Sealed: the chain ends here; no checkpoint signs it again, and a
+	// row after it is a finding. Signed with the tail, so that nobody
+	// without the key can stop the checkpoints from signing a live chain.
+	Sealed bool
 }
 
 // Checkpoint signs, with a MAC under the server secret, the tails of the

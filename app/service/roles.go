@@ -176,11 +176,9 @@ type AuditLog interface {
 	// AuditTail returns the seq and hash of the chain's last row (0, nil
 	// when it has none).
 	AuditTail(chain int64) (int64, []byte, error)
-	// UnsealedAuditChains returns the registered chains not sealed, by id.
+	// UnsealedAuditChains returns, by id, the registered chains that no
+	// checkpoint sealed (a tail with Sealed): the chains to sign.
 	UnsealedAuditChains() ([]int64, error)
-	// SealAuditChains marks chains that their service closed, every row
-	// signed: the checkpoints no longer look at them.
-	SealAuditChains(ids []int64, at time.Time) error
 	// AuditRows calls fn for every row: first the rows of an older
 	// version's single chain (Chain 0) by ID, then every chain's rows by
 	// chain and seq.
@@ -190,6 +188,13 @@ type AuditLog interface {
 	// checkpoints: only for the one-time move to the chains of this
 	// version (Service.UpgradeAuditChain).
 	MoveAuditRows(rows []AuditRow) error
+	// AuditUpgrade returns how many rows the older version's chain had
+	// when the migration to chains ran, and the last one's id: 0 when
+	// there were none, or once EndAuditUpgrade ran. Only those rows may
+	// move, once.
+	AuditUpgrade() (rows, lastID int64, err error)
+	// EndAuditUpgrade forgets AuditUpgrade's rows: no move after it.
+	EndAuditUpgrade() error
 	// VoterHistory returns the newest entries about the voter.
 	VoterHistory(voterID int64, limit int) ([]AuditEntry, error)
 	// AuditSearch returns the newest entries whose actor and action contain

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"consulvote/app/service"
 )
@@ -47,8 +46,11 @@ func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
 	return seq, hash, err
 }
 
+// UnsealedAuditChains: a chain is sealed by a checkpoint's tail, which
+// the checkpoint's MAC covers, never by a column nobody signs.
 func (t *Tx) UnsealedAuditChains() ([]int64, error) {
-	return t.ids(`SELECT id FROM audit_chains WHERE sealed_at IS NULL ORDER BY id`)
+	return t.ids(`SELECT id FROM audit_chains c WHERE NOT EXISTS
+		(SELECT 1 FROM chain_checkpoint_tails tl WHERE tl.chain_id = c.id AND tl.sealed = 1) ORDER BY id`)
 }
 
 func (t *Tx) ids(query string, args ...any) ([]int64, error) {
@@ -68,13 +70,18 @@ func (t *Tx) ids(query string, args ...any) ([]int64, error) {
 	return ids, rows.Err()
 }
 
-func (t *Tx) SealAuditChains(ids []int64, at time.Time) error {
-	for _, id := range ids {
-		if _, err := t.exec(`UPDATE audit_chains SET sealed_at = ? WHERE id = ? AND sealed_at IS NULL`, nanos(at), id); err != nil {
-			return fmt.Errorf("seal audit chain %d: %w", id, err)
-		}
+func (t *Tx) AuditUpgrade() (int64, int64, error) {
+	var n, last int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT row_count, last_id FROM audit_chain_upgrade`).Scan(&n, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
 	}
-	return nil
+	return n, last, err
+}
+
+func (t *Tx) EndAuditUpgrade() error {
+	_, err := t.exec(`DELETE FROM audit_chain_upgrade`)
+	return err
 }
 
 func (t *Tx) MoveAuditRows(rows []service.AuditRow) error {
@@ -189,8 +196,8 @@ func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
 		return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
 	}
 	for _, tl := range c.Tails {
-		if _, err := t.exec(`INSERT INTO chain_checkpoint_tails (checkpoint_seq, chain_id, seq, hash) VALUES (?, ?, ?, ?)`,
-			c.Seq, tl.Chain, tl.Seq, tl.Hash); err != nil {
+		if _, err := t.exec(`INSERT INTO chain_checkpoint_tails (checkpoint_seq, chain_id, seq, hash, sealed) VALUES (?, ?, ?, ?, ?)`,
+			c.Seq, tl.Chain, tl.Seq, tl.Hash, tl.Sealed); err != nil {
 			return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
 		}
 	}
@@ -198,7 +205,7 @@ func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
 }
 
 func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT c.seq, c.at, c.mac, tl.chain_id, tl.seq, tl.hash
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT c.seq, c.at, c.mac, tl.chain_id, tl.seq, tl.hash, COALESCE(tl.sealed, 0)
 		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq ORDER BY c.seq, tl.chain_id`)
 	if err != nil {
 		return err
@@ -209,7 +216,8 @@ func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
 		var seq int64
 		var at, chain, tailSeq sql.NullInt64
 		var mac, hash []byte
-		if err := rows.Scan(&seq, &at, &mac, &chain, &tailSeq, &hash); err != nil {
+		var sealed bool
+		if err := rows.Scan(&seq, &at, &mac, &chain, &tailSeq, &hash, &sealed); err != nil {
 			return err
 		}
 		if seq != c.Seq {
@@ -221,7 +229,7 @@ func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
 			c = service.Checkpoint{Seq: seq, At: timeOf(at), MAC: mac}
 		}
 		if chain.Valid {
-			c.Tails = append(c.Tails, service.ChainTail{Chain: chain.Int64, Seq: tailSeq.Int64, Hash: hash})
+			c.Tails = append(c.Tails, service.ChainTail{Chain: chain.Int64, Seq: tailSeq.Int64, Hash: hash, Sealed: sealed})
 		}
 	}
 	if err := rows.Err(); err != nil {

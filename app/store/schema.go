@@ -203,19 +203,20 @@ CREATE INDEX contact_changes_voter ON contact_changes(voter_id, id);
 CREATE INDEX rate_events_at ON rate_events(at);
 `,
 	// 11: the audit log as chains, one per writer at a time, registered,
-	// and checkpoints that sign the tails of every chain that moved (the
-	// older single chain moves into a chain once its service verified it:
-	// service.UpgradeAuditChain; audit_checkpoints keeps its checkpoints
-	// until then). audit.id stays the order of insertion, for the
-	// history views; a chain's order is seq.
+	// and checkpoints that sign the tails of every chain that moved, and
+	// seal a chain's end (a signed tail: nothing unsigned says a chain is
+	// done). The older single chain's rows found here may move into a
+	// chain once, when a server's service verified them
+	// (service.UpgradeAuditChain; audit_chain_upgrade says how many, and
+	// audit_checkpoints keeps their checkpoints until then). audit.id
+	// stays the order of insertion, for the history views; a chain's
+	// order is seq.
 	`
 CREATE TABLE audit_chains (
 	id         INTEGER PRIMARY KEY,
 	started_at INTEGER NOT NULL,
-	origin     TEXT NOT NULL DEFAULT '',
-	sealed_at  INTEGER
+	origin     TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX audit_chains_unsealed ON audit_chains(id) WHERE sealed_at IS NULL;
 
 ALTER TABLE audit ADD COLUMN chain_id INTEGER REFERENCES audit_chains(id);
 ALTER TABLE audit ADD COLUMN seq INTEGER;
@@ -231,8 +232,18 @@ CREATE TABLE chain_checkpoint_tails (
 	chain_id       INTEGER NOT NULL,
 	seq            INTEGER NOT NULL,
 	hash           BLOB NOT NULL,
+	sealed         INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (checkpoint_seq, chain_id)
 );
 CREATE INDEX chain_checkpoint_tails_chain ON chain_checkpoint_tails(chain_id, seq);
+CREATE INDEX chain_checkpoint_tails_sealed ON chain_checkpoint_tails(chain_id) WHERE sealed = 1;
+
+-- The older single chain's rows there now, if any: the only rows that
+-- service.UpgradeAuditChain may ever move, once (it deletes this row).
+CREATE TABLE audit_chain_upgrade (
+	row_count INTEGER NOT NULL,
+	last_id   INTEGER NOT NULL
+);
+INSERT INTO audit_chain_upgrade (row_count, last_id) SELECT COUNT(*), MAX(id) FROM audit HAVING COUNT(*) > 0;
 `,
 }

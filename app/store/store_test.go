@@ -173,6 +173,13 @@ func TestMigrationChainsOldAuditRows(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("%d rows, %v", n, err)
 	}
+	// Migration 11 marks them, the only rows UpgradeAuditChain may move.
+	db.View(ctx, func(tx service.Tx) error {
+		if rows, last, err := tx.AuditUpgrade(); rows != 2 || last != 2 || err != nil {
+			t.Errorf("AuditUpgrade = %d, %d, %v; want the 2 rows, the last 2", rows, last, err)
+		}
+		return nil
+	})
 }
 
 // Tamper implements storetest.Tamperer.

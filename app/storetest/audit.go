@@ -200,25 +200,38 @@ func testAuditSearch(t *testing.T, st Store) {
 	})
 }
 
-// testAuditChains: registered chains are unsealed until sealed.
+// testAuditChains: registered chains are unsealed until a checkpoint's
+// tail seals them; a tail that does not seal leaves the chain to sign.
+// The migration's mark of rows to move is absent from a log that had none.
 func testAuditChains(t *testing.T, st Store) {
 	view(t, st, func(tx service.Tx) error {
 		if ids, err := tx.UnsealedAuditChains(); err != nil || len(ids) != 0 {
 			t.Errorf("UnsealedAuditChains of an empty log = %v, %v", ids, err)
 		}
+		if n, last, err := tx.AuditUpgrade(); n != 0 || last != 0 || err != nil {
+			t.Errorf("AuditUpgrade of a new log = %d, %d, %v; want nothing to move", n, last, err)
+		}
 		return nil
 	})
 	startChain(t, st, chainB, chainA)
 	update(t, st, func(tx service.Tx) error {
-		return tx.SealAuditChains([]int64{chainB, 0x3333}, t0) // an unknown chain is no error
+		return tx.InsertCheckpoint(service.Checkpoint{Seq: 1, At: t0, MAC: []byte("m"), Tails: []service.ChainTail{
+			{Chain: chainA, Seq: 1, Hash: []byte("a1")},
+			{Chain: chainB, Seq: 1, Hash: []byte("b1"), Sealed: true},
+		}})
 	})
 	view(t, st, func(tx service.Tx) error {
 		if ids, err := tx.UnsealedAuditChains(); err != nil || fmt.Sprint(ids) != fmt.Sprint([]int64{chainA}) {
 			t.Errorf("UnsealedAuditChains after sealing B = %v, %v; want [A]", ids, err)
 		}
+		var tails []service.ChainTail
+		err := tx.Checkpoints(func(c service.Checkpoint) error { tails = append(tails, c.Tails...); return nil })
+		if err != nil || len(tails) != 2 || tails[0].Sealed == tails[1].Sealed {
+			t.Errorf("Checkpoints' tails = %+v, %v; want one sealed, one not", tails, err)
+		}
 		return nil
 	})
-	update(t, st, func(tx service.Tx) error { return tx.SealAuditChains(nil, t0) })
+	update(t, st, func(tx service.Tx) error { return tx.EndAuditUpgrade() }) // nothing to forget: no error
 }
 
 func testCheckpoints(t *testing.T, st Store) {
@@ -529,6 +542,88 @@ func testVerifyFindsDeletedChain(t *testing.T, st Store) {
 	problems, _, err := later.VerifyAuditLog(context.Background())
 	if err != nil || !has(problems, rows[len(rows)-1].Chain, 1, 0, "unsigned") {
 		t.Errorf("every checkpoint deleted: %v, %v", problems, err)
+	}
+}
+
+// testChainPoisoned: a row an intruder puts at a chain's next place makes
+// the database refuse the writer's next row there once; the writer drops
+// that chain and goes on in a new one (it does not fail every audited
+// write until it restarts), and the intruder's row shows.
+func testChainPoisoned(t *testing.T, st Store) {
+	svc := instances(t, st, 1)[0]
+	if err := audited(svc, 30_000_000); err != nil {
+		t.Fatal(err)
+	}
+	rows := allRows(t, st)
+	tail := rows[len(rows)-1]
+	tamper(t, st, fmt.Sprintf(`INSERT INTO audit (chain_id, seq, at, actor, action, detail, prev_hash, hash)
+		SELECT chain_id, seq + 1, at, actor, action, 'inserted', prev_hash, hash FROM audit WHERE chain_id = %d AND seq = %d`, tail.Chain, tail.Seq))
+	failed := 0
+	for k := range 4 {
+		if err := audited(svc, 30_000_001+k); err != nil {
+			failed++
+		}
+	}
+	if failed > 1 {
+		t.Errorf("%d of 4 audited writes failed after a row was put at the chain's next place; want 1 at most", failed)
+	}
+	others := 0
+	for _, r := range allRows(t, st) {
+		if r.Chain != tail.Chain {
+			others++
+		}
+	}
+	if others < 3 {
+		t.Errorf("%d rows in other chains; want the writes after the refusal in a new chain", others)
+	}
+	problems, _, err := svc.VerifyAuditLog(context.Background())
+	found := false
+	for _, p := range problems {
+		found = found || p.Chain == tail.Chain && p.Seq == tail.Seq+1
+	}
+	if err != nil || !found {
+		t.Errorf("the inserted row does not show: %v, %v", problems, err)
+	}
+}
+
+// testSealIsSigned: whether a chain is sealed comes from a signed
+// checkpoint, not from a mark anyone can set: an intruder who marks a
+// live chain's signed tail sealed (so that the checkpoints stop signing
+// the rows written after, and deletes them later) breaks the checkpoint's
+// signature, and the chain's rows show as unsigned once due.
+func testSealIsSigned(t *testing.T, st Store) {
+	now := time.Now()
+	svc := instancesAt(t, st, 1, fixedClock(now))[0]
+	if err := audited(svc, 40_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.CheckpointAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tamper(t, st, `UPDATE chain_checkpoint_tails SET sealed = true`)
+	for k := range 3 {
+		if err := audited(svc, 40_000_001+k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.CheckpointAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var signed int64
+	view(t, st, func(tx service.Tx) (err error) {
+		signed, _, err = tx.SignedTail(allRows(t, st)[0].Chain)
+		return err
+	})
+	tamper(t, st, fmt.Sprintf(`DELETE FROM audit WHERE seq > %d`, signed))
+	later := instancesAt(t, st, 1, fixedClock(now.Add(3*service.DefaultConfig().CheckpointEvery)))[0]
+	problems, _, err := later.VerifyAuditLog(context.Background())
+	var forged, unsigned bool
+	for _, p := range problems {
+		forged = forged || p.Checkpoint == 1 && p.Cause == "checkpoint_signature"
+		unsigned = unsigned || p.Cause == "unsigned"
+	}
+	if err != nil || !forged || !unsigned {
+		t.Errorf("a live chain marked sealed, its later rows deleted: %v, %v", problems, err)
 	}
 }
 

@@ -65,6 +65,8 @@ func Run(t *testing.T, open Opener) {
 		{"AuditLog/MoveOlderChain", testMoveAuditRows},
 		{"AuditLog/ChainsAcrossInstances", testChainsAcrossInstances},
 		{"AuditLog/VerifyFindsDeletedChain", testVerifyFindsDeletedChain},
+		{"AuditLog/ChainPoisoned", testChainPoisoned},
+		{"AuditLog/SealIsSigned", testSealIsSigned},
 		{"Checkpoints/Order", testCheckpoints},
 		{"Throttles/WindowBlocksConcurrency", testThrottles},
 		{"Agents/AccountsAndSessions", testAgents},

@@ -156,7 +156,7 @@ func restoreFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error
 // verifies its audit chain and signed checkpoints: a key that is not the
 // database's fails here, before anything is replaced.
 func verifyCopy(ctx context.Context, copy, key string) (int, error) {
-	b, err := backend.Open(ctx, backend.Config{Database: copy, KeyFile: key})
+	b, err := backend.Open(ctx, backend.Config{Database: copy, KeyFile: key, NoAuditUpgrade: true})
 	if err != nil {
 		return 0, fmt.Errorf("restore: open the copy: %w", err)
 	}
@@ -171,6 +171,13 @@ func verifyCopy(ctx context.Context, copy, key string) (int, error) {
 	}
 	cps := 0
 	if err := b.Store.View(ctx, func(tx service.Tx) error {
+		// An older version's chain, still to move at the server's first
+		// start, has its own checkpoints, signed under the key too.
+		old, err := tx.LegacyCheckpoints()
+		cps += len(old)
+		if err != nil {
+			return err
+		}
 		return tx.Checkpoints(func(service.Checkpoint) error { cps++; return nil })
 	}); err != nil {
 		return rows, fmt.Errorf("restore: %w", err)

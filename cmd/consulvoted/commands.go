@@ -339,8 +339,9 @@ func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) e
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		// Not started: verifying must not sign a checkpoint over what it
-		// has just read.
+		// Not started, nothing moved: verifying must not sign anything
+		// over what it has just read.
+		c.Backend.NoAuditUpgrade = true
 		b, err := backend.Open(ctx, c.Backend)
 		if err != nil {
 			return err
