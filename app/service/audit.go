@@ -455,6 +455,14 @@ func (p AuditProblem) String() string {
 	return fmt.Sprintf("chain %s, row %d: %s: %s", chainName(p.Chain), p.Seq, p.Kind, p.Detail)
 }
 
+// ExpectCheckpoint tells the service of a checkpoint signed before, as the
+// server's log shows it: VerifyAuditLog reports the log rolled back if the
+// database no longer holds it, signed so, and the service signs nothing
+// over such a log. (The service remembers the checkpoints it signs itself.)
+func (s *Service) ExpectCheckpoint(seq int64, mac []byte) {
+	s.chains.signed(Checkpoint{Seq: seq, MAC: mac})
+}
+
 // VerifyAuditLog walks every chain and the checkpoints and returns every
 // problem found, and how many rows it checked. Beyond a row that does not
 // match its keyed hash or does not follow the row before it in its

@@ -33,7 +33,8 @@ import (
 // Chains are registered in the database with their first row; the
 // checkpoints (audit.go) sign the tail of every chain that moved, whoever
 // wrote it, and name each chain, so that a chain cannot be dropped
-// unseen. A service that closes seals its chains once they are signed.
+// unseen. A service that closes seals its chains in its last checkpoint
+// (a signed tail), and seals the chains it dropped two periods later.
 
 // chain is one of the service's chains and its committed tail.
 type chain struct {

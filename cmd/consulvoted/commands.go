@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -325,13 +327,38 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 // auditVerifyConfig is the configuration of `audit verify`.
 type auditVerifyConfig struct {
 	Backend backend.Config
+	// Checkpoint is a checkpoint the server's log shows, as SEQ:MAC (its
+	// "seq" and "mac", hexadecimal): the database must still hold it,
+	// signed so. Only such a witness outside the database shows a log
+	// rolled back to an older checkpoint.
+	Checkpoint string
 }
 
-func (c auditVerifyConfig) Validate() error { return c.Backend.Validate() }
+func (c auditVerifyConfig) Validate() error {
+	if _, _, err := c.checkpoint(); err != nil {
+		return err
+	}
+	return c.Backend.Validate()
+}
+
+// checkpoint parses Checkpoint (0, nil: none given).
+func (c auditVerifyConfig) checkpoint() (int64, []byte, error) {
+	if c.Checkpoint == "" {
+		return 0, nil, nil
+	}
+	seqText, macText, _ := strings.Cut(c.Checkpoint, ":")
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	mac, err2 := hex.DecodeString(macText)
+	if err != nil || err2 != nil || seq < 1 || len(mac) == 0 {
+		return 0, nil, &usageError{fmt.Sprintf("--checkpoint %q: want SEQ:MAC, the \"seq\" and \"mac\" of an \"audit checkpoint\" line of the server's log", c.Checkpoint)}
+	}
+	return seq, mac, nil
+}
 
 func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
 	var c auditVerifyConfig
 	storeFlags(fs, &c.Backend)
+	fs.StringVar(&c.Checkpoint, "checkpoint", "", `a checkpoint of the server's log, SEQ:MAC (the "seq" and "mac" of its newest "audit checkpoint" line), that the database must still hold`)
 	return func(ctx context.Context, args []string, io stdio) error {
 		if len(args) != 0 {
 			return &usageError{fmt.Sprintf("unexpected %q", args[0])}
@@ -347,6 +374,9 @@ func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) e
 			return err
 		}
 		defer b.Close()
+		if seq, mac, _ := c.checkpoint(); seq != 0 {
+			b.Service.ExpectCheckpoint(seq, mac)
+		}
 		problems, rows, err := b.Service.VerifyAuditLog(ctx)
 		if err != nil {
 			return err

@@ -81,6 +81,24 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Against the checkpoint line of the server's log: the database holds
+	// it; not the one after, nor another signature under its number.
+	var seq int64
+	var mac []byte
+	if err := raw.QueryRow(`SELECT seq, mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&seq, &mac); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run("audit", "verify", "--db", path, "--checkpoint", fmt.Sprintf("%d:%x", seq, mac)); code != 0 {
+		t.Errorf("the log's checkpoint, held: %d %s", code, out)
+	}
+	for _, cp := range []string{fmt.Sprintf("%d:%x", seq+1, mac), fmt.Sprintf("%d:%x", seq, bytes.Repeat([]byte{7}, len(mac)))} {
+		if code, out := run("audit", "verify", "--db", path, "--checkpoint", cp); code != 1 || !strings.Contains(out, "rolled back") {
+			t.Errorf("--checkpoint %s, not held: %d %s", cp, code, out)
+		}
+	}
+	if code, out := run("audit", "verify", "--db", path, "--checkpoint", "x"); code != 2 || !strings.Contains(out, "SEQ:MAC") {
+		t.Errorf("--checkpoint x: %d %s", code, out)
+	}
 	if _, err := raw.Exec(`UPDATE audit SET action = 'login' WHERE id = 4`); err != nil {
 		t.Fatal(err)
 	}
