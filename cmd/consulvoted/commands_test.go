@@ -111,9 +111,13 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "row 4: altered") {
 		t.Fatalf("tampered: %d %s", code, out)
 	}
+	// Nor does restore's check of a copy.
+	if _, err := verifyCopy(context.Background(), path, path+".key"); err == nil {
+		t.Errorf("restore's check passed a tampered log")
+	}
 	var marks int
 	if err := raw.QueryRow(`SELECT COUNT(*) FROM audit_chain_upgrade`).Scan(&marks); err != nil || marks != 1 {
-		t.Errorf("audit verify ran the upgrade: %d marks left, %v", marks, err)
+		t.Errorf("audit verify or restore's check ran the upgrade: %d marks left, %v", marks, err)
 	}
 	raw.Close()
 	// --db has its twin, like every flag.
