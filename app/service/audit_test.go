@@ -528,6 +528,10 @@ func TestAuditChainUpgrade(t *testing.T) {
 			e.svc.UpgradeAuditChain(e.ctx)
 			forgeOldRow(e, 1_000_000)
 			e.exec(`INSERT INTO audit_chain_upgrade (row_count, last_id) VALUES (1, 1000000)`)
+			// Before any start: not taken for rows waiting to move.
+			if p := e.verify(); !hasProblem(p, 1_000_000, "not moved") {
+				e.t.Errorf("a row added with the mark put back, before a start: %v", p)
+			}
 		}, 1_000_000, "not moved"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
