@@ -486,7 +486,9 @@ func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
 	defer t.Stop()
 	for {
 		if err := b.Service.CheckpointAudit(ctx); err != nil && ctx.Err() == nil {
-			b.log.Error("audit checkpoint", "err", err)
+			// Not "audit checkpoint": that message is a signed checkpoint,
+			// which audit verify --checkpoints-from reads.
+			b.log.Error("audit checkpoint not signed", "err", err)
 		}
 		if n, err := b.Service.PurgeRateEvents(ctx); err != nil && ctx.Err() == nil {
 			b.log.Error("purge rate events", "err", err)

@@ -6,14 +6,26 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"consulvote/app/service"
 )
 
 func (t *Tx) StartAuditChain(c service.AuditChain) error {
-	_, err := t.exec(`INSERT INTO audit_chains (id, started_at, origin) VALUES ($1, $2, $3)`, c.ID, nanos(c.StartedAt), c.Origin)
+	tag, err := t.exec(`INSERT INTO audit_chains (id, started_at, origin) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
+		c.ID, nanos(c.StartedAt), c.Origin)
+	return inserted(tag, err, fmt.Sprintf("start audit chain %d", c.ID))
+}
+
+// inserted wraps the outcome of an INSERT … ON CONFLICT DO NOTHING:
+// service.ErrConflict when the row's key was taken (a concurrent insert
+// of the same key waits for the first to end, then inserts nothing).
+func inserted(tag pgconn.CommandTag, err error, what string) error {
 	if err != nil {
-		return fmt.Errorf("start audit chain %d: %w", c.ID, err)
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", what, service.ErrConflict)
 	}
 	return nil
 }
@@ -30,13 +42,15 @@ func (t *Tx) AppendAudit(r service.AuditRow) error {
 	if r.VoterID != 0 {
 		voter = &r.VoterID
 	}
-	_, err := t.exec(`INSERT INTO audit (chain_id, seq, at, actor, action, voter_id, detail, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	tag, err := t.exec(`INSERT INTO audit (chain_id, seq, at, actor, action, voter_id, detail, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (chain_id, seq) DO NOTHING`,
 		r.Chain, r.Seq, nanos(r.At), r.Actor, r.Action, voter, r.Detail, r.PrevHash, r.Hash)
-	if err != nil {
-		return fmt.Errorf("append audit row %d of chain %d: %w", r.Seq, r.Chain, err)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23503" {
+		// The chain is not registered (any more): the row is refused as
+		// surely as at a place taken.
+		err = fmt.Errorf("%w: %w", service.ErrConflict, err)
 	}
-	return nil
+	return inserted(tag, err, fmt.Sprintf("append audit row %d of chain %d", r.Seq, r.Chain))
 }
 
 func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
@@ -47,6 +61,14 @@ func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
 		return 0, nil, nil
 	}
 	return seq, hash, err
+}
+
+func (t *Tx) AuditChains() ([]int64, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT id FROM audit_chains ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 // UnsealedAuditChains: a chain is sealed by a checkpoint's tail, which

@@ -178,10 +178,13 @@ type AuditFinding struct {
 // single chain in no chain of this version: the upgrade refused them, or
 // they were written after it ("not_moved"); N rows of a chain after the
 // end checkpoint M sealed ("after_seal"); checkpoint Checkpoint, which
-// this service signed, gone or replaced ("checkpoint_rolled_back").
+// this service signed or was told of (the server's log), gone or replaced
+// ("checkpoint_rolled_back"); rows N to M of a chain, which this service
+// committed, gone before any checkpoint signed them
+// ("committed_rows_gone").
 var AuditCauses = []string{"after", "missing", "chain", "hash", "checkpoints_missing", "signature", "checkpoint_row_gone",
 	"rewritten", "unsigned", "checkpoint_gap", "checkpoint_signature", "signed_rows_gone", "chain_gone", "not_moved",
-	"after_seal", "checkpoint_rolled_back"}
+	"after_seal", "checkpoint_rolled_back", "committed_rows_gone"}
 
 // Errors of the office.
 var (

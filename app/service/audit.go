@@ -130,47 +130,102 @@ func (s *Service) CheckpointAudit(ctx context.Context) error {
 	return err
 }
 
+// signedState is what the checkpoints whose MAC verifies say of the
+// chains: the newest tail of each they signed, and the chains they
+// sealed; with every stored checkpoint's MAC, by number.
+type signedState struct {
+	tails  map[int64]ChainTail
+	sealed map[int64]bool
+	macs   map[int64][]byte
+}
+
+// signedTails reads every checkpoint and keeps what those whose MAC
+// verifies under the key (after the stored checkpoint before it) say:
+// nothing stored without the key, a tail row or its sealed bit, decides
+// what the next checkpoint signs. A checkpoint that does not verify counts
+// for nothing here (its chains are signed again); VerifyAuditLog reports
+// it.
+func (s *Service) signedTails(tx Tx) (signedState, error) {
+	st := signedState{tails: map[int64]ChainTail{}, sealed: map[int64]bool{}, macs: map[int64][]byte{}}
+	var prevMAC []byte
+	err := tx.Checkpoints(func(c Checkpoint) error {
+		st.macs[c.Seq] = c.MAC
+		if hmac.Equal(c.MAC, s.checkpointMAC(c, prevMAC)) {
+			for _, t := range c.Tails {
+				if t.Seq > st.tails[t.Chain].Seq {
+					st.tails[t.Chain] = t
+				}
+				st.sealed[t.Chain] = st.sealed[t.Chain] || t.Sealed
+			}
+		}
+		prevMAC = c.MAC
+		return nil
+	})
+	return st, err
+}
+
+// errRolledBack: the database no longer holds a checkpoint this service
+// signed or was told of.
+var errRolledBack = errors.New("the checkpoints were rolled back")
+
 // checkpoint is CheckpointAudit; it also seals the chains given (their
 // service closed them) whose tail in the database is the one the service
 // committed, and the chains the service dropped two periods ago or more,
-// at their tail as the database holds it. It returns what it signed (Seq
-// 0: nothing moved).
+// at their tail as the database holds it, if not below the tail the
+// service committed. It returns what it signed (Seq 0: nothing moved).
 func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint, error) {
 	now := s.clock.Now()
-	seal := map[int64]*chain{}
+	known := map[int64]chain{} // the committed tails the service knows
 	for _, ch := range closing {
 		if ch.seq > 0 {
-			seal[ch.id] = ch
+			known[ch.id] = *ch
 		}
 	}
 	dropped := s.chains.droppedBefore(now.Add(-2 * s.cfg.CheckpointEvery))
+	for id, ch := range dropped {
+		known[id] = ch
+	}
 	var c Checkpoint
+	var cut []AuditProblem
 	err := s.store.Update(ctx, func(tx Tx) error {
-		c = Checkpoint{}
+		c, cut = Checkpoint{}, nil
 		last, err := tx.LastCheckpoint()
 		if err != nil {
 			return err
 		}
-		if err := s.chains.notBehind(last); err != nil {
+		st, err := s.signedTails(tx)
+		if err != nil {
 			return err
 		}
-		ids, err := tx.UnsealedAuditChains()
+		if seqs := s.chains.rollbacks(st.macs); len(seqs) > 0 {
+			return fmt.Errorf("checkpoints %v, which this service signed or was told of, are gone or replaced: %w; "+
+				"not signing over them until a restart", seqs, errRolledBack)
+		}
+		ids, err := tx.AuditChains()
 		if err != nil {
 			return err
 		}
 		var tails []ChainTail
 		for _, id := range ids {
+			if st.sealed[id] {
+				continue
+			}
 			seq, hash, err := tx.AuditTail(id)
 			if err != nil {
 				return err
 			}
-			signed, _, err := tx.SignedTail(id)
-			if err != nil {
-				return err
+			k, isKnown := known[id]
+			if isKnown && (seq < k.seq || seq == k.seq && !bytes.Equal(hash, k.hash)) {
+				// Rows this service committed are gone: signing or
+				// sealing the chain here would make the cut for good.
+				cut = append(cut, AuditProblem{Chain: id, Seq: seq + 1, Kind: "deleted", Detail: fmt.Sprintf(
+					"this service committed the chain up to row %d, and the database holds it up to row %d: not signed", k.seq, seq),
+					Cause: "committed_rows_gone", N: seq + 1, M: k.seq})
+				continue
 			}
-			ch, ok := seal[id]
-			sealed := ok && seq == ch.seq && bytes.Equal(hash, ch.hash) || dropped[id]
-			if seq > signed || sealed {
+			_, isDropped := dropped[id]
+			sealed := isKnown && (isDropped || seq == k.seq)
+			if seq > st.tails[id].Seq || sealed {
 				tails = append(tails, ChainTail{Chain: id, Seq: seq, Hash: hash, Sealed: sealed})
 			}
 		}
@@ -184,7 +239,12 @@ func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint,
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("audit checkpoint: %w", err)
 	}
-	// Sealed now, or before, or never registered (rolled back): done.
+	for _, p := range cut {
+		s.log.ErrorContext(ctx, "audit chain cut: rows this service committed are gone, the chain is left unsigned", "chain", chainName(p.Chain),
+			"committed", p.M, "held", p.N-1)
+		s.chains.chainCut(p)
+	}
+	// Sealed now, or before, or never registered (rolled back), or cut: done.
 	s.chains.forget(dropped)
 	if c.Seq != 0 {
 		s.chains.signed(c)
@@ -249,7 +309,7 @@ func (s *Service) UpgradeAuditChain(ctx context.Context) error {
 		if err := tx.EndAuditUpgrade(); err != nil {
 			return err
 		}
-		chains, err := tx.UnsealedAuditChains()
+		chains, err := tx.AuditChains()
 		if err != nil {
 			return err
 		}
@@ -456,11 +516,12 @@ func (p AuditProblem) String() string {
 }
 
 // ExpectCheckpoint tells the service of a checkpoint signed before, as the
-// server's log shows it: VerifyAuditLog reports the log rolled back if the
-// database no longer holds it, signed so, and the service signs nothing
-// over such a log. (The service remembers the checkpoints it signs itself.)
+// server's log shows it (call it for every one): VerifyAuditLog reports
+// the log rolled back if the database no longer holds it, signed so, and
+// the service signs nothing over such a log. (The service remembers the
+// newest checkpoint it signed itself.)
 func (s *Service) ExpectCheckpoint(seq int64, mac []byte) {
-	s.chains.signed(Checkpoint{Seq: seq, MAC: mac})
+	s.chains.expectCheckpoint(seq, mac)
 }
 
 // VerifyAuditLog walks every chain and the checkpoints and returns every
@@ -487,15 +548,11 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 		}
 		tails := map[int64]signed{}
 		seals := map[int64]signed{} // the tail where a checkpoint sealed the chain
-		mine := s.chains.lastSigned()
+		macs := map[int64][]byte{}
 		var prevSeq int64
 		var prevMAC []byte
 		err := tx.Checkpoints(func(c Checkpoint) error {
-			if c.Seq == mine.Seq && !hmac.Equal(c.MAC, mine.MAC) {
-				problems = append(problems, AuditProblem{Checkpoint: c.Seq, Kind: "checkpoint",
-					Detail: "this is not the checkpoint this service signed under that number: the checkpoints were rolled back",
-					Cause:  "checkpoint_rolled_back"})
-			}
+			macs[c.Seq] = c.MAC
 			switch {
 			case c.Seq != prevSeq+1:
 				problems = append(problems, AuditProblem{Checkpoint: c.Seq, Kind: "checkpoint",
@@ -520,11 +577,13 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 		if err != nil {
 			return err
 		}
-		if mine.Seq > prevSeq {
-			problems = append(problems, AuditProblem{Checkpoint: mine.Seq, Kind: "checkpoint",
-				Detail: fmt.Sprintf("this service signed it, and the database's checkpoints end at %d: the checkpoints were rolled back", prevSeq),
-				Cause:  "checkpoint_rolled_back"})
+		for _, seq := range s.chains.rollbacks(macs) {
+			problems = append(problems, AuditProblem{Checkpoint: seq, Kind: "checkpoint", Detail: fmt.Sprintf(
+				"this service signed it, or was told of it, and the database no longer holds it (its checkpoints end at %d), "+
+					"or holds another under its number, now or when the service last looked: the checkpoints were rolled back", prevSeq),
+				Cause: "checkpoint_rolled_back"})
 		}
+		problems = append(problems, s.chains.cutChains()...)
 		var legacy []AuditRow
 		var cur int64 // the chain being read
 		var prevSeqIn, firstUnsigned, unsigned, firstAfter, after int64

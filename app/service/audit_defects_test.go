@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,10 +45,11 @@ func TestAuditForgedOldRowsNeverSigned(t *testing.T) {
 }
 
 // TestAuditSealIsSigned: marking a live chain sealed, so that the
-// checkpoints stop signing it and the rows written after can be deleted
-// with no trace, breaks the signature of the checkpoint that holds the
-// mark; and a row after a chain's signed end shows, even with a valid
-// hash.
+// checkpoints stop signing it and the rows written after can be deleted,
+// breaks the signature of the checkpoint that holds the mark, and the
+// signer does not believe it (TestAuditSignerTrustsNoUnsignedRow): even
+// with the mark taken back after the cut, the cut shows. And a row after
+// a chain's signed end shows, even with a valid hash.
 func TestAuditSealIsSigned(t *testing.T) {
 	e := auditEnv(t)
 	signed := e.lastSigned()
@@ -58,12 +60,16 @@ func TestAuditSealIsSigned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if p := e.verify(); !hasCheckpointProblem(p, 1) {
+		t.Errorf("a live chain marked sealed: %v", p)
+	}
 	e.exec(`DELETE FROM audit WHERE seq > ?`, signed)
-	e.svc = e.service(e.db) // a restart: new chains
+	e.exec(`UPDATE chain_checkpoint_tails SET sealed = 0 WHERE checkpoint_seq = 1`) // the mark taken back
+	e.svc = e.service(e.db)                                                         // a restart: new chains
 	e.svc.Login(e.ctx, marie.Identifier, "wrong")
 	e.svc.CheckpointAudit(e.ctx)
-	if p := e.verify(); !hasCheckpointProblem(p, 1) {
-		t.Errorf("a live chain marked sealed, its later rows deleted: %v", p)
+	if p := e.verify(); !hasCause(p, "signed_rows_gone") {
+		t.Errorf("a live chain marked sealed, its later rows deleted, the mark taken back: %v", p)
 	}
 
 	// A row after the end a checkpoint sealed, hashed under the key as
@@ -153,5 +159,210 @@ func TestAuditCheckpointsRolledBack(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the rollback does not show to the service that signed: %v", p)
+	}
+}
+
+func hasCause(ps []service.AuditProblem, cause string) bool {
+	for _, p := range ps {
+		if p.Cause == cause {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAuditSignerTrustsNoUnsignedRow: the checkpoints decide what to sign
+// from the checkpoints whose MAC verifies, never from rows as stored. An
+// intruder without the key who edits the checkpoints' tails so that the
+// signer skips a live chain (a sealed bit set, a tail's seq raised, a
+// tail added to a checkpoint, for a chain named before or for one no
+// checkpoint named yet), lets the instance write on, cuts the chain's
+// rows once it is idle (stopped, or killed) and puts the tails back as
+// they were, is found by verify: the signer signed the live chain all
+// along. (With the stored tails trusted, every variant ended clean.)
+func TestAuditSignerTrustsNoUnsignedRow(t *testing.T) {
+	for _, how := range []string{"sealed bit", "seq raised", "tail added", "chain never named"} {
+		t.Run(how, func(t *testing.T) {
+			e := auditEnv(t)
+			live := e.svc
+			signed := e.lastSigned()
+			var chain int64
+			e.raw.QueryRow(`SELECT chain_id FROM audit LIMIT 1`).Scan(&chain)
+			var newest int64
+			switch how {
+			case "sealed bit":
+				e.exec(`UPDATE chain_checkpoint_tails SET sealed = 1`)
+			case "seq raised":
+				e.exec(`UPDATE chain_checkpoint_tails SET seq = 1000000 WHERE chain_id = ?`, chain)
+			case "tail added":
+				// A second instance signs a checkpoint that does not name
+				// the live chain; the tail goes there.
+				if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+					t.Fatal(err)
+				}
+				signed = e.lastSigned()
+				b := e.service(e.db)
+				b.Login(e.ctx, "no-such-identifier", "x")
+				if err := b.CheckpointAudit(e.ctx); err != nil {
+					t.Fatal(err)
+				}
+				e.raw.QueryRow(`SELECT MAX(seq) FROM chain_checkpoints`).Scan(&newest)
+				e.exec(`INSERT INTO chain_checkpoint_tails (checkpoint_seq, chain_id, seq, hash, sealed) VALUES (?, ?, 1000000, x'00', 0)`, newest, chain)
+			case "chain never named":
+				// A new instance's first rows: no checkpoint names its
+				// chain yet. A sealed tail for it goes into the newest
+				// checkpoint.
+				live = e.service(e.db)
+				live.Login(e.ctx, "no-such-identifier", "x")
+				e.raw.QueryRow(`SELECT id FROM audit_chains WHERE id <> ?`, chain).Scan(&chain)
+				e.raw.QueryRow(`SELECT MAX(seq) FROM chain_checkpoints`).Scan(&newest)
+				e.exec(`INSERT INTO chain_checkpoint_tails (checkpoint_seq, chain_id, seq, hash, sealed) VALUES (?, ?, 1, x'00', 1)`, newest, chain)
+				signed = 0
+			}
+			for range 5 {
+				live.Login(e.ctx, marie.Identifier, "wrong") // the live instance keeps writing
+				if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if how == "sealed bit" {
+				if err := live.FinishAudit(e.ctx); err != nil { // stopped: the chain is idle for good
+					t.Fatal(err)
+				}
+			} // else killed
+			// Cut what the intruder believes unsigned, put the tails back.
+			e.exec(`DELETE FROM audit WHERE chain_id = ? AND seq > ?`, chain, signed)
+			switch how {
+			case "sealed bit":
+				e.exec(`UPDATE chain_checkpoint_tails SET sealed = 0 WHERE checkpoint_seq = 1`)
+			case "seq raised":
+				e.exec(`UPDATE chain_checkpoint_tails SET seq = ? WHERE seq = 1000000`, signed)
+			case "tail added":
+				e.exec(`DELETE FROM chain_checkpoint_tails WHERE seq = 1000000`)
+			case "chain never named":
+				e.exec(`DELETE FROM chain_checkpoint_tails WHERE checkpoint_seq = ? AND chain_id = ?`, newest, chain)
+				e.exec(`DELETE FROM audit_chains WHERE id = ?`, chain)
+			}
+			e.svc = e.service(e.db) // a restart
+			e.svc.Login(e.ctx, marie.Identifier, "wrong")
+			if err := e.svc.FinishAudit(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(10 * e.cfg.CheckpointEvery)
+			p := e.verify()
+			want := "signed_rows_gone"
+			if how == "chain never named" {
+				want = "chain_gone"
+			}
+			if !hasCause(p, want) {
+				t.Errorf("a live chain's rows cut after the tails were edited and put back: want %s, got %v", want, p)
+			}
+		})
+	}
+}
+
+// TestAuditRollbackSignedOver: instance B signs checkpoint N; an intruder
+// deletes it and the chain only it named; instance A, which never saw N,
+// signs another N, then N+1. B refuses to sign over it every time, not
+// once, and its verification keeps reporting N; and `audit verify` given
+// B's log line for N (not only the newest line of some log) reports it.
+func TestAuditRollbackSignedOver(t *testing.T) {
+	e := auditEnv(t)
+	a := e.svc
+	b := e.service(e.db)
+	if err := a.CheckpointAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.Login(e.ctx, "no-such-identifier", "x")
+	if err := b.CheckpointAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n, x int64
+	var macN []byte
+	e.raw.QueryRow(`SELECT seq, mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&n, &macN)
+	e.raw.QueryRow(`SELECT chain_id FROM chain_checkpoint_tails WHERE checkpoint_seq = ?`, n).Scan(&x)
+	e.exec(`DELETE FROM chain_checkpoint_tails WHERE checkpoint_seq = ?`, n)
+	e.exec(`DELETE FROM chain_checkpoints WHERE seq = ?`, n)
+	e.exec(`DELETE FROM audit WHERE chain_id = ?`, x)
+	e.exec(`DELETE FROM audit_chains WHERE id = ?`, x)
+	for i := range 2 {
+		a.Login(e.ctx, marie.Identifier, "wrong")
+		if err := a.CheckpointAudit(e.ctx); err != nil { // N again, then N+1
+			t.Fatal(err)
+		}
+		b.Login(e.ctx, "no-such-identifier", "y")
+		if err := b.CheckpointAudit(e.ctx); err == nil {
+			t.Errorf("B signed over the rollback of its checkpoint %d (after A's checkpoint %d)", n, n+int64(i))
+		}
+	}
+	if err := a.CheckpointAudit(e.ctx); err != nil { // A signs B's last rows too
+		t.Fatal(err)
+	}
+	e.clock.Advance(10 * e.cfg.CheckpointEvery)
+	rolledBack := func(ps []service.AuditProblem) bool {
+		for _, p := range ps {
+			if p.Checkpoint == n && p.Cause == "checkpoint_rolled_back" {
+				return true
+			}
+		}
+		return false
+	}
+	if p, _, err := b.VerifyAuditLog(e.ctx); err != nil || !rolledBack(p) {
+		t.Errorf("B's verification: %v, %v", p, err)
+	}
+	cli := e.service(e.db) // audit verify --checkpoint N:MAC from B's log
+	if p, _, _ := cli.VerifyAuditLog(e.ctx); len(p) != 0 {
+		t.Fatalf("the database alone shows nothing, as the README says; got %v", p)
+	}
+	cli.ExpectCheckpoint(n, macN)
+	if p, _, err := cli.VerifyAuditLog(e.ctx); err != nil || !rolledBack(p) {
+		t.Errorf("audit verify with B's line for checkpoint %d: %v, %v", n, p, err)
+	}
+	// Both instances' logs together: two checkpoints under one number.
+	cli = e.service(e.db)
+	var macA []byte
+	e.raw.QueryRow(`SELECT mac FROM chain_checkpoints WHERE seq = ?`, n).Scan(&macA)
+	cli.ExpectCheckpoint(n, macA)
+	cli.ExpectCheckpoint(n, macN)
+	if p, _, _ := cli.VerifyAuditLog(e.ctx); !rolledBack(p) {
+		t.Errorf("two logs with two checkpoints %d: %v", n, p)
+	}
+}
+
+// TestAuditDroppedChainCut: rows a service committed to a chain it then
+// dropped (its next row refused), deleted before any checkpoint signed
+// them, are not made permanent by sealing the chain where the database
+// now ends it: the chain is neither sealed nor signed there, and the
+// service's verification reports the cut.
+func TestAuditDroppedChainCut(t *testing.T) {
+	e := auditEnv(t)
+	st := &failingCommit{Store: e.db}
+	svc := e.service(st)
+	svc.Login(e.ctx, "no-such-identifier-1", "x")
+	svc.Login(e.ctx, "no-such-identifier-2", "x") // rows 1 and 2 of svc's chain, unsigned
+	var chain int64
+	e.raw.QueryRow(`SELECT chain_id FROM audit GROUP BY chain_id HAVING MAX(seq) = 2 AND MIN(seq) = 1 AND chain_id NOT IN
+		(SELECT chain_id FROM chain_checkpoint_tails)`).Scan(&chain)
+	if chain == 0 {
+		t.Fatal("no chain of svc's")
+	}
+	st.before = fmt.Errorf("append: %w", service.ErrConflict)
+	svc.Login(e.ctx, "no-such-identifier-3", "x") // refused: the chain dropped, committed up to row 2
+	st.before = nil
+	e.exec(`DELETE FROM audit WHERE chain_id = ? AND seq = 2`, chain)
+	e.clock.Advance(3 * e.cfg.CheckpointEvery)
+	if err := svc.CheckpointAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count("chain_checkpoint_tails", "chain_id = ?", chain); n != 0 {
+		t.Errorf("the cut chain was signed or sealed at row 1 (%d tails)", n)
+	}
+	p, _, err := svc.VerifyAuditLog(e.ctx)
+	found := false
+	for _, p := range p {
+		found = found || p.Chain == chain && p.Cause == "committed_rows_gone" && p.N == 2 && p.M == 2
+	}
+	if err != nil || !found {
+		t.Errorf("the cut does not show to the service: %v, %v", p, err)
 	}
 }

@@ -282,7 +282,8 @@ func TestAuditCheckpointSignsOtherWriters(t *testing.T) {
 // during COMMIT), or at the audit row's insert (rolled back).
 type failingCommit struct {
 	service.Store
-	after, before bool
+	after  bool
+	before error // what the audit row's insert returns, when not nil
 }
 
 var errCommit = errors.New("connection lost during commit")
@@ -295,8 +296,8 @@ type watched struct {
 }
 
 func (w watched) AppendAudit(r service.AuditRow) error {
-	if w.f.before {
-		return errCommit // the insert fails: the transaction rolls back
+	if w.f.before != nil {
+		return w.f.before // the insert fails: the transaction rolls back
 	}
 	*w.appended = true
 	return w.Tx.AppendAudit(r)
@@ -343,9 +344,18 @@ func TestAuditChainAfterFailedCommit(t *testing.T) {
 	if n := e.count("audit_chains", "1"); n != 2 {
 		t.Fatalf("%d chains; want auditEnv's and this service's, the rollback gave it back", n)
 	}
-	st.before = true
-	login() // the audit row refused: rolled back, the chain dropped
-	st.before = false
+	// A failure that is not the row's (a deadlock, a serialization
+	// failure): the chain is healthy, and given back.
+	st.before = errors.New("ERROR: deadlock detected (SQLSTATE 40P01)")
+	login()
+	st.before = nil
+	login()
+	if n := e.count("audit_chains", "1"); n != 2 {
+		t.Fatalf("%d chains; want the service's given back after a deadlock", n)
+	}
+	st.before = fmt.Errorf("append audit row: %w", service.ErrConflict)
+	login() // the audit row refused (its place taken): rolled back, the chain dropped
+	st.before = nil
 	login()
 	if n := e.count("audit_chains", "1"); n != 3 {
 		t.Fatalf("%d chains; want a new one after the refused audit row", n)

@@ -49,77 +49,126 @@ type chains struct {
 	idle   []*chain // the most recently used last: few chains stay busy
 	closed bool     // sealed: new rows go to new chains
 	origin string
-	// last is the newest checkpoint this service signed (its number and
-	// MAC): the database's checkpoints must never go back behind it.
-	last Checkpoint
+	// own is the newest checkpoint this service signed, and expect the
+	// checkpoints it was told of (ExpectCheckpoint: the server's log): the
+	// database must still hold each, under its number, with its MAC.
+	own    Checkpoint
+	expect map[int64][]byte
+	// rolledBack are the numbers of those found gone or replaced: once
+	// seen, a rollback is reported by every verification and the service
+	// signs nothing more, until it restarts (signing over it would hide
+	// it from whoever comes next).
+	rolledBack map[int64]bool
+	// cut are the chains the service knew longer than the database holds
+	// them (rows it committed, gone before any checkpoint signed them):
+	// never sealed nor signed, and reported by every verification.
+	cut []AuditProblem
 	// dropped are the chains this service left (a failed commit, a row
-	// refused) and when: nobody writes to them again, and a checkpoint
-	// seals them, at their tail as the database holds it, once a commit
-	// that failed but may still land cannot (two checkpoint periods).
+	// refused), when, and their tail as last committed: nobody writes to
+	// them again, and a checkpoint seals them, at their tail as the
+	// database holds it, once a commit that failed but may still land
+	// cannot (two checkpoint periods).
 	dropped []droppedChain
 }
 
 type droppedChain struct {
-	id int64
+	chain
 	at time.Time
 }
 
-// drop records that the service left chain id at at.
-func (cs *chains) drop(id int64, at time.Time) {
+// drop records that the service left c, whose committed tail it is, at
+// at.
+func (cs *chains) drop(c chain, at time.Time) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	cs.dropped = append(cs.dropped, droppedChain{id, at})
+	cs.dropped = append(cs.dropped, droppedChain{c, at})
 }
 
 // droppedBefore returns the chains dropped before t.
-func (cs *chains) droppedBefore(t time.Time) map[int64]bool {
+func (cs *chains) droppedBefore(t time.Time) map[int64]chain {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	ids := map[int64]bool{}
+	ids := map[int64]chain{}
 	for _, d := range cs.dropped {
 		if d.at.Before(t) {
-			ids[d.id] = true
+			ids[d.id] = d.chain
 		}
 	}
 	return ids
 }
 
 // forget removes sealed chains from the dropped ones.
-func (cs *chains) forget(ids map[int64]bool) {
+func (cs *chains) forget(ids map[int64]chain) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	cs.dropped = slices.DeleteFunc(cs.dropped, func(d droppedChain) bool { return ids[d.id] })
+	cs.dropped = slices.DeleteFunc(cs.dropped, func(d droppedChain) bool { _, ok := ids[d.id]; return ok })
 }
 
 // signed records that the service signed checkpoint c.
 func (cs *chains) signed(c Checkpoint) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	if c.Seq > cs.last.Seq {
-		cs.last = Checkpoint{Seq: c.Seq, MAC: c.MAC}
+	if c.Seq > cs.own.Seq {
+		cs.own = Checkpoint{Seq: c.Seq, MAC: c.MAC}
 	}
 }
 
-// lastSigned returns the newest checkpoint the service signed (Seq 0:
-// none).
-func (cs *chains) lastSigned() Checkpoint {
+// expectCheckpoint records a checkpoint the database must still hold.
+func (cs *chains) expectCheckpoint(seq int64, mac []byte) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	return cs.last
+	if cs.expect == nil {
+		cs.expect = map[int64][]byte{}
+	}
+	if old, ok := cs.expect[seq]; ok && !bytes.Equal(old, mac) {
+		// Two checkpoints under one number (two instances' logs): one
+		// was signed over the other's, after a rollback.
+		if cs.rolledBack == nil {
+			cs.rolledBack = map[int64]bool{}
+		}
+		cs.rolledBack[seq] = true
+	}
+	cs.expect[seq] = mac
 }
 
-// notBehind refuses to sign after last, the database's newest checkpoint,
-// when the database went back behind a checkpoint this service signed:
-// signing the next number again would hide the rollback (checkpoints
-// deleted with the chains only they named). The rows stay unsigned and
-// show; VerifyAuditLog says why.
-func (cs *chains) notBehind(last Checkpoint) error {
-	mine := cs.lastSigned()
-	if mine.Seq > last.Seq || mine.Seq == last.Seq && !bytes.Equal(mine.MAC, last.MAC) {
-		return fmt.Errorf("the database's newest checkpoint is %d, and this service signed checkpoint %d: "+
-			"the checkpoints were rolled back, not signing over them", last.Seq, mine.Seq)
+// rollbacks compares the checkpoints the service signed or was told of
+// with macs, the database's (by number), and returns those gone or
+// replaced, now or at any earlier look, by number.
+func (cs *chains) rollbacks(macs map[int64][]byte) []int64 {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	check := func(seq int64, mac []byte) {
+		if seq != 0 && !bytes.Equal(macs[seq], mac) {
+			if cs.rolledBack == nil {
+				cs.rolledBack = map[int64]bool{}
+			}
+			cs.rolledBack[seq] = true
+		}
 	}
-	return nil
+	check(cs.own.Seq, cs.own.MAC)
+	for seq, mac := range cs.expect {
+		check(seq, mac)
+	}
+	var seqs []int64
+	for seq := range cs.rolledBack {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	return seqs
+}
+
+// chainCut records a chain found shorter than the service knew it.
+func (cs *chains) chainCut(p AuditProblem) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.cut = append(cs.cut, p)
+}
+
+// cutChains returns the chains found shorter than the service knew them.
+func (cs *chains) cutChains() []AuditProblem {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return slices.Clone(cs.cut)
 }
 
 func newChains() *chains {
@@ -190,6 +239,7 @@ func (c chainedStore) Update(ctx context.Context, fn func(Tx) error) error {
 		broken bool
 	)
 	err := c.Store.Update(ctx, func(tx Tx) error {
+		broken = false // only the last try's refusal counts
 		try = &chainTx{Tx: tx, s: c.s, held: &held, broken: &broken}
 		if held != nil {
 			try.seq, try.hash = held.seq, held.hash
@@ -209,7 +259,7 @@ func (c chainedStore) Update(ctx context.Context, fn func(Tx) error) error {
 		// instead, and this one is left as it is, for the checkpoints to
 		// sign and VerifyAuditLog to judge.
 		c.s.log.ErrorContext(ctx, "audit chain dropped: the database refused its next row", "chain", chainName(held.id), "err", err)
-		c.s.chains.drop(held.id, c.s.clock.Now())
+		c.s.chains.drop(*held, c.s.clock.Now())
 	case err == nil:
 		held.seq, held.hash = try.seq, try.hash
 		c.s.chains.put(held)
@@ -220,7 +270,7 @@ func (c chainedStore) Update(ctx context.Context, fn func(Tx) error) error {
 		// connection lost during COMMIT): the tail is unknown here. The
 		// chain is left; the checkpoints read its tail from the database.
 		c.s.log.WarnContext(ctx, "audit chain left after a failed commit", "chain", chainName(held.id), "err", err)
-		c.s.chains.drop(held.id, c.s.clock.Now())
+		c.s.chains.drop(*held, c.s.clock.Now())
 	}
 	return err
 }
@@ -234,7 +284,9 @@ type chainTx struct {
 	seq  int64
 	hash []byte
 	// broken: the store refused to register the chain or to append to
-	// it, in some try of the transaction.
+	// it because its id or the row's place was taken (ErrConflict), in
+	// the last try of the transaction. A retryable failure (a deadlock, a
+	// serialization failure) is not the chain's fault: it is given back.
 	broken *bool
 }
 
@@ -252,14 +304,14 @@ func (t *chainTx) append(e AuditEntry) error {
 	seq := t.seq + 1
 	if seq == 1 {
 		if err := t.StartAuditChain(AuditChain{ID: c.id, StartedAt: e.At, Origin: t.s.chains.origin}); err != nil {
-			*t.broken = true
+			*t.broken = errors.Is(err, ErrConflict)
 			return fmt.Errorf("start chain %s: %w", chainName(c.id), err)
 		}
 	}
 	r := AuditRow{Chain: c.id, Seq: seq, AuditEntry: e, PrevHash: t.hash}
 	r.Hash = t.s.auditHash(r)
 	if err := t.AppendAudit(r); err != nil {
-		*t.broken = true
+		*t.broken = errors.Is(err, ErrConflict)
 		return err
 	}
 	t.seq, t.hash = seq, r.Hash

@@ -170,14 +170,21 @@ type AuditLog interface {
 	StartAuditChain(c AuditChain) error
 	// AppendAudit stores r as given and numbers it (AuditRow.ID) in the
 	// order rows are inserted. Its chain must be registered, and the
-	// store refuses a second row with r's chain and seq: two writers can
-	// never fork a chain.
+	// store refuses a second row with r's chain and seq, and a row of a
+	// chain not registered, with an error that wraps ErrConflict (as
+	// StartAuditChain's for an id taken): two writers can never fork a
+	// chain, and the service drops a chain the store refuses (not one
+	// that met a retryable failure).
 	AppendAudit(r AuditRow) error
 	// AuditTail returns the seq and hash of the chain's last row (0, nil
 	// when it has none).
 	AuditTail(chain int64) (int64, []byte, error)
+	// AuditChains returns every registered chain, by id.
+	AuditChains() ([]int64, error)
 	// UnsealedAuditChains returns, by id, the registered chains that no
-	// checkpoint sealed (a tail with Sealed): the chains to sign.
+	// stored checkpoint tail marks Sealed, as stored: unauthenticated, so
+	// the signer never decides on it (it reads the checkpoints and checks
+	// their MACs).
 	UnsealedAuditChains() ([]int64, error)
 	// AuditRows calls fn for every row: first the rows of an older
 	// version's single chain (Chain 0) by ID, then every chain's rows by
@@ -209,8 +216,8 @@ type Checkpoints interface {
 	// the next number until the transaction ends: the checkpoints of
 	// every instance queue there, each after the one before.
 	LastCheckpoint() (Checkpoint, error)
-	// SignedTail returns the newest tail of the chain a checkpoint signed
-	// (0, nil when none).
+	// SignedTail returns the newest tail of the chain a stored checkpoint
+	// names (0, nil when none), as stored: unauthenticated.
 	SignedTail(chain int64) (int64, []byte, error)
 	// InsertCheckpoint stores c and its tails under c.Seq (refusing a Seq
 	// taken).

@@ -6,13 +6,28 @@ import (
 	"fmt"
 	"strings"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"consulvote/app/service"
 )
 
 func (t *Tx) StartAuditChain(c service.AuditChain) error {
-	_, err := t.exec(`INSERT INTO audit_chains (id, started_at, origin) VALUES (?, ?, ?)`, c.ID, nanos(c.StartedAt), c.Origin)
+	res, err := t.exec(`INSERT INTO audit_chains (id, started_at, origin) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		c.ID, nanos(c.StartedAt), c.Origin)
+	return inserted(res, err, fmt.Sprintf("start audit chain %d", c.ID))
+}
+
+// inserted wraps the outcome of an INSERT … ON CONFLICT DO NOTHING:
+// service.ErrConflict when the row's key was taken.
+func inserted(res sql.Result, err error, what string) error {
 	if err != nil {
-		return fmt.Errorf("start audit chain %d: %w", c.ID, err)
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	} else if n == 0 {
+		return fmt.Errorf("%s: %w", what, service.ErrConflict)
 	}
 	return nil
 }
@@ -28,12 +43,16 @@ func (t *Tx) AppendAudit(r service.AuditRow) error {
 	if r.VoterID != 0 {
 		voter = r.VoterID
 	}
-	_, err := t.exec(`INSERT INTO audit (chain_id, seq, at, actor, action, voter_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := t.exec(`INSERT INTO audit (chain_id, seq, at, actor, action, voter_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (chain_id, seq) DO NOTHING`,
 		r.Chain, r.Seq, nanos(r.At), r.Actor, r.Action, voter, r.Detail, r.PrevHash, r.Hash)
-	if err != nil {
-		return fmt.Errorf("append audit row %d of chain %d: %w", r.Seq, r.Chain, err)
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+		// The chain is not registered (any more): the row is refused as
+		// surely as at a place taken.
+		err = fmt.Errorf("%w: %w", service.ErrConflict, err)
 	}
-	return nil
+	return inserted(res, err, fmt.Sprintf("append audit row %d of chain %d", r.Seq, r.Chain))
 }
 
 func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
@@ -51,6 +70,10 @@ func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
 func (t *Tx) UnsealedAuditChains() ([]int64, error) {
 	return t.ids(`SELECT id FROM audit_chains c WHERE NOT EXISTS
 		(SELECT 1 FROM chain_checkpoint_tails tl WHERE tl.chain_id = c.id AND tl.sealed = 1) ORDER BY id`)
+}
+
+func (t *Tx) AuditChains() ([]int64, error) {
+	return t.ids(`SELECT id FROM audit_chains ORDER BY id`)
 }
 
 func (t *Tx) ids(query string, args ...any) ([]int64, error) {

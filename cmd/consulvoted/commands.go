@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -327,38 +328,87 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 // auditVerifyConfig is the configuration of `audit verify`.
 type auditVerifyConfig struct {
 	Backend backend.Config
-	// Checkpoint is a checkpoint the server's log shows, as SEQ:MAC (its
-	// "seq" and "mac", hexadecimal): the database must still hold it,
-	// signed so. Only such a witness outside the database shows a log
-	// rolled back to an older checkpoint.
-	Checkpoint string
+	// Checkpoints are checkpoints the server's log shows, each as SEQ:MAC
+	// (its "seq" and "mac", hexadecimal): the database must still hold
+	// each, signed so. Only such a witness outside the database shows a
+	// log rolled back to an older checkpoint.
+	Checkpoints []string
+	// CheckpointsFrom is a server's JSON log: every "audit checkpoint"
+	// line of it is such a checkpoint.
+	CheckpointsFrom string
 }
 
 func (c auditVerifyConfig) Validate() error {
-	if _, _, err := c.checkpoint(); err != nil {
+	if _, err := c.checkpoints(); err != nil {
 		return err
 	}
 	return c.Backend.Validate()
 }
 
-// checkpoint parses Checkpoint (0, nil: none given).
-func (c auditVerifyConfig) checkpoint() (int64, []byte, error) {
-	if c.Checkpoint == "" {
-		return 0, nil, nil
+// loggedCheckpoint is a checkpoint as the server logs it (Service.logCheckpoint).
+type loggedCheckpoint struct {
+	seq int64
+	mac []byte
+}
+
+// checkpoints parses Checkpoints and reads CheckpointsFrom.
+func (c auditVerifyConfig) checkpoints() ([]loggedCheckpoint, error) {
+	var out []loggedCheckpoint
+	for _, cp := range c.Checkpoints {
+		seqText, macText, _ := strings.Cut(cp, ":")
+		seq, err := strconv.ParseInt(seqText, 10, 64)
+		mac, err2 := hex.DecodeString(macText)
+		if err != nil || err2 != nil || seq < 1 || len(mac) == 0 {
+			return nil, &usageError{fmt.Sprintf("--checkpoint %q: want SEQ:MAC, the \"seq\" and \"mac\" of an \"audit checkpoint\" line of the server's log", cp)}
+		}
+		out = append(out, loggedCheckpoint{seq, mac})
 	}
-	seqText, macText, _ := strings.Cut(c.Checkpoint, ":")
-	seq, err := strconv.ParseInt(seqText, 10, 64)
-	mac, err2 := hex.DecodeString(macText)
-	if err != nil || err2 != nil || seq < 1 || len(mac) == 0 {
-		return 0, nil, &usageError{fmt.Sprintf("--checkpoint %q: want SEQ:MAC, the \"seq\" and \"mac\" of an \"audit checkpoint\" line of the server's log", c.Checkpoint)}
+	if c.CheckpointsFrom == "" {
+		return out, nil
 	}
-	return seq, mac, nil
+	f, err := os.Open(c.CheckpointsFrom)
+	if err != nil {
+		return nil, &usageError{fmt.Sprintf("--checkpoints-from: %v", err)}
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 16<<20) // a checkpoint line names every chain that moved
+	found := 0
+	for n := 1; sc.Scan(); n++ {
+		var line struct {
+			Msg string          `json:"msg"`
+			Seq *int64          `json:"seq"`
+			MAC string          `json:"mac"`
+			Err json.RawMessage `json:"err"`
+		}
+		// Lines that are not JSON (a line cut by a kill, another
+		// program's output) are no checkpoint, nor a failure to sign one
+		// (an "err", as servers of this branch before logged it).
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Msg != "audit checkpoint" || line.Err != nil {
+			continue
+		}
+		mac, err := hex.DecodeString(line.MAC)
+		if line.Seq == nil || *line.Seq < 1 || err != nil || len(mac) == 0 {
+			return nil, &usageError{fmt.Sprintf("--checkpoints-from %s, line %d: an \"audit checkpoint\" line without a valid \"seq\" and \"mac\"", c.CheckpointsFrom, n)}
+		}
+		out = append(out, loggedCheckpoint{*line.Seq, mac})
+		found++
+	}
+	if err := sc.Err(); err != nil {
+		return nil, &usageError{fmt.Sprintf("--checkpoints-from %s: %v", c.CheckpointsFrom, err)}
+	}
+	if found == 0 {
+		return nil, &usageError{fmt.Sprintf("--checkpoints-from %s: no \"audit checkpoint\" line: not the server's JSON log?", c.CheckpointsFrom)}
+	}
+	return out, nil
 }
 
 func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
 	var c auditVerifyConfig
 	storeFlags(fs, &c.Backend)
-	fs.StringVar(&c.Checkpoint, "checkpoint", "", `a checkpoint of the server's log, SEQ:MAC (the "seq" and "mac" of its newest "audit checkpoint" line), that the database must still hold`)
+	fs.Func("checkpoint", `a checkpoint of the server's log, SEQ:MAC (the "seq" and "mac" of an "audit checkpoint" line), that the database must still hold (repeat it for several)`,
+		func(v string) error { c.Checkpoints = append(c.Checkpoints, v); return nil })
+	fs.StringVar(&c.CheckpointsFrom, "checkpoints-from", "", `the server's JSON log: every checkpoint of its "audit checkpoint" lines must still be in the database, signed so`)
 	return func(ctx context.Context, args []string, io stdio) error {
 		if len(args) != 0 {
 			return &usageError{fmt.Sprintf("unexpected %q", args[0])}
@@ -374,8 +424,9 @@ func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) e
 			return err
 		}
 		defer b.Close()
-		if seq, mac, _ := c.checkpoint(); seq != 0 {
-			b.Service.ExpectCheckpoint(seq, mac)
+		cps, _ := c.checkpoints() // read by Validate
+		for _, cp := range cps {
+			b.Service.ExpectCheckpoint(cp.seq, cp.mac)
 		}
 		problems, rows, err := b.Service.VerifyAuditLog(ctx)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -463,5 +464,120 @@ func TestRollImportReportsDeskChange(t *testing.T) {
 	f, err := b.Service.VoterFile(ctx, tokens["bob"], found[0].ID)
 	if err != nil || f.Email != "marie.nouvelle@example.org" {
 		t.Fatalf("after the import the e-mail is %q (%v)", f.Email, err)
+	}
+}
+
+// TestAuditVerifyCheckpointsFromLog: --checkpoints-from checks every
+// "audit checkpoint" line of the server's JSON log, as the server writes
+// it, not only the newest: a checkpoint deleted and signed over under its
+// number by another instance (whose log the operator may not have) shows,
+// where the database's newest checkpoint, given as --checkpoint, passes.
+// --checkpoint may be repeated. Malformed input is exit 2.
+func TestAuditVerifyCheckpointsFromLog(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "portal.db")
+	logPath := filepath.Join(dir, "server.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	ctx := context.Background()
+	b, err := backend.Open(ctx, backend.Config{Database: path, Create: true, Demo: true,
+		Logger: slog.New(slog.NewJSONHandler(logFile, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		b.Service.Login(ctx, fmt.Sprintf("no-such-identifier-%d", i), "x")
+		if err := b.Service.CheckpointAudit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Close()
+	run := func(args ...string) (int, string) {
+		code, out, errs := runCmd("", append([]string{"audit", "verify", "--db", path}, args...)...)
+		return code, out + errs
+	}
+	if code, out := run("--checkpoints-from", logPath); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("the server's own log, nothing changed: %d %s", code, out)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	newest := func() string {
+		var seq int64
+		var mac []byte
+		if err := raw.QueryRow(`SELECT seq, mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&seq, &mac); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d:%x", seq, mac)
+	}
+	first := func() string {
+		var mac []byte
+		if err := raw.QueryRow(`SELECT mac FROM chain_checkpoints WHERE seq = 1`).Scan(&mac); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("1:%x", mac)
+	}()
+	if code, out := run("--checkpoint", first, "--checkpoint", newest()); code != 0 {
+		t.Errorf("two checkpoints held: %d %s", code, out)
+	}
+	// The newest checkpoint deleted; another instance (logging elsewhere)
+	// signs again under its number.
+	var last int64
+	raw.QueryRow(`SELECT MAX(seq) FROM chain_checkpoints`).Scan(&last)
+	for _, q := range []string{`DELETE FROM chain_checkpoint_tails WHERE checkpoint_seq = ?`, `DELETE FROM chain_checkpoints WHERE seq = ?`} {
+		if _, err := raw.Exec(q, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := openDB(t, path)
+	other.Service.Login(ctx, "no-such-identifier-9", "x")
+	if err := other.Service.CheckpointAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if code, out := run("--checkpoint", newest()); code != 0 {
+		t.Errorf("the database's newest checkpoint: %d %s; it holds it, the database alone shows nothing", code, out)
+	}
+	if code, out := run("--checkpoints-from", logPath); code != 1 || !strings.Contains(out, "rolled back") {
+		t.Errorf("the server's log after its checkpoint %d was signed over: %d %s", last, code, out)
+	}
+	if code, out := run("--checkpoint", first, "--checkpoint", fmt.Sprintf("%d:%x", last, bytes.Repeat([]byte{7}, 32))); code != 1 ||
+		!strings.Contains(out, "rolled back") {
+		t.Errorf("one of two checkpoints not held: %d %s", code, out)
+	}
+	// A failure to sign is no checkpoint line.
+	failed, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed = append(failed, `{"level":"ERROR","msg":"audit checkpoint","err":"audit checkpoint: database is locked"}`+"\n"...)
+	if err := os.WriteFile(logPath, failed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run("--checkpoints-from", logPath); code != 1 {
+		t.Errorf("a log with a failure to sign: %d %s; want 1 (rolled back), not 2", code, out)
+	}
+	// Malformed input.
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct{ file, want string }{
+		{write("bad-mac.log", `{"level":"INFO","msg":"audit checkpoint","seq":1,"mac":"zz"}`+"\n"), "line 1"},
+		{write("no-seq.log", "not json\n"+`{"msg":"audit checkpoint","mac":"00"}`+"\n"), "line 2"},
+		{write("none.log", `{"msg":"listening"}`+"\n"), "no \"audit checkpoint\" line"},
+		{filepath.Join(dir, "missing.log"), "--checkpoints-from"},
+	} {
+		if code, out := run("--checkpoints-from", c.file); code != 2 || !strings.Contains(out, c.want) {
+			t.Errorf("--checkpoints-from %s: %d %s; want 2 and %q", filepath.Base(c.file), code, out, c.want)
+		}
 	}
 }

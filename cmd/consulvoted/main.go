@@ -7,7 +7,7 @@
 //	consulvoted credentials send --db PATH --campaign NAME
 //	consulvoted agent add --db PATH NAME --role admin|agent
 //	consulvoted agent reset-totp --db PATH NAME  a new second factor, shown once
-//	consulvoted audit verify --db PATH [--checkpoint SEQ:MAC]
+//	consulvoted audit verify --db PATH [--checkpoint SEQ:MAC]... [--checkpoints-from LOG]
 //	consulvoted backup --db PATH --to FILE     a consistent copy of a live database
 //	consulvoted restore --from FILE --db PATH  put a backup back (the server stopped)
 //
@@ -38,7 +38,7 @@ const usage = `usage: consulvoted serve [options]   (the HTTP API; consulvoted s
        consulvoted credentials send --db PATH --campaign NAME [--from SENDER]
        consulvoted agent add --db PATH NAME --role admin|agent   (password on the terminal, or the first line of stdin)
        consulvoted agent reset-totp --db PATH NAME [--qr FILE]   (a new second factor for an agent who lost it)
-       consulvoted audit verify --db PATH [--checkpoint SEQ:MAC]
+       consulvoted audit verify --db PATH [--checkpoint SEQ:MAC]... [--checkpoints-from LOG]
        consulvoted backup --db PATH --to FILE [--key-to KEYFILE] [--force]
        consulvoted restore --from FILE --db PATH [--key-from KEYFILE] [--force]
 --db PATH is a SQLite file, or a PostgreSQL URL (postgres://user:password@host:port/database)
