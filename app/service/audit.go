@@ -185,6 +185,7 @@ func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint,
 	for id, ch := range dropped {
 		known[id] = ch
 	}
+	exp := s.chains.expectations()
 	var c Checkpoint
 	var cut []AuditProblem
 	err := s.store.Update(ctx, func(tx Tx) error {
@@ -197,7 +198,7 @@ func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint,
 		if err != nil {
 			return err
 		}
-		if seqs := s.chains.rollbacks(st.macs); len(seqs) > 0 {
+		if seqs := s.chains.rollbacks(exp, st.macs); len(seqs) > 0 {
 			return fmt.Errorf("checkpoints %v, which this service signed or was told of, are gone or replaced: %w; "+
 				"not signing over them until a restart", seqs, errRolledBack)
 		}
@@ -538,6 +539,7 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 	var problems []AuditProblem
 	rows := 0
 	old := s.clock.Now().Add(-2 * s.cfg.CheckpointEvery)
+	exp := s.chains.expectations()
 	err := s.store.View(ctx, func(tx Tx) error {
 		problems, rows = nil, 0
 		// The checkpoints first: their own chain, and the newest tail each
@@ -577,7 +579,7 @@ func (s *Service) VerifyAuditLog(ctx context.Context) ([]AuditProblem, int, erro
 		if err != nil {
 			return err
 		}
-		for _, seq := range s.chains.rollbacks(macs) {
+		for _, seq := range s.chains.rollbacks(exp, macs) {
 			problems = append(problems, AuditProblem{Checkpoint: seq, Kind: "checkpoint", Detail: fmt.Sprintf(
 				"this service signed it, or was told of it, and the database no longer holds it (its checkpoints end at %d), "+
 					"or holds another under its number, now or when the service last looked: the checkpoints were rolled back", prevSeq),

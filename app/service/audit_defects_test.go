@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -364,5 +365,59 @@ func TestAuditDroppedChainCut(t *testing.T) {
 	}
 	if err != nil || !found {
 		t.Errorf("the cut does not show to the service: %v, %v", p, err)
+	}
+}
+
+// midViewStore runs hook inside its View transactions, after a first read
+// (which fixes the transaction's snapshot) and before the checkpoints are
+// read.
+type midViewStore struct {
+	service.Store
+	hook func()
+}
+
+type midViewTx struct {
+	service.Tx
+	hook func()
+}
+
+func (t midViewTx) Checkpoints(fn func(service.Checkpoint) error) error {
+	if t.hook != nil {
+		t.hook()
+	}
+	return t.Tx.Checkpoints(fn)
+}
+
+func (m *midViewStore) View(ctx context.Context, fn func(service.Tx) error) error {
+	return m.Store.View(ctx, func(tx service.Tx) error {
+		if _, err := tx.LastCheckpoint(); err != nil { // the snapshot is taken here
+			return err
+		}
+		return fn(midViewTx{tx, m.hook})
+	})
+}
+
+// TestAuditVerifyDuringCheckpoint: a verification whose snapshot predates
+// a checkpoint the same service signs meanwhile (the office's "verify"
+// while the server's minute ticks) is no rollback: before, the service
+// compared the snapshot with the checkpoint it had just signed, reported
+// checkpoint_rolled_back and refused to sign ever after.
+func TestAuditVerifyDuringCheckpoint(t *testing.T) {
+	e := auditEnv(t)
+	st := &midViewStore{Store: e.db}
+	svc := e.service(st)
+	svc.Login(e.ctx, marie.Identifier, "wrong")
+	st.hook = func() {
+		st.hook = nil
+		if err := svc.CheckpointAudit(e.ctx); err != nil { // commits while the verification reads its snapshot
+			t.Error(err)
+		}
+	}
+	if p, _, err := svc.VerifyAuditLog(e.ctx); err != nil || len(p) != 0 {
+		t.Errorf("verification during a checkpoint: %v, %v", p, err)
+	}
+	svc.Login(e.ctx, marie.Identifier, "wrong")
+	if err := svc.CheckpointAudit(e.ctx); err != nil {
+		t.Errorf("the next checkpoint: %v", err)
 	}
 }

@@ -131,23 +131,36 @@ func (cs *chains) expectCheckpoint(seq int64, mac []byte) {
 	cs.expect[seq] = mac
 }
 
-// rollbacks compares the checkpoints the service signed or was told of
-// with macs, the database's (by number), and returns those gone or
-// replaced, now or at any earlier look, by number.
-func (cs *chains) rollbacks(macs map[int64][]byte) []int64 {
+// expectations returns the checkpoints the service signed or was told
+// of, by number. Taken before the transaction that reads the database's:
+// a checkpoint the service signs meanwhile, which that transaction may
+// not see, is not among them.
+func (cs *chains) expectations() map[int64][]byte {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	check := func(seq int64, mac []byte) {
-		if seq != 0 && !bytes.Equal(macs[seq], mac) {
+	exp := map[int64][]byte{}
+	for seq, mac := range cs.expect {
+		exp[seq] = mac
+	}
+	if cs.own.Seq != 0 {
+		exp[cs.own.Seq] = cs.own.MAC
+	}
+	return exp
+}
+
+// rollbacks compares exp (expectations) with macs, the database's
+// checkpoints by number, and returns the numbers gone or replaced, now
+// or at any earlier look.
+func (cs *chains) rollbacks(exp, macs map[int64][]byte) []int64 {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for seq, mac := range exp {
+		if !bytes.Equal(macs[seq], mac) {
 			if cs.rolledBack == nil {
 				cs.rolledBack = map[int64]bool{}
 			}
 			cs.rolledBack[seq] = true
 		}
-	}
-	check(cs.own.Seq, cs.own.MAC)
-	for seq, mac := range cs.expect {
-		check(seq, mac)
 	}
 	var seqs []int64
 	for seq := range cs.rolledBack {
