@@ -282,6 +282,12 @@ type Backend struct {
 	delivery *outbox.Worker
 	started  time.Time
 	stopped  bool // Start ran, then Stop
+	// every is the checkpoints' period; checkpointOK when one last
+	// succeeded (Start: when the first was tried), checkpointErr why the
+	// ones since failed.
+	every         time.Duration
+	checkpointOK  time.Time
+	checkpointErr error
 }
 
 // Open checks cfg, opens the key, the store and the service, and seeds the
@@ -418,6 +424,7 @@ func (b *Backend) Start() {
 	if every == 0 {
 		every = DefaultCheckpointEvery
 	}
+	b.every, b.checkpointOK, b.checkpointErr = every, time.Now(), nil
 	b.running.Go(func() { b.checkpoints(ctx, every) })
 	b.started = time.Now()
 	if w := b.worker(); w != nil {
@@ -441,7 +448,14 @@ func (b *Backend) Ready(ctx context.Context) error {
 	}
 	b.mu.Lock()
 	w, started, running := b.delivery, b.started, b.stop != nil
+	every, ok, cpErr := b.every, b.checkpointOK, b.checkpointErr
 	b.mu.Unlock()
+	// A checkpoint failing for three periods leaves rows unsigned that a
+	// database writer could cut unseen: whoever watches readiness is told.
+	if running && cpErr != nil && time.Since(ok) > 3*every {
+		problems = append(problems, fmt.Errorf("audit: checkpoints failing since %s: %w",
+			ok.UTC().Format(time.RFC3339), cpErr))
+	}
 	if w != nil && running {
 		stall := b.cfg.OutboxStall
 		if stall == 0 {
@@ -489,6 +503,13 @@ func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
 			// Not "audit checkpoint": that message is a signed checkpoint,
 			// which audit verify --checkpoints-from reads.
 			b.log.Error("audit checkpoint not signed", "err", err)
+			b.mu.Lock()
+			b.checkpointErr = err
+			b.mu.Unlock()
+		} else if err == nil {
+			b.mu.Lock()
+			b.checkpointOK, b.checkpointErr = time.Now(), nil
+			b.mu.Unlock()
 		}
 		if n, err := b.Service.PurgeRateEvents(ctx); err != nil && ctx.Err() == nil {
 			b.log.Error("purge rate events", "err", err)
@@ -532,6 +553,8 @@ func (b *Backend) Close() error {
 	b.mu.Unlock()
 	var err error
 	if started || b.Service.Audited() {
+		// The service bounds it (Config.CheckpointWait): a lock held elsewhere
+		// cannot hang the stop.
 		err = b.Service.FinishAudit(context.Background())
 	}
 	return errors.Join(err, b.Store.Close())

@@ -195,3 +195,54 @@ func TestAuditUpgradeFromSingleChain(t *testing.T) {
 		t.Errorf("rows %v in %d chains; want the 3 moved and the move's row in one chain, the login's numbered 5 in another", ids, chains)
 	}
 }
+
+// TestCheckpointLockHeld: a session that holds the checkpoints' advisory
+// lock made every checkpoint, and the stop's, wait for ever; now each
+// fails after Config.CheckpointWait, and the next one, the lock let go,
+// signs.
+func TestCheckpointLockHeld(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Database(t)
+	db := open(t, url)
+	cfg := service.DefaultConfig()
+	cfg.Secret = bytes.Repeat([]byte("k"), 32)
+	cfg.PublicURL = "https://vote.example"
+	cfg.CheckpointWait = 300 * time.Millisecond
+	svc, err := service.New(db, cfg, service.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	intruder, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer intruder.Close(ctx)
+	if _, err := intruder.Exec(ctx, `SELECT pg_advisory_lock($1, 0)`, lockAudit); err != nil {
+		t.Fatal(err)
+	}
+	svc.Login(ctx, "no-such-identifier", "x")
+	for _, step := range []struct {
+		name string
+		run  func(context.Context) error
+	}{{"checkpoint", svc.CheckpointAudit}, {"stop", svc.FinishAudit}} {
+		done := make(chan error, 1)
+		go func() { done <- step.run(ctx) }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("%s signed under a lock another session holds", step.name)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s still waiting after 20 s for the lock another session holds", step.name)
+		}
+	}
+	if _, err := intruder.Exec(ctx, `SELECT pg_advisory_unlock($1, 0)`, lockAudit); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.FinishAudit(ctx); err != nil {
+		t.Fatalf("stop once the lock is let go: %v", err)
+	}
+	if problems, _, err := svc.VerifyAuditLog(ctx); err != nil || len(problems) != 0 {
+		t.Fatalf("verify: %v, %v", problems, err)
+	}
+}

@@ -164,6 +164,10 @@ func (s *Service) signedTails(tx Tx) (signedState, error) {
 	return st, err
 }
 
+// DefaultCheckpointWait bounds one checkpoint when Config.CheckpointWait
+// is 0: its wait for the checkpoints' lock and its work.
+const DefaultCheckpointWait = 30 * time.Second
+
 // errRolledBack: the database no longer holds a checkpoint this service
 // signed or was told of.
 var errRolledBack = errors.New("the checkpoints were rolled back")
@@ -174,6 +178,15 @@ var errRolledBack = errors.New("the checkpoints were rolled back")
 // at their tail as the database holds it, if not below the tail the
 // service committed. It returns what it signed (Seq 0: nothing moved).
 func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint, error) {
+	// Bounded: a checkpoint that waits (for a lock another session of the
+	// database holds, say) fails, and the failure shows, instead of
+	// stopping the server's checkpoints and its stop for good.
+	wait := s.cfg.CheckpointWait
+	if wait <= 0 {
+		wait = DefaultCheckpointWait
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	now := s.clock.Now()
 	known := map[int64]chain{} // the committed tails the service knows
 	for _, ch := range closing {

@@ -421,3 +421,71 @@ func TestAuditVerifyDuringCheckpoint(t *testing.T) {
 		t.Errorf("the next checkpoint: %v", err)
 	}
 }
+
+// TestAuditMalformedValueSignsOn: a value of another type in one stored
+// checkpoint (SQLite keeps any type in any column) stopped every
+// checkpoint and verification with an error; the rows written meanwhile
+// were cut after the stop, the value put back, and verify was clean even
+// with every checkpoint logged. Now such a checkpoint fails its MAC: it is
+// reported, the signer signs on, and the cut shows.
+func TestAuditMalformedValueSignsOn(t *testing.T) {
+	for _, q := range []struct{ poison, restore string }{
+		{`UPDATE chain_checkpoint_tails SET sealed = 2 WHERE checkpoint_seq = 1`, `UPDATE chain_checkpoint_tails SET sealed = 0 WHERE checkpoint_seq = 1`},
+		{`UPDATE chain_checkpoints SET at = 'x' WHERE seq = 1`, ``},
+	} {
+		t.Run(q.poison, func(t *testing.T) {
+			e := auditEnv(t)
+			if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			signed := e.lastSigned()
+			var chain int64
+			if err := e.raw.QueryRow(`SELECT chain_id FROM audit LIMIT 1`).Scan(&chain); err != nil {
+				t.Fatal(err)
+			}
+			var at int64
+			e.raw.QueryRow(`SELECT at FROM chain_checkpoints WHERE seq = 1`).Scan(&at)
+			e.exec(q.poison)
+			for range 3 {
+				e.svc.Login(e.ctx, marie.Identifier, "wrong")
+				e.clock.Advance(e.cfg.CheckpointEvery)
+				if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+					t.Fatalf("checkpoint stopped by one malformed value: %v", err)
+				}
+			}
+			p, _, err := e.svc.VerifyAuditLog(e.ctx)
+			if err != nil || !hasCause(p, "checkpoint_signature") {
+				t.Fatalf("verify with the malformed checkpoint: %v, %v; want it reported", p, err)
+			}
+			if err := e.svc.FinishAudit(e.ctx); err != nil {
+				t.Fatalf("stop: %v", err)
+			}
+			var logged [][2]any
+			rows, _ := e.raw.Query(`SELECT seq, mac FROM chain_checkpoints`)
+			for rows.Next() {
+				var s int64
+				var m []byte
+				rows.Scan(&s, &m)
+				logged = append(logged, [2]any{s, m})
+			}
+			rows.Close()
+			if n := e.count("audit", "chain_id = ? AND seq > ?", chain, signed); n == 0 {
+				t.Fatal("no row written during the window")
+			}
+			e.exec(`DELETE FROM audit WHERE chain_id = ? AND seq > ?`, chain, signed)
+			if q.restore != "" {
+				e.exec(q.restore)
+			} else {
+				e.exec(`UPDATE chain_checkpoints SET at = ? WHERE seq = 1`, at)
+			}
+			cli := e.service(e.db) // audit verify --checkpoints-from server.log
+			for _, l := range logged {
+				cli.ExpectCheckpoint(l[0].(int64), l[1].([]byte))
+			}
+			p, _, err = cli.VerifyAuditLog(e.ctx)
+			if err != nil || !hasCause(p, "signed_rows_gone") {
+				t.Errorf("rows signed during the window cut: verify %v, %v; want signed_rows_gone", p, err)
+			}
+		})
+	}
+}

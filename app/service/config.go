@@ -40,6 +40,9 @@ type Config struct {
 	// and the app do it); VerifyAuditLog reports rows older than twice
 	// that which no checkpoint covers.
 	CheckpointEvery time.Duration
+	// CheckpointWait bounds one checkpoint, its wait for the checkpoints'
+	// lock included (0: DefaultCheckpointWait).
+	CheckpointWait time.Duration
 
 	Argon2 Argon2Params
 	// HashWorkers is how many password hashes may run at once (0: the

@@ -58,7 +58,7 @@ func (t *Tx) AppendAudit(r service.AuditRow) error {
 func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
 	var seq int64
 	var hash []byte
-	err := t.tx.QueryRowContext(t.ctx, `SELECT seq, hash FROM audit WHERE chain_id = ? ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT CAST(seq AS INTEGER), hash FROM audit WHERE chain_id = ? ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil
 	}
@@ -195,7 +195,7 @@ func (t *Tx) AuditSearch(actor, action string, voterID int64, limit int) ([]serv
 func (t *Tx) LastCheckpoint() (service.Checkpoint, error) {
 	var c service.Checkpoint
 	var at sql.NullInt64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT seq, at, mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&c.Seq, &at, &c.MAC)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT seq, CAST(at AS INTEGER), mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&c.Seq, &at, &c.MAC)
 	if errors.Is(err, sql.ErrNoRows) {
 		return service.Checkpoint{}, nil
 	}
@@ -228,7 +228,12 @@ func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
 }
 
 func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT c.seq, c.at, c.mac, tl.chain_id, tl.seq, tl.hash, COALESCE(tl.sealed, 0)
+	// SQLite keeps whatever type a writer puts in a column: every value is
+	// read as the type the MAC covers (CAST never fails), so that a value
+	// of another type makes its checkpoint fail its MAC (a finding)
+	// instead of stopping every checkpoint and verification with an error.
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT c.seq, CAST(c.at AS INTEGER), CAST(c.mac AS BLOB), CAST(tl.chain_id AS INTEGER),
+		CAST(tl.seq AS INTEGER), CAST(tl.hash AS BLOB), COALESCE(CAST(tl.sealed AS INTEGER), 0) != 0
 		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq ORDER BY c.seq, tl.chain_id`)
 	if err != nil {
 		return err
