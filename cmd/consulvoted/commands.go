@@ -25,6 +25,7 @@ import (
 // rollImportConfig is the configuration of `roll import`.
 type rollImportConfig struct {
 	Backend backend.Config
+	Log     string // --log: where the audit checkpoint lines go ("": the standard error)
 	File    string // the roll, CSV
 	Errors  string // where to write the refused lines, CSV ("": the first 20 on stdout)
 }
@@ -39,6 +40,7 @@ func (c rollImportConfig) Validate() error {
 func rollImportFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
 	var c rollImportConfig
 	storeFlags(fs, &c.Backend)
+	logFlag(fs, &c.Log)
 	fs.BoolVar(&c.Backend.Create, "create", false, "make a new database (and its key) if --db does not exist")
 	fs.StringVar(&c.Errors, "errors", "", "write the refused lines to this CSV file")
 	return func(ctx context.Context, args []string, io stdio) error {
@@ -60,6 +62,11 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 		return &usageError{err.Error()}
 	}
 	defer f.Close()
+	closeLog, err := commandLogger(&c.Backend, c.Log, io)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	b, err := backend.Open(ctx, c.Backend)
 	if err != nil {
 		return err
@@ -114,6 +121,7 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 // credentialsSendConfig is the configuration of `credentials send`.
 type credentialsSendConfig struct {
 	Backend  backend.Config
+	Log      string // --log: where the audit checkpoint lines go ("": the standard error)
 	Campaign string // a voter is served once per campaign
 }
 
@@ -127,6 +135,7 @@ func (c credentialsSendConfig) Validate() error {
 func credentialsSendFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
 	var c credentialsSendConfig
 	storeFlags(fs, &c.Backend)
+	logFlag(fs, &c.Log)
 	fs.StringVar(&c.Campaign, "campaign", "", "the campaign's name (a voter is served once per campaign)")
 	return func(ctx context.Context, args []string, io stdio) error {
 		if len(args) != 0 {
@@ -135,6 +144,11 @@ func credentialsSendFlags(fs *flag.FlagSet) func(context.Context, []string, stdi
 		if err := c.Validate(); err != nil {
 			return err
 		}
+		closeLog, err := commandLogger(&c.Backend, c.Log, io)
+		if err != nil {
+			return err
+		}
+		defer closeLog()
 		b, err := backend.Open(ctx, c.Backend)
 		if err != nil {
 			return err
@@ -160,6 +174,7 @@ func credentialsSendFlags(fs *flag.FlagSet) func(context.Context, []string, stdi
 // read from the terminal (twice) or from the first line of stdin.
 type agentAddConfig struct {
 	Backend backend.Config
+	Log     string // --log: where the audit checkpoint lines go ("": the standard error)
 	Name    string
 	Role    portal.Role
 	// NoSecondFactor: an agent (never an admin) without TOTP.
@@ -184,6 +199,7 @@ func (c agentAddConfig) Validate() error {
 func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
 	var c agentAddConfig
 	storeFlags(fs, &c.Backend)
+	logFlag(fs, &c.Log)
 	fs.StringVar((*string)(&c.Role), "role", "", "admin or agent")
 	fs.BoolVar(&c.NoSecondFactor, "no-totp", false, "no second factor (role agent only; an admin always has one)")
 	fs.StringVar(&c.QRFile, "qr", "", "write the second factor's QR code to this PNG file (default: NAME-totp.png)")
@@ -201,6 +217,11 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 				return err
 			}
 		}
+		closeLog, err := commandLogger(&c.Backend, c.Log, io)
+		if err != nil {
+			return err
+		}
+		defer closeLog()
 		b, err := backend.Open(ctx, c.Backend)
 		if err != nil {
 			return err
@@ -226,6 +247,7 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 // agentResetTOTPConfig is the configuration of `agent reset-totp`.
 type agentResetTOTPConfig struct {
 	Backend backend.Config
+	Log     string // --log: where the audit checkpoint lines go ("": the standard error)
 	Name    string
 	// QRFile is where the new secret's QR code is written as a PNG.
 	QRFile string
@@ -246,6 +268,7 @@ func (c agentResetTOTPConfig) Validate() error {
 func agentResetTOTPFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
 	var c agentResetTOTPConfig
 	storeFlags(fs, &c.Backend)
+	logFlag(fs, &c.Log)
 	fs.StringVar(&c.QRFile, "qr", "", "write the new second factor's QR code to this PNG file (default: NAME-totp.png)")
 	return func(ctx context.Context, args []string, io stdio) error {
 		if len(args) != 1 {
@@ -259,6 +282,11 @@ func agentResetTOTPFlags(fs *flag.FlagSet) func(context.Context, []string, stdio
 		if err := checkQRFile(qrFile); err != nil {
 			return err
 		}
+		closeLog, err := commandLogger(&c.Backend, c.Log, io)
+		if err != nil {
+			return err
+		}
+		defer closeLog()
 		b, err := backend.Open(ctx, c.Backend)
 		if err != nil {
 			return err
@@ -333,9 +361,9 @@ type auditVerifyConfig struct {
 	// each, signed so. Only such a witness outside the database shows a
 	// log rolled back to an older checkpoint.
 	Checkpoints []string
-	// CheckpointsFrom is a server's JSON log: every "audit checkpoint"
-	// line of it is such a checkpoint.
-	CheckpointsFrom string
+	// CheckpointsFrom are JSON logs (every instance's, every command's):
+	// every "audit checkpoint" line of each is such a checkpoint.
+	CheckpointsFrom []string
 }
 
 func (c auditVerifyConfig) Validate() error {
@@ -363,10 +391,20 @@ func (c auditVerifyConfig) checkpoints() ([]loggedCheckpoint, error) {
 		}
 		out = append(out, loggedCheckpoint{seq, mac})
 	}
-	if c.CheckpointsFrom == "" {
-		return out, nil
+	for _, path := range c.CheckpointsFrom {
+		cps, err := readCheckpoints(path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cps...)
 	}
-	f, err := os.Open(c.CheckpointsFrom)
+	return out, nil
+}
+
+// readCheckpoints reads the "audit checkpoint" lines of a JSON log.
+func readCheckpoints(path string) ([]loggedCheckpoint, error) {
+	var out []loggedCheckpoint
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, &usageError{fmt.Sprintf("--checkpoints-from: %v", err)}
 	}
@@ -389,16 +427,16 @@ func (c auditVerifyConfig) checkpoints() ([]loggedCheckpoint, error) {
 		}
 		mac, err := hex.DecodeString(line.MAC)
 		if line.Seq == nil || *line.Seq < 1 || err != nil || len(mac) == 0 {
-			return nil, &usageError{fmt.Sprintf("--checkpoints-from %s, line %d: an \"audit checkpoint\" line without a valid \"seq\" and \"mac\"", c.CheckpointsFrom, n)}
+			return nil, &usageError{fmt.Sprintf("--checkpoints-from %s, line %d: an \"audit checkpoint\" line without a valid \"seq\" and \"mac\"", path, n)}
 		}
 		out = append(out, loggedCheckpoint{*line.Seq, mac})
 		found++
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &usageError{fmt.Sprintf("--checkpoints-from %s: %v", c.CheckpointsFrom, err)}
+		return nil, &usageError{fmt.Sprintf("--checkpoints-from %s: %v", path, err)}
 	}
 	if found == 0 {
-		return nil, &usageError{fmt.Sprintf("--checkpoints-from %s: no \"audit checkpoint\" line: not the server's JSON log?", c.CheckpointsFrom)}
+		return nil, &usageError{fmt.Sprintf("--checkpoints-from %s: no \"audit checkpoint\" line: not the server's JSON log?", path)}
 	}
 	return out, nil
 }
@@ -408,7 +446,8 @@ func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) e
 	storeFlags(fs, &c.Backend)
 	fs.Func("checkpoint", `a checkpoint of the server's log, SEQ:MAC (the "seq" and "mac" of an "audit checkpoint" line), that the database must still hold (repeat it for several)`,
 		func(v string) error { c.Checkpoints = append(c.Checkpoints, v); return nil })
-	fs.StringVar(&c.CheckpointsFrom, "checkpoints-from", "", `the server's JSON log: every checkpoint of its "audit checkpoint" lines must still be in the database, signed so`)
+	fs.Func("checkpoints-from", `a JSON log of a server or a command: every checkpoint of its "audit checkpoint" lines must still be in the database, signed so (repeat it for every instance's log)`,
+		func(v string) error { c.CheckpointsFrom = append(c.CheckpointsFrom, v); return nil })
 	return func(ctx context.Context, args []string, io stdio) error {
 		if len(args) != 0 {
 			return &usageError{fmt.Sprintf("unexpected %q", args[0])}

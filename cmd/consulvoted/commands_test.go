@@ -581,3 +581,81 @@ func TestAuditVerifyCheckpointsFromLog(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandCheckpointWitness: the checkpoint a command signs when it
+// ends was logged nowhere; rolled back with the command's chain, nothing
+// showed it. Now its line goes to the standard error (or --log FILE,
+// appended to), and audit verify --checkpoints-from takes it: held, it
+// passes; signed over under its number, it is reported rolled back.
+func TestCommandCheckpointWitness(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "portal.db")
+	newDB(t, path, false).Close()
+	roll := filepath.Join(dir, "roll.csv")
+	f, _ := os.Create(roll)
+	servicetest.WriteRoll(f, 5, 0)
+	f.Close()
+	code, out, errs := runCmd("", "roll", "import", "--db", path, roll)
+	if code != 0 {
+		t.Fatalf("import: %d %s %s", code, out, errs)
+	}
+	if !strings.Contains(errs, `"msg":"audit checkpoint"`) || !strings.Contains(errs, `"mac":"`) {
+		t.Fatalf("roll import wrote no checkpoint line to the standard error:\n%s", errs)
+	}
+	stderrLog := filepath.Join(dir, "import.err")
+	if err := os.WriteFile(stderrLog, []byte(errs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "server.log")
+	if err := os.WriteFile(logPath, []byte("not JSON: a server's earlier line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCmd("", "roll", "import", "--db", path, "--log", logPath, roll)
+	if code != 0 || strings.Contains(errs, `"msg":"audit checkpoint"`) {
+		t.Fatalf("import --log: %d %s %s", code, out, errs)
+	}
+	logged, err := os.ReadFile(logPath)
+	if err != nil || !strings.HasPrefix(string(logged), "not JSON") || !strings.Contains(string(logged), `"msg":"audit checkpoint"`) {
+		t.Fatalf("--log should append the checkpoint line: %q, %v", logged, err)
+	}
+	verify := func(from string) (int, string) {
+		code, out, errs := runCmd("", "audit", "verify", "--db", path, "--checkpoints-from", from)
+		return code, out + errs
+	}
+	for _, from := range []string{stderrLog, logPath} {
+		if code, out := verify(from); code != 0 || !strings.Contains(out, "intact") {
+			t.Fatalf("the command's own lines (%s), nothing changed: %d %s", from, code, out)
+		}
+	}
+	// The second command's checkpoint deleted and signed over by another
+	// instance under its number.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var last int64
+	raw.QueryRow(`SELECT MAX(seq) FROM chain_checkpoints`).Scan(&last)
+	for _, q := range []string{`DELETE FROM chain_checkpoint_tails WHERE checkpoint_seq = ?`, `DELETE FROM chain_checkpoints WHERE seq = ?`} {
+		if _, err := raw.Exec(q, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := openDB(t, path)
+	other.Service.Login(context.Background(), "no-such-identifier", "x")
+	if err := other.Service.CheckpointAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if code, out := verify(logPath); code != 1 || !strings.Contains(out, "rolled back") {
+		t.Errorf("the command's checkpoint %d signed over: %d %s; want rolled back", last, code, out)
+	}
+	// --checkpoints-from is repeatable: every log counts, not the last.
+	if code, out := verify(stderrLog); code != 0 {
+		t.Fatalf("the first command's line alone is held: %d %s", code, out)
+	}
+	code, out, errs = runCmd("", "audit", "verify", "--db", path, "--checkpoints-from", logPath, "--checkpoints-from", stderrLog)
+	if code != 1 || !strings.Contains(out+errs, "rolled back") {
+		t.Errorf("two logs, the first's checkpoint signed over: %d %s %s; want rolled back", code, out, errs)
+	}
+}

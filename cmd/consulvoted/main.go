@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
@@ -145,4 +146,26 @@ func storeFlags(fs *flag.FlagSet, c *backend.Config) {
 	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "the secret key file of the hashes and the outbox (default with SQLite: beside the database; required with PostgreSQL, the same file on every instance)")
 	fs.StringVar(&c.From, "from", c.From, `sender of the e-mails, e.g. "MEAE <noreply@example.org>"`)
 	c.MailFlags(fs)
+}
+
+// logFlag adds --log to a command that writes to the audit log: the
+// checkpoint it signs when it ends is its witness outside the database
+// (audit verify --checkpoints-from reads it), so it is never discarded.
+func logFlag(fs *flag.FlagSet, path *string) {
+	fs.StringVar(path, "log", "", `append the JSON log (its "audit checkpoint" lines) to this file instead of the standard error, e.g. the server's log file`)
+}
+
+// commandLogger sets c.Logger to a JSON log on the standard error, or
+// appended to path; the function returned closes the file.
+func commandLogger(c *backend.Config, path string, io stdio) (func(), error) {
+	if path == "" {
+		c.Logger = slog.New(slog.NewJSONHandler(io.err, nil))
+		return func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, &usageError{fmt.Sprintf("--log: %v", err)}
+	}
+	c.Logger = slog.New(slog.NewJSONHandler(f, nil))
+	return func() { f.Close() }, nil
 }
