@@ -47,7 +47,7 @@ func TestReadyCheckpointsFailing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	raw, err := sql.Open("sqlite", path)
+	raw, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)") // the back end writes meanwhile
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -222,9 +222,20 @@ func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
 	return nil
 }
 
-func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
+func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error { return t.CheckpointsAfter(0, fn) }
+
+func (t *Tx) CheckpointMAC(seq int64) ([]byte, error) {
+	var mac []byte
+	err := t.tx.QueryRow(t.ctx, `SELECT mac FROM chain_checkpoints WHERE seq = $1`, seq).Scan(&mac)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return mac, err
+}
+
+func (t *Tx) CheckpointsAfter(after int64, fn func(service.Checkpoint) error) error {
 	rows, err := t.tx.Query(t.ctx, `SELECT c.seq, c.at, c.mac, tl.chain_id, tl.seq, tl.hash, COALESCE(tl.sealed, false)
-		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq ORDER BY c.seq, tl.chain_id`)
+		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq WHERE c.seq > $1 ORDER BY c.seq, tl.chain_id`, after)
 	if err != nil {
 		return err
 	}

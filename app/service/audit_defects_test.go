@@ -489,3 +489,49 @@ func TestAuditMalformedValueSignsOn(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditMemoSeesReplacedCheckpoint: the signer reads only the
+// checkpoints newer than those it verified before (signedMemo), so it
+// must notice when the newest of those was replaced by another signed
+// under its number (a rollback, then another instance's checkpoint):
+// that one seals a chain, and a row added to the sealed chain must not be
+// signed by the instance that had memoised the old one.
+func TestAuditMemoSeesReplacedCheckpoint(t *testing.T) {
+	e := auditEnv(t)
+	a := e.svc
+	b := e.service(e.db)
+	b.Login(e.ctx, "no-such-identifier-1", "x")
+	if err := b.CheckpointAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var s int64
+	e.raw.QueryRow(`SELECT MAX(seq) FROM chain_checkpoints`).Scan(&s)
+	if c, err := service.CheckpointForTest(a, e.ctx); err != nil || c.Seq != 0 {
+		t.Fatalf("A's checkpoint, nothing moved: %+v, %v", c, err) // A has read up to s
+	}
+	// B's checkpoint s rolled back; C signs another s as it stops, which
+	// seals C's chain.
+	e.exec(`DELETE FROM chain_checkpoint_tails WHERE checkpoint_seq = ?`, s)
+	e.exec(`DELETE FROM chain_checkpoints WHERE seq = ?`, s)
+	c := e.service(e.db)
+	c.Login(e.ctx, "no-such-identifier-2", "x")
+	if err := c.FinishAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var chain, seq int64
+	if err := e.raw.QueryRow(`SELECT chain_id, seq FROM chain_checkpoint_tails WHERE checkpoint_seq = ? AND sealed = 1`, s).Scan(&chain, &seq); err != nil {
+		t.Fatalf("C's checkpoint %d seals no chain: %v", s, err)
+	}
+	// A row added to the sealed chain.
+	e.exec(`INSERT INTO audit (chain_id, seq, at, actor, action, detail, prev_hash, hash) VALUES (?, ?, 0, 'anonymous', 'login.failed', '', x'00', x'00')`, chain, seq+1)
+	a.Login(e.ctx, marie.Identifier, "wrong")
+	if err := a.CheckpointAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count("chain_checkpoint_tails", "chain_id = ? AND seq > ?", chain, seq); n != 0 {
+		t.Errorf("A signed a row added to chain %d after C's checkpoint %d sealed it", chain, s)
+	}
+	if p := e.verify(); !hasCause(p, "after_seal") {
+		t.Errorf("verify: %v; want after_seal", p)
+	}
+}

@@ -225,6 +225,11 @@ type Checkpoints interface {
 	// Checkpoints calls fn for every checkpoint with its tails (by
 	// chain), oldest first.
 	Checkpoints(fn func(Checkpoint) error) error
+	// CheckpointsAfter is Checkpoints for the checkpoints numbered above
+	// seq only.
+	CheckpointsAfter(seq int64, fn func(Checkpoint) error) error
+	// CheckpointMAC returns the stored MAC of checkpoint seq (nil: none).
+	CheckpointMAC(seq int64) ([]byte, error)
 	// LegacyCheckpoints returns the checkpoints of an older version's
 	// single chain, by Seq.
 	LegacyCheckpoints() ([]LegacyCheckpoint, error)

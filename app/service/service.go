@@ -72,6 +72,8 @@ type Service struct {
 	audited atomic.Bool
 	// chains are the audit chains this service appends to (chains.go).
 	chains *chains
+	// signedMemo: what the checkpoints already verified said (audit.go).
+	signedMemo signedMemo
 	// sounds bounds the making of spoken security codes.
 	sounds *pool.Pool
 	// codeBox seals the digits and expiry of a security code into its id.

@@ -227,14 +227,25 @@ func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
 	return nil
 }
 
-func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error {
+func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error { return t.CheckpointsAfter(0, fn) }
+
+func (t *Tx) CheckpointMAC(seq int64) ([]byte, error) {
+	var mac []byte
+	err := t.tx.QueryRowContext(t.ctx, `SELECT mac FROM chain_checkpoints WHERE seq = ?`, seq).Scan(&mac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return mac, err
+}
+
+func (t *Tx) CheckpointsAfter(after int64, fn func(service.Checkpoint) error) error {
 	// SQLite keeps whatever type a writer puts in a column: every value is
 	// read as the type the MAC covers (CAST never fails), so that a value
 	// of another type makes its checkpoint fail its MAC (a finding)
 	// instead of stopping every checkpoint and verification with an error.
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT c.seq, CAST(c.at AS INTEGER), CAST(c.mac AS BLOB), CAST(tl.chain_id AS INTEGER),
 		CAST(tl.seq AS INTEGER), CAST(tl.hash AS BLOB), COALESCE(CAST(tl.sealed AS INTEGER), 0) != 0
-		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq ORDER BY c.seq, tl.chain_id`)
+		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq WHERE c.seq > ? ORDER BY c.seq, tl.chain_id`, after)
 	if err != nil {
 		return err
 	}

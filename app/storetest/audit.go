@@ -277,6 +277,19 @@ func testCheckpoints(t *testing.T, st Store) {
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Errorf("Checkpoints = %+v\nwant %+v", got, want)
 	}
+	var after []service.Checkpoint
+	view(t, st, func(tx service.Tx) error {
+		if mac, err := tx.CheckpointMAC(2); err != nil || string(mac) != "m2" {
+			t.Errorf("CheckpointMAC(2) = %q, %v", mac, err)
+		}
+		if mac, err := tx.CheckpointMAC(4); err != nil || mac != nil {
+			t.Errorf("CheckpointMAC(4), none stored = %q, %v", mac, err)
+		}
+		return tx.CheckpointsAfter(1, func(c service.Checkpoint) error { after = append(after, c); return nil })
+	})
+	if fmt.Sprintf("%+v", after) != fmt.Sprintf("%+v", want[1:]) {
+		t.Errorf("CheckpointsAfter(1) = %+v\nwant %+v", after, want[1:])
+	}
 	view(t, st, func(tx service.Tx) error {
 		c, err := tx.LastCheckpoint()
 		if err != nil || c.Seq != 3 || string(c.MAC) != "m3" || !c.At.Equal(want[2].At) {
