@@ -318,6 +318,19 @@ func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint,
 				tails = append(tails, ChainTail{Chain: id, Seq: seq, Hash: hash, Sealed: sealed})
 			}
 		}
+		// A chain this service committed rows to that is not even
+		// registered any more was cut whole, with its registration.
+		registered := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			registered[id] = true
+		}
+		for id, k := range known {
+			if k.seq > 0 && !registered[id] {
+				cut = append(cut, AuditProblem{Chain: id, Seq: 1, Kind: "deleted", Detail: fmt.Sprintf(
+					"this service committed the chain up to row %d, and the database holds neither its rows nor the chain", k.seq),
+					Cause: "committed_rows_gone", N: 1, M: k.seq})
+			}
+		}
 		if len(tails) == 0 {
 			return nil
 		}

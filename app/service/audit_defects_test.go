@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -533,5 +534,53 @@ func TestAuditMemoSeesReplacedCheckpoint(t *testing.T) {
 	}
 	if p := e.verify(); !hasCause(p, "after_seal") {
 		t.Errorf("verify: %v; want after_seal", p)
+	}
+}
+
+// TestAuditWholeChainCut: committed_rows_gone missed a chain cut whole: delete the rows AND
+// the registration, and neither the stop's checkpoint nor the dropped
+// chain's late checkpoint reported anything (the cut check only walked the
+// chains AuditChains lists).
+func TestAuditWholeChainCut(t *testing.T) {
+	for _, how := range []string{"rows-only (control)", "stop", "dropped"} {
+		t.Run(how, func(t *testing.T) {
+			e := auditEnv(t)
+			svc := e.service(e.db)
+			svc.Login(e.ctx, "no-such-identifier-1", "x")
+			svc.Login(e.ctx, "no-such-identifier-2", "x") // rows 1 and 2 of svc's chain, unsigned
+			var chain int64
+			e.raw.QueryRow(`SELECT chain_id FROM audit GROUP BY chain_id HAVING MAX(seq) = 2 AND MIN(seq) = 1 AND chain_id NOT IN
+				(SELECT chain_id FROM chain_checkpoint_tails)`).Scan(&chain)
+			if chain == 0 {
+				t.Fatal("no chain")
+			}
+			e.exec(`DELETE FROM audit WHERE chain_id = ?`, chain)
+			if how != "rows-only (control)" {
+				e.exec(`DELETE FROM audit_chains WHERE id = ?`, chain)
+			}
+			if how == "dropped" {
+				_, err := svc.Login(e.ctx, "no-such-identifier-3", "x") // FK refusal: ErrConflict, chain dropped
+				t.Logf("login 3: %v", err)
+				e.clock.Advance(3 * e.cfg.CheckpointEvery)
+				if err := svc.CheckpointAudit(e.ctx); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				if err := svc.FinishAudit(e.ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p, _, _ := svc.VerifyAuditLog(e.ctx)
+			found := false
+			for _, p := range p {
+				found = found || p.Cause == "committed_rows_gone"
+			}
+			if !found {
+				t.Errorf("%s: 2 committed rows cut with their chain, the service that committed them reports %v", how, p)
+			}
+			if !strings.Contains(e.logs.String(), "audit chain cut") {
+				t.Errorf("%s: no \"audit chain cut\" error logged", how)
+			}
+		})
 	}
 }
