@@ -584,3 +584,27 @@ func TestAuditWholeChainCut(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditMalformedRowIsAFinding: a value of another type in one audit
+// row stopped the verification with an error; now it is that row's
+// finding, and the signer signs on.
+func TestAuditMalformedRowIsAFinding(t *testing.T) {
+	for _, q := range []string{
+		`UPDATE audit SET at = 'x' WHERE id = 1`,
+		`UPDATE audit SET seq = 'x' WHERE id = 1`,
+		`UPDATE audit SET voter_id = 'x' WHERE id = 1`,
+	} {
+		t.Run(q, func(t *testing.T) {
+			e := auditEnv(t)
+			e.exec(q)
+			e.svc.Login(e.ctx, marie.Identifier, "wrong")
+			if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+				t.Fatalf("checkpoint: %v", err)
+			}
+			p, _, err := e.svc.VerifyAuditLog(e.ctx)
+			if err != nil || len(p) == 0 {
+				t.Errorf("verify: %v, %v; want a finding, no error", p, err)
+			}
+		})
+	}
+}

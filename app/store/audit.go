@@ -121,8 +121,11 @@ func (t *Tx) MoveAuditRows(rows []service.AuditRow) error {
 // AuditRows reads the older version's rows (chain_id NULL) first: SQLite
 // sorts NULL first, and the index on (chain_id, seq) ends with the rowid.
 func (t *Tx) AuditRows(fn func(service.AuditRow) error) error {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, COALESCE(chain_id, 0), COALESCE(seq, 0), at, actor, action, COALESCE(voter_id, 0),
-		detail, prev_hash, hash FROM audit ORDER BY chain_id, seq, id`)
+	// CAST as in Checkpoints: a value of another type is a row that fails
+	// its HMAC, not an error that stops the verification.
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, CAST(COALESCE(chain_id, 0) AS INTEGER), CAST(COALESCE(seq, 0) AS INTEGER),
+		CAST(at AS INTEGER), CAST(actor AS TEXT), CAST(action AS TEXT), CAST(COALESCE(voter_id, 0) AS INTEGER),
+		CAST(detail AS TEXT), CAST(prev_hash AS BLOB), CAST(hash AS BLOB) FROM audit ORDER BY chain_id, seq, id`)
 	if err != nil {
 		return err
 	}
