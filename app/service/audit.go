@@ -273,6 +273,12 @@ func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint,
 	for id, ch := range dropped {
 		known[id] = ch
 	}
+	// The chains in use: the database holds each at least up to the tail
+	// the service committed, unless someone cut it.
+	live := s.chains.idleTails()
+	for id := range known {
+		delete(live, id)
+	}
 	exp := s.chains.expectations()
 	var c Checkpoint
 	var cut []AuditProblem
@@ -304,7 +310,11 @@ func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint,
 				return err
 			}
 			k, isKnown := known[id]
-			if isKnown && (seq < k.seq || seq == k.seq && !bytes.Equal(hash, k.hash)) {
+			l, isLive := live[id]
+			if isLive {
+				k = l
+			}
+			if (isKnown || isLive) && (seq < k.seq || seq == k.seq && !bytes.Equal(hash, k.hash)) {
 				// Rows this service committed are gone: signing or
 				// sealing the chain here would make the cut for good.
 				cut = append(cut, AuditProblem{Chain: id, Seq: seq + 1, Kind: "deleted", Detail: fmt.Sprintf(
@@ -324,7 +334,7 @@ func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint,
 		for _, id := range ids {
 			registered[id] = true
 		}
-		for id, k := range known {
+		for id, k := range merge(known, live) {
 			if k.seq > 0 && !registered[id] {
 				cut = append(cut, AuditProblem{Chain: id, Seq: 1, Kind: "deleted", Detail: fmt.Sprintf(
 					"this service committed the chain up to row %d, and the database holds neither its rows nor the chain", k.seq),
@@ -341,11 +351,16 @@ func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint,
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("audit checkpoint: %w", err)
 	}
+	var retired []int64
 	for _, p := range cut {
 		s.log.ErrorContext(ctx, "audit chain cut: rows this service committed are gone, the chain is left unsigned", "chain", chainName(p.Chain),
 			"committed", p.M, "held", p.N-1)
 		s.chains.chainCut(p)
+		if _, ok := live[p.Chain]; ok {
+			retired = append(retired, p.Chain)
+		}
 	}
+	s.chains.retire(retired)
 	// Sealed now, or before, or never registered (rolled back), or cut: done.
 	s.chains.forget(dropped)
 	if c.Seq != 0 {
@@ -353,6 +368,18 @@ func (s *Service) checkpoint(ctx context.Context, closing []*chain) (Checkpoint,
 		s.logCheckpoint(ctx, c)
 	}
 	return c, nil
+}
+
+// merge is a and b in one map (b's entry when both have one).
+func merge(a, b map[int64]chain) map[int64]chain {
+	m := make(map[int64]chain, len(a)+len(b))
+	for id, c := range a {
+		m[id] = c
+	}
+	for id, c := range b {
+		m[id] = c
+	}
+	return m
 }
 
 // logCheckpoint writes a checkpoint to the log: whoever keeps the logs can

@@ -608,3 +608,84 @@ func TestAuditMalformedRowIsAFinding(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditTextPlaceSignsOn (fourth review): a database writer made the
+// place of a chain's newest signed row text ("8x"). SQLite sorts text
+// above every integer, so the tail read back was that row and the
+// checkpoints took the chain for still: the rows after it went unsigned,
+// without an error, and could be cut once the place was put back, the
+// verification clean. The signer now reads the tail among integer places:
+// the later rows are signed, and cutting them shows.
+func TestAuditTextPlaceSignsOn(t *testing.T) {
+	e := auditEnv(t)
+	if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := e.lastSigned()
+	var chain int64
+	if err := e.raw.QueryRow(`SELECT chain_id FROM audit WHERE seq = ?`, s).Scan(&chain); err != nil {
+		t.Fatal(err)
+	}
+	e.exec(`UPDATE audit SET seq = CAST(seq AS TEXT) || 'x' WHERE chain_id = ? AND seq = ?`, chain, s)
+	for range 5 {
+		e.svc.Login(e.ctx, marie.Identifier, "wrong")
+		e.clock.Advance(e.cfg.CheckpointEvery)
+		if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+			t.Fatalf("checkpoint: %v", err)
+		}
+	}
+	n := e.count("audit", "chain_id = ? AND typeof(seq) = 'integer' AND seq > ?", chain, s)
+	if n == 0 {
+		t.Fatal("no row written after the signed tail: the test proves nothing")
+	}
+	if signed := e.count("chain_checkpoint_tails", "chain_id = ? AND seq > ?", chain, s); signed == 0 {
+		t.Errorf("%d rows written after the text place, none signed in 5 periods", n)
+	}
+	// The cut, the place put back; a verification by another process
+	// (the server died: nobody remembers what it committed).
+	e.exec(`DELETE FROM audit WHERE chain_id = ? AND typeof(seq) = 'integer' AND seq > ?`, chain, s)
+	e.exec(`UPDATE audit SET seq = ? WHERE chain_id = ? AND typeof(seq) = 'text'`, s, chain)
+	p, _, err := e.service(e.db).VerifyAuditLog(e.ctx)
+	if err != nil || len(p) == 0 {
+		t.Errorf("%d signed rows cut: verify = %v, %v; want a finding", n, p, err)
+	}
+}
+
+// TestAuditLiveChainCut (fourth review): rows a running service committed
+// to a chain it still uses, cut before any checkpoint signed them, were
+// seen only at its stop. Its next checkpoint now finds the chain shorter
+// than it committed: not signed there, reported, and not written again.
+func TestAuditLiveChainCut(t *testing.T) {
+	e := auditEnv(t)
+	if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := e.lastSigned()
+	var chain int64
+	if err := e.raw.QueryRow(`SELECT chain_id FROM audit WHERE seq = ?`, s).Scan(&chain); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Login(e.ctx, marie.Identifier, "wrong")
+	e.svc.Login(e.ctx, marie.Identifier, "wrong")
+	cut := e.count("audit", "chain_id = ? AND seq > ?", chain, s)
+	if cut == 0 {
+		t.Fatal("the logins wrote no row to the chain: the test proves nothing")
+	}
+	e.exec(`DELETE FROM audit WHERE chain_id = ? AND seq > ?`, chain, s)
+	e.clock.Advance(e.cfg.CheckpointEvery)
+	if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := e.svc.VerifyAuditLog(e.ctx)
+	found := false
+	for _, x := range p {
+		found = found || x.Cause == "committed_rows_gone" && x.Chain == chain
+	}
+	if err != nil || !found {
+		t.Errorf("%d committed rows cut from the live chain: verify = %v, %v; want committed_rows_gone", cut, p, err)
+	}
+	e.svc.Login(e.ctx, marie.Identifier, "wrong")
+	if n := e.count("audit", "chain_id = ? AND seq > ?", chain, s); n != 0 {
+		t.Errorf("the cut chain was written again (%d rows past its cut)", n)
+	}
+}

@@ -69,6 +69,8 @@ type chains struct {
 	// database holds it, once a commit that failed but may still land
 	// cannot (two checkpoint periods).
 	dropped []droppedChain
+	// retired are chains found cut while in use: left as they are.
+	retired map[int64]bool
 }
 
 type droppedChain struct {
@@ -221,9 +223,44 @@ func (s *Service) newChainID() (int64, error) {
 func (cs *chains) put(c *chain) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	if !cs.closed {
+	if !cs.closed && !cs.retired[c.id] {
 		cs.idle = append(cs.idle, c)
 	}
+}
+
+// idleTails are the committed tails of the idle chains, as they are now:
+// a checkpoint compares them with the database, which holds at least as
+// much unless rows were cut.
+func (cs *chains) idleTails() map[int64]chain {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	m := make(map[int64]chain, len(cs.idle))
+	for _, c := range cs.idle {
+		if c.seq > 0 {
+			m[c.id] = *c
+		}
+	}
+	return m
+}
+
+// retire takes cut chains out of use: never written, sealed nor signed by
+// this service again.
+func (cs *chains) retire(ids []int64) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.retired == nil {
+		cs.retired = map[int64]bool{}
+	}
+	for _, id := range ids {
+		cs.retired[id] = true
+	}
+	idle := cs.idle[:0]
+	for _, c := range cs.idle {
+		if !cs.retired[c.id] {
+			idle = append(idle, c)
+		}
+	}
+	cs.idle = idle
 }
 
 // close returns the idle chains, which no transaction will write again.

@@ -55,10 +55,16 @@ func (t *Tx) AppendAudit(r service.AuditRow) error {
 	return inserted(res, err, fmt.Sprintf("append audit row %d of chain %d", r.Seq, r.Chain))
 }
 
+// AuditTail reads the chain's last row among the rows whose place is an
+// integer: SQLite keeps any type in any column, and sorts a text above
+// every integer, so a place made text by hand would otherwise stand for
+// the tail and hide the rows after it from the checkpoints. Such a row is
+// the verification's finding, never the signer's guide.
 func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
 	var seq int64
 	var hash []byte
-	err := t.tx.QueryRowContext(t.ctx, `SELECT CAST(seq AS INTEGER), hash FROM audit WHERE chain_id = ? ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT seq, hash FROM audit WHERE chain_id = ? AND typeof(seq) = 'integer'
+		ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil
 	}

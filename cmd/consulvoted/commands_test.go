@@ -580,6 +580,11 @@ func TestAuditVerifyCheckpointsFromLog(t *testing.T) {
 			t.Errorf("--checkpoints-from %s: %d %s; want 2 and %q", filepath.Base(c.file), code, out, c.want)
 		}
 	}
+	// A log without a checkpoint beside one with them: a command that
+	// audited nothing; every log given, the verification goes on.
+	if code, out := run("--checkpoints-from", logPath, "--checkpoints-from", filepath.Join(dir, "none.log")); code != 1 || !strings.Contains(out, "rolled back") {
+		t.Errorf("with a log without checkpoints beside the server's: %d %s; want the server log's finding (1, rolled back)", code, out)
+	}
 }
 
 // TestCommandCheckpointWitness: the checkpoint a command signs when it
