@@ -157,7 +157,15 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 			}
 		})
 	}
-	for nAccepted.Load() < 300 {
+	// The stop comes with requests in flight and the delivery worker busy
+	// (on a fast machine, 300 requests are accepted before its first
+	// round: the drain would then have nothing to finish).
+	busy := time.Now().Add(30 * time.Second)
+	for nAccepted.Load() < 300 || len(relay.Messages()) == 0 {
+		if time.Now().After(busy) {
+			t.Fatalf("after 30 s, %d requests accepted and %d messages delivered: want 300 and a delivery under way",
+				nAccepted.Load(), len(relay.Messages()))
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	stopping.Store(true)
