@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,10 +115,6 @@ type Observer interface {
 	service.Observer
 	outbox.Observer
 }
-
-// DefaultOutboxStall is how long the delivery worker may show no sign of
-// life before the back end is not ready.
-const DefaultOutboxStall = 5 * time.Minute
 
 // ConfigError names the setting that is wrong, by the name of its flag
 // (without dashes): "db", "key-file", "smtp"…
@@ -407,165 +402,4 @@ func openStore(ctx context.Context, cfg Config, key []byte) (Store, error) {
 		return nil, &ConfigError{"db", err.Error()}
 	}
 	return db, nil
-}
-
-// Start runs, until Close, the audit checkpoints and the purge of old
-// rate events (now, then every CheckpointEvery) and, when a relay or a
-// gateway is configured, the outbox worker.
-func (b *Backend) Start() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.stop != nil {
-		return
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	b.stop = stop
-	every := b.cfg.CheckpointEvery
-	if every == 0 {
-		every = DefaultCheckpointEvery
-	}
-	b.every, b.checkpointOK, b.checkpointErr = every, time.Now(), nil
-	b.running.Go(func() { b.checkpoints(ctx, every) })
-	b.started = time.Now()
-	if w := b.worker(); w != nil {
-		b.delivery = w
-		b.running.Go(func() { w.Run(ctx) })
-	}
-}
-
-// Ready reports why the back end cannot serve well, nil when it can: the
-// database does not answer, its schema is not the version this program
-// expects (another version migrated it), or the delivery worker has
-// shown no sign of life for OutboxStall. One line per problem.
-func (b *Backend) Ready(ctx context.Context) error {
-	var problems []error
-	v, err := b.Store.SchemaVersion(ctx)
-	switch want := b.Store.LatestSchema(); {
-	case err != nil:
-		problems = append(problems, fmt.Errorf("database: unreachable: %w", err))
-	case v != want:
-		problems = append(problems, fmt.Errorf("database: schema at version %d, this program expects %d", v, want))
-	}
-	b.mu.Lock()
-	w, started, running := b.delivery, b.started, b.stop != nil
-	every, ok, cpErr := b.every, b.checkpointOK, b.checkpointErr
-	b.mu.Unlock()
-	// A checkpoint failing for three periods leaves rows unsigned that a
-	// database writer could cut unseen: whoever watches readiness is told.
-	if running && cpErr != nil && time.Since(ok) > 3*every {
-		problems = append(problems, fmt.Errorf("audit: checkpoints failing since %s: %w",
-			ok.UTC().Format(time.RFC3339), cpErr))
-	}
-	if w != nil && running {
-		stall := b.cfg.OutboxStall
-		if stall == 0 {
-			stall = DefaultOutboxStall
-		}
-		last := w.LastProgress()
-		if last.IsZero() {
-			last = started
-		}
-		if since := time.Since(last); since > stall {
-			problems = append(problems, fmt.Errorf("outbox: delivery worker stuck: no progress for %s (threshold %s)",
-				since.Round(time.Second), stall))
-		}
-	}
-	return errors.Join(problems...)
-}
-
-// worker returns the delivery worker, or nil when nothing can deliver.
-func (b *Backend) worker() *outbox.Worker {
-	if b.cfg.SMTP == "" && b.cfg.SMSGateway == "" {
-		return nil
-	}
-	w := &outbox.Worker{Store: b.Store, Open: b.Service.OpenMessage, From: b.Service.Sender(), Log: b.log,
-		Drain: b.cfg.Drain, Lease: b.cfg.OutboxLease}
-	if b.cfg.Observer != nil {
-		w.Observer = b.cfg.Observer
-	}
-	if b.cfg.SMTP != "" {
-		m, _ := outbox.ParseSMTPURL(b.cfg.SMTP, b.cfg.SMTPTLS) // checked by Validate
-		w.Mail, w.MailRelay = m, relayName(b.cfg.SMTP)
-	}
-	if b.cfg.SMSGateway != "" {
-		w.SMS, w.SMSRelay = outbox.HTTPGateway{URL: b.cfg.SMSGateway, Token: b.cfg.SMSToken}, relayName(b.cfg.SMSGateway)
-	}
-	return w
-}
-
-// checkpoints signs the audit chains every period until ctx ends, and
-// purges the rate events that no window counts any more.
-func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := b.Service.CheckpointAudit(ctx); err != nil && ctx.Err() == nil {
-			// Not "audit checkpoint": that message is a signed checkpoint,
-			// which audit verify --checkpoints-from reads.
-			b.log.Error("audit checkpoint not signed", "err", err)
-			b.mu.Lock()
-			b.checkpointErr = err
-			b.mu.Unlock()
-		} else if err == nil {
-			b.mu.Lock()
-			b.checkpointOK, b.checkpointErr = time.Now(), nil
-			b.mu.Unlock()
-		}
-		if n, err := b.Service.PurgeRateEvents(ctx); err != nil && ctx.Err() == nil {
-			b.log.Error("purge rate events", "err", err)
-		} else if n > 0 {
-			b.log.Debug("rate events purged", "events", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// Stop stops what Start started and waits for it: the delivery worker
-// finishes the message it is sending (for up to Drain) and records its
-// outcome. The store stays open: a server stops its background work while
-// its last requests drain, and closes the store after them.
-func (b *Backend) Stop() {
-	b.mu.Lock()
-	stop := b.stop
-	b.stop = nil
-	if stop != nil {
-		b.stopped = true
-	}
-	b.mu.Unlock()
-	if stop != nil {
-		stop()
-		b.running.Wait()
-	}
-}
-
-// Close stops what Start started, signs a last checkpoint and seals the
-// service's audit chains if it had started or wrote to the audit log (the
-// commands that never Start write rows too: unsigned, audit verify would
-// report them), and closes the store.
-func (b *Backend) Close() error {
-	b.Stop()
-	b.mu.Lock()
-	started := b.stopped
-	b.mu.Unlock()
-	var err error
-	if started || b.Service.Audited() {
-		// The service bounds it (Config.CheckpointWait): a lock held elsewhere
-		// cannot hang the stop.
-		err = b.Service.FinishAudit(context.Background())
-	}
-	return errors.Join(err, b.Store.Close())
-}
-
-// relayName names a relay or a gateway for the metrics: its host name,
-// without user, password, port, path or query.
-func relayName(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Hostname() == "" {
-		return "unknown"
-	}
-	return u.Hostname()
 }

@@ -31,7 +31,7 @@ import (
 // which the single chain's lock needed, is gone.
 //
 // Chains are registered in the database with their first row; the
-// checkpoints (audit.go) sign the tail of every chain that moved, whoever
+// checkpoints (checkpoint.go) sign the tail of every chain that moved, whoever
 // wrote it, and name each chain, so that a chain cannot be dropped
 // unseen. A service that closes seals its chains in its last checkpoint
 // (a signed tail), and seals the chains it dropped two periods later.

@@ -159,7 +159,7 @@ type Outbox interface {
 }
 
 // AuditLog stores the rows of the audit chains as the service made them:
-// the service alone computes and checks the chains (audit.go). Each
+// the service alone computes and checks the chains (audit.go, verify.go). Each
 // running service appends to chains that it alone holds (chains.go), so
 // appending takes no lock in the database: instances write in parallel,
 // and a transaction may audit at any point of it, with no lock order to

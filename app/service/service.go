@@ -72,7 +72,7 @@ type Service struct {
 	audited atomic.Bool
 	// chains are the audit chains this service appends to (chains.go).
 	chains *chains
-	// signedMemo: what the checkpoints already verified said (audit.go).
+	// signedMemo: what the checkpoints already verified said (checkpoint.go).
 	signedMemo signedMemo
 	// sounds bounds the making of spoken security codes.
 	sounds *pool.Pool
