@@ -20,6 +20,7 @@ import (
 	"consulvote/app/server"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/internal/testenv"
 	"consulvote/resources"
 )
 
@@ -185,7 +186,14 @@ func TestImportScreen(t *testing.T) {
 	h.see("Terminé : 15000 lignes, 14970 ajoutées, 0 modifiées, 0 inchangées, 30 refusées.")
 	h.see("Ligne " + strconv.Itoa(bad[0].Line) + ", NUMIC : NUMIC invalide")
 	report := filepath.Join(dir, "refus.csv")
+	// The save dialog makes the file with the umask's mode before
+	// saveReport writes NUMICs, e-mails and mobiles into it.
+	os.WriteFile(report, nil, 0o644)
+	os.Chmod(report, 0o644)
 	s.saveReport(report)
+	if st, err := os.Stat(report); testenv.FileModes && (err != nil || st.Mode().Perm() != 0o600) {
+		t.Errorf("saved report: %v %v, want mode 0600", st, err)
+	}
 	b, _ := os.ReadFile(report)
 	if lines := strings.Count(string(b), "\n"); lines != 31 {
 		t.Errorf("report has %d lines, want 31", lines)

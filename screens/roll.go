@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/internal/private"
 )
 
 // importScreen imports the electoral roll, with a progress bar, the speed,
@@ -215,9 +216,10 @@ func (s *importScreen) chooseReportFile() {
 	d.Show()
 }
 
-// saveReport writes the refused lines as CSV at path.
+// saveReport writes the refused lines as CSV at path, mode 0600: they
+// hold NUMICs, e-mails and mobiles.
 func (s *importScreen) saveReport(path string) {
-	f, err := os.Create(path)
+	f, err := private.Create(path)
 	if err == nil {
 		// In the agent's language, as the screen says it.
 		err = errors.Join(s.report.ProblemsCSVIn(f,

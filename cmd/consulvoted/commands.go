@@ -17,6 +17,7 @@ import (
 
 	"consulvote/app/backend"
 	"consulvote/app/portal"
+	"consulvote/internal/private"
 )
 
 // The headless commands. Each has one configuration struct, filled from
@@ -83,7 +84,7 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 		rep.Lines, rep.Inserted, rep.Updated, rep.Unchanged, len(rep.Problems), rep.RowsPerSecond(),
 		map[bool]string{true: " — interrompu : les lots déjà enregistrés sont complets"}[rep.Cancelled])
 	if c.Errors != "" {
-		out, err := os.Create(c.Errors)
+		out, err := private.Create(c.Errors)
 		if err == nil {
 			err = errors.Join(rep.ProblemsCSV(out), out.Close())
 		}

@@ -664,3 +664,36 @@ func TestCommandCheckpointWitness(t *testing.T) {
 		t.Errorf("two logs, the first's checkpoint signed over: %d %s %s; want rolled back", code, out, errs)
 	}
 }
+
+// TestRollImportErrorsFileIsPrivate: the refused lines hold NUMICs,
+// e-mails and mobiles: --errors writes them 0600, a file already there
+// (0644) included, and replaces what it held.
+func TestRollImportErrorsFileIsPrivate(t *testing.T) {
+	if !testenv.FileModes {
+		t.Skip("no file modes here")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "portal.db")
+	newDB(t, path, false).Close()
+	roll := filepath.Join(dir, "roll.csv")
+	f, _ := os.Create(roll)
+	if _, err := servicetest.WriteRoll(f, 100, 10); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	old := filepath.Join(dir, "old.csv")
+	os.WriteFile(old, []byte(strings.Repeat("x\n", 1000)), 0o644)
+	os.Chmod(old, 0o644)
+	for _, errs := range []string{filepath.Join(dir, "refus.csv"), old} {
+		if code, out, stderr := runCmd("", "roll", "import", "--db", path, "--errors", errs, roll); code != 0 {
+			t.Fatalf("import: %d %s %s", code, out, stderr)
+		}
+		st, err := os.Stat(errs)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("--errors %s: %v %v, want mode 0600", errs, st, err)
+		}
+		if b, _ := os.ReadFile(errs); strings.Count(string(b), "\n") != 11 {
+			t.Errorf("--errors %s holds %d lines, want the header and 10", errs, strings.Count(string(b), "\n"))
+		}
+	}
+}
