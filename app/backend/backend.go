@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"consulvote/app/bounce"
 	"consulvote/app/keyfile"
 	"consulvote/app/mail"
 	"consulvote/app/outbox"
@@ -68,6 +69,11 @@ type Config struct {
 	// SMTPTLS its TLS mode (outbox.ParseSMTPURL). Without a relay, e-mails
 	// stay in the outbox.
 	SMTP, SMTPTLS string
+	// BounceAddress is the template of the e-mails' return paths, e.g.
+	// "bounce+{ref}@example.org" (app/bounce): each e-mail's envelope
+	// sender then names it, signed with the key, and asks the relay for
+	// delivery reports. Empty: the sender's address, and no report asked.
+	BounceAddress string
 	// SMSGateway is the HTTP SMS gateway (https, or http on a loopback
 	// address), SMSToken its bearer token. Without one, SMS stay in the
 	// outbox.
@@ -177,6 +183,11 @@ func (c Config) Validate() error {
 			return &ConfigError{"smtp", err.Error()}
 		}
 	}
+	if c.BounceAddress != "" {
+		if _, err := bounce.NewAddresses(c.BounceAddress, []byte("check")); err != nil {
+			return &ConfigError{"bounce-address", err.Error()}
+		}
+	}
 	if c.SMSGateway != "" {
 		if err := portal.CheckServiceURL(c.SMSGateway); err != nil {
 			return &ConfigError{"sms-gateway", err.Error()}
@@ -267,6 +278,9 @@ var (
 type Backend struct {
 	Service *service.Service
 	Store   Store
+	// Bounces makes and reads the e-mails' return paths (nil without
+	// Config.BounceAddress).
+	Bounces *bounce.Addresses
 
 	cfg     Config
 	log     *slog.Logger
@@ -374,7 +388,11 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 			return nil, err
 		}
 	}
-	return &Backend{Service: svc, Store: db, cfg: cfg, log: log}, nil
+	b := &Backend{Service: svc, Store: db, cfg: cfg, log: log}
+	if cfg.BounceAddress != "" {
+		b.Bounces, _ = bounce.NewAddresses(cfg.BounceAddress, key) // checked by Validate
+	}
+	return b, nil
 }
 
 // openStore opens the SQLite file or the PostgreSQL database. On

@@ -37,6 +37,8 @@ func TestValidate(t *testing.T) {
 		{"a tiny outbox lease", Config{Database: "x.db", OutboxLease: time.Millisecond}, "outbox-lease"},
 		{"a bad relay", Config{Database: "x.db", SMTP: "mail.example:25"}, "smtp"},
 		{"a good relay", Config{Database: "x.db", SMTP: "smtp://mail.example:587"}, ""},
+		{"a bounce template", Config{Database: "x.db", BounceAddress: "bounce+{ref}@example.org"}, ""},
+		{"a bounce address without {ref}", Config{Database: "x.db", BounceAddress: "bounce@example.org"}, "bounce-address"},
 		{"a gateway in clear", Config{Database: "x.db", SMSGateway: "http://sms.example/send"}, "sms-gateway"},
 		{"a gateway named like loopback", Config{Database: "x.db", SMSGateway: "http://127.0.0.1.nip.io/send"}, "sms-gateway"},
 		{"a gateway on loopback", Config{Database: "x.db", SMSGateway: "http://127.0.0.1:9000/send"}, ""},

@@ -160,3 +160,28 @@ func TestCloseDrainsTheDelivery(t *testing.T) {
 		b.Close()
 	})
 }
+
+// TestReturnPathWired: with a bounce template, the worker gives the
+// e-mail a return path signed with the back end's key, which names the
+// message.
+func TestReturnPathWired(t *testing.T) {
+	r := plainRelay(t, nil)
+	b := openWithMail(t, r, Config{BounceAddress: "bounce+{ref}@example.org"})
+	defer b.Close()
+	b.Start()
+	waitFor(t, "the e-mail sent", func() bool { return len(r.Messages()) == 1 })
+	ms, err := b.Service.Outbox(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	for _, m := range ms {
+		if m.Channel == "email" {
+			id = m.ID
+		}
+	}
+	from := r.Messages()[0].From
+	if got, err := b.Bounces.Message(from); err != nil || got != id {
+		t.Fatalf("return path %q names %d, %v; want message %d", from, got, err, id)
+	}
+}

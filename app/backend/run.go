@@ -43,6 +43,9 @@ func (b *Backend) worker() *outbox.Worker {
 	if b.cfg.Observer != nil {
 		w.Observer = b.cfg.Observer
 	}
+	if b.Bounces != nil {
+		w.ReturnPaths = b.Bounces
+	}
 	if b.cfg.SMTP != "" {
 		m, _ := outbox.ParseSMTPURL(b.cfg.SMTP, b.cfg.SMTPTLS) // checked by Validate
 		w.Mail, w.MailRelay = m, relayName(b.cfg.SMTP)

@@ -21,12 +21,21 @@ import (
 
 // Mailer sends one e-mail, raw as queued (RFC 5322).
 type Mailer interface {
-	Send(ctx context.Context, from, to string, raw []byte) error
+	Send(ctx context.Context, env Envelope, raw []byte) error
 }
 
-// SMSGateway sends one SMS.
+// SMSGateway sends one SMS and returns the gateway's id of it ("" when
+// the gateway gives none), which its delivery receipts name.
 type SMSGateway interface {
-	Send(ctx context.Context, to, text string) error
+	Send(ctx context.Context, to, text string) (id string, err error)
+}
+
+// ReturnPaths names each e-mail in its envelope sender, so that what comes
+// back can be traced to it (app/bounce).
+type ReturnPaths interface {
+	// ReturnPath returns message id's envelope sender and the reference
+	// it carries, asked back as the DSN's envelope id.
+	ReturnPath(id int64) (address, ref string)
 }
 
 // Queue is the outbox as the worker sees it; the stores implement it.
@@ -55,12 +64,15 @@ type Queue interface {
 type Worker struct {
 	Store Queue
 	// Open unseals a queued message's body (service.Service.OpenMessage).
-	Open  func(service.Message) ([]byte, error)
-	Mail  Mailer
-	SMS   SMSGateway
-	From  string // envelope sender of e-mails
-	Clock service.Clock
-	Log   *slog.Logger
+	Open func(service.Message) ([]byte, error)
+	Mail Mailer
+	SMS  SMSGateway
+	From string // envelope sender of e-mails, without ReturnPaths
+	// ReturnPaths, when set, gives each e-mail its own envelope sender,
+	// and asks the relay for delivery status notifications.
+	ReturnPaths ReturnPaths
+	Clock       service.Clock
+	Log         *slog.Logger
 	// Poll is the pause between rounds when nothing is due (1 s).
 	Poll time.Duration
 	// MaxAttempts before a message is marked failed (20: with the backoff
@@ -241,13 +253,18 @@ func (w *Worker) deliver(ctx context.Context, sendBy time.Time, m service.Messag
 	}
 	start := time.Now()
 	body, err := w.Open(m)
+	var gatewayID string
 	if err == nil {
 		sendCtx, cancel := context.WithDeadline(ctx, sendBy)
 		switch m.Channel {
 		case service.ChannelEmail:
-			err = w.Mail.Send(sendCtx, w.From, m.Recipient, body)
+			env := Envelope{From: w.From, To: m.Recipient}
+			if w.ReturnPaths != nil {
+				env.From, env.ID = w.ReturnPaths.ReturnPath(m.ID)
+			}
+			err = w.Mail.Send(sendCtx, env, body)
 		case service.ChannelSMS:
-			err = w.SMS.Send(sendCtx, m.Recipient, string(body))
+			gatewayID, err = w.SMS.Send(sendCtx, m.Recipient, string(body))
 		default:
 			err = fmt.Errorf("unknown channel %q", m.Channel)
 		}
@@ -260,7 +277,7 @@ func (w *Worker) deliver(ctx context.Context, sendBy time.Time, m service.Messag
 	mark, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err == nil {
-		w.Log.Info("message sent", "id", m.ID, "channel", m.Channel, "kind", m.Kind)
+		w.Log.Info("message sent", "id", m.ID, "channel", m.Channel, "kind", m.Kind, "gateway_id", gatewayID)
 		w.Observer.Delivered(m.Channel, relay, took)
 		return w.Store.MarkSent(mark, m.ID, now)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -274,6 +275,7 @@ func TestSMSThroughHTTPGateway(t *testing.T) {
 		json.NewDecoder(r.Body).Decode(&m)
 		mu.Lock()
 		sms = append(sms, m)
+		fmt.Fprintf(w, `{"id": "gw-%d"}`, len(sms))
 		mu.Unlock()
 	}))
 	t.Cleanup(gw.Close)
@@ -294,8 +296,11 @@ func TestSMSThroughHTTPGateway(t *testing.T) {
 	if err != nil || len(due) != 1 {
 		t.Errorf("%d e-mails pending (%v), want the notice", len(due), err)
 	}
+	if id, err := (HTTPGateway{URL: gw.URL, Token: "gw-token"}).Send(context.Background(), "+33600000000", "x"); err != nil || id != "gw-2" {
+		t.Errorf("Send = %q, %v; want the gateway's id gw-2", id, err)
+	}
 	bad := HTTPGateway{URL: gw.URL, Token: "wrong"}
-	if err := bad.Send(context.Background(), "+33600000000", "x"); err == nil || !strings.Contains(err.Error(), "401") {
+	if _, err := bad.Send(context.Background(), "+33600000000", "x"); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("refused send: %v", err)
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"net/smtp"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 
 	"consulvote/app/portal"
 )
@@ -16,7 +18,8 @@ import (
 // SMTP sends e-mails to a relay. It sends the queued bytes as they are,
 // so that what leaves is exactly what was written with the link's token
 // (jordan-wright/email composed them; its own Send would re-encode them and
-// cannot make STARTTLS optional with a custom TLS configuration).
+// cannot make STARTTLS optional with a custom TLS configuration), through
+// go-smtp's client, which asks for DSN (net/smtp cannot).
 type SMTP struct {
 	Addr     string // host:port
 	Username string // AUTH PLAIN when set (only over TLS or to loopback)
@@ -91,74 +94,54 @@ func ParseSMTPURL(s, mode string) (SMTP, error) {
 	return m, nil
 }
 
+// Envelope is an e-mail's SMTP envelope. With an ID (the message's
+// reference, app/bounce), the relay is asked for delivery status
+// notifications (RFC 3461) when it offers them: on failure or delay, with
+// the headers only of the message (never its body, which holds the link),
+// and the ID back as the report's Original-Envelope-Id.
+type Envelope struct {
+	From, To string
+	ID       string
+}
+
 // Send implements Mailer.
-func (m SMTP) Send(ctx context.Context, from, to string, raw []byte) error {
+func (m SMTP) Send(ctx context.Context, env Envelope, raw []byte) error {
 	timeout := m.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", m.Addr)
+	c, err := m.dial(ctx)
 	if err != nil {
-		return fmt.Errorf("smtp: %w", err)
-	}
-	deadline, _ := ctx.Deadline()
-	conn.SetDeadline(deadline)
-	// Cancelled (a stop past its drain), the exchange ends at once, not at
-	// the deadline.
-	unwatch := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer unwatch()
-	host, _, _ := net.SplitHostPort(m.Addr)
-	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if m.TLS != nil {
-		cfg = m.TLS.Clone()
-		if cfg.ServerName == "" {
-			cfg.ServerName = host
-		}
-	}
-	if m.Security == TLSImplicit {
-		tc := tls.Client(conn, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return fmt.Errorf("smtp: TLS: %w", err)
-		}
-		conn = tc
-	}
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp: %w", err)
+		return err
 	}
 	defer c.Close()
-	hello := m.Hello
-	if hello == "" {
-		hello = "localhost"
-	}
-	if err := c.Hello(hello); err != nil {
-		return fmt.Errorf("smtp: EHLO: %w", err)
-	}
-	switch starttls, _ := c.Extension("STARTTLS"); {
-	case m.Security == TLSImplicit || m.Security == TLSNone:
-	case starttls:
-		if err := c.StartTLS(cfg); err != nil {
-			return fmt.Errorf("smtp: STARTTLS: %w", err)
-		}
-	case m.Security != TLSOpportunistic: // require, and the zero value
-		return fmt.Errorf("smtp: the relay %s offers no STARTTLS and TLS is required (--smtp-tls)", m.Addr)
-	}
 	if m.Username != "" {
 		if ok, _ := c.Extension("AUTH"); !ok {
 			return fmt.Errorf("smtp: the relay offers no AUTH")
 		}
-		if err := c.Auth(smtp.PlainAuth("", m.Username, m.Password, host)); err != nil {
+		host, _, _ := net.SplitHostPort(m.Addr)
+		if _, isTLS := c.TLSConnectionState(); !isTLS && !portal.IsLoopback(host) {
+			return fmt.Errorf("smtp: AUTH refused without TLS to %s", m.Addr)
+		}
+		if err := c.Auth(sasl.NewPlainClient("", m.Username, m.Password)); err != nil {
 			return fmt.Errorf("smtp: AUTH: %w", err)
 		}
 	}
-	if err := c.Mail(envelopeAddress(from)); err != nil {
+	var mailOpts *smtp.MailOptions
+	var rcptOpts *smtp.RcptOptions
+	if env.ID != "" { // go-smtp drops these when the relay offers no DSN
+		mailOpts = &smtp.MailOptions{Return: smtp.DSNReturnHeaders, EnvelopeID: env.ID}
+		rcptOpts = &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}}
+		if isASCII(env.To) {
+			rcptOpts.OriginalRecipientType, rcptOpts.OriginalRecipient = smtp.DSNAddressTypeRFC822, env.To
+		}
+	}
+	if err := c.Mail(envelopeAddress(env.From), mailOpts); err != nil {
 		return fmt.Errorf("smtp: MAIL FROM: %w", err)
 	}
-	if err := c.Rcpt(to); err != nil {
+	if err := c.Rcpt(env.To, rcptOpts); err != nil {
 		return fmt.Errorf("smtp: RCPT TO: %w", err)
 	}
 	w, err := c.Data()
@@ -175,10 +158,86 @@ func (m SMTP) Send(ctx context.Context, from, to string, raw []byte) error {
 	return nil
 }
 
+// dial connects, says EHLO and starts TLS as Security says. go-smtp
+// starts TLS only on a new connection: "opportunistic" that finds
+// STARTTLS offered connects again to use it.
+func (m SMTP) dial(ctx context.Context) (*smtp.Client, error) {
+	host, _, _ := net.SplitHostPort(m.Addr)
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if m.TLS != nil {
+		cfg = m.TLS.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName = host
+		}
+	}
+	hello := m.Hello
+	if hello == "" {
+		hello = "localhost"
+	}
+	conn, err := m.connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := smtp.NewClient(conn)
+	if m.Security != TLSImplicit && m.Security != TLSNone {
+		if m.Security == TLSOpportunistic {
+			if err := c.Hello(hello); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("smtp: EHLO: %w", err)
+			}
+			if ok, _ := c.Extension("STARTTLS"); !ok {
+				return c, nil
+			}
+			c.Quit()
+			if conn, err = m.connect(ctx, cfg); err != nil {
+				return nil, err
+			}
+		}
+		// The first EHLO says "localhost"; the one after TLS, hello.
+		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
+			return nil, fmt.Errorf("smtp: STARTTLS with %s (TLS is required: --smtp-tls): %w", m.Addr, err)
+		}
+	}
+	if err := c.Hello(hello); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("smtp: EHLO: %w", err)
+	}
+	return c, nil
+}
+
+// connect opens the TCP connection (TLS from the first byte when
+// implicit). The connection closes when ctx ends: go-smtp sets its own
+// deadline for each command, so a deadline would not hold.
+func (m SMTP) connect(ctx context.Context, cfg *tls.Config) (net.Conn, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", m.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	context.AfterFunc(ctx, func() { conn.Close() })
+	if m.Security == TLSImplicit {
+		tc := tls.Client(conn, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("smtp: TLS: %w", err)
+		}
+		conn = tc
+	}
+	return conn, nil
+}
+
 // envelopeAddress takes the bare address out of "Name <addr>".
 func envelopeAddress(from string) string {
 	if i, j := strings.LastIndex(from, "<"), strings.LastIndex(from, ">"); i >= 0 && j > i {
 		return from[i+1 : j]
 	}
 	return from
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

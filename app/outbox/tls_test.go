@@ -37,7 +37,7 @@ func TestRequireRefusesRelayWithoutSTARTTLS(t *testing.T) {
 	d := relay(t, "plain")
 	raw := []byte("Subject: x\r\n\r\nlien secret\r\n")
 	for _, sec := range []TLSMode{TLSRequire, ""} {
-		err := client(d, sec).Send(context.Background(), "a@vote.example", "b@example.org", raw)
+		err := client(d, sec).Send(context.Background(), Envelope{From: "a@vote.example", To: "b@example.org"}, raw)
 		if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 			t.Errorf("security %q: %v, want a refusal naming STARTTLS", sec, err)
 		}
@@ -46,7 +46,7 @@ func TestRequireRefusesRelayWithoutSTARTTLS(t *testing.T) {
 		t.Fatalf("%d messages reached the relay in clear under require", n)
 	}
 	for _, sec := range []TLSMode{TLSOpportunistic, TLSNone} {
-		if err := client(d, sec).Send(context.Background(), "a@vote.example", "b@example.org", raw); err != nil {
+		if err := client(d, sec).Send(context.Background(), Envelope{From: "a@vote.example", To: "b@example.org"}, raw); err != nil {
 			t.Fatalf("security %q: %v", sec, err)
 		}
 	}
@@ -65,7 +65,7 @@ func TestNoneSkipsOfferedSTARTTLS(t *testing.T) {
 	d.AllowInsecureAuth = true
 	d.Addr = "127.0.0.1:0"
 	d.Start()
-	if err := client(d, TLSNone).Send(context.Background(), "a@vote.example", "b@example.org", []byte("Subject: x\r\n\r\nx\r\n")); err != nil {
+	if err := client(d, TLSNone).Send(context.Background(), Envelope{From: "a@vote.example", To: "b@example.org"}, []byte("Subject: x\r\n\r\nx\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	if got := d.Messages(); len(got) != 1 || got[0].TLS {
@@ -82,14 +82,14 @@ func TestImplicitTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.TLS, m.Timeout = &tls.Config{RootCAs: d.Pool}, 5*time.Second
-	if err := m.Send(context.Background(), "a@vote.example", "b@example.org", []byte("Subject: x\r\n\r\nx\r\n")); err != nil {
+	if err := m.Send(context.Background(), Envelope{From: "a@vote.example", To: "b@example.org"}, []byte("Subject: x\r\n\r\nx\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	if got := d.Messages(); len(got) != 1 || !got[0].TLS {
 		t.Fatalf("received %+v, want one message over TLS", got)
 	}
 	m.TLS = nil // the system's roots do not know the test certificate
-	if err := m.Send(context.Background(), "a@vote.example", "b@example.org", []byte("x")); err == nil {
+	if err := m.Send(context.Background(), Envelope{From: "a@vote.example", To: "b@example.org"}, []byte("x")); err == nil {
 		t.Fatal("an unverified certificate was accepted")
 	}
 }

@@ -96,6 +96,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Backend.PublicURL, "public-url", "", "base URL of the links in e-mails")
 	fs.StringVar(&c.Backend.SMTP, "smtp", "", "mail relay, smtp://user:pass@host:port or smtps://… (none: mail stays in the outbox)")
 	fs.StringVar(&c.Backend.SMTPTLS, "smtp-tls", "", "TLS to the relay: require, opportunistic or none (default require, opportunistic for a relay on a loopback address; smtps:// is always TLS)")
+	fs.StringVar(&c.Backend.BounceAddress, "bounce-address", "", "template of the e-mails' return paths, e.g. bounce+{ref}@example.org: each names its message, signed, and asks the relay for delivery reports")
 	fs.StringVar(&c.Backend.SMSGateway, "sms-gateway", "", "HTTP SMS gateway URL, https (none: SMS stay in the outbox)")
 	fs.StringVar(&c.Backend.SMSToken, "sms-token", "", "bearer token of the SMS gateway")
 	fs.Float64Var(&c.PerClient, "per-client", c.PerClient, "requests per second allowed per client address, bursts of 20; negative: no limit")

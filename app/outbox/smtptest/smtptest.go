@@ -25,6 +25,10 @@ type Message struct {
 	From, To string
 	Raw      []byte
 	TLS      bool
+	// Mail and Rcpt are the envelope's parameters (DSN: RET, ENVID,
+	// NOTIFY, ORCPT), when the client gave any.
+	Mail smtp.MailOptions
+	Rcpt smtp.RcptOptions
 }
 
 // Server is a real SMTP server on 127.0.0.1. The fields before Start
@@ -39,6 +43,8 @@ type Server struct {
 	// TLS from the first byte (smtps); AllowInsecureAuth allows AUTH in
 	// clear while offering STARTTLS.
 	Plain, Implicit, AllowInsecureAuth bool
+	// DSN offers delivery status notifications (RFC 3461).
+	DSN bool
 	// Hold, when set, runs when a client names its recipient, before the
 	// server answers: a test that blocks in it holds that client in the
 	// middle of a delivery, before it has sent the message. A client that
@@ -93,6 +99,7 @@ func (d *Server) Start() {
 	d.srv.Domain = "localhost"
 	d.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{d.Cert}}
 	d.srv.AllowInsecureAuth = d.Plain || d.AllowInsecureAuth
+	d.srv.EnableDSN = d.DSN
 	if d.Plain {
 		d.srv.TLSConfig = nil
 	}
@@ -127,6 +134,8 @@ type session struct {
 	conn     *smtp.Conn
 	authed   bool
 	from, to string
+	mail     smtp.MailOptions
+	rcpt     smtp.RcptOptions
 }
 
 func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
@@ -141,19 +150,25 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if !s.authed {
 		return smtp.ErrAuthRequired
 	}
 	s.from = from
+	if opts != nil {
+		s.mail = *opts
+	}
 	return nil
 }
 
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if s.d.Hold != nil {
 		s.d.Hold()
 	}
 	s.to = to
+	if opts != nil {
+		s.rcpt = *opts
+	}
 	return nil
 }
 
@@ -164,10 +179,12 @@ func (s *session) Data(r io.Reader) error {
 	}
 	_, isTLS := s.conn.TLSConnectionState()
 	s.d.mu.Lock()
-	s.d.got = append(s.d.got, Message{From: s.from, To: s.to, Raw: raw, TLS: isTLS})
+	s.d.got = append(s.d.got, Message{From: s.from, To: s.to, Raw: raw, TLS: isTLS, Mail: s.mail, Rcpt: s.rcpt})
 	s.d.mu.Unlock()
 	return nil
 }
 
-func (s *session) Reset()        { s.from, s.to = "", "" }
+func (s *session) Reset() {
+	s.from, s.to, s.mail, s.rcpt = "", "", smtp.MailOptions{}, smtp.RcptOptions{}
+}
 func (s *session) Logout() error { return nil }
