@@ -73,6 +73,18 @@ func TestNoneSkipsOfferedSTARTTLS(t *testing.T) {
 	}
 }
 
+// TestOpportunisticUsesOfferedSTARTTLS: "opportunistic" starts TLS when
+// the relay offers it (go-smtp needs a second connection for it).
+func TestOpportunisticUsesOfferedSTARTTLS(t *testing.T) {
+	d := smtptest.Start(t)
+	if err := client(d, TLSOpportunistic).Send(context.Background(), Envelope{From: "a@vote.example", To: "b@example.org"}, []byte("Subject: x\r\n\r\nx\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Messages(); len(got) != 1 || !got[0].TLS {
+		t.Fatalf("received %+v, want one message over TLS", got)
+	}
+}
+
 // TestImplicitTLS: smtps:// speaks TLS from the first byte (port 465) and
 // verifies the relay's certificate.
 func TestImplicitTLS(t *testing.T) {
