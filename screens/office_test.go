@@ -69,7 +69,6 @@ func newRemoteOfficeHarness(t *testing.T, settings ...func(*service.Config)) (*h
 	t.Helper()
 	e := officeEnv(t, settings...)
 	h := server.New(e.Service, server.Options{PerClient: -1, Office: e.Service})
-	t.Cleanup(h.Close)
 	ts := httptest.NewTLSServer(h)
 	t.Cleanup(ts.Close)
 	client, err := remote.New(ts.URL, remote.Options{TLS: ts.Client().Transport.(*http.Transport).TLSClientConfig})

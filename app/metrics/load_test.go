@@ -44,7 +44,6 @@ func BenchmarkLoadMetrics(b *testing.B) {
 			m.Watch(e.Service, nil)
 		}
 		h := server.New(e.Service, srvOpt)
-		b.Cleanup(h.Close)
 		srv := httptest.NewServer(h)
 		b.Cleanup(srv.Close)
 		rigs[on] = rig{e, srv.URL}

@@ -24,7 +24,6 @@ func TestBusyHashingAnswers503(t *testing.T) {
 	cfg.HashWorkers, cfg.HashQueue = 1, 2
 	e := servicetest.New(t, cfg, service.Options{})
 	h := New(e.Service, Options{PerClient: -1})
-	t.Cleanup(h.Close)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 

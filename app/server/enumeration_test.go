@@ -24,7 +24,6 @@ import (
 func TestRenewalAnswersTellNothing(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
 	h := New(e.Service, Options{PerClient: -1})
-	t.Cleanup(h.Close)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	marie, john := service.DemoRoll[0], service.DemoRoll[1]

@@ -28,7 +28,6 @@ func BenchmarkLoad(b *testing.B) {
 	e := servicetest.New(b, servicetest.Config(), service.Options{})
 	loadtest.SeedVoters(b, e, loadVoters)
 	h := New(e.Service, Options{PerClient: -1}) // one client address: the per-client limit would measure itself
-	b.Cleanup(h.Close)
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +80,6 @@ func BenchmarkLoadProduction(b *testing.B) {
 	e := servicetest.New(b, cfg, service.Options{})
 	loadtest.SeedVoters(b, e, loadVoters)
 	h := New(e.Service, Options{})
-	b.Cleanup(h.Close)
 	srv := httptest.NewUnstartedServer(h)
 	srv.Listener.Close()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -47,7 +47,6 @@ func BenchmarkLoadStores(b *testing.B) {
 			var urls []string
 			for _, svc := range svcs {
 				h := New(svc, Options{PerClient: -1})
-				b.Cleanup(h.Close)
 				srv := httptest.NewServer(h)
 				b.Cleanup(srv.Close)
 				urls = append(urls, srv.URL+api.IdentifierRenewals)

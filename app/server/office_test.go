@@ -37,7 +37,6 @@ func newOfficeServer(t *testing.T) *officeServer {
 		secrets[name] = enr.Secret
 	}
 	h := New(e.Service, Options{PerClient: -1, Office: e.Service})
-	t.Cleanup(h.Close)
 	ts := httptest.NewTLSServer(h)
 	t.Cleanup(ts.Close)
 	return &officeServer{t: t, env: e, ts: ts, secrets: secrets}

@@ -23,9 +23,7 @@ func TestOfficeOnSeparateListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	public := New(e.Service, Options{PerClient: -1})
-	t.Cleanup(public.Close)
 	office := New(nil, Options{PerClient: -1, Office: e.Service, OfficeOnly: true})
-	t.Cleanup(office.Close)
 	pub, off := httptest.NewServer(public), httptest.NewServer(office)
 	t.Cleanup(pub.Close)
 	t.Cleanup(off.Close)

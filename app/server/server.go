@@ -9,8 +9,8 @@ import (
 	"errors"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +28,10 @@ type Options struct {
 	// A negative PerClient turns the limit off (load tests).
 	PerClient float64
 	Burst     int
+	// TrustedProxies are the peers whose X-Forwarded-For names the
+	// client (its right-most hop that is not one of them); from any other
+	// peer the header is ignored.
+	TrustedProxies []netip.Prefix
 	// Office, when set, adds the consular office's routes (/api/v1/agent).
 	Office portal.Office
 	// OfficeOnly leaves out the voters' routes: the handler of a separate
@@ -64,13 +68,14 @@ type Handler struct {
 	portal  portal.Portal
 	log     *slog.Logger
 	limiter *clientLimiter
+	trusted []netip.Prefix
 	mux     *http.ServeMux
 	// officeOnly: the voters' paths are not served here (404, not 405).
 	officeOnly bool
 	obs        Observer // nil: nobody
 }
 
-// New returns the API handler for p. Close it to stop its janitor.
+// New returns the API handler for p.
 func New(p portal.Portal, opt Options) *Handler {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -81,9 +86,10 @@ func New(p portal.Portal, opt Options) *Handler {
 	if opt.Burst == 0 {
 		opt.Burst = 20
 	}
-	h := &Handler{portal: p, log: opt.Logger, mux: http.NewServeMux(), officeOnly: opt.OfficeOnly, obs: opt.Observer}
+	h := &Handler{portal: p, log: opt.Logger, mux: http.NewServeMux(), officeOnly: opt.OfficeOnly, obs: opt.Observer,
+		trusted: opt.TrustedProxies}
 	if opt.PerClient > 0 {
-		h.limiter = newClientLimiter(opt.PerClient, opt.Burst)
+		h.limiter = newClientLimiter(opt.PerClient, opt.Burst, maxClients)
 	}
 	h.mux.HandleFunc("GET "+api.Health, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -111,19 +117,13 @@ func New(p portal.Portal, opt Options) *Handler {
 	return h
 }
 
-// Close stops the rate limiter's janitor.
-func (h *Handler) Close() {
-	if h.limiter != nil {
-		h.limiter.close()
-	}
-}
-
 // ServeHTTP logs one line per request: method, route, status, duration.
 // Never the body, the query or a header: links and passwords travel there.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	// The service throttles agent logins per source address.
-	r = r.WithContext(portal.WithClient(r.Context(), clientAddr(r)))
+	// The service throttles agent logins and renewals per source too.
+	key := clientKey(clientAddr(r, h.trusted))
+	r = r.WithContext(portal.WithClient(r.Context(), clientName(key)))
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	_, pattern := h.mux.Handler(r)
 	defer func() {
@@ -151,7 +151,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Probes are not limited: a load balancer's nodes may share one
 	// address, and /readyz asks the database at most once a second.
 	if h.limiter != nil && r.URL.Path != api.Health && r.URL.Path != ReadyPath {
-		if ok, retry := h.limiter.allow(clientAddr(r)); !ok {
+		if ok, retry := h.limiter.allow(key, start); !ok {
 			rec.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds()+0.999)))
 			writeError(rec, &portal.Error{Code: portal.CodeRateLimited, Until: time.Now().Add(retry)})
 			return
@@ -179,14 +179,6 @@ func route(r *http.Request) string {
 		return r.Pattern
 	}
 	return "unmatched"
-}
-
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // post decodes the JSON body strictly into Req, calls fn, and answers.

@@ -34,7 +34,6 @@ func newTestServer(t *testing.T, opt Options) *testServer {
 	s.env = servicetest.New(t, servicetest.Config(), service.Options{Logger: log})
 	opt.Logger = log
 	h := New(s.env.Service, opt)
-	t.Cleanup(h.Close)
 	s.ts = httptest.NewTLSServer(h)
 	t.Cleanup(s.ts.Close)
 	raw, err := sql.Open("sqlite", s.env.Path)

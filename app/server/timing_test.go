@@ -82,7 +82,6 @@ type timingClass struct {
 // path rather than the limit's.
 func measureClasses(b *testing.B, e *servicetest.Env, classes []timingClass, n int) map[string][]float64 {
 	h := New(e.Service, Options{PerClient: -1})
-	b.Cleanup(h.Close)
 	ts := httptest.NewServer(h)
 	b.Cleanup(ts.Close)
 	client := &http.Client{Timeout: 30 * time.Second}

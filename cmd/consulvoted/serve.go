@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,7 @@ type serveConfig struct {
 	TLSCert, TLSKey  string  // PEM files; both or neither
 	InsecureLoopback bool    // plain HTTP, on a loopback address only
 	PerClient        float64 // requests per second per client address; negative: no limit
+	TrustedProxies   prefixes
 	// StopTimeout bounds a graceful stop: the requests in progress and the
 	// delivery being sent get that long to finish.
 	StopTimeout time.Duration
@@ -100,11 +102,38 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Backend.SMSGateway, "sms-gateway", "", "HTTP SMS gateway URL, https (none: SMS stay in the outbox)")
 	fs.StringVar(&c.Backend.SMSToken, "sms-token", "", "bearer token of the SMS gateway")
 	fs.Float64Var(&c.PerClient, "per-client", c.PerClient, "requests per second allowed per client address, bursts of 20; negative: no limit")
+	fs.Var(&c.TrustedProxies, "trusted-proxy", "a balancer or proxy in front, CIDR (repeatable, or comma-separated): from it, the client is the right-most address of X-Forwarded-For that is not one; else the header is ignored")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "serve /metrics (and /healthz, /readyz) on this internal address too; /metrics is on --office-listen anyway, never on --listen")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "on SIGTERM, how long the requests in progress and the delivery being sent get to finish")
 	fs.DurationVar(&c.Backend.OutboxStall, "outbox-stall", c.Backend.OutboxStall, "/readyz fails when the delivery worker shows no progress for this long")
 	fs.DurationVar(&c.Backend.OutboxLease, "outbox-lease", 0, "how long an instance's claim on a batch of messages to send lasts; a dead instance's messages go out after it (default 2m)")
 	c.Backend.DeskFlags(fs)
+}
+
+// prefixes is a repeatable flag of CIDR prefixes; a bare address is its
+// own /32 or /128.
+type prefixes []netip.Prefix
+
+func (p *prefixes) String() string {
+	s := make([]string, len(*p))
+	for i, x := range *p {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (p *prefixes) Set(v string) error {
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		x, err := netip.ParsePrefix(f)
+		if a, aerr := netip.ParseAddr(f); err != nil && aerr == nil {
+			x, err = a.Prefix(a.BitLen())
+		}
+		if err != nil {
+			return fmt.Errorf("%q is not a CIDR prefix such as 10.0.0.0/8 or fd00::/8", f)
+		}
+		*p = append(*p, x.Masked())
+	}
+	return nil
 }
 
 func serveFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
@@ -150,11 +179,11 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 	svc := b.Service
 	m.Watch(svc, log)
 
-	public := server.Options{Logger: log, PerClient: c.PerClient, Office: svc, Observer: m, Ready: b.Ready}
+	public := server.Options{Logger: log, PerClient: c.PerClient, TrustedProxies: c.TrustedProxies, Office: svc, Observer: m, Ready: b.Ready}
 	if c.OfficeListen != "" {
 		public.Office = nil // the office answers on its own listener only
 	}
-	internal := server.Options{Logger: log, PerClient: c.PerClient, OfficeOnly: true, Observer: m, Ready: b.Ready,
+	internal := server.Options{Logger: log, PerClient: c.PerClient, TrustedProxies: c.TrustedProxies, OfficeOnly: true, Observer: m, Ready: b.Ready,
 		Metrics: m.Handler()}
 
 	type listener struct {
@@ -173,7 +202,6 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 		ls = append(ls, &listener{name: "metrics", setting: "metrics-listen", addr: c.MetricsListen, h: server.New(nil, internal)})
 	}
 	for _, x := range ls {
-		defer x.h.Close()
 		if x.l, err = listen(x.addr, c, x.setting); err != nil {
 			for _, y := range ls {
 				if y.l != nil {

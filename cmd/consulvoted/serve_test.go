@@ -126,6 +126,9 @@ func TestParseServe(t *testing.T) {
 			"CONSULVOTE_PUBLIC_URL": "https://v.example", "CONSULVOTE_INSECURE_LOOPBACK": "true"}, ""},
 		{[]string{"--db", "mysql://vote:secret@db.example/vote", "--key-file", "k", "--public-url", "https://v.example", "--insecure-loopback"}, nil, "db"},
 		{append(base, "--insecure-loopback", "--outbox-lease", "10ms"), nil, "outbox-lease"},
+		{append(base, "--insecure-loopback", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "fd00::1"), nil, ""},
+		{append(base, "--insecure-loopback"), map[string]string{"CONSULVOTE_TRUSTED_PROXY": "10.0.0.0/8,192.168.1.7/16"}, ""},
+		{append(base, "--insecure-loopback", "--trusted-proxy", "balancer"), nil, "flag:-trusted-proxy: \"balancer\" is not a CIDR prefix"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			for k, v := range tc.env {
@@ -143,6 +146,10 @@ func TestParseServe(t *testing.T) {
 				}
 			case tc.setting != "" && (!errors.As(err, &ce) || ce.Setting != tc.setting):
 				t.Errorf("%v: %v, want an error naming %s", tc.args, err, tc.setting)
+			case slices.Contains(tc.args, "--trusted-proxy") && tc.setting == "" && c.TrustedProxies.String() != "10.0.0.0/8,fd00::1/128":
+				t.Errorf("--trusted-proxy twice gave %v", c.TrustedProxies)
+			case tc.env["CONSULVOTE_TRUSTED_PROXY"] != "" && c.TrustedProxies.String() != "10.0.0.0/8,192.168.0.0/16":
+				t.Errorf("CONSULVOTE_TRUSTED_PROXY gave %v", c.TrustedProxies)
 			case tc.env["CONSULVOTE_PER_CLIENT"] != "" && c.PerClient != -1:
 				t.Errorf("CONSULVOTE_PER_CLIENT=-1 gave --per-client %v", c.PerClient)
 			case slices.Contains(tc.args, "--change-lifetime") && tc.setting == "" &&
