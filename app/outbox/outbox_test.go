@@ -58,7 +58,6 @@ var linkRE = regexp.MustCompile(`https://vote\.example/renouvellement\?jeton=[A-
 func TestRenewalThroughRealSMTP(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
 	api := server.New(e.Service, server.Options{PerClient: -1})
-	t.Cleanup(api.Close)
 	ts := httptest.NewTLSServer(api)
 	t.Cleanup(ts.Close)
 	client, err := remote.New(ts.URL, remote.Options{TLS: ts.Client().Transport.(*http.Transport).TLSClientConfig})
