@@ -12,12 +12,14 @@ GO ?= go
 # binary starts: internal/pgtest). git for `go` and the fyne CLI.
 # libasound2-dev: ALSA, through which the app plays the spoken security
 # code (oto, cgo). systemd: systemd-analyze checks the server's unit
-# (deploy/consulvoted.service).
+# (deploy/consulvoted.service). postfix: a private relay the delivery
+# tests start (internal/postfixtest) for real delivery reports; installed
+# with "No configuration", so that no system mail server is set up.
 APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dri \
 	libwayland-dev libxkbcommon-dev wayland-protocols libasound2-dev \
 	xvfb xauth xdotool imagemagick gnome-keyring dbus-x11 libsecret-tools postgresql git ca-certificates time \
-	systemd
+	systemd postfix
 
 FUZZTIME ?= 10s
 BIN := consulvote
@@ -48,6 +50,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "Installing:$$missing"; \
 		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+		echo "postfix postfix/main_mailer_type select No configuration" | $$sudo debconf-set-selections; \
 		$$sudo apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi

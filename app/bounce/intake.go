@@ -19,7 +19,8 @@ import (
 // intake ever records.
 type Delivery struct {
 	Message int64
-	// State is "delivered", "delayed" or "refused".
+	// State is "delivered", "delayed", "refused" or "expired" (returned
+	// after temporary failures only).
 	State string
 	// Status is the remote server's answer, e.g. "5.1.1 <x@example.org>:
 	// Recipient address rejected: User unknown"; at most 200 characters.
@@ -288,12 +289,14 @@ func match(id int64, ref string, p Parsed, sent Sent) (Delivery, string) {
 			continue
 		}
 		var state string
-		switch r.Action {
-		case "failed":
+		switch {
+		case r.Action == "failed" && strings.HasPrefix(r.Status, "4."):
+			state = "expired" // given up after temporary failures
+		case r.Action == "failed":
 			state = "refused"
-		case "delayed":
+		case r.Action == "delayed":
 			state = "delayed"
-		case "delivered":
+		case r.Action == "delivered":
 			state = "delivered"
 		default: // relayed, expanded: nothing more will be known
 			return Delivery{}, Dropped
