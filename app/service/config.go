@@ -35,6 +35,12 @@ type Config struct {
 	// matched or not: a match does a little more work (about 0.15 ms
 	// here), and the floor hides it.
 	RequestFloor time.Duration
+	// Requests whose data match no voter (a wrong e-mail for the NUMIC, a
+	// wrong identifier) do not spend the NUMIC's MaxRequests, or anyone
+	// holding a NUMIC could block that voter's renewals; they are limited
+	// per source address (SourceRequests per RateWindow, in the database)
+	// and overall (UnmatchedRequests per RateWindow, per instance).
+	SourceRequests, UnmatchedRequests int
 
 	// CheckpointEvery is how often the audit chain is signed (the server
 	// and the app do it); VerifyAuditLog reports rows older than twice
@@ -97,6 +103,8 @@ func DefaultConfig() Config {
 		ApprovalRole:    portal.RoleAdmin,
 		ChangeTTL:       48 * time.Hour,
 		DeskRenewals:    60,
+		// Requests that match no voter.
+		SourceRequests: 10, UnmatchedRequests: 3600,
 		// The label and the signature: the templates' words in each
 		// language (app/mail/templates/letterhead.LANG.head).
 		Mail: mail.Letterhead{From: "MEAE Administration de l'élection consulaire <administration@consulvote.invalid>"},
@@ -138,8 +146,8 @@ func (c Config) Validate() error {
 	if c.MaxFailures < 1 {
 		return bad("max failures", "must be at least 1")
 	}
-	if c.MaxRequests < 1 {
-		return bad("max requests", "must be at least 1")
+	if c.MaxRequests < 1 || c.SourceRequests < 1 || c.UnmatchedRequests < 1 {
+		return bad("max requests", "must be at least 1, per NUMIC, per source and overall")
 	}
 	if c.DeskRenewals < 1 {
 		return bad("desk renewals", "must be at least 1")

@@ -19,7 +19,8 @@ import (
 type renewalRequest struct {
 	kind         string // "identifier" or "password": logs, errors, audit actions
 	codeID, code string
-	// rateKey counts the request against the per-NUMIC limit.
+	// rateKey counts the request against the per-NUMIC limit, when match
+	// finds the voter.
 	rateKey []byte
 	// prepare does, before the transaction, the work a match needs, whether
 	// or not there is a match: a miss must cost what a match costs.
@@ -67,26 +68,23 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err err
 	// it and hid nothing.)
 	defer waitUntil(ctx, time.Now().Add(s.cfg.RequestFloor))
 	now := s.clock.Now()
+	source := s.mac("renewal-source", r.kind+":"+portal.Client(ctx))
 	err = s.store.Update(ctx, func(tx Tx) error {
-		var err error
 		hidden = ""
-		if outcome, err = s.limitRate(tx, r.rateKey, now); err != nil {
+		// The voter's row after the keys: a store with row locks orders
+		// the writers of one voter there.
+		refused, limit, matched, err := s.renewalLimit(tx, r, source, now)
+		if err != nil {
 			return err
 		}
-		if outcome != nil {
-			// The voter's row first: a store with row locks orders the
-			// writers of one voter there.
-			v, err := r.match(tx)
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			if err == nil {
-				if err := s.refuse(tx, v, r.kind, outcome, now); err != nil {
+		if outcome = refused; outcome != nil {
+			if matched.ID != 0 {
+				if err := s.refuse(tx, matched, r.kind, outcome, now); err != nil {
 					return err
 				}
 			}
 			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: r.kind + ".request.rate_limited",
-				Detail: facts("numic_key", hex.EncodeToString(r.rateKey[:8]))})
+				Detail: facts("numic_key", hex.EncodeToString(r.rateKey[:8]), "limit", limit)})
 		}
 		hidden, outcome, err = r.apply(tx, now)
 		return err
@@ -135,19 +133,36 @@ func (s *Service) refuse(tx Tx, v Voter, kind string, refusal error, now time.Ti
 	return s.enqueue(tx, v, kind+".refused", msg, now)
 }
 
-// limitRate counts a request under key (a keyed hash of the NUMIC). Over
-// the limit it returns the refusal, for the caller to audit. The limit
-// counts every request for the NUMIC, matched or not, so that hitting it
-// tells nothing about the roll.
-func (s *Service) limitRate(tx RateLimits, key []byte, now time.Time) (refused, err error) {
-	recent, err := tx.RateEvents(key, now.Add(-s.cfg.RateWindow))
+// renewalLimit counts a request: against its NUMIC's limit when its data
+// match the voter (matched), else against its source's and the overall
+// limit of requests that match nobody, so that a stranger holding the
+// NUMIC cannot spend the voter's. Both keys are read, and locked where the
+// store locks, whatever matched: a match waits and costs what a miss does.
+// Over a limit it returns the refusal and which limit, for the audit.
+func (s *Service) renewalLimit(tx Tx, r renewalRequest, source []byte, now time.Time) (refused error, limit string, matched Voter, err error) {
+	since := now.Add(-s.cfg.RateWindow)
+	numic, err := tx.RateEvents(r.rateKey, since)
 	if err != nil {
-		return nil, err
+		return nil, "", Voter{}, err
 	}
-	if len(recent) >= s.cfg.MaxRequests {
-		return &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)}, nil
+	fromSource, err := tx.RateEvents(source, since)
+	if err != nil {
+		return nil, "", Voter{}, err
 	}
-	return nil, tx.AddRateEvent(key, now)
+	if matched, err = r.match(tx); err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, "", Voter{}, err
+	}
+	key, recent, max, limit := r.rateKey, numic, s.cfg.MaxRequests, "numic"
+	if matched.ID == 0 {
+		key, recent, max, limit = source, fromSource, s.cfg.SourceRequests, "source"
+	}
+	switch {
+	case len(recent) >= max:
+		return &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)}, limit, matched, nil
+	case matched.ID == 0 && !s.unmatched.AllowN(now, 1):
+		return &portal.Error{Code: portal.CodeRateLimited, Until: now.Add(time.Minute)}, "overall", matched, nil
+	}
+	return nil, "", matched, tx.AddRateEvent(key, now)
 }
 
 // waitUntil sleeps until the wall-clock time t, or until ctx ends.

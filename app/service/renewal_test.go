@@ -173,12 +173,14 @@ func TestNoEnumeration(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	// A request that matches no voter is limited per source instead (here
+	// set to the NUMIC's limit): TestStrangerCannotSpendVoterQuota.
 	for _, tc := range []struct{ name, numic, email string }{
 		{"matching voter", marie.NUMIC, marie.Email},
 		{"unknown NUMIC", "99999999", "x@example.org"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvCfg(t, func(c *service.Config) { c.SourceRequests = c.MaxRequests })
 			first := e.clock.Now()
 			for i := range 3 {
 				if err := e.request(tc.numic, tc.email); err != nil {

@@ -23,6 +23,8 @@ import (
 	"consulvote/app/pool"
 	"consulvote/app/portal"
 	"consulvote/app/seal"
+
+	"golang.org/x/time/rate"
 )
 
 // Clock tells the time; tests replace it to cross expiry boundaries
@@ -78,6 +80,9 @@ type Service struct {
 	sounds *pool.Pool
 	// codeBox seals the digits and expiry of a security code into its id.
 	codeBox *seal.Box
+	// unmatched limits the renewal requests that match no voter, over all
+	// sources (Config.UnmatchedRequests).
+	unmatched *rate.Limiter
 }
 
 var (
@@ -104,6 +109,8 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 		codes: opt.CodeRand,
 		log:   opt.Logger,
 		obs:   opt.Observer,
+		unmatched: rate.NewLimiter(rate.Limit(float64(cfg.UnmatchedRequests)/cfg.RateWindow.Seconds()),
+			cfg.UnmatchedRequests),
 	}
 	if s.clock == nil {
 		s.clock = systemClock{}

@@ -308,9 +308,9 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		}
 	})
 
-	t.Run("PerNUMICLimitShared", func(t *testing.T) {
-		// A NUMIC that is not on the roll: the limit has no voter row to
-		// lock, and must hold all the same.
+	t.Run("UnmatchedLimitShared", func(t *testing.T) {
+		// A NUMIC that is not on the roll spends its source's limit, not a
+		// NUMIC's: the limit has no row to lock, and must hold all the same.
 		codes := d.codes(16)
 		served0, limited0 := d.actions(t, "identifier.request.no_match"), d.actions(t, "identifier.request.rate_limited")
 		errs := spread(16, ins, func(i int, in *instance) error {
@@ -324,8 +324,40 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		}
 		served := d.actions(t, "identifier.request.no_match") - served0
 		limited := d.actions(t, "identifier.request.rate_limited") - limited0
-		if want := service.DefaultConfig().MaxRequests; served != want || limited != 16-want {
-			t.Errorf("16 requests for one NUMIC over two instances: %d served, %d limited; want %d served", served, limited, want)
+		if want := service.DefaultConfig().SourceRequests; served != want || limited != 16-want {
+			t.Errorf("16 requests from one source over two instances: %d served, %d limited; want %d served", served, limited, want)
+		}
+	})
+
+	t.Run("StrangerCannotSpendVoterQuota", func(t *testing.T) {
+		// 50 requests at once with a voter's NUMIC and another's data, over
+		// both instances, then the voter's own: it goes out.
+		vs := d.voters(t, 2)
+		codes := d.codes(100)
+		errs := spread(100, ins, func(i int, in *instance) error {
+			if i%2 == 0 {
+				return in.client.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
+					NUMIC: vs[0].NUMIC, Email: fmt.Sprintf("guess%d@example.org", i), CodeID: codes[i], Code: servicetest.Code})
+			}
+			return in.client.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{
+				NUMIC: vs[1].NUMIC, Identifier: fmt.Sprintf("guess%07dxy", i), CodeID: codes[i], Code: servicetest.Code})
+		})
+		if n := tally(t, errs); n[""] != 100 {
+			t.Errorf("answers %v, want 100 neutral ones", n)
+		}
+		if err := ins[0].client.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
+			NUMIC: vs[0].NUMIC, Email: vs[0].Email, CodeID: d.code(), Code: servicetest.Code}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ins[1].client.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{
+			NUMIC: vs[1].NUMIC, Identifier: vs[1].identifier, CodeID: d.code(), Code: servicetest.Code}); err != nil {
+			t.Fatal(err)
+		}
+		if links, _ := d.renewals(t, vs[0].NUMIC); links != 1 {
+			t.Errorf("after 50 strangers' requests, the voter's own identifier request: %d links, want 1", links)
+		}
+		if _, renewed := d.renewals(t, vs[1].NUMIC); !renewed {
+			t.Error("after 50 strangers' requests, the voter's own password request: not renewed")
 		}
 	})
 
