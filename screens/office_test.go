@@ -182,7 +182,7 @@ func TestImportScreen(t *testing.T) {
 		t.Errorf("progress bar at %v after the import", s.bar.Value)
 	}
 	h.see("lignes/s")
-	h.see("Terminé : 15000 lignes, 14970 ajoutées, 0 modifiées, 0 inchangées, 30 refusées.")
+	h.see("Terminé : 15000 lignes lues sur 15000 dans le fichier (après l'en-tête), 14970 ajoutées, 0 modifiées, 0 inchangées, 30 refusées.")
 	h.see("Ligne " + strconv.Itoa(bad[0].Line) + ", NUMIC : NUMIC invalide")
 	report := filepath.Join(dir, "refus.csv")
 	// The save dialog makes the file with the umask's mode before

@@ -162,7 +162,7 @@ func (s *importScreen) run() {
 		if r.Cancelled {
 			s.msg.set(lang.L("import.cancelled"), widget.WarningImportance)
 		} else {
-			s.msg.set(lang.X("import.done", "", map[string]any{"Lines": r.Lines, "Inserted": r.Inserted,
+			s.msg.set(lang.X("import.done", "", map[string]any{"Lines": r.Lines, "FileLines": r.FileLines, "Inserted": r.Inserted,
 				"Updated": r.Updated, "Unchanged": r.Unchanged, "Refused": len(r.Problems)}), widget.SuccessImportance)
 		}
 		for i, p := range r.Problems {

@@ -228,18 +228,20 @@ type ProblemCode string
 
 // The problems a roll line can have.
 const (
-	ProblemCSV       ProblemCode = "csv"       // quotes that do not close
-	ProblemColumns   ProblemCode = "columns"   // not the 6 columns (N: how many)
-	ProblemNotUTF8   ProblemCode = "not_utf8"  // text that is not UTF-8
-	ProblemControl   ProblemCode = "control"   // an invisible control character
-	ProblemMissing   ProblemCode = "missing"   // Column is empty
-	ProblemFormat    ProblemCode = "format"    // Column is not what it should be
-	ProblemTooLong   ProblemCode = "too_long"  // Column is longer than N characters
-	ProblemDuplicate ProblemCode = "duplicate" // the NUMIC was already on line N
+	ProblemCSV         ProblemCode = "csv"           // a quote that does not close on its line
+	ProblemQuote       ProblemCode = "quote"         // a quote in the middle of a field
+	ProblemLineTooLong ProblemCode = "line_too_long" // the line is longer than N bytes
+	ProblemColumns     ProblemCode = "columns"       // not the 6 columns (N: how many)
+	ProblemNotUTF8     ProblemCode = "not_utf8"      // text that is not UTF-8
+	ProblemControl     ProblemCode = "control"       // an invisible control character
+	ProblemMissing     ProblemCode = "missing"       // Column is empty
+	ProblemFormat      ProblemCode = "format"        // Column is not what it should be
+	ProblemTooLong     ProblemCode = "too_long"      // Column is longer than N characters
+	ProblemDuplicate   ProblemCode = "duplicate"     // the NUMIC was already on line N
 )
 
 // ProblemCodes lists every ProblemCode, for translations to cover.
-var ProblemCodes = []ProblemCode{ProblemCSV, ProblemColumns, ProblemNotUTF8, ProblemControl, ProblemMissing,
+var ProblemCodes = []ProblemCode{ProblemCSV, ProblemQuote, ProblemLineTooLong, ProblemColumns, ProblemNotUTF8, ProblemControl, ProblemMissing,
 	ProblemFormat, ProblemTooLong, ProblemDuplicate}
 
 // ImportDifference is a roll line that would have undone an approved
@@ -256,7 +258,11 @@ type ImportDifference struct {
 
 // ImportReport says what an import did.
 type ImportReport struct {
-	Lines     int // data lines read
+	Lines int // data lines read
+	// FileLines is how many lines the file has after its header, empty
+	// ones included: the summary says Lines against it, so a line left
+	// unread shows.
+	FileLines int
 	Inserted  int
 	Updated   int
 	Unchanged int

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -69,6 +70,7 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 	}
 	for !rep.Cancelled {
 		v, prob, err := rr.next()
+		rep.FileLines = rr.line - 1
 		if errors.Is(err, io.EOF) {
 			if err := store(); err != nil {
 				return rep, err
@@ -105,60 +107,100 @@ func (s *Service) auditImport(ctx context.Context, actor string, rep portal.Impo
 	})
 }
 
+// maxRollLine bounds a roll line, so that a quote that never closes, or a
+// file without line ends, costs one line's memory and refuses one line,
+// not the rest of the file: a valid line is under 700 bytes.
+const maxRollLine = 4096
+
 // rollReader reads a roll file: its header when made, then each line as a
-// voter or as the problem found in it.
+// voter or as the problem found in it. A record is one line: a quoted
+// field must close on the line it opens (no roll value holds a line end),
+// so a stray quote refuses its own line only.
 type rollReader struct {
-	s    *Service
-	cr   *csv.Reader
-	seen map[uint64]int32 // NUMIC → line, for duplicates in the file
-	line int              // of the line last read, counting the header as 1
+	s     *Service
+	br    *bufio.Reader
+	comma byte
+	rec   []string
+	buf   []byte           // a quoted line's fields, unquoted, end to end
+	ends  []int            // where each field ends in buf
+	seen  map[uint64]int32 // NUMIC → line, for duplicates in the file
+	line  int              // of the line last read, counting the header as 1
 }
 
 // newRollReader reads and checks the header, and guesses the separator
 // from it.
 func (s *Service) newRollReader(r io.Reader) (*rollReader, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	header, err := br.ReadString('\n')
+	raw, long, err := readLine(br)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: %w", portal.ErrRollUnreadable, err)
 	}
-	header = strings.TrimPrefix(strings.TrimRight(header, "\r\n"), "\uFEFF")
-	comma := ';'
+	if long {
+		return nil, fmt.Errorf("%w: the header is longer than %d bytes", portal.ErrRollHeader, maxRollLine)
+	}
+	header := strings.TrimPrefix(string(raw), "\uFEFF")
+	comma := byte(';')
 	if strings.Count(header, ",") > strings.Count(header, ";") {
 		comma = ','
 	}
-	if err := checkHeader(header, comma); err != nil {
+	if err := checkHeader(header, rune(comma)); err != nil {
 		return nil, err
 	}
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	return &rollReader{s: s, cr: cr, seen: map[uint64]int32{}, line: 1}, nil
+	return &rollReader{s: s, br: br, comma: comma, seen: map[uint64]int32{}, line: 1}, nil
+}
+
+// readLine returns the next line without its end; long when it is longer
+// than maxRollLine, then the rest of it is skipped, unread; io.EOF after
+// the last line.
+func readLine(br *bufio.Reader) (line []byte, long bool, err error) {
+	line, err = br.ReadSlice('\n')
+	for errors.Is(err, bufio.ErrBufferFull) {
+		long = true
+		_, err = br.ReadSlice('\n')
+	}
+	long = long || len(line) > maxRollLine
+	if errors.Is(err, io.EOF) && (long || len(line) > 0) {
+		err = nil // the last line, without its end
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r")), long, nil
 }
 
 // next returns the next line's voter, or the problem found in it; io.EOF
-// after the last line, ErrRollUnreadable when the file fails.
+// after the last line, ErrRollUnreadable when the file fails. Empty lines
+// are skipped.
 func (rr *rollReader) next() (Voter, *portal.ImportProblem, error) {
-	rec, err := rr.cr.Read()
+	raw, long, err := readLine(rr.br)
+	for err == nil && !long && len(raw) == 0 {
+		rr.line++
+		raw, long, err = readLine(rr.br)
+	}
 	if errors.Is(err, io.EOF) {
 		return Voter{}, nil, io.EOF
 	}
 	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			rr.line = pe.StartLine + 1
-			return Voter{}, &portal.ImportProblem{Line: rr.line, Code: portal.ProblemCSV, Reason: "ligne CSV mal formée (guillemets)"}, nil
-		}
 		return Voter{}, nil, fmt.Errorf("%w: line %d: %w", portal.ErrRollUnreadable, rr.line+1, err)
 	}
-	// The reader counts from the first line after the header; a quoted
-	// field may span lines.
-	pl, _ := rr.cr.FieldPos(0)
-	rr.line = pl + 1
-	v, prob := rr.s.rollLine(rec, rr.line)
-	if prob != nil {
-		return Voter{}, prob, nil
+	rr.line++
+	bad := func(code portal.ProblemCode, n int, reason string) (Voter, *portal.ImportProblem, error) {
+		return Voter{}, &portal.ImportProblem{Line: rr.line, Code: code, N: n, Reason: reason}, nil
+	}
+	if long {
+		return bad(portal.ProblemLineTooLong, maxRollLine, fmt.Sprintf("ligne trop longue (%d octets au plus), ignorée", maxRollLine))
+	}
+	rec, prob := rr.split(raw)
+	switch prob {
+	case portal.ProblemCSV:
+		return bad(prob, 0, "guillemet ouvert sur cette ligne et non fermé avant sa fin (un champ ne peut pas s'étendre sur plusieurs lignes)")
+	case portal.ProblemQuote:
+		return bad(prob, 0, "guillemet mal placé : un champ entre guillemets commence et finit par un guillemet (\"\" pour un guillemet dans le texte)")
+	}
+	v, p := rr.s.rollLine(rec, rr.line)
+	if p != nil {
+		return Voter{}, p, nil
 	}
 	key := numicKey(v.NUMIC)
 	if first, dup := rr.seen[key]; dup {
@@ -167,6 +209,63 @@ func (rr *rollReader) next() (Voter, *portal.ImportProblem, error) {
 	}
 	rr.seen[key] = int32(rr.line)
 	return v, nil, nil
+}
+
+// split cuts a line into its fields as RFC 4180 says, within the line: a
+// quoted field may hold the separator and doubled quotes and must close on
+// its line (else ProblemCSV); a quote elsewhere is ProblemQuote, as
+// encoding/csv refuses it. The fields share one string.
+func (rr *rollReader) split(line []byte) ([]string, portal.ProblemCode) {
+	rr.rec = rr.rec[:0]
+	if bytes.IndexByte(line, '"') < 0 { // nearly every line
+		s := string(line)
+		for {
+			i := strings.IndexByte(s, rr.comma)
+			if i < 0 {
+				return append(rr.rec, s), ""
+			}
+			rr.rec, s = append(rr.rec, s[:i]), s[i+1:]
+		}
+	}
+	rr.buf, rr.ends = rr.buf[:0], rr.ends[:0]
+	for {
+		if len(line) > 0 && line[0] == '"' {
+			line = line[1:]
+			for {
+				i := bytes.IndexByte(line, '"')
+				if i < 0 {
+					return nil, portal.ProblemCSV
+				}
+				rr.buf, line = append(rr.buf, line[:i]...), line[i+1:]
+				if len(line) == 0 || line[0] != '"' {
+					break
+				}
+				rr.buf, line = append(rr.buf, '"'), line[1:]
+			}
+			if len(line) > 0 && line[0] != rr.comma {
+				return nil, portal.ProblemQuote
+			}
+		} else {
+			i := bytes.IndexByte(line, rr.comma)
+			if i < 0 {
+				i = len(line)
+			}
+			if bytes.IndexByte(line[:i], '"') >= 0 {
+				return nil, portal.ProblemQuote
+			}
+			rr.buf, line = append(rr.buf, line[:i]...), line[i:]
+		}
+		rr.ends = append(rr.ends, len(rr.buf))
+		if len(line) == 0 {
+			break
+		}
+		line = line[1:] // the separator
+	}
+	s, from := string(rr.buf), 0
+	for _, to := range rr.ends {
+		rr.rec, from = append(rr.rec, s[from:to]), to
+	}
+	return rr.rec, ""
 }
 
 // ImportRollAs implements portal.RollAdmin: ImportRoll for an admin.

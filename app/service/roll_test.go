@@ -189,3 +189,51 @@ func TestImportLargeRoll(t *testing.T) {
 		t.Fatalf("second run: %+v", again)
 	}
 }
+
+// TestImportRollStrayQuote: a quote opening line 2 of a 200,000-line roll
+// refuses line 2 alone, naming it; so does a quote closing three lines
+// further (which encoding/csv took for one field over four lines), a quote
+// inside a field and a line over the limit; every other line is
+// imported, and the report reads every line of the file.
+func TestImportRollStrayQuote(t *testing.T) {
+	n := 200_000
+	if raceEnabled {
+		n = 20_000
+	}
+	e := newEnv(t)
+	var buf bytes.Buffer
+	if _, err := servicetest.WriteRoll(&buf, n, 0); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(buf.String(), "\n")
+	lines[1] = `"` + lines[1]                                  // line 2: never closes
+	lines[100] = `"` + lines[100]                              // line 101: closes on line 104
+	lines[103] = strings.Replace(lines[103], ";", `";`, 1)     //
+	lines[200] = strings.Replace(lines[200], "NOM", `N"OM`, 1) // line 201
+	lines[300] = strings.Replace(lines[300], "NOM", strings.Repeat("N", 5000), 1)
+	lines[400] = strings.Replace(lines[400], "NOM", `"NOM ""le grand"""`, 1) // well quoted: kept
+	lines = append(lines[:500], append([]string{"\n"}, lines[500:]...)...)   // an empty line 501
+	rep := e.importRoll(strings.Join(lines, ""))
+	want := []string{"2 csv", "101 csv", "104 quote", "201 quote", "301 line_too_long"}
+	var got []string
+	for _, p := range rep.Problems {
+		got = append(got, strconv.Itoa(p.Line)+" "+string(p.Code))
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("problems %v, want %v", got, want)
+	}
+	if rep.Inserted != n-len(want) || rep.Lines != n || rep.FileLines != n+1 {
+		t.Errorf("inserted %d of %d, read %d lines of %d; want %d, %d, %d", rep.Inserted, n, rep.Lines, rep.FileLines, n-len(want), n, n+1)
+	}
+	if c := e.count("voters", "numic >= '50000000'"); c != n-len(want) {
+		t.Errorf("%d voters stored, want %d", c, n-len(want))
+	}
+	var last string
+	e.raw.QueryRow(`SELECT last_name FROM voters WHERE numic = '50000399'`).Scan(&last)
+	if last != `NOM "le grand"` {
+		t.Errorf("quoted name stored as %q", last)
+	}
+	if len(rep.Problems) > 0 && !strings.Contains(rep.Problems[0].Reason, "guillemet ouvert sur cette ligne") {
+		t.Errorf("line 2: %q", rep.Problems[0].Reason)
+	}
+}

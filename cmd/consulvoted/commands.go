@@ -80,8 +80,8 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.out, "%d lignes : %d ajoutées, %d modifiées, %d inchangées, %d refusées (%.0f lignes/s)%s\n",
-		rep.Lines, rep.Inserted, rep.Updated, rep.Unchanged, len(rep.Problems), rep.RowsPerSecond(),
+	fmt.Fprintf(io.out, "%d lignes lues sur %d dans le fichier (après l'en-tête) : %d ajoutées, %d modifiées, %d inchangées, %d refusées (%.0f lignes/s)%s\n",
+		rep.Lines, rep.FileLines, rep.Inserted, rep.Updated, rep.Unchanged, len(rep.Problems), rep.RowsPerSecond(),
 		map[bool]string{true: " — interrompu : les lots déjà enregistrés sont complets"}[rep.Cancelled])
 	if c.Errors != "" {
 		out, err := private.Create(c.Errors)

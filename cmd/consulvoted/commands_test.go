@@ -335,7 +335,7 @@ func TestRollImportKilled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	want := fmt.Sprintf("%d lignes : %d ajoutées, 0 modifiées, %d inchangées, 0 refusées", n, n-count, count)
+	want := fmt.Sprintf("%d lignes lues sur %d dans le fichier (après l'en-tête) : %d ajoutées, 0 modifiées, %d inchangées, 0 refusées", n, n, n-count, count)
 	if !strings.Contains(string(out), want) {
 		t.Fatalf("second run said %q, want %q", out, want)
 	}
@@ -405,7 +405,7 @@ func TestRollImportCreate(t *testing.T) {
 		t.Fatal("an import without --create made the database's folder")
 	}
 	code, out, errs := runCmd("", "roll", "import", "--create", "--db", path, roll)
-	if code != 0 || !strings.Contains(out, "12 lignes : 12 ajoutées") {
+	if code != 0 || !strings.Contains(out, "12 lignes lues sur 12 dans le fichier (après l'en-tête) : 12 ajoutées") {
 		t.Fatalf("with --create: %d %s %s", code, out, errs)
 	}
 	// The database and its key are there, and the import was audited and
