@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"consulvote/app/backend"
+	"consulvote/app/filemac"
 	"consulvote/app/keyfile"
 	"consulvote/app/service"
 	"consulvote/app/store"
@@ -21,6 +23,7 @@ import (
 type backupConfig struct {
 	Database string // the live SQLite database
 	To       string // the copy
+	KeyFile  string // the database's key, that signs the copy (default: beside it)
 	KeyTo    string // where to copy the key too ("": not copied)
 	Force    bool   // replace an existing copy
 }
@@ -42,7 +45,8 @@ func (c backupConfig) Validate() error {
 func backupFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error {
 	var c backupConfig
 	fs.StringVar(&c.Database, "db", "", "the SQLite database, live or not")
-	fs.StringVar(&c.To, "to", "", "the file to write the copy to")
+	fs.StringVar(&c.To, "to", "", "the file to write the copy to (its MAC goes beside it, in FILE.mac)")
+	fs.StringVar(&c.KeyFile, "key-file", "", "the database's secret key file, that signs the copy (default: beside the database)")
 	fs.StringVar(&c.KeyTo, "key-to", "", "copy the secret key there too (default: not copied; keep it apart from the backups, see the README)")
 	fs.BoolVar(&c.Force, "force", false, "replace --to (and --key-to) if it exists")
 	return func(ctx context.Context, args []string, io stdio) error {
@@ -55,15 +59,24 @@ func backupFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error 
 		if _, err := os.Stat(c.Database); err != nil {
 			return &backend.ConfigError{Setting: "db", Why: err.Error()}
 		}
+		keyFile := cmp.Or(c.KeyFile, c.Database+".key")
+		secret, err := readKey(keyFile)
+		if err != nil {
+			return &backend.ConfigError{Setting: "key-file", Why: err.Error() + " (the key signs the backup)"}
+		}
 		start := time.Now()
 		fi, err := store.Backup(ctx, c.Database, c.To, c.Force)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(io.out, "backup %s: %d voters, schema version %d, %.1f MiB, integrity ok, in %.1f s\n",
-			c.To, fi.Voters, fi.SchemaVersion, float64(fi.Size)/(1<<20), time.Since(start).Seconds())
+		// Restore refuses a backup edited, cut short or of another key.
+		if err := filemac.Sign(c.To, secret); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+		fmt.Fprintf(io.out, "backup %s: %d voters, schema version %d, %.1f MiB, integrity ok, signed in %s, in %.1f s\n",
+			c.To, fi.Voters, fi.SchemaVersion, float64(fi.Size)/(1<<20), c.To+filemac.Ext, time.Since(start).Seconds())
 		if c.KeyTo != "" {
-			if err := copyKey(c.Database+".key", c.KeyTo, c.Force); err != nil {
+			if err := copyKey(keyFile, c.KeyTo, c.Force); err != nil {
 				return err
 			}
 			fmt.Fprintf(io.out, "key copied to %s (mode 0600): keep it apart from the backups\n", c.KeyTo)
@@ -131,9 +144,21 @@ func restoreFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error
 				return err
 			}
 		}
+		secret, err := readKey(key)
+		if err != nil {
+			return &backend.ConfigError{Setting: "key-from", Why: err.Error()}
+		}
+		// Before anything is written; and the copy again, in case the
+		// backup changed meanwhile.
+		if err := filemac.Verify(c.From, c.From+filemac.Ext, secret); err != nil {
+			return refusedBackup(c.From, key, err)
+		}
 		start := time.Now()
 		var rows int
 		fi, err := store.Restore(ctx, c.From, c.Database, c.Force, func(copy string) error {
+			if err := filemac.Verify(copy, c.From+filemac.Ext, secret); err != nil {
+				return refusedBackup(c.From, key, err)
+			}
 			var err error
 			rows, err = verifyCopy(ctx, copy, key)
 			return err
@@ -150,6 +175,23 @@ func restoreFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error
 			c.From, c.Database, fi.Voters, rows, time.Since(start).Seconds())
 		return nil
 	}
+}
+
+// refusedBackup says why restore refused the backup at from.
+func refusedBackup(from, key string, err error) error {
+	return fmt.Errorf("restore refused, nothing changed: the backup %s: %w (checked under the key %s)", from, err, key)
+}
+
+// readKey reads a key file.
+func readKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("key: %w", err)
+	}
+	if len(key) != keyfile.Size {
+		return nil, fmt.Errorf("key %s: %d bytes, want %d", path, len(key), keyfile.Size)
+	}
+	return key, nil
 }
 
 // verifyCopy opens the restored copy with key, as the server will, and
@@ -194,12 +236,9 @@ func verifyCopy(ctx context.Context, copy, key string) (int, error) {
 // copyKey copies a key file, mode 0600; an existing destination is kept
 // if it holds the same key, replaced only with overwrite.
 func copyKey(from, to string, overwrite bool) error {
-	key, err := os.ReadFile(from)
+	key, err := readKey(from)
 	if err != nil {
-		return fmt.Errorf("key: %w", err)
-	}
-	if len(key) != keyfile.Size {
-		return fmt.Errorf("key %s: %d bytes, want %d", from, len(key), keyfile.Size)
+		return err
 	}
 	if old, err := os.ReadFile(to); err == nil && bytes.Equal(old, key) {
 		return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"consulvote/app/backend"
+	"consulvote/app/portal"
+	"consulvote/app/service"
 	"consulvote/app/store"
 	"consulvote/internal/testenv"
 )
@@ -91,8 +94,8 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	if midway == 0 {
 		t.Fatalf("none of %d backups was taken in the middle of the import", len(backups))
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, "backups")); len(entries) != len(backups) {
-		t.Errorf("%d files beside the backups, want %d: a temporary file was left", len(entries), len(backups))
+	if entries, _ := os.ReadDir(filepath.Join(dir, "backups")); len(entries) != 2*len(backups) {
+		t.Errorf("%d files beside the backups, want %d (each with its .mac): a temporary file was left", len(entries), 2*len(backups))
 	}
 	last := backups[len(backups)-1]
 	want, _ := store.Inspect(ctx, last)
@@ -142,7 +145,7 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	}
 	other := filepath.Join(dir, "other.key")
 	os.WriteFile(other, []byte(strings.Repeat("x", 32)), 0o600)
-	if code, _, errs := runCmd("", "restore", "--from", backups[0], "--db", filepath.Join(dir, "new", "x.db"), "--key-from", other); code == 0 || !strings.Contains(errs, "does not verify under the key") {
+	if code, _, errs := runCmd("", "restore", "--from", backups[0], "--db", filepath.Join(dir, "new", "x.db"), "--key-from", other); code == 0 || !strings.Contains(errs, "signed under another key") {
 		t.Errorf("restore with another key: exit %d %s", code, errs)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new", "x.db")); err == nil {
@@ -168,5 +171,103 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	}
 	if code, out, _ := runCmd("", "audit", "verify", "--db", restored); code != 0 {
 		t.Errorf("audit verify after restore --force: exit %d %s", code, out)
+	}
+}
+
+// TestRestoreRefusesEditedBackup: `backup` signs the copy; `restore`
+// refuses, before writing anything and saying which, a backup whose data
+// was edited (an agent raised to admin, a password hash swapped, a
+// voter's e-mail, the locks lifted), cut short, without its MAC, signed
+// under another key or checked under another key. Only the audit log was
+// checked before: these edits restored with exit 0.
+func TestRestoreRefusesEditedBackup(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	src := filepath.Join(dir, "src.db")
+	b := newDB(t, src, true)
+	if _, err := b.Service.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false); err != nil {
+		t.Fatal(err)
+	}
+	marie, paul := service.DemoRoll[0], service.DemoRoll[1]
+	for range 8 { // locks marie, and throttles guesses at bob's password
+		b.Service.Login(ctx, marie.Identifier, "wrong")
+		b.Service.AgentLogin(ctx, "bob", "wrong", "")
+	}
+	b.Start()
+	b.Close() // signs a checkpoint over the rows
+	backup := filepath.Join(dir, "backup.db")
+	if code, out, errs := runCmd("", "backup", "--db", src, "--to", backup); code != 0 || !strings.Contains(out, "signed in "+backup+".mac") {
+		t.Fatalf("backup: %d %s%s", code, out, errs)
+	}
+	restore := func(from string, args ...string) (int, string, string) {
+		to := filepath.Join(t.TempDir(), "portal.db")
+		code, out, errs := runCmd("", append([]string{"restore", "--from", from, "--db", to, "--key-from", src + ".key"}, args...)...)
+		if entries, _ := os.ReadDir(filepath.Dir(to)); code != 0 && len(entries) != 0 {
+			t.Errorf("a refused restore of %s left %d files behind", from, len(entries))
+		}
+		return code, out, errs
+	}
+	if code, out, errs := restore(backup); code != 0 {
+		t.Fatalf("restore of the backup as made: %d %s%s", code, out, errs)
+	}
+	// copyBackup copies the backup and its MAC under name.
+	copyBackup := func(name string) string {
+		p := filepath.Join(dir, name)
+		for _, ext := range []string{"", ".mac"} {
+			data, err := os.ReadFile(backup + ext)
+			if err != nil {
+				t.Fatal(err) // the backup or its MAC is missing
+			}
+			os.WriteFile(p+ext, data, 0o600)
+		}
+		return p
+	}
+	for _, edit := range []struct{ name, sql string }{
+		{"agent raised to admin", `UPDATE agents SET role = 'admin' WHERE name = 'bob'`},
+		{"password hash swapped", `UPDATE voters SET password_hash = (SELECT password_hash FROM voters WHERE numic = '` + paul.NUMIC + `') WHERE numic = '` + marie.NUMIC + `'`},
+		{"voter's e-mail", `UPDATE voters SET email = 'attacker@example.org' WHERE numic = '` + paul.NUMIC + `'`},
+		{"voter's lock lifted", `UPDATE voters SET locked_until = NULL WHERE locked_until IS NOT NULL`},
+		{"throttles deleted", `DELETE FROM throttles`},
+	} {
+		p := copyBackup(edit.name + ".db")
+		db, err := sql.Open("sqlite", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := db.Exec(edit.sql)
+		db.Close()
+		if n, _ := res.RowsAffected(); err != nil || n == 0 {
+			t.Fatalf("%s: %v, %d rows: the edit changes nothing", edit.name, err, n)
+		}
+		if code, _, errs := restore(p); code == 0 || !strings.Contains(errs, "restore refused, nothing changed") || !strings.Contains(errs, "its content was edited after it was signed") {
+			t.Errorf("%s: restore exit %d: %s", edit.name, code, errs)
+		}
+	}
+	cut := copyBackup("cut.db")
+	st, _ := os.Stat(cut)
+	os.Truncate(cut, st.Size()-4096)
+	if code, _, errs := restore(cut); code == 0 || !strings.Contains(errs, "truncated") {
+		t.Errorf("truncated: restore exit %d: %s", code, errs)
+	}
+	bare := copyBackup("bare.db")
+	os.Remove(bare + ".mac")
+	if code, _, errs := restore(bare); code == 0 || !strings.Contains(errs, "no MAC file beside it") {
+		t.Errorf("without its MAC: restore exit %d: %s", code, errs)
+	}
+	// Another server's backup, signed under its key.
+	other := filepath.Join(dir, "other.db")
+	ob := newDB(t, other, true)
+	ob.Start()
+	ob.Close()
+	foreign := filepath.Join(dir, "foreign.db")
+	if code, out, errs := runCmd("", "backup", "--db", other, "--to", foreign); code != 0 {
+		t.Fatalf("backup: %d %s%s", code, out, errs)
+	}
+	if code, _, errs := restore(foreign); code == 0 || !strings.Contains(errs, "signed under another key") {
+		t.Errorf("another server's backup: restore exit %d: %s", code, errs)
+	}
+	to := filepath.Join(t.TempDir(), "portal.db")
+	if code, _, errs := runCmd("", "restore", "--from", backup, "--db", to, "--key-from", other+".key"); code == 0 || !strings.Contains(errs, "signed under another key") {
+		t.Errorf("another key: restore exit %d: %s", code, errs)
 	}
 }
