@@ -172,9 +172,24 @@ bench-roll: build
 	scripts/with-postgres scripts/bench-roll-postgres ./$(SERVER) $$dir/roll-500000.csv $$dir/roll-2000000.csv
 	$(GO) test -run '^$$' -bench VoterLookup -benchtime 2000x ./app/service
 
-## bench-ui: start-up time to first frame and peak RSS, app vs a minimal Fyne window.
+## bench-ui: the app's start against the minimal Fyne window's
+## (testdata/minimal), interleaved, BENCH_UI_N starts each: time to the
+## first painted frame and peak RSS (testdata/startbench), on the
+## demonstration, a new demonstration (--demo-reset), a new database and a
+## local roll of 2,000,000 voters (imported once, kept in $(BENCH_UI_ROLL)).
+BENCH_UI_N ?= 10
+BENCH_UI_ROLL ?= $(or $(TMPDIR),/tmp)/consulvote-bench-roll
 bench-ui: deps
-	$(XVFB) dbus-run-session -- $(GO) test -run '^$$' -bench Startup -benchtime 5x .
+	$(GO) build -o $(BIN) . && $(GO) build -o build/minimal ./testdata/minimal && $(GO) build -o build/startbench ./testdata/startbench
+	@ls -l $(BIN) build/minimal | awk '{printf "%s: %.1f MB\n", $$NF, $$5/1e6}'
+	@set -o pipefail; if [ ! -s $(BENCH_UI_ROLL)/db.sqlite ]; then \
+		mkdir -p $(BENCH_UI_ROLL) && CGO_ENABLED=0 $(GO) build -o build/$(SERVER) ./cmd/consulvoted && \
+		$(GO) run ./testdata/genroll 2000000 0 $(BENCH_UI_ROLL)/roll.csv && \
+		build/$(SERVER) roll import --create --db $(BENCH_UI_ROLL)/db.sqlite $(BENCH_UI_ROLL)/roll.csv --errors $(BENCH_UI_ROLL)/errors.csv 2>&1 | grep -v "lignes lues" && \
+		rm $(BENCH_UI_ROLL)/roll.csv || { rm -rf $(BENCH_UI_ROLL); exit 1; }; \
+	fi
+	$(XVFB) dbus-run-session -- build/startbench -app ./$(BIN) -minimal build/minimal -n $(BENCH_UI_N) \
+		-cases demo,demo-reset,new,big -big $(BENCH_UI_ROLL)/db.sqlite
 
 ## package: a Linux archive with the binary, the .desktop file and the icon.
 ## The fyne CLI is pinned in go.mod (tool directive): `go tool fyne`.

@@ -22,7 +22,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/backend"
 	"consulvote/app/keychain"
@@ -201,6 +203,9 @@ func run(c config, log *slog.Logger) error {
 	var rollAdmin portal.RollAdmin
 	// where says where the data is, in the interface's language.
 	var where func() string
+	// local is the local mode's back end, opened once the window is up.
+	var local *backend.Later
+	var path string
 	if c.Backend != "" {
 		client, err := remote.New(c.Backend, remote.Options{})
 		if err != nil {
@@ -209,8 +214,7 @@ func run(c config, log *slog.Logger) error {
 		p, office = client, client
 		where = func() string { return lang.X("source.server", "", map[string]any{"URL": client.Backend()}) }
 	} else {
-		path, err := localPath(c)
-		if err != nil {
+		if path, err = localPath(c); err != nil {
 			return err
 		}
 		// The same wiring as the server's: the delivery worker runs when a
@@ -218,15 +222,12 @@ func run(c config, log *slog.Logger) error {
 		cfg := c.Rules
 		cfg.Database, cfg.Create, cfg.Demo, cfg.Logger = path, true, c.Demo, log
 		cfg.From, cfg.SMTP, cfg.SMTPTLS = c.From, c.SMTP, c.SMTPTLS
-		b, err := backend.Open(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		b.Start()
-		p, office, rollAdmin = b.Service, b.Service, b.Service
+		cfg.ReleaseHashMemory = true
+		local = backend.NewLater(cfg)
+		defer local.Close()
+		p, office, rollAdmin = local, local, local
 		if c.Demo {
-			outboxView = b.Service
+			outboxView = local
 		}
 		where = func() string { return lang.X("source.local", "", map[string]any{"Path": path}) }
 	}
@@ -270,6 +271,17 @@ func run(c config, log *slog.Logger) error {
 	a.Lifecycle().SetOnStarted(func() {
 		// The screen's density is known once the window is up.
 		screens.FitWindow(w)
+		if local != nil {
+			// The first frame is drawn (by Show): the store opens, migrates
+			// and seeds now, and the workers start after it; calls wait.
+			local.Open(ctx)
+			go func() {
+				if _, err := local.Wait(running); err != nil && running.Err() == nil {
+					log.Error("local data", "err", err)
+					fyne.Do(func() { showStoreError(a, w, path, err) })
+				}
+			}()
+		}
 		if c.Link != "" {
 			// The link opens once the window is up, as if pasted.
 			ui.OpenLink(c.Link)
@@ -304,6 +316,18 @@ func run(c config, log *slog.Logger) error {
 		primary.Close()
 	}
 	return nil
+}
+
+// showStoreError replaces the screens by why the local data could not be
+// opened, in the interface's language: without it nothing can work.
+func showStoreError(a fyne.App, w fyne.Window, path string, err error) {
+	title := widget.NewLabelWithStyle(lang.L("source.error.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	text := widget.NewLabel(lang.X("source.error.text", "", map[string]any{"Path": path, "Error": err.Error()}))
+	title.Wrapping, text.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
+	quit := widget.NewButton(lang.L("source.error.quit"), a.Quit)
+	w.SetTitle(lang.L("source.error.title") + " – consulvote")
+	w.SetContent(container.NewPadded(container.NewVBox(title, text, container.NewHBox(quit))))
+	w.Canvas().Focus(quit)
 }
 
 // claimInstance makes this process the user's one app, or hands its link

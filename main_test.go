@@ -2,19 +2,24 @@ package main
 
 import (
 	"bytes"
-	"fmt"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"consulvote/app/backend"
 	"consulvote/internal/screenshot"
 	"consulvote/internal/testenv"
+	"consulvote/resources"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -171,91 +176,6 @@ func withoutQuitRace(stderr string) string {
 	return strings.Join(kept, "\n")
 }
 
-// BenchmarkStartup measures, for the app in demo mode and for the minimal
-// Fyne window of testdata/minimal built in the same run: the time from
-// process start until its window shows a painted frame (polled every
-// 20 ms through xdotool and a screenshot), and the peak resident memory
-// (VmHWM) one second later. Run under X: `make bench-ui`.
-func BenchmarkStartup(b *testing.B) {
-	if os.Getenv("DISPLAY") == "" {
-		b.Skip("needs an X display: `make bench-ui` runs it under Xvfb")
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		b.Fatal("no session bus: each start would leave a D-Bus daemon behind; `make bench-ui` runs it under dbus-run-session")
-	}
-	dir := b.TempDir()
-	for _, tc := range []struct{ name, pkg, title string }{
-		{"app", ".", "consulvote"},
-		{"minimal", "./testdata/minimal", "minimal consulvote yardstick"},
-	} {
-		bin := filepath.Join(dir, tc.name)
-		if out, err := exec.Command("go", "build", "-o", bin, tc.pkg).CombinedOutput(); err != nil {
-			b.Fatalf("build %s: %v\n%s", tc.pkg, err, out)
-		}
-		if st, err := os.Stat(bin); err == nil {
-			b.Logf("%s binary: %.1f MiB", tc.name, float64(st.Size())/(1<<20))
-		}
-		b.Run(tc.name, func(b *testing.B) {
-			var frame time.Duration
-			var rss int64
-			for i := 0; i < b.N; i++ {
-				f, r := startOnce(b, bin, tc.title, filepath.Join(dir, tc.name+"-home"))
-				frame += f
-				rss = max(rss, r)
-			}
-			b.ReportMetric(float64(frame.Milliseconds())/float64(b.N), "ms-to-frame")
-			b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
-		})
-	}
-}
-
-// startOnce starts bin, waits for its first painted frame, reads its peak
-// RSS (KiB) and stops it.
-func startOnce(b *testing.B, bin, title, home string) (time.Duration, int64) {
-	b.Helper()
-	cmd := exec.Command(bin, "--demo")
-	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+home+"/data", "XDG_CONFIG_HOME="+home+"/config")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	shot := filepath.Join(b.TempDir(), "shot.png")
-	deadline := start.Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", title).Output()
-		win, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-		if win != "" && exec.Command("import", "-window", win, shot).Run() == nil && screenshot.Colours(shot) >= 8 {
-			frame := time.Since(start)
-			time.Sleep(time.Second)
-			return frame, peakRSS(cmd.Process.Pid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b.Fatalf("%s: no painted window in 30 s; stderr:\n%s", bin, stderr.String())
-	return 0, 0
-}
-
-// peakRSS reads VmHWM (KiB) of a process from /proc.
-func peakRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return n
-		}
-	}
-	return 0
-}
-
 func TestWithoutQuitRace(t *testing.T) {
 	race := "2026/11/23 15:20:30 Fyne error:  Preferences load error:\n2026/11/23 15:20:30   Cause: EOF\n2026/11/23 15:20:30   At: /m/fyne.io/fyne/v2@v2.8.1/app/preferences.go:105\n"
 	if got := withoutQuitRace(race); strings.Contains(got, "Fyne error") {
@@ -269,5 +189,57 @@ func TestWithoutQuitRace(t *testing.T) {
 		if got := withoutQuitRace(other); !strings.Contains(got, "Fyne error") {
 			t.Errorf("%q hidden", other)
 		}
+	}
+}
+
+// TestStoreErrorShown: a local database that cannot be opened is said in
+// the window, in the interface's language, with a way out focused.
+func TestStoreErrorShown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portal.db")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 40), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := backend.NewLater(backend.Config{Database: path, Create: true})
+	l.Open(context.Background())
+	_, err := l.Wait(context.Background())
+	if err == nil {
+		t.Fatal("a file that is not a database opened")
+	}
+	for _, tc := range []struct{ lang, title, text, quit string }{
+		{"fr", "Les données locales n'ont pas pu être ouvertes", "consulvote ne peut pas fonctionner sans elles. Fichier : " + path, "Quitter"},
+		{"en", "The local data could not be opened", "consulvote cannot work without it. File: " + path, "Quit"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			if err := resources.LoadTranslations(tc.lang); err != nil {
+				t.Fatal(err)
+			}
+			a := test.NewApp()
+			defer a.Quit()
+			w := a.NewWindow("consulvote")
+			showStoreError(a, w, path, err)
+			var texts []string
+			var quit *widget.Button
+			var walk func(o fyne.CanvasObject)
+			walk = func(o fyne.CanvasObject) {
+				switch o := o.(type) {
+				case *widget.Label:
+					texts = append(texts, o.Text)
+				case *widget.Button:
+					quit = o
+				case *fyne.Container:
+					for _, c := range o.Objects {
+						walk(c)
+					}
+				}
+			}
+			walk(w.Content())
+			all := strings.Join(texts, "\n")
+			if !strings.Contains(all, tc.title) || !strings.Contains(all, tc.text) || !strings.Contains(all, err.Error()) {
+				t.Errorf("the window says %q; want %q, %q and the cause %q", all, tc.title, tc.text, err)
+			}
+			if quit == nil || quit.Text != tc.quit || w.Canvas().Focused() != quit {
+				t.Errorf("no focused %q button: %+v", tc.quit, quit)
+			}
+		})
 	}
 }

@@ -101,6 +101,9 @@ type Config struct {
 	// messages lasts (default: outbox.Worker's, 2 minutes): a message
 	// claimed by an instance that dies is sent by another after it.
 	OutboxLease time.Duration
+	// ReleaseHashMemory returns each password hash's 19 MiB to the system
+	// after it: the app's choice (service.Options).
+	ReleaseHashMemory bool
 	// Logger receives the service's and the workers' logs (default: none).
 	Logger *slog.Logger
 	// Observer is told the service's decisions and the deliveries, for
@@ -361,7 +364,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if cfg.Observer != nil {
 		obs = cfg.Observer
 	}
-	svc, err := service.New(db, rules, service.Options{Logger: log, Observer: obs})
+	svc, err := service.New(db, rules, service.Options{Logger: log, Observer: obs, ReleaseHashMemory: cfg.ReleaseHashMemory})
 	if err != nil {
 		db.Close()
 		var setting string

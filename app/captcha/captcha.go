@@ -8,10 +8,9 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	"image/png"
 	"io"
 	"math/big"
-
-	"github.com/mojocn/base64Captcha"
 )
 
 // Picture size in pixels: large enough to read at normal zoom.
@@ -52,19 +51,14 @@ func checkDigits(digits string) error {
 }
 
 // PNG draws digits (ASCII '0'–'9' only) as a distorted picture, with
-// base64Captcha's digit driver: skewed glyphs, a strike-through, a wave
+// base64Captcha's digit driver (picture.go): skewed glyphs, a strike-through, a wave
 // distortion and noise dots.
 func PNG(digits string) ([]byte, error) {
 	if err := checkDigits(digits); err != nil {
 		return nil, err
 	}
-	driver := base64Captcha.NewDriverDigit(Height, Width, len(digits), 0.6, 40)
-	item, err := driver.DrawCaptcha(digits)
-	if err != nil {
-		return nil, fmt.Errorf("captcha: draw: %w", err)
-	}
 	var buf bytes.Buffer
-	if _, err := item.WriteTo(&buf); err != nil {
+	if err := png.Encode(&buf, draw(digits, Width, Height, 40, 0.6)); err != nil {
 		return nil, fmt.Errorf("captcha: encode: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -22,6 +22,8 @@ type Pool struct {
 	done    atomic.Int64
 	refused atomic.Int64
 	waiting atomic.Int64 // calls waiting for a worker now
+	// after, when set, runs on the worker after each call (New's option).
+	after func()
 }
 
 // New returns a pool of workers (at least 1) with a queue of queue
@@ -63,8 +65,19 @@ func (p *Pool) run(ctx context.Context, fn func()) error {
 	}
 	defer func() { <-p.workers }()
 	fn()
+	if p.after != nil {
+		p.after()
+	}
 	p.done.Add(1)
 	return nil
+}
+
+// After returns p made to run after on the worker after each call,
+// before the worker takes another: the app returns a hash's memory to
+// the system there. Call it before the pool is used.
+func (p *Pool) After(after func()) *Pool {
+	p.after = after
+	return p
 }
 
 // Stats are counts since the pool was made, and what it holds now.

@@ -89,3 +89,33 @@ func TestWaitIgnoresQueueButNotWorkers(t *testing.T) {
 		t.Fatalf("Wait on a free worker: %v, ran %v", err, ran)
 	}
 }
+
+// TestAfter: the hook runs after each call on the call's worker, before
+// the worker takes another call, and Do returns after it.
+func TestAfter(t *testing.T) {
+	var running, after, overlap atomic.Int64
+	var p *Pool
+	p = New(2, 100).After(func() {
+		if p.Stats().Running < 1 {
+			overlap.Add(1) // the worker was already given back
+		}
+		after.Add(1)
+		running.Add(-1)
+	})
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if err := p.Do(context.Background(), func() {
+				if running.Add(1) > 2 {
+					overlap.Add(1)
+				}
+			}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if after.Load() != 50 || overlap.Load() != 0 {
+		t.Errorf("after ran %d times for 50 calls, %d times off its worker or beside more than 2 calls", after.Load(), overlap.Load())
+	}
+}

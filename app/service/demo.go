@@ -48,7 +48,13 @@ func (s *Service) SeedDemoRoll(ctx context.Context) error {
 	}
 	hs := make([]hashed, len(DemoRoll))
 	for i, d := range DemoRoll {
-		h, err := hashPassword(d.Password, s.cfg.Argon2, s.rand)
+		var h string
+		var err error
+		// On the hashing workers, as every hash: their number bounds the
+		// memory (19 MiB each) and the CPU.
+		if werr := s.hashes.Wait(ctx, func() { h, err = hashPassword(d.Password, s.cfg.Argon2, s.rand) }); werr != nil {
+			return werr
+		}
 		if err != nil {
 			return err
 		}

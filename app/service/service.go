@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,10 @@ type Options struct {
 	// Observer is told the service's decisions and timings, for metrics
 	// (default: nobody).
 	Observer Observer
+	// ReleaseHashMemory returns the 19 MiB of each password hash to the
+	// system after it (the app: it hashes rarely, and should stay small).
+	// A server keeps it for the next hash.
+	ReleaseHashMemory bool
 }
 
 // Service implements portal.Portal.
@@ -150,6 +155,9 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 		queue = 32 * workers
 	}
 	s.hashes = pool.New(workers, queue)
+	if opt.ReleaseHashMemory {
+		s.hashes.After(debug.FreeOSMemory)
+	}
 	s.sounds = pool.New(workers, 4*workers)
 	s.dummyHash = sync.OnceValues(func() (string, error) { return hashPassword("dummy", cfg.Argon2, s.rand) })
 	return s, nil
