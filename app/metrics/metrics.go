@@ -92,7 +92,7 @@ func New() *Metrics {
 	}, []string{"outcome"})
 	m.locks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "locks_total",
-		Help: "Voters' accounts locked by their last failed attempt (account=voter); sources blocked from the agents' login (account=agent_source).",
+		Help: "Voters' accounts locked by their last failed attempt (account=voter); sources blocked from the agents' login (account=agent_source); agents' names slowed down from every source (agent_account); agents' one-time codes locked (agent_totp).",
 	}, []string{"account"})
 	m.hashWait = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "password_hash_wait_seconds",

@@ -142,6 +142,12 @@ func (s *Service) ResetSecondFactor(ctx context.Context, actor, name string) (En
 		if err != nil {
 			return err
 		}
+		// The codes' lock and the name's delays go with the old factor.
+		for _, k := range [][]byte{s.mac("agent-totp", a.Name), s.mac("agent-streak", a.Name), s.mac("agent-account", a.Name)} {
+			if err := tx.ThrottleSucceeded(k); err != nil {
+				return err
+			}
+		}
 		for _, h := range recovery {
 			if err := tx.InsertRecoveryCode(a.ID, h); err != nil {
 				return err
@@ -160,8 +166,6 @@ func (s *Service) ResetSecondFactor(ctx context.Context, actor, name string) (En
 	s.log.InfoContext(ctx, "agent second factor reset", "agent", name, "by", actor)
 	return enr, nil
 }
-
-var errSecondFactor = errors.New("second factor refused")
 
 // normalizeRecovery drops the dashes and spaces people type in a
 // recovery code.
@@ -202,6 +206,35 @@ func (s *Service) secondFactor(tx Tx, a Agent, code string, now time.Time) (bool
 		return false, nil
 	}
 	return tx.TakeRecoveryCode(a.ID, s.mac("agent-recovery", normalizeRecovery(code)))
+}
+
+// checkSecondFactor is secondFactor with the count of wrong one-time
+// codes: past agentTOTPTries in a row (with the right password, since
+// the password is checked first) TOTP codes are refused unchecked until a
+// recovery code opens a session or the second factor is reset. It
+// returns why it refused ("" when it passed), and whether this attempt
+// locked the codes.
+func (s *Service) checkSecondFactor(tx Tx, a Agent, code string, now time.Time) (refused string, locked bool, err error) {
+	if len(a.TOTPSecret) == 0 {
+		return "", false, nil
+	}
+	key := s.mac("agent-totp", a.Name)
+	if c := strings.TrimSpace(code); len(c) == 6 && strings.Trim(c, "0123456789") == "" {
+		n, _, err := tx.ReserveThrottled(key, now, agentTOTPTries, forever)
+		if err != nil || n == 0 {
+			return "second_factor_locked", false, err
+		}
+		if ok, err := s.secondFactor(tx, a, code, now); err != nil || !ok {
+			if err == nil && n == agentTOTPTries {
+				locked, err = true, s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.second_factor_locked",
+					Detail: facts("agent", a.Name, "wrong_codes", strconv.Itoa(n))})
+			}
+			return "second_factor", locked, err
+		}
+	} else if ok, err := s.secondFactor(tx, a, code, now); err != nil || !ok {
+		return "second_factor", false, err
+	}
+	return "", false, tx.ThrottleSucceeded(key)
 }
 
 // AgentLogin implements portal.Office. code is the one-time code of the
@@ -245,18 +278,29 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 	now := s.clock.Now()
 	failed := func(why string) (portal.AgentSession, error) {
 		var outcome error = portal.ErrBadLogin
+		var sourceBlocked, slowed bool
 		err := s.store.Update(ctx, func(tx Tx) error {
+			sourceBlocked, slowed = false, false
 			for _, k := range keys {
-				until, err := tx.ThrottleFailed(k.key, k.n, k.max, now, agentBlock, agentMaxBlock)
+				n := k.n
+				if k.scope == "account" {
+					n = keys[len(keys)-2].n // the streak decides
+				}
+				until, err := tx.ThrottleFailed(k.key, n, k.blockAfter, now, k.base, k.maxBlock)
 				if err != nil {
 					return err
 				}
-				if !until.IsZero() {
+				if until.IsZero() {
+					continue
+				}
+				if u := (*portal.Error)(nil); !errors.As(outcome, &u) || until.After(u.Until) {
 					outcome = &portal.Error{Code: portal.CodeRateLimited, Until: until}
-					if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.throttled",
-						Detail: facts("scope", k.scope, "name", shortName(name), "until", until.UTC().Format(time.RFC3339))}); err != nil {
-						return err
-					}
+				}
+				sourceBlocked = sourceBlocked || k.scope != "account"
+				slowed = slowed || k.scope == "account" && until.Sub(now) == accountBase
+				if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.throttled",
+					Detail: facts("scope", k.scope, "name", shortName(name), "until", until.UTC().Format(time.RFC3339))}); err != nil {
+					return err
 				}
 			}
 			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "agent.login.failed", Detail: facts("name", shortName(name), "why", why)})
@@ -264,8 +308,11 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 		if err != nil {
 			return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
 		}
-		if portal.ErrorCode(outcome) == portal.CodeRateLimited {
+		if sourceBlocked {
 			s.obs.Locked("agent_source") // a source blocked, for a name or for all
+		}
+		if slowed {
+			s.obs.Locked("agent_account") // a name's logins slowed down, from every source
 		}
 		return portal.AgentSession{}, outcome
 	}
@@ -277,6 +324,8 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 		return portal.AgentSession{}, err
 	}
 	expires := now.Add(AgentSessionTTL)
+	var refused string // why the second factor refused, for the log
+	totpLocked := false
 	err = s.store.Update(ctx, func(tx Tx) error {
 		// The second factor as it is now, the agent's row locked: a reset
 		// of it during the password check must not let a code of the
@@ -285,10 +334,8 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 		if err != nil {
 			return err
 		}
-		if ok, err := s.secondFactor(tx, cur, code, now); err != nil {
-			return err
-		} else if !ok {
-			return errSecondFactor
+		if refused, totpLocked, err = s.checkSecondFactor(tx, cur, code, now); err != nil || refused != "" {
+			return err // a refusal commits the count of wrong codes
 		}
 		for _, k := range keys {
 			if err := tx.ThrottleSucceeded(k.key); err != nil {
@@ -301,10 +348,13 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "agent.login"})
 	})
-	if errors.Is(err, errSecondFactor) {
+	if err == nil && refused != "" {
+		if totpLocked {
+			s.obs.Locked("agent_totp")
+		}
 		// The right password with a wrong code: answered as a wrong
 		// password, counted by the same throttles.
-		return failed("second_factor")
+		return failed(refused)
 	}
 	if err != nil {
 		return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
@@ -329,20 +379,43 @@ func (s *Service) permissions(a Agent) portal.Permissions {
 // agentTries wrong passwords per name, agentSourceTries in all, per
 // window; then it is blocked for agentBlock, doubled at each new block up
 // to agentMaxBlock, while the account stays open from everywhere else.
+//
+// Over all sources, a name's attempts in a row (no success between) are
+// counted under a key of its own ("streak"); from the agentAccountTries-th
+// failure in a row on, the name's logins are one at a time, each after a
+// wait (the "account" key's block) twice as long as the one before: a
+// second, then 2 s, …, a day after 37 in a row, a year after 45, until a
+// login succeeds or the second factor is reset. Nobody can hold an
+// account for longer than the waits they sat through, and the failures in
+// a row stay far below the 100 of NIST SP 800-63B 5.2.2.
+//
+// agentTOTPTries wrong one-time codes in a row, with the right password,
+// lock the TOTP codes until a recovery code opens a session or the second
+// factor is reset.
 const (
-	agentTries       = 5
-	agentSourceTries = 20
-	agentWindow      = 15 * time.Minute
-	agentBlock       = time.Minute
-	agentMaxBlock    = 24 * time.Hour
+	agentTries        = 5
+	agentSourceTries  = 20
+	agentWindow       = 15 * time.Minute
+	agentBlock        = time.Minute
+	agentMaxBlock     = 24 * time.Hour
+	agentAccountTries = 20
+	accountBase       = time.Second
+	accountMaxBlock   = 10 * 365 * 24 * time.Hour
+	agentTOTPTries    = 10
+	forever           = 100 * 365 * 24 * time.Hour
 )
 
 // throttle is one reserved attempt under a key.
 type throttle struct {
 	key   []byte
-	scope string // for the audit log: "name" (this name from this source) or "source" (all names)
+	scope string // for the audit log: "name" (this name from this source), "source" (all names), "streak" or "account" (this name from all)
 	n     int
 	max   int
+	// blockAfter failures in the window block the key for base, doubled
+	// at each new block up to maxBlock.
+	blockAfter     int
+	base, maxBlock time.Duration
+	window         time.Duration
 }
 
 // reserveThrottles reserves the attempt under both keys of a login from
@@ -350,14 +423,22 @@ type throttle struct {
 // unavailable while the window's attempts are being checked).
 func (s *Service) reserveThrottles(ctx context.Context, name, source string) ([]throttle, error) {
 	keys := []throttle{
-		{key: s.mac("agent-throttle", name+"\x00"+source), scope: "name", max: agentTries},
-		{key: s.mac("agent-throttle-source", source), scope: "source", max: agentSourceTries},
+		{key: s.mac("agent-throttle", name+"\x00"+source), scope: "name", max: agentTries, blockAfter: agentTries,
+			base: agentBlock, maxBlock: agentMaxBlock, window: agentWindow},
+		{key: s.mac("agent-throttle-source", source), scope: "source", max: agentSourceTries, blockAfter: agentSourceTries,
+			base: agentBlock, maxBlock: agentMaxBlock, window: agentWindow},
+		{key: s.mac("agent-streak", name), scope: "streak", max: 1 << 30, blockAfter: 1 << 30, window: forever},
+		{key: s.mac("agent-account", name), scope: "account", max: agentAccountTries, blockAfter: agentAccountTries,
+			base: accountBase, maxBlock: accountMaxBlock, window: agentWindow},
 	}
 	now := s.clock.Now()
 	var refused error
 	err := s.store.Update(ctx, func(tx Tx) error {
 		for i := range keys {
-			n, until, err := tx.ReserveThrottled(keys[i].key, now, keys[i].max, agentWindow)
+			if keys[i].scope == "account" && keys[i-1].n > agentAccountTries {
+				keys[i].max = 1 // one at a time once the streak is long
+			}
+			n, until, err := tx.ReserveThrottled(keys[i].key, now, keys[i].max, keys[i].window)
 			if err != nil {
 				return err
 			}

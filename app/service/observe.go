@@ -29,7 +29,9 @@ type Observer interface {
 	// Login: a voter's login was answered: "ok" or the refusal's code.
 	Login(outcome string)
 	// Locked: an account ("voter") was locked by its last failed attempt,
-	// or a source was blocked from the agents' login ("agent_source").
+	// a source was blocked from the agents' login ("agent_source"), an
+	// agent's name slowed down from every source ("agent_account"), or an
+	// agent's one-time codes locked ("agent_totp").
 	Locked(account string)
 	// HashWaited: a password hash waited that long for a worker.
 	HashWaited(d time.Duration)
