@@ -37,6 +37,8 @@ WIN_APT_PACKAGES := gcc-mingw-w64-x86-64 nsis osslsigncode openssl wine wine64 l
 WINDIR := build/windows
 # Xvfb on a display number of its own: several test runs share the machine.
 XVFB = xvfb-run -a -n $$((100 + $$RANDOM % 800)) -s "-screen 0 1280x1024x24"
+# A laptop's screen, for the test that an error shows at 150 %.
+XVFB_1366 = xvfb-run -a -n $$((100 + $$RANDOM % 800)) -s "-screen 0 1366x768x24"
 
 all: test
 
@@ -120,6 +122,7 @@ keychain:
 ## Xvfb autolaunches a D-Bus daemon through X that outlives it.
 smoke:
 	$(XVFB) dbus-run-session -- env CONSULVOTE_SMOKE=1 scripts/must-run $(GO) test -v -count=1 -run TestSmokeRealWindow .
+	$(XVFB_1366) dbus-run-session -- env CONSULVOTE_SMOKE=1 scripts/must-run $(GO) test -v -count=1 -run TestRealWindowErrorInView .
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLinkToken$$' -fuzztime $(FUZZTIME) ./app/portal

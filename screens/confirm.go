@@ -72,23 +72,36 @@ func (s *confirmScreen) submit() {
 			return
 		}
 		s.password.entry.SetText("")
-		switch {
-		case errors.Is(err, portal.ErrSecurityCodeExpired):
-			s.code.setError(s.u.errorText(err))
-		case s.u.showFieldErrors(err, s.fields):
-		default:
-			s.msg.set(s.u.errorText(err), widget.DangerImportance)
-		}
 		if isLinkError(err) {
-			s.validate.button.Disable()
-			s.again.Show()
-			s.u.win.Canvas().Focus(s.again)
-			s.u.reveal(s.msg.label, s.again)
+			s.msg.set(s.u.errorText(err), widget.DangerImportance)
+			s.dead()
 			return
 		}
 		s.code.load() // every attempt spends its code
-		// Back to the password, with the message in view below the form.
-		s.u.win.Canvas().Focus(s.password.entry)
-		s.u.reveal(s.password.label, s.msg.label)
+		switch {
+		case errors.Is(err, portal.ErrSecurityCodeExpired):
+			s.code.setError(s.u.errorText(err))
+			s.u.summarize([]*field{s.code.field})
+		case s.u.showFieldErrors(err, s.fields):
+		default:
+			s.msg.set(s.u.errorText(err), widget.DangerImportance)
+			s.u.failed(s.password, s.msg.label, s.msg.label)
+		}
 	})
+}
+
+// dead is the form once its link cannot be used (used, expired, locked…):
+// its fields are read-only and the focus is on the way out, which says
+// why, with the message in view.
+func (s *confirmScreen) dead() {
+	s.validate.button.Disable()
+	s.password.entry.Disable()
+	s.password.reveal.Disable()
+	s.code.entry.Disable()
+	s.code.refresh.Disable()
+	s.code.listen.Disable()
+	s.again.label = s.again.Text + " — " + s.msg.label.Text
+	s.again.Show()
+	s.u.win.Canvas().Focus(s.again)
+	s.u.reveal(s.msg.label, s.again)
 }

@@ -118,8 +118,27 @@ func (u *UI) summarize(wrong []*field) {
 	}
 	u.summary.set(lang.XN("form.errors", "", len(names), map[string]any{"Count": len(names), "Fields": strings.Join(names, ", ")}),
 		widget.DangerImportance)
-	u.win.Canvas().Focus(wrong[0].entry)
-	u.reveal(wrong[0].label, wrong[0].err)
+	u.failed(wrong[0], u.summary.label, wrong[0].err)
+}
+
+// failed is how every form shows that its submit failed (RGAA 11.10): what
+// went wrong (the summary naming the fields to correct, or the page's
+// message) is scrolled into view and said, then the field to correct gets
+// the focus, scrolled so that it and its message are both in view. Fyne
+// 2.8.1 has no live region for a screen reader (fyne.AccessibleRole knows
+// button, container, link and text): a reader says the name of what gets
+// the focus, so the message is said as part of the field's name.
+func (u *UI) failed(f *field, said, below *widget.Label) {
+	if !u.onPage(f.entry) {
+		return // a page left while its call ran
+	}
+	u.reveal(said)
+	if below != f.err {
+		f.setError("")
+		f.entry.label = f.label.Text + " — " + below.Text
+	}
+	u.win.Canvas().Focus(f.entry)
+	u.reveal(f.label, f.entry, below)
 }
 
 // onPage reports whether o is laid out in the page shown, by its
@@ -157,6 +176,6 @@ func (u *UI) formFailed(err error, code *codeField, fields map[portal.Field]*fie
 	default:
 		msg.set(text(err), widget.DangerImportance)
 		code.load()
-		u.reveal(msg.label)
+		u.failed(code.field, msg.label, msg.label)
 	}
 }

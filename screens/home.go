@@ -105,9 +105,7 @@ func (s *homeScreen) submit() {
 				text = s.u.lockedText("err.locked_login", err)
 			}
 			s.msg.set(text, widget.DangerImportance)
-			// Back to the password, with the message in view below it.
-			s.u.win.Canvas().Focus(s.password.entry)
-			s.u.reveal(s.password.label, s.msg.label)
+			s.u.failed(s.password, s.msg.label, s.msg.label)
 			return
 		}
 		s.password.entry.SetText("")

@@ -80,16 +80,31 @@ func (s *officeLoginScreen) submit() {
 		case errors.As(err, &pe) && (pe.Code == portal.CodeLocked || pe.Code == portal.CodeRateLimited) && !pe.Until.IsZero():
 			// Agent logins are throttled per source: the account is not locked.
 			s.msg.set(lang.X("office.locked", "", map[string]any{"Time": formatTime(pe.Until)}), widget.DangerImportance)
+			s.u.failed(s.password, s.msg.label, s.msg.label)
 			return
 		case err != nil:
 			if !s.u.showFieldErrors(err, map[portal.Field]*field{portal.FieldName: s.name, portal.FieldPassword: s.password}) {
-				s.msg.set(s.u.errorText(err), widget.DangerImportance)
+				s.msg.set(s.loginErrorText(err), widget.DangerImportance)
+				s.u.failed(s.password, s.msg.label, s.msg.label)
 			}
 			return
 		}
 		s.u.agent = &sess
 		s.u.replace(newOfficeHome(s.u).page())
 	})
+}
+
+// loginErrorText words a refused login for this screen, which asks for an
+// agent name, not an identifier.
+func (s *officeLoginScreen) loginErrorText(err error) string {
+	var pe *portal.Error
+	if !errors.Is(err, portal.ErrBadLogin) || !errors.As(err, &pe) {
+		return s.u.errorText(err)
+	}
+	if pe.Remaining > 0 {
+		return lang.XN("office.bad_login.remaining", "", pe.Remaining, map[string]any{"Remaining": pe.Remaining})
+	}
+	return lang.L("office.bad_login")
 }
 
 // officeHomeScreen lists what the agent may do.

@@ -105,7 +105,9 @@ func TestOfficeLoginAndRoles(t *testing.T) {
 	l := screenAs[*officeLoginScreen](h)
 	test.Type(l.name.entry, "bob")
 	h.enter(l.password.entry, "wrong")
-	h.see("Identifiant ou mot de passe incorrect.")
+	// The screen asks for an agent name, and so does its error.
+	h.see("Nom d'agent, mot de passe ou code à usage unique incorrect.")
+	h.notSee("Identifiant ou mot de passe incorrect.")
 	for range 4 {
 		h.enter(l.password.entry, "wrong")
 	}

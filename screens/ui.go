@@ -303,27 +303,70 @@ func (u *UI) display() {
 
 // reveal scrolls the page so that objs (parts of one thing on the page,
 // top to bottom) are in view: the keyboard's focus must never land out of
-// sight.
+// sight. When they do not all fit, the first ones give way: a field's
+// label before the field and its message.
 func (u *UI) reveal(objs ...fyne.CanvasObject) {
 	if u.scroll == nil || u.scroll.Content == nil || len(objs) == 0 {
 		return
 	}
 	u.settle()
-	d := fyne.CurrentApp().Driver()
-	origin := d.AbsolutePositionForObject(u.scroll.Content).Y
-	top := d.AbsolutePositionForObject(objs[0]).Y - origin
-	last := objs[len(objs)-1]
-	if !last.Visible() {
-		last = objs[0]
+	revealIn(u.scroll, objs...)
+}
+
+// revealIn scrolls s so that objs, inside its content, are in view (see
+// reveal).
+func revealIn(s *container.Scroll, objs ...fyne.CanvasObject) {
+	type span struct{ top, bottom float32 }
+	var spans []span
+	for _, o := range objs {
+		if p, ok := positionIn(s.Content, o); ok && o.Visible() {
+			spans = append(spans, span{p.Y, p.Y + o.Size().Height})
+		}
 	}
-	bottom := d.AbsolutePositionForObject(last).Y - origin + last.Size().Height
-	view, pad := u.scroll.Size().Height, theme.Padding()
+	if len(spans) == 0 {
+		return
+	}
+	view, pad := s.Size().Height, theme.Padding()
+	var top, bottom float32
+	for _, sp := range spans {
+		top, bottom = sp.top, spans[len(spans)-1].bottom
+		if bottom-top+2*pad <= view {
+			break
+		}
+	}
 	switch {
-	case top < u.scroll.Offset.Y:
-		u.scroll.ScrollToOffset(fyne.NewPos(0, max(top-pad, 0)))
-	case bottom > u.scroll.Offset.Y+view:
-		u.scroll.ScrollToOffset(fyne.NewPos(0, min(bottom+pad-view, top-pad)))
+	case top-pad < s.Offset.Y:
+		s.ScrollToOffset(fyne.NewPos(s.Offset.X, max(top-pad, 0)))
+	case bottom+pad > s.Offset.Y+view:
+		s.ScrollToOffset(fyne.NewPos(s.Offset.X, min(bottom+pad-view, top-pad)))
 	}
+}
+
+// positionIn is where o lies inside root. The driver's own answer is
+// (0, 0) for an object not drawn yet (an error just shown), so the
+// containers are walked; inside a widget (the show/hide button of a
+// password), the driver's answer is taken: it has been drawn.
+func positionIn(root, o fyne.CanvasObject) (fyne.Position, bool) {
+	if root == o {
+		return fyne.Position{}, true
+	}
+	if c, ok := root.(*fyne.Container); ok {
+		for _, child := range c.Objects {
+			if p, ok := positionIn(child, o); ok {
+				return p.Add(child.Position()), true
+			}
+		}
+		return fyne.Position{}, false
+	}
+	if w, ok := root.(fyne.Widget); ok && o != nil {
+		d := fyne.CurrentApp().Driver()
+		if d.CanvasForObject(o) != nil && d.CanvasForObject(w) != nil {
+			if p := d.AbsolutePositionForObject(o).Subtract(d.AbsolutePositionForObject(w)); p.X >= 0 && p.Y >= 0 && p.X < w.Size().Width && p.Y < w.Size().Height {
+				return p, true
+			}
+		}
+	}
+	return fyne.Position{}, false
 }
 
 // settle lays the page out now, as the next frame would, so that what

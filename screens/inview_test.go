@@ -1,0 +1,80 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// scales are the window of 1024×768 pixels at 100 %, 150 % and 200 %, in
+// the units Fyne lays out in: the same pixels at a larger scale are fewer
+// units.
+var scales = []float32{1, 1.5, 2}
+
+func windowAt(scale float32) fyne.Size { return fyne.NewSize(1024/scale, 768/scale) }
+
+// TestFailedSubmitInView: at every scale, a failed submit of a voter's or
+// an agent's form leaves the focus on the field to correct, with that
+// field and its message inside the visible part of the page, and the
+// message in the field's name for screen readers.
+func TestFailedSubmitInView(t *testing.T) {
+	for _, scale := range scales {
+		t.Run(fmt.Sprint(scale), func(t *testing.T) {
+			h, _ := newOfficeHarness(t)
+			h.win.Resize(windowAt(scale))
+			h.wait()
+
+			// E2, a wrong security code, by Enter in the code.
+			h.tap(screenAs[*homeScreen](h).lostID)
+			r := screenAs[*requestScreen](h)
+			test.Type(r.numic.entry, marie.NUMIC)
+			test.Type(r.email.entry, marie.Email)
+			h.enter(r.code.entry, "1234")
+			h.see("Le code de sécurité est incorrect.")
+			assertFailedInView(t, h, r.code.field, r.code.err)
+
+			// E2, a wrong e-mail: the summary names it; focus on it.
+			r.email.entry.SetText("marie@")
+			h.enter(r.code.entry, "7777")
+			h.see("1 champ à corriger : Adresse électronique.")
+			assertFailedInView(t, h, r.email, r.email.err)
+
+			// E1, a wrong password: the page's message.
+			h.ui.home()
+			home := screenAs[*homeScreen](h)
+			test.Type(home.identifier.entry, "ABCD-EFGH-JKLM")
+			h.enter(home.password.entry, "wrong password")
+			assertFailedInView(t, h, home.password, home.msg.label)
+
+			// The agents' login, a wrong password.
+			h.ui.home()
+			h.tap(h.ui.officeButton)
+			l := screenAs[*officeLoginScreen](h)
+			test.Type(l.name.entry, "bob")
+			h.enter(l.password.entry, "wrong")
+			assertFailedInView(t, h, l.password, l.msg.label)
+		})
+	}
+}
+
+// assertFailedInView fails unless f has the focus, f and msg are in view,
+// and f's name for screen readers says msg.
+func assertFailedInView(t *testing.T, h *harness, f *field, msg *widget.Label) {
+	t.Helper()
+	h.wait()
+	if got := h.win.Canvas().Focused(); got != f.entry {
+		t.Fatalf("%q: focus on %T, want the field %q", h.win.Title(), got, f.label.Text)
+	}
+	if !msg.Visible() || msg.Text == "" {
+		t.Fatalf("%q: no message shown", h.win.Title())
+	}
+	assertInView(t, h, f.entry)
+	assertInView(t, h, msg)
+	if !strings.Contains(f.entry.AccessibilityLabel(), msg.Text) {
+		t.Fatalf("%q: a screen reader hears %q on the field, not %q", h.win.Title(), f.entry.AccessibilityLabel(), msg.Text)
+	}
+}
