@@ -18,8 +18,9 @@ import (
 
 // TestRenewalAnswersTellNothing: an identifier request whose NUMIC and
 // e-mail match a voter refused for "not both at once", the same NUMIC
-// with a wrong e-mail, an unknown NUMIC, and a NUMIC over its rate limit
-// all get the same status and body; so do password requests for a locked
+// with a wrong e-mail, an unknown NUMIC, a NUMIC over its rate limit and
+// a source over its limit of requests that match nobody all get the same
+// status and body; so do password requests for a locked
 // voter, a wrong NUMIC and an unknown identifier.
 func TestRenewalAnswersTellNothing(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
@@ -65,6 +66,11 @@ func TestRenewalAnswersTellNothing(t *testing.T) {
 		post(api.IdentifierRenewals, identifier(john.NUMIC, john.Email))
 	}
 	answers["rate limited, matching pair"] = post(api.IdentifierRenewals, identifier(john.NUMIC, john.Email))
+	// Requests that match nobody are limited per source, not per NUMIC.
+	for range service.DefaultConfig().SourceRequests {
+		post(api.IdentifierRenewals, identifier(marie.NUMIC, "encore@example.org"))
+	}
+	answers["wrong e-mail, over the source's limit"] = post(api.IdentifierRenewals, identifier(marie.NUMIC, "encore@example.org"))
 	// John locked by five wrong NUMICs with his identifier.
 	for i := range 5 {
 		post(api.PasswordRenewals, password(john.Identifier, "8888888"+string(rune('0'+i))))

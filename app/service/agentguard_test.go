@@ -173,3 +173,36 @@ func TestAgentTOTPLockedAfterWrongCodes(t *testing.T) {
 		t.Errorf("the new secret's code after reset-totp: %v", err)
 	}
 }
+
+// TestAgentAccountGuardAnswersAlike: 30 wrong passwords in a row from 30
+// addresses, for an agent and for a name nobody has: the same answers,
+// the same waits (the guard's, from the 20th), the same hashes.
+func TestAgentAccountGuardAnswersAlike(t *testing.T) {
+	run := func(name string) (answers []string, hashes int64) {
+		e := newEnv(t)
+		if _, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true); err != nil {
+			t.Fatal(err)
+		}
+		before := e.svc.HashStats().Done
+		for i := range 30 {
+			_, err := e.svc.AgentLogin(from(rotating(i)), name, "mauvais mot de passe", "")
+			var pe *portal.Error
+			var wait time.Duration
+			if errors.As(err, &pe) && !pe.Until.IsZero() {
+				wait = pe.Until.Sub(e.clock.Now())
+				e.clock.Advance(wait)
+			}
+			answers = append(answers, fmt.Sprint(portal.ErrorCode(err), " ", wait))
+			e.clock.Advance(time.Millisecond)
+		}
+		return answers, e.svc.HashStats().Done - before
+	}
+	known, kh := run("alice")
+	unknown, uh := run("personne")
+	if fmt.Sprint(known) != fmt.Sprint(unknown) || kh != uh {
+		t.Fatalf("answers differ:\nknown   %v (%d hashes)\nunknown %v (%d hashes)", known, kh, unknown, uh)
+	}
+	if known[19] != "rate_limited 1s" || known[20] != "rate_limited 2s" || kh != 30 {
+		t.Errorf("answers %v (%d hashes): want the 20th failure to wait 1 s, the 21st 2 s, each one checked after its wait", known, kh)
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -134,6 +136,7 @@ func (d *deployment) codes(n int) []string {
 // instance is one `consulvoted serve` process on the deployment.
 type instance struct {
 	cmd    *exec.Cmd
+	addr   string
 	client *remote.Client
 	mu     sync.Mutex
 	logs   strings.Builder
@@ -175,6 +178,7 @@ func (d *deployment) serve(extra ...string) *instance {
 	}()
 	select {
 	case a := <-addr:
+		in.addr = a
 		in.client, err = remote.New("http://"+a, remote.Options{Timeout: 60 * time.Second})
 		if err != nil {
 			d.t.Fatal(err)
@@ -358,6 +362,79 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		}
 		if _, renewed := d.renewals(t, vs[1].NUMIC); !renewed {
 			t.Error("after 50 strangers' requests, the voter's own password request: not renewed")
+		}
+	})
+
+	t.Run("AgentGuardAcrossInstances", func(t *testing.T) {
+		// Behind a proxy both instances trust, 200 addresses at once guess
+		// an agent's password, then 50 guess an admin's one-time code with
+		// the right password: the streak and the codes' count are the
+		// database's, whichever instance each guess reaches.
+		proxied := []*instance{d.serve("--trusted-proxy", "127.0.0.1/32"), d.serve("--trusted-proxy", "127.0.0.1/32")}
+		if _, err := d.svc.AddAgent(ctx, "guarded", "agent", "correct horse battery", false); err != nil {
+			t.Fatal(err)
+		}
+		enr, err := d.svc.AddAgent(ctx, "guardedadmin", "admin", "correct horse battery", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		login := func(in *instance, from, name, code string) int {
+			body := fmt.Sprintf(`{"name":%q,"password":"correct horse battery","code":%q}`, name, code)
+			if code == "wrong" {
+				body = fmt.Sprintf(`{"name":%q,"password":"mauvais mot de passe"}`, name)
+			}
+			req, _ := http.NewRequest(http.MethodPost, "http://"+in.addr+"/api/v1/agent/sessions", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", from)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return 0
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		failed := func(name, why string) int {
+			var es []service.AuditEntry
+			if err := d.db.View(ctx, func(tx service.Tx) (err error) {
+				es, err = tx.AuditSearch("", "agent.login.failed", 0, 10_000)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range es {
+				if strings.Contains(e.Detail, `"name":"`+name+`"`) && strings.Contains(e.Detail, `"why":"`+why+`"`) {
+					n++
+				}
+			}
+			return n
+		}
+		spread(200, proxied, func(i int, in *instance) error {
+			login(in, fmt.Sprintf("198.51.%d.%d", 100+i/100, i%100), "guarded", "wrong")
+			return nil
+		})
+		// 20 in a row, then one at a time after 1 s, 2 s…: a slow machine
+		// may fit one or two more while the others wait.
+		if n := failed("guarded", ""); n < 20 || n > 22 {
+			t.Errorf("200 wrong passwords at once from 200 addresses over two instances: %d checked, want 20 (to 22)", n)
+		}
+		now := time.Now()
+		wrong := "000000"
+		for i := 0; slices.Contains([]string{servicetest.TOTP(t, enr.Secret, now.Add(-30*time.Second)),
+			servicetest.TOTP(t, enr.Secret, now), servicetest.TOTP(t, enr.Secret, now.Add(30*time.Second))}, wrong); i++ {
+			wrong = fmt.Sprintf("%06d", i)
+		}
+		spread(50, proxied, func(i int, in *instance) error {
+			login(in, fmt.Sprintf("203.0.113.%d", i), "guardedadmin", wrong)
+			return nil
+		})
+		if n := failed("guardedadmin", "second_factor"); n != 10 {
+			t.Errorf("50 wrong codes with the right password at once over two instances: %d checked, want 10", n)
+		}
+		time.Sleep(2 * time.Second) // past the streak's wait
+		if got := login(proxied[0], "192.0.2.1", "guardedadmin", servicetest.TOTP(t, enr.Secret, time.Now())); got == http.StatusCreated {
+			t.Errorf("the right code after 10 wrong ones: %d, want it refused", got)
 		}
 	})
 
