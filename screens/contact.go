@@ -208,7 +208,9 @@ func (s *approvalsScreen) load() {
 				s.list.Add(wrapped(lang.L("approvals.mine")))
 				s.list.Add(container.NewHBox(open))
 			case s.may.ApproveContactChanges:
-				ok := s.u.button(lang.L("approvals.approve"), nil, func() { s.doApprove(c) })
+				ok := s.u.button(lang.L("approvals.approve"), nil, func() {
+					s.u.confirmApproval(c.VoterName, c, func() { s.doApprove(c) })
+				})
 				ok.label = lang.L("approvals.approve") + " — " + c.VoterName
 				s.approve = append(s.approve, ok)
 				s.list.Add(container.NewHBox(open, ok))
@@ -241,6 +243,14 @@ func (s *approvalsScreen) doApprove(c portal.ContactChange) {
 		}
 		s.load()
 	})
+}
+
+// confirmApproval asks before a change of contact details is approved,
+// naming the voter and the change: one key press must not apply it.
+func (u *UI) confirmApproval(voter string, c portal.ContactChange, approve func()) {
+	u.ask(lang.L("file.approve_confirm_title"), lang.X("file.approve_confirm_text", "", map[string]any{
+		"Voter": voter, "What": changeText(c.OldEmail, c.NewEmail, c.OldMobile, c.NewMobile)}),
+		lang.L("file.approve_confirm_no"), lang.L("file.approve_confirm_yes"), approve)
 }
 
 // choice is a drop-down list the keyboard drives (arrows choose, Space

@@ -168,7 +168,28 @@ func (s *voterFileScreen) load() {
 		for _, h := range f.History {
 			s.history.Add(wrapped(historyText(h)))
 		}
+		s.keepFocus()
 	})
+}
+
+// keepFocus: after an action whose button went with the file's rebuild
+// (approve, reject, withdraw), the focus moves to the contact section's
+// first button, that replaced it, with the action's result in view.
+func (s *voterFileScreen) keepFocus() {
+	c := s.u.win.Canvas()
+	if top := s.u.top(); top == nil || top.screen != s {
+		return
+	}
+	if o, ok := c.Focused().(fyne.CanvasObject); ok && s.u.onPage(o) {
+		return
+	}
+	for _, b := range []*button{s.changeB, s.approveB, s.withdraw, s.rejectB} {
+		if b != nil {
+			c.Focus(b)
+			s.u.reveal(s.msg.label, b)
+			return
+		}
+	}
 }
 
 // showContact fills the contact section: the pending proposal with what
@@ -205,7 +226,9 @@ func (s *voterFileScreen) showContact(f portal.VoterFile) {
 		} else {
 			s.rejectB = s.u.button(lang.L("file.reject"), nil, func() { s.reject(c.ID, false) })
 			if s.u.agent != nil && s.u.agent.May.ApproveContactChanges {
-				s.approveB = s.u.button(lang.L("file.approve"), nil, func() { s.approve(c.ID) })
+				s.approveB = s.u.button(lang.L("file.approve"), nil, func() {
+					s.u.confirmApproval(f.LastName+" "+f.FirstNames, c, func() { s.approve(c.ID) })
+				})
 				s.approveB.Importance = widget.HighImportance
 				s.contact.Add(container.NewHBox(s.approveB, s.rejectB))
 			} else {

@@ -81,9 +81,9 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	// Back on the file: proposed, nothing changed, only withdrawable here.
 	f = screenAs[*voterFileScreen](h)
 	h.see("Modification proposée. Elle ne prendra effet qu'après l'approbation d'un autre agent, avant le 08/05/2026")
-	h.see("Modification en attente : l'adresse électronique (marie.dupont@example.org → marie.nouvelle@example.org) — proposée par bob")
+	h.see("Modification en attente : l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) — proposée par bob")
 	h.see("Courriel : marie.dupont@example.org — mobile : +33612345678")
-	h.see("Agent bob a proposé de changer l'adresse électronique (marie.dupont@example.org → marie.nouvelle@example.org), pièce vue : passeport. Motif : appel de l'électrice, passeport présenté au guichet.")
+	h.see("Agent bob a proposé de changer l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org), pièce vue : passeport. Motif : appel de l'électrice, passeport présenté au guichet.")
 	if f.approveB != nil || f.withdraw == nil {
 		t.Fatal("the proposer is offered to approve, or not to withdraw")
 	}
@@ -123,19 +123,29 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	h.tap(home.approvals)
 	a = screenAs[*approvalsScreen](h)
 	h.notSee("Seul un administrateur peut approuver")
-	h.see("DUPONT Marie Claire (NUMIC 00012345) — l'adresse électronique (marie.dupont@example.org → marie.nouvelle@example.org) — proposée par bob")
+	h.see("DUPONT Marie Claire (NUMIC 00012345) — l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) — proposée par bob")
 	if h.win.Canvas().Focused() != a.opens[0] {
 		t.Errorf("focus on %T, want the first proposal's Open", h.win.Canvas().Focused())
 	}
 	h.tap(a.opens[0])
 	f = screenAs[*voterFileScreen](h)
-	h.tap(f.approveB)
+	h.win.Canvas().Focus(f.approveB)
+	key(f.approveB, fyne.KeyReturn)
+	// Asked first, naming the voter and the change; Escape's answer is no.
+	h.see("Changer, pour DUPONT Marie Claire, l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org).")
+	h.tap(h.overlayButton("Ne pas approuver"))
+	h.notSee("Modification approuvée")
+	if h.win.Canvas().Focused() != f.approveB {
+		t.Fatalf("after No, focus on %T, not back on Approve", h.win.Canvas().Focused())
+	}
+	key(f.approveB, fyne.KeyReturn)
+	h.tap(h.overlayButton("Approuver"))
 	h.see("Modification approuvée : les coordonnées sont changées et l'électeur est prévenu à ses anciennes et nouvelles adresses.")
 	h.see("Courriel : marie.nouvelle@example.org — mobile : +33612345678")
-	h.see("Agent alice a approuvé le changement de l'adresse électronique (marie.dupont@example.org → marie.nouvelle@example.org) proposé par bob (pièce vue : passeport ; motif : appel de l'électrice, passeport présenté au guichet). Avis envoyés aux anciennes et nouvelles coordonnées.")
+	h.see("Agent alice a approuvé le changement de l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) proposé par bob (pièce vue : passeport ; motif : appel de l'électrice, passeport présenté au guichet). Avis envoyés aux anciennes et nouvelles coordonnées.")
 	h.see("Agent carl n'a pas pu approuver le changement proposé par bob : approbation réservée aux administrateurs.")
-	h.see("courriel, avis de modification des coordonnées → marie.dupont@example.org : en attente")
-	h.see("courriel, avis de modification des coordonnées → marie.nouvelle@example.org : en attente")
+	h.see("courriel, avis de modification des coordonnées à marie.dupont@example.org : en attente")
+	h.see("courriel, avis de modification des coordonnées à marie.nouvelle@example.org : en attente")
 	h.notSee("contact.change") // in words, never the raw codes
 	if f.changeB == nil {
 		t.Error("no button to propose the next change")
@@ -190,6 +200,7 @@ func testApprovalByAnyAgent(t *testing.T, h *harness, e *servicetest.Env) {
 	}
 	h.notSee("Seul un administrateur")
 	h.tap(f.approveB)
+	h.tap(h.overlayButton("Approuver"))
 	h.see("Modification approuvée : les coordonnées sont changées et l'électeur est prévenu à ses anciennes et nouvelles adresses.")
 	h.see("Courriel : marie.autre@example.org — mobile : +33612345678")
 }
@@ -221,7 +232,7 @@ func testDeskRenewalScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	test.Type(f.reason.entry, "au guichet, carte consulaire")
 	h.tap(f.renewPW)
 	h.see("Nouveau mot de passe envoyé par SMS au +212612345678. L'ancien ne fonctionne plus.")
-	h.see("SMS, nouveau mot de passe par SMS → +212612345678 : en attente")
+	h.see("SMS, nouveau mot de passe par SMS à +212612345678 : en attente")
 	var password string
 	for _, m := range mustMessages(t, h) {
 		if m.Channel == "sms" {
@@ -268,14 +279,14 @@ func TestDeskInEnglish(t *testing.T) {
 	c.document.SetSelectedIndex(2)
 	h.enter(c.reason.entry, "called, consular card checked")
 	f = screenAs[*voterFileScreen](h)
-	h.see("Agent bob proposed to change the mobile (+33612345678 → +33700000001), document seen: consular card. Reason: called, consular card checked.")
+	h.see("Agent bob proposed to change the mobile (from +33612345678 to +33700000001), document seen: consular card. Reason: called, consular card checked.")
 	h.tap(f.withdraw)
 	h.see("Type the reason for the action.")
 	test.Type(f.reason.entry, "typo")
 	h.tap(f.withdraw)
 	h.see("Proposal withdrawn.")
 	h.see("Agent bob withdrew their proposed change of contact details. Reason: typo")
-	h.see("the mobile (+33612345678 → +33700000001): withdrawn (proposed by bob, decided by bob)")
+	h.see("the mobile (from +33612345678 to +33700000001): withdrawn (proposed by bob, decided by bob)")
 	// Approval by the proposer, in English, from the API's answer.
 	ch, err := e.Service.ProposeContactChange(context.Background(), h.ui.token(), portal.ContactChangeRequest{
 		VoterID: f.id, Email: "m@example.org", Document: portal.DocPassport, Reason: "r"})
@@ -470,7 +481,7 @@ func TestDeskByKeyboard(t *testing.T) {
 	newEmail := "marie.nouvelle@example.org"
 	reason := "passeport vu au guichet"
 
-	// bob changes the address: office home → desk → file → change form.
+	// bob changes the address: office home à desk à file à change form.
 	home := h.agentLogin("bob")
 	k := &keyboard{h: h}
 	screens := 1 // the office home, where the agent is
@@ -516,6 +527,9 @@ func TestDeskByKeyboard(t *testing.T) {
 	a := screenAs[*approvalsScreen](h)
 	k.tabTo(a.approve[0])
 	k.space()
+	h.see("Approuver cette modification ?")
+	k.tabTo(h.overlayButton("Approuver"))
+	k.space()
 	h.see("Modification approuvée pour DUPONT Marie Claire.")
 	approveScreens, approveNav := screens, k.nav
 
@@ -537,8 +551,8 @@ func TestDeskByKeyboard(t *testing.T) {
 	t.Logf("approve it (second agent): %d screens, %d navigation keys, nothing typed", approveScreens, approveNav)
 	t.Logf("start a renewal on the open file: 1 screen, %d navigation keys + %d characters typed (reason)", renewNav, renewTyped)
 	// The walk's shape: Space, Enter, Space, Tabs to "Modifier", Space,
-	// Tab Tab, Right, Tab, Enter.
-	if proposeScreens != 4 || proposeNav > 12 || approveNav > 5 || renewNav > 4 {
+	// Tab Tab, Right, Tab, Enter; approving is asked once (Tab to "Approuver", Space).
+	if proposeScreens != 4 || proposeNav > 12 || approveNav > 6 || renewNav > 4 {
 		t.Errorf("the desk costs more keys than it did: propose %d, approve %d, renew %d", proposeNav, approveNav, renewNav)
 	}
 }

@@ -212,6 +212,12 @@ func testWrongPasswordThenLock(t *testing.T, h *harness) {
 	if h.win.Canvas().Focused() != cf.again {
 		t.Fatalf("after the lock, focus on %T, want the way forward", h.win.Canvas().Focused())
 	}
+	// Nothing can be submitted: the fields are read-only, the message in view.
+	if !cf.password.entry.Disabled() || !cf.code.entry.Disabled() {
+		t.Fatal("the dead form's fields stay editable")
+	}
+	assertInView(t, h, cf.msg.label)
+	assertInView(t, h, cf.again)
 	h.tap(cf.again)
 	screenAs[*requestScreen](h)
 }

@@ -151,8 +151,13 @@ func (b *button) KeyUp(k *fyne.KeyEvent) {
 // icon-only button does, in the UI's language.
 func (b *button) AccessibilityLabel() string { return b.label }
 
+// activate runs the button's action as the keyboard asks for it. Not
+// through Tapped: Fyne's takes the focus away first (the focus manager
+// does not see a tap), and the next Tab would start again at the top of
+// the page; the focus stays on the button, even while its action
+// disables it, unless the action moves it.
 func (b *button) activate() {
-	if !b.Disabled() {
-		b.Tapped(&fyne.PointEvent{})
+	if !b.Disabled() && b.OnTapped != nil {
+		b.OnTapped()
 	}
 }

@@ -98,6 +98,7 @@ func (s *identifierScreen) copy() {
 	s.u.app.Clipboard().SetContent(s.renewal.Identifier)
 	s.kept = true
 	s.msg.set(lang.L("identifier.copied"), widget.SuccessImportance)
+	s.u.reveal(s.copyBtn, s.msg.label)
 }
 
 func (s *identifierScreen) saveToKeychain() {
@@ -112,11 +113,13 @@ func (s *identifierScreen) saveToKeychain() {
 		s.save.Enable()
 		if err != nil {
 			s.msg.set(lang.L("identifier.no_keychain"), widget.WarningImportance)
+			s.u.reveal(s.save, s.msg.label)
 			return
 		}
 		rememberNUMIC(s.u.app, s.renewal.NUMIC)
 		s.kept = true
 		s.msg.set(lang.L("identifier.saved"), widget.SuccessImportance)
+		s.u.reveal(s.save, s.msg.label)
 	})
 }
 

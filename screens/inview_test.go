@@ -78,3 +78,38 @@ func assertFailedInView(t *testing.T, h *harness, f *field, msg *widget.Label) {
 		t.Fatalf("%q: a screen reader hears %q on the field, not %q", h.win.Title(), f.entry.AccessibilityLabel(), msg.Text)
 	}
 }
+
+// TestFocusStaysAfterInPageActions: an action that stays on the page,
+// pressed by the keyboard, leaves the focus on its button (the next Tab
+// goes on from there), at every scale; the result is in view.
+func TestFocusStaysAfterInPageActions(t *testing.T) {
+	for _, scale := range scales {
+		t.Run(fmt.Sprint(scale), func(t *testing.T) {
+			h := newHarness(t, func(o *Options) { o.Player = &fakePlayer{} })
+			h.win.Resize(windowAt(scale))
+			c := h.win.Canvas()
+			press := func(b *button, k fyne.KeyName) {
+				t.Helper()
+				c.Focus(b)
+				key(b, k)
+				h.wait()
+				if c.Focused() != b {
+					t.Fatalf("%q: after %q, focus on %T", h.win.Title(), b.Text, c.Focused())
+				}
+				assertInView(t, h, b)
+			}
+			h.tap(screenAs[*homeScreen](h).lostID)
+			r := screenAs[*requestScreen](h)
+			press(r.code.listen, fyne.KeyReturn)
+			press(r.code.refresh, fyne.KeyReturn)
+			id := h.renewToE6()
+			press(id.spell, fyne.KeyReturn)
+			assertInView(t, h, id.spelled)
+			press(id.copyBtn, fyne.KeyReturn)
+			h.see("Identifiant copié.")
+			assertInView(t, h, id.msg.label)
+			press(id.save, fyne.KeyReturn)
+			assertInView(t, h, id.msg.label)
+		})
+	}
+}

@@ -81,9 +81,11 @@ func testPasswordRefusedWhileIdentifierPending(t *testing.T, h *harness) {
 	test.Type(p.identifier.entry, marie.Identifier)
 	test.Type(p.numic.entry, marie.NUMIC)
 	h.enter(p.code.entry, servicetest.Code)
-	// Refused, but answered as any request: the e-mail tells why.
+	// Refused, but answered as any request: the e-mail tells why, and the
+	// page does not claim the old password is gone.
 	screenAs[*passwordSentScreen](h)
-	h.see("Si la demande n'a pas pu aboutir, un courriel à votre adresse électronique vous explique pourquoi.")
+	h.see("Si la demande n'a pas pu aboutir, votre mot de passe reste inchangé et un courriel à votre adresse électronique vous explique pourquoi.")
+	h.notSee("L'ancien mot de passe ne fonctionne plus.")
 }
 
 func TestPasswordRefusedAfterIdentifierRenewal(t *testing.T) {
@@ -97,5 +99,5 @@ func TestPasswordRefusedAfterIdentifierRenewal(t *testing.T) {
 	test.Type(p.numic.entry, marie.NUMIC)
 	h.enter(p.code.entry, servicetest.Code)
 	screenAs[*passwordSentScreen](h)
-	h.see("Si la demande n'a pas pu aboutir, un courriel à votre adresse électronique vous explique pourquoi.")
+	h.see("Si la demande n'a pas pu aboutir, votre mot de passe reste inchangé et un courriel à votre adresse électronique vous explique pourquoi.")
 }

@@ -56,6 +56,12 @@ func newImport(u *UI) *importScreen {
 	s.cancelB.Disable()
 	s.save = u.button(lang.L("import.save_report"), nil, s.chooseReportFile)
 	s.save.Hide()
+	// Enter in the path starts the import, as the button does.
+	s.file.entry.OnSubmitted = func(string) {
+		if !s.start.Disabled() {
+			s.run()
+		}
+	}
 	return s
 }
 
@@ -111,6 +117,7 @@ func (s *importScreen) run() {
 	path := strings.TrimSpace(s.file.entry.Text)
 	if path == "" {
 		s.file.setError(lang.L("err.file.required"))
+		s.u.summarize([]*field{s.file})
 		return
 	}
 	f, err := os.Open(path)
@@ -125,9 +132,11 @@ func (s *importScreen) run() {
 	}
 	if err != nil {
 		s.file.setError(fileErrorText("err.file.open", err))
+		s.u.summarize([]*field{s.file})
 		return
 	}
 	s.file.setError("")
+	s.u.summarize(nil)
 	size := max(st.Size(), 1)
 	cr := &countingReader{r: f}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -191,6 +200,9 @@ func (s *importScreen) run() {
 		if len(r.Problems)+len(r.Differences) > 0 {
 			s.save.Show()
 		}
+		// The focus stays where the import was started (the button or the
+		// path), with its result in view below.
+		s.u.reveal(s.start, s.msg.label)
 	})
 }
 

@@ -175,7 +175,15 @@ func (u *UI) ask(title, text, stayLabel, leaveLabel string, onLeave func()) {
 		onLeave()
 	}
 	d.SetButtons([]fyne.CanvasObject{stay, leave})
-	d.SetOnClosed(func() { u.question = nil })
+	// Closed, the question gives the focus back to what had it (the
+	// button that asked), if still on the page.
+	prev := u.win.Canvas().Focused()
+	d.SetOnClosed(func() {
+		u.question = nil
+		if o, ok := prev.(fyne.CanvasObject); ok && u.win.Canvas().Focused() == nil && u.onPage(o) {
+			u.win.Canvas().Focus(prev)
+		}
+	})
 	u.question = d
 	d.Show()
 	u.win.Canvas().Focus(stay)
