@@ -41,7 +41,7 @@ func newAuditScreen(u *UI) *auditScreen {
 		s.actionCodes = append(s.actionCodes, c)
 	}
 	s.actionLabel = widget.NewLabelWithStyle(lang.L("field.action"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	s.action = newChoice(lang.L("field.action"), options, u.escape)
+	s.action = u.newChoice(lang.L("field.action"), options)
 	s.action.SetSelectedIndex(0)
 	s.action.OnChanged = func(string) { s.load() }
 	s.verify = u.button(lang.L("audit.verify"), nil, s.check)
