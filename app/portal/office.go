@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -121,6 +122,40 @@ type MessageState struct {
 	Attempts  int       `json:"attempts"`
 	LastError string    `json:"last_error"`
 	CreatedAt time.Time `json:"created_at"`
+	// Delivery is what became of a sent message after the relay or the
+	// gateway took it (DeliveryStates; "" while nothing is known), from
+	// the recipient's server's report or the gateway's receipt;
+	// DeliveryStatus is the remote answer ("5.1.1 … User unknown", a
+	// gateway's error code), DeliveryAt when it came.
+	Delivery       string    `json:"delivery,omitempty"`
+	DeliveryStatus string    `json:"delivery_status,omitempty"`
+	DeliveryAt     time.Time `json:"delivery_at,omitzero"`
+}
+
+// Stage is where the message stands, in one word of Stages: queued,
+// relayed, failed (the relay never took it), or its Delivery.
+func (m MessageState) Stage() string {
+	switch {
+	case m.State == "pending":
+		return "queued"
+	case m.State == "failed":
+		return "failed"
+	case m.Delivery != "":
+		return m.Delivery
+	}
+	return "relayed"
+}
+
+// UserUnknown reports whether the recipient's server refused the address
+// itself (RFC 3463 5.1.1, 5.1.10; or says so in words): the voter's
+// address on file is wrong, a contact change is the remedy.
+func (m MessageState) UserUnknown() bool {
+	if m.Delivery != "refused" {
+		return false
+	}
+	s := strings.ToLower(m.DeliveryStatus)
+	return strings.Contains(s, "5.1.1 ") || strings.HasSuffix(s, "5.1.1") || strings.Contains(s, "5.1.10") ||
+		strings.Contains(s, "user unknown") || strings.Contains(s, "no such user") || strings.Contains(s, "unknown user")
 }
 
 // HistoryEntry is an audit entry about a voter. Params holds the
@@ -139,7 +174,23 @@ type HistoryEntry struct {
 type OutboxStatus struct {
 	Counts map[string]int `json:"counts"` // by state: pending, sent, failed
 	Failed []MessageState `json:"failed,omitempty"`
+	// Stages counts the messages by Stage, every stage present.
+	Stages map[string]int `json:"stages,omitempty"`
+	// Domains are the e-mail recipients' domains with the most relayed
+	// messages (at most MaxDomains), most first: how many the relay took
+	// and how many of them the domain's servers refused.
+	Domains []DomainDelivery `json:"domains,omitempty"`
 }
+
+// DomainDelivery is one recipients' domain in OutboxStatus.
+type DomainDelivery struct {
+	Domain  string `json:"domain"`
+	Relayed int    `json:"relayed"`
+	Refused int    `json:"refused"`
+}
+
+// MaxDomains bounds OutboxStatus.Domains.
+const MaxDomains = 8
 
 // AuditReport is the result of an audit verification.
 type AuditReport struct {

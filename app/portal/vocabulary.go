@@ -34,6 +34,12 @@ var MessageKinds = []string{
 // MessageStates are where an outbox message stands.
 var MessageStates = []string{"pending", "sent", "failed"}
 
+// DeliveryStates are what became of a sent message (MessageState.Delivery).
+var DeliveryStates = []string{"delivered", "delayed", "refused", "expired"}
+
+// Stages are where a message stands in words (MessageState.Stage).
+var Stages = []string{"queued", "relayed", "delivered", "delayed", "refused", "expired", "failed"}
+
 // Channels are how messages travel.
 var Channels = []string{"email", "sms"}
 
