@@ -219,8 +219,16 @@ func (s *approvalsScreen) load() {
 			}
 			s.list.Add(widget.NewSeparator())
 		}
-		if top := s.u.top(); top != nil && top.screen == s && len(s.opens) > 0 {
-			s.u.win.Canvas().Focus(s.opens[0])
+		// The first proposal left, or the way back once none is: never
+		// nothing (the last one approved took its button with it).
+		if top := s.u.top(); top != nil && top.screen == s {
+			switch {
+			case len(s.opens) > 0:
+				s.u.win.Canvas().Focus(s.opens[0])
+			case s.u.backButton != nil:
+				s.u.win.Canvas().Focus(s.u.backButton)
+			}
+			s.u.reveal(s.msg.label)
 		}
 	})
 }
