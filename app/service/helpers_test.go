@@ -15,7 +15,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 const (
@@ -28,7 +28,7 @@ type env struct {
 	t     *testing.T
 	ctx   context.Context
 	svc   *service.Service
-	db    *store.DB
+	db    *sqlstore.DB
 	raw   *sql.DB // a separate connection to the file, as an auditor would use
 	path  string
 	clock *servicetest.Clock

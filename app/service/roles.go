@@ -14,6 +14,17 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 }
 
+// Commit wraps a refusal that must still commit what the transaction did
+// (an attempt counted, then refused): returned from Update's fn, Update
+// commits, then returns err. Any other error rolls back.
+func Commit(err error) error { return &CommitError{Err: err} }
+
+// CommitError is Commit's wrapper.
+type CommitError struct{ Err error }
+
+func (e *CommitError) Error() string { return e.Err.Error() }
+func (e *CommitError) Unwrap() error { return e.Err }
+
 // ErrNotFound is returned by lookups that find nothing.
 var ErrNotFound = errors.New("not found")
 

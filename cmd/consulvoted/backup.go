@@ -16,7 +16,7 @@ import (
 	"consulvote/app/filemac"
 	"consulvote/app/keyfile"
 	"consulvote/app/service"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 // backupConfig is the configuration of `backup`.
@@ -65,7 +65,7 @@ func backupFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error 
 			return &backend.ConfigError{Setting: "key-file", Why: err.Error() + " (the key signs the backup)"}
 		}
 		start := time.Now()
-		fi, err := store.Backup(ctx, c.Database, c.To, c.Force)
+		fi, err := sqlstore.Backup(ctx, c.Database, c.To, c.Force)
 		if err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func restoreFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error
 		}
 		start := time.Now()
 		var rows int
-		fi, err := store.Restore(ctx, c.From, c.Database, c.Force, func(copy string) error {
+		fi, err := sqlstore.Restore(ctx, c.From, c.Database, c.Force, func(copy string) error {
 			if err := filemac.Verify(copy, c.From+filemac.Ext, secret); err != nil {
 				return refusedBackup(c.From, key, err)
 			}
@@ -250,7 +250,7 @@ func copyKey(from, to string, overwrite bool) error {
 	if err := os.WriteFile(tmp, key, 0o600); err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
-	if err := store.OwnLikeFolder(tmp); err != nil {
+	if err := sqlstore.OwnLikeFolder(tmp); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("key: %w", err)
 	}

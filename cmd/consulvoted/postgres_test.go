@@ -26,11 +26,11 @@ import (
 	"consulvote/app/keyfile"
 	"consulvote/app/mail"
 	"consulvote/app/outbox/smtptest"
-	"consulvote/app/pgstore"
 	"consulvote/app/portal"
 	"consulvote/app/remote"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/app/sqlstore"
 	"consulvote/internal/pgtest"
 )
 
@@ -47,7 +47,7 @@ type deployment struct {
 	t        *testing.T
 	url, key string
 	bin      string
-	db       *pgstore.DB
+	db       *sqlstore.DB
 	svc      *service.Service
 }
 
@@ -83,7 +83,7 @@ func newDeployment(t *testing.T) *deployment {
 	// The first start makes the schema and the key, and seeds the demo roll.
 	b := openBackend(t, d.url, d.key, true)
 	b.Close()
-	db, err := pgstore.Open(ctx, d.url)
+	db, err := sqlstore.Open(ctx, d.url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 // Code is the answer to every security code drawn with Sevens: the test
@@ -72,7 +72,7 @@ var Start = time.Date(2026, 5, 6, 17, 25, 0, 0, time.UTC)
 // Env is a seeded service on a temporary database.
 type Env struct {
 	Service *service.Service
-	DB      *store.DB
+	DB      *sqlstore.DB
 	Path    string
 	Clock   *Clock
 }
@@ -82,7 +82,7 @@ type Env struct {
 func New(t testing.TB, cfg service.Config, opt service.Options) *Env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "portal.db")
-	db, err := store.Open(context.Background(), path)
+	db, err := sqlstore.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

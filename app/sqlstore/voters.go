@@ -1,22 +1,13 @@
-package pgstore
+package sqlstore
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"consulvote/app/service"
 )
-
-// bytesOrNull stores an empty hash as NULL, as "no identifier".
-func bytesOrNull(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
 
 func (t *Tx) InsertVoter(v service.Voter) (int64, error) {
 	var id int64
@@ -40,9 +31,9 @@ const voterColumns = `id, numic, email, last_name, first_names, mobile, circonsc
 	identifier_hash, password_hash, failed_attempts, locked_until, identifier_renewed_at,
 	password_renewed_at, last_login_at, email_by_desk, mobile_by_desk`
 
-func scanVoter(row pgx.Row) (service.Voter, error) {
+func scanVoter(row scanner) (service.Voter, error) {
 	var v service.Voter
-	var locked, idRenewed, pwRenewed, lastLogin, emailByDesk, mobileByDesk *int64
+	var locked, idRenewed, pwRenewed, lastLogin, emailByDesk, mobileByDesk sql.NullInt64
 	err := row.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription, &v.Lang,
 		&v.IdentifierHash, &v.PasswordHash, &v.FailedAttempts, &locked, &idRenewed, &pwRenewed, &lastLogin,
 		&emailByDesk, &mobileByDesk)
@@ -79,22 +70,16 @@ func (t *Tx) FindVoters(numic, email string, limit int) ([]service.Voter, error)
 	if unstorable(numic, email) {
 		return nil, nil
 	}
-	rows, err := t.tx.Query(t.ctx, `SELECT `+voterColumns+` FROM voters WHERE numic = $1 OR email = $2 ORDER BY id LIMIT $3`,
+	rows, err := t.query(`SELECT `+voterColumns+` FROM voters WHERE numic = $1 OR email = $2 ORDER BY id LIMIT $3`,
 		numic, email, limit)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Voter, error) { return scanVoter(r) })
+	return collect(rows, err, scanVoter)
 }
 
 // updateVoter runs an UPDATE on one voter and fails if there is none.
 func (t *Tx) updateVoter(set string, voterID int64, args ...any) error {
-	tag, err := t.exec(`UPDATE voters SET `+set+fmt.Sprintf(` WHERE id = $%d`, len(args)+1), append(args, voterID)...)
-	if err != nil {
-		return fmt.Errorf("update voter: %w", err)
-	}
-	if tag.RowsAffected() != 1 {
-		return service.ErrNotFound
+	ok, err := t.changed(`UPDATE voters SET `+set+fmt.Sprintf(` WHERE id = $%d`, len(args)+1), append(args, voterID)...)
+	if err != nil || !ok {
+		return errOr(errWrap("update voter", err), service.ErrNotFound)
 	}
 	return nil
 }
@@ -114,7 +99,7 @@ func (t *Tx) SetLastLogin(voterID int64, at time.Time) error {
 // ReserveAttempt is one conditional UPDATE: the row is the reservation.
 // Concurrent callers, on any instance, queue on the row's lock, and each
 // evaluates the condition again on the row as the one before committed
-// it (READ COMMITTED): no more than max get a number per window.
+// it (PostgreSQL's READ COMMITTED; SQLite has one writer): no more than max get a number per window.
 func (t *Tx) ReserveAttempt(voterID int64, now time.Time, max int, window time.Duration) (int, time.Time, error) {
 	var n int
 	err := t.queryRow(`UPDATE voters SET
@@ -126,10 +111,10 @@ func (t *Tx) ReserveAttempt(voterID int64, now time.Time, max int, window time.D
 	if err == nil {
 		return n, time.Time{}, nil
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, time.Time{}, fmt.Errorf("reserve attempt: %w", err)
 	}
-	var locked *int64
+	var locked sql.NullInt64
 	if err := t.queryRow(`SELECT locked_until FROM voters WHERE id = $1`, voterID).Scan(&locked); err != nil {
 		return 0, time.Time{}, notFound(err)
 	}
@@ -140,7 +125,7 @@ func (t *Tx) ReserveAttempt(voterID int64, now time.Time, max int, window time.D
 }
 
 func (t *Tx) ReleaseAttempt(voterID int64) error {
-	return t.updateVoter(`failed_attempts = GREATEST(failed_attempts - 1, 0)`, voterID)
+	return t.updateVoter(`failed_attempts = CASE WHEN failed_attempts > 0 THEN failed_attempts - 1 ELSE 0 END`, voterID)
 }
 
 func (t *Tx) Lock(voterID int64, until time.Time) error {
@@ -148,12 +133,9 @@ func (t *Tx) Lock(voterID int64, until time.Time) error {
 }
 
 func (t *Tx) ClearFailures(voterID int64, now time.Time) (bool, error) {
-	tag, err := t.exec(`UPDATE voters SET failed_attempts = 0, attempts_until = NULL
+	ok, err := t.changed(`UPDATE voters SET failed_attempts = 0, attempts_until = NULL
 		WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)`, voterID, nanos(now))
-	if err != nil {
-		return false, fmt.Errorf("clear failures: %w", err)
-	}
-	return tag.RowsAffected() == 1, nil
+	return ok, errWrap("clear failures", err)
 }
 
 func (t *Tx) Unlock(voterID int64) error {

@@ -1,4 +1,4 @@
-package pgstore
+package sqlstore_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/app/sqlstore"
 	"consulvote/internal/pgtest"
 )
 
@@ -20,7 +21,7 @@ import (
 // concurrent renewals keep the per-NUMIC limit.
 func TestDeskOnPostgres(t *testing.T) {
 	ctx := context.Background()
-	db := open(t, pgtest.Database(t))
+	db := openPG(t)
 	svc, err := service.New(db, servicetest.Config(), service.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -109,13 +110,13 @@ func TestDeskOnPostgres(t *testing.T) {
 // onto one new address at once apply one move (LockAddress): READ
 // COMMITTED alone let each see no other voter with the address.
 func TestContactApprovalsOntoOneAddress(t *testing.T) {
-	servicetest.SameAddressApprovals(t, open(t, pgtest.Database(t)), 24, 6)
+	servicetest.SameAddressApprovals(t, openPG(t), 24, 6)
 }
 
 // TestResetDuringLogins: no session opened with a second factor outlives
 // its reset (the login reads the secret again under the agent's row lock).
 func TestResetDuringLogins(t *testing.T) {
-	servicetest.ResetDuringLogins(t, open(t, pgtest.Database(t)), 20)
+	servicetest.ResetDuringLogins(t, openPG(t), 20)
 }
 
 // concurrentCodes runs fn n times at once and counts the answers by error
@@ -139,4 +140,14 @@ func concurrentCodes(n int, fn func(i int) error) map[portal.Code]int {
 	close(start)
 	wg.Wait()
 	return out
+}
+
+func openPG(t *testing.T) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), pgtest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

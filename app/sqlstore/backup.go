@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"context"
@@ -150,8 +150,8 @@ func Restore(ctx context.Context, from, path string, overwrite bool, check func(
 	if fi.Integrity != "ok" {
 		return fi, fmt.Errorf("restore: %s fails its integrity check: %s", from, fi.Integrity)
 	}
-	if fi.SchemaVersion > len(migrations) {
-		return fi, fmt.Errorf("restore: %s has schema version %d, newer than this program's %d", from, fi.SchemaVersion, len(migrations))
+	if fi.SchemaVersion > len(sqliteDialect.migrations) {
+		return fi, fmt.Errorf("restore: %s has schema version %d, newer than this program's %d", from, fi.SchemaVersion, len(sqliteDialect.migrations))
 	}
 	// Hold the live database's lock from the check to the swap: a server
 	// that has it open, or starts meanwhile, stops the restore or waits.

@@ -1,12 +1,10 @@
-package pgstore
+package sqlstore
 
 import (
-	"encoding/binary"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"consulvote/app/service"
 )
@@ -21,7 +19,7 @@ func (t *Tx) InsertContactChange(c service.ContactChange) (int64, error) {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending') ON CONFLICT DO NOTHING RETURNING id`,
 		c.VoterID, c.OldEmail, c.NewEmail, c.OldMobile, c.NewMobile, c.Document, c.Reason, c.ProposedBy,
 		nanos(c.ProposedAt), nanos(c.ExpiresAt)).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, service.ErrConflict
 	}
 	if err != nil {
@@ -36,13 +34,10 @@ const changeColumns = `c.id, c.voter_id, c.old_email, c.new_email, c.old_mobile,
 	FROM contact_changes c JOIN agents p ON p.id = c.proposed_by LEFT JOIN agents d ON d.id = c.decided_by`
 
 func (t *Tx) contactChanges(where string, args ...any) ([]service.ContactChange, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT `+changeColumns+` WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.ContactChange, error) {
+	rows, err := t.query(`SELECT `+changeColumns+` WHERE `+where, args...)
+	return collect(rows, err, func(r scanner) (service.ContactChange, error) {
 		var c service.ContactChange
-		var proposed, expires, decided *int64
+		var proposed, expires, decided sql.NullInt64
 		err := r.Scan(&c.ID, &c.VoterID, &c.OldEmail, &c.NewEmail, &c.OldMobile, &c.NewMobile, &c.Document,
 			&c.Reason, &c.ProposedBy, &c.ProposedByName, &proposed, &expires, &c.State, &c.DecidedBy,
 			&c.DecidedByName, &decided, &c.DecisionReason)
@@ -54,16 +49,13 @@ func (t *Tx) contactChanges(where string, args ...any) ([]service.ContactChange,
 // ExpireContactChanges expires in one conditional UPDATE: a proposal
 // decided meanwhile on another instance stays decided.
 func (t *Tx) ExpireContactChanges(now time.Time) ([]service.ContactChange, error) {
-	rows, err := t.tx.Query(t.ctx, `UPDATE contact_changes SET state = 'expired'
+	rows, err := t.query(`UPDATE contact_changes SET state = 'expired'
 		WHERE state = 'pending' AND expires_at <= $1 RETURNING id`, nanos(now))
-	if err != nil {
-		return nil, fmt.Errorf("expire contact changes: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	ids, err := collect(rows, err, scanInt64)
 	if err != nil || len(ids) == 0 {
-		return nil, err
+		return nil, errWrap("expire contact changes", err)
 	}
-	return t.contactChanges(`c.id = ANY($1) ORDER BY c.id`, ids)
+	return t.contactChanges(`c.id `+t.d.in("$1")+` ORDER BY c.id`, t.d.list(ids))
 }
 
 func (t *Tx) ContactChangeByID(id int64) (service.ContactChange, error) {
@@ -90,38 +82,24 @@ func (t *Tx) VoterContactChanges(voterID int64, limit int) ([]service.ContactCha
 // again on the row as the one before committed it (READ COMMITTED), so
 // one matches.
 func (t *Tx) DecideContactChange(id int64, state string, agentID int64, reason string, at time.Time) (bool, error) {
-	tag, err := t.exec(`UPDATE contact_changes SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4
+	ok, err := t.changed(`UPDATE contact_changes SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4
 		WHERE id = $5 AND state = 'pending' AND expires_at > $3 AND ($1 <> 'approved' OR proposed_by <> $2)`,
 		state, agentID, nanos(at), reason, id)
-	if err != nil {
-		return false, fmt.Errorf("decide contact change: %w", err)
-	}
-	return tag.RowsAffected() == 1, nil
+	return ok, errWrap("decide contact change", err)
 }
 
 func (t *Tx) SetContact(voterID int64, oldEmail, oldMobile, email, mobile string, at time.Time) (bool, error) {
-	tag, err := t.exec(`UPDATE voters SET
+	ok, err := t.changed(`UPDATE voters SET
 		email_by_desk = CASE WHEN email <> $1 THEN $3 ELSE email_by_desk END,
 		mobile_by_desk = CASE WHEN mobile <> $2 THEN $3 ELSE mobile_by_desk END,
 		email = $1, mobile = $2
 		WHERE id = $4 AND email = $5 AND mobile = $6`,
 		email, mobile, nanos(at), voterID, oldEmail, oldMobile)
-	if err != nil {
-		return false, fmt.Errorf("set contact: %w", err)
-	}
-	return tag.RowsAffected() == 1, nil
+	return ok, errWrap("set contact", err)
 }
 
-// LockAddress takes a transaction advisory lock on the address's keyed
-// hash: two approvals moving two voters onto one address at the same
-// instant, on one instance or two, check and move one after the other.
-// (The key's first bytes spread well; two addresses sharing them only
-// wait for each other.)
-func (t *Tx) LockAddress(key []byte) error {
-	if !t.write {
-		return nil
-	}
-	var k [4]byte
-	copy(k[:], key)
-	return t.lock(lockAddress, int32(binary.BigEndian.Uint32(k[:])))
-}
+// LockAddress locks the address's keyed hash until the transaction ends:
+// two approvals moving two voters onto one address at the same instant,
+// on one instance or two, check and move one after the other.
+// SQLite's single writer already runs them one after the other.
+func (t *Tx) LockAddress(key []byte) error { return t.lock(lockAddress, key) }

@@ -1,11 +1,11 @@
-package pgstore
+package sqlstore
 
 import (
-	"encoding/binary"
+	"database/sql"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"consulvote/app/service"
 )
 
 func (t *Tx) InsertSecurityCode(id string, hash []byte, expires time.Time) error {
@@ -17,10 +17,10 @@ func (t *Tx) InsertSecurityCode(id string, hash []byte, expires time.Time) error
 // takers, one gets the row.
 func (t *Tx) TakeSecurityCode(id string) ([]byte, time.Time, error) {
 	if unstorable(id) {
-		return nil, time.Time{}, notFound(pgx.ErrNoRows)
+		return nil, time.Time{}, service.ErrNotFound
 	}
 	var hash []byte
-	var expires *int64
+	var expires sql.NullInt64
 	err := t.queryRow(`DELETE FROM security_codes WHERE id = $1 RETURNING code_hash, expires_at`, id).Scan(&hash, &expires)
 	if err != nil {
 		return nil, time.Time{}, notFound(err)
@@ -39,23 +39,18 @@ func (t *Tx) PurgeSecurityCodes(expiredBy time.Time) error {
 // limited too, and it has no row to lock.
 func (t *Tx) RateEvents(key []byte, since time.Time) ([]time.Time, error) {
 	if t.write {
-		var k [4]byte
-		copy(k[:], key) // the key is a keyed hash: its first bytes spread well
-		if err := t.lock(lockRate, int32(binary.BigEndian.Uint32(k[:]))); err != nil {
+		if err := t.lock(lockRate, key); err != nil {
 			return nil, err
 		}
 		if _, err := t.exec(`DELETE FROM rate_events WHERE key = $1 AND at <= $2`, key, nanos(since)); err != nil {
 			return nil, err
 		}
 	}
-	rows, err := t.tx.Query(t.ctx, `SELECT at FROM rate_events WHERE key = $1 AND at > $2 ORDER BY at`, key, nanos(since))
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (time.Time, error) {
-		var at int64
+	rows, err := t.query(`SELECT at FROM rate_events WHERE key = $1 AND at > $2 ORDER BY at`, key, nanos(since))
+	return collect(rows, err, func(r scanner) (time.Time, error) {
+		var at sql.NullInt64
 		err := r.Scan(&at)
-		return time.Unix(0, at), err
+		return timeOf(at), err
 	})
 }
 
@@ -67,10 +62,10 @@ func (t *Tx) AddRateEvent(key []byte, at time.Time) error {
 // PurgeRateEvents skips the events another purge has locked: concurrent
 // purges share the work instead of waiting.
 func (t *Tx) PurgeRateEvents(before time.Time, limit int) (int, error) {
-	tag, err := t.exec(`DELETE FROM rate_events WHERE ctid = ANY(ARRAY(
-		SELECT ctid FROM rate_events WHERE at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`, nanos(before), limit)
+	n, err := t.affected(`DELETE FROM rate_events WHERE `+t.d.rowID+` IN (SELECT `+t.d.rowID+
+		` FROM rate_events WHERE at <= $1 LIMIT $2`+t.d.skipLocked+`)`, nanos(before), limit)
 	if err != nil {
 		return 0, fmt.Errorf("purge rate events: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return int(n), nil
 }

@@ -1,7 +1,7 @@
-package pgstore
+package sqlstore
 
 import (
-	"fmt"
+	"database/sql"
 	"time"
 
 	"consulvote/app/service"
@@ -11,10 +11,7 @@ func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
 	var id int64
 	err := t.queryRow(`INSERT INTO agents (name, role, password_hash, created_at, totp_secret) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt), a.TOTPSecret).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("insert agent: %w", err)
-	}
-	return id, nil
+	return id, err
 }
 
 // AgentByName, in a write transaction, locks the agent's row: a login
@@ -24,22 +21,15 @@ func (t *Tx) AgentByName(name string) (service.Agent, error) {
 		return service.Agent{}, service.ErrNotFound
 	}
 	var a service.Agent
-	var created *int64
+	var created sql.NullInt64
 	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, totp_secret FROM agents WHERE name = $1`+t.forUpdate(), name).
 		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &a.TOTPSecret)
-	if err != nil {
-		return service.Agent{}, notFound(err)
-	}
 	a.CreatedAt = timeOf(created)
-	return a, nil
+	return a, notFound(err)
 }
 
 func (t *Tx) UseTOTPStep(agentID, step int64) (bool, error) {
-	tag, err := t.tx.Exec(t.ctx, `UPDATE agents SET totp_step = $1 WHERE id = $2 AND (totp_step IS NULL OR totp_step < $1)`, step, agentID)
-	if err != nil {
-		return false, err
-	}
-	return tag.RowsAffected() == 1, nil
+	return t.changed(`UPDATE agents SET totp_step = $1 WHERE id = $2 AND (totp_step IS NULL OR totp_step < $1)`, step, agentID)
 }
 
 func (t *Tx) InsertRecoveryCode(agentID int64, hash []byte) error {
@@ -48,11 +38,7 @@ func (t *Tx) InsertRecoveryCode(agentID int64, hash []byte) error {
 }
 
 func (t *Tx) TakeRecoveryCode(agentID int64, hash []byte) (bool, error) {
-	tag, err := t.tx.Exec(t.ctx, `DELETE FROM agent_recovery_codes WHERE agent_id = $1 AND code_hash = $2`, agentID, hash)
-	if err != nil {
-		return false, err
-	}
-	return tag.RowsAffected() == 1, nil
+	return t.changed(`DELETE FROM agent_recovery_codes WHERE agent_id = $1 AND code_hash = $2`, agentID, hash)
 }
 
 func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {
@@ -63,15 +49,12 @@ func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {
 
 func (t *Tx) AgentBySession(tokenHash []byte) (service.Agent, time.Time, error) {
 	var a service.Agent
-	var created, expires *int64
+	var created, expires sql.NullInt64
 	err := t.queryRow(`SELECT a.id, a.name, a.role, a.password_hash, a.created_at, s.expires_at
 		FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1`, tokenHash).
 		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &expires)
-	if err != nil {
-		return service.Agent{}, time.Time{}, notFound(err)
-	}
 	a.CreatedAt = timeOf(created)
-	return a, timeOf(expires), nil
+	return a, timeOf(expires), notFound(err)
 }
 
 func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
@@ -82,19 +65,20 @@ func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
 // ResetSecondFactor updates the agent's row first: concurrent resets of
 // one agent queue on it, and each deletes what the one before it wrote.
 func (t *Tx) ResetSecondFactor(agentID int64, sealed []byte) (int, error) {
-	tag, err := t.exec(`UPDATE agents SET totp_secret = $1, totp_step = NULL WHERE id = $2`, sealed, agentID)
-	if err != nil {
-		return 0, fmt.Errorf("reset second factor: %w", err)
-	}
-	if tag.RowsAffected() != 1 {
-		return 0, service.ErrNotFound
+	if ok, err := t.changed(`UPDATE agents SET totp_secret = $1, totp_step = NULL WHERE id = $2`, sealed, agentID); err != nil || !ok {
+		return 0, errOr(err, service.ErrNotFound)
 	}
 	if _, err := t.exec(`DELETE FROM agent_recovery_codes WHERE agent_id = $1`, agentID); err != nil {
-		return 0, fmt.Errorf("reset second factor: %w", err)
+		return 0, err
 	}
-	tag, err = t.exec(`DELETE FROM agent_sessions WHERE agent_id = $1`, agentID)
+	n, err := t.affected(`DELETE FROM agent_sessions WHERE agent_id = $1`, agentID)
+	return int(n), err
+}
+
+// errOr returns err, or else alt.
+func errOr(err, alt error) error {
 	if err != nil {
-		return 0, fmt.Errorf("reset second factor: %w", err)
+		return err
 	}
-	return int(tag.RowsAffected()), nil
+	return alt
 }

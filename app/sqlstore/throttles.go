@@ -1,11 +1,10 @@
-package pgstore
+package sqlstore
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // ReserveThrottled makes key's row if needed (a concurrent insert of the
@@ -25,10 +24,10 @@ func (t *Tx) ReserveThrottled(key []byte, now time.Time, max int, window time.Du
 	if err == nil {
 		return n, time.Time{}, nil
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, time.Time{}, fmt.Errorf("throttle: %w", err)
 	}
-	var blocked *int64
+	var blocked sql.NullInt64
 	if err := t.queryRow(`SELECT blocked_until FROM throttles WHERE key = $1`, key).Scan(&blocked); err != nil {
 		return 0, time.Time{}, fmt.Errorf("throttle: %w", err)
 	}
@@ -43,7 +42,8 @@ func (t *Tx) ThrottleFailed(key []byte, n, max int, now time.Time, base, maxBloc
 		return time.Time{}, nil
 	}
 	var blocks int
-	if err := t.queryRow(`UPDATE throttles SET blocks = blocks + 1 WHERE key = $1 RETURNING blocks`, key).Scan(&blocks); err != nil {
+	if err := t.queryRow(`UPDATE throttles SET blocks = blocks + 1 WHERE key = $1 RETURNING blocks`, key).
+		Scan(&blocks); err != nil {
 		return time.Time{}, fmt.Errorf("throttle: %w", notFound(err))
 	}
 	d := base
@@ -56,7 +56,7 @@ func (t *Tx) ThrottleFailed(key []byte, n, max int, now time.Time, base, maxBloc
 }
 
 func (t *Tx) ReleaseThrottled(key []byte) error {
-	_, err := t.exec(`UPDATE throttles SET attempts = GREATEST(attempts - 1, 0) WHERE key = $1`, key)
+	_, err := t.exec(`UPDATE throttles SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE key = $1`, key)
 	return err
 }
 

@@ -1,10 +1,9 @@
-package pgstore
+package sqlstore
 
 import (
+	"database/sql"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"consulvote/app/service"
 )
@@ -22,7 +21,7 @@ func (t *Tx) InsertLink(l service.Link) (int64, error) {
 func (t *Tx) LinkByTokenHash(hash []byte) (service.Link, error) {
 	var l service.Link
 	var kind string
-	var created, expires, used, replaced, revoked *int64
+	var created, expires, used, replaced, revoked sql.NullInt64
 	err := t.queryRow(`SELECT id, voter_id, kind, token_hash, created_at, expires_at, used_at, replaced_at, revoked_at
 		FROM links WHERE token_hash = $1`, hash).Scan(
 		&l.ID, &l.VoterID, &kind, &l.TokenHash, &created, &expires, &used, &replaced, &revoked)
@@ -39,21 +38,18 @@ func (t *Tx) LinkByTokenHash(hash []byte) (service.Link, error) {
 const pending = `used_at IS NULL AND replaced_at IS NULL AND revoked_at IS NULL`
 
 func (t *Tx) HasPendingLink(voterID int64, kind service.LinkKind, now time.Time) (bool, error) {
-	var ok bool
-	err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM links WHERE voter_id = $1 AND kind = $2 AND `+pending+
-		` AND expires_at > $3)`, voterID, string(kind), nanos(now)).Scan(&ok)
-	return ok, err
+	var n int
+	err := t.queryRow(`SELECT COUNT(*) FROM links WHERE voter_id = $1 AND kind = $2 AND `+pending+
+		` AND expires_at > $3`, voterID, string(kind), nanos(now)).Scan(&n)
+	return n > 0, err
 }
 
 func (t *Tx) PendingLinks(voterID int64, now time.Time) ([]service.Link, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT kind, created_at, expires_at FROM links
+	rows, err := t.query(`SELECT kind, created_at, expires_at FROM links
 		WHERE voter_id = $1 AND `+pending+` AND expires_at > $2 ORDER BY id`, voterID, nanos(now))
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (service.Link, error) {
+	return collect(rows, err, func(r scanner) (service.Link, error) {
 		var kind string
-		var created, expires *int64
+		var created, expires sql.NullInt64
 		err := r.Scan(&kind, &created, &expires)
 		return service.Link{VoterID: voterID, Kind: service.LinkKind(kind), CreatedAt: timeOf(created), ExpiresAt: timeOf(expires)}, err
 	})
@@ -66,15 +62,15 @@ func (t *Tx) ReplaceLinks(voterID int64, kind service.LinkKind, at time.Time) er
 }
 
 // ConsumeLink is one conditional UPDATE. Of concurrent callers, the first
-// locks the row; the others wait, then find it used (READ COMMITTED
-// evaluates the condition again on the row as committed) and change
-// nothing.
+// locks the row; the others wait, then find it used (PostgreSQL's READ
+// COMMITTED evaluates the condition again on the row as committed; SQLite
+// has one writer) and change nothing.
 func (t *Tx) ConsumeLink(id int64, at time.Time) (bool, error) {
-	tag, err := t.exec(`UPDATE links SET used_at = $1 WHERE id = $2 AND `+pending+` AND expires_at > $1`, nanos(at), id)
+	ok, err := t.changed(`UPDATE links SET used_at = $1 WHERE id = $2 AND `+pending+` AND expires_at > $1`, nanos(at), id)
 	if err != nil {
 		return false, fmt.Errorf("consume link: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return ok, nil
 }
 
 func (t *Tx) RevokeLinks(voterID int64, at time.Time) error {
