@@ -41,7 +41,7 @@ func newAuditScreen(u *UI) *auditScreen {
 		s.actionCodes = append(s.actionCodes, c)
 	}
 	s.actionLabel = widget.NewLabelWithStyle(lang.L("field.action"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	s.action = newChoice(lang.L("field.action"), options, u.escape)
+	s.action = u.newChoice(lang.L("field.action"), options)
 	s.action.SetSelectedIndex(0)
 	s.action.OnChanged = func(string) { s.load() }
 	s.verify = u.button(lang.L("audit.verify"), nil, s.check)
@@ -121,6 +121,8 @@ func findingsText(r portal.AuditReport) []string {
 		t := lang.X(key, "", map[string]any{"Row": f.Row, "N": f.N, "M": f.M, "Checkpoint": f.Checkpoint})
 		if t == "" || t == key {
 			t = r.Problems[i]
+		} else if f.Chain != "" {
+			t = lang.X("audit.finding.in_chain", "", map[string]any{"Chain": f.Chain}) + t
 		}
 		lines[i] = t
 	}

@@ -42,7 +42,7 @@ func newContactChange(u *UI, f portal.VoterFile, done func(portal.ContactChange)
 	for _, d := range portal.Documents {
 		names = append(names, documentText(d))
 	}
-	s.document = newChoice(lang.L("field.document"), names, u.escape)
+	s.document = u.newChoice(lang.L("field.document"), names)
 	s.docErr.Importance = widget.DangerImportance
 	s.docErr.Wrapping = fyne.TextWrapWord
 	s.docErr.Hide()
@@ -219,8 +219,16 @@ func (s *approvalsScreen) load() {
 			}
 			s.list.Add(widget.NewSeparator())
 		}
-		if top := s.u.top(); top != nil && top.screen == s && len(s.opens) > 0 {
-			s.u.win.Canvas().Focus(s.opens[0])
+		// The first proposal left, or the way back once none is: never
+		// nothing (the last one approved took its button with it).
+		if top := s.u.top(); top != nil && top.screen == s {
+			switch {
+			case len(s.opens) > 0:
+				s.u.win.Canvas().Focus(s.opens[0])
+			case s.u.backButton != nil:
+				s.u.win.Canvas().Focus(s.u.backButton)
+			}
+			s.u.reveal(s.msg.label)
 		}
 	})
 }
@@ -261,10 +269,12 @@ type choice struct {
 	onEscape func()
 	// label names the list for screen readers (its visible label).
 	label string
+	// onFocus scrolls the page to show the list.
+	onFocus func(fyne.CanvasObject)
 }
 
-func newChoice(label string, options []string, onEscape func()) *choice {
-	c := &choice{onEscape: onEscape, label: label}
+func (u *UI) newChoice(label string, options []string) *choice {
+	c := &choice{onEscape: u.escape, label: label, onFocus: func(o fyne.CanvasObject) { u.reveal(o) }}
 	c.Options = options
 	c.PlaceHolder = label
 	c.ExtendBaseWidget(c)
@@ -291,8 +301,11 @@ func (c *choice) CreateRenderer() fyne.WidgetRenderer {
 
 // FocusGained implements fyne.Focusable.
 func (c *choice) FocusGained() {
+	// Not Fyne's mark, the theme's focus colour as a background, which
+	// the placeholder would not read on (see button.FocusGained).
 	c.focused = true
-	c.Select.FocusGained()
+	c.Refresh()
+	c.onFocus(c)
 }
 
 // FocusLost implements fyne.Focusable.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -164,9 +165,15 @@ func (s *voterFileScreen) load() {
 				"Kind": codeLabel("kind.", m.Kind), "To": m.Recipient, "State": codeLabel("state.", m.State), "Attempts": m.Attempts}))
 		}
 		s.showContact(f)
+		// One text Tab reaches and the arrows read to its end, scrolling the
+		// page: below the last button, it is out of sight otherwise.
 		s.history.RemoveAll()
+		lines := make([]string, 0, len(f.History))
 		for _, h := range f.History {
-			s.history.Add(wrapped(historyText(h)))
+			lines = append(lines, historyText(h))
+		}
+		if len(lines) > 0 {
+			s.history.Add(s.u.readOnlyText(strings.Join(lines, "\n")))
 		}
 		s.keepFocus()
 	})

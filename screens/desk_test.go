@@ -141,6 +141,12 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	key(f.approveB, fyne.KeyReturn)
 	h.tap(h.overlayButton("Approuver"))
 	h.see("Modification approuvée : les coordonnées sont changées et l'électeur est prévenu à ses anciennes et nouvelles adresses.")
+	// Approve went with the proposal: the focus is on what replaced it,
+	// the result in view.
+	if f.changeB == nil || h.win.Canvas().Focused() != f.changeB {
+		t.Fatalf("after Approve, focus on %T, want Propose a change", h.win.Canvas().Focused())
+	}
+	assertInView(t, h, f.msg.label)
 	h.see("Courriel : marie.nouvelle@example.org — mobile : +33612345678")
 	h.see("Agent alice a approuvé le changement de l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) proposé par bob (pièce vue : passeport ; motif : appel de l'électrice, passeport présenté au guichet). Avis envoyés aux anciennes et nouvelles coordonnées.")
 	h.see("Agent carl n'a pas pu approuver le changement proposé par bob : approbation réservée aux administrateurs.")

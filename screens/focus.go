@@ -99,8 +99,11 @@ func (b *button) CreateRenderer() fyne.WidgetRenderer {
 
 // FocusGained implements fyne.Focusable.
 func (b *button) FocusGained() {
+	defer b.Refresh()
+	// Not Fyne's own mark, a tint of the theme's focus colour, strong
+	// enough for a menu's highlight (3:1) but not for text drawn on it:
+	// the ring marks the focus.
 	b.focused = true
-	b.Button.FocusGained()
 	if b.onFocus != nil {
 		b.onFocus(b)
 	}
@@ -110,7 +113,7 @@ func (b *button) FocusGained() {
 func (b *button) FocusLost() {
 	b.focused = false
 	b.spaceDown = false
-	b.Button.FocusLost()
+	b.Refresh()
 }
 
 // TypedKey implements fyne.Focusable.

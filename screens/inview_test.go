@@ -113,3 +113,64 @@ func TestFocusStaysAfterInPageActions(t *testing.T) {
 		})
 	}
 }
+
+// TestTabShowsWhatItReaches: in the pages that scroll most (Sent messages
+// with several bodies, the voter file down to its History), every stop of
+// Tab, at 200 %, is scrolled into view (its top, for a text taller than
+// the page), and the arrows read the History to its last line.
+func TestTabShowsWhatItReaches(t *testing.T) {
+	h, _ := newOfficeHarness(t)
+	h.win.Resize(windowAt(2))
+	for range 3 {
+		h.requestRenewal()
+	}
+	h.tap(h.ui.messagesButton)
+	ob := screenAs[*outboxScreen](h)
+	if len(ob.bodies) < 3 {
+		t.Fatalf("%d message bodies", len(ob.bodies))
+	}
+	tabThrough(t, h)
+
+	f := h.openFile("bob", marie.NUMIC)
+	for range 3 { // a history longer than the page
+		f.reason.entry.SetText("appel de l'électrice")
+		f.act(true)
+		h.wait()
+	}
+	if len(f.history.Objects) != 1 {
+		t.Fatal("no History text")
+	}
+	history := f.history.Objects[0].(*readOnlyText)
+	tabThrough(t, h)
+	c := h.win.Canvas()
+	c.Focus(history)
+	for range strings.Count(history.Text, "\n") + 20 {
+		key(history, fyne.KeyDown)
+	}
+	// The last line is in view: the page's end.
+	if got, want := h.ui.scroll.Offset.Y, h.ui.scroll.Content.Size().Height-h.ui.scroll.Size().Height; got < want-1 {
+		t.Fatalf("the arrows stopped scrolling at %.0f of %.0f", got, want)
+	}
+}
+
+// tabThrough presses Tab through the page, checking each stop is in view.
+func tabThrough(t *testing.T, h *harness) {
+	t.Helper()
+	c := h.win.Canvas()
+	first := c.Focused()
+	for n := 0; n < 60; n++ {
+		c.FocusNext()
+		f, _ := c.Focused().(fyne.CanvasObject)
+		if f == nil || c.Focused() == first {
+			return
+		}
+		if !h.ui.onPage(f) {
+			continue // the toolbar, above the page
+		}
+		d := fyne.CurrentApp().Driver()
+		top := d.AbsolutePositionForObject(f).Y - d.AbsolutePositionForObject(h.ui.scroll).Y
+		if top < 0 || top >= h.ui.scroll.Size().Height {
+			t.Fatalf("%q: Tab stop %d (%T) at %.0f, out of the %.0f visible", h.win.Title(), n, f, top, h.ui.scroll.Size().Height)
+		}
+	}
+}

@@ -320,15 +320,24 @@ func problemLine(p portal.ImportProblem) string {
 	if p.Column == "" {
 		return lang.X("import.problem_line", "", map[string]any{"Line": p.Line, "Reason": problemText(p)})
 	}
-	return lang.X("import.problem", "", map[string]any{"Line": p.Line, "Column": p.Column, "Reason": problemText(p)})
+	column := p.Column
+	if k, ok := rollColumnKeys[p.Column]; ok {
+		column = lang.L("import.column." + k)
+	}
+	return lang.X("import.problem", "", map[string]any{"Line": p.Line, "Column": column, "Reason": problemText(p)})
 }
+
+// rollColumnKeys names the roll's columns (its header, in French) in the
+// translations: an English screen says "e-mail address".
+var rollColumnKeys = map[string]string{"NUMIC": "numic", "nom": "last_name", "prénoms": "first_names",
+	"adresse électronique": "email", "mobile": "mobile", "circonscription": "circonscription"}
 
 // problemText says what is wrong with a roll line, in the UI's language;
 // a badly formed value says what is expected in its column.
 func problemText(p portal.ImportProblem) string {
 	key := "import.problem." + string(p.Code)
 	if p.Code == portal.ProblemFormat {
-		if c, ok := map[string]string{"NUMIC": "numic", "adresse électronique": "email", "mobile": "mobile"}[p.Column]; ok {
+		if c, ok := rollColumnKeys[p.Column]; ok && c != "last_name" && c != "first_names" && c != "circonscription" {
 			key += "." + c
 		}
 	}

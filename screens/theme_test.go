@@ -72,7 +72,7 @@ func themePairs(th fyne.Theme, v fyne.ThemeVariant) []colourPair {
 	surfaces := map[string]color.Color{"background": bg, "dialog": overlay}
 	text("text", c(theme.ColorNameForeground), map[string]color.Color{
 		"background": bg, "dialog": overlay, "field": input, "button": btn,
-		"hovered button": over(btn, c(theme.ColorNameHover)), "focused button": over(btn, c(theme.ColorNameFocus)),
+		"hovered button": over(btn, c(theme.ColorNameHover)), "highlighted menu item": over(c(theme.ColorNameMenuBackground), c(theme.ColorNameFocus)),
 		"pressed button": over(btn, c(theme.ColorNamePressed)), "selection": c(theme.ColorNameSelection),
 		"hovered low button": over(bg, c(theme.ColorNameHover)), "header": c(theme.ColorNameHeaderBackground),
 		"menu": c(theme.ColorNameMenuBackground),
@@ -87,13 +87,15 @@ func themePairs(th fyne.Theme, v fyne.ThemeVariant) []colourPair {
 	text("link", c(theme.ColorNameHyperlink), surfaces)
 	text("primary button text", c(theme.ColorNameForegroundOnPrimary), map[string]color.Color{
 		"primary button": primary, "hovered primary button": over(primary, c(theme.ColorNameHover)),
-		"focused primary button": over(primary, c(theme.ColorNameFocus)),
 	})
 	text("text on error", c(theme.ColorNameForegroundOnError), map[string]color.Color{"error button": c(theme.ColorNameError)})
 	text("text on warning", c(theme.ColorNameForegroundOnWarning), map[string]color.Color{"warning button": c(theme.ColorNameWarning)})
 	text("text on success", c(theme.ColorNameForegroundOnSuccess), map[string]color.Color{"success button": c(theme.ColorNameSuccess)})
 	pairs = append(pairs,
 		colourPair{"focus ring on background", c(colorNameFocusRing), bg, 3},
+		// A menu's item under the keyboard (Fyne draws it in the focus
+		// colour; the app's buttons do not use it: the ring marks them).
+		colourPair{"highlighted menu item on menu", over(c(theme.ColorNameMenuBackground), c(theme.ColorNameFocus)), c(theme.ColorNameMenuBackground), 3},
 		colourPair{"focus ring on dialog", c(colorNameFocusRing), overlay, 3},
 		colourPair{"field border on background", c(theme.ColorNameInputBorder), bg, 3},
 		colourPair{"field border on field", c(theme.ColorNameInputBorder), input, 3},

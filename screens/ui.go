@@ -321,6 +321,20 @@ func (u *UI) reveal(objs ...fyne.CanvasObject) {
 	revealIn(u.scroll, objs...)
 }
 
+// revealLines scrolls the page so that height units of o from top are in
+// view (a text's lines).
+func (u *UI) revealLines(o fyne.CanvasObject, top, height float32) {
+	if u.scroll == nil || u.scroll.Content == nil {
+		return
+	}
+	u.settle()
+	p, ok := positionIn(u.scroll.Content, o)
+	if !ok {
+		return
+	}
+	scrollToShow(u.scroll, p.Y+top, p.Y+top+height)
+}
+
 // revealIn scrolls s so that objs, inside its content, are in view (see
 // reveal).
 func revealIn(s *container.Scroll, objs ...fyne.CanvasObject) {
@@ -342,6 +356,13 @@ func revealIn(s *container.Scroll, objs ...fyne.CanvasObject) {
 			break
 		}
 	}
+	scrollToShow(s, top, bottom)
+}
+
+// scrollToShow scrolls s as little as shows its content from top to
+// bottom, or from top when that is taller than s.
+func scrollToShow(s *container.Scroll, top, bottom float32) {
+	view, pad := s.Size().Height, theme.Padding()
 	switch {
 	case top-pad < s.Offset.Y:
 		s.ScrollToOffset(fyne.NewPos(s.Offset.X, max(top-pad, 0)))

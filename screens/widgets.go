@@ -78,6 +78,9 @@ func (e *entry) TypedKey(k *fyne.KeyEvent) {
 type readOnlyText struct {
 	entry
 	text string
+	// onCursor scrolls the page to the line the cursor moved to: a text
+	// taller than the page is read to its end with the arrows.
+	onCursor func(*readOnlyText)
 	// copied, when set, turns what Ctrl+C copies (the selection, or all
 	// the text when nothing is selected) into what goes to the clipboard.
 	copied func(string) string
@@ -86,7 +89,12 @@ type readOnlyText struct {
 func (u *UI) readOnlyText(text string) *readOnlyText {
 	t := &readOnlyText{text: text}
 	t.onEscape = u.escape
-	t.onFocus = func(o fyne.CanvasObject) { u.reveal(o) }
+	// Not the object passed, which is the entry inside t.
+	t.onFocus = func(fyne.CanvasObject) { u.reveal(t) }
+	t.onCursor = func(t *readOnlyText) {
+		line := fyne.MeasureText("M", theme.TextSize(), t.TextStyle).Height
+		u.revealLines(t, theme.InnerPadding()+float32(t.CursorRow)*line, 2*line)
+	}
 	t.label = text
 	t.MultiLine = true
 	t.Wrapping = fyne.TextWrapWord
@@ -120,6 +128,9 @@ func (t *readOnlyText) TypedKey(k *fyne.KeyEvent) {
 	case fyne.KeyUp, fyne.KeyDown, fyne.KeyLeft, fyne.KeyRight, fyne.KeyHome, fyne.KeyEnd,
 		fyne.KeyPageUp, fyne.KeyPageDown, fyne.KeyEscape:
 		t.entry.TypedKey(k)
+		if t.onCursor != nil {
+			t.onCursor(t)
+		}
 	}
 }
 

@@ -23,10 +23,9 @@ import (
 	"consulvote/app/keyfile"
 	"consulvote/app/mail"
 	"consulvote/app/outbox"
-	"consulvote/app/pgstore"
 	"consulvote/app/portal"
 	"consulvote/app/service"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 // Config is what opening the back end takes. The zero value is not
@@ -53,6 +52,11 @@ type Config struct {
 	Create bool
 	// Demo fills an empty database with the demonstration roll.
 	Demo bool
+	// NoAuditUpgrade leaves an older version's audit chain where it is
+	// (service.UpgradeAuditChain moves it, once, at a server's first
+	// start): a program that only verifies the log must not sign anything
+	// that was not signed before it looked.
+	NoAuditUpgrade bool
 
 	// PublicURL is the base of the links sent by e-mail (default: the
 	// service's placeholder, for local use).
@@ -160,7 +164,7 @@ func isKeywordDSN(db string) bool {
 }
 
 // postgres reports whether the database is PostgreSQL.
-func (c Config) postgres() bool { return pgstore.IsURL(c.Database) }
+func (c Config) postgres() bool { return sqlstore.IsURL(c.Database) }
 
 // Validate checks the settings and names the first bad one.
 func (c Config) Validate() error {
@@ -268,8 +272,7 @@ type Store interface {
 }
 
 var (
-	_ Store = (*store.DB)(nil)
-	_ Store = (*pgstore.DB)(nil)
+	_ Store = (*sqlstore.DB)(nil)
 )
 
 // Backend is an open back end.
@@ -373,6 +376,13 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		}
 		return nil, &ConfigError{setting, err.Error()}
 	}
+	// The chain of an older version moves into this version's, once.
+	if !cfg.NoAuditUpgrade {
+		if err := svc.UpgradeAuditChain(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if cfg.Demo {
 		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
 			db.Close()
@@ -392,20 +402,16 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 // file would answer "unknown" to every voter and seal mail no other
 // instance can open.
 func openStore(ctx context.Context, cfg Config, key []byte) (Store, error) {
-	if !cfg.postgres() {
-		db, err := store.Open(ctx, cfg.Database)
-		if err != nil {
-			return nil, &ConfigError{"db", err.Error()}
-		}
-		return db, nil
-	}
-	db, err := pgstore.Open(ctx, cfg.Database)
+	db, err := sqlstore.Open(ctx, cfg.Database)
 	if err != nil {
 		return nil, &ConfigError{"db", err.Error()}
 	}
+	if !cfg.postgres() {
+		return db, nil
+	}
 	if err := db.CheckKey(ctx, keyfile.Fingerprint(key)); err != nil {
 		db.Close()
-		if errors.Is(err, pgstore.ErrOtherKey) {
+		if errors.Is(err, sqlstore.ErrOtherKey) {
 			return nil, &ConfigError{"key-file", fmt.Sprintf("%s: %v", cfg.KeyFile, err)}
 		}
 		return nil, &ConfigError{"db", err.Error()}

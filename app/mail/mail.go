@@ -111,9 +111,10 @@ func (l Letterhead) Words(lang string) (label, signature string) {
 
 // Message is a composed e-mail.
 type Message struct {
-	To      string
-	Subject string
-	Raw     []byte // the whole RFC 5322 message
+	To        string
+	Subject   string
+	MessageID string // its Message-Id header, "<…@…>"
+	Raw       []byte // the whole RFC 5322 message
 }
 
 // Envelope says where and when a message goes. MessageID must be unique
@@ -214,13 +215,14 @@ func (l Letterhead) compose(env Envelope, name string, data map[string]any) (Mes
 	e.Text = textPart
 	e.HTML = htmlPart
 	e.Headers.Set("Date", env.Date.Format(time.RFC1123Z))
-	e.Headers.Set("Message-Id", "<"+env.MessageID+"@"+l.domain()+">")
+	messageID := "<" + env.MessageID + "@" + l.domain() + ">"
+	e.Headers.Set("Message-Id", messageID)
 	e.Headers.Set("Auto-Submitted", "auto-generated") // RFC 3834: no replies
 	raw, err := e.Bytes()
 	if err != nil {
 		return Message{}, fmt.Errorf("mail: compose: %w", err)
 	}
-	return Message{To: env.To, Subject: subject, Raw: raw}, nil
+	return Message{To: env.To, Subject: subject, MessageID: messageID, Raw: raw}, nil
 }
 
 var emptyParagraphs = regexp.MustCompile(`\n{3,}`)

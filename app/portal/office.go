@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
-
-	"consulvote/app/audit"
 )
 
 // Office is what the consular office's screens ("Espace consulat") call.
@@ -123,6 +122,40 @@ type MessageState struct {
 	Attempts  int       `json:"attempts"`
 	LastError string    `json:"last_error"`
 	CreatedAt time.Time `json:"created_at"`
+	// Delivery is what became of a sent message after the relay or the
+	// gateway took it (DeliveryStates; "" while nothing is known), from
+	// the recipient's server's report or the gateway's receipt;
+	// DeliveryStatus is the remote answer ("5.1.1 … User unknown", a
+	// gateway's error code), DeliveryAt when it came.
+	Delivery       string    `json:"delivery,omitempty"`
+	DeliveryStatus string    `json:"delivery_status,omitempty"`
+	DeliveryAt     time.Time `json:"delivery_at,omitzero"`
+}
+
+// Stage is where the message stands, in one word of Stages: queued,
+// relayed, failed (the relay never took it), or its Delivery.
+func (m MessageState) Stage() string {
+	switch {
+	case m.State == "pending":
+		return "queued"
+	case m.State == "failed":
+		return "failed"
+	case m.Delivery != "":
+		return m.Delivery
+	}
+	return "relayed"
+}
+
+// UserUnknown reports whether the recipient's server refused the address
+// itself (RFC 3463 5.1.1, 5.1.10; or says so in words): the voter's
+// address on file is wrong, a contact change is the remedy.
+func (m MessageState) UserUnknown() bool {
+	if m.Delivery != "refused" {
+		return false
+	}
+	s := strings.ToLower(m.DeliveryStatus)
+	return strings.Contains(s, "5.1.1 ") || strings.HasSuffix(s, "5.1.1") || strings.Contains(s, "5.1.10") ||
+		strings.Contains(s, "user unknown") || strings.Contains(s, "no such user") || strings.Contains(s, "unknown user")
 }
 
 // HistoryEntry is an audit entry about a voter. Params holds the
@@ -141,7 +174,23 @@ type HistoryEntry struct {
 type OutboxStatus struct {
 	Counts map[string]int `json:"counts"` // by state: pending, sent, failed
 	Failed []MessageState `json:"failed,omitempty"`
+	// Stages counts the messages by Stage, every stage present.
+	Stages map[string]int `json:"stages,omitempty"`
+	// Domains are the e-mail recipients' domains with the most relayed
+	// messages (at most MaxDomains), most first: how many the relay took
+	// and how many of them the domain's servers refused.
+	Domains []DomainDelivery `json:"domains,omitempty"`
 }
+
+// DomainDelivery is one recipients' domain in OutboxStatus.
+type DomainDelivery struct {
+	Domain  string `json:"domain"`
+	Relayed int    `json:"relayed"`
+	Refused int    `json:"refused"`
+}
+
+// MaxDomains bounds OutboxStatus.Domains.
+const MaxDomains = 8
 
 // AuditReport is the result of an audit verification.
 type AuditReport struct {
@@ -152,10 +201,12 @@ type AuditReport struct {
 	Findings []AuditFinding `json:"findings,omitempty"`
 }
 
-// AuditFinding is one problem of the audit log: the row or the checkpoint
-// where it shows, its cause (one of AuditCauses) and the numbers that go
-// with it.
+// AuditFinding is one problem of the audit log: the row where it shows
+// (in Chain, a chain's name; none for the single chain of an older
+// version) or the checkpoint, its cause (one of AuditCauses) and the
+// numbers that go with it.
 type AuditFinding struct {
+	Chain      string `json:"chain,omitempty"`
 	Row        int64  `json:"row,omitempty"`
 	Checkpoint int64  `json:"checkpoint,omitempty"`
 	Cause      string `json:"cause"`
@@ -163,9 +214,28 @@ type AuditFinding struct {
 	M          int64  `json:"m,omitempty"`
 }
 
-// AuditCauses are the causes of AuditFinding, as app/audit says them
-// (its constants tell each one's N and M).
-var AuditCauses = audit.Causes
+// AuditCauses are the causes of AuditFinding: a row after row N
+// ("after"), rows N to M missing ("missing"), a row that does not follow
+// row N in the chain ("chain"), a row whose content does not match its
+// hash ("hash"), checkpoints N to M missing ("checkpoints_missing"), a
+// checkpoint's wrong signature ("signature"), a row a checkpoint names
+// that is gone ("checkpoint_row_gone"), a chain rewritten since its
+// checkpoint ("rewritten"), N rows past the checkpoint interval that no
+// checkpoint covers ("unsigned"); checkpoints N to M missing before
+// checkpoint Checkpoint ("checkpoint_gap") or its wrong signature
+// ("checkpoint_signature"); rows N to M of a chain, signed by a
+// checkpoint, gone ("signed_rows_gone"); a whole chain gone whose rows up
+// to N checkpoint M signed ("chain_gone"); N rows of an older version's
+// single chain in no chain of this version: the upgrade refused them, or
+// they were written after it ("not_moved"); N rows of a chain after the
+// end checkpoint M sealed ("after_seal"); checkpoint Checkpoint, which
+// this service signed or was told of (the server's log), gone or replaced
+// ("checkpoint_rolled_back"); rows N to M of a chain, which this service
+// committed, gone before any checkpoint signed them
+// ("committed_rows_gone").
+var AuditCauses = []string{"after", "missing", "chain", "hash", "checkpoints_missing", "signature", "checkpoint_row_gone",
+	"rewritten", "unsigned", "checkpoint_gap", "checkpoint_signature", "signed_rows_gone", "chain_gone", "not_moved",
+	"after_seal", "checkpoint_rolled_back", "committed_rows_gone"}
 
 // Errors of the office.
 var (

@@ -190,3 +190,28 @@ func TestMaskNUMIC(t *testing.T) {
 		}
 	}
 }
+
+func TestMessageStage(t *testing.T) {
+	for _, tc := range []struct {
+		m       MessageState
+		stage   string
+		unknown bool
+	}{
+		{MessageState{State: "pending"}, "queued", false},
+		{MessageState{State: "failed"}, "failed", false},
+		{MessageState{State: "sent"}, "relayed", false},
+		{MessageState{State: "sent", Delivery: "delayed", DeliveryStatus: "450 4.2.0 busy"}, "delayed", false},
+		{MessageState{State: "sent", Delivery: "refused", DeliveryStatus: "550 5.1.1 <a@example.org>: Recipient address rejected"}, "refused", true},
+		{MessageState{State: "sent", Delivery: "refused", DeliveryStatus: "5.1.1"}, "refused", true},
+		{MessageState{State: "sent", Delivery: "refused", DeliveryStatus: "550 5.7.1 rejected as spam"}, "refused", false},
+		{MessageState{State: "sent", Delivery: "refused", DeliveryStatus: "550 Sorry, no such user here"}, "refused", true},
+		{MessageState{State: "sent", Delivery: "expired", DeliveryStatus: "5.1.1"}, "expired", false},
+	} {
+		if got := tc.m.Stage(); got != tc.stage {
+			t.Errorf("%+v: stage %q, want %q", tc.m, got, tc.stage)
+		}
+		if got := tc.m.UserUnknown(); got != tc.unknown {
+			t.Errorf("%+v: user unknown %v", tc.m, got)
+		}
+	}
+}

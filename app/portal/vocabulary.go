@@ -9,7 +9,7 @@ package portal
 // AuditActions are the actions of the audit log.
 var AuditActions = []string{
 	"agent.added", "agent.login", "agent.login.failed", "agent.second_factor_locked", "agent.second_factor_reset", "agent.throttled",
-	"audit.verified",
+	"audit.chain_keyed", "audit.chain_moved", "audit.verified",
 	"contact.change.approval_refused", "contact.change.approved", "contact.change.expired", "contact.change.proposed",
 	"contact.change.refused", "contact.change.rejected", "contact.change.withdrawn",
 	"credentials.sent", "credentials.skipped",
@@ -33,6 +33,12 @@ var MessageKinds = []string{
 
 // MessageStates are where an outbox message stands.
 var MessageStates = []string{"pending", "sent", "failed"}
+
+// DeliveryStates are what became of a sent message (MessageState.Delivery).
+var DeliveryStates = []string{"delivered", "delayed", "refused", "expired"}
+
+// Stages are where a message stands in words (MessageState.Stage).
+var Stages = []string{"queued", "relayed", "delivered", "delayed", "refused", "expired", "failed"}
 
 // Channels are how messages travel.
 var Channels = []string{"email", "sms"}

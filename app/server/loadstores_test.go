@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"consulvote/app/api"
-	"consulvote/app/pgstore"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/app/sqlstore"
 	"consulvote/internal/loadtest"
 	"consulvote/internal/pgtest"
 )
@@ -80,7 +80,7 @@ func pgInstances(b *testing.B, n int) []*service.Service {
 	clock := servicetest.NewClock(servicetest.Start)
 	var svcs []*service.Service
 	for i := range n {
-		db, err := pgstore.Open(context.Background(), url)
+		db, err := sqlstore.Open(context.Background(), url)
 		if err != nil {
 			b.Fatal(err)
 		}

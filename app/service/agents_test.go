@@ -12,7 +12,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/app/service/servicetest"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 // from is a context as the server makes it for a request from addr.
@@ -262,9 +262,9 @@ func TestResetSecondFactor(t *testing.T) {
 }
 
 // TestResetDuringLogins: no session opened with a second factor outlives
-// its reset, on SQLite (PostgreSQL: app/pgstore).
+// its reset, on SQLite (PostgreSQL: app/sqlstore).
 func TestResetDuringLogins(t *testing.T) {
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "portal.db"))
+	db, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 const benchVoters = 200_000
@@ -32,7 +32,7 @@ func benchEnv(b *testing.B) *env {
 	b.Helper()
 	dir := b.TempDir()
 	path := filepath.Join(dir, "bench.db")
-	db, err := store.Open(context.Background(), path)
+	db, err := sqlstore.Open(context.Background(), path)
 	if err != nil {
 		b.Fatal(err)
 	}

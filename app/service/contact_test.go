@@ -13,7 +13,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 const agentPassword = "correct horse battery"
@@ -588,9 +588,9 @@ func TestContactApprovalConcurrent(t *testing.T) {
 }
 
 // TestContactApprovalsOntoOneAddress: approvals moving different voters
-// onto one new address at once, on SQLite (PostgreSQL: app/pgstore).
+// onto one new address at once, on SQLite (PostgreSQL: app/sqlstore).
 func TestContactApprovalsOntoOneAddress(t *testing.T) {
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "portal.db"))
+	db, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 const (
@@ -28,7 +28,7 @@ type env struct {
 	t     *testing.T
 	ctx   context.Context
 	svc   *service.Service
-	db    *store.DB
+	db    *sqlstore.DB
 	raw   *sql.DB // a separate connection to the file, as an auditor would use
 	path  string
 	clock *servicetest.Clock
@@ -168,6 +168,8 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+func timeFromNanos(n int64) time.Time { return time.Unix(0, n) }
 
 // refusalMail returns the text of the newest e-mail that told the voter a
 // request of kind ("identifier", "password") was refused, and how many

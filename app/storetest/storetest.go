@@ -6,7 +6,7 @@
 // Rules every store keeps, checked here:
 //   - Update commits only if fn returns nil; View never writes.
 //   - Lookups that find nothing return service.ErrNotFound.
-//   - Times round-trip exactly, to the nanosecond (the audit log seals
+//   - Times round-trip exactly, to the nanosecond (the audit chain hashes
 //     them), and the zero time stays zero.
 //   - Single-use rules hold under concurrency: of many concurrent callers,
 //     exactly one consumes a link, takes a security code, or gets a
@@ -17,6 +17,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -36,8 +37,12 @@ type Opener func(t *testing.T) Store
 
 // Run runs the whole suite, each test on a fresh store from open.
 func Run(t *testing.T, open Opener) {
-	for _, tc := range append([]storeTest{
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, Store)
+	}{
 		{"Transactions/UpdateRollsBack", testUpdateRollsBack},
+		{"Transactions/UpdateRunsAgain", testUpdateRunsAgain},
 		{"Voters/Lookups", testVoterLookups},
 		{"Voters/UniqueNUMIC", testUniqueNUMIC},
 		{"Lookups/NULFindsNothing", testNULLookups},
@@ -55,6 +60,16 @@ func Run(t *testing.T, open Opener) {
 		{"Outbox/States", testOutboxStates},
 		{"Queue/ClaimsAndMarks", testQueue},
 		{"Queue/ClaimedOnce", testClaimedOnce},
+		{"AuditLog/AppendAndRead", testAuditAppend},
+		{"AuditLog/NoFork", testAuditNoFork},
+		{"AuditLog/Search", testAuditSearch},
+		{"AuditLog/Chains", testAuditChains},
+		{"AuditLog/MoveOlderChain", testMoveAuditRows},
+		{"AuditLog/ChainsAcrossInstances", testChainsAcrossInstances},
+		{"AuditLog/VerifyFindsDeletedChain", testVerifyFindsDeletedChain},
+		{"AuditLog/ChainPoisoned", testChainPoisoned},
+		{"AuditLog/SealIsSigned", testSealIsSigned},
+		{"Checkpoints/Order", testCheckpoints},
 		{"Throttles/WindowBlocksConcurrency", testThrottles},
 		{"Agents/AccountsAndSessions", testAgents},
 		{"Roll/ByNUMICAndUpdate", testRoll},
@@ -64,7 +79,7 @@ func Run(t *testing.T, open Opener) {
 		{"ContactChanges/DecidedOnce", testContactChangeDecidedOnce},
 		{"ContactChanges/SetContact", testSetContact},
 		{"Roll/KeepsDeskContact", testRollKeepsDeskContact},
-	}, auditTests()...) {
+	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}
 }
@@ -154,5 +169,64 @@ func testUpdateRollsBack(t *testing.T, st Store) {
 			t.Errorf("after a rolled-back insert: %d voters, %v", n, err)
 		}
 		return nil
+	})
+}
+
+// CommitFailer is a store that can make its next n commits fail as a
+// conflict the database refuses with nothing done (PostgreSQL's
+// serialization failure, SQLite's busy file): Update must then run fn
+// again.
+type CommitFailer interface {
+	FailCommits(n int)
+}
+
+// testUpdateRunsAgain: an Update whose first commit fails runs fn again,
+// and the result is as if it ran once; a refusal returned as
+// service.Commit commits and comes back, on the run that committed.
+func testUpdateRunsAgain(t *testing.T, st Store) {
+	cf, ok := st.(CommitFailer)
+	if !ok {
+		t.Fatal("the store under test does not implement storetest.CommitFailer")
+	}
+	ctx := context.Background()
+	cf.FailCommits(1)
+	runs := 0
+	var id int64
+	err := st.Update(ctx, func(tx service.Tx) (err error) {
+		runs++
+		id, err = tx.InsertVoter(service.Voter{NUMIC: "00000001", Email: "a@example.org", Lang: "fr"})
+		return err
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("Update with its first commit refused: %v after %d runs; want nil after 2", err, runs)
+	}
+	view(t, st, func(tx service.Tx) error {
+		n, err := tx.CountVoters()
+		if v, verr := tx.VoterByID(id); n != 1 || verr != nil || v.NUMIC != "00000001" {
+			t.Errorf("after a run again: %d voters, voter %d = %+v, %v", n, id, v, verr)
+		}
+		return err
+	})
+
+	refused := errors.New("refused")
+	cf.FailCommits(1)
+	runs = 0
+	key := []byte("key")
+	err = st.Update(ctx, func(tx service.Tx) error {
+		runs++
+		if err := tx.AddRateEvent(key, t0.Add(time.Duration(runs))); err != nil {
+			return err
+		}
+		return service.Commit(fmt.Errorf("run %d: %w", runs, refused))
+	})
+	if !errors.Is(err, refused) || err.Error() != "run 2: refused" {
+		t.Fatalf("Update of a committed refusal: %v; want the second run's refusal", err)
+	}
+	update(t, st, func(tx service.Tx) error {
+		ts, err := tx.RateEvents(key, t0)
+		if len(ts) != 1 || !ts[0].Equal(t0.Add(2)) {
+			t.Errorf("committed refusal stored %v; want the second run's event alone", ts)
+		}
+		return err
 	})
 }

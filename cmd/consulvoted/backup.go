@@ -12,12 +12,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"consulvote/app/audit"
 	"consulvote/app/backend"
 	"consulvote/app/filemac"
 	"consulvote/app/keyfile"
 	"consulvote/app/service"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 // backupConfig is the configuration of `backup`.
@@ -66,7 +65,7 @@ func backupFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error 
 			return &backend.ConfigError{Setting: "key-file", Why: err.Error() + " (the key signs the backup)"}
 		}
 		start := time.Now()
-		fi, err := store.Backup(ctx, c.Database, c.To, c.Force)
+		fi, err := sqlstore.Backup(ctx, c.Database, c.To, c.Force)
 		if err != nil {
 			return err
 		}
@@ -156,7 +155,7 @@ func restoreFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) error
 		}
 		start := time.Now()
 		var rows int
-		fi, err := store.Restore(ctx, c.From, c.Database, c.Force, func(copy string) error {
+		fi, err := sqlstore.Restore(ctx, c.From, c.Database, c.Force, func(copy string) error {
 			if err := filemac.Verify(copy, c.From+filemac.Ext, secret); err != nil {
 				return refusedBackup(c.From, key, err)
 			}
@@ -196,10 +195,10 @@ func readKey(path string) ([]byte, error) {
 }
 
 // verifyCopy opens the restored copy with key, as the server will, and
-// verifies its audit log and signed checkpoints: a key that is not the
+// verifies its audit chain and signed checkpoints: a key that is not the
 // database's fails here, before anything is replaced.
 func verifyCopy(ctx context.Context, copy, key string) (int, error) {
-	b, err := backend.Open(ctx, backend.Config{Database: copy, KeyFile: key})
+	b, err := backend.Open(ctx, backend.Config{Database: copy, KeyFile: key, NoAuditUpgrade: true})
 	if err != nil {
 		return 0, fmt.Errorf("restore: open the copy: %w", err)
 	}
@@ -214,7 +213,14 @@ func verifyCopy(ctx context.Context, copy, key string) (int, error) {
 	}
 	cps := 0
 	if err := b.Store.View(ctx, func(tx service.Tx) error {
-		return tx.AuditCheckpoints(func(audit.Checkpoint) error { cps++; return nil })
+		// An older version's chain, still to move at the server's first
+		// start, has its own checkpoints, signed under the key too.
+		old, err := tx.LegacyCheckpoints()
+		cps += len(old)
+		if err != nil {
+			return err
+		}
+		return tx.Checkpoints(func(service.Checkpoint) error { cps++; return nil })
 	}); err != nil {
 		return rows, fmt.Errorf("restore: %w", err)
 	}
@@ -244,7 +250,7 @@ func copyKey(from, to string, overwrite bool) error {
 	if err := os.WriteFile(tmp, key, 0o600); err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
-	if err := store.OwnLikeFolder(tmp); err != nil {
+	if err := sqlstore.OwnLikeFolder(tmp); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("key: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 	"consulvote/app/backend"
 	"consulvote/app/portal"
 	"consulvote/app/service"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 	"consulvote/internal/testenv"
 )
 
@@ -72,7 +72,7 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("backup %d: exit %d: %s%s", i, code, out, errs)
 		}
-		fi, err := store.Inspect(ctx, to)
+		fi, err := sqlstore.Inspect(ctx, to)
 		if err != nil || fi.Integrity != "ok" {
 			t.Fatalf("backup %d: %+v %v", i, fi, err)
 		}
@@ -98,7 +98,7 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 		t.Errorf("%d files beside the backups, want %d (each with its .mac): a temporary file was left", len(entries), 2*len(backups))
 	}
 	last := backups[len(backups)-1]
-	want, _ := store.Inspect(ctx, last)
+	want, _ := sqlstore.Inspect(ctx, last)
 
 	// The key, saved apart.
 	key := filepath.Join(dir, "vault", "portal.key")
@@ -106,7 +106,7 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	if code, out, errs := runCmd("", "backup", "--db", live, "--to", last, "--force", "--key-to", key); code != 0 {
 		t.Fatalf("backup --key-to: %d %s%s", code, out, errs)
 	}
-	want, _ = store.Inspect(ctx, last)
+	want, _ = sqlstore.Inspect(ctx, last)
 	if st, err := os.Stat(key); err != nil || testenv.FileModes && st.Mode().Perm() != 0o600 {
 		t.Fatalf("key copy: %v %v", st, err)
 	}
@@ -122,7 +122,7 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d voters", want.Voters)) {
 		t.Fatalf("restore: exit %d: %s%s", code, out, errs)
 	}
-	got, err := store.Inspect(ctx, restored)
+	got, err := sqlstore.Inspect(ctx, restored)
 	if err != nil || got.Integrity != "ok" || got.Voters != want.Voters || want.Voters < base {
 		t.Fatalf("restored: %+v %v; want integrity ok and %d voters", got, err, want.Voters)
 	}
@@ -151,13 +151,13 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "new", "x.db")); err == nil {
 		t.Errorf("a refused restore left a database behind")
 	}
-	if after, _ := store.Inspect(ctx, restored); after.Voters != want.Voters {
+	if after, _ := sqlstore.Inspect(ctx, restored); after.Voters != want.Voters {
 		t.Errorf("refused restores changed the restored database: %d voters, want %d", after.Voters, want.Voters)
 	}
 	// With --force and the server stopped: the first backup replaces it.
 	code, out, errs = runCmd("", "restore", "--from", backups[0], "--db", restored, "--force")
 	if runtime.GOOS == "windows" {
-		if code == 0 || !strings.Contains(errs, store.ErrReplaceOnWindows.Error()) {
+		if code == 0 || !strings.Contains(errs, sqlstore.ErrReplaceOnWindows.Error()) {
 			t.Errorf("restore --force on Windows: exit %d %s%s; want it refused, saying why", code, out, errs)
 		}
 		return
@@ -165,8 +165,8 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("restore --force: exit %d %s%s", code, out, errs)
 	}
-	first, _ := store.Inspect(ctx, backups[0])
-	if got, _ := store.Inspect(ctx, restored); got.Voters != first.Voters {
+	first, _ := sqlstore.Inspect(ctx, backups[0])
+	if got, _ := sqlstore.Inspect(ctx, restored); got.Voters != first.Voters {
 		t.Errorf("after restore --force: %d voters, want the first backup's %d", got.Voters, first.Voters)
 	}
 	if code, out, _ := runCmd("", "audit", "verify", "--db", restored); code != 0 {

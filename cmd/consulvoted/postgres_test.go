@@ -26,11 +26,11 @@ import (
 	"consulvote/app/keyfile"
 	"consulvote/app/mail"
 	"consulvote/app/outbox/smtptest"
-	"consulvote/app/pgstore"
 	"consulvote/app/portal"
 	"consulvote/app/remote"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/app/sqlstore"
 	"consulvote/internal/pgtest"
 )
 
@@ -47,7 +47,7 @@ type deployment struct {
 	t        *testing.T
 	url, key string
 	bin      string
-	db       *pgstore.DB
+	db       *sqlstore.DB
 	svc      *service.Service
 }
 
@@ -83,7 +83,7 @@ func newDeployment(t *testing.T) *deployment {
 	// The first start makes the schema and the key, and seeds the demo roll.
 	b := openBackend(t, d.url, d.key, true)
 	b.Close()
-	db, err := pgstore.Open(ctx, d.url)
+	db, err := sqlstore.Open(ctx, d.url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func tally(t *testing.T, errs []error) map[portal.Code]int {
 
 // TestTwoInstancesOneDatabase: two consulvoted serve processes on one
 // PostgreSQL database keep every rule that a single one keeps, whichever
-// instance each request reaches; the audit log they write together
+// instance each request reaches; the audit chain they write together
 // verifies with the headless command.
 func TestTwoInstancesOneDatabase(t *testing.T) {
 	d := newDeployment(t)
@@ -466,7 +466,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	})
 
 	// Every transaction takes its locks in one order (rate limits, then
-	// the voter's row and its links, then the audit row): PostgreSQL
+	// the voter's row and its links, then the audit chain): PostgreSQL
 	// found no deadlock. (Its counters are written when the sessions end.)
 	for _, in := range ins {
 		in.cmd.Process.Signal(syscall.SIGTERM)
@@ -476,7 +476,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		t.Errorf("PostgreSQL broke %d deadlocks between the instances' transactions", n)
 	}
 
-	// The log, written by both instances, verified by the
+	// One chain, written by both instances and instance 0, verified by the
 	// headless command on the URL.
 	code, out, errs := runCmd("", "audit", "verify", "--db", d.url, "--key-file", d.key)
 	if code != 0 || !strings.Contains(out, "intact") {

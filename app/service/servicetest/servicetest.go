@@ -13,10 +13,9 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"consulvote/app/audit"
 	"consulvote/app/portal"
 	"consulvote/app/service"
-	"consulvote/app/store"
+	"consulvote/app/sqlstore"
 )
 
 // Code is the answer to every security code drawn with Sevens: the test
@@ -73,7 +72,7 @@ var Start = time.Date(2026, 5, 6, 17, 25, 0, 0, time.UTC)
 // Env is a seeded service on a temporary database.
 type Env struct {
 	Service *service.Service
-	DB      *store.DB
+	DB      *sqlstore.DB
 	Path    string
 	Clock   *Clock
 }
@@ -83,7 +82,7 @@ type Env struct {
 func New(t testing.TB, cfg service.Config, opt service.Options) *Env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "portal.db")
-	db, err := store.Open(context.Background(), path)
+	db, err := sqlstore.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,21 +165,33 @@ func checkVocabulary(t testing.TB, path string) {
 }
 
 // UnsignedRows returns how many audit rows of st no checkpoint signed,
-// whatever their age (VerifyAuditLog reports only those older than two
-// checkpoint periods), and the number of checkpoints.
+// whatever their age (VerifyAuditLog reports only those older than the
+// checkpoint interval), and the number of checkpoints.
 func UnsignedRows(t testing.TB, st service.Store) (unsigned, checkpoints int) {
 	t.Helper()
 	err := st.View(context.Background(), func(tx service.Tx) error {
 		unsigned, checkpoints = 0, 0
-		if err := tx.AuditRows(func(r audit.Row) error {
-			if r.Checkpoint == 0 {
-				unsigned++
+		tails := map[int64]int64{}
+		if err := tx.AuditRows(func(r service.AuditRow) error {
+			if r.Chain == 0 {
+				unsigned++ // the older version's chain, not moved
 			}
+			tails[r.Chain] = max(tails[r.Chain], r.Seq)
 			return nil
 		}); err != nil {
 			return err
 		}
-		return tx.AuditCheckpoints(func(audit.Checkpoint) error { checkpoints++; return nil })
+		for chain, last := range tails {
+			if chain == 0 {
+				continue
+			}
+			signed, _, err := tx.SignedTail(chain)
+			if err != nil {
+				return err
+			}
+			unsigned += int(max(0, last-signed))
+		}
+		return tx.Checkpoints(func(service.Checkpoint) error { checkpoints++; return nil })
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,84 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"time"
+
+	"consulvote/app/service"
+)
+
+func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
+	var id int64
+	err := t.queryRow(`INSERT INTO agents (name, role, password_hash, created_at, totp_secret) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt), a.TOTPSecret).Scan(&id)
+	return id, err
+}
+
+// AgentByName, in a write transaction, locks the agent's row: a login
+// checks the second factor it reads against a concurrent reset of it.
+func (t *Tx) AgentByName(name string) (service.Agent, error) {
+	if unstorable(name) {
+		return service.Agent{}, service.ErrNotFound
+	}
+	var a service.Agent
+	var created sql.NullInt64
+	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, totp_secret FROM agents WHERE name = $1`+t.forUpdate(), name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &a.TOTPSecret)
+	a.CreatedAt = timeOf(created)
+	return a, notFound(err)
+}
+
+func (t *Tx) UseTOTPStep(agentID, step int64) (bool, error) {
+	return t.changed(`UPDATE agents SET totp_step = $1 WHERE id = $2 AND (totp_step IS NULL OR totp_step < $1)`, step, agentID)
+}
+
+func (t *Tx) InsertRecoveryCode(agentID int64, hash []byte) error {
+	_, err := t.exec(`INSERT INTO agent_recovery_codes (agent_id, code_hash) VALUES ($1, $2)`, agentID, hash)
+	return err
+}
+
+func (t *Tx) TakeRecoveryCode(agentID int64, hash []byte) (bool, error) {
+	return t.changed(`DELETE FROM agent_recovery_codes WHERE agent_id = $1 AND code_hash = $2`, agentID, hash)
+}
+
+func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {
+	_, err := t.exec(`INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		s.TokenHash, s.AgentID, nanos(s.CreatedAt), nanos(s.ExpiresAt))
+	return err
+}
+
+func (t *Tx) AgentBySession(tokenHash []byte) (service.Agent, time.Time, error) {
+	var a service.Agent
+	var created, expires sql.NullInt64
+	err := t.queryRow(`SELECT a.id, a.name, a.role, a.password_hash, a.created_at, s.expires_at
+		FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1`, tokenHash).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &expires)
+	a.CreatedAt = timeOf(created)
+	return a, timeOf(expires), notFound(err)
+}
+
+func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
+	_, err := t.exec(`DELETE FROM agent_sessions WHERE token_hash = $1`, tokenHash)
+	return err
+}
+
+// ResetSecondFactor updates the agent's row first: concurrent resets of
+// one agent queue on it, and each deletes what the one before it wrote.
+func (t *Tx) ResetSecondFactor(agentID int64, sealed []byte) (int, error) {
+	if ok, err := t.changed(`UPDATE agents SET totp_secret = $1, totp_step = NULL WHERE id = $2`, sealed, agentID); err != nil || !ok {
+		return 0, errOr(err, service.ErrNotFound)
+	}
+	if _, err := t.exec(`DELETE FROM agent_recovery_codes WHERE agent_id = $1`, agentID); err != nil {
+		return 0, err
+	}
+	n, err := t.affected(`DELETE FROM agent_sessions WHERE agent_id = $1`, agentID)
+	return int(n), err
+}
+
+// errOr returns err, or else alt.
+func errOr(err, alt error) error {
+	if err != nil {
+		return err
+	}
+	return alt
+}

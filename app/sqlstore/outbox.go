@@ -1,0 +1,147 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"consulvote/app/service"
+)
+
+func (t *Tx) Enqueue(m service.Message) (int64, error) {
+	var voter any
+	if m.VoterID != 0 {
+		voter = m.VoterID
+	}
+	var id int64
+	err := t.queryRow(`INSERT INTO outbox (voter_id, channel, kind, recipient, subject, body, created_at, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
+		voter, string(m.Channel), m.Kind, m.Recipient, m.Subject, m.Body, nanos(m.CreatedAt)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue message: %w", err)
+	}
+	return id, nil
+}
+
+const messageColumns = `id, COALESCE(voter_id, 0), channel, kind, recipient, subject, body, state, created_at, attempts, last_error`
+
+func scanMessage(r scanner) (service.Message, error) {
+	var m service.Message
+	var channel string
+	var created sql.NullInt64
+	err := r.Scan(&m.ID, &m.VoterID, &channel, &m.Kind, &m.Recipient, &m.Subject, &m.Body,
+		&m.State, &created, &m.Attempts, &m.LastError)
+	m.Channel, m.CreatedAt = service.Channel(channel), timeOf(created)
+	return m, err
+}
+
+func (t *Tx) messages(where string, args ...any) ([]service.Message, error) {
+	rows, err := t.query(`SELECT `+messageColumns+` FROM outbox WHERE `+where, args...)
+	return collect(rows, err, scanMessage)
+}
+
+func (t *Tx) Messages(limit int) ([]service.Message, error) {
+	return t.messages(`TRUE ORDER BY id DESC LIMIT $1`, limit)
+}
+
+func (t *Tx) VoterMessages(voterID int64, limit int) ([]service.Message, error) {
+	return t.messages(`voter_id = $1 ORDER BY id DESC LIMIT $2`, voterID, limit)
+}
+
+func (t *Tx) FailedMessages(limit int) ([]service.Message, error) {
+	return t.messages(`state = 'failed' ORDER BY id DESC LIMIT $1`, limit)
+}
+
+func (t *Tx) OutboxCounts() (map[string]int, error) {
+	counts := map[string]int{"pending": 0, "sent": 0, "failed": 0}
+	rows, err := t.query(`SELECT state, COUNT(*) FROM outbox GROUP BY state`)
+	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+		var state string
+		var n int
+		err := r.Scan(&state, &n)
+		counts[state] = n
+		return struct{}{}, err
+	})
+	return counts, err
+}
+
+func (t *Tx) OutboxDepth() ([]service.OutboxDepth, error) {
+	rows, err := t.query(`SELECT channel, state, COUNT(*), MIN(created_at) FROM outbox
+		WHERE state <> 'sent' GROUP BY state, channel ORDER BY channel, state`)
+	return collect(rows, err, func(r scanner) (service.OutboxDepth, error) {
+		var d service.OutboxDepth
+		var channel string
+		var oldest sql.NullInt64
+		err := r.Scan(&channel, &d.State, &d.Count, &oldest)
+		d.Channel, d.Oldest = service.Channel(channel), timeOf(oldest)
+		return d, err
+	})
+}
+
+func (t *Tx) Requeue(id int64, now time.Time) (bool, error) {
+	ok, err := t.changed(`UPDATE outbox SET state = 'pending', next_attempt_at = $1, attempts = 0 WHERE id = $2 AND state = 'failed'`,
+		nanos(now), id)
+	return ok, errWrap("requeue", err)
+}
+
+// ClaimDue returns pending messages of the given channels whose next
+// attempt is due at now, oldest first, and moves their next attempt to
+// now+lease: the delivery worker's claim (outbox.Queue). Rows another
+// claim holds are skipped (PostgreSQL's FOR UPDATE SKIP LOCKED: two
+// workers claiming at once take different messages, neither waits;
+// SQLite's single writer orders the claims).
+func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, channels []service.Channel, limit int) ([]service.Message, error) {
+	if len(channels) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	names := make([]string, len(channels))
+	for i, c := range channels {
+		names[i] = string(c)
+	}
+	var ms []service.Message
+	err := db.update(ctx, func(t *Tx) (err error) {
+		ms, err = t.messages(`state = 'pending' AND next_attempt_at <= $1 AND channel `+t.d.in("$2")+
+			` ORDER BY next_attempt_at, id LIMIT $3`+t.d.skipLocked, nanos(now), t.d.list(names), limit)
+		if err != nil || len(ms) == 0 {
+			return err
+		}
+		ids := make([]int64, len(ms))
+		for i, m := range ms {
+			ids[i] = m.ID
+		}
+		_, err = t.exec(`UPDATE outbox SET next_attempt_at = $1 WHERE id `+t.d.in("$2"), nanos(now.Add(lease)), t.d.list(ids))
+		return err
+	})
+	return ms, err
+}
+
+// ReleaseClaims implements outbox.Queue.
+func (db *DB) ReleaseClaims(ctx context.Context, ids []int64, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := db.write.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = $1 WHERE state = 'pending' AND id `+db.d.in("$2"),
+		nanos(now), db.d.list(ids))
+	return err
+}
+
+// MarkSent implements outbox.Queue. The sealed body goes once sent: a
+// copy of a link or a password kept for ever is one more to steal. What
+// the desk shows stays.
+func (db *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = '',
+		body = $2 WHERE id = $3`, nanos(at), []byte{}, id)
+	return err
+}
+
+// MarkAttempt implements outbox.Queue.
+func (db *DB) MarkAttempt(ctx context.Context, id int64, lastErr string, next time.Time, final bool) error {
+	state := "pending"
+	if final {
+		state = "failed"
+	}
+	_, err := db.write.ExecContext(ctx, `UPDATE outbox SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3
+		WHERE id = $4`, state, lastErr, nanos(next), id)
+	return err
+}

@@ -1,0 +1,241 @@
+// Package sqlstore keeps the portal's data in SQL: a SQLite file
+// (modernc.org/sqlite, pure Go) for one process, or PostgreSQL (pgx
+// through database/sql) for several `serve` instances on one database.
+// Every statement is written once; what the two databases spell
+// differently goes through a dialect (sqlite.go, postgres.go). It
+// implements service.Store and outbox.Queue and passes app/storetest.
+//
+// Every rule that must hold across instances is decided by the database,
+// never by one process's memory:
+//   - single use (links, security codes, campaigns) and counters are
+//     conditional updates, deletes and inserts, ordered by row locks;
+//   - a write transaction that looks a voter up locks the voter's row
+//     (PostgreSQL: SELECT … FOR NO KEY UPDATE), so that the rules that read
+//     before they write (the not-both rule, the cool-downs) see one order
+//     per voter;
+//   - the per-NUMIC limits and the desk's moves onto an address lock their
+//     key (PostgreSQL: a transaction advisory lock) before they count;
+//   - the outbox worker claims messages with FOR UPDATE SKIP LOCKED.
+//
+// SQLite has one writer connection whose transactions take the write
+// lock at BEGIN (IMMEDIATE): writers queue in Go, and the locks above are
+// already held. PostgreSQL's write transactions run at READ COMMITTED,
+// where a statement that waited for a lock sees what the other
+// transaction committed; read transactions are REPEATABLE READ, READ
+// ONLY: one snapshot, as SQLite's readers have.
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"consulvote/app/service"
+)
+
+// DB is an open database.
+type DB struct {
+	write *sql.DB // SQLite: one connection; PostgreSQL: the pool
+	read  *sql.DB // SQLite: a read-only pool; PostgreSQL: the pool
+	d     *dialect
+	where string // names the database in errors, without a password
+	// failCommits makes the next commits fail as a retryable conflict
+	// would: the conformance suite's proof that Update runs fn again.
+	failCommits atomic.Int32
+}
+
+var _ service.Store = (*DB)(nil)
+
+// IsURL reports whether s names a PostgreSQL database (postgres:// or
+// postgresql://) rather than a SQLite file.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Open opens the database named by dsn, a SQLite file path or a
+// PostgreSQL URL (postgres://user:pass@host:port/db?…), creating it if
+// needed, and brings its schema up to date.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var db *DB
+	var err error
+	if IsURL(dsn) {
+		db, err = openPostgres(ctx, dsn)
+	} else {
+		db, err = openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: %s: %w", db.where, err)
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if db.read == db.write {
+		return db.write.Close()
+	}
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// LatestSchema returns how many migrations this program knows: the
+// version SchemaVersion reads once Open has migrated.
+func (db *DB) LatestSchema() int { return len(db.d.migrations) }
+
+// SchemaVersion returns how many migrations the database has applied.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+// migrate applies the missing migrations in one transaction. PostgreSQL
+// instances that start together queue on an advisory lock: each
+// migration is applied once.
+func (db *DB) migrate(ctx context.Context) error {
+	return db.update(ctx, func(t *Tx) error {
+		if err := t.lock(lockMigrations, nil); err != nil {
+			return err
+		}
+		if _, err := t.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("migrations table: %w", err)
+		}
+		var done int
+		if err := t.queryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&done); err != nil {
+			return err
+		}
+		ms := db.d.migrations
+		if done > len(ms) {
+			return fmt.Errorf("database schema is newer than this program (version %d > %d)", done, len(ms))
+		}
+		for i := done; i < len(ms); i++ {
+			if _, err := t.exec(ms[i]); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+			if _, err := t.exec(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, i+1, time.Now().Unix()); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ErrOtherKey is CheckKey's refusal: the database was first opened with
+// another key.
+var ErrOtherKey = errors.New("this key is not the one the database was first opened with; " +
+	"every instance must use the same key file")
+
+// CheckKey records the key's fingerprint on the database's first start
+// and, on every later one, refuses a key whose fingerprint differs. Of
+// instances started together with different keys, one records its own
+// and the others are refused.
+func (db *DB) CheckKey(ctx context.Context, fingerprint []byte) error {
+	var stored []byte
+	err := db.update(ctx, func(t *Tx) error {
+		if _, err := t.exec(`INSERT INTO settings (name, value) VALUES ('key_fingerprint', $1)
+			ON CONFLICT (name) DO NOTHING`, fingerprint); err != nil {
+			return err
+		}
+		return t.queryRow(`SELECT value FROM settings WHERE name = 'key_fingerprint'`).Scan(&stored)
+	})
+	if err != nil {
+		return fmt.Errorf("key fingerprint: %w", err)
+	}
+	if !bytes.Equal(stored, fingerprint) {
+		return ErrOtherKey
+	}
+	return nil
+}
+
+// Update implements service.Store: fn runs in a write transaction,
+// committed if fn returns nil.
+//
+// fn may run more than once, on both databases: when the database
+// refuses the commit or a statement as a conflict that left nothing
+// done (PostgreSQL's deadlocks and serialization failures, SQLite's
+// SQLITE_BUSY from another process), the transaction is rolled back
+// and fn runs again whole, up to 10 times. So fn must not act outside
+// the transaction, and what it returns must come from its last run:
+// assign results in fn, never accumulate into captured state. A
+// refusal that must still commit (an attempt counted, then refused) is
+// returned as service.Commit(err): Update commits and returns err.
+func (db *DB) Update(ctx context.Context, fn func(service.Tx) error) error {
+	return db.update(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// View implements service.Store: one read-only snapshot.
+func (db *DB) View(ctx context.Context, fn func(service.Tx) error) error {
+	conn, err := db.read.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, db.d.viewOpts)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(&Tx{ctx: ctx, tx: tx, conn: conn, d: db.d})
+}
+
+// maxTries bounds the runs of one Update that the database keeps
+// refusing.
+const maxTries = 10
+
+func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
+	for try := 1; ; try++ {
+		err := db.try(ctx, fn)
+		if !errors.Is(err, errInjected) && !db.d.retryable(err) || try == maxTries || ctx.Err() != nil {
+			return err
+		}
+		// A short random pause, growing: the transactions that collided
+		// should not collide again.
+		d := time.Duration(rand.Int64N(int64(try) * int64(2*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(d):
+		}
+	}
+}
+
+// try runs fn once in a write transaction.
+func (db *DB) try(ctx context.Context, fn func(*Tx) error) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, db.d.updateOpts)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // before the connection goes back, even if fn panics
+	ferr := fn(&Tx{ctx: ctx, tx: tx, conn: conn, d: db.d, write: true})
+	var keep *service.CommitError
+	if ferr != nil && !errors.As(ferr, &keep) {
+		return ferr
+	}
+	if db.failCommits.Load() > 0 && db.failCommits.Add(-1) >= 0 {
+		return errInjected
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if keep != nil {
+		return keep.Err
+	}
+	return nil
+}
+
+// errInjected is the conflict failCommits makes.
+var errInjected = errors.New("sqlstore: commit refused for a test")

@@ -1,0 +1,173 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"consulvote/app/service"
+)
+
+// Tx is one transaction; it implements every role of service.Tx.
+type Tx struct {
+	ctx  context.Context
+	tx   *sql.Tx
+	conn *sql.Conn // the transaction's connection (PostgreSQL's COPY)
+	d    *dialect
+	// write is set in Update: lookups then lock what they decide on.
+	write bool
+}
+
+var (
+	_ service.Tx             = (*Tx)(nil)
+	_ service.Voters         = (*Tx)(nil)
+	_ service.Credentials    = (*Tx)(nil)
+	_ service.Lockouts       = (*Tx)(nil)
+	_ service.Links          = (*Tx)(nil)
+	_ service.Codes          = (*Tx)(nil)
+	_ service.RateLimits     = (*Tx)(nil)
+	_ service.Sessions       = (*Tx)(nil)
+	_ service.Outbox         = (*Tx)(nil)
+	_ service.AuditLog       = (*Tx)(nil)
+	_ service.Checkpoints    = (*Tx)(nil)
+	_ service.Agents         = (*Tx)(nil)
+	_ service.Throttles      = (*Tx)(nil)
+	_ service.Roll           = (*Tx)(nil)
+	_ service.Campaigns      = (*Tx)(nil)
+	_ service.ContactChanges = (*Tx)(nil)
+)
+
+// Advisory lock classes (PostgreSQL's pg_advisory_xact_lock(class, key)):
+// the class keeps the uses apart. SQLite's single writer holds them all.
+const (
+	lockMigrations = 1 // key 0
+	lockAudit      = 2 // the audit checkpoints' sequence; key 0
+	lockRate       = 3 // per-NUMIC limits; key from the limit's key
+	lockAddress    = 4 // the desk's moves onto an e-mail address; key from its keyed hash
+)
+
+// nanos stores a time as Unix nanoseconds; the zero time is NULL.
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// timeOf reads what nanos stored.
+func timeOf(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64)
+}
+
+// bytesOrNull stores an empty hash as NULL, as "no identifier".
+func bytesOrNull(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t *Tx) queryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+// changed runs a conditional statement and reports whether it changed
+// exactly one row.
+func (t *Tx) changed(query string, args ...any) (bool, error) {
+	n, err := t.affected(query, args...)
+	return n == 1, err
+}
+
+// affected runs a statement and returns how many rows it changed.
+func (t *Tx) affected(query string, args ...any) (int64, error) {
+	r, err := t.exec(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// forUpdate is appended to the lookups that a write transaction decides
+// on: the row stays locked until the transaction ends.
+func (t *Tx) forUpdate() string {
+	if t.write {
+		return t.d.forUpdate
+	}
+	return ""
+}
+
+// lock takes the lock (class, key) until the transaction ends, in a
+// write transaction.
+func (t *Tx) lock(class int32, key []byte) error {
+	if !t.write || t.d.lock == nil {
+		return nil
+	}
+	return t.d.lock(t, class, key)
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// collect reads every row of a query with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+func scanInt64(r scanner) (int64, error) {
+	var n int64
+	err := r.Scan(&n)
+	return n, err
+}
+
+// errWrap adds what failed to err, if any.
+func errWrap(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return service.ErrNotFound
+	}
+	return err
+}
+
+// unstorable reports a text PostgreSQL cannot hold (a NUL character): a
+// lookup by it finds nothing, where the query would fail. No stored text
+// holds one on SQLite either: the same answer on both.
+func unstorable(texts ...string) bool {
+	for _, s := range texts {
+		if strings.IndexByte(s, 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}
