@@ -179,20 +179,28 @@ bench-roll: build
 ## (testdata/minimal), interleaved, BENCH_UI_N starts each: time to the
 ## first painted frame and peak RSS (testdata/startbench), on the
 ## demonstration, a new demonstration (--demo-reset), a new database and a
-## local roll of 2,000,000 voters (imported once, kept in $(BENCH_UI_ROLL)).
+## local roll of 2,000,000 voters (imported once, kept in $(BENCH_UI_ROLL));
+## on Linux, then the Windows package under Wine (a prefix kept in
+## $(BENCH_UI_WINE), its wineserver kept up for the run).
 BENCH_UI_N ?= 10
 BENCH_UI_ROLL ?= $(or $(TMPDIR),/tmp)/consulvote-bench-roll
-bench-ui: deps
+BENCH_UI_WINE ?= $(or $(TMPDIR),/tmp)/consulvote-bench-wine
+BENCH_UI_CASES = -n $(BENCH_UI_N) -cases demo,demo-reset,new,big -big $(BENCH_UI_ROLL)/db.sqlite
+bench-ui: deps package-windows
 	$(GO) build -o $(BIN) . && $(GO) build -o build/minimal ./testdata/minimal && $(GO) build -o build/startbench ./testdata/startbench
-	@ls -l $(BIN) build/minimal | awk '{printf "%s: %.1f MB\n", $$NF, $$5/1e6}'
+	CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows $(GO) build -ldflags "-s -w -H=windowsgui" -o $(WINDIR)/minimal.exe ./testdata/minimal
+	@ls -l $(BIN) build/minimal $(WINDIR)/consulvote.exe $(WINDIR)/minimal.exe | awk '{printf "%s: %.1f MB (%.1f MiB)\n", $$NF, $$5/1e6, $$5/1048576}'
 	@set -o pipefail; if [ ! -s $(BENCH_UI_ROLL)/db.sqlite ]; then \
 		mkdir -p $(BENCH_UI_ROLL) && CGO_ENABLED=0 $(GO) build -o build/$(SERVER) ./cmd/consulvoted && \
 		$(GO) run ./testdata/genroll 2000000 0 $(BENCH_UI_ROLL)/roll.csv && \
 		build/$(SERVER) roll import --create --db $(BENCH_UI_ROLL)/db.sqlite $(BENCH_UI_ROLL)/roll.csv --errors $(BENCH_UI_ROLL)/errors.csv 2>&1 | grep -v "lignes lues" && \
 		rm $(BENCH_UI_ROLL)/roll.csv || { rm -rf $(BENCH_UI_ROLL); exit 1; }; \
 	fi
-	$(XVFB) dbus-run-session -- build/startbench -app ./$(BIN) -minimal build/minimal -n $(BENCH_UI_N) \
-		-cases demo,demo-reset,new,big -big $(BENCH_UI_ROLL)/db.sqlite
+	@echo "== Linux, under Xvfb"
+	$(XVFB) dbus-run-session -- build/startbench -app ./$(BIN) -minimal build/minimal $(BENCH_UI_CASES)
+	@echo "== Windows, under Wine and Xvfb"
+	$(XVFB) bash -c 'set -e; export $$(scripts/wine-prefix $(BENCH_UI_WINE)); wineserver -p; trap "wineserver -k" EXIT; \
+		build/startbench -wine -app $(WINDIR)/consulvote.exe -minimal $(WINDIR)/minimal.exe $(BENCH_UI_CASES)'
 
 ## package: a Linux archive with the binary, the .desktop file and the icon.
 ## The fyne CLI is pinned in go.mod (tool directive): `go tool fyne`.

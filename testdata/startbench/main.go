@@ -110,8 +110,14 @@ func (b *bench) start(bin, title string, args []string) sample {
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+home+"/data", "XDG_CONFIG_HOME="+home+"/config")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// A file, not a pipe: Wine's services inherit the output and outlive
+	// the program, and Wait would wait for them.
+	out, err := os.CreateTemp(b.dir, "output-")
+	if err != nil {
+		fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		fatal(err)
@@ -129,7 +135,8 @@ func (b *bench) start(bin, title string, args []string) sample {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	fatal(fmt.Errorf("%s %s: no painted window in 60 s; output:\n%s", bin, strings.Join(args, " "), out.String()))
+	printed, _ := os.ReadFile(out.Name())
+	fatal(fmt.Errorf("%s %s: no painted window in 60 s; output:\n%s", bin, strings.Join(args, " "), printed))
 	return sample{}
 }
 
