@@ -73,7 +73,7 @@ func init() {
 		"agent.added", "agent.login", "agent.login.failed", "agent.throttled", "audit.chain_keyed", "audit.chain_moved", "audit.verified",
 		"credentials.sent", "identifier.request.rate_limited", "password.request.rate_limited", "login.blocked",
 		"outbox.retry", "password.request.no_match", "roll.batch", "roll.imported",
-		"agent.second_factor_reset", "agent.second_factor_locked",
+		"agent.second_factor_reset", "agent.second_factor_locked", "agent.email_set",
 	} {
 		historyWords["history."+a] = true
 	}

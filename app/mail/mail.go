@@ -176,6 +176,19 @@ func (l Letterhead) RenewalRefused(env Envelope, what, reason string, until time
 	return l.compose(env, "renewal-refused", data)
 }
 
+// Reasons of an AgentAlert.
+const (
+	AlertSlowed      = "slowed"       // count failures in a row: the name's logins slowed down
+	AlertCodesLocked = "codes_locked" // count wrong one-time codes with the right password
+)
+
+// AgentAlert tells an agent that the logins to its account name were
+// slowed down (until the next try) or its one-time codes locked.
+func (l Letterhead) AgentAlert(env Envelope, name, reason string, count int, until time.Time) (Message, error) {
+	return l.compose(env, "agent-alert", map[string]any{"Name": name, "Reason": reason, "Count": count,
+		"Until": until.UTC().Format("02/01/2006 15:04:05 UTC")})
+}
+
 // PasswordSMS is the text of the SMS that carries a new password.
 func PasswordSMS(lang, password string) string {
 	var b strings.Builder

@@ -8,7 +8,7 @@ package portal
 
 // AuditActions are the actions of the audit log.
 var AuditActions = []string{
-	"agent.added", "agent.login", "agent.login.failed", "agent.second_factor_locked", "agent.second_factor_reset", "agent.throttled",
+	"agent.added", "agent.email_set", "agent.login", "agent.login.failed", "agent.second_factor_locked", "agent.second_factor_reset", "agent.throttled",
 	"audit.chain_keyed", "audit.chain_moved", "audit.verified",
 	"contact.change.approval_refused", "contact.change.approved", "contact.change.expired", "contact.change.proposed",
 	"contact.change.refused", "contact.change.rejected", "contact.change.withdrawn",
@@ -26,7 +26,7 @@ var AuditActions = []string{
 
 // MessageKinds are the kinds of the outbox's messages.
 var MessageKinds = []string{
-	"contact.changed", "credentials.identifier", "credentials.password",
+	"agent.alert", "contact.changed", "credentials.identifier", "credentials.password",
 	"identifier.changed", "identifier.link", "identifier.refused",
 	"password.changed", "password.refused", "password.sms",
 }

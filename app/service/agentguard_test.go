@@ -3,6 +3,7 @@ package service_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -204,5 +205,68 @@ func TestAgentAccountGuardAnswersAlike(t *testing.T) {
 	}
 	if known[19] != "rate_limited 1s" || known[20] != "rate_limited 2s" || kh != 30 {
 		t.Errorf("answers %v (%d hashes): want the 20th failure to wait 1 s, the 21st 2 s, each one checked after its wait", known, kh)
+	}
+}
+
+// TestAgentAlerts: the agent is told by e-mail, once, when its name's
+// logins slow down (the 20th failure in a row) and when its one-time codes
+// lock; a name nobody has sends nothing, an agent without an address
+// neither.
+func TestAgentAlerts(t *testing.T) {
+	e := newEnv(t)
+	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetAgentEmail(e.ctx, "cli", "alice", "Alice@Consulat.example"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetAgentEmail(e.ctx, "cli", "alice", "pas une adresse"); err == nil {
+		t.Error("a malformed address was accepted")
+	}
+	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false); err != nil {
+		t.Fatal(err)
+	}
+	alerts := func() (texts []string) {
+		for _, m := range e.outbox() {
+			if m.Kind == "agent.alert" {
+				if m.To != "alice@consulat.example" {
+					t.Errorf("an alert to %q", m.To)
+				}
+				text, _ := mailParts(t, m.Raw)
+				texts = append(texts, text)
+			}
+		}
+		return texts
+	}
+	for _, name := range []string{"personne", "bob", "alice"} {
+		for i := range 25 {
+			_, err := e.svc.AgentLogin(from(rotating(i)), name, "mauvais mot de passe", "")
+			var pe *portal.Error
+			if errors.As(err, &pe) && !pe.Until.IsZero() {
+				e.clock.Advance(pe.Until.Sub(e.clock.Now()))
+			}
+		}
+	}
+	got := alerts()
+	if len(got) != 1 || !strings.Contains(got[0], "20 tentatives de connexion de suite ont échoué sous le nom « alice »") {
+		t.Fatalf("after 25 failures each for an unknown name, bob and alice: alerts %q, want one to alice", got)
+	}
+	// Codes: a success first ends the streak, then 10 wrong codes.
+	_, err = e.svc.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", enr.RecoveryCodes[0])
+	if pe := (*portal.Error)(nil); errors.As(err, &pe) && pe.Code == portal.CodeRateLimited {
+		e.clock.Advance(pe.Until.Sub(e.clock.Now()))
+		_, err = e.svc.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", enr.RecoveryCodes[0])
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		e.svc.AgentLogin(from(rotating(i)), "alice", "correct horse battery", "000000")
+		e.clock.Advance(time.Second)
+	}
+	got = alerts()
+	if len(got) != 2 || !strings.Contains(got[0], "donné 10 fois de suite avec un code à usage unique faux") {
+		t.Errorf("after 10 wrong codes: alerts %q, want a second one saying the codes are locked", got)
 	}
 }

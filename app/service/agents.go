@@ -13,6 +13,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"consulvote/app/mail"
 	"consulvote/app/portal"
 )
 
@@ -112,6 +113,51 @@ func (s *Service) enroll(name string) (enr Enrollment, sealed []byte, recovery [
 		recovery = append(recovery, s.mac("agent-recovery", normalizeRecovery(c)))
 	}
 	return enr, sealed, recovery, nil
+}
+
+// SetAgentEmail sets the address the agent name's security alerts go to
+// (logins slowed down, one-time codes locked); "" sends none.
+func (s *Service) SetAgentEmail(ctx context.Context, actor, name, email string) error {
+	email = portal.NormalizeEmail(email)
+	if email != "" && !portal.ValidEmail(email) {
+		return fmt.Errorf("e-mail %q: not an address", email)
+	}
+	now := s.clock.Now()
+	err := s.store.Update(ctx, func(tx Tx) error {
+		a, err := tx.AgentByName(strings.TrimSpace(name))
+		if err != nil {
+			return err
+		}
+		if err := tx.SetAgentEmail(a.ID, email); err != nil {
+			return err
+		}
+		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "agent.email_set", Detail: facts("agent", a.Name)})
+	})
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("agent %q: no such agent", name)
+	}
+	if err != nil {
+		return fmt.Errorf("agent e-mail: %w", err)
+	}
+	return nil
+}
+
+// alertAgent queues for a, when it has an address, the e-mail saying
+// why its logins are guarded (mail.AlertSlowed, mail.AlertCodesLocked).
+func (s *Service) alertAgent(tx Tx, a Agent, reason string, count int, until, now time.Time) error {
+	if a.Email == "" {
+		return nil
+	}
+	msgID, err := s.messageID()
+	if err != nil {
+		return err
+	}
+	msg, err := s.cfg.Mail.AgentAlert(mail.Envelope{To: a.Email, Date: now, MessageID: msgID}, a.Name, reason, count, until)
+	if err != nil {
+		return err
+	}
+	return s.queue(tx, Message{Channel: ChannelEmail, Kind: "agent.alert", Recipient: msg.To, Subject: msg.Subject,
+		Body: msg.Raw, CreatedAt: now})
 }
 
 // ResetSecondFactor gives the agent name a new second factor, for an
@@ -228,6 +274,9 @@ func (s *Service) checkSecondFactor(tx Tx, a Agent, code string, now time.Time) 
 			if err == nil && n == agentTOTPTries {
 				locked, err = true, s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.second_factor_locked",
 					Detail: facts("agent", a.Name, "wrong_codes", strconv.Itoa(n))})
+				if err == nil {
+					err = s.alertAgent(tx, a, mail.AlertCodesLocked, n, time.Time{}, now)
+				}
 			}
 			return "second_factor", locked, err
 		}
@@ -297,7 +346,12 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 					outcome = &portal.Error{Code: portal.CodeRateLimited, Until: until}
 				}
 				sourceBlocked = sourceBlocked || k.scope != "account"
-				slowed = slowed || k.scope == "account" && until.Sub(now) == accountBase
+				if k.scope == "account" && until.Sub(now) == accountBase {
+					slowed = true // the first wait of a streak: tell the agent
+					if err := s.alertAgent(tx, a, mail.AlertSlowed, n, until, now); err != nil {
+						return err
+					}
+				}
 				if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.throttled",
 					Detail: facts("scope", k.scope, "name", shortName(name), "until", until.UTC().Format(time.RFC3339))}); err != nil {
 					return err

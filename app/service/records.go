@@ -125,6 +125,8 @@ type Agent struct {
 	// TOTPSecret is the sealed secret of the agent's second factor (RFC
 	// 6238), nil when the agent has none.
 	TOTPSecret []byte
+	// Email is where the agent's security alerts go ("": none).
+	Email string
 }
 
 // AgentSessionRow is an open agent session; only the token's hash is kept.

@@ -250,6 +250,8 @@ type Checkpoints interface {
 type Agents interface {
 	InsertAgent(a Agent) (int64, error)
 	AgentByName(name string) (Agent, error)
+	// SetAgentEmail sets where the agent's security alerts go.
+	SetAgentEmail(agentID int64, email string) error
 	// UseTOTPStep records that the agent's one-time code of time step
 	// step was used, if no code of that step or a later one was: false
 	// otherwise, so that a code serves once.

@@ -22,10 +22,15 @@ func (t *Tx) AgentByName(name string) (service.Agent, error) {
 	}
 	var a service.Agent
 	var created sql.NullInt64
-	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, totp_secret FROM agents WHERE name = $1`+t.forUpdate(), name).
-		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &a.TOTPSecret)
+	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, totp_secret, email FROM agents WHERE name = $1`+t.forUpdate(), name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &a.TOTPSecret, &a.Email)
 	a.CreatedAt = timeOf(created)
 	return a, notFound(err)
+}
+
+func (t *Tx) SetAgentEmail(agentID int64, email string) error {
+	_, err := t.exec(`UPDATE agents SET email = $1 WHERE id = $2`, email, agentID)
+	return err
 }
 
 func (t *Tx) UseTOTPStep(agentID, step int64) (bool, error) {

@@ -102,7 +102,8 @@ CREATE TABLE agents (
 	password_hash TEXT NOT NULL,
 	created_at    {int} NOT NULL,
 	totp_secret   {blob},
-	totp_step     {int}
+	totp_step     {int},
+	email         TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE agent_recovery_codes (
 	agent_id  {int} NOT NULL REFERENCES agents(id),

@@ -182,6 +182,8 @@ type agentAddConfig struct {
 	NoSecondFactor bool
 	// QRFile is where the TOTP secret's QR code is written as a PNG.
 	QRFile string
+	// Email is where the agent's security alerts go ("": none).
+	Email string
 }
 
 func (c agentAddConfig) Validate() error {
@@ -194,6 +196,9 @@ func (c agentAddConfig) Validate() error {
 	if c.NoSecondFactor && c.Role == portal.RoleAdmin {
 		return &usageError{"--no-totp: an admin must have a second factor"}
 	}
+	if c.Email != "" && !portal.ValidEmail(portal.NormalizeEmail(c.Email)) {
+		return &usageError{fmt.Sprintf("--email %q: not an e-mail address", c.Email)}
+	}
 	return c.Backend.Validate()
 }
 
@@ -204,6 +209,7 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 	fs.StringVar((*string)(&c.Role), "role", "", "admin or agent")
 	fs.BoolVar(&c.NoSecondFactor, "no-totp", false, "no second factor (role agent only; an admin always has one)")
 	fs.StringVar(&c.QRFile, "qr", "", "write the second factor's QR code to this PNG file (default: NAME-totp.png)")
+	fs.StringVar(&c.Email, "email", "", "the agent's address for security alerts: logins slowed down after 20 failures in a row, one-time codes locked after 10 wrong ones")
 	return func(ctx context.Context, args []string, io stdio) error {
 		if len(args) != 1 {
 			return &usageError{"give one NAME"}
@@ -238,6 +244,11 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 			return err
 		}
 		fmt.Fprintf(io.out, "agent %s added (%s)\n", c.Name, c.Role)
+		if c.Email != "" {
+			if err := b.Service.SetAgentEmail(ctx, "cli", c.Name, c.Email); err != nil {
+				return fmt.Errorf("agent %s added without its e-mail: %w", c.Name, err)
+			}
+		}
 		if c.NoSecondFactor {
 			return nil
 		}

@@ -176,12 +176,23 @@ func TestAgentAddCommand(t *testing.T) {
 		{"correct horse battery\n", []string{"agent", "add", "--db", path, "bob", "--role", "boss"}, 2, "admin or agent"},
 		{"correct horse battery\n", []string{"agent", "add", "--db", path, "--role", "agent"}, 2, "one NAME"},
 		{"", []string{"agent", "remove", "--db", path, "bob"}, 2, "usage"},
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "bob", "--role", "agent", "--no-totp", "--email", "bob"}, 2, "not an e-mail address"},
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "carol", "--role", "agent", "--no-totp", "--email", "Carol@Consulat.example"}, 0, "agent carol added"},
 	} {
 		if code, out := run(tc.stdin, tc.args...); code != tc.code || !strings.Contains(out, tc.want) {
 			t.Errorf("%v: %d %s; want %d %q", tc.args, code, out, tc.code, tc.want)
 		}
 	}
 	svc := openDB(t, path).Service
+	if raw, err := sql.Open("sqlite", path); err != nil {
+		t.Error(err)
+	} else {
+		var email string
+		if err := raw.QueryRow(`SELECT email FROM agents WHERE name = 'carol'`).Scan(&email); err != nil || email != "carol@consulat.example" {
+			t.Errorf("carol's alerts go to %q (%v)", email, err)
+		}
+		raw.Close()
+	}
 	if _, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", ""); err == nil {
 		t.Fatal("an admin logged in without the second factor")
 	}

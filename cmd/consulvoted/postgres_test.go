@@ -378,6 +378,9 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := d.svc.SetAgentEmail(ctx, "cli", "guardedadmin", "guardedadmin@consulat.example"); err != nil {
+			t.Fatal(err)
+		}
 		login := func(in *instance, from, name, code string) int {
 			body := fmt.Sprintf(`{"name":%q,"password":"correct horse battery","code":%q}`, name, code)
 			if code == "wrong" {
@@ -431,6 +434,20 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		})
 		if n := failed("guardedadmin", "second_factor"); n != 10 {
 			t.Errorf("50 wrong codes with the right password at once over two instances: %d checked, want 10", n)
+		}
+		// One alert for the codes, one for the streak of 20, to the agent.
+		ms, err := d.svc.Outbox(ctx, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerts := 0
+		for _, m := range ms {
+			if m.Kind == "agent.alert" && m.To == "guardedadmin@consulat.example" {
+				alerts++
+			}
+		}
+		if alerts != 2 {
+			t.Errorf("%d alerts e-mailed to the admin, want 2 (codes locked, logins slowed)", alerts)
 		}
 		time.Sleep(2 * time.Second) // past the streak's wait
 		if got := login(proxied[0], "192.0.2.1", "guardedadmin", servicetest.TOTP(t, enr.Secret, time.Now())); got == http.StatusCreated {
