@@ -310,7 +310,7 @@ func (c chainedStore) Update(ctx context.Context, fn func(Tx) error) error {
 		// sign and VerifyAuditLog to judge.
 		c.s.log.ErrorContext(ctx, "audit chain dropped: the database refused its next row", "chain", chainName(held.id), "err", err)
 		c.s.chains.drop(*held, c.s.clock.Now())
-	case err == nil:
+	case err == nil || errors.As(err, new(*CommitError)): // committed
 		held.seq, held.hash = try.seq, try.hash
 		c.s.chains.put(held)
 	case fnErr != nil:

@@ -33,9 +33,7 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 	}
 	now := s.clock.Now()
 	var out portal.ContactChange
-	var refused error
 	err = s.store.Update(ctx, func(tx Tx) error {
-		refused = nil
 		// Locks and writes first, audit entries last, in every desk
 		// transaction.
 		v, err := tx.VoterByID(req.VoterID)
@@ -47,9 +45,8 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 			return err
 		}
 		refuse := func(e error, why string, more ...string) error {
-			refused = e
-			return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.refused", VoterID: v.ID,
-				Detail: facts(append([]string{"why", why, "document", string(req.Document), "reason", req.Reason}, more...)...)})...)
+			return commit(e, s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.refused", VoterID: v.ID,
+				Detail: facts(append([]string{"why", why, "document", string(req.Document), "reason", req.Reason}, more...)...)})...))
 		}
 		if now.Before(v.LockedUntil) {
 			// A lock means someone is guessing this voter's credentials:
@@ -87,8 +84,7 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 			return refuse(portal.InvalidInput(fs...), "email_taken", "email_new", takenEmail)
 		}
 		if len(fs) > 0 {
-			refused = portal.InvalidInput(fs...)
-			return s.auditAll(tx, expired...)
+			return commit(portal.InvalidInput(fs...), s.auditAll(tx, expired...))
 		}
 		c.ID, err = tx.InsertContactChange(c)
 		if errors.Is(err, ErrConflict) {
@@ -102,7 +98,7 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 		return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.proposed", VoterID: v.ID,
 			Detail: changeFacts(c, "expires", stamp(c.ExpiresAt))})...)
 	})
-	if err := answer("propose contact change", err, refused); err != nil {
+	if err := answer("propose contact change", err); err != nil {
 		return portal.ContactChange{}, err
 	}
 	s.log.InfoContext(ctx, "contact change proposed", "change", out.ID, "voter", out.VoterID, "agent", a.Name)
@@ -126,9 +122,7 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 	}
 	now := s.clock.Now()
 	var out portal.ContactChange
-	var refused error
 	update := func(tx Tx) error {
-		refused = nil
 		c, err := tx.ContactChangeByID(id)
 		if err != nil {
 			return err
@@ -156,9 +150,8 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 			return err
 		}
 		refuse := func(e error, why string) error {
-			refused = e
-			return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
-				VoterID: c.VoterID, Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "why", why)})...)
+			return commit(e, s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
+				VoterID: c.VoterID, Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "why", why)})...))
 		}
 		if why, e := s.closed(c, a, now); e != nil {
 			return refuse(e, why)
@@ -230,12 +223,11 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 			if err != nil {
 				return err
 			}
-			refused = portal.ErrContactStale
-			return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
-				VoterID: c.VoterID, Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "why", "stale")})
+			return commit(portal.ErrContactStale, s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
+				VoterID: c.VoterID, Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "why", "stale")}))
 		})
 	}
-	if err := answer("approve contact change", err, refused); err != nil {
+	if err := answer("approve contact change", err); err != nil {
 		return portal.ContactChange{}, err
 	}
 	s.log.InfoContext(ctx, "contact change approved", "change", out.ID, "voter", out.VoterID, "agent", a.Name)
@@ -270,9 +262,7 @@ func (s *Service) RejectContactChange(ctx context.Context, token string, id int6
 	}
 	now := s.clock.Now()
 	var out portal.ContactChange
-	var refused error
 	err = s.store.Update(ctx, func(tx Tx) error {
-		refused = nil
 		c, err := tx.ContactChangeByID(id)
 		if err != nil {
 			return err
@@ -303,18 +293,18 @@ func (s *Service) RejectContactChange(ctx context.Context, token string, id int6
 			if c, err = tx.ContactChangeByID(id); err != nil {
 				return err
 			}
-			refused = portal.ErrChangeDecided
+			refused := portal.ErrChangeDecided
 			if c.StateAt(now) == ChangeExpired {
 				refused = portal.ErrChangeExpired
 			}
-			return s.auditAll(tx, expired...)
+			return commit(refused, s.auditAll(tx, expired...))
 		}
 		c.State, c.DecidedBy, c.DecidedByName, c.DecidedAt, c.DecisionReason = state, a.ID, a.Name, now, why
 		out = contactChange(c, v, now)
 		return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: action, VoterID: c.VoterID,
 			Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "reason", why)})...)
 	})
-	if err := answer("reject contact change", err, refused); err != nil {
+	if err := answer("reject contact change", err); err != nil {
 		return portal.ContactChange{}, err
 	}
 	return out, nil
@@ -411,16 +401,29 @@ func (s *Service) contactNotices(tx Tx, v Voter, c ContactChange, linkCancelled 
 	return nil
 }
 
+// commit is a desk refusal that commits what the transaction wrote (its
+// audit entries), unless writing them failed.
+func commit(refusal, err error) error {
+	if err != nil {
+		return err
+	}
+	return Commit(refusal)
+}
+
 // answer is what a desk action answers once its transaction ended: the
-// store's failure (wrapped with what), else the refusal, else nil.
-func answer(what string, err, refused error) error {
+// refusal it committed, else the store's failure (wrapped with what), else
+// nil.
+func answer(what string, err error) error {
+	var refusal *CommitError
 	switch {
+	case errors.As(err, &refusal):
+		return refusal.Err
 	case errors.Is(err, ErrNotFound):
 		return portal.ErrNotFound
 	case err != nil:
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return refused
+	return nil
 }
 
 // emailTaken reports whether a voter other than voterID has that e-mail.

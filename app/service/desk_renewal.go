@@ -43,17 +43,14 @@ func (s *Service) StartRenewal(ctx context.Context, token string, voterID int64,
 
 	now := s.clock.Now()
 	var out portal.DeskRenewal
-	var refused error
 	err = s.store.Update(ctx, func(tx Tx) error {
-		refused = nil
 		v, err := tx.VoterByID(voterID)
 		if err != nil {
 			return err
 		}
 		refuse := func(e error, rule string) error {
-			refused = e
-			return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "desk.renewal.refused", VoterID: v.ID,
-				Detail: facts("kind", string(kind), "why", rule, "reason", why)})
+			return commit(e, s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "desk.renewal.refused", VoterID: v.ID,
+				Detail: facts("kind", string(kind), "why", rule, "reason", why)}))
 		}
 		if now.Before(v.LockedUntil) {
 			return refuse(&portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}, "locked")
@@ -117,7 +114,7 @@ func (s *Service) StartRenewal(ctx context.Context, token string, voterID int64,
 		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "desk.renewal.identifier", VoterID: v.ID,
 			Detail: facts("reason", why, "to", v.Email, "expires", stamp(expires))})
 	})
-	if err := answer("desk renewal", err, refused); err != nil {
+	if err := answer("desk renewal", err); err != nil {
 		return portal.DeskRenewal{}, err
 	}
 	s.log.InfoContext(ctx, "renewal started by the desk", "kind", string(kind), "voter", voterID, "agent", a.Name)

@@ -70,25 +70,30 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err err
 	now := s.clock.Now()
 	source := s.mac("renewal-source", r.kind+":"+portal.Client(ctx))
 	err = s.store.Update(ctx, func(tx Tx) error {
-		hidden = ""
 		// The voter's row after the keys: a store with row locks orders
 		// the writers of one voter there.
 		refused, limit, matched, err := s.renewalLimit(tx, r, source, now)
 		if err != nil {
 			return err
 		}
-		if outcome = refused; outcome != nil {
+		if refused != nil {
 			if matched.ID != 0 {
-				if err := s.refuse(tx, matched, r.kind, outcome, now); err != nil {
+				if err := s.refuse(tx, matched, r.kind, refused, now); err != nil {
 					return err
 				}
 			}
-			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: r.kind + ".request.rate_limited",
-				Detail: facts("numic_key", hex.EncodeToString(r.rateKey[:8]), "limit", limit)})
+			return commit(refused, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: r.kind + ".request.rate_limited",
+				Detail: facts("numic_key", hex.EncodeToString(r.rateKey[:8]), "limit", limit)}))
 		}
-		hidden, outcome, err = r.apply(tx, now)
+		hidden, refused, err = r.apply(tx, now)
+		if err == nil && refused != nil {
+			return Commit(refused)
+		}
 		return err
 	})
+	if committed := (*CommitError)(nil); errors.As(err, &committed) {
+		outcome, err = committed.Err, nil
+	}
 	if err != nil {
 		return fmt.Errorf("%s renewal request: %w", r.kind, err)
 	}

@@ -15,8 +15,11 @@ type Store interface {
 }
 
 // Commit wraps a refusal that must still commit what the transaction did
-// (an attempt counted, then refused): returned from Update's fn, Update
-// commits, then returns err. Any other error rolls back.
+// (its audit entry, an attempt counted): returned from Update's fn, Update
+// commits, then returns it (errors.As finds the *CommitError, errors.Is
+// sees through it), from the run that committed. Any other error rolls
+// back. Store.Update may run fn more than once: fn returns its refusal,
+// never leaves it in a captured variable.
 func Commit(err error) error { return &CommitError{Err: err} }
 
 // CommitError is Commit's wrapper.

@@ -167,7 +167,7 @@ func (db *DB) CheckKey(ctx context.Context, fingerprint []byte) error {
 // the transaction, and what it returns must come from its last run:
 // assign results in fn, never accumulate into captured state. A
 // refusal that must still commit (an attempt counted, then refused) is
-// returned as service.Commit(err): Update commits and returns err.
+// returned as service.Commit(err): Update commits and returns it.
 func (db *DB) Update(ctx context.Context, fn func(service.Tx) error) error {
 	return db.update(ctx, func(t *Tx) error { return fn(t) })
 }
@@ -231,10 +231,7 @@ func (db *DB) try(ctx context.Context, fn func(*Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	if keep != nil {
-		return keep.Err
-	}
-	return nil
+	return ferr // nil, or the committed refusal
 }
 
 // errInjected is the conflict failCommits makes.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -263,5 +264,49 @@ func testRollKeepsDeskContact(t *testing.T, st Store) {
 			t.Errorf("VotersByNUMIC marks: %+v", r)
 		}
 		return nil
+	})
+}
+
+// testLockAddress: transactions that lock one address's key and then
+// check before they write run one after the other, whatever the
+// isolation: of many at once that each store a voter with the address
+// only if no voter has it, one stores. In a read transaction the lock is
+// allowed and does nothing.
+func testLockAddress(t *testing.T, st Store) {
+	const n, email = 16, "shared@example.org"
+	key := []byte("the address's keyed hash")
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for i := range n {
+		go func() {
+			<-start
+			errs <- st.Update(context.Background(), func(tx service.Tx) error {
+				if err := tx.LockAddress(key); err != nil {
+					return err
+				}
+				vs, err := tx.FindVoters("", email, 10)
+				if err != nil || len(vs) > 0 {
+					return err
+				}
+				_, err = tx.InsertVoter(service.Voter{NUMIC: fmt.Sprintf("%08d", 100+i), Email: email, Lang: "fr"})
+				return err
+			})
+		}()
+	}
+	close(start)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	view(t, st, func(tx service.Tx) error {
+		if err := tx.LockAddress(key); err != nil {
+			return err
+		}
+		vs, err := tx.FindVoters("", email, 100)
+		if len(vs) != 1 {
+			t.Errorf("%d voters stored with the address by %d transactions that locked it first; want 1", len(vs), n)
+		}
+		return err
 	})
 }

@@ -78,6 +78,7 @@ func Run(t *testing.T, open Opener) {
 		{"ContactChanges/Expiry", testContactChangeExpiry},
 		{"ContactChanges/DecidedOnce", testContactChangeDecidedOnce},
 		{"ContactChanges/SetContact", testSetContact},
+		{"ContactChanges/LockAddress", testLockAddress},
 		{"Roll/KeepsDeskContact", testRollKeepsDeskContact},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
