@@ -16,9 +16,9 @@ static int ignore(Display *d, XErrorEvent *e) { return 0; }
 static Window find(Display *d, Window w, const char *title) {
 	XTextProperty name;
 	XWindowAttributes a;
-	// The raw WM_NAME: GLFW writes it as UTF-8 or compound text, which
-	// XFetchName refuses; an ASCII title matches either.
-	if (XGetWMName(d, w, &name) && name.value) {
+	// _NET_WM_NAME, UTF-8 as GLFW and Wine write it (WM_NAME may be
+	// compound text).
+	if (XGetTextProperty(d, w, &name, XInternAtom(d, "_NET_WM_NAME", False)) && name.value) {
 		int hit = memmem(name.value, name.nitems, title, strlen(title)) != NULL;
 		XFree(name.value);
 		if (hit && XGetWindowAttributes(d, w, &a) && a.map_state == IsViewable) return w;
