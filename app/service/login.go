@@ -74,9 +74,6 @@ func (s *Service) login(ctx context.Context, identifier, password string) (porta
 		} else if refused != nil {
 			return refused // a lock came first: no session
 		}
-		if err := tx.SetLastLogin(v.ID, now); err != nil {
-			return err
-		}
 		if err := tx.InsertSession(sess); err != nil {
 			return err
 		}

@@ -199,12 +199,14 @@ func waitUntil(ctx context.Context, t time.Time) {
 // (lastOther). It returns when the refusal ends, zero while pending.
 func (s *Service) conflict(tx Links, v Voter, pending LinkKind, lastOther, now time.Time) (time.Time, bool, error) {
 	if pending != "" {
-		ok, err := tx.HasPendingLink(v.ID, pending, now)
+		links, err := tx.PendingLinks(v.ID, now)
 		if err != nil {
 			return time.Time{}, false, err
 		}
-		if ok {
-			return time.Time{}, true, nil
+		for _, l := range links {
+			if l.Kind == pending {
+				return time.Time{}, true, nil
+			}
 		}
 	}
 	if !lastOther.IsZero() && now.Before(lastOther.Add(s.cfg.Cooldown)) {

@@ -77,7 +77,6 @@ type Credentials interface {
 	SetIdentifier(voterID int64, hash []byte, at time.Time) error
 	// SetPassword replaces the voter's password hash and records when.
 	SetPassword(voterID int64, hash string, at time.Time) error
-	SetLastLogin(voterID int64, at time.Time) error
 }
 
 // Lockouts decides in the database how many passwords and codes a voter's
@@ -110,10 +109,8 @@ type Lockouts interface {
 type Links interface {
 	InsertLink(l Link) (int64, error)
 	LinkByTokenHash(hash []byte) (Link, error)
-	// HasPendingLink reports whether the voter has a link of that kind that
-	// is neither used, replaced, revoked nor expired at now.
-	HasPendingLink(voterID int64, kind LinkKind, now time.Time) (bool, error)
-	// PendingLinks returns the voter's pending links at now, by id.
+	// PendingLinks returns the voter's links that are neither used,
+	// replaced, revoked nor expired at now, by id.
 	PendingLinks(voterID int64, now time.Time) ([]Link, error)
 	// ReplaceLinks marks the voter's pending links of that kind replaced.
 	ReplaceLinks(voterID int64, kind LinkKind, at time.Time) error
@@ -148,6 +145,8 @@ type RateLimits interface {
 
 // Sessions keeps the voters' sessions (their tokens' hashes).
 type Sessions interface {
+	// InsertSession opens a session and records its start as the voter's
+	// last login.
 	InsertSession(s Session) error
 	DeleteSession(tokenHash []byte) error
 	DeleteSessionsOf(voterID int64) error

@@ -37,13 +37,6 @@ func (t *Tx) LinkByTokenHash(hash []byte) (service.Link, error) {
 // pending is the condition of a link that can still be used (expiry aside).
 const pending = `used_at IS NULL AND replaced_at IS NULL AND revoked_at IS NULL`
 
-func (t *Tx) HasPendingLink(voterID int64, kind service.LinkKind, now time.Time) (bool, error) {
-	var n int
-	err := t.queryRow(`SELECT COUNT(*) FROM links WHERE voter_id = $1 AND kind = $2 AND `+pending+
-		` AND expires_at > $3`, voterID, string(kind), nanos(now)).Scan(&n)
-	return n > 0, err
-}
-
 func (t *Tx) PendingLinks(voterID int64, now time.Time) ([]service.Link, error) {
 	rows, err := t.query(`SELECT kind, created_at, expires_at FROM links
 		WHERE voter_id = $1 AND `+pending+` AND expires_at > $2 ORDER BY id`, voterID, nanos(now))

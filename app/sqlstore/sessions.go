@@ -5,6 +5,9 @@ import (
 )
 
 func (t *Tx) InsertSession(s service.Session) error {
+	if err := t.updateVoter(`last_login_at = $1`, s.VoterID, nanos(s.CreatedAt)); err != nil {
+		return err
+	}
 	_, err := t.exec(`INSERT INTO sessions (token_hash, voter_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 		s.TokenHash, s.VoterID, nanos(s.CreatedAt), nanos(s.ExpiresAt))
 	return err

@@ -92,10 +92,6 @@ func (t *Tx) SetPassword(voterID int64, hash string, at time.Time) error {
 	return t.updateVoter(`password_hash = $1, password_renewed_at = $2`, voterID, hash, nanos(at))
 }
 
-func (t *Tx) SetLastLogin(voterID int64, at time.Time) error {
-	return t.updateVoter(`last_login_at = $1`, voterID, nanos(at))
-}
-
 // ReserveAttempt is one conditional UPDATE: the row is the reservation.
 // Concurrent callers, on any instance, queue on the row's lock, and each
 // evaluates the condition again on the row as the one before committed

@@ -102,7 +102,7 @@ func testCredentials(t *testing.T, st Store) {
 		if err := tx.SetPassword(id, "$argon2id$new", t0.Add(time.Second)); err != nil {
 			return err
 		}
-		return tx.SetLastLogin(id, t0.Add(2*time.Second))
+		return tx.InsertSession(service.Session{TokenHash: []byte("s"), VoterID: id, CreatedAt: t0.Add(2 * time.Second), ExpiresAt: t0.Add(time.Hour)})
 	})
 	view(t, st, func(tx service.Tx) error {
 		v, err := tx.VoterByIdentifier([]byte("id-hash"))
@@ -117,6 +117,10 @@ func testCredentials(t *testing.T, st Store) {
 	})
 	err := st.Update(context.Background(), func(tx service.Tx) error { return tx.SetPassword(id+1000, "x", t0) })
 	wantNotFound(t, "SetPassword of a missing voter", err)
+	err = st.Update(context.Background(), func(tx service.Tx) error {
+		return tx.InsertSession(service.Session{TokenHash: []byte("t"), VoterID: id + 1000, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	})
+	wantNotFound(t, "InsertSession of a missing voter", err)
 }
 
 func testLockouts(t *testing.T, st Store) {
