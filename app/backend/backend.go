@@ -68,6 +68,16 @@ type Config struct {
 	// SMTPTLS its TLS mode (outbox.ParseSMTPURL). Without a relay, e-mails
 	// stay in the outbox.
 	SMTP, SMTPTLS string
+	// SMSFallback is a second SMS gateway (same API), SMSFallbackToken
+	// its bearer token: an SMS the first reports undelivered or expired,
+	// or does not confirm within SMSFallbackAfter (10 min), is sent once
+	// through it. SMSFallbackReceiptToken authenticates its receipts
+	// (POST /sms/receipts/fallback).
+	SMSFallback, SMSFallbackToken, SMSFallbackReceiptToken string
+	SMSFallbackAfter                                       time.Duration
+	// SMSReceiptToken is the bearer token the SMS gateway's delivery
+	// receipts carry (POST /sms/receipts/primary); empty: no receipts.
+	SMSReceiptToken string
 	// BounceAddress is the template of the e-mails' return paths, e.g.
 	// "bounce+{ref}@example.org" (app/bounce): each e-mail's envelope
 	// sender then names it, signed with the key, and asks the relay for
@@ -122,6 +132,13 @@ type Config struct {
 type Observer interface {
 	service.Observer
 	outbox.Observer
+	// DeliveryState: a message reached a state after the relay
+	// (delivered, delayed, refused, expired), recorded here.
+	DeliveryState(channel service.Channel, state string)
+	// Bounce and Receipt: a message at the bounce intake, a receipt of an
+	// SMS gateway, by outcome (bounce.Outcomes, receipt.Outcomes).
+	Bounce(outcome string)
+	Receipt(outcome string)
 }
 
 // ConfigError names the setting that is wrong, by the name of its flag
@@ -184,6 +201,17 @@ func (c Config) Validate() error {
 		if _, err := outbox.ParseSMTPURL(c.SMTP, c.SMTPTLS); err != nil {
 			return &ConfigError{"smtp", err.Error()}
 		}
+	}
+	if c.SMSFallback != "" {
+		if err := portal.CheckServiceURL(c.SMSFallback); err != nil {
+			return &ConfigError{"sms-gateway-fallback", err.Error()}
+		}
+		if c.SMSGateway == "" {
+			return &ConfigError{"sms-gateway-fallback", "needs --sms-gateway: it is the second gateway"}
+		}
+	}
+	if c.SMSFallbackAfter < 0 {
+		return &ConfigError{"sms-fallback-after", "must not be negative"}
 	}
 	if c.BounceAddress != "" {
 		if _, err := bounce.NewAddresses(c.BounceAddress, []byte("check")); err != nil {

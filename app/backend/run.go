@@ -53,6 +53,10 @@ func (b *Backend) worker() *outbox.Worker {
 	if b.cfg.SMSGateway != "" {
 		w.SMS, w.SMSRelay = outbox.HTTPGateway{URL: b.cfg.SMSGateway, Token: b.cfg.SMSToken}, relayName(b.cfg.SMSGateway)
 	}
+	if b.cfg.SMSFallback != "" {
+		w.SMSFallback = outbox.HTTPGateway{URL: b.cfg.SMSFallback, Token: b.cfg.SMSFallbackToken}
+		w.SMSFallbackRelay, w.FallbackAfter = relayName(b.cfg.SMSFallback), b.cfg.SMSFallbackAfter
+	}
 	return w
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -85,7 +86,9 @@ type Intake struct {
 	// Domain is the name in the greeting ("localhost").
 	Domain string
 
+	mu       sync.Mutex
 	srv      *smtp.Server
+	closed   bool
 	limiter  *rate.Limiter
 	sessions atomic.Int64
 }
@@ -116,6 +119,28 @@ func (in *Intake) defaults() {
 
 // Serve accepts connections on l until Close.
 func (in *Intake) Serve(l net.Listener) error {
+	srv := in.server()
+	in.mu.Lock()
+	closed := in.closed
+	in.mu.Unlock()
+	if closed {
+		l.Close()
+		return nil
+	}
+	err := srv.Serve(l)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// server makes the SMTP server, once.
+func (in *Intake) server() *smtp.Server {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.srv != nil {
+		return in.srv
+	}
 	in.defaults()
 	in.limiter = rate.NewLimiter(in.Rate, in.Burst)
 	in.srv = smtp.NewServer(in)
@@ -124,19 +149,17 @@ func (in *Intake) Serve(l net.Listener) error {
 	in.srv.MaxRecipients = 1 // a report goes to the one return path of its message
 	in.srv.ReadTimeout, in.srv.WriteTimeout = in.Timeout, in.Timeout
 	in.srv.ErrorLog = slogLogger{in.Log}
-	err := in.srv.Serve(l)
-	if errors.Is(err, smtp.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return in.srv
 }
 
-// Close stops the server and closes its connections.
+// Close stops the server and closes its connections; a Serve after it
+// returns at once.
 func (in *Intake) Close() error {
-	if in.srv == nil {
-		return nil
-	}
-	return in.srv.Close()
+	srv := in.server()
+	in.mu.Lock()
+	in.closed = true
+	in.mu.Unlock()
+	return srv.Close()
 }
 
 type slogLogger struct{ log *slog.Logger }

@@ -25,8 +25,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"consulvote/app/bounce"
 	"consulvote/app/outbox"
 	"consulvote/app/pool"
+	"consulvote/app/receipt"
 	"consulvote/app/server"
 	"consulvote/app/service"
 )
@@ -50,6 +52,9 @@ type Metrics struct {
 	deliveries      *prometheus.CounterVec
 	deliveryTime    *prometheus.HistogramVec
 	failures        *prometheus.CounterVec
+	states          *prometheus.CounterVec
+	bounces         *prometheus.CounterVec
+	receipts        *prometheus.CounterVec
 }
 
 var (
@@ -117,8 +122,34 @@ func New() *Metrics {
 		Namespace: namespace, Name: "outbox_failures_total",
 		Help: "Failed delivery attempts by channel, relay host and whether the message was given up (final=true).",
 	}, []string{"channel", "relay", "final"})
+	m.states = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "delivery_total",
+		Help: "Messages by channel and the state they reached: relayed (the relay or gateway took it), " +
+			"then delivered, delayed, refused or expired (a report or a receipt said so), each counted once.",
+	}, []string{"channel", "state"})
+	m.bounces = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "bounces_total",
+		Help: "Mail at the bounce intake by outcome: recorded, or why it was refused or dropped.",
+	}, []string{"outcome"})
+	m.receipts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "sms_receipts_total",
+		Help: "SMS gateways' delivery receipts by outcome: recorded, replayed, or why refused.",
+	}, []string{"outcome"})
+	// Every series exists from the start, at 0: a rate over them is
+	// defined before the first refusal.
+	for _, c := range service.Channels {
+		for _, st := range append([]string{"relayed"}, service.DeliveryStates...) {
+			m.states.WithLabelValues(string(c), st)
+		}
+	}
+	for _, o := range bounce.Outcomes {
+		m.bounces.WithLabelValues(o)
+	}
+	for _, o := range receipt.Outcomes {
+		m.receipts.WithLabelValues(o)
+	}
 	m.reg.MustRegister(m.requests, m.requestDuration, m.codes, m.renewals, m.confirmations, m.logins, m.locks,
-		m.hashWait, m.transactions, m.deliveries, m.deliveryTime, m.failures)
+		m.hashWait, m.transactions, m.deliveries, m.deliveryTime, m.failures, m.states, m.bounces, m.receipts)
 	return m
 }
 
@@ -168,7 +199,21 @@ func (m *Metrics) Transaction(op string, d time.Duration) {
 func (m *Metrics) Delivered(channel service.Channel, relay string, d time.Duration) {
 	m.deliveries.WithLabelValues(string(channel), relay).Inc()
 	m.deliveryTime.WithLabelValues(string(channel)).Observe(d.Seconds())
+	m.states.WithLabelValues(string(channel), "relayed").Inc()
 }
+
+// DeliveryState counts a message that reached a state after the relay
+// (delivered, delayed, refused, expired): once, by the instance that
+// recorded it.
+func (m *Metrics) DeliveryState(channel service.Channel, state string) {
+	m.states.WithLabelValues(string(channel), state).Inc()
+}
+
+// Bounce counts a message at the bounce intake by outcome.
+func (m *Metrics) Bounce(outcome string) { m.bounces.WithLabelValues(outcome).Inc() }
+
+// Receipt counts an SMS receipt by outcome.
+func (m *Metrics) Receipt(outcome string) { m.receipts.WithLabelValues(outcome).Inc() }
 
 // Failed implements outbox.Observer.
 func (m *Metrics) Failed(channel service.Channel, relay string, final bool) {

@@ -30,6 +30,13 @@ type SMSGateway interface {
 	Send(ctx context.Context, to, text string) (id string, err error)
 }
 
+// PrimaryGateway names the SMS gateway of --sms-gateway, in the outbox
+// and in the receipts' URL.
+const PrimaryGateway = "primary"
+
+// FallbackGateway names the gateway of --sms-gateway-fallback.
+const FallbackGateway = "fallback"
+
 // ReturnPaths names each e-mail in its envelope sender, so that what comes
 // back can be traced to it (app/bounce).
 type ReturnPaths interface {
@@ -51,9 +58,19 @@ type Queue interface {
 	// ReleaseClaims gives back claimed messages that were not attempted:
 	// those still pending are due again at now.
 	ReleaseClaims(ctx context.Context, ids []int64, now time.Time) error
-	// MarkSent records a message as delivered and scrubs its sealed body,
-	// keeping what the desk shows (recipient, kind, subject, state, times).
-	MarkSent(ctx context.Context, id int64, at time.Time) error
+	// MarkSent records a message as handed over and scrubs its sealed
+	// body, keeping what the desk shows (recipient, kind, subject, state,
+	// times), and for an SMS the gateway that took it and its id there
+	// (its delivery state starts again). keep keeps the sealed body: for
+	// the fallback gateway, until a receipt says delivered or the
+	// fallback has sent it.
+	MarkSent(ctx context.Context, id int64, at time.Time, gateway, gatewayID string, keep bool) error
+	// ClaimFallback takes, for the fallback gateway, up to limit SMS the
+	// primary gateway took that its receipts said undelivered or expired,
+	// or did not confirm by unconfirmedBefore: each moves to the fallback
+	// in one conditional update, so that of any number of workers one
+	// gets it, once.
+	ClaimFallback(ctx context.Context, unconfirmedBefore time.Time, limit int) ([]service.Message, error)
 	// MarkAttempt records a failed attempt: the error, and when to try
 	// again, or that the message failed for good when final.
 	MarkAttempt(ctx context.Context, id int64, lastErr string, next time.Time, final bool) error
@@ -67,7 +84,12 @@ type Worker struct {
 	Open func(service.Message) ([]byte, error)
 	Mail Mailer
 	SMS  SMSGateway
-	From string // envelope sender of e-mails, without ReturnPaths
+	// SMSFallback, when set, sends once more, and only once, an SMS that
+	// the primary gateway reported undelivered or expired, or did not
+	// confirm within FallbackAfter (10 min).
+	SMSFallback   SMSGateway
+	FallbackAfter time.Duration
+	From          string // envelope sender of e-mails, without ReturnPaths
 	// ReturnPaths, when set, gives each e-mail its own envelope sender,
 	// and asks the relay for delivery status notifications.
 	ReturnPaths ReturnPaths
@@ -92,7 +114,7 @@ type Worker struct {
 	Drain time.Duration
 	// MailRelay and SMSRelay name the relay and the gateway for the
 	// observer (their host names: never a credential).
-	MailRelay, SMSRelay string
+	MailRelay, SMSRelay, SMSFallbackRelay string
 	// Observer is told each delivery and failure (default: nobody).
 	Observer Observer
 
@@ -160,6 +182,9 @@ func (w *Worker) defaults() {
 	}
 	if w.Observer == nil {
 		w.Observer = nopObserver{}
+	}
+	if w.FallbackAfter == 0 {
+		w.FallbackAfter = 10 * time.Minute
 	}
 }
 
@@ -241,7 +266,47 @@ func (w *Worker) round(stop, hard context.Context) (int, error) {
 			return i, err
 		}
 	}
-	return len(due), nil
+	n, err := w.fallbacks(ctx, hard, sendBy)
+	return len(due) + n, err
+}
+
+// fallbacks sends through the fallback gateway the SMS the primary one
+// did not deliver, each once: claimed first, so that a failure or a
+// crash never sends one twice through either. A failure gives it up
+// (state failed, for an agent to retry).
+func (w *Worker) fallbacks(ctx, hard context.Context, sendBy time.Time) (int, error) {
+	if w.SMSFallback == nil || ctx.Err() != nil {
+		return 0, nil
+	}
+	ms, err := w.Store.ClaimFallback(ctx, w.Clock.Now().Add(-w.FallbackAfter), w.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: claim fallbacks: %w", err)
+	}
+	for _, m := range ms {
+		body, err := w.Open(m)
+		var id string
+		if err == nil {
+			sendCtx, cancel := context.WithDeadline(hard, sendBy)
+			id, err = w.SMSFallback.Send(sendCtx, m.Recipient, string(body))
+			cancel()
+		}
+		mark, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err == nil {
+			w.Log.Info("message sent", "id", m.ID, "channel", m.Channel, "kind", m.Kind, "gateway", FallbackGateway, "gateway_id", id)
+			w.Observer.Delivered(m.Channel, w.SMSFallbackRelay, 0)
+			err = w.Store.MarkSent(mark, m.ID, w.Clock.Now(), FallbackGateway, id, false)
+		} else {
+			w.Log.Warn("message not sent", "id", m.ID, "channel", m.Channel, "gateway", FallbackGateway, "err", err)
+			w.Observer.Failed(m.Channel, w.SMSFallbackRelay, true)
+			err = w.Store.MarkAttempt(mark, m.ID, "fallback: "+err.Error(), w.Clock.Now(), true)
+		}
+		cancel()
+		w.alive()
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(ms), nil
 }
 
 // deliver sends m, giving up at sendBy, and records the outcome; the
@@ -279,7 +344,12 @@ func (w *Worker) deliver(ctx context.Context, sendBy time.Time, m service.Messag
 	if err == nil {
 		w.Log.Info("message sent", "id", m.ID, "channel", m.Channel, "kind", m.Kind, "gateway_id", gatewayID)
 		w.Observer.Delivered(m.Channel, relay, took)
-		return w.Store.MarkSent(mark, m.ID, now)
+		gateway := ""
+		if m.Channel == service.ChannelSMS {
+			gateway = PrimaryGateway
+		}
+		keep := m.Channel == service.ChannelSMS && w.SMSFallback != nil
+		return w.Store.MarkSent(mark, m.ID, now, gateway, gatewayID, keep)
 	}
 	attempt := m.Attempts + 1
 	final := attempt >= w.MaxAttempts

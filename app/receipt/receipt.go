@@ -28,9 +28,9 @@ var ErrUnknown = errors.New("receipt: no such message")
 type Recorder interface {
 	// SMS returns the SMS gateway knows as id, or ErrUnknown.
 	SMS(ctx context.Context, gateway, id string) (int64, error)
-	// Record sets its state ("delivered", "refused", "expired") and the
+	// RecordSMS sets its state ("delivered", "refused", "expired") and the
 	// gateway's answer; false when it had it already.
-	Record(ctx context.Context, message int64, state, status string) (bool, error)
+	RecordSMS(ctx context.Context, message int64, state, status string) (bool, error)
 }
 
 // The outcomes of a receipt, counted (Handler.Count).
@@ -150,7 +150,7 @@ func (h *Handler) serve(r *http.Request) (string, int) {
 	if state != "delivered" && b.Error != "" {
 		status = "error " + clean(b.Error)
 	}
-	changed, err := h.Recorder.Record(ctx, id, state, status)
+	changed, err := h.Recorder.RecordSMS(ctx, id, state, status)
 	switch {
 	case err != nil:
 		return Failed, http.StatusServiceUnavailable

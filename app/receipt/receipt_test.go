@@ -38,7 +38,7 @@ func (m *memory) SMS(_ context.Context, gateway, id string) (int64, error) {
 	return 0, ErrUnknown
 }
 
-func (m *memory) Record(_ context.Context, id int64, state, status string) (bool, error) {
+func (m *memory) RecordSMS(_ context.Context, id int64, state, status string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.state[id] != "" {

@@ -13,7 +13,7 @@ import (
 // enqueue seals an e-mail and queues it in tx.
 func (s *Service) enqueue(tx Outbox, v Voter, kind string, msg mail.Message, now time.Time) error {
 	return s.queue(tx, Message{VoterID: v.ID, Channel: ChannelEmail, Kind: kind, Recipient: msg.To,
-		Subject: msg.Subject, Body: msg.Raw, CreatedAt: now})
+		Subject: msg.Subject, Body: msg.Raw, CreatedAt: now, MessageID: msg.MessageID})
 }
 
 // queue seals m.Body, bound to its recipient, and queues m in tx.
@@ -110,7 +110,10 @@ func (s *Service) OutboxStatus(ctx context.Context, token string) (portal.Outbox
 		for _, m := range failed {
 			st.Failed = append(st.Failed, messageState(m))
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return deliveryStatus(tx, &st)
 	})
 	if err != nil {
 		return portal.OutboxStatus{}, fmt.Errorf("outbox status: %w", err)
@@ -143,7 +146,8 @@ func (s *Service) RetryMessage(ctx context.Context, token string, id int64, why 
 
 func messageState(m Message) portal.MessageState {
 	return portal.MessageState{ID: m.ID, Channel: string(m.Channel), Kind: m.Kind, Recipient: m.Recipient,
-		State: m.State, Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt}
+		State: m.State, Attempts: m.Attempts, LastError: m.LastError, CreatedAt: m.CreatedAt,
+		Delivery: m.Delivery, DeliveryStatus: m.DeliveryStatus, DeliveryAt: m.DeliveryAt}
 }
 
 // OutboxDepth is how many messages of a channel are in a state, and when

@@ -95,6 +95,17 @@ type Message struct {
 	CreatedAt time.Time
 	Attempts  int
 	LastError string
+	// MessageID is an e-mail's Message-Id header ("<…@…>"), which a
+	// bounce may quote.
+	MessageID string
+	// Gateway names the SMS gateway that took the message ("primary",
+	// "fallback"), GatewayID the gateway's id of it, which its receipts
+	// name.
+	Gateway, GatewayID string
+	// Delivery, DeliveryStatus and DeliveryAt: what became of it after
+	// (Deliveries.SetDelivery).
+	Delivery, DeliveryStatus string
+	DeliveryAt               time.Time
 }
 
 // AuditEntry is one line of the audit log. Detail never holds a secret nor

@@ -51,6 +51,7 @@ type Tx interface {
 	RateLimits
 	Sessions
 	Outbox
+	Deliveries
 	AuditLog
 	Checkpoints
 	Agents

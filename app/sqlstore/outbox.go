@@ -15,24 +15,26 @@ func (t *Tx) Enqueue(m service.Message) (int64, error) {
 		voter = m.VoterID
 	}
 	var id int64
-	err := t.queryRow(`INSERT INTO outbox (voter_id, channel, kind, recipient, subject, body, created_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
-		voter, string(m.Channel), m.Kind, m.Recipient, m.Subject, m.Body, nanos(m.CreatedAt)).Scan(&id)
+	err := t.queryRow(`INSERT INTO outbox (voter_id, channel, kind, recipient, subject, body, created_at, next_attempt_at,
+		message_id, recipient_domain) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id`,
+		voter, string(m.Channel), m.Kind, m.Recipient, m.Subject, m.Body, nanos(m.CreatedAt), m.MessageID, domainOf(m)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue message: %w", err)
 	}
 	return id, nil
 }
 
-const messageColumns = `id, COALESCE(voter_id, 0), channel, kind, recipient, subject, body, state, created_at, attempts, last_error`
+const messageColumns = `id, COALESCE(voter_id, 0), channel, kind, recipient, subject, body, state, created_at, attempts, last_error,
+	message_id, gateway, gateway_id, delivery, delivery_status, delivery_at`
 
 func scanMessage(r scanner) (service.Message, error) {
 	var m service.Message
 	var channel string
-	var created sql.NullInt64
+	var created, delivered sql.NullInt64
 	err := r.Scan(&m.ID, &m.VoterID, &channel, &m.Kind, &m.Recipient, &m.Subject, &m.Body,
-		&m.State, &created, &m.Attempts, &m.LastError)
-	m.Channel, m.CreatedAt = service.Channel(channel), timeOf(created)
+		&m.State, &created, &m.Attempts, &m.LastError,
+		&m.MessageID, &m.Gateway, &m.GatewayID, &m.Delivery, &m.DeliveryStatus, &delivered)
+	m.Channel, m.CreatedAt, m.DeliveryAt = service.Channel(channel), timeOf(created), timeOf(delivered)
 	return m, err
 }
 
@@ -126,12 +128,13 @@ func (db *DB) ReleaseClaims(ctx context.Context, ids []int64, now time.Time) err
 	return err
 }
 
-// MarkSent implements outbox.Queue. The sealed body goes once sent: a
-// copy of a link or a password kept for ever is one more to steal. What
-// the desk shows stays.
-func (db *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
+// MarkSent implements outbox.Queue. The sealed body goes once sent
+// (unless kept for the fallback gateway): a copy of a link or a password
+// kept for ever is one more to steal. What the desk shows stays.
+func (db *DB) MarkSent(ctx context.Context, id int64, at time.Time, gateway, gatewayID string, keep bool) error {
 	_, err := db.write.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = $1, attempts = attempts + 1, last_error = '',
-		body = $2 WHERE id = $3`, nanos(at), []byte{}, id)
+		body = CASE WHEN $2 THEN body ELSE $3 END, gateway = $4, gateway_id = $5,
+		delivery = '', delivery_status = '', delivery_at = NULL WHERE id = $6`, nanos(at), keep, []byte{}, gateway, gatewayID, id)
 	return err
 }
 

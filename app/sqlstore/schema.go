@@ -79,9 +79,23 @@ CREATE TABLE outbox (
 	last_error      TEXT NOT NULL DEFAULT '',
 	next_attempt_at {int},
 	created_at      {int} NOT NULL,
-	sent_at         {int}
+	sent_at         {int},
+	-- An e-mail's Message-Id (a bounce may quote it) and its
+	-- recipient's domain in lower case (the refusal rate by domain).
+	message_id       TEXT NOT NULL DEFAULT '',
+	recipient_domain TEXT NOT NULL DEFAULT '',
+	-- An SMS's gateway (primary, fallback) and its id there.
+	gateway          TEXT NOT NULL DEFAULT '',
+	gateway_id       TEXT NOT NULL DEFAULT '',
+	-- What became of it after the relay or the gateway took it: the
+	-- state a report or a receipt gave, the remote answer, when.
+	delivery         TEXT NOT NULL DEFAULT '' CHECK (delivery IN ('', 'delivered', 'delayed', 'refused', 'expired')),
+	delivery_status  TEXT NOT NULL DEFAULT '',
+	delivery_at      {int}
 );
 CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_gateway_id ON outbox(gateway, gateway_id) WHERE gateway_id <> '';
+CREATE INDEX outbox_domains ON outbox(recipient_domain, delivery) WHERE channel = 'email' AND state = 'sent';
 CREATE INDEX outbox_voter ON outbox(voter_id) WHERE voter_id IS NOT NULL;
 -- The depth by state and channel, and the oldest message, read at every
 -- metrics scrape from the unsent messages only.

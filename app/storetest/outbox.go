@@ -60,7 +60,7 @@ func testOutboxStates(t *testing.T, st Store) {
 		return nil
 	})
 	ctx := context.Background()
-	if err := st.MarkSent(ctx, ids[0], t0); err != nil {
+	if err := st.MarkSent(ctx, ids[0], t0, "", "", false); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.MarkAttempt(ctx, ids[1], "gateway down", t0, true); err != nil {
@@ -142,7 +142,7 @@ func testQueue(t *testing.T, st Store) {
 	if err := st.MarkAttempt(ctx, ids[1], "relay down", t0.Add(10*time.Minute), false); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.MarkSent(ctx, ids[0], t0.Add(time.Minute)); err != nil {
+	if err := st.MarkSent(ctx, ids[0], t0.Add(time.Minute), "", "", false); err != nil {
 		t.Fatal(err)
 	}
 	if due := claim(t0.Add(5*time.Minute), emails, 10); len(due) != 0 {

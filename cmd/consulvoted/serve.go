@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"consulvote/app/backend"
+	"consulvote/app/bounce"
 	"consulvote/app/metrics"
 	"consulvote/app/portal"
+	"consulvote/app/receipt"
 	"consulvote/app/server"
 )
 
@@ -26,6 +28,7 @@ type serveConfig struct {
 	Listen           string  // the public API's address
 	OfficeListen     string  // the office API's own address ("": on Listen)
 	MetricsListen    string  // an internal address for /metrics alone ("": none)
+	BounceListen     string  // the bounce intake's SMTP address ("": none)
 	TLSCert, TLSKey  string  // PEM files; both or neither
 	InsecureLoopback bool    // plain HTTP, on a loopback address only
 	PerClient        float64 // requests per second per client address; negative: no limit
@@ -84,6 +87,14 @@ func (c serveConfig) Validate() error {
 	if c.Backend.SMTP != "" && c.Backend.From == "" {
 		return bad("from", "required with --smtp")
 	}
+	if c.BounceListen != "" {
+		if c.Backend.BounceAddress == "" {
+			return bad("bounce-listen", "needs --bounce-address: the intake takes mail for the return paths only")
+		}
+		if _, _, err := net.SplitHostPort(c.BounceListen); err != nil {
+			return bad("bounce-listen", fmt.Sprintf("%q is not host:port", c.BounceListen))
+		}
+	}
 	return nil
 }
 
@@ -101,6 +112,12 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Backend.BounceAddress, "bounce-address", "", "template of the e-mails' return paths, e.g. bounce+{ref}@example.org: each names its message, signed, and asks the relay for delivery reports")
 	fs.StringVar(&c.Backend.SMSGateway, "sms-gateway", "", "HTTP SMS gateway URL, https (none: SMS stay in the outbox)")
 	fs.StringVar(&c.Backend.SMSToken, "sms-token", "", "bearer token of the SMS gateway")
+	fs.StringVar(&c.Backend.SMSReceiptToken, "sms-receipt-token", "", "bearer token of the SMS gateway's delivery receipts, POST /sms/receipts/primary on --listen (none: no receipts)")
+	fs.StringVar(&c.Backend.SMSFallback, "sms-gateway-fallback", "", "a second SMS gateway URL: an SMS the first reports undelivered, or does not confirm within --sms-fallback-after, is sent once through it")
+	fs.StringVar(&c.Backend.SMSFallbackToken, "sms-fallback-token", "", "bearer token of the fallback SMS gateway")
+	fs.StringVar(&c.Backend.SMSFallbackReceiptToken, "sms-fallback-receipt-token", "", "bearer token of the fallback gateway's receipts, POST /sms/receipts/fallback")
+	fs.DurationVar(&c.Backend.SMSFallbackAfter, "sms-fallback-after", 0, "how long an SMS may stay unconfirmed by the first gateway before the fallback sends it (default 10m)")
+	fs.StringVar(&c.BounceListen, "bounce-listen", "", "SMTP address of the bounce intake, e.g. :2525 behind the MX of --bounce-address's domain: delivery reports set each e-mail's state")
 	fs.Float64Var(&c.PerClient, "per-client", c.PerClient, "requests per second allowed per client address, bursts of 20; negative: no limit")
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "a balancer or proxy in front, CIDR (repeatable, or comma-separated): from it, the client is the right-most address of X-Forwarded-For that is not one; else the header is ignored")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "serve /metrics (and /healthz, /readyz) on this internal address too; /metrics is on --office-listen anyway, never on --listen")
@@ -201,6 +218,13 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 	if c.MetricsListen != "" {
 		ls = append(ls, &listener{name: "metrics", setting: "metrics-listen", addr: c.MetricsListen, h: server.New(nil, internal)})
 	}
+	intake, bounceAddr, err := startIntake(c.BounceListen, b)
+	if err != nil {
+		return err
+	}
+	if intake != nil {
+		defer intake.Close()
+	}
 	for _, x := range ls {
 		if x.l, err = listen(x.addr, c, x.setting); err != nil {
 			for _, y := range ls {
@@ -211,6 +235,12 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 			return err
 		}
 		x.srv = newHTTPServer(x.h, log)
+	}
+	if r := b.Receipts(); r != nil { // the gateway calls from outside
+		mux := http.NewServeMux()
+		mux.Handle(receipt.Path, r)
+		mux.Handle("/", ls[0].h)
+		ls[0].srv.Handler = mux
 	}
 	log.Info("serving", "addr", ls[0].l.Addr().String(), "tls", c.TLSCert != "", "smtp", c.Backend.SMTP != "",
 		"sms", c.Backend.SMSGateway != "", "office", c.OfficeListen == "")
@@ -226,6 +256,9 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 		for _, x := range ls {
 			addrs[x.name] = x.l.Addr().String()
 		}
+		if bounceAddr != "" {
+			addrs["bounce"] = bounceAddr
+		}
 		ready(addrs)
 	}
 	select {
@@ -239,6 +272,9 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 	defer cancel()
 	var stopped sync.WaitGroup
 	stopped.Go(b.Stop) // the delivery in progress, while the requests drain
+	if intake != nil {
+		stopped.Go(func() { intake.Close() })
+	}
 	errs := make([]error, len(ls))
 	for i, x := range ls {
 		stopped.Go(func() {
@@ -251,6 +287,20 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 	stopped.Wait()
 	log.Info("stopped", "after_ms", time.Since(begun).Milliseconds())
 	return errors.Join(errs...)
+}
+
+// startIntake serves the bounce intake on addr ("": none).
+func startIntake(addr string, b *backend.Backend) (*bounce.Intake, string, error) {
+	in := b.Intake()
+	if addr == "" || in == nil {
+		return nil, "", nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", &backend.ConfigError{Setting: "bounce-listen", Why: err.Error()}
+	}
+	go in.Serve(l)
+	return in, l.Addr().String(), nil
 }
 
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {

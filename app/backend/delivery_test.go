@@ -1,0 +1,209 @@
+package backend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"consulvote/app/receipt"
+	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
+)
+
+// TestSMSReceipts: the gateway's id of each SMS is kept when it takes it;
+// its receipts, over real HTTP with the gateway's token, set the SMS's
+// state in the store: delivered, or refused with the gateway's error; a
+// replay, an unknown id or a bad token changes nothing.
+func TestSMSReceipts(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		fmt.Fprintf(w, `{"id": "gw-%d"}`, n)
+		mu.Unlock()
+	}))
+	defer gw.Close()
+	ctx := context.Background()
+	b, err := Open(ctx, Config{Database: filepath.Join(t.TempDir(), "portal.db"), Create: true,
+		SMSGateway: gw.URL, SMSReceiptToken: "receipt-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var roll strings.Builder
+	if _, err := servicetest.WriteRoll(&roll, 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Service.SendFirstCredentials(ctx, "test", "mai", nil); err != nil {
+		t.Fatal(err)
+	}
+	b.Start()
+	sms := func() map[string]service.Message {
+		out := map[string]service.Message{}
+		b.Store.View(ctx, func(tx service.Tx) error {
+			ms, err := tx.Messages(10)
+			for _, m := range ms {
+				if m.Channel == service.ChannelSMS && m.GatewayID != "" {
+					out[m.GatewayID] = m
+				}
+			}
+			return err
+		})
+		return out
+	}
+	waitFor(t, "both SMS sent with their gateway ids", func() bool { return len(sms()) == 2 })
+	rs := httptest.NewServer(b.Receipts())
+	defer rs.Close()
+	post := func(token, body string) int {
+		req, _ := http.NewRequest(http.MethodPost, rs.URL+receipt.Path+"primary", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		token, body string
+		code        int
+	}{
+		{"receipt-token", `{"id": "gw-1", "status": "delivered"}`, 204},
+		{"receipt-token", `{"id": "gw-1", "status": "undelivered", "error": "34"}`, 204}, // a final state stays
+		{"receipt-token", `{"id": "gw-2", "status": "undelivered", "error": "EC_ABSENT_SUBSCRIBER"}`, 204},
+		{"receipt-token", `{"id": "gw-3", "status": "delivered"}`, 404},
+		{"wrong", `{"id": "gw-2", "status": "delivered"}`, 401},
+	} {
+		if got := post(c.token, c.body); got != c.code {
+			t.Errorf("%s: %d, want %d", c.body, got, c.code)
+		}
+	}
+	got := sms()
+	if m := got["gw-1"]; m.Delivery != "delivered" || m.DeliveryAt.IsZero() {
+		t.Errorf("gw-1: %+v", m)
+	}
+	if m := got["gw-2"]; m.Delivery != "refused" || m.DeliveryStatus != "error EC_ABSENT_SUBSCRIBER" {
+		t.Errorf("gw-2: %+v", m)
+	}
+}
+
+// gateway is a fake SMS gateway over real HTTP that names its messages
+// prefix-1, prefix-2, … and keeps to whom it sent.
+type gateway struct {
+	*httptest.Server
+	mu sync.Mutex
+	to []string
+}
+
+func newGateway(t *testing.T, prefix string) *gateway {
+	g := &gateway{}
+	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct{ To string }
+		json.NewDecoder(r.Body).Decode(&m)
+		g.mu.Lock()
+		g.to = append(g.to, m.To)
+		fmt.Fprintf(w, `{"id": "%s-%d"}`, prefix, len(g.to))
+		g.mu.Unlock()
+	}))
+	t.Cleanup(g.Close)
+	return g
+}
+
+func (g *gateway) sent() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.to...)
+}
+
+// TestSMSFallback: an SMS the first gateway reports undelivered, and one
+// it never confirms, go once through the fallback gateway, never twice
+// through either; a delivered one does not; the fallback's receipts set
+// the state; no SMS's sealed body stays.
+func TestSMSFallback(t *testing.T) {
+	primary, fallback := newGateway(t, "p"), newGateway(t, "f")
+	ctx := context.Background()
+	b, err := Open(ctx, Config{Database: filepath.Join(t.TempDir(), "portal.db"), Create: true,
+		SMSGateway: primary.URL, SMSReceiptToken: "rp", SMSFallback: fallback.URL, SMSFallbackReceiptToken: "rf",
+		SMSFallbackAfter: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var roll strings.Builder
+	if _, err := servicetest.WriteRoll(&roll, 3, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Service.SendFirstCredentials(ctx, "test", "mai", nil); err != nil {
+		t.Fatal(err)
+	}
+	b.Start()
+	waitFor(t, "3 SMS through the primary gateway", func() bool { return len(primary.sent()) == 3 })
+	rs := httptest.NewServer(b.Receipts())
+	defer rs.Close()
+	post := func(gw, token, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, rs.URL+receipt.Path+gw, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 204 {
+			t.Fatalf("receipt %s: %d", body, resp.StatusCode)
+		}
+	}
+	waitFor(t, "the gateway ids kept", func() bool {
+		n := 0
+		b.Store.View(ctx, func(tx service.Tx) error {
+			ms, _ := tx.Messages(10)
+			for _, m := range ms {
+				if m.GatewayID != "" {
+					n++
+				}
+			}
+			return nil
+		})
+		return n == 3
+	})
+	post("primary", "rp", `{"id": "p-1", "status": "delivered"}`)
+	post("primary", "rp", `{"id": "p-2", "status": "undelivered", "error": "34"}`)
+	waitFor(t, "the undelivered SMS through the fallback", func() bool { return len(fallback.sent()) >= 1 })
+	waitFor(t, "the unconfirmed SMS through the fallback", func() bool { return len(fallback.sent()) >= 2 })
+	post("fallback", "rf", `{"id": "f-1", "status": "delivered"}`)
+	time.Sleep(3 * time.Second) // past another FallbackAfter: nothing more goes
+	p, f := primary.sent(), fallback.sent()
+	if len(p) != 3 || len(f) != 2 || f[0] == f[1] || f[0] != p[1] || f[1] != p[2] {
+		t.Fatalf("primary sent to %v, fallback to %v; want 3, then the 2nd and 3rd once", p, f)
+	}
+	b.Store.View(ctx, func(tx service.Tx) error {
+		ms, _ := tx.Messages(10)
+		for _, m := range ms {
+			if m.Channel != service.ChannelSMS {
+				continue
+			}
+			if len(m.Body) != 0 {
+				t.Errorf("SMS %d keeps its sealed body: %+v", m.ID, m)
+			}
+			want := map[string]string{"p-1": "primary delivered", "f-1": "fallback delivered", "f-2": "fallback "}[m.GatewayID]
+			if got := m.Gateway + " " + m.Delivery; want == "" || got != want {
+				t.Errorf("SMS %s: %q, want %q", m.GatewayID, got, want)
+			}
+		}
+		return nil
+	})
+}

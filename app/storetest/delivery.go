@@ -1,0 +1,178 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"consulvote/app/portal"
+	"consulvote/app/service"
+)
+
+// testDeliveries: service.Deliveries. A state is set only on a sent
+// message of its channel, once final; a delay may be followed by a final
+// state; the gateway's id finds its SMS only through that gateway.
+func testDeliveries(t *testing.T, st Store) {
+	ctx := context.Background()
+	voter := addVoter(t, st, "123456")
+	ids := enqueue(t, st,
+		service.Message{VoterID: voter, Channel: service.ChannelEmail, Kind: "identifier.link", Recipient: "Marie@Example.ORG",
+			Body: []byte("x"), CreatedAt: t0, MessageID: "<m1@vote.example>"},
+		service.Message{VoterID: voter, Channel: service.ChannelEmail, Kind: "identifier.changed", Recipient: "b@other.example",
+			Body: []byte("x"), CreatedAt: t0},
+		service.Message{VoterID: voter, Channel: service.ChannelSMS, Kind: "password.sms", Recipient: "+33612345678",
+			Body: []byte("x"), CreatedAt: t0},
+		service.Message{VoterID: voter, Channel: service.ChannelEmail, Kind: "other", Recipient: "c@example.org",
+			Body: []byte("x"), CreatedAt: t0},
+	)
+	set := func(id int64, ch service.Channel, state, status string, at time.Time) bool {
+		t.Helper()
+		var ok bool
+		update(t, st, func(tx service.Tx) (err error) {
+			ok, err = tx.SetDelivery(id, ch, state, status, at)
+			return err
+		})
+		return ok
+	}
+	if set(ids[0], service.ChannelEmail, "refused", "x", t0) {
+		t.Error("a state set on a message not sent")
+	}
+	for i, gw := range []string{"", "", "primary", ""} {
+		if err := st.MarkSent(ctx, ids[i], t0, gw, map[bool]string{true: "gw-1"}[gw != ""], false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := t0.Add(time.Minute)
+	for _, step := range []struct {
+		id     int64
+		ch     service.Channel
+		state  string
+		status string
+		want   bool
+	}{
+		{ids[0], service.ChannelSMS, "refused", "x", false}, // another channel
+		{ids[0], service.ChannelEmail, "delayed", "450 4.2.0 busy", true},
+		{ids[0], service.ChannelEmail, "delayed", "450 4.2.0 again", false},
+		{ids[0], service.ChannelEmail, "refused", "550 5.1.1 User unknown", true},
+		{ids[0], service.ChannelEmail, "delivered", "", false}, // final stays
+		{ids[0], service.ChannelEmail, "refused", "550 5.7.1 other", false},
+		{ids[2], service.ChannelSMS, "delivered", "", true},
+		{ids[1], service.ChannelEmail, "expired", "4.4.7 expired", true},
+	} {
+		if got := set(step.id, step.ch, step.state, step.status, at); got != step.want {
+			t.Errorf("SetDelivery(%d, %s, %s) = %v, want %v", step.id, step.ch, step.state, got, step.want)
+		}
+	}
+	view(t, st, func(tx service.Tx) error {
+		m, err := tx.OutboxMessage(ids[0])
+		if err != nil || m.MessageID != "<m1@vote.example>" || m.Delivery != "refused" ||
+			m.DeliveryStatus != "550 5.1.1 User unknown" || !m.DeliveryAt.Equal(at) || m.Recipient != "Marie@Example.ORG" {
+			t.Errorf("OutboxMessage = %+v, %v", m, err)
+		}
+		_, err = tx.OutboxMessage(ids[3] + 100)
+		wantNotFound(t, "OutboxMessage of no message", err)
+		if m, err := tx.MessageByGatewayID("primary", "gw-1"); err != nil || m.ID != ids[2] || m.Gateway != "primary" || m.GatewayID != "gw-1" {
+			t.Errorf("MessageByGatewayID = %+v, %v", m, err)
+		}
+		_, err = tx.MessageByGatewayID("fallback", "gw-1")
+		wantNotFound(t, "another gateway's id", err)
+		_, err = tx.MessageByGatewayID("", "")
+		wantNotFound(t, "no id", err)
+		ms, err := tx.VoterMessages(voter, 10)
+		for _, m := range ms {
+			if m.ID == ids[2] && (m.Delivery != "delivered" || m.GatewayID != "gw-1") {
+				t.Errorf("VoterMessages shows the SMS as %+v", m)
+			}
+		}
+		return err
+	})
+	enqueue(t, st, service.Message{Channel: service.ChannelEmail, Kind: "other", Recipient: "d@example.org", Body: []byte("x"), CreatedAt: t0})
+	view(t, st, func(tx service.Tx) error {
+		counts, err := tx.StageCounts()
+		if err != nil {
+			return err
+		}
+		want := map[string]int{"queued": 1, "relayed": 1, "refused": 1, "delivered": 1, "expired": 1}
+		if fmt.Sprint(counts) != fmt.Sprint(want) {
+			t.Errorf("StageCounts = %v, want %v", counts, want)
+		}
+		ds, err := tx.DomainDeliveries(portal.MaxDomains)
+		wantDs := []portal.DomainDelivery{{Domain: "example.org", Relayed: 2, Refused: 1}, {Domain: "other.example", Relayed: 1}}
+		if fmt.Sprint(ds) != fmt.Sprint(wantDs) {
+			t.Errorf("DomainDeliveries = %v, want %v", ds, wantDs)
+		}
+		if ds, _ := tx.DomainDeliveries(1); len(ds) != 1 {
+			t.Errorf("DomainDeliveries(1) = %v", ds)
+		}
+		return err
+	})
+}
+
+// testDeliverySetOnce: of the same report received by many instances at
+// once, one sets the state.
+func testDeliverySetOnce(t *testing.T, st Store) {
+	ids := enqueue(t, st, service.Message{Channel: service.ChannelEmail, Kind: "other", Recipient: "a@example.org", Body: []byte("x"), CreatedAt: t0})
+	if err := st.MarkSent(context.Background(), ids[0], t0, "", "", false); err != nil {
+		t.Fatal(err)
+	}
+	won := concurrently(t, 16, func() (bool, error) {
+		var ok bool
+		err := st.Update(context.Background(), func(tx service.Tx) (err error) {
+			ok, err = tx.SetDelivery(ids[0], service.ChannelEmail, "refused", "550 5.1.1", t0)
+			return err
+		})
+		return ok, err
+	})
+	if won != 1 {
+		t.Fatalf("%d of 16 concurrent reports set the state, want 1", won)
+	}
+}
+
+// testFallbackClaimedOnce: outbox.Queue.ClaimFallback. Of many workers
+// at once, one gets each SMS the primary gateway did not deliver; one it
+// delivered, one already moved, one still in time, an e-mail, one
+// without its body, none.
+func testFallbackClaimedOnce(t *testing.T, st Store) {
+	ctx := context.Background()
+	sms := func(to string) service.Message {
+		return service.Message{Channel: service.ChannelSMS, Kind: "password.sms", Recipient: to, Body: []byte("x"), CreatedAt: t0}
+	}
+	ids := enqueue(t, st, sms("+1"), sms("+2"), sms("+3"), sms("+4"), sms("+5"),
+		service.Message{Channel: service.ChannelEmail, Kind: "other", Recipient: "a@example.org", Body: []byte("x"), CreatedAt: t0})
+	for i, id := range ids {
+		at, keep := t0, i != 4
+		if i == 3 {
+			at = t0.Add(time.Hour) // still in time
+		}
+		if err := st.MarkSent(ctx, id, at, "primary", fmt.Sprintf("p-%d", i), keep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(t, st, func(tx service.Tx) error {
+		if _, err := tx.SetDelivery(ids[0], service.ChannelSMS, "delivered", "", t0); err != nil {
+			return err
+		}
+		_, err := tx.SetDelivery(ids[1], service.ChannelSMS, "refused", "error 34", t0)
+		return err
+	})
+	var mu sync.Mutex
+	got := map[int64]int{}
+	concurrently(t, 8, func() (bool, error) {
+		ms, err := st.ClaimFallback(ctx, t0.Add(time.Minute), 10)
+		mu.Lock()
+		for _, m := range ms {
+			got[m.ID]++
+		}
+		mu.Unlock()
+		return len(ms) > 0, err
+	})
+	want := map[int64]int{ids[1]: 1, ids[2]: 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("claimed %v, want %v (the refused one and the unconfirmed one, once each)", got, want)
+	}
+	if ms, err := st.ClaimFallback(ctx, t0.Add(time.Minute), 10); err != nil || len(ms) != 0 {
+		t.Fatalf("claimed again: %v, %v", ms, err)
+	}
+}
