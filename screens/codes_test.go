@@ -28,6 +28,9 @@ func TestEveryRecordedWordTranslated(t *testing.T) {
 	for _, w := range portal.MessageStates {
 		keys = append(keys, "state."+w)
 	}
+	for _, w := range portal.Stages {
+		keys = append(keys, "stage."+w)
+	}
 	for _, w := range portal.Channels {
 		keys = append(keys, "channel."+w)
 	}

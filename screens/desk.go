@@ -161,8 +161,7 @@ func (s *voterFileScreen) load() {
 		add(lang.X("file.links", "", map[string]any{"Count": len(f.PendingLinks)}))
 		s.info.Add(heading(lang.L("file.messages")))
 		for _, m := range f.Messages {
-			add(lang.X("file.message", "", map[string]any{"Time": formatTime(m.CreatedAt), "Channel": codeLabel("channel.", m.Channel),
-				"Kind": codeLabel("kind.", m.Kind), "To": m.Recipient, "State": codeLabel("state.", m.State), "Attempts": m.Attempts}))
+			s.info.Add(container.NewVBox(messageLines(m)...))
 		}
 		s.showContact(f)
 		// One text Tab reaches and the arrows read to its end, scrolling the

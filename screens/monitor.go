@@ -15,6 +15,7 @@ import (
 type monitorScreen struct {
 	u       *UI
 	counts  *widget.Label
+	chart   *fyne.Container // refusals by domain
 	failed  *fyne.Container
 	retries []*button // one per failed message
 	reason  *field
@@ -23,7 +24,7 @@ type monitorScreen struct {
 }
 
 func newMonitor(u *UI) *monitorScreen {
-	s := &monitorScreen{u: u, counts: widget.NewLabel(""), failed: list(), msg: newMessage(),
+	s := &monitorScreen{u: u, counts: wrapped(""), chart: list(), failed: list(), msg: newMessage(),
 		reason: newField(u, "field.reason", "field.reason.help", false)}
 	s.refresh = u.button(lang.L("monitor.refresh"), nil, s.load)
 	s.load()
@@ -31,7 +32,7 @@ func newMonitor(u *UI) *monitorScreen {
 }
 
 func (s *monitorScreen) page() *page {
-	c := container.NewVBox(heading(lang.L("monitor.page")), s.counts, container.NewHBox(s.refresh), s.reason.object(), s.msg.label, s.failed)
+	c := container.NewVBox(heading(lang.L("monitor.page")), s.counts, s.chart, container.NewHBox(s.refresh), s.reason.object(), s.msg.label, s.failed)
 	return &page{title: lang.L("monitor.page"), content: c, focus: s.refresh, screen: s}
 }
 
@@ -44,7 +45,9 @@ func (s *monitorScreen) load() {
 			s.u.officeFailed(err, s.msg)
 			return
 		}
-		s.counts.SetText(lang.X("monitor.counts", "", map[string]any{"Pending": st.Counts["pending"], "Sent": st.Counts["sent"], "Failed": st.Counts["failed"]}))
+		s.counts.SetText(stagesText(st))
+		s.chart.RemoveAll()
+		s.chart.Add(refusalChart(st.Domains))
 		s.failed.RemoveAll()
 		s.retries = nil
 		for _, m := range st.Failed {

@@ -29,6 +29,7 @@ func (s *sentScreen) page() *page {
 		wrapped(lang.L("sent.text")),
 		wrapped(lang.L("sent.text2")),
 		wrapped(lang.L("sent.next")),
+		wrapped(lang.L("sent.desk")),
 		container.NewHBox(s.haveMail, s.home),
 	)
 	return &page{title: lang.L("sent.page"), content: c, focus: s.haveMail, screen: s}
