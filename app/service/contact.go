@@ -340,7 +340,7 @@ func (s *Service) PendingContactChanges(ctx context.Context, token string) ([]po
 // expireChanges marks the proposals that expired unapproved, and returns
 // their audit entries (a proposal nobody approved in time is a step too),
 // for the caller to append after its other writes.
-func (s *Service) expireChanges(tx Tx, now time.Time) ([]AuditEntry, error) {
+func (s *Service) expireChanges(tx ContactChanges, now time.Time) ([]AuditEntry, error) {
 	cs, err := tx.ExpireContactChanges(now)
 	if err != nil {
 		return nil, err
@@ -367,7 +367,7 @@ func (s *Service) auditAll(tx AuditLog, es ...AuditEntry) error {
 // the old and the new address (to the address on file when only the
 // mobile changed), and an SMS to the old and the new mobile. None holds a
 // secret.
-func (s *Service) contactNotices(tx Tx, v Voter, c ContactChange, linkCancelled bool, msgIDs [2]string, now time.Time) error {
+func (s *Service) contactNotices(tx Outbox, v Voter, c ContactChange, linkCancelled bool, msgIDs [2]string, now time.Time) error {
 	n := mail.ContactNotice{Email: c.NewEmail != "", Mobile: c.NewMobile != "", LinkCancelled: linkCancelled}
 	to := []string{c.OldEmail}
 	if n.Email {

@@ -170,7 +170,7 @@ func (s *Service) unknownKey(identifier string) []byte {
 // voter, as countFailure does for a voter's (a password request naming
 // it: as a known identifier with the wrong NUMIC), so that a login after
 // it shows the tries left that a known identifier would.
-func (s *Service) countUnknown(tx Tx, identifier string, now time.Time) error {
+func (s *Service) countUnknown(tx Throttles, identifier string, now time.Time) error {
 	key := s.unknownKey(identifier)
 	n, _, err := tx.ReserveThrottled(key, now, s.cfg.MaxFailures, s.cfg.LockDuration)
 	if err != nil || n == 0 { // n == 0: blocked already, nothing more to count

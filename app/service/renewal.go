@@ -109,7 +109,7 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err err
 // it, that a request of kind was refused and until when: at most one such
 // e-mail per voter, kind and rate window, so that nobody can flood a
 // voter's mailbox with requests.
-func (s *Service) refuse(tx Tx, v Voter, kind string, refusal error, now time.Time) error {
+func (s *Service) refuse(tx LimitedOutbox, v Voter, kind string, refusal error, now time.Time) error {
 	var pe *portal.Error
 	if !errors.As(refusal, &pe) {
 		return refusal

@@ -144,6 +144,12 @@ type RateLimits interface {
 	PurgeRateEvents(before time.Time, limit int) (int, error)
 }
 
+// LimitedOutbox is what a notice sent at most once per window needs.
+type LimitedOutbox interface {
+	RateLimits
+	Outbox
+}
+
 // Sessions keeps the voters' sessions (their tokens' hashes).
 type Sessions interface {
 	// InsertSession opens a session and records its start as the voter's
