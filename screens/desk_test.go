@@ -38,7 +38,7 @@ func (h *harness) openFile(agent, numic string) *voterFileScreen {
 // (agent).
 func addDeskAgents(t *testing.T, e *servicetest.Env) {
 	t.Helper()
-	if _, err := e.Service.AddAgent(context.Background(), "carl", portal.RoleAgent, agentPassword, false); err != nil {
+	if _, err := e.Service.AddAgent(context.Background(), "carl", portal.RoleAgent, agentPassword, false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@ package screens
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -142,7 +143,8 @@ func (s *officeHomeScreen) page() *page {
 	a := s.u.agent
 	role := lang.L("office.role." + string(a.Role))
 	c := container.NewVBox(heading(lang.L("office.home.page")),
-		widget.NewLabel(lang.X("office.home.who", "", map[string]any{"Name": a.Name, "Role": role, "Time": formatTime(a.ExpiresAt)})))
+		widget.NewLabel(lang.X("office.home.who", "", map[string]any{"Name": a.Name, "Role": role, "Time": formatTime(a.ExpiresAt)})),
+		widget.NewLabel(scopeText(a.Scope)))
 	for _, b := range []*button{s.desk, s.approvals, s.outbox, s.roll, s.campaign, s.auditB} {
 		if b != nil {
 			c.Add(container.NewHBox(b))
@@ -186,3 +188,14 @@ func (s *officeHomeScreen) doLogout() {
 
 // list is a vertical list of labels rebuilt on each load.
 func list() *fyne.Container { return container.NewVBox() }
+
+// scopeText says which voters the agent sees.
+func scopeText(s portal.Scope) string {
+	switch {
+	case s.Central:
+		return lang.L("office.home.scope_central")
+	case len(s.Circonscriptions) == 0:
+		return lang.L("office.home.scope_none")
+	}
+	return lang.X("office.home.scope", "", map[string]any{"List": strings.Join(s.Circonscriptions, ", ")})
+}

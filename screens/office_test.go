@@ -54,7 +54,7 @@ func officeEnv(t *testing.T, settings ...func(*service.Config)) *servicetest.Env
 	}
 	e := servicetest.New(t, cfg, service.Options{})
 	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
-		enr, err := e.Service.AddAgent(context.Background(), name, role, agentPassword, role == portal.RoleAdmin)
+		enr, err := e.Service.AddAgent(context.Background(), name, role, agentPassword, role == portal.RoleAdmin, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,6 +116,7 @@ func TestOfficeLoginAndRoles(t *testing.T) {
 	h.ui.home()
 	home := h.agentLogin("bob")
 	h.see("Connecté : bob (agent)")
+	h.see("Administration centrale : électeurs de toutes les circonscriptions")
 	if home.roll != nil || home.campaign != nil || home.auditB != nil {
 		t.Fatal("an agent is offered admin actions")
 	}

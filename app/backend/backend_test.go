@@ -310,7 +310,7 @@ func TestContactApprovalSetting(t *testing.T) {
 		defer b.Close()
 		tokens := map[string]string{}
 		for _, name := range []string{"bob", "carl"} {
-			if _, err := b.Service.AddAgent(ctx, name, portal.RoleAgent, "correct horse battery", false); err != nil {
+			if _, err := b.Service.AddAgent(ctx, name, portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 				t.Fatal(err)
 			}
 			s, err := b.Service.AgentLogin(ctx, name, "correct horse battery", "")
@@ -346,7 +346,7 @@ func TestDeskSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if _, err := b.Service.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false); err != nil {
+	if _, err := b.Service.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := b.Service.AgentLogin(ctx, "bob", "correct horse battery", "")

@@ -244,7 +244,7 @@ func TestScrapeNamesTypesAndNoSecrets(t *testing.T) {
 		r.post(api.Sessions, api.LoginRequest{Identifier: john.Identifier, Password: "not his password"}, nil)
 	}
 	// An agent's name guessed from one source: the fifth blocks it.
-	if _, err := r.env.Service.AddAgent(ctx, "alice", portal.RoleAgent, "correct horse battery", false); err != nil {
+	if _, err := r.env.Service.AddAgent(ctx, "alice", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {

@@ -60,6 +60,8 @@ type AgentSession struct {
 	// May is what the agent may do, from its role and the service's
 	// settings at login: the screens offer only that.
 	May Permissions `json:"may"`
+	// Scope is which voters the agent sees: the screens say it.
+	Scope Scope `json:"scope"`
 }
 
 // Permissions says what an agent may do. The service decides it, from

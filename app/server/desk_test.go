@@ -128,7 +128,7 @@ func TestDeskRemoteConcurrentApprovals(t *testing.T) {
 	o := newOfficeServer(t)
 	ctx := context.Background()
 	for _, n := range []string{"carol", "dave"} {
-		enr, err := o.env.Service.AddAgent(ctx, n, portal.RoleAdmin, "correct horse battery", true)
+		enr, err := o.env.Service.AddAgent(ctx, n, portal.RoleAdmin, "correct horse battery", true, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,7 +30,7 @@ func newOfficeServer(t *testing.T) *officeServer {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
 	secrets := map[string]string{}
 	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
-		enr, err := e.Service.AddAgent(context.Background(), name, role, "correct horse battery", role == portal.RoleAdmin)
+		enr, err := e.Service.AddAgent(context.Background(), name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,7 @@ import (
 // the office one serves the agents but none of the voters' routes.
 func TestOfficeOnSeparateListener(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	enr, err := e.Service.AddAgent(context.Background(), "alice", portal.RoleAdmin, "correct horse battery", true)
+	enr, err := e.Service.AddAgent(context.Background(), "alice", portal.RoleAdmin, "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}

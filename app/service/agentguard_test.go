@@ -51,7 +51,7 @@ func TestAgentAccountGuardRotatingSources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := svc.AddAgent(e.ctx, "alice", "agent", "correct horse battery", false); err != nil {
+			if _, err := svc.AddAgent(e.ctx, "alice", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 				t.Fatal(err)
 			}
 			before := svc.HashStats().Done
@@ -109,7 +109,7 @@ func TestAgentTOTPLockedAfterWrongCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enr, err := svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true)
+	enr, err := svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestAgentTOTPLockedAfterWrongCodes(t *testing.T) {
 func TestAgentAccountGuardAnswersAlike(t *testing.T) {
 	run := func(name string) (answers []string, hashes int64) {
 		e := newEnv(t)
-		if _, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true); err != nil {
+		if _, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true}); err != nil {
 			t.Fatal(err)
 		}
 		before := e.svc.HashStats().Done
@@ -214,7 +214,7 @@ func TestAgentAccountGuardAnswersAlike(t *testing.T) {
 // neither.
 func TestAgentAlerts(t *testing.T) {
 	e := newEnv(t)
-	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true)
+	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestAgentAlerts(t *testing.T) {
 	if err := e.svc.SetAgentEmail(e.ctx, "cli", "alice", "pas une adresse"); err == nil {
 		t.Error("a malformed address was accepted")
 	}
-	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false); err != nil {
+	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	alerts := func() (texts []string) {

@@ -39,8 +39,12 @@ const RecoveryCodes = 10
 // With secondFactor the agent gets a TOTP secret (RFC 6238) and recovery
 // codes, returned once, and must give a code at every login; an admin
 // must have one.
-func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, password string, secondFactor bool) (Enrollment, error) {
+func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, password string, secondFactor bool, scope portal.Scope) (Enrollment, error) {
 	name = strings.TrimSpace(name)
+	scope = scope.Normalize()
+	if err := scope.Validate(); err != nil {
+		return Enrollment{}, err
+	}
 	switch {
 	case name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\r\n"):
 		return Enrollment{}, fmt.Errorf("agent name %q: 1 to 64 characters, no spaces", name)
@@ -73,7 +77,7 @@ func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, p
 		if _, err := tx.AgentByName(name); err == nil {
 			return fmt.Errorf("agent %q already exists", name)
 		}
-		id, err := tx.InsertAgent(Agent{Name: name, Role: string(role), PasswordHash: hash, CreatedAt: now, TOTPSecret: sealed})
+		id, err := tx.InsertAgent(Agent{Name: name, Role: string(role), PasswordHash: hash, CreatedAt: now, TOTPSecret: sealed, Scope: scope})
 		if err != nil {
 			return err
 		}
@@ -83,7 +87,7 @@ func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, p
 			}
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.added",
-			Detail: facts("name", name, "role", string(role), "second_factor", strconv.FormatBool(secondFactor))})
+			Detail: facts("name", name, "role", string(role), "second_factor", strconv.FormatBool(secondFactor), "scope", scopeFact(scope))})
 	})
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("add agent: %w", err)
@@ -413,7 +417,7 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 	if err != nil {
 		return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
 	}
-	return portal.AgentSession{Token: token, Name: a.Name, Role: portal.Role(a.Role), ExpiresAt: expires, May: s.permissions(a)}, nil
+	return portal.AgentSession{Token: token, Name: a.Name, Role: portal.Role(a.Role), ExpiresAt: expires, May: s.permissions(a), Scope: a.Scope}, nil
 }
 
 // permissions is what a may do under the service's settings, told to the
@@ -423,7 +427,7 @@ func (s *Service) permissions(a Agent) portal.Permissions {
 	admin := a.Role == string(portal.RoleAdmin)
 	return portal.Permissions{
 		ApproveContactChanges: admin || s.cfg.ApprovalRole == portal.RoleAgent,
-		ManageRoll:            admin,
+		ManageRoll:            admin && a.Scope.Central,
 		Audit:                 admin,
 	}
 }

@@ -24,7 +24,7 @@ func from(addr string) context.Context { return portal.WithClient(context.Backgr
 func TestAgentUnknownNameAnswersAlike(t *testing.T) {
 	run := func(name string) (answers []string, hashes int64) {
 		e := newEnv(t)
-		if _, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true); err != nil {
+		if _, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true}); err != nil {
 			t.Fatal(err)
 		}
 		before := e.svc.HashStats().Done
@@ -57,7 +57,7 @@ func TestAgentUnknownNameAnswersAlike(t *testing.T) {
 // source is not even checked.
 func TestAgentGuessingCannotLockOut(t *testing.T) {
 	e := newEnv(t)
-	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true)
+	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestAgentGuessingCannotLockOut(t *testing.T) {
 // passwords for one agent from one source: at most 5 checked.
 func TestAgentConcurrentGuessesEvaluatedAtMostFive(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false); err != nil {
+	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	before := e.svc.HashStats().Done
@@ -117,10 +117,10 @@ func TestAgentConcurrentGuessesEvaluatedAtMostFive(t *testing.T) {
 // be made without a second factor.
 func TestAgentSecondFactor(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.svc.AddAgent(e.ctx, "root", "admin", "correct horse battery", false); err == nil {
+	if _, err := e.svc.AddAgent(e.ctx, "root", "admin", "correct horse battery", false, portal.Scope{Central: true}); err == nil {
 		t.Fatal("an admin without second factor was added")
 	}
-	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true)
+	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,11 +170,11 @@ func TestAgentSecondFactor(t *testing.T) {
 // working; the password stays; the audit log says who, not what.
 func TestResetSecondFactor(t *testing.T) {
 	e := newEnv(t)
-	old, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true)
+	old, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false); err != nil {
+	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	login := func(name, code string) (portal.AgentSession, error) {

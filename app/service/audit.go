@@ -77,14 +77,18 @@ func (s *Service) Audited() bool { return s.audited.Load() }
 
 // AuditEntries implements portal.Office (admin).
 func (s *Service) AuditEntries(ctx context.Context, token string, f portal.AuditFilter) ([]portal.HistoryEntry, error) {
-	if _, err := s.agent(ctx, token, portal.RoleAdmin); err != nil {
+	a, err := s.agent(ctx, token, portal.RoleAdmin)
+	if err != nil {
 		return nil, err
 	}
 	var out []portal.HistoryEntry
-	err := s.store.View(ctx, func(tx Tx) error {
+	err = s.store.View(ctx, func(tx Tx) error {
 		var voterID int64
 		if n := portal.NormalizeNUMIC(f.NUMIC); n != "" {
 			v, err := tx.VoterByNUMIC(n)
+			if err == nil && !a.Scope.Sees(v.Circonscription) {
+				err = ErrNotFound
+			}
 			if errors.Is(err, ErrNotFound) {
 				return nil // no such voter: no entry
 			}
@@ -94,10 +98,17 @@ func (s *Service) AuditEntries(ctx context.Context, token string, f portal.Audit
 			voterID = v.ID
 		}
 		es, err := tx.AuditSearch(strings.TrimSpace(f.Actor), strings.TrimSpace(f.Action), voterID, 200)
-		for _, e := range es {
-			out = append(out, historyEntry(e))
+		if err != nil {
+			return err
 		}
-		return err
+		for _, e := range es {
+			if ok, err := seesVoter(tx, a, e.VoterID); err != nil {
+				return err
+			} else if ok {
+				out = append(out, historyEntry(e))
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("audit entries: %w", err)

@@ -194,7 +194,7 @@ func BenchmarkVoterLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := e.Service.AddAgent(context.Background(), "bench", "agent", "correct horse battery", false); err != nil {
+	if _, err := e.Service.AddAgent(context.Background(), "bench", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		b.Fatal(err)
 	}
 	sess, err := e.Service.AgentLogin(context.Background(), "bench", "correct horse battery", "")

@@ -121,6 +121,9 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 // SendFirstCredentialsAs implements portal.RollAdmin.
 func (s *Service) SendFirstCredentialsAs(ctx context.Context, token, campaign string, progress func(portal.CampaignReport)) (portal.CampaignReport, error) {
 	a, err := s.agent(ctx, token, portal.RoleAdmin)
+	if err == nil {
+		err = central(a)
+	}
 	if err != nil {
 		return portal.CampaignReport{}, err
 	}

@@ -36,7 +36,7 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 	err = s.store.Update(ctx, func(tx Tx) error {
 		// Locks and writes first, audit entries last, in every desk
 		// transaction.
-		v, err := tx.VoterByID(req.VoterID)
+		v, err := scopedVoter(tx, a, req.VoterID)
 		if err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 		// orders concurrent approvals; the proposal is read again after
 		// it, so that the one that waited sees the first one's decision
 		// (and says "decided", not "stale"). Audit entries come last.
-		v, err := tx.VoterByID(c.VoterID)
+		v, err := scopedVoter(tx, a, c.VoterID)
 		if err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func (s *Service) RejectContactChange(ctx context.Context, token string, id int6
 			return err
 		}
 		// As an approval: the voter's row, then the writes, then the audit.
-		v, err := tx.VoterByID(c.VoterID)
+		v, err := scopedVoter(tx, a, c.VoterID)
 		if err != nil {
 			return err
 		}
@@ -312,18 +312,22 @@ func (s *Service) RejectContactChange(ctx context.Context, token string, id int6
 
 // PendingContactChanges implements portal.Desk.
 func (s *Service) PendingContactChanges(ctx context.Context, token string) ([]portal.ContactChange, error) {
-	if _, err := s.agent(ctx, token, portal.RoleAgent); err != nil {
+	a, err := s.agent(ctx, token, portal.RoleAgent)
+	if err != nil {
 		return nil, err
 	}
 	now := s.clock.Now()
 	var out []portal.ContactChange
-	err := s.store.View(ctx, func(tx Tx) error {
+	err = s.store.View(ctx, func(tx Tx) error {
 		cs, err := tx.PendingContactChanges(now, 200)
 		if err != nil {
 			return err
 		}
 		for _, c := range cs {
-			v, err := tx.VoterByID(c.VoterID)
+			v, err := scopedVoter(tx, a, c.VoterID)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
 			if err != nil {
 				return err
 			}

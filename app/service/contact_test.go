@@ -22,7 +22,7 @@ const agentPassword = "correct horse battery"
 // returns a session token for it.
 func (e *env) agent(name string, role portal.Role) string {
 	e.t.Helper()
-	enr, err := e.svc.AddAgent(e.ctx, name, role, agentPassword, role == portal.RoleAdmin)
+	enr, err := e.svc.AddAgent(e.ctx, name, role, agentPassword, role == portal.RoleAdmin, portal.Scope{Central: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -20,7 +20,8 @@ func reason(r string) (string, error) {
 
 // FindVoters implements portal.Office.
 func (s *Service) FindVoters(ctx context.Context, token, query string) ([]portal.VoterSummary, error) {
-	if _, err := s.agent(ctx, token, portal.RoleAgent); err != nil {
+	a, err := s.agent(ctx, token, portal.RoleAgent)
+	if err != nil {
 		return nil, err
 	}
 	query = strings.TrimSpace(query)
@@ -28,16 +29,18 @@ func (s *Service) FindVoters(ctx context.Context, token, query string) ([]portal
 		return nil, portal.InvalidInput(portal.FieldError{Field: portal.FieldQuery, Reason: portal.ReasonRequired})
 	}
 	var vs []Voter
-	err := s.store.View(ctx, func(tx Tx) (err error) {
+	err = s.store.View(ctx, func(tx Tx) (err error) {
 		vs, err = tx.FindVoters(portal.NormalizeNUMIC(query), portal.NormalizeEmail(query), 50)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find voters: %w", err)
 	}
-	out := make([]portal.VoterSummary, len(vs))
-	for i, v := range vs {
-		out[i] = summary(v)
+	out := []portal.VoterSummary{}
+	for _, v := range vs {
+		if a.Scope.Sees(v.Circonscription) {
+			out = append(out, summary(v))
+		}
 	}
 	return out, nil
 }
@@ -54,13 +57,14 @@ func summary(v Voter) portal.VoterSummary {
 
 // VoterFile implements portal.Office.
 func (s *Service) VoterFile(ctx context.Context, token string, voterID int64) (portal.VoterFile, error) {
-	if _, err := s.agent(ctx, token, portal.RoleAgent); err != nil {
+	a, err := s.agent(ctx, token, portal.RoleAgent)
+	if err != nil {
 		return portal.VoterFile{}, err
 	}
 	now := s.clock.Now()
 	var f portal.VoterFile
-	err := s.store.View(ctx, func(tx Tx) error {
-		v, err := tx.VoterByID(voterID)
+	err = s.store.View(ctx, func(tx Tx) error {
+		v, err := scopedVoter(tx, a, voterID)
 		if err != nil {
 			return err
 		}
@@ -120,7 +124,7 @@ func (s *Service) deskAction(ctx context.Context, token string, voterID int64, w
 	}
 	now := s.clock.Now()
 	err = s.store.Update(ctx, func(tx Tx) error {
-		if _, err := tx.VoterByID(voterID); err != nil {
+		if _, err := scopedVoter(tx, a, voterID); err != nil {
 			return err
 		}
 		if err := fn(tx, now); err != nil {

@@ -44,7 +44,7 @@ func (s *Service) StartRenewal(ctx context.Context, token string, voterID int64,
 	now := s.clock.Now()
 	var out portal.DeskRenewal
 	err = s.store.Update(ctx, func(tx Tx) error {
-		v, err := tx.VoterByID(voterID)
+		v, err := scopedVoter(tx, a, voterID)
 		if err != nil {
 			return err
 		}

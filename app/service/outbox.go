@@ -97,21 +97,26 @@ func (s *Service) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error
 
 // OutboxStatus implements portal.Office.
 func (s *Service) OutboxStatus(ctx context.Context, token string) (portal.OutboxStatus, error) {
-	if _, err := s.agent(ctx, token, portal.RoleAgent); err != nil {
+	a, err := s.agent(ctx, token, portal.RoleAgent)
+	if err != nil {
 		return portal.OutboxStatus{}, err
 	}
 	var st portal.OutboxStatus
-	err := s.store.View(ctx, func(tx Tx) error {
+	err = s.store.View(ctx, func(tx Tx) error {
 		var err error
 		if st.Counts, err = tx.OutboxCounts(); err != nil {
 			return err
 		}
 		failed, err := tx.FailedMessages(100)
-		for _, m := range failed {
-			st.Failed = append(st.Failed, messageState(m))
-		}
 		if err != nil {
 			return err
+		}
+		for _, m := range failed {
+			if ok, err := seesVoter(tx, a, m.VoterID); err != nil {
+				return err
+			} else if ok {
+				st.Failed = append(st.Failed, messageState(m))
+			}
 		}
 		return deliveryStatus(tx, &st)
 	})
@@ -132,6 +137,13 @@ func (s *Service) RetryMessage(ctx context.Context, token string, id int64, why 
 	}
 	now := s.clock.Now()
 	return s.store.Update(ctx, func(tx Tx) error {
+		// Another circonscription's message is not there for this agent:
+		// only one the outbox screen shows it.
+		if ok, err := seesMessage(tx, a, id); err != nil {
+			return err
+		} else if !ok {
+			return portal.ErrNotFound
+		}
 		ok, err := tx.Requeue(id, now)
 		if err != nil {
 			return err

@@ -138,6 +138,8 @@ type Agent struct {
 	TOTPSecret []byte
 	// Email is where the agent's security alerts go ("": none).
 	Email string
+	// Scope is which voters the agent sees (scope.go).
+	Scope portal.Scope
 }
 
 // AgentSessionRow is an open agent session; only the token's hash is kept.

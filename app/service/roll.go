@@ -271,6 +271,9 @@ func (rr *rollReader) split(line []byte) ([]string, portal.ProblemCode) {
 // ImportRollAs implements portal.RollAdmin: ImportRoll for an admin.
 func (s *Service) ImportRollAs(ctx context.Context, token string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
 	a, err := s.agent(ctx, token, portal.RoleAdmin)
+	if err == nil {
+		err = central(a)
+	}
 	if err != nil {
 		return portal.ImportReport{}, err
 	}

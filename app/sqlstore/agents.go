@@ -4,13 +4,14 @@ import (
 	"database/sql"
 	"time"
 
+	"consulvote/app/portal"
 	"consulvote/app/service"
 )
 
 func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
 	var id int64
-	err := t.queryRow(`INSERT INTO agents (name, role, password_hash, created_at, totp_secret) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt), a.TOTPSecret).Scan(&id)
+	err := t.queryRow(`INSERT INTO agents (name, role, password_hash, created_at, totp_secret, scope) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt), a.TOTPSecret, a.Scope.String()).Scan(&id)
 	return id, err
 }
 
@@ -22,9 +23,10 @@ func (t *Tx) AgentByName(name string) (service.Agent, error) {
 	}
 	var a service.Agent
 	var created sql.NullInt64
-	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, totp_secret, email FROM agents WHERE name = $1`+t.forUpdate(), name).
-		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &a.TOTPSecret, &a.Email)
-	a.CreatedAt = timeOf(created)
+	var scope string
+	err := t.queryRow(`SELECT id, name, role, password_hash, created_at, totp_secret, email, scope FROM agents WHERE name = $1`+t.forUpdate(), name).
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &a.TOTPSecret, &a.Email, &scope)
+	a.CreatedAt, a.Scope = timeOf(created), portal.ParseScope(scope)
 	return a, notFound(err)
 }
 
@@ -55,10 +57,11 @@ func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {
 func (t *Tx) AgentBySession(tokenHash []byte) (service.Agent, time.Time, error) {
 	var a service.Agent
 	var created, expires sql.NullInt64
-	err := t.queryRow(`SELECT a.id, a.name, a.role, a.password_hash, a.created_at, s.expires_at
+	var scope string
+	err := t.queryRow(`SELECT a.id, a.name, a.role, a.password_hash, a.created_at, s.expires_at, a.scope
 		FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1`, tokenHash).
-		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &expires)
-	a.CreatedAt = timeOf(created)
+		Scan(&a.ID, &a.Name, &a.Role, &a.PasswordHash, &created, &expires, &scope)
+	a.CreatedAt, a.Scope = timeOf(created), portal.ParseScope(scope)
 	return a, timeOf(expires), notFound(err)
 }
 

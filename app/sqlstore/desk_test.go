@@ -30,7 +30,7 @@ func TestDeskOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	login := func(name string, role portal.Role) string {
-		enr, err := svc.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin)
+		enr, err := svc.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}

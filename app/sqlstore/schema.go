@@ -117,7 +117,10 @@ CREATE TABLE agents (
 	created_at    {int} NOT NULL,
 	totp_secret   {blob},
 	totp_step     {int},
-	email         TEXT NOT NULL DEFAULT ''
+	email         TEXT NOT NULL DEFAULT '',
+	-- The voters the agent sees: "*" (the central office) or its
+	-- circonscriptions one per line; '' sees none (portal.Scope).
+	scope         TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE agent_recovery_codes (
 	agent_id  {int} NOT NULL REFERENCES agents(id),

@@ -75,6 +75,7 @@ func Run(t *testing.T, open Opener) {
 		{"Checkpoints/Order", testCheckpoints},
 		{"Throttles/WindowBlocksConcurrency", testThrottles},
 		{"Agents/AccountsAndSessions", testAgents},
+		{"Agents/Scope", testAgentScope},
 		{"Roll/ByNUMICAndUpdate", testRoll},
 		{"Campaigns/ServedOnce", testCampaigns},
 		{"ContactChanges/Lifecycle", testContactChangeLifecycle},

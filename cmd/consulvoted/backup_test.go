@@ -185,7 +185,7 @@ func TestRestoreRefusesEditedBackup(t *testing.T) {
 	ctx := context.Background()
 	src := filepath.Join(dir, "src.db")
 	b := newDB(t, src, true)
-	if _, err := b.Service.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false); err != nil {
+	if _, err := b.Service.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	marie, paul := service.DemoRoll[0], service.DemoRoll[1]

@@ -184,6 +184,9 @@ type agentAddConfig struct {
 	QRFile string
 	// Email is where the agent's security alerts go ("": none).
 	Email string
+	// Scope: the circonscriptions whose voters the agent sees, or all of
+	// them (--central).
+	Scope portal.Scope
 }
 
 func (c agentAddConfig) Validate() error {
@@ -199,6 +202,9 @@ func (c agentAddConfig) Validate() error {
 	if c.Email != "" && !portal.ValidEmail(portal.NormalizeEmail(c.Email)) {
 		return &usageError{fmt.Sprintf("--email %q: not an e-mail address", c.Email)}
 	}
+	if err := c.Scope.Normalize().Validate(); err != nil {
+		return &usageError{fmt.Sprintf("--circonscription NAME (repeatable) or --central: %v", err)}
+	}
 	return c.Backend.Validate()
 }
 
@@ -210,6 +216,11 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 	fs.BoolVar(&c.NoSecondFactor, "no-totp", false, "no second factor (role agent only; an admin always has one)")
 	fs.StringVar(&c.QRFile, "qr", "", "write the second factor's QR code to this PNG file (default: NAME-totp.png)")
 	fs.StringVar(&c.Email, "email", "", "the agent's address for security alerts: logins slowed down after 20 failures in a row, one-time codes locked after 10 wrong ones")
+	fs.Func("circonscription", "a circonscription whose voters the agent sees, as the roll writes it (repeatable)", func(v string) error {
+		c.Scope.Circonscriptions = append(c.Scope.Circonscriptions, v)
+		return nil
+	})
+	fs.BoolVar(&c.Scope.Central, "central", false, "the central office: the agent sees every circonscription's voters")
 	return func(ctx context.Context, args []string, io stdio) error {
 		if len(args) != 1 {
 			return &usageError{"give one NAME"}
@@ -239,11 +250,11 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 			return err
 		}
 		b.Start()
-		enr, err := b.Service.AddAgent(ctx, c.Name, c.Role, password, !c.NoSecondFactor)
+		enr, err := b.Service.AddAgent(ctx, c.Name, c.Role, password, !c.NoSecondFactor, c.Scope)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(io.out, "agent %s added (%s)\n", c.Name, c.Role)
+		fmt.Fprintf(io.out, "agent %s added (%s, %s)\n", c.Name, c.Role, scopeWords(c.Scope.Normalize()))
 		if c.Email != "" {
 			if err := b.Service.SetAgentEmail(ctx, "cli", c.Name, c.Email); err != nil {
 				return fmt.Errorf("agent %s added without its e-mail: %w", c.Name, err)

@@ -148,8 +148,8 @@ func TestAgentAddCommand(t *testing.T) {
 	}
 	// Flags after the name, password from a pipe.
 	qr := filepath.Join(t.TempDir(), "alice-totp.png")
-	code, out := run("correct horse battery\n", "agent", "add", "--db", path, "alice", "--role", "admin", "--qr", qr)
-	if code != 0 || !strings.Contains(out, "agent alice added (admin)") {
+	code, out := run("correct horse battery\n", "agent", "add", "--db", path, "alice", "--role", "admin", "--qr", qr, "--central")
+	if code != 0 || !strings.Contains(out, "agent alice added (admin, central office: every circonscription)") {
 		t.Fatalf("%d %s", code, out)
 	}
 	// The second factor is shown once: a QR code in the terminal and in a
@@ -162,7 +162,7 @@ func TestAgentAddCommand(t *testing.T) {
 	if st, err := os.Stat(qr); err != nil || testenv.FileModes && st.Mode().Perm() != 0o600 {
 		t.Fatalf("QR code PNG: %v %v", st, err)
 	}
-	if code, out := run("correct horse battery\n", "agent", "add", "--db", path, "root", "--role", "admin", "--no-totp"); code != 2 || !strings.Contains(out, "second factor") {
+	if code, out := run("correct horse battery\n", "agent", "add", "--db", path, "root", "--role", "admin", "--no-totp", "--central"); code != 2 || !strings.Contains(out, "second factor") {
 		t.Errorf("an admin without second factor: %d %s", code, out)
 	}
 	for _, tc := range []struct {
@@ -171,17 +171,24 @@ func TestAgentAddCommand(t *testing.T) {
 		code  int
 		want  string
 	}{
-		{"correct horse battery\n", []string{"agent", "add", "--db", path, "alice", "--role", "admin"}, 1, "already exists"},
-		{"short\n", []string{"agent", "add", "--db", path, "bob", "--role", "agent"}, 1, "at least 12"},
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "alice", "--role", "admin", "--central"}, 1, "already exists"},
+		{"short\n", []string{"agent", "add", "--db", path, "bob", "--role", "agent", "--central"}, 1, "at least 12"},
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "bob", "--role", "agent"}, 2, "--circonscription NAME (repeatable) or --central"},
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "bob", "--role", "agent", "--central", "--circonscription", "Allemagne"}, 2, "not both"},
 		{"correct horse battery\n", []string{"agent", "add", "--db", path, "bob", "--role", "boss"}, 2, "admin or agent"},
 		{"correct horse battery\n", []string{"agent", "add", "--db", path, "--role", "agent"}, 2, "one NAME"},
 		{"", []string{"agent", "remove", "--db", path, "bob"}, 2, "usage"},
 		{"correct horse battery\n", []string{"agent", "add", "--db", path, "bob", "--role", "agent", "--no-totp", "--email", "bob"}, 2, "not an e-mail address"},
-		{"correct horse battery\n", []string{"agent", "add", "--db", path, "carol", "--role", "agent", "--no-totp", "--email", "Carol@Consulat.example"}, 0, "agent carol added"},
+		{"correct horse battery\n", []string{"agent", "add", "--db", path, "carol", "--role", "agent", "--no-totp", "--email", "Carol@Consulat.example", "--central"}, 0, "agent carol added"},
 	} {
 		if code, out := run(tc.stdin, tc.args...); code != tc.code || !strings.Contains(out, tc.want) {
 			t.Errorf("%v: %d %s; want %d %q", tc.args, code, out, tc.code, tc.want)
 		}
+	}
+	// A consulate's agent: its circonscriptions, repeated.
+	if code, out := run("correct horse battery\n", "agent", "add", "--db", path, "carl", "--role", "agent", "--no-totp",
+		"--circonscription", "Allemagne", "--circonscription", " Autriche "); code != 0 || !strings.Contains(out, "agent carl added (agent, circonscriptions: Allemagne, Autriche)") {
+		t.Errorf("agent add --circonscription: %d %s", code, out)
 	}
 	svc := openDB(t, path).Service
 	if raw, err := sql.Open("sqlite", path); err != nil {
@@ -192,6 +199,9 @@ func TestAgentAddCommand(t *testing.T) {
 			t.Errorf("carol's alerts go to %q (%v)", email, err)
 		}
 		raw.Close()
+	}
+	if s, err := svc.AgentLogin(context.Background(), "carl", "correct horse battery", ""); err != nil || s.Scope.Central || fmt.Sprint(s.Scope.Circonscriptions) != "[Allemagne Autriche]" {
+		t.Errorf("carl's session: %+v %v", s, err)
 	}
 	if _, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", ""); err == nil {
 		t.Fatal("an admin logged in without the second factor")
@@ -223,7 +233,7 @@ func TestAgentResetTOTPCommand(t *testing.T) {
 		}
 		return m[1]
 	}
-	code, out, errs := runCmd("correct horse battery\n", "agent", "add", "--db", path, "alice", "--role", "admin", "--qr", filepath.Join(dir, "a.png"))
+	code, out, errs := runCmd("correct horse battery\n", "agent", "add", "--db", path, "alice", "--role", "admin", "--qr", filepath.Join(dir, "a.png"), "--central")
 	if code != 0 {
 		t.Fatalf("agent add: %d %s%s", code, out, errs)
 	}
@@ -439,7 +449,7 @@ func TestRollImportReportsDeskChange(t *testing.T) {
 	ctx := context.Background()
 	tokens := map[string]string{}
 	for name, role := range map[string]portal.Role{"bob": portal.RoleAgent, "alice": portal.RoleAdmin} {
-		enr, err := b.Service.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin)
+		enr, err := b.Service.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -49,7 +49,7 @@ func TestRefusalThroughPostfix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.AddAgent(ctx, "guichet", portal.RoleAgent, "correct horse battery", false); err != nil {
+	if _, err := b.Service.AddAgent(ctx, "guichet", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	b.Close()

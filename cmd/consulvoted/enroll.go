@@ -10,6 +10,7 @@ import (
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/qr"
 
+	"consulvote/app/portal"
 	"consulvote/app/service"
 )
 
@@ -90,4 +91,12 @@ func terminalQR(w io.Writer, code barcode.Barcode) {
 		sb.WriteRune('\n')
 	}
 	io.WriteString(w, sb.String())
+}
+
+// scopeWords says which voters an agent sees.
+func scopeWords(s portal.Scope) string {
+	if s.Central {
+		return "central office: every circonscription"
+	}
+	return "circonscriptions: " + strings.Join(s.Circonscriptions, ", ")
 }

@@ -5,7 +5,7 @@
 //	consulvoted serve [options]                the HTTP API (see consulvoted serve -h)
 //	consulvoted roll import --db PATH FILE     load the electoral roll
 //	consulvoted credentials send --db PATH --campaign NAME
-//	consulvoted agent add --db PATH NAME --role admin|agent
+//	consulvoted agent add --db PATH NAME --role admin|agent --circonscription X (repeatable) | --central
 //	consulvoted agent reset-totp --db PATH NAME  a new second factor, shown once
 //	consulvoted audit verify --db PATH [--checkpoint SEQ:MAC]... [--checkpoints-from LOG]
 //	consulvoted backup --db PATH --to FILE     a consistent copy of a live database
@@ -37,7 +37,7 @@ import (
 const usage = `usage: consulvoted serve [options]   (the HTTP API; consulvoted serve -h)
        consulvoted roll import --db PATH FILE [--errors REPORT.csv] [--create]
        consulvoted credentials send --db PATH --campaign NAME [--from SENDER]
-       consulvoted agent add --db PATH NAME --role admin|agent   (password on the terminal, or the first line of stdin)
+       consulvoted agent add --db PATH NAME --role admin|agent --circonscription X… | --central   (password on the terminal, or the first line of stdin)
        consulvoted agent reset-totp --db PATH NAME [--qr FILE]   (a new second factor for an agent who lost it)
        consulvoted audit verify --db PATH [--checkpoint SEQ:MAC]... [--checkpoints-from LOG]
        consulvoted backup --db PATH --to FILE [--key-to KEYFILE] [--force]

@@ -371,10 +371,10 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		// the right password: the streak and the codes' count are the
 		// database's, whichever instance each guess reaches.
 		proxied := []*instance{d.serve("--trusted-proxy", "127.0.0.1/32"), d.serve("--trusted-proxy", "127.0.0.1/32")}
-		if _, err := d.svc.AddAgent(ctx, "guarded", "agent", "correct horse battery", false); err != nil {
+		if _, err := d.svc.AddAgent(ctx, "guarded", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 			t.Fatal(err)
 		}
-		enr, err := d.svc.AddAgent(ctx, "guardedadmin", "admin", "correct horse battery", true)
+		enr, err := d.svc.AddAgent(ctx, "guardedadmin", "admin", "correct horse battery", true, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}

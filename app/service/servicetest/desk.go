@@ -39,7 +39,7 @@ func SameAddressApprovals(t *testing.T, db service.Store, n, rounds int) {
 	}
 	login := func(name string) string {
 		t.Helper()
-		if _, err := svc.AddAgent(ctx, name, portal.RoleAgent, "correct horse battery", false); err != nil {
+		if _, err := svc.AddAgent(ctx, name, portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 			t.Fatal(err)
 		}
 		s, err := svc.AgentLogin(ctx, name, "correct horse battery", "")
@@ -121,7 +121,7 @@ func ResetDuringLogins(t *testing.T, db service.Store, rounds int) {
 		t.Fatal(err)
 	}
 	const password = "correct horse battery"
-	enr, err := svc.AddAgent(ctx, "alice", portal.RoleAdmin, password, true)
+	enr, err := svc.AddAgent(ctx, "alice", portal.RoleAdmin, password, true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
