@@ -121,8 +121,6 @@ func findingsText(r portal.AuditReport) []string {
 		t := lang.X(key, "", map[string]any{"Row": f.Row, "N": f.N, "M": f.M, "Checkpoint": f.Checkpoint})
 		if t == "" || t == key {
 			t = r.Problems[i]
-		} else if f.Chain != "" {
-			t = lang.X("audit.finding.in_chain", "", map[string]any{"Chain": f.Chain}) + t
 		}
 		lines[i] = t
 	}

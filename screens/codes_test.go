@@ -200,28 +200,27 @@ func TestEveryAuditCauseTranslated(t *testing.T) {
 	}
 }
 
-// TestAuditFindingsInChains: a problem in one of the audit log's chains
-// names the chain; a checkpoint's names the checkpoint; each in the
-// agent's language.
-func TestAuditFindingsInChains(t *testing.T) {
+// TestAuditFindings: a problem of a row names the row, a checkpoint's the
+// checkpoint, each in the agent's language.
+func TestAuditFindings(t *testing.T) {
 	r := portal.AuditReport{
-		Problems: []string{"chain …, row 4: altered", "checkpoint 3: checkpoint", "chain …, row 1: deleted"},
+		Problems: []string{"row 4: …", "checkpoint 3: …", "checkpoint 5: …"},
 		Findings: []portal.AuditFinding{
-			{Chain: "0123456789abcdef", Row: 4, Cause: "hash"},
+			{Row: 4, Cause: "hash"},
 			{Checkpoint: 3, Cause: "checkpoint_gap", N: 2, M: 2},
-			{Chain: "0123456789abcdef", Row: 1, Cause: "chain_gone", N: 7, M: 5},
+			{Checkpoint: 5, Cause: "signed_rows_gone", N: 7},
 		},
 	}
 	for _, tc := range []struct {
 		language string
 		want     []string
 	}{
-		{"fr", []string{"Chaîne 0123456789abcdef — Ligne 4 : son contenu a été modifié",
+		{"fr", []string{"Ligne 4 : son contenu ne correspond plus à son sceau",
 			"Point de contrôle 3 : les points de contrôle 2 à 2 qui le précèdent ont disparu.",
-			"Chaîne 0123456789abcdef — la chaîne entière a disparu, alors que le point de contrôle 5 avait signé ses lignes jusqu'à la ligne 7."}},
-		{"en", []string{"Chain 0123456789abcdef — Row 4: its content was altered",
+			"Point de contrôle 5 : 7 des lignes qu'il a signées ont disparu."}},
+		{"en", []string{"Row 4: its content does not match its seal",
 			"Checkpoint 3: checkpoints 2 to 2 before it are missing.",
-			"Chain 0123456789abcdef — the whole chain is gone, though checkpoint 5 had signed its rows up to row 7."}},
+			"Checkpoint 5: 7 of the rows it signed are gone."}},
 	} {
 		if err := resources.LoadTranslations(tc.language); err != nil {
 			t.Fatal(err)

@@ -70,7 +70,7 @@ func init() {
 		"contact.change.proposed", "contact.change.approved", "contact.change.rejected", "contact.change.withdrawn",
 		"contact.change.expired", "contact.change.refused", "contact.change.approval_refused",
 		"desk.renewal.identifier", "desk.renewal.password", "desk.renewal.refused", "roll.difference_kept",
-		"agent.added", "agent.login", "agent.login.failed", "agent.throttled", "audit.chain_keyed", "audit.chain_moved", "audit.verified",
+		"agent.added", "agent.login", "agent.login.failed", "agent.throttled", "audit.verified",
 		"credentials.sent", "identifier.request.rate_limited", "password.request.rate_limited", "login.blocked",
 		"outbox.retry", "password.request.no_match", "roll.batch", "roll.imported",
 		"agent.second_factor_reset", "agent.second_factor_locked", "agent.email_set",

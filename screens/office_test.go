@@ -260,7 +260,7 @@ func testAuditScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	raw.Close()
 	h.tap(a.verify)
 	h.see("JOURNAL ALTÉRÉ : 1 anomalie(s)")
-	h.see("Ligne 2 : son contenu a été modifié (il ne correspond plus à son empreinte).")
+	h.see("Ligne 2 : son contenu ne correspond plus à son sceau (modifiée, ou écrite sans la clé).")
 	h.notSee("row 2")
 }
 

@@ -55,21 +55,21 @@ type Checkpoint struct {
 // Storage is the audit log in a store, always used inside one transaction
 // of it.
 type Storage interface {
-	// Append stores e as a new row, numbers it, and stores seal(id) as
+	// AppendAudit stores e as a new row, numbers it, and stores seal(id) as
 	// its MAC, in the same transaction.
-	Append(e Entry, seal func(id int64) []byte) error
-	// Sign, in a write transaction, takes the checkpoints' lock (held to
+	AppendAudit(e Entry, seal func(id int64) []byte) error
+	// SignAudit, in a write transaction, takes the checkpoints' lock (held to
 	// the transaction's end; the store's one lock), marks every committed
 	// row that no checkpoint signed yet as signed by the checkpoint after
 	// the newest, and, if there was any, stores the checkpoint that sign
 	// returns for them. It gives sign the newest stored checkpoint (the
 	// zero Checkpoint when none) and the rows, ID and MAC only.
-	Sign(sign func(last Checkpoint, rows []Row) Checkpoint) error
-	// Checkpoints calls fn for every checkpoint, by Seq.
-	Checkpoints(fn func(Checkpoint) error) error
-	// Rows calls fn for every row, by Checkpoint (unsigned rows first),
+	SignAudit(sign func(last Checkpoint, rows []Row) Checkpoint) error
+	// AuditCheckpoints calls fn for every checkpoint, by Seq.
+	AuditCheckpoints(fn func(Checkpoint) error) error
+	// AuditRows calls fn for every row, by Checkpoint (unsigned rows first),
 	// then by ID.
-	Rows(fn func(Row) error) error
+	AuditRows(fn func(Row) error) error
 }
 
 // fields writes length-prefixed values to a MAC, so that no two
@@ -122,7 +122,7 @@ func CheckpointMAC(key []byte, c Checkpoint, prev []byte) []byte {
 
 // Append writes e to the log, sealed under key.
 func Append(st Storage, key []byte, e Entry) error {
-	return st.Append(e, func(id int64) []byte { return RowMAC(key, id, e) })
+	return st.AppendAudit(e, func(id int64) []byte { return RowMAC(key, id, e) })
 }
 
 // Sign signs, at now, a checkpoint of every row no checkpoint signed yet,
@@ -130,7 +130,7 @@ func Append(st Storage, key []byte, e Entry) error {
 // a store that runs the transaction again runs it again.
 func Sign(st Storage, key []byte, now time.Time) (Checkpoint, error) {
 	var c Checkpoint
-	err := st.Sign(func(last Checkpoint, rows []Row) Checkpoint {
+	err := st.SignAudit(func(last Checkpoint, rows []Row) Checkpoint {
 		slices.SortFunc(rows, func(a, b Row) int { return cmp.Compare(a.ID, b.ID) })
 		c = Checkpoint{Seq: last.Seq + 1, At: now, Rows: int64(len(rows)), Digest: Digest(rows)}
 		c.MAC = CheckpointMAC(key, c, last.MAC)

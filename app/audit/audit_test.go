@@ -22,7 +22,7 @@ type memory struct {
 	cps  []audit.Checkpoint
 }
 
-func (m *memory) Append(e audit.Entry, seal func(int64) []byte) error {
+func (m *memory) AppendAudit(e audit.Entry, seal func(int64) []byte) error {
 	m.commit(m.reserve(), e, seal)
 	return nil
 }
@@ -42,7 +42,7 @@ func (m *memory) commit(id int64, e audit.Entry, seal func(int64) []byte) {
 	m.rows = append(m.rows, audit.Row{ID: id, Entry: e, MAC: seal(id)})
 }
 
-func (m *memory) Sign(sign func(audit.Checkpoint, []audit.Row) audit.Checkpoint) error {
+func (m *memory) SignAudit(sign func(audit.Checkpoint, []audit.Row) audit.Checkpoint) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var last audit.Checkpoint
@@ -62,7 +62,7 @@ func (m *memory) Sign(sign func(audit.Checkpoint, []audit.Row) audit.Checkpoint)
 	return nil
 }
 
-func (m *memory) Checkpoints(fn func(audit.Checkpoint) error) error {
+func (m *memory) AuditCheckpoints(fn func(audit.Checkpoint) error) error {
 	m.mu.Lock()
 	cps := slices.Clone(m.cps)
 	m.mu.Unlock()
@@ -75,7 +75,7 @@ func (m *memory) Checkpoints(fn func(audit.Checkpoint) error) error {
 	return nil
 }
 
-func (m *memory) Rows(fn func(audit.Row) error) error {
+func (m *memory) AuditRows(fn func(audit.Row) error) error {
 	m.mu.Lock()
 	rows := slices.Clone(m.rows)
 	m.mu.Unlock()

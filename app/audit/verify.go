@@ -92,7 +92,7 @@ type verifier struct {
 // outside the database) must be stored as it is there.
 func Verify(st Storage, key []byte, old time.Time, logged []Checkpoint) ([]Problem, int, error) {
 	v := &verifier{key: key, old: old, cps: map[int64]Checkpoint{}, seen: map[int64]bool{}}
-	if err := st.Checkpoints(v.checkpoint); err != nil {
+	if err := st.AuditCheckpoints(v.checkpoint); err != nil {
 		return nil, 0, fmt.Errorf("read the audit checkpoints: %w", err)
 	}
 	rolledBack := map[int64]bool{}
@@ -102,7 +102,7 @@ func Verify(st Storage, key []byte, old time.Time, logged []Checkpoint) ([]Probl
 			v.add(Problem{Cause: RolledBack, Checkpoint: l.Seq, N: v.last})
 		}
 	}
-	if err := st.Rows(v.row); err != nil {
+	if err := st.AuditRows(v.row); err != nil {
 		return nil, 0, fmt.Errorf("read the audit rows: %w", err)
 	}
 	v.endGroup()

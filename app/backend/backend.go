@@ -52,11 +52,6 @@ type Config struct {
 	Create bool
 	// Demo fills an empty database with the demonstration roll.
 	Demo bool
-	// NoAuditUpgrade leaves an older version's audit chain where it is
-	// (service.UpgradeAuditChain moves it, once, at a server's first
-	// start): a program that only verifies the log must not sign anything
-	// that was not signed before it looked.
-	NoAuditUpgrade bool
 
 	// PublicURL is the base of the links sent by e-mail (default: the
 	// service's placeholder, for local use).
@@ -403,13 +398,6 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 			return nil, err
 		}
 		return nil, &ConfigError{setting, err.Error()}
-	}
-	// The chain of an older version moves into this version's, once.
-	if !cfg.NoAuditUpgrade {
-		if err := svc.UpgradeAuditChain(ctx); err != nil {
-			db.Close()
-			return nil, err
-		}
 	}
 	if cfg.Demo {
 		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {

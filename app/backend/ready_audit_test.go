@@ -56,7 +56,7 @@ func TestReadyCheckpointsFailing(t *testing.T) {
 	if err := b.Ready(ctx); err != nil {
 		t.Fatalf("unready at start: %v", err)
 	}
-	if _, err := raw.Exec(`CREATE TRIGGER hold BEFORE INSERT ON chain_checkpoints BEGIN SELECT RAISE(ABORT, 'held'); END`); err != nil {
+	if _, err := raw.Exec(`CREATE TRIGGER hold BEFORE INSERT ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'held'); END`); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "checkpoints failing for 3 periods should make the back end unready", func() bool {

@@ -109,8 +109,8 @@ func (b *Backend) Stop() {
 	}
 }
 
-// Close stops what Start started, signs a last checkpoint and seals the
-// service's audit chains if it had started or wrote to the audit log (the
+// Close stops what Start started, signs a last audit checkpoint if it
+// had started or wrote to the audit log (the
 // commands that never Start write rows too: unsigned, audit verify would
 // report them), and closes the store.
 func (b *Backend) Close() error {
@@ -122,7 +122,7 @@ func (b *Backend) Close() error {
 	if started || b.Service.Audited() {
 		// The service bounds it (Config.CheckpointWait): a lock held elsewhere
 		// cannot hang the stop.
-		err = b.Service.FinishAudit(context.Background())
+		err = b.Service.CheckpointAudit(context.Background())
 	}
 	return errors.Join(err, b.Store.Close())
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"consulvote/app/audit"
 )
 
 // Office is what the consular office's screens ("Espace consulat") call.
@@ -203,12 +205,10 @@ type AuditReport struct {
 	Findings []AuditFinding `json:"findings,omitempty"`
 }
 
-// AuditFinding is one problem of the audit log: the row where it shows
-// (in Chain, a chain's name; none for the single chain of an older
-// version) or the checkpoint, its cause (one of AuditCauses) and the
-// numbers that go with it.
+// AuditFinding is one problem of the audit log: the row or the checkpoint
+// where it shows, its cause (one of AuditCauses) and the numbers that go
+// with it.
 type AuditFinding struct {
-	Chain      string `json:"chain,omitempty"`
 	Row        int64  `json:"row,omitempty"`
 	Checkpoint int64  `json:"checkpoint,omitempty"`
 	Cause      string `json:"cause"`
@@ -216,28 +216,9 @@ type AuditFinding struct {
 	M          int64  `json:"m,omitempty"`
 }
 
-// AuditCauses are the causes of AuditFinding: a row after row N
-// ("after"), rows N to M missing ("missing"), a row that does not follow
-// row N in the chain ("chain"), a row whose content does not match its
-// hash ("hash"), checkpoints N to M missing ("checkpoints_missing"), a
-// checkpoint's wrong signature ("signature"), a row a checkpoint names
-// that is gone ("checkpoint_row_gone"), a chain rewritten since its
-// checkpoint ("rewritten"), N rows past the checkpoint interval that no
-// checkpoint covers ("unsigned"); checkpoints N to M missing before
-// checkpoint Checkpoint ("checkpoint_gap") or its wrong signature
-// ("checkpoint_signature"); rows N to M of a chain, signed by a
-// checkpoint, gone ("signed_rows_gone"); a whole chain gone whose rows up
-// to N checkpoint M signed ("chain_gone"); N rows of an older version's
-// single chain in no chain of this version: the upgrade refused them, or
-// they were written after it ("not_moved"); N rows of a chain after the
-// end checkpoint M sealed ("after_seal"); checkpoint Checkpoint, which
-// this service signed or was told of (the server's log), gone or replaced
-// ("checkpoint_rolled_back"); rows N to M of a chain, which this service
-// committed, gone before any checkpoint signed them
-// ("committed_rows_gone").
-var AuditCauses = []string{"after", "missing", "chain", "hash", "checkpoints_missing", "signature", "checkpoint_row_gone",
-	"rewritten", "unsigned", "checkpoint_gap", "checkpoint_signature", "signed_rows_gone", "chain_gone", "not_moved",
-	"after_seal", "checkpoint_rolled_back", "committed_rows_gone"}
+// AuditCauses are the causes of AuditFinding, as app/audit says them
+// (its constants tell each one's N and M).
+var AuditCauses = audit.Causes
 
 // Errors of the office.
 var (

@@ -9,7 +9,7 @@ package portal
 // AuditActions are the actions of the audit log.
 var AuditActions = []string{
 	"agent.added", "agent.email_set", "agent.login", "agent.login.failed", "agent.second_factor_locked", "agent.second_factor_reset", "agent.throttled",
-	"audit.chain_keyed", "audit.chain_moved", "audit.verified",
+	"audit.verified",
 	"contact.change.approval_refused", "contact.change.approved", "contact.change.expired", "contact.change.proposed",
 	"contact.change.refused", "contact.change.rejected", "contact.change.withdrawn",
 	"credentials.sent", "credentials.skipped",

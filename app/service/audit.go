@@ -2,68 +2,26 @@ package service
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
+	"strconv"
 	"strings"
+	"time"
 
+	"consulvote/app/audit"
 	"consulvote/app/portal"
 )
 
-// The audit chains have one owner, this file with checkpoint.go,
-// verify.go, upgrade.go and chains.go: it defines the chains, computes
-// them for every new row (audit), signs checkpoints (checkpoint.go) and
-// verifies the whole (verify.go), and moves an older version's single
-// chain (upgrade.go). The store keeps rows and checkpoints as given.
+// The audit log is app/audit's: rows sealed under the key when written,
+// checkpoints that sign what committed since the last one. The service
+// writes rows in its transactions (audit), signs checkpoints
+// (CheckpointAudit) and verifies (VerifyAuditLog); it keeps nothing of it
+// in memory.
 
-// chainHash writes, into h, the previous row's hash, the row's place and
-// its entry, each length-prefixed so that no two rows encode alike, and
-// returns the sum.
-func chainHash(h hash.Hash, prev []byte, place []int64, e AuditEntry) []byte {
-	field := func(b []byte) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
-	}
-	num := func(v int64) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(v))
-		field(n[:])
-	}
-	field(prev)
-	for _, p := range place {
-		num(p)
-	}
-	num(e.At.UnixNano())
-	field([]byte(e.Actor))
-	field([]byte(e.Action))
-	num(e.VoterID)
-	field([]byte(e.Detail))
-	return h.Sum(nil)
-}
-
-// auditHash is the chains' hash: HMAC-SHA-256 under the secret key, so
-// that nobody without the key file can chain an edited log again, over
-// the row's chain and place in it.
-func (s *Service) auditHash(r AuditRow) []byte {
-	m := hmac.New(sha256.New, s.cfg.Secret)
-	m.Write([]byte("audit-chain/2\x00"))
-	return chainHash(m, r.PrevHash, []int64{r.Chain, r.Seq}, r.AuditEntry)
-}
-
-// audit appends e to the chain the transaction holds (chains.go): the
-// service alone computes the chains, and the store keeps the rows as
-// given. It may come anywhere in the transaction.
+// audit writes e in the transaction tx, sealed under the key.
 func (s *Service) audit(log AuditLog, e AuditEntry) error {
-	t, ok := log.(*chainTx)
-	if !ok {
-		return fmt.Errorf("audit: %w", errNoChain)
-	}
-	if err := t.append(e); err != nil {
+	if err := audit.Append(log, s.cfg.Secret, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	s.audited.Store(true)
@@ -72,8 +30,92 @@ func (s *Service) audit(log AuditLog, e AuditEntry) error {
 
 // Audited reports whether this service wrote to the audit log (maybe in a
 // transaction rolled back since): a program that did should sign a
-// checkpoint before it ends (FinishAudit).
+// checkpoint before it ends.
 func (s *Service) Audited() bool { return s.audited.Load() }
+
+// DefaultCheckpointWait bounds one checkpoint when Config.CheckpointWait
+// is 0: its wait for the checkpoints' lock and its work.
+const DefaultCheckpointWait = 30 * time.Second
+
+// CheckpointAudit signs a checkpoint of the rows no checkpoint signed yet,
+// whoever wrote them, and writes it to the log too: the witness outside
+// the database that audit verify --checkpoints-from reads. The server
+// calls it every Config.CheckpointEvery, and a command that audited when
+// it ends.
+func (s *Service) CheckpointAudit(ctx context.Context) error {
+	_, err := s.checkpoint(ctx)
+	return err
+}
+
+// checkpoint is CheckpointAudit; it returns what it signed (Seq 0:
+// nothing waited).
+func (s *Service) checkpoint(ctx context.Context) (audit.Checkpoint, error) {
+	// Bounded: a checkpoint that waits (for a lock another session of the
+	// database holds, say) fails, and the failure shows, instead of
+	// stopping the server's checkpoints and its stop for good.
+	wait := s.cfg.CheckpointWait
+	if wait <= 0 {
+		wait = DefaultCheckpointWait
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	now := s.clock.Now()
+	var c audit.Checkpoint
+	err := s.store.Update(ctx, func(tx Tx) (err error) {
+		c, err = audit.Sign(tx, s.cfg.Secret, now)
+		return err
+	})
+	if err != nil {
+		return audit.Checkpoint{}, fmt.Errorf("audit checkpoint: %w", err)
+	}
+	if c.Seq != 0 {
+		s.log.InfoContext(ctx, "audit checkpoint", "seq", c.Seq, "at", c.At.UnixNano(), "rows", c.Rows,
+			"mac", hex.EncodeToString(c.MAC))
+	}
+	return c, nil
+}
+
+// VerifyAuditLog reads the whole log and returns every problem found, and
+// how many rows it read. Rows older than two checkpoint periods that no
+// checkpoint signed are a problem; each of logged (a checkpoint's Seq and
+// MAC, as a server's or command's log shows it) must be in the database
+// as signed there, or the log was rolled back.
+func (s *Service) VerifyAuditLog(ctx context.Context, logged ...audit.Checkpoint) ([]audit.Problem, int, error) {
+	old := s.clock.Now().Add(-2 * s.cfg.CheckpointEvery)
+	var problems []audit.Problem
+	rows := 0
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		problems, rows, err = audit.Verify(tx, s.cfg.Secret, old, logged)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("verify audit: %w", err)
+	}
+	return problems, rows, nil
+}
+
+// VerifyAudit implements portal.Office (admin).
+func (s *Service) VerifyAudit(ctx context.Context, token string) (portal.AuditReport, error) {
+	a, err := s.agent(ctx, token, portal.RoleAdmin)
+	if err != nil {
+		return portal.AuditReport{}, err
+	}
+	problems, rows, err := s.VerifyAuditLog(ctx)
+	if err != nil {
+		return portal.AuditReport{}, err
+	}
+	r := portal.AuditReport{Rows: rows}
+	for _, p := range problems {
+		r.Problems = append(r.Problems, p.String())
+		r.Findings = append(r.Findings, portal.AuditFinding{Row: p.Row, Checkpoint: p.Checkpoint, Cause: p.Cause, N: p.N, M: p.M})
+	}
+	now := s.clock.Now()
+	err = s.store.Update(ctx, func(tx Tx) error {
+		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "audit.verified",
+			Detail: facts("rows", strconv.Itoa(rows), "problems", strconv.Itoa(len(problems)))})
+	})
+	return r, err
+}
 
 // AuditEntries implements portal.Office (admin).
 func (s *Service) AuditEntries(ctx context.Context, token string, f portal.AuditFilter) ([]portal.HistoryEntry, error) {

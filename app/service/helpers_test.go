@@ -169,8 +169,6 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
-func timeFromNanos(n int64) time.Time { return time.Unix(0, n) }
-
 // refusalMail returns the text of the newest e-mail that told the voter a
 // request of kind ("identifier", "password") was refused, and how many
 // such e-mails the outbox holds.

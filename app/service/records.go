@@ -3,6 +3,7 @@ package service
 import (
 	"time"
 
+	"consulvote/app/audit"
 	"consulvote/app/portal"
 )
 
@@ -110,13 +111,7 @@ type Message struct {
 
 // AuditEntry is one line of the audit log. Detail never holds a secret nor
 // the NUMIC typed by someone who matched no voter.
-type AuditEntry struct {
-	At      time.Time
-	Actor   string // "voter:<id>", "anonymous", later "agent:<name>"
-	Action  string // e.g. "identifier.request"
-	VoterID int64  // 0 when none
-	Detail  string
-}
+type AuditEntry = audit.Entry
 
 // Session is an open voter session; only the token's hash is kept.
 type Session struct {
@@ -148,70 +143,6 @@ type AgentSessionRow struct {
 	AgentID   int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
-}
-
-// AuditRow is an audit entry as stored: its place in its chain and the
-// hashes that bind it to the entry before it there.
-type AuditRow struct {
-	// ID is the row's number in the log as a whole, given by the store in
-	// the order rows are inserted: the history views' order. It is not
-	// part of any chain. (In the older version's single chain, Chain 0, it
-	// was the place in the chain.)
-	ID int64
-	// Chain is the chain the row belongs to; Seq its place there, 1, 2,
-	// 3, … with no gap. Chain 0 holds the rows of an older version's
-	// single chain that were not moved (UpgradeAuditChain).
-	Chain int64
-	Seq   int64
-	AuditEntry
-	PrevHash []byte
-	Hash     []byte
-}
-
-// AuditChain is one chain of the audit log, as registered by the service
-// that started it: each running service appends to chains of its own
-// (chains.go).
-type AuditChain struct {
-	ID        int64
-	StartedAt time.Time
-	// Origin tells who started it (host, process), for the people who
-	// read the log: it is not signed.
-	Origin string
-}
-
-// ChainTail is the last row of a chain at some moment: its place and hash.
-type ChainTail struct {
-	Chain int64
-	Seq   int64
-	Hash  []byte
-	// Sealed: the chain ends here; no checkpoint signs it again, and a
-	// row after it is a finding. Signed with the tail, so that nobody
-	// without the key can stop the checkpoints from signing a live chain.
-	Sealed bool
-}
-
-// Checkpoint signs, with a MAC under the server secret, the tails of the
-// chains that moved since the checkpoint before it, and that checkpoint's
-// MAC: someone who can write the database but lacks the key file can
-// neither rewrite a chain up to a signed tail nor drop a chain a
-// checkpoint names, unseen.
-type Checkpoint struct {
-	// Seq numbers the checkpoints of the whole log 1, 2, 3, … with no gap;
-	// the MAC covers it, so that a deleted checkpoint shows.
-	Seq   int64
-	At    time.Time
-	Tails []ChainTail // by chain
-	MAC   []byte
-}
-
-// LegacyCheckpoint is a checkpoint of an older version's single chain: it
-// pins the row AuditID. UpgradeAuditChain reads them once.
-type LegacyCheckpoint struct {
-	Seq     int64
-	AuditID int64
-	Hash    []byte
-	MAC     []byte
-	At      time.Time
 }
 
 // The states of a contact change, as stored.

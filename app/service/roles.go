@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"consulvote/app/audit"
 )
 
 // Store is the storage the service needs. Update runs fn in one write
@@ -53,7 +55,6 @@ type Tx interface {
 	Outbox
 	Deliveries
 	AuditLog
-	Checkpoints
 	Agents
 	Throttles
 	Roll
@@ -178,81 +179,15 @@ type Outbox interface {
 	Requeue(id int64, now time.Time) (bool, error)
 }
 
-// AuditLog stores the rows of the audit chains as the service made them:
-// the service alone computes and checks the chains (audit.go, verify.go). Each
-// running service appends to chains that it alone holds (chains.go), so
-// appending takes no lock in the database: instances write in parallel,
-// and a transaction may audit at any point of it, with no lock order to
-// keep.
+// AuditLog is the audit log's storage (app/audit) and the history views
+// read from it.
 type AuditLog interface {
-	// StartAuditChain registers a new chain, in the transaction of its
-	// first row: the checkpoints find the chains to sign there.
-	StartAuditChain(c AuditChain) error
-	// AppendAudit stores r as given and numbers it (AuditRow.ID) in the
-	// order rows are inserted. Its chain must be registered, and the
-	// store refuses a second row with r's chain and seq, and a row of a
-	// chain not registered, with an error that wraps ErrConflict (as
-	// StartAuditChain's for an id taken): two writers can never fork a
-	// chain, and the service drops a chain the store refuses (not one
-	// that met a retryable failure).
-	AppendAudit(r AuditRow) error
-	// AuditTail returns the seq and hash of the chain's last row (0, nil
-	// when it has none).
-	AuditTail(chain int64) (int64, []byte, error)
-	// AuditChains returns every registered chain, by id.
-	AuditChains() ([]int64, error)
-	// UnsealedAuditChains returns, by id, the registered chains that no
-	// stored checkpoint tail marks Sealed, as stored: unauthenticated, so
-	// the signer never decides on it (it reads the checkpoints and checks
-	// their MACs).
-	UnsealedAuditChains() ([]int64, error)
-	// AuditRows calls fn for every row: first the rows of an older
-	// version's single chain (Chain 0) by ID, then every chain's rows by
-	// chain and seq.
-	AuditRows(fn func(AuditRow) error) error
-	// MoveAuditRows gives rows of the older version's chain (by ID) their
-	// new chain, seq and hashes, and deletes the older version's
-	// checkpoints: only for the one-time move to the chains of this
-	// version (Service.UpgradeAuditChain).
-	MoveAuditRows(rows []AuditRow) error
-	// AuditUpgrade returns how many rows the older version's chain had
-	// when the migration to chains ran, and the last one's id: 0 when
-	// there were none, or once EndAuditUpgrade ran. Only those rows may
-	// move, once.
-	AuditUpgrade() (rows, lastID int64, err error)
-	// EndAuditUpgrade forgets AuditUpgrade's rows: no move after it.
-	EndAuditUpgrade() error
+	audit.Storage
 	// VoterHistory returns the newest entries about the voter.
 	VoterHistory(voterID int64, limit int) ([]AuditEntry, error)
 	// AuditSearch returns the newest entries whose actor and action contain
 	// the given texts, about voterID when not 0.
 	AuditSearch(actor, action string, voterID int64, limit int) ([]AuditEntry, error)
-}
-
-// Checkpoints keeps the signed checkpoints of the audit chains.
-type Checkpoints interface {
-	// LastCheckpoint returns the newest checkpoint, without its tails
-	// (the zero Checkpoint when there is none). In an Update it reserves
-	// the next number until the transaction ends: the checkpoints of
-	// every instance queue there, each after the one before.
-	LastCheckpoint() (Checkpoint, error)
-	// SignedTail returns the newest tail of the chain a stored checkpoint
-	// names (0, nil when none), as stored: unauthenticated.
-	SignedTail(chain int64) (int64, []byte, error)
-	// InsertCheckpoint stores c and its tails under c.Seq (refusing a Seq
-	// taken).
-	InsertCheckpoint(c Checkpoint) error
-	// Checkpoints calls fn for every checkpoint with its tails (by
-	// chain), oldest first.
-	Checkpoints(fn func(Checkpoint) error) error
-	// CheckpointsAfter is Checkpoints for the checkpoints numbered above
-	// seq only.
-	CheckpointsAfter(seq int64, fn func(Checkpoint) error) error
-	// CheckpointMAC returns the stored MAC of checkpoint seq (nil: none).
-	CheckpointMAC(seq int64) ([]byte, error)
-	// LegacyCheckpoints returns the checkpoints of an older version's
-	// single chain, by Seq.
-	LegacyCheckpoints() ([]LegacyCheckpoint, error)
 }
 
 // Agents keeps the consular office's accounts and their sessions.

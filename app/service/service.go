@@ -77,10 +77,6 @@ type Service struct {
 	hashes *pool.Pool
 	// audited: this service appended to the audit log (Audited).
 	audited atomic.Bool
-	// chains are the audit chains this service appends to (chains.go).
-	chains *chains
-	// signedMemo: what the checkpoints already verified said (checkpoint.go).
-	signedMemo signedMemo
 	// sounds bounds the making of spoken security codes.
 	sounds *pool.Pool
 	// codeBox seals the digits and expiry of a security code into its id.
@@ -134,8 +130,6 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	} else {
 		s.store = observedStore{Store: st, obs: s.obs}
 	}
-	s.chains = newChains()
-	s.store = chainedStore{Store: s.store, s: s}
 	var err error
 	if s.box, err = seal.New(cfg.Secret, "outbox"); err != nil {
 		return nil, err

@@ -5,126 +5,98 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"consulvote/app/audit"
 	"consulvote/app/service"
 )
 
-func (t *Tx) StartAuditChain(c service.AuditChain) error {
-	res, err := t.exec(`INSERT INTO audit_chains (id, started_at, origin) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
-		c.ID, nanos(c.StartedAt), c.Origin)
-	return inserted(res, err, fmt.Sprintf("start audit chain %d", c.ID))
-}
+// The audit log's storage (audit.Storage): rows sealed by the service,
+// checkpoints that sign what committed since the last one (docs/audit.md).
 
-// inserted wraps the outcome of an INSERT … ON CONFLICT DO NOTHING:
-// service.ErrConflict when the row's key was taken (a concurrent insert
-// of the same key waits for the first to end, then inserts nothing).
-func inserted(res sql.Result, err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	} else if n == 0 {
-		return fmt.Errorf("%s: %w", what, service.ErrConflict)
-	}
-	return nil
-}
-
-// AppendAudit stores r as given: the service computed its hash. It takes
-// no lock but the row's: the chain is its writer's alone. The unique index
-// on (chain_id, seq) refuses a second row at r's place, the foreign key a
-// chain not registered; the identity column numbers the row.
-func (t *Tx) AppendAudit(r service.AuditRow) error {
-	if r.Chain == 0 || r.Seq < 1 {
-		return fmt.Errorf("append audit row: no place in a chain (%d, %d)", r.Chain, r.Seq)
+// AppendAudit takes the row's id first (PostgreSQL's sequence; SQLite's
+// next rowid, under its single writer), for the MAC that covers it.
+func (t *Tx) AppendAudit(e audit.Entry, seal func(id int64) []byte) error {
+	var id int64
+	if err := t.queryRow(t.d.nextAuditID).Scan(&id); err != nil {
+		return fmt.Errorf("audit row id: %w", err)
 	}
 	var voter any
-	if r.VoterID != 0 {
-		voter = r.VoterID
+	if e.VoterID != 0 {
+		voter = e.VoterID
 	}
-	res, err := t.exec(`INSERT INTO audit (chain_id, seq, at, actor, action, voter_id, detail, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (chain_id, seq) DO NOTHING`,
-		r.Chain, r.Seq, nanos(r.At), r.Actor, r.Action, voter, r.Detail, r.PrevHash, r.Hash)
-	if t.d.missingRow(err) {
-		// The chain is not registered (any more): the row is refused as
-		// surely as at a place taken.
-		err = fmt.Errorf("%w: %w", service.ErrConflict, err)
+	_, err := t.exec(`INSERT INTO audit (id, at, actor, action, voter_id, detail, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		id, e.At.UnixNano(), e.Actor, e.Action, voter, e.Detail, seal(id))
+	return errWrap("append audit row", err)
+}
+
+// SignAudit marks the committed rows that no checkpoint signed in one
+// statement: a row committed meanwhile, whatever its id, waits for the
+// next checkpoint.
+func (t *Tx) SignAudit(sign func(last audit.Checkpoint, rows []audit.Row) audit.Checkpoint) error {
+	if err := t.lock(lockAudit, nil); err != nil {
+		return fmt.Errorf("audit checkpoints' lock: %w", err)
 	}
-	return inserted(res, err, fmt.Sprintf("append audit row %d of chain %d", r.Seq, r.Chain))
-}
-
-// AuditTail reads the chain's last row among the rows whose place is an
-// integer: SQLite keeps any type in any column, and sorts a text above
-// every integer, so a place made text by hand would otherwise stand for
-// the tail and hide the rows after it from the checkpoints.
-func (t *Tx) AuditTail(chain int64) (int64, []byte, error) {
-	var seq int64
-	var hash []byte
-	err := t.queryRow(`SELECT seq, hash FROM audit WHERE chain_id = $1 AND `+t.d.as("seq", "INTEGER")+` = seq
-		ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil, nil
+	var last audit.Checkpoint
+	err := t.queryRow(`SELECT seq, mac FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&last.Seq, &last.MAC)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("newest audit checkpoint: %w", err)
 	}
-	return seq, hash, err
-}
-
-func (t *Tx) AuditChains() ([]int64, error) {
-	rows, err := t.query(`SELECT id FROM audit_chains ORDER BY id`)
-	return collect(rows, err, scanInt64)
-}
-
-// UnsealedAuditChains: a chain is sealed by a checkpoint's tail, which
-// the checkpoint's MAC covers, never by a column nobody signs.
-func (t *Tx) UnsealedAuditChains() ([]int64, error) {
-	rows, err := t.query(`SELECT id FROM audit_chains c WHERE NOT EXISTS
-		(SELECT 1 FROM chain_checkpoint_tails tl WHERE tl.chain_id = c.id AND tl.sealed) ORDER BY id`)
-	return collect(rows, err, scanInt64)
-}
-
-func (t *Tx) AuditUpgrade() (int64, int64, error) {
-	var n, last int64
-	err := t.queryRow(`SELECT row_count, last_id FROM audit_chain_upgrade`).Scan(&n, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, nil
+	marked, err := t.query(`UPDATE audit SET checkpoint = $1 WHERE checkpoint = 0 RETURNING id, mac`, last.Seq+1)
+	rows, err := collect(marked, err, func(r scanner) (audit.Row, error) {
+		var row audit.Row
+		return row, r.Scan(&row.ID, &row.MAC)
+	})
+	if err != nil || len(rows) == 0 {
+		return errWrap("mark the unsigned audit rows", err)
 	}
-	return n, last, err
+	c := sign(last, rows)
+	_, err = t.exec(`INSERT INTO audit_checkpoints (seq, at, row_count, digest, mac) VALUES ($1, $2, $3, $4, $5)`,
+		c.Seq, c.At.UnixNano(), c.Rows, c.Digest, c.MAC)
+	return errWrap(fmt.Sprintf("audit checkpoint %d", c.Seq), err)
 }
 
-func (t *Tx) EndAuditUpgrade() error {
-	_, err := t.exec(`DELETE FROM audit_chain_upgrade`)
-	return err
-}
-
-func (t *Tx) MoveAuditRows(rows []service.AuditRow) error {
-	for _, r := range rows {
-		if _, err := t.exec(`UPDATE audit SET chain_id = $1, seq = $2, prev_hash = $3, hash = $4 WHERE id = $5 AND chain_id IS NULL`,
-			r.Chain, r.Seq, r.PrevHash, r.Hash, r.ID); err != nil {
-			return fmt.Errorf("move audit row %d: %w", r.ID, err)
-		}
-	}
-	_, err := t.exec(`DELETE FROM audit_checkpoints`)
-	return err
-}
-
-// AuditRows reads the older version's rows (chain_id NULL) first, then
-// the chains. Every value is read as the type the hash covers (SQLite's
-// CAST never fails): a value of another type is a row that fails its
-// HMAC, not an error that stops the verification.
-func (t *Tx) AuditRows(fn func(service.AuditRow) error) error {
-	as := t.d.as
-	rows, err := t.query(`SELECT id, ` + as("COALESCE(chain_id, 0)", "INTEGER") + `, ` + as("COALESCE(seq, 0)", "INTEGER") + `, ` +
-		as("at", "INTEGER") + `, ` + as("actor", "TEXT") + `, ` + as("action", "TEXT") + `, ` + as("COALESCE(voter_id, 0)", "INTEGER") + `, ` +
-		as("detail", "TEXT") + `, ` + as("prev_hash", "BLOB") + `, ` + as("hash", "BLOB") + ` FROM audit ORDER BY chain_id NULLS FIRST, seq, id`)
-	_, err = collect(rows, err, func(rs scanner) (struct{}, error) {
-		var r service.AuditRow
-		var at sql.NullInt64
-		if err := rs.Scan(&r.ID, &r.Chain, &r.Seq, &at, &r.Actor, &r.Action, &r.VoterID, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
+// AuditCheckpoints and AuditRows read every value as the type the MACs
+// cover (SQLite keeps any type in any column, and its CAST never fails): a
+// value of another type fails its MAC, a finding, instead of stopping the
+// verification.
+func (t *Tx) AuditCheckpoints(fn func(audit.Checkpoint) error) error {
+	rows, err := t.query(`SELECT seq, ` + t.casts("at INTEGER", "row_count INTEGER", "digest BLOB", "mac BLOB") +
+		` FROM audit_checkpoints ORDER BY seq`)
+	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+		var c audit.Checkpoint
+		var at int64
+		if err := r.Scan(&c.Seq, &at, &c.Rows, &c.Digest, &c.MAC); err != nil {
 			return struct{}{}, err
 		}
-		r.At = timeOf(at)
-		return struct{}{}, fn(r)
+		c.At = time.Unix(0, at)
+		return struct{}{}, fn(c)
 	})
 	return err
+}
+
+func (t *Tx) AuditRows(fn func(audit.Row) error) error {
+	rows, err := t.query(`SELECT id, ` + t.casts("at INTEGER", "actor TEXT", "action TEXT", "COALESCE(voter_id, 0) INTEGER",
+		"detail TEXT", "mac BLOB", "checkpoint INTEGER") + ` FROM audit ORDER BY 8, 1`)
+	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+		var a audit.Row
+		var at int64
+		if err := r.Scan(&a.ID, &at, &a.Actor, &a.Action, &a.VoterID, &a.Detail, &a.MAC, &a.Checkpoint); err != nil {
+			return struct{}{}, err
+		}
+		a.At = time.Unix(0, at)
+		return struct{}{}, fn(a)
+	})
+	return err
+}
+
+// casts lists "expr TYPE" pairs as the dialect reads them.
+func (t *Tx) casts(cols ...string) string {
+	for i, c := range cols {
+		j := strings.LastIndex(c, " ")
+		cols[i] = t.d.as(c[:j], c[j+1:])
+	}
+	return strings.Join(cols, ", ")
 }
 
 func scanEntry(r scanner) (service.AuditEntry, error) {
@@ -161,107 +133,4 @@ func (t *Tx) AuditSearch(actor, action string, voterID int64, limit int) ([]serv
 	args = append(args, limit)
 	rows, err := t.query(q+fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
 	return collect(rows, err, scanEntry)
-}
-
-// LastCheckpoint, in a write transaction, first takes the checkpoints'
-// lock, held until commit: the checkpoints of every instance queue there
-// and each follows the one committed before it. (Once a minute per
-// instance: the audited writes never take it.)
-func (t *Tx) LastCheckpoint() (service.Checkpoint, error) {
-	if err := t.lock(lockAudit, nil); err != nil {
-		return service.Checkpoint{}, err
-	}
-	var c service.Checkpoint
-	var at sql.NullInt64
-	err := t.queryRow(`SELECT seq, `+t.d.as("at", "INTEGER")+`, mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&c.Seq, &at, &c.MAC)
-	if errors.Is(err, sql.ErrNoRows) {
-		return service.Checkpoint{}, nil
-	}
-	c.At = timeOf(at)
-	return c, err
-}
-
-func (t *Tx) SignedTail(chain int64) (int64, []byte, error) {
-	var seq int64
-	var hash []byte
-	err := t.queryRow(`SELECT seq, hash FROM chain_checkpoint_tails WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil, nil
-	}
-	return seq, hash, err
-}
-
-func (t *Tx) InsertCheckpoint(c service.Checkpoint) error {
-	if _, err := t.exec(`INSERT INTO chain_checkpoints (seq, at, mac) VALUES ($1, $2, $3)`, c.Seq, nanos(c.At), c.MAC); err != nil {
-		return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
-	}
-	for _, tl := range c.Tails {
-		if _, err := t.exec(`INSERT INTO chain_checkpoint_tails (checkpoint_seq, chain_id, seq, hash, sealed) VALUES ($1, $2, $3, $4, $5)`,
-			c.Seq, tl.Chain, tl.Seq, tl.Hash, tl.Sealed); err != nil {
-			return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
-		}
-	}
-	return nil
-}
-
-func (t *Tx) Checkpoints(fn func(service.Checkpoint) error) error { return t.CheckpointsAfter(0, fn) }
-
-func (t *Tx) CheckpointMAC(seq int64) ([]byte, error) {
-	var mac []byte
-	err := t.queryRow(`SELECT mac FROM chain_checkpoints WHERE seq = $1`, seq).Scan(&mac)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return mac, err
-}
-
-func (t *Tx) CheckpointsAfter(after int64, fn func(service.Checkpoint) error) error {
-	// Read as the types the MAC covers (see AuditRows).
-	as := t.d.as
-	rows, err := t.query(`SELECT c.seq, `+as("c.at", "INTEGER")+`, `+as("c.mac", "BLOB")+`, `+as("tl.chain_id", "INTEGER")+`, `+
-		as("tl.seq", "INTEGER")+`, `+as("tl.hash", "BLOB")+`, CASE WHEN tl.sealed THEN TRUE ELSE FALSE END
-		FROM chain_checkpoints c LEFT JOIN chain_checkpoint_tails tl ON tl.checkpoint_seq = c.seq WHERE c.seq > $1 ORDER BY c.seq, tl.chain_id`, after)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var c service.Checkpoint
-	for rows.Next() {
-		var seq int64
-		var at, chain, tailSeq sql.NullInt64
-		var mac, hash []byte
-		var sealed bool
-		if err := rows.Scan(&seq, &at, &mac, &chain, &tailSeq, &hash, &sealed); err != nil {
-			return err
-		}
-		if seq != c.Seq {
-			if c.Seq != 0 {
-				if err := fn(c); err != nil {
-					return err
-				}
-			}
-			c = service.Checkpoint{Seq: seq, At: timeOf(at), MAC: mac}
-		}
-		if chain.Valid {
-			c.Tails = append(c.Tails, service.ChainTail{Chain: chain.Int64, Seq: tailSeq.Int64, Hash: hash, Sealed: sealed})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if c.Seq != 0 {
-		return fn(c)
-	}
-	return nil
-}
-
-func (t *Tx) LegacyCheckpoints() ([]service.LegacyCheckpoint, error) {
-	rows, err := t.query(`SELECT id, audit_id, hash, mac, at FROM audit_checkpoints ORDER BY id`)
-	return collect(rows, err, func(r scanner) (service.LegacyCheckpoint, error) {
-		var c service.LegacyCheckpoint
-		var at sql.NullInt64
-		err := r.Scan(&c.Seq, &c.AuditID, &c.Hash, &c.MAC, &at)
-		c.At = timeOf(at)
-		return c, err
-	})
 }

@@ -137,7 +137,7 @@ func Backup(ctx context.Context, path, dest string, overwrite bool) (FileInfo, e
 
 // Restore puts the database file from in place at path: copied under a
 // temporary name beside path, checked by check (given the copy's path:
-// the caller verifies the audit chain under the key there), synced, and
+// the caller verifies the audit log under the key there), synced, and
 // renamed over path; the old database's -wal and -shm go with it. An
 // existing path is an error unless overwrite, and always when a program
 // has it open (ErrInUse). Run as root, the new file gets the owner of

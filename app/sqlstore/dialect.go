@@ -14,6 +14,8 @@ type dialect struct {
 	skipLocked string // appended to a claim: rows another claim holds are skipped
 	rowID      string // the hidden column that names a row
 	ilike      string // case-insensitive LIKE
+	// nextAuditID reads the id the next audit row takes: its seal covers it.
+	nextAuditID string
 
 	// lock takes a lock on (class, key) until the transaction ends; nil
 	// where the single writer already holds every lock.

@@ -185,55 +185,28 @@ CREATE TABLE settings (
 	value {blob} NOT NULL
 );
 
--- The audit log as chains, one per writer at a time, registered, and
--- checkpoints that sign the tails of every chain that moved and seal a
--- chain's end. audit.id is the order of insertion, for the history
--- views; a chain's order is seq.
-CREATE TABLE audit_chains (
-	id         {int} PRIMARY KEY,
-	started_at {int} NOT NULL,
-	origin     TEXT NOT NULL DEFAULT ''
-);
+-- The audit log (app/audit, docs/audit.md): each row sealed under the key
+-- when written (mac; its id is read before the insert, as the seal covers
+-- it); checkpoint is the checkpoint that signed it, 0 until one does (the
+-- checkpoint's digest binds the set of rows that name it).
 CREATE TABLE audit (
-	id        {id},
-	at        {int} NOT NULL,
-	actor     TEXT NOT NULL,
-	action    TEXT NOT NULL,
-	voter_id  {int} REFERENCES voters(id),
-	detail    TEXT NOT NULL DEFAULT '',
-	prev_hash {blob},
-	hash      {blob},
-	chain_id  {int} REFERENCES audit_chains(id),
-	seq       {int}
+	id         {id},
+	at         {int} NOT NULL,
+	actor      TEXT NOT NULL,
+	action     TEXT NOT NULL,
+	voter_id   {int} REFERENCES voters(id),
+	detail     TEXT NOT NULL DEFAULT '',
+	mac        {blob} NOT NULL,
+	checkpoint {int} NOT NULL DEFAULT 0
 );
 CREATE INDEX audit_voter ON audit(voter_id) WHERE voter_id IS NOT NULL;
-CREATE UNIQUE INDEX audit_chain_seq ON audit(chain_id, seq);
-CREATE TABLE chain_checkpoints (
-	seq {int} PRIMARY KEY,
-	at  {int} NOT NULL,
-	mac {blob} NOT NULL
-);
-CREATE TABLE chain_checkpoint_tails (
-	checkpoint_seq {int} NOT NULL REFERENCES chain_checkpoints(seq),
-	chain_id       {int} NOT NULL,
-	seq            {int} NOT NULL,
-	hash           {blob} NOT NULL,
-	sealed         {bool} NOT NULL DEFAULT FALSE,
-	PRIMARY KEY (checkpoint_seq, chain_id)
-);
-CREATE INDEX chain_checkpoint_tails_chain ON chain_checkpoint_tails(chain_id, seq);
-CREATE INDEX chain_checkpoint_tails_sealed ON chain_checkpoint_tails(chain_id) WHERE sealed;
--- Read by the service's upgrade of a single-chain log; always empty here.
+CREATE INDEX audit_unsigned ON audit(id) WHERE checkpoint = 0;
 CREATE TABLE audit_checkpoints (
-	id       {id},
-	audit_id {int} NOT NULL,
-	hash     {blob} NOT NULL,
-	mac      {blob} NOT NULL,
-	at       {int} NOT NULL
-);
-CREATE TABLE audit_chain_upgrade (
+	seq       {int} PRIMARY KEY,
+	at        {int} NOT NULL,
 	row_count {int} NOT NULL,
-	last_id   {int} NOT NULL
+	digest    {blob} NOT NULL,
+	mac       {blob} NOT NULL
 );
 `
 

@@ -243,7 +243,7 @@ func TestCheckpointLockHeld(t *testing.T) {
 	for _, step := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{"checkpoint", svc.CheckpointAudit}, {"stop", svc.FinishAudit}} {
+	}{{"checkpoint", svc.CheckpointAudit}, {"stop", svc.CheckpointAudit}} {
 		done := make(chan error, 1)
 		go func() { done <- step.run(ctx) }()
 		select {
@@ -258,7 +258,7 @@ func TestCheckpointLockHeld(t *testing.T) {
 	if _, err := intruder.Exec(ctx, `SELECT pg_advisory_unlock($1, 0)`, lockAudit); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.FinishAudit(ctx); err != nil {
+	if err := svc.CheckpointAudit(ctx); err != nil {
 		t.Fatalf("stop once the lock is let go: %v", err)
 	}
 	if problems, _, err := svc.VerifyAuditLog(ctx); err != nil || len(problems) != 0 {

@@ -32,7 +32,6 @@ var (
 	_ service.Sessions       = (*Tx)(nil)
 	_ service.Outbox         = (*Tx)(nil)
 	_ service.AuditLog       = (*Tx)(nil)
-	_ service.Checkpoints    = (*Tx)(nil)
 	_ service.Agents         = (*Tx)(nil)
 	_ service.Throttles      = (*Tx)(nil)
 	_ service.Roll           = (*Tx)(nil)

@@ -1,12 +1,12 @@
 // Package storetest is the conformance suite of the service's stores: every
-// store (the SQLite one in app/store, and any other) passes Run. Each test
+// store (app/sqlstore, on SQLite and on PostgreSQL) passes Run. Each test
 // is named after the role it checks (service.Voters, service.Links, …,
 // outbox.Queue), so that a store's author can read the contract from it.
 //
 // Rules every store keeps, checked here:
 //   - Update commits only if fn returns nil; View never writes.
 //   - Lookups that find nothing return service.ErrNotFound.
-//   - Times round-trip exactly, to the nanosecond (the audit chain hashes
+//   - Times round-trip exactly, to the nanosecond (the audit log seals
 //     them), and the zero time stays zero.
 //   - Single-use rules hold under concurrency: of many concurrent callers,
 //     exactly one consumes a link, takes a security code, or gets a
@@ -37,10 +37,7 @@ type Opener func(t *testing.T) Store
 
 // Run runs the whole suite, each test on a fresh store from open.
 func Run(t *testing.T, open Opener) {
-	for _, tc := range []struct {
-		name string
-		test func(*testing.T, Store)
-	}{
+	for _, tc := range append([]storeTest{
 		{"Transactions/UpdateRollsBack", testUpdateRollsBack},
 		{"Transactions/UpdateRunsAgain", testUpdateRunsAgain},
 		{"Voters/Lookups", testVoterLookups},
@@ -63,16 +60,6 @@ func Run(t *testing.T, open Opener) {
 		{"Deliveries/States", testDeliveries},
 		{"Deliveries/SetOnce", testDeliverySetOnce},
 		{"Queue/FallbackClaimedOnce", testFallbackClaimedOnce},
-		{"AuditLog/AppendAndRead", testAuditAppend},
-		{"AuditLog/NoFork", testAuditNoFork},
-		{"AuditLog/Search", testAuditSearch},
-		{"AuditLog/Chains", testAuditChains},
-		{"AuditLog/MoveOlderChain", testMoveAuditRows},
-		{"AuditLog/ChainsAcrossInstances", testChainsAcrossInstances},
-		{"AuditLog/VerifyFindsDeletedChain", testVerifyFindsDeletedChain},
-		{"AuditLog/ChainPoisoned", testChainPoisoned},
-		{"AuditLog/SealIsSigned", testSealIsSigned},
-		{"Checkpoints/Order", testCheckpoints},
 		{"Throttles/WindowBlocksConcurrency", testThrottles},
 		{"Agents/AccountsAndSessions", testAgents},
 		{"Agents/Scope", testAgentScope},
@@ -84,7 +71,7 @@ func Run(t *testing.T, open Opener) {
 		{"ContactChanges/SetContact", testSetContact},
 		{"ContactChanges/LockAddress", testLockAddress},
 		{"Roll/KeepsDeskContact", testRollKeepsDeskContact},
-	} {
+	}, auditTests()...) {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}
 }

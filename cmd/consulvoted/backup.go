@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"consulvote/app/audit"
 	"consulvote/app/backend"
 	"consulvote/app/filemac"
 	"consulvote/app/keyfile"
@@ -195,10 +196,10 @@ func readKey(path string) ([]byte, error) {
 }
 
 // verifyCopy opens the restored copy with key, as the server will, and
-// verifies its audit chain and signed checkpoints: a key that is not the
+// verifies its audit log and signed checkpoints: a key that is not the
 // database's fails here, before anything is replaced.
 func verifyCopy(ctx context.Context, copy, key string) (int, error) {
-	b, err := backend.Open(ctx, backend.Config{Database: copy, KeyFile: key, NoAuditUpgrade: true})
+	b, err := backend.Open(ctx, backend.Config{Database: copy, KeyFile: key})
 	if err != nil {
 		return 0, fmt.Errorf("restore: open the copy: %w", err)
 	}
@@ -213,14 +214,7 @@ func verifyCopy(ctx context.Context, copy, key string) (int, error) {
 	}
 	cps := 0
 	if err := b.Store.View(ctx, func(tx service.Tx) error {
-		// An older version's chain, still to move at the server's first
-		// start, has its own checkpoints, signed under the key too.
-		old, err := tx.LegacyCheckpoints()
-		cps += len(old)
-		if err != nil {
-			return err
-		}
-		return tx.Checkpoints(func(service.Checkpoint) error { cps++; return nil })
+		return tx.AuditCheckpoints(func(audit.Checkpoint) error { cps++; return nil })
 	}); err != nil {
 		return rows, fmt.Errorf("restore: %w", err)
 	}

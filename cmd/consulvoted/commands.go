@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/term"
 
+	"consulvote/app/audit"
 	"consulvote/app/backend"
 	"consulvote/app/portal"
 	"consulvote/internal/private"
@@ -396,15 +397,9 @@ func (c auditVerifyConfig) Validate() error {
 	return c.Backend.Validate()
 }
 
-// loggedCheckpoint is a checkpoint as the server logs it (Service.logCheckpoint).
-type loggedCheckpoint struct {
-	seq int64
-	mac []byte
-}
-
 // checkpoints parses Checkpoints and reads CheckpointsFrom.
-func (c auditVerifyConfig) checkpoints() ([]loggedCheckpoint, error) {
-	var out []loggedCheckpoint
+func (c auditVerifyConfig) checkpoints() ([]audit.Checkpoint, error) {
+	var out []audit.Checkpoint
 	for _, cp := range c.Checkpoints {
 		seqText, macText, _ := strings.Cut(cp, ":")
 		seq, err := strconv.ParseInt(seqText, 10, 64)
@@ -412,7 +407,7 @@ func (c auditVerifyConfig) checkpoints() ([]loggedCheckpoint, error) {
 		if err != nil || err2 != nil || seq < 1 || len(mac) == 0 {
 			return nil, &usageError{fmt.Sprintf("--checkpoint %q: want SEQ:MAC, the \"seq\" and \"mac\" of an \"audit checkpoint\" line of the server's log", cp)}
 		}
-		out = append(out, loggedCheckpoint{seq, mac})
+		out = append(out, audit.Checkpoint{Seq: seq, MAC: mac})
 	}
 	logged := 0
 	for _, path := range c.CheckpointsFrom {
@@ -434,8 +429,8 @@ func (c auditVerifyConfig) checkpoints() ([]loggedCheckpoint, error) {
 }
 
 // readCheckpoints reads the "audit checkpoint" lines of a JSON log.
-func readCheckpoints(path string) ([]loggedCheckpoint, error) {
-	var out []loggedCheckpoint
+func readCheckpoints(path string) ([]audit.Checkpoint, error) {
+	var out []audit.Checkpoint
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &usageError{fmt.Sprintf("--checkpoints-from: %v", err)}
@@ -460,7 +455,7 @@ func readCheckpoints(path string) ([]loggedCheckpoint, error) {
 		if line.Seq == nil || *line.Seq < 1 || err != nil || len(mac) == 0 {
 			return nil, &usageError{fmt.Sprintf("--checkpoints-from %s, line %d: an \"audit checkpoint\" line without a valid \"seq\" and \"mac\"", path, n)}
 		}
-		out = append(out, loggedCheckpoint{*line.Seq, mac})
+		out = append(out, audit.Checkpoint{Seq: *line.Seq, MAC: mac})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, &usageError{fmt.Sprintf("--checkpoints-from %s: %v", path, err)}
@@ -482,19 +477,13 @@ func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) e
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		// Not started, nothing moved: verifying must not sign anything
-		// over what it has just read.
-		c.Backend.NoAuditUpgrade = true
 		b, err := backend.Open(ctx, c.Backend)
 		if err != nil {
 			return err
 		}
 		defer b.Close()
 		cps, _ := c.checkpoints() // read by Validate
-		for _, cp := range cps {
-			b.Service.ExpectCheckpoint(cp.seq, cp.mac)
-		}
-		problems, rows, err := b.Service.VerifyAuditLog(ctx)
+		problems, rows, err := b.Service.VerifyAuditLog(ctx, cps...)
 		if err != nil {
 			return err
 		}

@@ -86,7 +86,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	// it; not the one after, nor another signature under its number.
 	var seq int64
 	var mac []byte
-	if err := raw.QueryRow(`SELECT seq, mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&seq, &mac); err != nil {
+	if err := raw.QueryRow(`SELECT seq, mac FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&seq, &mac); err != nil {
 		t.Fatal(err)
 	}
 	if code, out := run("audit", "verify", "--db", path, "--checkpoint", fmt.Sprintf("%d:%x", seq, mac)); code != 0 {
@@ -103,27 +103,18 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if _, err := raw.Exec(`UPDATE audit SET action = 'login' WHERE id = 4`); err != nil {
 		t.Fatal(err)
 	}
-	// A mark of old rows to move, as migration 11 leaves: verifying moves
-	// nothing and leaves the mark (only a server's start may move, once).
-	if _, err := raw.Exec(`INSERT INTO audit_chain_upgrade (row_count, last_id) VALUES (1, 1)`); err != nil {
-		t.Fatal(err)
-	}
 	code, out := run("audit", "verify", "--db", path)
-	if code != 1 || !strings.Contains(out, "row 4: altered") {
+	if code != 1 || !strings.Contains(out, "row 4: its content does not match its MAC") {
 		t.Fatalf("tampered: %d %s", code, out)
 	}
 	// Nor does restore's check of a copy.
 	if _, err := verifyCopy(context.Background(), path, path+".key"); err == nil {
 		t.Errorf("restore's check passed a tampered log")
 	}
-	var marks int
-	if err := raw.QueryRow(`SELECT COUNT(*) FROM audit_chain_upgrade`).Scan(&marks); err != nil || marks != 1 {
-		t.Errorf("audit verify or restore's check ran the upgrade: %d marks left, %v", marks, err)
-	}
 	raw.Close()
 	// --db has its twin, like every flag.
 	t.Setenv("CONSULVOTE_DB", path)
-	if code, out := run("audit", "verify"); code != 1 || !strings.Contains(out, "row 4: altered") {
+	if code, out := run("audit", "verify"); code != 1 || !strings.Contains(out, "row 4: its content does not match its MAC") {
 		t.Fatalf("CONSULVOTE_DB: %d %s", code, out)
 	}
 	t.Setenv("CONSULVOTE_DB", "")
@@ -430,7 +421,7 @@ func TestRollImportCreate(t *testing.T) {
 		t.Fatalf("with --create: %d %s %s", code, out, errs)
 	}
 	// The database and its key are there, and the import was audited and
-	// signed: the chain verifies, with a checkpoint at its end.
+	// signed: the log verifies, with a checkpoint at its end.
 	if code, out, _ := runCmd("", "audit", "verify", "--db", path); code != 0 || !strings.Contains(out, "intact") {
 		t.Fatalf("verify after --create: %d %s", code, out)
 	}
@@ -531,14 +522,14 @@ func TestAuditVerifyCheckpointsFromLog(t *testing.T) {
 	newest := func() string {
 		var seq int64
 		var mac []byte
-		if err := raw.QueryRow(`SELECT seq, mac FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&seq, &mac); err != nil {
+		if err := raw.QueryRow(`SELECT seq, mac FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&seq, &mac); err != nil {
 			t.Fatal(err)
 		}
 		return fmt.Sprintf("%d:%x", seq, mac)
 	}
 	first := func() string {
 		var mac []byte
-		if err := raw.QueryRow(`SELECT mac FROM chain_checkpoints WHERE seq = 1`).Scan(&mac); err != nil {
+		if err := raw.QueryRow(`SELECT mac FROM audit_checkpoints WHERE seq = 1`).Scan(&mac); err != nil {
 			t.Fatal(err)
 		}
 		return fmt.Sprintf("1:%x", mac)
@@ -549,8 +540,8 @@ func TestAuditVerifyCheckpointsFromLog(t *testing.T) {
 	// The newest checkpoint deleted; another instance (logging elsewhere)
 	// signs again under its number.
 	var last int64
-	raw.QueryRow(`SELECT MAX(seq) FROM chain_checkpoints`).Scan(&last)
-	for _, q := range []string{`DELETE FROM chain_checkpoint_tails WHERE checkpoint_seq = ?`, `DELETE FROM chain_checkpoints WHERE seq = ?`} {
+	raw.QueryRow(`SELECT MAX(seq) FROM audit_checkpoints`).Scan(&last)
+	for _, q := range []string{`DELETE FROM audit_checkpoints WHERE seq = ?`, `UPDATE audit SET checkpoint = 0 WHERE checkpoint = ?`} {
 		if _, err := raw.Exec(q, last); err != nil {
 			t.Fatal(err)
 		}
@@ -609,7 +600,7 @@ func TestAuditVerifyCheckpointsFromLog(t *testing.T) {
 }
 
 // TestCommandCheckpointWitness: the checkpoint a command signs when it
-// ends was logged nowhere; rolled back with the command's chain, nothing
+// ends was logged nowhere; rolled back with the command's rows, nothing
 // showed it. Now its line goes to the standard error (or --log FILE,
 // appended to), and audit verify --checkpoints-from takes it: held, it
 // passes; signed over under its number, it is reported rolled back.
@@ -661,8 +652,8 @@ func TestCommandCheckpointWitness(t *testing.T) {
 	}
 	defer raw.Close()
 	var last int64
-	raw.QueryRow(`SELECT MAX(seq) FROM chain_checkpoints`).Scan(&last)
-	for _, q := range []string{`DELETE FROM chain_checkpoint_tails WHERE checkpoint_seq = ?`, `DELETE FROM chain_checkpoints WHERE seq = ?`} {
+	raw.QueryRow(`SELECT MAX(seq) FROM audit_checkpoints`).Scan(&last)
+	for _, q := range []string{`DELETE FROM audit_checkpoints WHERE seq = ?`, `UPDATE audit SET checkpoint = 0 WHERE checkpoint = ?`} {
 		if _, err := raw.Exec(q, last); err != nil {
 			t.Fatal(err)
 		}

@@ -233,7 +233,7 @@ func tally(t *testing.T, errs []error) map[portal.Code]int {
 
 // TestTwoInstancesOneDatabase: two consulvoted serve processes on one
 // PostgreSQL database keep every rule that a single one keeps, whichever
-// instance each request reaches; the audit chain they write together
+// instance each request reaches; the audit log they write together
 // verifies with the headless command.
 func TestTwoInstancesOneDatabase(t *testing.T) {
 	d := newDeployment(t)
@@ -483,7 +483,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	})
 
 	// Every transaction takes its locks in one order (rate limits, then
-	// the voter's row and its links, then the audit chain): PostgreSQL
+	// the voter's row and its links, then the audit row): PostgreSQL
 	// found no deadlock. (Its counters are written when the sessions end.)
 	for _, in := range ins {
 		in.cmd.Process.Signal(syscall.SIGTERM)
@@ -493,7 +493,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		t.Errorf("PostgreSQL broke %d deadlocks between the instances' transactions", n)
 	}
 
-	// One chain, written by both instances and instance 0, verified by the
+	// The log, written by both instances, verified by the
 	// headless command on the URL.
 	code, out, errs := runCmd("", "audit", "verify", "--db", d.url, "--key-file", d.key)
 	if code != 0 || !strings.Contains(out, "intact") {
