@@ -95,6 +95,7 @@ func (s *passwordSentScreen) page() *page {
 		heading(lang.L("password_sent.title")),
 		wrapped(lang.L("password_sent.text")),
 		wrapped(lang.X("password_sent.no_sms", "", map[string]any{"Contact": s.u.opt.Assistance})),
+		wrapped(lang.L("password_sent.desk")),
 		container.NewHBox(s.home),
 	)
 	return &page{title: lang.L("password_sent.page"), content: c, focus: s.home, screen: s}

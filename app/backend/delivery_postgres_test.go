@@ -88,27 +88,7 @@ func TestReportsOnTwoInstances(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	refusals := 0.0
-	for _, m := range ms {
-		fams, err := m.Registry().Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range fams {
-			if f.GetName() != "consulvote_delivery_total" {
-				continue
-			}
-			for _, x := range f.Metric {
-				labels := map[string]string{}
-				for _, l := range x.Label {
-					labels[l.GetName()] = l.GetValue()
-				}
-				if labels["channel"] == "email" && labels["state"] == "refused" {
-					refusals += x.Counter.GetValue()
-				}
-			}
-		}
-	}
+	refusals := counts(t, ms[:]...)["consulvote_delivery_total email refused"]
 	if refusals != 3 {
 		t.Errorf("the two instances counted %v refusals, want 3: each message changed once", refusals)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/app/metrics"
 	"consulvote/app/receipt"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
@@ -129,13 +130,16 @@ func (g *gateway) sent() []string {
 // TestSMSFallback: an SMS the first gateway reports undelivered, and one
 // it never confirms, go once through the fallback gateway, never twice
 // through either; a delivered one does not; the fallback's receipts set
-// the state; no SMS's sealed body stays.
+// the state; no SMS's sealed body stays. /metrics counts each SMS relayed
+// once (the fallback's handovers only by its relay) and each state change
+// once.
 func TestSMSFallback(t *testing.T) {
 	primary, fallback := newGateway(t, "p"), newGateway(t, "f")
 	ctx := context.Background()
+	m := metrics.New()
 	b, err := Open(ctx, Config{Database: filepath.Join(t.TempDir(), "portal.db"), Create: true,
 		SMSGateway: primary.URL, SMSReceiptToken: "rp", SMSFallback: fallback.URL, SMSFallbackReceiptToken: "rf",
-		SMSFallbackAfter: 1500 * time.Millisecond})
+		SMSFallbackAfter: 1500 * time.Millisecond, Observer: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,4 +210,40 @@ func TestSMSFallback(t *testing.T) {
 		}
 		return nil
 	})
+	got := counts(t, m)
+	want := map[string]float64{
+		"consulvote_delivery_total sms relayed": 3, "consulvote_delivery_total sms delivered": 2,
+		"consulvote_delivery_total sms refused": 1, "consulvote_delivery_total sms expired": 0,
+		"consulvote_outbox_deliveries_total sms": 5, // 3 handovers to the primary, 2 to the fallback
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+// counts sums the counters of ms by name, channel and state (when the
+// counter has one): "consulvote_delivery_total sms relayed".
+func counts(t *testing.T, ms ...*metrics.Metrics) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for _, m := range ms {
+		fams, err := m.Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			for _, x := range f.Metric {
+				key := f.GetName()
+				for _, l := range x.Label {
+					if l.GetName() == "channel" || l.GetName() == "state" {
+						key += " " + l.GetValue()
+					}
+				}
+				out[key] += x.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }

@@ -196,10 +196,12 @@ func (m *Metrics) Transaction(op string, d time.Duration) {
 }
 
 // Delivered implements outbox.Observer.
-func (m *Metrics) Delivered(channel service.Channel, relay string, d time.Duration) {
+func (m *Metrics) Delivered(channel service.Channel, relay string, d time.Duration, again bool) {
 	m.deliveries.WithLabelValues(string(channel), relay).Inc()
 	m.deliveryTime.WithLabelValues(string(channel)).Observe(d.Seconds())
-	m.states.WithLabelValues(string(channel), "relayed").Inc()
+	if !again {
+		m.states.WithLabelValues(string(channel), "relayed").Inc()
+	}
 }
 
 // DeliveryState counts a message that reached a state after the relay

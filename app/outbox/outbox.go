@@ -125,16 +125,18 @@ type Worker struct {
 // It gets the channel, the relay's name and durations: never a
 // recipient or a body.
 type Observer interface {
-	// Delivered: the relay accepted a message after it took d.
-	Delivered(channel service.Channel, relay string, d time.Duration)
+	// Delivered: the relay accepted a message after it took d; again
+	// when it is the fallback gateway taking an SMS the primary one
+	// already took (the message was relayed once).
+	Delivered(channel service.Channel, relay string, d time.Duration, again bool)
 	// Failed: an attempt failed; final when the message is given up.
 	Failed(channel service.Channel, relay string, final bool)
 }
 
 type nopObserver struct{}
 
-func (nopObserver) Delivered(service.Channel, string, time.Duration) {}
-func (nopObserver) Failed(service.Channel, string, bool)             {}
+func (nopObserver) Delivered(service.Channel, string, time.Duration, bool) {}
+func (nopObserver) Failed(service.Channel, string, bool)                   {}
 
 // LastProgress returns when the worker last showed it was not stuck: the
 // start of a round, or the end of a delivery attempt. Zero before Run.
@@ -283,6 +285,7 @@ func (w *Worker) fallbacks(ctx, hard context.Context, sendBy time.Time) (int, er
 		return 0, fmt.Errorf("outbox: claim fallbacks: %w", err)
 	}
 	for _, m := range ms {
+		start := time.Now()
 		body, err := w.Open(m)
 		var id string
 		if err == nil {
@@ -293,7 +296,7 @@ func (w *Worker) fallbacks(ctx, hard context.Context, sendBy time.Time) (int, er
 		mark, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if err == nil {
 			w.Log.Info("message sent", "id", m.ID, "channel", m.Channel, "kind", m.Kind, "gateway", FallbackGateway, "gateway_id", id)
-			w.Observer.Delivered(m.Channel, w.SMSFallbackRelay, 0)
+			w.Observer.Delivered(m.Channel, w.SMSFallbackRelay, time.Since(start), true)
 			err = w.Store.MarkSent(mark, m.ID, w.Clock.Now(), FallbackGateway, id, false)
 		} else {
 			w.Log.Warn("message not sent", "id", m.ID, "channel", m.Channel, "gateway", FallbackGateway, "err", err)
@@ -343,7 +346,7 @@ func (w *Worker) deliver(ctx context.Context, sendBy time.Time, m service.Messag
 	defer cancel()
 	if err == nil {
 		w.Log.Info("message sent", "id", m.ID, "channel", m.Channel, "kind", m.Kind, "gateway_id", gatewayID)
-		w.Observer.Delivered(m.Channel, relay, took)
+		w.Observer.Delivered(m.Channel, relay, took, false)
 		gateway := ""
 		if m.Channel == service.ChannelSMS {
 			gateway = PrimaryGateway
