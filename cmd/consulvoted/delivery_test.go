@@ -17,18 +17,24 @@ import (
 	"consulvote/internal/postfixtest"
 )
 
-// TestRefusalThroughPostfix: the server relays a voter's e-mail through a
-// real Postfix, which accepts it; the recipient's server refuses it
-// afterwards (550 5.1.1); Postfix's own report comes back to the e-mail's
-// return path, at --bounce-listen; the desk's voter file (the office API)
-// then shows the e-mail refused with the remote answer and the contact
-// change suggested, and /metrics counts the refusal. The time from the
-// relay's acceptance to the refusal at the desk is logged.
-func TestRefusalThroughPostfix(t *testing.T) {
-	marie := service.DemoRoll[0]
+// TestDeliveryThroughPostfix: the server relays two voters' e-mails
+// through a real Postfix, which accepts them; the recipients' server
+// refuses marie's afterwards (550 5.1.1) and defers john's (450 4.2.0);
+// Postfix's own reports come back to the e-mails' return paths, at
+// --bounce-listen: a failure for marie's, a delay warning for john's at
+// delay_warning_time. The desk's voter files (the office API) then show
+// marie's e-mail refused with the remote answer and the contact change
+// suggested, john's delayed with the answer; the outbox monitor and
+// /metrics count each once. The time from the relay's acceptance to each
+// state at the desk is logged.
+func TestDeliveryThroughPostfix(t *testing.T) {
+	marie, john := service.DemoRoll[0], service.DemoRoll[1]
 	sink := postfixtest.StartSink(t, func(rcpt string) *smtp.SMTPError {
-		if rcpt == marie.Email {
+		switch rcpt {
+		case marie.Email:
 			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + rcpt + ">: Recipient address rejected: User unknown in virtual mailbox table"}
+		case john.Email:
+			return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "<" + rcpt + ">: Mailbox busy, try again later"}
 		}
 		return nil
 	})
@@ -40,7 +46,8 @@ func TestRefusalThroughPostfix(t *testing.T) {
 	}
 	bounceAddr := l.Addr().String()
 	l.Close()
-	relay := postfixtest.Start(t, postfixtest.Config{Routes: map[string]string{"example.org": sink.Addr, "vote.example": bounceAddr}})
+	relay := postfixtest.Start(t, postfixtest.Config{Routes: map[string]string{"example.org": sink.Addr, "vote.example": bounceAddr},
+		DelayWarning: time.Second})
 
 	dir := t.TempDir()
 	db := filepath.Join(dir, "portal.db")
@@ -66,55 +73,72 @@ func TestRefusalThroughPostfix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	found, err := office.FindVoters(ctx, s.Token, marie.NUMIC)
-	if err != nil || len(found) != 1 {
-		t.Fatalf("find: %v, %v", found, err)
-	}
-	// At the desk, the agent sends marie a renewal link.
-	if _, err := office.StartRenewal(ctx, s.Token, found[0].ID, portal.RenewIdentifier, "au téléphone"); err != nil {
-		t.Fatal(err)
-	}
-	var relayed, refused time.Time
-	var email portal.MessageState
-	for deadline := time.Now().Add(60 * time.Second); refused.IsZero() && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		f, err := office.VoterFile(ctx, s.Token, found[0].ID)
-		if err != nil {
+	// At the desk, the agent sends each a renewal link.
+	voters := map[string]int64{}
+	for _, v := range []service.DemoVoter{marie, john} {
+		found, err := office.FindVoters(ctx, s.Token, v.NUMIC)
+		if err != nil || len(found) != 1 {
+			t.Fatalf("find %s: %v, %v", v.NUMIC, found, err)
+		}
+		voters[v.Email] = found[0].ID
+		if _, err := office.StartRenewal(ctx, s.Token, found[0].ID, portal.RenewIdentifier, "au téléphone"); err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range f.Messages {
-			if m.Channel != "email" {
+	}
+	want := map[string]string{marie.Email: "refused", john.Email: "delayed"}
+	email := map[string]portal.MessageState{}
+	relayed, reached := map[string]time.Time{}, map[string]time.Time{}
+	for deadline := time.Now().Add(60 * time.Second); len(reached) < len(want) && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		for to, id := range voters {
+			if !reached[to].IsZero() {
 				continue
 			}
-			email = m
-			switch m.Stage() {
-			case "relayed":
-				if relayed.IsZero() {
-					relayed = time.Now()
+			f, err := office.VoterFile(ctx, s.Token, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range f.Messages {
+				if m.Channel != "email" {
+					continue
 				}
-			case "refused":
-				refused = time.Now()
+				email[to] = m
+				switch m.Stage() {
+				case "relayed":
+					if relayed[to].IsZero() {
+						relayed[to] = time.Now()
+					}
+				case want[to]:
+					reached[to] = time.Now()
+				}
 			}
 		}
 	}
-	if refused.IsZero() {
-		t.Fatalf("after 60 s the e-mail is %q (%+v)\n%s", email.Stage(), email, relay.Log())
+	for to, stage := range want {
+		if reached[to].IsZero() {
+			t.Fatalf("after 60 s %s's e-mail is %q, want %q (%+v)\n%s", to, email[to].Stage(), stage, email[to], relay.Log())
+		}
+		if !relayed[to].IsZero() {
+			t.Logf("relay accepted → %s at the desk: %v (polled every 5 ms)", stage, reached[to].Sub(relayed[to]).Round(time.Millisecond))
+		}
 	}
-	if !relayed.IsZero() {
-		t.Logf("relay accepted → refusal at the desk: %v (polled every 20 ms)", refused.Sub(relayed).Round(time.Millisecond))
+	if m := email[marie.Email]; !strings.Contains(m.DeliveryStatus, "5.1.1") || !strings.Contains(m.DeliveryStatus, "User unknown") || !m.UserUnknown() {
+		t.Errorf("refusal shown as %+v", m)
 	}
-	if !strings.Contains(email.DeliveryStatus, "5.1.1") || !strings.Contains(email.DeliveryStatus, "User unknown") || !email.UserUnknown() {
-		t.Errorf("refusal shown as %+v", email)
+	if m := email[john.Email]; !strings.Contains(m.DeliveryStatus, "4.2.0") || !strings.Contains(m.DeliveryStatus, "Mailbox busy") || m.UserUnknown() {
+		t.Errorf("delay shown as %+v", m)
 	}
 	st, err := office.OutboxStatus(ctx, s.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Stages["refused"] != 1 || len(st.Domains) != 1 || st.Domains[0] != (portal.DomainDelivery{Domain: "example.org", Relayed: 1, Refused: 1}) {
+	if st.Stages["refused"] != 1 || st.Stages["delayed"] != 1 || len(st.Domains) != 1 ||
+		st.Domains[0] != (portal.DomainDelivery{Domain: "example.org", Relayed: 2, Refused: 1}) {
 		t.Errorf("outbox status: stages %v, domains %v", st.Stages, st.Domains)
 	}
 	_, metrics := get(t, "http://"+addrs["office"]+"/metrics")
 	for _, want := range []string{`consulvote_delivery_total{channel="email",state="refused"} 1`,
-		`consulvote_delivery_total{channel="email",state="relayed"} 1`, `consulvote_bounces_total{outcome="recorded"} 1`} {
+		`consulvote_delivery_total{channel="email",state="delayed"} 1`,
+		`consulvote_delivery_total{channel="email",state="relayed"} 2`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
