@@ -99,6 +99,7 @@ func themePairs(th fyne.Theme, v fyne.ThemeVariant) []colourPair {
 		colourPair{"focus ring on dialog", c(colorNameFocusRing), overlay, 3},
 		colourPair{"field border on background", c(theme.ColorNameInputBorder), bg, 3},
 		colourPair{"field border on field", c(theme.ColorNameInputBorder), input, 3},
+		colourPair{"refusal bar on its track", c(theme.ColorNameError), input, 3},
 		colourPair{"focused field border on background", primary, bg, 3},
 		colourPair{"focused field border on field", primary, input, 3},
 	)
