@@ -225,7 +225,7 @@ func TestSMSFallback(t *testing.T) {
 
 // counts sums the counters of ms by name, channel and state (when the
 // counter has one): "consulvote_delivery_total sms relayed".
-func counts(t *testing.T, ms ...*metrics.Metrics) map[string]float64 {
+func counts(t testing.TB, ms ...*metrics.Metrics) map[string]float64 {
 	t.Helper()
 	out := map[string]float64{}
 	for _, m := range ms {
