@@ -3,7 +3,9 @@ package backend
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"consulvote/app/metrics"
 	"consulvote/app/receipt"
@@ -246,4 +250,69 @@ func counts(t testing.TB, ms ...*metrics.Metrics) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// TestReportBeforeItsMark: a report of an e-mail the relay took but that
+// is not marked sent yet (the report came faster than the mark) is
+// answered "try again later", changing nothing; the relay's next try,
+// once the mark is there, sets the state. A report of a message that
+// never was is taken and dropped.
+func TestReportBeforeItsMark(t *testing.T) {
+	ctx := context.Background()
+	m := metrics.New()
+	b, err := Open(ctx, Config{Database: filepath.Join(t.TempDir(), "portal.db"), Create: true,
+		BounceAddress: "bounce+{ref}@vote.example", Observer: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	in := b.Intake()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go in.Serve(l)
+	defer in.Close()
+	var id int64
+	if err := b.Store.Update(ctx, func(tx service.Tx) (err error) {
+		id, err = tx.Enqueue(service.Message{Channel: service.ChannelEmail, Kind: "other",
+			Recipient: "v@example.org", Body: []byte("x"), CreatedAt: time.Now()})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	send := func(id int64) error {
+		addr, ref := b.Bounces.ReturnPath(id)
+		c, err := smtp.Dial(l.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return c.SendMail("", []string{addr}, strings.NewReader(report("v@example.org", ref)))
+	}
+	delivery := func() string {
+		var got service.Message
+		b.Store.View(ctx, func(tx service.Tx) (err error) {
+			got, err = tx.OutboxMessage(id)
+			return err
+		})
+		return got.Delivery
+	}
+	var se *smtp.SMTPError
+	if err := send(id); !errors.As(err, &se) || se.Code != 451 || delivery() != "" {
+		t.Fatalf("a report before the mark: %v, delivery %q; want 451, none", err, delivery())
+	}
+	if err := b.Store.MarkSent(ctx, id, time.Now(), "", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(id); err != nil || delivery() != "refused" {
+		t.Fatalf("the relay's next try: %v, delivery %q; want refused", err, delivery())
+	}
+	if err := send(id + 1); err != nil {
+		t.Fatalf("a report of no message: %v, want taken (and dropped)", err)
+	}
+	got := counts(t, m)
+	if got["consulvote_bounces_total"] != 3 || got["consulvote_delivery_total email refused"] != 1 {
+		t.Errorf("counts %v", got)
+	}
 }

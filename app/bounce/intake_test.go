@@ -203,6 +203,7 @@ func TestIntakeHostile(t *testing.T) {
 	f := start(t, func(in *Intake) { in.MaxBytes = 256 << 10 })
 	addr7, ref7 := f.path(7)
 	_, ref8 := f.path(8)
+	addr9, ref9 := f.path(9) // signed, of no message
 	report := func(to, ref, id, returnedTo string) string {
 		return dsn(to, ref, "failed", "5.1.1", "550 5.1.1 User unknown", id, returnedTo)
 	}
@@ -221,6 +222,7 @@ func TestIntakeHostile(t *testing.T) {
 		{"unsigned return path", "", "bounce+7@vote.example", good, true, RefusedAddress},
 		{"forged signature", "", strings.Replace(addr7, ref7, "7-"+strings.Repeat("a", 16), 1), good, true, RefusedAddress},
 		{"another domain", "", strings.Replace(addr7, "vote.example", "evil.example", 1), good, true, RefusedAddress},
+		{"a signed return path of no message", "", addr9, report("marie@example.org", ref9, "<aaaa@vote.example>", addr9), false, Mismatch},
 		{"a report naming another message's reference", "", addr7, report("marie@example.org", ref8, "<aaaa@vote.example>", addr7), false, Mismatch},
 		{"a report of another recipient", "", addr7, report("paul@example.org", ref7, "<aaaa@vote.example>", addr7), false, Mismatch},
 		{"a report returning another Message-Id", "", addr7, report("marie@example.org", ref7, "<bbbb@vote.example>", addr7), false, Mismatch},

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,8 +54,14 @@ type Sent struct {
 	MessageID string
 }
 
-// SentEmail returns e-mail id as it left, for the bounce intake, or
-// ErrNotFound when there is no such e-mail or it was not sent.
+// errNotSentYet answers a report of an e-mail the relay took but that is
+// not marked sent yet (a report as fast as the mark): the intake asks the
+// reporting relay to try again later rather than drop it.
+var errNotSentYet = errors.New("e-mail not marked sent yet")
+
+// SentEmail returns e-mail id as it left, for the bounce intake;
+// ErrNotFound when there is no such e-mail or it failed, errNotSentYet
+// while it is still pending.
 func (s *Service) SentEmail(ctx context.Context, id int64) (Sent, error) {
 	var m Message
 	err := s.store.View(ctx, func(tx Tx) (err error) {
@@ -64,8 +71,11 @@ func (s *Service) SentEmail(ctx context.Context, id int64) (Sent, error) {
 	if err != nil {
 		return Sent{}, fmt.Errorf("sent e-mail %d: %w", id, err)
 	}
-	if m.Channel != ChannelEmail || m.State != "sent" {
+	switch {
+	case m.Channel != ChannelEmail || m.State == "failed":
 		return Sent{}, fmt.Errorf("sent e-mail %d: %w", id, ErrNotFound)
+	case m.State != "sent":
+		return Sent{}, fmt.Errorf("sent e-mail %d: %w", id, errNotSentYet)
 	}
 	return Sent{Recipient: m.Recipient, MessageID: m.MessageID}, nil
 }
