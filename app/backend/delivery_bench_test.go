@@ -38,25 +38,7 @@ func BenchmarkIntakeStore(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer be.Close()
-	ids := make([]int64, b.N)
-	err = be.Store.Update(ctx, func(tx service.Tx) error {
-		for i := range ids {
-			if ids[i], err = tx.Enqueue(service.Message{Channel: service.ChannelEmail, Kind: "other",
-				Recipient: fmt.Sprintf("v%d@example.org", i), Body: []byte("x"), CreatedAt: time.Now(),
-				MessageID: fmt.Sprintf("<m%d@vote.example>", i)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, id := range ids {
-		if err := be.Store.MarkSent(ctx, id, time.Now(), "", "", false); err != nil {
-			b.Fatal(err)
-		}
-	}
+	ids := sentMessages(b, be, service.ChannelEmail, b.N)
 	in := be.Intake()
 	in.Rate = rate.Inf
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -124,24 +106,7 @@ func BenchmarkReceiptsStore(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer be.Close()
-	ids := make([]int64, b.N)
-	err = be.Store.Update(ctx, func(tx service.Tx) error {
-		for i := range ids {
-			if ids[i], err = tx.Enqueue(service.Message{Channel: service.ChannelSMS, Kind: "other",
-				Recipient: fmt.Sprintf("+3361%07d", i), Body: []byte("x"), CreatedAt: time.Now()}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i, id := range ids {
-		if err := be.Store.MarkSent(ctx, id, time.Now(), outbox.PrimaryGateway, fmt.Sprintf("gw-%d", i), false); err != nil {
-			b.Fatal(err)
-		}
-	}
+	sentMessages(b, be, service.ChannelSMS, b.N)
 	ts := httptest.NewServer(be.Receipts())
 	defer ts.Close()
 	client := ts.Client()
@@ -190,6 +155,40 @@ func BenchmarkReceiptsStore(b *testing.B) {
 	if kb := peakRSS(); kb > 0 {
 		b.ReportMetric(float64(kb)/1024, "peak-RSS-MiB")
 	}
+}
+
+// sentMessages queues n messages of channel and marks them sent, as the
+// relay or the gateway took them: e-mails to v0@example.org… with
+// Message-Ids <m0@vote.example>…, SMS through the primary gateway as
+// gw-0…
+func sentMessages(tb testing.TB, be *Backend, channel service.Channel, n int) []int64 {
+	ctx := context.Background()
+	ids := make([]int64, n)
+	err := be.Store.Update(ctx, func(tx service.Tx) (err error) {
+		for i := range ids {
+			m := service.Message{Channel: channel, Kind: "other", Recipient: fmt.Sprintf("+3361%07d", i), Body: []byte("x"), CreatedAt: time.Now()}
+			if channel == service.ChannelEmail {
+				m.Recipient, m.MessageID = fmt.Sprintf("v%d@example.org", i), fmt.Sprintf("<m%d@vote.example>", i)
+			}
+			if ids[i], err = tx.Enqueue(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, id := range ids {
+		gateway, gatewayID := "", ""
+		if channel == service.ChannelSMS {
+			gateway, gatewayID = outbox.PrimaryGateway, fmt.Sprintf("gw-%d", i)
+		}
+		if err := be.Store.MarkSent(ctx, id, time.Now(), gateway, gatewayID, false); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return ids
 }
 
 func report(to, ref string) string {
