@@ -385,7 +385,11 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if cfg.Observer != nil {
 		obs = cfg.Observer
 	}
-	svc, err := service.New(db, rules, service.Options{Logger: log, Observer: obs, ReleaseHashMemory: cfg.ReleaseHashMemory})
+	opts := service.Options{Logger: log, Observer: obs, ReleaseHashMemory: cfg.ReleaseHashMemory}
+	if cfg.Demo {
+		opts.CodeRand = DemoCodes(key)
+	}
+	svc, err := service.New(db, rules, opts)
 	if err != nil {
 		db.Close()
 		var setting string

@@ -119,7 +119,7 @@ func TestBadInput(t *testing.T) {
 	if status, _, _ := s.do(http.MethodGet, api.Health, "", nil); status != 200 {
 		t.Fatalf("healthz: %d after the bad input", status)
 	}
-	for _, table := range []string{"links", "outbox", "security_codes", "rate_events", "sessions"} {
+	for _, table := range []string{"links", "outbox", "spent_codes", "rate_limits", "sessions"} {
 		if n := s.count(table); n != 0 {
 			t.Errorf("%d rows in %s after bad input", n, table)
 		}

@@ -2,7 +2,7 @@ package service
 
 import (
 	"context"
-	"crypto/hmac"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -18,7 +18,10 @@ import (
 // codeSealAD binds a sealed code id to its use.
 const codeSealAD = "security-code-id"
 
-// NewSecurityCode implements portal.Portal.
+// NewSecurityCode implements portal.Portal. It writes nothing: the id
+// carries the digits and the expiry, sealed under the service's key, so
+// that any instance can check the code, or say it (SecurityCodeAudio),
+// without storing it; single use is recorded when the code is tried.
 func (s *Service) NewSecurityCode(ctx context.Context) (portal.SecurityCode, error) {
 	digits, err := captcha.Digits(s.codes, portal.SecurityCodeLen)
 	if err != nil {
@@ -28,54 +31,91 @@ func (s *Service) NewSecurityCode(ctx context.Context) (portal.SecurityCode, err
 	if err != nil {
 		return portal.SecurityCode{}, err
 	}
-	now := s.clock.Now()
-	expires := now.Add(s.cfg.CodeTTL)
-	// The id carries the digits and the expiry, sealed under the
-	// service's key, so that any instance can say the code without
-	// storing it in clear (see SecurityCodeAudio).
+	expires := s.clock.Now().Add(s.cfg.CodeTTL)
 	plain := binary.BigEndian.AppendUint64([]byte(digits), uint64(expires.Unix()))
 	sealed, err := s.codeBox.Seal(plain, []byte(codeSealAD))
-	if err != nil {
-		return portal.SecurityCode{}, err
-	}
-	id := base64.RawURLEncoding.EncodeToString(sealed)
-	err = s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.PurgeSecurityCodes(now); err != nil {
-			return err
-		}
-		return tx.InsertSecurityCode(id, s.mac("code", id+":"+digits), expires)
-	})
 	if err != nil {
 		return portal.SecurityCode{}, fmt.Errorf("new security code: %w", err)
 	}
 	s.obs.SecurityCode("drawn")
-	return portal.SecurityCode{ID: id, PNG: png, ExpiresAt: expires}, nil
+	return portal.SecurityCode{ID: base64.RawURLEncoding.EncodeToString(sealed), PNG: png, ExpiresAt: expires}, nil
 }
 
-// checkCode consumes the security code id and checks the answer: a code
-// can be tried once, right or wrong.
-func (s *Service) checkCode(ctx context.Context, id, answer string) error {
-	var hash []byte
-	var expires time.Time
-	err := s.store.Update(ctx, func(tx Tx) error {
-		var err error
-		hash, expires, err = tx.TakeSecurityCode(id)
-		return err
-	})
+// openCode returns the digits and the expiry sealed in id; ok is false
+// for an id that does not open (not drawn here, or altered).
+func (s *Service) openCode(id string) (digits string, expires time.Time, ok bool) {
+	sealed, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil || len(id) > portal.MaxFieldLen {
+		return "", time.Time{}, false
+	}
+	plain, err := s.codeBox.Open(sealed, []byte(codeSealAD))
+	if err != nil || len(plain) != portal.SecurityCodeLen+8 {
+		return "", time.Time{}, false
+	}
+	return string(plain[:portal.SecurityCodeLen]), time.Unix(int64(binary.BigEndian.Uint64(plain[portal.SecurityCodeLen:])), 0), true
+}
+
+// triedCode is an answer to a security code, read from the code's id.
+type triedCode struct {
+	key     []byte // the keyed hash of the id: its record once tried
+	expires time.Time
+	// err is the answer's verdict before single use: nil (right),
+	// ErrSecurityCodeWrong, or ErrSecurityCodeExpired (also for an id
+	// that does not open).
+	err error
+}
+
+// readCode checks answer against the code that id carries, without the
+// database. A code counts once only when spendCode records it, in the
+// transaction that acts on the answer.
+func (s *Service) readCode(id, answer string) triedCode {
+	digits, expires, ok := s.openCode(id)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case !ok || !s.clock.Now().Before(expires):
+		return triedCode{err: portal.ErrSecurityCodeExpired}
+	case subtle.ConstantTimeCompare([]byte(digits), []byte(answer)) != 1:
+		return triedCode{key: s.mac("code", id), expires: expires, err: portal.ErrSecurityCodeWrong}
+	}
+	return triedCode{key: s.mac("code", id), expires: expires}
+}
+
+// spendCode records in tx that c was tried: a code tried before, here or
+// on another instance, answers expired, as one that is.
+func (s *Service) spendCode(tx Codes, c triedCode) error {
+	ok, err := tx.SpendSecurityCode(c.key, c.expires)
+	if err == nil && !ok {
+		err = portal.ErrSecurityCodeExpired
+	}
+	return err
+}
+
+// refuseCode answers a code whose verdict is not right, and spends a
+// wrong one in a transaction of its own: a code is tried once, right or
+// wrong.
+func (s *Service) refuseCode(ctx context.Context, c triedCode) error {
+	if errors.Is(c.err, portal.ErrSecurityCodeWrong) {
+		if err := s.store.Update(ctx, func(tx Tx) error { return s.spendCode(tx, c) }); err != nil {
+			return s.codeOutcome(err)
+		}
+	}
+	return s.codeOutcome(c.err)
+}
+
+// codeOutcome counts, for the operators, what became of a code tried, and
+// returns err, wrapped if it is not about the code.
+func (s *Service) codeOutcome(err error) error {
+	switch {
+	case err == nil:
+		s.obs.SecurityCode("right")
+	case errors.Is(err, portal.ErrSecurityCodeExpired):
 		s.obs.SecurityCode("expired")
 		return portal.ErrSecurityCodeExpired
-	case err != nil:
-		return fmt.Errorf("security code: %w", err)
-	case !s.clock.Now().Before(expires):
-		s.obs.SecurityCode("expired")
-		return portal.ErrSecurityCodeExpired
-	case !hmac.Equal(hash, s.mac("code", id+":"+answer)):
+	case errors.Is(err, portal.ErrSecurityCodeWrong):
 		s.obs.SecurityCode("wrong")
 		return portal.ErrSecurityCodeWrong
+	default:
+		return fmt.Errorf("security code: %w", err)
 	}
-	s.obs.SecurityCode("right")
 	return nil
 }
 
@@ -87,17 +127,8 @@ func (s *Service) SecurityCodeAudio(ctx context.Context, id, language string) ([
 	if !slices.Contains(captcha.AudioLanguages, language) {
 		return nil, portal.InvalidInput(portal.FieldError{Field: portal.FieldLanguage, Reason: portal.ReasonFormat})
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil || len(id) > portal.MaxFieldLen {
-		return nil, portal.ErrSecurityCodeExpired
-	}
-	plain, err := s.codeBox.Open(sealed, []byte(codeSealAD))
-	if err != nil || len(plain) != portal.SecurityCodeLen+8 {
-		return nil, portal.ErrSecurityCodeExpired
-	}
-	digits := string(plain[:portal.SecurityCodeLen])
-	expires := time.Unix(int64(binary.BigEndian.Uint64(plain[portal.SecurityCodeLen:])), 0)
-	if !s.clock.Now().Before(expires) {
+	digits, expires, ok := s.openCode(id)
+	if !ok || !s.clock.Now().Before(expires) {
 		return nil, portal.ErrSecurityCodeExpired
 	}
 	var sound []byte
@@ -124,26 +155,39 @@ const (
 	purgeBatches = 100
 )
 
-// PurgeRateEvents deletes the rate events older than the window that
-// counts them (Config.RateWindow), and returns how many. A key's old
+// PurgeRateEvents deletes the rate limits' keys whose events are all
+// older than the window that counts them (Config.RateWindow), and the
+// spent security codes expired for a code's lifetime (a margin for the
+// clocks of other instances), and returns how many rows went. A key's old
 // events go when the key is counted again; this reaches the keys never
 // counted again (every NUMIC requested once), which would stay for ever.
 // The server runs it periodically (backend.Start).
 func (s *Service) PurgeRateEvents(ctx context.Context) (int, error) {
-	before := s.clock.Now().Add(-s.cfg.RateWindow)
+	now := s.clock.Now()
+	rates, err := s.purge(ctx, func(tx Tx) (int, error) { return tx.PurgeRateEvents(now.Add(-s.cfg.RateWindow), purgeBatch) })
+	if err != nil {
+		return rates, fmt.Errorf("purge rate events: %w", err)
+	}
+	codes, err := s.purge(ctx, func(tx Tx) (int, error) { return tx.PurgeSpentCodes(now.Add(-s.cfg.CodeTTL), purgeBatch) })
+	if err != nil {
+		err = fmt.Errorf("purge spent security codes: %w", err)
+	}
+	return rates + codes, err
+}
+
+// purge runs batch, which deletes up to purgeBatch rows, until it deletes
+// fewer or purgeBatches times, and returns how many rows went.
+func (s *Service) purge(ctx context.Context, batch func(Tx) (int, error)) (int, error) {
 	total := 0
 	for range purgeBatches {
 		var n int
 		err := s.store.Update(ctx, func(tx Tx) (err error) {
-			n, err = tx.PurgeRateEvents(before, purgeBatch)
+			n, err = batch(tx)
 			return err
 		})
 		total += n
-		if err != nil {
-			return total, fmt.Errorf("purge rate events: %w", err)
-		}
-		if n < purgeBatch {
-			break
+		if err != nil || n < purgeBatch {
+			return total, err
 		}
 	}
 	return total, nil

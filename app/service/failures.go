@@ -28,15 +28,21 @@ func (s *Service) reserveAttempt(ctx context.Context, v Voter) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reserve attempt: %w", err)
 	}
-	switch {
-	case n == 0 && until.IsZero():
-		s.log.InfoContext(ctx, "attempt refused: the window's attempts are being checked", "voter", v.ID)
-		return 0, portal.ErrUnavailable
-	case n == 0:
-		s.log.InfoContext(ctx, "attempt refused: locked", "voter", v.ID)
-		return 0, &portal.Error{Code: portal.CodeLocked, Until: until}
+	if n == 0 {
+		return 0, s.refusedAttempt(ctx, v, until)
 	}
 	return n, nil
+}
+
+// refusedAttempt is the answer when no attempt of v's window is left: v is
+// locked until until, or (zero) the window's attempts are being checked.
+func (s *Service) refusedAttempt(ctx context.Context, v Voter, until time.Time) error {
+	if until.IsZero() {
+		s.log.InfoContext(ctx, "attempt refused: the window's attempts are being checked", "voter", v.ID)
+		return portal.ErrUnavailable
+	}
+	s.log.InfoContext(ctx, "attempt refused: locked", "voter", v.ID)
+	return &portal.Error{Code: portal.CodeLocked, Until: until}
 }
 
 // releaseAttempt gives back an attempt that checked nothing (an expired
@@ -53,19 +59,23 @@ func (s *Service) releaseAttempt(ctx context.Context, v Voter, err error) error 
 // ErrLocked; otherwise it returns wrong.
 func (s *Service) fail(ctx context.Context, v Voter, n int, action string, wrong error) error {
 	now := s.clock.Now()
-	var outcome error
-	err := s.store.Update(ctx, func(tx Tx) error {
-		until, err := s.recordFailure(tx, v, n, action, now)
-		outcome = wrong
-		if !until.IsZero() {
-			outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
-		}
+	var until time.Time
+	err := s.store.Update(ctx, func(tx Tx) (err error) {
+		until, err = s.recordFailure(tx, v, n, action, now)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("count failure: %w", err)
 	}
-	if portal.ErrorCode(outcome) == portal.CodeLocked {
+	return s.failed(ctx, v, until, wrong)
+}
+
+// failed is the answer to a failure recorded: wrong, or ErrLocked when it
+// locked v until until.
+func (s *Service) failed(ctx context.Context, v Voter, until time.Time, wrong error) error {
+	outcome := wrong
+	if !until.IsZero() {
+		outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
 		s.obs.Locked("voter")
 	}
 	s.log.InfoContext(ctx, "authentication failed", "voter", v.ID, "code", portal.ErrorCode(outcome))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -32,21 +31,12 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 			msgID, err = s.messageID()
 			return err
 		},
-		match: func(tx Tx) (Voter, error) {
-			v, err := tx.VoterByNUMIC(req.NUMIC)
-			if err == nil && v.Email != req.Email {
-				return Voter{}, ErrNotFound
-			}
-			return v, err
-		},
-		apply: func(tx Tx, now time.Time) (string, error, error) {
-			v, err := tx.VoterByNUMIC(req.NUMIC)
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return "", nil, err
-			}
+		lookup:  func(tx Tx) (Voter, error) { return tx.VoterByNUMIC(req.NUMIC) },
+		matches: func(v Voter) bool { return v.Email == req.Email },
+		apply: func(tx Tx, v Voter, now time.Time) (string, error, error) {
 			link := portal.LinkURL(s.cfg.PublicURL, token)
 			expires := now.Add(s.cfg.LinkTTL)
-			if err != nil || v.Email != req.Email {
+			if v.ID == 0 || v.Email != req.Email {
 				// Compose anyway, to spend the time a match spends.
 				if _, err := s.cfg.Mail.RenewalLink(mail.Envelope{To: req.Email, Date: now, MessageID: msgID}, link, expires); err != nil {
 					return "", nil, err
@@ -58,7 +48,6 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 				}
 				return OutcomeNoMatch, nil, s.audit(tx, e)
 			}
-
 			if until, ok, err := s.conflict(tx, v, "", v.PasswordRenewedAt, now); err != nil {
 				return "", nil, err
 			} else if ok {
@@ -69,24 +58,31 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 				return "", refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.request.refused",
 					VoterID: v.ID, Detail: "password renewal pending or within cool-down"})
 			}
-
-			if err := tx.ReplaceLinks(v.ID, LinkIdentifier, now); err != nil {
-				return "", nil, err
-			}
-			if _, err := tx.InsertLink(Link{VoterID: v.ID, Kind: LinkIdentifier, TokenHash: s.mac("link", token),
-				CreatedAt: now, ExpiresAt: expires}); err != nil {
-				return "", nil, err
-			}
-			msg, err := s.cfg.Mail.RenewalLink(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID}, link, expires)
-			if err != nil {
-				return "", nil, err
-			}
-			if err := s.enqueue(tx, v, "identifier.link", msg, now); err != nil {
-				return "", nil, err
-			}
-			return OutcomeAccepted, nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.request", VoterID: v.ID})
+			return OutcomeAccepted, nil, s.sendLink(tx, v, token, msgID, now)
 		},
 	})
+}
+
+// sendLink replaces v's pending identifier links by a new one, whose
+// token hash it stores, and queues the e-mail that carries it.
+func (s *Service) sendLink(tx Tx, v Voter, token, msgID string, now time.Time) error {
+	expires := now.Add(s.cfg.LinkTTL)
+	if err := tx.ReplaceLinks(v.ID, LinkIdentifier, now); err != nil {
+		return err
+	}
+	if _, err := tx.InsertLink(Link{VoterID: v.ID, Kind: LinkIdentifier, TokenHash: s.mac("link", token),
+		CreatedAt: now, ExpiresAt: expires}); err != nil {
+		return err
+	}
+	msg, err := s.cfg.Mail.RenewalLink(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID},
+		portal.LinkURL(s.cfg.PublicURL, token), expires)
+	if err != nil {
+		return err
+	}
+	if err := s.enqueue(tx, v, "identifier.link", msg, now); err != nil {
+		return err
+	}
+	return s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "identifier.request", VoterID: v.ID})
 }
 
 // ConfirmIdentifierRenewal implements portal.Portal.
@@ -102,49 +98,19 @@ func (s *Service) confirmIdentifierRenewal(ctx context.Context, req portal.Confi
 		return portal.Renewal{}, err
 	}
 	token, _ := portal.ParseLinkToken(req.Link) // checked by Validate
-	now := s.clock.Now()
-
-	var l Link
-	var v Voter
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		if l, err = tx.LinkByTokenHash(s.mac("link", token)); err != nil {
-			return err
-		}
-		v, err = tx.VoterByID(l.VoterID)
-		return err
-	})
-	if errors.Is(err, ErrNotFound) {
-		return portal.Renewal{}, portal.ErrLinkUnknown
-	}
-	if err != nil {
-		return portal.Renewal{}, fmt.Errorf("confirm renewal: %w", err)
-	}
-	if err := (portal.LinkStatus{State: l.State(now)}).Err(); err != nil {
-		return portal.Renewal{}, err
-	}
-	n, err := s.reserveAttempt(ctx, v)
+	l, v, n, err := s.reserveConfirm(ctx, token, s.readCode(req.CodeID, req.Code))
 	if err != nil {
 		return portal.Renewal{}, err
-	}
-	// An expired code is not a guess: ask for a new one without counting.
-	codeErr := s.checkCode(ctx, req.CodeID, req.Code)
-	if codeErr != nil && !errors.Is(codeErr, portal.ErrSecurityCodeWrong) {
-		return portal.Renewal{}, s.releaseAttempt(ctx, v, codeErr)
 	}
 	// Hashing runs outside any transaction: it is the slow part and must
 	// not hold the write lock.
-	ok := false
-	if codeErr == nil {
-		if ok, err = s.checkPassword(ctx, v.PasswordHash, req.Password); err != nil {
-			return portal.Renewal{}, s.releaseAttempt(ctx, v, err)
-		}
+	ok, err := s.checkPassword(ctx, v.PasswordHash, req.Password)
+	if err != nil {
+		return portal.Renewal{}, s.releaseAttempt(ctx, v, err)
 	}
 	if !ok {
-		wrong := &portal.Error{Code: portal.CodeWrongPasswordOrCode, Remaining: max(s.cfg.MaxFailures-n, 0)}
-		return portal.Renewal{}, s.fail(ctx, v, n, "identifier.confirm.failed", wrong)
+		return portal.Renewal{}, s.fail(ctx, v, n, "identifier.confirm.failed", s.wrongConfirm(n))
 	}
-
 	identifier, err := s.newCredential()
 	if err != nil {
 		return portal.Renewal{}, err
@@ -153,36 +119,88 @@ func (s *Service) confirmIdentifierRenewal(ctx context.Context, req portal.Confi
 	if err != nil {
 		return portal.Renewal{}, err
 	}
-	now = s.clock.Now()
-	var outcome error
+	now := s.clock.Now()
 	err = s.store.Update(ctx, func(tx Tx) error {
-		var err error
-		if outcome, err = s.succeeded(tx, v, now); err != nil {
-			return err
-		} else if outcome != nil {
-			return outcome // a lock came first: nothing is written
+		if refused, err := s.succeeded(tx, v, now); err != nil || refused != nil {
+			return commit(refused, err) // a lock came first: nothing is written
 		}
 		ok, err := tx.ConsumeLink(l.ID, now)
 		if err != nil {
 			return err
 		}
 		if !ok { // someone else consumed, replaced or revoked it meanwhile
-			if l, err = tx.LinkByTokenHash(l.TokenHash); err != nil {
+			l, err := tx.LinkByTokenHash(l.TokenHash)
+			if err != nil {
 				return err
 			}
-			outcome = portal.LinkStatus{State: l.State(now)}.Err()
-			return nil
+			if status := (portal.LinkStatus{State: l.State(now)}).Err(); status != nil {
+				return Commit(status)
+			}
+			return portal.ErrLinkUnknown
 		}
 		return s.renewIdentifier(tx, v, identifier, msgID, now)
 	})
-	if outcome != nil && (err == nil || err == outcome) {
-		return portal.Renewal{}, outcome
-	}
 	if err != nil {
-		return portal.Renewal{}, fmt.Errorf("confirm renewal: %w", err)
+		return portal.Renewal{}, answer("confirm renewal", err)
 	}
 	s.log.InfoContext(ctx, "identifier renewed", "voter", v.ID)
 	return portal.Renewal{Identifier: identifier, NUMIC: v.NUMIC}, nil
+}
+
+// wrongConfirm is the answer to wrong attempt n of a confirmation (the
+// password or the code, the same answer).
+func (s *Service) wrongConfirm(n int) error {
+	return &portal.Error{Code: portal.CodeWrongPasswordOrCode, Remaining: max(s.cfg.MaxFailures-n, 0)}
+}
+
+// reserveConfirm is a confirmation's first transaction: the link and its
+// voter, the security code spent and one of the voter's attempts reserved
+// before the slow password check. A link that is not pending, an expired
+// code (not a guess) or a locked voter write nothing; a wrong code is
+// attempt n failed at once, committed.
+func (s *Service) reserveConfirm(ctx context.Context, token string, code triedCode) (l Link, v Voter, n int, err error) {
+	now := s.clock.Now()
+	spent := false
+	err = s.store.Update(ctx, func(tx Tx) error {
+		spent = false // a store may run the transaction again
+		if l, err = tx.LinkByTokenHash(s.mac("link", token)); err != nil {
+			return err
+		}
+		if v, err = tx.VoterByID(l.VoterID); err != nil {
+			return err
+		}
+		if err := (portal.LinkStatus{State: l.State(now)}).Err(); err != nil {
+			return err
+		}
+		if errors.Is(code.err, portal.ErrSecurityCodeExpired) {
+			return code.err
+		}
+		if err := s.spendCode(tx, code); err != nil {
+			return err
+		}
+		spent = true
+		var until time.Time
+		if n, until, err = tx.ReserveAttempt(v.ID, now, s.cfg.MaxFailures, s.cfg.LockDuration); err != nil || n == 0 {
+			return commit(s.refusedAttempt(ctx, v, until), err)
+		}
+		if code.err == nil {
+			return nil
+		}
+		until, err = s.recordFailure(tx, v, n, "identifier.confirm.failed", now)
+		return commit(s.failed(ctx, v, until, s.wrongConfirm(n)), err)
+	})
+	if committed := (*CommitError)(nil); spent && (err == nil || errors.As(err, &committed)) {
+		s.codeOutcome(code.err) // counted for the operators
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		err = portal.ErrLinkUnknown
+	case errors.Is(err, portal.ErrSecurityCodeExpired) || errors.Is(err, portal.ErrSecurityCodeWrong):
+		err = s.codeOutcome(err)
+	case err != nil:
+		err = answer("confirm renewal", err)
+	}
+	return l, v, n, err
 }
 
 // renewIdentifier stores v's new identifier (its keyed hash), ends its

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"consulvote/app/mail"
@@ -33,17 +32,12 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 			msgID, err = s.messageID()
 			return err
 		},
-		match: func(tx Tx) (Voter, error) {
-			v, err := tx.VoterByIdentifier(s.mac("identifier", req.Identifier))
-			if err == nil && v.NUMIC != req.NUMIC {
-				return Voter{}, ErrNotFound
-			}
-			return v, err
-		},
-		apply: func(tx Tx, now time.Time) (string, error, error) {
+		slow:    true,
+		lookup:  func(tx Tx) (Voter, error) { return tx.VoterByIdentifier(s.mac("identifier", req.Identifier)) },
+		matches: func(v Voter) bool { return v.NUMIC == req.NUMIC },
+		apply: func(tx Tx, v Voter, now time.Time) (string, error, error) {
 			locked = false // a store may run the transaction again
-			v, err := tx.VoterByIdentifier(s.mac("identifier", req.Identifier))
-			if errors.Is(err, ErrNotFound) {
+			if v.ID == 0 {
 				// Counted as a known identifier with the wrong NUMIC would
 				// be: a login's tries left must not tell them apart.
 				if err := s.countUnknown(tx, req.Identifier, now); err != nil {
@@ -51,9 +45,6 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 				}
 				return OutcomeNoMatch, nil, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "password.request.no_match",
 					Detail: "unknown identifier"})
-			}
-			if err != nil {
-				return "", nil, err
 			}
 			if v.NUMIC != req.NUMIC {
 				// Someone holds the identifier but not the NUMIC: a guess,

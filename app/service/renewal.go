@@ -19,30 +19,37 @@ import (
 type renewalRequest struct {
 	kind         string // "identifier" or "password": logs, errors, audit actions
 	codeID, code string
-	// rateKey counts the request against the per-NUMIC limit, when match
-	// finds the voter.
+	// rateKey counts the request against the per-NUMIC limit, when the
+	// request matches the voter.
 	rateKey []byte
 	// prepare does, before the transaction, the work a match needs, whether
-	// or not there is a match: a miss must cost what a match costs.
+	// or not there is a match: a miss must cost what a match costs. When
+	// slow is set it is the slow part (a password hash): a code already
+	// spent is refused before it, so that replaying one buys none.
 	prepare func() error
-	// match returns the voter the request's data designate (ErrNotFound
-	// when they match none), for the notice of a refusal.
-	match func(tx Tx) (Voter, error)
-	// apply looks the voter up and writes the outcome in tx. It returns
-	// the refusal, for the log (nil: done, or no match), or a failure.
-	// The caller answers the same whatever it returns: a refusal reaches a
-	// matching voter by e-mail (refuse). hidden tells the metrics what
-	// happened when refused is nil: OutcomeAccepted when a link or a
-	// password went out, else why not (OutcomeNoMatch, …).
-	apply func(tx Tx, now time.Time) (hidden string, refused, err error)
+	slow    bool
+	// lookup returns the voter the request names by its key (NUMIC or
+	// identifier), or ErrNotFound; matches tells whether the request's
+	// other field designates that voter too.
+	lookup  func(tx Tx) (Voter, error)
+	matches func(v Voter) bool
+	// apply writes the outcome in tx, given what lookup found (a zero
+	// Voter: nobody). It returns the refusal, for the log (nil: done, or no
+	// match), or a failure. The caller answers the same whatever it
+	// returns: a refusal reaches a matching voter by e-mail (refuse).
+	// hidden tells the metrics what happened when refused is nil:
+	// OutcomeAccepted when a link or a password went out, else why not
+	// (OutcomeNoMatch, …).
+	apply func(tx Tx, v Voter, now time.Time) (hidden string, refused, err error)
 }
 
 // requestRenewal is the skeleton of both renewal requests: the security
 // code, the work a match needs, a floor on the time of the rest, one
-// transaction with the per-NUMIC limit and the outcome, and a log line
-// that names no voter. Past the security code the answer is the same
-// whatever the roll holds (the neutral "sent"): an answer that differed on
-// a refusal told whether the NUMIC and e-mail matched a voter.
+// transaction with the code's single use, the per-NUMIC limit and the
+// outcome, and a log line that names no voter. Past the security code the
+// answer is the same whatever the roll holds (the neutral "sent"): an
+// answer that differed on a refusal told whether the NUMIC and e-mail
+// matched a voter.
 func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err error) {
 	var hidden string
 	var outcome error
@@ -57,8 +64,14 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err err
 			s.obs.RenewalRequested(r.kind, hidden)
 		}
 	}()
-	if err := s.checkCode(ctx, r.codeID, r.code); err != nil {
-		return err
+	code := s.readCode(r.codeID, r.code)
+	if code.err != nil {
+		return s.refuseCode(ctx, code)
+	}
+	if r.slow {
+		if err := s.unspentCode(ctx, code); err != nil {
+			return err
+		}
 	}
 	if err := r.prepare(); err != nil {
 		return err
@@ -69,39 +82,70 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err err
 	defer waitUntil(ctx, time.Now().Add(s.cfg.RequestFloor))
 	now := s.clock.Now()
 	source := s.mac("renewal-source", r.kind+":"+portal.Client(ctx))
-	err = s.store.Update(ctx, func(tx Tx) error {
-		// The voter's row after the keys: a store with row locks orders
-		// the writers of one voter there.
-		refused, limit, matched, err := s.renewalLimit(tx, r, source, now)
-		if err != nil {
-			return err
-		}
-		if refused != nil {
-			if matched.ID != 0 {
-				if err := s.refuse(tx, matched, r.kind, refused, now); err != nil {
-					return err
-				}
-			}
-			return commit(refused, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: r.kind + ".request.rate_limited",
-				Detail: facts("numic_key", hex.EncodeToString(r.rateKey[:8]), "limit", limit)}))
-		}
-		hidden, refused, err = r.apply(tx, now)
-		if err == nil && refused != nil {
-			return Commit(refused)
-		}
+	err = s.store.Update(ctx, func(tx Tx) (err error) {
+		hidden, err = s.renewalTx(tx, r, code, source, now)
 		return err
 	})
 	if committed := (*CommitError)(nil); errors.As(err, &committed) {
 		outcome, err = committed.Err, nil
 	}
+	if err != nil && errors.Is(err, portal.ErrSecurityCodeExpired) {
+		return s.codeOutcome(err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s renewal request: %w", r.kind, err)
 	}
+	s.codeOutcome(nil)
 	if outcome != nil {
 		s.log.InfoContext(ctx, r.kind+" renewal request refused", "code", portal.ErrorCode(outcome))
 		return nil
 	}
 	s.log.InfoContext(ctx, r.kind+" renewal requested")
+	return nil
+}
+
+// renewalTx is a renewal request's one transaction: the code spent (a
+// code spent already ends it, nothing written), the limits counted, the
+// outcome written. A refusal is returned committed (Commit).
+func (s *Service) renewalTx(tx Tx, r renewalRequest, code triedCode, source []byte, now time.Time) (hidden string, err error) {
+	if err := s.spendCode(tx, code); err != nil {
+		return "", err
+	}
+	// The voter's row after the keys: a store with row locks orders the
+	// writers of one voter there.
+	refused, limit, v, matched, err := s.renewalLimit(tx, r, source, now)
+	if err != nil {
+		return "", err
+	}
+	if refused != nil {
+		if matched {
+			if err := s.refuse(tx, v, r.kind, refused, now); err != nil {
+				return "", err
+			}
+		}
+		return "", commit(refused, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: r.kind + ".request.rate_limited",
+			Detail: facts("numic_key", hex.EncodeToString(r.rateKey[:8]), "limit", limit)}))
+	}
+	hidden, refused, err = r.apply(tx, v, now)
+	if err == nil && refused != nil {
+		return hidden, Commit(refused)
+	}
+	return hidden, err
+}
+
+// unspentCode refuses, with a read only, a code tried already.
+func (s *Service) unspentCode(ctx context.Context, code triedCode) error {
+	var spent bool
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		spent, err = tx.SecurityCodeSpent(code.key)
+		return err
+	})
+	if err == nil && spent {
+		err = portal.ErrSecurityCodeExpired
+	}
+	if err != nil {
+		return s.codeOutcome(err)
+	}
 	return nil
 }
 
@@ -138,36 +182,38 @@ func (s *Service) refuse(tx LimitedOutbox, v Voter, kind string, refusal error, 
 	return s.enqueue(tx, v, kind+".refused", msg, now)
 }
 
-// renewalLimit counts a request: against its NUMIC's limit when its data
-// match the voter (matched), else against its source's and the overall
-// limit of requests that match nobody, so that a stranger holding the
-// NUMIC cannot spend the voter's. Both keys are read, and locked where the
-// store locks, whatever matched: a match waits and costs what a miss does.
-// Over a limit it returns the refusal and which limit, for the audit.
-func (s *Service) renewalLimit(tx Tx, r renewalRequest, source []byte, now time.Time) (refused error, limit string, matched Voter, err error) {
+// renewalLimit counts a request: against its NUMIC's limit when it
+// matches the voter it names (matched), else against its source's and the
+// overall limit of requests that match nobody, so that a stranger holding
+// the NUMIC cannot spend the voter's. Both keys are read, and locked where
+// the store locks, whatever matched: a match waits and costs what a miss
+// does. It returns the voter lookup found (zero: none); over a limit, the
+// refusal and which limit, for the audit.
+func (s *Service) renewalLimit(tx Tx, r renewalRequest, source []byte, now time.Time) (refused error, limit string, v Voter, matched bool, err error) {
 	since := now.Add(-s.cfg.RateWindow)
 	numic, err := tx.RateEvents(r.rateKey, since)
 	if err != nil {
-		return nil, "", Voter{}, err
+		return nil, "", Voter{}, false, err
 	}
 	fromSource, err := tx.RateEvents(source, since)
 	if err != nil {
-		return nil, "", Voter{}, err
+		return nil, "", Voter{}, false, err
 	}
-	if matched, err = r.match(tx); err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, "", Voter{}, err
+	if v, err = r.lookup(tx); err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, "", Voter{}, false, err
 	}
+	matched = v.ID != 0 && r.matches(v)
 	key, recent, max, limit := r.rateKey, numic, s.cfg.MaxRequests, "numic"
-	if matched.ID == 0 {
+	if !matched {
 		key, recent, max, limit = source, fromSource, s.cfg.SourceRequests, "source"
 	}
 	switch {
 	case len(recent) >= max:
-		return &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)}, limit, matched, nil
-	case matched.ID == 0 && !s.unmatched.AllowN(now, 1):
-		return &portal.Error{Code: portal.CodeRateLimited, Until: now.Add(time.Minute)}, "overall", matched, nil
+		return &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)}, limit, v, matched, nil
+	case !matched && !s.unmatched.AllowN(now, 1):
+		return &portal.Error{Code: portal.CodeRateLimited, Until: now.Add(time.Minute)}, "overall", v, matched, nil
 	}
-	return nil, "", matched, tx.AddRateEvent(key, now)
+	return nil, "", v, matched, tx.AddRateEvent(key, now)
 }
 
 // waitUntil sleeps until the wall-clock time t, or until ctx ends.

@@ -55,8 +55,8 @@ func TestRequestBadInput(t *testing.T) {
 	if n := e.count("links", "1"); n != 0 {
 		t.Errorf("%d links stored after bad input", n)
 	}
-	if n := e.count("rate_events", "1"); n != 0 {
-		t.Errorf("%d rate events after bad input", n)
+	if n := e.count("rate_limits", "1"); n != 0 {
+		t.Errorf("%d rate keys after bad input", n)
 	}
 }
 
@@ -118,20 +118,69 @@ func TestSecurityCode(t *testing.T) {
 		})
 	}
 	// A wrong code stops before any lookup: no rate event was counted.
-	if n := e.count("rate_events", "1"); n != 1 {
-		t.Errorf("%d rate events, want 1 (the one good request)", n)
+	if n := e.count("rate_limits", "LENGTH(times) > 0"); n != 1 {
+		t.Errorf("%d rate keys counted, want 1 (the one good request's NUMIC)", n)
 	}
 }
 
-func TestSecurityCodesPurged(t *testing.T) {
+// TestSecurityCodesSpent: drawing a code writes nothing; a code tried,
+// right or wrong, is kept spent until it has been expired for a code's
+// lifetime, then purged.
+func TestSecurityCodesSpent(t *testing.T) {
 	e := newEnv(t)
 	for range 5 {
 		e.code()
 	}
-	e.clock.Advance(5 * time.Minute)
-	e.code()
-	if n := e.count("security_codes", "1"); n != 1 {
-		t.Errorf("%d security codes kept, want only the live one", n)
+	if n := e.count("spent_codes", "1"); n != 0 {
+		t.Fatalf("%d codes stored by drawing", n)
+	}
+	if err := e.request(marie.NUMIC, marie.Email); err != nil {
+		t.Fatal(err)
+	}
+	err := e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+		NUMIC: marie.NUMIC, Email: marie.Email, CodeID: e.code(), Code: wrongCode})
+	if !errors.Is(err, portal.ErrSecurityCodeWrong) {
+		t.Fatalf("wrong code: %v", err)
+	}
+	for _, step := range []struct {
+		advance time.Duration
+		want    int
+	}{{0, 2}, {e.cfg.CodeTTL, 2}, {e.cfg.CodeTTL, 0}} {
+		e.clock.Advance(step.advance)
+		if _, err := e.svc.PurgeRateEvents(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.count("spent_codes", "1"); n != step.want {
+			t.Errorf("after %v more: %d spent codes kept, want %d", step.advance, n, step.want)
+		}
+	}
+}
+
+// TestSecurityCodeOnceConcurrent: 32 requests at once with one code: one
+// is served, the others told the code expired, whatever their data.
+func TestSecurityCodeOnceConcurrent(t *testing.T) {
+	e := newEnv(t)
+	id := e.code()
+	var wg sync.WaitGroup
+	errs := make([]error, 32)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+				NUMIC: fmt.Sprintf("%08d", 90_000_000+i), Email: "qui@example.org", CodeID: id, Code: rightCode})
+		})
+	}
+	wg.Wait()
+	served := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			served++
+		case !errors.Is(err, portal.ErrSecurityCodeExpired):
+			t.Errorf("err = %v, want nil or expired", err)
+		}
+	}
+	if served != 1 {
+		t.Errorf("%d of 32 concurrent requests with one code served, want 1", served)
 	}
 }
 
@@ -473,15 +522,19 @@ func TestPurgeRateEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	recent := e.count("rate_events", "1") // the 3 requests' and the refusal notice's
-	if purged.Load() != old || recent != 4 {
-		t.Fatalf("purged %d of %d old events, %d left (want the 4 recent)", purged.Load(), old, recent)
+	// The 3 requests' and the refusal notice's; the purges may also have
+	// taken the source's key, looked up but never counted.
+	recent := e.count("rate_limits", "LENGTH(times) > 0")
+	events := e.count("rate_limits", "1")
+	if purged.Load() < old || recent != 2 || e.count("rate_limits", "LENGTH(times) = 3*8") != 1 {
+		t.Fatalf("purged %d of %d old keys, %d keys left (want the NUMIC's 3 events and the notice's)", purged.Load(), old, recent)
 	}
 	if n := e.count("audit", "action = 'identifier.request.rate_limited'"); n != 1 {
 		t.Fatalf("%d requests limited after the purge, want the 4th", n)
 	}
 	e.clock.Advance(e.cfg.RateWindow + time.Second)
-	if n, err := e.svc.PurgeRateEvents(e.ctx); err != nil || n != recent || e.count("rate_events", "1") != 0 {
-		t.Fatalf("purged %d, %v; want the %d events now out of the window", n, err, recent)
+	codes := e.count("spent_codes", "1") // the 4 requests', expired too
+	if n, err := e.svc.PurgeRateEvents(e.ctx); err != nil || n != events+codes || e.count("rate_limits", "1") != 0 {
+		t.Fatalf("purged %d, %v; want the %d keys now out of the window and the %d spent codes", n, err, events, codes)
 	}
 }

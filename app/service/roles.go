@@ -123,13 +123,18 @@ type Links interface {
 	RevokeLinks(voterID int64, at time.Time) error
 }
 
-// Codes keeps the security codes (their keyed hashes).
+// Codes keeps the security codes already tried, by a keyed hash of
+// their id, until they expire: a code drawn is stored nowhere.
 type Codes interface {
-	InsertSecurityCode(id string, hash []byte, expires time.Time) error
-	// TakeSecurityCode deletes the code and returns its hash and expiry,
-	// so that each code is checked at most once.
-	TakeSecurityCode(id string) (hash []byte, expires time.Time, err error)
-	PurgeSecurityCodes(expiredBy time.Time) error
+	// SpendSecurityCode records the code as tried and reports whether it
+	// was not yet: of concurrent callers, one gets true.
+	SpendSecurityCode(key []byte, expires time.Time) (bool, error)
+	// SecurityCodeSpent reports whether the code was tried, without
+	// recording anything.
+	SecurityCodeSpent(key []byte) (bool, error)
+	// PurgeSpentCodes deletes up to limit codes that expired by the given
+	// time and returns how many.
+	PurgeSpentCodes(expiredBy time.Time, limit int) (int, error)
 }
 
 // RateLimits counts events under a key, for the per-NUMIC limits.
@@ -138,10 +143,10 @@ type RateLimits interface {
 	// the given time, oldest first, and forgets the older ones.
 	RateEvents(key []byte, since time.Time) ([]time.Time, error)
 	AddRateEvent(key []byte, at time.Time) error
-	// PurgeRateEvents deletes up to limit events recorded at or before
-	// the given time, whatever their key, and returns how many: the keys
-	// never counted again (RateEvents forgets a key's old events only
-	// then). Concurrent purges delete each event once.
+	// PurgeRateEvents deletes up to limit keys whose events were all
+	// recorded at or before the given time, and returns how many: the
+	// keys never counted again (RateEvents forgets a key's old events
+	// only then). Concurrent purges delete each key once.
 	PurgeRateEvents(before time.Time, limit int) (int, error)
 }
 

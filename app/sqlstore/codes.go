@@ -2,68 +2,113 @@ package sqlstore
 
 import (
 	"database/sql"
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
-
-	"consulvote/app/service"
 )
 
-func (t *Tx) InsertSecurityCode(id string, hash []byte, expires time.Time) error {
-	_, err := t.exec(`INSERT INTO security_codes (id, code_hash, expires_at) VALUES ($1, $2, $3)`, id, hash, nanos(expires))
-	return err
+// SpendSecurityCode inserts or fails on the primary key: of concurrent
+// spenders of one code, here or on another instance, one inserts and the
+// others find its row (PostgreSQL: after waiting for its transaction, and
+// inserting after all if that one rolled back).
+func (t *Tx) SpendSecurityCode(key []byte, expires time.Time) (bool, error) {
+	return t.changed(`INSERT INTO spent_codes (id_hash, expires_at) VALUES ($1, $2) ON CONFLICT (id_hash) DO NOTHING`,
+		key, nanos(expires))
 }
 
-// TakeSecurityCode deletes and returns in one statement: of concurrent
-// takers, one gets the row.
-func (t *Tx) TakeSecurityCode(id string) ([]byte, time.Time, error) {
-	if unstorable(id) {
-		return nil, time.Time{}, service.ErrNotFound
-	}
-	var hash []byte
-	var expires sql.NullInt64
-	err := t.queryRow(`DELETE FROM security_codes WHERE id = $1 RETURNING code_hash, expires_at`, id).Scan(&hash, &expires)
+func (t *Tx) SecurityCodeSpent(key []byte) (bool, error) {
+	var n int
+	err := t.queryRow(`SELECT COUNT(*) FROM spent_codes WHERE id_hash = $1`, key).Scan(&n)
+	return n > 0, err
+}
+
+// PurgeSpentCodes skips the rows another purge has locked, as
+// PurgeRateEvents does.
+func (t *Tx) PurgeSpentCodes(expiredBy time.Time, limit int) (int, error) {
+	n, err := t.affected(`DELETE FROM spent_codes WHERE `+t.d.rowID+` IN (SELECT `+t.d.rowID+
+		` FROM spent_codes WHERE expires_at <= $1 LIMIT $2`+t.d.skipLocked+`)`, nanos(expiredBy), limit)
 	if err != nil {
-		return nil, time.Time{}, notFound(err)
+		return 0, fmt.Errorf("purge spent security codes: %w", err)
 	}
-	return hash, timeOf(expires), nil
+	return int(n), nil
 }
 
-func (t *Tx) PurgeSecurityCodes(expiredBy time.Time) error {
-	_, err := t.exec(`DELETE FROM security_codes WHERE expires_at <= $1`, nanos(expiredBy))
-	return err
-}
-
-// RateEvents, in a write transaction, first locks the key until the
-// transaction ends: the caller counts and then adds, and two instances
-// must not both count below the limit. A NUMIC that is not on the roll is
-// limited too, and it has no row to lock.
+// RateEvents, in a write transaction, first locks the key's row until the
+// transaction ends (an upsert: a key counted for the first time gets its
+// row, so that two first counts wait for each other too): the caller
+// counts and then adds, and two instances must not both count below the
+// limit. The times kept are remembered for AddRateEvent, which then
+// writes the row back in one statement.
 func (t *Tx) RateEvents(key []byte, since time.Time) ([]time.Time, error) {
-	if t.write {
-		if err := t.lock(lockRate, key); err != nil {
-			return nil, err
-		}
-		if _, err := t.exec(`DELETE FROM rate_events WHERE key = $1 AND at <= $2`, key, nanos(since)); err != nil {
-			return nil, err
+	times, err := t.rateTimes(key)
+	if err != nil {
+		return nil, err
+	}
+	kept := times[:0]
+	var out []time.Time
+	for _, at := range times {
+		if at > since.UnixNano() {
+			kept = append(kept, at)
+			out = append(out, time.Unix(0, at))
 		}
 	}
-	rows, err := t.query(`SELECT at FROM rate_events WHERE key = $1 AND at > $2 ORDER BY at`, key, nanos(since))
-	return collect(rows, err, func(r scanner) (time.Time, error) {
-		var at sql.NullInt64
-		err := r.Scan(&at)
-		return timeOf(at), err
-	})
+	if t.write {
+		t.rates[string(key)] = kept
+	}
+	return out, nil
+}
+
+// rateTimes returns the times stored under key: in a write transaction,
+// those RateEvents kept in it, else the row's, locked.
+func (t *Tx) rateTimes(key []byte) ([]int64, error) {
+	if times, ok := t.rates[string(key)]; ok {
+		return times, nil
+	}
+	var b []byte
+	var err error
+	if t.write {
+		err = t.queryRow(`INSERT INTO rate_limits (key, times, last_at) VALUES ($1, $2, 0)
+			ON CONFLICT (key) DO UPDATE SET times = rate_limits.times RETURNING times`, key, []byte{}).Scan(&b)
+	} else {
+		err = t.queryRow(`SELECT times FROM rate_limits WHERE key = $1`, key).Scan(&b)
+	}
+	if err != nil && err != sql.ErrNoRows {
+		return nil, fmt.Errorf("rate limit: %w", err)
+	}
+	times := make([]int64, 0, len(b)/8+1)
+	for ; len(b) >= 8; b = b[8:] {
+		times = append(times, int64(binary.BigEndian.Uint64(b)))
+	}
+	if t.write {
+		if t.rates == nil {
+			t.rates = map[string][]int64{}
+		}
+		t.rates[string(key)] = times
+	}
+	return times, nil
 }
 
 func (t *Tx) AddRateEvent(key []byte, at time.Time) error {
-	_, err := t.exec(`INSERT INTO rate_events (key, at) VALUES ($1, $2)`, key, nanos(at))
+	times, err := t.rateTimes(key)
+	if err != nil {
+		return err
+	}
+	times = append(times, at.UnixNano())
+	t.rates[string(key)] = times
+	b := make([]byte, 0, 8*len(times))
+	for _, n := range times {
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	_, err = t.exec(`UPDATE rate_limits SET times = $2, last_at = $3 WHERE key = $1`, key, b, slices.Max(times))
 	return err
 }
 
-// PurgeRateEvents skips the events another purge has locked: concurrent
+// PurgeRateEvents skips the keys another purge has locked: concurrent
 // purges share the work instead of waiting.
 func (t *Tx) PurgeRateEvents(before time.Time, limit int) (int, error) {
-	n, err := t.affected(`DELETE FROM rate_events WHERE `+t.d.rowID+` IN (SELECT `+t.d.rowID+
-		` FROM rate_events WHERE at <= $1 LIMIT $2`+t.d.skipLocked+`)`, nanos(before), limit)
+	n, err := t.affected(`DELETE FROM rate_limits WHERE `+t.d.rowID+` IN (SELECT `+t.d.rowID+
+		` FROM rate_limits WHERE last_at <= $1 LIMIT $2`+t.d.skipLocked+`)`, nanos(before), limit)
 	if err != nil {
 		return 0, fmt.Errorf("purge rate events: %w", err)
 	}

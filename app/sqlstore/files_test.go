@@ -25,7 +25,8 @@ func TestFilesPrivate(t *testing.T) {
 		db := open(t, path)
 		// A write makes the -wal and -shm exist.
 		if err := db.Update(context.Background(), func(tx service.Tx) error {
-			return tx.InsertSecurityCode("x", []byte("h"), time.Now().Add(time.Hour))
+			_, err := tx.SpendSecurityCode([]byte("x"), time.Now().Add(time.Hour))
+			return err
 		}); err != nil {
 			t.Fatal(err)
 		}

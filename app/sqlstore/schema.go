@@ -52,19 +52,24 @@ CREATE TABLE links (
 CREATE INDEX links_pending ON links(voter_id, kind)
 	WHERE used_at IS NULL AND replaced_at IS NULL AND revoked_at IS NULL;
 
-CREATE TABLE security_codes (
-	id         TEXT PRIMARY KEY,
-	code_hash  {blob} NOT NULL,
+-- The security codes already tried (a keyed hash of the id): the id
+-- carries the digits and the expiry, so drawing one writes nothing; a
+-- row is kept until the code it spent has expired.
+CREATE TABLE spent_codes (
+	id_hash    {blob} PRIMARY KEY,
 	expires_at {int} NOT NULL
 );
-CREATE INDEX security_codes_expiry ON security_codes(expires_at);
+CREATE INDEX spent_codes_expiry ON spent_codes(expires_at);
 
-CREATE TABLE rate_events (
-	key {blob} NOT NULL,
-	at  {int} NOT NULL
+-- The rate limits: one row per key, the times of its events within the
+-- window (8 bytes each, Unix nanoseconds, oldest first), no more than the
+-- limit lets in; last_at is the newest, for the purge.
+CREATE TABLE rate_limits (
+	key     {blob} PRIMARY KEY,
+	times   {blob} NOT NULL,
+	last_at {int} NOT NULL
 );
-CREATE INDEX rate_events_key ON rate_events(key, at);
-CREATE INDEX rate_events_at ON rate_events(at);
+CREATE INDEX rate_limits_last ON rate_limits(last_at);
 
 CREATE TABLE outbox (
 	id              {id},

@@ -13,8 +13,9 @@
 //     (PostgreSQL: SELECT … FOR NO KEY UPDATE), so that the rules that read
 //     before they write (the not-both rule, the cool-downs) see one order
 //     per voter;
-//   - the per-NUMIC limits and the desk's moves onto an address lock their
-//     key (PostgreSQL: a transaction advisory lock) before they count;
+//   - the rate limits lock their key's row (an upsert, so that a key's
+//     first count has a row to lock) and the desk's moves onto an address
+//     their key (PostgreSQL: a transaction advisory lock) before they count;
 //   - the outbox worker claims messages with FOR UPDATE SKIP LOCKED.
 //
 // SQLite has one writer connection whose transactions take the write

@@ -19,6 +19,9 @@ type Tx struct {
 	d    *dialect
 	// write is set in Update: lookups then lock what they decide on.
 	write bool
+	// rates holds the rate limits' times read in this transaction, by
+	// key, for AddRateEvent to write back.
+	rates map[string][]int64
 }
 
 var (
@@ -44,7 +47,6 @@ var (
 const (
 	lockMigrations = 1 // key 0
 	lockAudit      = 2 // the audit checkpoints' sequence; key 0
-	lockRate       = 3 // per-NUMIC limits; key from the limit's key
 	lockAddress    = 4 // the desk's moves onto an e-mail address; key from its keyed hash
 )
 

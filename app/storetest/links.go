@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -107,42 +108,71 @@ func testLinkConsumedOnce(t *testing.T, st Store) {
 	}
 }
 
-func testCodeTakenOnce(t *testing.T, st Store) {
-	update(t, st, func(tx service.Tx) error { return tx.InsertSecurityCode("c1", []byte("h"), t0) })
-	won := concurrently(t, 16, func() (bool, error) {
-		var hash []byte
-		var expires time.Time
+// testCodeSpentOnce: of 32 concurrent spenders of one code, one spends it;
+// a code spent stays spent, and another code is not.
+func testCodeSpentOnce(t *testing.T, st Store) {
+	won := concurrently(t, 32, func() (bool, error) {
+		var ok bool
 		err := st.Update(context.Background(), func(tx service.Tx) (err error) {
-			hash, expires, err = tx.TakeSecurityCode("c1")
+			ok, err = tx.SpendSecurityCode([]byte("c1"), t0)
 			return err
 		})
-		if err == nil && (string(hash) != "h" || !expires.Equal(t0)) {
-			t.Errorf("TakeSecurityCode = %q, %v", hash, expires)
-		}
-		return err == nil, nil
+		return ok, err
 	})
 	if won != 1 {
-		t.Errorf("%d of 16 concurrent takes of one code succeeded, want 1", won)
+		t.Errorf("%d of 32 concurrent spends of one code succeeded, want 1", won)
 	}
-	err := st.Update(context.Background(), func(tx service.Tx) error { _, _, err := tx.TakeSecurityCode("c1"); return err })
-	wantNotFound(t, "TakeSecurityCode of a taken code", err)
+	update(t, st, func(tx service.Tx) error {
+		if ok, err := tx.SpendSecurityCode([]byte("c1"), t0); ok || err != nil {
+			t.Errorf("SpendSecurityCode of a spent code = %v, %v; want false", ok, err)
+		}
+		if spent, err := tx.SecurityCodeSpent([]byte("c1")); !spent || err != nil {
+			t.Errorf("SecurityCodeSpent of a spent code = %v, %v", spent, err)
+		}
+		if spent, err := tx.SecurityCodeSpent([]byte("c2")); spent || err != nil {
+			t.Errorf("SecurityCodeSpent of another code = %v, %v", spent, err)
+		}
+		return nil
+	})
+	// A spend rolled back spends nothing.
+	st.Update(context.Background(), func(tx service.Tx) error {
+		tx.SpendSecurityCode([]byte("c2"), t0)
+		return errors.New("roll back")
+	})
+	view(t, st, func(tx service.Tx) error {
+		if spent, err := tx.SecurityCodeSpent([]byte("c2")); spent || err != nil {
+			t.Errorf("SecurityCodeSpent after a rollback = %v, %v", spent, err)
+		}
+		return nil
+	})
 }
 
 func testCodePurge(t *testing.T, st Store) {
 	update(t, st, func(tx service.Tx) error {
-		if err := tx.InsertSecurityCode("old", []byte("h"), t0); err != nil {
-			return err
+		for i, key := range []string{"old", "older", "new"} {
+			expires := t0.Add(-time.Duration(i) * time.Second)
+			if key == "new" {
+				expires = t0.Add(time.Second)
+			}
+			if _, err := tx.SpendSecurityCode([]byte(key), expires); err != nil {
+				return err
+			}
 		}
-		if err := tx.InsertSecurityCode("new", []byte("h"), t0.Add(time.Second)); err != nil {
-			return err
-		}
-		return tx.PurgeSecurityCodes(t0)
+		return nil
 	})
-	update(t, st, func(tx service.Tx) error {
-		_, _, err := tx.TakeSecurityCode("old")
-		wantNotFound(t, "a code expired by the purge time", err)
-		if _, _, err := tx.TakeSecurityCode("new"); err != nil {
-			t.Errorf("a code expiring after the purge time was purged: %v", err)
+	for _, want := range []int{1, 1, 0} {
+		update(t, st, func(tx service.Tx) error {
+			if n, err := tx.PurgeSpentCodes(t0, 1); n != want || err != nil {
+				t.Errorf("PurgeSpentCodes = %d, %v; want %d", n, err, want)
+			}
+			return nil
+		})
+	}
+	view(t, st, func(tx service.Tx) error {
+		for key, want := range map[string]bool{"old": false, "older": false, "new": true} {
+			if spent, err := tx.SecurityCodeSpent([]byte(key)); spent != want || err != nil {
+				t.Errorf("after the purge, %s spent = %v, %v; want %v", key, spent, err, want)
+			}
 		}
 		return nil
 	})
@@ -190,7 +220,7 @@ func testRatePurge(t *testing.T, st Store) {
 			return nil
 		})
 	}
-	update(t, st, func(tx service.Tx) error {
+	view(t, st, func(tx service.Tx) error {
 		if ts, err := tx.RateEvents([]byte("recent"), t0.Add(-24*time.Hour)); err != nil || len(ts) != 1 {
 			t.Errorf("the recent event after the purge: %v, %v", ts, err)
 		}

@@ -9,7 +9,7 @@
 //   - Times round-trip exactly, to the nanosecond (the audit log seals
 //     them), and the zero time stays zero.
 //   - Single-use rules hold under concurrency: of many concurrent callers,
-//     exactly one consumes a link, takes a security code, or gets a
+//     exactly one consumes a link, spends a security code, or gets a
 //     campaign's first credentials, or decides a contact change;
 //     concurrent counters lose no increment.
 package storetest
@@ -49,7 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"Links/Lifecycle", testLinkLifecycle},
 		{"Links/NeedAVoter", testLinkNeedsVoter},
 		{"Links/ConsumedOnce", testLinkConsumedOnce},
-		{"Codes/TakenOnce", testCodeTakenOnce},
+		{"Codes/SpentOnce", testCodeSpentOnce},
 		{"Codes/Purge", testCodePurge},
 		{"RateLimits/Window", testRateWindow},
 		{"RateLimits/Purge", testRatePurge},

@@ -455,6 +455,21 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		}
 	})
 
+	t.Run("CodeUsedOnce", func(t *testing.T) {
+		// One security code, 32 requests at once over both instances, each
+		// for another voter: the code is spent once, in the request's own
+		// transaction; drawing it wrote nothing.
+		code := d.code()
+		errs := spread(32, ins, func(i int, in *instance) error {
+			v := service.DemoRoll[i%len(service.DemoRoll)]
+			return in.client.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
+				NUMIC: v.NUMIC, Email: fmt.Sprintf("autre%d@example.org", i), CodeID: code, Code: servicetest.Code})
+		})
+		if n := tally(t, errs); n[""] != 1 || n[portal.CodeSecurityCodeExpired] != 31 {
+			t.Fatalf("32 requests with one code over two instances: %v; want one served, 31 told the code expired", n)
+		}
+	})
+
 	t.Run("NotBothRaced", func(t *testing.T) {
 		// A password request hashes its new password before its
 		// transaction: the identifier requests start later and later, voter

@@ -2,9 +2,9 @@
 // demonstration database of a running app it reads what the voter reads on
 // the screen or in the mail, so that a test can drive the real window:
 //
-//	peek code DB   the digits of the latest security code, found by trying
-//	               the 10,000 codes against its keyed hash (the key is
-//	               beside the database, as the app keeps it)
+//	peek code DB   the digits of the first security code the app draws
+//	               on the demonstration database (the key is beside the
+//	               database, as the app keeps it)
 //	peek link DB   the renewal link of the latest e-mail in the outbox
 //
 // It is built for Windows and run under Wine by `make test-windows`, and
@@ -13,17 +13,14 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
 
-	_ "modernc.org/sqlite"
-
 	"consulvote/app/backend"
+	"consulvote/app/captcha"
+	"consulvote/app/portal"
 )
 
 func main() {
@@ -48,33 +45,15 @@ func main() {
 	fmt.Println(out)
 }
 
-// code mirrors the service's keyed hash of a security code:
-// HMAC-SHA-256(key, "code" 0x00 id ":" digits).
+// code draws the first security code of a demonstration run, as the
+// app draws it (backend.DemoCodes, keyed by the key beside the database):
+// codes are stored nowhere.
 func code(db string) (string, error) {
 	key, err := os.ReadFile(db + ".key")
 	if err != nil {
 		return "", err
 	}
-	conn, err := sql.Open("sqlite", db)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	var id string
-	var hash []byte
-	err = conn.QueryRow(`SELECT id, code_hash FROM security_codes ORDER BY rowid DESC LIMIT 1`).Scan(&id, &hash)
-	if err != nil {
-		return "", fmt.Errorf("latest security code: %w", err)
-	}
-	for n := range 10000 {
-		digits := fmt.Sprintf("%04d", n)
-		m := hmac.New(sha256.New, key)
-		m.Write([]byte("code\x00" + id + ":" + digits))
-		if hmac.Equal(m.Sum(nil), hash) {
-			return digits, nil
-		}
-	}
-	return "", errors.New("no 4-digit code matches: has the service's hash changed?")
+	return captcha.Digits(backend.DemoCodes(key), portal.SecurityCodeLen)
 }
 
 var linkRE = regexp.MustCompile(`https?://\S+/renouvellement\?jeton=[A-Za-z0-9_-]+`)
