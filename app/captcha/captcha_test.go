@@ -63,3 +63,14 @@ func TestPNG(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPNG: drawing and encoding one code's picture, the work of
+// every code drawn.
+func BenchmarkPNG(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := PNG("0123"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

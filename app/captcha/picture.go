@@ -175,11 +175,17 @@ func (d *drawing) distort(amplitude, period float64) {
 	b := d.Bounds().Max
 	waved := image.NewPaletted(image.Rect(0, 0, b.X, b.Y), d.Palette)
 	dx := 2.0 * math.Pi / period
+	// The shift across depends on the row only, the one down on the
+	// column only: one sine a row and one cosine a column, not a pair a
+	// pixel.
+	xo := make([]int, b.Y)
+	for y := range xo {
+		xo[y] = int(amplitude * math.Sin(float64(y)*dx))
+	}
 	for x := range b.X {
+		yo := int(amplitude * math.Cos(float64(x)*dx))
 		for y := range b.Y {
-			xo := amplitude * math.Sin(float64(y)*dx)
-			yo := amplitude * math.Cos(float64(x)*dx)
-			waved.SetColorIndex(x, y, d.ColorIndexAt(x+int(xo), y+int(yo)))
+			waved.SetColorIndex(x, y, d.ColorIndexAt(x+xo[y], y+yo))
 		}
 	}
 	d.Paletted = waved
