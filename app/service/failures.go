@@ -10,29 +10,13 @@ import (
 	"consulvote/app/portal"
 )
 
-// reserveAttempt takes, in the database and before the slow check, one of
-// the voter's MaxFailures attempts of the current lock window. A locked
-// voter, or one whose attempts are all taken by checks still running,
-// gets ErrLocked (or, while those checks run, ErrUnavailable: try again
-// shortly) without any check: so concurrent guesses, here or on another
-// server instance, are never checked more than MaxFailures times per
-// window. It returns the attempt's number.
-func (s *Service) reserveAttempt(ctx context.Context, v Voter) (int, error) {
-	now := s.clock.Now()
-	var n int
-	var until time.Time
-	err := s.store.Update(ctx, func(tx Tx) (err error) {
-		n, until, err = tx.ReserveAttempt(v.ID, now, s.cfg.MaxFailures, s.cfg.LockDuration)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("reserve attempt: %w", err)
-	}
-	if n == 0 {
-		return 0, s.refusedAttempt(ctx, v, until)
-	}
-	return n, nil
-}
+// Before the slow password check, a login and a confirmation reserve in
+// the database one of the voter's MaxFailures attempts of the current
+// lock window (Lockouts.ReserveAttempt: reserveLogin, reserveConfirm). A
+// locked voter, or one whose attempts are all taken by checks still
+// running, is refused without any check: so concurrent guesses, here or
+// on another server instance, are never checked more than MaxFailures
+// times per window.
 
 // refusedAttempt is the answer when no attempt of v's window is left: v is
 // locked until until, or (zero) the window's attempts are being checked.

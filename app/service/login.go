@@ -36,21 +36,12 @@ func (s *Service) login(ctx context.Context, identifier, password string) (porta
 		return portal.Session{}, err
 	}
 
-	var v Voter
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		v, err = tx.VoterByIdentifier(s.mac("identifier", identifier))
-		return err
-	})
-	if errors.Is(err, ErrNotFound) {
-		return portal.Session{}, s.unknownLogin(ctx, identifier, password)
-	}
-	if err != nil {
-		return portal.Session{}, fmt.Errorf("login: %w", err)
-	}
-	n, err := s.reserveAttempt(ctx, v)
+	v, n, err := s.reserveLogin(ctx, identifier)
 	if err != nil {
 		return portal.Session{}, err
+	}
+	if v.ID == 0 {
+		return portal.Session{}, s.unknownLogin(ctx, identifier, password, n)
 	}
 	ok, err := s.checkPassword(ctx, v.PasswordHash, password)
 	if err != nil {
@@ -66,24 +57,17 @@ func (s *Service) login(ctx context.Context, identifier, password string) (porta
 	}
 	now := s.clock.Now()
 	sess := Session{TokenHash: s.mac("session", token), VoterID: v.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
-	var refused error
 	err = s.store.Update(ctx, func(tx Tx) error {
-		var err error
-		if refused, err = s.succeeded(tx, v, now); err != nil {
-			return err
-		} else if refused != nil {
-			return refused // a lock came first: no session
+		if refused, err := s.succeeded(tx, v, now); err != nil || refused != nil {
+			return commit(refused, err) // a lock came first: no session
 		}
 		if err := tx.InsertSession(sess); err != nil {
 			return err
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "login", VoterID: v.ID})
 	})
-	if refused != nil && err == refused {
-		return portal.Session{}, refused
-	}
 	if err != nil {
-		return portal.Session{}, fmt.Errorf("login: %w", err)
+		return portal.Session{}, answer("login", err)
 	}
 	s.log.InfoContext(ctx, "voter logged in", "voter", v.ID)
 	return portal.Session{
@@ -102,29 +86,45 @@ func (s *Service) badLogin(n int) error {
 	return &portal.Error{Code: portal.CodeBadLogin, Remaining: s.cfg.MaxFailures - n}
 }
 
-// unknownLogin answers a login whose identifier names no voter exactly
-// as one that does: its attempts are counted and locked the same way
-// (under a keyed hash of the identifier typed, in the Throttles role, with
-// the voters' limit, window and lock), and the same hash is checked, so
-// that neither the tries left, nor the lock, nor the time taken tell
-// whether the identifier exists.
-func (s *Service) unknownLogin(ctx context.Context, identifier, password string) error {
-	key := s.unknownKey(identifier)
+// reserveLogin is a login's first transaction: the voter the identifier
+// names, and one of its attempts reserved before the slow password check
+// (reserveAttempt). An identifier that names no voter gets a zero Voter,
+// and its attempt is reserved all the same (unknownLogin).
+func (s *Service) reserveLogin(ctx context.Context, identifier string) (v Voter, n int, err error) {
 	now := s.clock.Now()
-	var n int
 	var until time.Time
-	err := s.store.Update(ctx, func(tx Tx) (err error) {
-		n, until, err = tx.ReserveThrottled(key, now, s.cfg.MaxFailures, s.cfg.LockDuration)
+	err = s.store.Update(ctx, func(tx Tx) (err error) {
+		v, err = tx.VoterByIdentifier(s.mac("identifier", identifier))
+		switch {
+		case errors.Is(err, ErrNotFound):
+			v = Voter{}
+			n, until, err = tx.ReserveThrottled(s.unknownKey(identifier), now, s.cfg.MaxFailures, s.cfg.LockDuration)
+		case err == nil:
+			n, until, err = tx.ReserveAttempt(v.ID, now, s.cfg.MaxFailures, s.cfg.LockDuration)
+		}
 		return err
 	})
 	switch {
 	case err != nil:
-		return fmt.Errorf("login: %w", err)
-	case n == 0 && until.IsZero():
-		return portal.ErrUnavailable
+		return Voter{}, 0, fmt.Errorf("login: %w", err)
+	case n == 0 && v.ID == 0 && until.IsZero():
+		return Voter{}, 0, portal.ErrUnavailable
+	case n == 0 && v.ID == 0:
+		return Voter{}, 0, &portal.Error{Code: portal.CodeLocked, Until: until}
 	case n == 0:
-		return &portal.Error{Code: portal.CodeLocked, Until: until}
+		return Voter{}, 0, s.refusedAttempt(ctx, v, until)
 	}
+	return v, n, nil
+}
+
+// unknownLogin answers a login whose identifier names no voter exactly
+// as one that does: its attempts are counted and locked the same way
+// (under a keyed hash of the identifier typed, in the Throttles role, with
+// the voters' limit, window and lock; reserveLogin took attempt n), and
+// the same hash is checked, so that neither the tries left, nor the lock,
+// nor the time taken tell whether the identifier exists.
+func (s *Service) unknownLogin(ctx context.Context, identifier, password string, n int) error {
+	key := s.unknownKey(identifier)
 	h, err := s.dummyHash()
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func (s *Service) unknownLogin(ctx context.Context, identifier, password string)
 	if _, err := s.checkPassword(ctx, h, password); err != nil {
 		return s.releaseUnknown(ctx, key, err)
 	}
-	now = s.clock.Now()
+	now := s.clock.Now()
 	var outcome error
 	err = s.store.Update(ctx, func(tx Tx) error {
 		outcome = s.badLogin(n)

@@ -16,72 +16,84 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 	if err := req.Validate(s.numic); err != nil {
 		return err
 	}
-	var password, hash, msgID string
-	locked := false // this request's wrong NUMIC locked the voter
+	p := &passwordRenewal{s: s, req: req}
 	err := s.requestRenewal(ctx, renewalRequest{
 		kind: "password", codeID: req.CodeID, code: req.Code, rateKey: s.mac("numic-password", req.NUMIC),
 		// The new password is drawn and hashed whatever the lookup finds:
 		// the hash is the slow part, and a miss must cost what a match costs.
 		prepare: func() (err error) {
-			if password, err = s.newCredential(); err != nil {
+			if p.password, err = s.newCredential(); err != nil {
 				return err
 			}
-			if hash, err = s.hashPassword(ctx, password); err != nil {
+			if p.hash, err = s.hashPassword(ctx, p.password); err != nil {
 				return err
 			}
-			msgID, err = s.messageID()
+			p.msgID, err = s.messageID()
 			return err
 		},
 		slow:    true,
 		lookup:  func(tx Tx) (Voter, error) { return tx.VoterByIdentifier(s.mac("identifier", req.Identifier)) },
 		matches: func(v Voter) bool { return v.NUMIC == req.NUMIC },
-		apply: func(tx Tx, v Voter, now time.Time) (string, error, error) {
-			locked = false // a store may run the transaction again
-			if v.ID == 0 {
-				// Counted as a known identifier with the wrong NUMIC would
-				// be: a login's tries left must not tell them apart.
-				if err := s.countUnknown(tx, req.Identifier, now); err != nil {
-					return "", nil, err
-				}
-				return OutcomeNoMatch, nil, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "password.request.no_match",
-					Detail: "unknown identifier"})
-			}
-			if v.NUMIC != req.NUMIC {
-				// Someone holds the identifier but not the NUMIC: a guess,
-				// counted like a wrong password, answered like a miss.
-				until, err := s.countFailure(tx, v, "password.request.wrong_numic", now)
-				locked = !until.IsZero()
-				return OutcomeWrongNUMIC, nil, err
-			}
-			if now.Before(v.LockedUntil) {
-				refused := &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}
-				if err := s.refuse(tx, v, "password", refused, now); err != nil {
-					return "", nil, err
-				}
-				return "", refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.locked", VoterID: v.ID})
-			}
-			if until, ok, err := s.conflict(tx, v, LinkIdentifier, v.IdentifierRenewedAt, now); err != nil {
-				return "", nil, err
-			} else if ok {
-				refused := &portal.Error{Code: portal.CodeRenewalConflict, Until: until}
-				if err := s.refuse(tx, v, "password", refused, now); err != nil {
-					return "", nil, err
-				}
-				return "", refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.refused",
-					VoterID: v.ID, Detail: "identifier renewal pending or within cool-down"})
-			}
-			if !portal.ValidMobile(v.Mobile) {
-				return OutcomeNoMobile, nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.no_mobile",
-					VoterID: v.ID, Detail: "no mobile number in E.164 form on file"})
-			}
-			return OutcomeAccepted, nil, s.renewPassword(tx, v, password, hash, msgID, now,
-				AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.renewed", VoterID: v.ID})
-		},
+		apply:   p.apply,
 	})
-	if err == nil && locked {
+	if err == nil && p.locked {
 		s.obs.Locked("voter")
 	}
 	return err
+}
+
+// passwordRenewal is one password request: what prepare drew, and
+// whether its wrong NUMIC locked the voter.
+type passwordRenewal struct {
+	s                     *Service
+	req                   portal.PasswordRenewalRequest
+	password, hash, msgID string
+	locked                bool
+}
+
+// apply is the request's renewalRequest.apply.
+func (p *passwordRenewal) apply(tx Tx, v Voter, now time.Time) (string, error, error) {
+	s, req := p.s, p.req
+	p.locked = false // a store may run the transaction again
+	if v.ID == 0 {
+		// Counted as a known identifier with the wrong NUMIC would
+		// be: a login's tries left must not tell them apart.
+		if err := s.countUnknown(tx, req.Identifier, now); err != nil {
+			return "", nil, err
+		}
+		return OutcomeNoMatch, nil, s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "password.request.no_match",
+			Detail: "unknown identifier"})
+	}
+	if v.NUMIC != req.NUMIC {
+		// Someone holds the identifier but not the NUMIC: a guess,
+		// counted like a wrong password, answered like a miss.
+		until, err := s.countFailure(tx, v, "password.request.wrong_numic", now)
+		p.locked = !until.IsZero()
+		return OutcomeWrongNUMIC, nil, err
+	}
+	if now.Before(v.LockedUntil) {
+		refused := &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}
+		if err := s.refuse(tx, v, "password", refused, now); err != nil {
+			return "", nil, err
+		}
+		return "", refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.locked", VoterID: v.ID})
+	}
+	if until, ok, err := s.conflict(tx, v, LinkIdentifier, v.IdentifierRenewedAt, now); err != nil {
+		return "", nil, err
+	} else if ok {
+		refused := &portal.Error{Code: portal.CodeRenewalConflict, Until: until}
+		if err := s.refuse(tx, v, "password", refused, now); err != nil {
+			return "", nil, err
+		}
+		return "", refused, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.refused",
+			VoterID: v.ID, Detail: "identifier renewal pending or within cool-down"})
+	}
+	if !portal.ValidMobile(v.Mobile) {
+		return OutcomeNoMobile, nil, s.audit(tx, AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.request.no_mobile",
+			VoterID: v.ID, Detail: "no mobile number in E.164 form on file"})
+	}
+	return OutcomeAccepted, nil, s.renewPassword(tx, v, p.password, p.hash, p.msgID, now,
+		AuditEntry{At: now, Actor: voterActor(v.ID), Action: "password.renewed", VoterID: v.ID})
 }
 
 // renewPassword stores v's new password hash, ends its sessions, queues
