@@ -174,18 +174,48 @@ func run(c config, log *slog.Logger) error {
 		defer primary.Close()
 		handed = primary.Links()
 	}
-	// On macOS a clicked link comes as an Apple Event, to the running app
-	// or to the one it starts. The handler runs inside the event loop: it
-	// hands the link on and returns at once.
-	apple := make(chan string, 8)
-	appleevent.OnGetURL(func(url string) {
-		select {
-		case apple <- url:
-		default:
-			log.Warn("link dropped: too many at once")
-		}
-	})
+	apple := appleLinks(log)
 
+	a := newApp(&c)
+	src, err := choosePortal(c, log)
+	if err != nil {
+		return err
+	}
+	if src.local != nil {
+		defer src.local.Close()
+	}
+	win := buildWindow(a, c, src, log)
+	// running ends with the window: links are no longer read, and a later
+	// start, refused, becomes the app itself instead of losing its link.
+	running, quit := context.WithCancel(ctx)
+	defer quit()
+	a.Lifecycle().SetOnStarted(func() {
+		// The screen's density is known once the window is up.
+		screens.FitWindow(win.w)
+		if src.local != nil {
+			openLocal(ctx, running, a, win.w, src, log)
+		}
+		if c.Link != "" {
+			// The link opens once the window is up, as if pasted.
+			win.ui.OpenLink(c.Link)
+		}
+		go win.takeLinks(running, handed, apple)
+	})
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	win.w.ShowAndRun()
+	quit()
+	if primary != nil {
+		primary.Close()
+	}
+	return nil
+}
+
+// newApp is the Fyne app, and the backend saved in its settings when no
+// option chose the data.
+func newApp(c *config) fyne.App {
 	// Fyne 2.8 creates its cache folder only one level below the user's
 	// cache folder: on a fresh account without ~/.cache it logs errors at
 	// start. Fyne reports a failure here itself.
@@ -197,45 +227,93 @@ func run(c config, log *slog.Logger) error {
 	if saved := a.Preferences().String(screens.BackendPreference); !c.sourceGiven && saved != "" {
 		c.Backend, c.Demo = saved, false
 	}
-	var p portal.Portal
-	var outboxView portal.Outbox
-	var office portal.Office
-	var rollAdmin portal.RollAdmin
+	return a
+}
+
+// appleLinks are the links clicked on macOS: they come as Apple Events,
+// to the running app or to the one they start. The handler runs inside
+// the event loop: it hands the link on and returns at once.
+func appleLinks(log *slog.Logger) <-chan string {
+	apple := make(chan string, 8)
+	appleevent.OnGetURL(func(url string) {
+		select {
+		case apple <- url:
+		default:
+			log.Warn("link dropped: too many at once")
+		}
+	})
+	return apple
+}
+
+// source is where the app's data is: the portal and the office's
+// interfaces over a server's API or over a local store.
+type source struct {
+	portal    portal.Portal
+	outbox    portal.Outbox // the demonstration's local outbox; nil elsewhere
+	office    portal.Office
+	rollAdmin portal.RollAdmin // local mode only
 	// where says where the data is, in the interface's language.
-	var where func() string
-	// local is the local mode's back end, opened once the window is up.
-	var local *backend.Later
-	var path string
+	where func() string
+	// local is the local mode's back end, opened once the window is up,
+	// and path its database.
+	local *backend.Later
+	path  string
+}
+
+// choosePortal is the server of --backend (or of the settings), else the
+// local database of --db or the demonstration's. Nothing is opened yet.
+func choosePortal(c config, log *slog.Logger) (source, error) {
 	if c.Backend != "" {
 		client, err := remote.New(c.Backend, remote.Options{})
 		if err != nil {
-			return err
+			return source{}, err
 		}
-		p, office = client, client
-		where = func() string { return lang.X("source.server", "", map[string]any{"URL": client.Backend()}) }
-	} else {
-		if path, err = localPath(c); err != nil {
-			return err
-		}
-		// The same wiring as the server's: the delivery worker runs when a
-		// relay is set; without one the messages stay in the local outbox.
-		cfg := c.Rules
-		cfg.Database, cfg.Create, cfg.Demo, cfg.Logger = path, true, c.Demo, log
-		cfg.From, cfg.SMTP, cfg.SMTPTLS = c.From, c.SMTP, c.SMTPTLS
-		cfg.ReleaseHashMemory = true
-		local = backend.NewLater(cfg)
-		defer local.Close()
-		p, office, rollAdmin = local, local, local
-		if c.Demo {
-			outboxView = local
-		}
-		where = func() string { return lang.X("source.local", "", map[string]any{"Path": path}) }
+		where := func() string { return lang.X("source.server", "", map[string]any{"URL": client.Backend()}) }
+		return source{portal: client, office: client, where: where}, nil
 	}
+	path, err := localPath(c)
+	if err != nil {
+		return source{}, err
+	}
+	// The same wiring as the server's: the delivery worker runs when a
+	// relay is set; without one the messages stay in the local outbox.
+	cfg := c.Rules
+	cfg.Database, cfg.Create, cfg.Demo, cfg.Logger = path, true, c.Demo, log
+	cfg.From, cfg.SMTP, cfg.SMTPTLS = c.From, c.SMTP, c.SMTPTLS
+	cfg.ReleaseHashMemory = true
+	local := backend.NewLater(cfg)
+	s := source{portal: local, office: local, rollAdmin: local, local: local, path: path}
+	if c.Demo {
+		s.outbox = local
+	}
+	s.where = func() string { return lang.X("source.local", "", map[string]any{"Path": path}) }
+	return s, nil
+}
 
-	w := a.NewWindow("consulvote")
-	w.Resize(screens.WindowSize(screens.UserScale(a)))
+// openLocal opens the local store once the first frame is drawn (by
+// Show): it migrates and seeds, and the workers start after it; calls
+// made meanwhile wait. An open that fails is shown in the window.
+func openLocal(ctx, running context.Context, a fyne.App, w fyne.Window, src source, log *slog.Logger) {
+	src.local.Open(ctx)
+	go func() {
+		if _, err := src.local.Wait(running); err != nil && running.Err() == nil {
+			log.Error("local data", "err", err)
+			fyne.Do(func() { showStoreError(a, w, src.path, err) })
+		}
+	}()
+}
 
-	var ui *screens.UI
+// appWindow is the app's one window and the screens it shows.
+type appWindow struct {
+	w  fyne.Window
+	ui *screens.UI // rebuilt when the user switches language
+}
+
+// buildWindow makes the window and its screens in the language of
+// --lang, else the saved choice, else the system's.
+func buildWindow(a fyne.App, c config, src source, log *slog.Logger) *appWindow {
+	win := &appWindow{w: a.NewWindow("consulvote")}
+	win.w.Resize(screens.WindowSize(screens.UserScale(a)))
 	speaker := &sound.Speaker{} // one per process: the device opens once
 	var build func(language string)
 	build = func(language string) {
@@ -247,7 +325,7 @@ func run(c config, log *slog.Logger) error {
 			Assistance: c.Assistance,
 			Keychain:   keychain.Keychain{Service: appID},
 			Player:     speaker,
-			Backend:    where(),
+			Backend:    src.where(),
 			Language:   language,
 			OnLanguage: func(language string) {
 				// Saved only when the user switches: writing preferences at
@@ -256,66 +334,36 @@ func run(c config, log *slog.Logger) error {
 				build(language)
 			},
 		}
-		opt.Outbox, opt.Office, opt.RollAdmin = outboxView, office, rollAdmin
-		ui = screens.New(a, w, p, opt)
+		opt.Outbox, opt.Office, opt.RollAdmin = src.outbox, src.office, src.rollAdmin
+		win.ui = screens.New(a, win.w, src.portal, opt)
 	}
 	language := c.Lang
 	if language == "" {
 		language = a.Preferences().String("language")
 	}
 	build(resources.Language(language))
-	// running ends with the window: links are no longer read, and a later
-	// start, refused, becomes the app itself instead of losing its link.
-	running, quit := context.WithCancel(ctx)
-	defer quit()
-	a.Lifecycle().SetOnStarted(func() {
-		// The screen's density is known once the window is up.
-		screens.FitWindow(w)
-		if local != nil {
-			// The first frame is drawn (by Show): the store opens, migrates
-			// and seeds now, and the workers start after it; calls wait.
-			local.Open(ctx)
-			go func() {
-				if _, err := local.Wait(running); err != nil && running.Err() == nil {
-					log.Error("local data", "err", err)
-					fyne.Do(func() { showStoreError(a, w, path, err) })
-				}
-			}()
+	return win
+}
+
+// takeLinks shows the links from later starts and from macOS, read only
+// once the window can show them (a sender hears "taken" only then), until
+// running ends. An empty link only raises the window.
+func (win *appWindow) takeLinks(running context.Context, handed, apple <-chan string) {
+	for {
+		var link string
+		select {
+		case link = <-handed:
+		case link = <-apple:
+		case <-running.Done():
+			return
 		}
-		if c.Link != "" {
-			// The link opens once the window is up, as if pasted.
-			ui.OpenLink(c.Link)
-		}
-		// Links from later starts and from macOS, read only now that the
-		// window can show them: a sender hears "taken" only then.
-		go func() {
-			for {
-				var link string
-				select {
-				case link = <-handed:
-				case link = <-apple:
-				case <-running.Done():
-					return
-				}
-				fyne.Do(func() {
-					w.RequestFocus()
-					if link != "" {
-						ui.OpenLink(link)
-					}
-				})
+		fyne.Do(func() {
+			win.w.RequestFocus()
+			if link != "" {
+				win.ui.OpenLink(link)
 			}
-		}()
-	})
-	go func() {
-		<-ctx.Done()
-		fyne.Do(a.Quit)
-	}()
-	w.ShowAndRun()
-	quit()
-	if primary != nil {
-		primary.Close()
+		})
 	}
-	return nil
 }
 
 // showStoreError replaces the screens by why the local data could not be
