@@ -141,12 +141,14 @@ load: deps
 	@echo "The cost of the metrics (the same server without and with them, side by side; and one scrape):"
 	$(GO) test -run '^$$' -bench LoadMetrics -benchtime 2000x ./app/metrics
 
-## load-stores: make load's renewal requests at concurrency 16 and 64 on
-## SQLite, on PostgreSQL with one server instance and with two sharing the
-## database (a private cluster with PostgreSQL's default settings:
-## scripts/with-postgres).
+## load-stores: the identifier-renewal pair (a security code, then the
+## request) at concurrency 1, 16 and 64 on SQLite, on PostgreSQL with one
+## server instance and with two sharing the database (a private cluster
+## with PostgreSQL's default settings: scripts/with-postgres): pairs/s,
+## latency, CPU per pair of this process and of PostgreSQL, write
+## transactions and commits per pair.
 load-stores: deps
-	scripts/with-postgres $(GO) test -run '^$$' -bench LoadStores -benchtime 4000x ./app/server
+	scripts/with-postgres $(GO) test -run '^$$' -bench LoadStores -benchtime 2000x ./app/server
 
 ## load-logins: the real binary under 16, 64 and 150 concurrent logins:
 ## logins evaluated per second next to cores ÷ hash time, quick refusals
@@ -157,8 +159,10 @@ load-logins: build
 ## timing: identifier and password requests of each class (match, wrong
 ## e-mail or NUMIC, unknown), 300 each, interleaved, with the 20 ms floor:
 ## a two-sample Kolmogorov-Smirnov test must not tell them apart at 1 %.
+## On SQLite, and on PostgreSQL (scripts/with-postgres) with two instances
+## behind one address.
 timing: deps
-	$(GO) test -run '^$$' -bench Timing -benchtime 1x ./app/server
+	scripts/with-postgres $(GO) test -run '^$$' -bench Timing -benchtime 1x -timeout 30m ./app/server
 
 ## bench-roll: roll import of 500,000 and 2,000,000 lines (rows/s, peak
 ## RSS, database size) into SQLite, then into PostgreSQL (a private

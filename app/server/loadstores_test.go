@@ -5,8 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"consulvote/app/api"
 	"consulvote/app/service"
@@ -18,64 +25,72 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// BenchmarkLoadStores is BenchmarkLoad's renewal requests (each for
-// another voter of a 200,000-voter roll, no response floor, no
-// per-client limit) on SQLite, on PostgreSQL with one server instance,
-// and on PostgreSQL with two instances that share the database, the
-// requests dealt to them in turn as a load balancer does. Each instance
-// is a service and an HTTP server with its own connection pool, in this
-// process. `make load-stores` runs it on a PostgreSQL with its default
-// settings (scripts/with-postgres: fsync and synchronous commits on);
-// without it, on the tests' private cluster (fsync off). Everything
-// shares the machine's cores: the figures compare the stores, they do not
-// forecast a deployment.
+// BenchmarkLoadStores is the voter's identifier-renewal pair (a security
+// code drawn, then the request that uses it, each for another voter of a
+// 200,000-voter roll, no response floor, no per-client limit) at
+// concurrency 1, 16 and 64 on SQLite, on PostgreSQL with one server
+// instance, and on PostgreSQL with two instances that share the database,
+// the requests dealt to them in turn as a load balancer does (a code drawn
+// at one is used at the other). Each instance is a service and an HTTP
+// server with its own connection pool, in this process: cpu-µs/pair is
+// this process's, servers and load generator together. On PostgreSQL it
+// also reports the database's CPU per pair (its processes' /proc stat),
+// its write transactions per pair (transaction ids assigned) and its
+// commits per pair (pg_stat_database). `make load-stores` runs it on a
+// PostgreSQL with its default settings (scripts/with-postgres: fsync and
+// synchronous commits on); without it, on the tests' private cluster.
+// Everything shares the machine's cores: the figures compare the stores,
+// they do not forecast a deployment.
 func BenchmarkLoadStores(b *testing.B) {
 	for _, setup := range []struct {
 		name string
-		open func(b *testing.B) []*service.Service
+		open func(b *testing.B) ([]*service.Service, string)
 	}{
-		{"sqlite", func(b *testing.B) []*service.Service {
+		{"sqlite", func(b *testing.B) ([]*service.Service, string) {
 			e := servicetest.New(b, servicetest.Config(), service.Options{})
 			loadtest.SeedStore(b, e.DB, loadVoters)
-			return []*service.Service{e.Service}
+			return []*service.Service{e.Service}, ""
 		}},
-		{"postgres-1", func(b *testing.B) []*service.Service { return pgInstances(b, 1) }},
-		{"postgres-2", func(b *testing.B) []*service.Service { return pgInstances(b, 2) }},
+		{"postgres-1", func(b *testing.B) ([]*service.Service, string) {
+			svcs, url, _ := pgInstances(b, 1, servicetest.Config(), loadVoters)
+			return svcs, url
+		}},
+		{"postgres-2", func(b *testing.B) ([]*service.Service, string) {
+			svcs, url, _ := pgInstances(b, 2, servicetest.Config(), loadVoters)
+			return svcs, url
+		}},
 	} {
 		b.Run(setup.name, func(b *testing.B) {
-			svcs := setup.open(b)
-			var urls []string
+			svcs, url := setup.open(b)
+			var bases []string
 			for _, svc := range svcs {
-				h := New(svc, Options{PerClient: -1})
-				srv := httptest.NewServer(h)
+				srv := httptest.NewServer(New(svc, Options{PerClient: -1}))
 				b.Cleanup(srv.Close)
-				urls = append(urls, srv.URL+api.IdentifierRenewals)
+				bases = append(bases, srv.URL)
+			}
+			var meters []loadtest.Meter
+			if url != "" {
+				meters = append(meters, &pgMeter{url: url})
 			}
 			var next atomic.Int64
-			for _, conc := range []int{16, 64} {
+			for _, conc := range []int{1, 16, 64} {
 				b.Run(fmt.Sprintf("renewal/c%d", conc), func(b *testing.B) {
-					codes := make([]string, b.N)
-					for i := range codes {
-						c, err := svcs[i%len(svcs)].NewSecurityCode(context.Background())
-						if err != nil {
-							b.Fatal(err)
-						}
-						codes[i] = c.ID
-					}
-					loadtest.RunAcross(b, conc, urls, http.StatusAccepted, func(i int) []byte {
+					loadtest.RunPairs(b, conc, bases, api.IdentifierRenewals, http.StatusAccepted, func(i int, code string) []byte {
 						v := int(next.Add(1)) % loadVoters
 						return loadtest.Body(api.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("%08d", 10_000_000+v),
-							Email: fmt.Sprintf("votant%d@example.org", v), CodeID: codes[i], Code: servicetest.Code})
-					})
+							Email: fmt.Sprintf("votant%d@example.org", v), CodeID: code, Code: servicetest.Code})
+					}, meters...)
 				})
 			}
 		})
 	}
 }
 
-// pgInstances opens n services on one new PostgreSQL database, each on its
-// own pool, as n server instances are; the first seeds the roll.
-func pgInstances(b *testing.B, n int) []*service.Service {
+// pgInstances opens n services with cfg on one new PostgreSQL database,
+// each on its own pool, as n server instances are; the first seeds the
+// demonstration roll and voters more. It returns them, the database's
+// URL and their clock.
+func pgInstances(b *testing.B, n int, cfg service.Config, voters int) ([]*service.Service, string, *servicetest.Clock) {
 	url := pgtest.Database(b)
 	clock := servicetest.NewClock(servicetest.Start)
 	var svcs []*service.Service
@@ -85,7 +100,7 @@ func pgInstances(b *testing.B, n int) []*service.Service {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { db.Close() })
-		svc, err := service.New(db, servicetest.Config(), service.Options{Clock: clock, CodeRand: servicetest.Sevens{}})
+		svc, err := service.New(db, cfg, service.Options{Clock: clock, CodeRand: servicetest.Sevens{}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -93,9 +108,94 @@ func pgInstances(b *testing.B, n int) []*service.Service {
 			if err := svc.SeedDemoRoll(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			loadtest.SeedStore(b, db, loadVoters)
+			if voters > 0 {
+				loadtest.SeedStore(b, db, voters)
+			}
 		}
 		svcs = append(svcs, svc)
 	}
-	return svcs
+	return svcs, url, clock
+}
+
+// pgMeter measures the PostgreSQL server of url over a run: the CPU of
+// its processes (the postmaster's children, read from /proc: Linux), the
+// transaction ids it assigned (one per transaction that wrote) and the
+// commits pg_stat_database counts (read-only ones too).
+type pgMeter struct {
+	url                string
+	conn               *pgx.Conn
+	postmaster         int
+	cpu, xids, commits int64
+}
+
+func (m *pgMeter) Start(b *testing.B) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, m.url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.conn = conn
+	var pid int
+	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	m.postmaster, _ = procStat(pid)
+	time.Sleep(2 * time.Second) // the commits of the run before reported (see Stop)
+	m.cpu, m.xids, m.commits = m.read(b)
+}
+
+func (m *pgMeter) Stop(b *testing.B, n int) {
+	// Backends report their commits to pg_stat_database within a second
+	// of going idle (PGSTAT_MIN_INTERVAL), later on a loaded machine.
+	time.Sleep(2 * time.Second)
+	cpu, xids, commits := m.read(b)
+	m.conn.Close(context.Background())
+	b.ReportMetric(float64(cpu-m.cpu)*1e6/float64(clockTicks)/float64(n), "pg-cpu-µs/pair")
+	b.ReportMetric(float64(xids-m.xids)/float64(n), "write-xacts/pair")
+	// Less the 2 of Start's read (a query and the snapshot's clearing).
+	b.ReportMetric(float64(commits-m.commits-2)/float64(n), "commits/pair")
+}
+
+// read returns the server's CPU in clock ticks, the next transaction id
+// and the database's commits so far.
+func (m *pgMeter) read(b *testing.B) (cpu, xid, commits int64) {
+	ctx := context.Background()
+	err := m.conn.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+		(SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())`).Scan(&xid, &commits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.conn.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+		b.Fatal(err)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		pid, _ := strconv.Atoi(strings.Split(p, "/")[2])
+		if ppid, ticks := procStat(pid); pid == m.postmaster || ppid == m.postmaster {
+			cpu += ticks
+		}
+	}
+	return cpu, xid, commits
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on
+// Linux whatever the kernel's tick.
+const clockTicks = 100
+
+// procStat returns a process's parent and its user and system CPU time in
+// clock ticks (/proc/PID/stat fields 4, 14 and 15), zeros when it is gone.
+func procStat(pid int) (ppid int, ticks int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0, 0
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return ppid, utime + stime
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,21 +76,55 @@ type timingClass struct {
 	want int
 }
 
+// timingTarget is what a timing benchmark sends its requests to: one or
+// more instances behind one address, the requests dealt to them in turn,
+// and their clock.
+type timingTarget struct {
+	svcs  []*service.Service
+	clock *servicetest.Clock
+}
+
+// timingTargets runs bench on SQLite and on PostgreSQL with two instances,
+// each with cfg and the demonstration roll.
+func timingTargets(b *testing.B, cfg service.Config, bench func(b *testing.B, t timingTarget)) {
+	b.Run("sqlite", func(b *testing.B) {
+		e := servicetest.New(b, cfg, service.Options{})
+		bench(b, timingTarget{[]*service.Service{e.Service}, e.Clock})
+	})
+	b.Run("postgres-2", func(b *testing.B) {
+		svcs, _, clock := pgInstances(b, 2, cfg, 0)
+		bench(b, timingTarget{svcs, clock})
+	})
+}
+
+// roundRobin deals requests to its handlers in turn, as a load balancer.
+type roundRobin struct {
+	hs   []http.Handler
+	next atomic.Uint64
+}
+
+func (r *roundRobin) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.hs[r.next.Add(1)%uint64(len(r.hs))].ServeHTTP(w, req)
+}
+
 // measureClasses sends n requests of each class, interleaved, from one
-// client, to a server with the production floor (20 ms), and returns the
+// client, to the target with the production floor (20 ms), and returns the
 // answer times in milliseconds. The service's clock moves past the
 // per-NUMIC limit between rounds, so that every request takes its class's
 // path rather than the limit's.
-func measureClasses(b *testing.B, e *servicetest.Env, classes []timingClass, n int) map[string][]float64 {
-	h := New(e.Service, Options{PerClient: -1})
-	ts := httptest.NewServer(h)
+func measureClasses(b *testing.B, target timingTarget, classes []timingClass, n int) map[string][]float64 {
+	rr := &roundRobin{}
+	for _, svc := range target.svcs {
+		rr.hs = append(rr.hs, New(svc, Options{PerClient: -1}))
+	}
+	ts := httptest.NewServer(rr)
 	b.Cleanup(ts.Close)
 	client := &http.Client{Timeout: 30 * time.Second}
 	out := map[string][]float64{}
 	for i := range n {
 		for _, c := range classes {
-			e.Clock.Advance(61 * time.Minute)
-			code, err := e.Service.NewSecurityCode(context.Background())
+			target.clock.Advance(61 * time.Minute)
+			code, err := target.svcs[0].NewSecurityCode(context.Background())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -136,13 +171,13 @@ func reportKS(b *testing.B, classes []timingClass, times map[string][]float64) {
 
 // BenchmarkTimingIdentifier: identifier requests for a matching NUMIC and
 // e-mail, a wrong e-mail and an unknown NUMIC, 300 each (TIMING_N),
-// interleaved, answered with the production floor of 20 ms; the
+// interleaved, answered with the production floor of 20 ms, on SQLite and
+// on PostgreSQL with two instances behind one address; the
 // two-sample Kolmogorov–Smirnov test must not tell the classes apart at
 // 1 %. Run with `make timing`.
 func BenchmarkTimingIdentifier(b *testing.B) {
 	cfg := servicetest.Config()
 	cfg.RequestFloor = service.DefaultConfig().RequestFloor
-	e := servicetest.New(b, cfg, service.Options{})
 	m := service.DemoRoll[0]
 	classes := []timingClass{
 		{"match", api.IdentifierRenewals, func(i int, code string) any {
@@ -155,9 +190,11 @@ func BenchmarkTimingIdentifier(b *testing.B) {
 			return api.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("9%07d", i), Email: m.Email, CodeID: code, Code: servicetest.Code}
 		}, http.StatusAccepted},
 	}
-	for b.Loop() {
-		reportKS(b, classes, measureClasses(b, e, classes, timingN()))
-	}
+	timingTargets(b, cfg, func(b *testing.B, target timingTarget) {
+		for b.Loop() {
+			reportKS(b, classes, measureClasses(b, target, classes, timingN()))
+		}
+	})
 }
 
 // BenchmarkTimingPassword: the same for password requests: identifier and
@@ -166,7 +203,6 @@ func BenchmarkTimingIdentifier(b *testing.B) {
 func BenchmarkTimingPassword(b *testing.B) {
 	cfg := servicetest.Config()
 	cfg.RequestFloor = service.DefaultConfig().RequestFloor
-	e := servicetest.New(b, cfg, service.Options{})
 	m := service.DemoRoll[1] // not marie: the identifier benchmark may share the roll's habits
 	classes := []timingClass{
 		{"match", api.PasswordRenewals, func(i int, code string) any {
@@ -179,9 +215,11 @@ func BenchmarkTimingPassword(b *testing.B) {
 			return api.PasswordRenewalRequest{Identifier: fmt.Sprintf("Inconnu%05d", i), NUMIC: m.NUMIC, CodeID: code, Code: servicetest.Code}
 		}, http.StatusAccepted},
 	}
-	for b.Loop() {
-		reportKS(b, classes, measureClasses(b, e, classes, timingN()))
-	}
+	timingTargets(b, cfg, func(b *testing.B, target timingTarget) {
+		for b.Loop() {
+			reportKS(b, classes, measureClasses(b, target, classes, timingN()))
+		}
+	})
 }
 
 // timingN is the sample size per class: 300, or TIMING_N.

@@ -15,10 +15,13 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// openPostgres connects to the database at url. The pool holds up to 4
-// connections per core unless the URL says otherwise (pool_max_conns=N).
+// openPostgres connects to the database at url. The pool holds up to 2
+// connections per core of the instance (at least 4) unless the URL says
+// otherwise (pool_max_conns=N): the requests are CPU-bound, and more
+// connections only queue more transactions inside PostgreSQL, holding
+// their locks longer (PostgreSQL's rule of thumb: cores × 2).
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	maxConns := max(8, 4*runtime.NumCPU())
+	maxConns := max(4, 2*runtime.NumCPU())
 	if u, err := url.Parse(dsn); err == nil && u.Query().Has("pool_max_conns") {
 		q := u.Query()
 		if maxConns, err = strconv.Atoi(q.Get("pool_max_conns")); err != nil || maxConns < 1 {
