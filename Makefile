@@ -249,7 +249,7 @@ test-windows: package-windows
 
 ## package-darwin (on macOS, with Xcode's command-line tools): consulvote.app
 ## with the icon, the bundle ID and the consulvote:// scheme, and a .dmg.
-## Signing and notarization: see the README.
+## Signing and notarization: see docs/platforms.md.
 package-darwin:
 	@[ "$$(uname)" = Darwin ] || { echo "package-darwin runs on macOS (fyne package -os darwin needs Xcode's tools)"; exit 1; }
 	cp FyneApp.toml .FyneApp.toml.orig

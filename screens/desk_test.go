@@ -362,10 +362,10 @@ func TestHistoryInWords(t *testing.T) {
 	}
 }
 
-// TestDocumentsDocumented: the README's table of identity documents is
+// TestDocumentsDocumented: docs/office.md's table of identity documents is
 // the list in code, with its words in each language, in order.
 func TestDocumentsDocumented(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/office.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func TestDocumentsDocumented(t *testing.T) {
 		row := fmt.Sprintf("| `%s` | %s | %s |", d, words["fr"]["document."+string(d)], words["en"]["document."+string(d)])
 		i := strings.Index(string(readme), row)
 		if i < at {
-			t.Errorf("README: no row %q after the previous document's", row)
+			t.Errorf("docs/office.md: no row %q after the previous document's", row)
 			continue
 		}
 		at = i

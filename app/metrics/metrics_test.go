@@ -387,12 +387,12 @@ func TestDepthDownWhenTheStoreFails(t *testing.T) {
 	}
 }
 
-// checkREADME: the README's table of metrics is what a scrape shows,
-// names and types, no more and no less; every metric its alerts use
-// exists.
+// checkREADME: the table of metrics in docs/operations.md is what a
+// scrape shows, names and types, no more and no less; every metric its
+// alerts use exists.
 func checkREADME(t *testing.T, fams map[string]*dto.MetricFamily) {
 	t.Helper()
-	b, err := os.ReadFile("../../README.md")
+	b, err := os.ReadFile("../../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +400,7 @@ func checkREADME(t *testing.T, fams map[string]*dto.MetricFamily) {
 	section := func(title string) string {
 		i := strings.Index(readme, "\n### "+title+"\n")
 		if i < 0 {
-			t.Fatalf("README has no section %q", title)
+			t.Fatalf("docs/operations.md has no section %q", title)
 		}
 		rest := readme[i+len(title)+6:]
 		if j := strings.Index(rest, "\n### "); j >= 0 {
@@ -415,20 +415,20 @@ func checkREADME(t *testing.T, fams map[string]*dto.MetricFamily) {
 		listed[m[1]] = true
 		switch f := fams[m[1]]; {
 		case f == nil:
-			t.Errorf("README lists %s, which the scrape does not show", m[1])
+			t.Errorf("docs/operations.md lists %s, which the scrape does not show", m[1])
 		case f.GetType() != types[m[2]]:
-			t.Errorf("README says %s is a %s; it is a %v", m[1], m[2], f.GetType())
+			t.Errorf("docs/operations.md says %s is a %s; it is a %v", m[1], m[2], f.GetType())
 		}
 	}
 	for name := range fams {
 		if strings.HasPrefix(name, "consulvote_") && !listed[name] {
-			t.Errorf("%s is not in the README's table of metrics", name)
+			t.Errorf("%s is not in the table of metrics of docs/operations.md", name)
 		}
 	}
 	alerts := section("Alerts")
 	used := regexp.MustCompile(`consulvote_[a-z_]+`).FindAllString(alerts, -1)
 	if len(used) < 10 {
-		t.Fatalf("the README's alerts name %d metrics", len(used))
+		t.Fatalf("the alerts of docs/operations.md name %d metrics", len(used))
 	}
 	for _, name := range used {
 		base := name
@@ -438,7 +438,7 @@ func checkREADME(t *testing.T, fams map[string]*dto.MetricFamily) {
 			}
 		}
 		if fams[base] == nil {
-			t.Errorf("a README alert uses %s, which the scrape does not show", name)
+			t.Errorf("an alert of docs/operations.md uses %s, which the scrape does not show", name)
 		}
 	}
 }

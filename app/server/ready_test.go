@@ -94,7 +94,7 @@ func TestReadyAsksOncePerPeriod(t *testing.T) {
 	}
 }
 
-// TestProbesNotLimitedPerClient holds the README: the nodes of a load
+// TestProbesNotLimitedPerClient holds docs/operations.md: the nodes of a load
 // balancer may share one address; /healthz and /readyz answer them all,
 // while the API routes stay limited.
 func TestProbesNotLimitedPerClient(t *testing.T) {

@@ -683,11 +683,11 @@ func TestRollImportKeepsDeskChange(t *testing.T) {
 	}
 }
 
-// TestDeskDefaults: the README states these defaults.
+// TestDeskDefaults: docs/office.md states these defaults.
 func TestDeskDefaults(t *testing.T) {
 	d := service.DefaultConfig()
 	if d.ChangeTTL != 48*time.Hour || d.DeskRenewals != 60 || d.ApprovalRole != portal.RoleAdmin {
-		t.Errorf("proposal lifetime %v, renewals per agent %d, approver %q; the README says 48h, 60, admin",
+		t.Errorf("proposal lifetime %v, renewals per agent %d, approver %q; docs/office.md says 48h, 60, admin",
 			d.ChangeTTL, d.DeskRenewals, d.ApprovalRole)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // TestRestoreAsRootGivesTheFolderOwner: root restoring into the service's
 // StateDirectory gives the database and its key the folder's owner, the
-// service's user, as the README says.
+// service's user, as docs/operations.md says.
 func TestRestoreAsRootGivesTheFolderOwner(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")

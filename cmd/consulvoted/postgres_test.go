@@ -861,7 +861,7 @@ func TestOutboxAcrossInstances(t *testing.T) {
 	}
 }
 
-// TestPostgresDumpRestore: the README's backup of the central service
+// TestPostgresDumpRestore: docs/operations.md's backup of the central service
 // works: pg_dump of the live database, pg_restore into an empty one, then
 // audit verify and a login there with the same key file.
 func TestPostgresDumpRestore(t *testing.T) {

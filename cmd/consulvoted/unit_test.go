@@ -60,7 +60,7 @@ func analyze(root string, args ...string) (string, error) {
 // TestSystemdUnit: deploy/consulvoted.service passes `systemd-analyze
 // verify` without a word (a misspelt or unknown setting is only a
 // warning there, so any output fails), scores 2.0 or less ("OK") in
-// `systemd-analyze security`, has the hardening the README promises, and
+// `systemd-analyze security`, has the hardening docs/operations.md promises, and
 // its command line is one `consulvoted serve` accepts with the example
 // settings of deploy/consulvoted.env.
 func TestSystemdUnit(t *testing.T) {
