@@ -31,7 +31,7 @@ func refuseMarie(t *testing.T, h *harness, e *servicetest.Env) {
 	if err := e.DB.MarkSent(ctx, due[0].ID, e.Clock.Now(), "", "", false); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := e.Service.RecordDelivery(ctx, due[0].ID, service.ChannelEmail, service.Refused,
+	if ok, err := e.Service.Operator.RecordDelivery(ctx, due[0].ID, service.ChannelEmail, service.Refused,
 		"550 5.1.1 <marie.dupont@example.org>: Recipient address rejected: User unknown"); !ok || err != nil {
 		t.Fatalf("RecordDelivery: %v, %v", ok, err)
 	}

@@ -38,7 +38,7 @@ func (h *harness) openFile(agent, numic string) *voterFileScreen {
 // (agent).
 func addDeskAgents(t *testing.T, e *servicetest.Env) {
 	t.Helper()
-	if _, err := e.Service.AddAgent(context.Background(), "carl", portal.RoleAgent, agentPassword, false, portal.Scope{Central: true}); err != nil {
+	if _, err := e.Service.Operator.AddAgent(context.Background(), "carl", portal.RoleAgent, agentPassword, false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -109,7 +109,7 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	if len(a.opens) != 1 || len(a.approve) != 0 {
 		t.Errorf("carl's list: %d to open, %d to approve; want 1 and 0", len(a.opens), len(a.approve))
 	}
-	if _, err := e.Service.ApproveContactChange(context.Background(), h.ui.token(), f.file.ContactChanges[0].ID); portal.ErrorCode(err) != portal.CodeForbidden {
+	if _, err := e.Service.Office.ApproveContactChange(context.Background(), h.ui.token(), f.file.ContactChanges[0].ID); portal.ErrorCode(err) != portal.CodeForbidden {
 		t.Errorf("the service let carl approve: %v", err)
 	}
 
@@ -250,12 +250,12 @@ func testDeskRenewalScreen(t *testing.T, h *harness, e *servicetest.Env) {
 		t.Fatal("no SMS")
 	}
 	h.notSee(password)
-	if _, err := e.Service.Login(context.Background(), service.DemoRoll[2].Identifier, password); err != nil {
+	if _, err := e.Service.Portal.Login(context.Background(), service.DemoRoll[2].Identifier, password); err != nil {
 		t.Fatalf("the password from the SMS: %v", err)
 	}
 	// A locked voter: the desk's sentence, with the time.
 	for range 5 {
-		e.Service.Login(context.Background(), marie.Identifier, "wrong")
+		e.Service.Portal.Login(context.Background(), marie.Identifier, "wrong")
 	}
 	f = h.openFile("bob", marie.NUMIC)
 	test.Type(f.reason.entry, "appel")
@@ -294,12 +294,12 @@ func TestDeskInEnglish(t *testing.T) {
 	h.see("Agent bob withdrew their proposed change of contact details. Reason: typo")
 	h.see("the mobile (from +33612345678 to +33700000001): withdrawn (proposed by bob, decided by bob)")
 	// Approval by the proposer, in English, from the API's answer.
-	ch, err := e.Service.ProposeContactChange(context.Background(), h.ui.token(), portal.ContactChangeRequest{
+	ch, err := e.Service.Office.ProposeContactChange(context.Background(), h.ui.token(), portal.ContactChangeRequest{
 		VoterID: f.id, Email: "m@example.org", Document: portal.DocPassport, Reason: "r"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Service.ApproveContactChange(context.Background(), h.ui.token(), ch.ID)
+	_, err = e.Service.Office.ApproveContactChange(context.Background(), h.ui.token(), ch.ID)
 	if got := h.ui.deskText(err); got != "You proposed this change: another agent must approve it." {
 		t.Errorf("self-approval says %q", got)
 	}
@@ -405,15 +405,15 @@ func TestDocumentsDocumented(t *testing.T) {
 func TestRollImportScreenReportsDeskChange(t *testing.T) {
 	h, e := newOfficeHarness(t)
 	ctx := context.Background()
-	bob, _ := e.Service.AgentLogin(ctx, "bob", agentPassword, "")
-	found, _ := e.Service.FindVoters(ctx, bob.Token, marie.NUMIC)
-	c, err := e.Service.ProposeContactChange(ctx, bob.Token, portal.ContactChangeRequest{VoterID: found[0].ID,
+	bob, _ := e.Service.Office.AgentLogin(ctx, "bob", agentPassword, "")
+	found, _ := e.Service.Office.FindVoters(ctx, bob.Token, marie.NUMIC)
+	c, err := e.Service.Office.ProposeContactChange(ctx, bob.Token, portal.ContactChangeRequest{VoterID: found[0].ID,
 		Mobile: "+33700000001", Document: portal.DocPassport, Reason: "au guichet"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	home := h.agentLogin("alice")
-	if _, err := e.Service.ApproveContactChange(ctx, h.ui.token(), c.ID); err != nil {
+	if _, err := e.Service.Office.ApproveContactChange(ctx, h.ui.token(), c.ID); err != nil {
 		t.Fatal(err)
 	}
 	roll := filepath.Join(t.TempDir(), "liste.csv")
@@ -428,7 +428,7 @@ func TestRollImportScreenReportsDeskChange(t *testing.T) {
 	if !s.save.Visible() {
 		t.Error("no way to save the report")
 	}
-	f, _ := e.Service.VoterFile(ctx, h.ui.token(), found[0].ID)
+	f, _ := e.Service.Office.VoterFile(ctx, h.ui.token(), found[0].ID)
 	if f.Mobile != "+33700000001" {
 		t.Fatalf("the import undid the desk's mobile: %s", f.Mobile)
 	}

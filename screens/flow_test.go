@@ -281,8 +281,8 @@ func TestLinkUsedWhileOnE5(t *testing.T) {
 	h.openLink(link)
 	cf := screenAs[*confirmScreen](h)
 	// Someone else (another window) confirms the link first.
-	c, _ := h.svc.NewSecurityCode(context.Background())
-	if _, err := h.svc.ConfirmIdentifierRenewal(context.Background(), portalConfirm(link, c.ID)); err != nil {
+	c, _ := h.svc.Portal.NewSecurityCode(context.Background())
+	if _, err := h.svc.Portal.ConfirmIdentifierRenewal(context.Background(), portalConfirm(link, c.ID)); err != nil {
 		t.Fatal(err)
 	}
 	test.Type(cf.password.entry, marie.Password)

@@ -75,7 +75,7 @@ var marie = service.DemoRoll[0]
 func newHarness(t testing.TB, opts ...func(*Options)) *harness {
 	t.Helper()
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	return newHarnessOn(t, e.Service, e.Service, e.Clock, opts...)
+	return newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, opts...)
 }
 
 // newHarnessOn builds the UI on any portal (the local service, or later the
@@ -86,7 +86,7 @@ func newHarnessOn(t testing.TB, p portal.Portal, svc *service.Service, clock *se
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(760, 840))
 	h := &harness{t: t, app: a, win: w, svc: svc, clock: clock, keys: &memKeychain{}, results: make(chan func(), 1000)}
-	opt := Options{Election: "Mai 2026", Assistance: "assistance@vote.example", Keychain: h.keys, Outbox: svc, Language: "fr"}
+	opt := Options{Election: "Mai 2026", Assistance: "assistance@vote.example", Keychain: h.keys, Outbox: svc.Portal, Language: "fr"}
 	for _, o := range opts {
 		o(&opt)
 	}
@@ -212,7 +212,7 @@ func (h *harness) overlayButton(text string) *button {
 // latestLink returns the link of the newest renewal e-mail of the outbox.
 func (h *harness) latestLink() string {
 	h.t.Helper()
-	ms, err := h.svc.Messages(context.Background(), 20)
+	ms, err := h.svc.Portal.Messages(context.Background(), 20)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func portalConfirm(link, codeID string) portal.ConfirmRequest {
 
 func mustMessages(t *testing.T, h *harness) []portal.Message {
 	t.Helper()
-	ms, err := h.svc.Messages(context.Background(), 50)
+	ms, err := h.svc.Portal.Messages(context.Background(), 50)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,8 +76,8 @@ func TestEveryScreenTranslated(t *testing.T) {
 			look()
 			// The office, as an admin, every screen.
 			e := officeEnv(t)
-			ho := newHarnessOn(t, e.Service, e.Service, e.Clock, func(o *Options) {
-				o.Office, o.RollAdmin, o.Language = e.Service, e.Service, language
+			ho := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, func(o *Options) {
+				o.Office, o.RollAdmin, o.Language = e.Service.Office, e.Service.Office, language
 			})
 			ho.tap(ho.ui.officeButton)
 			lg := screenAs[*officeLoginScreen](ho)

@@ -40,7 +40,7 @@ type agentKey struct {
 func newOfficeHarness(t *testing.T, settings ...func(*service.Config)) (*harness, *servicetest.Env) {
 	t.Helper()
 	e := officeEnv(t, settings...)
-	h := newHarnessOn(t, e.Service, e.Service, e.Clock, func(o *Options) { o.Office, o.RollAdmin = e.Service, e.Service })
+	h := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, func(o *Options) { o.Office, o.RollAdmin = e.Service.Office, e.Service.Office })
 	return h, e
 }
 
@@ -54,7 +54,7 @@ func officeEnv(t *testing.T, settings ...func(*service.Config)) *servicetest.Env
 	}
 	e := servicetest.New(t, cfg, service.Options{})
 	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
-		enr, err := e.Service.AddAgent(context.Background(), name, role, agentPassword, role == portal.RoleAdmin, portal.Scope{Central: true})
+		enr, err := e.Service.Operator.AddAgent(context.Background(), name, role, agentPassword, role == portal.RoleAdmin, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func officeEnv(t *testing.T, settings ...func(*service.Config)) *servicetest.Env
 func newRemoteOfficeHarness(t *testing.T, settings ...func(*service.Config)) (*harness, *servicetest.Env) {
 	t.Helper()
 	e := officeEnv(t, settings...)
-	h := server.New(e.Service, server.Options{PerClient: -1, Office: e.Service})
+	h := server.New(e.Service.Portal, server.Options{PerClient: -1, Office: e.Service.Office})
 	ts := httptest.NewTLSServer(h)
 	t.Cleanup(ts.Close)
 	client, err := remote.New(ts.URL, remote.Options{TLS: ts.Client().Transport.(*http.Transport).TLSClientConfig})
@@ -135,7 +135,7 @@ func TestVoterDeskScreen(t *testing.T) {
 
 func testVoterDesk(t *testing.T, h *harness, e *servicetest.Env) {
 	for range 5 {
-		e.Service.Login(context.Background(), marie.Identifier, "wrong")
+		e.Service.Portal.Login(context.Background(), marie.Identifier, "wrong")
 	}
 	home := h.agentLogin("bob")
 	h.tap(home.desk)
@@ -162,7 +162,7 @@ func testVoterDesk(t *testing.T, h *harness, e *servicetest.Env) {
 	h.see("Compte non bloqué")
 	h.see("Agent bob a débloqué le compte. Motif : appel téléphonique, identité vérifiée")
 	h.notSee("voter.unlocked")
-	if _, err := e.Service.Login(context.Background(), marie.Identifier, marie.Password); err != nil {
+	if _, err := e.Service.Portal.Login(context.Background(), marie.Identifier, marie.Password); err != nil {
 		t.Fatalf("marie still locked: %v", err)
 	}
 }
@@ -279,7 +279,7 @@ func TestSecondFactorResetInWords(t *testing.T) {
 			t.Cleanup(func() { resources.LoadTranslations("fr") })
 			h, e := newOfficeHarness(t)
 			bob := h.agentLogin("bob")
-			if _, err := e.Service.ResetSecondFactor(context.Background(), "cli", "bob"); err != nil {
+			if _, err := e.Service.Operator.ResetSecondFactor(context.Background(), "cli", "bob"); err != nil {
 				t.Fatal(err)
 			}
 			h.tap(bob.outbox)

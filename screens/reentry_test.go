@@ -33,7 +33,7 @@ func (p *countingPortal) RequestIdentifierRenewal(ctx context.Context, r portal.
 // while the call runs sends one request and shows one next page.
 func TestDoubleEnterSubmitsOnce(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	cp := &countingPortal{Portal: e.Service}
+	cp := &countingPortal{Portal: e.Service.Portal}
 	h := newHarnessOn(t, cp, e.Service, e.Clock)
 
 	home := screenAs[*homeScreen](h)
@@ -97,8 +97,8 @@ func (o *blockingOffice) FindVoters(ctx context.Context, token, q string) ([]por
 // logout, which `make race` (-race) reports here.
 func TestAgentSessionReadOnUIGoroutine(t *testing.T) {
 	e := officeEnv(t)
-	bo := &blockingOffice{Office: e.Service, release: make(chan struct{}), tokens: make(chan string, 1)}
-	h := newHarnessOn(t, e.Service, e.Service, e.Clock, func(o *Options) { o.Office = bo })
+	bo := &blockingOffice{Office: e.Service.Office, release: make(chan struct{}), tokens: make(chan string, 1)}
+	h := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, func(o *Options) { o.Office = bo })
 	home := h.agentLogin("bob")
 	started := h.ui.agent.Token
 	h.tap(home.desk)

@@ -20,7 +20,7 @@ import (
 func newRemoteHarness(t *testing.T, opts ...func(*Options)) *harness {
 	t.Helper()
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	api := server.New(e.Service, server.Options{PerClient: -1})
+	api := server.New(e.Service.Portal, server.Options{PerClient: -1})
 	ts := httptest.NewTLSServer(api)
 	t.Cleanup(ts.Close)
 	client, err := remote.New(ts.URL, remote.Options{TLS: ts.Client().Transport.(*http.Transport).TLSClientConfig})

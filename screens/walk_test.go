@@ -22,8 +22,8 @@ func walkScreens(t *testing.T, language string, visit func(h *harness, name stri
 	}
 	t.Cleanup(func() { resources.LoadTranslations("fr") })
 	e := officeEnv(t)
-	h := newHarnessOn(t, e.Service, e.Service, e.Clock, func(o *Options) {
-		o.Office, o.RollAdmin, o.Language = e.Service, e.Service, language
+	h := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, func(o *Options) {
+		o.Office, o.RollAdmin, o.Language = e.Service.Office, e.Service.Office, language
 		o.OnLanguage = func(string) {}
 		o.Backend = "/tmp/consulvote/demo.db"
 	})

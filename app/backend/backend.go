@@ -404,7 +404,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		return nil, &ConfigError{setting, err.Error()}
 	}
 	if cfg.Demo {
-		if err := svc.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
+		if err := svc.Operator.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
 			db.Close()
 			return nil, err
 		}

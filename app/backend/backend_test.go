@@ -111,10 +111,10 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Service.Sender() != "MEAE <noreply@vote.example>" {
-		t.Errorf("sender %q", b.Service.Sender())
+	if b.Service.Operator.Sender() != "MEAE <noreply@vote.example>" {
+		t.Errorf("sender %q", b.Service.Operator.Sender())
 	}
-	if _, err := b.Service.Login(ctx, service.DemoRoll[0].Identifier, service.DemoRoll[0].Password); err != nil {
+	if _, err := b.Service.Portal.Login(ctx, service.DemoRoll[0].Identifier, service.DemoRoll[0].Password); err != nil {
 		t.Fatalf("the demonstration roll is not there: %v", err)
 	}
 	if err := b.Close(); err != nil {
@@ -135,7 +135,7 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if _, err := b.Service.Login(ctx, service.DemoRoll[1].Identifier, service.DemoRoll[1].Password); err != nil {
+	if _, err := b.Service.Portal.Login(ctx, service.DemoRoll[1].Identifier, service.DemoRoll[1].Password); err != nil {
 		t.Fatalf("login after reopening: %v", err)
 	}
 }
@@ -172,7 +172,7 @@ func TestStartSignsCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if problems, _, err := b.Service.VerifyAuditLog(ctx); err != nil || len(problems) > 0 {
+	if problems, _, err := b.Service.Operator.VerifyAuditLog(ctx); err != nil || len(problems) > 0 {
 		t.Fatalf("verify: %v %v", problems, err)
 	}
 	b.Close()
@@ -189,8 +189,8 @@ func TestStartSignsCheckpoints(t *testing.T) {
 	// Audit rows written while it runs are covered by a later checkpoint.
 	deadline := time.Now().Add(10 * time.Second)
 	for i := 0; ; i++ {
-		b.Service.Login(ctx, service.DemoRoll[0].Identifier, "wrong password")
-		problems, _, err := b.Service.VerifyAuditLog(ctx)
+		b.Service.Portal.Login(ctx, service.DemoRoll[0].Identifier, "wrong password")
+		problems, _, err := b.Service.Operator.VerifyAuditLog(ctx)
 		if err != nil || len(problems) > 0 {
 			t.Fatalf("verify: %v %v", problems, err)
 		}
@@ -201,7 +201,7 @@ func TestStartSignsCheckpoints(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	b.Service.Login(ctx, service.DemoRoll[0].Identifier, "wrong again")
+	b.Service.Portal.Login(ctx, service.DemoRoll[0].Identifier, "wrong again")
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -243,10 +243,10 @@ func TestStartDelivers(t *testing.T) {
 	if _, err := servicetest.WriteRoll(&roll, 3, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
+	if _, err := b.Service.Operator.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := b.Service.SendFirstCredentials(ctx, "test", "mai", nil); err != nil || rep.Sent != 3 {
+	if rep, err := b.Service.Operator.SendFirstCredentials(ctx, "test", "mai", nil); err != nil || rep.Sent != 3 {
 		t.Fatalf("campaign: %+v, %v", rep, err)
 	}
 	b.Start()
@@ -254,10 +254,7 @@ func TestStartDelivers(t *testing.T) {
 	// seeing them comes a moment before that.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		ms, err := b.Service.Outbox(ctx, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ms := servicetest.Outbox(t, b.Service, b.Store, 10)
 		sent := 0
 		for _, m := range ms {
 			if m.Channel == service.ChannelSMS && m.State == "sent" {
@@ -278,10 +275,7 @@ func TestStartDelivers(t *testing.T) {
 	}
 	mu.Unlock()
 	// The e-mails wait: no relay is configured.
-	ms, err := b.Service.Outbox(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ms := servicetest.Outbox(t, b.Service, b.Store, 10)
 	for _, m := range ms {
 		if want := map[service.Channel]string{service.ChannelSMS: "sent", service.ChannelEmail: "pending"}[m.Channel]; m.State != want {
 			t.Errorf("%s message %d is %s, want %s", m.Channel, m.ID, m.State, want)
@@ -304,25 +298,25 @@ func TestContactApprovalSetting(t *testing.T) {
 		defer b.Close()
 		tokens := map[string]string{}
 		for _, name := range []string{"bob", "carl"} {
-			if _, err := b.Service.AddAgent(ctx, name, portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+			if _, err := b.Service.Operator.AddAgent(ctx, name, portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 				t.Fatal(err)
 			}
-			s, err := b.Service.AgentLogin(ctx, name, "correct horse battery", "")
+			s, err := b.Service.Office.AgentLogin(ctx, name, "correct horse battery", "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			tokens[name] = s.Token
 		}
-		found, err := b.Service.FindVoters(ctx, tokens["bob"], service.DemoRoll[0].NUMIC)
+		found, err := b.Service.Office.FindVoters(ctx, tokens["bob"], service.DemoRoll[0].NUMIC)
 		if err != nil || len(found) != 1 {
 			t.Fatalf("find: %v", err)
 		}
-		c, err := b.Service.ProposeContactChange(ctx, tokens["bob"], portal.ContactChangeRequest{VoterID: found[0].ID,
+		c, err := b.Service.Office.ProposeContactChange(ctx, tokens["bob"], portal.ContactChangeRequest{VoterID: found[0].ID,
 			Mobile: "+33700000001", Document: portal.DocPassport, Reason: "au guichet"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = b.Service.ApproveContactChange(ctx, tokens["carl"], c.ID)
+		_, err = b.Service.Office.ApproveContactChange(ctx, tokens["carl"], c.ID)
 		if got := portal.ErrorCode(err); got != tc.want {
 			t.Errorf("contact approval %q: an agent's approval gave %q, want %q", tc.setting, got, tc.want)
 		}
@@ -340,23 +334,23 @@ func TestDeskSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if _, err := b.Service.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+	if _, err := b.Service.Operator.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := b.Service.AgentLogin(ctx, "bob", "correct horse battery", "")
+	s, err := b.Service.Office.AgentLogin(ctx, "bob", "correct horse battery", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []int64
 	for _, v := range service.DemoRoll {
-		found, err := b.Service.FindVoters(ctx, s.Token, v.NUMIC)
+		found, err := b.Service.Office.FindVoters(ctx, s.Token, v.NUMIC)
 		if err != nil || len(found) != 1 {
 			t.Fatalf("find: %v", err)
 		}
 		ids = append(ids, found[0].ID)
 	}
 	before := time.Now()
-	c, err := b.Service.ProposeContactChange(ctx, s.Token, portal.ContactChangeRequest{VoterID: ids[0],
+	c, err := b.Service.Office.ProposeContactChange(ctx, s.Token, portal.ContactChangeRequest{VoterID: ids[0],
 		Mobile: "+33700000001", Document: portal.DocPassport, Reason: "au guichet"})
 	if err != nil {
 		t.Fatal(err)
@@ -367,13 +361,13 @@ func TestDeskSettings(t *testing.T) {
 	// Two renewals for two voters, then the agent's limit: the third
 	// voter's own limit is untouched.
 	for i, want := range []portal.Code{"", "", portal.CodeRateLimited} {
-		_, err := b.Service.StartRenewal(ctx, s.Token, ids[i], portal.RenewIdentifier, "au téléphone")
+		_, err := b.Service.Office.StartRenewal(ctx, s.Token, ids[i], portal.RenewIdentifier, "au téléphone")
 		if got := portal.ErrorCode(err); got != want {
 			t.Errorf("renewal %d: %q, want %q", i+1, got, want)
 		}
 	}
 	// John reads English: the label and signature set for English.
-	msgs, err := b.Service.Messages(ctx, 50)
+	msgs, err := b.Service.Portal.Messages(ctx, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,16 +393,16 @@ func TestDeskSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	s, err = b.Service.AgentLogin(ctx, "bob", "correct horse battery", "")
+	s, err = b.Service.Office.AgentLogin(ctx, "bob", "correct horse battery", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending, err := b.Service.PendingContactChanges(ctx, s.Token)
+	pending, err := b.Service.Office.PendingContactChanges(ctx, s.Token)
 	if err != nil || len(pending) != 1 || !pending[0].ExpiresAt.Equal(c.ExpiresAt) {
 		t.Errorf("after a restart with another lifetime: %+v, %v; want the expiry %v kept", pending, err, c.ExpiresAt)
 	}
 	before = time.Now()
-	c2, err := b.Service.ProposeContactChange(ctx, s.Token, portal.ContactChangeRequest{VoterID: ids[2],
+	c2, err := b.Service.Office.ProposeContactChange(ctx, s.Token, portal.ContactChangeRequest{VoterID: ids[2],
 		Mobile: "+33700000002", Document: portal.DocPassport, Reason: "au guichet"})
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ var (
 )
 
 func (d deliveries) Sent(ctx context.Context, id int64) (bounce.Sent, error) {
-	s, err := d.b.Service.SentEmail(ctx, id)
+	s, err := d.b.Service.Operator.SentEmail(ctx, id)
 	if errors.Is(err, service.ErrNotFound) {
 		return bounce.Sent{}, bounce.ErrUnknown
 	}
@@ -62,7 +62,7 @@ func (d deliveries) Record(ctx context.Context, r bounce.Delivery) error {
 }
 
 func (d deliveries) SMS(ctx context.Context, gateway, id string) (int64, error) {
-	n, err := d.b.Service.SMSByGatewayID(ctx, gateway, id)
+	n, err := d.b.Service.Operator.SMSByGatewayID(ctx, gateway, id)
 	if errors.Is(err, service.ErrNotFound) {
 		return 0, receipt.ErrUnknown
 	}
@@ -74,7 +74,7 @@ func (d deliveries) RecordSMS(ctx context.Context, id int64, state, status strin
 }
 
 func (d deliveries) record(ctx context.Context, id int64, channel service.Channel, state, status string) (bool, error) {
-	changed, err := d.b.Service.RecordDelivery(ctx, id, channel, state, status)
+	changed, err := d.b.Service.Operator.RecordDelivery(ctx, id, channel, state, status)
 	if changed && d.b.cfg.Observer != nil {
 		d.b.cfg.Observer.DeliveryState(channel, state)
 	}

@@ -47,10 +47,10 @@ func TestSMSReceipts(t *testing.T) {
 	if _, err := servicetest.WriteRoll(&roll, 2, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
+	if _, err := b.Service.Operator.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.SendFirstCredentials(ctx, "test", "mai", nil); err != nil {
+	if _, err := b.Service.Operator.SendFirstCredentials(ctx, "test", "mai", nil); err != nil {
 		t.Fatal(err)
 	}
 	b.Start()
@@ -152,10 +152,10 @@ func TestSMSFallback(t *testing.T) {
 	if _, err := servicetest.WriteRoll(&roll, 3, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
+	if _, err := b.Service.Operator.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.SendFirstCredentials(ctx, "test", "mai", nil); err != nil {
+	if _, err := b.Service.Operator.SendFirstCredentials(ctx, "test", "mai", nil); err != nil {
 		t.Fatal(err)
 	}
 	b.Start()

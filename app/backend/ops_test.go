@@ -38,10 +38,10 @@ func openWithMail(t *testing.T, r *smtptest.Server, cfg Config) *Backend {
 	if _, err := servicetest.WriteRoll(&roll, 1, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
+	if _, err := b.Service.Operator.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := b.Service.SendFirstCredentials(ctx, "test", "mai", nil); err != nil || rep.Sent != 1 {
+	if rep, err := b.Service.Operator.SendFirstCredentials(ctx, "test", "mai", nil); err != nil || rep.Sent != 1 {
 		t.Fatalf("campaign: %+v, %v", rep, err)
 	}
 	return b
@@ -49,10 +49,7 @@ func openWithMail(t *testing.T, r *smtptest.Server, cfg Config) *Backend {
 
 func emailState(t *testing.T, b *Backend) string {
 	t.Helper()
-	ms, err := b.Service.Outbox(context.Background(), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ms := servicetest.Outbox(t, b.Service, b.Store, 10)
 	for _, m := range ms {
 		if m.Channel == "email" {
 			return m.State
@@ -170,10 +167,7 @@ func TestReturnPathWired(t *testing.T) {
 	defer b.Close()
 	b.Start()
 	waitFor(t, "the e-mail sent", func() bool { return len(r.Messages()) == 1 })
-	ms, err := b.Service.Outbox(context.Background(), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ms := servicetest.Outbox(t, b.Service, b.Store, 10)
 	var id int64
 	for _, m := range ms {
 		if m.Channel == "email" {

@@ -32,7 +32,7 @@ func TestOpenPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.Login(ctx, service.DemoRoll[0].Identifier, service.DemoRoll[0].Password); err != nil {
+	if _, err := b.Service.Portal.Login(ctx, service.DemoRoll[0].Identifier, service.DemoRoll[0].Password); err != nil {
 		t.Fatalf("the demonstration roll is not there: %v", err)
 	}
 	b.Close()
@@ -48,7 +48,7 @@ func TestOpenPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.Login(ctx, service.DemoRoll[1].Identifier, service.DemoRoll[1].Password); err != nil {
+	if _, err := b.Service.Portal.Login(ctx, service.DemoRoll[1].Identifier, service.DemoRoll[1].Password); err != nil {
 		t.Fatalf("login on the second opening: %v", err)
 	}
 	b.Close()

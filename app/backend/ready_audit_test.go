@@ -60,7 +60,7 @@ func TestReadyCheckpointsFailing(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "checkpoints failing for 3 periods should make the back end unready", func() bool {
-		b.Service.Login(ctx, service.DemoRoll[0].Identifier, "wrong password")
+		b.Service.Portal.Login(ctx, service.DemoRoll[0].Identifier, "wrong password")
 		err := b.Ready(ctx)
 		return err != nil && strings.Contains(err.Error(), "audit: checkpoints failing since")
 	})

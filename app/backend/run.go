@@ -38,7 +38,7 @@ func (b *Backend) worker() *outbox.Worker {
 	if b.cfg.SMTP == "" && b.cfg.SMSGateway == "" {
 		return nil
 	}
-	w := &outbox.Worker{Store: b.Store, Open: b.Service.OpenMessage, From: b.Service.Sender(), Log: b.log,
+	w := &outbox.Worker{Store: b.Store, Open: b.Service.Operator.OpenMessage, From: b.Service.Operator.Sender(), Log: b.log,
 		Drain: b.cfg.Drain, Lease: b.cfg.OutboxLease}
 	if b.cfg.Observer != nil {
 		w.Observer = b.cfg.Observer
@@ -66,7 +66,7 @@ func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := b.Service.CheckpointAudit(ctx); err != nil && ctx.Err() == nil {
+		if err := b.Service.Operator.CheckpointAudit(ctx); err != nil && ctx.Err() == nil {
 			// Not "audit checkpoint": that message is a signed checkpoint,
 			// which audit verify --checkpoints-from reads.
 			b.log.Error("audit checkpoint not signed", "err", err)
@@ -78,7 +78,7 @@ func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
 			b.checkpointOK, b.checkpointErr = time.Now(), nil
 			b.mu.Unlock()
 		}
-		if n, err := b.Service.PurgeRateEvents(ctx); err != nil && ctx.Err() == nil {
+		if n, err := b.Service.Operator.PurgeRateEvents(ctx); err != nil && ctx.Err() == nil {
 			b.log.Error("purge rate events", "err", err)
 		} else if n > 0 {
 			b.log.Debug("rate events purged", "events", n)
@@ -119,10 +119,10 @@ func (b *Backend) Close() error {
 	started := b.stopped
 	b.mu.Unlock()
 	var err error
-	if started || b.Service.Audited() {
+	if started || b.Service.Operator.Audited() {
 		// The service bounds it (Config.CheckpointWait): a lock held elsewhere
 		// cannot hang the stop.
-		err = b.Service.CheckpointAudit(context.Background())
+		err = b.Service.Operator.CheckpointAudit(context.Background())
 	}
 	return errors.Join(err, b.Store.Close())
 }

@@ -41,9 +41,9 @@ func BenchmarkLoadMetrics(b *testing.B) {
 		e := servicetest.New(b, servicetest.Config(), opt)
 		loadtest.SeedVoters(b, e, voters)
 		if on {
-			m.Watch(e.Service, nil)
+			m.Watch(e.Service.Operator, nil)
 		}
-		h := server.New(e.Service, srvOpt)
+		h := server.New(e.Service.Portal, srvOpt)
 		srv := httptest.NewServer(h)
 		b.Cleanup(srv.Close)
 		rigs[on] = rig{e, srv.URL}
@@ -59,7 +59,7 @@ func BenchmarkLoadMetrics(b *testing.B) {
 				b.Run(fmt.Sprintf("renewal/metrics-%s/c%d/round%d", name, conc, round+1), func(b *testing.B) {
 					codes := make([]string, b.N)
 					for i := range codes {
-						c, err := r.env.Service.NewSecurityCode(context.Background())
+						c, err := r.env.Service.Portal.NewSecurityCode(context.Background())
 						if err != nil {
 							b.Fatal(err)
 						}

@@ -42,10 +42,10 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	m := metrics.New()
 	env := servicetest.New(t, servicetest.Config(), service.Options{Observer: m})
-	m.Watch(env.Service, nil)
-	pub := httptest.NewServer(server.New(env.Service, server.Options{PerClient: -1, Observer: m}))
+	m.Watch(env.Service.Operator, nil)
+	pub := httptest.NewServer(server.New(env.Service.Portal, server.Options{PerClient: -1, Observer: m}))
 	t.Cleanup(pub.Close)
-	in := httptest.NewServer(server.New(nil, server.Options{PerClient: -1, OfficeOnly: true, Office: env.Service,
+	in := httptest.NewServer(server.New(nil, server.Options{PerClient: -1, OfficeOnly: true, Office: env.Service.Office,
 		Observer: m, Metrics: m.Handler()}))
 	t.Cleanup(in.Close)
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
@@ -130,7 +130,7 @@ series:
 // lastLink is the renewal link of the newest message in the outbox.
 func (r *rig) lastLink() string {
 	r.t.Helper()
-	ms, err := r.env.Service.Messages(context.Background(), 1)
+	ms, err := r.env.Service.Portal.Messages(context.Background(), 1)
 	if err != nil || len(ms) != 1 {
 		r.t.Fatalf("outbox: %v %v", ms, err)
 	}
@@ -246,7 +246,7 @@ func TestScrapeNamesTypesAndNoSecrets(t *testing.T) {
 		r.post(api.Sessions, api.LoginRequest{Identifier: john.Identifier, Password: "not his password"}, nil)
 	}
 	// An agent's name guessed from one source: the fifth blocks it.
-	if _, err := r.env.Service.AddAgent(ctx, "alice", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+	if _, err := r.env.Service.Operator.AddAgent(ctx, "alice", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {
@@ -272,15 +272,15 @@ func TestScrapeNamesTypesAndNoSecrets(t *testing.T) {
 	}))
 	defer gw.Close()
 	ines := service.DemoRoll[2]
-	c, err := r.env.Service.NewSecurityCode(ctx)
+	c, err := r.env.Service.Portal.NewSecurityCode(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.env.Service.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{Identifier: ines.Identifier,
+	if err := r.env.Service.Portal.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{Identifier: ines.Identifier,
 		NUMIC: ines.NUMIC, CodeID: c.ID, Code: servicetest.Code}); err != nil {
 		t.Fatal(err)
 	}
-	w := &outbox.Worker{Store: r.env.DB, Open: r.env.Service.OpenMessage, From: "vote@example.org",
+	w := &outbox.Worker{Store: r.env.DB, Open: r.env.Service.Operator.OpenMessage, From: "vote@example.org",
 		Mail: mail, MailRelay: "relay.example.org", SMS: outbox.HTTPGateway{URL: gw.URL, Token: "gw-secret-token"},
 		SMSRelay: "sms.example.org", Observer: r.m}
 	if _, err := w.Once(ctx); err != nil {

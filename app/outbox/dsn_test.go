@@ -31,7 +31,7 @@ func TestReturnPathAsksForDSN(t *testing.T) {
 		}
 		w := worker(t, e, d)
 		w.ReturnPaths = paths
-		request(t, e.Service, marie.NUMIC, marie.Email)
+		request(t, e.Service.Portal, marie.NUMIC, marie.Email)
 		if n, err := w.Once(context.Background()); err != nil || n != 1 {
 			t.Fatalf("DSN %v: Once = %d, %v", dsn, n, err)
 		}

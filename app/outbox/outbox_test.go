@@ -30,7 +30,7 @@ var marie = service.DemoRoll[0]
 func worker(t *testing.T, e *servicetest.Env, d *smtptest.Server) *Worker {
 	t.Helper()
 	return &Worker{
-		Store: e.DB, Open: e.Service.OpenMessage, Clock: e.Clock,
+		Store: e.DB, Open: e.Service.Operator.OpenMessage, Clock: e.Clock,
 		From: "MEAE Administration de l'élection consulaire <administration@vote.example>",
 		Mail: SMTP{Addr: d.Addr, Username: d.User, Password: d.Password(), Timeout: 5 * time.Second,
 			TLS: &tls.Config{RootCAs: d.Pool}},
@@ -57,7 +57,7 @@ var linkRE = regexp.MustCompile(`https://vote\.example/renouvellement\?jeton=[A-
 // renewal through the API.
 func TestRenewalThroughRealSMTP(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	api := server.New(e.Service, server.Options{PerClient: -1})
+	api := server.New(e.Service.Portal, server.Options{PerClient: -1})
 	ts := httptest.NewTLSServer(api)
 	t.Cleanup(ts.Close)
 	client, err := remote.New(ts.URL, remote.Options{TLS: ts.Client().Transport.(*http.Transport).TLSClientConfig})
@@ -122,7 +122,7 @@ func TestOutageLosesNothing(t *testing.T) {
 
 	for range 50 {
 		e.Clock.Advance(21 * time.Minute) // stay under 3 requests per hour
-		request(t, e.Service, marie.NUMIC, marie.Email)
+		request(t, e.Service.Portal, marie.NUMIC, marie.Email)
 	}
 	// Rounds of Batch messages each, until none is due.
 	n := 0
@@ -201,8 +201,8 @@ func TestDeliveryEndsWithinTheClaim(t *testing.T) {
 	t.Cleanup(func() { close(release) }) // before the server stops
 	w := worker(t, e, d)
 	w.Lease = 2 * time.Second
-	request(t, e.Service, marie.NUMIC, marie.Email)
-	request(t, e.Service, marie.NUMIC, marie.Email)
+	request(t, e.Service.Portal, marie.NUMIC, marie.Email)
+	request(t, e.Service.Portal, marie.NUMIC, marie.Email)
 
 	start := time.Now()
 	n, err := w.Once(context.Background())
@@ -234,7 +234,7 @@ func TestFailsForGoodAfterMaxAttempts(t *testing.T) {
 	w := worker(t, e, d)
 	w.MaxAttempts = 3
 	d.SetPassword("changed") // the relay now refuses our credentials
-	request(t, e.Service, marie.NUMIC, marie.Email)
+	request(t, e.Service.Portal, marie.NUMIC, marie.Email)
 	for i := range 3 {
 		if n, _ := w.Once(context.Background()); n != 1 {
 			t.Fatalf("attempt %d not made", i+1)
@@ -278,9 +278,9 @@ func TestSMSThroughHTTPGateway(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(gw.Close)
-	w := &Worker{Store: e.DB, Open: e.Service.OpenMessage, Clock: e.Clock, SMS: HTTPGateway{URL: gw.URL, Token: "gw-token"}}
-	c, _ := e.Service.NewSecurityCode(context.Background())
-	if err := e.Service.RequestPasswordRenewal(context.Background(), portal.PasswordRenewalRequest{
+	w := &Worker{Store: e.DB, Open: e.Service.Operator.OpenMessage, Clock: e.Clock, SMS: HTTPGateway{URL: gw.URL, Token: "gw-token"}}
+	c, _ := e.Service.Portal.NewSecurityCode(context.Background())
+	if err := e.Service.Portal.RequestPasswordRenewal(context.Background(), portal.PasswordRenewalRequest{
 		Identifier: marie.Identifier, NUMIC: marie.NUMIC, CodeID: c.ID, Code: servicetest.Code}); err != nil {
 		t.Fatal(err)
 	}

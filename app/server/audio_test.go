@@ -22,7 +22,7 @@ import (
 func TestSecurityCodeAudio(t *testing.T) {
 	s := newTestServer(t, Options{PerClient: 0.01, Burst: 5})
 	ctx := context.Background()
-	code, err := s.env.Service.NewSecurityCode(ctx)
+	code, err := s.env.Service.Portal.NewSecurityCode(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +58,11 @@ func TestSecurityCodeAudio(t *testing.T) {
 		t.Error("the code's id is in the log")
 	}
 	// Listening spends nothing: the code still answers once.
-	if err := s.env.Service.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: "00012345", Email: "marie.dupont@example.org", CodeID: code.ID, Code: "0000"}); err != nil && !strings.Contains(err.Error(), "security_code_wrong") {
+	if err := s.env.Service.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: "00012345", Email: "marie.dupont@example.org", CodeID: code.ID, Code: "0000"}); err != nil && !strings.Contains(err.Error(), "security_code_wrong") {
 		t.Fatalf("after listening, the code: %v", err)
 	}
 	// Expired: the same answer as unknown.
-	code2, _ := s.env.Service.NewSecurityCode(ctx)
+	code2, _ := s.env.Service.Portal.NewSecurityCode(ctx)
 	s.env.Clock.Advance(time.Hour)
 	if status, e, _ := s.do(http.MethodGet, path(code2.ID, "fr"), "", nil); status != 422 || e.Error.Code != portal.CodeSecurityCodeExpired {
 		t.Errorf("an expired code: %d %q", status, e.Error.Code)
@@ -77,7 +77,7 @@ func TestSecurityCodeAudio(t *testing.T) {
 // from one address get no more sounds than the burst allows.
 func TestSecurityCodeAudioLimitUnderLoad(t *testing.T) {
 	s := newTestServer(t, Options{PerClient: 0.01, Burst: 5})
-	code, _ := s.env.Service.NewSecurityCode(context.Background())
+	code, _ := s.env.Service.Portal.NewSecurityCode(context.Background())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ok := 0

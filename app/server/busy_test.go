@@ -23,11 +23,11 @@ func TestBusyHashingAnswers503(t *testing.T) {
 	cfg := servicetest.Config()
 	cfg.HashWorkers, cfg.HashQueue = 1, 2
 	e := servicetest.New(t, cfg, service.Options{})
-	h := New(e.Service, Options{PerClient: -1})
+	h := New(e.Service.Portal, Options{PerClient: -1})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 
-	seeded := e.Service.HashStats() // the demo voters' passwords
+	seeded := e.Service.Operator.HashStats() // the demo voters' passwords
 	const n = 40
 	var mu sync.Mutex
 	status := map[int]int{}
@@ -65,7 +65,7 @@ func TestBusyHashingAnswers503(t *testing.T) {
 	if status[http.StatusServiceUnavailable] == 0 || status[http.StatusUnauthorized] < 3 {
 		t.Fatalf("answers %v: want at least 3 evaluated and some refused at once", status)
 	}
-	st := e.Service.HashStats()
+	st := e.Service.Operator.HashStats()
 	if int(st.Done-seeded.Done) != status[http.StatusUnauthorized] || int(st.Refused-seeded.Refused) != status[http.StatusServiceUnavailable] {
 		t.Errorf("hash stats %+v for answers %v: each 401 one hash, each 503 none", st, status)
 	}

@@ -24,7 +24,7 @@ func withID(pattern string, id int64) string {
 // marie, oldest first.
 func (o *officeServer) auditActions(admin string) []string {
 	o.t.Helper()
-	es, err := o.env.Service.AuditEntries(context.Background(), admin, portal.AuditFilter{NUMIC: service.DemoRoll[0].NUMIC})
+	es, err := o.env.Service.Office.AuditEntries(context.Background(), admin, portal.AuditFilter{NUMIC: service.DemoRoll[0].NUMIC})
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestDeskThroughAPI(t *testing.T) {
 	o := newOfficeServer(t)
 	admin, agent := o.login("alice"), o.login("bob")
 	marie := service.DemoRoll[0]
-	found, _ := o.env.Service.FindVoters(context.Background(), agent, marie.NUMIC)
+	found, _ := o.env.Service.Office.FindVoters(context.Background(), agent, marie.NUMIC)
 	id := found[0].ID
 
 	for _, tc := range []struct {
@@ -128,7 +128,7 @@ func TestDeskRemoteConcurrentApprovals(t *testing.T) {
 	o := newOfficeServer(t)
 	ctx := context.Background()
 	for _, n := range []string{"carol", "dave"} {
-		enr, err := o.env.Service.AddAgent(ctx, n, portal.RoleAdmin, "correct horse battery", true, portal.Scope{Central: true})
+		enr, err := o.env.Service.Operator.AddAgent(ctx, n, portal.RoleAdmin, "correct horse battery", true, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,13 +24,13 @@ import (
 // voter, a wrong NUMIC and an unknown identifier.
 func TestRenewalAnswersTellNothing(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	h := New(e.Service, Options{PerClient: -1})
+	h := New(e.Service.Portal, Options{PerClient: -1})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	marie, john := service.DemoRoll[0], service.DemoRoll[1]
 	post := func(path string, req func(code string) any) string {
 		t.Helper()
-		c, err := e.Service.NewSecurityCode(context.Background())
+		c, err := e.Service.Portal.NewSecurityCode(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestRenewalAnswersTellNothing(t *testing.T) {
 		}
 	}
 	// Marie renews her password: her identifier is then refused for 24 h.
-	if err := e.Service.RequestPasswordRenewal(context.Background(), portal.PasswordRenewalRequest{
+	if err := e.Service.Portal.RequestPasswordRenewal(context.Background(), portal.PasswordRenewalRequest{
 		Identifier: marie.Identifier, NUMIC: marie.NUMIC, CodeID: mustCode(t, e), Code: servicetest.Code}); err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +86,7 @@ func TestRenewalAnswersTellNothing(t *testing.T) {
 		}
 	}
 	// The refusals reached the matching voters by e-mail, with no link.
-	ms, err := e.Service.Outbox(context.Background(), 100)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ms := servicetest.Outbox(t, e.Service, e.DB, 100)
 	refused := map[string]int{}
 	for _, m := range ms {
 		if m.Kind == "identifier.refused" || m.Kind == "password.refused" {
@@ -106,7 +103,7 @@ func TestRenewalAnswersTellNothing(t *testing.T) {
 
 func mustCode(t *testing.T, e *servicetest.Env) string {
 	t.Helper()
-	c, err := e.Service.NewSecurityCode(context.Background())
+	c, err := e.Service.Portal.NewSecurityCode(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ const loadVoters = 200_000
 func BenchmarkLoad(b *testing.B) {
 	e := servicetest.New(b, servicetest.Config(), service.Options{})
 	loadtest.SeedVoters(b, e, loadVoters)
-	h := New(e.Service, Options{PerClient: -1}) // one client address: the per-client limit would measure itself
+	h := New(e.Service.Portal, Options{PerClient: -1}) // one client address: the per-client limit would measure itself
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +45,7 @@ func BenchmarkLoad(b *testing.B) {
 		b.Run(fmt.Sprintf("renewal/c%d", conc), func(b *testing.B) {
 			codes := make([]string, b.N)
 			for i := range codes {
-				c, err := e.Service.NewSecurityCode(context.Background())
+				c, err := e.Service.Portal.NewSecurityCode(context.Background())
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -79,7 +79,7 @@ func BenchmarkLoadProduction(b *testing.B) {
 	cfg.RequestFloor = service.DefaultConfig().RequestFloor
 	e := servicetest.New(b, cfg, service.Options{})
 	loadtest.SeedVoters(b, e, loadVoters)
-	h := New(e.Service, Options{})
+	h := New(e.Service.Portal, Options{})
 	srv := httptest.NewUnstartedServer(h)
 	srv.Listener.Close()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -94,7 +94,7 @@ func BenchmarkLoadProduction(b *testing.B) {
 		b.Run(fmt.Sprintf("renewal/c%d", conc), func(b *testing.B) {
 			codes := make([]string, b.N)
 			for i := range codes {
-				c, err := e.Service.NewSecurityCode(context.Background())
+				c, err := e.Service.Portal.NewSecurityCode(context.Background())
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -64,7 +64,7 @@ func BenchmarkLoadStores(b *testing.B) {
 			svcs, url := setup.open(b)
 			var bases []string
 			for _, svc := range svcs {
-				srv := httptest.NewServer(New(svc, Options{PerClient: -1}))
+				srv := httptest.NewServer(New(svc.Portal, Options{PerClient: -1}))
 				b.Cleanup(srv.Close)
 				bases = append(bases, srv.URL)
 			}
@@ -105,7 +105,7 @@ func pgInstances(b *testing.B, n int, cfg service.Config, voters int) ([]*servic
 			b.Fatal(err)
 		}
 		if i == 0 {
-			if err := svc.SeedDemoRoll(context.Background()); err != nil {
+			if err := svc.Operator.SeedDemoRoll(context.Background()); err != nil {
 				b.Fatal(err)
 			}
 			if voters > 0 {

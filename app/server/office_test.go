@@ -30,13 +30,13 @@ func newOfficeServer(t *testing.T) *officeServer {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
 	secrets := map[string]string{}
 	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
-		enr, err := e.Service.AddAgent(context.Background(), name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
+		enr, err := e.Service.Operator.AddAgent(context.Background(), name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		secrets[name] = enr.Secret
 	}
-	h := New(e.Service, Options{PerClient: -1, Office: e.Service})
+	h := New(e.Service.Portal, Options{PerClient: -1, Office: e.Service.Office})
 	ts := httptest.NewTLSServer(h)
 	t.Cleanup(ts.Close)
 	return &officeServer{t: t, env: e, ts: ts, secrets: secrets}
@@ -117,7 +117,7 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 	admin, agent := o.login("alice"), o.login("bob")
 	marie := service.DemoRoll[0]
 	ctx := context.Background()
-	voterSess, err := o.env.Service.Login(ctx, marie.Identifier, marie.Password)
+	voterSess, err := o.env.Service.Portal.Login(ctx, marie.Identifier, marie.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("search: %d", status)
 	}
-	found, _ := o.env.Service.FindVoters(ctx, agent, " MARIE.DUPONT@example.org ")
+	found, _ := o.env.Service.Office.FindVoters(ctx, agent, " MARIE.DUPONT@example.org ")
 	if len(found) != 1 || found[0].NUMIC != marie.NUMIC {
 		t.Fatalf("search by e-mail: %+v", found)
 	}
@@ -165,7 +165,7 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 
 	// Unlock needs a reason, and the reason is audited.
 	for range 5 {
-		o.env.Service.Login(ctx, marie.Identifier, "wrong")
+		o.env.Service.Portal.Login(ctx, marie.Identifier, "wrong")
 	}
 	unlock := strings.Replace(AgentUnlock, "{id}", "1", 1)
 	if status, out := o.call("POST", unlock, agent, map[string]string{"reason": "  "}); status != 400 || errCode(out) != "invalid_input" {
@@ -174,10 +174,10 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 	if status, out := o.call("POST", unlock, agent, map[string]string{"reason": "appel de l'électrice, identité vérifiée"}); status != 200 {
 		t.Fatalf("unlock: %d %v", status, out)
 	}
-	if _, err := o.env.Service.Login(ctx, marie.Identifier, marie.Password); err != nil {
+	if _, err := o.env.Service.Portal.Login(ctx, marie.Identifier, marie.Password); err != nil {
 		t.Fatalf("login after unlock: %v", err)
 	}
-	f, _ := o.env.Service.VoterFile(ctx, agent, id)
+	f, _ := o.env.Service.Office.VoterFile(ctx, agent, id)
 	if len(f.History) == 0 || f.History[1].Action != "voter.unlocked" || !strings.Contains(f.History[1].Detail, "identité vérifiée") || f.History[1].Actor != "agent:bob" {
 		t.Fatalf("history: %+v", f.History[:2])
 	}
@@ -207,13 +207,13 @@ func TestCancelLinksAndRetry(t *testing.T) {
 	svc := o.env.Service
 	agent := o.login("bob")
 	marie := service.DemoRoll[0]
-	c, _ := svc.NewSecurityCode(ctx)
-	svc.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: marie.NUMIC, Email: marie.Email, CodeID: c.ID, Code: servicetest.Code})
+	c, _ := svc.Portal.NewSecurityCode(ctx)
+	svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: marie.NUMIC, Email: marie.Email, CodeID: c.ID, Code: servicetest.Code})
 	status, out := o.call("POST", strings.Replace(AgentCancelLinks, "{id}", "1", 1), agent, map[string]string{"reason": "courriel compromis"})
 	if status != 200 || out["cancelled"].(float64) != 1 {
 		t.Fatalf("cancel: %d %v", status, out)
 	}
-	f, _ := svc.VoterFile(ctx, agent, 1)
+	f, _ := svc.Office.VoterFile(ctx, agent, 1)
 	if len(f.PendingLinks) != 0 {
 		t.Fatal("the link is still pending")
 	}
@@ -222,7 +222,7 @@ func TestCancelLinksAndRetry(t *testing.T) {
 	if err := raw.MarkAttempt(ctx, 1, "relay down", o.env.Clock.Now(), true); err != nil {
 		t.Fatal(err)
 	}
-	st, _ := svc.OutboxStatus(ctx, agent)
+	st, _ := svc.Office.OutboxStatus(ctx, agent)
 	if st.Counts["failed"] != 1 || len(st.Failed) != 1 || st.Failed[0].LastError != "relay down" {
 		t.Fatalf("outbox status %+v", st)
 	}

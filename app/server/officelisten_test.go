@@ -18,12 +18,12 @@ import (
 // the office one serves the agents but none of the voters' routes.
 func TestOfficeOnSeparateListener(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	enr, err := e.Service.AddAgent(context.Background(), "alice", portal.RoleAdmin, "correct horse battery", true, portal.Scope{Central: true})
+	enr, err := e.Service.Operator.AddAgent(context.Background(), "alice", portal.RoleAdmin, "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	public := New(e.Service, Options{PerClient: -1})
-	office := New(nil, Options{PerClient: -1, Office: e.Service, OfficeOnly: true})
+	public := New(e.Service.Portal, Options{PerClient: -1})
+	office := New(nil, Options{PerClient: -1, Office: e.Service.Office, OfficeOnly: true})
 	pub, off := httptest.NewServer(public), httptest.NewServer(office)
 	t.Cleanup(pub.Close)
 	t.Cleanup(off.Close)

@@ -53,13 +53,13 @@ func TestOfficeScopeThroughAPI(t *testing.T) {
 		{"ukadmin", portal.RoleAdmin, portal.Scope{Circonscriptions: []string{"royaume-uni"}}},
 		{"deadmin", portal.RoleAdmin, portal.Scope{Circonscriptions: []string{"Allemagne"}}},
 	} {
-		enr, err := svc.AddAgent(ctx, a.name, a.role, "correct horse battery", a.role == portal.RoleAdmin, a.scope)
+		enr, err := svc.Operator.AddAgent(ctx, a.name, a.role, "correct horse battery", a.role == portal.RoleAdmin, a.scope)
 		if err != nil {
 			t.Fatal(err)
 		}
 		o.secrets[a.name] = enr.Secret
 	}
-	if _, err := svc.AddAgent(ctx, "nobody", portal.RoleAgent, "correct horse battery", false, portal.Scope{}); err == nil {
+	if _, err := svc.Operator.AddAgent(ctx, "nobody", portal.RoleAgent, "correct horse battery", false, portal.Scope{}); err == nil {
 		t.Error("an agent added with no scope")
 	}
 	de, uk, ukAdmin, deAdmin, central := o.login("de"), o.login("uk"), o.login("ukadmin"), o.login("deadmin"), o.login("alice")
@@ -98,7 +98,7 @@ func TestOfficeScopeThroughAPI(t *testing.T) {
 	}
 	same("voter file", "GET", AgentVoter, "1", none, "", 200)
 	for range 5 {
-		svc.Login(ctx, marie.Identifier, "wrong")
+		svc.Portal.Login(ctx, marie.Identifier, "wrong")
 	}
 	same("unlock", "POST", AgentUnlock, "1", none, `{"reason":"appel, identité vérifiée"}`, 200)
 	same("renewal", "POST", AgentRenewals, "1", none, `{"kind":"identifier","reason":"appel, identité vérifiée"}`, 200)
@@ -114,7 +114,7 @@ func TestOfficeScopeThroughAPI(t *testing.T) {
 	if s, b := o.raw("GET", AgentChanges, de, ""); s != 200 || !strings.Contains(b, "marie.nouvelle@example.org") {
 		t.Errorf("de's pending changes: %d %s", s, b)
 	}
-	pending, err := svc.PendingContactChanges(ctx, de)
+	pending, err := svc.Office.PendingContactChanges(ctx, de)
 	if err != nil || len(pending) != 1 {
 		t.Fatalf("pending: %v %v", pending, err)
 	}
@@ -163,10 +163,10 @@ func TestOfficeScopeThroughAPI(t *testing.T) {
 
 	// The roll and the campaigns cover every circonscription: the central
 	// office's only.
-	if _, err := svc.ImportRollAs(ctx, deAdmin, strings.NewReader(""), nil); !errors.Is(err, portal.ErrForbidden) {
+	if _, err := svc.Office.ImportRollAs(ctx, deAdmin, strings.NewReader(""), nil); !errors.Is(err, portal.ErrForbidden) {
 		t.Errorf("de's admin imports the roll: %v", err)
 	}
-	if _, err := svc.SendFirstCredentialsAs(ctx, deAdmin, "mai", nil); !errors.Is(err, portal.ErrForbidden) {
+	if _, err := svc.Office.SendFirstCredentialsAs(ctx, deAdmin, "mai", nil); !errors.Is(err, portal.ErrForbidden) {
 		t.Errorf("de's admin sends a campaign: %v", err)
 	}
 }

@@ -33,7 +33,7 @@ func newTestServer(t *testing.T, opt Options) *testServer {
 	log := slog.New(slog.NewJSONHandler(s.logs, nil))
 	s.env = servicetest.New(t, servicetest.Config(), service.Options{Logger: log})
 	opt.Logger = log
-	h := New(s.env.Service, opt)
+	h := New(s.env.Service.Portal, opt)
 	s.ts = httptest.NewTLSServer(h)
 	t.Cleanup(s.ts.Close)
 	raw, err := sql.Open("sqlite", s.env.Path)
@@ -154,12 +154,12 @@ func TestLinkOpenedInBrowser(t *testing.T) {
 	s := newTestServer(t, Options{PerClient: -1})
 	ctx := context.Background()
 	svc := s.env.Service
-	c, _ := svc.NewSecurityCode(ctx)
-	if err := svc.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: service.DemoRoll[0].NUMIC,
+	c, _ := svc.Portal.NewSecurityCode(ctx)
+	if err := svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: service.DemoRoll[0].NUMIC,
 		Email: service.DemoRoll[0].Email, CodeID: c.ID, Code: servicetest.Code}); err != nil {
 		t.Fatal(err)
 	}
-	ms, _ := svc.Messages(ctx, 1)
+	ms, _ := svc.Portal.Messages(ctx, 1)
 	token := ms[0].Text[strings.Index(ms[0].Text, "jeton=")+6:][:43]
 	for range 3 { // a scanner, a preview, the voter
 		resp, err := s.ts.Client().Get(s.ts.URL + portal.LinkPath + "?jeton=" + token)
@@ -178,7 +178,7 @@ func TestLinkOpenedInBrowser(t *testing.T) {
 			t.Fatalf("no button %s, or the token elsewhere, or cacheable (%q):\n%s", button, resp.Header.Get("Cache-Control"), b)
 		}
 	}
-	if st, _ := svc.InspectLink(ctx, token); st.State != portal.LinkValid {
+	if st, _ := svc.Portal.InspectLink(ctx, token); st.State != portal.LinkValid {
 		t.Fatalf("after the browser: %v", st.State)
 	}
 	// A mangled link gets the page, without a button to hand it over.
@@ -210,7 +210,7 @@ func TestThroughRemoteClient(t *testing.T) {
 	if err := c.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: marie.NUMIC, Email: marie.Email, CodeID: code(), Code: servicetest.Code}); err != nil {
 		t.Fatal(err)
 	}
-	ms, _ := s.env.Service.Messages(ctx, 1)
+	ms, _ := s.env.Service.Portal.Messages(ctx, 1)
 	link := ms[0].Text[strings.Index(ms[0].Text, "https://"):]
 	link = link[:strings.IndexAny(link, " \r\n")]
 	if st, err := c.InspectLink(ctx, link); err != nil || st.State != portal.LinkValid || st.ExpiresAt.IsZero() {

@@ -115,7 +115,7 @@ func (r *roundRobin) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func measureClasses(b *testing.B, target timingTarget, classes []timingClass, n int) map[string][]float64 {
 	rr := &roundRobin{}
 	for _, svc := range target.svcs {
-		rr.hs = append(rr.hs, New(svc, Options{PerClient: -1}))
+		rr.hs = append(rr.hs, New(svc.Portal, Options{PerClient: -1}))
 	}
 	ts := httptest.NewServer(rr)
 	b.Cleanup(ts.Close)
@@ -124,7 +124,7 @@ func measureClasses(b *testing.B, target timingTarget, classes []timingClass, n 
 	for i := range n {
 		for _, c := range classes {
 			target.clock.Advance(61 * time.Minute)
-			code, err := target.svcs[0].NewSecurityCode(context.Background())
+			code, err := target.svcs[0].Portal.NewSecurityCode(context.Background())
 			if err != nil {
 				b.Fatal(err)
 			}

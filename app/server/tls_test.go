@@ -20,7 +20,7 @@ import (
 func TestTLSAEADOnlyAndHSTS(t *testing.T) {
 	c := testcert.New(t)
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
-	h := New(e.Service, Options{PerClient: -1})
+	h := New(e.Service.Portal, Options{PerClient: -1})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

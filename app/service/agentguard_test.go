@@ -51,15 +51,15 @@ func TestAgentAccountGuardRotatingSources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := svc.AddAgent(e.ctx, "alice", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+			if _, err := svc.Operator.AddAgent(e.ctx, "alice", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 				t.Fatal(err)
 			}
-			before := svc.HashStats().Done
+			before := svc.Operator.HashStats().Done
 			got := guesses(200, func(i int) error {
-				_, err := svc.AgentLogin(from(rotating(i)), name, fmt.Sprint("mauvais ", i), "")
+				_, err := svc.Office.AgentLogin(from(rotating(i)), name, fmt.Sprint("mauvais ", i), "")
 				return err
 			})
-			checked := svc.HashStats().Done - before
+			checked := svc.Operator.HashStats().Done - before
 			t.Logf("200 concurrent wrong passwords for %s from 200 addresses: %d checked; answers %v", name, checked, got)
 			if checked != 20 || got[portal.CodeBadLogin]+got[portal.CodeRateLimited]+got[portal.CodeUnavailable] != 200 {
 				t.Fatalf("%d of 200 checked (answers %v), want 20", checked, got)
@@ -68,7 +68,7 @@ func TestAgentAccountGuardRotatingSources(t *testing.T) {
 			var waits []time.Duration
 			start := e.clock.Now()
 			for i := 0; e.clock.Now().Before(start.Add(30 * 24 * time.Hour)); i++ {
-				_, err := svc.AgentLogin(from(rotating(i)), name, "mauvais", "")
+				_, err := svc.Office.AgentLogin(from(rotating(i)), name, "mauvais", "")
 				var pe *portal.Error
 				if errors.As(err, &pe) && pe.Code == portal.CodeRateLimited && pe.Until.After(e.clock.Now()) {
 					waits = append(waits, pe.Until.Sub(e.clock.Now()))
@@ -77,7 +77,7 @@ func TestAgentAccountGuardRotatingSources(t *testing.T) {
 				}
 				e.clock.Advance(time.Second)
 			}
-			failures := int(svc.HashStats().Done - before)
+			failures := int(svc.Operator.HashStats().Done - before)
 			t.Logf("30 days of patient guessing: %d failures in a row, last wait %v", failures, waits[len(waits)-1])
 			if failures >= 100 || failures < 2*20 {
 				t.Errorf("%d failures in 30 days, want fewer than 100 (and the 40 or so the delays allow)", failures)
@@ -90,7 +90,7 @@ func TestAgentAccountGuardRotatingSources(t *testing.T) {
 					t.Errorf("%d agent_account locks counted, want 1", n)
 				}
 				e.clock.Advance(waits[len(waits)-1])
-				if _, err := svc.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", ""); err != nil {
+				if _, err := svc.Office.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", ""); err != nil {
 					t.Errorf("alice after the last delay: %v", err)
 				}
 			}
@@ -109,7 +109,7 @@ func TestAgentTOTPLockedAfterWrongCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enr, err := svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
+	enr, err := svc.Operator.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,17 +125,17 @@ func TestAgentTOTPLockedAfterWrongCodes(t *testing.T) {
 	}
 	lock := func() map[portal.Code]int {
 		return guesses(50, func(i int) error {
-			_, err := svc.AgentLogin(from(rotating(i)), "alice", "correct horse battery", wrong(e.clock.Now()))
+			_, err := svc.Office.AgentLogin(from(rotating(i)), "alice", "correct horse battery", wrong(e.clock.Now()))
 			return err
 		})
 	}
 	// login waits out any delay of the account, then logs in from the office.
 	login := func(code string) error {
-		_, err := svc.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", code)
+		_, err := svc.Office.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", code)
 		var pe *portal.Error
 		if errors.As(err, &pe) && pe.Code == portal.CodeRateLimited {
 			e.clock.Advance(pe.Until.Sub(e.clock.Now()))
-			_, err = svc.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", code)
+			_, err = svc.Office.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", code)
 		}
 		return err
 	}
@@ -165,7 +165,7 @@ func TestAgentTOTPLockedAfterWrongCodes(t *testing.T) {
 	if err := right(); !refused(err) {
 		t.Fatalf("the right code, locked again: %v, want it refused", err)
 	}
-	next, err := svc.ResetSecondFactor(e.ctx, "cli", "alice")
+	next, err := svc.Operator.ResetSecondFactor(e.ctx, "cli", "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,12 +181,12 @@ func TestAgentTOTPLockedAfterWrongCodes(t *testing.T) {
 func TestAgentAccountGuardAnswersAlike(t *testing.T) {
 	run := func(name string) (answers []string, hashes int64) {
 		e := newEnv(t)
-		if _, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true}); err != nil {
+		if _, err := e.svc.Operator.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true}); err != nil {
 			t.Fatal(err)
 		}
-		before := e.svc.HashStats().Done
+		before := e.svc.Operator.HashStats().Done
 		for i := range 30 {
-			_, err := e.svc.AgentLogin(from(rotating(i)), name, "mauvais mot de passe", "")
+			_, err := e.svc.Office.AgentLogin(from(rotating(i)), name, "mauvais mot de passe", "")
 			var pe *portal.Error
 			var wait time.Duration
 			if errors.As(err, &pe) && !pe.Until.IsZero() {
@@ -196,7 +196,7 @@ func TestAgentAccountGuardAnswersAlike(t *testing.T) {
 			answers = append(answers, fmt.Sprint(portal.ErrorCode(err), " ", wait))
 			e.clock.Advance(time.Millisecond)
 		}
-		return answers, e.svc.HashStats().Done - before
+		return answers, e.svc.Operator.HashStats().Done - before
 	}
 	known, kh := run("alice")
 	unknown, uh := run("personne")
@@ -214,17 +214,17 @@ func TestAgentAccountGuardAnswersAlike(t *testing.T) {
 // neither.
 func TestAgentAlerts(t *testing.T) {
 	e := newEnv(t)
-	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
+	enr, err := e.svc.Operator.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.SetAgentEmail(e.ctx, "cli", "alice", "Alice@Consulat.example"); err != nil {
+	if err := e.svc.Operator.SetAgentEmail(e.ctx, "cli", "alice", "Alice@Consulat.example"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.SetAgentEmail(e.ctx, "cli", "alice", "pas une adresse"); err == nil {
+	if err := e.svc.Operator.SetAgentEmail(e.ctx, "cli", "alice", "pas une adresse"); err == nil {
 		t.Error("a malformed address was accepted")
 	}
-	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+	if _, err := e.svc.Operator.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	alerts := func() (texts []string) {
@@ -241,7 +241,7 @@ func TestAgentAlerts(t *testing.T) {
 	}
 	for _, name := range []string{"personne", "bob", "alice"} {
 		for i := range 25 {
-			_, err := e.svc.AgentLogin(from(rotating(i)), name, "mauvais mot de passe", "")
+			_, err := e.svc.Office.AgentLogin(from(rotating(i)), name, "mauvais mot de passe", "")
 			var pe *portal.Error
 			if errors.As(err, &pe) && !pe.Until.IsZero() {
 				e.clock.Advance(pe.Until.Sub(e.clock.Now()))
@@ -253,16 +253,16 @@ func TestAgentAlerts(t *testing.T) {
 		t.Fatalf("after 25 failures each for an unknown name, bob and alice: alerts %q, want one to alice", got)
 	}
 	// Codes: a success first ends the streak, then 10 wrong codes.
-	_, err = e.svc.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", enr.RecoveryCodes[0])
+	_, err = e.svc.Office.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", enr.RecoveryCodes[0])
 	if pe := (*portal.Error)(nil); errors.As(err, &pe) && pe.Code == portal.CodeRateLimited {
 		e.clock.Advance(pe.Until.Sub(e.clock.Now()))
-		_, err = e.svc.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", enr.RecoveryCodes[0])
+		_, err = e.svc.Office.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", enr.RecoveryCodes[0])
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 12 {
-		e.svc.AgentLogin(from(rotating(i)), "alice", "correct horse battery", "000000")
+		e.svc.Office.AgentLogin(from(rotating(i)), "alice", "correct horse battery", "000000")
 		e.clock.Advance(time.Second)
 	}
 	got = alerts()

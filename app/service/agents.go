@@ -39,7 +39,7 @@ const RecoveryCodes = 10
 // With secondFactor the agent gets a TOTP secret (RFC 6238) and recovery
 // codes, returned once, and must give a code at every login; an admin
 // must have one.
-func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, password string, secondFactor bool, scope portal.Scope) (Enrollment, error) {
+func (s *Operator) AddAgent(ctx context.Context, name string, role portal.Role, password string, secondFactor bool, scope portal.Scope) (Enrollment, error) {
 	name = strings.TrimSpace(name)
 	scope = scope.Normalize()
 	if err := scope.Validate(); err != nil {
@@ -98,7 +98,7 @@ func (s *Service) AddAgent(ctx context.Context, name string, role portal.Role, p
 // enroll draws a second factor for the agent name: the enrolment to show
 // once, the secret sealed for the store and the keyed hashes of the
 // recovery codes.
-func (s *Service) enroll(name string) (enr Enrollment, sealed []byte, recovery [][]byte, err error) {
+func (s *core) enroll(name string) (enr Enrollment, sealed []byte, recovery [][]byte, err error) {
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "consulvote", AccountName: name, Rand: s.rand})
 	if err != nil {
 		return Enrollment{}, nil, nil, fmt.Errorf("second factor: %w", err)
@@ -121,7 +121,7 @@ func (s *Service) enroll(name string) (enr Enrollment, sealed []byte, recovery [
 
 // SetAgentEmail sets the address the agent name's security alerts go to
 // (logins slowed down, one-time codes locked); "" sends none.
-func (s *Service) SetAgentEmail(ctx context.Context, actor, name, email string) error {
+func (s *Operator) SetAgentEmail(ctx context.Context, actor, name, email string) error {
 	email = portal.NormalizeEmail(email)
 	if email != "" && !portal.ValidEmail(email) {
 		return fmt.Errorf("e-mail %q: not an address", email)
@@ -148,7 +148,7 @@ func (s *Service) SetAgentEmail(ctx context.Context, actor, name, email string) 
 
 // alertAgent queues for a, when it has an address, the e-mail saying
 // why its logins are guarded (mail.AlertSlowed, mail.AlertCodesLocked).
-func (s *Service) alertAgent(tx Tx, a Agent, reason string, count int, until, now time.Time) error {
+func (s *core) alertAgent(tx Tx, a Agent, reason string, count int, until, now time.Time) error {
 	if a.Email == "" {
 		return nil
 	}
@@ -173,7 +173,7 @@ func (s *Service) alertAgent(tx Tx, a Agent, reason string, count int, until, no
 // office's API: nobody sees the old secret (it stays sealed), and the new
 // one only once, for the agent to scan. An agent without a second factor
 // gets one.
-func (s *Service) ResetSecondFactor(ctx context.Context, actor, name string) (Enrollment, error) {
+func (s *Operator) ResetSecondFactor(ctx context.Context, actor, name string) (Enrollment, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 64 {
 		return Enrollment{}, fmt.Errorf("agent name %q: 1 to 64 characters", name)
@@ -230,7 +230,7 @@ var totpOpts = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Alg
 // transaction that opens the session: a TOTP code of the current step
 // (one either side for clock drift) not used before, or one of the
 // recovery codes, used up. An agent without a second factor passes.
-func (s *Service) secondFactor(tx Tx, a Agent, code string, now time.Time) (bool, error) {
+func (s *core) secondFactor(tx Tx, a Agent, code string, now time.Time) (bool, error) {
 	if len(a.TOTPSecret) == 0 {
 		return true, nil
 	}
@@ -264,7 +264,7 @@ func (s *Service) secondFactor(tx Tx, a Agent, code string, now time.Time) (bool
 // recovery code opens a session or the second factor is reset. It
 // returns why it refused ("" when it passed), and whether this attempt
 // locked the codes.
-func (s *Service) checkSecondFactor(tx Tx, a Agent, code string, now time.Time) (refused string, locked bool, err error) {
+func (s *core) checkSecondFactor(tx Tx, a Agent, code string, now time.Time) (refused string, locked bool, err error) {
 	if len(a.TOTPSecret) == 0 {
 		return "", false, nil
 	}
@@ -293,7 +293,7 @@ func (s *Service) checkSecondFactor(tx Tx, a Agent, code string, now time.Time) 
 // AgentLogin implements portal.Office. code is the one-time code of the
 // agent's second factor (or a recovery code); a wrong or missing one is
 // answered as a wrong password.
-func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (portal.AgentSession, error) {
+func (s *Office) AgentLogin(ctx context.Context, name, password, code string) (portal.AgentSession, error) {
 	name = strings.TrimSpace(name)
 	var fs []portal.FieldError
 	if name == "" || len(name) > portal.MaxFieldLen {
@@ -423,7 +423,7 @@ func (s *Service) AgentLogin(ctx context.Context, name, password, code string) (
 // permissions is what a may do under the service's settings, told to the
 // screens at login. The approval of a change checks it too; the
 // admin-only calls check the role (s.agent), which is the same rule.
-func (s *Service) permissions(a Agent) portal.Permissions {
+func (s *core) permissions(a Agent) portal.Permissions {
 	admin := a.Role == string(portal.RoleAdmin)
 	return portal.Permissions{
 		ApproveContactChanges: admin || s.cfg.ApprovalRole == portal.RoleAgent,
@@ -479,7 +479,7 @@ type throttle struct {
 // reserveThrottles reserves the attempt under both keys of a login from
 // source with name (before the slow check), or answers rate_limited (or
 // unavailable while the window's attempts are being checked).
-func (s *Service) reserveThrottles(ctx context.Context, name, source string) ([]throttle, error) {
+func (s *core) reserveThrottles(ctx context.Context, name, source string) ([]throttle, error) {
 	keys := []throttle{
 		{key: s.mac("agent-throttle", name+"\x00"+source), scope: "name", max: agentTries, blockAfter: agentTries,
 			base: agentBlock, maxBlock: agentMaxBlock, window: agentWindow},
@@ -523,7 +523,7 @@ func (s *Service) reserveThrottles(ctx context.Context, name, source string) ([]
 
 // releaseThrottles gives back the attempts of a login that checked
 // nothing; err is returned as is.
-func (s *Service) releaseThrottles(ctx context.Context, keys []throttle, err error) error {
+func (s *core) releaseThrottles(ctx context.Context, keys []throttle, err error) error {
 	rerr := s.store.Update(ctx, func(tx Tx) error {
 		for _, k := range keys {
 			if err := tx.ReleaseThrottled(k.key); err != nil {
@@ -549,7 +549,7 @@ func shortName(name string) string {
 func agentActor(a Agent) string { return "agent:" + a.Name }
 
 // AgentLogout implements portal.Office.
-func (s *Service) AgentLogout(ctx context.Context, token string) error {
+func (s *Office) AgentLogout(ctx context.Context, token string) error {
 	if token == "" || len(token) > portal.MaxFieldLen {
 		return nil
 	}
@@ -557,7 +557,7 @@ func (s *Service) AgentLogout(ctx context.Context, token string) error {
 }
 
 // agent returns the agent of a live session with at least role.
-func (s *Service) agent(ctx context.Context, token string, role portal.Role) (Agent, error) {
+func (s *core) agent(ctx context.Context, token string, role portal.Role) (Agent, error) {
 	if token == "" || len(token) > portal.MaxFieldLen {
 		return Agent{}, portal.ErrUnauthorized
 	}

@@ -24,12 +24,12 @@ func from(addr string) context.Context { return portal.WithClient(context.Backgr
 func TestAgentUnknownNameAnswersAlike(t *testing.T) {
 	run := func(name string) (answers []string, hashes int64) {
 		e := newEnv(t)
-		if _, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true}); err != nil {
+		if _, err := e.svc.Operator.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true}); err != nil {
 			t.Fatal(err)
 		}
-		before := e.svc.HashStats().Done
+		before := e.svc.Operator.HashStats().Done
 		for range 12 {
-			_, err := e.svc.AgentLogin(from("198.51.100.7"), name, "mauvais mot de passe", "")
+			_, err := e.svc.Office.AgentLogin(from("198.51.100.7"), name, "mauvais mot de passe", "")
 			var pe *portal.Error
 			errors.As(err, &pe)
 			var wait time.Duration
@@ -39,7 +39,7 @@ func TestAgentUnknownNameAnswersAlike(t *testing.T) {
 			answers = append(answers, fmt.Sprint(portal.ErrorCode(err), " ", wait))
 			e.clock.Advance(time.Minute)
 		}
-		return answers, e.svc.HashStats().Done - before
+		return answers, e.svc.Operator.HashStats().Done - before
 	}
 	known, kh := run("alice")
 	unknown, uh := run("personne")
@@ -57,14 +57,14 @@ func TestAgentUnknownNameAnswersAlike(t *testing.T) {
 // source is not even checked.
 func TestAgentGuessingCannotLockOut(t *testing.T) {
 	e := newEnv(t)
-	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
+	enr, err := e.svc.Operator.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	attacker, office := from("198.51.100.7"), from("203.0.113.5")
 	var blocks []time.Duration
 	for range 30 {
-		_, err := e.svc.AgentLogin(attacker, "alice", "mauvais mot de passe", "")
+		_, err := e.svc.Office.AgentLogin(attacker, "alice", "mauvais mot de passe", "")
 		var pe *portal.Error
 		if errors.As(err, &pe) && pe.Code == portal.CodeRateLimited {
 			blocks = append(blocks, pe.Until.Sub(e.clock.Now()))
@@ -74,17 +74,17 @@ func TestAgentGuessingCannotLockOut(t *testing.T) {
 	if len(blocks) < 3 || blocks[0] != time.Minute || blocks[1] <= blocks[0] || blocks[2] <= blocks[1] {
 		t.Errorf("the attacker's waits %v: want growing ones from a minute", blocks)
 	}
-	if _, err := e.svc.AgentLogin(office, "alice", "correct horse battery", servicetest.TOTP(t, enr.Secret, e.clock.Now())); err != nil {
+	if _, err := e.svc.Office.AgentLogin(office, "alice", "correct horse battery", servicetest.TOTP(t, enr.Secret, e.clock.Now())); err != nil {
 		t.Fatalf("the admin from the office after the attack: %v", err)
 	}
 	for range 5 {
-		e.svc.AgentLogin(attacker, "alice", "mauvais mot de passe", "")
+		e.svc.Office.AgentLogin(attacker, "alice", "mauvais mot de passe", "")
 	}
-	before := e.svc.HashStats().Done
-	if _, err := e.svc.AgentLogin(attacker, "alice", "correct horse battery", servicetest.TOTP(t, enr.Secret, e.clock.Now())); !errors.Is(err, portal.ErrRateLimited) {
+	before := e.svc.Operator.HashStats().Done
+	if _, err := e.svc.Office.AgentLogin(attacker, "alice", "correct horse battery", servicetest.TOTP(t, enr.Secret, e.clock.Now())); !errors.Is(err, portal.ErrRateLimited) {
 		t.Errorf("right password from the blocked source: %v, want rate_limited", err)
 	}
-	if n := e.svc.HashStats().Done - before; n != 0 {
+	if n := e.svc.Operator.HashStats().Done - before; n != 0 {
 		t.Errorf("%d hashes for a blocked source", n)
 	}
 }
@@ -93,15 +93,15 @@ func TestAgentGuessingCannotLockOut(t *testing.T) {
 // passwords for one agent from one source: at most 5 checked.
 func TestAgentConcurrentGuessesEvaluatedAtMostFive(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+	if _, err := e.svc.Operator.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
-	before := e.svc.HashStats().Done
+	before := e.svc.Operator.HashStats().Done
 	got := guesses(50, func(i int) error {
-		_, err := e.svc.AgentLogin(from("198.51.100.7"), "bob", fmt.Sprint("mauvais", i), "")
+		_, err := e.svc.Office.AgentLogin(from("198.51.100.7"), "bob", fmt.Sprint("mauvais", i), "")
 		return err
 	})
-	n := e.svc.HashStats().Done - before
+	n := e.svc.Operator.HashStats().Done - before
 	t.Logf("agent login: %d of 50 concurrent wrong passwords checked; answers %v", n, got)
 	if n > 5 {
 		t.Errorf("%d agent passwords checked under 50 concurrent guesses, want at most 5 (answers %v)", n, got)
@@ -117,10 +117,10 @@ func TestAgentConcurrentGuessesEvaluatedAtMostFive(t *testing.T) {
 // be made without a second factor.
 func TestAgentSecondFactor(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.svc.AddAgent(e.ctx, "root", "admin", "correct horse battery", false, portal.Scope{Central: true}); err == nil {
+	if _, err := e.svc.Operator.AddAgent(e.ctx, "root", "admin", "correct horse battery", false, portal.Scope{Central: true}); err == nil {
 		t.Fatal("an admin without second factor was added")
 	}
-	enr, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
+	enr, err := e.svc.Operator.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestAgentSecondFactor(t *testing.T) {
 		t.Error("the TOTP secret is not stored sealed")
 	}
 	login := func(code string) error {
-		_, err := e.svc.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", code)
+		_, err := e.svc.Office.AgentLogin(from("203.0.113.5"), "alice", "correct horse battery", code)
 		return err
 	}
 	if err := login(""); !errors.Is(err, portal.ErrBadLogin) {
@@ -170,15 +170,15 @@ func TestAgentSecondFactor(t *testing.T) {
 // working; the password stays; the audit log says who, not what.
 func TestResetSecondFactor(t *testing.T) {
 	e := newEnv(t)
-	old, err := e.svc.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
+	old, err := e.svc.Operator.AddAgent(e.ctx, "alice", "admin", "correct horse battery", true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+	if _, err := e.svc.Operator.AddAgent(e.ctx, "bob", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	login := func(name, code string) (portal.AgentSession, error) {
-		return e.svc.AgentLogin(from("203.0.113.5"), name, "correct horse battery", code)
+		return e.svc.Office.AgentLogin(from("203.0.113.5"), name, "correct horse battery", code)
 	}
 	s, err := login("alice", servicetest.TOTP(t, old.Secret, e.clock.Now()))
 	if err != nil {
@@ -189,7 +189,7 @@ func TestResetSecondFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(30 * time.Second)
-	enr, err := e.svc.ResetSecondFactor(e.ctx, "cli", "alice")
+	enr, err := e.svc.Operator.ResetSecondFactor(e.ctx, "cli", "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,10 +201,10 @@ func TestResetSecondFactor(t *testing.T) {
 			t.Fatalf("recovery code %s given again", c)
 		}
 	}
-	if _, err := e.svc.PendingContactChanges(e.ctx, s.Token); !errors.Is(err, portal.ErrUnauthorized) {
+	if _, err := e.svc.Office.PendingContactChanges(e.ctx, s.Token); !errors.Is(err, portal.ErrUnauthorized) {
 		t.Errorf("alice's session after the reset: %v, want unauthorized", err)
 	}
-	if _, err := e.svc.PendingContactChanges(e.ctx, bobs.Token); err != nil {
+	if _, err := e.svc.Office.PendingContactChanges(e.ctx, bobs.Token); err != nil {
 		t.Errorf("bob's session ended with alice's reset: %v", err)
 	}
 	for what, code := range map[string]string{"the old secret's code": servicetest.TOTP(t, old.Secret, e.clock.Now()),
@@ -224,7 +224,7 @@ func TestResetSecondFactor(t *testing.T) {
 	}
 
 	// An agent without a second factor gets one, and needs it from then on.
-	benr, err := e.svc.ResetSecondFactor(e.ctx, "cli", " bob ")
+	benr, err := e.svc.Operator.ResetSecondFactor(e.ctx, "cli", " bob ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestResetSecondFactor(t *testing.T) {
 
 	// Nobody by that name: an error, nothing written.
 	before := e.count("audit", "1 = 1")
-	if _, err := e.svc.ResetSecondFactor(e.ctx, "cli", "carol"); err == nil || !strings.Contains(err.Error(), `"carol": no such agent`) {
+	if _, err := e.svc.Operator.ResetSecondFactor(e.ctx, "cli", "carol"); err == nil || !strings.Contains(err.Error(), `"carol": no such agent`) {
 		t.Errorf("reset of an unknown agent: %v", err)
 	}
 	if e.count("audit", "1 = 1") != before {

@@ -20,7 +20,7 @@ import (
 // in memory.
 
 // audit writes e in the transaction tx, sealed under the key.
-func (s *Service) audit(log AuditLog, e AuditEntry) error {
+func (s *core) audit(log AuditLog, e AuditEntry) error {
 	if err := audit.Append(log, s.cfg.Secret, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -31,7 +31,7 @@ func (s *Service) audit(log AuditLog, e AuditEntry) error {
 // Audited reports whether this service wrote to the audit log (maybe in a
 // transaction rolled back since): a program that did should sign a
 // checkpoint before it ends.
-func (s *Service) Audited() bool { return s.audited.Load() }
+func (s *Operator) Audited() bool { return s.audited.Load() }
 
 // DefaultCheckpointWait bounds one checkpoint when Config.CheckpointWait
 // is 0: its wait for the checkpoints' lock and its work.
@@ -42,14 +42,14 @@ const DefaultCheckpointWait = 30 * time.Second
 // the database that audit verify --checkpoints-from reads. The server
 // calls it every Config.CheckpointEvery, and a command that audited when
 // it ends.
-func (s *Service) CheckpointAudit(ctx context.Context) error {
+func (s *Operator) CheckpointAudit(ctx context.Context) error {
 	_, err := s.checkpoint(ctx)
 	return err
 }
 
 // checkpoint is CheckpointAudit; it returns what it signed (Seq 0:
 // nothing waited).
-func (s *Service) checkpoint(ctx context.Context) (audit.Checkpoint, error) {
+func (s *core) checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 	// Bounded: a checkpoint that waits (for a lock another session of the
 	// database holds, say) fails, and the failure shows, instead of
 	// stopping the server's checkpoints and its stop for good.
@@ -80,7 +80,13 @@ func (s *Service) checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 // checkpoint signed are a problem; each of logged (a checkpoint's Seq and
 // MAC, as a server's or command's log shows it) must be in the database
 // as signed there, or the log was rolled back.
-func (s *Service) VerifyAuditLog(ctx context.Context, logged ...audit.Checkpoint) ([]audit.Problem, int, error) {
+func (s *Operator) VerifyAuditLog(ctx context.Context, logged ...audit.Checkpoint) ([]audit.Problem, int, error) {
+	return s.verifyAuditLog(ctx, logged...)
+}
+
+// verifyAuditLog is VerifyAuditLog, for the operator and the admin's
+// VerifyAudit.
+func (s *core) verifyAuditLog(ctx context.Context, logged ...audit.Checkpoint) ([]audit.Problem, int, error) {
 	old := s.clock.Now().Add(-2 * s.cfg.CheckpointEvery)
 	var problems []audit.Problem
 	rows := 0
@@ -95,12 +101,12 @@ func (s *Service) VerifyAuditLog(ctx context.Context, logged ...audit.Checkpoint
 }
 
 // VerifyAudit implements portal.Office (admin).
-func (s *Service) VerifyAudit(ctx context.Context, token string) (portal.AuditReport, error) {
+func (s *Office) VerifyAudit(ctx context.Context, token string) (portal.AuditReport, error) {
 	a, err := s.agent(ctx, token, portal.RoleAdmin)
 	if err != nil {
 		return portal.AuditReport{}, err
 	}
-	problems, rows, err := s.VerifyAuditLog(ctx)
+	problems, rows, err := s.verifyAuditLog(ctx)
 	if err != nil {
 		return portal.AuditReport{}, err
 	}
@@ -118,7 +124,7 @@ func (s *Service) VerifyAudit(ctx context.Context, token string) (portal.AuditRe
 }
 
 // AuditEntries implements portal.Office (admin).
-func (s *Service) AuditEntries(ctx context.Context, token string, f portal.AuditFilter) ([]portal.HistoryEntry, error) {
+func (s *Office) AuditEntries(ctx context.Context, token string, f portal.AuditFilter) ([]portal.HistoryEntry, error) {
 	a, err := s.agent(ctx, token, portal.RoleAdmin)
 	if err != nil {
 		return nil, err

@@ -22,8 +22,8 @@ func auditEnv(t *testing.T) *env {
 	e := newEnv(t)
 	e.request("99999999", "x@example.org")
 	e.confirm(e.requestLink(), "wrong")
-	e.svc.Login(e.ctx, marie.Identifier, marie.Password)
-	if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+	e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password)
+	if err := e.svc.Operator.CheckpointAudit(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.count("audit", "checkpoint = 0"); n != 0 {
@@ -60,7 +60,7 @@ func (e *env) loggedCheckpoints() []audit.Checkpoint {
 func TestAuditReport(t *testing.T) {
 	e := auditEnv(t)
 	admin := e.agent("chef", portal.RoleAdmin)
-	r, err := e.svc.VerifyAudit(e.ctx, admin)
+	r, err := e.svc.Office.VerifyAudit(e.ctx, admin)
 	if err != nil || len(r.Problems) != 0 || r.Rows < 5 {
 		t.Fatalf("VerifyAudit = %+v, %v; want an intact log of at least 5 rows", r, err)
 	}
@@ -69,7 +69,7 @@ func TestAuditReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.exec(`UPDATE audit SET detail = 'nothing happened' WHERE id = ?`, id)
-	r, err = e.svc.VerifyAudit(e.ctx, admin)
+	r, err = e.svc.Office.VerifyAudit(e.ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,26 +87,26 @@ func TestAuditReport(t *testing.T) {
 // the rows it signed.
 func TestAuditCheckpointLogged(t *testing.T) {
 	e := auditEnv(t)
-	e.svc.Login(e.ctx, marie.Identifier, "wrong")
-	if err := e.svc.CheckpointAudit(e.ctx); err != nil {
+	e.svc.Portal.Login(e.ctx, marie.Identifier, "wrong")
+	if err := e.svc.Operator.CheckpointAudit(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.CheckpointAudit(e.ctx); err != nil { // nothing new: not signed, not logged
+	if err := e.svc.Operator.CheckpointAudit(e.ctx); err != nil { // nothing new: not signed, not logged
 		t.Fatal(err)
 	}
 	logged := e.loggedCheckpoints()
 	if len(logged) != 2 || logged[1].Seq != 2 {
 		t.Fatalf("logged checkpoints %+v; want 1 and 2", logged)
 	}
-	if problems, _, err := e.svc.VerifyAuditLog(e.ctx, logged...); err != nil || len(problems) != 0 {
+	if problems, _, err := e.svc.Operator.VerifyAuditLog(e.ctx, logged...); err != nil || len(problems) != 0 {
 		t.Fatalf("VerifyAuditLog = %v, %v", problems, err)
 	}
 	e.exec(`DELETE FROM audit WHERE checkpoint = 2`)
 	e.exec(`DELETE FROM audit_checkpoints WHERE seq = 2`)
-	if problems, _, err := e.svc.VerifyAuditLog(e.ctx); err != nil || len(problems) != 0 {
+	if problems, _, err := e.svc.Operator.VerifyAuditLog(e.ctx); err != nil || len(problems) != 0 {
 		t.Fatalf("VerifyAuditLog without the log = %v, %v; want nothing seen", problems, err)
 	}
-	problems, _, err := e.svc.VerifyAuditLog(e.ctx, logged...)
+	problems, _, err := e.svc.Operator.VerifyAuditLog(e.ctx, logged...)
 	if want := []audit.Problem{{Cause: audit.RolledBack, Checkpoint: 2, N: 1}}; err != nil || !slices.Equal(problems, want) {
 		t.Errorf("VerifyAuditLog against the log = %v, %v; want %v", problems, err, want)
 	}
@@ -120,7 +120,7 @@ func TestAuditAnyStorage(t *testing.T) {
 	if err := e.db.Update(e.ctx, func(tx service.Tx) error { return service.AuditForTest(e.svc, tx) }); err != nil {
 		t.Fatal(err)
 	}
-	if n := e.count("audit", "1"); n != before+1 || !e.svc.Audited() {
-		t.Errorf("%d rows after one audited, from %d (audited %v)", n, before, e.svc.Audited())
+	if n := e.count("audit", "1"); n != before+1 || !e.svc.Operator.Audited() {
+		t.Errorf("%d rows after one audited, from %d (audited %v)", n, before, e.svc.Operator.Audited())
 	}
 }

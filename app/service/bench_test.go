@@ -44,7 +44,7 @@ func benchEnv(b *testing.B) *env {
 		b.Fatal(err)
 	}
 	e.svc = svc
-	if err := svc.SeedDemoRoll(e.ctx); err != nil {
+	if err := svc.Operator.SeedDemoRoll(e.ctx); err != nil {
 		b.Fatal(err)
 	}
 	err = db.Update(e.ctx, func(tx service.Tx) error {
@@ -73,7 +73,7 @@ func benchEmail(i int) string { return fmt.Sprintf("votant%d@example.org", i) }
 func (e *env) codes(b *testing.B, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
-		c, err := e.svc.NewSecurityCode(e.ctx)
+		c, err := e.svc.Portal.NewSecurityCode(e.ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func benchmarkRequest(b *testing.B, match bool) {
 			email = "inconnu@example.org"
 		}
 		start := time.Now()
-		err := e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+		err := e.svc.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 			NUMIC: benchNUMIC(v), Email: email, CodeID: codes[i], Code: rightCode})
 		times = append(times, time.Since(start))
 		if err != nil {
@@ -132,14 +132,14 @@ func BenchmarkConfirm(b *testing.B) {
 	for i := range b.N {
 		b.StopTimer()
 		v := (i * 7919) % benchVoters
-		if err := e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+		if err := e.svc.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 			NUMIC: benchNUMIC(v), Email: benchEmail(v), CodeID: codes[2*i], Code: rightCode}); err != nil {
 			b.Fatal(err)
 		}
 		link := e.newestLink(b)
 		b.StartTimer()
 		start := time.Now()
-		_, err := e.svc.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
+		_, err := e.svc.Portal.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
 			Link: link, Password: marie.Password, CodeID: codes[2*i+1], Code: rightCode})
 		times = append(times, time.Since(start))
 		if err != nil {
@@ -151,9 +151,9 @@ func BenchmarkConfirm(b *testing.B) {
 }
 
 func (e *env) newestLink(b *testing.B) string {
-	ms, err := e.svc.Outbox(e.ctx, 1)
-	if err != nil || len(ms) != 1 {
-		b.Fatal(err)
+	ms := servicetest.Outbox(b, e.svc, e.db, 1)
+	if len(ms) != 1 {
+		b.Fatalf("%d messages, want 1", len(ms))
 	}
 	text, _ := mailParts(b, ms[0].Raw)
 	link := linkRE.FindString(text)
@@ -194,10 +194,10 @@ func BenchmarkVoterLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := e.Service.AddAgent(context.Background(), "bench", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+	if _, err := e.Service.Operator.AddAgent(context.Background(), "bench", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		b.Fatal(err)
 	}
-	sess, err := e.Service.AgentLogin(context.Background(), "bench", "correct horse battery", "")
+	sess, err := e.Service.Office.AgentLogin(context.Background(), "bench", "correct horse battery", "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func BenchmarkVoterLookup(b *testing.B) {
 					q = fmt.Sprintf("votant%d@example.org", v)
 				}
 				start := time.Now()
-				vs, err := e.Service.FindVoters(context.Background(), sess.Token, q)
+				vs, err := e.Service.Office.FindVoters(context.Background(), sess.Token, q)
 				times = append(times, time.Since(start))
 				if err != nil || len(vs) != 1 {
 					b.Fatalf("%s: %d voters, %v", q, len(vs), err)
@@ -239,7 +239,7 @@ func BenchmarkLoginConcurrent(b *testing.B) {
 				argon2.IDKey([]byte("x"), salt, p.Time, p.MemoryKiB, p.Threads, 32)
 			}
 			hash := time.Since(t0) / 5
-			before := e.Service.HashStats()
+			before := e.Service.Operator.HashStats()
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			b.ResetTimer()
@@ -247,7 +247,7 @@ func BenchmarkLoginConcurrent(b *testing.B) {
 			for g := range conc {
 				wg.Go(func() {
 					for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
-						_, err := e.Service.Login(context.Background(), fmt.Sprintf("inconnu%d-%d", g, i), "mauvais")
+						_, err := e.Service.Portal.Login(context.Background(), fmt.Sprintf("inconnu%d-%d", g, i), "mauvais")
 						if err != nil && !errors.Is(err, portal.ErrBadLogin) && !errors.Is(err, portal.ErrUnavailable) {
 							b.Error(err)
 						}
@@ -257,7 +257,7 @@ func BenchmarkLoginConcurrent(b *testing.B) {
 			wg.Wait()
 			elapsed := time.Since(start)
 			b.StopTimer()
-			st := e.Service.HashStats()
+			st := e.Service.Operator.HashStats()
 			b.ReportMetric(float64(st.Done-before.Done)/elapsed.Seconds(), "logins/s")
 			b.ReportMetric(float64(runtime.NumCPU())/hash.Seconds(), "ideal/s")
 			b.ReportMetric(float64(st.Refused-before.Refused), "refused")

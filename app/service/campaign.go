@@ -27,7 +27,13 @@ type firstCreds struct {
 // voter is served at most once per campaign, so a campaign stopped
 // (cancelled, crashed) is resumed by running it again. Voters without a
 // valid mobile number are skipped and audited.
-func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign string, progress func(portal.CampaignReport)) (portal.CampaignReport, error) {
+func (s *Operator) SendFirstCredentials(ctx context.Context, actor, campaign string, progress func(portal.CampaignReport)) (portal.CampaignReport, error) {
+	return s.sendFirstCredentials(ctx, actor, campaign, progress)
+}
+
+// sendFirstCredentials is SendFirstCredentials, for the operator and the
+// admin's SendFirstCredentialsAs.
+func (s *core) sendFirstCredentials(ctx context.Context, actor, campaign string, progress func(portal.CampaignReport)) (portal.CampaignReport, error) {
 	start := time.Now()
 	var rep portal.CampaignReport
 	campaign = strings.TrimSpace(campaign)
@@ -119,7 +125,7 @@ func (s *Service) SendFirstCredentials(ctx context.Context, actor, campaign stri
 }
 
 // SendFirstCredentialsAs implements portal.RollAdmin.
-func (s *Service) SendFirstCredentialsAs(ctx context.Context, token, campaign string, progress func(portal.CampaignReport)) (portal.CampaignReport, error) {
+func (s *Office) SendFirstCredentialsAs(ctx context.Context, token, campaign string, progress func(portal.CampaignReport)) (portal.CampaignReport, error) {
 	a, err := s.agent(ctx, token, portal.RoleAdmin)
 	if err == nil {
 		err = central(a)
@@ -127,13 +133,13 @@ func (s *Service) SendFirstCredentialsAs(ctx context.Context, token, campaign st
 	if err != nil {
 		return portal.CampaignReport{}, err
 	}
-	return s.SendFirstCredentials(ctx, agentActor(a), campaign, progress)
+	return s.sendFirstCredentials(ctx, agentActor(a), campaign, progress)
 }
 
 // drawCredentials draws an identifier and a password for each voter and
 // hashes the passwords on the service's hashing workers (every core by
 // default): argon2id is the slow part, and logins share those workers.
-func (s *Service) drawCredentials(ctx context.Context, vs []Voter) ([]firstCreds, error) {
+func (s *core) drawCredentials(ctx context.Context, vs []Voter) ([]firstCreds, error) {
 	out := make([]firstCreds, len(vs))
 	for i, v := range vs {
 		id, err := s.newCredential()

@@ -23,16 +23,16 @@ func TestFirstCredentialsCampaign(t *testing.T) {
 
 	// Stopped after the first batch…
 	ctx, cancel := context.WithCancel(e.ctx)
-	rep, err := e.svc.SendFirstCredentials(ctx, "cli", "premier-envoi", func(portal.CampaignReport) { cancel() })
+	rep, err := e.svc.Operator.SendFirstCredentials(ctx, "cli", "premier-envoi", func(portal.CampaignReport) { cancel() })
 	if err != nil || !rep.Cancelled || rep.Sent+rep.Skipped != service.CampaignBatch {
 		t.Fatalf("first run: %+v, %v", rep, err)
 	}
 	// …resumed by running it again, which serves only the rest.
-	rep, err = e.svc.SendFirstCredentials(e.ctx, "cli", "premier-envoi", nil)
+	rep, err = e.svc.Operator.SendFirstCredentials(e.ctx, "cli", "premier-envoi", nil)
 	if err != nil || rep.Sent != n-service.CampaignBatch {
 		t.Fatalf("resume: %+v, %v", rep, err)
 	}
-	if rep, _ := e.svc.SendFirstCredentials(e.ctx, "cli", "premier-envoi", nil); rep.Sent != 0 || rep.Skipped != 0 {
+	if rep, _ := e.svc.Operator.SendFirstCredentials(e.ctx, "cli", "premier-envoi", nil); rep.Sent != 0 || rep.Skipped != 0 {
 		t.Fatalf("third run sent again: %+v", rep)
 	}
 	// Each voter once: one e-mail and one SMS; none for the demo voters,
@@ -65,7 +65,7 @@ func TestFirstCredentialsCampaign(t *testing.T) {
 	if id == nil || pw == "" || !strings.Contains(email, "NUMIC) : 50000003") {
 		t.Fatalf("e-mail %q / SMS %q", email, sms)
 	}
-	if _, err := e.svc.Login(e.ctx, id[1], pw); err != nil {
+	if _, err := e.svc.Portal.Login(e.ctx, id[1], pw); err != nil {
 		t.Fatalf("login with the first credentials: %v", err)
 	}
 }

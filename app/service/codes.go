@@ -22,7 +22,7 @@ const codeSealAD = "security-code-id"
 // carries the digits and the expiry, sealed under the service's key, so
 // that any instance can check the code, or say it (SecurityCodeAudio),
 // without storing it; single use is recorded when the code is tried.
-func (s *Service) NewSecurityCode(ctx context.Context) (portal.SecurityCode, error) {
+func (s *Portal) NewSecurityCode(ctx context.Context) (portal.SecurityCode, error) {
 	digits, err := captcha.Digits(s.codes, portal.SecurityCodeLen)
 	if err != nil {
 		return portal.SecurityCode{}, err
@@ -43,7 +43,7 @@ func (s *Service) NewSecurityCode(ctx context.Context) (portal.SecurityCode, err
 
 // openCode returns the digits and the expiry sealed in id; ok is false
 // for an id that does not open (not drawn here, or altered).
-func (s *Service) openCode(id string) (digits string, expires time.Time, ok bool) {
+func (s *core) openCode(id string) (digits string, expires time.Time, ok bool) {
 	sealed, err := base64.RawURLEncoding.DecodeString(id)
 	if err != nil || len(id) > portal.MaxFieldLen {
 		return "", time.Time{}, false
@@ -68,7 +68,7 @@ type triedCode struct {
 // readCode checks answer against the code that id carries, without the
 // database. A code counts once only when spendCode records it, in the
 // transaction that acts on the answer.
-func (s *Service) readCode(id, answer string) triedCode {
+func (s *core) readCode(id, answer string) triedCode {
 	digits, expires, ok := s.openCode(id)
 	switch {
 	case !ok || !s.clock.Now().Before(expires):
@@ -81,7 +81,7 @@ func (s *Service) readCode(id, answer string) triedCode {
 
 // spendCode records in tx that c was tried: a code tried before, here or
 // on another instance, answers expired, as one that is.
-func (s *Service) spendCode(tx Codes, c triedCode) error {
+func (s *core) spendCode(tx Codes, c triedCode) error {
 	ok, err := tx.SpendSecurityCode(c.key, c.expires)
 	if err == nil && !ok {
 		err = portal.ErrSecurityCodeExpired
@@ -92,7 +92,7 @@ func (s *Service) spendCode(tx Codes, c triedCode) error {
 // refuseCode answers a code whose verdict is not right, and spends a
 // wrong one in a transaction of its own: a code is tried once, right or
 // wrong.
-func (s *Service) refuseCode(ctx context.Context, c triedCode) error {
+func (s *core) refuseCode(ctx context.Context, c triedCode) error {
 	if errors.Is(c.err, portal.ErrSecurityCodeWrong) {
 		if err := s.store.Update(ctx, func(tx Tx) error { return s.spendCode(tx, c) }); err != nil {
 			return s.codeOutcome(err)
@@ -103,7 +103,7 @@ func (s *Service) refuseCode(ctx context.Context, c triedCode) error {
 
 // codeOutcome counts, for the operators, what became of a code tried, and
 // returns err, wrapped if it is not about the code.
-func (s *Service) codeOutcome(err error) error {
+func (s *core) codeOutcome(err error) error {
 	switch {
 	case err == nil:
 		s.obs.SecurityCode("right")
@@ -123,7 +123,7 @@ func (s *Service) codeOutcome(err error) error {
 // sealed id; an id that does not open, or whose code has expired, gets
 // the same answer as a wrong one: expired. Saying a code does not spend
 // it. The sounds are made by a bounded pool, like password hashes.
-func (s *Service) SecurityCodeAudio(ctx context.Context, id, language string) ([]byte, error) {
+func (s *Portal) SecurityCodeAudio(ctx context.Context, id, language string) ([]byte, error) {
 	if !slices.Contains(captcha.AudioLanguages, language) {
 		return nil, portal.InvalidInput(portal.FieldError{Field: portal.FieldLanguage, Reason: portal.ReasonFormat})
 	}
@@ -162,7 +162,7 @@ const (
 // events go when the key is counted again; this reaches the keys never
 // counted again (every NUMIC requested once), which would stay for ever.
 // The server runs it periodically (backend.Start).
-func (s *Service) PurgeRateEvents(ctx context.Context) (int, error) {
+func (s *Operator) PurgeRateEvents(ctx context.Context) (int, error) {
 	now := s.clock.Now()
 	rates, err := s.purge(ctx, func(tx Tx) (int, error) { return tx.PurgeRateEvents(now.Add(-s.cfg.RateWindow), purgeBatch) })
 	if err != nil {
@@ -177,7 +177,7 @@ func (s *Service) PurgeRateEvents(ctx context.Context) (int, error) {
 
 // purge runs batch, which deletes up to purgeBatch rows, until it deletes
 // fewer or purgeBatches times, and returns how many rows went.
-func (s *Service) purge(ctx context.Context, batch func(Tx) (int, error)) (int, error) {
+func (s *core) purge(ctx context.Context, batch func(Tx) (int, error)) (int, error) {
 	total := 0
 	for range purgeBatches {
 		var n int

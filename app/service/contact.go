@@ -22,7 +22,7 @@ import (
 // server instances, apply a change once.
 
 // ProposeContactChange implements portal.Desk.
-func (s *Service) ProposeContactChange(ctx context.Context, token string, req portal.ContactChangeRequest) (portal.ContactChange, error) {
+func (s *Office) ProposeContactChange(ctx context.Context, token string, req portal.ContactChangeRequest) (portal.ContactChange, error) {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return portal.ContactChange{}, err
@@ -109,7 +109,7 @@ func (s *Service) ProposeContactChange(ctx context.Context, token string, req po
 var errStale = errors.New("contact changed since the proposal")
 
 // ApproveContactChange implements portal.Desk.
-func (s *Service) ApproveContactChange(ctx context.Context, token string, id int64) (portal.ContactChange, error) {
+func (s *Office) ApproveContactChange(ctx context.Context, token string, id int64) (portal.ContactChange, error) {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return portal.ContactChange{}, err
@@ -237,7 +237,7 @@ func (s *Service) ApproveContactChange(ctx context.Context, token string, id int
 // closed returns why c cannot be decided by a at now, if it cannot: it
 // is no longer pending, or expired, or a is its proposer (for an
 // approval; a proposer may withdraw).
-func (s *Service) closed(c ContactChange, a Agent, now time.Time) (why string, err error) {
+func (s *core) closed(c ContactChange, a Agent, now time.Time) (why string, err error) {
 	switch c.StateAt(now) {
 	case ChangePending:
 	case ChangeExpired:
@@ -252,7 +252,7 @@ func (s *Service) closed(c ContactChange, a Agent, now time.Time) (why string, e
 }
 
 // RejectContactChange implements portal.Desk.
-func (s *Service) RejectContactChange(ctx context.Context, token string, id int64, why string) (portal.ContactChange, error) {
+func (s *Office) RejectContactChange(ctx context.Context, token string, id int64, why string) (portal.ContactChange, error) {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return portal.ContactChange{}, err
@@ -311,7 +311,7 @@ func (s *Service) RejectContactChange(ctx context.Context, token string, id int6
 }
 
 // PendingContactChanges implements portal.Desk.
-func (s *Service) PendingContactChanges(ctx context.Context, token string) ([]portal.ContactChange, error) {
+func (s *Office) PendingContactChanges(ctx context.Context, token string) ([]portal.ContactChange, error) {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return nil, err
@@ -344,7 +344,7 @@ func (s *Service) PendingContactChanges(ctx context.Context, token string) ([]po
 // expireChanges marks the proposals that expired unapproved, and returns
 // their audit entries (a proposal nobody approved in time is a step too),
 // for the caller to append after its other writes.
-func (s *Service) expireChanges(tx ContactChanges, now time.Time) ([]AuditEntry, error) {
+func (s *core) expireChanges(tx ContactChanges, now time.Time) ([]AuditEntry, error) {
 	cs, err := tx.ExpireContactChanges(now)
 	if err != nil {
 		return nil, err
@@ -358,7 +358,7 @@ func (s *Service) expireChanges(tx ContactChanges, now time.Time) ([]AuditEntry,
 }
 
 // auditAll appends es to the audit log, in order.
-func (s *Service) auditAll(tx AuditLog, es ...AuditEntry) error {
+func (s *core) auditAll(tx AuditLog, es ...AuditEntry) error {
 	for _, e := range es {
 		if err := s.audit(tx, e); err != nil {
 			return err
@@ -371,7 +371,7 @@ func (s *Service) auditAll(tx AuditLog, es ...AuditEntry) error {
 // the old and the new address (to the address on file when only the
 // mobile changed), and an SMS to the old and the new mobile. None holds a
 // secret.
-func (s *Service) contactNotices(tx Outbox, v Voter, c ContactChange, linkCancelled bool, msgIDs [2]string, now time.Time) error {
+func (s *core) contactNotices(tx Outbox, v Voter, c ContactChange, linkCancelled bool, msgIDs [2]string, now time.Time) error {
 	n := mail.ContactNotice{Email: c.NewEmail != "", Mobile: c.NewMobile != "", LinkCancelled: linkCancelled}
 	to := []string{c.OldEmail}
 	if n.Email {

@@ -22,7 +22,7 @@ const agentPassword = "correct horse battery"
 // returns a session token for it.
 func (e *env) agent(name string, role portal.Role) string {
 	e.t.Helper()
-	enr, err := e.svc.AddAgent(e.ctx, name, role, agentPassword, role == portal.RoleAdmin, portal.Scope{Central: true})
+	enr, err := e.svc.Operator.AddAgent(e.ctx, name, role, agentPassword, role == portal.RoleAdmin, portal.Scope{Central: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func (e *env) session(name string) portal.AgentSession {
 		lastSteps.Store(k, at)
 		code = servicetest.TOTP(e.t, secret.(string), at)
 	}
-	s, err := e.svc.AgentLogin(e.ctx, name, agentPassword, code)
+	s, err := e.svc.Office.AgentLogin(e.ctx, name, agentPassword, code)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ type auditRow struct {
 }
 
 func (e *env) propose(token string, voterID int64, email, mobile string) (portal.ContactChange, error) {
-	return e.svc.ProposeContactChange(e.ctx, token, portal.ContactChangeRequest{VoterID: voterID, Email: email,
+	return e.svc.Office.ProposeContactChange(e.ctx, token, portal.ContactChangeRequest{VoterID: voterID, Email: email,
 		Mobile: mobile, Document: portal.DocPassport, Reason: "appel de l'électrice, passeport présenté au guichet"})
 }
 
@@ -150,13 +150,13 @@ func TestContactChangeApproved(t *testing.T) {
 	if n := len(e.outbox()); n != before {
 		t.Fatalf("a proposal queued %d messages", n-before)
 	}
-	pending, err := e.svc.PendingContactChanges(e.ctx, bob)
+	pending, err := e.svc.Office.PendingContactChanges(e.ctx, bob)
 	if err != nil || len(pending) != 1 || pending[0].ID != c.ID || pending[0].VoterName != "DUPONT Marie Claire" {
 		t.Fatalf("pending = %+v, %v", pending, err)
 	}
 
 	e.clock.Advance(10 * time.Minute)
-	got, err := e.svc.ApproveContactChange(e.ctx, alice, c.ID)
+	got, err := e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestContactChangeApproved(t *testing.T) {
 		!v.EmailByDesk.Equal(servicetest.Start.Add(10*time.Minute)) || !v.MobileByDesk.Equal(v.EmailByDesk) {
 		t.Fatalf("after approval: %+v", v)
 	}
-	if pending, _ := e.svc.PendingContactChanges(e.ctx, bob); len(pending) != 0 {
+	if pending, _ := e.svc.Office.PendingContactChanges(e.ctx, bob); len(pending) != 0 {
 		t.Errorf("still pending after approval: %+v", pending)
 	}
 
@@ -215,7 +215,7 @@ func TestContactChangeApproved(t *testing.T) {
 		a[0].facts["email_old"] != marie.Email || a[0].facts["mobile_new"] != "+33700000001" {
 		t.Errorf("approval audited as %+v", a)
 	}
-	f, err := e.svc.VoterFile(e.ctx, bob, m.ID)
+	f, err := e.svc.Office.VoterFile(e.ctx, bob, m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,20 +237,20 @@ func TestContactChangeKillsPendingLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
+	if _, err := e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := e.svc.InspectLink(e.ctx, link); st.State != portal.LinkValid {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, link); st.State != portal.LinkValid {
 		t.Fatalf("a mobile change left the link %s", st.State)
 	}
 	c, err = e.propose(bob, m.ID, "marie.nouvelle@example.org", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
+	if _, err := e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := e.svc.InspectLink(e.ctx, link); st.State != portal.LinkRevoked {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, link); st.State != portal.LinkRevoked {
 		t.Fatalf("the link sent to the old address is %s after the e-mail changed, want revoked", st.State)
 	}
 	if _, err := e.confirm(link, marie.Password); !errors.Is(err, portal.ErrLinkRevoked) {
@@ -277,7 +277,7 @@ func TestContactChangeEnglishNotice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
+	if _, err := e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	ms := e.outbox()
@@ -316,7 +316,7 @@ func TestContactChangeRefusals(t *testing.T) {
 		{"the e-mail on file", req(marie.Email, "", portal.DocIDCard, "r"), portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonUnchanged}},
 		{"the mobile on file", req("", "0033612345678", portal.DocIDCard, "r"), portal.FieldError{Field: portal.FieldMobile, Reason: portal.ReasonUnchanged}},
 	} {
-		_, err := e.svc.ProposeContactChange(e.ctx, bob, tc.req)
+		_, err := e.svc.Office.ProposeContactChange(e.ctx, bob, tc.req)
 		wantCode(t, tc.name, err, portal.CodeInvalidInput)
 		wantField(t, tc.name, err, tc.want)
 	}
@@ -326,7 +326,7 @@ func TestContactChangeRefusals(t *testing.T) {
 	if r := e.audited("contact.change.refused"); len(r) != 1 || r[0].facts["why"] != "email_taken" || r[0].actor != "agent:bob" {
 		t.Errorf("refusals audited: %+v", r)
 	}
-	if _, err := e.svc.ProposeContactChange(e.ctx, "not-a-session", req("a@example.org", "", portal.DocPassport, "r")); !errors.Is(err, portal.ErrUnauthorized) {
+	if _, err := e.svc.Office.ProposeContactChange(e.ctx, "not-a-session", req("a@example.org", "", portal.DocPassport, "r")); !errors.Is(err, portal.ErrUnauthorized) {
 		t.Errorf("proposal without a session: %v", err)
 	}
 	if _, err := e.propose(bob, 99999, "a@example.org", ""); !errors.Is(err, portal.ErrNotFound) {
@@ -335,14 +335,14 @@ func TestContactChangeRefusals(t *testing.T) {
 
 	// A locked voter: the desk unlocks first.
 	for range e.cfg.MaxFailures {
-		e.svc.Login(e.ctx, marie.Identifier, "wrong")
+		e.svc.Portal.Login(e.ctx, marie.Identifier, "wrong")
 	}
 	_, err := e.propose(bob, m.ID, "a@example.org", "")
 	var pe *portal.Error
 	if !errors.As(err, &pe) || pe.Code != portal.CodeLocked || pe.Until.IsZero() {
 		t.Fatalf("proposal on a locked voter: %v", err)
 	}
-	if err := e.svc.UnlockVoter(e.ctx, bob, m.ID, "au téléphone"); err != nil {
+	if err := e.svc.Office.UnlockVoter(e.ctx, bob, m.ID, "au téléphone"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -352,11 +352,11 @@ func TestContactChangeRefusals(t *testing.T) {
 	}
 	_, err = e.propose(carl, m.ID, "b@example.org", "")
 	wantCode(t, "a second proposal while one is pending", err, portal.CodeChangePending)
-	_, err = e.svc.ApproveContactChange(e.ctx, bob, c.ID)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, bob, c.ID)
 	wantCode(t, "approval by the proposer", err, portal.CodeSelfApproval)
-	_, err = e.svc.ApproveContactChange(e.ctx, carl, c.ID)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, carl, c.ID)
 	wantCode(t, "approval by an agent when an admin must approve", err, portal.CodeForbidden)
-	_, err = e.svc.ApproveContactChange(e.ctx, alice, 12345)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, alice, 12345)
 	wantCode(t, "approval of no proposal", err, portal.CodeNotFound)
 	if v := e.voter(marie.NUMIC); v.Email != marie.Email {
 		t.Fatalf("refused approvals changed the e-mail to %s", v.Email)
@@ -368,30 +368,30 @@ func TestContactChangeRefusals(t *testing.T) {
 
 	// Locked between proposal and approval: refused too.
 	for range e.cfg.MaxFailures {
-		e.svc.Login(e.ctx, marie.Identifier, "wrong")
+		e.svc.Portal.Login(e.ctx, marie.Identifier, "wrong")
 	}
-	_, err = e.svc.ApproveContactChange(e.ctx, alice, c.ID)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID)
 	wantCode(t, "approval on a voter locked since the proposal", err, portal.CodeLocked)
-	e.svc.UnlockVoter(e.ctx, bob, m.ID, "au téléphone")
+	e.svc.Office.UnlockVoter(e.ctx, bob, m.ID, "au téléphone")
 
 	// The e-mail became another voter's since the proposal.
 	e.exec(`UPDATE voters SET email = 'a@example.org' WHERE id = ?`, john.ID)
-	_, err = e.svc.ApproveContactChange(e.ctx, alice, c.ID)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID)
 	wantField(t, "approval of an e-mail taken since", err, portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonTaken})
 	e.exec(`UPDATE voters SET email = ? WHERE id = ?`, john.Email, john.ID)
 
 	// What is on file changed since the proposal (a roll import, say).
 	e.exec(`UPDATE voters SET mobile = '+33799999999' WHERE id = ?`, m.ID)
-	_, err = e.svc.ApproveContactChange(e.ctx, alice, c.ID)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID)
 	wantCode(t, "approval of a stale proposal", err, portal.CodeContactStale)
 	e.exec(`UPDATE voters SET mobile = ? WHERE id = ?`, marie.Mobile, m.ID)
 
-	if _, err := e.svc.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
+	if _, err := e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.ApproveContactChange(e.ctx, diane, c.ID)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, diane, c.ID)
 	wantCode(t, "a second approval", err, portal.CodeChangeDecided)
-	_, err = e.svc.RejectContactChange(e.ctx, diane, c.ID, "trop tard")
+	_, err = e.svc.Office.RejectContactChange(e.ctx, diane, c.ID, "trop tard")
 	wantCode(t, "a rejection after approval", err, portal.CodeChangeDecided)
 	if n := e.count("audit", "action = 'contact.change.approved'"); n != 1 {
 		t.Errorf("%d approvals audited, want 1", n)
@@ -404,7 +404,7 @@ func TestContactChangeRefusals(t *testing.T) {
 	}
 	e.clock.Advance(e.cfg.ChangeTTL)
 	bob, carl, alice = e.login("bob"), e.login("carl"), e.login("alice")
-	_, err = e.svc.ApproveContactChange(e.ctx, alice, c.ID)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID)
 	wantCode(t, "approval at the expiry", err, portal.CodeChangeExpired)
 	if ex := e.audited("contact.change.expired"); len(ex) != 1 || ex[0].actor != "system" || ex[0].facts["proposer"] != "bob" {
 		t.Errorf("expiry audited as %+v", ex)
@@ -418,18 +418,18 @@ func TestContactChangeRefusals(t *testing.T) {
 		t.Fatalf("proposal after an expired one: %v", err)
 	}
 	// Withdrawn by its proposer; rejected by another agent.
-	_, err = e.svc.RejectContactChange(e.ctx, carl, c.ID, "")
+	_, err = e.svc.Office.RejectContactChange(e.ctx, carl, c.ID, "")
 	wantField(t, "a rejection without a reason", err, portal.FieldError{Field: portal.FieldReason, Reason: portal.ReasonRequired})
-	w, err := e.svc.RejectContactChange(e.ctx, carl, c.ID, "erreur de saisie")
+	w, err := e.svc.Office.RejectContactChange(e.ctx, carl, c.ID, "erreur de saisie")
 	if err != nil || w.State != portal.ChangeWithdrawn || w.DecisionReason != "erreur de saisie" {
 		t.Fatalf("withdrawal: %+v, %v", w, err)
 	}
 	c, _ = e.propose(carl, m.ID, "d@example.org", "")
-	r, err := e.svc.RejectContactChange(e.ctx, bob, c.ID, "pièce d'identité douteuse")
+	r, err := e.svc.Office.RejectContactChange(e.ctx, bob, c.ID, "pièce d'identité douteuse")
 	if err != nil || r.State != portal.ChangeRejected || r.DecidedBy != "bob" {
 		t.Fatalf("rejection: %+v, %v", r, err)
 	}
-	_, err = e.svc.ApproveContactChange(e.ctx, alice, c.ID)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID)
 	wantCode(t, "approval after a rejection", err, portal.CodeChangeDecided)
 	if rj := e.audited("contact.change.rejected"); len(rj) != 1 || rj[0].facts["reason"] != "pièce d'identité douteuse" || rj[0].actor != "agent:bob" {
 		t.Errorf("rejection audited as %+v", rj)
@@ -447,13 +447,13 @@ func TestContactApprovalByAnyAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.ApproveContactChange(e.ctx, alice, c.ID)
+	_, err = e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID)
 	wantCode(t, "approval by the proposer, an admin", err, portal.CodeSelfApproval)
-	if _, err := e.svc.ApproveContactChange(e.ctx, bob, c.ID); err != nil {
+	if _, err := e.svc.Office.ApproveContactChange(e.ctx, bob, c.ID); err != nil {
 		t.Fatalf("approval by another agent: %v", err)
 	}
 	c, _ = e.propose(bob, m.ID, "b@example.org", "")
-	if _, err := e.svc.ApproveContactChange(e.ctx, carl, c.ID); err != nil {
+	if _, err := e.svc.Office.ApproveContactChange(e.ctx, carl, c.ID); err != nil {
 		t.Fatalf("approval of an agent's proposal by an agent: %v", err)
 	}
 	if v := e.voter(marie.NUMIC); v.Email != "b@example.org" {
@@ -488,21 +488,21 @@ func TestSessionSaysWhatTheAgentMay(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, err = e.svc.ApproveContactChange(e.ctx, s.Token, c.ID)
+				_, err = e.svc.Office.ApproveContactChange(e.ctx, s.Token, c.ID)
 				if allowed := err == nil; allowed != s.May.ApproveContactChanges {
 					t.Errorf("%s: approval answered %v, yet the session says may approve: %v", tc.name, err, s.May.ApproveContactChanges)
 				}
 				if err != nil {
 					wantCode(t, tc.name+" approving", err, portal.CodeForbidden)
-					if _, err := e.svc.RejectContactChange(e.ctx, s.Token, c.ID, "refusée au guichet"); err != nil {
+					if _, err := e.svc.Office.RejectContactChange(e.ctx, s.Token, c.ID, "refusée au guichet"); err != nil {
 						t.Errorf("%s may reject what it may not approve: %v", tc.name, err)
 					}
 				}
-				_, err = e.svc.ImportRollAs(e.ctx, s.Token, strings.NewReader("NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n"), nil)
+				_, err = e.svc.Office.ImportRollAs(e.ctx, s.Token, strings.NewReader("NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n"), nil)
 				if allowed := err == nil; allowed != s.May.ManageRoll {
 					t.Errorf("%s: roll import answered %v, yet the session says %v", tc.name, err, s.May.ManageRoll)
 				}
-				_, err = e.svc.AuditEntries(e.ctx, s.Token, portal.AuditFilter{NUMIC: j.NUMIC})
+				_, err = e.svc.Office.AuditEntries(e.ctx, s.Token, portal.AuditFilter{NUMIC: j.NUMIC})
 				if allowed := err == nil; allowed != s.May.Audit {
 					t.Errorf("%s: audit answered %v, yet the session says %v", tc.name, err, s.May.Audit)
 				}
@@ -540,9 +540,9 @@ func TestContactApprovalConcurrent(t *testing.T) {
 				tok := admins[i%len(admins)]
 				var err error
 				if round == 2 && i%3 == 0 { // the last round mixes in rejections
-					_, err = e.svc.RejectContactChange(e.ctx, tok, c.ID, "non")
+					_, err = e.svc.Office.RejectContactChange(e.ctx, tok, c.ID, "non")
 				} else {
-					_, err = e.svc.ApproveContactChange(e.ctx, tok, c.ID)
+					_, err = e.svc.Office.ApproveContactChange(e.ctx, tok, c.ID)
 				}
 				errs <- err
 			}()
@@ -638,7 +638,7 @@ func TestRollImportKeepsDeskChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
+	if _, err := e.svc.Office.ApproveContactChange(e.ctx, alice, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	line := func(email, mobile, last string) string {

@@ -62,7 +62,7 @@ var errNotSentYet = errors.New("e-mail not marked sent yet")
 // SentEmail returns e-mail id as it left, for the bounce intake;
 // ErrNotFound when there is no such e-mail or it failed, errNotSentYet
 // while it is still pending.
-func (s *Service) SentEmail(ctx context.Context, id int64) (Sent, error) {
+func (s *Operator) SentEmail(ctx context.Context, id int64) (Sent, error) {
 	var m Message
 	err := s.store.View(ctx, func(tx Tx) (err error) {
 		m, err = tx.OutboxMessage(id)
@@ -86,7 +86,7 @@ func (s *Service) SentEmail(ctx context.Context, id int64) (Sent, error) {
 // one: a campaign's reports would flood the audit log with facts that no
 // agent or voter did; each change is logged and counted instead (the
 // message's row keeps it, with its time).
-func (s *Service) RecordDelivery(ctx context.Context, id int64, channel Channel, state, status string) (bool, error) {
+func (s *Operator) RecordDelivery(ctx context.Context, id int64, channel Channel, state, status string) (bool, error) {
 	switch state {
 	case Delivered, Delayed, Refused, Expired:
 	default:
@@ -114,7 +114,7 @@ const maxDeliveryStatus = 300
 
 // SMSByGatewayID returns the id of the SMS a gateway knows as gatewayID,
 // or ErrNotFound.
-func (s *Service) SMSByGatewayID(ctx context.Context, gateway, gatewayID string) (int64, error) {
+func (s *Operator) SMSByGatewayID(ctx context.Context, gateway, gatewayID string) (int64, error) {
 	var m Message
 	err := s.store.View(ctx, func(tx Tx) (err error) {
 		m, err = tx.MessageByGatewayID(gateway, gatewayID)

@@ -32,7 +32,7 @@ var DemoRoll = []DemoVoter{
 var ErrRollNotEmpty = errors.New("the electoral roll is not empty")
 
 // SeedDemoRoll fills a fresh database with DemoRoll, in one transaction.
-func (s *Service) SeedDemoRoll(ctx context.Context) error {
+func (s *Operator) SeedDemoRoll(ctx context.Context) error {
 	// Check first: hashing the demo passwords is the slow part, and on
 	// every start but the first the roll is already there.
 	var n int

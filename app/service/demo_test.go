@@ -11,7 +11,7 @@ import (
 // (19 MiB a hash), like every other hash.
 func TestSeedDemoRollOnHashWorkers(t *testing.T) {
 	e := newEnv(t) // seeded
-	if s := e.svc.HashStats(); s.Done != int64(len(service.DemoRoll)) {
+	if s := e.svc.Operator.HashStats(); s.Done != int64(len(service.DemoRoll)) {
 		t.Errorf("%d hashes on the workers after the seeding, want %d (one a demo voter)", s.Done, len(service.DemoRoll))
 	}
 }

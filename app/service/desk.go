@@ -19,7 +19,7 @@ func reason(r string) (string, error) {
 }
 
 // FindVoters implements portal.Office.
-func (s *Service) FindVoters(ctx context.Context, token, query string) ([]portal.VoterSummary, error) {
+func (s *Office) FindVoters(ctx context.Context, token, query string) ([]portal.VoterSummary, error) {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func summary(v Voter) portal.VoterSummary {
 }
 
 // VoterFile implements portal.Office.
-func (s *Service) VoterFile(ctx context.Context, token string, voterID int64) (portal.VoterFile, error) {
+func (s *Office) VoterFile(ctx context.Context, token string, voterID int64) (portal.VoterFile, error) {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return portal.VoterFile{}, err
@@ -113,7 +113,7 @@ func (s *Service) VoterFile(ctx context.Context, token string, voterID int64) (p
 // deskAction runs an agent's action on a voter: session and role checked,
 // reason required, the action and its reason audited in the same
 // transaction.
-func (s *Service) deskAction(ctx context.Context, token string, voterID int64, why, action string, fn func(Tx, time.Time) error) error {
+func (s *core) deskAction(ctx context.Context, token string, voterID int64, why, action string, fn func(Tx, time.Time) error) error {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return err
@@ -142,14 +142,14 @@ func (s *Service) deskAction(ctx context.Context, token string, voterID int64, w
 }
 
 // UnlockVoter implements portal.Office.
-func (s *Service) UnlockVoter(ctx context.Context, token string, voterID int64, why string) error {
+func (s *Office) UnlockVoter(ctx context.Context, token string, voterID int64, why string) error {
 	return s.deskAction(ctx, token, voterID, why, "voter.unlocked", func(tx Tx, _ time.Time) error {
 		return tx.Unlock(voterID)
 	})
 }
 
 // CancelLinks implements portal.Office.
-func (s *Service) CancelLinks(ctx context.Context, token string, voterID int64, why string) (int, error) {
+func (s *Office) CancelLinks(ctx context.Context, token string, voterID int64, why string) (int, error) {
 	var n int
 	err := s.deskAction(ctx, token, voterID, why, "voter.links_cancelled", func(tx Tx, now time.Time) error {
 		links, err := tx.PendingLinks(voterID, now)

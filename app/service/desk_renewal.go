@@ -14,7 +14,7 @@ import (
 // and its cool-down) and a limit per agent. The credential, the link and
 // its token are drawn here and leave only sealed in the outbox: the agent
 // gets the channel and the address, never what was sent.
-func (s *Service) StartRenewal(ctx context.Context, token string, voterID int64, kind portal.RenewalKind, why string) (portal.DeskRenewal, error) {
+func (s *Office) StartRenewal(ctx context.Context, token string, voterID int64, kind portal.RenewalKind, why string) (portal.DeskRenewal, error) {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return portal.DeskRenewal{}, err
@@ -121,4 +121,4 @@ func (s *Service) StartRenewal(ctx context.Context, token string, voterID int64,
 	return out, nil
 }
 
-var _ portal.Desk = (*Service)(nil)
+var _ portal.Desk = (*Office)(nil)

@@ -17,7 +17,7 @@ import (
 const deskReason = "appel de l'électrice, NUMIC et date de naissance vérifiés"
 
 func (e *env) startRenewal(token string, voterID int64, kind portal.RenewalKind) (portal.DeskRenewal, error) {
-	return e.svc.StartRenewal(e.ctx, token, voterID, kind, deskReason)
+	return e.svc.Office.StartRenewal(e.ctx, token, voterID, kind, deskReason)
 }
 
 // secretsOutOf checks that none of the secrets appears in what the agent
@@ -110,10 +110,10 @@ func TestDeskPasswordRenewal(t *testing.T) {
 	if sms.To != marie.Mobile || sms.Kind != "password.sms" || len(password) != 12 {
 		t.Fatalf("SMS to %s (%s): %q", sms.To, sms.Kind, sms.Raw)
 	}
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrBadLogin) {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrBadLogin) {
 		t.Errorf("old password: %v", err)
 	}
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, password); err != nil {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, password); err != nil {
 		t.Fatalf("the password from the SMS: %v", err)
 	}
 	var notice bool
@@ -128,7 +128,7 @@ func TestDeskPasswordRenewal(t *testing.T) {
 		t.Errorf("audited as %+v", a)
 	}
 	// The voter's file shows no secret either.
-	f, err := e.svc.VoterFile(e.ctx, bob, m.ID)
+	f, err := e.svc.Office.VoterFile(e.ctx, bob, m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,11 +141,11 @@ func TestDeskRenewalRules(t *testing.T) {
 	e.agent("carl", portal.RoleAgent)
 	m, ines := e.voter(marie.NUMIC), e.voter(service.DemoRoll[2].NUMIC)
 
-	_, err := e.svc.StartRenewal(e.ctx, bob, m.ID, "both", deskReason)
+	_, err := e.svc.Office.StartRenewal(e.ctx, bob, m.ID, "both", deskReason)
 	wantField(t, "an unknown kind", err, portal.FieldError{Field: portal.FieldKind, Reason: portal.ReasonFormat})
-	_, err = e.svc.StartRenewal(e.ctx, bob, m.ID, portal.RenewPassword, " ")
+	_, err = e.svc.Office.StartRenewal(e.ctx, bob, m.ID, portal.RenewPassword, " ")
 	wantField(t, "no reason", err, portal.FieldError{Field: portal.FieldReason, Reason: portal.ReasonRequired})
-	_, err = e.svc.StartRenewal(e.ctx, "", m.ID, portal.RenewPassword, deskReason)
+	_, err = e.svc.Office.StartRenewal(e.ctx, "", m.ID, portal.RenewPassword, deskReason)
 	wantCode(t, "no session", err, portal.CodeUnauthorized)
 	_, err = e.startRenewal(bob, 4242, portal.RenewPassword)
 	wantCode(t, "no voter", err, portal.CodeNotFound)
@@ -177,7 +177,7 @@ func TestDeskRenewalRules(t *testing.T) {
 	e.clock.Advance(e.cfg.RateWindow)
 	bob = e.login("bob")
 	for range e.cfg.MaxFailures {
-		e.svc.Login(e.ctx, marie.Identifier, "wrong")
+		e.svc.Portal.Login(e.ctx, marie.Identifier, "wrong")
 	}
 	_, err = e.startRenewal(bob, m.ID, portal.RenewIdentifier)
 	wantCode(t, "a locked voter", err, portal.CodeLocked)

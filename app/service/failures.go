@@ -20,7 +20,7 @@ import (
 
 // refusedAttempt is the answer when no attempt of v's window is left: v is
 // locked until until, or (zero) the window's attempts are being checked.
-func (s *Service) refusedAttempt(ctx context.Context, v Voter, until time.Time) error {
+func (s *core) refusedAttempt(ctx context.Context, v Voter, until time.Time) error {
 	if until.IsZero() {
 		s.log.InfoContext(ctx, "attempt refused: the window's attempts are being checked", "voter", v.ID)
 		return portal.ErrUnavailable
@@ -31,7 +31,7 @@ func (s *Service) refusedAttempt(ctx context.Context, v Voter, until time.Time) 
 
 // releaseAttempt gives back an attempt that checked nothing (an expired
 // security code, busy hashing workers); err is returned as is.
-func (s *Service) releaseAttempt(ctx context.Context, v Voter, err error) error {
+func (s *core) releaseAttempt(ctx context.Context, v Voter, err error) error {
 	if rerr := s.store.Update(ctx, func(tx Tx) error { return tx.ReleaseAttempt(v.ID) }); rerr != nil {
 		return errors.Join(err, fmt.Errorf("release attempt: %w", rerr))
 	}
@@ -41,7 +41,7 @@ func (s *Service) releaseAttempt(ctx context.Context, v Voter, err error) error 
 // fail records the failure of v's attempt number n. The last attempt of
 // the window locks the voter, kills the pending links and returns
 // ErrLocked; otherwise it returns wrong.
-func (s *Service) fail(ctx context.Context, v Voter, n int, action string, wrong error) error {
+func (s *core) fail(ctx context.Context, v Voter, n int, action string, wrong error) error {
 	now := s.clock.Now()
 	var until time.Time
 	err := s.store.Update(ctx, func(tx Tx) (err error) {
@@ -56,7 +56,7 @@ func (s *Service) fail(ctx context.Context, v Voter, n int, action string, wrong
 
 // failed is the answer to a failure recorded: wrong, or ErrLocked when it
 // locked v until until.
-func (s *Service) failed(ctx context.Context, v Voter, until time.Time, wrong error) error {
+func (s *core) failed(ctx context.Context, v Voter, until time.Time, wrong error) error {
 	outcome := wrong
 	if !until.IsZero() {
 		outcome = &portal.Error{Code: portal.CodeLocked, Until: until}
@@ -69,7 +69,7 @@ func (s *Service) failed(ctx context.Context, v Voter, until time.Time, wrong er
 // countFailure reserves and fails an attempt of v in tx at once, for a
 // guess that needs no slow check (an identifier with the wrong NUMIC). It
 // returns when the lock ends if this failure locked v.
-func (s *Service) countFailure(tx Tx, v Voter, action string, now time.Time) (lockedUntil time.Time, err error) {
+func (s *core) countFailure(tx Tx, v Voter, action string, now time.Time) (lockedUntil time.Time, err error) {
 	n, _, err := tx.ReserveAttempt(v.ID, now, s.cfg.MaxFailures, s.cfg.LockDuration)
 	if err != nil {
 		return time.Time{}, err
@@ -83,7 +83,7 @@ func (s *Service) countFailure(tx Tx, v Voter, action string, now time.Time) (lo
 
 // recordFailure audits failure n of v; the last of the window locks v
 // and kills its pending links.
-func (s *Service) recordFailure(tx Tx, v Voter, n int, action string, now time.Time) (lockedUntil time.Time, err error) {
+func (s *core) recordFailure(tx Tx, v Voter, n int, action string, now time.Time) (lockedUntil time.Time, err error) {
 	failure := AuditEntry{At: now, Actor: voterActor(v.ID), Action: action, VoterID: v.ID, Detail: "failure " + strconv.Itoa(n)}
 	if n < s.cfg.MaxFailures {
 		return time.Time{}, s.audit(tx, failure)
@@ -105,7 +105,7 @@ func (s *Service) recordFailure(tx Tx, v Voter, n int, action string, now time.T
 // succeeded forgets v's attempts in tx after a right password, unless v
 // was locked meanwhile (by guesses whose checks ended first): then it
 // returns refused (ErrLocked) and the success must not be written.
-func (s *Service) succeeded(tx Tx, v Voter, now time.Time) (refused, err error) {
+func (s *core) succeeded(tx Tx, v Voter, now time.Time) (refused, err error) {
 	ok, err := tx.ClearFailures(v.ID, now)
 	if err != nil || ok {
 		return nil, err

@@ -75,7 +75,7 @@ func (e *env) service(st service.Store) *service.Service {
 
 func (e *env) code() string {
 	e.t.Helper()
-	c, err := e.svc.NewSecurityCode(e.ctx)
+	c, err := e.svc.Portal.NewSecurityCode(e.ctx)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func (e *env) code() string {
 var marie = service.DemoRoll[0]
 
 func (e *env) request(numic, email string) error {
-	return e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+	return e.svc.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 		NUMIC: numic, Email: email, CodeID: e.code(), Code: rightCode})
 }
 
@@ -99,7 +99,7 @@ func (e *env) requestLink() string {
 }
 
 func (e *env) confirm(link, password string) (portal.Renewal, error) {
-	return e.svc.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
+	return e.svc.Portal.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
 		Link: link, Password: password, CodeID: e.code(), Code: rightCode})
 }
 
@@ -124,13 +124,9 @@ func (e *env) lastLink() string {
 	return ""
 }
 
-func (e *env) outbox() []service.OutboxMessage {
+func (e *env) outbox() []servicetest.Message {
 	e.t.Helper()
-	ms, err := e.svc.Outbox(e.ctx, 1000)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return ms
+	return servicetest.Outbox(e.t, e.svc, e.db, 1000)
 }
 
 // mailParts returns the decoded text and HTML parts of a message.

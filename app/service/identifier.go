@@ -14,7 +14,7 @@ import (
 // RequestIdentifierRenewal implements portal.Portal. On a match the
 // link's token hash and the e-mail that carries the link are written in
 // one transaction; the answer is the same whatever the lookup finds.
-func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.IdentifierRenewalRequest) error {
+func (s *Portal) RequestIdentifierRenewal(ctx context.Context, req portal.IdentifierRenewalRequest) error {
 	req = req.Normalize()
 	if err := req.Validate(s.numic); err != nil {
 		return err
@@ -65,7 +65,7 @@ func (s *Service) RequestIdentifierRenewal(ctx context.Context, req portal.Ident
 
 // sendLink replaces v's pending identifier links by a new one, whose
 // token hash it stores, and queues the e-mail that carries it.
-func (s *Service) sendLink(tx Tx, v Voter, token, msgID string, now time.Time) error {
+func (s *core) sendLink(tx Tx, v Voter, token, msgID string, now time.Time) error {
 	expires := now.Add(s.cfg.LinkTTL)
 	if err := tx.ReplaceLinks(v.ID, LinkIdentifier, now); err != nil {
 		return err
@@ -86,13 +86,13 @@ func (s *Service) sendLink(tx Tx, v Voter, token, msgID string, now time.Time) e
 }
 
 // ConfirmIdentifierRenewal implements portal.Portal.
-func (s *Service) ConfirmIdentifierRenewal(ctx context.Context, req portal.ConfirmRequest) (portal.Renewal, error) {
+func (s *Portal) ConfirmIdentifierRenewal(ctx context.Context, req portal.ConfirmRequest) (portal.Renewal, error) {
 	r, err := s.confirmIdentifierRenewal(ctx, req)
 	s.obs.RenewalConfirmed("identifier", outcome(OutcomeConfirmed, err))
 	return r, err
 }
 
-func (s *Service) confirmIdentifierRenewal(ctx context.Context, req portal.ConfirmRequest) (portal.Renewal, error) {
+func (s *core) confirmIdentifierRenewal(ctx context.Context, req portal.ConfirmRequest) (portal.Renewal, error) {
 	req.Code = strings.TrimSpace(req.Code)
 	if err := req.Validate(); err != nil {
 		return portal.Renewal{}, err
@@ -149,7 +149,7 @@ func (s *Service) confirmIdentifierRenewal(ctx context.Context, req portal.Confi
 
 // wrongConfirm is the answer to wrong attempt n of a confirmation (the
 // password or the code, the same answer).
-func (s *Service) wrongConfirm(n int) error {
+func (s *core) wrongConfirm(n int) error {
 	return &portal.Error{Code: portal.CodeWrongPasswordOrCode, Remaining: max(s.cfg.MaxFailures-n, 0)}
 }
 
@@ -158,7 +158,7 @@ func (s *Service) wrongConfirm(n int) error {
 // before the slow password check. A link that is not pending, an expired
 // code (not a guess) or a locked voter write nothing; a wrong code is
 // attempt n failed at once, committed.
-func (s *Service) reserveConfirm(ctx context.Context, token string, code triedCode) (l Link, v Voter, n int, err error) {
+func (s *core) reserveConfirm(ctx context.Context, token string, code triedCode) (l Link, v Voter, n int, err error) {
 	now := s.clock.Now()
 	spent := false
 	err = s.store.Update(ctx, func(tx Tx) error {
@@ -205,7 +205,7 @@ func (s *Service) reserveConfirm(ctx context.Context, token string, code triedCo
 
 // renewIdentifier stores v's new identifier (its keyed hash), ends its
 // sessions, and queues the notice e-mail, which holds no secret.
-func (s *Service) renewIdentifier(tx Tx, v Voter, identifier, msgID string, now time.Time) error {
+func (s *core) renewIdentifier(tx Tx, v Voter, identifier, msgID string, now time.Time) error {
 	if err := tx.SetIdentifier(v.ID, s.mac("identifier", identifier), now); err != nil {
 		return err
 	}

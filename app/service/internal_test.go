@@ -88,7 +88,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestNewIdentifier(t *testing.T) {
-	s := &Service{rand: rand.Reader}
+	s := &core{rand: rand.Reader}
 	counts := map[rune]int{}
 	seen := map[string]bool{}
 	for range 2000 {

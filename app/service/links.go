@@ -9,7 +9,7 @@ import (
 )
 
 // InspectLink implements portal.Portal. It only reads.
-func (s *Service) InspectLink(ctx context.Context, link string) (portal.LinkStatus, error) {
+func (s *Portal) InspectLink(ctx context.Context, link string) (portal.LinkStatus, error) {
 	token, err := portal.ParseLinkToken(link)
 	if err != nil {
 		return portal.LinkStatus{}, err

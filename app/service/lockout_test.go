@@ -36,12 +36,12 @@ func guesses(n int, try func(i int) error) map[portal.Code]int {
 // log shows at most 5 failures.
 func TestConcurrentWrongPasswordsEvaluatedAtMostFive(t *testing.T) {
 	e := newEnv(t)
-	before := e.svc.HashStats().Done
+	before := e.svc.Operator.HashStats().Done
 	got := guesses(50, func(i int) error {
-		_, err := e.svc.Login(e.ctx, marie.Identifier, fmt.Sprint("mauvais", i))
+		_, err := e.svc.Portal.Login(e.ctx, marie.Identifier, fmt.Sprint("mauvais", i))
 		return err
 	})
-	evaluated := e.svc.HashStats().Done - before
+	evaluated := e.svc.Operator.HashStats().Done - before
 	t.Logf("login: %d of 50 concurrent wrong passwords checked; answers %v", evaluated, got)
 	if evaluated > 5 {
 		t.Errorf("%d passwords evaluated under 50 concurrent guesses, want at most 5 (answers %v)", evaluated, got)
@@ -53,7 +53,7 @@ func TestConcurrentWrongPasswordsEvaluatedAtMostFive(t *testing.T) {
 		t.Errorf("%d failures audited", n)
 	}
 	// The right password after the lock: refused, no session.
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrLocked) {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrLocked) {
 		t.Errorf("right password after the lock: %v, want locked", err)
 	}
 	if n := e.count("sessions", "1"); n != 0 {
@@ -69,10 +69,10 @@ func TestRightPasswordAmongConcurrentGuessesAfterLock(t *testing.T) {
 	e := newEnv(t)
 	var wg sync.WaitGroup
 	for i := range 30 {
-		wg.Go(func() { e.svc.Login(e.ctx, marie.Identifier, fmt.Sprint("mauvais", i)) })
+		wg.Go(func() { e.svc.Portal.Login(e.ctx, marie.Identifier, fmt.Sprint("mauvais", i)) })
 	}
 	time.Sleep(300 * time.Millisecond) // as in the report: the right one 0.3 s later
-	_, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password)
+	_, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password)
 	wg.Wait()
 	locked := e.count("audit", "action = 'voter.locked'")
 	if err == nil && locked > 0 {
@@ -97,13 +97,13 @@ func TestConcurrentLinkGuessesEvaluatedAtMostFive(t *testing.T) {
 	for i := range codes {
 		codes[i] = e.code()
 	}
-	before := e.svc.HashStats().Done
+	before := e.svc.Operator.HashStats().Done
 	got := guesses(50, func(i int) error {
-		_, err := e.svc.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{Link: link, Password: fmt.Sprint("mauvais", i),
+		_, err := e.svc.Portal.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{Link: link, Password: fmt.Sprint("mauvais", i),
 			CodeID: codes[i], Code: rightCode})
 		return err
 	})
-	evaluated := e.svc.HashStats().Done - before
+	evaluated := e.svc.Operator.HashStats().Done - before
 	t.Logf("link confirmation: %d of 50 concurrent wrong passwords checked; answers %v", evaluated, got)
 	if evaluated > 5 {
 		t.Errorf("%d passwords evaluated on one link under 50 concurrent guesses, want at most 5 (answers %v)", evaluated, got)
@@ -111,7 +111,7 @@ func TestConcurrentLinkGuessesEvaluatedAtMostFive(t *testing.T) {
 	if n := e.count("audit", "action = 'identifier.confirm.failed'"); n > 5 {
 		t.Errorf("%d failures audited", n)
 	}
-	if st, _ := e.svc.InspectLink(e.ctx, link); st.State != portal.LinkRevoked {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, link); st.State != portal.LinkRevoked {
 		t.Errorf("link after the guesses: %v, want revoked", st.State)
 	}
 }

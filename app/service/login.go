@@ -12,13 +12,13 @@ import (
 )
 
 // Login implements portal.Portal.
-func (s *Service) Login(ctx context.Context, identifier, password string) (portal.Session, error) {
+func (s *Portal) Login(ctx context.Context, identifier, password string) (portal.Session, error) {
 	sess, err := s.login(ctx, identifier, password)
 	s.obs.Login(outcome(OutcomeOK, err))
 	return sess, err
 }
 
-func (s *Service) login(ctx context.Context, identifier, password string) (portal.Session, error) {
+func (s *core) login(ctx context.Context, identifier, password string) (portal.Session, error) {
 	identifier = strings.TrimSpace(identifier)
 	var fs []portal.FieldError
 	for _, f := range []struct {
@@ -82,7 +82,7 @@ func (s *Service) login(ctx context.Context, identifier, password string) (porta
 
 // badLogin is the answer to wrong attempt n of a window that did not
 // lock: the tries left before the lock.
-func (s *Service) badLogin(n int) error {
+func (s *core) badLogin(n int) error {
 	return &portal.Error{Code: portal.CodeBadLogin, Remaining: s.cfg.MaxFailures - n}
 }
 
@@ -90,7 +90,7 @@ func (s *Service) badLogin(n int) error {
 // names, and one of its attempts reserved before the slow password check
 // (reserveAttempt). An identifier that names no voter gets a zero Voter,
 // and its attempt is reserved all the same (unknownLogin).
-func (s *Service) reserveLogin(ctx context.Context, identifier string) (v Voter, n int, err error) {
+func (s *core) reserveLogin(ctx context.Context, identifier string) (v Voter, n int, err error) {
 	now := s.clock.Now()
 	var until time.Time
 	err = s.store.Update(ctx, func(tx Tx) (err error) {
@@ -123,7 +123,7 @@ func (s *Service) reserveLogin(ctx context.Context, identifier string) (v Voter,
 // the voters' limit, window and lock; reserveLogin took attempt n), and
 // the same hash is checked, so that neither the tries left, nor the lock,
 // nor the time taken tell whether the identifier exists.
-func (s *Service) unknownLogin(ctx context.Context, identifier, password string, n int) error {
+func (s *core) unknownLogin(ctx context.Context, identifier, password string, n int) error {
 	key := s.unknownKey(identifier)
 	h, err := s.dummyHash()
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *Service) unknownLogin(ctx context.Context, identifier, password string,
 
 // unknownKey keys the attempts counted for an identifier that names no
 // voter.
-func (s *Service) unknownKey(identifier string) []byte {
+func (s *core) unknownKey(identifier string) []byte {
 	return s.mac("unknown-identifier", identifier)
 }
 
@@ -170,7 +170,7 @@ func (s *Service) unknownKey(identifier string) []byte {
 // voter, as countFailure does for a voter's (a password request naming
 // it: as a known identifier with the wrong NUMIC), so that a login after
 // it shows the tries left that a known identifier would.
-func (s *Service) countUnknown(tx Throttles, identifier string, now time.Time) error {
+func (s *core) countUnknown(tx Throttles, identifier string, now time.Time) error {
 	key := s.unknownKey(identifier)
 	n, _, err := tx.ReserveThrottled(key, now, s.cfg.MaxFailures, s.cfg.LockDuration)
 	if err != nil || n == 0 { // n == 0: blocked already, nothing more to count
@@ -182,7 +182,7 @@ func (s *Service) countUnknown(tx Throttles, identifier string, now time.Time) e
 
 // releaseUnknown gives back an unknown identifier's attempt that checked
 // nothing (busy hashing workers); err is returned as is.
-func (s *Service) releaseUnknown(ctx context.Context, key []byte, err error) error {
+func (s *core) releaseUnknown(ctx context.Context, key []byte, err error) error {
 	if rerr := s.store.Update(ctx, func(tx Tx) error { return tx.ReleaseThrottled(key) }); rerr != nil {
 		return errors.Join(err, fmt.Errorf("release attempt: %w", rerr))
 	}
@@ -190,7 +190,7 @@ func (s *Service) releaseUnknown(ctx context.Context, key []byte, err error) err
 }
 
 // Logout implements portal.Portal.
-func (s *Service) Logout(ctx context.Context, token string) error {
+func (s *Portal) Logout(ctx context.Context, token string) error {
 	if token == "" || len(token) > portal.MaxFieldLen {
 		return nil
 	}

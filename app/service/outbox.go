@@ -11,13 +11,13 @@ import (
 )
 
 // enqueue seals an e-mail and queues it in tx.
-func (s *Service) enqueue(tx Outbox, v Voter, kind string, msg mail.Message, now time.Time) error {
+func (s *core) enqueue(tx Outbox, v Voter, kind string, msg mail.Message, now time.Time) error {
 	return s.queue(tx, Message{VoterID: v.ID, Channel: ChannelEmail, Kind: kind, Recipient: msg.To,
 		Subject: msg.Subject, Body: msg.Raw, CreatedAt: now, MessageID: msg.MessageID})
 }
 
 // queue seals m.Body, bound to its recipient, and queues m in tx.
-func (s *Service) queue(tx Outbox, m Message) error {
+func (s *core) queue(tx Outbox, m Message) error {
 	body, err := s.box.Seal(m.Body, []byte(m.Recipient))
 	if err != nil {
 		return err
@@ -27,51 +27,10 @@ func (s *Service) queue(tx Outbox, m Message) error {
 	return err
 }
 
-// OutboxMessage is a queued message opened for reading: the demo's
-// "Messages envoyés" viewer and the tests use it.
-type OutboxMessage struct {
-	ID        int64
-	Channel   Channel
-	Kind      string
-	To        string
-	Subject   string
-	Raw       []byte // the whole message, unsealed
-	State     string
-	CreatedAt time.Time
-}
-
-// Messages implements portal.Outbox: the newest messages with their text
-// decoded. Only the local demonstration wires it to the screens.
-func (s *Service) Messages(ctx context.Context, limit int) ([]portal.Message, error) {
-	ms, err := s.Outbox(ctx, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]portal.Message, len(ms))
-	for i, m := range ms {
-		text := string(m.Raw)
-		if m.Channel == ChannelEmail {
-			if text, _, err = mail.Parts(m.Raw); err != nil {
-				return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
-			}
-		}
-		out[i] = portal.Message{ID: m.ID, Channel: string(m.Channel), To: m.To, Subject: m.Subject,
-			Text: text, State: m.State, CreatedAt: m.CreatedAt}
-	}
-	return out, nil
-}
-
-// Sender is the sender of the e-mails the service queues, for the
-// delivery worker's envelope.
-func (s *Service) Sender() string { return s.cfg.Mail.From }
-
-// OpenMessage unseals a queued message's body, for the delivery worker.
-func (s *Service) OpenMessage(m Message) ([]byte, error) {
-	return s.box.Open(m.Body, []byte(m.Recipient))
-}
-
-// Outbox returns the newest queued messages, newest first, unsealed.
-func (s *Service) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+// Messages implements portal.Outbox: the newest messages, newest first,
+// with their text decoded. Only the local demonstration wires it to the
+// screens.
+func (s *Portal) Messages(ctx context.Context, limit int) ([]portal.Message, error) {
 	var ms []Message
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
@@ -81,22 +40,39 @@ func (s *Service) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	out := make([]OutboxMessage, len(ms))
+	out := make([]portal.Message, len(ms))
 	for i, m := range ms {
 		var raw []byte
 		if len(m.Body) > 0 { // a sent message's body is scrubbed
-			if raw, err = s.OpenMessage(m); err != nil {
+			if raw, err = s.openMessage(m); err != nil {
 				return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
 			}
 		}
-		out[i] = OutboxMessage{ID: m.ID, Channel: m.Channel, Kind: m.Kind, To: m.Recipient,
-			Subject: m.Subject, Raw: raw, State: m.State, CreatedAt: m.CreatedAt}
+		text := string(raw)
+		if m.Channel == ChannelEmail {
+			if text, _, err = mail.Parts(raw); err != nil {
+				return nil, fmt.Errorf("outbox message %d: %w", m.ID, err)
+			}
+		}
+		out[i] = portal.Message{ID: m.ID, Channel: string(m.Channel), To: m.Recipient, Subject: m.Subject,
+			Text: text, State: m.State, CreatedAt: m.CreatedAt}
 	}
 	return out, nil
 }
 
+// Sender is the sender of the e-mails the service queues, for the
+// delivery worker's envelope.
+func (s *Operator) Sender() string { return s.cfg.Mail.From }
+
+// OpenMessage unseals a queued message's body, for the delivery worker.
+func (s *Operator) OpenMessage(m Message) ([]byte, error) { return s.openMessage(m) }
+
+func (s *core) openMessage(m Message) ([]byte, error) {
+	return s.box.Open(m.Body, []byte(m.Recipient))
+}
+
 // OutboxStatus implements portal.Office.
-func (s *Service) OutboxStatus(ctx context.Context, token string) (portal.OutboxStatus, error) {
+func (s *Office) OutboxStatus(ctx context.Context, token string) (portal.OutboxStatus, error) {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return portal.OutboxStatus{}, err
@@ -127,7 +103,7 @@ func (s *Service) OutboxStatus(ctx context.Context, token string) (portal.Outbox
 }
 
 // RetryMessage implements portal.Office.
-func (s *Service) RetryMessage(ctx context.Context, token string, id int64, why string) error {
+func (s *Office) RetryMessage(ctx context.Context, token string, id int64, why string) error {
 	a, err := s.agent(ctx, token, portal.RoleAgent)
 	if err != nil {
 		return err
@@ -173,7 +149,7 @@ type OutboxDepth struct {
 
 // OutboxDepth returns the outbox's unsent messages by channel and state,
 // for the metrics.
-func (s *Service) OutboxDepth(ctx context.Context) ([]OutboxDepth, error) {
+func (s *Operator) OutboxDepth(ctx context.Context) ([]OutboxDepth, error) {
 	var d []OutboxDepth
 	err := s.store.View(ctx, func(tx Tx) (err error) {
 		d, err = tx.OutboxDepth()

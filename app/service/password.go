@@ -63,7 +63,7 @@ func checkPassword(hash, password string) bool {
 // checkPassword checks password against hash on one of the service's
 // hashing workers. When they and their queue are full it answers
 // portal.ErrUnavailable at once, without hashing.
-func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+func (s *core) checkPassword(ctx context.Context, hash, password string) (bool, error) {
 	var ok bool
 	queued := time.Now()
 	if err := s.hashes.Do(ctx, func() { s.obs.HashWaited(time.Since(queued)); ok = checkPassword(hash, password) }); err != nil {
@@ -74,7 +74,7 @@ func (s *Service) checkPassword(ctx context.Context, hash, password string) (boo
 
 // hashPassword hashes a new password on one of the hashing workers, or
 // answers portal.ErrUnavailable at once when they are all taken.
-func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+func (s *core) hashPassword(ctx context.Context, password string) (string, error) {
 	var hash string
 	var herr error
 	queued := time.Now()
@@ -87,7 +87,7 @@ func (s *Service) hashPassword(ctx context.Context, password string) (string, er
 	return hash, herr
 }
 
-func (s *Service) hashRefused(ctx context.Context, err error) error {
+func (s *core) hashRefused(ctx context.Context, err error) error {
 	if errors.Is(err, pool.ErrBusy) {
 		s.log.WarnContext(ctx, "password hashing busy: request refused")
 		return fmt.Errorf("%w: %v", portal.ErrUnavailable, err)
@@ -97,4 +97,4 @@ func (s *Service) hashRefused(ctx context.Context, err error) error {
 
 // HashStats returns how many password hashes ran and how many were refused
 // because the hashing workers and their queue were full.
-func (s *Service) HashStats() pool.Stats { return s.hashes.Stats() }
+func (s *Operator) HashStats() pool.Stats { return s.hashes.Stats() }

@@ -11,12 +11,12 @@ import (
 // RequestPasswordRenewal implements portal.Portal. On a match the new
 // password's hash, the SMS that carries the password and the notice e-mail
 // are written in one transaction.
-func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.PasswordRenewalRequest) error {
+func (s *Portal) RequestPasswordRenewal(ctx context.Context, req portal.PasswordRenewalRequest) error {
 	req = req.Normalize()
 	if err := req.Validate(s.numic); err != nil {
 		return err
 	}
-	p := &passwordRenewal{s: s, req: req}
+	p := &passwordRenewal{s: s.core, req: req}
 	err := s.requestRenewal(ctx, renewalRequest{
 		kind: "password", codeID: req.CodeID, code: req.Code, rateKey: s.mac("numic-password", req.NUMIC),
 		// The new password is drawn and hashed whatever the lookup finds:
@@ -45,7 +45,7 @@ func (s *Service) RequestPasswordRenewal(ctx context.Context, req portal.Passwor
 // passwordRenewal is one password request: what prepare drew, and
 // whether its wrong NUMIC locked the voter.
 type passwordRenewal struct {
-	s                     *Service
+	s                     *core
 	req                   portal.PasswordRenewalRequest
 	password, hash, msgID string
 	locked                bool
@@ -99,7 +99,7 @@ func (p *passwordRenewal) apply(tx Tx, v Voter, now time.Time) (string, error, e
 // renewPassword stores v's new password hash, ends its sessions, queues
 // the SMS with the password and the notice e-mail, and appends e to the
 // audit log.
-func (s *Service) renewPassword(tx Tx, v Voter, password, hash, msgID string, now time.Time, e AuditEntry) error {
+func (s *core) renewPassword(tx Tx, v Voter, password, hash, msgID string, now time.Time, e AuditEntry) error {
 	if err := tx.SetPassword(v.ID, hash, now); err != nil {
 		return err
 	}

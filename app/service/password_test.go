@@ -10,17 +10,18 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
 )
 
 func (e *env) requestPassword(identifier, numic string) error {
-	return e.svc.RequestPasswordRenewal(e.ctx, portal.PasswordRenewalRequest{
+	return e.svc.Portal.RequestPasswordRenewal(e.ctx, portal.PasswordRenewalRequest{
 		Identifier: identifier, NUMIC: numic, CodeID: e.code(), Code: rightCode})
 }
 
 var smsPassword = regexp.MustCompile(`\b[A-Za-z0-9]{12}\b`)
 
 // lastSMS returns the newest SMS and the password it carries.
-func (e *env) lastSMS() (service.OutboxMessage, string) {
+func (e *env) lastSMS() (servicetest.Message, string) {
 	e.t.Helper()
 	for _, m := range e.outbox() {
 		if m.Channel == service.ChannelSMS {
@@ -28,12 +29,12 @@ func (e *env) lastSMS() (service.OutboxMessage, string) {
 		}
 	}
 	e.t.Fatal("no SMS in the outbox")
-	return service.OutboxMessage{}, ""
+	return servicetest.Message{}, ""
 }
 
 func TestPasswordRenewal(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); err != nil {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.requestPassword(" "+marie.Identifier+" ", "000 123 45"); err != nil {
@@ -46,17 +47,17 @@ func TestPasswordRenewal(t *testing.T) {
 	if !strings.Contains(string(sms.Raw), "votre nouveau mot de passe") || len(password) != 12 || password == marie.Password {
 		t.Fatalf("SMS text %q", sms.Raw)
 	}
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrBadLogin) {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrBadLogin) {
 		t.Errorf("old password: %v, want bad login", err)
 	}
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, password); err != nil {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, password); err != nil {
 		t.Fatalf("new password: %v", err)
 	}
 	// The renewal ended the session opened before it: only the new one is left.
 	if n := e.count("sessions", "1"); n != 1 {
 		t.Errorf("%d sessions, want only the one opened after the renewal", n)
 	}
-	var notice *service.OutboxMessage
+	var notice *servicetest.Message
 	for _, m := range e.outbox() {
 		if m.Kind == "password.changed" {
 			notice = &m
@@ -135,12 +136,12 @@ func TestPasswordWrongNUMICLocks(t *testing.T) {
 
 func TestPasswordRequestBadInput(t *testing.T) {
 	e := newEnv(t)
-	err := e.svc.RequestPasswordRenewal(e.ctx, portal.PasswordRenewalRequest{NUMIC: "12a", CodeID: e.code(), Code: "77"})
+	err := e.svc.Portal.RequestPasswordRenewal(e.ctx, portal.PasswordRenewalRequest{NUMIC: "12a", CodeID: e.code(), Code: "77"})
 	want := []portal.FieldError{fe(portal.FieldIdentifier, portal.ReasonRequired), fe(portal.FieldNUMIC, portal.ReasonFormat), fe(portal.FieldCode, portal.ReasonFormat)}
 	if got := portal.FieldErrors(err); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Fatalf("fields %v, want %v", got, want)
 	}
-	err = e.svc.RequestPasswordRenewal(e.ctx, portal.PasswordRenewalRequest{Identifier: marie.Identifier, NUMIC: marie.NUMIC, CodeID: e.code(), Code: wrongCode})
+	err = e.svc.Portal.RequestPasswordRenewal(e.ctx, portal.PasswordRenewalRequest{Identifier: marie.Identifier, NUMIC: marie.NUMIC, CodeID: e.code(), Code: wrongCode})
 	if !errors.Is(err, portal.ErrSecurityCodeWrong) {
 		t.Fatalf("wrong code: %v", err)
 	}
@@ -224,12 +225,12 @@ func TestNotBothRace(t *testing.T) {
 		start := make(chan struct{})
 		wg.Go(func() {
 			<-start
-			idErr = e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+			idErr = e.svc.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 				NUMIC: marie.NUMIC, Email: marie.Email, CodeID: idCode, Code: rightCode})
 		})
 		wg.Go(func() {
 			<-start
-			pwErr = e.svc.RequestPasswordRenewal(e.ctx, portal.PasswordRenewalRequest{
+			pwErr = e.svc.Portal.RequestPasswordRenewal(e.ctx, portal.PasswordRenewalRequest{
 				Identifier: identifier, NUMIC: marie.NUMIC, CodeID: pwCode, Code: rightCode})
 		})
 		close(start)

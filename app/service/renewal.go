@@ -50,7 +50,7 @@ type renewalRequest struct {
 // answer is the same whatever the roll holds (the neutral "sent"): an
 // answer that differed on a refusal told whether the NUMIC and e-mail
 // matched a voter.
-func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err error) {
+func (s *core) requestRenewal(ctx context.Context, r renewalRequest) (err error) {
 	var hidden string
 	var outcome error
 	defer func() {
@@ -107,7 +107,7 @@ func (s *Service) requestRenewal(ctx context.Context, r renewalRequest) (err err
 // renewalTx is a renewal request's one transaction: the code spent (a
 // code spent already ends it, nothing written), the limits counted, the
 // outcome written. A refusal is returned committed (Commit).
-func (s *Service) renewalTx(tx Tx, r renewalRequest, code triedCode, source []byte, now time.Time) (hidden string, err error) {
+func (s *core) renewalTx(tx Tx, r renewalRequest, code triedCode, source []byte, now time.Time) (hidden string, err error) {
 	if err := s.spendCode(tx, code); err != nil {
 		return "", err
 	}
@@ -134,7 +134,7 @@ func (s *Service) renewalTx(tx Tx, r renewalRequest, code triedCode, source []by
 }
 
 // unspentCode refuses, with a read only, a code tried already.
-func (s *Service) unspentCode(ctx context.Context, code triedCode) error {
+func (s *core) unspentCode(ctx context.Context, code triedCode) error {
 	var spent bool
 	err := s.store.View(ctx, func(tx Tx) (err error) {
 		spent, err = tx.SecurityCodeSpent(code.key)
@@ -153,7 +153,7 @@ func (s *Service) unspentCode(ctx context.Context, code triedCode) error {
 // it, that a request of kind was refused and until when: at most one such
 // e-mail per voter, kind and rate window, so that nobody can flood a
 // voter's mailbox with requests.
-func (s *Service) refuse(tx LimitedOutbox, v Voter, kind string, refusal error, now time.Time) error {
+func (s *core) refuse(tx LimitedOutbox, v Voter, kind string, refusal error, now time.Time) error {
 	var pe *portal.Error
 	if !errors.As(refusal, &pe) {
 		return refusal
@@ -189,7 +189,7 @@ func (s *Service) refuse(tx LimitedOutbox, v Voter, kind string, refusal error, 
 // the store locks, whatever matched: a match waits and costs what a miss
 // does. It returns the voter lookup found (zero: none); over a limit, the
 // refusal and which limit, for the audit.
-func (s *Service) renewalLimit(tx Tx, r renewalRequest, source []byte, now time.Time) (refused error, limit string, v Voter, matched bool, err error) {
+func (s *core) renewalLimit(tx Tx, r renewalRequest, source []byte, now time.Time) (refused error, limit string, v Voter, matched bool, err error) {
 	since := now.Add(-s.cfg.RateWindow)
 	numic, err := tx.RateEvents(r.rateKey, since)
 	if err != nil {
@@ -243,7 +243,7 @@ func waitUntil(ctx context.Context, t time.Time) {
 // renewal of the other credential is pending (a link of kind pending, when
 // that renewal goes through links) or was done within the cool-down
 // (lastOther). It returns when the refusal ends, zero while pending.
-func (s *Service) conflict(tx Links, v Voter, pending LinkKind, lastOther, now time.Time) (time.Time, bool, error) {
+func (s *core) conflict(tx Links, v Voter, pending LinkKind, lastOther, now time.Time) (time.Time, bool, error) {
 	if pending != "" {
 		links, err := tx.PendingLinks(v.ID, now)
 		if err != nil {

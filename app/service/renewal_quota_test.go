@@ -20,21 +20,21 @@ var renewalKinds = []struct {
 }{
 	{"identifier",
 		func(e *env, ctx context.Context, i int) error {
-			return e.svc.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: marie.NUMIC,
+			return e.svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: marie.NUMIC,
 				Email: fmt.Sprintf("guess%d@example.org", i), CodeID: e.code(), Code: rightCode})
 		},
 		func(e *env, ctx context.Context, _ int) error {
-			return e.svc.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: marie.NUMIC,
+			return e.svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: marie.NUMIC,
 				Email: marie.Email, CodeID: e.code(), Code: rightCode})
 		},
 		func(e *env) { e.lastLink() }},
 	{"password",
 		func(e *env, ctx context.Context, i int) error {
-			return e.svc.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{NUMIC: marie.NUMIC,
+			return e.svc.Portal.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{NUMIC: marie.NUMIC,
 				Identifier: fmt.Sprintf("guess%07dxy", i), CodeID: e.code(), Code: rightCode})
 		},
 		func(e *env, ctx context.Context, _ int) error {
-			return e.svc.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{NUMIC: marie.NUMIC,
+			return e.svc.Portal.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest{NUMIC: marie.NUMIC,
 				Identifier: marie.Identifier, CodeID: e.code(), Code: rightCode})
 		},
 		func(e *env) { e.lastSMS() }},

@@ -12,6 +12,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
+	"consulvote/app/service/servicetest"
 )
 
 func fe(f portal.Field, r portal.Reason) portal.FieldError {
@@ -42,7 +43,7 @@ func TestRequestBadInput(t *testing.T) {
 		{"code too long", marie.NUMIC, marie.Email, "77777", []portal.FieldError{fe(portal.FieldCode, portal.ReasonFormat)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+			err := e.svc.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 				NUMIC: tc.numic, Email: tc.email, CodeID: e.code(), Code: tc.code})
 			if !errors.Is(err, portal.ErrInvalidInput) {
 				t.Fatalf("err = %v, want invalid input", err)
@@ -78,10 +79,10 @@ func TestRequestNormalizesInput(t *testing.T) {
 func TestSecurityCode(t *testing.T) {
 	e := newEnv(t)
 	req := func(id, code string) error {
-		return e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+		return e.svc.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 			NUMIC: marie.NUMIC, Email: marie.Email, CodeID: id, Code: code})
 	}
-	c, err := e.svc.NewSecurityCode(e.ctx)
+	c, err := e.svc.Portal.NewSecurityCode(e.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestSecurityCodesSpent(t *testing.T) {
 	if err := e.request(marie.NUMIC, marie.Email); err != nil {
 		t.Fatal(err)
 	}
-	err := e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+	err := e.svc.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 		NUMIC: marie.NUMIC, Email: marie.Email, CodeID: e.code(), Code: wrongCode})
 	if !errors.Is(err, portal.ErrSecurityCodeWrong) {
 		t.Fatalf("wrong code: %v", err)
@@ -147,7 +148,7 @@ func TestSecurityCodesSpent(t *testing.T) {
 		want    int
 	}{{0, 2}, {e.cfg.CodeTTL, 2}, {e.cfg.CodeTTL, 0}} {
 		e.clock.Advance(step.advance)
-		if _, err := e.svc.PurgeRateEvents(e.ctx); err != nil {
+		if _, err := e.svc.Operator.PurgeRateEvents(e.ctx); err != nil {
 			t.Fatal(err)
 		}
 		if n := e.count("spent_codes", "1"); n != step.want {
@@ -165,7 +166,7 @@ func TestSecurityCodeOnceConcurrent(t *testing.T) {
 	errs := make([]error, 32)
 	for i := range errs {
 		wg.Go(func() {
-			errs[i] = e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+			errs[i] = e.svc.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 				NUMIC: fmt.Sprintf("%08d", 90_000_000+i), Email: "qui@example.org", CodeID: id, Code: rightCode})
 		})
 	}
@@ -278,7 +279,7 @@ func TestRateLimit(t *testing.T) {
 func TestLinkExpiry(t *testing.T) {
 	e := newEnv(t)
 	link := e.requestLink()
-	st, err := e.svc.InspectLink(e.ctx, link)
+	st, err := e.svc.Portal.InspectLink(e.ctx, link)
 	if err != nil || st.State != portal.LinkValid {
 		t.Fatalf("fresh link: %+v, %v", st, err)
 	}
@@ -286,11 +287,11 @@ func TestLinkExpiry(t *testing.T) {
 		t.Errorf("expires %v, want %v", st.ExpiresAt, want)
 	}
 	e.clock.Advance(time.Hour - time.Nanosecond)
-	if st, _ := e.svc.InspectLink(e.ctx, link); st.State != portal.LinkValid {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, link); st.State != portal.LinkValid {
 		t.Fatalf("1 ns before expiry: %v", st.State)
 	}
 	e.clock.Advance(time.Nanosecond)
-	if st, _ := e.svc.InspectLink(e.ctx, link); st.State != portal.LinkExpired {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, link); st.State != portal.LinkExpired {
 		t.Fatalf("at expiry: %v", st.State)
 	}
 	if _, err := e.confirm(link, marie.Password); !errors.Is(err, portal.ErrLinkExpired) {
@@ -304,7 +305,7 @@ func TestConfirmJustBeforeExpiry(t *testing.T) {
 	e.clock.Advance(time.Hour - time.Minute)
 	codeID := e.code()
 	e.clock.Advance(time.Minute - time.Nanosecond)
-	r, err := e.svc.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
+	r, err := e.svc.Portal.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
 		Link: link, Password: marie.Password, CodeID: codeID, Code: rightCode})
 	if err != nil || r.Identifier == "" {
 		t.Fatalf("confirm 1 ns before expiry: %+v, %v", r, err)
@@ -314,24 +315,24 @@ func TestConfirmJustBeforeExpiry(t *testing.T) {
 func TestRenewalFlow(t *testing.T) {
 	e := newEnv(t)
 	link := e.requestLink()
-	msgs, err := e.svc.Messages(e.ctx, 10)
+	msgs, err := e.svc.Portal.Messages(e.ctx, 10)
 	if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Text, link) || msgs[0].Channel != "email" {
 		t.Fatalf("demo outbox: %+v, %v", msgs, err)
 	}
 
 	// Inspecting never consumes, however often (mail scanners do it).
 	for range 3 {
-		if st, err := e.svc.InspectLink(e.ctx, link); err != nil || st.State != portal.LinkValid {
+		if st, err := e.svc.Portal.InspectLink(e.ctx, link); err != nil || st.State != portal.LinkValid {
 			t.Fatalf("inspect: %+v, %v", st, err)
 		}
 	}
 	// A bare token is as good as the link.
 	token := link[strings.Index(link, "jeton=")+len("jeton="):]
-	if st, _ := e.svc.InspectLink(e.ctx, token); st.State != portal.LinkValid {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, token); st.State != portal.LinkValid {
 		t.Fatalf("bare token: %v", st.State)
 	}
 
-	sess, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password)
+	sess, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password)
 	if err != nil {
 		t.Fatalf("login with the old identifier before renewal: %v", err)
 	}
@@ -350,16 +351,16 @@ func TestRenewalFlow(t *testing.T) {
 		t.Fatal("identifier unchanged")
 	}
 
-	if st, _ := e.svc.InspectLink(e.ctx, link); st.State != portal.LinkUsed {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, link); st.State != portal.LinkUsed {
 		t.Errorf("after confirm: %v, want used", st.State)
 	}
 	if _, err := e.confirm(link, marie.Password); !errors.Is(err, portal.ErrLinkUsed) {
 		t.Errorf("second confirm: %v, want link used", err)
 	}
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrBadLogin) {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrBadLogin) {
 		t.Errorf("old identifier: %v, want bad login", err)
 	}
-	s2, err := e.svc.Login(e.ctx, r.Identifier, marie.Password)
+	s2, err := e.svc.Portal.Login(e.ctx, r.Identifier, marie.Password)
 	if err != nil {
 		t.Fatalf("new identifier: %v", err)
 	}
@@ -373,7 +374,7 @@ func TestRenewalFlow(t *testing.T) {
 	_ = sess
 
 	// A notice without the secret went to the voter.
-	var notice *service.OutboxMessage
+	var notice *servicetest.Message
 	for _, m := range e.outbox() {
 		if m.Kind == "identifier.changed" {
 			notice = &m
@@ -405,7 +406,7 @@ func TestLogin(t *testing.T) {
 		{"right", " " + john.Identifier + " ", john.Password, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := e.svc.Login(e.ctx, tc.id, tc.pw)
+			s, err := e.svc.Portal.Login(e.ctx, tc.id, tc.pw)
 			if tc.want == nil {
 				if err != nil || len(s.Token) < 40 || s.LastName != john.LastName {
 					t.Fatalf("login: %+v, %v", s, err)
@@ -413,7 +414,7 @@ func TestLogin(t *testing.T) {
 				if !s.ExpiresAt.Equal(e.clock.Now().Add(30 * time.Minute)) {
 					t.Errorf("session expires %v", s.ExpiresAt)
 				}
-				if err := e.svc.Logout(e.ctx, s.Token); err != nil {
+				if err := e.svc.Portal.Logout(e.ctx, s.Token); err != nil {
 					t.Fatal(err)
 				}
 				if n := e.count("sessions", "1"); n != 0 {
@@ -436,7 +437,7 @@ func TestReplacedLink(t *testing.T) {
 	if first == second {
 		t.Fatal("same link twice")
 	}
-	if st, _ := e.svc.InspectLink(e.ctx, first); st.State != portal.LinkReplaced {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, first); st.State != portal.LinkReplaced {
 		t.Fatalf("older link: %v, want replaced", st.State)
 	}
 	if _, err := e.confirm(first, marie.Password); !errors.Is(err, portal.ErrLinkReplaced) {
@@ -451,7 +452,7 @@ func TestLinkInputs(t *testing.T) {
 	e := newEnv(t)
 	for _, bad := range []string{"", "bonjour", "https://vote.example/renouvellement", "https://vote.example/autre?jeton=" + strings.Repeat("A", 43),
 		"https://vote.example/renouvellement?jeton=" + strings.Repeat("A", 42), strings.Repeat("A", 44), "'; DROP TABLE links; --"} {
-		if _, err := e.svc.InspectLink(e.ctx, bad); !errors.Is(err, portal.ErrLinkInvalid) {
+		if _, err := e.svc.Portal.InspectLink(e.ctx, bad); !errors.Is(err, portal.ErrLinkInvalid) {
 			t.Errorf("InspectLink(%q) = %v, want invalid", bad, err)
 		}
 		if _, err := e.confirm(bad, marie.Password); !errors.Is(err, portal.ErrInvalidInput) ||
@@ -460,7 +461,7 @@ func TestLinkInputs(t *testing.T) {
 		}
 	}
 	unknown := "https://vote.example/renouvellement?jeton=" + strings.Repeat("A", 43)
-	if st, err := e.svc.InspectLink(e.ctx, unknown); err != nil || st.State != portal.LinkUnknown {
+	if st, err := e.svc.Portal.InspectLink(e.ctx, unknown); err != nil || st.State != portal.LinkUnknown {
 		t.Errorf("unknown token: %+v, %v", st, err)
 	}
 	if _, err := e.confirm(unknown, marie.Password); !errors.Is(err, portal.ErrLinkUnknown) {
@@ -470,14 +471,14 @@ func TestLinkInputs(t *testing.T) {
 
 func TestSeedDemoRollOnce(t *testing.T) {
 	e := newEnv(t) // seeded
-	if err := e.svc.SeedDemoRoll(e.ctx); !errors.Is(err, service.ErrRollNotEmpty) {
+	if err := e.svc.Operator.SeedDemoRoll(e.ctx); !errors.Is(err, service.ErrRollNotEmpty) {
 		t.Fatalf("second seed: %v, want ErrRollNotEmpty", err)
 	}
 	if n := e.count("voters", "1"); n != len(service.DemoRoll) {
 		t.Fatalf("%d voters, want %d", n, len(service.DemoRoll))
 	}
 	for _, d := range service.DemoRoll {
-		if _, err := e.svc.Login(e.ctx, d.Identifier, d.Password); err != nil {
+		if _, err := e.svc.Portal.Login(e.ctx, d.Identifier, d.Password); err != nil {
 			t.Errorf("demo voter %s cannot log in: %v", d.NUMIC, err)
 		}
 	}
@@ -511,7 +512,7 @@ func TestPurgeRateEvents(t *testing.T) {
 	var purged atomic.Int64
 	for range 4 {
 		wg.Go(func() {
-			n, err := e.svc.PurgeRateEvents(e.ctx)
+			n, err := e.svc.Operator.PurgeRateEvents(e.ctx)
 			if err != nil {
 				t.Error(err)
 			}
@@ -534,7 +535,7 @@ func TestPurgeRateEvents(t *testing.T) {
 	}
 	e.clock.Advance(e.cfg.RateWindow + time.Second)
 	codes := e.count("spent_codes", "1") // the 4 requests', expired too
-	if n, err := e.svc.PurgeRateEvents(e.ctx); err != nil || n != events+codes || e.count("rate_limits", "1") != 0 {
+	if n, err := e.svc.Operator.PurgeRateEvents(e.ctx); err != nil || n != events+codes || e.count("rate_limits", "1") != 0 {
 		t.Fatalf("purged %d, %v; want the %d keys now out of the window and the %d spent codes", n, err, events, codes)
 	}
 }

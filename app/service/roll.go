@@ -30,7 +30,12 @@ const ImportBatch = 5000
 // nothing. A cancelled context stops between two batches, leaving whole
 // batches stored. progress, when set, is called after each batch. actor
 // names who imports, for the audit log.
-func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
+func (s *Operator) ImportRoll(ctx context.Context, actor string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
+	return s.importRoll(ctx, actor, r, progress)
+}
+
+// importRoll is ImportRoll, for the operator and the admin's ImportRollAs.
+func (s *core) importRoll(ctx context.Context, actor string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
 	start := time.Now()
 	var rep portal.ImportReport
 	rr, err := s.newRollReader(r)
@@ -97,7 +102,7 @@ func (s *Service) ImportRoll(ctx context.Context, actor string, r io.Reader, pro
 }
 
 // auditImport records the import's outcome, even when it was cancelled.
-func (s *Service) auditImport(ctx context.Context, actor string, rep portal.ImportReport) error {
+func (s *core) auditImport(ctx context.Context, actor string, rep portal.ImportReport) error {
 	now := s.clock.Now()
 	return s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "roll.imported", Detail: facts(
@@ -117,7 +122,7 @@ const maxRollLine = 4096
 // field must close on the line it opens (no roll value holds a line end),
 // so a stray quote refuses its own line only.
 type rollReader struct {
-	s     *Service
+	s     *core
 	br    *bufio.Reader
 	comma byte
 	rec   []string
@@ -129,7 +134,7 @@ type rollReader struct {
 
 // newRollReader reads and checks the header, and guesses the separator
 // from it.
-func (s *Service) newRollReader(r io.Reader) (*rollReader, error) {
+func (s *core) newRollReader(r io.Reader) (*rollReader, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	raw, long, err := readLine(br)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -269,7 +274,7 @@ func (rr *rollReader) split(line []byte) ([]string, portal.ProblemCode) {
 }
 
 // ImportRollAs implements portal.RollAdmin: ImportRoll for an admin.
-func (s *Service) ImportRollAs(ctx context.Context, token string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
+func (s *Office) ImportRollAs(ctx context.Context, token string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
 	a, err := s.agent(ctx, token, portal.RoleAdmin)
 	if err == nil {
 		err = central(a)
@@ -277,7 +282,7 @@ func (s *Service) ImportRollAs(ctx context.Context, token string, r io.Reader, p
 	if err != nil {
 		return portal.ImportReport{}, err
 	}
-	return s.ImportRoll(ctx, agentActor(a), r, progress)
+	return s.importRoll(ctx, agentActor(a), r, progress)
 }
 
 // numicKey packs a NUMIC (digits, up to 12) and its length into a number:
@@ -313,7 +318,7 @@ func fold(s string) string {
 
 // rollLine checks one line and returns the voter it describes, or the
 // first problem found.
-func (s *Service) rollLine(rec []string, line int) (Voter, *portal.ImportProblem) {
+func (s *core) rollLine(rec []string, line int) (Voter, *portal.ImportProblem) {
 	bad := func(col string, code portal.ProblemCode, n int, reason string) (Voter, *portal.ImportProblem) {
 		return Voter{}, &portal.ImportProblem{Line: line, Column: col, Code: code, N: n, Reason: reason}
 	}
@@ -368,7 +373,7 @@ func (s *Service) rollLine(rec []string, line int) (Voter, *portal.ImportProblem
 // voters it inserted, updated and left unchanged, and the lines that
 // differ from an e-mail or mobile the desk set, which it keeps (the store
 // keeps them too, whatever commits meanwhile: Roll.UpdateRollData).
-func (s *Service) storeBatch(ctx context.Context, actor string, batch []Voter, lines []int) (ins, upd, same int, diffs []portal.ImportDifference, err error) {
+func (s *core) storeBatch(ctx context.Context, actor string, batch []Voter, lines []int) (ins, upd, same int, diffs []portal.ImportDifference, err error) {
 	numics := make([]string, len(batch))
 	for i, v := range batch {
 		numics[i] = v.NUMIC

@@ -21,7 +21,7 @@ func BenchmarkRollReader(b *testing.B) {
 		}
 		fmt.Fprintf(&buf, "%s;NOM;Prénom Deux;votant%d@example.org;+3361%07d;Allemagne\n", numic, i, i)
 	}
-	s := &Service{numic: regexp.MustCompile(DefaultConfig().NUMICPattern)}
+	s := &core{numic: regexp.MustCompile(DefaultConfig().NUMICPattern)}
 	b.SetBytes(int64(buf.Len()))
 	b.ResetTimer()
 	for range b.N {

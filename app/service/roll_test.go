@@ -17,7 +17,7 @@ import (
 
 func (e *env) importRoll(data string) portal.ImportReport {
 	e.t.Helper()
-	rep, err := e.svc.ImportRoll(e.ctx, "cli", strings.NewReader(data), nil)
+	rep, err := e.svc.Operator.ImportRoll(e.ctx, "cli", strings.NewReader(data), nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestImportRollLines(t *testing.T) {
 	if len(got) != len(want) || rep.Lines != 12 || rep.Inserted != 3 {
 		t.Fatalf("report %+v", rep)
 	}
-	vs, _ := e.svc.Messages(e.ctx, 1) // unrelated: nothing queued by an import
+	vs, _ := e.svc.Portal.Messages(e.ctx, 1) // unrelated: nothing queued by an import
 	if len(vs) != 0 {
 		t.Error("the import queued messages")
 	}
@@ -100,7 +100,7 @@ func TestImportRollLines(t *testing.T) {
 	}
 	// Credentials are never touched by an import.
 	e.importRoll(rollHeader + "00012345;DUPONT;Marie;autre@example.org;+33600000000;Allemagne\n")
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); err != nil {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password); err != nil {
 		t.Errorf("marie cannot log in after a re-import: %v", err)
 	}
 }
@@ -111,14 +111,14 @@ func TestImportRollHeaderAndSeparator(t *testing.T) {
 		t.Fatalf("comma file: %+v", rep)
 	}
 	for _, bad := range []string{"", "NUMIC;nom\n", "NUMIC;nom;prénoms;courriel;mobile;circonscription\n"} {
-		if _, err := e.svc.ImportRoll(e.ctx, "cli", strings.NewReader(bad), nil); !errors.Is(err, portal.ErrRollHeader) {
+		if _, err := e.svc.Operator.ImportRoll(e.ctx, "cli", strings.NewReader(bad), nil); !errors.Is(err, portal.ErrRollHeader) {
 			t.Errorf("header %q: %v, want portal.ErrRollHeader for the screens to map", bad, err)
 		}
 	}
 	// A file that fails to read half-way is a portal error too; the OS's
 	// words stay in the chain, for the logs.
 	broken := io.MultiReader(strings.NewReader(rollHeader+"00080002;A;B;b@example.org;+33612345678;C\n"), iotest.ErrReader(errors.New("input/output error")))
-	_, err := e.svc.ImportRoll(e.ctx, "cli", broken, nil)
+	_, err := e.svc.Operator.ImportRoll(e.ctx, "cli", broken, nil)
 	if !errors.Is(err, portal.ErrRollUnreadable) || !strings.Contains(err.Error(), "input/output error") {
 		t.Errorf("unreadable file: %v, want portal.ErrRollUnreadable wrapping the cause", err)
 	}
@@ -130,7 +130,7 @@ func TestImportRollCancel(t *testing.T) {
 	servicetest.WriteRoll(&buf, 3*service.ImportBatch+10, 0)
 	ctx, cancel := context.WithCancel(e.ctx)
 	batches := 0
-	rep, err := e.svc.ImportRoll(ctx, "cli", bytes.NewReader(buf.Bytes()), func(portal.ImportReport) {
+	rep, err := e.svc.Operator.ImportRoll(ctx, "cli", bytes.NewReader(buf.Bytes()), func(portal.ImportReport) {
 		batches++
 		if batches == 2 {
 			cancel() // the agent clicks "Annuler"

@@ -23,11 +23,11 @@ func TestLockoutAndUnlock(t *testing.T) {
 		if i%2 == 1 {
 			req.Password, req.Code = marie.Password, wrongCode
 		}
-		if _, err := e.svc.ConfirmIdentifierRenewal(e.ctx, req); !errors.Is(err, portal.ErrWrongPasswordOrCode) {
+		if _, err := e.svc.Portal.ConfirmIdentifierRenewal(e.ctx, req); !errors.Is(err, portal.ErrWrongPasswordOrCode) {
 			t.Fatalf("failure %d: %v, want wrong password or code", i+1, err)
 		}
 	}
-	if st, _ := e.svc.InspectLink(e.ctx, link); st.State != portal.LinkValid {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, link); st.State != portal.LinkValid {
 		t.Fatalf("link after 4 failures: %v", st.State)
 	}
 	_, err := e.confirm(link, "wrong")
@@ -40,11 +40,11 @@ func TestLockoutAndUnlock(t *testing.T) {
 		t.Errorf("locked until %v, want %v", pe.Until, until)
 	}
 	// The link died with the lock.
-	if st, _ := e.svc.InspectLink(e.ctx, link); st.State != portal.LinkRevoked {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, link); st.State != portal.LinkRevoked {
 		t.Errorf("link after lock: %v, want revoked", st.State)
 	}
 	// Locked: even the right password and the login are refused.
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrLocked) {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password); !errors.Is(err, portal.ErrLocked) {
 		t.Errorf("login while locked: %v", err)
 	}
 	e.clock.Advance(15*time.Minute - time.Nanosecond)
@@ -64,18 +64,18 @@ func TestLockoutAndUnlock(t *testing.T) {
 func TestLoginFailuresLock(t *testing.T) {
 	e := newEnv(t)
 	for i := range 4 {
-		if _, err := e.svc.Login(e.ctx, marie.Identifier, fmt.Sprint("wrong", i)); !errors.Is(err, portal.ErrBadLogin) {
+		if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, fmt.Sprint("wrong", i)); !errors.Is(err, portal.ErrBadLogin) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
 	// A success clears the count.
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); err != nil {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 4 {
-		e.svc.Login(e.ctx, marie.Identifier, fmt.Sprint("wrong", i))
+		e.svc.Portal.Login(e.ctx, marie.Identifier, fmt.Sprint("wrong", i))
 	}
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, "wrong"); !errors.Is(err, portal.ErrLocked) {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, "wrong"); !errors.Is(err, portal.ErrLocked) {
 		t.Fatalf("5th failure in a row: %v, want locked", err)
 	}
 }
@@ -84,7 +84,7 @@ func TestExpiredCodeIsNotAFailure(t *testing.T) {
 	e := newEnv(t)
 	link := e.requestLink()
 	for range 6 {
-		_, err := e.svc.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
+		_, err := e.svc.Portal.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
 			Link: link, Password: "wrong", CodeID: "feedfacefeedface", Code: rightCode})
 		if !errors.Is(err, portal.ErrSecurityCodeExpired) {
 			t.Fatalf("unknown code: %v", err)
@@ -110,7 +110,7 @@ func TestConcurrentConfirm(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			r, err := e.svc.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
+			r, err := e.svc.Portal.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
 				Link: link, Password: marie.Password, CodeID: codes[i], Code: rightCode})
 			results[i], ids[i] = err, r.Identifier
 		})
@@ -135,7 +135,7 @@ func TestConcurrentConfirm(t *testing.T) {
 	if winner == "" {
 		t.Fatal("no confirmation succeeded")
 	}
-	if _, err := e.svc.Login(e.ctx, winner, marie.Password); err != nil {
+	if _, err := e.svc.Portal.Login(e.ctx, winner, marie.Password); err != nil {
 		t.Errorf("the winning identifier does not log in: %v", err)
 	}
 	if got := e.count("audit", "action = 'identifier.renewed'"); got != 1 {
@@ -188,8 +188,8 @@ func TestRequestAtomic(t *testing.T) {
 	e := newEnv(t)
 	old := e.requestLink() // a pending link that a failed request must not replace
 	faulty := e.service(faultyStore{e.db, "Enqueue"})
-	c, _ := faulty.NewSecurityCode(e.ctx)
-	err := faulty.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+	c, _ := faulty.Portal.NewSecurityCode(e.ctx)
+	err := faulty.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 		NUMIC: marie.NUMIC, Email: marie.Email, CodeID: c.ID, Code: rightCode})
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("err = %v, want the injected failure", err)
@@ -197,7 +197,7 @@ func TestRequestAtomic(t *testing.T) {
 	if n := e.count("links", "1"); n != 1 {
 		t.Errorf("%d links: the failed request left its token behind", n)
 	}
-	if st, _ := e.svc.InspectLink(e.ctx, old); st.State != portal.LinkValid {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, old); st.State != portal.LinkValid {
 		t.Errorf("older link is %v after a failed request", st.State)
 	}
 	if n := e.count("outbox", "1"); n != 1 {
@@ -209,16 +209,16 @@ func TestConfirmAtomic(t *testing.T) {
 	e := newEnv(t)
 	link := e.requestLink()
 	faulty := e.service(faultyStore{e.db, "SetIdentifier"})
-	c, _ := faulty.NewSecurityCode(e.ctx)
-	_, err := faulty.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
+	c, _ := faulty.Portal.NewSecurityCode(e.ctx)
+	_, err := faulty.Portal.ConfirmIdentifierRenewal(e.ctx, portal.ConfirmRequest{
 		Link: link, Password: marie.Password, CodeID: c.ID, Code: rightCode})
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("err = %v, want the injected failure", err)
 	}
-	if st, _ := e.svc.InspectLink(e.ctx, link); st.State != portal.LinkValid {
+	if st, _ := e.svc.Portal.InspectLink(e.ctx, link); st.State != portal.LinkValid {
 		t.Fatalf("link is %v after a failed confirm, want still valid", st.State)
 	}
-	if _, err := e.svc.Login(e.ctx, marie.Identifier, marie.Password); err != nil {
+	if _, err := e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password); err != nil {
 		t.Fatalf("old identifier stopped working after a failed confirm: %v", err)
 	}
 	r, err := e.confirm(link, marie.Password)
@@ -238,8 +238,8 @@ func TestNoSecretsStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc.Login(e.ctx, r.Identifier, marie.Password)
-	e.svc.Login(e.ctx, marie.Identifier, marie.Password) // the old one, now refused
+	e.svc.Portal.Login(e.ctx, r.Identifier, marie.Password)
+	e.svc.Portal.Login(e.ctx, marie.Identifier, marie.Password) // the old one, now refused
 	token := link[strings.LastIndex(link, "=")+1:]
 	secrets := map[string]string{
 		"new identifier": r.Identifier, "old identifier": marie.Identifier,
@@ -297,7 +297,7 @@ func TestRequestFloor(t *testing.T) {
 	} {
 		code := e.code()
 		start := time.Now()
-		err := e.svc.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
+		err := e.svc.Portal.RequestIdentifierRenewal(e.ctx, portal.IdentifierRenewalRequest{
 			NUMIC: tc.numic, Email: tc.email, CodeID: code, Code: rightCode})
 		if err != nil {
 			t.Fatal(err)
@@ -313,7 +313,7 @@ func TestRequestFloor(t *testing.T) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
-	err := e.svc.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
+	err := e.svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
 		NUMIC: "88888888", Email: marie.Email, CodeID: code, Code: rightCode})
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 
 // mac is the keyed SHA-256 (HMAC) under which identifiers, tokens, codes
 // and rate-limit keys are stored; purpose separates the uses.
-func (s *Service) mac(purpose, value string) []byte {
+func (s *core) mac(purpose, value string) []byte {
 	m := hmac.New(sha256.New, s.cfg.Secret)
 	m.Write([]byte(purpose))
 	m.Write([]byte{0})
@@ -23,7 +23,7 @@ func (s *Service) mac(purpose, value string) []byte {
 	return m.Sum(nil)
 }
 
-func (s *Service) randomBytes(n int) ([]byte, error) {
+func (s *core) randomBytes(n int) ([]byte, error) {
 	b := make([]byte, n)
 	if _, err := io.ReadFull(s.rand, b); err != nil {
 		return nil, fmt.Errorf("random: %w", err)
@@ -32,7 +32,7 @@ func (s *Service) randomBytes(n int) ([]byte, error) {
 }
 
 // token returns a fresh 32-byte secret, base64url-encoded.
-func (s *Service) token() (string, error) {
+func (s *core) token() (string, error) {
 	b, err := s.randomBytes(portal.TokenBytes)
 	if err != nil {
 		return "", err
@@ -46,7 +46,7 @@ func (s *Service) token() (string, error) {
 const credentialAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 // newCredential draws a 12-character identifier or password, uniformly.
-func (s *Service) newCredential() (string, error) {
+func (s *core) newCredential() (string, error) {
 	b := make([]byte, portal.IdentifierLen)
 	n := big.NewInt(int64(len(credentialAlphabet)))
 	for i := range b {
@@ -59,7 +59,7 @@ func (s *Service) newCredential() (string, error) {
 	return string(b), nil
 }
 
-func (s *Service) messageID() (string, error) {
+func (s *core) messageID() (string, error) {
 	b, err := s.randomBytes(16)
 	if err != nil {
 		return "", err

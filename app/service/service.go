@@ -1,6 +1,8 @@
 // Package service applies the rules of the portal, once, for both the
-// app's local mode and the server: it implements portal.Portal,
-// portal.Office and portal.RollAdmin on top of a Store. One file per
+// app's local mode and the server, on top of a Store. New returns them by
+// audience, over one core: the voter's Portal (portal.Portal), the
+// agents' Office (portal.Office, portal.RollAdmin) and the Operator's
+// commands and background work. One file per
 // concern: security codes (codes.go), the renewal requests' shared
 // skeleton (renewal.go), identifier renewal (identifier.go), password
 // renewal (password_renewal.go), links (links.go), failures and locks
@@ -56,8 +58,33 @@ type Options struct {
 	ReleaseHashMemory bool
 }
 
-// Service implements portal.Portal.
+// Service is the rules over one store, by audience: each of its parts is
+// a type of its own over one core (the store, the rules, the clock, the
+// keys and the process's state), so that a caller sees only its calls.
 type Service struct {
+	// Portal is the voter's: security codes, renewals, login.
+	Portal *Portal
+	// Office is the agents' calls, each on a session token.
+	Office *Office
+	// Operator is the server's own work and the operator's commands: the
+	// roll and campaigns as a named actor, agents, the audit chain, the
+	// delivery worker's and the metrics' reads.
+	Operator *Operator
+}
+
+// Portal implements portal.Portal, and portal.Outbox for the
+// demonstration.
+type Portal struct{ *core }
+
+// Office implements portal.Office and portal.RollAdmin.
+type Office struct{ *core }
+
+// Operator is what the server process and its commands call, never a
+// voter nor an agent's session.
+type Operator struct{ *core }
+
+// core is what every audience shares.
+type core struct {
 	store Store
 	cfg   Config
 	numic *regexp.Regexp
@@ -87,13 +114,10 @@ type Service struct {
 }
 
 var (
-	_ portal.Portal = (*Service)(nil)
-	_ portal.Outbox = (*Service)(nil)
-)
-
-var (
-	_ portal.Office    = (*Service)(nil)
-	_ portal.RollAdmin = (*Service)(nil)
+	_ portal.Portal    = (*Portal)(nil)
+	_ portal.Outbox    = (*Portal)(nil)
+	_ portal.Office    = (*Office)(nil)
+	_ portal.RollAdmin = (*Office)(nil)
 )
 
 // New returns a service on st with the rules of cfg.
@@ -101,7 +125,7 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{
+	s := &core{
 		store: st,
 		cfg:   cfg,
 		numic: regexp.MustCompile(cfg.NUMICPattern),
@@ -154,5 +178,5 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	}
 	s.sounds = pool.New(workers, 4*workers)
 	s.dummyHash = sync.OnceValues(func() (string, error) { return hashPassword("dummy", cfg.Argon2, s.rand) })
-	return s, nil
+	return &Service{Portal: &Portal{s}, Office: &Office{s}, Operator: &Operator{s}}, nil
 }

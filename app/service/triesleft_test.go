@@ -35,16 +35,16 @@ func TestLoginTriesLeftTellNothing(t *testing.T) {
 	john := service.DemoRoll[1]
 	run := func(identifier string) (answers []string, hashes int64) {
 		e := newEnv(t)
-		before := e.svc.HashStats().Done
+		before := e.svc.Operator.HashStats().Done
 		if err := e.requestPassword(identifier, john.NUMIC); err != nil {
 			t.Fatalf("password request: %v", err)
 		}
 		for i := range 6 {
-			_, err := e.svc.Login(e.ctx, identifier, fmt.Sprint("mauvais", i))
+			_, err := e.svc.Portal.Login(e.ctx, identifier, fmt.Sprint("mauvais", i))
 			answers = append(answers, answer(e, err))
 			e.clock.Advance(time.Minute)
 		}
-		return answers, e.svc.HashStats().Done - before
+		return answers, e.svc.Operator.HashStats().Done - before
 	}
 	known, kh := run(marie.Identifier)
 	unknown, uh := run("AAAAAAAAAAAA")
@@ -62,18 +62,18 @@ func TestLoginTriesLeftTellNothing(t *testing.T) {
 // times, as for a voter's, and then answered locked.
 func TestConcurrentUnknownIdentifierGuessesCheckedAtMostFive(t *testing.T) {
 	e := newEnv(t)
-	before := e.svc.HashStats().Done
+	before := e.svc.Operator.HashStats().Done
 	got := guesses(50, func(i int) error {
-		_, err := e.svc.Login(e.ctx, "AAAAAAAAAAAA", fmt.Sprint("mauvais", i))
+		_, err := e.svc.Portal.Login(e.ctx, "AAAAAAAAAAAA", fmt.Sprint("mauvais", i))
 		return err
 	})
-	if n := e.svc.HashStats().Done - before; n > 5 {
+	if n := e.svc.Operator.HashStats().Done - before; n > 5 {
 		t.Errorf("%d passwords checked under 50 concurrent guesses, want at most 5 (answers %v)", n, got)
 	}
 	if got[portal.CodeBadLogin] > 5 || got[portal.CodeBadLogin]+got[portal.CodeLocked]+got[portal.CodeUnavailable] != 50 {
 		t.Errorf("answers %v: want at most 5 bad_login, the rest locked or unavailable", got)
 	}
-	if _, err := e.svc.Login(e.ctx, "AAAAAAAAAAAA", "mauvais"); !errors.Is(err, portal.ErrLocked) {
+	if _, err := e.svc.Portal.Login(e.ctx, "AAAAAAAAAAAA", "mauvais"); !errors.Is(err, portal.ErrLocked) {
 		t.Errorf("after the guesses: %v, want locked", err)
 	}
 }

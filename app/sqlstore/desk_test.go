@@ -26,11 +26,11 @@ func TestDeskOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SeedDemoRoll(ctx); err != nil {
+	if err := svc.Operator.SeedDemoRoll(ctx); err != nil {
 		t.Fatal(err)
 	}
 	login := func(name string, role portal.Role) string {
-		enr, err := svc.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
+		enr, err := svc.Operator.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +38,7 @@ func TestDeskOnPostgres(t *testing.T) {
 		if enr.Secret != "" {
 			code = servicetest.TOTP(t, enr.Secret, time.Now())
 		}
-		s, err := svc.AgentLogin(ctx, name, "correct horse battery", code)
+		s, err := svc.Office.AgentLogin(ctx, name, "correct horse battery", code)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func TestDeskOnPostgres(t *testing.T) {
 		admins = append(admins, login(fmt.Sprintf("admin%d", i), portal.RoleAdmin))
 	}
 	voter := func(numic string) int64 {
-		vs, err := svc.FindVoters(ctx, bob, numic)
+		vs, err := svc.Office.FindVoters(ctx, bob, numic)
 		if err != nil || len(vs) != 1 {
 			t.Fatalf("find %s: %v", numic, err)
 		}
@@ -59,19 +59,19 @@ func TestDeskOnPostgres(t *testing.T) {
 	marie, john := voter(service.DemoRoll[0].NUMIC), voter(service.DemoRoll[1].NUMIC)
 
 	// Many approvals at once: one change.
-	c, err := svc.ProposeContactChange(ctx, bob, portal.ContactChangeRequest{VoterID: marie, Email: "marie.pg@example.org",
+	c, err := svc.Office.ProposeContactChange(ctx, bob, portal.ContactChangeRequest{VoterID: marie, Email: "marie.pg@example.org",
 		Document: portal.DocPassport, Reason: "au guichet"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	codes := concurrentCodes(24, func(i int) error {
-		_, err := svc.ApproveContactChange(ctx, admins[i%len(admins)], c.ID)
+		_, err := svc.Office.ApproveContactChange(ctx, admins[i%len(admins)], c.ID)
 		return err
 	})
 	if codes[""] != 1 || codes[portal.CodeChangeDecided] != 23 {
 		t.Fatalf("concurrent approvals answered %v; want one success and 23 change_decided", codes)
 	}
-	f, err := svc.VoterFile(ctx, bob, marie)
+	f, err := svc.Office.VoterFile(ctx, bob, marie)
 	if err != nil || f.Email != "marie.pg@example.org" {
 		t.Fatalf("after the approvals: %q, %v", f.Email, err)
 	}
@@ -87,7 +87,7 @@ func TestDeskOnPostgres(t *testing.T) {
 
 	// Many proposals at once for one voter: one stored.
 	codes = concurrentCodes(16, func(i int) error {
-		_, err := svc.ProposeContactChange(ctx, bob, portal.ContactChangeRequest{VoterID: john,
+		_, err := svc.Office.ProposeContactChange(ctx, bob, portal.ContactChangeRequest{VoterID: john,
 			Mobile: fmt.Sprintf("+4477009001%02d", i), Document: portal.DocIDCard, Reason: "au guichet"})
 		return err
 	})
@@ -98,7 +98,7 @@ func TestDeskOnPostgres(t *testing.T) {
 	// Many renewals at once for one voter: the per-NUMIC limit holds.
 	ines := voter(service.DemoRoll[2].NUMIC)
 	codes = concurrentCodes(16, func(i int) error {
-		_, err := svc.StartRenewal(ctx, bob, ines, portal.RenewIdentifier, "au téléphone")
+		_, err := svc.Office.StartRenewal(ctx, bob, ines, portal.RenewIdentifier, "au téléphone")
 		return err
 	})
 	if max := servicetest.Config().MaxRequests; codes[""] != max || codes[portal.CodeRateLimited] != 16-max {

@@ -240,11 +240,11 @@ func TestCheckpointLockHeld(t *testing.T) {
 	if _, err := intruder.Exec(ctx, `SELECT pg_advisory_lock($1, 0)`, lockAudit); err != nil {
 		t.Fatal(err)
 	}
-	svc.Login(ctx, "no-such-identifier", "x")
+	svc.Portal.Login(ctx, "no-such-identifier", "x")
 	for _, step := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{"checkpoint", svc.CheckpointAudit}, {"stop", svc.CheckpointAudit}} {
+	}{{"checkpoint", svc.Operator.CheckpointAudit}, {"stop", svc.Operator.CheckpointAudit}} {
 		done := make(chan error, 1)
 		go func() { done <- step.run(ctx) }()
 		select {
@@ -259,10 +259,10 @@ func TestCheckpointLockHeld(t *testing.T) {
 	if _, err := intruder.Exec(ctx, `SELECT pg_advisory_unlock($1, 0)`, lockAudit); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.CheckpointAudit(ctx); err != nil {
+	if err := svc.Operator.CheckpointAudit(ctx); err != nil {
 		t.Fatalf("stop once the lock is let go: %v", err)
 	}
-	if problems, _, err := svc.VerifyAuditLog(ctx); err != nil || len(problems) != 0 {
+	if problems, _, err := svc.Operator.VerifyAuditLog(ctx); err != nil || len(problems) != 0 {
 		t.Fatalf("verify: %v, %v", problems, err)
 	}
 }

@@ -362,7 +362,7 @@ func testAuditInstances(t *testing.T, st Store) {
 					return
 				case <-time.After(time.Millisecond):
 				}
-				if err := svc.CheckpointAudit(ctx); err != nil {
+				if err := svc.Operator.CheckpointAudit(ctx); err != nil {
 					t.Error(err)
 				}
 			}
@@ -371,7 +371,7 @@ func testAuditInstances(t *testing.T, st Store) {
 	wg.Wait()
 	close(done)
 	signers.Wait()
-	if err := svcs[1].CheckpointAudit(ctx); err != nil {
+	if err := svcs[1].Operator.CheckpointAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rows := allRows(t, st)
@@ -386,7 +386,7 @@ func testAuditInstances(t *testing.T, st Store) {
 		t.Helper()
 		var first []string
 		for i, svc := range append(svcs, instances(t, st, 1)...) {
-			problems, n, err := svc.VerifyAuditLog(ctx)
+			problems, n, err := svc.Operator.VerifyAuditLog(ctx)
 			if err != nil || n != wantRows {
 				t.Fatalf("instance %d: VerifyAuditLog = %v, %d rows, %v", i, problems, n, err)
 			}
@@ -461,11 +461,11 @@ func instances(t *testing.T, st Store, n int) []*service.Service {
 // has (the audit's "no_match").
 func audited(svc *service.Service, numic int) error {
 	ctx := context.Background()
-	code, err := svc.NewSecurityCode(ctx)
+	code, err := svc.Portal.NewSecurityCode(ctx)
 	if err != nil {
 		return err
 	}
-	return svc.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("%08d", numic),
+	return svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("%08d", numic),
 		Email: "nobody@example.org", CodeID: code.ID, Code: "7777"})
 }
 

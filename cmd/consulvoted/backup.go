@@ -204,7 +204,7 @@ func verifyCopy(ctx context.Context, copy, key string) (int, error) {
 		return 0, fmt.Errorf("restore: open the copy: %w", err)
 	}
 	defer b.Close()
-	problems, rows, err := b.Service.VerifyAuditLog(ctx)
+	problems, rows, err := b.Service.Operator.VerifyAuditLog(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("restore: verify the audit log: %w", err)
 	}

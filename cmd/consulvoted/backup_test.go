@@ -49,7 +49,7 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	t.Cleanup(func() { b.Close() })
 	b.Start()
 	const base, batch = 2_000, 5_000
-	if _, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(rollLines(0, base)), nil); err != nil {
+	if _, err := b.Service.Operator.ImportRoll(ctx, "test", strings.NewReader(rollLines(0, base)), nil); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond) // a checkpoint over the first rows
@@ -58,7 +58,7 @@ func TestBackupDuringWritesRestores(t *testing.T) {
 	importing.Store(true)
 	imported := make(chan error, 1)
 	go func() {
-		_, err := b.Service.ImportRoll(ctx, "test", strings.NewReader(rollLines(base, 12*batch)), nil)
+		_, err := b.Service.Operator.ImportRoll(ctx, "test", strings.NewReader(rollLines(base, 12*batch)), nil)
 		importing.Store(false)
 		imported <- err
 	}()
@@ -185,13 +185,13 @@ func TestRestoreRefusesEditedBackup(t *testing.T) {
 	ctx := context.Background()
 	src := filepath.Join(dir, "src.db")
 	b := newDB(t, src, true)
-	if _, err := b.Service.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+	if _, err := b.Service.Operator.AddAgent(ctx, "bob", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	marie, paul := service.DemoRoll[0], service.DemoRoll[1]
 	for range 8 { // locks marie, and throttles guesses at bob's password
-		b.Service.Login(ctx, marie.Identifier, "wrong")
-		b.Service.AgentLogin(ctx, "bob", "wrong", "")
+		b.Service.Portal.Login(ctx, marie.Identifier, "wrong")
+		b.Service.Office.AgentLogin(ctx, "bob", "wrong", "")
 	}
 	b.Start()
 	b.Close() // signs a checkpoint over the rows

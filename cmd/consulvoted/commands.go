@@ -75,7 +75,7 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 	}
 	defer b.Close()
 	b.Start() // checkpoints while it runs, and a last one at the end
-	rep, err := b.Service.ImportRoll(ctx, "cli", f, func(r portal.ImportReport) {
+	rep, err := b.Service.Operator.ImportRoll(ctx, "cli", f, func(r portal.ImportReport) {
 		fmt.Fprintf(io.err, "%d lignes lues, %d refusées, %.0f lignes/s\n", r.Lines, len(r.Problems), r.RowsPerSecond())
 	})
 	if err != nil {
@@ -157,7 +157,7 @@ func credentialsSendFlags(fs *flag.FlagSet) func(context.Context, []string, stdi
 		}
 		defer b.Close()
 		b.Start()
-		rep, err := b.Service.SendFirstCredentials(ctx, "cli", c.Campaign, func(r portal.CampaignReport) {
+		rep, err := b.Service.Operator.SendFirstCredentials(ctx, "cli", c.Campaign, func(r portal.CampaignReport) {
 			fmt.Fprintf(io.err, "%d électeurs servis, %d sans mobile\n", r.Sent, r.Skipped)
 		})
 		if err != nil {
@@ -251,13 +251,13 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 			return err
 		}
 		b.Start()
-		enr, err := b.Service.AddAgent(ctx, c.Name, c.Role, password, !c.NoSecondFactor, c.Scope)
+		enr, err := b.Service.Operator.AddAgent(ctx, c.Name, c.Role, password, !c.NoSecondFactor, c.Scope)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(io.out, "agent %s added (%s, %s)\n", c.Name, c.Role, scopeWords(c.Scope.Normalize()))
 		if c.Email != "" {
-			if err := b.Service.SetAgentEmail(ctx, "cli", c.Name, c.Email); err != nil {
+			if err := b.Service.Operator.SetAgentEmail(ctx, "cli", c.Name, c.Email); err != nil {
 				return fmt.Errorf("agent %s added without its e-mail: %w", c.Name, err)
 			}
 		}
@@ -317,7 +317,7 @@ func agentResetTOTPFlags(fs *flag.FlagSet) func(context.Context, []string, stdio
 		}
 		defer b.Close()
 		b.Start()
-		enr, err := b.Service.ResetSecondFactor(ctx, "cli", c.Name)
+		enr, err := b.Service.Operator.ResetSecondFactor(ctx, "cli", c.Name)
 		if err != nil {
 			return err
 		}
@@ -483,7 +483,7 @@ func auditVerifyFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) e
 		}
 		defer b.Close()
 		cps, _ := c.checkpoints() // read by Validate
-		problems, rows, err := b.Service.VerifyAuditLog(ctx, cps...)
+		problems, rows, err := b.Service.Operator.VerifyAuditLog(ctx, cps...)
 		if err != nil {
 			return err
 		}

@@ -62,11 +62,11 @@ func TestAuditVerifyCommand(t *testing.T) {
 	b := newDB(t, path, true)
 	svc := b.Service
 	ctx := context.Background()
-	svc.Login(ctx, service.DemoRoll[0].Identifier, "wrong")
-	svc.Login(ctx, service.DemoRoll[0].Identifier, service.DemoRoll[0].Password)
-	c, _ := svc.NewSecurityCode(ctx)
-	svc.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: "99999999", Email: "a@example.org", CodeID: c.ID, Code: "0000"})
-	if err := svc.CheckpointAudit(ctx); err != nil {
+	svc.Portal.Login(ctx, service.DemoRoll[0].Identifier, "wrong")
+	svc.Portal.Login(ctx, service.DemoRoll[0].Identifier, service.DemoRoll[0].Password)
+	c, _ := svc.Portal.NewSecurityCode(ctx)
+	svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: "99999999", Email: "a@example.org", CodeID: c.ID, Code: "0000"})
+	if err := svc.Operator.CheckpointAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	b.Close()
@@ -191,20 +191,20 @@ func TestAgentAddCommand(t *testing.T) {
 		}
 		raw.Close()
 	}
-	if s, err := svc.AgentLogin(context.Background(), "carl", "correct horse battery", ""); err != nil || s.Scope.Central || fmt.Sprint(s.Scope.Circonscriptions) != "[Allemagne Autriche]" {
+	if s, err := svc.Office.AgentLogin(context.Background(), "carl", "correct horse battery", ""); err != nil || s.Scope.Central || fmt.Sprint(s.Scope.Circonscriptions) != "[Allemagne Autriche]" {
 		t.Errorf("carl's session: %+v %v", s, err)
 	}
-	if _, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", ""); err == nil {
+	if _, err := svc.Office.AgentLogin(context.Background(), "alice", "correct horse battery", ""); err == nil {
 		t.Fatal("an admin logged in without the second factor")
 	}
-	s, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", servicetest.TOTP(t, secret[1], time.Now()))
+	s, err := svc.Office.AgentLogin(context.Background(), "alice", "correct horse battery", servicetest.TOTP(t, secret[1], time.Now()))
 	if err != nil || s.Role != "admin" {
 		t.Fatalf("login of the added agent with its code: %+v, %v", s, err)
 	}
-	if _, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", strings.TrimSpace(recovery[0])); err != nil {
+	if _, err := svc.Office.AgentLogin(context.Background(), "alice", "correct horse battery", strings.TrimSpace(recovery[0])); err != nil {
 		t.Fatalf("login with a recovery code: %v", err)
 	}
-	if _, err := svc.AgentLogin(context.Background(), "alice", "correct horse battery", strings.TrimSpace(recovery[0])); err == nil {
+	if _, err := svc.Office.AgentLogin(context.Background(), "alice", "correct horse battery", strings.TrimSpace(recovery[0])); err == nil {
 		t.Fatal("a recovery code served twice")
 	}
 }
@@ -231,7 +231,7 @@ func TestAgentResetTOTPCommand(t *testing.T) {
 	old := secretOf(out)
 	oldRecovery := regexp.MustCompile(`(?m)^  ([A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4})$`).FindStringSubmatch(out)[1]
 	b := openDB(t, path)
-	s, err := b.Service.AgentLogin(context.Background(), "alice", "correct horse battery", servicetest.TOTP(t, old, time.Now()))
+	s, err := b.Service.Office.AgentLogin(context.Background(), "alice", "correct horse battery", servicetest.TOTP(t, old, time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,18 +278,18 @@ func TestAgentResetTOTPCommand(t *testing.T) {
 	}
 	b = openDB(t, path)
 	ctx := context.Background()
-	if _, err := b.Service.PendingContactChanges(ctx, s.Token); err == nil {
+	if _, err := b.Service.Office.PendingContactChanges(ctx, s.Token); err == nil {
 		t.Error("the session opened before the reset still works")
 	}
 	for what, c := range map[string]string{"old code": servicetest.TOTP(t, old, time.Now()), "old recovery code": oldRecovery} {
-		if _, err := b.Service.AgentLogin(ctx, "alice", "correct horse battery", c); err == nil {
+		if _, err := b.Service.Office.AgentLogin(ctx, "alice", "correct horse battery", c); err == nil {
 			t.Errorf("the %s still opens a session", what)
 		}
 	}
-	if _, err := b.Service.AgentLogin(ctx, "alice", "correct horse battery", servicetest.TOTP(t, secret, time.Now())); err != nil {
+	if _, err := b.Service.Office.AgentLogin(ctx, "alice", "correct horse battery", servicetest.TOTP(t, secret, time.Now())); err != nil {
 		t.Errorf("the new code: %v", err)
 	}
-	if _, err := b.Service.AgentLogin(ctx, "alice", "correct horse battery", strings.TrimSpace(recovery[4])); err != nil {
+	if _, err := b.Service.Office.AgentLogin(ctx, "alice", "correct horse battery", strings.TrimSpace(recovery[4])); err != nil {
 		t.Errorf("a new recovery code: %v", err)
 	}
 	b.Close()
@@ -373,10 +373,8 @@ func TestCredentialsSendCommand(t *testing.T) {
 	if _, out, _ := runCmd("", "credentials", "send", "--db", path, "--campaign", "mai-2026"); !strings.Contains(out, ": 0 électeurs servis") {
 		t.Fatalf("second send: %s", out)
 	}
-	ms, err := openDB(t, path).Service.Outbox(context.Background(), 100)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openDB(t, path)
+	ms := servicetest.Outbox(t, b.Service, b.Store, 100)
 	mails := 0
 	for _, m := range ms {
 		if m.Channel != service.ChannelEmail {
@@ -440,7 +438,7 @@ func TestRollImportReportsDeskChange(t *testing.T) {
 	ctx := context.Background()
 	tokens := map[string]string{}
 	for name, role := range map[string]portal.Role{"bob": portal.RoleAgent, "alice": portal.RoleAdmin} {
-		enr, err := b.Service.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
+		enr, err := b.Service.Operator.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -448,20 +446,20 @@ func TestRollImportReportsDeskChange(t *testing.T) {
 		if enr.Secret != "" {
 			code = servicetest.TOTP(t, enr.Secret, time.Now())
 		}
-		s, err := b.Service.AgentLogin(ctx, name, "correct horse battery", code)
+		s, err := b.Service.Office.AgentLogin(ctx, name, "correct horse battery", code)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tokens[name] = s.Token
 	}
 	marie := service.DemoRoll[0]
-	found, _ := b.Service.FindVoters(ctx, tokens["bob"], marie.NUMIC)
-	c, err := b.Service.ProposeContactChange(ctx, tokens["bob"], portal.ContactChangeRequest{VoterID: found[0].ID,
+	found, _ := b.Service.Office.FindVoters(ctx, tokens["bob"], marie.NUMIC)
+	c, err := b.Service.Office.ProposeContactChange(ctx, tokens["bob"], portal.ContactChangeRequest{VoterID: found[0].ID,
 		Email: "marie.nouvelle@example.org", Document: portal.DocPassport, Reason: "au guichet"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.ApproveContactChange(ctx, tokens["alice"], c.ID); err != nil {
+	if _, err := b.Service.Office.ApproveContactChange(ctx, tokens["alice"], c.ID); err != nil {
 		t.Fatal(err)
 	}
 	roll := filepath.Join(dir, "roll.csv")
@@ -473,7 +471,7 @@ func TestRollImportReportsDeskChange(t *testing.T) {
 		!strings.Contains(out, "la liste porte « marie.dupont@example.org »") {
 		t.Fatalf("roll import: %d\n%s\n%s", code, out, errs)
 	}
-	f, err := b.Service.VoterFile(ctx, tokens["bob"], found[0].ID)
+	f, err := b.Service.Office.VoterFile(ctx, tokens["bob"], found[0].ID)
 	if err != nil || f.Email != "marie.nouvelle@example.org" {
 		t.Fatalf("after the import the e-mail is %q (%v)", f.Email, err)
 	}
@@ -501,8 +499,8 @@ func TestAuditVerifyCheckpointsFromLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		b.Service.Login(ctx, fmt.Sprintf("no-such-identifier-%d", i), "x")
-		if err := b.Service.CheckpointAudit(ctx); err != nil {
+		b.Service.Portal.Login(ctx, fmt.Sprintf("no-such-identifier-%d", i), "x")
+		if err := b.Service.Operator.CheckpointAudit(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -547,8 +545,8 @@ func TestAuditVerifyCheckpointsFromLog(t *testing.T) {
 		}
 	}
 	other := openDB(t, path)
-	other.Service.Login(ctx, "no-such-identifier-9", "x")
-	if err := other.Service.CheckpointAudit(ctx); err != nil {
+	other.Service.Portal.Login(ctx, "no-such-identifier-9", "x")
+	if err := other.Service.Operator.CheckpointAudit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	other.Close()
@@ -659,8 +657,8 @@ func TestCommandCheckpointWitness(t *testing.T) {
 		}
 	}
 	other := openDB(t, path)
-	other.Service.Login(context.Background(), "no-such-identifier", "x")
-	if err := other.Service.CheckpointAudit(context.Background()); err != nil {
+	other.Service.Portal.Login(context.Background(), "no-such-identifier", "x")
+	if err := other.Service.Operator.CheckpointAudit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	other.Close()

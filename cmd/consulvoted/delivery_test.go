@@ -56,7 +56,7 @@ func TestDeliveryThroughPostfix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Service.AddAgent(ctx, "guichet", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+	if _, err := b.Service.Operator.AddAgent(ctx, "guichet", portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 	b.Close()

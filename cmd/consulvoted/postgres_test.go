@@ -117,7 +117,7 @@ func openBackend(t *testing.T, url, key string, create bool) *backend.Backend {
 // answer is servicetest.Code.
 func (d *deployment) code() string {
 	d.t.Helper()
-	c, err := d.svc.NewSecurityCode(context.Background())
+	c, err := d.svc.Portal.NewSecurityCode(context.Background())
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -371,14 +371,14 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		// the right password: the streak and the codes' count are the
 		// database's, whichever instance each guess reaches.
 		proxied := []*instance{d.serve("--trusted-proxy", "127.0.0.1/32"), d.serve("--trusted-proxy", "127.0.0.1/32")}
-		if _, err := d.svc.AddAgent(ctx, "guarded", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+		if _, err := d.svc.Operator.AddAgent(ctx, "guarded", "agent", "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 			t.Fatal(err)
 		}
-		enr, err := d.svc.AddAgent(ctx, "guardedadmin", "admin", "correct horse battery", true, portal.Scope{Central: true})
+		enr, err := d.svc.Operator.AddAgent(ctx, "guardedadmin", "admin", "correct horse battery", true, portal.Scope{Central: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.svc.SetAgentEmail(ctx, "cli", "guardedadmin", "guardedadmin@consulat.example"); err != nil {
+		if err := d.svc.Operator.SetAgentEmail(ctx, "cli", "guardedadmin", "guardedadmin@consulat.example"); err != nil {
 			t.Fatal(err)
 		}
 		login := func(in *instance, from, name, code string) int {
@@ -436,10 +436,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 			t.Errorf("50 wrong codes with the right password at once over two instances: %d checked, want 10", n)
 		}
 		// One alert for the codes, one for the streak of 20, to the agent.
-		ms, err := d.svc.Outbox(ctx, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ms := servicetest.Outbox(t, d.svc, d.db, 1000)
 		alerts := 0
 		for _, m := range ms {
 			if m.Kind == "agent.alert" && m.To == "guardedadmin@consulat.example" {
@@ -562,7 +559,7 @@ func (d *deployment) mailed(t *testing.T, numic string, re *regexp.Regexp) strin
 			if m.Channel != service.ChannelEmail || found != "" {
 				continue
 			}
-			raw, err := d.svc.OpenMessage(m)
+			raw, err := d.svc.Operator.OpenMessage(m)
 			if err != nil {
 				return err
 			}
@@ -868,7 +865,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 	d := newDeployment(t)
 	ctx := context.Background()
 	marie := service.DemoRoll[0]
-	if _, err := d.svc.Login(ctx, marie.Identifier, "not her password"); portal.ErrorCode(err) != portal.CodeBadLogin {
+	if _, err := d.svc.Portal.Login(ctx, marie.Identifier, "not her password"); portal.ErrorCode(err) != portal.CodeBadLogin {
 		t.Fatalf("wrong password: %v", err)
 	}
 	dump := filepath.Join(t.TempDir(), "portal.dump")
@@ -884,7 +881,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 	}
 	b := openBackend(t, restored, d.key, false)
 	defer b.Close()
-	if _, err := b.Service.Login(ctx, marie.Identifier, marie.Password); err != nil {
+	if _, err := b.Service.Portal.Login(ctx, marie.Identifier, marie.Password); err != nil {
 		t.Fatalf("login on the restored database: %v", err)
 	}
 }

@@ -194,9 +194,9 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 	defer b.Close() // last: after the listeners have drained
 	b.Start()
 	svc := b.Service
-	m.Watch(svc, log)
+	m.Watch(svc.Operator, log)
 
-	public := server.Options{Logger: log, PerClient: c.PerClient, TrustedProxies: c.TrustedProxies, Office: svc, Observer: m, Ready: b.Ready}
+	public := server.Options{Logger: log, PerClient: c.PerClient, TrustedProxies: c.TrustedProxies, Office: svc.Office, Observer: m, Ready: b.Ready}
 	if c.OfficeListen != "" {
 		public.Office = nil // the office answers on its own listener only
 	}
@@ -209,10 +209,10 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 		srv                 *http.Server
 		l                   net.Listener
 	}
-	ls := []*listener{{name: "public", setting: "listen", addr: c.Listen, h: server.New(svc, public)}}
+	ls := []*listener{{name: "public", setting: "listen", addr: c.Listen, h: server.New(svc.Portal, public)}}
 	if c.OfficeListen != "" {
 		o := internal
-		o.Office = svc
+		o.Office = svc.Office
 		ls = append(ls, &listener{name: "office", setting: "office-listen", addr: c.OfficeListen, h: server.New(nil, o)})
 	}
 	if c.MetricsListen != "" {

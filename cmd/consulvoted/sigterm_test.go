@@ -23,6 +23,7 @@ import (
 	"consulvote/app/keyfile"
 	"consulvote/app/outbox/smtptest"
 	"consulvote/app/seal"
+	"consulvote/app/service/servicetest"
 )
 
 // serverProcess is `consulvoted serve` running as a process.
@@ -194,11 +195,8 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := b.Service.Outbox(context.Background(), 10*voters)
+	ms := servicetest.Outbox(t, b.Service, b.Store, 10*voters)
 	b.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	queued := map[string]string{} // recipient → state, of the links
 	for _, m := range ms {
 		if m.Kind == "identifier.link" {

@@ -159,7 +159,7 @@ func pendingLink(t *testing.T, db string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := b.Service.NewSecurityCode(ctx)
+	code, err := b.Service.Portal.NewSecurityCode(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func pendingLink(t *testing.T, db string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Service.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
+	err = b.Service.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{
 		NUMIC: "00012345", Email: "marie.dupont@example.org", CodeID: code.ID, Code: digits})
 	b.Close()
 	if err != nil {

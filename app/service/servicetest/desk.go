@@ -34,15 +34,15 @@ func SameAddressApprovals(t *testing.T, db service.Store, n, rounds int) {
 	if _, err := WriteRoll(&roll, n*rounds, 0); err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := svc.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil || rep.Inserted != n*rounds {
+	if rep, err := svc.Operator.ImportRoll(ctx, "test", strings.NewReader(roll.String()), nil); err != nil || rep.Inserted != n*rounds {
 		t.Fatalf("roll import: %d inserted, %v", rep.Inserted, err)
 	}
 	login := func(name string) string {
 		t.Helper()
-		if _, err := svc.AddAgent(ctx, name, portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
+		if _, err := svc.Operator.AddAgent(ctx, name, portal.RoleAgent, "correct horse battery", false, portal.Scope{Central: true}); err != nil {
 			t.Fatal(err)
 		}
-		s, err := svc.AgentLogin(ctx, name, "correct horse battery", "")
+		s, err := svc.Office.AgentLogin(ctx, name, "correct horse battery", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,11 +57,11 @@ func SameAddressApprovals(t *testing.T, db service.Store, n, rounds int) {
 		address := fmt.Sprintf("shared.%d@example.org", round)
 		ids := make([]int64, n)
 		for i := range n {
-			vs, err := svc.FindVoters(ctx, proposer, fmt.Sprintf("%08d", 50_000_000+round*n+i))
+			vs, err := svc.Office.FindVoters(ctx, proposer, fmt.Sprintf("%08d", 50_000_000+round*n+i))
 			if err != nil || len(vs) != 1 {
 				t.Fatalf("voter %d: %v", round*n+i, err)
 			}
-			c, err := svc.ProposeContactChange(ctx, proposer, portal.ContactChangeRequest{VoterID: vs[0].ID, Email: address,
+			c, err := svc.Office.ProposeContactChange(ctx, proposer, portal.ContactChangeRequest{VoterID: vs[0].ID, Email: address,
 				Document: portal.DocPassport, Reason: "au guichet"})
 			if err != nil {
 				t.Fatalf("proposal %d: %v", round*n+i, err)
@@ -75,7 +75,7 @@ func SameAddressApprovals(t *testing.T, db service.Store, n, rounds int) {
 		for i := range n {
 			wg.Go(func() {
 				<-start
-				_, err := svc.ApproveContactChange(ctx, approvers[i%len(approvers)], ids[i])
+				_, err := svc.Office.ApproveContactChange(ctx, approvers[i%len(approvers)], ids[i])
 				answer := string(portal.ErrorCode(err))
 				if err == nil {
 					answer = "approved"
@@ -95,7 +95,7 @@ func SameAddressApprovals(t *testing.T, db service.Store, n, rounds int) {
 			t.Errorf("round %d: %d approvals onto one address at once answered %v; want 1 approved and %d %q",
 				round, n, answers, n-1, taken)
 		}
-		vs, err := svc.FindVoters(ctx, proposer, address)
+		vs, err := svc.Office.FindVoters(ctx, proposer, address)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func ResetDuringLogins(t *testing.T, db service.Store, rounds int) {
 		t.Fatal(err)
 	}
 	const password = "correct horse battery"
-	enr, err := svc.AddAgent(ctx, "alice", portal.RoleAdmin, password, true, portal.Scope{Central: true})
+	enr, err := svc.Operator.AddAgent(ctx, "alice", portal.RoleAdmin, password, true, portal.Scope{Central: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func ResetDuringLogins(t *testing.T, db service.Store, rounds int) {
 					c = TOTP(t, enr.Secret, at)
 				}
 				src := portal.WithClient(ctx, fmt.Sprintf("192.0.2.%d", (round*3+i)%250+1))
-				if s, err := svc.AgentLogin(src, "alice", password, c); err == nil {
+				if s, err := svc.Office.AgentLogin(src, "alice", password, c); err == nil {
 					tokens <- s.Token
 				}
 			})
@@ -161,7 +161,7 @@ func ResetDuringLogins(t *testing.T, db service.Store, rounds int) {
 				time.Sleep(time.Duration(round%4) * 15 * time.Millisecond)
 			}
 			var err error
-			if next, err = svc.ResetSecondFactor(ctx, "cli", "alice"); err != nil {
+			if next, err = svc.Operator.ResetSecondFactor(ctx, "cli", "alice"); err != nil {
 				t.Error(err)
 			}
 		})
@@ -171,7 +171,7 @@ func ResetDuringLogins(t *testing.T, db service.Store, rounds int) {
 		close(tokens)
 		for tok := range tokens {
 			opened++
-			if _, err := svc.PendingContactChanges(ctx, tok); err == nil {
+			if _, err := svc.Office.PendingContactChanges(ctx, tok); err == nil {
 				survived++
 			}
 		}

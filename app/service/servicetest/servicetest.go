@@ -95,7 +95,7 @@ func New(t testing.TB, cfg service.Config, opt service.Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SeedDemoRoll(context.Background()); err != nil {
+	if err := svc.Operator.SeedDemoRoll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return &Env{Service: svc, DB: db, Path: path, Clock: clock}
@@ -186,4 +186,43 @@ func UnsignedRows(t testing.TB, st service.Store) (unsigned, checkpoints int) {
 		t.Fatal(err)
 	}
 	return unsigned, checkpoints
+}
+
+// Message is a queued message opened for reading.
+type Message struct {
+	ID        int64
+	Channel   service.Channel
+	Kind      string
+	To        string
+	Subject   string
+	Raw       []byte // the whole message, unsealed; nil once sent
+	State     string
+	CreatedAt time.Time
+}
+
+// Outbox returns the newest limit messages svc queued in st, newest
+// first, unsealed as the delivery worker does.
+func Outbox(t testing.TB, svc *service.Service, st service.Store, limit int) []Message {
+	t.Helper()
+	var ms []service.Message
+	err := st.View(context.Background(), func(tx service.Tx) error {
+		var err error
+		ms, err = tx.Messages(limit)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]Message, len(ms))
+	for i, m := range ms {
+		var raw []byte
+		if len(m.Body) > 0 { // a sent message's body is scrubbed
+			if raw, err = svc.Operator.OpenMessage(m); err != nil {
+				t.Fatalf("outbox message %d: %v", m.ID, err)
+			}
+		}
+		out[i] = Message{ID: m.ID, Channel: m.Channel, Kind: m.Kind, To: m.Recipient,
+			Subject: m.Subject, Raw: raw, State: m.State, CreatedAt: m.CreatedAt}
+	}
+	return out
 }
