@@ -251,7 +251,7 @@ func TestScrapeNamesTypesAndNoSecrets(t *testing.T) {
 	}
 	for range 5 {
 		b, _ := json.Marshal(map[string]string{"name": "alice", "password": "not her password"})
-		resp, err := r.client.Post(r.internal+server.AgentSessions, api.ContentType, bytes.NewReader(b))
+		resp, err := r.client.Post(r.internal+api.AgentSessions, api.ContentType, bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}

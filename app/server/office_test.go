@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/app/api"
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
@@ -76,7 +77,7 @@ func (o *officeServer) login(name string) string {
 		o.env.Clock.Advance(30 * time.Second) // a code serves once: the next step's
 		body["code"] = servicetest.TOTP(o.t, s, o.env.Clock.Now())
 	}
-	status, out := o.call("POST", AgentSessions, "", body)
+	status, out := o.call("POST", api.AgentSessions, "", body)
 	if status != 201 {
 		o.t.Fatalf("login %s: %d %v", name, status, out)
 	}
@@ -103,7 +104,7 @@ func TestSessionPermissionsThroughAPI(t *testing.T) {
 			o.env.Clock.Advance(30 * time.Second)
 			body["code"] = servicetest.TOTP(t, s, o.env.Clock.Now())
 		}
-		status, out := o.call("POST", AgentSessions, "", body)
+		status, out := o.call("POST", api.AgentSessions, "", body)
 		if got := fmt.Sprint(out["may"]); status != 201 || got != fmt.Sprint(want) {
 			t.Errorf("%s: %d, may %s; want %v", name, status, got, want)
 		}
@@ -123,22 +124,22 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 	}
 
 	// An agent cannot do an admin action; the admin can.
-	if status, out := o.call("POST", AgentAuditVerify, agent, struct{}{}); status != 403 || errCode(out) != "forbidden" {
+	if status, out := o.call("POST", api.AgentAuditVerify, agent, struct{}{}); status != 403 || errCode(out) != "forbidden" {
 		t.Fatalf("agent verifying the audit: %d %v", status, out)
 	}
-	if status, out := o.call("POST", AgentAuditVerify, admin, struct{}{}); status != 200 || out["rows"].(float64) < 1 {
+	if status, out := o.call("POST", api.AgentAuditVerify, admin, struct{}{}); status != 200 || out["rows"].(float64) < 1 {
 		t.Fatalf("admin verifying the audit: %d %v", status, out)
 	}
 
 	// A voter's session, no session, a made-up token: all refused.
 	for name, tok := range map[string]string{"voter session": voterSess.Token, "none": "", "made up": strings.Repeat("A", 43)} {
-		if status, out := o.call("POST", AgentVoterSearch, tok, map[string]string{"query": marie.NUMIC}); status != 401 || errCode(out) != "unauthorized" {
+		if status, out := o.call("POST", api.AgentVoterSearch, tok, map[string]string{"query": marie.NUMIC}); status != 401 || errCode(out) != "unauthorized" {
 			t.Errorf("%s: %d %v", name, status, out)
 		}
 	}
 
 	// The agent finds marie by NUMIC and by e-mail, and sees her file.
-	status, _ := o.call("POST", AgentVoterSearch, agent, map[string]string{"query": marie.NUMIC})
+	status, _ := o.call("POST", api.AgentVoterSearch, agent, map[string]string{"query": marie.NUMIC})
 	if status != 200 {
 		t.Fatalf("search: %d", status)
 	}
@@ -147,7 +148,7 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 		t.Fatalf("search by e-mail: %+v", found)
 	}
 	id := found[0].ID
-	path := strings.Replace(AgentVoter, "{id}", "1", 1)
+	path := strings.Replace(api.AgentVoter, "{id}", "1", 1)
 	if status, out := o.call("GET", path, agent, nil); status != 200 || out["numic"] != marie.NUMIC || out["has_identifier"] != true {
 		t.Fatalf("voter file: %d %v", status, out)
 	}
@@ -167,7 +168,7 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 	for range 5 {
 		o.env.Service.Portal.Login(ctx, marie.Identifier, "wrong")
 	}
-	unlock := strings.Replace(AgentUnlock, "{id}", "1", 1)
+	unlock := strings.Replace(api.AgentUnlock, "{id}", "1", 1)
 	if status, out := o.call("POST", unlock, agent, map[string]string{"reason": "  "}); status != 400 || errCode(out) != "invalid_input" {
 		t.Fatalf("unlock without a reason: %d %v", status, out)
 	}
@@ -184,19 +185,19 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 
 	// An expired agent session is refused.
 	o.env.Clock.Advance(service.AgentSessionTTL)
-	if status, out := o.call("POST", AgentVoterSearch, agent, map[string]string{"query": marie.NUMIC}); status != 401 || errCode(out) != "unauthorized" {
+	if status, out := o.call("POST", api.AgentVoterSearch, agent, map[string]string{"query": marie.NUMIC}); status != 401 || errCode(out) != "unauthorized" {
 		t.Fatalf("expired session: %d %v", status, out)
 	}
 	// Logging out ends a session.
 	admin = o.login("alice")
-	if status, _ := o.call("DELETE", AgentSessions, admin, nil); status != 204 {
+	if status, _ := o.call("DELETE", api.AgentSessions, admin, nil); status != 204 {
 		t.Fatal("logout")
 	}
-	if status, _ := o.call("POST", AgentAuditVerify, admin, struct{}{}); status != 401 {
+	if status, _ := o.call("POST", api.AgentAuditVerify, admin, struct{}{}); status != 401 {
 		t.Fatal("a logged-out session still works")
 	}
 	// Wrong password.
-	if status, out := o.call("POST", AgentSessions, "", map[string]string{"name": "alice", "password": "nope"}); status != 401 || errCode(out) != "bad_login" {
+	if status, out := o.call("POST", api.AgentSessions, "", map[string]string{"name": "alice", "password": "nope"}); status != 401 || errCode(out) != "bad_login" {
 		t.Fatalf("wrong password: %d %v", status, out)
 	}
 }
@@ -209,7 +210,7 @@ func TestCancelLinksAndRetry(t *testing.T) {
 	marie := service.DemoRoll[0]
 	c, _ := svc.Portal.NewSecurityCode(ctx)
 	svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: marie.NUMIC, Email: marie.Email, CodeID: c.ID, Code: servicetest.Code})
-	status, out := o.call("POST", strings.Replace(AgentCancelLinks, "{id}", "1", 1), agent, map[string]string{"reason": "courriel compromis"})
+	status, out := o.call("POST", strings.Replace(api.AgentCancelLinks, "{id}", "1", 1), agent, map[string]string{"reason": "courriel compromis"})
 	if status != 200 || out["cancelled"].(float64) != 1 {
 		t.Fatalf("cancel: %d %v", status, out)
 	}
@@ -226,10 +227,10 @@ func TestCancelLinksAndRetry(t *testing.T) {
 	if st.Counts["failed"] != 1 || len(st.Failed) != 1 || st.Failed[0].LastError != "relay down" {
 		t.Fatalf("outbox status %+v", st)
 	}
-	if status, _ := o.call("POST", strings.Replace(AgentRetry, "{id}", "1", 1), agent, map[string]string{"reason": "relais rétabli"}); status != 200 {
+	if status, _ := o.call("POST", strings.Replace(api.AgentRetry, "{id}", "1", 1), agent, map[string]string{"reason": "relais rétabli"}); status != 200 {
 		t.Fatalf("retry: %d", status)
 	}
-	if status, _ := o.call("POST", strings.Replace(AgentRetry, "{id}", "1", 1), agent, map[string]string{"reason": "encore"}); status != 404 {
+	if status, _ := o.call("POST", strings.Replace(api.AgentRetry, "{id}", "1", 1), agent, map[string]string{"reason": "encore"}); status != 404 {
 		t.Fatalf("retrying a pending message: %d", status)
 	}
 }

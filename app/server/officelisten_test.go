@@ -38,10 +38,10 @@ func TestOfficeOnSeparateListener(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if got := post(pub.URL, AgentSessions, login); got != http.StatusNotFound {
+	if got := post(pub.URL, api.AgentSessions, login); got != http.StatusNotFound {
 		t.Errorf("agent login on the public listener: %d, want 404", got)
 	}
-	if got := post(off.URL, AgentSessions, login); got != http.StatusCreated {
+	if got := post(off.URL, api.AgentSessions, login); got != http.StatusCreated {
 		t.Errorf("agent login on the office listener: %d, want 201", got)
 	}
 	if got := post(off.URL, api.SecurityCodes, []byte("{}")); got != http.StatusNotFound {

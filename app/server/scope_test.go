@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"consulvote/app/api"
 	"consulvote/app/portal"
 	"consulvote/app/service"
 )
@@ -80,38 +81,38 @@ func TestOfficeScopeThroughAPI(t *testing.T) {
 		}
 	}
 	// The session says the scope, for the screens.
-	status, out := o.call("POST", AgentSessions, "", map[string]string{"name": "uk", "password": "correct horse battery"})
+	status, out := o.call("POST", api.AgentSessions, "", map[string]string{"name": "uk", "password": "correct horse battery"})
 	if sc, _ := out["scope"].(map[string]any); status != 201 || sc == nil || sc["central"] != nil || len(sc["circonscriptions"].([]any)) != 1 {
 		t.Errorf("uk's session: %d %v", status, out)
 	}
 
-	if s, b := o.raw("POST", AgentVoterSearch, uk, `{"query":"`+marie.NUMIC+`"}`); s != 200 || b != "[]\n" {
+	if s, b := o.raw("POST", api.AgentVoterSearch, uk, `{"query":"`+marie.NUMIC+`"}`); s != 200 || b != "[]\n" {
 		t.Errorf("uk searches marie: %d %s", s, b)
 	}
-	if s1, b1 := o.raw("POST", AgentVoterSearch, uk, `{"query":"`+marie.Email+`"}`); s1 != 200 || b1 != "[]\n" {
+	if s1, b1 := o.raw("POST", api.AgentVoterSearch, uk, `{"query":"`+marie.Email+`"}`); s1 != 200 || b1 != "[]\n" {
 		t.Errorf("uk searches marie's e-mail: %d %s", s1, b1)
 	}
 	for _, tok := range []string{de, central} {
-		if s, b := o.raw("POST", AgentVoterSearch, tok, `{"query":"`+marie.NUMIC+`"}`); s != 200 || !strings.Contains(b, marie.NUMIC) {
+		if s, b := o.raw("POST", api.AgentVoterSearch, tok, `{"query":"`+marie.NUMIC+`"}`); s != 200 || !strings.Contains(b, marie.NUMIC) {
 			t.Errorf("search in scope: %d %s", s, b)
 		}
 	}
-	same("voter file", "GET", AgentVoter, "1", none, "", 200)
+	same("voter file", "GET", api.AgentVoter, "1", none, "", 200)
 	for range 5 {
 		svc.Portal.Login(ctx, marie.Identifier, "wrong")
 	}
-	same("unlock", "POST", AgentUnlock, "1", none, `{"reason":"appel, identité vérifiée"}`, 200)
-	same("renewal", "POST", AgentRenewals, "1", none, `{"kind":"identifier","reason":"appel, identité vérifiée"}`, 200)
-	same("cancel links", "POST", AgentCancelLinks, "1", none, `{"reason":"courriel compromis"}`, 200)
-	same("propose a change", "POST", AgentProposeChange, "1", none,
+	same("unlock", "POST", api.AgentUnlock, "1", none, `{"reason":"appel, identité vérifiée"}`, 200)
+	same("renewal", "POST", api.AgentRenewals, "1", none, `{"kind":"identifier","reason":"appel, identité vérifiée"}`, 200)
+	same("cancel links", "POST", api.AgentCancelLinks, "1", none, `{"reason":"courriel compromis"}`, 200)
+	same("propose a change", "POST", api.AgentProposeChange, "1", none,
 		`{"email":"marie.nouvelle@example.org","document":"passport","reason":"au guichet"}`, 200)
 
 	// The change de proposed: not in uk's list; out of reach as one that
 	// does not exist, for uk's agent and admin alike.
-	if s, b := o.raw("GET", AgentChanges, uk, ""); s != 200 || strings.Contains(b, "marie") {
+	if s, b := o.raw("GET", api.AgentChanges, uk, ""); s != 200 || strings.Contains(b, "marie") {
 		t.Errorf("uk's pending changes: %d %s", s, b)
 	}
-	if s, b := o.raw("GET", AgentChanges, de, ""); s != 200 || !strings.Contains(b, "marie.nouvelle@example.org") {
+	if s, b := o.raw("GET", api.AgentChanges, de, ""); s != 200 || !strings.Contains(b, "marie.nouvelle@example.org") {
 		t.Errorf("de's pending changes: %d %s", s, b)
 	}
 	pending, err := svc.Office.PendingContactChanges(ctx, de)
@@ -120,7 +121,7 @@ func TestOfficeScopeThroughAPI(t *testing.T) {
 	}
 	change := pending[0].ID
 	for _, tok := range []string{uk, ukAdmin} {
-		for _, r := range []struct{ route, body string }{{AgentApproveChange, `{}`}, {AgentRejectChange, `{"reason":"non"}`}} {
+		for _, r := range []struct{ route, body string }{{api.AgentApproveChange, `{}`}, {api.AgentRejectChange, `{"reason":"non"}`}} {
 			s1, b1 := o.raw("POST", id(r.route, strconv.FormatInt(change, 10)), tok, r.body)
 			s2, b2 := o.raw("POST", id(r.route, none), tok, r.body)
 			if s1 != 404 || s1 != s2 || b1 != b2 {
@@ -128,7 +129,7 @@ func TestOfficeScopeThroughAPI(t *testing.T) {
 			}
 		}
 	}
-	if s, b := o.raw("POST", id(AgentApproveChange, strconv.FormatInt(change, 10)), deAdmin, `{}`); s != 200 {
+	if s, b := o.raw("POST", id(api.AgentApproveChange, strconv.FormatInt(change, 10)), deAdmin, `{}`); s != 200 {
 		t.Errorf("de's admin approves: %d %s", s, b)
 	}
 
@@ -137,26 +138,26 @@ func TestOfficeScopeThroughAPI(t *testing.T) {
 	if err := o.env.DB.MarkAttempt(ctx, 1, "relay down", o.env.Clock.Now(), true); err != nil {
 		t.Fatal(err)
 	}
-	if s, b := o.raw("GET", AgentOutbox, uk, ""); s != 200 || strings.Contains(b, "relay down") {
+	if s, b := o.raw("GET", api.AgentOutbox, uk, ""); s != 200 || strings.Contains(b, "relay down") {
 		t.Errorf("uk's outbox: %d %s", s, b)
 	}
-	if s, b := o.raw("GET", AgentOutbox, de, ""); s != 200 || !strings.Contains(b, "relay down") {
+	if s, b := o.raw("GET", api.AgentOutbox, de, ""); s != 200 || !strings.Contains(b, "relay down") {
 		t.Errorf("de's outbox: %d %s", s, b)
 	}
-	same("retry", "POST", AgentRetry, "1", none, `{"reason":"relais rétabli"}`, 200)
+	same("retry", "POST", api.AgentRetry, "1", none, `{"reason":"relais rétabli"}`, 200)
 
 	// The audit view: uk's admin finds nothing of marie, as of a NUMIC
 	// that is no voter's, nor any of de's actions (all about marie).
-	s1, b1 := o.raw("POST", AgentAuditSearch, ukAdmin, `{"numic":"`+marie.NUMIC+`"}`)
-	s2, b2 := o.raw("POST", AgentAuditSearch, ukAdmin, `{"numic":"99999999"}`)
+	s1, b1 := o.raw("POST", api.AgentAuditSearch, ukAdmin, `{"numic":"`+marie.NUMIC+`"}`)
+	s2, b2 := o.raw("POST", api.AgentAuditSearch, ukAdmin, `{"numic":"99999999"}`)
 	if s1 != 200 || s1 != s2 || b1 != b2 {
 		t.Errorf("audit search for marie: %d %s; for none: %d %s", s1, b1, s2, b2)
 	}
-	if s, b := o.raw("POST", AgentAuditSearch, ukAdmin, `{"actor":"agent:de"}`); s != 200 || strings.Contains(b, "agent:de") {
+	if s, b := o.raw("POST", api.AgentAuditSearch, ukAdmin, `{"actor":"agent:de"}`); s != 200 || strings.Contains(b, "agent:de") {
 		t.Errorf("uk's admin reads de's actions: %d %s", s, b)
 	}
 	for _, tok := range []string{deAdmin, central} {
-		if s, b := o.raw("POST", AgentAuditSearch, tok, `{"numic":"`+marie.NUMIC+`"}`); s != 200 || !strings.Contains(b, "voter.unlocked") {
+		if s, b := o.raw("POST", api.AgentAuditSearch, tok, `{"numic":"`+marie.NUMIC+`"}`); s != 200 || !strings.Contains(b, "voter.unlocked") {
 			t.Errorf("audit search in scope: %d %s", s, b)
 		}
 	}

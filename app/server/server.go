@@ -73,6 +73,15 @@ type Handler struct {
 	// officeOnly: the voters' paths are not served here (404, not 405).
 	officeOnly bool
 	obs        Observer // nil: nobody
+	// patterns are the routes registered on mux, in order: what the
+	// round-trip test holds against the remote client's calls.
+	patterns []string
+}
+
+// handle registers fn on the mux for pattern.
+func (h *Handler) handle(pattern string, fn http.HandlerFunc) {
+	h.patterns = append(h.patterns, pattern)
+	h.mux.HandleFunc(pattern, fn)
 }
 
 // New returns the API handler for p.
@@ -91,25 +100,25 @@ func New(p portal.Portal, opt Options) *Handler {
 	if opt.PerClient > 0 {
 		h.limiter = newClientLimiter(opt.PerClient, opt.Burst, maxClients)
 	}
-	h.mux.HandleFunc("GET "+api.Health, func(w http.ResponseWriter, r *http.Request) {
+	h.handle("GET "+api.Health, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	if opt.Ready != nil {
-		h.mux.HandleFunc("GET "+ReadyPath, ready(opt.Ready, time.Second, opt.OfficeOnly, h.log))
+		h.handle("GET "+ReadyPath, ready(opt.Ready, time.Second, opt.OfficeOnly, h.log))
 	}
 	if opt.Metrics != nil {
-		h.mux.Handle("GET "+MetricsPath, opt.Metrics)
+		h.handle("GET "+MetricsPath, opt.Metrics.ServeHTTP)
 	}
 	if !opt.OfficeOnly {
-		h.mux.HandleFunc("POST "+api.SecurityCodes, h.securityCode)
-		h.mux.HandleFunc("GET "+api.SecurityCodeAudio, h.securityCodeAudio)
-		h.mux.HandleFunc("POST "+api.IdentifierRenewals, post(h, h.requestIdentifier))
-		h.mux.HandleFunc("POST "+api.IdentifierConfirm, post(h, h.confirm))
-		h.mux.HandleFunc("POST "+api.PasswordRenewals, post(h, h.requestPassword))
-		h.mux.HandleFunc("POST "+api.LinkInspect, post(h, h.inspect))
-		h.mux.HandleFunc("POST "+api.Sessions, post(h, h.login))
-		h.mux.HandleFunc("DELETE "+api.Sessions, h.logout)
-		h.mux.HandleFunc("GET "+portal.LinkPath, linkPage)
+		h.handle("POST "+api.SecurityCodes, h.securityCode)
+		h.handle("GET "+api.SecurityCodeAudio, h.securityCodeAudio)
+		h.handle("POST "+api.IdentifierRenewals, post(h, h.requestIdentifier))
+		h.handle("POST "+api.IdentifierConfirm, post(h, h.confirm))
+		h.handle("POST "+api.PasswordRenewals, post(h, h.requestPassword))
+		h.handle("POST "+api.LinkInspect, post(h, h.inspect))
+		h.handle("POST "+api.Sessions, post(h, h.login))
+		h.handle("DELETE "+api.Sessions, h.logout)
+		h.handle("GET "+portal.LinkPath, linkPage)
 	}
 	if opt.Office != nil {
 		h.officeRoutes(opt.Office)
@@ -237,14 +246,12 @@ func (h *Handler) securityCodeAudio(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-type none struct{}
-
-func (h *Handler) requestIdentifier(ctx context.Context, req api.IdentifierRenewalRequest) (none, int, error) {
-	return none{}, http.StatusAccepted, h.portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest(req))
+func (h *Handler) requestIdentifier(ctx context.Context, req api.IdentifierRenewalRequest) (api.Empty, int, error) {
+	return api.Empty{}, http.StatusAccepted, h.portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest(req))
 }
 
-func (h *Handler) requestPassword(ctx context.Context, req api.PasswordRenewalRequest) (none, int, error) {
-	return none{}, http.StatusAccepted, h.portal.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest(req))
+func (h *Handler) requestPassword(ctx context.Context, req api.PasswordRenewalRequest) (api.Empty, int, error) {
+	return api.Empty{}, http.StatusAccepted, h.portal.RequestPasswordRenewal(ctx, portal.PasswordRenewalRequest(req))
 }
 
 func (h *Handler) inspect(ctx context.Context, req api.LinkRequest) (api.LinkStatus, int, error) {
