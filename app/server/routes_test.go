@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/app/api"
 	"consulvote/app/portal"
 	"consulvote/app/remote"
 	"consulvote/app/service"
@@ -52,7 +53,7 @@ func TestEveryRouteBothWays(t *testing.T) {
 		}
 	}
 	// Not the app's: the probes' and the browser's.
-	notClients := map[string]bool{"GET /healthz": true, "GET " + portal.LinkPath: true}
+	notClients := map[string]bool{"GET " + api.Health: true, "GET " + portal.LinkPath: true}
 	for _, p := range h.patterns {
 		if !called[p] && !notClients[p] {
 			t.Errorf("the server serves %s, which the client never calls", p)
