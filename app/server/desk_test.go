@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,10 +15,6 @@ import (
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
 )
-
-func withID(pattern string, id int64) string {
-	return strings.Replace(pattern, "{id}", strconv.FormatInt(id, 10), 1)
-}
 
 // auditActions returns the actors and actions of the audit log about
 // marie, oldest first.
@@ -57,55 +52,55 @@ func TestDeskThroughAPI(t *testing.T) {
 		{map[string]string{"email": "a@example.org", "document": "", "reason": "r"}, 400, "invalid_input", "document"},
 		{map[string]string{"email": "a@example.org", "document": "passport"}, 400, "invalid_input", "reason"},
 	} {
-		status, out := o.call("POST", withID(api.AgentProposeChange, id), agent, tc.body)
+		status, out := o.call("POST", api.WithID(api.AgentProposeChange, id), agent, tc.body)
 		fields := fmt.Sprint(out["error"].(map[string]any)["fields"])
 		if status != tc.status || errCode(out) != tc.code || !strings.Contains(fields, "field:"+tc.field) {
 			t.Errorf("%v: %d %v, want %d %s on %s", tc.body, status, out, tc.status, tc.code, tc.field)
 		}
 	}
-	if status, out := o.call("POST", withID(api.AgentProposeChange, id), agent, map[string]any{"email": "a@example.org", "voter_id": 3}); status != 400 || errCode(out) != "malformed_body" {
+	if status, out := o.call("POST", api.WithID(api.AgentProposeChange, id), agent, map[string]any{"email": "a@example.org", "voter_id": 3}); status != 400 || errCode(out) != "malformed_body" {
 		t.Errorf("an unknown field: %d %v", status, out)
 	}
-	if status, out := o.call("POST", withID(api.AgentProposeChange, id), "", map[string]string{"email": "a@example.org"}); status != 401 {
+	if status, out := o.call("POST", api.WithID(api.AgentProposeChange, id), "", map[string]string{"email": "a@example.org"}); status != 401 {
 		t.Errorf("no session: %d %v", status, out)
 	}
 
-	status, out := o.call("POST", withID(api.AgentProposeChange, id), agent, map[string]string{"email": "marie.nouvelle@example.org",
+	status, out := o.call("POST", api.WithID(api.AgentProposeChange, id), agent, map[string]string{"email": "marie.nouvelle@example.org",
 		"mobile": "+33 7 00 00 00 01", "document": "consular_card", "reason": "passage au consulat"})
 	if status != 200 || out["state"] != "pending" || out["new_mobile"] != "+33700000001" || out["proposed_by"] != "bob" {
 		t.Fatalf("proposal: %d %v", status, out)
 	}
 	change := int64(out["id"].(float64))
-	if status, out := o.call("POST", withID(api.AgentProposeChange, id), admin, map[string]string{"email": "b@example.org",
+	if status, out := o.call("POST", api.WithID(api.AgentProposeChange, id), admin, map[string]string{"email": "b@example.org",
 		"document": "passport", "reason": "r"}); status != 409 || errCode(out) != "change_pending" {
 		t.Errorf("a second proposal: %d %v", status, out)
 	}
-	if status, out := o.call("POST", withID(api.AgentApproveChange, change), agent, struct{}{}); status != 403 || errCode(out) != "self_approval" {
+	if status, out := o.call("POST", api.WithID(api.AgentApproveChange, change), agent, struct{}{}); status != 403 || errCode(out) != "self_approval" {
 		t.Errorf("approval by the proposer: %d %v", status, out)
 	}
-	if status, out := o.call("POST", withID(api.AgentApproveChange, 999), admin, struct{}{}); status != 404 {
+	if status, out := o.call("POST", api.WithID(api.AgentApproveChange, 999), admin, struct{}{}); status != 404 {
 		t.Errorf("approval of no proposal: %d %v", status, out)
 	}
-	status, out = o.call("POST", withID(api.AgentApproveChange, change), admin, struct{}{})
+	status, out = o.call("POST", api.WithID(api.AgentApproveChange, change), admin, struct{}{})
 	if status != 200 || out["state"] != "approved" || out["decided_by"] != "alice" {
 		t.Fatalf("approval: %d %v", status, out)
 	}
-	if status, out := o.call("POST", withID(api.AgentApproveChange, change), admin, struct{}{}); status != 409 || errCode(out) != "change_decided" {
+	if status, out := o.call("POST", api.WithID(api.AgentApproveChange, change), admin, struct{}{}); status != 409 || errCode(out) != "change_decided" {
 		t.Errorf("a second approval: %d %v", status, out)
 	}
-	if status, out := o.call("POST", withID(api.AgentRejectChange, change), admin, map[string]string{"reason": "non"}); status != 409 || errCode(out) != "change_decided" {
+	if status, out := o.call("POST", api.WithID(api.AgentRejectChange, change), admin, map[string]string{"reason": "non"}); status != 409 || errCode(out) != "change_decided" {
 		t.Errorf("a rejection after approval: %d %v", status, out)
 	}
 
 	// Renewals: the answer says where, never what.
-	if status, out := o.call("POST", withID(api.AgentRenewals, id), agent, map[string]string{"kind": "both", "reason": "r"}); status != 400 || errCode(out) != "invalid_input" {
+	if status, out := o.call("POST", api.WithID(api.AgentRenewals, id), agent, map[string]string{"kind": "both", "reason": "r"}); status != 400 || errCode(out) != "invalid_input" {
 		t.Errorf("unknown kind: %d %v", status, out)
 	}
-	status, out = o.call("POST", withID(api.AgentRenewals, id), agent, map[string]string{"kind": "identifier", "reason": "au téléphone"})
+	status, out = o.call("POST", api.WithID(api.AgentRenewals, id), agent, map[string]string{"kind": "identifier", "reason": "au téléphone"})
 	if status != 200 || out["channel"] != "email" || out["recipient"] != "marie.nouvelle@example.org" || len(out) != 4 {
 		t.Fatalf("identifier renewal: %d %v", status, out)
 	}
-	if status, out := o.call("POST", withID(api.AgentRenewals, id), agent, map[string]string{"kind": "password", "reason": "au téléphone"}); status != 409 || errCode(out) != "renewal_conflict" {
+	if status, out := o.call("POST", api.WithID(api.AgentRenewals, id), agent, map[string]string{"kind": "password", "reason": "au téléphone"}); status != 409 || errCode(out) != "renewal_conflict" {
 		t.Errorf("password while the link is pending: %d %v", status, out)
 	}
 

@@ -148,7 +148,7 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 		t.Fatalf("search by e-mail: %+v", found)
 	}
 	id := found[0].ID
-	path := strings.Replace(api.AgentVoter, "{id}", "1", 1)
+	path := api.WithID(api.AgentVoter, 1)
 	if status, out := o.call("GET", path, agent, nil); status != 200 || out["numic"] != marie.NUMIC || out["has_identifier"] != true {
 		t.Fatalf("voter file: %d %v", status, out)
 	}
@@ -168,7 +168,7 @@ func TestOfficeRolesThroughAPI(t *testing.T) {
 	for range 5 {
 		o.env.Service.Portal.Login(ctx, marie.Identifier, "wrong")
 	}
-	unlock := strings.Replace(api.AgentUnlock, "{id}", "1", 1)
+	unlock := api.WithID(api.AgentUnlock, 1)
 	if status, out := o.call("POST", unlock, agent, map[string]string{"reason": "  "}); status != 400 || errCode(out) != "invalid_input" {
 		t.Fatalf("unlock without a reason: %d %v", status, out)
 	}
@@ -210,7 +210,7 @@ func TestCancelLinksAndRetry(t *testing.T) {
 	marie := service.DemoRoll[0]
 	c, _ := svc.Portal.NewSecurityCode(ctx)
 	svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: marie.NUMIC, Email: marie.Email, CodeID: c.ID, Code: servicetest.Code})
-	status, out := o.call("POST", strings.Replace(api.AgentCancelLinks, "{id}", "1", 1), agent, map[string]string{"reason": "courriel compromis"})
+	status, out := o.call("POST", api.WithID(api.AgentCancelLinks, 1), agent, map[string]string{"reason": "courriel compromis"})
 	if status != 200 || out["cancelled"].(float64) != 1 {
 		t.Fatalf("cancel: %d %v", status, out)
 	}
@@ -227,10 +227,10 @@ func TestCancelLinksAndRetry(t *testing.T) {
 	if st.Counts["failed"] != 1 || len(st.Failed) != 1 || st.Failed[0].LastError != "relay down" {
 		t.Fatalf("outbox status %+v", st)
 	}
-	if status, _ := o.call("POST", strings.Replace(api.AgentRetry, "{id}", "1", 1), agent, map[string]string{"reason": "relais rétabli"}); status != 200 {
+	if status, _ := o.call("POST", api.WithID(api.AgentRetry, 1), agent, map[string]string{"reason": "relais rétabli"}); status != 200 {
 		t.Fatalf("retry: %d", status)
 	}
-	if status, _ := o.call("POST", strings.Replace(api.AgentRetry, "{id}", "1", 1), agent, map[string]string{"reason": "encore"}); status != 404 {
+	if status, _ := o.call("POST", api.WithID(api.AgentRetry, 1), agent, map[string]string{"reason": "encore"}); status != 404 {
 		t.Fatalf("retrying a pending message: %d", status)
 	}
 }
