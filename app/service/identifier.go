@@ -161,6 +161,7 @@ func (s *core) wrongConfirm(n int) error {
 func (s *core) reserveConfirm(ctx context.Context, token string, code triedCode) (l Link, v Voter, n int, err error) {
 	now := s.clock.Now()
 	spent := false
+	var lockedUntil time.Time // when the wrong code locked v
 	err = s.store.Update(ctx, func(tx Tx) error {
 		spent = false // a store may run the transaction again
 		if l, err = tx.LinkByTokenHash(s.mac("link", token)); err != nil {
@@ -186,11 +187,14 @@ func (s *core) reserveConfirm(ctx context.Context, token string, code triedCode)
 		if code.err == nil {
 			return nil
 		}
-		until, err = s.recordFailure(tx, v, n, "identifier.confirm.failed", now)
-		return commit(s.failed(ctx, v, until, s.wrongConfirm(n)), err)
+		lockedUntil, err = s.recordFailure(tx, v, n, "identifier.confirm.failed", now)
+		return commit(s.wrongConfirm(n), err)
 	})
 	if committed := (*CommitError)(nil); spent && (err == nil || errors.As(err, &committed)) {
 		s.codeOutcome(code.err) // counted for the operators
+		if code.err != nil && n > 0 {
+			return l, v, n, s.failed(ctx, v, lockedUntil, committed.Err)
+		}
 	}
 	switch {
 	case errors.Is(err, ErrNotFound):
