@@ -58,9 +58,9 @@ func TestListenToTheCode(t *testing.T) {
 		// Listening spent nothing: the code still works.
 		p.fail = false
 		h.tap(r.code.listen)
-		r.numic.entry.SetText(marie.NUMIC)
-		r.email.entry.SetText(marie.Email)
-		h.enter(r.code.entry, servicetest.Code)
+		r.numic.Entry.SetText(marie.NUMIC)
+		r.email.Entry.SetText(marie.Email)
+		h.enter(r.code.Entry, servicetest.Code)
 		screenAs[*sentScreen](h)
 	})
 }

@@ -11,27 +11,28 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // auditScreen shows the audit log with filters and checks its integrity.
 type auditScreen struct {
 	u            *UI
-	verify       *button
-	result       *message
-	actor, numic *field
+	verify       *ui.Button
+	result       *ui.Message
+	actor, numic *ui.Field
 	// action chooses an action in words: agents never see the codes.
 	action      *choice
 	actionLabel *widget.Label
 	actionCodes []string // the code of each of action's options ("" for all)
-	filter      *button
+	filter      *ui.Button
 	entries     *fyne.Container
 	shown       int
-	msg         *message
+	msg         *ui.Message
 }
 
 func newAuditScreen(u *UI) *auditScreen {
-	s := &auditScreen{u: u, result: newMessage(), msg: newMessage(), entries: list(),
-		actor: newField(u, "field.actor", "", false), numic: newField(u, "field.numic_filter", "", false)}
+	s := &auditScreen{u: u, result: ui.NewMessage(), msg: ui.NewMessage(), entries: list(),
+		actor: u.NewField("field.actor", "", false), numic: u.NewField("field.numic_filter", "", false)}
 	options := []string{lang.L("audit.any_action")}
 	s.actionCodes = []string{""}
 	codes := slices.Clone(portal.AuditActions)
@@ -44,21 +45,21 @@ func newAuditScreen(u *UI) *auditScreen {
 	s.action = u.newChoice(lang.L("field.action"), options)
 	s.action.SetSelectedIndex(0)
 	s.action.OnChanged = func(string) { s.load() }
-	s.verify = u.button(lang.L("audit.verify"), nil, s.check)
+	s.verify = u.Button(lang.L("audit.verify"), nil, s.check)
 	s.verify.Importance = widget.HighImportance
-	s.filter = u.button(lang.L("audit.filter"), nil, s.load)
-	for _, f := range []*field{s.actor, s.numic} {
-		f.entry.OnSubmitted = func(string) { s.load() }
+	s.filter = u.Button(lang.L("audit.filter"), nil, s.load)
+	for _, f := range []*ui.Field{s.actor, s.numic} {
+		f.Entry.OnSubmitted = func(string) { s.load() }
 	}
 	s.load()
 	return s
 }
 
-func (s *auditScreen) page() *page {
-	c := container.NewVBox(heading(lang.L("audit.page")), container.NewHBox(s.verify), s.result.label, widget.NewSeparator(),
-		container.NewGridWithColumns(3, s.actor.object(), container.NewVBox(s.actionLabel, s.action), s.numic.object()),
-		container.NewHBox(s.filter), s.msg.label, s.entries)
-	return &page{title: lang.L("audit.page"), content: c, focus: s.verify, screen: s}
+func (s *auditScreen) page() *ui.Page {
+	c := container.NewVBox(ui.Heading(lang.L("audit.page")), container.NewHBox(s.verify), s.result.Label, widget.NewSeparator(),
+		container.NewGridWithColumns(3, s.actor.Object(), container.NewVBox(s.actionLabel, s.action), s.numic.Object()),
+		container.NewHBox(s.filter), s.msg.Label, s.entries)
+	return &ui.Page{Title: lang.L("audit.page"), Content: c, Focus: s.verify, Screen: s}
 }
 
 func (s *auditScreen) check() {
@@ -73,10 +74,10 @@ func (s *auditScreen) check() {
 			return
 		}
 		if len(r.Problems) == 0 {
-			s.result.set(lang.X("audit.intact", "", map[string]any{"Rows": r.Rows}), widget.SuccessImportance)
+			s.result.Set(lang.X("audit.intact", "", map[string]any{"Rows": r.Rows}), widget.SuccessImportance)
 			return
 		}
-		s.result.set(lang.X("audit.tampered", "", map[string]any{"Count": len(r.Problems), "Rows": r.Rows})+"\n"+
+		s.result.Set(lang.X("audit.tampered", "", map[string]any{"Count": len(r.Problems), "Rows": r.Rows})+"\n"+
 			strings.Join(findingsText(r), "\n"), widget.DangerImportance)
 	})
 }
@@ -86,7 +87,7 @@ func (s *auditScreen) load() {
 	if i := s.action.SelectedIndex(); i > 0 {
 		action = s.actionCodes[i]
 	}
-	f := portal.AuditFilter{Actor: s.actor.entry.Text, Action: action, NUMIC: s.numic.entry.Text}
+	f := portal.AuditFilter{Actor: s.actor.Entry.Text, Action: action, NUMIC: s.numic.Entry.Text}
 	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) ([]portal.HistoryEntry, error) {
 		return s.u.opt.Office.AuditEntries(ctx, token, f)
@@ -103,7 +104,7 @@ func (s *auditScreen) load() {
 			if action != "" && e.Action != action {
 				continue
 			}
-			s.entries.Add(wrapped(historyText(e)))
+			s.entries.Add(ui.Wrapped(historyText(e)))
 			s.shown++
 		}
 	})

@@ -147,10 +147,10 @@ func TestImportProblemsInLanguage(t *testing.T) {
 			h.tap(home.roll)
 			s := screenAs[*importScreen](h)
 			if tc.language == "en" {
-				h.enter(s.file.entry, path)         // Enter in the path starts it too
+				h.enter(s.file.Entry, path)         // Enter in the path starts it too
 				h.notSee(", adresse électronique:") // the header's French names stay only where the file needs them
 			} else {
-				test.Type(s.file.entry, path)
+				test.Type(s.file.Entry, path)
 				h.tap(s.start)
 			}
 			for _, line := range tc.screen {

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // confirmScreen is E5: the link opened, the SMS password and a code.
@@ -16,76 +17,76 @@ type confirmScreen struct {
 	u        *UI
 	link     string
 	status   portal.LinkStatus
-	password *field
+	password *ui.Field
 	code     *codeField
-	validate *submitButton
-	msg      *message
-	again    *button
-	fields   map[portal.Field]*field
+	validate *ui.Submit
+	msg      *ui.Message
+	again    *ui.Button
+	fields   map[portal.Field]*ui.Field
 }
 
 func newConfirm(u *UI, link string, st portal.LinkStatus) *confirmScreen {
 	s := &confirmScreen{
 		u: u, link: link, status: st,
-		password: newField(u, "field.password", "field.password.help", true),
+		password: u.NewField("field.password", "field.password.help", true),
 		code:     newCodeField(u),
-		msg:      newMessage(),
+		msg:      ui.NewMessage(),
 	}
-	s.validate = u.newSubmit("link.submit", s.submit)
-	s.validate.submitOn(s.password.entry, s.code.entry)
-	s.again = u.button(lang.L("action.request_new"), nil, func() { u.replace(newRequest(u).page()) })
+	s.validate = u.NewSubmit("link.submit", s.submit)
+	s.validate.SubmitOn(s.password.Entry, s.code.Entry)
+	s.again = u.Button(lang.L("action.request_new"), nil, func() { u.Replace(newRequest(u).page()) })
 	s.again.Hide()
-	s.fields = map[portal.Field]*field{portal.FieldPassword: s.password, portal.FieldCode: s.code.field}
+	s.fields = map[portal.Field]*ui.Field{portal.FieldPassword: s.password, portal.FieldCode: s.code.Field}
 	return s
 }
 
-func (s *confirmScreen) page() *page {
-	c := container.NewVBox(heading(lang.L("link.title")), wrapped(lang.L("link.text")))
+func (s *confirmScreen) page() *ui.Page {
+	c := container.NewVBox(ui.Heading(lang.L("link.title")), ui.Wrapped(lang.L("link.text")))
 	if !s.status.ExpiresAt.IsZero() {
-		l := wrapped(lang.X("link.expires", "", map[string]any{"Time": formatTime(s.status.ExpiresAt)}))
+		l := ui.Wrapped(lang.X("link.expires", "", map[string]any{"Time": formatTime(s.status.ExpiresAt)}))
 		l.Importance = widget.LowImportance
 		c.Add(l)
 	}
 	c.Add(widget.NewSeparator())
-	c.Add(s.password.object())
-	c.Add(s.code.object())
-	c.Add(s.msg.label)
-	c.Add(container.NewHBox(s.validate.object(), s.again))
-	return &page{title: lang.L("link.page"), content: c, focus: s.password.entry, screen: s}
+	c.Add(s.password.Object())
+	c.Add(s.code.Object())
+	c.Add(s.msg.Label)
+	c.Add(container.NewHBox(s.validate.Object(), s.again))
+	return &ui.Page{Title: lang.L("link.page"), Content: c, Focus: s.password.Entry, Screen: s}
 }
 
 func (s *confirmScreen) submit() {
-	s.msg.set("", widget.MediumImportance)
-	req := portal.ConfirmRequest{Link: s.link, Password: s.password.entry.Text, CodeID: s.code.id, Code: s.code.entry.Text}
+	s.msg.Set("", widget.MediumImportance)
+	req := portal.ConfirmRequest{Link: s.link, Password: s.password.Entry.Text, CodeID: s.code.id, Code: s.code.Entry.Text}
 	if err := req.Validate(); err != nil {
 		s.u.showFieldErrors(err, s.fields)
 		return
 	}
 	s.u.showFieldErrors(nil, s.fields)
-	s.validate.busy(true)
+	s.validate.Busy(true)
 	call(s.u, func(ctx context.Context) (portal.Renewal, error) {
 		return s.u.portal.ConfirmIdentifierRenewal(ctx, req)
 	}, func(r portal.Renewal, err error) {
-		s.validate.busy(false)
+		s.validate.Busy(false)
 		if err == nil {
-			s.u.replace(newIdentifier(s.u, r).page())
+			s.u.Replace(newIdentifier(s.u, r).page())
 			return
 		}
-		s.password.entry.SetText("")
+		s.password.Entry.SetText("")
 		if isLinkError(err) {
-			s.msg.set(s.u.errorText(err), widget.DangerImportance)
+			s.msg.Set(s.u.errorText(err), widget.DangerImportance)
 			s.dead()
 			return
 		}
 		s.code.load() // every attempt spends its code
 		switch {
 		case errors.Is(err, portal.ErrSecurityCodeExpired):
-			s.code.setError(s.u.errorText(err))
-			s.u.summarize([]*field{s.code.field})
+			s.code.SetError(s.u.errorText(err))
+			s.u.Summarize([]*ui.Field{s.code.Field})
 		case s.u.showFieldErrors(err, s.fields):
 		default:
-			s.msg.set(s.u.errorText(err), widget.DangerImportance)
-			s.u.failed(s.password, s.msg.label, s.msg.label)
+			s.msg.Set(s.u.errorText(err), widget.DangerImportance)
+			s.u.Failed(s.password, s.msg.Label, s.msg.Label)
 		}
 	})
 }
@@ -94,14 +95,14 @@ func (s *confirmScreen) submit() {
 // its fields are read-only and the focus is on the way out, which says
 // why, with the message in view.
 func (s *confirmScreen) dead() {
-	s.validate.button.Disable()
-	s.password.entry.Disable()
-	s.password.reveal.Disable()
-	s.code.entry.Disable()
+	s.validate.Button.Disable()
+	s.password.Entry.Disable()
+	s.password.Reveal.Disable()
+	s.code.Entry.Disable()
 	s.code.refresh.Disable()
 	s.code.listen.Disable()
-	s.again.label = s.again.Text + " — " + s.msg.label.Text
+	s.again.Label = s.again.Text + " — " + s.msg.Label.Text
 	s.again.Show()
 	s.u.win.Canvas().Focus(s.again)
-	s.u.reveal(s.msg.label, s.again)
+	s.u.Reveal(s.msg.Label, s.again)
 }

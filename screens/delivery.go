@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // messageLines is a message of the voter's file: when, how, what, to
@@ -16,15 +17,15 @@ import (
 // was refused, delayed or expired; and, when it refused the address
 // itself, the contact change as the remedy.
 func messageLines(m portal.MessageState) []fyne.CanvasObject {
-	lines := []fyne.CanvasObject{wrapped(lang.X("file.message", "", map[string]any{
+	lines := []fyne.CanvasObject{ui.Wrapped(lang.X("file.message", "", map[string]any{
 		"Time": formatTime(m.CreatedAt), "Channel": codeLabel("channel.", m.Channel), "Kind": codeLabel("kind.", m.Kind),
 		"To": m.Recipient, "State": codeLabel("stage.", m.Stage()), "Attempts": m.Attempts}))}
 	if m.DeliveryStatus != "" {
-		lines = append(lines, wrapped(lang.X("file.message.answer", "", map[string]any{
+		lines = append(lines, ui.Wrapped(lang.X("file.message.answer", "", map[string]any{
 			"Time": formatTime(m.DeliveryAt), "Status": m.DeliveryStatus})))
 	}
 	if m.UserUnknown() {
-		l := wrapped(lang.L("file.message.unknown"))
+		l := ui.Wrapped(lang.L("file.message.unknown"))
 		l.Importance = widget.WarningImportance
 		lines = append(lines, l)
 	}
@@ -43,9 +44,9 @@ func stagesText(st portal.OutboxStatus) string {
 // label says the same in words, for a screen reader and for whoever does
 // not read colours.
 func refusalChart(domains []portal.DomainDelivery) fyne.CanvasObject {
-	rows := container.NewVBox(heading(lang.L("monitor.domains")))
+	rows := container.NewVBox(ui.Heading(lang.L("monitor.domains")))
 	if len(domains) == 0 {
-		rows.Add(wrapped(lang.L("monitor.domains.none")))
+		rows.Add(ui.Wrapped(lang.L("monitor.domains.none")))
 		return rows
 	}
 	for _, d := range domains {
@@ -53,7 +54,7 @@ func refusalChart(domains []portal.DomainDelivery) fyne.CanvasObject {
 		if d.Relayed > 0 {
 			rate = float64(d.Refused) / float64(d.Relayed)
 		}
-		label := wrapped(lang.X("monitor.domain", "", map[string]any{"Domain": d.Domain,
+		label := ui.Wrapped(lang.X("monitor.domain", "", map[string]any{"Domain": d.Domain,
 			"Percent": int(rate*100 + 0.5), "Refused": d.Refused, "Relayed": d.Relayed}))
 		rows.Add(label)
 		rows.Add(newBar(rate))

@@ -21,7 +21,7 @@ import (
 func refuseMarie(t *testing.T, h *harness, e *servicetest.Env) {
 	t.Helper()
 	f := h.openFile("bob", marie.NUMIC)
-	test.Type(f.reason.entry, "appel de l'électrice")
+	test.Type(f.reason.Entry, "appel de l'électrice")
 	h.tap(f.renewID)
 	ctx := context.Background()
 	due, err := e.DB.ClaimDue(ctx, e.Clock.Now(), 0, []service.Channel{service.ChannelEmail}, 10)
@@ -68,7 +68,7 @@ func TestDeliveryAtTheDesk(t *testing.T) {
 			h.capture("voter-file-" + tc.lang)
 
 			h.ui.agent = nil
-			h.ui.home()
+			h.ui.Home()
 			h.tap(h.agentLogin("bob").outbox)
 			m := screenAs[*monitorScreen](h)
 			h.see(tc.stages)
@@ -107,20 +107,20 @@ func TestSentSaysTheDeskSees(t *testing.T) {
 			}
 			t.Cleanup(func() { resources.LoadTranslations("fr") })
 			sent := func(h *harness, identifier, email string) string {
-				h.ui.home()
+				h.ui.Home()
 				if identifier == "" {
 					h.tap(screenAs[*homeScreen](h).lostID)
 					r := screenAs[*requestScreen](h)
-					test.Type(r.numic.entry, marie.NUMIC)
-					test.Type(r.email.entry, email)
-					h.enter(r.code.entry, servicetest.Code)
+					test.Type(r.numic.Entry, marie.NUMIC)
+					test.Type(r.email.Entry, email)
+					h.enter(r.code.Entry, servicetest.Code)
 					screenAs[*sentScreen](h)
 				} else {
 					h.tap(screenAs[*homeScreen](h).lostPW)
 					p := screenAs[*passwordScreen](h)
-					test.Type(p.identifier.entry, identifier)
-					test.Type(p.numic.entry, marie.NUMIC)
-					h.enter(p.code.entry, servicetest.Code)
+					test.Type(p.identifier.Entry, identifier)
+					test.Type(p.numic.Entry, marie.NUMIC)
+					h.enter(p.code.Entry, servicetest.Code)
 					screenAs[*passwordSentScreen](h)
 				}
 				return h.texts()

@@ -22,11 +22,11 @@ import (
 func (h *harness) openFile(agent, numic string) *voterFileScreen {
 	h.t.Helper()
 	h.ui.agent = nil
-	h.ui.home()
+	h.ui.Home()
 	home := h.agentLogin(agent)
 	h.tap(home.desk)
 	d := screenAs[*deskScreen](h)
-	h.enter(d.query.entry, numic)
+	h.enter(d.query.Entry, numic)
 	if len(d.found) != 1 {
 		h.t.Fatalf("%d voters found for %s", len(d.found), numic)
 	}
@@ -60,23 +60,23 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	h.see("DUPONT Marie Claire — NUMIC 00012345 — actuellement : courriel marie.dupont@example.org, mobile +33612345678")
 
 	// Every field's error, in the agent's words.
-	h.tap(c.submitB.button)
+	h.tap(c.submitB.Button)
 	h.see("Saisissez la nouvelle adresse électronique, ou le nouveau numéro de mobile.")
 	h.see("Choisissez la pièce d'identité vue.")
 	h.see("Saisissez le motif de l'action.")
-	test.Type(c.mobile.entry, "06 12 34 56 78")
-	h.tap(c.submitB.button)
+	test.Type(c.mobile.Entry, "06 12 34 56 78")
+	h.tap(c.submitB.Button)
 	h.see("Ce numéro n'est pas au format international : commencez par + et l'indicatif du pays, ex. +33612345678.")
-	c.mobile.entry.SetText("")
-	test.Type(c.email.entry, john.Email)
+	c.mobile.Entry.SetText("")
+	test.Type(c.email.Entry, john.Email)
 	c.document.SetSelectedIndex(0)
-	h.enter(c.reason.entry, "appel de l'électrice, passeport présenté au guichet")
+	h.enter(c.reason.Entry, "appel de l'électrice, passeport présenté au guichet")
 	h.see("Cette adresse électronique est déjà celle d'un autre électeur : vérifiez-la avec l'électeur.")
-	if c.reason.entry.Text == "" || c.email.entry.Text != john.Email {
+	if c.reason.Entry.Text == "" || c.email.Entry.Text != john.Email {
 		t.Fatal("a refused form lost what was typed")
 	}
-	c.email.entry.SetText("marie.nouvelle@example.org")
-	h.enter(c.email.entry, "")
+	c.email.Entry.SetText("marie.nouvelle@example.org")
+	h.enter(c.email.Entry, "")
 
 	// Back on the file: proposed, nothing changed, only withdrawable here.
 	f = screenAs[*voterFileScreen](h)
@@ -96,8 +96,8 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 		t.Fatal("an agent who may not approve is offered to, or not offered to reject")
 	}
 	h.see("Seul un administrateur peut approuver cette modification (réglage du service). Vous pouvez la refuser, avec un motif.")
-	h.ui.back()
-	h.ui.back()
+	h.ui.Back()
+	h.ui.Back()
 	home := screenAs[*officeHomeScreen](h)
 	if home.approvals.Text != "Modifications en attente (1)" {
 		t.Errorf("carl's home offers %q", home.approvals.Text)
@@ -115,7 +115,7 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 
 	// alice, an admin, from the list of changes to approve.
 	h.ui.agent = nil
-	h.ui.home()
+	h.ui.Home()
 	home = h.agentLogin("alice")
 	if home.approvals.Text != "Modifications à approuver (1)" {
 		t.Errorf("approvals button reads %q", home.approvals.Text)
@@ -146,7 +146,7 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	if f.changeB == nil || h.win.Canvas().Focused() != f.changeB {
 		t.Fatalf("after Approve, focus on %T, want Propose a change", h.win.Canvas().Focused())
 	}
-	assertInView(t, h, f.msg.label)
+	assertInView(t, h, f.msg.Label)
 	h.see("Courriel : marie.nouvelle@example.org — mobile : +33612345678")
 	h.see("Agent alice a approuvé le changement de l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) proposé par bob (pièce vue : passeport ; motif : appel de l'électrice, passeport présenté au guichet). Avis envoyés aux anciennes et nouvelles coordonnées.")
 	h.see("Agent carl n'a pas pu approuver le changement proposé par bob : approbation réservée aux administrateurs.")
@@ -156,7 +156,7 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	if f.changeB == nil {
 		t.Error("no button to propose the next change")
 	}
-	h.ui.back()
+	h.ui.Back()
 	a = screenAs[*approvalsScreen](h)
 	a.load()
 	h.wait()
@@ -177,16 +177,16 @@ func testApprovalByAnyAgent(t *testing.T, h *harness, e *servicetest.Env) {
 	f := h.openFile("bob", marie.NUMIC)
 	h.tap(f.changeB)
 	c := screenAs[*contactScreen](h)
-	test.Type(c.email.entry, "marie.autre@example.org")
+	test.Type(c.email.Entry, "marie.autre@example.org")
 	c.document.SetSelectedIndex(1)
-	h.enter(c.reason.entry, "au guichet, carte d'identité")
+	h.enter(c.reason.Entry, "au guichet, carte d'identité")
 	f = screenAs[*voterFileScreen](h)
 	if f.approveB != nil || f.withdraw == nil {
 		t.Fatal("the proposer is offered to approve")
 	}
 	// bob's own list: his proposal, which he may not approve.
 	h.ui.agent = nil
-	h.ui.home()
+	h.ui.Home()
 	home := h.agentLogin("bob")
 	if home.approvals.Text != "Modifications à approuver (1)" {
 		t.Errorf("bob's home offers %q", home.approvals.Text)
@@ -220,7 +220,7 @@ func testDeskRenewalScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	f := h.openFile("bob", marie.NUMIC)
 	h.tap(f.renewID)
 	h.see("Saisissez le motif de l'action.")
-	test.Type(f.reason.entry, "appel de l'électrice, identité vérifiée")
+	test.Type(f.reason.Entry, "appel de l'électrice, identité vérifiée")
 	h.tap(f.renewID)
 	h.see("Lien envoyé par courriel à marie.dupont@example.org, valable jusqu'au 06/05/2026 à 18h25 (UTC+00:00).")
 	h.see("Liens en cours : 1")
@@ -228,14 +228,14 @@ func testDeskRenewalScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	link := h.latestLink()
 	h.notSee(link[strings.LastIndex(link, "=")+1:])
 	// Not both at once, in the desk's words.
-	test.Type(f.reason.entry, "l'électrice demande aussi son mot de passe")
+	test.Type(f.reason.Entry, "l'électrice demande aussi son mot de passe")
 	h.tap(f.renewPW)
 	h.see("Pas les deux à la fois : un lien de renouvellement de l'identifiant est en cours. L'électeur doit d'abord le terminer, ou annulez-le.")
 	h.see("Agent bob n'a pas pu lancer un renouvellement du mot de passe : pas les deux à la fois (l'autre renouvellement est en cours ou récent).")
 
 	// A password by SMS for Inès: the agent sees where it went, not what.
 	f = h.openFile("bob", service.DemoRoll[2].NUMIC)
-	test.Type(f.reason.entry, "au guichet, carte consulaire")
+	test.Type(f.reason.Entry, "au guichet, carte consulaire")
 	h.tap(f.renewPW)
 	h.see("Nouveau mot de passe envoyé par SMS au +212612345678. L'ancien ne fonctionne plus.")
 	h.see("SMS, nouveau mot de passe par SMS à +212612345678 : en attente")
@@ -258,12 +258,12 @@ func testDeskRenewalScreen(t *testing.T, h *harness, e *servicetest.Env) {
 		e.Service.Portal.Login(context.Background(), marie.Identifier, "wrong")
 	}
 	f = h.openFile("bob", marie.NUMIC)
-	test.Type(f.reason.entry, "appel")
+	test.Type(f.reason.Entry, "appel")
 	h.tap(f.changeB)
 	c := screenAs[*contactScreen](h)
-	test.Type(c.mobile.entry, "+33700000001")
+	test.Type(c.mobile.Entry, "+33700000001")
 	c.document.SetSelectedIndex(1)
-	h.enter(c.reason.entry, "appel, carte d'identité")
+	h.enter(c.reason.Entry, "appel, carte d'identité")
 	h.see("Le compte de cet électeur est bloqué jusqu'au 06/05/2026 à 17h40 (UTC+00:00) après des essais incorrects : débloquez-le d'abord, avec un motif, une fois son identité vérifiée.")
 }
 
@@ -277,18 +277,18 @@ func TestDeskInEnglish(t *testing.T) {
 	f := h.openFile("bob", marie.NUMIC)
 	h.tap(f.changeB)
 	c := screenAs[*contactScreen](h)
-	test.Type(c.mobile.entry, "0612345678")
-	h.enter(c.reason.entry, "")
+	test.Type(c.mobile.Entry, "0612345678")
+	h.enter(c.reason.Entry, "")
 	h.see("This number is not in international format: start with + and the country code, e.g. +33612345678.")
 	h.see("Choose the identity document seen.")
-	c.mobile.entry.SetText("+33 7 00 00 00 01")
+	c.mobile.Entry.SetText("+33 7 00 00 00 01")
 	c.document.SetSelectedIndex(2)
-	h.enter(c.reason.entry, "called, consular card checked")
+	h.enter(c.reason.Entry, "called, consular card checked")
 	f = screenAs[*voterFileScreen](h)
 	h.see("Agent bob proposed to change the mobile (from +33612345678 to +33700000001), document seen: consular card. Reason: called, consular card checked.")
 	h.tap(f.withdraw)
 	h.see("Type the reason for the action.")
-	test.Type(f.reason.entry, "typo")
+	test.Type(f.reason.Entry, "typo")
 	h.tap(f.withdraw)
 	h.see("Proposal withdrawn.")
 	h.see("Agent bob withdrew their proposed change of contact details. Reason: typo")
@@ -311,7 +311,7 @@ func TestDeskInEnglish(t *testing.T) {
 	}
 	h.see("Only an administrator may approve this change (a setting of the service). You may reject it, with a reason.")
 	h.ui.agent = nil
-	h.ui.home()
+	h.ui.Home()
 	home := h.agentLogin("carl")
 	if home.approvals.Text != "Pending changes (1)" {
 		t.Errorf("carl's home offers %q", home.approvals.Text)
@@ -319,7 +319,7 @@ func TestDeskInEnglish(t *testing.T) {
 	h.tap(home.approvals)
 	h.see("Only an administrator may approve these changes (a setting of the service). Open the voter's file to reject one, with a reason.")
 	h.ui.agent = nil
-	h.ui.home()
+	h.ui.Home()
 	h.tap(h.agentLogin("bob").approvals)
 	h.see("Your proposal: another agent must approve it.")
 	for _, code := range []portal.Code{portal.CodeSelfApproval, portal.CodeChangePending, portal.CodeChangeDecided,
@@ -421,7 +421,7 @@ func TestRollImportScreenReportsDeskChange(t *testing.T) {
 		fmt.Sprintf("%s;%s;%s;%s;%s;%s\n", marie.NUMIC, marie.LastName, marie.FirstNames, marie.Email, marie.Mobile, marie.Circonscription)), 0o600)
 	h.tap(home.roll)
 	s := screenAs[*importScreen](h)
-	test.Type(s.file.entry, roll)
+	test.Type(s.file.Entry, roll)
 	h.tap(s.start)
 	h.see("1 coordonnée(s) changée(s) au guichet conservée(s), différente(s) de la liste :")
 	h.see("Ligne 2, NUMIC 00012345 : le mobile changé au guichet le 06/05/2026 à 17h25 (UTC+00:00) est conservé (« +33700000001 ») ; la liste porte « +33612345678 ».")
@@ -504,14 +504,14 @@ func TestDeskByKeyboard(t *testing.T) {
 	k.space()
 	screens++
 	cs := screenAs[*contactScreen](h)
-	if c.Focused() != cs.email.entry {
+	if c.Focused() != cs.email.Entry {
 		t.Fatalf("the change form opens on %T", c.Focused())
 	}
 	k.text(newEmail)
 	k.tabTo(cs.document)
 	k.key(fyne.KeyRight) // the first document: passport
 	k.tab()
-	if c.Focused() != cs.reason.entry {
+	if c.Focused() != cs.reason.Entry {
 		t.Fatalf("Tab from the document went to %T", c.Focused())
 	}
 	k.text(reason)
@@ -522,7 +522,7 @@ func TestDeskByKeyboard(t *testing.T) {
 
 	// alice approves: office home → changes to approve → approve.
 	h.ui.agent = nil
-	h.ui.home()
+	h.ui.Home()
 	home = h.agentLogin("alice")
 	k = &keyboard{h: h}
 	screens = 1
@@ -543,7 +543,7 @@ func TestDeskByKeyboard(t *testing.T) {
 	h.ui.agent = nil
 	f = h.openFile("bob", marie.NUMIC)
 	k = &keyboard{h: h}
-	if c.Focused() != f.reason.entry {
+	if c.Focused() != f.reason.Entry {
 		t.Fatalf("the file opens on %T", c.Focused())
 	}
 	k.text(reason)

@@ -2,15 +2,12 @@ package screens
 
 import (
 	"errors"
-	"slices"
-	"sort"
-	"strings"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // errorText is the one sentence shown for err, in the user's language.
@@ -81,101 +78,35 @@ func isLinkError(err error) bool {
 // whether there was any. Fields not in the error are cleared. The page's
 // summary lists them, and the first gets the focus, scrolled into view
 // (RGAA 11.10, 11.11).
-func (u *UI) showFieldErrors(err error, fields map[portal.Field]*field) bool {
+func (u *UI) showFieldErrors(err error, fields map[portal.Field]*ui.Field) bool {
 	for _, f := range fields {
-		f.setError("")
+		f.SetError("")
 	}
-	var wrong []*field
+	var wrong []*ui.Field
 	for _, fe := range portal.FieldErrors(err) {
 		if f, ok := fields[fe.Field]; ok {
-			f.setError(fieldErrorText(fe))
+			f.SetError(fieldErrorText(fe))
 			wrong = append(wrong, f)
 		}
 	}
-	u.summarize(wrong)
+	u.Summarize(wrong)
 	return len(wrong) > 0
-}
-
-// summarize says at the top of the page which fields need correcting, in
-// reading order, and takes the user to the first; no fields clears it.
-func (u *UI) summarize(wrong []*field) {
-	if u.summary == nil || len(wrong) > 0 && !u.onPage(wrong[0].entry) {
-		return // a page left while its call ran
-	}
-	if len(wrong) == 0 {
-		u.summary.set("", widget.MediumImportance)
-		return
-	}
-	d := fyne.CurrentApp().Driver()
-	sort.SliceStable(wrong, func(i, j int) bool {
-		return d.AbsolutePositionForObject(wrong[i].entry).Y < d.AbsolutePositionForObject(wrong[j].entry).Y
-	})
-	names := make([]string, 0, len(wrong))
-	for _, f := range wrong {
-		if !slices.Contains(names, f.label.Text) {
-			names = append(names, f.label.Text)
-		}
-	}
-	u.summary.set(lang.XN("form.errors", "", len(names), map[string]any{"Count": len(names), "Fields": strings.Join(names, ", ")}),
-		widget.DangerImportance)
-	u.failed(wrong[0], u.summary.label, wrong[0].err)
-}
-
-// failed is how every form shows that its submit failed (RGAA 11.10): what
-// went wrong (the summary naming the fields to correct, or the page's
-// message) is scrolled into view and said, then the field to correct gets
-// the focus, scrolled so that it and its message are both in view. Fyne
-// 2.8.1 has no live region for a screen reader (fyne.AccessibleRole knows
-// button, container, link and text): a reader says the name of what gets
-// the focus, so the message is said as part of the field's name.
-func (u *UI) failed(f *field, said, below *widget.Label) {
-	if !u.onPage(f.entry) {
-		return // a page left while its call ran
-	}
-	u.reveal(said)
-	if below != f.err {
-		f.setError("")
-		f.entry.label = f.label.Text + " — " + below.Text
-	}
-	u.win.Canvas().Focus(f.entry)
-	u.reveal(f.label, f.entry, below)
-}
-
-// onPage reports whether o is laid out in the page shown, by its
-// containers.
-func (u *UI) onPage(o fyne.CanvasObject) bool {
-	p := u.top()
-	return p != nil && contains(p.content, o)
-}
-
-func contains(root, o fyne.CanvasObject) bool {
-	if root == o {
-		return true
-	}
-	if c, ok := root.(*fyne.Container); ok {
-		for _, child := range c.Objects {
-			if contains(child, o) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // formFailed shows why a form with a security code failed: under the code
 // when the code was wrong or expired, under the fields the error names,
 // else in msg, worded by text. Every attempt spends its code, so a new one
 // is drawn.
-func (u *UI) formFailed(err error, code *codeField, fields map[portal.Field]*field, msg *message, text func(error) string) {
+func (u *UI) formFailed(err error, code *codeField, fields map[portal.Field]*ui.Field, msg *ui.Message, text func(error) string) {
 	switch {
 	case errors.Is(err, portal.ErrSecurityCodeWrong), errors.Is(err, portal.ErrSecurityCodeExpired):
-		code.setError(u.errorText(err))
+		code.SetError(u.errorText(err))
 		code.load()
-		u.summarize([]*field{code.field})
+		u.Summarize([]*ui.Field{code.Field})
 	case u.showFieldErrors(err, fields):
 	default:
-		msg.set(text(err), widget.DangerImportance)
+		msg.Set(text(err), widget.DangerImportance)
 		code.load()
-		u.failed(code.field, msg.label, msg.label)
+		u.Failed(code.Field, msg.Label, msg.Label)
 	}
 }

@@ -41,23 +41,23 @@ func testIdentifierRenewalFlow(t *testing.T, h *harness) {
 		t.Fatal("no security code picture")
 	}
 	c := h.win.Canvas()
-	if c.Focused() != r.numic.entry {
+	if c.Focused() != r.numic.Entry {
 		t.Fatalf("focus on %T, want the NUMIC", c.Focused())
 	}
-	test.Type(r.numic.entry, "000 123 45")
+	test.Type(r.numic.Entry, "000 123 45")
 	c.FocusNext()
-	if c.Focused() != r.email.entry {
+	if c.Focused() != r.email.Entry {
 		t.Fatalf("Tab from the NUMIC went to %T, want the e-mail", c.Focused())
 	}
 	test.Type(c.Focused(), " Marie.Dupont@Example.org")
 	c.FocusNext() // "Nouveau code"
 	c.FocusNext() // "Écouter le code"
 	c.FocusNext()
-	if c.Focused() != r.code.entry {
+	if c.Focused() != r.code.Entry {
 		t.Fatalf("Tab order reached %T, want the code entry", c.Focused())
 	}
 	test.Type(c.Focused(), servicetest.Code)
-	key(r.code.entry, fyne.KeyReturn) // Enter submits
+	key(r.code.Entry, fyne.KeyReturn) // Enter submits
 	h.wait()
 
 	// E3
@@ -80,12 +80,12 @@ func testIdentifierRenewalFlow(t *testing.T, h *harness) {
 	cf := screenAs[*confirmScreen](h)
 	h.see("Pour renouveler votre identifiant, vous devez renseigner votre mot de passe. Veuillez utiliser le mot de passe qui vous a été envoyé par SMS.")
 	h.see("Ce lien est valable jusqu'au")
-	if c.Focused() != cf.password.entry {
+	if c.Focused() != cf.password.Entry {
 		t.Fatalf("focus on %T, want the password", c.Focused())
 	}
-	test.Type(cf.password.entry, marie.Password)
-	test.Type(cf.code.entry, servicetest.Code)
-	h.tap(cf.validate.button)
+	test.Type(cf.password.Entry, marie.Password)
+	test.Type(cf.code.Entry, servicetest.Code)
+	h.tap(cf.validate.Button)
 
 	// E6
 	id := screenAs[*identifierScreen](h)
@@ -108,15 +108,15 @@ func testIdentifierRenewalFlow(t *testing.T, h *harness) {
 
 	// Back to E1: the old identifier fails, the new one logs in.
 	home = screenAs[*homeScreen](h)
-	test.Type(home.identifier.entry, marie.Identifier)
-	h.enter(home.password.entry, marie.Password)
+	test.Type(home.identifier.Entry, marie.Identifier)
+	h.enter(home.password.Entry, marie.Password)
 	h.see("Identifiant ou mot de passe incorrect.")
-	if home.identifier.entry.Text != marie.Identifier || home.password.entry.Text != "" {
-		t.Errorf("after a failed login: identifier %q kept, password %q cleared?", home.identifier.entry.Text, home.password.entry.Text)
+	if home.identifier.Entry.Text != marie.Identifier || home.password.Entry.Text != "" {
+		t.Errorf("after a failed login: identifier %q kept, password %q cleared?", home.identifier.Entry.Text, home.password.Entry.Text)
 	}
-	home.identifier.entry.SetText("")
-	test.Type(home.identifier.entry, newID)
-	h.enter(home.password.entry, marie.Password)
+	home.identifier.Entry.SetText("")
+	test.Type(home.identifier.Entry, newID)
+	h.enter(home.password.Entry, marie.Password)
 	sp := screenAs[*spaceScreen](h)
 	h.see("Bonjour Marie Claire DUPONT")
 	h.see("NUMIC : ••••2345")
@@ -124,8 +124,8 @@ func testIdentifierRenewalFlow(t *testing.T, h *harness) {
 	h.tap(sp.logout)
 	home = screenAs[*homeScreen](h)
 	// The next login shows when the last one was.
-	test.Type(home.identifier.entry, newID)
-	h.enter(home.password.entry, marie.Password)
+	test.Type(home.identifier.Entry, newID)
+	h.enter(home.password.Entry, marie.Password)
 	screenAs[*spaceScreen](h)
 	h.see("Dernière connexion : ")
 }
@@ -136,18 +136,18 @@ func testWrongSecurityCode(t *testing.T, h *harness) {
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
 	firstCode := r.code.id
-	test.Type(r.numic.entry, marie.NUMIC)
-	test.Type(r.email.entry, marie.Email)
-	h.enter(r.code.entry, "1234")
+	test.Type(r.numic.Entry, marie.NUMIC)
+	test.Type(r.email.Entry, marie.Email)
+	h.enter(r.code.Entry, "1234")
 	screenAs[*requestScreen](h)
 	h.see("Le code de sécurité est incorrect. Un nouveau code est affiché : saisissez-le.")
-	if r.code.id == firstCode || r.code.id == "" || r.code.entry.Text != "" {
-		t.Errorf("no new code after a wrong one (id %q, typed %q)", r.code.id, r.code.entry.Text)
+	if r.code.id == firstCode || r.code.id == "" || r.code.Entry.Text != "" {
+		t.Errorf("no new code after a wrong one (id %q, typed %q)", r.code.id, r.code.Entry.Text)
 	}
-	if r.numic.entry.Text != marie.NUMIC || r.email.entry.Text != marie.Email {
+	if r.numic.Entry.Text != marie.NUMIC || r.email.Entry.Text != marie.Email {
 		t.Error("what was typed was lost")
 	}
-	if h.win.Canvas().Focused() != r.code.entry {
+	if h.win.Canvas().Focused() != r.code.Entry {
 		t.Error("focus not back on the code")
 	}
 	// "Nouveau code" draws another.
@@ -156,7 +156,7 @@ func testWrongSecurityCode(t *testing.T, h *harness) {
 	if r.code.id == before {
 		t.Error("Nouveau code did not change the code")
 	}
-	h.enter(r.code.entry, servicetest.Code)
+	h.enter(r.code.Entry, servicetest.Code)
 	screenAs[*sentScreen](h)
 }
 
@@ -165,22 +165,22 @@ func TestRequestFieldErrors(t *testing.T) { bothModes(t, testRequestFieldErrors)
 func testRequestFieldErrors(t *testing.T, h *harness) {
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
-	h.tap(r.send.button)
+	h.tap(r.send.Button)
 	h.see("Saisissez votre NUMIC.")
 	h.see("Saisissez votre adresse électronique.")
 	h.see("Saisissez les 4 chiffres du code de sécurité.")
-	test.Type(r.numic.entry, "12AB")
-	test.Type(r.email.entry, "marie@")
-	h.enter(r.code.entry, "77")
+	test.Type(r.numic.Entry, "12AB")
+	test.Type(r.email.Entry, "marie@")
+	h.enter(r.code.Entry, "77")
 	h.see("Le NUMIC ne contient que des chiffres (de 6 à 12).")
 	h.see("Cette adresse électronique n'est pas valide")
 	h.see("Le code de sécurité est composé de 4 chiffres.")
-	if r.numic.entry.Text != "12AB" || r.email.entry.Text != "marie@" {
+	if r.numic.Entry.Text != "12AB" || r.email.Entry.Text != "marie@" {
 		t.Error("what was typed was lost")
 	}
 	screenAs[*requestScreen](h)
 	// Escape goes back, from a field.
-	key(r.numic.entry, fyne.KeyEscape)
+	key(r.numic.Entry, fyne.KeyEscape)
 	screenAs[*homeScreen](h)
 }
 
@@ -191,32 +191,32 @@ func testWrongPasswordThenLock(t *testing.T, h *harness) {
 	h.openLink(h.latestLink())
 	cf := screenAs[*confirmScreen](h)
 	for i := range 4 {
-		test.Type(cf.password.entry, "mauvais")
-		h.enter(cf.code.entry, servicetest.Code)
+		test.Type(cf.password.Entry, "mauvais")
+		h.enter(cf.code.Entry, servicetest.Code)
 		left := map[int]string{4: "4 essais", 3: "3 essais", 2: "2 essais", 1: "1 essai ;"}[4-i]
 		h.see("Mot de passe ou code incorrect. Il vous reste " + left)
-		if cf.password.entry.Text != "" {
+		if cf.password.Entry.Text != "" {
 			t.Fatalf("attempt %d: the wrong password stays in the field", i+1)
 		}
-		if h.win.Canvas().Focused() != cf.password.entry {
+		if h.win.Canvas().Focused() != cf.password.Entry {
 			t.Fatalf("attempt %d: focus on %T, want the password", i+1, h.win.Canvas().Focused())
 		}
 	}
-	test.Type(cf.password.entry, "mauvais")
-	h.enter(cf.code.entry, servicetest.Code)
+	test.Type(cf.password.Entry, "mauvais")
+	h.enter(cf.code.Entry, servicetest.Code)
 	h.see("Trop d'essais incorrects : par sécurité, votre compte est bloqué jusqu'au")
 	h.see("Contactez la cellule d'assistance : assistance@vote.example")
-	if !cf.again.Visible() || !cf.validate.button.Disabled() {
+	if !cf.again.Visible() || !cf.validate.Button.Disabled() {
 		t.Fatal("no way forward after the lock")
 	}
 	if h.win.Canvas().Focused() != cf.again {
 		t.Fatalf("after the lock, focus on %T, want the way forward", h.win.Canvas().Focused())
 	}
 	// Nothing can be submitted: the fields are read-only, the message in view.
-	if !cf.password.entry.Disabled() || !cf.code.entry.Disabled() {
+	if !cf.password.Entry.Disabled() || !cf.code.Entry.Disabled() {
 		t.Fatal("the dead form's fields stay editable")
 	}
-	assertInView(t, h, cf.msg.label)
+	assertInView(t, h, cf.msg.Label)
 	assertInView(t, h, cf.again)
 	h.tap(cf.again)
 	screenAs[*requestScreen](h)
@@ -229,17 +229,17 @@ func TestLoginTriesLeft(t *testing.T) { bothModes(t, testLoginTriesLeft) }
 
 func testLoginTriesLeft(t *testing.T, h *harness) {
 	for _, identifier := range []string{marie.Identifier, "AAAAAAAAAAAA"} {
-		h.ui.home()
+		h.ui.Home()
 		home := screenAs[*homeScreen](h)
 		for i, left := range []string{"4 essais", "3 essais", "2 essais", "1 essai ;"} {
-			home.identifier.entry.SetText(identifier)
-			h.enter(home.password.entry, "mauvais")
+			home.identifier.Entry.SetText(identifier)
+			h.enter(home.password.Entry, "mauvais")
 			h.see("Identifiant ou mot de passe incorrect. Il vous reste " + left)
-			if home.password.entry.Text != "" || h.win.Canvas().Focused() != home.password.entry {
+			if home.password.Entry.Text != "" || h.win.Canvas().Focused() != home.password.Entry {
 				t.Fatalf("%s, attempt %d: the password is not cleared and focused", identifier, i+1)
 			}
 		}
-		h.enter(home.password.entry, "mauvais")
+		h.enter(home.password.Entry, "mauvais")
 		h.see("Trop d'essais incorrects : par sécurité, ce compte est bloqué jusqu'au")
 		h.see("Besoin d'aide ? Contactez la cellule d'assistance : assistance@vote.example.")
 	}
@@ -265,8 +265,8 @@ func testUsedLink(t *testing.T, h *harness) {
 	link := h.latestLink()
 	h.openLink(link)
 	cf := screenAs[*confirmScreen](h)
-	test.Type(cf.password.entry, marie.Password)
-	h.enter(cf.code.entry, servicetest.Code)
+	test.Type(cf.password.Entry, marie.Password)
+	h.enter(cf.code.Entry, servicetest.Code)
 	id := screenAs[*identifierScreen](h)
 	h.tap(id.copyBtn)
 	h.openLink(link)
@@ -285,8 +285,8 @@ func TestLinkUsedWhileOnE5(t *testing.T) {
 	if _, err := h.svc.Portal.ConfirmIdentifierRenewal(context.Background(), portalConfirm(link, c.ID)); err != nil {
 		t.Fatal(err)
 	}
-	test.Type(cf.password.entry, marie.Password)
-	h.enter(cf.code.entry, servicetest.Code)
+	test.Type(cf.password.Entry, marie.Password)
+	h.enter(cf.code.Entry, servicetest.Code)
 	h.see("Lien déjà utilisé.")
 	if !cf.again.Visible() {
 		t.Error("no way to request a new identifier")
@@ -300,7 +300,7 @@ func testInvalidLinkPasted(t *testing.T, h *harness) {
 		h.openLink(text)
 		p := screenAs[*pasteScreen](h)
 		h.see("Ce texte n'est pas un lien de renouvellement. Copiez le lien complet du courriel.")
-		if p.link.entry.Text != text {
+		if p.link.Entry.Text != text {
 			t.Errorf("pasted text %q not kept", text)
 		}
 	}
@@ -349,10 +349,10 @@ func TestKeychainSaveAndFill(t *testing.T) {
 	}
 	h.see("Utiliser l'identifiant enregistré dans le trousseau (NUMIC ••••2345)")
 	h.tap(home.fill[0])
-	if home.identifier.entry.Text != id.renewal.Identifier {
-		t.Fatalf("identifier filled with %q", home.identifier.entry.Text)
+	if home.identifier.Entry.Text != id.renewal.Identifier {
+		t.Fatalf("identifier filled with %q", home.identifier.Entry.Text)
 	}
-	h.enter(home.password.entry, marie.Password)
+	h.enter(home.password.Entry, marie.Password)
 	screenAs[*spaceScreen](h)
 }
 
@@ -371,16 +371,16 @@ func TestHelpFromEveryScreen(t *testing.T) {
 		func() { h.tap(screenAs[*homeScreen](h).haveMail) },
 		func() { h.requestRenewal() },
 	} {
-		h.ui.home()
+		h.ui.Home()
 		open()
-		before := h.ui.top().screen
+		before := h.ui.Top().Screen
 		h.tap(h.ui.helpButton)
 		screenAs[*helpScreen](h)
 		h.see("Que faire si je n'ai pas reçu ou si j'ai perdu mon identifiant ?")
 		h.see("Contactez la cellule d'assistance : assistance@vote.example")
-		h.tap(h.ui.backButton)
-		if h.ui.top().screen != before {
-			t.Fatalf("back from help went to %T, not %T", h.ui.top().screen, before)
+		h.tap(h.ui.BackButton)
+		if h.ui.Top().Screen != before {
+			t.Fatalf("back from help went to %T, not %T", h.ui.Top().Screen, before)
 		}
 	}
 }
@@ -415,18 +415,18 @@ func TestSettingsBackend(t *testing.T) {
 		"https://vote.example/?x=1":    "ni nom d'utilisateur, ni « ? », ni « # »",
 		"https://user:pw@vote.example": "ni nom d'utilisateur, ni « ? », ni « # »",
 	} {
-		s.backend.entry.SetText(bad)
+		s.backend.Entry.SetText(bad)
 		h.tap(s.save)
 		h.see(why)
 		h.see("1 champ à corriger : Adresse du serveur.")
-		if h.win.Canvas().Focused() != s.backend.entry {
+		if h.win.Canvas().Focused() != s.backend.Entry {
 			t.Errorf("%q: the focus is not on the address", bad)
 		}
 		if got := h.app.Preferences().String(BackendPreference); got != "" {
 			t.Fatalf("%q saved as %q", bad, got)
 		}
 	}
-	s.backend.entry.SetText(" https://vote.example ")
+	s.backend.Entry.SetText(" https://vote.example ")
 	h.tap(s.save)
 	h.see("Enregistré. Ce réglage s'appliquera au prochain démarrage de l'application.")
 	h.notSee("champ à corriger")
@@ -434,12 +434,12 @@ func TestSettingsBackend(t *testing.T) {
 		t.Fatalf("saved %q", got)
 	}
 	// What --backend accepts, the screen accepts: the same URL policy.
-	s.backend.entry.SetText("http://127.0.0.1:8443")
+	s.backend.Entry.SetText("http://127.0.0.1:8443")
 	h.tap(s.save)
 	if got := h.app.Preferences().String(BackendPreference); got != "http://127.0.0.1:8443" {
 		t.Fatalf("a backend on this machine saved as %q", got)
 	}
-	s.backend.entry.SetText("")
+	s.backend.Entry.SetText("")
 	h.tap(s.save)
 	if got := h.app.Preferences().String(BackendPreference); got != "" {
 		t.Fatalf("clearing saved %q", got)

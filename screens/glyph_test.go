@@ -9,6 +9,7 @@ import (
 	"github.com/go-text/typesetting/font"
 
 	"consulvote/resources"
+	"consulvote/screens/ui"
 )
 
 // TestTranslationsInThemeFont: every character of every text, in both
@@ -17,7 +18,7 @@ import (
 func TestTranslationsInThemeFont(t *testing.T) {
 	var faces []*font.Face
 	for _, st := range []fyne.TextStyle{{}, {Bold: true}, {Italic: true}, {Bold: true, Italic: true}} {
-		f, err := font.ParseTTF(bytes.NewReader(Theme{}.Font(st).Content()))
+		f, err := font.ParseTTF(bytes.NewReader(ui.Theme{}.Font(st).Content()))
 		if err != nil {
 			t.Fatal(err)
 		}

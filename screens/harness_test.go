@@ -3,6 +3,7 @@ package screens
 import (
 	// Before Fyne reads the locale (LANG=C.UTF-8 in CI).
 	_ "consulvote/internal/localeenv"
+	"consulvote/screens/ui"
 
 	"context"
 	"os"
@@ -115,15 +116,15 @@ func (h *harness) wait() {
 func screenAs[T any](h *harness) T {
 	h.t.Helper()
 	h.wait()
-	s, ok := h.ui.top().screen.(T)
+	s, ok := h.ui.Top().Screen.(T)
 	if !ok {
 		var want T
-		h.t.Fatalf("screen is %T (%q), want %T", h.ui.top().screen, h.win.Title(), want)
+		h.t.Fatalf("screen is %T (%q), want %T", h.ui.Top().Screen, h.win.Title(), want)
 	}
 	return s
 }
 
-func (h *harness) tap(b *button) {
+func (h *harness) tap(b *ui.Button) {
 	h.t.Helper()
 	if b.Disabled() {
 		h.t.Fatalf("button %q is disabled", b.Text)
@@ -133,7 +134,7 @@ func (h *harness) tap(b *button) {
 }
 
 // enter types text in e (keeping what is there) and presses Return.
-func (h *harness) enter(e *entry, text string) {
+func (h *harness) enter(e *ui.Entry, text string) {
 	test.Type(e, text)
 	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.wait()
@@ -156,11 +157,11 @@ func (h *harness) texts() string {
 			b.WriteString(w.Text + "\n")
 		case *widget.Button:
 			b.WriteString(w.Text + "\n")
-		case *button:
+		case *ui.Button:
 			b.WriteString(w.Text + "\n")
-		case *entry:
+		case *ui.Entry:
 			b.WriteString(w.Text + "\n")
-		case *readOnlyText:
+		case *ui.ReadOnlyText:
 			b.WriteString(w.Text + "\n")
 		}
 		switch w := o.(type) {
@@ -196,11 +197,11 @@ func (h *harness) notSee(unwanted string) {
 }
 
 // overlayButton finds a button by its text in the overlays (dialogs).
-func (h *harness) overlayButton(text string) *button {
+func (h *harness) overlayButton(text string) *ui.Button {
 	h.t.Helper()
 	for _, o := range h.win.Canvas().Overlays().List() {
 		for _, obj := range test.LaidOutObjects(o) {
-			if b, ok := obj.(*button); ok && b.Text == text && b.Visible() {
+			if b, ok := obj.(*ui.Button); ok && b.Text == text && b.Visible() {
 				return b
 			}
 		}
@@ -228,12 +229,12 @@ func (h *harness) latestLink() string {
 // requestRenewal walks E1 → E2 → E3 for marie.
 func (h *harness) requestRenewal() {
 	h.t.Helper()
-	h.ui.home()
+	h.ui.Home()
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
-	test.Type(r.numic.entry, marie.NUMIC)
-	test.Type(r.email.entry, marie.Email)
-	h.enter(r.code.entry, servicetest.Code)
+	test.Type(r.numic.Entry, marie.NUMIC)
+	test.Type(r.email.Entry, marie.Email)
+	h.enter(r.code.Entry, servicetest.Code)
 	screenAs[*sentScreen](h)
 }
 
@@ -243,18 +244,18 @@ func (h *harness) renewToE6() *identifierScreen {
 	h.requestRenewal()
 	h.openLink(h.latestLink())
 	cf := screenAs[*confirmScreen](h)
-	test.Type(cf.password.entry, marie.Password)
-	h.enter(cf.code.entry, servicetest.Code)
+	test.Type(cf.password.Entry, marie.Password)
+	h.enter(cf.code.Entry, servicetest.Code)
 	return screenAs[*identifierScreen](h)
 }
 
 // openLink pastes link on the "J'ai reçu le courriel" screen.
 func (h *harness) openLink(link string) {
 	h.t.Helper()
-	h.ui.home()
+	h.ui.Home()
 	h.tap(screenAs[*homeScreen](h).haveMail)
 	p := screenAs[*pasteScreen](h)
-	h.enter(p.link.entry, link)
+	h.enter(p.link.Entry, link)
 }
 
 func portalConfirm(link, codeID string) portal.ConfirmRequest {

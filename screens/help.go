@@ -1,6 +1,8 @@
 package screens
 
 import (
+	"consulvote/screens/ui"
+
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
@@ -15,15 +17,15 @@ func newHelp(u *UI) *helpScreen {
 	return &helpScreen{u: u}
 }
 
-func (s *helpScreen) page() *page {
+func (s *helpScreen) page() *ui.Page {
 	c := container.NewVBox(
-		heading(lang.L("help.title")),
-		wrapped(lang.L("help.steps")),
-		wrapped(lang.L("help.not_both")),
+		ui.Heading(lang.L("help.title")),
+		ui.Wrapped(lang.L("help.steps")),
+		ui.Wrapped(lang.L("help.not_both")),
 		widget.NewSeparator(),
-		heading(lang.L("help.contact_title")),
-		wrapped(lang.X("help.contact", "", map[string]any{"Contact": s.u.opt.Assistance})),
+		ui.Heading(lang.L("help.contact_title")),
+		ui.Wrapped(lang.X("help.contact", "", map[string]any{"Contact": s.u.opt.Assistance})),
 	)
 	// The focus starts on the navigator's "Retour".
-	return &page{title: lang.L("help.page"), content: c, screen: s}
+	return &ui.Page{Title: lang.L("help.page"), Content: c, Screen: s}
 }

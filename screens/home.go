@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // savedNUMICsKey is the preference listing the NUMICs whose identifier
@@ -23,34 +24,34 @@ const savedNUMICsKey = "keychain.numics"
 // homeScreen is E1: the election, the login form and the ways to recover.
 type homeScreen struct {
 	u          *UI
-	identifier *field
-	password   *field
-	login      *submitButton
-	msg        *message
-	fill       []*button // one per identifier saved in the keychain
-	lostID     *button
-	lostPW     *button
-	haveMail   *button
+	identifier *ui.Field
+	password   *ui.Field
+	login      *ui.Submit
+	msg        *ui.Message
+	fill       []*ui.Button // one per identifier saved in the keychain
+	lostID     *ui.Button
+	lostPW     *ui.Button
+	haveMail   *ui.Button
 }
 
 func newHome(u *UI) *homeScreen {
 	s := &homeScreen{
 		u:          u,
-		identifier: newField(u, "field.identifier", "field.identifier.help", false),
-		password:   newField(u, "field.password", "field.password.help", true),
-		msg:        newMessage(),
+		identifier: u.NewField("field.identifier", "field.identifier.help", false),
+		password:   u.NewField("field.password", "field.password.help", true),
+		msg:        ui.NewMessage(),
 	}
-	s.login = u.newSubmit("home.login", s.submit)
-	s.login.submitOn(s.identifier.entry, s.password.entry)
-	s.lostID = u.button(lang.L("home.lost_identifier"), nil, func() { u.show(newRequest(u).page()) })
-	s.lostPW = u.button(lang.L("home.lost_password"), nil, func() { u.show(newPassword(u).page()) })
-	s.haveMail = u.button(lang.L("home.have_mail"), nil, func() { u.show(newPaste(u).page()) })
-	for _, b := range []*button{s.lostID, s.lostPW, s.haveMail} {
+	s.login = u.NewSubmit("home.login", s.submit)
+	s.login.SubmitOn(s.identifier.Entry, s.password.Entry)
+	s.lostID = u.Button(lang.L("home.lost_identifier"), nil, func() { u.Show(newRequest(u).page()) })
+	s.lostPW = u.Button(lang.L("home.lost_password"), nil, func() { u.Show(newPassword(u).page()) })
+	s.haveMail = u.Button(lang.L("home.have_mail"), nil, func() { u.Show(newPaste(u).page()) })
+	for _, b := range []*ui.Button{s.lostID, s.lostPW, s.haveMail} {
 		b.Importance = widget.LowImportance
 	}
 	if u.opt.Keychain != nil {
 		for _, numic := range savedNUMICs(u.app) {
-			s.fill = append(s.fill, u.button(
+			s.fill = append(s.fill, u.Button(
 				lang.X("home.keychain_fill", "", map[string]any{"NUMIC": portal.MaskNUMIC(numic)}), nil,
 				func() { s.fillFromKeychain(numic) }))
 		}
@@ -58,28 +59,28 @@ func newHome(u *UI) *homeScreen {
 	return s
 }
 
-func (s *homeScreen) page() *page {
-	title := heading(lang.L("home.title"))
+func (s *homeScreen) page() *ui.Page {
+	title := ui.Heading(lang.L("home.title"))
 	title.SizeName = theme.SizeNameHeadingText
 	objs := []fyne.CanvasObject{title}
 	if s.u.opt.Election != "" {
 		objs = append(objs, widget.NewLabel(electionLine(s.u.opt.Election)))
 	}
-	objs = append(objs, wrapped(lang.L("home.welcome")), widget.NewSeparator())
+	objs = append(objs, ui.Wrapped(lang.L("home.welcome")), widget.NewSeparator())
 	for _, b := range s.fill {
 		objs = append(objs, b)
 	}
 	objs = append(objs,
-		s.identifier.object(), container.NewHBox(s.lostID),
-		s.password.object(), container.NewHBox(s.lostPW),
-		s.msg.label, s.login.object(), widget.NewSeparator(), container.NewHBox(s.haveMail))
-	return &page{title: lang.L("home.page"), content: container.NewVBox(objs...), focus: s.identifier.entry, screen: s}
+		s.identifier.Object(), container.NewHBox(s.lostID),
+		s.password.Object(), container.NewHBox(s.lostPW),
+		s.msg.Label, s.login.Object(), widget.NewSeparator(), container.NewHBox(s.haveMail))
+	return &ui.Page{Title: lang.L("home.page"), Content: container.NewVBox(objs...), Focus: s.identifier.Entry, Screen: s}
 }
 
 func (s *homeScreen) submit() {
-	s.msg.set("", widget.MediumImportance)
-	id, pw := strings.TrimSpace(s.identifier.entry.Text), s.password.entry.Text
-	fields := map[portal.Field]*field{portal.FieldIdentifier: s.identifier, portal.FieldPassword: s.password}
+	s.msg.Set("", widget.MediumImportance)
+	id, pw := strings.TrimSpace(s.identifier.Entry.Text), s.password.Entry.Text
+	fields := map[portal.Field]*ui.Field{portal.FieldIdentifier: s.identifier, portal.FieldPassword: s.password}
 	var missing []portal.FieldError
 	if id == "" {
 		missing = append(missing, portal.FieldError{Field: portal.FieldIdentifier, Reason: portal.ReasonRequired})
@@ -90,13 +91,13 @@ func (s *homeScreen) submit() {
 	if s.u.showFieldErrors(portal.InvalidInput(missing...), fields) {
 		return
 	}
-	s.login.busy(true)
+	s.login.Busy(true)
 	call(s.u, func(ctx context.Context) (portal.Session, error) {
 		return s.u.portal.Login(ctx, id, pw)
 	}, func(sess portal.Session, err error) {
-		s.login.busy(false)
+		s.login.Busy(false)
 		if err != nil {
-			s.password.entry.SetText("")
+			s.password.Entry.SetText("")
 			if s.u.showFieldErrors(err, fields) {
 				return
 			}
@@ -104,12 +105,12 @@ func (s *homeScreen) submit() {
 			if errors.Is(err, portal.ErrLocked) {
 				text = s.u.lockedText("err.locked_login", err)
 			}
-			s.msg.set(text, widget.DangerImportance)
-			s.u.failed(s.password, s.msg.label, s.msg.label)
+			s.msg.Set(text, widget.DangerImportance)
+			s.u.Failed(s.password, s.msg.Label, s.msg.Label)
 			return
 		}
-		s.password.entry.SetText("")
-		s.u.show(newSpace(s.u, sess).page())
+		s.password.Entry.SetText("")
+		s.u.Show(newSpace(s.u, sess).page())
 	})
 }
 
@@ -118,12 +119,12 @@ func (s *homeScreen) fillFromKeychain(numic string) {
 		return s.u.opt.Keychain.Load(numic)
 	}, func(id string, err error) {
 		if err != nil {
-			s.msg.set(lang.L("home.keychain_failed"), widget.DangerImportance)
+			s.msg.Set(lang.L("home.keychain_failed"), widget.DangerImportance)
 			return
 		}
-		s.identifier.entry.SetText(id)
-		s.msg.set(lang.L("home.keychain_filled"), widget.SuccessImportance)
-		s.u.win.Canvas().Focus(s.password.entry)
+		s.identifier.Entry.SetText(id)
+		s.msg.Set(lang.L("home.keychain_filled"), widget.SuccessImportance)
+		s.u.win.Canvas().Focus(s.password.Entry)
 	})
 }
 

@@ -13,19 +13,20 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // identifierScreen is E6: the new identifier, shown once.
 type identifierScreen struct {
 	u          *UI
 	renewal    portal.Renewal
-	identifier *readOnlyText
-	spell      *button
+	identifier *ui.ReadOnlyText
+	spell      *ui.Button
 	spelled    *fyne.Container // one line per group, shown by spell
-	copyBtn    *button
-	save       *button
-	home       *button
-	msg        *message
+	copyBtn    *ui.Button
+	save       *ui.Button
+	home       *ui.Button
+	msg        *ui.Message
 	kept       bool // copied or saved: leaving needs no warning
 }
 
@@ -34,50 +35,50 @@ type identifierScreen struct {
 const identifierTextSize = 32
 
 func newIdentifier(u *UI, r portal.Renewal) *identifierScreen {
-	s := &identifierScreen{u: u, renewal: r, msg: newMessage()}
+	s := &identifierScreen{u: u, renewal: r, msg: ui.NewMessage()}
 	// In groups of four, for the eye, in a face that tells 0 from O and 1
 	// from l and I (TestIdentifierFontTellsConfusablesApart). The keyboard
 	// can select it; whatever is copied goes without the spaces.
-	s.identifier = u.readOnlyText(group(r.Identifier))
+	s.identifier = u.ReadOnlyText(group(r.Identifier))
 	s.identifier.MultiLine, s.identifier.Wrapping = false, fyne.TextWrapOff
 	s.identifier.TextStyle = fyne.TextStyle{Monospace: true}
 	s.identifier.SetMinRowsVisible(1)
-	s.identifier.copied = func(text string) string {
+	s.identifier.Copied = func(text string) string {
 		s.kept = true
 		return strings.ReplaceAll(text, " ", "")
 	}
 	// A screen reader says it letter by letter: read as a word, it is lost.
-	s.identifier.label = lang.X("identifier.spoken", "", map[string]any{"Spelled": strings.Join(spell(r.Identifier), " ; ")})
+	s.identifier.Label = lang.X("identifier.spoken", "", map[string]any{"Spelled": strings.Join(spell(r.Identifier), " ; ")})
 	s.spelled = container.NewVBox()
 	for _, g := range spell(r.Identifier) {
-		s.spelled.Add(wrapped(g))
+		s.spelled.Add(ui.Wrapped(g))
 	}
 	s.spelled.Hide()
-	s.spell = u.button(lang.L("identifier.spell"), theme.VisibilityIcon(), s.toggleSpelling)
-	s.copyBtn = u.button(lang.L("identifier.copy"), theme.ContentCopyIcon(), s.copy)
+	s.spell = u.Button(lang.L("identifier.spell"), theme.VisibilityIcon(), s.toggleSpelling)
+	s.copyBtn = u.Button(lang.L("identifier.copy"), theme.ContentCopyIcon(), s.copy)
 	s.copyBtn.Importance = widget.HighImportance
-	s.save = u.button(lang.L("identifier.save"), theme.DocumentSaveIcon(), s.saveToKeychain)
-	s.home = u.button(lang.L("common.home"), nil, u.home)
+	s.save = u.Button(lang.L("identifier.save"), theme.DocumentSaveIcon(), s.saveToKeychain)
+	s.home = u.Button(lang.L("common.home"), nil, u.Home)
 	return s
 }
 
-func (s *identifierScreen) page() *page {
+func (s *identifierScreen) page() *ui.Page {
 	// The field is as wide as the identifier, whatever the window.
-	size := fyne.MeasureText(s.identifier.text, identifierTextSize, s.identifier.TextStyle)
+	size := fyne.MeasureText(s.identifier.Text, identifierTextSize, s.identifier.TextStyle)
 	pad := 2*theme.InnerPadding() + 2*theme.InputBorderSize() + 2*theme.Padding()
 	shown := container.NewGridWrap(fyne.NewSize(size.Width+pad, size.Height+pad), s.identifier)
 	c := container.NewVBox(
-		heading(lang.L("identifier.intro")),
+		ui.Heading(lang.L("identifier.intro")),
 		container.NewHBox(container.NewThemeOverride(shown, largeText{})),
 		container.NewHBox(s.spell),
 		s.spelled,
-		wrapped(lang.L("identifier.keep")),
+		ui.Wrapped(lang.L("identifier.keep")),
 		container.NewHBox(s.copyBtn, s.save),
-		s.msg.label,
+		s.msg.Label,
 		widget.NewSeparator(),
 		container.NewHBox(s.home),
 	)
-	return &page{title: lang.L("identifier.page"), content: c, focus: s.copyBtn, screen: s, leave: s.leave}
+	return &ui.Page{Title: lang.L("identifier.page"), Content: c, Focus: s.copyBtn, Screen: s, Leave: s.leave}
 }
 
 // toggleSpelling shows or hides the identifier spelled out, group by
@@ -85,25 +86,25 @@ func (s *identifierScreen) page() *page {
 func (s *identifierScreen) toggleSpelling() {
 	if s.spelled.Visible() {
 		s.spelled.Hide()
-		s.spell.label = lang.L("identifier.spell")
+		s.spell.Label = lang.L("identifier.spell")
 	} else {
 		s.spelled.Show()
-		s.spell.label = lang.L("identifier.unspell")
-		s.u.reveal(s.spell, s.spelled)
+		s.spell.Label = lang.L("identifier.unspell")
+		s.u.Reveal(s.spell, s.spelled)
 	}
-	s.spell.SetText(s.spell.label)
+	s.spell.SetText(s.spell.Label)
 }
 
 func (s *identifierScreen) copy() {
 	s.u.app.Clipboard().SetContent(s.renewal.Identifier)
 	s.kept = true
-	s.msg.set(lang.L("identifier.copied"), widget.SuccessImportance)
-	s.u.reveal(s.copyBtn, s.msg.label)
+	s.msg.Set(lang.L("identifier.copied"), widget.SuccessImportance)
+	s.u.Reveal(s.copyBtn, s.msg.Label)
 }
 
 func (s *identifierScreen) saveToKeychain() {
 	if s.u.opt.Keychain == nil {
-		s.msg.set(lang.L("identifier.no_keychain"), widget.WarningImportance)
+		s.msg.Set(lang.L("identifier.no_keychain"), widget.WarningImportance)
 		return
 	}
 	s.save.Disable()
@@ -112,14 +113,14 @@ func (s *identifierScreen) saveToKeychain() {
 	}, func(_ struct{}, err error) {
 		s.save.Enable()
 		if err != nil {
-			s.msg.set(lang.L("identifier.no_keychain"), widget.WarningImportance)
-			s.u.reveal(s.save, s.msg.label)
+			s.msg.Set(lang.L("identifier.no_keychain"), widget.WarningImportance)
+			s.u.Reveal(s.save, s.msg.Label)
 			return
 		}
 		rememberNUMIC(s.u.app, s.renewal.NUMIC)
 		s.kept = true
-		s.msg.set(lang.L("identifier.saved"), widget.SuccessImportance)
-		s.u.reveal(s.save, s.msg.label)
+		s.msg.Set(lang.L("identifier.saved"), widget.SuccessImportance)
+		s.u.Reveal(s.save, s.msg.Label)
 	})
 }
 
@@ -130,7 +131,7 @@ func (s *identifierScreen) leave(proceed func()) {
 		proceed()
 		return
 	}
-	s.u.ask(lang.L("identifier.leave_title"), lang.L("identifier.leave_text"),
+	s.u.Ask(lang.L("identifier.leave_title"), lang.L("identifier.leave_text"),
 		lang.L("identifier.leave_no"), lang.L("identifier.leave_yes"), func() {
 			s.kept = true
 			proceed()

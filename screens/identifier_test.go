@@ -15,6 +15,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/resources"
+	"consulvote/screens/ui"
 )
 
 // TestIdentifierGroupedAndSpelled: E6 shows the identifier in groups of
@@ -43,7 +44,7 @@ func TestIdentifierGroupedAndSpelled(t *testing.T) {
 			t.Cleanup(func() { resources.LoadTranslations("fr") })
 			h := newHarness(t, func(o *Options) { o.Language = tc.language })
 			s := newIdentifier(h.ui, portal.Renewal{Identifier: "hq67savGuH9Z", NUMIC: marie.NUMIC})
-			h.ui.show(s.page())
+			h.ui.Show(s.page())
 			h.see("hq67 savG uH9Z")
 			for _, line := range tc.spelled {
 				h.notSee(line)
@@ -241,7 +242,7 @@ func tellApart(a, b glyph, pair string) string {
 // the check for 0 and O: it can fail.
 func TestIdentifierFontTellsConfusablesApart(t *testing.T) {
 	test.NewTempApp(t)
-	test.ApplyTheme(t, Theme{})
+	test.ApplyTheme(t, ui.Theme{})
 	mono := fyne.TextStyle{Monospace: true}
 	for _, size := range []float32{24, 28, identifierTextSize, 40, 48} {
 		for _, p := range confusables {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"consulvote/screens/ui"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -31,51 +33,51 @@ func TestFailedSubmitInView(t *testing.T) {
 			// E2, a wrong security code, by Enter in the code.
 			h.tap(screenAs[*homeScreen](h).lostID)
 			r := screenAs[*requestScreen](h)
-			test.Type(r.numic.entry, marie.NUMIC)
-			test.Type(r.email.entry, marie.Email)
-			h.enter(r.code.entry, "1234")
+			test.Type(r.numic.Entry, marie.NUMIC)
+			test.Type(r.email.Entry, marie.Email)
+			h.enter(r.code.Entry, "1234")
 			h.see("Le code de sécurité est incorrect.")
-			assertFailedInView(t, h, r.code.field, r.code.err)
+			assertFailedInView(t, h, r.code.Field, r.code.Err)
 
 			// E2, a wrong e-mail: the summary names it; focus on it.
-			r.email.entry.SetText("marie@")
-			h.enter(r.code.entry, "7777")
+			r.email.Entry.SetText("marie@")
+			h.enter(r.code.Entry, "7777")
 			h.see("1 champ à corriger : Adresse électronique.")
-			assertFailedInView(t, h, r.email, r.email.err)
+			assertFailedInView(t, h, r.email, r.email.Err)
 
 			// E1, a wrong password: the page's message.
-			h.ui.home()
+			h.ui.Home()
 			home := screenAs[*homeScreen](h)
-			test.Type(home.identifier.entry, "ABCD-EFGH-JKLM")
-			h.enter(home.password.entry, "wrong password")
-			assertFailedInView(t, h, home.password, home.msg.label)
+			test.Type(home.identifier.Entry, "ABCD-EFGH-JKLM")
+			h.enter(home.password.Entry, "wrong password")
+			assertFailedInView(t, h, home.password, home.msg.Label)
 
 			// The agents' login, a wrong password.
-			h.ui.home()
+			h.ui.Home()
 			h.tap(h.ui.officeButton)
 			l := screenAs[*officeLoginScreen](h)
-			test.Type(l.name.entry, "bob")
-			h.enter(l.password.entry, "wrong")
-			assertFailedInView(t, h, l.password, l.msg.label)
+			test.Type(l.name.Entry, "bob")
+			h.enter(l.password.Entry, "wrong")
+			assertFailedInView(t, h, l.password, l.msg.Label)
 		})
 	}
 }
 
 // assertFailedInView fails unless f has the focus, f and msg are in view,
 // and f's name for screen readers says msg.
-func assertFailedInView(t *testing.T, h *harness, f *field, msg *widget.Label) {
+func assertFailedInView(t *testing.T, h *harness, f *ui.Field, msg *widget.Label) {
 	t.Helper()
 	h.wait()
-	if got := h.win.Canvas().Focused(); got != f.entry {
-		t.Fatalf("%q: focus on %T, want the field %q", h.win.Title(), got, f.label.Text)
+	if got := h.win.Canvas().Focused(); got != f.Entry {
+		t.Fatalf("%q: focus on %T, want the field %q", h.win.Title(), got, f.Label.Text)
 	}
 	if !msg.Visible() || msg.Text == "" {
 		t.Fatalf("%q: no message shown", h.win.Title())
 	}
-	assertInView(t, h, f.entry)
+	assertInView(t, h, f.Entry)
 	assertInView(t, h, msg)
-	if !strings.Contains(f.entry.AccessibilityLabel(), msg.Text) {
-		t.Fatalf("%q: a screen reader hears %q on the field, not %q", h.win.Title(), f.entry.AccessibilityLabel(), msg.Text)
+	if !strings.Contains(f.Entry.AccessibilityLabel(), msg.Text) {
+		t.Fatalf("%q: a screen reader hears %q on the field, not %q", h.win.Title(), f.Entry.AccessibilityLabel(), msg.Text)
 	}
 }
 
@@ -88,7 +90,7 @@ func TestFocusStaysAfterInPageActions(t *testing.T) {
 			h := newHarness(t, func(o *Options) { o.Player = &fakePlayer{} })
 			h.win.Resize(windowAt(scale))
 			c := h.win.Canvas()
-			press := func(b *button, k fyne.KeyName) {
+			press := func(b *ui.Button, k fyne.KeyName) {
 				t.Helper()
 				c.Focus(b)
 				key(b, k)
@@ -107,9 +109,9 @@ func TestFocusStaysAfterInPageActions(t *testing.T) {
 			assertInView(t, h, id.spelled)
 			press(id.copyBtn, fyne.KeyReturn)
 			h.see("Identifiant copié.")
-			assertInView(t, h, id.msg.label)
+			assertInView(t, h, id.msg.Label)
 			press(id.save, fyne.KeyReturn)
-			assertInView(t, h, id.msg.label)
+			assertInView(t, h, id.msg.Label)
 		})
 	}
 }
@@ -133,14 +135,14 @@ func TestTabShowsWhatItReaches(t *testing.T) {
 
 	f := h.openFile("bob", marie.NUMIC)
 	for range 3 { // a history longer than the page
-		f.reason.entry.SetText("appel de l'électrice")
+		f.reason.Entry.SetText("appel de l'électrice")
 		f.act(true)
 		h.wait()
 	}
 	if len(f.history.Objects) != 1 {
 		t.Fatal("no History text")
 	}
-	history := f.history.Objects[0].(*readOnlyText)
+	history := f.history.Objects[0].(*ui.ReadOnlyText)
 	tabThrough(t, h)
 	c := h.win.Canvas()
 	c.Focus(history)
@@ -148,7 +150,7 @@ func TestTabShowsWhatItReaches(t *testing.T) {
 		key(history, fyne.KeyDown)
 	}
 	// The last line is in view: the page's end.
-	if got, want := h.ui.scroll.Offset.Y, h.ui.scroll.Content.Size().Height-h.ui.scroll.Size().Height; got < want-1 {
+	if got, want := h.ui.Scroll().Offset.Y, h.ui.Scroll().Content.Size().Height-h.ui.Scroll().Size().Height; got < want-1 {
 		t.Fatalf("the arrows stopped scrolling at %.0f of %.0f", got, want)
 	}
 }
@@ -164,13 +166,13 @@ func tabThrough(t *testing.T, h *harness) {
 		if f == nil || c.Focused() == first {
 			return
 		}
-		if !h.ui.onPage(f) {
+		if !h.ui.OnPage(f) {
 			continue // the toolbar, above the page
 		}
 		d := fyne.CurrentApp().Driver()
-		top := d.AbsolutePositionForObject(f).Y - d.AbsolutePositionForObject(h.ui.scroll).Y
-		if top < 0 || top >= h.ui.scroll.Size().Height {
-			t.Fatalf("%q: Tab stop %d (%T) at %.0f, out of the %.0f visible", h.win.Title(), n, f, top, h.ui.scroll.Size().Height)
+		top := d.AbsolutePositionForObject(f).Y - d.AbsolutePositionForObject(h.ui.Scroll()).Y
+		if top < 0 || top >= h.ui.Scroll().Size().Height {
+			t.Fatalf("%q: Tab stop %d (%T) at %.0f, out of the %.0f visible", h.win.Title(), n, f, top, h.ui.Scroll().Size().Height)
 		}
 	}
 }

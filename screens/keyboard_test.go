@@ -31,11 +31,11 @@ func TestSpaceOnButtonTypesNothingNext(t *testing.T) {
 	c.Focus(home.lostID)
 	pressSpace(c)
 	r := screenAs[*requestScreen](h)
-	if c.Focused() != r.numic.entry {
+	if c.Focused() != r.numic.Entry {
 		t.Fatalf("focus on %T", c.Focused())
 	}
-	if r.numic.entry.Text != "" {
-		t.Fatalf("the NUMIC field holds %q after Space on the button", r.numic.entry.Text)
+	if r.numic.Entry.Text != "" {
+		t.Fatalf("the NUMIC field holds %q after Space on the button", r.numic.Entry.Text)
 	}
 }
 
@@ -46,7 +46,7 @@ func TestEnterActivatesFocusedButton(t *testing.T) {
 	h.win.Canvas().Focus(home.lostPW)
 	key(home.lostPW, fyne.KeyReturn)
 	screenAs[*passwordScreen](h)
-	key(h.ui.backButton, fyne.KeyEnter)
+	key(h.ui.BackButton, fyne.KeyEnter)
 	screenAs[*homeScreen](h)
 }
 
@@ -56,24 +56,24 @@ func TestPasswordRevealByTab(t *testing.T) {
 	h := newHarness(t)
 	home := screenAs[*homeScreen](h)
 	c := h.win.Canvas()
-	c.Focus(home.password.entry)
-	test.Type(home.password.entry, "secret")
+	c.Focus(home.password.Entry)
+	test.Type(home.password.Entry, "secret")
 	c.FocusNext()
-	if c.Focused() != home.password.reveal {
+	if c.Focused() != home.password.Reveal {
 		t.Fatalf("Tab from the password went to %T", c.Focused())
 	}
-	if home.password.reveal.label != "Afficher le mot de passe" {
-		t.Errorf("reveal button labelled %q", home.password.reveal.label)
+	if home.password.Reveal.Label != "Afficher le mot de passe" {
+		t.Errorf("reveal button labelled %q", home.password.Reveal.Label)
 	}
 	pressSpace(c)
-	if home.password.entry.Password {
+	if home.password.Entry.Password {
 		t.Fatal("the password is still hidden")
 	}
-	if home.password.reveal.label != "Masquer le mot de passe" {
-		t.Errorf("reveal button labelled %q once shown", home.password.reveal.label)
+	if home.password.Reveal.Label != "Masquer le mot de passe" {
+		t.Errorf("reveal button labelled %q once shown", home.password.Reveal.Label)
 	}
-	if home.password.entry.Text != "secret" {
-		t.Errorf("the password changed to %q", home.password.entry.Text)
+	if home.password.Entry.Text != "secret" {
+		t.Errorf("the password changed to %q", home.password.Entry.Text)
 	}
 }
 
@@ -82,7 +82,7 @@ func TestPasswordRevealByTab(t *testing.T) {
 func TestBackOnEveryPage(t *testing.T) {
 	h, _ := newOfficeHarness(t)
 	home := screenAs[*homeScreen](h)
-	if h.ui.backButton != nil {
+	if h.ui.BackButton != nil {
 		t.Error("a Retour on the home page")
 	}
 	for name, open := range map[string]func(){
@@ -95,16 +95,16 @@ func TestBackOnEveryPage(t *testing.T) {
 		"office":   func() { h.tap(h.ui.officeButton) },
 	} {
 		for _, how := range []string{"button", "escape-focused", "escape-canvas"} {
-			h.ui.home()
+			h.ui.Home()
 			home = screenAs[*homeScreen](h)
 			open()
 			h.wait()
-			if h.ui.backButton == nil || !h.ui.backButton.Visible() {
+			if h.ui.BackButton == nil || !h.ui.BackButton.Visible() {
 				t.Fatalf("%s: no Retour", name)
 			}
 			switch how {
 			case "button":
-				h.tap(h.ui.backButton)
+				h.tap(h.ui.BackButton)
 			case "escape-focused":
 				f := h.win.Canvas().Focused()
 				if f == nil {
@@ -115,8 +115,8 @@ func TestBackOnEveryPage(t *testing.T) {
 				h.win.Canvas().Unfocus()
 				h.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 			}
-			if _, ok := h.ui.top().screen.(*homeScreen); !ok {
-				t.Errorf("%s, %s: went to %T, not back home", name, how, h.ui.top().screen)
+			if _, ok := h.ui.Top().Screen.(*homeScreen); !ok {
+				t.Errorf("%s, %s: went to %T, not back home", name, how, h.ui.Top().Screen)
 			}
 		}
 	}
@@ -131,34 +131,34 @@ func TestErrorsSummaryFocusScroll(t *testing.T) {
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
 	c := h.win.Canvas()
-	test.Type(r.numic.entry, marie.NUMIC)
-	test.Type(r.email.entry, "marie@")
-	c.Focus(r.send.button) // at the bottom: the page scrolls there
-	if h.ui.scroll.Offset.Y == 0 {
+	test.Type(r.numic.Entry, marie.NUMIC)
+	test.Type(r.email.Entry, "marie@")
+	c.Focus(r.send.Button) // at the bottom: the page scrolls there
+	if h.ui.Scroll().Offset.Y == 0 {
 		t.Fatal("focusing the button at the bottom did not scroll to it")
 	}
-	key(r.send.button, fyne.KeyReturn)
+	key(r.send.Button, fyne.KeyReturn)
 	h.see("2 champs à corriger : Adresse électronique, Code de sécurité.")
-	if c.Focused() != r.email.entry {
+	if c.Focused() != r.email.Entry {
 		t.Fatalf("focus on %T, want the e-mail", c.Focused())
 	}
-	assertInView(t, h, r.email.label)
-	assertInView(t, h, r.email.entry)
+	assertInView(t, h, r.email.Label)
+	assertInView(t, h, r.email.Entry)
 	// Corrected, the summary goes.
-	r.email.entry.SetText(marie.Email)
-	r.code.entry.SetText("12")
-	r.send.submit()
+	r.email.Entry.SetText(marie.Email)
+	r.code.Entry.SetText("12")
+	r.send.Submit()
 	h.see("1 champ à corriger : Code de sécurité.")
-	if c.Focused() != r.code.entry {
+	if c.Focused() != r.code.Entry {
 		t.Fatalf("focus on %T, want the code", c.Focused())
 	}
-	assertInView(t, h, r.code.entry)
+	assertInView(t, h, r.code.Entry)
 	// The home page's login too.
-	h.ui.home()
+	h.ui.Home()
 	home := screenAs[*homeScreen](h)
-	h.tap(home.login.button)
+	h.tap(home.login.Button)
 	h.see("2 champs à corriger : Identifiant, Mot de passe.")
-	if c.Focused() != home.identifier.entry {
+	if c.Focused() != home.identifier.Entry {
 		t.Fatalf("focus on %T, want the identifier", c.Focused())
 	}
 }
@@ -167,9 +167,9 @@ func TestErrorsSummaryFocusScroll(t *testing.T) {
 func assertInView(t *testing.T, h *harness, o fyne.CanvasObject) {
 	t.Helper()
 	d := fyne.CurrentApp().Driver()
-	top := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(h.ui.scroll).Y
-	if top < 0 || top+o.Size().Height > h.ui.scroll.Size().Height {
-		t.Fatalf("%T at %.0f..%.0f, out of the %.0f visible", o, top, top+o.Size().Height, h.ui.scroll.Size().Height)
+	top := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(h.ui.Scroll()).Y
+	if top < 0 || top+o.Size().Height > h.ui.Scroll().Size().Height {
+		t.Fatalf("%T at %.0f..%.0f, out of the %.0f visible", o, top, top+o.Size().Height, h.ui.Scroll().Size().Height)
 	}
 }
 

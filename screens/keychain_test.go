@@ -34,7 +34,7 @@ func TestE6SavesToRealKeychain(t *testing.T) {
 	h.tap(id.home)
 	home := screenAs[*homeScreen](h)
 	h.tap(home.fill[0])
-	if home.identifier.entry.Text != id.renewal.Identifier {
-		t.Fatalf("E1 filled %q from the keychain", home.identifier.entry.Text)
+	if home.identifier.Entry.Text != id.renewal.Identifier {
+		t.Fatalf("E1 filled %q from the keychain", home.identifier.Entry.Text)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/app/service/servicetest"
 	"consulvote/resources"
+	"consulvote/screens/ui"
 )
 
 // rawKey is what lang.L shows for a key missing from the translations.
@@ -34,14 +35,14 @@ func TestEveryScreenTranslated(t *testing.T) {
 					t.Errorf("%q shows the raw key %q", h.win.Title(), strings.TrimSpace(k))
 				}
 				// The outbox shows the messages in the voter's language.
-				if _, ok := h.ui.top().screen.(*outboxScreen); !ok {
+				if _, ok := h.ui.Top().Screen.(*outboxScreen); !ok {
 					seen.WriteString(txt)
 				}
 			}
 			look()
 			h.tap(screenAs[*homeScreen](h).lostID)
 			r := screenAs[*requestScreen](h)
-			h.tap(r.send.button) // every field error
+			h.tap(r.send.Button) // every field error
 			look()
 			h.requestRenewal()
 			look()
@@ -49,30 +50,30 @@ func TestEveryScreenTranslated(t *testing.T) {
 			look()
 			h.openLink(h.latestLink())
 			cf := screenAs[*confirmScreen](h)
-			h.tap(cf.validate.button)
+			h.tap(cf.validate.Button)
 			look()
-			test.Type(cf.password.entry, marie.Password)
-			h.enter(cf.code.entry, servicetest.Code)
+			test.Type(cf.password.Entry, marie.Password)
+			h.enter(cf.code.Entry, servicetest.Code)
 			id := screenAs[*identifierScreen](h)
 			h.tap(id.home)
 			look() // the dialog
 			h.tap(h.overlayButton(h.overlayConfirmText()))
 			h.tap(h.ui.helpButton)
 			look()
-			h.ui.home()
+			h.ui.Home()
 			h.tap(screenAs[*homeScreen](h).lostPW)
 			pw := screenAs[*passwordScreen](h)
-			h.tap(pw.send.button)
+			h.tap(pw.send.Button)
 			look()
-			test.Type(pw.identifier.entry, "AAAAAAAAAAAA")
-			test.Type(pw.numic.entry, marie.NUMIC)
-			h.enter(pw.code.entry, servicetest.Code)
+			test.Type(pw.identifier.Entry, "AAAAAAAAAAAA")
+			test.Type(pw.numic.Entry, marie.NUMIC)
+			h.enter(pw.code.Entry, servicetest.Code)
 			screenAs[*passwordSentScreen](h)
 			look()
-			h.ui.home()
+			h.ui.Home()
 			home := screenAs[*homeScreen](h)
-			test.Type(home.identifier.entry, id.renewal.Identifier)
-			h.enter(home.password.entry, marie.Password)
+			test.Type(home.identifier.Entry, id.renewal.Identifier)
+			h.enter(home.password.Entry, marie.Password)
 			look()
 			// The office, as an admin, every screen.
 			e := officeEnv(t)
@@ -81,10 +82,10 @@ func TestEveryScreenTranslated(t *testing.T) {
 			})
 			ho.tap(ho.ui.officeButton)
 			lg := screenAs[*officeLoginScreen](ho)
-			test.Type(lg.name.entry, "alice")
+			test.Type(lg.name.Entry, "alice")
 			ho.submitAgent(lg, "alice")
 			oh := screenAs[*officeHomeScreen](ho)
-			for _, open := range []*button{oh.desk, oh.approvals, oh.outbox, oh.roll, oh.campaign, oh.auditB} {
+			for _, open := range []*ui.Button{oh.desk, oh.approvals, oh.outbox, oh.roll, oh.campaign, oh.auditB} {
 				ho.ui.office()
 				ho.tap(open)
 				txt := ho.texts()
@@ -96,7 +97,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 			ho.ui.office()
 			ho.tap(oh.desk)
 			d := screenAs[*deskScreen](ho)
-			ho.enter(d.query.entry, marie.NUMIC)
+			ho.enter(d.query.Entry, marie.NUMIC)
 			ho.tap(d.found[0])
 			if k := rawKey.FindString(ho.texts()); k != "" {
 				t.Errorf("voter file shows the raw key %q", strings.TrimSpace(k))
@@ -105,7 +106,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 			vf := screenAs[*voterFileScreen](ho)
 			ho.tap(vf.changeB)
 			cs := screenAs[*contactScreen](ho)
-			ho.tap(cs.submitB.button) // every field error
+			ho.tap(cs.submitB.Button) // every field error
 			if k := rawKey.FindString(ho.texts()); k != "" {
 				t.Errorf("contact change shows the raw key %q", strings.TrimSpace(k))
 			}
@@ -117,7 +118,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 			ho.ui.office()
 			ho.tap(oh.desk)
 			d = screenAs[*deskScreen](ho)
-			ho.enter(d.query.entry, marie.NUMIC)
+			ho.enter(d.query.Entry, marie.NUMIC)
 			ho.tap(d.found[0])
 			office += ho.texts()
 			for _, raw := range []string{"voter:", "agent:", "agent.login", "voter.", "identifier.request", "identifier.link", "credentials.", ": pending", ": sent"} {
@@ -170,12 +171,12 @@ func TestRateLimitedMessage(t *testing.T) {
 	for range 3 {
 		h.requestRenewal()
 	}
-	h.ui.home()
+	h.ui.Home()
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
-	test.Type(r.numic.entry, marie.NUMIC)
-	test.Type(r.email.entry, marie.Email)
-	h.enter(r.code.entry, servicetest.Code)
+	test.Type(r.numic.Entry, marie.NUMIC)
+	test.Type(r.email.Entry, marie.Email)
+	h.enter(r.code.Entry, servicetest.Code)
 	// Over the per-NUMIC limit the screen answers as for any request (it
 	// must not tell whether the data match); the e-mail says until when.
 	screenAs[*sentScreen](h)

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // monitorScreen watches the outbox: counts, failures, retry.
@@ -17,23 +18,23 @@ type monitorScreen struct {
 	counts  *widget.Label
 	chart   *fyne.Container // refusals by domain
 	failed  *fyne.Container
-	retries []*button // one per failed message
-	reason  *field
-	refresh *button
-	msg     *message
+	retries []*ui.Button // one per failed message
+	reason  *ui.Field
+	refresh *ui.Button
+	msg     *ui.Message
 }
 
 func newMonitor(u *UI) *monitorScreen {
-	s := &monitorScreen{u: u, counts: wrapped(""), chart: list(), failed: list(), msg: newMessage(),
-		reason: newField(u, "field.reason", "field.reason.help", false)}
-	s.refresh = u.button(lang.L("monitor.refresh"), nil, s.load)
+	s := &monitorScreen{u: u, counts: ui.Wrapped(""), chart: list(), failed: list(), msg: ui.NewMessage(),
+		reason: u.NewField("field.reason", "field.reason.help", false)}
+	s.refresh = u.Button(lang.L("monitor.refresh"), nil, s.load)
 	s.load()
 	return s
 }
 
-func (s *monitorScreen) page() *page {
-	c := container.NewVBox(heading(lang.L("monitor.page")), s.counts, s.chart, container.NewHBox(s.refresh), s.reason.object(), s.msg.label, s.failed)
-	return &page{title: lang.L("monitor.page"), content: c, focus: s.refresh, screen: s}
+func (s *monitorScreen) page() *ui.Page {
+	c := container.NewVBox(ui.Heading(lang.L("monitor.page")), s.counts, s.chart, container.NewHBox(s.refresh), s.reason.Object(), s.msg.Label, s.failed)
+	return &ui.Page{Title: lang.L("monitor.page"), Content: c, Focus: s.refresh, Screen: s}
 }
 
 func (s *monitorScreen) load() {
@@ -51,9 +52,9 @@ func (s *monitorScreen) load() {
 		s.failed.RemoveAll()
 		s.retries = nil
 		for _, m := range st.Failed {
-			b := s.u.button(lang.L("monitor.retry"), nil, func() { s.retry(m.ID) })
+			b := s.u.Button(lang.L("monitor.retry"), nil, func() { s.retry(m.ID) })
 			s.retries = append(s.retries, b)
-			s.failed.Add(container.NewBorder(nil, nil, nil, b, wrapped(lang.X("monitor.failed", "", map[string]any{
+			s.failed.Add(container.NewBorder(nil, nil, nil, b, ui.Wrapped(lang.X("monitor.failed", "", map[string]any{
 				"Channel": codeLabel("channel.", m.Channel), "To": m.Recipient, "Kind": codeLabel("kind.", m.Kind),
 				"Attempts": m.Attempts, "Error": m.LastError}))))
 		}
@@ -61,19 +62,19 @@ func (s *monitorScreen) load() {
 }
 
 func (s *monitorScreen) retry(id int64) {
-	why := s.reason.entry.Text
+	why := s.reason.Entry.Text
 	token := s.u.token() // read on the UI goroutine, before the call
 	call(s.u, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.u.opt.Office.RetryMessage(ctx, token, id, why)
 	}, func(_ struct{}, err error) {
 		if err != nil {
-			if !s.u.showFieldErrors(err, map[portal.Field]*field{portal.FieldReason: s.reason}) {
+			if !s.u.showFieldErrors(err, map[portal.Field]*ui.Field{portal.FieldReason: s.reason}) {
 				s.u.officeFailed(err, s.msg)
 			}
 			return
 		}
-		s.reason.setError("")
-		s.msg.set(lang.L("monitor.retried"), widget.SuccessImportance)
+		s.reason.SetError("")
+		s.msg.Set(lang.L("monitor.retried"), widget.SuccessImportance)
 		s.load()
 	})
 }

@@ -82,7 +82,7 @@ func (h *harness) agentLogin(name string) *officeHomeScreen {
 	h.t.Helper()
 	h.tap(h.ui.officeButton)
 	l := screenAs[*officeLoginScreen](h)
-	test.Type(l.name.entry, name)
+	test.Type(l.name.Entry, name)
 	h.submitAgent(l, name)
 	return screenAs[*officeHomeScreen](h)
 }
@@ -91,29 +91,29 @@ func (h *harness) agentLogin(name string) *officeHomeScreen {
 // factor, its current code, and submits the office login.
 func (h *harness) submitAgent(l *officeLoginScreen, name string) {
 	h.t.Helper()
-	test.Type(l.password.entry, agentPassword)
+	test.Type(l.password.Entry, agentPassword)
 	if s, ok := agentSecrets.Load(agentKey{h.svc, name}); ok && s.(string) != "" {
 		h.clock.Advance(30 * time.Second) // a code serves once: the next step's
-		test.Type(l.code.entry, servicetest.TOTP(h.t, s.(string), h.clock.Now()))
+		test.Type(l.code.Entry, servicetest.TOTP(h.t, s.(string), h.clock.Now()))
 	}
-	h.enter(l.code.entry, "")
+	h.enter(l.code.Entry, "")
 }
 
 func TestOfficeLoginAndRoles(t *testing.T) {
 	h, _ := newOfficeHarness(t)
 	h.tap(h.ui.officeButton)
 	l := screenAs[*officeLoginScreen](h)
-	test.Type(l.name.entry, "bob")
-	h.enter(l.password.entry, "wrong")
+	test.Type(l.name.Entry, "bob")
+	h.enter(l.password.Entry, "wrong")
 	// The screen asks for an agent name, and so does its error.
 	h.see("Nom d'agent, mot de passe ou code à usage unique incorrect.")
 	h.notSee("Identifiant ou mot de passe incorrect.")
 	for range 4 {
-		h.enter(l.password.entry, "wrong")
+		h.enter(l.password.Entry, "wrong")
 	}
 	h.see("Trop d'essais incorrects depuis ce poste : par sécurité, réessayez à partir du")
 	h.clock.Advance(time.Minute)
-	h.ui.home()
+	h.ui.Home()
 	home := h.agentLogin("bob")
 	h.see("Connecté : bob (agent)")
 	h.see("Administration centrale : électeurs de toutes les circonscriptions")
@@ -140,10 +140,10 @@ func testVoterDesk(t *testing.T, h *harness, e *servicetest.Env) {
 	home := h.agentLogin("bob")
 	h.tap(home.desk)
 	d := screenAs[*deskScreen](h)
-	h.enter(d.query.entry, "99999999")
+	h.enter(d.query.Entry, "99999999")
 	h.see("Aucun électeur ne correspond.")
-	d.query.entry.SetText("")
-	h.enter(d.query.entry, marie.Email)
+	d.query.Entry.SetText("")
+	h.enter(d.query.Entry, marie.Email)
 	if len(d.found) != 1 {
 		t.Fatalf("%d voters found", len(d.found))
 	}
@@ -156,7 +156,7 @@ func testVoterDesk(t *testing.T, h *harness, e *servicetest.Env) {
 	h.notSee(marie.Password)
 	h.tap(f.unlock) // no reason
 	h.see("Saisissez le motif de l'action.")
-	test.Type(f.reason.entry, "appel téléphonique, identité vérifiée")
+	test.Type(f.reason.Entry, "appel téléphonique, identité vérifiée")
 	h.tap(f.unlock)
 	h.see("Compte débloqué.")
 	h.see("Compte non bloqué")
@@ -179,7 +179,7 @@ func TestImportScreen(t *testing.T) {
 	s := screenAs[*importScreen](h)
 	h.tap(s.start)
 	h.see("Choisissez le fichier de la liste électorale.")
-	test.Type(s.file.entry, roll)
+	test.Type(s.file.Entry, roll)
 	h.tap(s.start)
 	if s.bar.Value != 1 {
 		t.Errorf("progress bar at %v after the import", s.bar.Value)
@@ -214,7 +214,7 @@ func TestImportScreenCancel(t *testing.T) {
 	home := h.agentLogin("alice")
 	h.tap(home.roll)
 	s := screenAs[*importScreen](h)
-	test.Type(s.file.entry, roll)
+	test.Type(s.file.Entry, roll)
 	test.Tap(s.start)
 	test.Tap(s.cancelB) // at once: the import stops at the next batch
 	h.wait()
@@ -284,7 +284,7 @@ func TestSecondFactorResetInWords(t *testing.T) {
 			}
 			h.tap(bob.outbox)
 			screenAs[*officeLoginScreen](h) // the session ended with the old factor
-			h.ui.home()
+			h.ui.Home()
 			home := h.agentLogin("alice")
 			h.tap(home.auditB)
 			a := screenAs[*auditScreen](h)
@@ -318,7 +318,7 @@ func TestImportScreenFileErrors(t *testing.T) {
 		filepath.Join(dir, "absent.csv"): "Ce fichier ne peut pas être ouvert : il n'existe pas.",
 		dir:                              "Ce fichier ne peut pas être ouvert : c'est un dossier, pas un fichier.",
 	} {
-		s.file.entry.SetText(path)
+		s.file.Entry.SetText(path)
 		h.tap(s.start)
 		h.see(want)
 		h.notSee("no such file")

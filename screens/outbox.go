@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // outboxScreen is the demo's "Messages envoyés": what would have been
@@ -18,31 +19,31 @@ import (
 type outboxScreen struct {
 	u       *UI
 	list    *fyne.Container
-	refresh *button
-	msg     *message
-	links   []*button // one per link found, for tests
-	bodies  []*readOnlyText
+	refresh *ui.Button
+	msg     *ui.Message
+	links   []*ui.Button // one per link found, for tests
+	bodies  []*ui.ReadOnlyText
 }
 
 // linkInText finds renewal links in a message's text.
 var linkInText = regexp.MustCompile(`https?://[^\s<>"]+` + regexp.QuoteMeta(portal.LinkPath) + `\?` + portal.LinkTokenParam + `=[A-Za-z0-9_-]+`)
 
 func newOutbox(u *UI) *outboxScreen {
-	s := &outboxScreen{u: u, list: container.NewVBox(), msg: newMessage()}
-	s.refresh = u.button(lang.L("outbox.refresh"), theme.ViewRefreshIcon(), s.load)
+	s := &outboxScreen{u: u, list: container.NewVBox(), msg: ui.NewMessage()}
+	s.refresh = u.Button(lang.L("outbox.refresh"), theme.ViewRefreshIcon(), s.load)
 	s.load()
 	return s
 }
 
-func (s *outboxScreen) page() *page {
+func (s *outboxScreen) page() *ui.Page {
 	c := container.NewVBox(
-		heading(lang.L("outbox.page")),
-		wrapped(lang.L("outbox.intro")),
+		ui.Heading(lang.L("outbox.page")),
+		ui.Wrapped(lang.L("outbox.intro")),
 		container.NewHBox(s.refresh),
-		s.msg.label,
+		s.msg.Label,
 		s.list,
 	)
-	return &page{title: lang.L("outbox.page"), content: c, screen: s} // focus: Retour (Actualiser is off while loading)
+	return &ui.Page{Title: lang.L("outbox.page"), Content: c, Screen: s} // focus: Retour (Actualiser is off while loading)
 }
 
 func (s *outboxScreen) load() {
@@ -52,7 +53,7 @@ func (s *outboxScreen) load() {
 	}, func(ms []portal.Message, err error) {
 		s.refresh.Enable()
 		if err != nil {
-			s.msg.set(s.u.errorText(err), widget.DangerImportance)
+			s.msg.Set(s.u.errorText(err), widget.DangerImportance)
 			return
 		}
 		s.show(ms)
@@ -72,11 +73,11 @@ func (s *outboxScreen) show(ms []portal.Message) {
 		}
 		to := widget.NewLabel(lang.X("outbox.to", "", map[string]any{"To": m.To, "Time": formatTime(m.CreatedAt)}))
 		to.Importance = widget.LowImportance
-		body := s.u.readOnlyText(m.Text)
+		body := s.u.ReadOnlyText(m.Text)
 		s.bodies = append(s.bodies, body)
 		card := container.NewVBox(widget.NewLabelWithStyle(subject, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), to, body)
 		for _, link := range linkInText.FindAllString(m.Text, -1) {
-			b := s.u.button(lang.L("outbox.open_link"), theme.MailForwardIcon(), func() { s.u.OpenLink(link) })
+			b := s.u.Button(lang.L("outbox.open_link"), theme.MailForwardIcon(), func() { s.u.OpenLink(link) })
 			s.links = append(s.links, b)
 			card.Add(container.NewHBox(b))
 		}

@@ -9,61 +9,62 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // passwordScreen is "Mot de passe perdu ou non reçu": identifier, NUMIC
 // and security code; the new password goes by SMS.
 type passwordScreen struct {
 	u          *UI
-	identifier *field
-	numic      *field
+	identifier *ui.Field
+	numic      *ui.Field
 	code       *codeField
-	send       *submitButton
-	msg        *message
-	fields     map[portal.Field]*field
+	send       *ui.Submit
+	msg        *ui.Message
+	fields     map[portal.Field]*ui.Field
 }
 
 func newPassword(u *UI) *passwordScreen {
 	s := &passwordScreen{
 		u:          u,
-		identifier: newField(u, "field.identifier", "field.identifier.help", false),
-		numic:      newField(u, "field.numic", "field.numic.help", false),
+		identifier: u.NewField("field.identifier", "field.identifier.help", false),
+		numic:      u.NewField("field.numic", "field.numic.help", false),
 		code:       newCodeField(u),
-		msg:        newMessage(),
+		msg:        ui.NewMessage(),
 	}
-	s.send = u.newSubmit("password.submit", s.submit)
-	s.send.submitOn(s.identifier.entry, s.numic.entry, s.code.entry)
-	s.fields = map[portal.Field]*field{portal.FieldIdentifier: s.identifier, portal.FieldNUMIC: s.numic, portal.FieldCode: s.code.field}
+	s.send = u.NewSubmit("password.submit", s.submit)
+	s.send.SubmitOn(s.identifier.Entry, s.numic.Entry, s.code.Entry)
+	s.fields = map[portal.Field]*ui.Field{portal.FieldIdentifier: s.identifier, portal.FieldNUMIC: s.numic, portal.FieldCode: s.code.Field}
 	return s
 }
 
-func (s *passwordScreen) page() *page {
+func (s *passwordScreen) page() *ui.Page {
 	c := container.NewVBox(
-		heading(lang.L("password.title")),
-		wrapped(lang.L("password.intro")),
-		wrapped(lang.L("request.not_both")),
+		ui.Heading(lang.L("password.title")),
+		ui.Wrapped(lang.L("password.intro")),
+		ui.Wrapped(lang.L("request.not_both")),
 		widget.NewSeparator(),
-		s.identifier.object(), s.numic.object(), s.code.object(),
-		s.msg.label, s.send.object(),
+		s.identifier.Object(), s.numic.Object(), s.code.Object(),
+		s.msg.Label, s.send.Object(),
 	)
-	return &page{title: lang.L("password.page"), content: c, focus: s.identifier.entry, screen: s}
+	return &ui.Page{Title: lang.L("password.page"), Content: c, Focus: s.identifier.Entry, Screen: s}
 }
 
 func (s *passwordScreen) submit() {
-	s.msg.set("", widget.MediumImportance)
+	s.msg.Set("", widget.MediumImportance)
 	req := portal.PasswordRenewalRequest{
-		Identifier: s.identifier.entry.Text, NUMIC: s.numic.entry.Text, CodeID: s.code.id, Code: s.code.entry.Text,
+		Identifier: s.identifier.Entry.Text, NUMIC: s.numic.Entry.Text, CodeID: s.code.id, Code: s.code.Entry.Text,
 	}.Normalize()
 	if err := req.Validate(nil); err != nil {
 		s.u.showFieldErrors(err, s.fields)
 		return
 	}
 	s.u.showFieldErrors(nil, s.fields)
-	s.send.busy(true)
+	s.send.Busy(true)
 	call(s.u, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.u.portal.RequestPasswordRenewal(ctx, req)
 	}, func(_ struct{}, err error) {
-		s.send.busy(false)
+		s.send.Busy(false)
 		if err != nil {
 			s.u.formFailed(err, s.code, s.fields, s.msg, func(err error) string {
 				if errors.Is(err, portal.ErrRenewalConflict) {
@@ -73,30 +74,6 @@ func (s *passwordScreen) submit() {
 			})
 			return
 		}
-		s.u.replace(newPasswordSent(s.u).page())
+		s.u.Replace(newPasswordSent(s.u).page())
 	})
-}
-
-// passwordSentScreen confirms a password request, the same whether or not
-// the identifier and NUMIC matched.
-type passwordSentScreen struct {
-	u    *UI
-	home *button
-}
-
-func newPasswordSent(u *UI) *passwordSentScreen {
-	s := &passwordSentScreen{u: u, home: u.button(lang.L("common.home"), nil, u.home)}
-	s.home.Importance = widget.HighImportance
-	return s
-}
-
-func (s *passwordSentScreen) page() *page {
-	c := container.NewVBox(
-		heading(lang.L("password_sent.title")),
-		wrapped(lang.L("password_sent.text")),
-		wrapped(lang.X("password_sent.no_sms", "", map[string]any{"Contact": s.u.opt.Assistance})),
-		wrapped(lang.L("password_sent.desk")),
-		container.NewHBox(s.home),
-	)
-	return &page{title: lang.L("password_sent.page"), content: c, focus: s.home, screen: s}
 }

@@ -22,12 +22,12 @@ func testPasswordRenewalFlow(t *testing.T, h *harness) {
 		t.Errorf("title %q", h.win.Title())
 	}
 	h.see("Le numéro d'identification consulaire (NUMIC) vous a été rappelé dans le courriel contenant votre identifiant de connexion au portail de vote.")
-	if h.win.Canvas().Focused() != p.identifier.entry {
+	if h.win.Canvas().Focused() != p.identifier.Entry {
 		t.Error("focus not on the identifier")
 	}
-	test.Type(p.identifier.entry, marie.Identifier)
-	test.Type(p.numic.entry, marie.NUMIC)
-	h.enter(p.code.entry, servicetest.Code)
+	test.Type(p.identifier.Entry, marie.Identifier)
+	test.Type(p.numic.Entry, marie.NUMIC)
+	h.enter(p.code.Entry, servicetest.Code)
 	screenAs[*passwordSentScreen](h)
 	h.see("un SMS contenant votre nouveau mot de passe vient d'être envoyé au numéro de mobile enregistré")
 
@@ -47,12 +47,12 @@ func testPasswordRenewalFlow(t *testing.T, h *harness) {
 	}
 	h.see(password) // the viewer shows the SMS text
 
-	h.ui.home()
+	h.ui.Home()
 	home := screenAs[*homeScreen](h)
-	test.Type(home.identifier.entry, marie.Identifier)
-	h.enter(home.password.entry, marie.Password)
+	test.Type(home.identifier.Entry, marie.Identifier)
+	h.enter(home.password.Entry, marie.Password)
 	h.see("Identifiant ou mot de passe incorrect.")
-	h.enter(home.password.entry, password)
+	h.enter(home.password.Entry, password)
 	screenAs[*spaceScreen](h)
 }
 
@@ -60,9 +60,9 @@ func TestPasswordSameAnswerForAMiss(t *testing.T) {
 	h := newHarness(t)
 	h.tap(screenAs[*homeScreen](h).lostPW)
 	p := screenAs[*passwordScreen](h)
-	test.Type(p.identifier.entry, "AAAAAAAAAAAA")
-	test.Type(p.numic.entry, marie.NUMIC)
-	h.enter(p.code.entry, servicetest.Code)
+	test.Type(p.identifier.Entry, "AAAAAAAAAAAA")
+	test.Type(p.numic.Entry, marie.NUMIC)
+	h.enter(p.code.Entry, servicetest.Code)
 	screenAs[*passwordSentScreen](h)
 	if ms := mustMessages(t, h); len(ms) != 0 {
 		t.Fatalf("%d messages for an unknown identifier", len(ms))
@@ -75,12 +75,12 @@ func TestPasswordRefusedWhileIdentifierPending(t *testing.T) {
 
 func testPasswordRefusedWhileIdentifierPending(t *testing.T, h *harness) {
 	h.requestRenewal() // a link is pending
-	h.ui.home()
+	h.ui.Home()
 	h.tap(screenAs[*homeScreen](h).lostPW)
 	p := screenAs[*passwordScreen](h)
-	test.Type(p.identifier.entry, marie.Identifier)
-	test.Type(p.numic.entry, marie.NUMIC)
-	h.enter(p.code.entry, servicetest.Code)
+	test.Type(p.identifier.Entry, marie.Identifier)
+	test.Type(p.numic.Entry, marie.NUMIC)
+	h.enter(p.code.Entry, servicetest.Code)
 	// Refused, but answered as any request: the e-mail tells why, and the
 	// page does not claim the old password is gone.
 	screenAs[*passwordSentScreen](h)
@@ -95,9 +95,9 @@ func TestPasswordRefusedAfterIdentifierRenewal(t *testing.T) {
 	h.tap(id.home)
 	h.tap(screenAs[*homeScreen](h).lostPW)
 	p := screenAs[*passwordScreen](h)
-	test.Type(p.identifier.entry, id.renewal.Identifier)
-	test.Type(p.numic.entry, marie.NUMIC)
-	h.enter(p.code.entry, servicetest.Code)
+	test.Type(p.identifier.Entry, id.renewal.Identifier)
+	test.Type(p.numic.Entry, marie.NUMIC)
+	h.enter(p.code.Entry, servicetest.Code)
 	screenAs[*passwordSentScreen](h)
 	h.see("Si la demande n'a pas pu aboutir, votre mot de passe reste inchangé et un courriel à votre adresse électronique vous explique pourquoi.")
 }

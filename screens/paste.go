@@ -9,63 +9,64 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // pasteScreen is "J'ai reçu le courriel": the voter pastes the link.
 type pasteScreen struct {
 	u     *UI
-	link  *field
-	open  *submitButton
-	msg   *message
-	again *button
+	link  *ui.Field
+	open  *ui.Submit
+	msg   *ui.Message
+	again *ui.Button
 }
 
 func newPaste(u *UI) *pasteScreen {
-	s := &pasteScreen{u: u, link: newField(u, "field.link", "field.link.help", false), msg: newMessage()}
-	s.open = u.newSubmit("paste.submit", s.submit)
-	s.open.submitOn(s.link.entry)
-	s.again = u.button(lang.L("action.request_new"), nil, func() { u.replace(newRequest(u).page()) })
+	s := &pasteScreen{u: u, link: u.NewField("field.link", "field.link.help", false), msg: ui.NewMessage()}
+	s.open = u.NewSubmit("paste.submit", s.submit)
+	s.open.SubmitOn(s.link.Entry)
+	s.again = u.Button(lang.L("action.request_new"), nil, func() { u.Replace(newRequest(u).page()) })
 	s.again.Hide()
 	return s
 }
 
-func (s *pasteScreen) page() *page {
+func (s *pasteScreen) page() *ui.Page {
 	c := container.NewVBox(
-		heading(lang.L("paste.title")),
-		wrapped(lang.L("paste.text")),
-		s.link.object(), s.msg.label, container.NewHBox(s.open.object(), s.again),
+		ui.Heading(lang.L("paste.title")),
+		ui.Wrapped(lang.L("paste.text")),
+		s.link.Object(), s.msg.Label, container.NewHBox(s.open.Object(), s.again),
 	)
-	return &page{title: lang.L("paste.page"), content: c, focus: s.link.entry, screen: s}
+	return &ui.Page{Title: lang.L("paste.page"), Content: c, Focus: s.link.Entry, Screen: s}
 }
 
 func (s *pasteScreen) submit() {
-	s.msg.set("", widget.MediumImportance)
+	s.msg.Set("", widget.MediumImportance)
 	s.again.Hide()
-	text := strings.TrimSpace(s.link.entry.Text)
+	text := strings.TrimSpace(s.link.Entry.Text)
 	if text == "" {
-		s.link.setError(lang.L("err.link.required"))
+		s.link.SetError(lang.L("err.link.required"))
 		return
 	}
 	if _, err := portal.ParseLinkToken(text); err != nil {
-		s.link.setError(lang.L("err.link.format"))
+		s.link.SetError(lang.L("err.link.format"))
 		return
 	}
-	s.link.setError("")
-	s.open.busy(true)
+	s.link.SetError("")
+	s.open.Busy(true)
 	call(s.u, func(ctx context.Context) (portal.LinkStatus, error) {
 		return s.u.portal.InspectLink(ctx, text)
 	}, func(st portal.LinkStatus, err error) {
-		s.open.busy(false)
+		s.open.Busy(false)
 		if err == nil {
 			err = st.Err()
 		}
 		if err != nil {
-			s.msg.set(s.u.errorText(err), widget.DangerImportance)
+			s.msg.Set(s.u.errorText(err), widget.DangerImportance)
 			if isLinkError(err) {
 				s.again.Show()
 			}
 			return
 		}
-		s.u.replace(newConfirm(s.u, text, st).page())
+		s.u.Replace(newConfirm(s.u, text, st).page())
 	})
 }

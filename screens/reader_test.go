@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"consulvote/screens/ui"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -166,7 +168,7 @@ func pageObjects(c fyne.Canvas) []fyne.CanvasObject {
 		if o == nil || !o.Visible() {
 			return
 		}
-		if _, ok := o.(*readerProxy); ok {
+		if _, ok := ui.ProxyTarget(o); ok {
 			return
 		}
 		objs = append(objs, o)
@@ -196,12 +198,12 @@ func proxied(t *testing.T, what string, els []bridgeElement) []fyne.CanvasObject
 	t.Helper()
 	var objs []fyne.CanvasObject
 	for _, e := range els {
-		p, ok := e.obj.(*readerProxy)
+		target, ok := ui.ProxyTarget(e.obj)
 		if !ok {
 			t.Errorf("%s: the bridge reaches %T %q itself", what, e.obj, e.label)
 			continue
 		}
-		objs = append(objs, p.target)
+		objs = append(objs, target)
 	}
 	return objs
 }
@@ -226,7 +228,7 @@ func TestScreenReadersReachEveryScreen(t *testing.T) {
 			d := fyne.CurrentApp().Driver()
 
 			// VoiceOver.
-			h.ui.reader.order = readingOrder
+			h.ui.reader.SetOrder(ui.ReadingOrder)
 			els := darwinBridge(c)
 			got := map[fyne.CanvasObject]bridgeElement{}
 			for i, o := range proxied(t, what, els) {
@@ -268,8 +270,7 @@ func TestScreenReadersReachEveryScreen(t *testing.T) {
 			}
 
 			// Narrator.
-			h.ui.reader.order = focusOrder
-			h.ui.reader.shape = ""   // as after a new page,
+			h.ui.reader.SetOrder(ui.FocusOrder)
 			list := windowsBridge(c) // the walk after its first frame
 			cycle := focusCycle(t, c)
 			if got := proxied(t, what, list); fmt.Sprint(got) != fmt.Sprint(cycle) {
@@ -281,13 +282,13 @@ func TestScreenReadersReachEveryScreen(t *testing.T) {
 
 			// Fyne alone.
 			if top := c.Overlays().Top(); top == nil {
-				for _, e := range windowsBridge(&bareCanvas{c, h.ui.reader.hidden.content}) {
-					if contains(h.ui.body, e.obj) {
+				for _, e := range windowsBridge(&bareCanvas{c, h.ui.reader.Content()}) {
+					if ui.Contains(h.ui.Body(), e.obj) {
 						t.Errorf("%s: Fyne's own walk reaches %T %q in the page: the proxies may no longer be needed", what, e.obj, e.label)
 					}
 				}
 			}
-			h.ui.reader.order = readingOrder
+			h.ui.reader.SetOrder(ui.ReadingOrder)
 		})
 	}
 }
@@ -328,16 +329,17 @@ func names(objs []fyne.CanvasObject) string {
 // BenchmarkReaderRebuild: one rebuild of the proxies on the identifier
 // request page (it runs each time a walk of the window passes the hook).
 func BenchmarkReaderRebuild(b *testing.B) {
-	for _, order := range []readerOrder{readingOrder, focusOrder} {
+	for _, order := range []ui.ReaderOrder{ui.ReadingOrder, ui.FocusOrder} {
 		b.Run(fmt.Sprint(order), func(b *testing.B) {
 			h := newHarness(b)
 			h.tap(screenAs[*homeScreen](h).lostID)
-			h.ui.reader.order = order
+			h.ui.reader.SetOrder(order)
 			b.ReportAllocs()
+			n := 0
 			for b.Loop() {
-				h.ui.reader.rebuild()
+				n = h.ui.reader.Rebuild()
 			}
-			b.ReportMetric(float64(len(h.ui.reader.box.Objects)), "elements")
+			b.ReportMetric(float64(n), "elements")
 		})
 	}
 }
@@ -351,30 +353,31 @@ func TestScreenReaderPlaces(t *testing.T) {
 	h.win.Resize(fyne.NewSize(700, 420))
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
-	h.ui.reader.order = readingOrder
+	h.ui.reader.SetOrder(ui.ReadingOrder)
 	d := fyne.CurrentApp().Driver()
-	view := d.AbsolutePositionForObject(h.ui.scroll)
-	bottom := view.Y + h.ui.scroll.Size().Height
+	view := d.AbsolutePositionForObject(h.ui.Scroll())
+	bottom := view.Y + h.ui.Scroll().Size().Height
 	placed := func() map[fyne.CanvasObject]bridgeElement {
 		m := map[fyne.CanvasObject]bridgeElement{}
 		for _, e := range darwinBridge(h.win.Canvas()) {
-			m[e.obj.(*readerProxy).target] = e
+			target, _ := ui.ProxyTarget(e.obj)
+			m[target] = e
 		}
 		return m
 	}
 	els := placed()
-	if e := els[r.numic.entry]; e.size != r.numic.entry.Size() || e.pos != d.AbsolutePositionForObject(r.numic.entry) {
+	if e := els[r.numic.Entry]; e.size != r.numic.Entry.Size() || e.pos != d.AbsolutePositionForObject(r.numic.Entry) {
 		t.Errorf("the NUMIC, in view, exposed at %v %v", e.pos, e.size)
 	}
-	if e, ok := els[r.send.button]; !ok || !e.size.IsZero() || !near(e.pos.Y, bottom) {
+	if e, ok := els[r.send.Button]; !ok || !e.size.IsZero() || !near(e.pos.Y, bottom) {
 		t.Errorf("the button below the view exposed at %v %v, want a point on the bottom edge (y %.0f)", e.pos, e.size, bottom)
 	}
-	h.win.Canvas().Focus(r.send.button) // the page scrolls to it
+	h.win.Canvas().Focus(r.send.Button) // the page scrolls to it
 	els = placed()
-	if e := els[r.send.button]; e.size != r.send.button.Size() {
+	if e := els[r.send.Button]; e.size != r.send.Button.Size() {
 		t.Errorf("the button, scrolled into view, exposed at %v %v", e.pos, e.size)
 	}
-	if e := els[r.numic.entry]; !e.size.IsZero() || !near(e.pos.Y, view.Y) {
+	if e := els[r.numic.Entry]; !e.size.IsZero() || !near(e.pos.Y, view.Y) {
 		t.Errorf("the NUMIC, scrolled above the view, exposed at %v %v, want a point on the top edge (y %.0f)", e.pos, e.size, view.Y)
 	}
 	for o, e := range els {
@@ -393,11 +396,11 @@ func TestNarratorAfterErrors(t *testing.T) {
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
 	c := h.win.Canvas()
-	h.ui.reader.order = focusOrder
+	h.ui.reader.SetOrder(ui.FocusOrder)
 	before := shape(windowsBridge(c))
-	test.Type(r.numic.entry, marie.NUMIC)
-	h.tap(r.send.button) // the e-mail and the code are missing
-	if c.Focused() != r.email.entry {
+	test.Type(r.numic.Entry, marie.NUMIC)
+	h.tap(r.send.Button) // the e-mail and the code are missing
+	if c.Focused() != r.email.Entry {
 		t.Fatalf("focus on %T, want the e-mail", c.Focused())
 	}
 	list := windowsBridge(c)
@@ -410,7 +413,7 @@ func TestNarratorAfterErrors(t *testing.T) {
 	// Narrator's focus restarts before the first element: Tab goes to 0.
 	for i := range list {
 		c.FocusNext()
-		if got := list[i].obj.(*readerProxy).target; got != c.Focused().(fyne.CanvasObject) {
+		if got, _ := ui.ProxyTarget(list[i].obj); got != c.Focused().(fyne.CanvasObject) {
 			t.Fatalf("Tab %d: Narrator names %q, the focus is on %s", i+1, list[i].label, names([]fyne.CanvasObject{c.Focused().(fyne.CanvasObject)}))
 		}
 		if fmt.Sprint(shape(windowsBridge(c))) != fmt.Sprint(shape(list)) {
@@ -425,7 +428,7 @@ func TestScreenReaderMenuAndDialog(t *testing.T) {
 	h := newHarness(t)
 	h.win.Resize(fyne.NewSize(420, 600)) // the toolbar folds
 	h.wait()
-	h.ui.reader.order = readingOrder
+	h.ui.reader.SetOrder(ui.ReadingOrder)
 	if !h.ui.menuButton.Visible() {
 		t.Fatal("the toolbar did not fold")
 	}
@@ -442,7 +445,7 @@ func TestScreenReaderMenuAndDialog(t *testing.T) {
 	}
 	h.win.Canvas().Overlays().Top().Hide()
 	h.win.Canvas().Overlays().Remove(h.win.Canvas().Overlays().Top())
-	h.ui.ask("Titre", "Texte de la question", "Rester", "Partir", func() {})
+	h.ui.Ask("Titre", "Texte de la question", "Rester", "Partir", func() {})
 	labels = nil
 	for _, e := range darwinBridge(h.win.Canvas()) {
 		labels = append(labels, string(e.role)+" "+e.label)

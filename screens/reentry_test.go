@@ -37,43 +37,43 @@ func TestDoubleEnterSubmitsOnce(t *testing.T) {
 	h := newHarnessOn(t, cp, e.Service, e.Clock)
 
 	home := screenAs[*homeScreen](h)
-	test.Type(home.identifier.entry, marie.Identifier)
-	test.Type(home.password.entry, marie.Password)
-	key(home.password.entry, fyne.KeyReturn)
-	key(home.password.entry, fyne.KeyReturn) // the call is under way
-	key(home.identifier.entry, fyne.KeyReturn)
-	home.login.button.activate() // and a click on the (disabled) button
+	test.Type(home.identifier.Entry, marie.Identifier)
+	test.Type(home.password.Entry, marie.Password)
+	key(home.password.Entry, fyne.KeyReturn)
+	key(home.password.Entry, fyne.KeyReturn) // the call is under way
+	key(home.identifier.Entry, fyne.KeyReturn)
+	key(home.login.Button, fyne.KeyReturn) // and a click on the (disabled) button
 	h.wait()
 	if n := cp.logins.Load(); n != 1 {
 		t.Fatalf("%d logins for a double Enter, want 1", n)
 	}
 	screenAs[*spaceScreen](h)
-	if len(h.ui.stack) != 2 {
-		t.Fatalf("%d pages on the stack, want home and the space", len(h.ui.stack))
+	if h.ui.Depth() != 2 {
+		t.Fatalf("%d pages on the stack, want home and the space", h.ui.Depth())
 	}
 
-	h.ui.home()
+	h.ui.Home()
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
-	test.Type(r.numic.entry, marie.NUMIC)
-	test.Type(r.email.entry, marie.Email)
-	test.Type(r.code.entry, servicetest.Code)
-	key(r.code.entry, fyne.KeyReturn)
-	key(r.email.entry, fyne.KeyReturn)
-	r.send.submit()
+	test.Type(r.numic.Entry, marie.NUMIC)
+	test.Type(r.email.Entry, marie.Email)
+	test.Type(r.code.Entry, servicetest.Code)
+	key(r.code.Entry, fyne.KeyReturn)
+	key(r.email.Entry, fyne.KeyReturn)
+	r.send.Submit()
 	h.wait()
 	if n := cp.requests.Load(); n != 1 {
 		t.Fatalf("%d renewal requests for a double Enter, want 1", n)
 	}
 	screenAs[*sentScreen](h)
-	if len(h.ui.stack) != 2 {
-		t.Fatalf("%d pages on the stack, want home and E3", len(h.ui.stack))
+	if h.ui.Depth() != 2 {
+		t.Fatalf("%d pages on the stack, want home and E3", h.ui.Depth())
 	}
 	// The form works again once the call is over.
-	h.ui.home()
+	h.ui.Home()
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r = screenAs[*requestScreen](h)
-	h.enter(r.numic.entry, "")
+	h.enter(r.numic.Entry, "")
 	h.see("Saisissez votre adresse électronique.")
 }
 
@@ -103,12 +103,12 @@ func TestAgentSessionReadOnUIGoroutine(t *testing.T) {
 	started := h.ui.agent.Token
 	h.tap(home.desk)
 	d := screenAs[*deskScreen](h)
-	test.Type(d.query.entry, marie.NUMIC)
-	key(d.query.entry, fyne.KeyReturn)
+	test.Type(d.query.Entry, marie.NUMIC)
+	key(d.query.Entry, fyne.KeyReturn)
 	// The agent logs out while the search runs (on the UI goroutine, as a
 	// click would).
 	h.ui.office()
-	oh := h.ui.top().screen.(*officeHomeScreen) // not screenAs: it would wait for the search
+	oh := h.ui.Top().Screen.(*officeHomeScreen) // not screenAs: it would wait for the search
 	test.Tap(oh.logout)
 	close(bo.release)
 	got := <-bo.tokens

@@ -49,10 +49,10 @@ func TestBackendUnreachable(t *testing.T) {
 	e := servicetest.New(t, servicetest.Config(), service.Options{})
 	h := newHarnessOn(t, client, e.Service, e.Clock, func(o *Options) { o.Outbox = nil })
 	home := screenAs[*homeScreen](h)
-	test.Type(home.identifier.entry, marie.Identifier)
-	h.enter(home.password.entry, marie.Password)
+	test.Type(home.identifier.Entry, marie.Identifier)
+	h.enter(home.password.Entry, marie.Password)
 	h.see("Le service est injoignable. Vérifiez votre connexion à Internet et réessayez.")
-	if home.login.button.Disabled() {
+	if home.login.Button.Disabled() {
 		t.Error("the button stays disabled after the failure")
 	}
 	h.tap(home.lostID)

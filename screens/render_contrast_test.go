@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/screens/ui"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
@@ -16,7 +18,7 @@ import (
 // variantTheme is the app's theme held in one variant, whatever the
 // system prefers.
 type variantTheme struct {
-	Theme
+	ui.Theme
 	v fyne.ThemeVariant
 }
 

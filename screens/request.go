@@ -8,50 +8,51 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // requestScreen is E2: NUMIC, e-mail and security code, to get a link.
 type requestScreen struct {
 	u      *UI
-	numic  *field
-	email  *field
+	numic  *ui.Field
+	email  *ui.Field
 	code   *codeField
-	send   *submitButton
-	msg    *message
-	fields map[portal.Field]*field
+	send   *ui.Submit
+	msg    *ui.Message
+	fields map[portal.Field]*ui.Field
 }
 
 func newRequest(u *UI) *requestScreen {
 	s := &requestScreen{
 		u:     u,
-		numic: newField(u, "field.numic", "field.numic.help", false),
-		email: newField(u, "field.email", "field.email.help", false),
+		numic: u.NewField("field.numic", "field.numic.help", false),
+		email: u.NewField("field.email", "field.email.help", false),
 		code:  newCodeField(u),
-		msg:   newMessage(),
+		msg:   ui.NewMessage(),
 	}
-	s.send = u.newSubmit("request.submit", s.submit)
-	s.send.submitOn(s.numic.entry, s.email.entry, s.code.entry)
-	s.fields = map[portal.Field]*field{portal.FieldNUMIC: s.numic, portal.FieldEmail: s.email, portal.FieldCode: s.code.field}
+	s.send = u.NewSubmit("request.submit", s.submit)
+	s.send.SubmitOn(s.numic.Entry, s.email.Entry, s.code.Entry)
+	s.fields = map[portal.Field]*ui.Field{portal.FieldNUMIC: s.numic, portal.FieldEmail: s.email, portal.FieldCode: s.code.Field}
 	return s
 }
 
-func (s *requestScreen) page() *page {
+func (s *requestScreen) page() *ui.Page {
 	c := container.NewVBox(
-		heading(lang.L("request.title")),
+		ui.Heading(lang.L("request.title")),
 		widget.NewLabel(lang.L("request.subtitle")),
-		wrapped(lang.L("request.intro")),
-		wrapped(lang.L("request.not_both")),
+		ui.Wrapped(lang.L("request.intro")),
+		ui.Wrapped(lang.L("request.not_both")),
 		widget.NewSeparator(),
-		s.numic.object(), s.email.object(), s.code.object(),
-		s.msg.label, s.send.object(),
+		s.numic.Object(), s.email.Object(), s.code.Object(),
+		s.msg.Label, s.send.Object(),
 	)
-	return &page{title: lang.L("request.page"), content: c, focus: s.numic.entry, screen: s}
+	return &ui.Page{Title: lang.L("request.page"), Content: c, Focus: s.numic.Entry, Screen: s}
 }
 
 func (s *requestScreen) submit() {
-	s.msg.set("", widget.MediumImportance)
+	s.msg.Set("", widget.MediumImportance)
 	req := portal.IdentifierRenewalRequest{
-		NUMIC: s.numic.entry.Text, Email: s.email.entry.Text, CodeID: s.code.id, Code: s.code.entry.Text,
+		NUMIC: s.numic.Entry.Text, Email: s.email.Entry.Text, CodeID: s.code.id, Code: s.code.Entry.Text,
 	}.Normalize()
 	// Check here what can be checked here; the portal checks it all again.
 	if err := req.Validate(nil); err != nil {
@@ -59,15 +60,15 @@ func (s *requestScreen) submit() {
 		return
 	}
 	s.u.showFieldErrors(nil, s.fields)
-	s.send.busy(true)
+	s.send.Busy(true)
 	call(s.u, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.u.portal.RequestIdentifierRenewal(ctx, req)
 	}, func(_ struct{}, err error) {
-		s.send.busy(false)
+		s.send.Busy(false)
 		if err != nil {
 			s.u.formFailed(err, s.code, s.fields, s.msg, s.u.errorText)
 			return
 		}
-		s.u.replace(newSent(s.u).page())
+		s.u.Replace(newSent(s.u).page())
 	})
 }

@@ -19,45 +19,46 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/internal/private"
+	"consulvote/screens/ui"
 )
 
 // importScreen imports the electoral roll, with a progress bar, the speed,
 // a Cancel button and the report of refused lines.
 type importScreen struct {
 	u        *UI
-	file     *field
-	choose   *button
-	start    *button
-	cancelB  *button
+	file     *ui.Field
+	choose   *ui.Button
+	start    *ui.Button
+	cancelB  *ui.Button
 	bar      *widget.ProgressBar
 	rate     *widget.Label
-	msg      *message
+	msg      *ui.Message
 	problems *fyne.Container
-	save     *button
+	save     *ui.Button
 	cancel   context.CancelFunc
 	report   portal.ImportReport
 }
 
 func newImport(u *UI) *importScreen {
-	s := &importScreen{u: u, file: newField(u, "field.file", "", false), bar: widget.NewProgressBar(),
-		rate: widget.NewLabel(""), msg: newMessage(), problems: list()}
+	s := &importScreen{u: u, file: u.NewField("field.file", "", false), bar: widget.NewProgressBar(),
+		rate: widget.NewLabel(""), msg: ui.NewMessage(), problems: list()}
 	// The bar's own "42%" is drawn on a tint of the primary colour that
 	// no text colour reads well on, in either variant: the percentage is
 	// in the line below instead.
 	s.bar.TextFormatter = func() string { return "" }
-	s.choose = u.button(lang.L("import.choose"), nil, s.chooseFile)
-	s.start = u.button(lang.L("import.start"), nil, s.run)
+	s.choose = u.Button(lang.L("import.choose"), nil, s.chooseFile)
+	s.start = u.Button(lang.L("import.start"), nil, s.run)
 	s.start.Importance = widget.HighImportance
-	s.cancelB = u.button(lang.L("import.cancel"), nil, func() {
+	s.cancelB = u.Button(lang.L("import.cancel"), nil, func() {
 		if s.cancel != nil {
 			s.cancel()
 		}
 	})
 	s.cancelB.Disable()
-	s.save = u.button(lang.L("import.save_report"), nil, s.chooseReportFile)
+	s.save = u.Button(lang.L("import.save_report"), nil, s.chooseReportFile)
 	s.save.Hide()
 	// Enter in the path starts the import, as the button does.
-	s.file.entry.OnSubmitted = func(string) {
+	s.file.Entry.OnSubmitted = func(string) {
 		if !s.start.Disabled() {
 			s.run()
 		}
@@ -65,11 +66,11 @@ func newImport(u *UI) *importScreen {
 	return s
 }
 
-func (s *importScreen) page() *page {
-	c := container.NewVBox(heading(lang.L("import.page")), wrapped(lang.L("import.text")),
-		s.file.object(), container.NewHBox(s.choose, s.start, s.cancelB), s.bar, s.rate, s.msg.label,
+func (s *importScreen) page() *ui.Page {
+	c := container.NewVBox(ui.Heading(lang.L("import.page")), ui.Wrapped(lang.L("import.text")),
+		s.file.Object(), container.NewHBox(s.choose, s.start, s.cancelB), s.bar, s.rate, s.msg.Label,
 		container.NewHBox(s.save), s.problems)
-	return &page{title: lang.L("import.page"), content: c, focus: s.file.entry, screen: s}
+	return &ui.Page{Title: lang.L("import.page"), Content: c, Focus: s.file.Entry, Screen: s}
 }
 
 func (s *importScreen) chooseFile() {
@@ -78,7 +79,7 @@ func (s *importScreen) chooseFile() {
 			return
 		}
 		r.Close()
-		s.file.entry.SetText(r.URI().Path())
+		s.file.Entry.SetText(r.URI().Path())
 	}, s.u.win)
 }
 
@@ -114,10 +115,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func (s *importScreen) run() {
-	path := strings.TrimSpace(s.file.entry.Text)
+	path := strings.TrimSpace(s.file.Entry.Text)
 	if path == "" {
-		s.file.setError(lang.L("err.file.required"))
-		s.u.summarize([]*field{s.file})
+		s.file.SetError(lang.L("err.file.required"))
+		s.u.Summarize([]*ui.Field{s.file})
 		return
 	}
 	f, err := os.Open(path)
@@ -131,12 +132,12 @@ func (s *importScreen) run() {
 		}
 	}
 	if err != nil {
-		s.file.setError(fileErrorText("err.file.open", err))
-		s.u.summarize([]*field{s.file})
+		s.file.SetError(fileErrorText("err.file.open", err))
+		s.u.Summarize([]*ui.Field{s.file})
 		return
 	}
-	s.file.setError("")
-	s.u.summarize(nil)
+	s.file.SetError("")
+	s.u.Summarize(nil)
 	size := max(st.Size(), 1)
 	cr := &countingReader{r: f}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -145,7 +146,7 @@ func (s *importScreen) run() {
 	s.cancelB.Enable()
 	s.save.Hide()
 	s.problems.RemoveAll()
-	s.msg.set("", widget.MediumImportance)
+	s.msg.Set("", widget.MediumImportance)
 	s.bar.SetValue(0)
 	token := s.u.token() // read on the UI goroutine, before the call
 	callCtx(s.u, ctx, func(ctx context.Context) (portal.ImportReport, error) {
@@ -169,9 +170,9 @@ func (s *importScreen) run() {
 		s.report = r
 		s.showProgress(r, 1)
 		if r.Cancelled {
-			s.msg.set(lang.L("import.cancelled"), widget.WarningImportance)
+			s.msg.Set(lang.L("import.cancelled"), widget.WarningImportance)
 		} else {
-			s.msg.set(lang.X("import.done", "", map[string]any{"Lines": r.Lines, "FileLines": r.FileLines, "Inserted": r.Inserted,
+			s.msg.Set(lang.X("import.done", "", map[string]any{"Lines": r.Lines, "FileLines": r.FileLines, "Inserted": r.Inserted,
 				"Updated": r.Updated, "Unchanged": r.Unchanged, "Refused": len(r.Problems)}), widget.SuccessImportance)
 		}
 		for i, p := range r.Problems {
@@ -179,11 +180,11 @@ func (s *importScreen) run() {
 				s.problems.Add(widget.NewLabel(fmt.Sprintf("… (%d)", len(r.Problems))))
 				break
 			}
-			s.problems.Add(wrapped(problemLine(p)))
+			s.problems.Add(ui.Wrapped(problemLine(p)))
 		}
 		if len(r.Differences) > 0 {
 			// What the roll would have undone of the desk's approved changes.
-			s.problems.Add(wrapped(lang.X("import.differences", "", map[string]any{"Count": len(r.Differences)})))
+			s.problems.Add(ui.Wrapped(lang.X("import.differences", "", map[string]any{"Count": len(r.Differences)})))
 			for i, d := range r.Differences {
 				if i == 100 {
 					s.problems.Add(widget.NewLabel(fmt.Sprintf("… (%d)", len(r.Differences))))
@@ -193,7 +194,7 @@ func (s *importScreen) run() {
 				if d.Column == "mobile" {
 					field = lang.L("history.field.mobile")
 				}
-				s.problems.Add(wrapped(lang.X("import.difference", "", map[string]any{"Line": d.Line, "NUMIC": d.NUMIC,
+				s.problems.Add(ui.Wrapped(lang.X("import.difference", "", map[string]any{"Line": d.Line, "NUMIC": d.NUMIC,
 					"Field": field, "Time": formatTime(d.Since), "Kept": d.Kept, "Roll": d.Roll})))
 			}
 		}
@@ -202,7 +203,7 @@ func (s *importScreen) run() {
 		}
 		// The focus stays where the import was started (the button or the
 		// path), with its result in view below.
-		s.u.reveal(s.start, s.msg.label)
+		s.u.Reveal(s.start, s.msg.Label)
 	})
 }
 
@@ -239,83 +240,12 @@ func (s *importScreen) saveReport(path string) {
 			problemText, differenceText), f.Close())
 	}
 	if err != nil {
-		s.msg.set(fileErrorText("err.file.save", err), widget.DangerImportance)
+		s.msg.Set(fileErrorText("err.file.save", err), widget.DangerImportance)
 		return
 	}
-	s.msg.set(lang.X("import.report_saved", "", map[string]any{"Path": path}), widget.SuccessImportance)
+	s.msg.Set(lang.X("import.report_saved", "", map[string]any{"Path": path}), widget.SuccessImportance)
 }
 
-// campaignScreen sends first credentials.
-type campaignScreen struct {
-	u        *UI
-	name     *field
-	start    *button
-	cancelB  *button
-	progress *widget.Label
-	msg      *message
-	cancel   context.CancelFunc
-}
-
-func newCampaign(u *UI) *campaignScreen {
-	s := &campaignScreen{u: u, name: newField(u, "field.campaign", "", false), progress: widget.NewLabel(""), msg: newMessage()}
-	s.start = u.button(lang.L("campaign.start"), nil, s.run)
-	s.start.Importance = widget.HighImportance
-	s.cancelB = u.button(lang.L("import.cancel"), nil, func() {
-		if s.cancel != nil {
-			s.cancel()
-		}
-	})
-	s.cancelB.Disable()
-	return s
-}
-
-func (s *campaignScreen) page() *page {
-	c := container.NewVBox(heading(lang.L("campaign.page")), wrapped(lang.L("campaign.text")), s.name.object(),
-		container.NewHBox(s.start, s.cancelB), s.progress, s.msg.label)
-	return &page{title: lang.L("campaign.page"), content: c, focus: s.name.entry, screen: s}
-}
-
-func (s *campaignScreen) run() {
-	name := strings.TrimSpace(s.name.entry.Text)
-	if name == "" {
-		s.name.setError(lang.L("err.campaign.required"))
-		return
-	}
-	s.name.setError("")
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.start.Disable()
-	s.cancelB.Enable()
-	show := func(r portal.CampaignReport) {
-		s.progress.SetText(lang.X("campaign.progress", "", map[string]any{"Sent": r.Sent, "Skipped": r.Skipped}))
-	}
-	token := s.u.token() // read on the UI goroutine, before the call
-	callCtx(s.u, ctx, func(ctx context.Context) (portal.CampaignReport, error) {
-		return s.u.opt.RollAdmin.SendFirstCredentialsAs(ctx, token, name, func(r portal.CampaignReport) {
-			s.u.post(func() { show(r) })
-		})
-	}, func(r portal.CampaignReport, err error) {
-		cancel()
-		s.cancel = nil
-		s.start.Enable()
-		s.cancelB.Disable()
-		if errors.Is(err, context.Canceled) {
-			err, r.Cancelled = nil, true
-		}
-		if err != nil {
-			s.u.officeFailed(err, s.msg)
-			return
-		}
-		show(r)
-		if r.Cancelled {
-			s.msg.set(lang.L("import.cancelled"), widget.WarningImportance)
-		} else {
-			s.msg.set(lang.X("campaign.progress", "", map[string]any{"Sent": r.Sent, "Skipped": r.Skipped}), widget.SuccessImportance)
-		}
-	})
-}
-
-// problemLine says a refused roll line in the UI's language.
 func problemLine(p portal.ImportProblem) string {
 	if p.Column == "" {
 		return lang.X("import.problem_line", "", map[string]any{"Line": p.Line, "Reason": problemText(p)})

@@ -1,6 +1,8 @@
 package screens
 
 import (
+	"consulvote/screens/ui"
+
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
@@ -11,26 +13,26 @@ import (
 // matched a voter.
 type sentScreen struct {
 	u        *UI
-	haveMail *button
-	home     *button
+	haveMail *ui.Button
+	home     *ui.Button
 }
 
 func newSent(u *UI) *sentScreen {
 	s := &sentScreen{u: u}
-	s.haveMail = u.button(lang.L("home.have_mail"), theme.MailAttachmentIcon(), func() { u.show(newPaste(u).page()) })
+	s.haveMail = u.Button(lang.L("home.have_mail"), theme.MailAttachmentIcon(), func() { u.Show(newPaste(u).page()) })
 	s.haveMail.Importance = widget.HighImportance
-	s.home = u.button(lang.L("common.home"), nil, u.home)
+	s.home = u.Button(lang.L("common.home"), nil, u.Home)
 	return s
 }
 
-func (s *sentScreen) page() *page {
+func (s *sentScreen) page() *ui.Page {
 	c := container.NewVBox(
-		heading(lang.L("sent.title")),
-		wrapped(lang.L("sent.text")),
-		wrapped(lang.L("sent.text2")),
-		wrapped(lang.L("sent.next")),
-		wrapped(lang.L("sent.desk")),
+		ui.Heading(lang.L("sent.title")),
+		ui.Wrapped(lang.L("sent.text")),
+		ui.Wrapped(lang.L("sent.text2")),
+		ui.Wrapped(lang.L("sent.next")),
+		ui.Wrapped(lang.L("sent.desk")),
 		container.NewHBox(s.haveMail, s.home),
 	)
-	return &page{title: lang.L("sent.page"), content: c, focus: s.haveMail, screen: s}
+	return &ui.Page{Title: lang.L("sent.page"), Content: c, Focus: s.haveMail, Screen: s}
 }

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // BackendPreference is the app preference holding the backend URL set in
@@ -18,42 +19,42 @@ const BackendPreference = "backend"
 // settingsScreen sets the backend the app talks to.
 type settingsScreen struct {
 	u       *UI
-	backend *field
-	save    *button
-	msg     *message
+	backend *ui.Field
+	save    *ui.Button
+	msg     *ui.Message
 }
 
 func newSettings(u *UI) *settingsScreen {
-	s := &settingsScreen{u: u, backend: newField(u, "field.backend", "field.backend.help", false), msg: newMessage()}
-	s.backend.entry.SetText(u.app.Preferences().String(BackendPreference))
-	s.backend.entry.OnSubmitted = func(string) { s.submit() }
-	s.save = u.button(lang.L("settings.save"), nil, s.submit)
+	s := &settingsScreen{u: u, backend: u.NewField("field.backend", "field.backend.help", false), msg: ui.NewMessage()}
+	s.backend.Entry.SetText(u.app.Preferences().String(BackendPreference))
+	s.backend.Entry.OnSubmitted = func(string) { s.submit() }
+	s.save = u.Button(lang.L("settings.save"), nil, s.submit)
 	s.save.Importance = widget.HighImportance
 	return s
 }
 
-func (s *settingsScreen) page() *page {
+func (s *settingsScreen) page() *ui.Page {
 	c := container.NewVBox(
-		heading(lang.L("settings.title")),
-		wrapped(lang.L("settings.text")),
-		wrapped(lang.X("settings.current", "", map[string]any{"Backend": s.u.opt.Backend})),
-		s.backend.object(), s.msg.label, container.NewHBox(s.save),
+		ui.Heading(lang.L("settings.title")),
+		ui.Wrapped(lang.L("settings.text")),
+		ui.Wrapped(lang.X("settings.current", "", map[string]any{"Backend": s.u.opt.Backend})),
+		s.backend.Object(), s.msg.Label, container.NewHBox(s.save),
 	)
-	return &page{title: lang.L("settings.page"), content: c, focus: s.backend.entry, screen: s}
+	return &ui.Page{Title: lang.L("settings.page"), Content: c, Focus: s.backend.Entry, Screen: s}
 }
 
 func (s *settingsScreen) submit() {
-	v := strings.TrimSpace(s.backend.entry.Text)
+	v := strings.TrimSpace(s.backend.Entry.Text)
 	var bad *portal.ServiceURLError
 	if v != "" && errors.As(portal.CheckServiceURL(v), &bad) {
 		// Said in the field and the page's summary, focused.
-		s.backend.setError(lang.L("err.backend." + string(bad.Problem)))
-		s.u.summarize([]*field{s.backend})
-		s.msg.set("", widget.MediumImportance)
+		s.backend.SetError(lang.L("err.backend." + string(bad.Problem)))
+		s.u.Summarize([]*ui.Field{s.backend})
+		s.msg.Set("", widget.MediumImportance)
 		return
 	}
-	s.backend.setError("")
-	s.u.summarize(nil)
+	s.backend.SetError("")
+	s.u.Summarize(nil)
 	s.u.app.Preferences().SetString(BackendPreference, v)
-	s.msg.set(lang.L("settings.saved"), widget.SuccessImportance)
+	s.msg.Set(lang.L("settings.saved"), widget.SuccessImportance)
 }

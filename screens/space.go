@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
+	"consulvote/screens/ui"
 )
 
 // spaceScreen is the voter's space after login. Voting itself is out of
@@ -16,31 +17,31 @@ import (
 type spaceScreen struct {
 	u       *UI
 	session portal.Session
-	logout  *button
+	logout  *ui.Button
 }
 
 func newSpace(u *UI, sess portal.Session) *spaceScreen {
 	s := &spaceScreen{u: u, session: sess}
-	s.logout = u.button(lang.L("space.logout"), nil, s.doLogout)
+	s.logout = u.Button(lang.L("space.logout"), nil, s.doLogout)
 	return s
 }
 
-func (s *spaceScreen) page() *page {
+func (s *spaceScreen) page() *ui.Page {
 	name := strings.TrimSpace(s.session.FirstNames + " " + s.session.LastName)
 	last := lang.L("space.first_login")
 	if !s.session.LastLogin.IsZero() {
 		last = lang.X("space.last_login", "", map[string]any{"Time": formatTime(s.session.LastLogin)})
 	}
 	c := container.NewVBox(
-		heading(lang.X("space.welcome", "", map[string]any{"Name": name})),
+		ui.Heading(lang.X("space.welcome", "", map[string]any{"Name": name})),
 		widget.NewLabel(lang.L("home.title")),
 		widget.NewLabel(electionLine(s.u.opt.Election)),
 		widget.NewLabel(lang.X("space.numic", "", map[string]any{"NUMIC": s.session.NUMICMasked})),
 		widget.NewLabel(last),
-		wrapped(lang.L("space.vote")),
+		ui.Wrapped(lang.L("space.vote")),
 		container.NewHBox(s.logout),
 	)
-	return &page{title: lang.L("space.page"), content: c, focus: s.logout, screen: s, leave: s.leave}
+	return &ui.Page{Title: lang.L("space.page"), Content: c, Focus: s.logout, Screen: s, Leave: s.leave}
 }
 
 // leave ends the session whichever way the voter leaves the space.
@@ -55,4 +56,4 @@ func (s *spaceScreen) leave(proceed func()) {
 	proceed()
 }
 
-func (s *spaceScreen) doLogout() { s.u.home() }
+func (s *spaceScreen) doLogout() { s.u.Home() }

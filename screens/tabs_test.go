@@ -36,9 +36,9 @@ func TestTabPresses(t *testing.T) {
 	for _, a := range []struct {
 		name string
 		f    fyne.Focusable
-	}{{"Identifiant (initial focus)", home.identifier.entry}, {"Identifiant perdu ou non reçu", home.lostID},
-		{"Mot de passe", home.password.entry}, {"Afficher le mot de passe", home.password.reveal},
-		{"Mot de passe perdu ou non reçu", home.lostPW}, {"Connectez-vous", home.login.button},
+	}{{"Identifiant (initial focus)", home.identifier.Entry}, {"Identifiant perdu ou non reçu", home.lostID},
+		{"Mot de passe", home.password.Entry}, {"Afficher le mot de passe", home.password.Reveal},
+		{"Mot de passe perdu ou non reçu", home.lostPW}, {"Connectez-vous", home.login.Button},
 		{"J'ai reçu le courriel de renouvellement", home.haveMail}, {"Aide (toolbar)", h.ui.helpButton}} {
 		log("E1", a.name, tabsTo(t, h, a.f))
 	}
@@ -48,9 +48,9 @@ func TestTabPresses(t *testing.T) {
 	for _, a := range []struct {
 		name string
 		f    fyne.Focusable
-	}{{"NUMIC (initial focus)", r.numic.entry}, {"Adresse électronique", r.email.entry}, {"Nouveau code", r.code.refresh},
-		{"Écouter le code", r.code.listen}, {"Code de sécurité", r.code.entry}, {"Demander un nouvel identifiant", r.send.button},
-		{"Retour", h.ui.backButton}} {
+	}{{"NUMIC (initial focus)", r.numic.Entry}, {"Adresse électronique", r.email.Entry}, {"Nouveau code", r.code.refresh},
+		{"Écouter le code", r.code.listen}, {"Code de sécurité", r.code.Entry}, {"Demander un nouvel identifiant", r.send.Button},
+		{"Retour", h.ui.BackButton}} {
 		log("E2", a.name, tabsTo(t, h, a.f))
 	}
 
@@ -60,17 +60,17 @@ func TestTabPresses(t *testing.T) {
 	log("E3", "Retour à l'accueil", tabsTo(t, h, sent.home))
 	h.tap(sent.haveMail)
 	p := screenAs[*pasteScreen](h)
-	log("link", "Lien reçu par courriel (initial focus)", tabsTo(t, h, p.link.entry))
-	log("link", "Ouvrir le lien", tabsTo(t, h, p.open.button))
+	log("link", "Lien reçu par courriel (initial focus)", tabsTo(t, h, p.link.Entry))
+	log("link", "Ouvrir le lien", tabsTo(t, h, p.open.Button))
 
 	h.openLink(h.latestLink())
 	cf := screenAs[*confirmScreen](h)
 	for _, a := range []struct {
 		name string
 		f    fyne.Focusable
-	}{{"Mot de passe (initial focus)", cf.password.entry}, {"Afficher le mot de passe", cf.password.reveal},
-		{"Nouveau code", cf.code.refresh}, {"Écouter le code", cf.code.listen}, {"Code de sécurité", cf.code.entry},
-		{"Valider", cf.validate.button}} {
+	}{{"Mot de passe (initial focus)", cf.password.Entry}, {"Afficher le mot de passe", cf.password.Reveal},
+		{"Nouveau code", cf.code.refresh}, {"Écouter le code", cf.code.listen}, {"Code de sécurité", cf.code.Entry},
+		{"Valider", cf.validate.Button}} {
 		log("E5", a.name, tabsTo(t, h, a.f))
 	}
 

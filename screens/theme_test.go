@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"consulvote/screens/ui"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 )
@@ -92,11 +94,11 @@ func themePairs(th fyne.Theme, v fyne.ThemeVariant) []colourPair {
 	text("text on warning", c(theme.ColorNameForegroundOnWarning), map[string]color.Color{"warning button": c(theme.ColorNameWarning)})
 	text("text on success", c(theme.ColorNameForegroundOnSuccess), map[string]color.Color{"success button": c(theme.ColorNameSuccess)})
 	pairs = append(pairs,
-		colourPair{"focus ring on background", c(colorNameFocusRing), bg, 3},
+		colourPair{"focus ring on background", c(ui.ColorNameFocusRing), bg, 3},
 		// A menu's item under the keyboard (Fyne draws it in the focus
 		// colour; the app's buttons do not use it: the ring marks them).
 		colourPair{"highlighted menu item on menu", over(c(theme.ColorNameMenuBackground), c(theme.ColorNameFocus)), c(theme.ColorNameMenuBackground), 3},
-		colourPair{"focus ring on dialog", c(colorNameFocusRing), overlay, 3},
+		colourPair{"focus ring on dialog", c(ui.ColorNameFocusRing), overlay, 3},
 		colourPair{"field border on background", c(theme.ColorNameInputBorder), bg, 3},
 		colourPair{"field border on field", c(theme.ColorNameInputBorder), input, 3},
 		colourPair{"refusal bar on its track", c(theme.ColorNameError), input, 3},
@@ -109,7 +111,7 @@ func themePairs(th fyne.Theme, v fyne.ThemeVariant) []colourPair {
 // TestThemeContrast computes every pair the theme uses, in both variants.
 func TestThemeContrast(t *testing.T) {
 	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
-		for _, p := range themePairs(Theme{}, v) {
+		for _, p := range themePairs(ui.Theme{}, v) {
 			if r := contrast(p.fg, p.bg); r < p.minRatio {
 				t.Errorf("%s, %s: %.2f:1, want %.1f:1", variantName(v), p.name, r, p.minRatio)
 			}
@@ -131,8 +133,8 @@ func TestContrastFormula(t *testing.T) {
 		want float64
 	}{
 		{color.White, color.Black, 21},
-		{hex(0x767676), color.White, 4.54},
-		{hex(0x777777), color.White, 4.48},
+		{color.Gray{Y: 0x76}, color.White, 4.54},
+		{color.Gray{Y: 0x77}, color.White, 4.48},
 		{color.White, color.White, 1},
 	} {
 		if got := contrast(tc.a, tc.b); math.Abs(got-tc.want) > 0.01 {
@@ -151,7 +153,7 @@ func TestPrintContrasts(t *testing.T) {
 	var lines []string
 	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
 		before := themePairs(theme.DefaultTheme(), v)
-		for i, p := range themePairs(Theme{}, v) {
+		for i, p := range themePairs(ui.Theme{}, v) {
 			lines = append(lines, fmt.Sprintf("%-6s %-40s %6.2f  %6.2f  (min %.1f)", variantName(v), p.name,
 				contrast(before[i].fg, before[i].bg), contrast(p.fg, p.bg), p.minRatio))
 		}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"consulvote/screens/ui"
+
 	"fyne.io/fyne/v2"
 )
 
@@ -35,7 +37,7 @@ func TestEveryScreenFitsSmallWindows(t *testing.T) {
 // Menu button, reachable by Tab, whose menu holds them all.
 func TestToolbarFolds(t *testing.T) {
 	h, _ := newOfficeHarness(t)
-	toolbar := []*button{h.ui.helpButton, h.ui.messagesButton, h.ui.officeButton, h.ui.settingsButton}
+	toolbar := []*ui.Button{h.ui.helpButton, h.ui.messagesButton, h.ui.officeButton, h.ui.settingsButton}
 	h.win.Resize(fyne.NewSize(1000, 700))
 	h.wait()
 	for _, b := range toolbar {

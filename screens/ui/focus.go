@@ -1,4 +1,4 @@
-package screens
+package ui
 
 import (
 	"image/color"
@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
+// NewRingRenderer wraps inner, w's renderer, in a ringRenderer.
 // ringRenderer wraps a widget's renderer and draws the focus ring around
 // it while it has the focus. Fyne's own marks (a tint of the button, the
 // entry's border in the primary colour) are too faint on some widgets,
@@ -19,7 +20,7 @@ type ringRenderer struct {
 	focused func() bool
 }
 
-func newRingRenderer(w fyne.Widget, inner fyne.WidgetRenderer, focused func() bool) *ringRenderer {
+func NewRingRenderer(w fyne.Widget, inner fyne.WidgetRenderer, focused func() bool) *ringRenderer {
 	r := &ringRenderer{WidgetRenderer: inner, w: w, ring: canvas.NewRectangle(nil), focused: focused}
 	r.ring.StrokeWidth = focusRingWidth
 	r.update()
@@ -46,7 +47,7 @@ func (r *ringRenderer) Refresh() {
 
 func (r *ringRenderer) update() {
 	r.ring.FillColor = nil
-	r.ring.StrokeColor = currentColor(r.w, colorNameFocusRing)
+	r.ring.StrokeColor = currentColor(r.w, ColorNameFocusRing)
 	r.ring.CornerRadius = 4
 	r.ring.Hidden = !r.focused()
 	r.ring.Refresh()
@@ -61,69 +62,69 @@ func currentColor(w fyne.Widget, n fyne.ThemeColorName) color.Color {
 	return th.Color(n, fyne.CurrentApp().Settings().ThemeVariant())
 }
 
-// button is a widget.Button that the keyboard can drive as on any
+// Button is a widget.Button that the keyboard can drive as on any
 // desktop: Enter activates it as well as Space; Space acts when the key
 // is released, so that the space it types is not sent on to the field
 // that has the focus on the next page; Escape goes back, as from a field.
-type button struct {
+type Button struct {
 	widget.Button
-	// label names an icon-only button for screen readers and tests.
-	label     string
+	// Label names an icon-only button for screen readers and tests.
+	Label     string
 	focused   bool
 	spaceDown bool
-	onEscape  func()
-	// onFocus scrolls the page to show the button; nil off the page
+	OnEscape  func()
+	// OnFocus scrolls the page to show the button; nil off the page
 	// (toolbar, dialogs).
-	onFocus func(fyne.CanvasObject)
+	OnFocus func(fyne.CanvasObject)
 }
 
-// button makes a button whose Escape goes back like the page's.
-func (u *UI) button(text string, icon fyne.Resource, tapped func()) *button {
-	b := &button{label: text, onEscape: u.escape, onFocus: func(o fyne.CanvasObject) { u.reveal(o) }}
+// Button makes a button whose Escape goes back like the page's.
+func (n *Nav) Button(text string, icon fyne.Resource, tapped func()) *Button {
+	b := &Button{Label: text, OnEscape: n.Escape, OnFocus: func(o fyne.CanvasObject) { n.Reveal(o) }}
 	b.Text, b.Icon, b.OnTapped = text, icon, tapped
 	b.ExtendBaseWidget(b)
 	return b
 }
 
-// iconButton is a button that shows only its icon; label names it.
-func (u *UI) iconButton(label string, icon fyne.Resource, tapped func()) *button {
-	b := u.button("", icon, tapped)
-	b.label = label
+// IconButton is a button that shows only its icon; label names it.
+func (n *Nav) IconButton(label string, icon fyne.Resource, tapped func()) *Button {
+	b := n.Button("", icon, tapped)
+	b.Label = label
 	return b
 }
 
 // CreateRenderer implements fyne.Widget.
-func (b *button) CreateRenderer() fyne.WidgetRenderer {
-	return newRingRenderer(b, b.Button.CreateRenderer(), func() bool { return b.focused })
+func (b *Button) CreateRenderer() fyne.WidgetRenderer {
+	return NewRingRenderer(b, b.Button.CreateRenderer(), func() bool { return b.focused })
 }
 
 // FocusGained implements fyne.Focusable.
-func (b *button) FocusGained() {
+func (b *Button) FocusGained() {
 	defer b.Refresh()
 	// Not Fyne's own mark, a tint of the theme's focus colour, strong
 	// enough for a menu's highlight (3:1) but not for text drawn on it:
 	// the ring marks the focus.
 	b.focused = true
-	if b.onFocus != nil {
-		b.onFocus(b)
+	if b.OnFocus != nil {
+		b.OnFocus(b)
 	}
 }
 
 // FocusLost implements fyne.Focusable.
-func (b *button) FocusLost() {
+func (b *Button) FocusLost() {
 	b.focused = false
 	b.spaceDown = false
 	b.Refresh()
 }
 
 // TypedKey implements fyne.Focusable.
-func (b *button) TypedKey(k *fyne.KeyEvent) {
+func (b *Button) TypedKey(k *fyne.KeyEvent) {
 	switch k.Name {
 	case fyne.KeyReturn, fyne.KeyEnter:
 		b.activate()
 	case fyne.KeyEscape:
-		if b.onEscape != nil {
-			b.onEscape()
+		if b.OnEscape != nil {
+			b.OnEscape()
 		}
 	case fyne.KeySpace:
 		// On release: see KeyUp.
@@ -133,17 +134,17 @@ func (b *button) TypedKey(k *fyne.KeyEvent) {
 }
 
 // TypedRune implements fyne.Focusable: the space of Space stops here.
-func (b *button) TypedRune(rune) {}
+func (b *Button) TypedRune(rune) {}
 
 // KeyDown implements desktop.Keyable.
-func (b *button) KeyDown(k *fyne.KeyEvent) {
+func (b *Button) KeyDown(k *fyne.KeyEvent) {
 	if k.Name == fyne.KeySpace {
 		b.spaceDown = true
 	}
 }
 
 // KeyUp implements desktop.Keyable.
-func (b *button) KeyUp(k *fyne.KeyEvent) {
+func (b *Button) KeyUp(k *fyne.KeyEvent) {
 	if k.Name == fyne.KeySpace && b.spaceDown {
 		b.spaceDown = false
 		b.activate()
@@ -152,14 +153,14 @@ func (b *button) KeyUp(k *fyne.KeyEvent) {
 
 // AccessibilityLabel implements fyne.Accessible: the text, or what an
 // icon-only button does, in the UI's language.
-func (b *button) AccessibilityLabel() string { return b.label }
+func (b *Button) AccessibilityLabel() string { return b.Label }
 
 // activate runs the button's action as the keyboard asks for it. Not
 // through Tapped: Fyne's takes the focus away first (the focus manager
 // does not see a tap), and the next Tab would start again at the top of
 // the page; the focus stays on the button, even while its action
 // disables it, unless the action moves it.
-func (b *button) activate() {
+func (b *Button) activate() {
 	if !b.Disabled() && b.OnTapped != nil {
 		b.OnTapped()
 	}

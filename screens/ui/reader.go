@@ -1,4 +1,4 @@
-package screens
+package ui
 
 import (
 	"cmp"
@@ -27,7 +27,7 @@ import (
 // one per object a screen reader must know, with its label, its role and
 // where it is on the screen. The walks reach the proxies; a hook just
 // before them rebuilds them from the real content each time a walk passes
-// (readerTree.rebuild), so they follow the page, its scrolling, and the
+// (ReaderTree.rebuild), so they follow the page, its scrolling, and the
 // dialog shown. The proxies draw nothing and take no input.
 //
 // The two bridges are used differently, so the proxies are not listed in
@@ -35,38 +35,38 @@ import (
 //   - Narrator (Windows): the bridge keeps its own focus in a flat list and
 //     moves it one element on Tab, without looking at the app's focus. The
 //     list is therefore what Tab reaches, in Fyne's focus order, starting
-//     after the focused object (focusOrder): after a page appears, each Tab
+//     after the focused object (FocusOrder): after a page appears, each Tab
 //     names the object it really focuses. Texts that Tab does not reach
 //     are not listed (they would shift the count); a field's error is in
 //     its name.
 //   - VoiceOver (macOS): the reader moves through the tree with its own
 //     keys; every text and interactive object is listed in reading order
-//     (readingOrder).
+//     (ReadingOrder).
 
-// readerOrder is how the proxies are listed.
-type readerOrder int
+// ReaderOrder is how the proxies are listed.
+type ReaderOrder int
 
 const (
-	// readerOff lists nothing: no bridge walks the window (Linux, or a
+	// ReaderOff lists nothing: no bridge walks the window (Linux, or a
 	// build without -tags accessibility).
-	readerOff readerOrder = iota
-	// readingOrder lists every text and interactive object, in the
+	ReaderOff ReaderOrder = iota
+	// ReadingOrder lists every text and interactive object, in the
 	// page's order.
-	readingOrder
-	// focusOrder lists what Tab reaches, in Fyne's focus order, from the
+	ReadingOrder
+	// FocusOrder lists what Tab reaches, in Fyne's focus order, from the
 	// object after the focused one.
-	focusOrder
+	FocusOrder
 )
 
-// readerTree presents a window's content to screen readers.
-type readerTree struct {
+// ReaderTree presents a window's content to screen readers.
+type ReaderTree struct {
 	canvas  fyne.Canvas
-	order   readerOrder
+	order   ReaderOrder
 	hidden  *readerHidden
 	hook    *readerHook
 	box     *fyne.Container // the proxies
 	proxies []*readerProxy  // reused from one rebuild to the next
-	// anchor is, in focusOrder, the object the list starts after; shape is
+	// anchor is, in FocusOrder, the object the list starts after; shape is
 	// the list it was chosen for (labels and roles in focus order). The
 	// anchor stays while the shape does: Windows' reader counts on a list
 	// that does not change under it while Tab moves.
@@ -75,13 +75,38 @@ type readerTree struct {
 	building bool
 }
 
-// newReaderTree returns the object to show in c in place of content.
-func newReaderTree(c fyne.Canvas, content fyne.CanvasObject, order readerOrder) (*readerTree, fyne.CanvasObject) {
-	t := &readerTree{canvas: c, order: order, box: container.NewWithoutLayout()}
+// NewReaderTree returns the object to show in c in place of content, with
+// the proxies listed as the platform's bridge walks them.
+func NewReaderTree(c fyne.Canvas, content fyne.CanvasObject) (*ReaderTree, fyne.CanvasObject) {
+	t := &ReaderTree{canvas: c, order: platformReaderOrder, box: container.NewWithoutLayout()}
 	t.hidden = &readerHidden{content: content}
 	t.hidden.ExtendBaseWidget(t.hidden)
 	t.hook = &readerHook{tree: t}
 	return t, container.NewStack(t.hidden, t.hook, t.box)
+}
+
+// SetOrder lists the proxies in order from the next walk on, as for a
+// new page (the tests serve each platform's bridge on every system).
+func (t *ReaderTree) SetOrder(order ReaderOrder) {
+	t.order, t.shape = order, ""
+}
+
+// Rebuild rebuilds the proxies from the content now, as before a walk,
+// and returns how many there are.
+func (t *ReaderTree) Rebuild() int {
+	t.rebuild()
+	return len(t.box.Objects)
+}
+
+// Content is the real content the tree presents.
+func (t *ReaderTree) Content() fyne.CanvasObject { return t.hidden.content }
+
+// ProxyTarget is the object that o, if one of a tree's proxies, stands for.
+func ProxyTarget(o fyne.CanvasObject) (fyne.CanvasObject, bool) {
+	if p, ok := o.(*readerProxy); ok {
+		return p.target, true
+	}
+	return nil, false
 }
 
 // readerHidden holds the real content: the bridges' walks do not go
@@ -98,13 +123,13 @@ func (h *readerHidden) CreateRenderer() fyne.WidgetRenderer {
 // readerHook rebuilds the proxies whenever a walk of the window asks
 // whether it is visible, which the bridges do just before reaching them.
 type readerHook struct {
-	tree *readerTree
+	tree *ReaderTree
 	pos  fyne.Position
 	size fyne.Size
 }
 
 func (h *readerHook) Visible() bool {
-	if h.tree.order != readerOff {
+	if h.tree.order != ReaderOff {
 		h.tree.rebuild()
 	}
 	return true
@@ -161,7 +186,7 @@ func (r rect) intersect(o rect) rect {
 
 // rebuild lists the elements of the layer shown (the top dialog or menu,
 // else the window) and sets the proxies.
-func (t *readerTree) rebuild() {
+func (t *ReaderTree) rebuild() {
 	if t.building {
 		return
 	}
@@ -174,7 +199,7 @@ func (t *readerTree) rebuild() {
 	var boxAt fyne.Position
 	t.findBox(root, fyne.Position{}, &boxAt)
 	els := t.elements()
-	if t.order == focusOrder {
+	if t.order == FocusOrder {
 		els = t.inFocusOrder(els)
 	} else {
 		// Top to bottom, then left to right, as the page reads (a dialog's
@@ -197,7 +222,7 @@ func (t *readerTree) rebuild() {
 
 // findBox finds where the box of proxies is in the canvas, as the
 // bridges' walks add positions up.
-func (t *readerTree) findBox(o fyne.CanvasObject, parent fyne.Position, at *fyne.Position) bool {
+func (t *ReaderTree) findBox(o fyne.CanvasObject, parent fyne.Position, at *fyne.Position) bool {
 	pos := parent.Add(o.Position())
 	if o == t.box {
 		*at = pos
@@ -214,7 +239,7 @@ func (t *readerTree) findBox(o fyne.CanvasObject, parent fyne.Position, at *fyne
 }
 
 // elements lists, in the layer's order, what a screen reader must know.
-func (t *readerTree) elements() []readerElement {
+func (t *ReaderTree) elements() []readerElement {
 	var els []readerElement
 	size := t.canvas.Size()
 	view := rect{max: fyne.NewPos(size.Width, size.Height)}
@@ -227,14 +252,14 @@ func (t *readerTree) elements() []readerElement {
 }
 
 // contentAt is where the real content's parent sits in the canvas.
-func (t *readerTree) contentAt() fyne.Position {
+func (t *ReaderTree) contentAt() fyne.Position {
 	root := t.canvas.Content()
 	return root.Position().Add(t.hidden.Position())
 }
 
 // walk adds the elements under o, whose parent is at parent in the
 // canvas, with clip the part of the canvas in view.
-func (t *readerTree) walk(o fyne.CanvasObject, parent fyne.Position, clip rect, els *[]readerElement) {
+func (t *ReaderTree) walk(o fyne.CanvasObject, parent fyne.Position, clip rect, els *[]readerElement) {
 	if o == nil || !o.Visible() {
 		return
 	}
@@ -271,7 +296,7 @@ func (t *readerTree) walk(o fyne.CanvasObject, parent fyne.Position, clip rect, 
 	case *widget.PopUpMenu:
 		t.walkMenu(w.Menu, clip, els)
 		return
-	case *entry:
+	case *Entry:
 		add(w.AccessibilityLabel(), w.AccessibilityRole(), true)
 		if w.ActionItem != nil { // the password's show/hide, which Tab reaches next
 			t.walk(w.ActionItem, pos, clip, els)
@@ -305,7 +330,7 @@ func (t *readerTree) walk(o fyne.CanvasObject, parent fyne.Position, clip rect, 
 
 // walkMenu lists a pop-up menu's items as buttons; the arrow keys move
 // among them.
-func (t *readerTree) walkMenu(m *widget.Menu, clip rect, els *[]readerElement) {
+func (t *ReaderTree) walkMenu(m *widget.Menu, clip rect, els *[]readerElement) {
 	d := fyne.CurrentApp().Driver()
 	for _, item := range m.Items {
 		label := menuItemLabel(item)
@@ -373,7 +398,7 @@ func progressText(p *widget.ProgressBar) string {
 }
 
 // inFocusOrder keeps what Tab reaches, from the object after the anchor.
-func (t *readerTree) inFocusOrder(els []readerElement) []readerElement {
+func (t *ReaderTree) inFocusOrder(els []readerElement) []readerElement {
 	var list []readerElement
 	var shape strings.Builder
 	for _, e := range els {

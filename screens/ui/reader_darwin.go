@@ -1,7 +1,7 @@
 //go:build accessibility && darwin
 
-package screens
+package ui
 
 // platformReaderOrder: VoiceOver moves through the tree with its own keys
 // (see reader.go).
-const platformReaderOrder = readingOrder
+const platformReaderOrder = ReadingOrder

@@ -1,7 +1,7 @@
 //go:build accessibility && windows
 
-package screens
+package ui
 
 // platformReaderOrder: Narrator follows Fyne's bridge, which moves its own
 // focus one element on Tab (see reader.go).
-const platformReaderOrder = focusOrder
+const platformReaderOrder = FocusOrder

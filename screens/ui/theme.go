@@ -1,4 +1,4 @@
-package screens
+package ui
 
 import (
 	"image/color"
@@ -7,10 +7,10 @@ import (
 	"fyne.io/fyne/v2/theme"
 )
 
-// colorNameFocusRing is the outline drawn around the focused widget: 3:1
+// ColorNameFocusRing is the outline drawn around the focused widget: 3:1
 // or more against the background it sits on, in both variants (WCAG 2.1
 // 1.4.11 and 2.4.7).
-const colorNameFocusRing fyne.ThemeColorName = "consulvote-focus-ring"
+const ColorNameFocusRing fyne.ThemeColorName = "consulvote-focus-ring"
 
 // Theme is the app's theme: Fyne's sizes, fonts and icons, with colours
 // chosen for contrast. Every text colour is 4.5:1 or more against every
@@ -63,7 +63,7 @@ var lightPalette = palette{
 	theme.ColorNameOverlayBackground:   hex(0xffffff),
 	theme.ColorNameMenuBackground:      hex(0xffffff),
 	theme.ColorNameHeaderBackground:    hex(0xeeeeee),
-	colorNameFocusRing:                 hex(0x0a5fd6),
+	ColorNameFocusRing:                 hex(0x0a5fd6),
 }
 
 var darkPalette = palette{
@@ -95,7 +95,7 @@ var darkPalette = palette{
 	theme.ColorNameOverlayBackground:   hex(0x1e1e1e),
 	theme.ColorNameMenuBackground:      hex(0x1e1e1e),
 	theme.ColorNameHeaderBackground:    hex(0x242424),
-	colorNameFocusRing:                 hex(0x7fb0ff),
+	ColorNameFocusRing:                 hex(0x7fb0ff),
 }
 
 func paletteFor(v fyne.ThemeVariant) palette {

@@ -1,7 +1,7 @@
 //go:build !accessibility || (!windows && !darwin)
 
-package screens
+package ui
 
 // platformReaderOrder: no bridge walks the window (Fyne 2.8.1 has none on
 // Linux, and none without -tags accessibility): the proxies are not built.
-const platformReaderOrder = readerOff
+const platformReaderOrder = ReaderOff
