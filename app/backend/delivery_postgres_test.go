@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -95,11 +96,11 @@ func TestReportsOnTwoInstances(t *testing.T) {
 	for _, b := range bs {
 		if err := b.Store.View(ctx, func(tx service.Tx) error {
 			for _, id := range ids {
-				m, err := tx.OutboxMessage(id)
-				if err != nil {
-					return err
+				ms, err := tx.Messages(service.MessageFilter{ID: id})
+				if err != nil || len(ms) != 1 {
+					return fmt.Errorf("message %d: %d found, %v", id, len(ms), err)
 				}
-				if m.Delivery != "refused" || !strings.Contains(m.DeliveryStatus, "5.1.1") {
+				if m := ms[0]; m.Delivery != "refused" || !strings.Contains(m.DeliveryStatus, "5.1.1") {
 					t.Errorf("message %d: %q %q", id, m.Delivery, m.DeliveryStatus)
 				}
 			}

@@ -57,7 +57,7 @@ func TestSMSReceipts(t *testing.T) {
 	sms := func() map[string]service.Message {
 		out := map[string]service.Message{}
 		b.Store.View(ctx, func(tx service.Tx) error {
-			ms, err := tx.Messages(10)
+			ms, err := tx.Messages(service.MessageFilter{Limit: 10})
 			for _, m := range ms {
 				if m.Channel == service.ChannelSMS && m.GatewayID != "" {
 					out[m.GatewayID] = m
@@ -178,7 +178,7 @@ func TestSMSFallback(t *testing.T) {
 	waitFor(t, "the gateway ids kept", func() bool {
 		n := 0
 		b.Store.View(ctx, func(tx service.Tx) error {
-			ms, _ := tx.Messages(10)
+			ms, _ := tx.Messages(service.MessageFilter{Limit: 10})
 			for _, m := range ms {
 				if m.GatewayID != "" {
 					n++
@@ -199,7 +199,7 @@ func TestSMSFallback(t *testing.T) {
 		t.Fatalf("primary sent to %v, fallback to %v; want 3, then the 2nd and 3rd once", p, f)
 	}
 	b.Store.View(ctx, func(tx service.Tx) error {
-		ms, _ := tx.Messages(10)
+		ms, _ := tx.Messages(service.MessageFilter{Limit: 10})
 		for _, m := range ms {
 			if m.Channel != service.ChannelSMS {
 				continue
@@ -291,12 +291,15 @@ func TestReportBeforeItsMark(t *testing.T) {
 		return c.SendMail("", []string{addr}, strings.NewReader(report("v@example.org", ref)))
 	}
 	delivery := func() string {
-		var got service.Message
+		var got []service.Message
 		b.Store.View(ctx, func(tx service.Tx) (err error) {
-			got, err = tx.OutboxMessage(id)
+			got, err = tx.Messages(service.MessageFilter{ID: id})
 			return err
 		})
-		return got.Delivery
+		if len(got) != 1 {
+			t.Fatalf("message %d: %d found", id, len(got))
+		}
+		return got[0].Delivery
 	}
 	var se *smtp.SMTPError
 	if err := send(id); !errors.As(err, &se) || se.Code != 451 || delivery() != "" {

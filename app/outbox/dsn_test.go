@@ -42,7 +42,7 @@ func TestReturnPathAsksForDSN(t *testing.T) {
 		m := got[0]
 		var id int64
 		e.DB.View(context.Background(), func(tx service.Tx) error {
-			ms, _ := tx.Messages(1)
+			ms, _ := tx.Messages(service.MessageFilter{Limit: 1})
 			id = ms[0].ID
 			return nil
 		})

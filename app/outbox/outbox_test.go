@@ -141,7 +141,7 @@ func TestOutageLosesNothing(t *testing.T) {
 	}
 	var pending, attempted int
 	e.DB.View(context.Background(), func(tx service.Tx) error {
-		ms, _ := tx.Messages(100)
+		ms, _ := tx.Messages(service.MessageFilter{Limit: 100})
 		for _, m := range ms {
 			if m.State == "pending" {
 				pending++
@@ -214,7 +214,7 @@ func TestDeliveryEndsWithinTheClaim(t *testing.T) {
 		t.Errorf("the round took %v, past its claim's lease (%v)", took, w.Lease)
 	}
 	e.DB.View(context.Background(), func(tx service.Tx) error {
-		ms, _ := tx.Messages(10)
+		ms, _ := tx.Messages(service.MessageFilter{Limit: 10})
 		if len(ms) != 2 || ms[1].Attempts != 1 || ms[1].LastError == "" || ms[1].State != "pending" {
 			t.Errorf("held message %+v: want one failed attempt, to retry", ms[1])
 		}
@@ -245,7 +245,7 @@ func TestFailsForGoodAfterMaxAttempts(t *testing.T) {
 		t.Fatal("a failed message was tried again")
 	}
 	e.DB.View(context.Background(), func(tx service.Tx) error {
-		ms, _ := tx.Messages(1)
+		ms, _ := tx.Messages(service.MessageFilter{Limit: 1})
 		if ms[0].State != "failed" || ms[0].Attempts != 3 || !strings.Contains(ms[0].LastError, "AUTH") {
 			t.Errorf("message %+v", ms[0])
 		}

@@ -116,7 +116,7 @@ func TestSentBodyScrubbed(t *testing.T) {
 		t.Fatalf("Once = %d, %v", n, err)
 	}
 	err := e.DB.View(context.Background(), func(tx service.Tx) error {
-		ms, err := tx.Messages(10)
+		ms, err := tx.Messages(service.MessageFilter{Limit: 10})
 		if err != nil {
 			return err
 		}

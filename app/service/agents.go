@@ -77,14 +77,9 @@ func (s *Operator) AddAgent(ctx context.Context, name string, role portal.Role, 
 		if _, err := tx.AgentByName(name); err == nil {
 			return fmt.Errorf("agent %q already exists", name)
 		}
-		id, err := tx.InsertAgent(Agent{Name: name, Role: string(role), PasswordHash: hash, CreatedAt: now, TOTPSecret: sealed, Scope: scope})
-		if err != nil {
+		if _, err := tx.InsertAgent(Agent{Name: name, Role: string(role), PasswordHash: hash, CreatedAt: now, TOTPSecret: sealed,
+			Scope: scope}, recovery); err != nil {
 			return err
-		}
-		for _, h := range recovery {
-			if err := tx.InsertRecoveryCode(id, h); err != nil {
-				return err
-			}
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.added",
 			Detail: facts("name", name, "role", string(role), "second_factor", strconv.FormatBool(secondFactor), "scope", scopeFact(scope))})
@@ -148,7 +143,7 @@ func (s *Operator) SetAgentEmail(ctx context.Context, actor, name, email string)
 
 // alertAgent queues for a, when it has an address, the e-mail saying
 // why its logins are guarded (mail.AlertSlowed, mail.AlertCodesLocked).
-func (s *core) alertAgent(tx Tx, a Agent, reason string, count int, until, now time.Time) error {
+func (s *core) alertAgent(tx Outbox, a Agent, reason string, count int, until, now time.Time) error {
 	if a.Email == "" {
 		return nil
 	}
@@ -188,18 +183,13 @@ func (s *Operator) ResetSecondFactor(ctx context.Context, actor, name string) (E
 		if err != nil {
 			return err
 		}
-		sessions, err := tx.ResetSecondFactor(a.ID, sealed)
+		sessions, err := tx.ResetSecondFactor(a.ID, sealed, recovery)
 		if err != nil {
 			return err
 		}
 		// The codes' lock and the name's delays go with the old factor.
 		for _, k := range [][]byte{s.mac("agent-totp", a.Name), s.mac("agent-streak", a.Name), s.mac("agent-account", a.Name)} {
 			if err := tx.ThrottleSucceeded(k); err != nil {
-				return err
-			}
-		}
-		for _, h := range recovery {
-			if err := tx.InsertRecoveryCode(a.ID, h); err != nil {
 				return err
 			}
 		}
@@ -230,7 +220,7 @@ var totpOpts = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Alg
 // transaction that opens the session: a TOTP code of the current step
 // (one either side for clock drift) not used before, or one of the
 // recovery codes, used up. An agent without a second factor passes.
-func (s *core) secondFactor(tx Tx, a Agent, code string, now time.Time) (bool, error) {
+func (s *core) secondFactor(tx Agents, a Agent, code string, now time.Time) (bool, error) {
 	if len(a.TOTPSecret) == 0 {
 		return true, nil
 	}
@@ -264,7 +254,7 @@ func (s *core) secondFactor(tx Tx, a Agent, code string, now time.Time) (bool, e
 // recovery code opens a session or the second factor is reset. It
 // returns why it refused ("" when it passed), and whether this attempt
 // locked the codes.
-func (s *core) checkSecondFactor(tx Tx, a Agent, code string, now time.Time) (refused string, locked bool, err error) {
+func (s *core) checkSecondFactor(tx secondFactorTx, a Agent, code string, now time.Time) (refused string, locked bool, err error) {
 	if len(a.TOTPSecret) == 0 {
 		return "", false, nil
 	}

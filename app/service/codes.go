@@ -162,32 +162,24 @@ const (
 // events go when the key is counted again; this reaches the keys never
 // counted again (every NUMIC requested once), which would stay for ever.
 // The server runs it periodically (backend.Start).
+//
+// Each transaction deletes up to purgeBatch rows of each table, and the
+// next one runs while one took as many (purgeBatches at most).
 func (s *Operator) PurgeRateEvents(ctx context.Context) (int, error) {
 	now := s.clock.Now()
-	rates, err := s.purge(ctx, func(tx Tx) (int, error) { return tx.PurgeRateEvents(now.Add(-s.cfg.RateWindow), purgeBatch) })
-	if err != nil {
-		return rates, fmt.Errorf("purge rate events: %w", err)
-	}
-	codes, err := s.purge(ctx, func(tx Tx) (int, error) { return tx.PurgeSpentCodes(now.Add(-s.cfg.CodeTTL), purgeBatch) })
-	if err != nil {
-		err = fmt.Errorf("purge spent security codes: %w", err)
-	}
-	return rates + codes, err
-}
-
-// purge runs batch, which deletes up to purgeBatch rows, until it deletes
-// fewer or purgeBatches times, and returns how many rows went.
-func (s *core) purge(ctx context.Context, batch func(Tx) (int, error)) (int, error) {
 	total := 0
 	for range purgeBatches {
 		var n int
 		err := s.store.Update(ctx, func(tx Tx) (err error) {
-			n, err = batch(tx)
+			n, err = tx.PurgeLimits(now.Add(-s.cfg.RateWindow), now.Add(-s.cfg.CodeTTL), purgeBatch)
 			return err
 		})
 		total += n
-		if err != nil || n < purgeBatch {
-			return total, err
+		if err != nil {
+			return total, fmt.Errorf("purge rate events and spent codes: %w", err)
+		}
+		if n < purgeBatch {
+			break
 		}
 	}
 	return total, nil

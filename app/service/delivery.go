@@ -14,12 +14,6 @@ import (
 // receipt. A state is a fact reported from outside, set on the message's
 // own row: it goes when the row goes.
 type Deliveries interface {
-	// OutboxMessage returns message id (its body as stored), or
-	// ErrNotFound.
-	OutboxMessage(id int64) (Message, error)
-	// MessageByGatewayID returns the SMS that gateway knows as gatewayID,
-	// or ErrNotFound.
-	MessageByGatewayID(gateway, gatewayID string) (Message, error)
 	// SetDelivery sets a sent message's delivery state and the remote
 	// answer, in one conditional update: only a message of that channel,
 	// sent, with no state yet or "delayed"; a final state (delivered,
@@ -65,7 +59,7 @@ var errNotSentYet = errors.New("e-mail not marked sent yet")
 func (s *Operator) SentEmail(ctx context.Context, id int64) (Sent, error) {
 	var m Message
 	err := s.store.View(ctx, func(tx Tx) (err error) {
-		m, err = tx.OutboxMessage(id)
+		m, err = oneMessage(tx, MessageFilter{ID: id})
 		return err
 	})
 	if err != nil {
@@ -117,7 +111,7 @@ const maxDeliveryStatus = 300
 func (s *Operator) SMSByGatewayID(ctx context.Context, gateway, gatewayID string) (int64, error) {
 	var m Message
 	err := s.store.View(ctx, func(tx Tx) (err error) {
-		m, err = tx.MessageByGatewayID(gateway, gatewayID)
+		m, err = oneMessage(tx, MessageFilter{Gateway: gateway, GatewayID: gatewayID, Limit: 1})
 		return err
 	})
 	if err != nil {
@@ -126,14 +120,36 @@ func (s *Operator) SMSByGatewayID(ctx context.Context, gateway, gatewayID string
 	return m.ID, nil
 }
 
-// deliveryStatus adds the stages and the domains to the outbox status.
-func deliveryStatus(tx Tx, st *portal.OutboxStatus) (err error) {
+// oneMessage returns the message f selects, the newest if several, or
+// ErrNotFound.
+func oneMessage(tx Outbox, f MessageFilter) (Message, error) {
+	ms, err := tx.Messages(f)
+	if err != nil {
+		return Message{}, err
+	}
+	if len(ms) == 0 {
+		return Message{}, ErrNotFound
+	}
+	return ms[0], nil
+}
+
+// deliveryStatus adds the counts by state and by stage, and the domains,
+// to the outbox status.
+func deliveryStatus(tx Deliveries, st *portal.OutboxStatus) (err error) {
 	if st.Stages, err = tx.StageCounts(); err != nil {
 		return err
 	}
+	st.Counts = map[string]int{"pending": 0, "sent": 0, "failed": 0}
 	for _, k := range portal.Stages {
-		if _, ok := st.Stages[k]; !ok {
-			st.Stages[k] = 0
+		n := st.Stages[k]
+		st.Stages[k] = n
+		switch k {
+		case "queued":
+			st.Counts["pending"] += n
+		case "failed":
+			st.Counts["failed"] += n
+		default:
+			st.Counts["sent"] += n
 		}
 	}
 	st.Domains, err = tx.DomainDeliveries(portal.MaxDomains)

@@ -81,7 +81,7 @@ func (s *Office) VoterFile(ctx context.Context, token string, voterID int64) (po
 		for _, l := range links {
 			f.PendingLinks = append(f.PendingLinks, portal.PendingLink{Kind: string(l.Kind), CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt})
 		}
-		ms, err := tx.VoterMessages(voterID, 50)
+		ms, err := tx.Messages(MessageFilter{VoterID: voterID, Limit: 50})
 		if err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (s *Office) VoterFile(ctx context.Context, token string, voterID int64) (po
 		for _, c := range cs {
 			f.ContactChanges = append(f.ContactChanges, contactChange(c, v, now))
 		}
-		hist, err := tx.VoterHistory(voterID, 100)
+		hist, err := tx.AuditSearch("", "", voterID, 100)
 		for _, h := range hist {
 			f.History = append(f.History, historyEntry(h))
 		}
@@ -144,7 +144,7 @@ func (s *core) deskAction(ctx context.Context, token string, voterID int64, why,
 // UnlockVoter implements portal.Office.
 func (s *Office) UnlockVoter(ctx context.Context, token string, voterID int64, why string) error {
 	return s.deskAction(ctx, token, voterID, why, "voter.unlocked", func(tx Tx, _ time.Time) error {
-		return tx.Unlock(voterID)
+		return tx.Lock(voterID, time.Time{})
 	})
 }
 

@@ -69,7 +69,7 @@ func (s *core) failed(ctx context.Context, v Voter, until time.Time, wrong error
 // countFailure reserves and fails an attempt of v in tx at once, for a
 // guess that needs no slow check (an identifier with the wrong NUMIC). It
 // returns when the lock ends if this failure locked v.
-func (s *core) countFailure(tx Tx, v Voter, action string, now time.Time) (lockedUntil time.Time, err error) {
+func (s *core) countFailure(tx failureTx, v Voter, action string, now time.Time) (lockedUntil time.Time, err error) {
 	n, _, err := tx.ReserveAttempt(v.ID, now, s.cfg.MaxFailures, s.cfg.LockDuration)
 	if err != nil {
 		return time.Time{}, err
@@ -83,7 +83,7 @@ func (s *core) countFailure(tx Tx, v Voter, action string, now time.Time) (locke
 
 // recordFailure audits failure n of v; the last of the window locks v
 // and kills its pending links.
-func (s *core) recordFailure(tx Tx, v Voter, n int, action string, now time.Time) (lockedUntil time.Time, err error) {
+func (s *core) recordFailure(tx failureTx, v Voter, n int, action string, now time.Time) (lockedUntil time.Time, err error) {
 	failure := AuditEntry{At: now, Actor: voterActor(v.ID), Action: action, VoterID: v.ID, Detail: "failure " + strconv.Itoa(n)}
 	if n < s.cfg.MaxFailures {
 		return time.Time{}, s.audit(tx, failure)
@@ -105,7 +105,7 @@ func (s *core) recordFailure(tx Tx, v Voter, n int, action string, now time.Time
 // succeeded forgets v's attempts in tx after a right password, unless v
 // was locked meanwhile (by guesses whose checks ended first): then it
 // returns refused (ErrLocked) and the success must not be written.
-func (s *core) succeeded(tx Tx, v Voter, now time.Time) (refused, err error) {
+func (s *core) succeeded(tx successTx, v Voter, now time.Time) (refused, err error) {
 	ok, err := tx.ClearFailures(v.ID, now)
 	if err != nil || ok {
 		return nil, err

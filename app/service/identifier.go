@@ -31,7 +31,7 @@ func (s *Portal) RequestIdentifierRenewal(ctx context.Context, req portal.Identi
 			msgID, err = s.messageID()
 			return err
 		},
-		lookup:  func(tx Tx) (Voter, error) { return tx.VoterByNUMIC(req.NUMIC) },
+		lookup:  func(tx Voters) (Voter, error) { return tx.VoterByNUMIC(req.NUMIC) },
 		matches: func(v Voter) bool { return v.Email == req.Email },
 		apply: func(tx Tx, v Voter, now time.Time) (string, error, error) {
 			link := portal.LinkURL(s.cfg.PublicURL, token)
@@ -65,7 +65,7 @@ func (s *Portal) RequestIdentifierRenewal(ctx context.Context, req portal.Identi
 
 // sendLink replaces v's pending identifier links by a new one, whose
 // token hash it stores, and queues the e-mail that carries it.
-func (s *core) sendLink(tx Tx, v Voter, token, msgID string, now time.Time) error {
+func (s *core) sendLink(tx linkTx, v Voter, token, msgID string, now time.Time) error {
 	expires := now.Add(s.cfg.LinkTTL)
 	if err := tx.ReplaceLinks(v.ID, LinkIdentifier, now); err != nil {
 		return err
@@ -209,7 +209,7 @@ func (s *core) reserveConfirm(ctx context.Context, token string, code triedCode)
 
 // renewIdentifier stores v's new identifier (its keyed hash), ends its
 // sessions, and queues the notice e-mail, which holds no secret.
-func (s *core) renewIdentifier(tx Tx, v Voter, identifier, msgID string, now time.Time) error {
+func (s *core) renewIdentifier(tx identifierTx, v Voter, identifier, msgID string, now time.Time) error {
 	if err := tx.SetIdentifier(v.ID, s.mac("identifier", identifier), now); err != nil {
 		return err
 	}

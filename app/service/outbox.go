@@ -34,7 +34,7 @@ func (s *Portal) Messages(ctx context.Context, limit int) ([]portal.Message, err
 	var ms []Message
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
-		ms, err = tx.Messages(limit)
+		ms, err = tx.Messages(MessageFilter{Limit: limit})
 		return err
 	})
 	if err != nil {
@@ -79,11 +79,7 @@ func (s *Office) OutboxStatus(ctx context.Context, token string) (portal.OutboxS
 	}
 	var st portal.OutboxStatus
 	err = s.store.View(ctx, func(tx Tx) error {
-		var err error
-		if st.Counts, err = tx.OutboxCounts(); err != nil {
-			return err
-		}
-		failed, err := tx.FailedMessages(100)
+		failed, err := tx.Messages(MessageFilter{State: "failed", Limit: 100})
 		if err != nil {
 			return err
 		}

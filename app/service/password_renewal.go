@@ -32,7 +32,7 @@ func (s *Portal) RequestPasswordRenewal(ctx context.Context, req portal.Password
 			return err
 		},
 		slow:    true,
-		lookup:  func(tx Tx) (Voter, error) { return tx.VoterByIdentifier(s.mac("identifier", req.Identifier)) },
+		lookup:  func(tx Voters) (Voter, error) { return tx.VoterByIdentifier(s.mac("identifier", req.Identifier)) },
 		matches: func(v Voter) bool { return v.NUMIC == req.NUMIC },
 		apply:   p.apply,
 	})
@@ -99,7 +99,7 @@ func (p *passwordRenewal) apply(tx Tx, v Voter, now time.Time) (string, error, e
 // renewPassword stores v's new password hash, ends its sessions, queues
 // the SMS with the password and the notice e-mail, and appends e to the
 // audit log.
-func (s *core) renewPassword(tx Tx, v Voter, password, hash, msgID string, now time.Time, e AuditEntry) error {
+func (s *core) renewPassword(tx passwordTx, v Voter, password, hash, msgID string, now time.Time, e AuditEntry) error {
 	if err := tx.SetPassword(v.ID, hash, now); err != nil {
 		return err
 	}

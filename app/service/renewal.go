@@ -31,7 +31,7 @@ type renewalRequest struct {
 	// lookup returns the voter the request names by its key (NUMIC or
 	// identifier), or ErrNotFound; matches tells whether the request's
 	// other field designates that voter too.
-	lookup  func(tx Tx) (Voter, error)
+	lookup  func(tx Voters) (Voter, error)
 	matches func(v Voter) bool
 	// apply writes the outcome in tx, given what lookup found (a zero
 	// Voter: nobody). It returns the refusal, for the log (nil: done, or no
@@ -189,7 +189,7 @@ func (s *core) refuse(tx LimitedOutbox, v Voter, kind string, refusal error, now
 // the store locks, whatever matched: a match waits and costs what a miss
 // does. It returns the voter lookup found (zero: none); over a limit, the
 // refusal and which limit, for the audit.
-func (s *core) renewalLimit(tx Tx, r renewalRequest, source []byte, now time.Time) (refused error, limit string, v Voter, matched bool, err error) {
+func (s *core) renewalLimit(tx limitTx, r renewalRequest, source []byte, now time.Time) (refused error, limit string, v Voter, matched bool, err error) {
 	since := now.Add(-s.cfg.RateWindow)
 	numic, err := tx.RateEvents(r.rateKey, since)
 	if err != nil {

@@ -62,6 +62,59 @@ type Tx interface {
 	ContactChanges
 }
 
+// The roles one step of a request uses together, for the helpers that
+// take a step's part of the transaction rather than all of Tx.
+type (
+	// failureTx counts a voter's failure: the attempt, the lock and the
+	// links it ends, the audit lines.
+	failureTx interface {
+		Lockouts
+		Links
+		AuditLog
+	}
+	// successTx forgets a voter's attempts after a success.
+	successTx interface {
+		Lockouts
+		Voters
+	}
+	// limitTx counts a renewal request against its limits.
+	limitTx interface {
+		RateLimits
+		Voters
+	}
+	// linkTx sends a renewal link.
+	linkTx interface {
+		Links
+		Outbox
+		AuditLog
+	}
+	// identifierTx and passwordTx store a new credential and tell the
+	// voter.
+	identifierTx interface {
+		Credentials
+		Sessions
+		Outbox
+		AuditLog
+	}
+	passwordTx interface {
+		identifierTx
+		Lockouts
+	}
+	// secondFactorTx checks an agent's one-time code: its lock and the
+	// admin's alert.
+	secondFactorTx interface {
+		Agents
+		Throttles
+		Outbox
+		AuditLog
+	}
+	// scopedOutbox reads messages and whose they are.
+	scopedOutbox interface {
+		Outbox
+		Voters
+	}
+)
+
 // Voters looks voters up.
 type Voters interface {
 	InsertVoter(v Voter) (int64, error)
@@ -98,13 +151,12 @@ type Lockouts interface {
 	// (an expired security code, busy hashing workers).
 	ReleaseAttempt(voterID int64) error
 	// Lock locks the voter until the given time; the window ends then too.
+	// The zero time lifts the lock and forgets the attempts.
 	Lock(voterID int64, until time.Time) error
 	// ClearFailures forgets the window's attempts after a success, unless
 	// the voter is locked at now: then it changes nothing and reports
 	// false, and the success must be refused.
 	ClearFailures(voterID int64, now time.Time) (bool, error)
-	// Unlock lifts a voter's lock and forgets the attempts.
-	Unlock(voterID int64) error
 }
 
 // Links keeps the single-use renewal links.
@@ -132,9 +184,6 @@ type Codes interface {
 	// SecurityCodeSpent reports whether the code was tried, without
 	// recording anything.
 	SecurityCodeSpent(key []byte) (bool, error)
-	// PurgeSpentCodes deletes up to limit codes that expired by the given
-	// time and returns how many.
-	PurgeSpentCodes(expiredBy time.Time, limit int) (int, error)
 }
 
 // RateLimits counts events under a key, for the per-NUMIC limits.
@@ -143,17 +192,29 @@ type RateLimits interface {
 	// the given time, oldest first, and forgets the older ones.
 	RateEvents(key []byte, since time.Time) ([]time.Time, error)
 	AddRateEvent(key []byte, at time.Time) error
-	// PurgeRateEvents deletes up to limit keys whose events were all
-	// recorded at or before the given time, and returns how many: the
-	// keys never counted again (RateEvents forgets a key's old events
-	// only then). Concurrent purges delete each key once.
-	PurgeRateEvents(before time.Time, limit int) (int, error)
+	// PurgeLimits deletes up to limit keys whose events were all recorded
+	// at or before eventsBefore (the keys never counted again: RateEvents
+	// forgets a key's old events only then), and up to limit spent codes
+	// (Codes) that expired by codesExpiredBy, and returns how many rows
+	// went. Concurrent purges delete each row once.
+	PurgeLimits(eventsBefore, codesExpiredBy time.Time, limit int) (int, error)
 }
 
 // LimitedOutbox is what a notice sent at most once per window needs.
 type LimitedOutbox interface {
 	RateLimits
 	Outbox
+}
+
+// MessageFilter selects messages: each field set narrows the selection.
+type MessageFilter struct {
+	ID      int64
+	VoterID int64
+	State   string
+	// Gateway and GatewayID select the SMS that gateway knows by that id
+	// (none when GatewayID is empty).
+	Gateway, GatewayID string
+	Limit              int // at most that many, the newest (0: all)
 }
 
 // Sessions keeps the voters' sessions (their tokens' hashes).
@@ -169,16 +230,12 @@ type Sessions interface {
 // the delivery worker declares its own view (outbox.Queue).
 type Outbox interface {
 	Enqueue(m Message) (int64, error)
-	// Messages returns the newest messages, newest first.
-	Messages(limit int) ([]Message, error)
-	// VoterMessages returns the voter's newest messages, newest first.
-	VoterMessages(voterID int64, limit int) ([]Message, error)
-	// OutboxCounts returns how many messages are in each state.
-	OutboxCounts() (map[string]int, error)
+	// Messages returns the messages f selects (their bodies as stored),
+	// newest first.
+	Messages(f MessageFilter) ([]Message, error)
 	// OutboxDepth returns, for each channel and state but "sent" that has
 	// messages, how many and when the oldest was queued.
 	OutboxDepth() ([]OutboxDepth, error)
-	FailedMessages(limit int) ([]Message, error)
 	// Requeue puts a failed message back as due at now; false if it was
 	// not failed.
 	Requeue(id int64, now time.Time) (bool, error)
@@ -188,8 +245,6 @@ type Outbox interface {
 // read from it.
 type AuditLog interface {
 	audit.Storage
-	// VoterHistory returns the newest entries about the voter.
-	VoterHistory(voterID int64, limit int) ([]AuditEntry, error)
 	// AuditSearch returns the newest entries whose actor and action contain
 	// the given texts, about voterID when not 0.
 	AuditSearch(actor, action string, voterID int64, limit int) ([]AuditEntry, error)
@@ -197,7 +252,9 @@ type AuditLog interface {
 
 // Agents keeps the consular office's accounts and their sessions.
 type Agents interface {
-	InsertAgent(a Agent) (int64, error)
+	// InsertAgent stores the agent with the keyed hashes of its recovery
+	// codes.
+	InsertAgent(a Agent, recovery [][]byte) (int64, error)
 	AgentByName(name string) (Agent, error)
 	// SetAgentEmail sets where the agent's security alerts go.
 	SetAgentEmail(agentID int64, email string) error
@@ -205,9 +262,6 @@ type Agents interface {
 	// step was used, if no code of that step or a later one was: false
 	// otherwise, so that a code serves once.
 	UseTOTPStep(agentID, step int64) (bool, error)
-	// InsertRecoveryCode stores the keyed hash of one of the agent's
-	// recovery codes.
-	InsertRecoveryCode(agentID int64, hash []byte) error
 	// TakeRecoveryCode deletes the agent's recovery code of that hash and
 	// reports whether there was one: of concurrent callers, one gets true.
 	TakeRecoveryCode(agentID int64, hash []byte) (bool, error)
@@ -216,11 +270,12 @@ type Agents interface {
 	// and its expiry.
 	AgentBySession(tokenHash []byte) (Agent, time.Time, error)
 	DeleteAgentSession(tokenHash []byte) error
-	// ResetSecondFactor gives the agent the sealed TOTP secret in place of
-	// its own, and forgets all the old one allowed: the last code step
-	// used, the recovery codes and the agent's sessions. It returns how
-	// many sessions it ended, or ErrNotFound.
-	ResetSecondFactor(agentID int64, sealed []byte) (sessions int, err error)
+	// ResetSecondFactor gives the agent the sealed TOTP secret and the
+	// recovery codes' hashes in place of its own, and forgets all the old
+	// ones allowed: the last code step used, the old recovery codes and
+	// the agent's sessions. It returns how many sessions it ended, or
+	// ErrNotFound.
+	ResetSecondFactor(agentID int64, sealed []byte, recovery [][]byte) (sessions int, err error)
 }
 
 // Throttles slow guessing down per key (a keyed hash of an agent name and

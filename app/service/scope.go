@@ -49,20 +49,18 @@ func central(a Agent) error {
 
 // seesMessage reports whether a sees the voter of the failed message id
 // (one the outbox screen lists).
-func seesMessage(tx Tx, a Agent, id int64) (bool, error) {
+func seesMessage(tx scopedOutbox, a Agent, id int64) (bool, error) {
 	if a.Scope.Central {
 		return true, nil
 	}
-	failed, err := tx.FailedMessages(1000)
+	m, err := oneMessage(tx, MessageFilter{ID: id, State: "failed"})
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
-	for _, m := range failed {
-		if m.ID == id {
-			return seesVoter(tx, a, m.VoterID)
-		}
-	}
-	return false, nil
+	return seesVoter(tx, a, m.VoterID)
 }
 
 // scopeFact is a scope for the audit log.

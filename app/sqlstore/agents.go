@@ -2,17 +2,21 @@ package sqlstore
 
 import (
 	"database/sql"
+	"fmt"
 	"time"
 
 	"consulvote/app/portal"
 	"consulvote/app/service"
 )
 
-func (t *Tx) InsertAgent(a service.Agent) (int64, error) {
+func (t *Tx) InsertAgent(a service.Agent, recovery [][]byte) (int64, error) {
 	var id int64
 	err := t.queryRow(`INSERT INTO agents (name, role, password_hash, created_at, totp_secret, scope) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		a.Name, a.Role, a.PasswordHash, nanos(a.CreatedAt), a.TOTPSecret, a.Scope.String()).Scan(&id)
-	return id, err
+	if err != nil {
+		return 0, err
+	}
+	return id, t.insertRecoveryCodes(id, recovery)
 }
 
 // AgentByName, in a write transaction, locks the agent's row: a login
@@ -39,9 +43,13 @@ func (t *Tx) UseTOTPStep(agentID, step int64) (bool, error) {
 	return t.changed(`UPDATE agents SET totp_step = $1 WHERE id = $2 AND (totp_step IS NULL OR totp_step < $1)`, step, agentID)
 }
 
-func (t *Tx) InsertRecoveryCode(agentID int64, hash []byte) error {
-	_, err := t.exec(`INSERT INTO agent_recovery_codes (agent_id, code_hash) VALUES ($1, $2)`, agentID, hash)
-	return err
+func (t *Tx) insertRecoveryCodes(agentID int64, hashes [][]byte) error {
+	for _, h := range hashes {
+		if _, err := t.exec(`INSERT INTO agent_recovery_codes (agent_id, code_hash) VALUES ($1, $2)`, agentID, h); err != nil {
+			return fmt.Errorf("insert recovery code: %w", err)
+		}
+	}
+	return nil
 }
 
 func (t *Tx) TakeRecoveryCode(agentID int64, hash []byte) (bool, error) {
@@ -72,7 +80,7 @@ func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
 
 // ResetSecondFactor updates the agent's row first: concurrent resets of
 // one agent queue on it, and each deletes what the one before it wrote.
-func (t *Tx) ResetSecondFactor(agentID int64, sealed []byte) (int, error) {
+func (t *Tx) ResetSecondFactor(agentID int64, sealed []byte, recovery [][]byte) (int, error) {
 	if ok, err := t.changed(`UPDATE agents SET totp_secret = $1, totp_step = NULL WHERE id = $2`, sealed, agentID); err != nil || !ok {
 		return 0, errOr(err, service.ErrNotFound)
 	}
@@ -80,7 +88,10 @@ func (t *Tx) ResetSecondFactor(agentID int64, sealed []byte) (int, error) {
 		return 0, err
 	}
 	n, err := t.affected(`DELETE FROM agent_sessions WHERE agent_id = $1`, agentID)
-	return int(n), err
+	if err != nil {
+		return 0, err
+	}
+	return int(n), t.insertRecoveryCodes(agentID, recovery)
 }
 
 // errOr returns err, or else alt.

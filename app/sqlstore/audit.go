@@ -107,12 +107,6 @@ func scanEntry(r scanner) (service.AuditEntry, error) {
 	return e, err
 }
 
-func (t *Tx) VoterHistory(voterID int64, limit int) ([]service.AuditEntry, error) {
-	rows, err := t.query(`SELECT at, actor, action, voter_id, detail FROM audit WHERE voter_id = $1
-		ORDER BY id DESC LIMIT $2`, voterID, limit)
-	return collect(rows, err, scanEntry)
-}
-
 // like escapes s for a pattern that contains it.
 func like(s string) string {
 	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s) + "%"

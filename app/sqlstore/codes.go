@@ -23,17 +23,6 @@ func (t *Tx) SecurityCodeSpent(key []byte) (bool, error) {
 	return n > 0, err
 }
 
-// PurgeSpentCodes skips the rows another purge has locked, as
-// PurgeRateEvents does.
-func (t *Tx) PurgeSpentCodes(expiredBy time.Time, limit int) (int, error) {
-	n, err := t.affected(`DELETE FROM spent_codes WHERE `+t.d.rowID+` IN (SELECT `+t.d.rowID+
-		` FROM spent_codes WHERE expires_at <= $1 LIMIT $2`+t.d.skipLocked+`)`, nanos(expiredBy), limit)
-	if err != nil {
-		return 0, fmt.Errorf("purge spent security codes: %w", err)
-	}
-	return int(n), nil
-}
-
 // RateEvents, in a write transaction, first locks the key's row until the
 // transaction ends (an upsert: a key counted for the first time gets its
 // row, so that two first counts wait for each other too): the caller
@@ -104,13 +93,20 @@ func (t *Tx) AddRateEvent(key []byte, at time.Time) error {
 	return err
 }
 
-// PurgeRateEvents skips the keys another purge has locked: concurrent
-// purges share the work instead of waiting.
-func (t *Tx) PurgeRateEvents(before time.Time, limit int) (int, error) {
-	n, err := t.affected(`DELETE FROM rate_limits WHERE `+t.d.rowID+` IN (SELECT `+t.d.rowID+
-		` FROM rate_limits WHERE last_at <= $1 LIMIT $2`+t.d.skipLocked+`)`, nanos(before), limit)
-	if err != nil {
-		return 0, fmt.Errorf("purge rate events: %w", err)
+// PurgeLimits skips the rows another purge has locked: concurrent purges
+// share the work instead of waiting.
+func (t *Tx) PurgeLimits(eventsBefore, codesExpiredBy time.Time, limit int) (int, error) {
+	total := 0
+	for _, p := range []struct {
+		table, column string
+		by            time.Time
+	}{{"rate_limits", "last_at", eventsBefore}, {"spent_codes", "expires_at", codesExpiredBy}} {
+		n, err := t.affected(`DELETE FROM `+p.table+` WHERE `+t.d.rowID+` IN (SELECT `+t.d.rowID+
+			` FROM `+p.table+` WHERE `+p.column+` <= $1 LIMIT $2`+t.d.skipLocked+`)`, nanos(p.by), limit)
+		if err != nil {
+			return total, fmt.Errorf("purge %s: %w", p.table, err)
+		}
+		total += int(n)
 	}
-	return int(n), nil
+	return total, nil
 }

@@ -12,25 +12,6 @@ import (
 // The delivery states of the messages (service.Deliveries) and the SMS
 // fallback's claim (outbox.Queue).
 
-func (t *Tx) OutboxMessage(id int64) (service.Message, error) {
-	return t.oneMessage(`id = $1`, id)
-}
-
-func (t *Tx) MessageByGatewayID(gateway, gatewayID string) (service.Message, error) {
-	return t.oneMessage(`gateway = $1 AND gateway_id = $2 AND gateway_id <> '' AND channel = 'sms' ORDER BY id DESC LIMIT 1`, gateway, gatewayID)
-}
-
-func (t *Tx) oneMessage(where string, args ...any) (service.Message, error) {
-	ms, err := t.messages(where, args...)
-	if err != nil {
-		return service.Message{}, err
-	}
-	if len(ms) == 0 {
-		return service.Message{}, service.ErrNotFound
-	}
-	return ms[0], nil
-}
-
 // SetDelivery changes a sent message with no state yet or a delay only,
 // in one conditional update, which decides between concurrent reports
 // (of one instance or several). A delivered message's body goes: no

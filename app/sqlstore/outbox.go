@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"consulvote/app/service"
@@ -43,29 +45,34 @@ func (t *Tx) messages(where string, args ...any) ([]service.Message, error) {
 	return collect(rows, err, scanMessage)
 }
 
-func (t *Tx) Messages(limit int) ([]service.Message, error) {
-	return t.messages(`TRUE ORDER BY id DESC LIMIT $1`, limit)
-}
-
-func (t *Tx) VoterMessages(voterID int64, limit int) ([]service.Message, error) {
-	return t.messages(`voter_id = $1 ORDER BY id DESC LIMIT $2`, voterID, limit)
-}
-
-func (t *Tx) FailedMessages(limit int) ([]service.Message, error) {
-	return t.messages(`state = 'failed' ORDER BY id DESC LIMIT $1`, limit)
-}
-
-func (t *Tx) OutboxCounts() (map[string]int, error) {
-	counts := map[string]int{"pending": 0, "sent": 0, "failed": 0}
-	rows, err := t.query(`SELECT state, COUNT(*) FROM outbox GROUP BY state`)
-	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
-		var state string
-		var n int
-		err := r.Scan(&state, &n)
-		counts[state] = n
-		return struct{}{}, err
-	})
-	return counts, err
+// Messages adds a condition for each field of f that is set: each
+// statement is one an index serves.
+func (t *Tx) Messages(f service.MessageFilter) ([]service.Message, error) {
+	var q strings.Builder
+	q.WriteString("TRUE")
+	var args []any
+	for _, c := range []struct {
+		set  bool
+		cond string
+		arg  any
+	}{
+		{f.ID != 0, "id = ", f.ID},
+		{f.VoterID != 0, "voter_id = ", f.VoterID},
+		{f.State != "", "state = ", f.State},
+		{f.Gateway != "", "channel = 'sms' AND gateway = ", f.Gateway},
+		{f.Gateway != "", "gateway_id <> '' AND gateway_id = ", f.GatewayID},
+	} {
+		if c.set {
+			args = append(args, c.arg)
+			fmt.Fprintf(&q, " AND %s$%d", c.cond, len(args))
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	fmt.Fprintf(&q, " ORDER BY id DESC LIMIT $%d", len(args)+1)
+	return t.messages(q.String(), append(args, limit)...)
 }
 
 func (t *Tx) OutboxDepth() ([]service.OutboxDepth, error) {

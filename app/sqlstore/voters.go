@@ -125,6 +125,9 @@ func (t *Tx) ReleaseAttempt(voterID int64) error {
 }
 
 func (t *Tx) Lock(voterID int64, until time.Time) error {
+	if until.IsZero() {
+		return t.updateVoter(`locked_until = NULL, failed_attempts = 0, attempts_until = NULL`, voterID)
+	}
 	return t.updateVoter(`locked_until = $1, attempts_until = $1`, voterID, nanos(until))
 }
 
@@ -132,8 +135,4 @@ func (t *Tx) ClearFailures(voterID int64, now time.Time) (bool, error) {
 	ok, err := t.changed(`UPDATE voters SET failed_attempts = 0, attempts_until = NULL
 		WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)`, voterID, nanos(now))
 	return ok, errWrap("clear failures", err)
-}
-
-func (t *Tx) Unlock(voterID int64) error {
-	return t.updateVoter(`locked_until = NULL, failed_attempts = 0, attempts_until = NULL`, voterID)
 }

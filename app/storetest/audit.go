@@ -16,11 +16,6 @@ import (
 	"consulvote/app/service"
 )
 
-type storeTest struct {
-	name string
-	test func(*testing.T, Store)
-}
-
 // auditTests are the audit log's: its storage (audit.Storage), each
 // tampering found on it, and the service's log on it as several instances
 // write, sign and verify it.
@@ -101,9 +96,9 @@ func testAuditAppend(t *testing.T, st Store) {
 		}
 	}
 	view(t, st, func(tx service.Tx) error {
-		hist, err := tx.VoterHistory(voter, 10)
+		hist, err := tx.AuditSearch("", "", voter, 10)
 		if err != nil || len(hist) != 2 || hist[0].Action != "voter.unlocked" || !hist[1].At.Equal(entries[1].At) {
-			t.Errorf("VoterHistory = %+v, %v; want the voter's 2 entries, newest first", hist, err)
+			t.Errorf("AuditSearch of the voter = %+v, %v; want the voter's 2 entries, newest first", hist, err)
 		}
 		stop := errors.New("stop")
 		n := 0
@@ -467,183 +462,4 @@ func audited(svc *service.Service, numic int) error {
 	}
 	return svc.Portal.RequestIdentifierRenewal(ctx, portal.IdentifierRenewalRequest{NUMIC: fmt.Sprintf("%08d", numic),
 		Email: "nobody@example.org", CodeID: code.ID, Code: "7777"})
-}
-
-func testAgents(t *testing.T, st Store) {
-	var id int64
-	update(t, st, func(tx service.Tx) (err error) {
-		id, err = tx.InsertAgent(service.Agent{Name: "paul", Role: "admin", PasswordHash: "$argon2id$p", CreatedAt: t0})
-		return err
-	})
-	err := st.Update(context.Background(), func(tx service.Tx) error {
-		_, err := tx.InsertAgent(service.Agent{Name: "paul", Role: "agent", PasswordHash: "x", CreatedAt: t0})
-		return err
-	})
-	if err == nil {
-		t.Error("two agents named paul were stored")
-	}
-	err = st.Update(context.Background(), func(tx service.Tx) error {
-		_, err := tx.InsertAgent(service.Agent{Name: "eve", Role: "root", PasswordHash: "x", CreatedAt: t0})
-		return err
-	})
-	if err == nil {
-		t.Error("an agent with role root was stored")
-	}
-	update(t, st, func(tx service.Tx) error {
-		a, err := tx.AgentByName("paul")
-		if err != nil || a.ID != id || a.Role != "admin" || a.PasswordHash != "$argon2id$p" || !a.CreatedAt.Equal(t0) {
-			t.Errorf("AgentByName = %+v, %v", a, err)
-		}
-		_, err = tx.AgentByName("nobody")
-		wantNotFound(t, "AgentByName of an unknown name", err)
-		return nil
-	})
-	update(t, st, func(tx service.Tx) error {
-		if err := tx.InsertAgentSession(service.AgentSessionRow{TokenHash: []byte("s"), AgentID: id, CreatedAt: t0,
-			ExpiresAt: t0.Add(time.Hour)}); err != nil {
-			return err
-		}
-		a, expires, err := tx.AgentBySession([]byte("s"))
-		if err != nil || a.ID != id || a.Name != "paul" || a.Role != "admin" || !expires.Equal(t0.Add(time.Hour)) {
-			t.Errorf("AgentBySession = %+v, %v, %v", a, expires, err)
-		}
-		if err := tx.DeleteAgentSession([]byte("s")); err != nil {
-			return err
-		}
-		_, _, err = tx.AgentBySession([]byte("s"))
-		wantNotFound(t, "AgentBySession after DeleteAgentSession", err)
-		return nil
-	})
-
-	// A second factor reset: a new secret, and nothing the old one
-	// allowed — its last step, its recovery codes, the agent's sessions —
-	// while another agent keeps its own.
-	var rita int64
-	update(t, st, func(tx service.Tx) (err error) {
-		if rita, err = tx.InsertAgent(service.Agent{Name: "rita", Role: "agent", PasswordHash: "x", CreatedAt: t0,
-			TOTPSecret: []byte("old")}); err != nil {
-			return err
-		}
-		for _, c := range []string{"r1", "r2"} {
-			if err := tx.InsertRecoveryCode(rita, []byte(c)); err != nil {
-				return err
-			}
-		}
-		for who, tok := range map[int64][]string{rita: {"rita1", "rita2"}, id: {"paul1"}} {
-			for _, s := range tok {
-				if err := tx.InsertAgentSession(service.AgentSessionRow{TokenHash: []byte(s), AgentID: who, CreatedAt: t0,
-					ExpiresAt: t0.Add(time.Hour)}); err != nil {
-					return err
-				}
-			}
-		}
-		if err := tx.InsertRecoveryCode(id, []byte("p1")); err != nil {
-			return err
-		}
-		_, err = tx.UseTOTPStep(rita, 100)
-		return err
-	})
-	update(t, st, func(tx service.Tx) error {
-		n, err := tx.ResetSecondFactor(rita, []byte("new"))
-		if err != nil || n != 2 {
-			t.Errorf("ResetSecondFactor = %d sessions, %v; want 2", n, err)
-		}
-		_, err = tx.ResetSecondFactor(rita+id+100, []byte("x"))
-		wantNotFound(t, "ResetSecondFactor of an unknown agent", err)
-		return nil
-	})
-	update(t, st, func(tx service.Tx) error {
-		if a, err := tx.AgentByName("rita"); err != nil || string(a.TOTPSecret) != "new" {
-			t.Errorf("after the reset: secret %q, %v", a.TOTPSecret, err)
-		}
-		for _, c := range []string{"r1", "r2"} {
-			if ok, err := tx.TakeRecoveryCode(rita, []byte(c)); ok || err != nil {
-				t.Errorf("old recovery code %s taken after the reset (%v)", c, err)
-			}
-		}
-		for _, s := range []string{"rita1", "rita2"} {
-			_, _, err := tx.AgentBySession([]byte(s))
-			wantNotFound(t, "a session after the reset", err)
-		}
-		if ok, err := tx.UseTOTPStep(rita, 50); !ok || err != nil {
-			t.Errorf("the new secret's first step refused after the reset: %v", err)
-		}
-		if a, _, err := tx.AgentBySession([]byte("paul1")); err != nil || a.ID != id {
-			t.Errorf("another agent's session: %+v, %v", a, err)
-		}
-		if ok, err := tx.TakeRecoveryCode(id, []byte("p1")); !ok || err != nil {
-			t.Errorf("another agent's recovery code: %v, %v", ok, err)
-		}
-		return nil
-	})
-}
-
-// testThrottles: a key gets max attempts per window, a block at the
-// window's last failure that doubles with each block, and a success
-// forgets it; of many concurrent reservations, max succeed.
-func testThrottles(t *testing.T, st Store) {
-	key := []byte("agent\x00paul\x00192.0.2.1")
-	reserve := func(at time.Time) (n int, until time.Time) {
-		t.Helper()
-		update(t, st, func(tx service.Tx) (err error) {
-			n, until, err = tx.ReserveThrottled(key, at, 3, time.Hour)
-			return err
-		})
-		return n, until
-	}
-	fail := func(n int, at time.Time) (until time.Time) {
-		t.Helper()
-		update(t, st, func(tx service.Tx) (err error) {
-			until, err = tx.ThrottleFailed(key, n, 3, at, time.Minute, 10*time.Minute)
-			return err
-		})
-		return until
-	}
-	at := t0
-	for block, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 10 * time.Minute} {
-		for i := 1; i <= 3; i++ {
-			n, _ := reserve(at)
-			if n != i {
-				t.Fatalf("block %d: reservation %d numbered %d", block, i, n)
-			}
-			if until := fail(n, at); (i < 3) != until.IsZero() || (i == 3 && !until.Equal(at.Add(want))) {
-				t.Fatalf("block %d, failure %d: blocked until %v, want %v", block, i, until, at.Add(want))
-			}
-		}
-		if n, until := reserve(at.Add(want - time.Nanosecond)); n != 0 || !until.Equal(at.Add(want)) {
-			t.Fatalf("block %d: reservation while blocked: %d until %v", block, n, until)
-		}
-		at = at.Add(want)
-	}
-	update(t, st, func(tx service.Tx) error { return tx.ThrottleSucceeded(key) })
-	n, _ := reserve(at)
-	if until := fail(n, at); !until.IsZero() {
-		t.Errorf("after a success the first failure blocked until %v", until)
-	}
-	n, _ = reserve(at)
-	update(t, st, func(tx service.Tx) error { return tx.ReleaseThrottled(key) })
-	if n2, _ := reserve(at); n2 != n {
-		t.Errorf("after a release: attempt %d, want %d again", n2, n)
-	}
-
-	other := []byte("other")
-	const c, max = 32, 4
-	got := make(chan int, c)
-	concurrently(t, c, func() (bool, error) {
-		return false, st.Update(context.Background(), func(tx service.Tx) error {
-			n, _, err := tx.ReserveThrottled(other, t0, max, time.Hour)
-			got <- n
-			return err
-		})
-	})
-	close(got)
-	reserved := 0
-	for n := range got {
-		if n != 0 {
-			reserved++
-		}
-	}
-	if reserved != max {
-		t.Errorf("%d of %d concurrent reservations succeeded, want %d", reserved, c, max)
-	}
 }

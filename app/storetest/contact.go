@@ -15,7 +15,7 @@ func addAgent(t *testing.T, st Store, name string) int64 {
 	t.Helper()
 	var id int64
 	update(t, st, func(tx service.Tx) (err error) {
-		id, err = tx.InsertAgent(service.Agent{Name: name, Role: "agent", PasswordHash: "$argon2id$x", CreatedAt: t0})
+		id, err = tx.InsertAgent(service.Agent{Name: name, Role: "agent", PasswordHash: "$argon2id$x", CreatedAt: t0}, nil)
 		return err
 	})
 	return id

@@ -11,12 +11,10 @@ import (
 	"consulvote/app/service"
 )
 
-// testDeliveries: service.Deliveries. A state is set only on a sent
-// message of its channel, once final; a delay may be followed by a final
-// state; the gateway's id finds its SMS only through that gateway.
-func testDeliveries(t *testing.T, st Store) {
-	ctx := context.Background()
-	voter := addVoter(t, st, "123456")
+// sentFour queues four messages of voter and marks them sent, the SMS
+// (the third) through the primary gateway as gw-1, and returns their ids.
+func sentFour(t *testing.T, st Store, voter int64) []int64 {
+	t.Helper()
 	ids := enqueue(t, st,
 		service.Message{VoterID: voter, Channel: service.ChannelEmail, Kind: "identifier.link", Recipient: "Marie@Example.ORG",
 			Body: []byte("x"), CreatedAt: t0, MessageID: "<m1@vote.example>"},
@@ -27,23 +25,36 @@ func testDeliveries(t *testing.T, st Store) {
 		service.Message{VoterID: voter, Channel: service.ChannelEmail, Kind: "other", Recipient: "c@example.org",
 			Body: []byte("x"), CreatedAt: t0},
 	)
-	set := func(id int64, ch service.Channel, state, status string, at time.Time) bool {
-		t.Helper()
-		var ok bool
-		update(t, st, func(tx service.Tx) (err error) {
-			ok, err = tx.SetDelivery(id, ch, state, status, at)
-			return err
-		})
-		return ok
-	}
-	if set(ids[0], service.ChannelEmail, "refused", "x", t0) {
-		t.Error("a state set on a message not sent")
-	}
 	for i, gw := range []string{"", "", "primary", ""} {
-		if err := st.MarkSent(ctx, ids[i], t0, gw, map[bool]string{true: "gw-1"}[gw != ""], false); err != nil {
+		if err := st.MarkSent(context.Background(), ids[i], t0, gw, map[bool]string{true: "gw-1"}[gw != ""], false); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return ids
+}
+
+// setDelivery runs SetDelivery in a transaction of its own.
+func setDelivery(t *testing.T, st Store, id int64, ch service.Channel, state, status string, at time.Time) bool {
+	t.Helper()
+	var ok bool
+	update(t, st, func(tx service.Tx) (err error) {
+		ok, err = tx.SetDelivery(id, ch, state, status, at)
+		return err
+	})
+	return ok
+}
+
+// testDeliveries: service.Deliveries. A state is set only on a sent
+// message of its channel, once final; a delay may be followed by a final
+// state; the gateway's id finds its SMS only through that gateway.
+func testDeliveries(t *testing.T, st Store) {
+	voter := addVoter(t, st, "123456")
+	pending := enqueue(t, st, service.Message{Channel: service.ChannelEmail, Kind: "other", Recipient: "d@example.org",
+		Body: []byte("x"), CreatedAt: t0})
+	if setDelivery(t, st, pending[0], service.ChannelEmail, "refused", "x", t0) {
+		t.Error("a state set on a message not sent")
+	}
+	ids := sentFour(t, st, voter)
 	at := t0.Add(time.Minute)
 	for _, step := range []struct {
 		id     int64
@@ -61,33 +72,35 @@ func testDeliveries(t *testing.T, st Store) {
 		{ids[2], service.ChannelSMS, "delivered", "", true},
 		{ids[1], service.ChannelEmail, "expired", "4.4.7 expired", true},
 	} {
-		if got := set(step.id, step.ch, step.state, step.status, at); got != step.want {
+		if got := setDelivery(t, st, step.id, step.ch, step.state, step.status, at); got != step.want {
 			t.Errorf("SetDelivery(%d, %s, %s) = %v, want %v", step.id, step.ch, step.state, got, step.want)
 		}
 	}
 	view(t, st, func(tx service.Tx) error {
-		m, err := tx.OutboxMessage(ids[0])
-		if err != nil || m.MessageID != "<m1@vote.example>" || m.Delivery != "refused" ||
-			m.DeliveryStatus != "550 5.1.1 User unknown" || !m.DeliveryAt.Equal(at) || m.Recipient != "Marie@Example.ORG" {
-			t.Errorf("OutboxMessage = %+v, %v", m, err)
+		ms, err := tx.Messages(service.MessageFilter{ID: ids[0]})
+		if err != nil || len(ms) != 1 || ms[0].MessageID != "<m1@vote.example>" || ms[0].Delivery != "refused" ||
+			ms[0].DeliveryStatus != "550 5.1.1 User unknown" || !ms[0].DeliveryAt.Equal(at) || ms[0].Recipient != "Marie@Example.ORG" {
+			t.Errorf("Messages of ID %d = %+v, %v", ids[0], ms, err)
 		}
-		_, err = tx.OutboxMessage(ids[3] + 100)
-		wantNotFound(t, "OutboxMessage of no message", err)
-		if m, err := tx.MessageByGatewayID("primary", "gw-1"); err != nil || m.ID != ids[2] || m.Gateway != "primary" || m.GatewayID != "gw-1" {
-			t.Errorf("MessageByGatewayID = %+v, %v", m, err)
-		}
-		_, err = tx.MessageByGatewayID("fallback", "gw-1")
-		wantNotFound(t, "another gateway's id", err)
-		_, err = tx.MessageByGatewayID("", "")
-		wantNotFound(t, "no id", err)
-		ms, err := tx.VoterMessages(voter, 10)
-		for _, m := range ms {
-			if m.ID == ids[2] && (m.Delivery != "delivered" || m.GatewayID != "gw-1") {
-				t.Errorf("VoterMessages shows the SMS as %+v", m)
+		for _, f := range []service.MessageFilter{{Gateway: "primary", GatewayID: "gw-1"}, {Gateway: "fallback", GatewayID: "gw-1"},
+			{Gateway: "primary"}} {
+			ms, err := tx.Messages(f)
+			if want := f == (service.MessageFilter{Gateway: "primary", GatewayID: "gw-1"}); err != nil || want != (len(ms) == 1) ||
+				want && (ms[0].ID != ids[2] || ms[0].Delivery != "delivered" || ms[0].GatewayID != "gw-1") {
+				t.Errorf("Messages(%+v) = %+v, %v; want the SMS only through its gateway and id", f, ms, err)
 			}
 		}
-		return err
+		return nil
 	})
+}
+
+// testDeliveryCounts: the messages by stage, and the e-mail domains with
+// how many were relayed and refused.
+func testDeliveryCounts(t *testing.T, st Store) {
+	ids := sentFour(t, st, addVoter(t, st, "123456"))
+	setDelivery(t, st, ids[0], service.ChannelEmail, "refused", "550", t0)
+	setDelivery(t, st, ids[1], service.ChannelEmail, "expired", "4.4.7", t0)
+	setDelivery(t, st, ids[2], service.ChannelSMS, "delivered", "", t0)
 	enqueue(t, st, service.Message{Channel: service.ChannelEmail, Kind: "other", Recipient: "d@example.org", Body: []byte("x"), CreatedAt: t0})
 	view(t, st, func(tx service.Tx) error {
 		counts, err := tx.StageCounts()

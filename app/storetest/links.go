@@ -147,8 +147,13 @@ func testCodeSpentOnce(t *testing.T, st Store) {
 	})
 }
 
+// testCodePurge: PurgeLimits deletes the codes expired by its time, at
+// most limit a call, with the old rate events: both count.
 func testCodePurge(t *testing.T, st Store) {
 	update(t, st, func(tx service.Tx) error {
+		if err := tx.AddRateEvent([]byte("old event"), t0.Add(-time.Hour)); err != nil {
+			return err
+		}
 		for i, key := range []string{"old", "older", "new"} {
 			expires := t0.Add(-time.Duration(i) * time.Second)
 			if key == "new" {
@@ -160,10 +165,10 @@ func testCodePurge(t *testing.T, st Store) {
 		}
 		return nil
 	})
-	for _, want := range []int{1, 1, 0} {
+	for _, want := range []int{2, 1, 0} {
 		update(t, st, func(tx service.Tx) error {
-			if n, err := tx.PurgeSpentCodes(t0, 1); n != want || err != nil {
-				t.Errorf("PurgeSpentCodes = %d, %v; want %d", n, err, want)
+			if n, err := tx.PurgeLimits(t0, t0, 1); n != want || err != nil {
+				t.Errorf("PurgeLimits = %d, %v; want %d", n, err, want)
 			}
 			return nil
 		})
@@ -214,8 +219,8 @@ func testRatePurge(t *testing.T, st Store) {
 	})
 	for _, want := range []int{2, 2, 1, 0} {
 		update(t, st, func(tx service.Tx) error {
-			if n, err := tx.PurgeRateEvents(t0, 2); err != nil || n != want {
-				t.Errorf("PurgeRateEvents = %d, %v; want %d", n, err, want)
+			if n, err := tx.PurgeLimits(t0, t0, 2); err != nil || n != want {
+				t.Errorf("PurgeLimits = %d, %v; want %d", n, err, want)
 			}
 			return nil
 		})
@@ -245,7 +250,7 @@ func testRatePurge(t *testing.T, st Store) {
 		for {
 			var n int
 			err := st.Update(context.Background(), func(tx service.Tx) (err error) {
-				n, err = tx.PurgeRateEvents(t0, limit)
+				n, err = tx.PurgeLimits(t0, t0, limit)
 				return err
 			})
 			total += n

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -27,9 +28,11 @@ func enqueue(t *testing.T, st Store, ms ...service.Message) []int64 {
 	return ids
 }
 
-func testOutboxStates(t *testing.T, st Store) {
-	voter := addVoter(t, st, "123456")
-	ids := enqueue(t, st,
+// threeQueued queues two messages of voter and one of no voter, a
+// second apart, and returns their ids.
+func threeQueued(t *testing.T, st Store, voter int64) []int64 {
+	t.Helper()
+	return enqueue(t, st,
 		service.Message{VoterID: voter, Channel: service.ChannelEmail, Kind: "identifier.link", Recipient: "a@example.org",
 			Subject: "Lien", Body: []byte("sealed\x00body"), CreatedAt: t0},
 		service.Message{VoterID: voter, Channel: service.ChannelSMS, Kind: "password.sms", Recipient: "+33612345678",
@@ -37,8 +40,29 @@ func testOutboxStates(t *testing.T, st Store) {
 		service.Message{Channel: service.ChannelEmail, Kind: "other", Recipient: "b@example.org", Body: []byte("x"),
 			CreatedAt: t0.Add(2 * time.Second)},
 	)
+}
+
+// messageIDs returns the ids of the messages f selects.
+func messageIDs(t *testing.T, tx service.Tx, f service.MessageFilter) []int64 {
+	t.Helper()
+	ms, err := tx.Messages(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// testOutboxStates: messages come back as queued, newest first, selected
+// by id, voter, state and number.
+func testOutboxStates(t *testing.T, st Store) {
+	voter := addVoter(t, st, "123456")
+	ids := threeQueued(t, st, voter)
 	view(t, st, func(tx service.Tx) error {
-		ms, err := tx.Messages(10)
+		ms, err := tx.Messages(service.MessageFilter{})
 		if err != nil || len(ms) != 3 || ms[0].ID != ids[2] || ms[2].ID != ids[0] {
 			t.Fatalf("Messages = %+v, %v; want 3, newest first", ms, err)
 		}
@@ -51,14 +75,30 @@ func testOutboxStates(t *testing.T, st Store) {
 		if ms[0].VoterID != 0 {
 			t.Errorf("a message about no voter has voter %d", ms[0].VoterID)
 		}
-		if ms, err := tx.VoterMessages(voter, 10); err != nil || len(ms) != 2 || ms[0].ID != ids[1] {
-			t.Errorf("VoterMessages = %+v, %v; want the voter's 2, newest first", ms, err)
-		}
-		if ms, err := tx.Messages(1); err != nil || len(ms) != 1 {
-			t.Errorf("Messages(1) = %d, %v", len(ms), err)
+		for _, c := range []struct {
+			f    service.MessageFilter
+			want []int64
+		}{
+			{service.MessageFilter{VoterID: voter}, []int64{ids[1], ids[0]}},
+			{service.MessageFilter{Limit: 1}, []int64{ids[2]}},
+			{service.MessageFilter{ID: ids[1]}, []int64{ids[1]}},
+			{service.MessageFilter{ID: ids[1], VoterID: voter + 1}, nil},
+			{service.MessageFilter{State: "pending", VoterID: voter, Limit: 1}, []int64{ids[1]}},
+			{service.MessageFilter{State: "failed"}, nil},
+		} {
+			if got := messageIDs(t, tx, c.f); fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("Messages(%+v) = %v, want %v", c.f, got, c.want)
+			}
 		}
 		return nil
 	})
+}
+
+// testOutboxDepth: the depth leaves the sent messages out and dates the
+// oldest of each channel and state; a failed message, and only one, is
+// queued again.
+func testOutboxDepth(t *testing.T, st Store) {
+	ids := threeQueued(t, st, addVoter(t, st, "123456"))
 	ctx := context.Background()
 	if err := st.MarkSent(ctx, ids[0], t0, "", "", false); err != nil {
 		t.Fatal(err)
@@ -67,12 +107,6 @@ func testOutboxStates(t *testing.T, st Store) {
 		t.Fatal(err)
 	}
 	update(t, st, func(tx service.Tx) error {
-		counts, err := tx.OutboxCounts()
-		if err != nil || counts["sent"] != 1 || counts["failed"] != 1 || counts["pending"] != 1 {
-			t.Errorf("OutboxCounts = %v, %v", counts, err)
-		}
-		// The depth leaves the sent messages out and dates the oldest of
-		// each channel and state.
 		depth, err := tx.OutboxDepth()
 		want := []service.OutboxDepth{
 			{Channel: service.ChannelEmail, State: "pending", Count: 1, Oldest: t0.Add(2 * time.Second)},
@@ -87,9 +121,9 @@ func testOutboxStates(t *testing.T, st Store) {
 				}
 			}
 		}
-		failed, err := tx.FailedMessages(10)
+		failed, err := tx.Messages(service.MessageFilter{State: "failed"})
 		if err != nil || len(failed) != 1 || failed[0].ID != ids[1] || failed[0].LastError != "gateway down" || failed[0].Attempts != 1 {
-			t.Errorf("FailedMessages = %+v, %v", failed, err)
+			t.Errorf("the failed messages = %+v, %v", failed, err)
 		}
 		if ok, err := tx.Requeue(ids[2], t0); ok || err != nil {
 			t.Errorf("Requeue of a pending message = %v, %v; want false", ok, err)
@@ -97,9 +131,8 @@ func testOutboxStates(t *testing.T, st Store) {
 		if ok, err := tx.Requeue(ids[1], t0.Add(time.Hour)); !ok || err != nil {
 			t.Errorf("Requeue of a failed message = %v, %v; want true", ok, err)
 		}
-		counts, _ = tx.OutboxCounts()
-		if counts["failed"] != 0 || counts["pending"] != 2 {
-			t.Errorf("after Requeue: %v", counts)
+		if got := messageIDs(t, tx, service.MessageFilter{State: "pending"}); fmt.Sprint(got) != fmt.Sprint([]int64{ids[2], ids[1]}) {
+			t.Errorf("pending after Requeue: %v", got)
 		}
 		return nil
 	})
@@ -149,11 +182,9 @@ func testQueue(t *testing.T, st Store) {
 		t.Errorf("due after the lease, though sent or failed until later: %+v", due)
 	}
 	view(t, st, func(tx service.Tx) error {
-		ms, err := tx.Messages(10)
-		for _, m := range ms {
-			if m.ID == ids[0] && (m.State != "sent" || len(m.Body) != 0 || m.Recipient == "" || m.Attempts != 1) {
-				t.Errorf("sent message %+v: want state sent, its body scrubbed, its recipient kept", m)
-			}
+		ms, err := tx.Messages(service.MessageFilter{ID: ids[0]})
+		if len(ms) != 1 || ms[0].State != "sent" || len(ms[0].Body) != 0 || ms[0].Recipient == "" || ms[0].Attempts != 1 {
+			t.Errorf("sent message %+v: want state sent, its body scrubbed, its recipient kept", ms)
 		}
 		return err
 	})

@@ -32,6 +32,11 @@ type Store interface {
 	outbox.Queue
 }
 
+type storeTest struct {
+	name string
+	test func(*testing.T, Store)
+}
+
 // Opener returns a new, empty store, closed when t ends.
 type Opener func(t *testing.T) Store
 
@@ -44,7 +49,8 @@ func Run(t *testing.T, open Opener) {
 		{"Voters/UniqueNUMIC", testUniqueNUMIC},
 		{"Lookups/NULFindsNothing", testNULLookups},
 		{"Credentials/SetAndTimes", testCredentials},
-		{"Lockouts/ReserveReleaseLock", testLockouts},
+		{"Lockouts/ReserveRelease", testLockouts},
+		{"Lockouts/Lock", testLocks},
 		{"Lockouts/ConcurrentReservations", testConcurrentFailures},
 		{"Links/Lifecycle", testLinkLifecycle},
 		{"Links/NeedAVoter", testLinkNeedsVoter},
@@ -55,13 +61,17 @@ func Run(t *testing.T, open Opener) {
 		{"RateLimits/Purge", testRatePurge},
 		{"Sessions/Delete", testSessions},
 		{"Outbox/States", testOutboxStates},
+		{"Outbox/DepthAndRequeue", testOutboxDepth},
 		{"Queue/ClaimsAndMarks", testQueue},
 		{"Queue/ClaimedOnce", testClaimedOnce},
 		{"Deliveries/States", testDeliveries},
+		{"Deliveries/Counts", testDeliveryCounts},
 		{"Deliveries/SetOnce", testDeliverySetOnce},
 		{"Queue/FallbackClaimedOnce", testFallbackClaimedOnce},
-		{"Throttles/WindowBlocksConcurrency", testThrottles},
+		{"Throttles/WindowAndBlocks", testThrottles},
+		{"Throttles/Concurrency", testThrottlesConcurrent},
 		{"Agents/AccountsAndSessions", testAgents},
+		{"Agents/SecondFactorReset", testSecondFactorReset},
 		{"Agents/Scope", testAgentScope},
 		{"Roll/ByNUMICAndUpdate", testRoll},
 		{"Campaigns/ServedOnce", testCampaigns},

@@ -121,7 +121,9 @@ func testCredentials(t *testing.T, st Store) {
 	wantNotFound(t, "InsertSession of a missing voter", err)
 }
 
-func testLockouts(t *testing.T, st Store) {
+// lockoutVoter stores a voter and returns its id, a reader of its row,
+// and a reservation of one of its 3 attempts an hour at a time.
+func lockoutVoter(t *testing.T, st Store) (int64, func() service.Voter, func(time.Time) (int, time.Time)) {
 	id := addVoter(t, st, "123456")
 	voter := func() service.Voter {
 		var v service.Voter
@@ -133,6 +135,13 @@ func testLockouts(t *testing.T, st Store) {
 		update(t, st, func(tx service.Tx) (err error) { n, until, err = tx.ReserveAttempt(id, at, 3, time.Hour); return err })
 		return n, until
 	}
+	return id, voter, reserve
+}
+
+// testLockouts: max attempts a window, a release gives one back, a new
+// window after the end of the last one.
+func testLockouts(t *testing.T, st Store) {
+	id, _, reserve := lockoutVoter(t, st)
 	// Three attempts in a window of an hour from the first; then none.
 	for want := 1; want <= 3; want++ {
 		if n, _ := reserve(t0.Add(time.Duration(want) * time.Minute)); n != want {
@@ -151,7 +160,17 @@ func testLockouts(t *testing.T, st Store) {
 	if n, _ := reserve(t0.Add(time.Minute + time.Hour)); n != 1 {
 		t.Errorf("at the window's end: attempt %d, want 1 (a new window)", n)
 	}
-	// Locked: no reservation until the lock ends; a success is refused.
+	err := st.Update(context.Background(), func(tx service.Tx) error {
+		_, _, err := tx.ReserveAttempt(id+1000, t0, 3, time.Hour)
+		return err
+	})
+	wantNotFound(t, "ReserveAttempt of a missing voter", err)
+}
+
+// testLocks: no reservation until the lock ends, and a success is
+// refused; a lock to the zero time unlocks and forgets the attempts.
+func testLocks(t *testing.T, st Store) {
+	id, voter, reserve := lockoutVoter(t, st)
 	lockEnd := t0.Add(3 * time.Hour)
 	update(t, st, func(tx service.Tx) error { return tx.Lock(id, lockEnd) })
 	if v := voter(); !v.LockedUntil.Equal(lockEnd) {
@@ -178,16 +197,17 @@ func testLockouts(t *testing.T, st Store) {
 	if v := voter(); v.FailedAttempts != 0 {
 		t.Errorf("after ClearFailures: %d failures", v.FailedAttempts)
 	}
-	update(t, st, func(tx service.Tx) error { return tx.Lock(id, lockEnd.Add(time.Hour)) })
-	update(t, st, func(tx service.Tx) error { return tx.Unlock(id) })
-	if v := voter(); !v.LockedUntil.IsZero() || v.FailedAttempts != 0 {
-		t.Errorf("after Unlock: locked until %v with %d failures", v.LockedUntil, v.FailedAttempts)
+	if n, _ := reserve(lockEnd); n != 1 {
+		t.Errorf("reservation after ClearFailures: %d, want 1", n)
 	}
-	err := st.Update(context.Background(), func(tx service.Tx) error {
-		_, _, err := tx.ReserveAttempt(id+1000, t0, 3, time.Hour)
-		return err
-	})
-	wantNotFound(t, "ReserveAttempt of a missing voter", err)
+	update(t, st, func(tx service.Tx) error { return tx.Lock(id, lockEnd.Add(time.Hour)) })
+	update(t, st, func(tx service.Tx) error { return tx.Lock(id, time.Time{}) })
+	if v := voter(); !v.LockedUntil.IsZero() || v.FailedAttempts != 0 {
+		t.Errorf("after Lock to the zero time: locked until %v with %d failures", v.LockedUntil, v.FailedAttempts)
+	}
+	if n, _ := reserve(lockEnd); n != 1 {
+		t.Errorf("reservation after the unlock: %d, want 1 (the attempts forgotten)", n)
+	}
 }
 
 // testConcurrentFailures: of 64 concurrent reservations in one window,

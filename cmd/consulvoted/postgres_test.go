@@ -554,7 +554,7 @@ func (d *deployment) mailed(t *testing.T, numic string, re *regexp.Regexp) strin
 		if err != nil {
 			return err
 		}
-		ms, err := tx.VoterMessages(v.ID, 20)
+		ms, err := tx.Messages(service.MessageFilter{VoterID: v.ID, Limit: 20})
 		for _, m := range ms {
 			if m.Channel != service.ChannelEmail || found != "" {
 				continue
@@ -588,7 +588,7 @@ func (d *deployment) audited(t *testing.T, action, numic string) int {
 		if err != nil {
 			return err
 		}
-		es, err := tx.VoterHistory(v.ID, 1000)
+		es, err := tx.AuditSearch("", "", v.ID, 1000)
 		for _, e := range es {
 			if e.Action == action {
 				n++
@@ -843,7 +843,7 @@ func TestOutboxAcrossInstances(t *testing.T) {
 	waitFor(t, 10*time.Second, "not every e-mail is marked sent", func() bool {
 		sent := 0
 		d.db.View(context.Background(), func(tx service.Tx) error {
-			ms, err := tx.Messages(1000)
+			ms, err := tx.Messages(service.MessageFilter{Limit: 1000})
 			for _, m := range ms {
 				if m.Channel == service.ChannelEmail && m.State == "sent" {
 					sent++

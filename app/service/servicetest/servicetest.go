@@ -207,7 +207,7 @@ func Outbox(t testing.TB, svc *service.Service, st service.Store, limit int) []M
 	var ms []service.Message
 	err := st.View(context.Background(), func(tx service.Tx) error {
 		var err error
-		ms, err = tx.Messages(limit)
+		ms, err = tx.Messages(service.MessageFilter{Limit: limit})
 		return err
 	})
 	if err != nil {
