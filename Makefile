@@ -172,7 +172,7 @@ bench-roll: build
 	@dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
 	for n in 500000 2000000; do \
 		$(GO) run ./testdata/genroll $$n 100 $$dir/roll-$$n.csv || exit 1; \
-		/usr/bin/time -f "SQLite, $$n lines: %e s, peak RSS %M KiB" ./$(SERVER) roll import --create --db $$dir/db-$$n.sqlite $$dir/roll-$$n.csv --errors $$dir/err.csv 2>&1 | grep -v "lignes lues"; \
+		/usr/bin/time -f "SQLite, $$n lines: %e s, peak RSS %M KiB" ./$(SERVER) roll import --create --db $$dir/db-$$n.sqlite $$dir/roll-$$n.csv --errors $$dir/err.csv 2>&1 | grep -v "lines read"; \
 		ls -l $$dir/db-$$n.sqlite | awk '{printf "database: %.1f MiB\n", $$5/1048576}'; \
 		rm -f $$dir/db-$$n.sqlite*; \
 	done; \
@@ -197,7 +197,7 @@ bench-ui: deps package-windows
 	@set -o pipefail; if [ ! -s $(BENCH_UI_ROLL)/db.sqlite ]; then \
 		mkdir -p $(BENCH_UI_ROLL) && CGO_ENABLED=0 $(GO) build -o build/$(SERVER) ./cmd/consulvoted && \
 		$(GO) run ./testdata/genroll 2000000 0 $(BENCH_UI_ROLL)/roll.csv && \
-		build/$(SERVER) roll import --create --db $(BENCH_UI_ROLL)/db.sqlite $(BENCH_UI_ROLL)/roll.csv --errors $(BENCH_UI_ROLL)/errors.csv 2>&1 | grep -v "lignes lues" && \
+		build/$(SERVER) roll import --create --db $(BENCH_UI_ROLL)/db.sqlite $(BENCH_UI_ROLL)/roll.csv --errors $(BENCH_UI_ROLL)/errors.csv 2>&1 | grep -v "lines read" && \
 		rm $(BENCH_UI_ROLL)/roll.csv || { rm -rf $(BENCH_UI_ROLL); exit 1; }; \
 	fi
 	@echo "== Linux, under Xvfb"

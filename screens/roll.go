@@ -274,7 +274,7 @@ func problemText(p portal.ImportProblem) string {
 	if t := lang.XN(key, "", p.N, map[string]any{"N": p.N}); t != "" && t != key {
 		return t
 	}
-	return p.Reason // a problem newer than the translations: the service's French
+	return p.Reason // a problem newer than the translations: the service's English
 }
 
 // differenceText says, for the report, a roll line that would have undone

@@ -253,7 +253,7 @@ type ImportProblem struct {
 	// (ProblemDuplicate), the most characters allowed (ProblemTooLong).
 	Code ProblemCode
 	N    int
-	// Reason is the problem in French, for the command line's report.
+	// Reason is the problem in English, for the command line's report.
 	Reason string
 }
 
@@ -318,13 +318,13 @@ func (r ImportReport) RowsPerSecond() float64 {
 }
 
 // ProblemsCSV writes the refused lines, then the differences with the
-// desk's changes, as a CSV file an agent can open, in French.
+// desk's changes, as a CSV file, in English (the command line's report).
 func (r ImportReport) ProblemsCSV(w io.Writer) error {
-	return r.ProblemsCSVIn(w, [3]string{"ligne", "colonne", "motif"},
+	return r.ProblemsCSVIn(w, [3]string{"line", "column", "reason"},
 		func(p ImportProblem) string { return p.Reason },
 		func(d ImportDifference) string {
-			return fmt.Sprintf("NUMIC %s : différente de la valeur changée au guichet le %s, conservée « %s », liste « %s »",
-				d.NUMIC, d.Since.UTC().Format("02/01/2006 15:04 UTC"), d.Kept, d.Roll)
+			return fmt.Sprintf("NUMIC %s: differs from the value the desk changed on %s: kept %s, the roll has %s",
+				d.NUMIC, d.Since.UTC().Format("2006-01-02 15:04 UTC"), d.Kept, d.Roll)
 		})
 }
 

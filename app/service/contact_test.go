@@ -663,7 +663,7 @@ func TestRollImportKeepsDeskChange(t *testing.T) {
 	}
 	var csv strings.Builder
 	rep.ProblemsCSV(&csv)
-	if !strings.Contains(csv.String(), "2;adresse électronique;NUMIC 00012345 : différente de la valeur changée au guichet le 06/05/2026 17:25 UTC, conservée « marie.nouvelle@example.org », liste « marie.dupont@example.org »") {
+	if !strings.Contains(csv.String(), "2;adresse électronique;NUMIC 00012345: differs from the value the desk changed on 2026-05-06 17:25 UTC: kept marie.nouvelle@example.org, the roll has marie.dupont@example.org\n") {
 		t.Errorf("report CSV:\n%s", csv.String())
 	}
 	if k := e.audited("roll.difference_kept"); len(k) != 1 || k[0].voter != m.ID || k[0].facts["kept"] != "marie.nouvelle@example.org" || k[0].facts["roll"] != marie.Email {

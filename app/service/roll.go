@@ -194,14 +194,14 @@ func (rr *rollReader) next() (Voter, *portal.ImportProblem, error) {
 		return Voter{}, &portal.ImportProblem{Line: rr.line, Code: code, N: n, Reason: reason}, nil
 	}
 	if long {
-		return bad(portal.ProblemLineTooLong, maxRollLine, fmt.Sprintf("ligne trop longue (%d octets au plus), ignorée", maxRollLine))
+		return bad(portal.ProblemLineTooLong, maxRollLine, fmt.Sprintf("line too long (%d bytes at most), skipped", maxRollLine))
 	}
 	rec, prob := rr.split(raw)
 	switch prob {
 	case portal.ProblemCSV:
-		return bad(prob, 0, "guillemet ouvert sur cette ligne et non fermé avant sa fin (un champ ne peut pas s'étendre sur plusieurs lignes)")
+		return bad(prob, 0, "quote opened on this line and not closed before its end (a field cannot span lines)")
 	case portal.ProblemQuote:
-		return bad(prob, 0, "guillemet mal placé : un champ entre guillemets commence et finit par un guillemet (\"\" pour un guillemet dans le texte)")
+		return bad(prob, 0, "misplaced quote: a quoted field starts and ends with a quote (\"\" for a quote in the text)")
 	}
 	v, p := rr.s.rollLine(rec, rr.line)
 	if p != nil {
@@ -210,7 +210,7 @@ func (rr *rollReader) next() (Voter, *portal.ImportProblem, error) {
 	key := numicKey(v.NUMIC)
 	if first, dup := rr.seen[key]; dup {
 		return Voter{}, &portal.ImportProblem{Line: rr.line, Column: "NUMIC", Code: portal.ProblemDuplicate, N: int(first),
-			Reason: fmt.Sprintf("NUMIC en double (déjà ligne %d)", first)}, nil
+			Reason: fmt.Sprintf("duplicate NUMIC (already on line %d)", first)}, nil
 	}
 	rr.seen[key] = int32(rr.line)
 	return v, nil, nil
@@ -323,17 +323,17 @@ func (s *core) rollLine(rec []string, line int) (Voter, *portal.ImportProblem) {
 		return Voter{}, &portal.ImportProblem{Line: line, Column: col, Code: code, N: n, Reason: reason}
 	}
 	if len(rec) != len(rollColumns) {
-		return bad("", portal.ProblemColumns, len(rec), fmt.Sprintf("%d colonnes au lieu de %d", len(rec), len(rollColumns)))
+		return bad("", portal.ProblemColumns, len(rec), fmt.Sprintf("%d columns instead of %d", len(rec), len(rollColumns)))
 	}
 	for i, f := range rec {
 		if !utf8.ValidString(f) {
-			return bad(rollColumns[i], portal.ProblemNotUTF8, 0, "texte qui n'est pas en UTF-8")
+			return bad(rollColumns[i], portal.ProblemNotUTF8, 0, "text that is not UTF-8")
 		}
 		// A NUL cannot be stored by PostgreSQL, and no name or address
 		// holds a control character: refused here, line by line, rather
 		// than failing a whole batch.
 		if strings.ContainsFunc(f, unicode.IsControl) {
-			return bad(rollColumns[i], portal.ProblemControl, 0, "caractère de contrôle (invisible) dans le texte")
+			return bad(rollColumns[i], portal.ProblemControl, 0, "control (invisible) character in the text")
 		}
 	}
 	v := Voter{
@@ -342,29 +342,29 @@ func (s *core) rollLine(rec []string, line int) (Voter, *portal.ImportProblem) {
 	}
 	switch {
 	case v.NUMIC == "":
-		return bad("NUMIC", portal.ProblemMissing, 0, "NUMIC manquant")
+		return bad("NUMIC", portal.ProblemMissing, 0, "NUMIC missing")
 	case !portal.ValidNUMIC(v.NUMIC, s.numic):
-		return bad("NUMIC", portal.ProblemFormat, 0, "NUMIC invalide (chiffres uniquement, de 6 à 12)")
+		return bad("NUMIC", portal.ProblemFormat, 0, "invalid NUMIC (digits only, 6 to 12)")
 	case v.LastName == "":
-		return bad("nom", portal.ProblemMissing, 0, "nom manquant")
+		return bad("nom", portal.ProblemMissing, 0, "last name missing")
 	case len(v.LastName) > 100:
-		return bad("nom", portal.ProblemTooLong, 100, "nom trop long (100 caractères au plus)")
+		return bad("nom", portal.ProblemTooLong, 100, "last name too long (100 characters at most)")
 	case v.FirstNames == "":
-		return bad("prénoms", portal.ProblemMissing, 0, "prénoms manquants")
+		return bad("prénoms", portal.ProblemMissing, 0, "first names missing")
 	case len(v.FirstNames) > 150:
-		return bad("prénoms", portal.ProblemTooLong, 150, "prénoms trop longs (150 caractères au plus)")
+		return bad("prénoms", portal.ProblemTooLong, 150, "first names too long (150 characters at most)")
 	case v.Email == "":
-		return bad("adresse électronique", portal.ProblemMissing, 0, "adresse électronique manquante")
+		return bad("adresse électronique", portal.ProblemMissing, 0, "e-mail address missing")
 	case !portal.ValidEmail(v.Email):
-		return bad("adresse électronique", portal.ProblemFormat, 0, "adresse électronique invalide")
+		return bad("adresse électronique", portal.ProblemFormat, 0, "invalid e-mail address")
 	case v.Mobile == "":
-		return bad("mobile", portal.ProblemMissing, 0, "numéro de mobile manquant")
+		return bad("mobile", portal.ProblemMissing, 0, "mobile number missing")
 	case !portal.ValidMobile(v.Mobile):
-		return bad("mobile", portal.ProblemFormat, 0, "numéro de mobile invalide (format international attendu, ex. +33612345678)")
+		return bad("mobile", portal.ProblemFormat, 0, "invalid mobile number (international format expected, e.g. +33612345678)")
 	case v.Circonscription == "":
-		return bad("circonscription", portal.ProblemMissing, 0, "circonscription manquante")
+		return bad("circonscription", portal.ProblemMissing, 0, "circonscription missing")
 	case len(v.Circonscription) > 100:
-		return bad("circonscription", portal.ProblemTooLong, 100, "circonscription trop longue (100 caractères au plus)")
+		return bad("circonscription", portal.ProblemTooLong, 100, "circonscription too long (100 characters at most)")
 	}
 	return v, nil
 }

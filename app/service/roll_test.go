@@ -43,10 +43,10 @@ func TestImportRollLines(t *testing.T) {
 		"00070012;X\x00Y;Y;x12@example.org;+33612345679;Z\n"
 	rep := e.importRoll(data)
 	want := map[int]string{
-		4: "nom: nom manquant", 5: "NUMIC: NUMIC invalide", 6: "adresse électronique: adresse électronique invalide",
-		7: "mobile: numéro de mobile invalide", 8: ": 5 colonnes au lieu de 6", 9: "NUMIC: NUMIC en double (déjà ligne 2)",
-		10: "circonscription: circonscription manquante", 12: "circonscription: texte qui n'est pas en UTF-8",
-		13: "nom: caractère de contrôle",
+		4: "nom: last name missing", 5: "NUMIC: invalid NUMIC", 6: "adresse électronique: invalid e-mail address",
+		7: "mobile: invalid mobile number", 8: ": 5 columns instead of 6", 9: "NUMIC: duplicate NUMIC (already on line 2)",
+		10: "circonscription: circonscription missing", 12: "circonscription: text that is not UTF-8",
+		13: "nom: control (invisible) character",
 	}
 	// And each with its code, for the screens to say it in the agent's
 	// language.
@@ -83,7 +83,7 @@ func TestImportRollLines(t *testing.T) {
 	}
 	var csvOut bytes.Buffer
 	rep.ProblemsCSV(&csvOut)
-	if !strings.HasPrefix(csvOut.String(), "ligne;colonne;motif\n4;nom;nom manquant\n") {
+	if !strings.HasPrefix(csvOut.String(), "line;column;reason\n4;nom;last name missing\n") {
 		t.Errorf("problems CSV:\n%s", csvOut.String())
 	}
 
@@ -233,7 +233,7 @@ func TestImportRollStrayQuote(t *testing.T) {
 	if last != `NOM "le grand"` {
 		t.Errorf("quoted name stored as %q", last)
 	}
-	if len(rep.Problems) > 0 && !strings.Contains(rep.Problems[0].Reason, "guillemet ouvert sur cette ligne") {
+	if len(rep.Problems) > 0 && !strings.Contains(rep.Problems[0].Reason, "quote opened on this line") {
 		t.Errorf("line 2: %q", rep.Problems[0].Reason)
 	}
 }

@@ -76,14 +76,14 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 	defer b.Close()
 	b.Start() // checkpoints while it runs, and a last one at the end
 	rep, err := b.Service.Operator.ImportRoll(ctx, "cli", f, func(r portal.ImportReport) {
-		fmt.Fprintf(io.err, "%d lignes lues, %d refusées, %.0f lignes/s\n", r.Lines, len(r.Problems), r.RowsPerSecond())
+		fmt.Fprintf(io.err, "%d lines read, %d refused, %.0f lines/s\n", r.Lines, len(r.Problems), r.RowsPerSecond())
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.out, "%d lignes lues sur %d dans le fichier (après l'en-tête) : %d ajoutées, %d modifiées, %d inchangées, %d refusées (%.0f lignes/s)%s\n",
+	fmt.Fprintf(io.out, "%d lines read of the file's %d (after the header): %d added, %d updated, %d unchanged, %d refused (%.0f lines/s)%s\n",
 		rep.Lines, rep.FileLines, rep.Inserted, rep.Updated, rep.Unchanged, len(rep.Problems), rep.RowsPerSecond(),
-		map[bool]string{true: " — interrompu : les lots déjà enregistrés sont complets"}[rep.Cancelled])
+		map[bool]string{true: " — interrupted: the batches already stored are whole"}[rep.Cancelled])
 	if c.Errors != "" {
 		out, err := private.Create(c.Errors)
 		if err == nil {
@@ -95,23 +95,23 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 	} else {
 		for i, p := range rep.Problems {
 			if i == 20 {
-				fmt.Fprintf(io.out, "  … et %d autres (--errors FICHIER pour la liste complète)\n", len(rep.Problems)-20)
+				fmt.Fprintf(io.out, "  … and %d more (--errors FILE for the whole list)\n", len(rep.Problems)-20)
 				break
 			}
-			fmt.Fprintf(io.out, "  ligne %d, %s : %s\n", p.Line, p.Column, p.Reason)
+			fmt.Fprintf(io.out, "  line %d, %s: %s\n", p.Line, p.Column, p.Reason)
 		}
 	}
 	if n := len(rep.Differences); n > 0 {
 		// Never silent: what the roll would have undone of an approved
 		// change of contact details, kept as the desk set it.
-		fmt.Fprintf(io.out, "%d coordonnée(s) changée(s) au guichet conservée(s), différente(s) de la liste :\n", n)
+		fmt.Fprintf(io.out, "%d contact detail(s) changed at the desk kept, different from the roll:\n", n)
 		for i, d := range rep.Differences {
 			if i == 20 {
-				fmt.Fprintf(io.out, "  … et %d autres (--errors FICHIER pour la liste complète)\n", n-20)
+				fmt.Fprintf(io.out, "  … and %d more (--errors FILE for the whole list)\n", n-20)
 				break
 			}
-			fmt.Fprintf(io.out, "  ligne %d, NUMIC %s, %s : conservée « %s » (guichet, %s), la liste porte « %s »\n",
-				d.Line, d.NUMIC, d.Column, d.Kept, d.Since.UTC().Format("02/01/2006 15:04 UTC"), d.Roll)
+			fmt.Fprintf(io.out, "  line %d, NUMIC %s, %s: kept %q (the desk's, %s), the roll has %q\n",
+				d.Line, d.NUMIC, d.Column, d.Kept, d.Since.UTC().Format("2006-01-02 15:04 UTC"), d.Roll)
 		}
 	}
 	if rep.Cancelled {
@@ -158,13 +158,13 @@ func credentialsSendFlags(fs *flag.FlagSet) func(context.Context, []string, stdi
 		defer b.Close()
 		b.Start()
 		rep, err := b.Service.Operator.SendFirstCredentials(ctx, "cli", c.Campaign, func(r portal.CampaignReport) {
-			fmt.Fprintf(io.err, "%d électeurs servis, %d sans mobile\n", r.Sent, r.Skipped)
+			fmt.Fprintf(io.err, "%d voters served, %d without a mobile\n", r.Sent, r.Skipped)
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(io.out, "campagne %s : %d électeurs servis (identifiant par courriel, mot de passe par SMS), %d sans mobile valide%s\n",
-			c.Campaign, rep.Sent, rep.Skipped, map[bool]string{true: " — interrompue : relancez la même campagne pour la reprendre"}[rep.Cancelled])
+		fmt.Fprintf(io.out, "campaign %s: %d voters served (identifier by e-mail, password by SMS), %d without a valid mobile%s\n",
+			c.Campaign, rep.Sent, rep.Skipped, map[bool]string{true: " — interrupted: run the same campaign again to resume it"}[rep.Cancelled])
 		if rep.Cancelled {
 			return errFailed
 		}

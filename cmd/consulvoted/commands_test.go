@@ -321,7 +321,7 @@ func TestRollImportKilled(t *testing.T) {
 	}
 	sc := bufio.NewScanner(stderr)
 	for progress := 0; progress < 3 && sc.Scan(); {
-		if strings.Contains(sc.Text(), "lignes/s") {
+		if strings.Contains(sc.Text(), "lines/s") {
 			progress++
 		}
 	}
@@ -347,7 +347,7 @@ func TestRollImportKilled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	want := fmt.Sprintf("%d lignes lues sur %d dans le fichier (après l'en-tête) : %d ajoutées, 0 modifiées, %d inchangées, 0 refusées", n, n, n-count, count)
+	want := fmt.Sprintf("%d lines read of the file's %d (after the header): %d added, 0 updated, %d unchanged, 0 refused", n, n, n-count, count)
 	if !strings.Contains(string(out), want) {
 		t.Fatalf("second run said %q, want %q", out, want)
 	}
@@ -367,10 +367,10 @@ func TestCredentialsSendCommand(t *testing.T) {
 	// CONSULVOTE_FROM), not a placeholder of its own.
 	t.Setenv("CONSULVOTE_FROM", "MEAE <noreply@vote.example>")
 	if code, out, errs := runCmd("", "credentials", "send", "--db", path, "--campaign", "mai-2026"); code != 0 ||
-		!strings.Contains(out, "campagne mai-2026 : 30 électeurs servis") {
+		!strings.Contains(out, "campaign mai-2026: 30 voters served") {
 		t.Fatalf("send: %d %s %s", code, out, errs)
 	}
-	if _, out, _ := runCmd("", "credentials", "send", "--db", path, "--campaign", "mai-2026"); !strings.Contains(out, ": 0 électeurs servis") {
+	if _, out, _ := runCmd("", "credentials", "send", "--db", path, "--campaign", "mai-2026"); !strings.Contains(out, ": 0 voters served") {
 		t.Fatalf("second send: %s", out)
 	}
 	b := openDB(t, path)
@@ -415,7 +415,7 @@ func TestRollImportCreate(t *testing.T) {
 		t.Fatal("an import without --create made the database's folder")
 	}
 	code, out, errs := runCmd("", "roll", "import", "--create", "--db", path, roll)
-	if code != 0 || !strings.Contains(out, "12 lignes lues sur 12 dans le fichier (après l'en-tête) : 12 ajoutées") {
+	if code != 0 || !strings.Contains(out, "12 lines read of the file's 12 (after the header): 12 added") {
 		t.Fatalf("with --create: %d %s %s", code, out, errs)
 	}
 	// The database and its key are there, and the import was audited and
@@ -466,9 +466,9 @@ func TestRollImportReportsDeskChange(t *testing.T) {
 	os.WriteFile(roll, []byte("NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n"+
 		fmt.Sprintf("%s;%s;%s;%s;%s;%s\n", marie.NUMIC, marie.LastName, marie.FirstNames, marie.Email, marie.Mobile, marie.Circonscription)), 0o600)
 	code, out, errs := runCmd("", "roll", "import", "--db", path, roll)
-	if code != 0 || !strings.Contains(out, "1 coordonnée(s) changée(s) au guichet conservée(s), différente(s) de la liste :") ||
-		!strings.Contains(out, "ligne 2, NUMIC 00012345, adresse électronique : conservée « marie.nouvelle@example.org »") ||
-		!strings.Contains(out, "la liste porte « marie.dupont@example.org »") {
+	if code != 0 || !strings.Contains(out, "1 contact detail(s) changed at the desk kept, different from the roll:") ||
+		!strings.Contains(out, `line 2, NUMIC 00012345, adresse électronique: kept "marie.nouvelle@example.org"`) ||
+		!strings.Contains(out, `the roll has "marie.dupont@example.org"`) {
 		t.Fatalf("roll import: %d\n%s\n%s", code, out, errs)
 	}
 	f, err := b.Service.Office.VoterFile(ctx, tokens["bob"], found[0].ID)

@@ -29,23 +29,23 @@ func WriteRoll(w io.Writer, n, badEvery int) ([]Bad, error) {
 			switch len(bad) % 6 {
 			case 0:
 				numic = "12AB" + numic[4:]
-				bad = append(bad, Bad{line, "NUMIC", "NUMIC invalide"})
+				bad = append(bad, Bad{line, "NUMIC", "invalid NUMIC"})
 			case 1:
 				email = "pas-une-adresse"
-				bad = append(bad, Bad{line, "adresse électronique", "adresse électronique invalide"})
+				bad = append(bad, Bad{line, "adresse électronique", "invalid e-mail address"})
 			case 2:
 				mobile = "06 12"
-				bad = append(bad, Bad{line, "mobile", "numéro de mobile invalide"})
+				bad = append(bad, Bad{line, "mobile", "invalid mobile number"})
 			case 3:
 				last = ""
-				bad = append(bad, Bad{line, "nom", "nom manquant"})
+				bad = append(bad, Bad{line, "nom", "last name missing"})
 			case 4:
 				fmt.Fprintf(bw, "%s;%s;%s;%s\n", numic, last, first, email)
-				bad = append(bad, Bad{line, "", "4 colonnes au lieu de 6"})
+				bad = append(bad, Bad{line, "", "4 columns instead of 6"})
 				continue
 			case 5:
 				numic = fmt.Sprintf("%08d", 50_000_000+i-1) // the line before's
-				bad = append(bad, Bad{line, "NUMIC", "NUMIC en double"})
+				bad = append(bad, Bad{line, "NUMIC", "duplicate NUMIC"})
 			}
 		}
 		fmt.Fprintf(bw, "%s;%s;%s;%s;%s;%s\n", numic, last, first, email, mobile, circ)
