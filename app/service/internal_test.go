@@ -2,6 +2,7 @@ package service
 
 import (
 	"crypto/rand"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +117,30 @@ func TestNewIdentifier(t *testing.T) {
 		if n < 250 || n > 550 {
 			t.Errorf("symbol %q drawn %d times, expected about 387", r, n)
 		}
+	}
+}
+
+// TestUnmatchedHash: the hash an unknown identifier is checked against
+// looks like a voter's (parameters, salt and key lengths), matches no
+// password, and checking against it runs argon2id with its 19 MiB, as a
+// voter's hash does — while making it ran none.
+func TestUnmatchedHash(t *testing.T) {
+	real, _ := hashPassword("Mdp4Demo2026", minArgon2, rand.Reader)
+	var m0, m1, m2 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	h, err := unmatchedHash(minArgon2, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&m1)
+	if ok := checkPassword(h, "Mdp4Demo2026") || checkPassword(h, ""); ok {
+		t.Error("a password matched the unmatched hash")
+	}
+	runtime.ReadMemStats(&m2)
+	if cut := strings.LastIndex(real, "$") - 22; len(h) != len(real) || h[:cut] != real[:cut] {
+		t.Errorf("unmatched hash %q, a voter's %q: not alike", h, real)
+	}
+	if made, checked := m1.TotalAlloc-m0.TotalAlloc, m2.TotalAlloc-m1.TotalAlloc; made > 1<<10 || checked < 2*19<<20 {
+		t.Errorf("made with %d bytes, want none of argon2id's; 2 checks with %d, want 2 × 19 MiB", made, checked)
 	}
 }

@@ -29,10 +29,24 @@ func hashPassword(password string, p Argon2Params, random io.Reader) (string, er
 	if _, err := io.ReadFull(random, salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+	return phc(p, salt, argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)), nil
+}
+
+// unmatchedHash is a hash with p's parameters of no known password (its
+// key is random): checking a password against it costs what checking one
+// against a voter's does, without an argon2id run, and its 19 MiB, to make it.
+func unmatchedHash(p Argon2Params, random io.Reader) (string, error) {
+	b := make([]byte, saltLen+keyLen)
+	if _, err := io.ReadFull(random, b); err != nil {
+		return "", fmt.Errorf("dummy hash: %w", err)
+	}
+	return phc(p, b[:saltLen], b[saltLen:]), nil
+}
+
+func phc(p Argon2Params, salt, key []byte) string {
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // checkPassword reports whether password matches a hash made by

@@ -98,7 +98,6 @@ type core struct {
 	totpBox *seal.Box
 	// dummyHash is checked when a login names no voter, so that an
 	// unknown identifier costs the same argon2id time as a wrong password.
-	// Made on first need: it costs a hash, and start-up should not.
 	dummyHash func() (string, error)
 	// hashes bounds the argon2id work of every caller (see Config.HashWorkers).
 	hashes *pool.Pool
@@ -177,6 +176,6 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 		s.hashes.After(debug.FreeOSMemory)
 	}
 	s.sounds = pool.New(workers, 4*workers)
-	s.dummyHash = sync.OnceValues(func() (string, error) { return hashPassword("dummy", cfg.Argon2, s.rand) })
+	s.dummyHash = sync.OnceValues(func() (string, error) { return unmatchedHash(cfg.Argon2, s.rand) })
 	return &Service{Portal: &Portal{s}, Office: &Office{s}, Operator: &Operator{s}}, nil
 }
