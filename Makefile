@@ -23,9 +23,13 @@ APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 
 FUZZTIME ?= 10s
 BIN := consulvote
+# The app's build tags: Fyne without its bundled colour emoji font (4.2 MB,
+# parsed again for each text style at start: 18 MiB of peak RSS). No text
+# of the app needs it; a typed emoji is drawn from the system's fonts.
+APP_TAGS := no_emoji
 SERVER := consulvoted
 
-.PHONY: all deps run test vet staticcheck core build unit race keychain smoke fuzz bench bench-roll bench-ui load load-stores load-logins timing package clean
+.PHONY: all deps run test vet staticcheck core build unit race keychain smoke fuzz bench bench-roll bench-ui profile-start load load-stores load-logins timing package clean
 .PHONY: deps-windows cross package-windows test-windows test-scheme package-darwin
 
 # Windows and the consulvote:// scheme, built and tested from Linux: mingw-w64
@@ -59,7 +63,7 @@ deps:
 
 ## build: the app binary, and the server: static, without cgo or Fyne.
 build: deps
-	$(GO) build -o $(BIN) .
+	$(GO) build -tags $(APP_TAGS) -o $(BIN) .
 	CGO_ENABLED=0 $(GO) build -o $(SERVER) ./cmd/consulvoted
 
 ## run: the app on the demonstration database (seeded on first start).
@@ -191,7 +195,7 @@ BENCH_UI_ROLL ?= $(or $(TMPDIR),/tmp)/consulvote-bench-roll
 BENCH_UI_WINE ?= $(or $(TMPDIR),/tmp)/consulvote-bench-wine
 BENCH_UI_CASES = -n $(BENCH_UI_N) -cases demo,demo-reset,new,big -big $(BENCH_UI_ROLL)/db.sqlite
 bench-ui: deps package-windows
-	$(GO) build -o $(BIN) . && $(GO) build -o build/minimal ./testdata/minimal && $(GO) build -o build/startbench ./testdata/startbench
+	$(GO) build -tags $(APP_TAGS) -o $(BIN) . && $(GO) build -o build/minimal ./testdata/minimal && $(GO) build -o build/startbench ./testdata/startbench
 	CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows $(GO) build -ldflags "-s -w -H=windowsgui" -o $(WINDIR)/minimal.exe ./testdata/minimal
 	@ls -l $(BIN) build/minimal $(WINDIR)/consulvote.exe $(WINDIR)/minimal.exe | awk '{printf "%s: %.1f MB (%.1f MiB)\n", $$NF, $$5/1e6, $$5/1048576}'
 	@set -o pipefail; if [ ! -s $(BENCH_UI_ROLL)/db.sqlite ]; then \
@@ -206,12 +210,23 @@ bench-ui: deps package-windows
 	$(XVFB) bash -c 'set -e; export $$(scripts/wine-prefix $(BENCH_UI_WINE)); wineserver -p; trap "wineserver -k" EXIT; \
 		build/startbench -wine -app $(WINDIR)/consulvote.exe -minimal $(WINDIR)/minimal.exe $(BENCH_UI_CASES)'
 
+## profile-start: one start of the app on the demonstration, under Xvfb,
+## recorded for Go's tools (startprofile.go): build/profile/trace.out (the
+## start's steps as regions: go tool trace, "User-defined regions"),
+## cpu.pprof, heap.pprof, and the package inits (GODEBUG=inittrace=1) in
+## build/profile/stderr.
+profile-start: deps
+	$(GO) build -tags $(APP_TAGS),startprofile -o build/consulvote-profile .
+	mkdir -p build/profile
+	$(XVFB) dbus-run-session -- bash -c 'GODEBUG=inittrace=1 CONSULVOTE_PROFILE=build/profile build/consulvote-profile --demo 2> build/profile/stderr & \
+		sleep 5; kill $$!; wait'
+
 ## package: a Linux archive with the binary, the .desktop file and the icon.
 ## The fyne CLI is pinned in go.mod (tool directive): `go tool fyne`.
 package: deps
 	@# fyne package bumps Build in FyneApp.toml each run: keep the file as committed.
 	cp FyneApp.toml .FyneApp.toml.orig
-	$(GO) tool fyne package -os linux -release; status=$$?; \
+	$(GO) tool fyne package -os linux -release -tags $(APP_TAGS); status=$$?; \
 		mv .FyneApp.toml.orig FyneApp.toml; exit $$status
 	@tar -tJf $(BIN).tar.xz | grep -E 'bin/$(BIN)$$' >/dev/null && \
 	tar -tJf $(BIN).tar.xz | grep -E '\.desktop$$' >/dev/null && \
@@ -235,7 +250,7 @@ test-scheme: package deps-windows
 ## and English), cross-built here. Signed when WINDOWS_SIGN_PKCS12 names a
 ## certificate (scripts/sign-windows); otherwise it says they are unsigned.
 package-windows: deps deps-windows
-	GO=$(GO) scripts/package-windows $(WINDIR)
+	GO=$(GO) APP_TAGS=$(APP_TAGS) scripts/package-windows $(WINDIR)
 
 ## test-windows: the package under Wine + Xvfb, in a private prefix as the
 ## user "Hélène Dupont": install, the voter's flow by keyboard, language
@@ -253,7 +268,7 @@ test-windows: package-windows
 package-darwin:
 	@[ "$$(uname)" = Darwin ] || { echo "package-darwin runs on macOS (fyne package -os darwin needs Xcode's tools)"; exit 1; }
 	cp FyneApp.toml .FyneApp.toml.orig
-	$(GO) tool fyne package -os darwin -release -tags accessibility; status=$$?; \
+	$(GO) tool fyne package -os darwin -release -tags accessibility,$(APP_TAGS); status=$$?; \
 		mv .FyneApp.toml.orig FyneApp.toml; exit $$status
 	plutil -insert CFBundleURLTypes -json \
 		'[{"CFBundleURLName":"fr.consulvote.portal","CFBundleURLSchemes":["consulvote"]}]' \

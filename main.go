@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/trace"
 	"syscall"
 	"time"
 
@@ -162,7 +163,10 @@ func run(c config, log *slog.Logger) error {
 	// One app per user: a later start (a link clicked while the app runs,
 	// the menu entry) hands its link to the running app, which raises its
 	// window and shows the link, and ends here, before any window.
+	// The start's steps are regions of an execution trace (make profile-start).
+	r := trace.StartRegion(ctx, "claim instance")
 	primary, err := claimInstance(ctx, c, log)
+	r.End()
 	if errors.Is(err, instance.ErrHandedOver) {
 		return nil
 	}
@@ -176,7 +180,9 @@ func run(c config, log *slog.Logger) error {
 	}
 	apple := appleLinks(log)
 
+	r = trace.StartRegion(ctx, "new app")
 	a := newApp(&c)
+	r.End()
 	src, err := choosePortal(c, log)
 	if err != nil {
 		return err
@@ -184,12 +190,15 @@ func run(c config, log *slog.Logger) error {
 	if src.local != nil {
 		defer src.local.Close()
 	}
+	r = trace.StartRegion(ctx, "build window")
 	win := buildWindow(a, c, src, log)
+	r.End()
 	// running ends with the window: links are no longer read, and a later
 	// start, refused, becomes the app itself instead of losing its link.
 	running, quit := context.WithCancel(ctx)
 	defer quit()
 	a.Lifecycle().SetOnStarted(func() {
+		defer trace.StartRegion(ctx, "started").End()
 		// The screen's density is known once the window is up.
 		screens.FitWindow(win.w)
 		if src.local != nil {
@@ -296,7 +305,10 @@ func choosePortal(c config, log *slog.Logger) (source, error) {
 func openLocal(ctx, running context.Context, a fyne.App, w fyne.Window, src source, log *slog.Logger) {
 	src.local.Open(ctx)
 	go func() {
-		if _, err := src.local.Wait(running); err != nil && running.Err() == nil {
+		r := trace.StartRegion(ctx, "local store")
+		_, err := src.local.Wait(running)
+		r.End()
+		if err != nil && running.Err() == nil {
 			log.Error("local data", "err", err)
 			fyne.Do(func() { showStoreError(a, w, src.path, err) })
 		}

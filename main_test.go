@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,7 +94,7 @@ func TestSmokeRealWindow(t *testing.T) {
 	testenv.Need(t, "CONSULVOTE_SMOKE", []string{"DISPLAY", "DBUS_SESSION_BUS_ADDRESS"}, []string{"xdotool", "import"})
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "consulvote")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-tags", "no_emoji", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "--demo")
@@ -193,17 +194,12 @@ func TestWithoutQuitRace(t *testing.T) {
 }
 
 // TestStoreErrorShown: a local database that cannot be opened is said in
-// the window, in the interface's language, with a way out focused.
+// the window, in the interface's language, with a way out focused, once
+// the open that follows the first frame fails (openLocal).
 func TestStoreErrorShown(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "portal.db")
 	if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 40), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	l := backend.NewLater(backend.Config{Database: path, Create: true})
-	l.Open(context.Background())
-	_, err := l.Wait(context.Background())
-	if err == nil {
-		t.Fatal("a file that is not a database opened")
 	}
 	for _, tc := range []struct{ lang, title, text, quit string }{
 		{"fr", "Les données locales n'ont pas pu être ouvertes", "consulvote ne peut pas fonctionner sans elles. Fichier : " + path, "Quitter"},
@@ -216,7 +212,23 @@ func TestStoreErrorShown(t *testing.T) {
 			a := test.NewApp()
 			defer a.Quit()
 			w := a.NewWindow("consulvote")
-			showStoreError(a, w, path, err)
+			src := source{local: backend.NewLater(backend.Config{Database: path, Create: true}), path: path}
+			defer src.local.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			openLocal(ctx, ctx, a, w, src, slog.New(slog.DiscardHandler))
+			_, err := src.local.Wait(ctx)
+			if err == nil {
+				t.Fatal("a file that is not a database opened")
+			}
+			// Shown by a fyne.Do of openLocal's: wait for its last step.
+			for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+				var focused fyne.Focusable
+				fyne.DoAndWait(func() { focused = w.Canvas().Focused() })
+				if focused != nil {
+					break
+				}
+			}
 			var texts []string
 			var quit *widget.Button
 			var walk func(o fyne.CanvasObject)
@@ -232,12 +244,13 @@ func TestStoreErrorShown(t *testing.T) {
 					}
 				}
 			}
-			walk(w.Content())
+			var focused fyne.Focusable
+			fyne.DoAndWait(func() { walk(w.Content()); focused = w.Canvas().Focused() })
 			all := strings.Join(texts, "\n")
 			if !strings.Contains(all, tc.title) || !strings.Contains(all, tc.text) || !strings.Contains(all, err.Error()) {
 				t.Errorf("the window says %q; want %q, %q and the cause %q", all, tc.title, tc.text, err)
 			}
-			if quit == nil || quit.Text != tc.quit || w.Canvas().Focused() != quit {
+			if quit == nil || quit.Text != tc.quit || focused != quit {
 				t.Errorf("no focused %q button: %+v", tc.quit, quit)
 			}
 		})
