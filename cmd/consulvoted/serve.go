@@ -193,22 +193,49 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 	}
 	defer b.Close() // last: after the listeners have drained
 	b.Start()
-	svc := b.Service
-	m.Watch(svc.Operator, log)
+	m.Watch(b.Service.Operator, log)
 
+	ls := listeners(c, b, m, log)
+	intake, bounceAddr, err := startIntake(c.BounceListen, b)
+	if err != nil {
+		return err
+	}
+	if intake != nil {
+		defer intake.Close()
+	}
+	if err := openListeners(ls, c, b, log); err != nil {
+		return err
+	}
+	errc := serveAll(ls, c, log)
+	if ready != nil {
+		ready(listenedAddrs(ls, bounceAddr))
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	return stop(b, intake, ls, c, log)
+}
+
+// listener is one of serve's HTTP listeners.
+type listener struct {
+	name, setting, addr string
+	h                   *server.Handler
+	srv                 *http.Server
+	l                   net.Listener
+}
+
+// listeners makes the handlers of the public listener and of the internal
+// ones the flags ask for, before any of them listens.
+func listeners(c serveConfig, b *backend.Backend, m *metrics.Metrics, log *slog.Logger) []*listener {
+	svc := b.Service
 	public := server.Options{Logger: log, PerClient: c.PerClient, TrustedProxies: c.TrustedProxies, Office: svc.Office, Observer: m, Ready: b.Ready}
 	if c.OfficeListen != "" {
 		public.Office = nil // the office answers on its own listener only
 	}
 	internal := server.Options{Logger: log, PerClient: c.PerClient, TrustedProxies: c.TrustedProxies, OfficeOnly: true, Observer: m, Ready: b.Ready,
 		Metrics: m.Handler()}
-
-	type listener struct {
-		name, setting, addr string
-		h                   *server.Handler
-		srv                 *http.Server
-		l                   net.Listener
-	}
 	ls := []*listener{{name: "public", setting: "listen", addr: c.Listen, h: server.New(svc.Portal, public)}}
 	if c.OfficeListen != "" {
 		o := internal
@@ -218,14 +245,15 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 	if c.MetricsListen != "" {
 		ls = append(ls, &listener{name: "metrics", setting: "metrics-listen", addr: c.MetricsListen, h: server.New(nil, internal)})
 	}
-	intake, bounceAddr, err := startIntake(c.BounceListen, b)
-	if err != nil {
-		return err
-	}
-	if intake != nil {
-		defer intake.Close()
-	}
+	return ls
+}
+
+// openListeners listens on every address, or on none if one fails, and
+// gives each its HTTP server; the public one also takes the SMS gateways'
+// receipts, which come from outside.
+func openListeners(ls []*listener, c serveConfig, b *backend.Backend, log *slog.Logger) error {
 	for _, x := range ls {
+		var err error
 		if x.l, err = listen(x.addr, c, x.setting); err != nil {
 			for _, y := range ls {
 				if y.l != nil {
@@ -236,12 +264,18 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 		}
 		x.srv = newHTTPServer(x.h, log)
 	}
-	if r := b.Receipts(); r != nil { // the gateway calls from outside
+	if r := b.Receipts(); r != nil {
 		mux := http.NewServeMux()
 		mux.Handle(receipt.Path, r)
 		mux.Handle("/", ls[0].h)
 		ls[0].srv.Handler = mux
 	}
+	return nil
+}
+
+// serveAll says where it serves and serves every listener; the channel
+// gets each Serve's end.
+func serveAll(ls []*listener, c serveConfig, log *slog.Logger) <-chan error {
 	log.Info("serving", "addr", ls[0].l.Addr().String(), "tls", c.TLSCert != "", "smtp", c.Backend.SMTP != "",
 		"sms", c.Backend.SMSGateway != "", "office", c.OfficeListen == "")
 	for _, x := range ls[1:] {
@@ -251,21 +285,26 @@ func runServe(ctx context.Context, c serveConfig, ready func(addrs map[string]st
 	for _, x := range ls {
 		go func() { errc <- x.srv.Serve(x.l) }()
 	}
-	if ready != nil {
-		addrs := map[string]string{}
-		for _, x := range ls {
-			addrs[x.name] = x.l.Addr().String()
-		}
-		if bounceAddr != "" {
-			addrs["bounce"] = bounceAddr
-		}
-		ready(addrs)
+	return errc
+}
+
+// listenedAddrs are the addresses listened on, by listener, and the
+// bounce intake's when it runs.
+func listenedAddrs(ls []*listener, bounceAddr string) map[string]string {
+	addrs := map[string]string{}
+	for _, x := range ls {
+		addrs[x.name] = x.l.Addr().String()
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	if bounceAddr != "" {
+		addrs["bounce"] = bounceAddr
 	}
+	return addrs
+}
+
+// stop closes the listeners and lets their requests in progress finish
+// while the delivery worker finishes its message and the intake closes,
+// all within StopTimeout.
+func stop(b *backend.Backend, intake *bounce.Intake, ls []*listener, c serveConfig, log *slog.Logger) error {
 	begun := time.Now()
 	log.Info("shutting down", "timeout", c.StopTimeout.String())
 	shutdown, cancel := context.WithTimeout(context.Background(), c.StopTimeout)
