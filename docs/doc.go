@@ -1,5 +1,6 @@
 // Package docs holds the project's documentation by reader (Markdown
 // beside this file) and the test that keeps it true to the repository:
-// every relative link names a file that exists, every test it cites and
-// every make target it gives exist.
+// every relative link names a file that exists, and so does every path,
+// test and make target it cites; the README's map of the packages names
+// every package under app/.
 package docs

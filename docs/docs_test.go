@@ -131,3 +131,64 @@ func TestMakeTargetsExist(t *testing.T) {
 		t.Errorf("only %d make commands: is the pattern still right?", n)
 	}
 }
+
+// TestCitedPathsExist: a file or folder of the repository the pages name
+// in code (`app/audit`, `deploy/consulvoted.service`) exists; a name with
+// a placeholder in capitals (NAME, LANG) is a pattern, not a path.
+func TestCitedPathsExist(t *testing.T) {
+	cited := regexp.MustCompile("`((?:app|cmd|internal|screens|scripts|deploy|packaging|resources|docs|testdata|\\.github)/[^`\\s]*)`")
+	placeholder := regexp.MustCompile(`[A-Z]{3,}`)
+	n := 0
+	for name, text := range pages(t) {
+		for _, m := range cited.FindAllStringSubmatch(text, -1) {
+			if placeholder.MatchString(m[1]) {
+				continue
+			}
+			n++
+			if _, err := os.Stat(filepath.Join("..", m[1])); err != nil {
+				t.Errorf("%s names %s: %v", name, m[1], err)
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d paths named: is the pattern still right?", n)
+	}
+}
+
+// TestPackageMap: the README's map of the packages ("How it is built")
+// names only folders that exist, and every package under app/.
+func TestPackageMap(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "\n## How it is built\n")
+	if !ok {
+		t.Fatal("README.md has no section \"How it is built\"")
+	}
+	_, rest, _ = strings.Cut(rest, "\n```\n")
+	block, _, ok := strings.Cut(rest, "\n```\n")
+	if !ok {
+		t.Fatal("How it is built: no map in a code block")
+	}
+	named := map[string]bool{}
+	for _, line := range strings.Split(block, "\n") {
+		if line == "" || line[0] == ' ' {
+			continue
+		}
+		path := strings.TrimSuffix(strings.Fields(line)[0], "/")
+		named[path] = true
+		if _, err := os.Stat(filepath.Join("..", path)); err != nil {
+			t.Errorf("the map names %s: %v", path, err)
+		}
+	}
+	dirs, err := os.ReadDir("../app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if d.IsDir() && !named["app/"+d.Name()] {
+			t.Errorf("app/%s is not in the README's map of the packages", d.Name())
+		}
+	}
+}

@@ -93,7 +93,7 @@ func darwinBridge(c fyne.Canvas) []bridgeElement {
 
 // TestBridgeModelsMatchFyne reads Fyne's bridges in the module cache and
 // fails if the lines the models above copy have changed: then the models,
-// and what the README says screen readers get, must be checked again.
+// and what docs/accessibility.md says screen readers get, must be checked again.
 func TestBridgeModelsMatchFyne(t *testing.T) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "fyne.io/fyne/v2").Output()
 	if err != nil {
@@ -129,7 +129,7 @@ func TestBridgeModelsMatchFyne(t *testing.T) {
 		}
 		for _, l := range lines {
 			if !strings.Contains(string(b), l) {
-				t.Errorf("%s no longer has %q: check the bridge models and the README's screen-reader section", file, l)
+				t.Errorf("%s no longer has %q: check the bridge models and docs/accessibility.md's screen-reader section", file, l)
 			}
 		}
 	}
