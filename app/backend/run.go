@@ -60,8 +60,9 @@ func (b *Backend) worker() *outbox.Worker {
 	return w
 }
 
-// checkpoints signs the audit chains every period until ctx ends, and
-// purges the rate events that no window counts any more.
+// checkpoints signs the audit rows committed since the last checkpoint
+// every period until ctx ends, and purges the rate events that no window
+// counts any more.
 func (b *Backend) checkpoints(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()

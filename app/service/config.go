@@ -42,9 +42,10 @@ type Config struct {
 	// and overall (UnmatchedRequests per RateWindow, per instance).
 	SourceRequests, UnmatchedRequests int
 
-	// CheckpointEvery is how often the audit chain is signed (the server
-	// and the app do it); VerifyAuditLog reports rows older than twice
-	// that which no checkpoint covers.
+	// CheckpointEvery is how often a checkpoint signs the audit rows
+	// committed since the last one (the server and the app do it);
+	// VerifyAuditLog reports rows older than twice that which no
+	// checkpoint covers.
 	CheckpointEvery time.Duration
 	// CheckpointWait bounds one checkpoint, its wait for the checkpoints'
 	// lock included (0: DefaultCheckpointWait).

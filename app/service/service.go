@@ -67,7 +67,7 @@ type Service struct {
 	// Office is the agents' calls, each on a session token.
 	Office *Office
 	// Operator is the server's own work and the operator's commands: the
-	// roll and campaigns as a named actor, agents, the audit chain, the
+	// roll and campaigns as a named actor, agents, the audit log, the
 	// delivery worker's and the metrics' reads.
 	Operator *Operator
 }

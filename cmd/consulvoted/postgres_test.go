@@ -277,7 +277,7 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 
 	t.Run("GuessesShareOneLock", func(t *testing.T) {
 		// Renewal requests for the same voter run among the guesses: they
-		// write the voter's row and the audit chain too.
+		// write the voter's row and audit rows too.
 		codes := d.codes(48)
 		errs := spread(48, ins, func(i int, in *instance) error {
 			if i%6 == 5 {
