@@ -59,20 +59,8 @@ func Inspect(ctx context.Context, path string) (FileInfo, error) {
 	defer db.Close()
 	var fi FileInfo
 	rows, err := db.QueryContext(ctx, `PRAGMA integrity_check`)
+	lines, err := collect(rows, err, scanOne[string])
 	if err != nil {
-		return FileInfo{}, fmt.Errorf("inspect %s: %w", path, err)
-	}
-	var lines []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return FileInfo{}, fmt.Errorf("inspect %s: %w", path, err)
-		}
-		lines = append(lines, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return FileInfo{}, fmt.Errorf("inspect %s: %w", path, err)
 	}
 	fi.Integrity = strings.Join(lines, "; ")
@@ -85,11 +73,9 @@ func Inspect(ctx context.Context, path string) (FileInfo, error) {
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM voters`).Scan(&fi.Voters); err != nil {
 		return FileInfo{}, fmt.Errorf("inspect %s: not a portal database: %w", path, err)
 	}
-	st, err := os.Stat(path)
-	if err != nil {
+	if fi.Size, err = fileSize(path); err != nil {
 		return FileInfo{}, err
 	}
-	fi.Size = st.Size()
 	return fi, nil
 }
 
@@ -153,24 +139,12 @@ func Restore(ctx context.Context, from, path string, overwrite bool, check func(
 	if fi.SchemaVersion > len(sqliteDialect.migrations) {
 		return fi, fmt.Errorf("restore: %s has schema version %d, newer than this program's %d", from, fi.SchemaVersion, len(sqliteDialect.migrations))
 	}
-	// Hold the live database's lock from the check to the swap: a server
-	// that has it open, or starts meanwhile, stops the restore or waits.
-	var held *sql.DB
-	if _, err := os.Lstat(path); err == nil {
-		if !overwrite {
-			return fi, fmt.Errorf("restore: %s exists (--force to replace it)", path)
-		}
-		if held, err = lockExclusive(ctx, path); err != nil {
-			return fi, err
-		}
+	held, err := holdLive(ctx, path, overwrite)
+	if err != nil {
+		return fi, err
+	}
+	if held != nil {
 		defer held.Close()
-		if runtime.GOOS == "windows" {
-			// The swap removes and renames over files this lock holds
-			// open, which Windows forbids (a sharing violation).
-			return fi, fmt.Errorf("restore: %w", ErrReplaceOnWindows)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fi, fmt.Errorf("restore: %w", err)
 	}
 	tmp, err := tempBeside(path)
 	if err != nil {
@@ -206,6 +180,32 @@ func Restore(ctx context.Context, from, path string, overwrite bool, check func(
 	}
 	fi.Size, _ = fileSize(path)
 	return fi, syncDir(filepath.Dir(path))
+}
+
+// holdLive takes the lock of the live database at path, if there is one,
+// and holds it (until the caller closes it) from the check to the swap: a
+// server that has it open, or starts meanwhile, stops the restore or
+// waits.
+func holdLive(ctx context.Context, path string, overwrite bool) (*sql.DB, error) {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	if !overwrite {
+		return nil, fmt.Errorf("restore: %s exists (--force to replace it)", path)
+	}
+	held, err := lockExclusive(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if runtime.GOOS == "windows" {
+		// The swap removes and renames over files this lock holds open,
+		// which Windows forbids (a sharing violation).
+		held.Close()
+		return nil, fmt.Errorf("restore: %w", ErrReplaceOnWindows)
+	}
+	return held, nil
 }
 
 // OwnLikeFolder gives path the owner of its folder when run as root:

@@ -51,7 +51,7 @@ func (t *Tx) contactChanges(where string, args ...any) ([]service.ContactChange,
 func (t *Tx) ExpireContactChanges(now time.Time) ([]service.ContactChange, error) {
 	rows, err := t.query(`UPDATE contact_changes SET state = 'expired'
 		WHERE state = 'pending' AND expires_at <= $1 RETURNING id`, nanos(now))
-	ids, err := collect(rows, err, scanInt64)
+	ids, err := collect(rows, err, scanOne[int64])
 	if err != nil || len(ids) == 0 {
 		return nil, errWrap("expire contact changes", err)
 	}

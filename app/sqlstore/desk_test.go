@@ -21,41 +21,7 @@ import (
 // concurrent renewals keep the per-NUMIC limit.
 func TestDeskOnPostgres(t *testing.T) {
 	ctx := context.Background()
-	db := openPG(t)
-	svc, err := service.New(db, servicetest.Config(), service.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Operator.SeedDemoRoll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	login := func(name string, role portal.Role) string {
-		enr, err := svc.Operator.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		code := ""
-		if enr.Secret != "" {
-			code = servicetest.TOTP(t, enr.Secret, time.Now())
-		}
-		s, err := svc.Office.AgentLogin(ctx, name, "correct horse battery", code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Token
-	}
-	bob := login("bob", portal.RoleAgent)
-	var admins []string
-	for i := range 3 {
-		admins = append(admins, login(fmt.Sprintf("admin%d", i), portal.RoleAdmin))
-	}
-	voter := func(numic string) int64 {
-		vs, err := svc.Office.FindVoters(ctx, bob, numic)
-		if err != nil || len(vs) != 1 {
-			t.Fatalf("find %s: %v", numic, err)
-		}
-		return vs[0].ID
-	}
+	svc, bob, admins, voter := deskOnPostgres(t)
 	marie, john := voter(service.DemoRoll[0].NUMIC), voter(service.DemoRoll[1].NUMIC)
 
 	// Many approvals at once: one change.
@@ -104,6 +70,49 @@ func TestDeskOnPostgres(t *testing.T) {
 	if max := servicetest.Config().MaxRequests; codes[""] != max || codes[portal.CodeRateLimited] != 16-max {
 		t.Fatalf("concurrent renewals answered %v; want %d successes, the rest rate_limited", codes, max)
 	}
+}
+
+// deskOnPostgres returns a service on a new PostgreSQL database with the
+// demonstration roll, an agent's session (bob), three admins' sessions,
+// and a lookup of a voter's id by NUMIC.
+func deskOnPostgres(t *testing.T) (svc *service.Service, bob string, admins []string, voter func(numic string) int64) {
+	t.Helper()
+	ctx := context.Background()
+	db := openPG(t)
+	svc, err := service.New(db, servicetest.Config(), service.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Operator.SeedDemoRoll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	login := func(name string, role portal.Role) string {
+		enr, err := svc.Operator.AddAgent(ctx, name, role, "correct horse battery", role == portal.RoleAdmin, portal.Scope{Central: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := ""
+		if enr.Secret != "" {
+			code = servicetest.TOTP(t, enr.Secret, time.Now())
+		}
+		s, err := svc.Office.AgentLogin(ctx, name, "correct horse battery", code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Token
+	}
+	bob = login("bob", portal.RoleAgent)
+	for i := range 3 {
+		admins = append(admins, login(fmt.Sprintf("admin%d", i), portal.RoleAdmin))
+	}
+	voter = func(numic string) int64 {
+		vs, err := svc.Office.FindVoters(ctx, bob, numic)
+		if err != nil || len(vs) != 1 {
+			t.Fatalf("find %s: %v", numic, err)
+		}
+		return vs[0].ID
+	}
+	return svc, bob, admins, voter
 }
 
 // TestContactApprovalsOntoOneAddress: approvals moving different voters

@@ -24,23 +24,7 @@ type Tx struct {
 	rates map[string][]int64
 }
 
-var (
-	_ service.Tx             = (*Tx)(nil)
-	_ service.Voters         = (*Tx)(nil)
-	_ service.Credentials    = (*Tx)(nil)
-	_ service.Lockouts       = (*Tx)(nil)
-	_ service.Links          = (*Tx)(nil)
-	_ service.Codes          = (*Tx)(nil)
-	_ service.RateLimits     = (*Tx)(nil)
-	_ service.Sessions       = (*Tx)(nil)
-	_ service.Outbox         = (*Tx)(nil)
-	_ service.AuditLog       = (*Tx)(nil)
-	_ service.Agents         = (*Tx)(nil)
-	_ service.Throttles      = (*Tx)(nil)
-	_ service.Roll           = (*Tx)(nil)
-	_ service.Campaigns      = (*Tx)(nil)
-	_ service.ContactChanges = (*Tx)(nil)
-)
+var _ service.Tx = (*Tx)(nil) // and so every role: Tx embeds them all
 
 // Advisory lock classes (PostgreSQL's pg_advisory_xact_lock(class, key)):
 // the class keeps the uses apart. SQLite's single writer holds them all.
@@ -140,10 +124,11 @@ func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
-func scanInt64(r scanner) (int64, error) {
-	var n int64
-	err := r.Scan(&n)
-	return n, err
+// scanOne reads a row of one column.
+func scanOne[T any](r scanner) (T, error) {
+	var v T
+	err := r.Scan(&v)
+	return v, err
 }
 
 // errWrap adds what failed to err, if any.

@@ -35,7 +35,9 @@ func insertChange(t *testing.T, st Store, c service.ContactChange) int64 {
 	return id
 }
 
-func testContactChangeLifecycle(t *testing.T, st Store) {
+// testContactChangeStored: a proposal reads back as stored, one pending
+// per voter, and the pending ones, oldest first, until they expire.
+func testContactChangeStored(t *testing.T, st Store) {
 	voter, other := addVoter(t, st, "123456"), addVoter(t, st, "654321")
 	paul, rose := addAgent(t, st, "paul"), addAgent(t, st, "rose")
 	in := proposal(voter, paul)
@@ -77,8 +79,15 @@ func testContactChangeLifecycle(t *testing.T, st Store) {
 		}
 		return nil
 	})
+}
 
-	// The proposer cannot approve; another agent can, once.
+// testContactChangeDecided: the proposer cannot approve, another agent
+// can, once; decided, the voter may have a new proposal, which its
+// proposer may withdraw; the voter's history is newest first.
+func testContactChangeDecided(t *testing.T, st Store) {
+	voter := addVoter(t, st, "123456")
+	paul, rose := addAgent(t, st, "paul"), addAgent(t, st, "rose")
+	id := insertChange(t, st, proposal(voter, paul))
 	update(t, st, func(tx service.Tx) error {
 		if ok, err := tx.DecideContactChange(id, service.ChangeApproved, paul, "", t0.Add(time.Hour)); err != nil || ok {
 			t.Errorf("approval by the proposer = %v, %v; want false", ok, err)
@@ -98,7 +107,6 @@ func testContactChangeLifecycle(t *testing.T, st Store) {
 		}
 		return nil
 	})
-	// Decided, the voter may have a new proposal; its history is newest first.
 	next := insertChange(t, st, proposal(voter, rose))
 	update(t, st, func(tx service.Tx) error {
 		// The proposer may withdraw (not an approval).

@@ -138,22 +138,33 @@ func testOutboxDepth(t *testing.T, st Store) {
 	})
 }
 
-func testQueue(t *testing.T, st Store) {
-	ctx := context.Background()
-	email := func(at time.Time) service.Message {
-		return service.Message{Channel: service.ChannelEmail, Kind: "k", Recipient: "a@example.org", Body: []byte("b"), CreatedAt: at}
-	}
-	sms := service.Message{Channel: service.ChannelSMS, Kind: "k", Recipient: "+33612345678", Body: []byte("b"), CreatedAt: t0}
-	ids := enqueue(t, st, email(t0.Add(time.Second)), email(t0), sms, email(t0.Add(time.Hour)))
-	emails := []service.Channel{service.ChannelEmail}
-	claim := func(at time.Time, channels []service.Channel, limit int) []service.Message {
+// queueEmail is an e-mail queued at at.
+func queueEmail(at time.Time) service.Message {
+	return service.Message{Channel: service.ChannelEmail, Kind: "k", Recipient: "a@example.org", Body: []byte("b"), CreatedAt: at}
+}
+
+var emails = []service.Channel{service.ChannelEmail}
+
+// claimer returns a ClaimDue of a minute's lease that fails the test on
+// error.
+func claimer(t *testing.T, st Store) func(at time.Time, channels []service.Channel, limit int) []service.Message {
+	return func(at time.Time, channels []service.Channel, limit int) []service.Message {
 		t.Helper()
-		ms, err := st.ClaimDue(ctx, at, time.Minute, channels, limit)
+		ms, err := st.ClaimDue(context.Background(), at, time.Minute, channels, limit)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ms
 	}
+}
+
+// testQueue: outbox.Queue's claims, oldest due first, of the channels
+// asked, within the limit, once within the lease; a failed attempt moves
+// the next try, a sent message is never due again and its body goes.
+func testQueue(t *testing.T, st Store) {
+	ctx, claim := context.Background(), claimer(t, st)
+	sms := service.Message{Channel: service.ChannelSMS, Kind: "k", Recipient: "+33612345678", Body: []byte("b"), CreatedAt: t0}
+	ids := enqueue(t, st, queueEmail(t0.Add(time.Second)), queueEmail(t0), sms, queueEmail(t0.Add(time.Hour)))
 
 	due := claim(t0.Add(time.Minute), emails, 10)
 	if len(due) != 2 || due[0].ID != ids[1] || due[1].ID != ids[0] {
@@ -192,26 +203,38 @@ func testQueue(t *testing.T, st Store) {
 	if len(due) != 1 || due[0].ID != ids[1] || due[0].Attempts != 1 || !strings.Contains(due[0].LastError, "relay down") {
 		t.Errorf("due at the next try: %+v", due)
 	}
-	// A claim nobody marks (its worker died) runs out: the message is due
-	// again after the lease, not before.
-	if due := claim(t0.Add(10*time.Minute+59*time.Second), emails, 10); len(due) != 0 {
+}
+
+// testQueueLeases: a claim nobody marks (its worker died) runs out: the
+// message is due again after the lease, not before; a failed message is
+// never due again; a claim given back (a worker stopping before it sent)
+// is due at once, and a failed or sent message given back stays as it
+// is.
+func testQueueLeases(t *testing.T, st Store) {
+	ctx, claim := context.Background(), claimer(t, st)
+	ids := enqueue(t, st, queueEmail(t0), queueEmail(t0), queueEmail(t0.Add(time.Hour)))
+	if due := claim(t0.Add(time.Minute), emails, 10); len(due) != 2 {
+		t.Fatalf("ClaimDue = %+v; want the two due e-mails", due)
+	}
+	if err := st.MarkSent(ctx, ids[1], t0.Add(time.Minute), "", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if due := claim(t0.Add(time.Minute+59*time.Second), emails, 10); len(due) != 0 {
 		t.Errorf("claimed again before the lease ran out: %+v", due)
 	}
-	if due := claim(t0.Add(11*time.Minute), emails, 10); len(due) != 1 || due[0].ID != ids[1] {
-		t.Errorf("not due again when the lease ran out: %+v", due)
+	if due := claim(t0.Add(2*time.Minute), emails, 10); len(due) != 1 || due[0].ID != ids[0] {
+		t.Errorf("not due again when the lease ran out, or a sent one is: %+v", due)
 	}
-	if err := st.MarkAttempt(ctx, ids[1], "relay down", t0.Add(20*time.Minute), true); err != nil {
+	if err := st.MarkAttempt(ctx, ids[0], "relay down", t0.Add(20*time.Minute), true); err != nil {
 		t.Fatal(err)
 	}
-	if due := claim(t0.Add(24*time.Hour), emails, 10); len(due) != 1 || due[0].ID != ids[3] {
+	if due := claim(t0.Add(24*time.Hour), emails, 10); len(due) != 1 || due[0].ID != ids[2] {
 		t.Errorf("a failed message is due again, or the later one is not: %+v", due)
 	}
-	// A claim given back (a worker stopping before it sent) is due at
-	// once; a failed or sent message given back stays as it is.
-	if err := st.ReleaseClaims(ctx, []int64{ids[3], ids[1], ids[0]}, t0.Add(24*time.Hour)); err != nil {
+	if err := st.ReleaseClaims(ctx, []int64{ids[2], ids[0], ids[1]}, t0.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if due := claim(t0.Add(24*time.Hour), emails, 10); len(due) != 1 || due[0].ID != ids[3] {
+	if due := claim(t0.Add(24*time.Hour), emails, 10); len(due) != 1 || due[0].ID != ids[2] {
 		t.Errorf("after ReleaseClaims: %+v; want the released pending message, due at once, and nothing else", due)
 	}
 	if err := st.ReleaseClaims(ctx, nil, t0); err != nil {
