@@ -49,8 +49,7 @@ func (s *approvalsScreen) page() *ui.Page {
 }
 
 func (s *approvalsScreen) load() {
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) ([]portal.ContactChange, error) {
+	officeCall(s.u, func(ctx context.Context, token string) ([]portal.ContactChange, error) {
 		return s.u.opt.Office.PendingContactChanges(ctx, token)
 	}, func(cs []portal.ContactChange, err error) {
 		if err != nil {
@@ -115,8 +114,7 @@ func (s *approvalsScreen) doApprove(c portal.ContactChange) {
 	}
 	s.running = true
 	s.msg.Set("", widget.MediumImportance)
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) (portal.ContactChange, error) {
+	officeCall(s.u, func(ctx context.Context, token string) (portal.ContactChange, error) {
 		return s.u.opt.Office.ApproveContactChange(ctx, token, c.ID)
 	}, func(_ portal.ContactChange, err error) {
 		s.running = false

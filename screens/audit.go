@@ -64,8 +64,7 @@ func (s *auditScreen) page() *ui.Page {
 
 func (s *auditScreen) check() {
 	s.verify.Disable()
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) (portal.AuditReport, error) {
+	officeCall(s.u, func(ctx context.Context, token string) (portal.AuditReport, error) {
 		return s.u.opt.Office.VerifyAudit(ctx, token)
 	}, func(r portal.AuditReport, err error) {
 		s.verify.Enable()
@@ -88,8 +87,7 @@ func (s *auditScreen) load() {
 		action = s.actionCodes[i]
 	}
 	f := portal.AuditFilter{Actor: s.actor.Entry.Text, Action: action, NUMIC: s.numic.Entry.Text}
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) ([]portal.HistoryEntry, error) {
+	officeCall(s.u, func(ctx context.Context, token string) ([]portal.HistoryEntry, error) {
 		return s.u.opt.Office.AuditEntries(ctx, token, f)
 	}, func(es []portal.HistoryEntry, err error) {
 		if err != nil {

@@ -57,8 +57,7 @@ func (s *campaignScreen) run() {
 	show := func(r portal.CampaignReport) {
 		s.progress.SetText(lang.X("campaign.progress", "", map[string]any{"Sent": r.Sent, "Skipped": r.Skipped}))
 	}
-	token := s.u.token() // read on the UI goroutine, before the call
-	callCtx(s.u, ctx, func(ctx context.Context) (portal.CampaignReport, error) {
+	officeCallCtx(s.u, ctx, func(ctx context.Context, token string) (portal.CampaignReport, error) {
 		return s.u.opt.RollAdmin.SendFirstCredentialsAs(ctx, token, name, func(r portal.CampaignReport) {
 			s.u.post(func() { show(r) })
 		})

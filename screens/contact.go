@@ -77,9 +77,8 @@ func (s *contactScreen) submit() {
 	s.msg.Set("", widget.MediumImportance)
 	req := portal.ContactChangeRequest{VoterID: s.file.ID, Email: s.email.Entry.Text, Mobile: s.mobile.Entry.Text,
 		Document: s.selected(), Reason: s.reason.Entry.Text}
-	token := s.u.token() // read on the UI goroutine, before the call
 	s.submitB.Busy(true)
-	call(s.u, func(ctx context.Context) (portal.ContactChange, error) {
+	officeCall(s.u, func(ctx context.Context, token string) (portal.ContactChange, error) {
 		return s.u.opt.Office.ProposeContactChange(ctx, token, req)
 	}, func(c portal.ContactChange, err error) {
 		s.submitB.Busy(false)

@@ -39,8 +39,7 @@ func (s *deskScreen) submit() {
 	s.msg.Set("", widget.MediumImportance)
 	q := s.query.Entry.Text
 	s.search.Busy(true)
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) ([]portal.VoterSummary, error) {
+	officeCall(s.u, func(ctx context.Context, token string) ([]portal.VoterSummary, error) {
 		return s.u.opt.Office.FindVoters(ctx, token, q)
 	}, func(vs []portal.VoterSummary, err error) {
 		s.search.Busy(false)

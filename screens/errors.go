@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
@@ -91,22 +90,4 @@ func (u *UI) showFieldErrors(err error, fields map[portal.Field]*ui.Field) bool 
 	}
 	u.Summarize(wrong)
 	return len(wrong) > 0
-}
-
-// formFailed shows why a form with a security code failed: under the code
-// when the code was wrong or expired, under the fields the error names,
-// else in msg, worded by text. Every attempt spends its code, so a new one
-// is drawn.
-func (u *UI) formFailed(err error, code *codeField, fields map[portal.Field]*ui.Field, msg *ui.Message, text func(error) string) {
-	switch {
-	case errors.Is(err, portal.ErrSecurityCodeWrong), errors.Is(err, portal.ErrSecurityCodeExpired):
-		code.SetError(u.errorText(err))
-		code.load()
-		u.Summarize([]*ui.Field{code.Field})
-	case u.showFieldErrors(err, fields):
-	default:
-		msg.Set(text(err), widget.DangerImportance)
-		code.load()
-		u.Failed(code.Field, msg.Label, msg.Label)
-	}
 }

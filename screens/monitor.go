@@ -38,8 +38,7 @@ func (s *monitorScreen) page() *ui.Page {
 }
 
 func (s *monitorScreen) load() {
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) (portal.OutboxStatus, error) {
+	officeCall(s.u, func(ctx context.Context, token string) (portal.OutboxStatus, error) {
 		return s.u.opt.Office.OutboxStatus(ctx, token)
 	}, func(st portal.OutboxStatus, err error) {
 		if err != nil {
@@ -63,8 +62,7 @@ func (s *monitorScreen) load() {
 
 func (s *monitorScreen) retry(id int64) {
 	why := s.reason.Entry.Text
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) (struct{}, error) {
+	officeCall(s.u, func(ctx context.Context, token string) (struct{}, error) {
 		return struct{}{}, s.u.opt.Office.RetryMessage(ctx, token, id, why)
 	}, func(_ struct{}, err error) {
 		if err != nil {

@@ -33,6 +33,23 @@ func (u *UI) officeFailed(err error, msg *ui.Message) {
 	msg.Set(u.errorText(err), widget.DangerImportance)
 }
 
+// officeCall is call for an agent's request: it reads the session's
+// token here, on the UI goroutine that owns the session, and hands it to
+// work off it. Office screens call the portal through it (or
+// officeCallCtx), never reading the session themselves.
+func officeCall[T any](u *UI, work func(ctx context.Context, token string) (T, error), done func(T, error)) {
+	token := u.token()
+	call(u, func(ctx context.Context) (T, error) { return work(ctx, token) }, done)
+}
+
+// officeCallCtx is officeCall under ctx, for long work the agent may
+// cancel.
+func officeCallCtx[T any](u *UI, ctx context.Context, work func(ctx context.Context, token string) (T, error), done func(T, error)) {
+	token := u.token()
+	callCtx(u, ctx, func(ctx context.Context) (T, error) { return work(ctx, token) }, done)
+}
+
+// token is the agent's session token, "" when none is logged in.
 func (u *UI) token() string {
 	if u.agent == nil {
 		return ""

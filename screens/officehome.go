@@ -71,8 +71,7 @@ func approvalsKey(may portal.Permissions) string {
 
 // countApprovals shows on its button how many changes await approval.
 func (s *officeHomeScreen) countApprovals(may portal.Permissions) {
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) ([]portal.ContactChange, error) {
+	officeCall(s.u, func(ctx context.Context, token string) ([]portal.ContactChange, error) {
 		return s.u.opt.Office.PendingContactChanges(ctx, token)
 	}, func(cs []portal.ContactChange, err error) {
 		if err == nil && len(cs) > 0 {
@@ -83,11 +82,10 @@ func (s *officeHomeScreen) countApprovals(may portal.Permissions) {
 }
 
 func (s *officeHomeScreen) doLogout() {
-	token := s.u.token()
-	s.u.agent = nil
-	call(s.u, func(ctx context.Context) (struct{}, error) {
+	officeCall(s.u, func(ctx context.Context, token string) (struct{}, error) {
 		return struct{}{}, s.u.opt.Office.AgentLogout(ctx, token)
 	}, func(struct{}, error) {})
+	s.u.agent = nil // after officeCall has read its token
 	s.u.Home()
 }
 

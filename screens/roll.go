@@ -115,11 +115,39 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func (s *importScreen) run() {
+	f, size, ok := s.open()
+	if !ok {
+		return
+	}
+	cr := &countingReader{r: f}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.start.Disable()
+	s.cancelB.Enable()
+	s.save.Hide()
+	s.problems.RemoveAll()
+	s.msg.Set("", widget.MediumImportance)
+	s.bar.SetValue(0)
+	officeCallCtx(s.u, ctx, func(ctx context.Context, token string) (portal.ImportReport, error) {
+		defer f.Close()
+		return s.u.opt.RollAdmin.ImportRollAs(ctx, token, cr, func(r portal.ImportReport) {
+			done := float64(cr.n.Load()) / float64(size)
+			s.u.post(func() { s.showProgress(r, done) })
+		})
+	}, func(r portal.ImportReport, err error) {
+		cancel()
+		s.finished(r, err)
+	})
+}
+
+// open opens the file named in the path field and returns it with its
+// size (at least 1), or says under the field why it cannot.
+func (s *importScreen) open() (*os.File, int64, bool) {
 	path := strings.TrimSpace(s.file.Entry.Text)
 	if path == "" {
 		s.file.SetError(lang.L("err.file.required"))
 		s.u.Summarize([]*ui.Field{s.file})
-		return
+		return nil, 0, false
 	}
 	f, err := os.Open(path)
 	var st os.FileInfo
@@ -134,77 +162,69 @@ func (s *importScreen) run() {
 	if err != nil {
 		s.file.SetError(fileErrorText("err.file.open", err))
 		s.u.Summarize([]*ui.Field{s.file})
-		return
+		return nil, 0, false
 	}
 	s.file.SetError("")
 	s.u.Summarize(nil)
-	size := max(st.Size(), 1)
-	cr := &countingReader{r: f}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.start.Disable()
-	s.cancelB.Enable()
-	s.save.Hide()
-	s.problems.RemoveAll()
-	s.msg.Set("", widget.MediumImportance)
-	s.bar.SetValue(0)
-	token := s.u.token() // read on the UI goroutine, before the call
-	callCtx(s.u, ctx, func(ctx context.Context) (portal.ImportReport, error) {
-		defer f.Close()
-		return s.u.opt.RollAdmin.ImportRollAs(ctx, token, cr, func(r portal.ImportReport) {
-			done := float64(cr.n.Load()) / float64(size)
-			s.u.post(func() { s.showProgress(r, done) })
-		})
-	}, func(r portal.ImportReport, err error) {
-		cancel()
-		s.cancel = nil
-		s.start.Enable()
-		s.cancelB.Disable()
-		if errors.Is(err, context.Canceled) {
-			err, r.Cancelled = nil, true // cancelled before the first batch
+	return f, max(st.Size(), 1), true
+}
+
+// finished shows the import's outcome.
+func (s *importScreen) finished(r portal.ImportReport, err error) {
+	s.cancel = nil
+	s.start.Enable()
+	s.cancelB.Disable()
+	if errors.Is(err, context.Canceled) {
+		err, r.Cancelled = nil, true // cancelled before the first batch
+	}
+	if err != nil {
+		s.u.officeFailed(err, s.msg)
+		return
+	}
+	s.report = r
+	s.showProgress(r, 1)
+	if r.Cancelled {
+		s.msg.Set(lang.L("import.cancelled"), widget.WarningImportance)
+	} else {
+		s.msg.Set(lang.X("import.done", "", map[string]any{"Lines": r.Lines, "FileLines": r.FileLines, "Inserted": r.Inserted,
+			"Updated": r.Updated, "Unchanged": r.Unchanged, "Refused": len(r.Problems)}), widget.SuccessImportance)
+	}
+	s.listProblems(r)
+	if len(r.Problems)+len(r.Differences) > 0 {
+		s.save.Show()
+	}
+	// The focus stays where the import was started (the button or the
+	// path), with its result in view below.
+	s.u.Reveal(s.start, s.msg.Label)
+}
+
+// listProblems lists the report's first 100 refused lines, and its first
+// 100 differences: what the roll would have undone of the desk's
+// approved changes.
+func (s *importScreen) listProblems(r portal.ImportReport) {
+	for i, p := range r.Problems {
+		if i == 100 {
+			s.problems.Add(widget.NewLabel(fmt.Sprintf("… (%d)", len(r.Problems))))
+			break
 		}
-		if err != nil {
-			s.u.officeFailed(err, s.msg)
-			return
+		s.problems.Add(ui.Wrapped(problemLine(p)))
+	}
+	if len(r.Differences) == 0 {
+		return
+	}
+	s.problems.Add(ui.Wrapped(lang.X("import.differences", "", map[string]any{"Count": len(r.Differences)})))
+	for i, d := range r.Differences {
+		if i == 100 {
+			s.problems.Add(widget.NewLabel(fmt.Sprintf("… (%d)", len(r.Differences))))
+			break
 		}
-		s.report = r
-		s.showProgress(r, 1)
-		if r.Cancelled {
-			s.msg.Set(lang.L("import.cancelled"), widget.WarningImportance)
-		} else {
-			s.msg.Set(lang.X("import.done", "", map[string]any{"Lines": r.Lines, "FileLines": r.FileLines, "Inserted": r.Inserted,
-				"Updated": r.Updated, "Unchanged": r.Unchanged, "Refused": len(r.Problems)}), widget.SuccessImportance)
+		field := lang.L("history.field.email")
+		if d.Column == "mobile" {
+			field = lang.L("history.field.mobile")
 		}
-		for i, p := range r.Problems {
-			if i == 100 {
-				s.problems.Add(widget.NewLabel(fmt.Sprintf("… (%d)", len(r.Problems))))
-				break
-			}
-			s.problems.Add(ui.Wrapped(problemLine(p)))
-		}
-		if len(r.Differences) > 0 {
-			// What the roll would have undone of the desk's approved changes.
-			s.problems.Add(ui.Wrapped(lang.X("import.differences", "", map[string]any{"Count": len(r.Differences)})))
-			for i, d := range r.Differences {
-				if i == 100 {
-					s.problems.Add(widget.NewLabel(fmt.Sprintf("… (%d)", len(r.Differences))))
-					break
-				}
-				field := lang.L("history.field.email")
-				if d.Column == "mobile" {
-					field = lang.L("history.field.mobile")
-				}
-				s.problems.Add(ui.Wrapped(lang.X("import.difference", "", map[string]any{"Line": d.Line, "NUMIC": d.NUMIC,
-					"Field": field, "Time": formatTime(d.Since), "Kept": d.Kept, "Roll": d.Roll})))
-			}
-		}
-		if len(r.Problems)+len(r.Differences) > 0 {
-			s.save.Show()
-		}
-		// The focus stays where the import was started (the button or the
-		// path), with its result in view below.
-		s.u.Reveal(s.start, s.msg.Label)
-	})
+		s.problems.Add(ui.Wrapped(lang.X("import.difference", "", map[string]any{"Line": d.Line, "NUMIC": d.NUMIC,
+			"Field": field, "Time": formatTime(d.Since), "Kept": d.Kept, "Roll": d.Roll})))
+	}
 }
 
 func (s *importScreen) showProgress(r portal.ImportReport, done float64) {

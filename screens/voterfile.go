@@ -78,8 +78,7 @@ func yesNo(b bool) string {
 }
 
 func (s *voterFileScreen) load() {
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) (portal.VoterFile, error) {
+	officeCall(s.u, func(ctx context.Context, token string) (portal.VoterFile, error) {
 		return s.u.opt.Office.VoterFile(ctx, token, s.id)
 	}, func(f portal.VoterFile, err error) {
 		if err != nil {
@@ -210,8 +209,7 @@ func run[T any](s *voterFileScreen, work func(ctx context.Context, token string)
 	}
 	s.running = true
 	s.msg.Set("", widget.MediumImportance)
-	token := s.u.token() // read on the UI goroutine, before the call
-	call(s.u, func(ctx context.Context) (T, error) { return work(ctx, token) }, func(v T, err error) {
+	officeCall(s.u, work, func(v T, err error) {
 		s.running = false
 		if err != nil {
 			if !s.u.showFieldErrors(err, map[portal.Field]*ui.Field{portal.FieldReason: s.reason}) {
