@@ -153,7 +153,7 @@ func (s *core) unspentCode(ctx context.Context, code triedCode) error {
 // it, that a request of kind was refused and until when: at most one such
 // e-mail per voter, kind and rate window, so that nobody can flood a
 // voter's mailbox with requests.
-func (s *core) refuse(tx LimitedOutbox, v Voter, kind string, refusal error, now time.Time) error {
+func (s *core) refuse(tx limitedOutbox, v Voter, kind string, refusal error, now time.Time) error {
 	var pe *portal.Error
 	if !errors.As(refusal, &pe) {
 		return refusal

@@ -77,6 +77,11 @@ type (
 		Lockouts
 		Voters
 	}
+	// limitedOutbox sends a notice at most once per window.
+	limitedOutbox interface {
+		RateLimits
+		Outbox
+	}
 	// limitTx counts a renewal request against its limits.
 	limitTx interface {
 		RateLimits
@@ -198,12 +203,6 @@ type RateLimits interface {
 	// (Codes) that expired by codesExpiredBy, and returns how many rows
 	// went. Concurrent purges delete each row once.
 	PurgeLimits(eventsBefore, codesExpiredBy time.Time, limit int) (int, error)
-}
-
-// LimitedOutbox is what a notice sent at most once per window needs.
-type LimitedOutbox interface {
-	RateLimits
-	Outbox
 }
 
 // MessageFilter selects messages: each field set narrows the selection.
