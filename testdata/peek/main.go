@@ -65,7 +65,7 @@ func link(db string) (string, error) {
 		return "", err
 	}
 	defer b.Close()
-	ms, err := b.Service.Messages(ctx, 20)
+	ms, err := b.Service.Portal.Messages(ctx, 20)
 	if err != nil {
 		return "", err
 	}
