@@ -66,7 +66,7 @@ func TestListenToTheCode(t *testing.T) {
 }
 
 func TestListenWithoutPlayer(t *testing.T) {
-	h := newHarness(t)
+	h, _ := newFakeHarness(t)
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
 	h.tap(r.code.listen)

@@ -87,7 +87,10 @@ func newHarnessOn(t testing.TB, p portal.Portal, svc *service.Service, clock *se
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(760, 840))
 	h := &harness{t: t, app: a, win: w, svc: svc, clock: clock, keys: &memKeychain{}, results: make(chan func(), 1000)}
-	opt := Options{Election: "Mai 2026", Assistance: "assistance@vote.example", Keychain: h.keys, Outbox: svc.Portal, Language: "fr"}
+	opt := Options{Election: "Mai 2026", Assistance: "assistance@vote.example", Keychain: h.keys, Language: "fr"}
+	if svc != nil {
+		opt.Outbox = svc.Portal
+	}
 	for _, o := range opts {
 		o(&opt)
 	}

@@ -25,7 +25,7 @@ func pressSpace(c fyne.Canvas) {
 // TestSpaceOnButtonTypesNothingNext: Space on "Identifiant perdu" opens
 // E2 with its NUMIC field focused and empty.
 func TestSpaceOnButtonTypesNothingNext(t *testing.T) {
-	h := newHarness(t)
+	h, _ := newFakeHarness(t)
 	home := screenAs[*homeScreen](h)
 	c := h.win.Canvas()
 	c.Focus(home.lostID)
@@ -41,7 +41,7 @@ func TestSpaceOnButtonTypesNothingNext(t *testing.T) {
 
 // TestEnterActivatesFocusedButton: Enter on a focused button is a click.
 func TestEnterActivatesFocusedButton(t *testing.T) {
-	h := newHarness(t)
+	h, _ := newFakeHarness(t)
 	home := screenAs[*homeScreen](h)
 	h.win.Canvas().Focus(home.lostPW)
 	key(home.lostPW, fyne.KeyReturn)
@@ -53,7 +53,7 @@ func TestEnterActivatesFocusedButton(t *testing.T) {
 // TestPasswordRevealByTab: Tab goes from the password to its show/hide
 // button, which Space turns.
 func TestPasswordRevealByTab(t *testing.T) {
-	h := newHarness(t)
+	h, _ := newFakeHarness(t)
 	home := screenAs[*homeScreen](h)
 	c := h.win.Canvas()
 	c.Focus(home.password.Entry)
@@ -126,7 +126,7 @@ func TestBackOnEveryPage(t *testing.T) {
 // submitting it with errors says at the top which fields to correct, in
 // reading order, and takes the focus to the first, scrolled into view.
 func TestErrorsSummaryFocusScroll(t *testing.T) {
-	h := newHarness(t)
+	h, _ := newFakeHarness(t)
 	h.win.Resize(fyne.NewSize(700, 420))
 	h.tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)

@@ -185,7 +185,7 @@ func TestRateLimitedMessage(t *testing.T) {
 
 func TestLanguageSwitchButton(t *testing.T) {
 	var asked string
-	h := newHarness(t, func(o *Options) { o.OnLanguage = func(l string) { asked = l } })
+	h, _ := newFakeHarness(t, func(o *Options) { o.OnLanguage = func(l string) { asked = l } })
 	if h.ui.languageButton == nil || h.ui.languageButton.Text != "English" {
 		t.Fatal("no button to switch to English")
 	}
@@ -218,6 +218,6 @@ func TestElectionLineAndDatesInLanguage(t *testing.T) {
 		}
 	}
 	resources.LoadTranslations("fr")
-	h := newHarness(t, func(o *Options) { o.Language = "fr" })
+	h, _ := newFakeHarness(t, func(o *Options) { o.Language = "fr" })
 	h.see("Mai 2026")
 }
