@@ -334,25 +334,10 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	keyPath := cfg.keyFile()
-	var must []struct{ setting, path string }
-	if !cfg.postgres() {
-		must = append(must, struct{ setting, path string }{"db", cfg.Database})
+	if err := cfg.checkFiles(); err != nil {
+		return nil, err
 	}
-	if !cfg.Create {
-		for _, f := range append(must, struct{ setting, path string }{"key-file", keyPath}) {
-			if _, err := os.Stat(f.path); errors.Is(err, fs.ErrNotExist) {
-				return nil, &ConfigError{f.setting, fmt.Sprintf("%s does not exist", f.path)}
-			} else if err != nil {
-				return nil, &ConfigError{f.setting, err.Error()}
-			}
-		}
-	} else if !cfg.postgres() {
-		if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o700); err != nil {
-			return nil, &ConfigError{"db", fmt.Sprintf("database folder: %v", err)}
-		}
-	}
-	key, err := keyfile.LoadOrCreate(keyPath)
+	key, err := keyfile.LoadOrCreate(cfg.keyFile())
 	if err != nil {
 		return nil, &ConfigError{"key-file", err.Error()}
 	}
@@ -360,27 +345,6 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules := service.DefaultConfig()
-	rules.Secret = key
-	if cfg.PublicURL != "" {
-		rules.PublicURL = cfg.PublicURL
-	}
-	if cfg.From != "" {
-		rules.Mail.From = cfg.From
-	}
-	if cfg.CheckpointEvery > 0 {
-		rules.CheckpointEvery = cfg.CheckpointEvery
-	}
-	if cfg.ContactApproval != "" {
-		rules.ApprovalRole = portal.Role(cfg.ContactApproval)
-	}
-	if cfg.ChangeLifetime != 0 {
-		rules.ChangeTTL = cfg.ChangeLifetime
-	}
-	if cfg.DeskRenewals != 0 {
-		rules.DeskRenewals = cfg.DeskRenewals
-	}
-	rules.Mail.Label, rules.Mail.Signature = cfg.MailLabel, cfg.MailSignature
 	var obs service.Observer
 	if cfg.Observer != nil {
 		obs = cfg.Observer
@@ -389,19 +353,10 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if cfg.Demo {
 		opts.CodeRand = DemoCodes(key)
 	}
-	svc, err := service.New(db, rules, opts)
+	svc, err := service.New(db, cfg.rules(key), opts)
 	if err != nil {
 		db.Close()
-		var setting string
-		switch msg := err.Error(); {
-		case strings.Contains(msg, "public URL"):
-			setting = "public-url"
-		case strings.Contains(msg, "mail sender"):
-			setting = "from"
-		default:
-			return nil, err
-		}
-		return nil, &ConfigError{setting, err.Error()}
+		return nil, serviceError(err)
 	}
 	if cfg.Demo {
 		if err := svc.Operator.SeedDemoRoll(ctx); err != nil && !errors.Is(err, service.ErrRollNotEmpty) {
@@ -414,6 +369,73 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		b.Bounces, _ = bounce.NewAddresses(cfg.BounceAddress, key) // checked by Validate
 	}
 	return b, nil
+}
+
+// checkFiles refuses, without Create, a SQLite file or a key file that
+// does not exist; with Create, it makes the SQLite file's folder.
+func (c Config) checkFiles() error {
+	type file struct{ setting, path string }
+	must := []file{{"key-file", c.keyFile()}}
+	if !c.postgres() {
+		must = append([]file{{"db", c.Database}}, must...)
+	}
+	if c.Create {
+		if !c.postgres() {
+			if err := os.MkdirAll(filepath.Dir(c.Database), 0o700); err != nil {
+				return &ConfigError{"db", fmt.Sprintf("database folder: %v", err)}
+			}
+		}
+		return nil
+	}
+	for _, f := range must {
+		if _, err := os.Stat(f.path); errors.Is(err, fs.ErrNotExist) {
+			return &ConfigError{f.setting, fmt.Sprintf("%s does not exist", f.path)}
+		} else if err != nil {
+			return &ConfigError{f.setting, err.Error()}
+		}
+	}
+	return nil
+}
+
+// rules are the service's rules: its defaults, with what c sets.
+func (c Config) rules(key []byte) service.Config {
+	rules := service.DefaultConfig()
+	rules.Secret = key
+	if c.PublicURL != "" {
+		rules.PublicURL = c.PublicURL
+	}
+	if c.From != "" {
+		rules.Mail.From = c.From
+	}
+	if c.CheckpointEvery > 0 {
+		rules.CheckpointEvery = c.CheckpointEvery
+	}
+	if c.ContactApproval != "" {
+		rules.ApprovalRole = portal.Role(c.ContactApproval)
+	}
+	if c.ChangeLifetime != 0 {
+		rules.ChangeTTL = c.ChangeLifetime
+	}
+	if c.DeskRenewals != 0 {
+		rules.DeskRenewals = c.DeskRenewals
+	}
+	rules.Mail.Label, rules.Mail.Signature = c.MailLabel, c.MailSignature
+	return rules
+}
+
+// serviceError names the setting the service's rules refused, by its
+// flag.
+func serviceError(err error) error {
+	var setting string
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "public URL"):
+		setting = "public-url"
+	case strings.Contains(msg, "mail sender"):
+		setting = "from"
+	default:
+		return err
+	}
+	return &ConfigError{setting, err.Error()}
 }
 
 // openStore opens the SQLite file or the PostgreSQL database. On

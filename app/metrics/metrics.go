@@ -68,37 +68,31 @@ var (
 func New() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "http_requests_total",
-		Help: "HTTP requests answered, by route pattern and status code.",
-	}, []string{"route", "code"})
+	m.requests = counter("http_requests_total",
+		"HTTP requests answered, by route pattern and status code.",
+		"route", "code")
 	m.requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "http_request_duration_seconds",
 		Help: "Time to answer an HTTP request, by route pattern.",
 		// The renewal requests' floor is 20 ms, a password hash tens of ms.
 		Buckets: []float64{.001, .0025, .005, .01, .02, .03, .05, .075, .1, .2, .3, .5, 1, 2.5, 5, 10},
 	}, []string{"route"})
-	m.codes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "security_codes_total",
-		Help: "Security codes drawn (event=drawn) and checked (event=right, wrong or expired).",
-	}, []string{"event"})
-	m.renewals = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "renewal_requests_total",
-		Help: "Renewal requests by kind (identifier, password) and outcome: accepted (a link or a password went out), " +
+	m.codes = counter("security_codes_total",
+		"Security codes drawn (event=drawn) and checked (event=right, wrong or expired).",
+		"event")
+	m.renewals = counter("renewal_requests_total",
+		"Renewal requests by kind (identifier, password) and outcome: accepted (a link or a password went out), "+
 			"or why not (a refusal's code, or no_match, wrong_numic, no_mobile behind the neutral answer).",
-	}, []string{"kind", "outcome"})
-	m.confirmations = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "renewal_confirmations_total",
-		Help: "Renewal links confirmed by kind and outcome: confirmed, or the refusal's code.",
-	}, []string{"kind", "outcome"})
-	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "logins_total",
-		Help: "Voters' logins by outcome: ok, or the refusal's code.",
-	}, []string{"outcome"})
-	m.locks = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "locks_total",
-		Help: "Voters' accounts locked by their last failed attempt (account=voter); sources blocked from the agents' login (account=agent_source); agents' names slowed down from every source (agent_account); agents' one-time codes locked (agent_totp).",
-	}, []string{"account"})
+		"kind", "outcome")
+	m.confirmations = counter("renewal_confirmations_total",
+		"Renewal links confirmed by kind and outcome: confirmed, or the refusal's code.",
+		"kind", "outcome")
+	m.logins = counter("logins_total",
+		"Voters' logins by outcome: ok, or the refusal's code.",
+		"outcome")
+	m.locks = counter("locks_total",
+		"Voters' accounts locked by their last failed attempt (account=voter); sources blocked from the agents' login (account=agent_source); agents' names slowed down from every source (agent_account); agents' one-time codes locked (agent_totp).",
+		"account")
 	m.hashWait = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "password_hash_wait_seconds",
 		Help:    "Time a password hash of a request waited for a hashing worker.",
@@ -109,32 +103,36 @@ func New() *Metrics {
 		Help:    "Time of the service's store transactions (op=update, view), the wait for the writer included.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"op"})
-	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "outbox_deliveries_total",
-		Help: "Messages the relay or gateway accepted, by channel and relay host.",
-	}, []string{"channel", "relay"})
+	m.reg.MustRegister(m.requests, m.requestDuration, m.codes, m.renewals, m.confirmations, m.logins, m.locks,
+		m.hashWait, m.transactions)
+	m.newDelivery()
+	return m
+}
+
+// newDelivery makes and registers the delivery's collectors: the
+// worker's, the bounce intake's and the SMS receipts'.
+func (m *Metrics) newDelivery() {
+	m.deliveries = counter("outbox_deliveries_total",
+		"Messages the relay or gateway accepted, by channel and relay host.",
+		"channel", "relay")
 	m.deliveryTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "outbox_delivery_seconds",
 		Help:    "Time to hand a message to its relay or gateway, by channel.",
 		Buckets: prometheus.ExponentialBuckets(.005, 2.5, 10),
 	}, []string{"channel"})
-	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "outbox_failures_total",
-		Help: "Failed delivery attempts by channel, relay host and whether the message was given up (final=true).",
-	}, []string{"channel", "relay", "final"})
-	m.states = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "delivery_total",
-		Help: "Messages by channel and the state they reached: relayed (the relay or gateway took it), " +
+	m.failures = counter("outbox_failures_total",
+		"Failed delivery attempts by channel, relay host and whether the message was given up (final=true).",
+		"channel", "relay", "final")
+	m.states = counter("delivery_total",
+		"Messages by channel and the state they reached: relayed (the relay or gateway took it), "+
 			"then delivered, delayed, refused or expired (a report or a receipt said so), each counted once.",
-	}, []string{"channel", "state"})
-	m.bounces = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "bounces_total",
-		Help: "Mail at the bounce intake by outcome: recorded, or why it was refused or dropped.",
-	}, []string{"outcome"})
-	m.receipts = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "sms_receipts_total",
-		Help: "SMS gateways' delivery receipts by outcome: recorded, replayed, or why refused.",
-	}, []string{"outcome"})
+		"channel", "state")
+	m.bounces = counter("bounces_total",
+		"Mail at the bounce intake by outcome: recorded, or why it was refused or dropped.",
+		"outcome")
+	m.receipts = counter("sms_receipts_total",
+		"SMS gateways' delivery receipts by outcome: recorded, replayed, or why refused.",
+		"outcome")
 	// Every series exists from the start, at 0: a rate over them is
 	// defined before the first refusal.
 	for _, c := range service.Channels {
@@ -148,9 +146,12 @@ func New() *Metrics {
 	for _, o := range receipt.Outcomes {
 		m.receipts.WithLabelValues(o)
 	}
-	m.reg.MustRegister(m.requests, m.requestDuration, m.codes, m.renewals, m.confirmations, m.logins, m.locks,
-		m.hashWait, m.transactions, m.deliveries, m.deliveryTime, m.failures, m.states, m.bounces, m.receipts)
-	return m
+	m.reg.MustRegister(m.deliveries, m.deliveryTime, m.failures, m.states, m.bounces, m.receipts)
+}
+
+// counter is a counter vector of the namespace, by labels.
+func counter(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
 }
 
 // Handler answers a scrape.

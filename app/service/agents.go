@@ -285,14 +285,7 @@ func (s *core) checkSecondFactor(tx secondFactorTx, a Agent, code string, now ti
 // answered as a wrong password.
 func (s *Office) AgentLogin(ctx context.Context, name, password, code string) (portal.AgentSession, error) {
 	name = strings.TrimSpace(name)
-	var fs []portal.FieldError
-	if name == "" || len(name) > portal.MaxFieldLen {
-		fs = append(fs, portal.FieldError{Field: portal.FieldName, Reason: portal.ReasonRequired})
-	}
-	if password == "" || len(password) > portal.MaxFieldLen {
-		fs = append(fs, portal.FieldError{Field: portal.FieldPassword, Reason: portal.ReasonRequired})
-	}
-	if err := portal.InvalidInput(fs...); err != nil {
+	if err := checkAgentLogin(name, password); err != nil {
 		return portal.AgentSession{}, err
 	}
 	var a Agent
@@ -317,62 +310,44 @@ func (s *Office) AgentLogin(ctx context.Context, name, password, code string) (p
 	if err != nil {
 		return portal.AgentSession{}, s.releaseThrottles(ctx, keys, err)
 	}
-	ok = ok && a.ID != 0
 	now := s.clock.Now()
-	failed := func(why string) (portal.AgentSession, error) {
-		var outcome error = portal.ErrBadLogin
-		var sourceBlocked, slowed bool
-		err := s.store.Update(ctx, func(tx Tx) error {
-			sourceBlocked, slowed = false, false
-			for _, k := range keys {
-				n := k.n
-				if k.scope == "account" {
-					n = keys[len(keys)-2].n // the streak decides
-				}
-				until, err := tx.ThrottleFailed(k.key, n, k.blockAfter, now, k.base, k.maxBlock)
-				if err != nil {
-					return err
-				}
-				if until.IsZero() {
-					continue
-				}
-				if u := (*portal.Error)(nil); !errors.As(outcome, &u) || until.After(u.Until) {
-					outcome = &portal.Error{Code: portal.CodeRateLimited, Until: until}
-				}
-				sourceBlocked = sourceBlocked || k.scope != "account"
-				if k.scope == "account" && until.Sub(now) == accountBase {
-					slowed = true // the first wait of a streak: tell the agent
-					if err := s.alertAgent(tx, a, mail.AlertSlowed, n, until, now); err != nil {
-						return err
-					}
-				}
-				if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.throttled",
-					Detail: facts("scope", k.scope, "name", shortName(name), "until", until.UTC().Format(time.RFC3339))}); err != nil {
-					return err
-				}
-			}
-			return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "agent.login.failed", Detail: facts("name", shortName(name), "why", why)})
-		})
-		if err != nil {
-			return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
-		}
-		if sourceBlocked {
-			s.obs.Locked("agent_source") // a source blocked, for a name or for all
-		}
-		if slowed {
-			s.obs.Locked("agent_account") // a name's logins slowed down, from every source
-		}
-		return portal.AgentSession{}, outcome
-	}
-	if !ok {
-		return failed("")
+	if !ok || a.ID == 0 {
+		return portal.AgentSession{}, s.agentLoginFailed(ctx, a, name, keys, now, "")
 	}
 	token, err := s.token()
 	if err != nil {
 		return portal.AgentSession{}, err
 	}
 	expires := now.Add(AgentSessionTTL)
-	var refused string // why the second factor refused, for the log
+	refused, err := s.openAgentSession(ctx, a, keys, code, s.mac("agent-session", token), now, expires)
+	if err == nil && refused != "" {
+		// The right password with a wrong code: answered as a wrong
+		// password, counted by the same throttles.
+		return portal.AgentSession{}, s.agentLoginFailed(ctx, a, name, keys, now, refused)
+	}
+	if err != nil {
+		return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
+	}
+	return portal.AgentSession{Token: token, Name: a.Name, Role: portal.Role(a.Role), ExpiresAt: expires, May: s.permissions(a), Scope: a.Scope}, nil
+}
+
+// checkAgentLogin refuses an empty or oversized name or password.
+func checkAgentLogin(name, password string) error {
+	var fs []portal.FieldError
+	if name == "" || len(name) > portal.MaxFieldLen {
+		fs = append(fs, portal.FieldError{Field: portal.FieldName, Reason: portal.ReasonRequired})
+	}
+	if password == "" || len(password) > portal.MaxFieldLen {
+		fs = append(fs, portal.FieldError{Field: portal.FieldPassword, Reason: portal.ReasonRequired})
+	}
+	return portal.InvalidInput(fs...)
+}
+
+// openAgentSession checks a's second factor and, if it holds, clears the
+// login's throttles and stores the session (tokenHash) in one
+// transaction. refused says why the second factor refused the code: that
+// refusal commits the count of wrong codes, and opens nothing.
+func (s *core) openAgentSession(ctx context.Context, a Agent, keys []throttle, code string, tokenHash []byte, now, expires time.Time) (refused string, err error) {
 	totpLocked := false
 	err = s.store.Update(ctx, func(tx Tx) error {
 		// The second factor as it is now, the agent's row locked: a reset
@@ -390,24 +365,66 @@ func (s *Office) AgentLogin(ctx context.Context, name, password, code string) (p
 				return err
 			}
 		}
-		if err := tx.InsertAgentSession(AgentSessionRow{TokenHash: s.mac("agent-session", token), AgentID: a.ID,
+		if err := tx.InsertAgentSession(AgentSessionRow{TokenHash: tokenHash, AgentID: a.ID,
 			CreatedAt: now, ExpiresAt: expires}); err != nil {
 			return err
 		}
 		return s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "agent.login"})
 	})
-	if err == nil && refused != "" {
-		if totpLocked {
-			s.obs.Locked("agent_totp")
+	if err == nil && refused != "" && totpLocked {
+		s.obs.Locked("agent_totp")
+	}
+	return refused, err
+}
+
+// agentLoginFailed counts a failed login (why: the second factor's
+// refusal, or "" for a wrong name or password) under each of its
+// throttles, and returns the answer: a wrong login, or a wait if a
+// throttle now blocks.
+func (s *core) agentLoginFailed(ctx context.Context, a Agent, name string, keys []throttle, now time.Time, why string) error {
+	var outcome error = portal.ErrBadLogin
+	var sourceBlocked, slowed bool
+	err := s.store.Update(ctx, func(tx Tx) error {
+		sourceBlocked, slowed = false, false
+		for _, k := range keys {
+			n := k.n
+			if k.scope == "account" {
+				n = keys[len(keys)-2].n // the streak decides
+			}
+			until, err := tx.ThrottleFailed(k.key, n, k.blockAfter, now, k.base, k.maxBlock)
+			if err != nil {
+				return err
+			}
+			if until.IsZero() {
+				continue
+			}
+			if u := (*portal.Error)(nil); !errors.As(outcome, &u) || until.After(u.Until) {
+				outcome = &portal.Error{Code: portal.CodeRateLimited, Until: until}
+			}
+			sourceBlocked = sourceBlocked || k.scope != "account"
+			if k.scope == "account" && until.Sub(now) == accountBase {
+				slowed = true // the first wait of a streak: tell the agent
+				if err := s.alertAgent(tx, a, mail.AlertSlowed, n, until, now); err != nil {
+					return err
+				}
+			}
+			if err := s.audit(tx, AuditEntry{At: now, Actor: "system", Action: "agent.throttled",
+				Detail: facts("scope", k.scope, "name", shortName(name), "until", until.UTC().Format(time.RFC3339))}); err != nil {
+				return err
+			}
 		}
-		// The right password with a wrong code: answered as a wrong
-		// password, counted by the same throttles.
-		return failed(refused)
-	}
+		return s.audit(tx, AuditEntry{At: now, Actor: "anonymous", Action: "agent.login.failed", Detail: facts("name", shortName(name), "why", why)})
+	})
 	if err != nil {
-		return portal.AgentSession{}, fmt.Errorf("agent login: %w", err)
+		return fmt.Errorf("agent login: %w", err)
 	}
-	return portal.AgentSession{Token: token, Name: a.Name, Role: portal.Role(a.Role), ExpiresAt: expires, May: s.permissions(a), Scope: a.Scope}, nil
+	if sourceBlocked {
+		s.obs.Locked("agent_source") // a source blocked, for a name or for all
+	}
+	if slowed {
+		s.obs.Locked("agent_account") // a name's logins slowed down, from every source
+	}
+	return outcome
 }
 
 // permissions is what a may do under the service's settings, told to the

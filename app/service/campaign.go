@@ -45,73 +45,12 @@ func (s *core) sendFirstCredentials(ctx context.Context, actor, campaign string,
 			rep.Cancelled = true
 			break
 		}
-		var vs []Voter
-		if err := s.store.View(ctx, func(tx Tx) (err error) {
-			vs, err = tx.VotersWithoutCredentials(campaign, CampaignBatch)
-			return err
-		}); err != nil {
-			return rep, fmt.Errorf("campaign: %w", err)
-		}
-		if len(vs) == 0 {
-			break
-		}
-		creds, err := s.drawCredentials(ctx, vs)
+		sent, skipped, done, err := s.campaignBatch(ctx, actor, campaign)
 		if err != nil {
 			return rep, err
 		}
-		now := s.clock.Now()
-		sent, skipped := 0, 0
-		err = s.store.Update(ctx, func(tx Tx) error {
-			sent, skipped = 0, 0
-			// Audited after the batch's writes.
-			var skips []AuditEntry
-			for _, c := range creds {
-				v := c.v
-				if !portal.ValidMobile(v.Mobile) {
-					// Recorded in the campaign so that the next batch moves on.
-					if _, err := tx.SetFirstCredentials(campaign, v.ID, nil, "", now); err != nil {
-						return err
-					}
-					skipped++
-					skips = append(skips, AuditEntry{At: now, Actor: actor, Action: "credentials.skipped", VoterID: v.ID,
-						Detail: "campaign " + campaign + ": no mobile number in E.164 form"})
-					continue
-				}
-				ok, err := tx.SetFirstCredentials(campaign, v.ID, s.mac("identifier", c.identifier), c.passwordHash, now)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					continue // served meanwhile
-				}
-				msgID, err := s.messageID()
-				if err != nil {
-					return err
-				}
-				msg, err := s.cfg.Mail.FirstCredentials(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID}, c.identifier, v.NUMIC)
-				if err != nil {
-					return err
-				}
-				if err := s.enqueue(tx, v, "credentials.identifier", msg, now); err != nil {
-					return err
-				}
-				if err := s.queue(tx, Message{VoterID: v.ID, Channel: ChannelSMS, Kind: "credentials.password",
-					Recipient: v.Mobile, Body: []byte(mail.PasswordSMS(v.Lang, c.password)), CreatedAt: now}); err != nil {
-					return err
-				}
-				sent++
-			}
-			for _, e := range skips {
-				if err := s.audit(tx, e); err != nil {
-					return err
-				}
-			}
-			return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "credentials.sent",
-				Detail: facts("campaign", campaign, "sent", strconv.Itoa(sent),
-					"first", strconv.FormatInt(vs[0].ID, 10), "last", strconv.FormatInt(vs[len(vs)-1].ID, 10))})
-		})
-		if err != nil {
-			return rep, fmt.Errorf("campaign: %w", err)
+		if done {
+			break
 		}
 		rep.Sent += sent
 		rep.Skipped += skipped
@@ -122,6 +61,85 @@ func (s *core) sendFirstCredentials(ctx context.Context, actor, campaign string,
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// campaignBatch serves the next CampaignBatch voters without credentials
+// in one transaction; done when none was left.
+func (s *core) campaignBatch(ctx context.Context, actor, campaign string) (sent, skipped int, done bool, err error) {
+	var vs []Voter
+	if err := s.store.View(ctx, func(tx Tx) (err error) {
+		vs, err = tx.VotersWithoutCredentials(campaign, CampaignBatch)
+		return err
+	}); err != nil {
+		return 0, 0, false, fmt.Errorf("campaign: %w", err)
+	}
+	if len(vs) == 0 {
+		return 0, 0, true, nil
+	}
+	creds, err := s.drawCredentials(ctx, vs)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	now := s.clock.Now()
+	err = s.store.Update(ctx, func(tx Tx) error {
+		sent, skipped = 0, 0
+		// Audited after the batch's writes.
+		var skips []AuditEntry
+		for _, c := range creds {
+			v := c.v
+			if !portal.ValidMobile(v.Mobile) {
+				// Recorded in the campaign so that the next batch moves on.
+				if _, err := tx.SetFirstCredentials(campaign, v.ID, nil, "", now); err != nil {
+					return err
+				}
+				skipped++
+				skips = append(skips, AuditEntry{At: now, Actor: actor, Action: "credentials.skipped", VoterID: v.ID,
+					Detail: "campaign " + campaign + ": no mobile number in E.164 form"})
+				continue
+			}
+			ok, err := s.sendCredentials(tx, c, campaign, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				sent++
+			}
+		}
+		if err := s.auditAll(tx, skips...); err != nil {
+			return err
+		}
+		return s.audit(tx, AuditEntry{At: now, Actor: actor, Action: "credentials.sent",
+			Detail: facts("campaign", campaign, "sent", strconv.Itoa(sent),
+				"first", strconv.FormatInt(vs[0].ID, 10), "last", strconv.FormatInt(vs[len(vs)-1].ID, 10))})
+	})
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("campaign: %w", err)
+	}
+	return sent, skipped, false, nil
+}
+
+// sendCredentials stores c's hashes in campaign and queues the e-mail of
+// the identifier and the SMS of the password; false if the voter was
+// served meanwhile.
+func (s *core) sendCredentials(tx Tx, c firstCreds, campaign string, now time.Time) (bool, error) {
+	v := c.v
+	ok, err := tx.SetFirstCredentials(campaign, v.ID, s.mac("identifier", c.identifier), c.passwordHash, now)
+	if err != nil || !ok {
+		return false, err
+	}
+	msgID, err := s.messageID()
+	if err != nil {
+		return false, err
+	}
+	msg, err := s.cfg.Mail.FirstCredentials(mail.Envelope{To: v.Email, Lang: v.Lang, Date: now, MessageID: msgID}, c.identifier, v.NUMIC)
+	if err != nil {
+		return false, err
+	}
+	if err := s.enqueue(tx, v, "credentials.identifier", msg, now); err != nil {
+		return false, err
+	}
+	return true, s.queue(tx, Message{VoterID: v.ID, Channel: ChannelSMS, Kind: "credentials.password",
+		Recipient: v.Mobile, Body: []byte(mail.PasswordSMS(v.Lang, c.password)), CreatedAt: now})
 }
 
 // SendFirstCredentialsAs implements portal.RollAdmin.

@@ -55,30 +55,9 @@ func (s *Office) ProposeContactChange(ctx context.Context, token string, req por
 		}
 		c := ContactChange{VoterID: v.ID, OldEmail: v.Email, OldMobile: v.Mobile, Document: string(req.Document),
 			Reason: req.Reason, ProposedBy: a.ID, ProposedAt: now, ExpiresAt: now.Add(s.cfg.ChangeTTL), State: ChangePending}
-		var fs []portal.FieldError
-		takenEmail := ""
-		if req.Email != "" {
-			taken, err := emailTaken(tx, req.Email, v.ID)
-			switch {
-			case err != nil:
-				return err
-			case req.Email == v.Email:
-				fs = append(fs, portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonUnchanged})
-			case taken:
-				fs = append(fs, portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonTaken})
-				// Audited as a refusal (not mere bad input) once the
-				// other fields are checked.
-				takenEmail = req.Email
-			default:
-				c.NewEmail = req.Email
-			}
-		}
-		if req.Mobile != "" {
-			if req.Mobile == v.Mobile {
-				fs = append(fs, portal.FieldError{Field: portal.FieldMobile, Reason: portal.ReasonUnchanged})
-			} else {
-				c.NewMobile = req.Mobile
-			}
+		fs, takenEmail, err := proposedContacts(tx, req, v, &c)
+		if err != nil {
+			return err
 		}
 		if takenEmail != "" {
 			return refuse(portal.InvalidInput(fs...), "email_taken", "email_new", takenEmail)
@@ -105,6 +84,34 @@ func (s *Office) ProposeContactChange(ctx context.Context, token string, req por
 	return out, nil
 }
 
+// proposedContacts sets in c the new e-mail and mobile of req for voter
+// v, and returns the fields refused: unchanged, or an address another
+// voter has (takenEmail, audited as a refusal, not mere bad input).
+func proposedContacts(tx Tx, req portal.ContactChangeRequest, v Voter, c *ContactChange) (fs []portal.FieldError, takenEmail string, err error) {
+	if req.Email != "" {
+		taken, err := emailTaken(tx, req.Email, v.ID)
+		switch {
+		case err != nil:
+			return nil, "", err
+		case req.Email == v.Email:
+			fs = append(fs, portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonUnchanged})
+		case taken:
+			fs = append(fs, portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonTaken})
+			takenEmail = req.Email
+		default:
+			c.NewEmail = req.Email
+		}
+	}
+	if req.Mobile != "" {
+		if req.Mobile == v.Mobile {
+			fs = append(fs, portal.FieldError{Field: portal.FieldMobile, Reason: portal.ReasonUnchanged})
+		} else {
+			c.NewMobile = req.Mobile
+		}
+	}
+	return fs, takenEmail, nil
+}
+
 // errStale rolls back an approval whose voter changed under it.
 var errStale = errors.New("contact changed since the proposal")
 
@@ -122,100 +129,7 @@ func (s *Office) ApproveContactChange(ctx context.Context, token string, id int6
 	}
 	now := s.clock.Now()
 	var out portal.ContactChange
-	update := func(tx Tx) error {
-		c, err := tx.ContactChangeByID(id)
-		if err != nil {
-			return err
-		}
-		if c.NewEmail != "" {
-			// Approvals moving other voters onto this address wait here,
-			// so that the check below sees the one that went first.
-			if err := tx.LockAddress(s.mac("desk-address", c.NewEmail)); err != nil {
-				return err
-			}
-		}
-		// The voter's row, locked in a write transaction on PostgreSQL,
-		// orders concurrent approvals; the proposal is read again after
-		// it, so that the one that waited sees the first one's decision
-		// (and says "decided", not "stale"). Audit entries come last.
-		v, err := scopedVoter(tx, a, c.VoterID)
-		if err != nil {
-			return err
-		}
-		expired, err := s.expireChanges(tx, now)
-		if err != nil {
-			return err
-		}
-		if c, err = tx.ContactChangeByID(id); err != nil {
-			return err
-		}
-		refuse := func(e error, why string) error {
-			return commit(e, s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
-				VoterID: c.VoterID, Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "why", why)})...))
-		}
-		if why, e := s.closed(c, a, now); e != nil {
-			return refuse(e, why)
-		}
-		if !s.permissions(a).ApproveContactChanges {
-			return refuse(portal.ErrForbidden, "not_admin")
-		}
-		if now.Before(v.LockedUntil) {
-			return refuse(&portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}, "locked")
-		}
-		if v.Email != c.OldEmail || v.Mobile != c.OldMobile {
-			return refuse(portal.ErrContactStale, "stale")
-		}
-		if c.NewEmail != "" {
-			if taken, err := emailTaken(tx, c.NewEmail, v.ID); err != nil {
-				return err
-			} else if taken {
-				return refuse(portal.InvalidInput(portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonTaken}), "email_taken")
-			}
-		}
-		ok, err := tx.DecideContactChange(c.ID, ChangeApproved, a.ID, "", now)
-		if err != nil {
-			return err
-		}
-		if !ok { // decided by someone else meanwhile (a store with concurrent writers)
-			c, err = tx.ContactChangeByID(id)
-			if err != nil {
-				return err
-			}
-			why, e := s.closed(c, a, now)
-			if e == nil {
-				why, e = "decided", portal.ErrChangeDecided
-			}
-			return refuse(e, why)
-		}
-		email, mobile := cmp(c.NewEmail, c.OldEmail), cmp(c.NewMobile, c.OldMobile)
-		if ok, err := tx.SetContact(v.ID, c.OldEmail, c.OldMobile, email, mobile, now); err != nil {
-			return err
-		} else if !ok {
-			return errStale
-		}
-		linkCancelled := false
-		if c.NewEmail != "" {
-			// The link went to the old address: it dies with it.
-			links, err := tx.PendingLinks(v.ID, now)
-			if err != nil {
-				return err
-			}
-			if linkCancelled = len(links) > 0; linkCancelled {
-				if err := tx.RevokeLinks(v.ID, now); err != nil {
-					return err
-				}
-			}
-		}
-		if err := s.contactNotices(tx, v, c, linkCancelled, msgIDs, now); err != nil {
-			return err
-		}
-		c.State, c.DecidedBy, c.DecidedByName, c.DecidedAt = ChangeApproved, a.ID, a.Name, now
-		v.Email, v.Mobile = email, mobile
-		out = contactChange(c, v, now)
-		return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approved", VoterID: v.ID,
-			Detail: changeFacts(c, "proposer", c.ProposedByName, "links_cancelled", strconv.FormatBool(linkCancelled))})...)
-	}
-	err = s.store.Update(ctx, update)
+	err = s.store.Update(ctx, func(tx Tx) (err error) { out, err = s.approveChange(tx, a, id, msgIDs, now); return err })
 	if errors.Is(err, errStale) {
 		// Roll back, then record the refusal on its own.
 		err = s.store.Update(ctx, func(tx Tx) error {
@@ -223,8 +137,7 @@ func (s *Office) ApproveContactChange(ctx context.Context, token string, id int6
 			if err != nil {
 				return err
 			}
-			return commit(portal.ErrContactStale, s.audit(tx, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
-				VoterID: c.VoterID, Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "why", "stale")}))
+			return s.refuseApproval(tx, a, c, nil, now, portal.ErrContactStale, "stale")
 		})
 	}
 	if err := answer("approve contact change", err); err != nil {
@@ -232,6 +145,129 @@ func (s *Office) ApproveContactChange(ctx context.Context, token string, id int6
 	}
 	s.log.InfoContext(ctx, "contact change approved", "change", out.ID, "voter", out.VoterID, "agent", a.Name)
 	return out, nil
+}
+
+// approveChange is ApproveContactChange's transaction: a applies change
+// id, or the refusal is committed with its audit entry.
+func (s *core) approveChange(tx Tx, a Agent, id int64, msgIDs [2]string, now time.Time) (portal.ContactChange, error) {
+	c, v, expired, err := s.lockChange(tx, a, id, now)
+	if err != nil {
+		return portal.ContactChange{}, err
+	}
+	if e, why, err := s.approvalRefused(tx, a, c, v, now); err != nil {
+		return portal.ContactChange{}, err
+	} else if e != nil {
+		return portal.ContactChange{}, s.refuseApproval(tx, a, c, expired, now, e, why)
+	}
+	ok, err := tx.DecideContactChange(c.ID, ChangeApproved, a.ID, "", now)
+	if err != nil {
+		return portal.ContactChange{}, err
+	}
+	if !ok { // decided by someone else meanwhile (a store with concurrent writers)
+		c, err = tx.ContactChangeByID(id)
+		if err != nil {
+			return portal.ContactChange{}, err
+		}
+		why, e := s.closed(c, a, now)
+		if e == nil {
+			why, e = "decided", portal.ErrChangeDecided
+		}
+		return portal.ContactChange{}, s.refuseApproval(tx, a, c, expired, now, e, why)
+	}
+	email, mobile := cmp(c.NewEmail, c.OldEmail), cmp(c.NewMobile, c.OldMobile)
+	if ok, err := tx.SetContact(v.ID, c.OldEmail, c.OldMobile, email, mobile, now); err != nil {
+		return portal.ContactChange{}, err
+	} else if !ok {
+		return portal.ContactChange{}, errStale
+	}
+	linkCancelled, err := revokeForNewEmail(tx, v, c, now)
+	if err != nil {
+		return portal.ContactChange{}, err
+	}
+	if err := s.contactNotices(tx, v, c, linkCancelled, msgIDs, now); err != nil {
+		return portal.ContactChange{}, err
+	}
+	c.State, c.DecidedBy, c.DecidedByName, c.DecidedAt = ChangeApproved, a.ID, a.Name, now
+	v.Email, v.Mobile = email, mobile
+	return contactChange(c, v, now), s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approved", VoterID: v.ID,
+		Detail: changeFacts(c, "proposer", c.ProposedByName, "links_cancelled", strconv.FormatBool(linkCancelled))})...)
+}
+
+// lockChange reads change id and its voter for a's approval, locked in
+// the order that serialises concurrent approvals, and expires the
+// changes past their lifetime (their audit entries, returned, come last).
+func (s *core) lockChange(tx Tx, a Agent, id int64, now time.Time) (ContactChange, Voter, []AuditEntry, error) {
+	c, err := tx.ContactChangeByID(id)
+	if err != nil {
+		return ContactChange{}, Voter{}, nil, err
+	}
+	if c.NewEmail != "" {
+		// Approvals moving other voters onto this address wait here,
+		// so that the check below sees the one that went first.
+		if err := tx.LockAddress(s.mac("desk-address", c.NewEmail)); err != nil {
+			return ContactChange{}, Voter{}, nil, err
+		}
+	}
+	// The voter's row, locked in a write transaction on PostgreSQL,
+	// orders concurrent approvals; the proposal is read again after
+	// it, so that the one that waited sees the first one's decision
+	// (and says "decided", not "stale"). Audit entries come last.
+	v, err := scopedVoter(tx, a, c.VoterID)
+	if err != nil {
+		return ContactChange{}, Voter{}, nil, err
+	}
+	expired, err := s.expireChanges(tx, now)
+	if err != nil {
+		return ContactChange{}, Voter{}, nil, err
+	}
+	c, err = tx.ContactChangeByID(id)
+	return c, v, expired, err
+}
+
+// approvalRefused returns the refusal of a's approval of c for voter v,
+// and why (for the audit log); nil if nothing stands in the way.
+func (s *core) approvalRefused(tx Tx, a Agent, c ContactChange, v Voter, now time.Time) (refusal error, why string, err error) {
+	if why, e := s.closed(c, a, now); e != nil {
+		return e, why, nil
+	}
+	if !s.permissions(a).ApproveContactChanges {
+		return portal.ErrForbidden, "not_admin", nil
+	}
+	if now.Before(v.LockedUntil) {
+		return &portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}, "locked", nil
+	}
+	if v.Email != c.OldEmail || v.Mobile != c.OldMobile {
+		return portal.ErrContactStale, "stale", nil
+	}
+	if c.NewEmail != "" {
+		if taken, err := emailTaken(tx, c.NewEmail, v.ID); err != nil {
+			return nil, "", err
+		} else if taken {
+			return portal.InvalidInput(portal.FieldError{Field: portal.FieldEmail, Reason: portal.ReasonTaken}), "email_taken", nil
+		}
+	}
+	return nil, "", nil
+}
+
+// refuseApproval commits refusal e of a's approval of c, with the audit
+// entries of the changes expired and the refusal's (why).
+func (s *core) refuseApproval(tx Tx, a Agent, c ContactChange, expired []AuditEntry, now time.Time, e error, why string) error {
+	return commit(e, s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.approval_refused",
+		VoterID: c.VoterID, Detail: facts("change", strconv.FormatInt(c.ID, 10), "proposer", c.ProposedByName, "why", why)})...))
+}
+
+// revokeForNewEmail revokes v's pending links when c changes the e-mail
+// address (the link went to the old address: it dies with it), and
+// reports whether there were any.
+func revokeForNewEmail(tx Tx, v Voter, c ContactChange, now time.Time) (bool, error) {
+	if c.NewEmail == "" {
+		return false, nil
+	}
+	links, err := tx.PendingLinks(v.ID, now)
+	if err != nil || len(links) == 0 {
+		return false, err
+	}
+	return true, tx.RevokeLinks(v.ID, now)
 }
 
 // closed returns why c cannot be decided by a at now, if it cannot: it

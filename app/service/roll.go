@@ -395,24 +395,8 @@ func (s *core) storeBatch(ctx context.Context, actor string, batch []Voter, line
 				ins++
 				continue
 			}
-			changed := old.LastName != v.LastName || old.FirstNames != v.FirstNames || old.Circonscription != v.Circonscription
-			clear := false // the roll now agrees with the desk: its mark ends
-			for _, f := range []struct {
-				field, column, old, roll string
-				byDesk                   time.Time
-			}{{"email", rollColumns[3], old.Email, v.Email, old.EmailByDesk}, {"mobile", rollColumns[4], old.Mobile, v.Mobile, old.MobileByDesk}} {
-				switch {
-				case f.byDesk.IsZero():
-					changed = changed || f.old != f.roll
-				case f.old == f.roll:
-					clear = true
-				default:
-					diffs = append(diffs, portal.ImportDifference{Line: lines[i], NUMIC: v.NUMIC, Column: f.column,
-						Kept: f.old, Roll: f.roll, Since: f.byDesk})
-					kept = append(kept, AuditEntry{At: now, Actor: actor, Action: "roll.difference_kept", VoterID: old.ID,
-						Detail: facts("field", f.field, "kept", f.old, "roll", f.roll, "since", stamp(f.byDesk))})
-				}
-			}
+			changed, clear, d, k := rollChanges(old, v, lines[i], actor, now)
+			diffs, kept = append(diffs, d...), append(kept, k...)
 			if changed || clear {
 				v.ID = old.ID
 				if err := tx.UpdateRollData(v); err != nil {
@@ -442,4 +426,30 @@ func (s *core) storeBatch(ctx context.Context, actor string, batch []Voter, line
 		return 0, 0, 0, nil, fmt.Errorf("roll batch at line %d: %w", lines[0], err)
 	}
 	return ins, upd, same, diffs, nil
+}
+
+// rollChanges compares voter v of the roll (at line) with old, as stored:
+// changed if the roll changes a field, clear if it now agrees with a
+// contact the desk set (its mark ends); a contact the desk set that the
+// roll contradicts is kept, and returned as a difference with its audit
+// entry.
+func rollChanges(old, v Voter, line int, actor string, now time.Time) (changed, clear bool, diffs []portal.ImportDifference, kept []AuditEntry) {
+	changed = old.LastName != v.LastName || old.FirstNames != v.FirstNames || old.Circonscription != v.Circonscription
+	for _, f := range []struct {
+		field, column, old, roll string
+		byDesk                   time.Time
+	}{{"email", rollColumns[3], old.Email, v.Email, old.EmailByDesk}, {"mobile", rollColumns[4], old.Mobile, v.Mobile, old.MobileByDesk}} {
+		switch {
+		case f.byDesk.IsZero():
+			changed = changed || f.old != f.roll
+		case f.old == f.roll:
+			clear = true
+		default:
+			diffs = append(diffs, portal.ImportDifference{Line: line, NUMIC: v.NUMIC, Column: f.column,
+				Kept: f.old, Roll: f.roll, Since: f.byDesk})
+			kept = append(kept, AuditEntry{At: now, Actor: actor, Action: "roll.difference_kept", VoterID: old.ID,
+				Detail: facts("field", f.field, "kept", f.old, "roll", f.roll, "since", stamp(f.byDesk))})
+		}
+	}
+	return changed, clear, diffs, kept
 }
