@@ -21,7 +21,7 @@ type auditScreen struct {
 	result       *ui.Message
 	actor, numic *ui.Field
 	// action chooses an action in words: agents never see the codes.
-	action      *choice
+	action      *ui.Choice
 	actionLabel *widget.Label
 	actionCodes []string // the code of each of action's options ("" for all)
 	filter      *ui.Button
@@ -42,7 +42,7 @@ func newAuditScreen(u *UI) *auditScreen {
 		s.actionCodes = append(s.actionCodes, c)
 	}
 	s.actionLabel = widget.NewLabelWithStyle(lang.L("field.action"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	s.action = u.newChoice(lang.L("field.action"), options)
+	s.action = u.Choice(lang.L("field.action"), options)
 	s.action.SetSelectedIndex(0)
 	s.action.OnChanged = func(string) { s.load() }
 	s.verify = u.Button(lang.L("audit.verify"), nil, s.check)

@@ -23,7 +23,7 @@ type contactScreen struct {
 	file     portal.VoterFile
 	email    *ui.Field
 	mobile   *ui.Field
-	document *choice
+	document *ui.Choice
 	docErr   *widget.Label
 	reason   *ui.Field
 	submitB  *ui.Submit
@@ -42,7 +42,7 @@ func newContactChange(u *UI, f portal.VoterFile, done func(portal.ContactChange)
 	for _, d := range portal.Documents {
 		names = append(names, documentText(d))
 	}
-	s.document = u.newChoice(lang.L("field.document"), names)
+	s.document = u.Choice(lang.L("field.document"), names)
 	s.docErr.Importance = widget.DangerImportance
 	s.docErr.Wrapping = fyne.TextWrapWord
 	s.docErr.Hide()

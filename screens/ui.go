@@ -1,7 +1,8 @@
-// Package screens draws the voter's screens with Fyne. It knows the portal
-// contract and nothing of how the portal is served: every action is a call
-// to a portal.Portal, run off the UI goroutine, whose result comes back
-// through fyne.DoAndWait.
+// Package screens draws the app's screens with Fyne: the voter's, and the
+// consular office's (office.go and the screens it opens), on the widgets
+// of screens/ui. It knows the portal contract and nothing of how the
+// portal is served: every action is a call to a portal.Portal, run off
+// the UI goroutine, whose result comes back through fyne.DoAndWait.
 package screens
 
 import (

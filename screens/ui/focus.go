@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// NewRingRenderer wraps inner, w's renderer, in a ringRenderer.
 // ringRenderer wraps a widget's renderer and draws the focus ring around
 // it while it has the focus. Fyne's own marks (a tint of the button, the
 // entry's border in the primary colour) are too faint on some widgets,
@@ -20,7 +19,7 @@ type ringRenderer struct {
 	focused func() bool
 }
 
-func NewRingRenderer(w fyne.Widget, inner fyne.WidgetRenderer, focused func() bool) *ringRenderer {
+func newRingRenderer(w fyne.Widget, inner fyne.WidgetRenderer, focused func() bool) *ringRenderer {
 	r := &ringRenderer{WidgetRenderer: inner, w: w, ring: canvas.NewRectangle(nil), focused: focused}
 	r.ring.StrokeWidth = focusRingWidth
 	r.update()
@@ -95,7 +94,7 @@ func (n *Nav) IconButton(label string, icon fyne.Resource, tapped func()) *Butto
 
 // CreateRenderer implements fyne.Widget.
 func (b *Button) CreateRenderer() fyne.WidgetRenderer {
-	return NewRingRenderer(b, b.Button.CreateRenderer(), func() bool { return b.focused })
+	return newRingRenderer(b, b.Button.CreateRenderer(), func() bool { return b.focused })
 }
 
 // FocusGained implements fyne.Focusable.

@@ -1,3 +1,9 @@
+// Package ui is what every screen is drawn with, whoever its audience:
+// the navigator (one page at a time, a way back, Escape, questions), the
+// widgets the keyboard drives with a visible focus ring and labels for
+// screen readers, the form's error summary, the theme with its checked
+// contrasts, the folding toolbar, and the tree that presents the window
+// to screen readers. It knows Fyne and nothing of the portal.
 package ui
 
 import (

@@ -41,7 +41,7 @@ func NewEntry(password bool, onEscape func()) *Entry {
 
 // CreateRenderer implements fyne.Widget.
 func (e *Entry) CreateRenderer() fyne.WidgetRenderer {
-	return NewRingRenderer(e, e.Entry.CreateRenderer(), func() bool { return e.focused })
+	return newRingRenderer(e, e.Entry.CreateRenderer(), func() bool { return e.focused })
 }
 
 // FocusGained implements fyne.Focusable.

@@ -1,15 +1,13 @@
-package screens
+package ui
 
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
-
-	"consulvote/screens/ui"
 )
 
-// choice is a drop-down list the keyboard drives (arrows choose, Space
+// Choice is a drop-down list the keyboard drives (arrows choose, Space
 // opens the list), with the app's focus ring and Escape going back.
-type choice struct {
+type Choice struct {
 	widget.Select
 	focused  bool
 	onEscape func()
@@ -19,8 +17,9 @@ type choice struct {
 	onFocus func(fyne.CanvasObject)
 }
 
-func (u *UI) newChoice(label string, options []string) *choice {
-	c := &choice{onEscape: u.Escape, label: label, onFocus: func(o fyne.CanvasObject) { u.Reveal(o) }}
+// Choice is a list of options named label, on the page.
+func (n *Nav) Choice(label string, options []string) *Choice {
+	c := &Choice{onEscape: n.Escape, label: label, onFocus: func(o fyne.CanvasObject) { n.Reveal(o) }}
 	c.Options = options
 	c.PlaceHolder = label
 	c.ExtendBaseWidget(c)
@@ -29,7 +28,7 @@ func (u *UI) newChoice(label string, options []string) *choice {
 
 // AccessibilityLabel implements fyne.Accessible: the list's label, and
 // what is chosen.
-func (c *choice) AccessibilityLabel() string {
+func (c *Choice) AccessibilityLabel() string {
 	if c.Selected == "" {
 		return c.label
 	}
@@ -38,30 +37,30 @@ func (c *choice) AccessibilityLabel() string {
 
 // AccessibilityRole implements fyne.Accessible. Fyne 2.8 has no role for
 // a list to choose from; a button, which opens it, is the nearest.
-func (c *choice) AccessibilityRole() fyne.AccessibleRole { return fyne.AccessibleRoleButton }
+func (c *Choice) AccessibilityRole() fyne.AccessibleRole { return fyne.AccessibleRoleButton }
 
 // CreateRenderer implements fyne.Widget.
-func (c *choice) CreateRenderer() fyne.WidgetRenderer {
-	return ui.NewRingRenderer(c, c.Select.CreateRenderer(), func() bool { return c.focused })
+func (c *Choice) CreateRenderer() fyne.WidgetRenderer {
+	return newRingRenderer(c, c.Select.CreateRenderer(), func() bool { return c.focused })
 }
 
 // FocusGained implements fyne.Focusable.
-func (c *choice) FocusGained() {
+func (c *Choice) FocusGained() {
 	// Not Fyne's mark, the theme's focus colour as a background, which
-	// the placeholder would not read on (see button.FocusGained).
+	// the placeholder would not read on (see Button.FocusGained).
 	c.focused = true
 	c.Refresh()
 	c.onFocus(c)
 }
 
 // FocusLost implements fyne.Focusable.
-func (c *choice) FocusLost() {
+func (c *Choice) FocusLost() {
 	c.focused = false
 	c.Select.FocusLost()
 }
 
 // TypedKey implements fyne.Focusable.
-func (c *choice) TypedKey(k *fyne.KeyEvent) {
+func (c *Choice) TypedKey(k *fyne.KeyEvent) {
 	if k.Name == fyne.KeyEscape && c.onEscape != nil {
 		c.onEscape()
 		return
