@@ -22,7 +22,8 @@ import (
 func TestBusyHashingAnswers503(t *testing.T) {
 	cfg := servicetest.Config()
 	cfg.HashWorkers, cfg.HashQueue = 1, 2
-	e := servicetest.New(t, cfg, service.Options{})
+	// The real cost: the queue fills only while hashes take their time.
+	e := servicetest.New(t, cfg, service.Options{HashCost: &cfg.Argon2})
 	h := New(e.Service.Portal, Options{PerClient: -1})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)

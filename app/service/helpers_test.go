@@ -66,7 +66,7 @@ func (e *env) logger() *slog.Logger {
 // service returns a service on st sharing the env's clock, secret and logs.
 func (e *env) service(st service.Store) *service.Service {
 	e.t.Helper()
-	svc, err := service.New(st, e.cfg, service.Options{Clock: e.clock, CodeRand: servicetest.Sevens{}, Logger: e.logger()})
+	svc, err := service.New(st, e.cfg, service.Options{Clock: e.clock, CodeRand: servicetest.Sevens{}, Logger: e.logger(), HashCost: &servicetest.CheapHash})
 	if err != nil {
 		e.t.Fatal(err)
 	}

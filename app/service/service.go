@@ -56,6 +56,10 @@ type Options struct {
 	// system after it (the app: it hashes rarely, and should stay small).
 	// A server keeps it for the next hash.
 	ReleaseHashMemory bool
+	// HashCost, when set, replaces the config's argon2id cost (which
+	// Validate holds at OWASP's minimum) for new hashes. Only tests set it:
+	// those not about hashing hash with a cheap one (servicetest.New).
+	HashCost *Argon2Params
 }
 
 // Service is the rules over one store, by audience: each of its parts is
@@ -123,6 +127,9 @@ var (
 func New(st Store, cfg Config, opt Options) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if opt.HashCost != nil {
+		cfg.Argon2 = *opt.HashCost
 	}
 	s := &core{
 		store: st,

@@ -67,6 +67,12 @@ func Config() service.Config {
 	return cfg
 }
 
+// CheapHash is the argon2id cost New gives a test's service unless told
+// otherwise: 64 KiB, one pass. A test about hashing, its time or its
+// memory asks for the config's (Options.HashCost); benchmarks always
+// measure the config's.
+var CheapHash = service.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
+
 // Start is the time test clocks start at.
 var Start = time.Date(2026, 5, 6, 17, 25, 0, 0, time.UTC)
 
@@ -91,6 +97,9 @@ func New(t testing.TB, cfg service.Config, opt service.Options) *Env {
 	t.Cleanup(func() { checkVocabulary(t, path) }) // before the close
 	clock := NewClock(Start)
 	opt.Clock, opt.CodeRand = clock, Sevens{}
+	if _, bench := t.(*testing.B); opt.HashCost == nil && !bench {
+		opt.HashCost = &CheapHash
+	}
 	svc, err := service.New(db, cfg, opt)
 	if err != nil {
 		t.Fatal(err)
