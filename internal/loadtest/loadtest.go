@@ -131,15 +131,7 @@ func post(c *http.Client, url string, body []byte, want int, into any) error {
 }
 
 func run(b *testing.B, conc int, own bool, urls []string, want int, bodyFor func(i int) []byte, meters ...Meter) {
-	clients := make([]*http.Client, conc)
-	shared := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
-	for g := range clients {
-		clients[g] = shared
-		if own {
-			d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte((g+2)/256), byte((g+2)%256))}}
-			clients[g] = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
-		}
-	}
+	clients := clientsFor(conc, own)
 	var limited atomic.Int64
 	bodies := make([][]byte, b.N)
 	for i := range bodies {
@@ -193,6 +185,29 @@ func run(b *testing.B, conc int, own bool, urls []string, want int, bodyFor func
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d requests failed", n, b.N)
 	}
+	report(b, lat, elapsed, cpuUsed)
+	if own {
+		b.ReportMetric(float64(limited.Load()), "limited-429")
+	}
+}
+
+// clientsFor returns conc clients: one shared, or with own each its own
+// loopback address (127.0.x.y), so that each is a source of its own.
+func clientsFor(conc int, own bool) []*http.Client {
+	clients := make([]*http.Client, conc)
+	shared := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	for g := range clients {
+		clients[g] = shared
+		if own {
+			d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte((g+2)/256), byte((g+2)%256))}}
+			clients[g] = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
+		}
+	}
+	return clients
+}
+
+// report gives the run's rate, its CPU per request and its latencies.
+func report(b *testing.B, lat []time.Duration, elapsed, cpuUsed time.Duration) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 	// The process's CPU per request, server and clients together: the
@@ -200,9 +215,6 @@ func run(b *testing.B, conc int, own bool, urls []string, want int, bodyFor func
 	b.ReportMetric(float64(cpuUsed.Microseconds())/float64(b.N), "cpu-µs/req")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	if own {
-		b.ReportMetric(float64(limited.Load()), "limited-429")
-	}
 }
 
 // SeedVoters adds n voters numbered from 10000000 (votantI@example.org)

@@ -77,17 +77,45 @@ func level(bin string, conc int, dur time.Duration, extra []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	cmd, base, err := startServer(bin, dir, extra)
+	if cmd != nil {
+		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	}
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	r := drive(base, conc, dur)
+	elapsed := time.Since(start)
+	rss := peakRSS(cmd.Process.Pid)
+	if r.other > 0 {
+		fmt.Fprintf(os.Stderr, "loginload: %d answers neither 401 nor 503 at %d clients\n", r.other, conc)
+	}
+	slices.Sort(r.lat)
+	p := func(q float64) float64 {
+		if len(r.lat) == 0 {
+			return 0
+		}
+		return float64(r.lat[int(float64(len(r.lat)-1)*q)].Microseconds()) / 1000
+	}
+	fmt.Printf("%8d %12.1f %10.1f %10.1f %10.1f %14.1f\n", conc, float64(len(r.lat))/elapsed.Seconds(),
+		float64(r.busy)/elapsed.Seconds(), p(0.5), p(0.99), rss)
+	return nil
+}
+
+// startServer starts bin's server on a new database in dir and returns it
+// with its base URL, once its log names the address it listens on.
+func startServer(bin, dir string, extra []string) (*exec.Cmd, string, error) {
 	args := append([]string{"serve", "--db", filepath.Join(dir, "portal.db"), "--insecure-loopback",
 		"--public-url", "https://vote.example", "--listen", "127.0.0.1:0", "--per-client", "-1"}, extra...)
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, "", err
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -100,76 +128,74 @@ func level(bin string, conc int, dur time.Duration, extra []string) error {
 			}
 		}
 	}()
-	var base string
 	select {
 	case a := <-addr:
-		base = "http://" + a
+		return cmd, "http://" + a, nil
 	case <-time.After(30 * time.Second):
-		return fmt.Errorf("the server did not start")
+		return cmd, "", fmt.Errorf("the server did not start")
 	}
+}
 
+// results are a level's answers: the evaluated logins' latencies, the
+// quick refusals (503) and anything else.
+type results struct {
+	mu          sync.Mutex
+	lat         []time.Duration
+	busy, other int
+}
+
+// drive sends wrong logins from conc clients for dur.
+func drive(base string, conc int, dur time.Duration) *results {
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	defer cancel()
-	var mu sync.Mutex
-	var lat []time.Duration
-	busy, other := 0, 0
+	r := &results{}
 	var wg sync.WaitGroup
-	start := time.Now()
 	for g := range conc {
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
-				body, _ := json.Marshal(map[string]string{"identifier": fmt.Sprintf("inconnu%d-%d", g, i), "password": "mauvais-mot-de-passe"})
-				t0 := time.Now()
-				resp, err := client.Post(base+"/api/v1/sessions", "application/json", bytes.NewReader(body))
-				if err != nil {
-					if ctx.Err() == nil {
-						mu.Lock()
-						other++
-						mu.Unlock()
-					}
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				d := time.Since(t0)
-				mu.Lock()
-				switch resp.StatusCode {
-				case http.StatusUnauthorized:
-					lat = append(lat, d)
-				case http.StatusServiceUnavailable:
-					busy++
-				default:
-					other++
-				}
-				mu.Unlock()
-				if resp.StatusCode == http.StatusServiceUnavailable {
-					// As a polite client does: wait what Retry-After says.
-					wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-					select {
-					case <-ctx.Done():
-					case <-time.After(time.Duration(max(wait, 1)) * time.Second):
-					}
-				}
+				r.login(ctx, client, base, fmt.Sprintf("inconnu%d-%d", g, i))
 			}
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	rss := peakRSS(cmd.Process.Pid)
-	if other > 0 {
-		fmt.Fprintf(os.Stderr, "loginload: %d answers neither 401 nor 503 at %d clients\n", other, conc)
-	}
-	slices.Sort(lat)
-	p := func(q float64) float64 {
-		if len(lat) == 0 {
-			return 0
+	return r
+}
+
+// login tries one wrong login and records its answer; after a 503 it
+// waits what Retry-After says, as a polite client does.
+func (r *results) login(ctx context.Context, client *http.Client, base, identifier string) {
+	body, _ := json.Marshal(map[string]string{"identifier": identifier, "password": "mauvais-mot-de-passe"})
+	t0 := time.Now()
+	resp, err := client.Post(base+"/api/v1/sessions", "application/json", bytes.NewReader(body))
+	if err != nil {
+		if ctx.Err() == nil {
+			r.mu.Lock()
+			r.other++
+			r.mu.Unlock()
 		}
-		return float64(lat[int(float64(len(lat)-1)*q)].Microseconds()) / 1000
+		return
 	}
-	fmt.Printf("%8d %12.1f %10.1f %10.1f %10.1f %14.1f\n", conc, float64(len(lat))/elapsed.Seconds(),
-		float64(busy)/elapsed.Seconds(), p(0.5), p(0.99), rss)
-	return nil
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	d := time.Since(t0)
+	r.mu.Lock()
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		r.lat = append(r.lat, d)
+	case http.StatusServiceUnavailable:
+		r.busy++
+	default:
+		r.other++
+	}
+	r.mu.Unlock()
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(max(wait, 1)) * time.Second):
+		}
+	}
 }
 
 // peakRSS is the process's peak resident set (VmHWM), in MiB.
