@@ -190,14 +190,15 @@ bench-roll: build
 ## first painted frame and peak RSS (testdata/startbench), on the
 ## demonstration, a new demonstration (--demo-reset), a new database and a
 ## local roll of 2,000,000 voters (imported once, kept in $(BENCH_UI_ROLL));
-## on Linux, then the Windows package under Wine (a prefix kept in
+## on Linux (and its peak RSS after a whole renewal flow by keyboard:
+## testdata/startbench/flow.sh), then the Windows package under Wine (a prefix kept in
 ## $(BENCH_UI_WINE), its wineserver kept up for the run).
 BENCH_UI_N ?= 10
 BENCH_UI_ROLL ?= $(or $(TMPDIR),/tmp)/consulvote-bench-roll
 BENCH_UI_WINE ?= $(or $(TMPDIR),/tmp)/consulvote-bench-wine
 BENCH_UI_CASES = -n $(BENCH_UI_N) -cases demo,demo-reset,new,big -big $(BENCH_UI_ROLL)/db.sqlite
 bench-ui: deps package-windows
-	$(GO) build -tags $(APP_TAGS) -o $(BIN) . && $(GO) build -o build/minimal ./testdata/minimal && $(GO) build -o build/startbench ./testdata/startbench
+	$(GO) build -tags $(APP_TAGS) -o $(BIN) . && $(GO) build -o build/minimal ./testdata/minimal && $(GO) build -o build/startbench ./testdata/startbench && $(GO) build -o build/peek ./testdata/peek
 	CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows $(GO) build -ldflags "-s -w -H=windowsgui" -o $(WINDIR)/minimal.exe ./testdata/minimal
 	@ls -l $(BIN) build/minimal $(WINDIR)/consulvote.exe $(WINDIR)/minimal.exe | awk '{printf "%s: %.1f MB (%.1f MiB)\n", $$NF, $$5/1e6, $$5/1048576}'
 	@set -o pipefail; if [ ! -s $(BENCH_UI_ROLL)/db.sqlite ]; then \
@@ -208,6 +209,7 @@ bench-ui: deps package-windows
 	fi
 	@echo "== Linux, under Xvfb"
 	$(XVFB) dbus-run-session -- build/startbench -app ./$(BIN) -minimal build/minimal $(BENCH_UI_CASES)
+	$(XVFB) dbus-run-session -- testdata/startbench/flow.sh ./$(BIN) build/minimal build/peek
 	@echo "== Windows, under Wine and Xvfb"
 	$(XVFB) bash -c 'set -e; export $$(scripts/wine-prefix $(BENCH_UI_WINE)); wineserver -p; trap "wineserver -k" EXIT; \
 		build/startbench -wine -app $(WINDIR)/consulvote.exe -minimal $(WINDIR)/minimal.exe $(BENCH_UI_CASES)'

@@ -2,9 +2,9 @@
 // demonstration database of a running app it reads what the voter reads on
 // the screen or in the mail, so that a test can drive the real window:
 //
-//	peek code DB   the digits of the first security code the app draws
-//	               on the demonstration database (the key is beside the
-//	               database, as the app keeps it)
+//	peek code DB [N]  the digits of the first (or Nth) security code the
+//	               app draws on the demonstration database (the key is
+//	               beside the database, as the app keeps it)
 //	peek link DB   the renewal link of the latest e-mail in the outbox
 //
 // It is built for Windows and run under Wine by `make test-windows`, and
@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 
 	"consulvote/app/backend"
 	"consulvote/app/captcha"
@@ -24,15 +25,21 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: peek code|link DB")
+	if len(os.Args) != 3 && (len(os.Args) != 4 || os.Args[1] != "code") {
+		fmt.Fprintln(os.Stderr, "usage: peek code DB [N] | peek link DB")
 		os.Exit(2)
 	}
 	var out string
 	var err error
 	switch os.Args[1] {
 	case "code":
-		out, err = code(os.Args[2])
+		n := 1
+		if len(os.Args) == 4 {
+			n, err = strconv.Atoi(os.Args[3])
+		}
+		if err == nil {
+			out, err = code(os.Args[2], n)
+		}
 	case "link":
 		out, err = link(os.Args[2])
 	default:
@@ -45,15 +52,22 @@ func main() {
 	fmt.Println(out)
 }
 
-// code draws the first security code of a demonstration run, as the
-// app draws it (backend.DemoCodes, keyed by the key beside the database):
+// code draws the nth security code of a demonstration run, as the app
+// draws them (backend.DemoCodes, keyed by the key beside the database):
 // codes are stored nowhere.
-func code(db string) (string, error) {
+func code(db string, n int) (string, error) {
 	key, err := os.ReadFile(db + ".key")
 	if err != nil {
 		return "", err
 	}
-	return captcha.Digits(backend.DemoCodes(key), portal.SecurityCodeLen)
+	codes := backend.DemoCodes(key)
+	var digits string
+	for range max(n, 1) {
+		if digits, err = captcha.Digits(codes, portal.SecurityCodeLen); err != nil {
+			return "", err
+		}
+	}
+	return digits, nil
 }
 
 var linkRE = regexp.MustCompile(`https?://\S+/renouvellement\?jeton=[A-Za-z0-9_-]+`)
