@@ -382,10 +382,11 @@ func (s *core) openAgentSession(ctx context.Context, a Agent, keys []throttle, c
 // throttles, and returns the answer: a wrong login, or a wait if a
 // throttle now blocks.
 func (s *core) agentLoginFailed(ctx context.Context, a Agent, name string, keys []throttle, now time.Time, why string) error {
-	var outcome error = portal.ErrBadLogin
+	var outcome error
 	var sourceBlocked, slowed bool
 	err := s.store.Update(ctx, func(tx Tx) error {
-		sourceBlocked, slowed = false, false
+		// A store may run this again (Store.Update): start from nothing.
+		outcome, sourceBlocked, slowed = portal.ErrBadLogin, false, false
 		for _, k := range keys {
 			n := k.n
 			if k.scope == "account" {

@@ -142,7 +142,9 @@ func TestReadyzSaysWhyOnTheInternalListener(t *testing.T) {
 // openRaw opens a SQLite file directly, as an operator's sqlite3 would.
 func openRaw(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	raw, err := sql.Open("sqlite", path)
+	// The running server writes too (its first checkpoint): wait for it
+	// rather than fail with SQLITE_BUSY.
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
