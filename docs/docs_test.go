@@ -30,6 +30,24 @@ func pages(t *testing.T) map[string]string {
 	return out
 }
 
+// eachCited calls check with every match of re in every page; check says
+// whether the match counted (a link to the web is not checked). Fewer than
+// least counted fails: a pattern that matches nothing proves nothing.
+func eachCited(t *testing.T, re *regexp.Regexp, least int, check func(page string, m []string) bool) {
+	t.Helper()
+	n := 0
+	for name, text := range pages(t) {
+		for _, m := range re.FindAllStringSubmatch(text, -1) {
+			if check(name, m) {
+				n++
+			}
+		}
+	}
+	if n < least {
+		t.Errorf("only %d matches of %s: is the pattern still right?", n, re)
+	}
+}
+
 // TestRelativeLinks: every relative link in README.md and docs/*.md names
 // a file or folder inside the repository that exists.
 func TestRelativeLinks(t *testing.T) {
@@ -38,30 +56,22 @@ func TestRelativeLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
-	n := 0
-	for name, text := range pages(t) {
-		for _, m := range link.FindAllStringSubmatch(text, -1) {
-			target, _, _ := strings.Cut(m[1], "#")
-			if target == "" || strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
-				continue
-			}
-			n++
-			path, err := filepath.Abs(filepath.Join(filepath.Dir(name), target))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rel, err := filepath.Rel(root, path); err != nil || strings.HasPrefix(rel, "..") {
-				t.Errorf("%s: link %q points outside the repository", name, m[1])
-				continue
-			}
-			if _, err := os.Stat(path); err != nil {
-				t.Errorf("%s: link %q: %v", name, m[1], err)
-			}
+	eachCited(t, link, 10, func(name string, m []string) bool {
+		target, _, _ := strings.Cut(m[1], "#")
+		if target == "" || strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+			return false
 		}
-	}
-	if n < 10 {
-		t.Errorf("only %d relative links: is the pattern still right?", n)
-	}
+		path, err := filepath.Abs(filepath.Join(filepath.Dir(name), target))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rel, err := filepath.Rel(root, path); err != nil || strings.HasPrefix(rel, "..") {
+			t.Errorf("%s: link %q points outside the repository", name, m[1])
+		} else if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s: link %q: %v", name, m[1], err)
+		}
+		return true
+	})
 }
 
 // TestCitedTestsExist: a test or benchmark the pages cite as evidence
@@ -92,18 +102,12 @@ func TestCitedTestsExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	cited := regexp.MustCompile("`((?:Test|Benchmark)[A-Z0-9]\\w*)")
-	n := 0
-	for name, text := range pages(t) {
-		for _, m := range cited.FindAllStringSubmatch(text, -1) {
-			n++
-			if !defined[m[1]] {
-				t.Errorf("%s cites %s, which no _test.go defines", name, m[1])
-			}
+	eachCited(t, cited, 5, func(name string, m []string) bool {
+		if !defined[m[1]] {
+			t.Errorf("%s cites %s, which no _test.go defines", name, m[1])
 		}
-	}
-	if n < 5 {
-		t.Errorf("only %d tests cited: is the pattern still right?", n)
-	}
+		return true
+	})
 }
 
 // TestMakeTargetsExist: every `make TARGET` the pages give is a target of
@@ -118,18 +122,12 @@ func TestMakeTargetsExist(t *testing.T) {
 		targets[m[1]] = true
 	}
 	given := regexp.MustCompile("`make ([a-z][a-z0-9-]*)")
-	n := 0
-	for name, text := range pages(t) {
-		for _, m := range given.FindAllStringSubmatch(text, -1) {
-			n++
-			if !targets[m[1]] {
-				t.Errorf("%s gives `make %s`, which the Makefile does not have", name, m[1])
-			}
+	eachCited(t, given, 10, func(name string, m []string) bool {
+		if !targets[m[1]] {
+			t.Errorf("%s gives `make %s`, which the Makefile does not have", name, m[1])
 		}
-	}
-	if n < 10 {
-		t.Errorf("only %d make commands: is the pattern still right?", n)
-	}
+		return true
+	})
 }
 
 // TestCitedPathsExist: a file or folder of the repository the pages name
@@ -138,21 +136,15 @@ func TestMakeTargetsExist(t *testing.T) {
 func TestCitedPathsExist(t *testing.T) {
 	cited := regexp.MustCompile("`((?:app|cmd|internal|screens|scripts|deploy|packaging|resources|docs|testdata|\\.github)/[^`\\s]*)`")
 	placeholder := regexp.MustCompile(`[A-Z]{3,}`)
-	n := 0
-	for name, text := range pages(t) {
-		for _, m := range cited.FindAllStringSubmatch(text, -1) {
-			if placeholder.MatchString(m[1]) {
-				continue
-			}
-			n++
-			if _, err := os.Stat(filepath.Join("..", m[1])); err != nil {
-				t.Errorf("%s names %s: %v", name, m[1], err)
-			}
+	eachCited(t, cited, 10, func(name string, m []string) bool {
+		if placeholder.MatchString(m[1]) {
+			return false
 		}
-	}
-	if n < 10 {
-		t.Errorf("only %d paths named: is the pattern still right?", n)
-	}
+		if _, err := os.Stat(filepath.Join("..", m[1])); err != nil {
+			t.Errorf("%s names %s: %v", name, m[1], err)
+		}
+		return true
+	})
 }
 
 // TestPackageMap: the README's map of the packages ("How it is built")

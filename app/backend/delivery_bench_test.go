@@ -6,9 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +20,7 @@ import (
 	"consulvote/app/outbox"
 	"consulvote/app/receipt"
 	"consulvote/app/service"
+	"consulvote/internal/rss"
 )
 
 // BenchmarkIntakeStore: delivery reports per second through the bounce
@@ -85,8 +84,8 @@ func BenchmarkIntakeStore(b *testing.B) {
 	if refused != b.N {
 		b.Fatalf("%d refused, want %d", refused, b.N)
 	}
-	if kb := peakRSS(); kb > 0 {
-		b.ReportMetric(float64(kb)/1024, "peak-RSS-MiB")
+	if mib := rss.MiB(0); mib > 0 {
+		b.ReportMetric(mib, "peak-RSS-MiB")
 	}
 }
 
@@ -152,8 +151,8 @@ func BenchmarkReceiptsStore(b *testing.B) {
 		b.Fatalf("%d answered otherwise than 204, %d delivered, %v counted; want 0, %d, %d",
 			bad.Load(), delivered, got["consulvote_delivery_total sms delivered"], b.N, b.N)
 	}
-	if kb := peakRSS(); kb > 0 {
-		b.ReportMetric(float64(kb)/1024, "peak-RSS-MiB")
+	if mib := rss.MiB(0); mib > 0 {
+		b.ReportMetric(mib, "peak-RSS-MiB")
 	}
 }
 
@@ -211,19 +210,4 @@ Diagnostic-Code: smtp; 550 5.1.1 User unknown
 
 --b--
 `, "\n", "\r\n")
-}
-
-// peakRSS is the process's high-water resident size in KiB (Linux), or 0.
-func peakRSS() int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return n
-		}
-	}
-	return 0
 }

@@ -1,14 +1,14 @@
 package bounce
 
 import (
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"consulvote/internal/rss"
 )
 
 // flood sends n reports for message 7 from senders connections at once,
@@ -70,22 +70,7 @@ func BenchmarkIntake(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reports/s")
-	if kb := peakRSS(); kb > 0 {
-		b.ReportMetric(float64(kb)/1024, "peak-RSS-MiB")
+	if mib := rss.MiB(0); mib > 0 {
+		b.ReportMetric(mib, "peak-RSS-MiB")
 	}
-}
-
-// peakRSS is the process's high-water resident size in KiB (Linux), or 0.
-func peakRSS() int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return n
-		}
-	}
-	return 0
 }

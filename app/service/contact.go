@@ -441,15 +441,6 @@ func (s *core) contactNotices(tx Outbox, v Voter, c ContactChange, linkCancelled
 	return nil
 }
 
-// commit is a desk refusal that commits what the transaction wrote (its
-// audit entries), unless writing them failed.
-func commit(refusal, err error) error {
-	if err != nil {
-		return err
-	}
-	return Commit(refusal)
-}
-
 // answer is what a desk action answers once its transaction ended: the
 // refusal it committed, else the store's failure (wrapped with what), else
 // nil.

@@ -127,10 +127,7 @@ func (s *core) renewalTx(tx Tx, r renewalRequest, code triedCode, source []byte,
 			Detail: facts("numic_key", hex.EncodeToString(r.rateKey[:8]), "limit", limit)}))
 	}
 	hidden, refused, err = r.apply(tx, v, now)
-	if err == nil && refused != nil {
-		return hidden, Commit(refused)
-	}
-	return hidden, err
+	return hidden, commit(refused, err)
 }
 
 // unspentCode refuses, with a read only, a code tried already.

@@ -21,8 +21,24 @@ type Store interface {
 // commits, then returns it (errors.As finds the *CommitError, errors.Is
 // sees through it), from the run that committed. Any other error rolls
 // back. Store.Update may run fn more than once: fn returns its refusal,
-// never leaves it in a captured variable.
-func Commit(err error) error { return &CommitError{Err: err} }
+// never leaves it in a captured variable. Commit(nil) is nil: nothing
+// refused, fn's transaction commits as any other.
+func Commit(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &CommitError{Err: err}
+}
+
+// commit is Commit(refusal), unless err (writing what the refusal
+// commits, such as its audit entry) failed: then the transaction rolls
+// back with err.
+func commit(refusal, err error) error {
+	if err != nil {
+		return err
+	}
+	return Commit(refusal)
+}
 
 // CommitError is Commit's wrapper.
 type CommitError struct{ Err error }

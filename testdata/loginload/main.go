@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"consulvote/internal/rss"
 )
 
 func main() {
@@ -87,7 +89,7 @@ func level(bin string, conc int, dur time.Duration, extra []string) error {
 	start := time.Now()
 	r := drive(base, conc, dur)
 	elapsed := time.Since(start)
-	rss := peakRSS(cmd.Process.Pid)
+	peak := rss.MiB(cmd.Process.Pid)
 	if r.other > 0 {
 		fmt.Fprintf(os.Stderr, "loginload: %d answers neither 401 nor 503 at %d clients\n", r.other, conc)
 	}
@@ -99,7 +101,7 @@ func level(bin string, conc int, dur time.Duration, extra []string) error {
 		return float64(r.lat[int(float64(len(r.lat)-1)*q)].Microseconds()) / 1000
 	}
 	fmt.Printf("%8d %12.1f %10.1f %10.1f %10.1f %14.1f\n", conc, float64(len(r.lat))/elapsed.Seconds(),
-		float64(r.busy)/elapsed.Seconds(), p(0.5), p(0.99), rss)
+		float64(r.busy)/elapsed.Seconds(), p(0.5), p(0.99), peak)
 	return nil
 }
 
@@ -196,19 +198,4 @@ func (r *results) login(ctx context.Context, client *http.Client, base, identifi
 		case <-time.After(time.Duration(max(wait, 1)) * time.Second):
 		}
 	}
-}
-
-// peakRSS is the process's peak resident set (VmHWM), in MiB.
-func peakRSS(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return float64(kb) / 1024
-		}
-	}
-	return -1
 }
