@@ -64,16 +64,11 @@ func rollImport(ctx context.Context, c rollImportConfig, io stdio) error {
 		return &usageError{err.Error()}
 	}
 	defer f.Close()
-	closeLog, err := commandLogger(&c.Backend, c.Log, io)
+	b, done, err := openCommand(ctx, c.Backend, c.Log, io)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
-	b, err := backend.Open(ctx, c.Backend)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
+	defer done()
 	b.Start() // checkpoints while it runs, and a last one at the end
 	rep, err := b.Service.Operator.ImportRoll(ctx, "cli", f, func(r portal.ImportReport) {
 		fmt.Fprintf(io.err, "%d lines read, %d refused, %.0f lines/s\n", r.Lines, len(r.Problems), r.RowsPerSecond())
@@ -146,16 +141,11 @@ func credentialsSendFlags(fs *flag.FlagSet) func(context.Context, []string, stdi
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		closeLog, err := commandLogger(&c.Backend, c.Log, io)
+		b, done, err := openCommand(ctx, c.Backend, c.Log, io)
 		if err != nil {
 			return err
 		}
-		defer closeLog()
-		b, err := backend.Open(ctx, c.Backend)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
+		defer done()
 		b.Start()
 		rep, err := b.Service.Operator.SendFirstCredentials(ctx, "cli", c.Campaign, func(r portal.CampaignReport) {
 			fmt.Fprintf(io.err, "%d voters served, %d without a mobile\n", r.Sent, r.Skipped)
@@ -236,16 +226,11 @@ func agentAddFlags(fs *flag.FlagSet) func(context.Context, []string, stdio) erro
 				return err
 			}
 		}
-		closeLog, err := commandLogger(&c.Backend, c.Log, io)
+		b, done, err := openCommand(ctx, c.Backend, c.Log, io)
 		if err != nil {
 			return err
 		}
-		defer closeLog()
-		b, err := backend.Open(ctx, c.Backend)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
+		defer done()
 		password, err := readPassword(io.in, io.err)
 		if err != nil {
 			return err
@@ -306,16 +291,11 @@ func agentResetTOTPFlags(fs *flag.FlagSet) func(context.Context, []string, stdio
 		if err := checkQRFile(qrFile); err != nil {
 			return err
 		}
-		closeLog, err := commandLogger(&c.Backend, c.Log, io)
+		b, done, err := openCommand(ctx, c.Backend, c.Log, io)
 		if err != nil {
 			return err
 		}
-		defer closeLog()
-		b, err := backend.Open(ctx, c.Backend)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
+		defer done()
 		b.Start()
 		enr, err := b.Service.Operator.ResetSecondFactor(ctx, "cli", c.Name)
 		if err != nil {

@@ -155,17 +155,24 @@ func logFlag(fs *flag.FlagSet, path *string) {
 	fs.StringVar(path, "log", "", `append the JSON log (its "audit checkpoint" lines) to this file instead of the standard error, e.g. the server's log file`)
 }
 
-// commandLogger sets c.Logger to a JSON log on the standard error, or
-// appended to path; the function returned closes the file.
-func commandLogger(c *backend.Config, path string, io stdio) (func(), error) {
-	if path == "" {
+// openCommand opens the backend of a command that writes to the audit
+// log, with its JSON log on the standard error or appended to logPath;
+// done closes both. The command calls Start once it is ready to write.
+func openCommand(ctx context.Context, c backend.Config, logPath string, io stdio) (b *backend.Backend, done func(), err error) {
+	closeLog := func() {}
+	if logPath == "" {
 		c.Logger = slog.New(slog.NewJSONHandler(io.err, nil))
-		return func() {}, nil
+	} else {
+		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, &usageError{fmt.Sprintf("--log: %v", err)}
+		}
+		c.Logger = slog.New(slog.NewJSONHandler(f, nil))
+		closeLog = func() { f.Close() }
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, &usageError{fmt.Sprintf("--log: %v", err)}
+	if b, err = backend.Open(ctx, c); err != nil {
+		closeLog()
+		return nil, nil, err
 	}
-	c.Logger = slog.New(slog.NewJSONHandler(f, nil))
-	return func() { f.Close() }, nil
+	return b, func() { b.Close(); closeLog() }, nil
 }
