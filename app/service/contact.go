@@ -33,55 +33,60 @@ func (s *Office) ProposeContactChange(ctx context.Context, token string, req por
 	}
 	now := s.clock.Now()
 	var out portal.ContactChange
-	err = s.store.Update(ctx, func(tx Tx) error {
-		// Locks and writes first, audit entries last, in every desk
-		// transaction.
-		v, err := scopedVoter(tx, a, req.VoterID)
-		if err != nil {
-			return err
-		}
-		expired, err := s.expireChanges(tx, now)
-		if err != nil {
-			return err
-		}
-		refuse := func(e error, why string, more ...string) error {
-			return commit(e, s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.refused", VoterID: v.ID,
-				Detail: facts(append([]string{"why", why, "document", string(req.Document), "reason", req.Reason}, more...)...)})...))
-		}
-		if now.Before(v.LockedUntil) {
-			// A lock means someone is guessing this voter's credentials:
-			// the desk lifts it first, deliberately, with its own reason.
-			return refuse(&portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}, "locked")
-		}
-		c := ContactChange{VoterID: v.ID, OldEmail: v.Email, OldMobile: v.Mobile, Document: string(req.Document),
-			Reason: req.Reason, ProposedBy: a.ID, ProposedAt: now, ExpiresAt: now.Add(s.cfg.ChangeTTL), State: ChangePending}
-		fs, takenEmail, err := proposedContacts(tx, req, v, &c)
-		if err != nil {
-			return err
-		}
-		if takenEmail != "" {
-			return refuse(portal.InvalidInput(fs...), "email_taken", "email_new", takenEmail)
-		}
-		if len(fs) > 0 {
-			return commit(portal.InvalidInput(fs...), s.auditAll(tx, expired...))
-		}
-		c.ID, err = tx.InsertContactChange(c)
-		if errors.Is(err, ErrConflict) {
-			return refuse(portal.ErrChangePending, "pending")
-		}
-		if err != nil {
-			return err
-		}
-		c.ProposedByName = a.Name
-		out = contactChange(c, v, now)
-		return s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.proposed", VoterID: v.ID,
-			Detail: changeFacts(c, "expires", stamp(c.ExpiresAt))})...)
+	err = s.store.Update(ctx, func(tx Tx) (err error) {
+		out, err = s.propose(tx, a, req, now)
+		return err
 	})
 	if err := answer("propose contact change", err); err != nil {
 		return portal.ContactChange{}, err
 	}
 	s.log.InfoContext(ctx, "contact change proposed", "change", out.ID, "voter", out.VoterID, "agent", a.Name)
 	return out, nil
+}
+
+// propose is ProposeContactChange's transaction.
+func (s *Office) propose(tx Tx, a Agent, req portal.ContactChangeRequest, now time.Time) (portal.ContactChange, error) {
+	// Locks and writes first, audit entries last, in every desk
+	// transaction.
+	v, err := scopedVoter(tx, a, req.VoterID)
+	if err != nil {
+		return portal.ContactChange{}, err
+	}
+	expired, err := s.expireChanges(tx, now)
+	if err != nil {
+		return portal.ContactChange{}, err
+	}
+	refuse := func(e error, why string, more ...string) error {
+		return commit(e, s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.refused", VoterID: v.ID,
+			Detail: facts(append([]string{"why", why, "document", string(req.Document), "reason", req.Reason}, more...)...)})...))
+	}
+	if now.Before(v.LockedUntil) {
+		// A lock means someone is guessing this voter's credentials:
+		// the desk lifts it first, deliberately, with its own reason.
+		return portal.ContactChange{}, refuse(&portal.Error{Code: portal.CodeLocked, Until: v.LockedUntil}, "locked")
+	}
+	c := ContactChange{VoterID: v.ID, OldEmail: v.Email, OldMobile: v.Mobile, Document: string(req.Document),
+		Reason: req.Reason, ProposedBy: a.ID, ProposedAt: now, ExpiresAt: now.Add(s.cfg.ChangeTTL), State: ChangePending}
+	fs, takenEmail, err := proposedContacts(tx, req, v, &c)
+	if err != nil {
+		return portal.ContactChange{}, err
+	}
+	if takenEmail != "" {
+		return portal.ContactChange{}, refuse(portal.InvalidInput(fs...), "email_taken", "email_new", takenEmail)
+	}
+	if len(fs) > 0 {
+		return portal.ContactChange{}, commit(portal.InvalidInput(fs...), s.auditAll(tx, expired...))
+	}
+	c.ID, err = tx.InsertContactChange(c)
+	if errors.Is(err, ErrConflict) {
+		return portal.ContactChange{}, refuse(portal.ErrChangePending, "pending")
+	}
+	if err != nil {
+		return portal.ContactChange{}, err
+	}
+	c.ProposedByName = a.Name
+	return contactChange(c, v, now), s.auditAll(tx, append(expired, AuditEntry{At: now, Actor: agentActor(a), Action: "contact.change.proposed", VoterID: v.ID,
+		Detail: changeFacts(c, "expires", stamp(c.ExpiresAt))})...)
 }
 
 // proposedContacts sets in c the new e-mail and mobile of req for voter

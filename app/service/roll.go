@@ -36,69 +36,80 @@ func (s *Operator) ImportRoll(ctx context.Context, actor string, r io.Reader, pr
 
 // importRoll is ImportRoll, for the operator and the admin's ImportRollAs.
 func (s *core) importRoll(ctx context.Context, actor string, r io.Reader, progress func(portal.ImportReport)) (portal.ImportReport, error) {
-	start := time.Now()
-	var rep portal.ImportReport
+	im := &importRun{ctx: ctx, s: s, actor: actor, start: time.Now(), progress: progress,
+		batch: make([]Voter, 0, ImportBatch), lines: make([]int, 0, ImportBatch)}
 	rr, err := s.newRollReader(r)
 	if err != nil {
-		return rep, err
+		return im.rep, err
 	}
-	batch := make([]Voter, 0, ImportBatch)
-	lines := make([]int, 0, ImportBatch)
-	// store stores the batch, or marks the import cancelled when ctx has
-	// ended (before the batch, or inside it: then it was rolled back whole).
-	store := func() error {
-		if ctx.Err() != nil {
-			rep.Cancelled = true
-			return nil
-		}
-		if len(batch) == 0 {
-			return nil
-		}
-		ins, upd, same, diffs, err := s.storeBatch(ctx, actor, batch, lines)
-		if err != nil {
-			if ctx.Err() != nil {
-				rep.Cancelled = true
-				return nil
-			}
-			return err
-		}
-		rep.Differences = append(rep.Differences, diffs...)
-		rep.Inserted += ins
-		rep.Updated += upd
-		rep.Unchanged += same
-		batch, lines = batch[:0], lines[:0]
-		rep.Elapsed = time.Since(start)
-		if progress != nil {
-			progress(rep)
-		}
-		return nil
-	}
-	for !rep.Cancelled {
+	for !im.rep.Cancelled {
 		v, prob, err := rr.next()
-		rep.FileLines = rr.line - 1
+		im.rep.FileLines = rr.line - 1
 		if errors.Is(err, io.EOF) {
-			if err := store(); err != nil {
-				return rep, err
+			if err := im.store(); err != nil {
+				return im.rep, err
 			}
 			break
 		}
 		if err != nil {
-			return rep, err
+			return im.rep, err
 		}
-		rep.Lines++
+		im.rep.Lines++
 		if prob != nil {
-			rep.Problems = append(rep.Problems, *prob)
+			im.rep.Problems = append(im.rep.Problems, *prob)
 			continue
 		}
-		batch, lines = append(batch, v), append(lines, rr.line)
-		if len(batch) == ImportBatch {
-			if err := store(); err != nil {
-				return rep, err
+		im.batch, im.lines = append(im.batch, v), append(im.lines, rr.line)
+		if len(im.batch) == ImportBatch {
+			if err := im.store(); err != nil {
+				return im.rep, err
 			}
 		}
 	}
-	rep.Elapsed = time.Since(start)
-	return rep, s.auditImport(ctx, actor, rep)
+	im.rep.Elapsed = time.Since(im.start)
+	return im.rep, s.auditImport(ctx, actor, im.rep)
+}
+
+// importRun is one import: its report so far and the batch not stored yet.
+type importRun struct {
+	ctx      context.Context
+	s        *core
+	actor    string
+	start    time.Time
+	progress func(portal.ImportReport)
+	rep      portal.ImportReport
+	batch    []Voter
+	lines    []int // the file's line of each voter of batch
+}
+
+// store stores the batch, or marks the import cancelled when ctx has
+// ended (before the batch, or inside it: then it was rolled back whole).
+func (im *importRun) store() error {
+	if im.ctx.Err() != nil {
+		im.rep.Cancelled = true
+		return nil
+	}
+	if len(im.batch) == 0 {
+		return nil
+	}
+	ins, upd, same, diffs, err := im.s.storeBatch(im.ctx, im.actor, im.batch, im.lines)
+	if err != nil {
+		if im.ctx.Err() != nil {
+			im.rep.Cancelled = true
+			return nil
+		}
+		return err
+	}
+	im.rep.Differences = append(im.rep.Differences, diffs...)
+	im.rep.Inserted += ins
+	im.rep.Updated += upd
+	im.rep.Unchanged += same
+	im.batch, im.lines = im.batch[:0], im.lines[:0]
+	im.rep.Elapsed = time.Since(im.start)
+	if im.progress != nil {
+		im.progress(im.rep)
+	}
+	return nil
 }
 
 // auditImport records the import's outcome, even when it was cancelled.
