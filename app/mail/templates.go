@@ -2,6 +2,7 @@ package mail
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"html"
 	htmltemplate "html/template"
@@ -98,30 +99,8 @@ func load(fsys fs.FS) (catalog, error) {
 		if !ok {
 			return fmt.Errorf("mail: %s: want NAME.LANG%s", p, ext)
 		}
-		switch ext {
-		case ".tmpl":
-			e, err := parseEmail(lang, string(src))
-			if err != nil {
-				return fmt.Errorf("mail: %s: %w", p, err)
-			}
-			c.emails[key] = e
-		case ".sms":
-			t, err := template.New(key).Option("missingkey=error").Parse(string(src))
-			if err != nil {
-				return fmt.Errorf("mail: %s: %w", p, err)
-			}
-			c.texts[key] = t
-		case ".head":
-			h, err := parseHead(string(src))
-			if err != nil {
-				return fmt.Errorf("mail: %s: %w", p, err)
-			}
-			if name != "letterhead" {
-				return fmt.Errorf("mail: %s: want letterhead.LANG.head", p)
-			}
-			c.heads[lang] = h
-		default:
-			return fmt.Errorf("mail: %s: unknown kind of template", p)
+		if err := c.add(key, name, lang, ext, string(src)); err != nil {
+			return fmt.Errorf("mail: %s: %w", p, err)
 		}
 		if names[name+ext] == nil {
 			names[name+ext] = map[string]bool{}
@@ -145,6 +124,37 @@ func load(fsys fs.FS) (catalog, error) {
 		}
 	}
 	return c, nil
+}
+
+// add parses one template file's text src, message name in language
+// lang, by its kind ext.
+func (c *catalog) add(key, name, lang, ext, src string) error {
+	switch ext {
+	case ".tmpl":
+		e, err := parseEmail(lang, src)
+		if err != nil {
+			return err
+		}
+		c.emails[key] = e
+	case ".sms":
+		t, err := template.New(key).Option("missingkey=error").Parse(src)
+		if err != nil {
+			return err
+		}
+		c.texts[key] = t
+	case ".head":
+		if name != "letterhead" {
+			return fmt.Errorf("want letterhead.%s.head", lang)
+		}
+		h, err := parseHead(src)
+		if err != nil {
+			return err
+		}
+		c.heads[lang] = h
+	default:
+		return errors.New("unknown kind of template")
+	}
+	return nil
 }
 
 // parseHead reads a letterhead: a "Label: …" and a "Signature: …" line,

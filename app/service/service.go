@@ -160,14 +160,7 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	} else {
 		s.store = observedStore{Store: st, obs: s.obs}
 	}
-	var err error
-	if s.box, err = seal.New(cfg.Secret, "outbox"); err != nil {
-		return nil, err
-	}
-	if s.totpBox, err = seal.New(cfg.Secret, "agent-totp"); err != nil {
-		return nil, err
-	}
-	if s.codeBox, err = seal.New(cfg.Secret, "security-code"); err != nil {
+	if err := s.boxes(); err != nil {
 		return nil, err
 	}
 	workers := cfg.HashWorkers
@@ -185,4 +178,16 @@ func New(st Store, cfg Config, opt Options) (*Service, error) {
 	s.sounds = pool.New(workers, 4*workers)
 	s.dummyHash = sync.OnceValues(func() (string, error) { return unmatchedHash(cfg.Argon2, s.rand) })
 	return &Service{Portal: &Portal{s}, Office: &Office{s}, Operator: &Operator{s}}, nil
+}
+
+// boxes makes the sealing keys, each derived from the secret for one use.
+func (s *core) boxes() (err error) {
+	if s.box, err = seal.New(s.cfg.Secret, "outbox"); err != nil {
+		return err
+	}
+	if s.totpBox, err = seal.New(s.cfg.Secret, "agent-totp"); err != nil {
+		return err
+	}
+	s.codeBox, err = seal.New(s.cfg.Secret, "security-code")
+	return err
 }
