@@ -125,8 +125,13 @@ func WAV(digits, language string, r io.Reader) ([]byte, error) {
 	}
 	pause(0.3, 0.6)
 
-	// Scraps of other words, reversed and quiet, so that the loud parts
-	// are not simply the digits; then a hiss.
+	return wav.Encode(blur(out, v, rng), v.rate), nil
+}
+
+// blur mixes into out scraps of other words, reversed and quiet, so that
+// the loud parts are not simply the digits; then a hiss. It returns the
+// samples clipped to 16 bits.
+func blur(out []float64, v *voice, rng *rand.Rand) []int16 {
 	for range 6 + rng.IntN(5) {
 		clip := v.digits[rng.IntN(10)]
 		at, gain := rng.IntN(len(out)), 0.1+0.08*rng.Float64()
@@ -141,7 +146,7 @@ func WAV(digits, language string, r io.Reader) ([]byte, error) {
 		s += rng.NormFloat64() * 300
 		pcm[i] = int16(math.Max(math.MinInt16, math.Min(math.MaxInt16, math.Round(s))))
 	}
-	return wav.Encode(pcm, v.rate), nil
+	return pcm
 }
 
 // seeded is a fast random stream (ChaCha8) keyed from r.
