@@ -150,9 +150,10 @@ load: deps
 ## load-stores: the identifier-renewal pair (a security code, then the
 ## request) at concurrency 1, 16 and 64 on SQLite, on PostgreSQL with one
 ## server instance and with two sharing the database (a private cluster
-## with PostgreSQL's default settings: scripts/with-postgres): pairs/s,
-## latency, CPU per pair of this process and of PostgreSQL, write
-## transactions and commits per pair.
+## with PostgreSQL's default settings: scripts/with-postgres), from one
+## address and from one address per client: pairs/s, latency, CPU per pair
+## of the servers, of the load generator (a process of its own) and of
+## PostgreSQL, write transactions and transactions per pair.
 load-stores: deps
 	scripts/with-postgres $(GO) test -run '^$$' -bench LoadStores -benchtime 2000x ./app/server
 

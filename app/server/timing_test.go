@@ -92,7 +92,7 @@ func timingTargets(b *testing.B, cfg service.Config, bench func(b *testing.B, t 
 		bench(b, timingTarget{[]*service.Service{e.Service}, e.Clock})
 	})
 	b.Run("postgres-2", func(b *testing.B) {
-		svcs, _, clock := pgInstances(b, 2, cfg, 0)
+		svcs, _, clock := pgInstances(b, 2, cfg, 0, nil)
 		bench(b, timingTarget{svcs, clock})
 	})
 }

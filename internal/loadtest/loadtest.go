@@ -60,57 +60,6 @@ type Meter interface {
 	Stop(b *testing.B, n int)
 }
 
-// RunPairs is the voter's pair, b.N times from conc goroutines: a
-// security code drawn (POST api.SecurityCodes at bases[i % len]), then
-// the request that uses it (POST path at the next base: the code must
-// hold on any instance), whose body bodyFor makes. It reports pairs per
-// second, the CPU per pair, and the latency percentiles of the request
-// (p50-ms, p99-ms) and of the draw (p50-code-ms).
-func RunPairs(b *testing.B, conc int, bases []string, path string, want int, bodyFor func(i int, code string) []byte, meters ...Meter) {
-	shared := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
-	lat, codeLat := make([]time.Duration, b.N), make([]time.Duration, b.N)
-	var idx, failed atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for _, m := range meters {
-		m.Start(b)
-	}
-	start, cpu := time.Now(), cpuTime()
-	for range conc {
-		wg.Go(func() {
-			for i := int(idx.Add(1)) - 1; i < b.N; i = int(idx.Add(1)) - 1 {
-				t0 := time.Now()
-				var code api.SecurityCode
-				if post(shared, bases[i%len(bases)]+api.SecurityCodes, []byte("{}"), http.StatusCreated, &code) != nil {
-					failed.Add(1)
-					continue
-				}
-				t1 := time.Now()
-				if post(shared, bases[(i+1)%len(bases)]+path, bodyFor(i, code.ID), want, nil) != nil {
-					failed.Add(1)
-				}
-				codeLat[i], lat[i] = t1.Sub(t0), time.Since(t1)
-			}
-		})
-	}
-	wg.Wait()
-	elapsed, cpuUsed := time.Since(start), cpuTime()-cpu
-	for _, m := range meters {
-		m.Stop(b, b.N)
-	}
-	b.StopTimer()
-	if n := failed.Load(); n > 0 {
-		b.Fatalf("%d of %d pairs failed", n, b.N)
-	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pairs/s")
-	b.ReportMetric(float64(cpuUsed.Microseconds())/float64(b.N), "cpu-µs/pair")
-	slices.Sort(lat)
-	slices.Sort(codeLat)
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(codeLat[len(codeLat)/2].Microseconds())/1000, "p50-code-ms")
-}
-
 // post sends body to url and checks the status; into, when not nil,
 // receives the JSON answer.
 func post(c *http.Client, url string, body []byte, want int, into any) error {
