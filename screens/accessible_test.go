@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"consulvote/screens/screenstest"
 	"fmt"
 	"strings"
 	"testing"
@@ -43,7 +44,7 @@ func unlabelled(o fyne.CanvasObject, inside string) []string {
 			bad = append(bad, inside+" > "+typeName(o)+": role container")
 		default:
 			l := strings.TrimSpace(a.AccessibilityLabel())
-			if l == "" || strings.HasSuffix(l, ".svg") || strings.HasSuffix(l, ".png") || rawKey.MatchString(l) {
+			if l == "" || strings.HasSuffix(l, ".svg") || strings.HasSuffix(l, ".png") || screenstest.RawKey.MatchString(l) {
 				bad = append(bad, inside+" > "+typeName(o)+": label "+`"`+l+`"`)
 			}
 		}
@@ -75,8 +76,8 @@ func typeName(o fyne.CanvasObject) string {
 func TestEveryInteractiveObjectLabelled(t *testing.T) {
 	for _, language := range []string{"fr", "en"} {
 		walkScreens(t, language, func(h *harness, name string) {
-			objs := []fyne.CanvasObject{h.win.Content()}
-			objs = append(objs, h.win.Canvas().Overlays().List()...)
+			objs := []fyne.CanvasObject{h.Win.Content()}
+			objs = append(objs, h.Win.Canvas().Overlays().List()...)
 			for _, o := range objs {
 				for _, b := range unlabelled(o, name) {
 					t.Errorf("%s: %s", language, b)

@@ -36,11 +36,11 @@ func TestListenToTheCode(t *testing.T) {
 	bothModes(t, func(t *testing.T, h *harness) {
 		p := &fakePlayer{}
 		h.ui.opt.Player = p
-		h.tap(screenAs[*homeScreen](h).lostID)
+		h.Tap(screenAs[*homeScreen](h).lostID)
 		r := screenAs[*requestScreen](h)
-		h.see("Écouter le code")
-		h.tap(r.code.listen)
-		h.tap(r.code.listen)
+		h.See("Écouter le code")
+		h.Tap(r.code.listen)
+		h.Tap(r.code.listen)
 		if len(p.sounds) != 2 {
 			t.Fatalf("%d sounds played, want 2", len(p.sounds))
 		}
@@ -50,25 +50,25 @@ func TestListenToTheCode(t *testing.T) {
 		if bytes.Equal(p.sounds[0], p.sounds[1]) {
 			t.Error("the same sound twice")
 		}
-		h.notSee("Écoute du code en cours")
+		h.NotSee("Écoute du code en cours")
 		p.fail = true
-		h.tap(r.code.listen)
-		h.see("Le code ne peut pas être écouté : aucun périphérique audio n'est disponible sur cet ordinateur.")
-		h.see("assistance@vote.example")
+		h.Tap(r.code.listen)
+		h.See("Le code ne peut pas être écouté : aucun périphérique audio n'est disponible sur cet ordinateur.")
+		h.See("assistance@vote.example")
 		// Listening spent nothing: the code still works.
 		p.fail = false
-		h.tap(r.code.listen)
+		h.Tap(r.code.listen)
 		r.numic.Entry.SetText(marie.NUMIC)
 		r.email.Entry.SetText(marie.Email)
-		h.enter(r.code.Entry, servicetest.Code)
+		h.Enter(r.code.Entry, servicetest.Code)
 		screenAs[*sentScreen](h)
 	})
 }
 
 func TestListenWithoutPlayer(t *testing.T) {
 	h, _ := newFakeHarness(t)
-	h.tap(screenAs[*homeScreen](h).lostID)
+	h.Tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
-	h.tap(r.code.listen)
-	h.see("aucun périphérique audio n'est disponible sur cet ordinateur")
+	h.Tap(r.code.listen)
+	h.See("aucun périphérique audio n'est disponible sur cet ordinateur")
 }

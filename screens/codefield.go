@@ -57,7 +57,7 @@ func (c *codeField) load() {
 	c.refresh.Disable()
 	c.status.SetText(lang.L("code.loading"))
 	c.status.Show()
-	call(c.u, func(ctx context.Context) (portal.SecurityCode, error) {
+	ui.Call(c.u.calls, func(ctx context.Context) (portal.SecurityCode, error) {
 		return c.u.portal.NewSecurityCode(ctx)
 	}, func(sc portal.SecurityCode, err error) {
 		c.refresh.Enable()
@@ -89,7 +89,7 @@ func (c *codeField) play() {
 	c.listen.Disable()
 	c.status.SetText(lang.L("code.playing"))
 	c.status.Show()
-	call(c.u, func(ctx context.Context) (bool, error) {
+	ui.Call(c.u.calls, func(ctx context.Context) (bool, error) {
 		sound, err := c.u.portal.SecurityCodeAudio(ctx, id, language)
 		if err != nil {
 			return false, err

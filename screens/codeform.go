@@ -69,7 +69,7 @@ func (f *codeForm) submit() {
 	}
 	f.u.showFieldErrors(nil, f.fields)
 	f.send.Busy(true)
-	call(f.u, func(ctx context.Context) (struct{}, error) {
+	ui.Call(f.u.calls, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, send(ctx)
 	}, func(_ struct{}, err error) {
 		f.send.Busy(false)

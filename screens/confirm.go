@@ -10,6 +10,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // confirmScreen is E5: the link opened, the SMS password and a code.
@@ -43,7 +44,7 @@ func newConfirm(u *UI, link string, st portal.LinkStatus) *confirmScreen {
 func (s *confirmScreen) page() *ui.Page {
 	c := container.NewVBox(ui.Heading(lang.L("link.title")), ui.Wrapped(lang.L("link.text")))
 	if !s.status.ExpiresAt.IsZero() {
-		l := ui.Wrapped(lang.X("link.expires", "", map[string]any{"Time": formatTime(s.status.ExpiresAt)}))
+		l := ui.Wrapped(lang.X("link.expires", "", map[string]any{"Time": words.Time(s.status.ExpiresAt)}))
 		l.Importance = widget.LowImportance
 		c.Add(l)
 	}
@@ -64,7 +65,7 @@ func (s *confirmScreen) submit() {
 	}
 	s.u.showFieldErrors(nil, s.fields)
 	s.validate.Busy(true)
-	call(s.u, func(ctx context.Context) (portal.Renewal, error) {
+	ui.Call(s.u.calls, func(ctx context.Context) (portal.Renewal, error) {
 		return s.u.portal.ConfirmIdentifierRenewal(ctx, req)
 	}, func(r portal.Renewal, err error) {
 		s.validate.Busy(false)

@@ -92,7 +92,7 @@ func (s *homeScreen) submit() {
 		return
 	}
 	s.login.Busy(true)
-	call(s.u, func(ctx context.Context) (portal.Session, error) {
+	ui.Call(s.u.calls, func(ctx context.Context) (portal.Session, error) {
 		return s.u.portal.Login(ctx, id, pw)
 	}, func(sess portal.Session, err error) {
 		s.login.Busy(false)
@@ -115,7 +115,7 @@ func (s *homeScreen) submit() {
 }
 
 func (s *homeScreen) fillFromKeychain(numic string) {
-	call(s.u, func(context.Context) (string, error) {
+	ui.Call(s.u.calls, func(context.Context) (string, error) {
 		return s.u.opt.Keychain.Load(numic)
 	}, func(id string, err error) {
 		if err != nil {

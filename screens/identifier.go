@@ -108,7 +108,7 @@ func (s *identifierScreen) saveToKeychain() {
 		return
 	}
 	s.save.Disable()
-	call(s.u, func(context.Context) (struct{}, error) {
+	ui.Call(s.u.calls, func(context.Context) (struct{}, error) {
 		return struct{}{}, s.u.opt.Keychain.Save(s.renewal.NUMIC, s.renewal.Identifier)
 	}, func(_ struct{}, err error) {
 		s.save.Enable()

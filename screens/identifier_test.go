@@ -15,6 +15,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/resources"
+	"consulvote/screens/screenstest"
 	"consulvote/screens/ui"
 )
 
@@ -45,16 +46,16 @@ func TestIdentifierGroupedAndSpelled(t *testing.T) {
 			h := newHarness(t, func(o *Options) { o.Language = tc.language })
 			s := newIdentifier(h.ui, portal.Renewal{Identifier: "hq67savGuH9Z", NUMIC: marie.NUMIC})
 			h.ui.Show(s.page())
-			h.see("hq67 savG uH9Z")
+			h.See("hq67 savG uH9Z")
 			for _, line := range tc.spelled {
-				h.notSee(line)
+				h.NotSee(line)
 			}
 			if s.spell.Text != tc.spell {
 				t.Errorf("spell button %q, want %q", s.spell.Text, tc.spell)
 			}
-			key(s.spell, fyne.KeyReturn)
+			screenstest.Key(s.spell, fyne.KeyReturn)
 			for _, line := range tc.spelled {
-				h.see(line)
+				h.See(line)
 			}
 			if s.spell.Text != tc.unspell || s.spell.AccessibilityLabel() != tc.unspell {
 				t.Errorf("spell button %q once spelled, want %q", s.spell.Text, tc.unspell)
@@ -62,15 +63,15 @@ func TestIdentifierGroupedAndSpelled(t *testing.T) {
 			if got := s.identifier.AccessibilityLabel(); !strings.HasPrefix(strings.ReplaceAll(got, " ; ", "; "), strings.ReplaceAll(tc.spoken, " ; ", "; ")) {
 				t.Errorf("screen readers get %q, want it spelled (%q…)", got, tc.spoken)
 			}
-			h.tap(s.copyBtn)
-			if got := h.app.Clipboard().Content(); got != "hq67savGuH9Z" {
+			h.Tap(s.copyBtn)
+			if got := h.App.Clipboard().Content(); got != "hq67savGuH9Z" {
 				t.Fatalf("Copier copied %q", got)
 			}
 
 			// The keyboard: Tab reaches it; typing changes nothing; Ctrl+C
 			// copies without the spaces, all of it or the selection.
-			h.app.Clipboard().SetContent("")
-			c := h.win.Canvas()
+			h.App.Clipboard().SetContent("")
+			c := h.Win.Canvas()
 			c.Focus(s.home)
 			for n := 0; c.Focused() != s.identifier; n++ {
 				if n > 20 {
@@ -79,18 +80,18 @@ func TestIdentifierGroupedAndSpelled(t *testing.T) {
 				c.FocusNext()
 			}
 			test.Type(s.identifier, "x")
-			key(s.identifier, fyne.KeyBackspace)
-			s.identifier.TypedShortcut(&fyne.ShortcutPaste{Clipboard: h.app.Clipboard()})
+			screenstest.Key(s.identifier, fyne.KeyBackspace)
+			s.identifier.TypedShortcut(&fyne.ShortcutPaste{Clipboard: h.App.Clipboard()})
 			if s.identifier.Text != "hq67 savG uH9Z" {
 				t.Fatalf("the identifier became %q", s.identifier.Text)
 			}
-			s.identifier.TypedShortcut(&fyne.ShortcutCopy{Clipboard: h.app.Clipboard()})
-			if got := h.app.Clipboard().Content(); got != "hq67savGuH9Z" {
+			s.identifier.TypedShortcut(&fyne.ShortcutCopy{Clipboard: h.App.Clipboard()})
+			if got := h.App.Clipboard().Content(); got != "hq67savGuH9Z" {
 				t.Fatalf("Ctrl+C copied %q", got)
 			}
 			s.identifier.TypedShortcut(&fyne.ShortcutSelectAll{})
-			s.identifier.TypedShortcut(&fyne.ShortcutCopy{Clipboard: h.app.Clipboard()})
-			if got := h.app.Clipboard().Content(); got != "hq67savGuH9Z" {
+			s.identifier.TypedShortcut(&fyne.ShortcutCopy{Clipboard: h.App.Clipboard()})
+			if got := h.App.Clipboard().Content(); got != "hq67savGuH9Z" {
 				t.Fatalf("Ctrl+A, Ctrl+C copied %q", got)
 			}
 			if !s.kept {

@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"consulvote/screens/screenstest"
 	"strings"
 	"testing"
 
@@ -8,28 +9,14 @@ import (
 	"fyne.io/fyne/v2/test"
 )
 
-// pressSpace sends what the keyboard sends for Space to the focused
-// object: key down, the typed key, the typed space, key up.
-func pressSpace(c fyne.Canvas) {
-	ev := &fyne.KeyEvent{Name: fyne.KeySpace}
-	if k, ok := c.Focused().(interface{ KeyDown(*fyne.KeyEvent) }); ok {
-		k.KeyDown(ev)
-	}
-	c.Focused().TypedKey(ev)
-	c.Focused().TypedRune(' ')
-	if k, ok := c.Focused().(interface{ KeyUp(*fyne.KeyEvent) }); ok {
-		k.KeyUp(ev)
-	}
-}
-
 // TestSpaceOnButtonTypesNothingNext: Space on "Identifiant perdu" opens
 // E2 with its NUMIC field focused and empty.
 func TestSpaceOnButtonTypesNothingNext(t *testing.T) {
 	h, _ := newFakeHarness(t)
 	home := screenAs[*homeScreen](h)
-	c := h.win.Canvas()
+	c := h.Win.Canvas()
 	c.Focus(home.lostID)
-	pressSpace(c)
+	screenstest.PressSpace(c)
 	r := screenAs[*requestScreen](h)
 	if c.Focused() != r.numic.Entry {
 		t.Fatalf("focus on %T", c.Focused())
@@ -43,10 +30,10 @@ func TestSpaceOnButtonTypesNothingNext(t *testing.T) {
 func TestEnterActivatesFocusedButton(t *testing.T) {
 	h, _ := newFakeHarness(t)
 	home := screenAs[*homeScreen](h)
-	h.win.Canvas().Focus(home.lostPW)
-	key(home.lostPW, fyne.KeyReturn)
+	h.Win.Canvas().Focus(home.lostPW)
+	screenstest.Key(home.lostPW, fyne.KeyReturn)
 	screenAs[*passwordScreen](h)
-	key(h.ui.BackButton, fyne.KeyEnter)
+	screenstest.Key(h.ui.BackButton, fyne.KeyEnter)
 	screenAs[*homeScreen](h)
 }
 
@@ -55,7 +42,7 @@ func TestEnterActivatesFocusedButton(t *testing.T) {
 func TestPasswordRevealByTab(t *testing.T) {
 	h, _ := newFakeHarness(t)
 	home := screenAs[*homeScreen](h)
-	c := h.win.Canvas()
+	c := h.Win.Canvas()
 	c.Focus(home.password.Entry)
 	test.Type(home.password.Entry, "secret")
 	c.FocusNext()
@@ -65,7 +52,7 @@ func TestPasswordRevealByTab(t *testing.T) {
 	if home.password.Reveal.Label != "Afficher le mot de passe" {
 		t.Errorf("reveal button labelled %q", home.password.Reveal.Label)
 	}
-	pressSpace(c)
+	screenstest.PressSpace(c)
 	if home.password.Entry.Password {
 		t.Fatal("the password is still hidden")
 	}
@@ -86,34 +73,34 @@ func TestBackOnEveryPage(t *testing.T) {
 		t.Error("a Retour on the home page")
 	}
 	for name, open := range map[string]func(){
-		"request":  func() { h.tap(home.lostID) },
-		"password": func() { h.tap(home.lostPW) },
-		"paste":    func() { h.tap(home.haveMail) },
-		"help":     func() { h.tap(h.ui.helpButton) },
-		"outbox":   func() { h.tap(h.ui.messagesButton) },
-		"settings": func() { h.tap(h.ui.settingsButton) },
-		"office":   func() { h.tap(h.ui.officeButton) },
+		"request":  func() { h.Tap(home.lostID) },
+		"password": func() { h.Tap(home.lostPW) },
+		"paste":    func() { h.Tap(home.haveMail) },
+		"help":     func() { h.Tap(h.ui.helpButton) },
+		"outbox":   func() { h.Tap(h.ui.messagesButton) },
+		"settings": func() { h.Tap(h.ui.settingsButton) },
+		"office":   func() { h.Tap(h.ui.officeButton) },
 	} {
 		for _, how := range []string{"button", "escape-focused", "escape-canvas"} {
 			h.ui.Home()
 			home = screenAs[*homeScreen](h)
 			open()
-			h.wait()
+			h.Wait()
 			if h.ui.BackButton == nil || !h.ui.BackButton.Visible() {
 				t.Fatalf("%s: no Retour", name)
 			}
 			switch how {
 			case "button":
-				h.tap(h.ui.BackButton)
+				h.Tap(h.ui.BackButton)
 			case "escape-focused":
-				f := h.win.Canvas().Focused()
+				f := h.Win.Canvas().Focused()
 				if f == nil {
 					t.Fatalf("%s: nothing focused", name)
 				}
 				f.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 			case "escape-canvas":
-				h.win.Canvas().Unfocus()
-				h.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+				h.Win.Canvas().Unfocus()
+				h.Win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 			}
 			if _, ok := h.ui.Top().Screen.(*homeScreen); !ok {
 				t.Errorf("%s, %s: went to %T, not back home", name, how, h.ui.Top().Screen)
@@ -127,49 +114,39 @@ func TestBackOnEveryPage(t *testing.T) {
 // reading order, and takes the focus to the first, scrolled into view.
 func TestErrorsSummaryFocusScroll(t *testing.T) {
 	h, _ := newFakeHarness(t)
-	h.win.Resize(fyne.NewSize(700, 420))
-	h.tap(screenAs[*homeScreen](h).lostID)
+	h.Win.Resize(fyne.NewSize(700, 420))
+	h.Tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
-	c := h.win.Canvas()
+	c := h.Win.Canvas()
 	test.Type(r.numic.Entry, marie.NUMIC)
 	test.Type(r.email.Entry, "marie@")
 	c.Focus(r.send.Button) // at the bottom: the page scrolls there
 	if h.ui.Scroll().Offset.Y == 0 {
 		t.Fatal("focusing the button at the bottom did not scroll to it")
 	}
-	key(r.send.Button, fyne.KeyReturn)
-	h.see("2 champs à corriger : Adresse électronique, Code de sécurité.")
+	screenstest.Key(r.send.Button, fyne.KeyReturn)
+	h.See("2 champs à corriger : Adresse électronique, Code de sécurité.")
 	if c.Focused() != r.email.Entry {
 		t.Fatalf("focus on %T, want the e-mail", c.Focused())
 	}
-	assertInView(t, h, r.email.Label)
-	assertInView(t, h, r.email.Entry)
+	screenstest.AssertInView(t, h.H, r.email.Label)
+	screenstest.AssertInView(t, h.H, r.email.Entry)
 	// Corrected, the summary goes.
 	r.email.Entry.SetText(marie.Email)
 	r.code.Entry.SetText("12")
 	r.send.Submit()
-	h.see("1 champ à corriger : Code de sécurité.")
+	h.See("1 champ à corriger : Code de sécurité.")
 	if c.Focused() != r.code.Entry {
 		t.Fatalf("focus on %T, want the code", c.Focused())
 	}
-	assertInView(t, h, r.code.Entry)
+	screenstest.AssertInView(t, h.H, r.code.Entry)
 	// The home page's login too.
 	h.ui.Home()
 	home := screenAs[*homeScreen](h)
-	h.tap(home.login.Button)
-	h.see("2 champs à corriger : Identifiant, Mot de passe.")
+	h.Tap(home.login.Button)
+	h.See("2 champs à corriger : Identifiant, Mot de passe.")
 	if c.Focused() != home.identifier.Entry {
 		t.Fatalf("focus on %T, want the identifier", c.Focused())
-	}
-}
-
-// assertInView fails unless o lies within the page's visible part.
-func assertInView(t *testing.T, h *harness, o fyne.CanvasObject) {
-	t.Helper()
-	d := fyne.CurrentApp().Driver()
-	top := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(h.ui.Scroll()).Y
-	if top < 0 || top+o.Size().Height > h.ui.Scroll().Size().Height {
-		t.Fatalf("%T at %.0f..%.0f, out of the %.0f visible", o, top, top+o.Size().Height, h.ui.Scroll().Size().Height)
 	}
 }
 
@@ -178,12 +155,12 @@ func assertInView(t *testing.T, h *harness, o fyne.CanvasObject) {
 func TestMessageBodyCopiedByKeyboard(t *testing.T) {
 	h := newHarness(t)
 	h.requestRenewal()
-	h.tap(h.ui.messagesButton)
+	h.Tap(h.ui.messagesButton)
 	ob := screenAs[*outboxScreen](h)
 	if len(ob.bodies) == 0 {
 		t.Fatal("no message body")
 	}
-	c := h.win.Canvas()
+	c := h.Win.Canvas()
 	body := ob.bodies[0]
 	for n := 0; c.Focused() != body; n++ {
 		if n > 30 {
@@ -193,14 +170,14 @@ func TestMessageBodyCopiedByKeyboard(t *testing.T) {
 	}
 	before := body.Text
 	test.Type(body, "xyz")
-	key(body, fyne.KeyBackspace)
-	body.TypedShortcut(&fyne.ShortcutPaste{Clipboard: h.app.Clipboard()})
+	screenstest.Key(body, fyne.KeyBackspace)
+	body.TypedShortcut(&fyne.ShortcutPaste{Clipboard: h.App.Clipboard()})
 	if body.Text != before {
 		t.Fatal("the message's body can be changed")
 	}
 	body.TypedShortcut(&fyne.ShortcutSelectAll{})
-	body.TypedShortcut(&fyne.ShortcutCopy{Clipboard: h.app.Clipboard()})
-	if got := h.app.Clipboard().Content(); got != before || !strings.Contains(got, "Suite à votre demande") {
+	body.TypedShortcut(&fyne.ShortcutCopy{Clipboard: h.App.Clipboard()})
+	if got := h.App.Clipboard().Content(); got != before || !strings.Contains(got, "Suite à votre demande") {
 		t.Fatalf("copied %q", got)
 	}
 	// Tab leaves it.

@@ -18,8 +18,8 @@ func TestE6SavesToRealKeychain(t *testing.T) {
 	t.Cleanup(func() { kc.Delete(marie.NUMIC) })
 	h := newHarness(t, func(o *Options) { o.Keychain = kc })
 	id := h.renewToE6()
-	h.tap(id.save)
-	h.see("Identifiant enregistré dans le trousseau du système.")
+	h.Tap(id.save)
+	h.See("Identifiant enregistré dans le trousseau du système.")
 
 	if got, err := kc.Load(marie.NUMIC); err != nil || got != id.renewal.Identifier {
 		t.Fatalf("go-keyring reads %q, %v", got, err)
@@ -31,9 +31,9 @@ func TestE6SavesToRealKeychain(t *testing.T) {
 	if got := strings.TrimSpace(string(out)); got != id.renewal.Identifier {
 		t.Fatalf("secret-tool reads %q", got)
 	}
-	h.tap(id.home)
+	h.Tap(id.home)
 	home := screenAs[*homeScreen](h)
-	h.tap(home.fill[0])
+	h.Tap(home.fill[0])
 	if home.identifier.Entry.Text != id.renewal.Identifier {
 		t.Fatalf("E1 filled %q from the keychain", home.identifier.Entry.Text)
 	}

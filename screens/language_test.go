@@ -1,21 +1,19 @@
 package screens
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 
 	"consulvote/app/portal"
 	"consulvote/app/service/servicetest"
 	"consulvote/resources"
-	"consulvote/screens/ui"
+	"consulvote/screens/screenstest"
+	"consulvote/screens/words"
 )
-
-// rawKey is what lang.L shows for a key missing from the translations.
-var rawKey = regexp.MustCompile(`(?m)^\s*[a-z_]+\.[a-z_.]+\s*$`)
 
 // TestEveryScreenTranslated walks every screen in each language and fails
 // on any text that is a bare translation key, or French left in English.
@@ -29,10 +27,10 @@ func TestEveryScreenTranslated(t *testing.T) {
 			h := newHarness(t, func(o *Options) { o.Language = language; o.OnLanguage = func(string) {} })
 			var seen strings.Builder
 			look := func() {
-				h.wait()
-				txt := h.texts()
-				if k := rawKey.FindString(txt); k != "" {
-					t.Errorf("%q shows the raw key %q", h.win.Title(), strings.TrimSpace(k))
+				h.Wait()
+				txt := h.Texts()
+				if k := screenstest.RawKey.FindString(txt); k != "" {
+					t.Errorf("%q shows the raw key %q", h.Win.Title(), strings.TrimSpace(k))
 				}
 				// The outbox shows the messages in the voter's language.
 				if _, ok := h.ui.Top().Screen.(*outboxScreen); !ok {
@@ -40,87 +38,71 @@ func TestEveryScreenTranslated(t *testing.T) {
 				}
 			}
 			look()
-			h.tap(screenAs[*homeScreen](h).lostID)
+			h.Tap(screenAs[*homeScreen](h).lostID)
 			r := screenAs[*requestScreen](h)
-			h.tap(r.send.Button) // every field error
+			h.Tap(r.send.Button) // every field error
 			look()
 			h.requestRenewal()
 			look()
-			h.tap(h.ui.messagesButton)
+			h.Tap(h.ui.messagesButton)
 			look()
 			h.openLink(h.latestLink())
 			cf := screenAs[*confirmScreen](h)
-			h.tap(cf.validate.Button)
+			h.Tap(cf.validate.Button)
 			look()
 			test.Type(cf.password.Entry, marie.Password)
-			h.enter(cf.code.Entry, servicetest.Code)
+			h.Enter(cf.code.Entry, servicetest.Code)
 			id := screenAs[*identifierScreen](h)
-			h.tap(id.home)
+			h.Tap(id.home)
 			look() // the dialog
-			h.tap(h.overlayButton(h.overlayConfirmText()))
-			h.tap(h.ui.helpButton)
+			h.Tap(h.OverlayButton(h.overlayConfirmText()))
+			h.Tap(h.ui.helpButton)
 			look()
 			h.ui.Home()
-			h.tap(screenAs[*homeScreen](h).lostPW)
+			h.Tap(screenAs[*homeScreen](h).lostPW)
 			pw := screenAs[*passwordScreen](h)
-			h.tap(pw.send.Button)
+			h.Tap(pw.send.Button)
 			look()
 			test.Type(pw.identifier.Entry, "AAAAAAAAAAAA")
 			test.Type(pw.numic.Entry, marie.NUMIC)
-			h.enter(pw.code.Entry, servicetest.Code)
+			h.Enter(pw.code.Entry, servicetest.Code)
 			screenAs[*passwordSentScreen](h)
 			look()
 			h.ui.Home()
 			home := screenAs[*homeScreen](h)
 			test.Type(home.identifier.Entry, id.renewal.Identifier)
-			h.enter(home.password.Entry, marie.Password)
+			h.Enter(home.password.Entry, marie.Password)
 			look()
 			// The office, as an admin, every screen.
-			e := officeEnv(t)
-			ho := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, func(o *Options) {
-				o.Office, o.RollAdmin, o.Language = e.Service.Office, e.Service.Office, language
-			})
-			ho.tap(ho.ui.officeButton)
-			lg := screenAs[*officeLoginScreen](ho)
-			test.Type(lg.name.Entry, "alice")
-			ho.submitAgent(lg, "alice")
-			oh := screenAs[*officeHomeScreen](ho)
-			for _, open := range []*ui.Button{oh.desk, oh.approvals, oh.outbox, oh.roll, oh.campaign, oh.auditB} {
-				ho.ui.office()
-				ho.tap(open)
-				txt := ho.texts()
-				if k := rawKey.FindString(txt); k != "" {
-					t.Errorf("%q shows the raw key %q", ho.win.Title(), strings.TrimSpace(k))
+			e := screenstest.OfficeEnv(t)
+			ho := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, withOffice(e), func(o *Options) { o.Language = language })
+			ho.agentLogin("alice")
+			for _, key := range []string{"office.desk", "office.approvals", "office.outbox", "office.import", "office.campaign", "office.audit"} {
+				ho.Tap(ho.ui.officeButton)
+				ho.tapLabel(lang.L(key))
+				txt := ho.Texts()
+				if k := screenstest.RawKey.FindString(txt); k != "" {
+					t.Errorf("%q shows the raw key %q", ho.Win.Title(), strings.TrimSpace(k))
 				}
 				seen.WriteString(txt)
 			}
-			ho.ui.office()
-			ho.tap(oh.desk)
-			d := screenAs[*deskScreen](ho)
-			ho.enter(d.query.Entry, marie.NUMIC)
-			ho.tap(d.found[0])
-			if k := rawKey.FindString(ho.texts()); k != "" {
+			ho.openFile("alice", marie.NUMIC)
+			if k := screenstest.RawKey.FindString(ho.Texts()); k != "" {
 				t.Errorf("voter file shows the raw key %q", strings.TrimSpace(k))
 			}
-			seen.WriteString(ho.texts())
-			vf := screenAs[*voterFileScreen](ho)
-			ho.tap(vf.changeB)
-			cs := screenAs[*contactScreen](ho)
-			ho.tap(cs.submitB.Button) // every field error
-			if k := rawKey.FindString(ho.texts()); k != "" {
+			seen.WriteString(ho.Texts())
+			ho.tapLabel(lang.L("file.change"))
+			ho.tapLabel(lang.L("contact.submit")) // every field error
+			if k := screenstest.RawKey.FindString(ho.Texts()); k != "" {
 				t.Errorf("contact change shows the raw key %q", strings.TrimSpace(k))
 			}
-			seen.WriteString(ho.texts())
+			seen.WriteString(ho.Texts())
 			// The office shows what the service records in words, not codes.
-			ho.ui.office()
-			ho.tap(oh.auditB)
-			office := ho.texts()
-			ho.ui.office()
-			ho.tap(oh.desk)
-			d = screenAs[*deskScreen](ho)
-			ho.enter(d.query.Entry, marie.NUMIC)
-			ho.tap(d.found[0])
-			office += ho.texts()
+			ho.Tap(ho.ui.officeButton)
+			ho.tapLabel(lang.L("office.audit"))
+			office := ho.Texts()
+			ho.openFile("alice", marie.NUMIC)
+			office += ho.Texts()
 			for _, raw := range []string{"voter:", "agent:", "agent.login", "voter.", "identifier.request", "identifier.link", "credentials.", ": pending", ": sent"} {
 				if strings.Contains(office, raw) {
 					t.Errorf("the office shows the raw code %q", raw)
@@ -139,7 +121,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 				portal.CodeLinkUsed, portal.CodeLinkReplaced, portal.CodeLinkRevoked, portal.CodeWrongPasswordOrCode,
 				portal.CodeLocked, portal.CodeBadLogin, portal.CodeUnavailable} {
 				text := h.ui.errorText(&portal.Error{Code: code})
-				if rawKey.MatchString(text) || text == h.ui.errorText(&portal.Error{Code: portal.CodeInternal}) {
+				if screenstest.RawKey.MatchString(text) || text == h.ui.errorText(&portal.Error{Code: portal.CodeInternal}) {
 					t.Errorf("%s: no sentence of its own (%q)", code, text)
 				}
 			}
@@ -151,7 +133,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 				{Field: portal.FieldIdentifier, Reason: portal.ReasonRequired}, {Field: portal.FieldIdentifier, Reason: portal.ReasonTooLong},
 				{Field: portal.FieldLink, Reason: portal.ReasonFormat},
 			} {
-				if text := fieldErrorText(fe); rawKey.MatchString(text) {
+				if text := words.Field(fe); screenstest.RawKey.MatchString(text) {
 					t.Errorf("%v: no sentence (%q)", fe, text)
 				}
 			}
@@ -172,15 +154,15 @@ func TestRateLimitedMessage(t *testing.T) {
 		h.requestRenewal()
 	}
 	h.ui.Home()
-	h.tap(screenAs[*homeScreen](h).lostID)
+	h.Tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
 	test.Type(r.numic.Entry, marie.NUMIC)
 	test.Type(r.email.Entry, marie.Email)
-	h.enter(r.code.Entry, servicetest.Code)
+	h.Enter(r.code.Entry, servicetest.Code)
 	// Over the per-NUMIC limit the screen answers as for any request (it
 	// must not tell whether the data match); the e-mail says until when.
 	screenAs[*sentScreen](h)
-	h.see("Si le NUMIC et l'adresse électronique saisis correspondent à votre inscription")
+	h.See("Si le NUMIC et l'adresse électronique saisis correspondent à votre inscription")
 }
 
 func TestLanguageSwitchButton(t *testing.T) {
@@ -189,7 +171,7 @@ func TestLanguageSwitchButton(t *testing.T) {
 	if h.ui.languageButton == nil || h.ui.languageButton.Text != "English" {
 		t.Fatal("no button to switch to English")
 	}
-	h.tap(h.ui.languageButton)
+	h.Tap(h.ui.languageButton)
 	if asked != "en" {
 		t.Fatalf("switch asked for %q", asked)
 	}
@@ -213,11 +195,11 @@ func TestElectionLineAndDatesInLanguage(t *testing.T) {
 		if got := electionLine("Printemps 2026"); got != "Printemps 2026" {
 			t.Errorf("an unknown line became %q", got)
 		}
-		if got := formatTime(time.Date(2026, 5, 6, 14, 5, 0, 0, time.UTC)); got != tc.date {
+		if got := words.Time(time.Date(2026, 5, 6, 14, 5, 0, 0, time.UTC)); got != tc.date {
 			t.Errorf("%s: date %q, want %q", tc.language, got, tc.date)
 		}
 	}
 	resources.LoadTranslations("fr")
 	h, _ := newFakeHarness(t, func(o *Options) { o.Language = "fr" })
-	h.see("Mai 2026")
+	h.See("Mai 2026")
 }

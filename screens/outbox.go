@@ -12,6 +12,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // outboxScreen is the demo's "Messages envoyés": what would have been
@@ -48,7 +49,7 @@ func (s *outboxScreen) page() *ui.Page {
 
 func (s *outboxScreen) load() {
 	s.refresh.Disable()
-	call(s.u, func(ctx context.Context) ([]portal.Message, error) {
+	ui.Call(s.u.calls, func(ctx context.Context) ([]portal.Message, error) {
 		return s.u.opt.Outbox.Messages(ctx, 50)
 	}, func(ms []portal.Message, err error) {
 		s.refresh.Enable()
@@ -71,7 +72,7 @@ func (s *outboxScreen) show(ms []portal.Message) {
 		if m.Channel == "sms" {
 			subject = lang.L("outbox.sms")
 		}
-		to := widget.NewLabel(lang.X("outbox.to", "", map[string]any{"To": m.To, "Time": formatTime(m.CreatedAt)}))
+		to := widget.NewLabel(lang.X("outbox.to", "", map[string]any{"To": m.To, "Time": words.Time(m.CreatedAt)}))
 		to.Importance = widget.LowImportance
 		body := s.u.ReadOnlyText(m.Text)
 		s.bodies = append(s.bodies, body)

@@ -53,7 +53,7 @@ func (s *pasteScreen) submit() {
 	}
 	s.link.SetError("")
 	s.open.Busy(true)
-	call(s.u, func(ctx context.Context) (portal.LinkStatus, error) {
+	ui.Call(s.u.calls, func(ctx context.Context) (portal.LinkStatus, error) {
 		return s.u.portal.InspectLink(ctx, text)
 	}, func(st portal.LinkStatus, err error) {
 		s.open.Busy(false)

@@ -221,9 +221,9 @@ func proxied(t *testing.T, what string, els []bridgeElement) []fyne.CanvasObject
 func TestScreenReadersReachEveryScreen(t *testing.T) {
 	for _, language := range []string{"fr", "en"} {
 		walkScreens(t, language, func(h *harness, name string) {
-			c := h.win.Canvas()
-			h.win.Resize(fyne.NewSize(760, 2600))
-			h.wait()
+			c := h.Win.Canvas()
+			h.Win.Resize(fyne.NewSize(760, 2600))
+			h.Wait()
 			what := language + ", " + name
 			d := fyne.CurrentApp().Driver()
 
@@ -332,7 +332,7 @@ func BenchmarkReaderRebuild(b *testing.B) {
 	for _, order := range []ui.ReaderOrder{ui.ReadingOrder, ui.FocusOrder} {
 		b.Run(fmt.Sprint(order), func(b *testing.B) {
 			h := newHarness(b)
-			h.tap(screenAs[*homeScreen](h).lostID)
+			h.Tap(screenAs[*homeScreen](h).lostID)
 			h.ui.reader.SetOrder(order)
 			b.ReportAllocs()
 			n := 0
@@ -350,8 +350,8 @@ func BenchmarkReaderRebuild(b *testing.B) {
 // which a pointer cannot hit.
 func TestScreenReaderPlaces(t *testing.T) {
 	h := newHarness(t)
-	h.win.Resize(fyne.NewSize(700, 420))
-	h.tap(screenAs[*homeScreen](h).lostID)
+	h.Win.Resize(fyne.NewSize(700, 420))
+	h.Tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
 	h.ui.reader.SetOrder(ui.ReadingOrder)
 	d := fyne.CurrentApp().Driver()
@@ -359,7 +359,7 @@ func TestScreenReaderPlaces(t *testing.T) {
 	bottom := view.Y + h.ui.Scroll().Size().Height
 	placed := func() map[fyne.CanvasObject]bridgeElement {
 		m := map[fyne.CanvasObject]bridgeElement{}
-		for _, e := range darwinBridge(h.win.Canvas()) {
+		for _, e := range darwinBridge(h.Win.Canvas()) {
 			target, _ := ui.ProxyTarget(e.obj)
 			m[target] = e
 		}
@@ -372,7 +372,7 @@ func TestScreenReaderPlaces(t *testing.T) {
 	if e, ok := els[r.send.Button]; !ok || !e.size.IsZero() || !near(e.pos.Y, bottom) {
 		t.Errorf("the button below the view exposed at %v %v, want a point on the bottom edge (y %.0f)", e.pos, e.size, bottom)
 	}
-	h.win.Canvas().Focus(r.send.Button) // the page scrolls to it
+	h.Win.Canvas().Focus(r.send.Button) // the page scrolls to it
 	els = placed()
 	if e := els[r.send.Button]; e.size != r.send.Button.Size() {
 		t.Errorf("the button, scrolled into view, exposed at %v %v", e.pos, e.size)
@@ -381,7 +381,7 @@ func TestScreenReaderPlaces(t *testing.T) {
 		t.Errorf("the NUMIC, scrolled above the view, exposed at %v %v, want a point on the top edge (y %.0f)", e.pos, e.size, view.Y)
 	}
 	for o, e := range els {
-		if e.pos.Y+e.size.Height > h.win.Canvas().Size().Height+0.01 || e.pos.Y < 0 {
+		if e.pos.Y+e.size.Height > h.Win.Canvas().Size().Height+0.01 || e.pos.Y < 0 {
 			t.Errorf("%T %q exposed outside the window: %v %v", o, e.label, e.pos, e.size)
 		}
 	}
@@ -393,13 +393,13 @@ func TestScreenReaderPlaces(t *testing.T) {
 // in error that got the focus.
 func TestNarratorAfterErrors(t *testing.T) {
 	h := newHarness(t)
-	h.tap(screenAs[*homeScreen](h).lostID)
+	h.Tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
-	c := h.win.Canvas()
+	c := h.Win.Canvas()
 	h.ui.reader.SetOrder(ui.FocusOrder)
 	before := shape(windowsBridge(c))
 	test.Type(r.numic.Entry, marie.NUMIC)
-	h.tap(r.send.Button) // the e-mail and the code are missing
+	h.Tap(r.send.Button) // the e-mail and the code are missing
 	if c.Focused() != r.email.Entry {
 		t.Fatalf("focus on %T, want the e-mail", c.Focused())
 	}
@@ -426,15 +426,15 @@ func TestNarratorAfterErrors(t *testing.T) {
 // question, are exposed while shown, and only they (they are modal).
 func TestScreenReaderMenuAndDialog(t *testing.T) {
 	h := newHarness(t)
-	h.win.Resize(fyne.NewSize(420, 600)) // the toolbar folds
-	h.wait()
+	h.Win.Resize(fyne.NewSize(420, 600)) // the toolbar folds
+	h.Wait()
 	h.ui.reader.SetOrder(ui.ReadingOrder)
 	if !h.ui.menuButton.Visible() {
 		t.Fatal("the toolbar did not fold")
 	}
-	h.tap(h.ui.menuButton)
+	h.Tap(h.ui.menuButton)
 	var labels []string
-	for _, e := range darwinBridge(h.win.Canvas()) {
+	for _, e := range darwinBridge(h.Win.Canvas()) {
 		labels = append(labels, string(e.role)+" "+e.label)
 		if e.size.IsZero() {
 			t.Errorf("menu item %q has no place", e.label)
@@ -443,11 +443,11 @@ func TestScreenReaderMenuAndDialog(t *testing.T) {
 	if want := "[button Aide button Messages envoyés button Paramètres]"; fmt.Sprint(labels) != want {
 		t.Errorf("with the menu open, screen readers get %v, want %s", labels, want)
 	}
-	h.win.Canvas().Overlays().Top().Hide()
-	h.win.Canvas().Overlays().Remove(h.win.Canvas().Overlays().Top())
+	h.Win.Canvas().Overlays().Top().Hide()
+	h.Win.Canvas().Overlays().Remove(h.Win.Canvas().Overlays().Top())
 	h.ui.Ask("Titre", "Texte de la question", "Rester", "Partir", func() {})
 	labels = nil
-	for _, e := range darwinBridge(h.win.Canvas()) {
+	for _, e := range darwinBridge(h.Win.Canvas()) {
 		labels = append(labels, string(e.role)+" "+e.label)
 	}
 	if want := "[text Titre text Texte de la question button Rester button Partir]"; fmt.Sprint(labels) != want {

@@ -11,6 +11,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
+	"consulvote/screens/screenstest"
 )
 
 // countingPortal counts the calls that change something.
@@ -39,11 +40,11 @@ func TestDoubleEnterSubmitsOnce(t *testing.T) {
 	home := screenAs[*homeScreen](h)
 	test.Type(home.identifier.Entry, marie.Identifier)
 	test.Type(home.password.Entry, marie.Password)
-	key(home.password.Entry, fyne.KeyReturn)
-	key(home.password.Entry, fyne.KeyReturn) // the call is under way
-	key(home.identifier.Entry, fyne.KeyReturn)
-	key(home.login.Button, fyne.KeyReturn) // and a click on the (disabled) button
-	h.wait()
+	screenstest.Key(home.password.Entry, fyne.KeyReturn)
+	screenstest.Key(home.password.Entry, fyne.KeyReturn) // the call is under way
+	screenstest.Key(home.identifier.Entry, fyne.KeyReturn)
+	screenstest.Key(home.login.Button, fyne.KeyReturn) // and a click on the (disabled) button
+	h.Wait()
 	if n := cp.logins.Load(); n != 1 {
 		t.Fatalf("%d logins for a double Enter, want 1", n)
 	}
@@ -53,15 +54,15 @@ func TestDoubleEnterSubmitsOnce(t *testing.T) {
 	}
 
 	h.ui.Home()
-	h.tap(screenAs[*homeScreen](h).lostID)
+	h.Tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
 	test.Type(r.numic.Entry, marie.NUMIC)
 	test.Type(r.email.Entry, marie.Email)
 	test.Type(r.code.Entry, servicetest.Code)
-	key(r.code.Entry, fyne.KeyReturn)
-	key(r.email.Entry, fyne.KeyReturn)
+	screenstest.Key(r.code.Entry, fyne.KeyReturn)
+	screenstest.Key(r.email.Entry, fyne.KeyReturn)
 	r.send.Submit()
-	h.wait()
+	h.Wait()
 	if n := cp.requests.Load(); n != 1 {
 		t.Fatalf("%d renewal requests for a double Enter, want 1", n)
 	}
@@ -71,52 +72,8 @@ func TestDoubleEnterSubmitsOnce(t *testing.T) {
 	}
 	// The form works again once the call is over.
 	h.ui.Home()
-	h.tap(screenAs[*homeScreen](h).lostID)
+	h.Tap(screenAs[*homeScreen](h).lostID)
 	r = screenAs[*requestScreen](h)
-	h.enter(r.numic.Entry, "")
-	h.see("Saisissez votre adresse électronique.")
-}
-
-// blockingOffice holds FindVoters until released, then records the token
-// the call was given.
-type blockingOffice struct {
-	portal.Office
-	release chan struct{}
-	tokens  chan string
-}
-
-func (o *blockingOffice) FindVoters(ctx context.Context, token, q string) ([]portal.VoterSummary, error) {
-	<-o.release
-	o.tokens <- token
-	return o.Office.FindVoters(ctx, token, q)
-}
-
-// TestAgentSessionReadOnUIGoroutine: a desk search under way while the
-// agent logs out uses the session it started with, which was read on the
-// UI goroutine. Reading it in the call instead is a data race with the
-// logout, which `make race` (-race) reports here.
-func TestAgentSessionReadOnUIGoroutine(t *testing.T) {
-	e := officeEnv(t)
-	bo := &blockingOffice{Office: e.Service.Office, release: make(chan struct{}), tokens: make(chan string, 1)}
-	h := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, func(o *Options) { o.Office = bo })
-	home := h.agentLogin("bob")
-	started := h.ui.agent.Token
-	h.tap(home.desk)
-	d := screenAs[*deskScreen](h)
-	test.Type(d.query.Entry, marie.NUMIC)
-	key(d.query.Entry, fyne.KeyReturn)
-	// The agent logs out while the search runs (on the UI goroutine, as a
-	// click would).
-	h.ui.office()
-	oh := h.ui.Top().Screen.(*officeHomeScreen) // not screenAs: it would wait for the search
-	test.Tap(oh.logout)
-	close(bo.release)
-	got := <-bo.tokens
-	h.wait()
-	if got != started || got == "" {
-		t.Fatalf("the search used token %q, want the session's %q", got, started)
-	}
-	if h.ui.agent != nil {
-		t.Fatal("still logged in after the logout")
-	}
+	h.Enter(r.numic.Entry, "")
+	h.See("Saisissez votre adresse électronique.")
 }

@@ -50,12 +50,12 @@ func TestBackendUnreachable(t *testing.T) {
 	h := newHarnessOn(t, client, e.Service, e.Clock, func(o *Options) { o.Outbox = nil })
 	home := screenAs[*homeScreen](h)
 	test.Type(home.identifier.Entry, marie.Identifier)
-	h.enter(home.password.Entry, marie.Password)
-	h.see("Le service est injoignable. Vérifiez votre connexion à Internet et réessayez.")
+	h.Enter(home.password.Entry, marie.Password)
+	h.See("Le service est injoignable. Vérifiez votre connexion à Internet et réessayez.")
 	if home.login.Button.Disabled() {
 		t.Error("the button stays disabled after the failure")
 	}
-	h.tap(home.lostID)
+	h.Tap(home.lostID)
 	screenAs[*requestScreen](h)
-	h.see("Le code de sécurité n'a pas pu être chargé. Cliquez sur « Nouveau code ».")
+	h.See("Le code de sécurité n'a pas pu être chargé. Cliquez sur « Nouveau code ».")
 }

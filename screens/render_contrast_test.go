@@ -35,8 +35,8 @@ func TestRenderedTextContrast(t *testing.T) {
 		walkScreens(t, "fr", func(h *harness, name string) {
 			test.ApplyTheme(t, variantTheme{v: v}) // waits until every widget has it
 			// Tall enough that nothing is scrolled out of the picture.
-			h.win.Resize(fyne.NewSize(760, 2600))
-			h.wait()
+			h.Win.Resize(fyne.NewSize(760, 2600))
+			h.Wait()
 			// Fyne applies a theme to the widgets in the background: a
 			// first picture may catch one half-way, so a failure is
 			// measured again once everything has been redrawn.
@@ -102,13 +102,13 @@ func textsIn(o fyne.CanvasObject, pos fyne.Position) []placedText {
 // checked. With a dialog up, the page behind it is inert and dimmed: only
 // the dialog's texts count.
 func measureContrast(h *harness) (problems []string, checked int) {
-	refreshAll(h.win.Content())
-	for _, o := range h.win.Canvas().Overlays().List() {
+	refreshAll(h.Win.Content())
+	for _, o := range h.Win.Canvas().Overlays().List() {
 		refreshAll(o)
 	}
-	img := h.win.Canvas().Capture()
-	top := h.win.Content()
-	if ov := h.win.Canvas().Overlays().Top(); ov != nil {
+	img := h.Win.Canvas().Capture()
+	top := h.Win.Content()
+	if ov := h.Win.Canvas().Overlays().Top(); ov != nil {
 		top = ov
 	}
 	for _, pt := range textsIn(top, fyne.Position{}) {

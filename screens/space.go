@@ -10,6 +10,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // spaceScreen is the voter's space after login. Voting itself is out of
@@ -30,7 +31,7 @@ func (s *spaceScreen) page() *ui.Page {
 	name := strings.TrimSpace(s.session.FirstNames + " " + s.session.LastName)
 	last := lang.L("space.first_login")
 	if !s.session.LastLogin.IsZero() {
-		last = lang.X("space.last_login", "", map[string]any{"Time": formatTime(s.session.LastLogin)})
+		last = lang.X("space.last_login", "", map[string]any{"Time": words.Time(s.session.LastLogin)})
 	}
 	c := container.NewVBox(
 		ui.Heading(lang.X("space.welcome", "", map[string]any{"Name": name})),
@@ -49,7 +50,7 @@ func (s *spaceScreen) leave(proceed func()) {
 	token := s.session.Token
 	s.session.Token = ""
 	if token != "" {
-		call(s.u, func(ctx context.Context) (struct{}, error) {
+		ui.Call(s.u.calls, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, s.u.portal.Logout(ctx, token)
 		}, func(struct{}, error) {})
 	}

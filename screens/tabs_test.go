@@ -10,7 +10,7 @@ import (
 // (0: it has the focus), or fails if Tab never gets there.
 func tabsTo(t *testing.T, h *harness, target fyne.Focusable) int {
 	t.Helper()
-	c := h.win.Canvas()
+	c := h.Win.Canvas()
 	start := c.Focused()
 	for n := 0; n < 40; n++ {
 		if c.Focused() == target {
@@ -19,7 +19,7 @@ func tabsTo(t *testing.T, h *harness, target fyne.Focusable) int {
 		}
 		c.FocusNext()
 	}
-	t.Fatalf("%q: Tab never reaches %T", h.win.Title(), target)
+	t.Fatalf("%q: Tab never reaches %T", h.Win.Title(), target)
 	return -1
 }
 
@@ -29,7 +29,7 @@ func tabsTo(t *testing.T, h *harness, target fyne.Focusable) int {
 // It fails if an action cannot be reached by Tab.
 func TestTabPresses(t *testing.T) {
 	h := newHarness(t)
-	h.win.Resize(fyne.NewSize(960, 690))
+	h.Win.Resize(fyne.NewSize(960, 690))
 	log := func(page, action string, n int) { t.Logf("%-4s %-45s %2d", page, action, n) }
 
 	home := screenAs[*homeScreen](h)
@@ -43,7 +43,7 @@ func TestTabPresses(t *testing.T) {
 		log("E1", a.name, tabsTo(t, h, a.f))
 	}
 
-	h.tap(home.lostID)
+	h.Tap(home.lostID)
 	r := screenAs[*requestScreen](h)
 	for _, a := range []struct {
 		name string
@@ -58,7 +58,7 @@ func TestTabPresses(t *testing.T) {
 	sent := screenAs[*sentScreen](h)
 	log("E3", "J'ai reçu le courriel (initial focus)", tabsTo(t, h, sent.haveMail))
 	log("E3", "Retour à l'accueil", tabsTo(t, h, sent.home))
-	h.tap(sent.haveMail)
+	h.Tap(sent.haveMail)
 	p := screenAs[*pasteScreen](h)
 	log("link", "Lien reçu par courriel (initial focus)", tabsTo(t, h, p.link.Entry))
 	log("link", "Ouvrir le lien", tabsTo(t, h, p.open.Button))

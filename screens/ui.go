@@ -1,14 +1,14 @@
-// Package screens draws the app's screens with Fyne: the voter's, and the
-// consular office's (office.go and the screens it opens), on the widgets
-// of screens/ui. It knows the portal contract and nothing of how the
-// portal is served: every action is a call to a portal.Portal, run off
-// the UI goroutine, whose result comes back through fyne.DoAndWait.
+// Package screens is the app's window and the voter's screens, drawn with
+// Fyne on the widgets of screens/ui: the home page and login, the
+// renewals of the identifier and of the password, the voter's space, help
+// and settings. It mounts the consular office's screens (package
+// screens/office) behind the toolbar's "Espace consulat". It knows the
+// portal contract and nothing of how the portal is served: every action
+// is a call to a portal.Portal, run off the UI goroutine by ui.Call.
 package screens
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -19,6 +19,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/resources"
+	"consulvote/screens/office"
 	"consulvote/screens/ui"
 )
 
@@ -80,24 +81,20 @@ type UI struct {
 	menuButton *ui.Button
 	foldedMenu *fyne.Menu // the menu it opened last
 
-	// agent is the agent logged in to the office, if any.
-	agent *portal.AgentSession
+	// office is the "Espace consulat", nil without opt.Office.
+	office *office.UI
 
-	// tasks counts portal calls under way, so tests can wait for them.
-	tasks sync.WaitGroup
-	// post runs a call's result on the UI goroutine: fyne.DoAndWait. The
-	// tests replace it with a queue they drain on their own goroutine,
-	// because Fyne's test driver would run it on the caller's.
-	post func(func())
+	// calls runs the portal calls off the UI goroutine.
+	calls *ui.Calls
 }
 
 // New builds the UI in w and shows the home page.
 func New(a fyne.App, w fyne.Window, p portal.Portal, opt Options) *UI {
-	if opt.CallTimeout == 0 {
-		opt.CallTimeout = 30 * time.Second
-	}
-	u := &UI{app: a, win: w, portal: p, opt: opt, post: fyne.DoAndWait}
+	u := &UI{app: a, win: w, portal: p, opt: opt, calls: &ui.Calls{Timeout: opt.CallTimeout}}
 	u.Nav = ui.NewNav(w, func() *ui.Page { return newHome(u).page() })
+	if opt.Office != nil {
+		u.office = office.New(w, u.Nav, u.calls, office.Options{Office: opt.Office, RollAdmin: opt.RollAdmin, Assistance: opt.Assistance})
+	}
 	a.Settings().SetTheme(ui.Theme{})
 
 	var top []fyne.CanvasObject
@@ -146,7 +143,7 @@ func (u *UI) toolbar() fyne.CanvasObject {
 		items = append(items, u.messagesButton)
 	}
 	if u.opt.Office != nil {
-		u.officeButton = u.Button(lang.L("toolbar.office"), theme.AccountIcon(), u.office)
+		u.officeButton = u.Button(lang.L("toolbar.office"), theme.AccountIcon(), u.office.Open)
 		items = append(items, u.officeButton)
 	}
 	u.settingsButton = u.Button(lang.L("toolbar.settings"), theme.SettingsIcon(), func() {
@@ -216,29 +213,4 @@ func (u *UI) OpenLink(link string) {
 	u.Show(s.page())
 	s.link.Entry.SetText(link)
 	s.open.Submit()
-}
-
-// call runs work off the UI goroutine with a timeout and hands its result
-// to done on the UI goroutine.
-func call[T any](u *UI, work func(ctx context.Context) (T, error), done func(T, error)) {
-	ctx, cancel := context.WithTimeout(context.Background(), u.opt.CallTimeout)
-	callCtx(u, ctx, func(ctx context.Context) (T, error) { defer cancel(); return work(ctx) }, done)
-}
-
-// callCtx is call under ctx, for long work the user may cancel.
-func callCtx[T any](u *UI, ctx context.Context, work func(ctx context.Context) (T, error), done func(T, error)) {
-	u.tasks.Add(1)
-	go func() {
-		defer u.tasks.Done()
-		v, err := work(ctx)
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = portal.ErrUnavailable
-		}
-		u.post(func() { done(v, err) })
-	}()
-}
-
-// formatTime writes t in the user's local time and language.
-func formatTime(t time.Time) string {
-	return t.Local().Format(lang.L("format.datetime"))
 }

@@ -3,10 +3,12 @@ package screens
 import (
 	"testing"
 
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 
 	"consulvote/app/service/servicetest"
 	"consulvote/resources"
+	"consulvote/screens/screenstest"
 	"consulvote/screens/ui"
 )
 
@@ -22,98 +24,98 @@ func walkScreens(t *testing.T, language string, visit func(h *harness, name stri
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resources.LoadTranslations("fr") })
-	e := officeEnv(t)
-	h := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, func(o *Options) {
-		o.Office, o.RollAdmin, o.Language = e.Service.Office, e.Service.Office, language
+	e := screenstest.OfficeEnv(t)
+	h := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, withOffice(e), func(o *Options) {
+		o.Language = language
 		o.OnLanguage = func(string) {}
 		o.Backend = "/tmp/consulvote/demo.db"
 	})
 	look := func(name string) {
-		h.wait()
+		h.Wait()
 		visit(h, name)
 	}
 	look("home")
-	h.tap(screenAs[*homeScreen](h).lostID)
+	h.Tap(screenAs[*homeScreen](h).lostID)
 	r := screenAs[*requestScreen](h)
-	h.tap(r.send.Button)
+	h.Tap(r.send.Button)
 	look("request")
 	h.requestRenewal()
 	look("sent")
-	h.tap(h.ui.messagesButton)
+	h.Tap(h.ui.messagesButton)
 	look("outbox")
 	h.openLink("nonsense")
 	look("paste")
 	h.openLink(h.latestLink())
 	cf := screenAs[*confirmScreen](h)
-	h.tap(cf.validate.Button)
+	h.Tap(cf.validate.Button)
 	look("confirm")
 	test.Type(cf.password.Entry, marie.Password)
-	h.enter(cf.code.Entry, servicetest.Code)
+	h.Enter(cf.code.Entry, servicetest.Code)
 	id := screenAs[*identifierScreen](h)
 	look("identifier")
-	h.tap(id.home)
+	h.Tap(id.home)
 	look("identifier-question")
-	h.tap(h.overlayButton(h.overlayConfirmText()))
-	h.tap(h.ui.helpButton)
+	h.Tap(h.OverlayButton(h.overlayConfirmText()))
+	h.Tap(h.ui.helpButton)
 	look("help")
-	h.tap(h.ui.settingsButton)
+	h.Tap(h.ui.settingsButton)
 	look("settings")
 	h.ui.Home()
-	h.tap(screenAs[*homeScreen](h).lostPW)
+	h.Tap(screenAs[*homeScreen](h).lostPW)
 	pw := screenAs[*passwordScreen](h)
-	h.tap(pw.send.Button)
+	h.Tap(pw.send.Button)
 	look("password")
 	test.Type(pw.identifier.Entry, "AAAAAAAAAAAA")
 	test.Type(pw.numic.Entry, marie.NUMIC)
-	h.enter(pw.code.Entry, servicetest.Code)
+	h.Enter(pw.code.Entry, servicetest.Code)
 	look("password-sent")
 	h.ui.Home()
 	home := screenAs[*homeScreen](h)
 	test.Type(home.identifier.Entry, id.renewal.Identifier)
-	h.enter(home.password.Entry, marie.Password)
+	h.Enter(home.password.Entry, marie.Password)
 	look("space")
 	h.ui.Home()
-	h.tap(h.ui.officeButton)
-	lg := screenAs[*officeLoginScreen](h)
+	walkOffice(h, look)
+}
+
+// walkOffice shows every screen of the office, as an agent reaches them:
+// by the labels of its buttons and fields.
+func walkOffice(h *harness, look func(name string)) {
+	h.Tap(h.ui.officeButton)
 	look("office-login")
-	test.Type(lg.name.Entry, "alice")
-	h.submitAgent(lg, "alice")
-	oh := screenAs[*officeHomeScreen](h)
+	test.Type(h.entry("field.name"), "alice")
+	h.submitAgent("alice")
 	look("office-home")
-	for name, open := range map[string]*ui.Button{"desk": oh.desk, "monitor": oh.outbox, "import": oh.roll, "campaign": oh.campaign, "audit": oh.auditB} {
-		h.ui.office()
-		h.tap(open)
-		look(name)
+	for _, screen := range []struct{ name, key string }{
+		{"desk", "office.desk"}, {"monitor", "office.outbox"}, {"import", "office.import"},
+		{"campaign", "office.campaign"}, {"audit", "office.audit"},
+	} {
+		h.Tap(h.ui.officeButton)
+		h.tapLabel(lang.L(screen.key))
+		look(screen.name)
 	}
-	h.ui.office()
-	h.tap(oh.desk)
-	d := screenAs[*deskScreen](h)
-	h.enter(d.query.Entry, marie.NUMIC)
+	h.Tap(h.ui.officeButton)
+	h.tapLabel(lang.L("office.desk"))
+	h.Enter(h.entry("field.query"), marie.NUMIC)
 	look("desk-results")
-	h.tap(d.found[0])
+	h.tapLabel(marie.NUMIC + " — ")
 	look("voter-file")
-	vf := screenAs[*voterFileScreen](h)
-	h.tap(vf.changeB)
-	cs := screenAs[*contactScreen](h)
-	h.tap(cs.submitB.Button) // every field error
+	h.tapLabel(lang.L("file.change"))
+	h.tapLabel(lang.L("contact.submit")) // every field error
 	look("contact-change")
-	test.Type(cs.mobile.Entry, "+33700000001")
-	cs.document.SetSelectedIndex(0)
-	h.enter(cs.reason.Entry, "au guichet")
+	test.Type(h.entry("field.new_mobile"), "+33700000001")
+	screenstest.ByLabel[*ui.Choice](h.H, lang.L("field.document")).SetSelectedIndex(0)
+	h.Enter(h.entry("field.change_reason"), "au guichet")
 	look("voter-file-pending")
-	h.ui.office()
-	h.tap(oh.approvals)
+	h.Tap(h.ui.officeButton)
+	h.tapLabel(lang.L("office.approvals"))
 	look("approvals")
 	// bob, a plain agent, where only an admin approves: the pending
 	// change, and in words why there is no "Approuver".
-	h.ui.agent = nil
-	h.ui.Home()
-	h.tap(h.ui.officeButton)
-	lg = screenAs[*officeLoginScreen](h)
-	test.Type(lg.name.Entry, "bob")
-	h.submitAgent(lg, "bob")
-	h.tap(screenAs[*officeHomeScreen](h).approvals)
+	h.agentLogout()
+	h.agentLogin("bob")
+	h.tapLabel(lang.L("office.changes"))
 	look("pending-changes")
-	h.tap(screenAs[*approvalsScreen](h).opens[0])
+	h.tapLabel(lang.L("approvals.open"))
 	look("voter-file-not-approver")
 }

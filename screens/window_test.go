@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"consulvote/screens/screenstest"
 	"consulvote/screens/ui"
 
 	"fyne.io/fyne/v2"
@@ -15,7 +16,7 @@ import (
 func TestEveryScreenFitsSmallWindows(t *testing.T) {
 	for _, language := range []string{"fr", "en"} {
 		walkScreens(t, language, func(h *harness, name string) {
-			if m := h.win.Content().MinSize(); m.Width > 683 || m.Height > 384 {
+			if m := h.Win.Content().MinSize(); m.Width > 683 || m.Height > 384 {
 				t.Errorf("%s, %s: needs %v", language, name, m)
 			}
 		})
@@ -38,8 +39,8 @@ func TestEveryScreenFitsSmallWindows(t *testing.T) {
 func TestToolbarFolds(t *testing.T) {
 	h, _ := newOfficeHarness(t)
 	toolbar := []*ui.Button{h.ui.helpButton, h.ui.messagesButton, h.ui.officeButton, h.ui.settingsButton}
-	h.win.Resize(fyne.NewSize(1000, 700))
-	h.wait()
+	h.Win.Resize(fyne.NewSize(1000, 700))
+	h.Wait()
 	for _, b := range toolbar {
 		if !b.Visible() {
 			t.Fatalf("%q folded in a wide window", b.Text)
@@ -48,8 +49,8 @@ func TestToolbarFolds(t *testing.T) {
 	if h.ui.menuButton.Visible() {
 		t.Fatal("a Menu button in a wide window")
 	}
-	h.win.Resize(fyne.NewSize(420, 500))
-	h.wait()
+	h.Win.Resize(fyne.NewSize(420, 500))
+	h.Wait()
 	for _, b := range toolbar {
 		if b.Visible() {
 			t.Fatalf("%q still shown in a narrow window", b.Text)
@@ -58,9 +59,9 @@ func TestToolbarFolds(t *testing.T) {
 	if !h.ui.menuButton.Visible() {
 		t.Fatal("no Menu button in a narrow window")
 	}
-	c := h.win.Canvas()
+	c := h.Win.Canvas()
 	c.Focus(h.ui.menuButton)
-	key(h.ui.menuButton, fyne.KeyReturn)
+	screenstest.Key(h.ui.menuButton, fyne.KeyReturn)
 	overlays := c.Overlays().List()
 	if len(overlays) != 1 {
 		t.Fatalf("%d overlays after Menu", len(overlays))

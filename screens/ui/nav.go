@@ -2,8 +2,10 @@
 // the navigator (one page at a time, a way back, Escape, questions), the
 // widgets the keyboard drives with a visible focus ring and labels for
 // screen readers, the form's error summary, the theme with its checked
-// contrasts, the folding toolbar, and the tree that presents the window
-// to screen readers. It knows Fyne and nothing of the portal.
+// contrasts, the folding toolbar, the tree that presents the window to
+// screen readers, and the calls that run work off the UI goroutine. The
+// voter's screens (package screens) and the office's (screens/office)
+// are drawn with it. It knows Fyne and nothing of the portal.
 package ui
 
 import (

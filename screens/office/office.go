@@ -1,25 +1,72 @@
-package screens
+// Package office draws the consular office's screens, the "Espace
+// consulat": the agents' login, the desk where an agent finds a voter's
+// file and helps, the contact changes to approve, the mail going out, the
+// roll import, the credentials campaigns and the audit log. Package
+// screens mounts it in the voter's window, whose navigator and calls it
+// shares; it never imports screens. Like screens, it knows the portal
+// contract (portal.Office) and nothing of how the portal is served.
+package office
 
 import (
 	"context"
 	"errors"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
-// office opens the "Espace consulat": its home if an agent is logged in,
+// Options configure the office's screens.
+type Options struct {
+	// Office is the office's side of the portal.
+	Office portal.Office
+	// RollAdmin (local mode) adds the roll import and the credentials
+	// campaigns; nil hides them.
+	RollAdmin portal.RollAdmin
+	// Assistance says how to reach the assistance cell.
+	Assistance string
+}
+
+// UI is the office in a window whose navigator and calls it shares with
+// the app that mounts it.
+type UI struct {
+	*ui.Nav
+	win   fyne.Window
+	calls *ui.Calls
+	opt   Options
+
+	// agent is the agent logged in, if any.
+	agent *portal.AgentSession
+}
+
+// New returns the office drawn in w with nav, calling the portal through
+// calls.
+func New(w fyne.Window, nav *ui.Nav, calls *ui.Calls, opt Options) *UI {
+	return &UI{Nav: nav, win: w, calls: calls, opt: opt}
+}
+
+// Open opens the "Espace consulat": its home if an agent is logged in,
 // else the agents' login.
-func (u *UI) office() {
+func (u *UI) Open() {
 	if u.agent != nil {
 		u.Show(newOfficeHome(u).page())
 		return
 	}
 	u.Show(newOfficeLogin(u, "").page())
+}
+
+// errorText is the one sentence shown for err.
+func (u *UI) errorText(err error) string { return words.Error(err, u.opt.Assistance) }
+
+// showFieldErrors puts each field error under its field and returns
+// whether there was any (words.ShowFieldErrors).
+func (u *UI) showFieldErrors(err error, fields map[portal.Field]*ui.Field) bool {
+	return words.ShowFieldErrors(u.Nav, err, fields, words.Field)
 }
 
 // officeFailed handles an office error: an ended session sends the agent
@@ -33,20 +80,20 @@ func (u *UI) officeFailed(err error, msg *ui.Message) {
 	msg.Set(u.errorText(err), widget.DangerImportance)
 }
 
-// officeCall is call for an agent's request: it reads the session's
+// officeCall is ui.Call for an agent's request: it reads the session's
 // token here, on the UI goroutine that owns the session, and hands it to
 // work off it. Office screens call the portal through it (or
 // officeCallCtx), never reading the session themselves.
 func officeCall[T any](u *UI, work func(ctx context.Context, token string) (T, error), done func(T, error)) {
 	token := u.token()
-	call(u, func(ctx context.Context) (T, error) { return work(ctx, token) }, done)
+	ui.Call(u.calls, func(ctx context.Context) (T, error) { return work(ctx, token) }, done)
 }
 
 // officeCallCtx is officeCall under ctx, for long work the agent may
 // cancel.
 func officeCallCtx[T any](u *UI, ctx context.Context, work func(ctx context.Context, token string) (T, error), done func(T, error)) {
 	token := u.token()
-	callCtx(u, ctx, func(ctx context.Context) (T, error) { return work(ctx, token) }, done)
+	ui.CallCtx(u.calls, ctx, func(ctx context.Context) (T, error) { return work(ctx, token) }, done)
 }
 
 // token is the agent's session token, "" when none is logged in.
@@ -86,7 +133,7 @@ func (s *officeLoginScreen) page() *ui.Page {
 func (s *officeLoginScreen) submit() {
 	name, pw, code := s.name.Entry.Text, s.password.Entry.Text, s.code.Entry.Text
 	s.login.Busy(true)
-	call(s.u, func(ctx context.Context) (portal.AgentSession, error) {
+	ui.Call(s.u.calls, func(ctx context.Context) (portal.AgentSession, error) {
 		return s.u.opt.Office.AgentLogin(ctx, name, pw, code)
 	}, func(sess portal.AgentSession, err error) {
 		s.login.Busy(false)
@@ -96,7 +143,7 @@ func (s *officeLoginScreen) submit() {
 		switch {
 		case errors.As(err, &pe) && (pe.Code == portal.CodeLocked || pe.Code == portal.CodeRateLimited) && !pe.Until.IsZero():
 			// Agent logins are throttled per source: the account is not locked.
-			s.msg.Set(lang.X("office.locked", "", map[string]any{"Time": formatTime(pe.Until)}), widget.DangerImportance)
+			s.msg.Set(lang.X("office.locked", "", map[string]any{"Time": words.Time(pe.Until)}), widget.DangerImportance)
 			s.u.Failed(s.password, s.msg.Label, s.msg.Label)
 			return
 		case err != nil:

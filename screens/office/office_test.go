@@ -1,127 +1,46 @@
-package screens
+package office
 
 import (
 	"context"
 	"database/sql"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 
-	"consulvote/app/portal"
-	"consulvote/app/remote"
-	"consulvote/app/server"
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
 	"consulvote/internal/testenv"
 	"consulvote/resources"
 )
 
-const agentPassword = "correct horse battery"
-
-// agentSecrets holds the TOTP secrets of the test agents, by service and
-// name, for agentLogin to type their codes.
-var agentSecrets sync.Map
-
-type agentKey struct {
-	svc  *service.Service
-	name string
-}
-
-// newOfficeHarness is the app with the office, on a service with an admin
-// (alice) and an agent (bob).
-func newOfficeHarness(t *testing.T, settings ...func(*service.Config)) (*harness, *servicetest.Env) {
-	t.Helper()
-	e := officeEnv(t, settings...)
-	h := newHarnessOn(t, e.Service.Portal, e.Service, e.Clock, func(o *Options) { o.Office, o.RollAdmin = e.Service.Office, e.Service.Office })
-	return h, e
-}
-
-// officeEnv is a service with an admin (alice) and an agent (bob), under
-// the default settings changed by settings.
-func officeEnv(t *testing.T, settings ...func(*service.Config)) *servicetest.Env {
-	t.Helper()
-	cfg := servicetest.Config()
-	for _, set := range settings {
-		set(&cfg)
-	}
-	e := servicetest.New(t, cfg, service.Options{})
-	for name, role := range map[string]portal.Role{"alice": portal.RoleAdmin, "bob": portal.RoleAgent} {
-		enr, err := e.Service.Operator.AddAgent(context.Background(), name, role, agentPassword, role == portal.RoleAdmin, portal.Scope{Central: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		agentSecrets.Store(agentKey{e.Service, name}, enr.Secret)
-	}
-	return e
-}
-
-// newRemoteOfficeHarness is the office in remote mode: the remote client
-// over TLS to the real server; no roll import there (local mode only).
-func newRemoteOfficeHarness(t *testing.T, settings ...func(*service.Config)) (*harness, *servicetest.Env) {
-	t.Helper()
-	e := officeEnv(t, settings...)
-	h := server.New(e.Service.Portal, server.Options{PerClient: -1, Office: e.Service.Office})
-	ts := httptest.NewTLSServer(h)
-	t.Cleanup(ts.Close)
-	client, err := remote.New(ts.URL, remote.Options{TLS: ts.Client().Transport.(*http.Transport).TLSClientConfig})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newHarnessOn(t, client, e.Service, e.Clock, func(o *Options) { o.Office = client }), e
-}
-
-func (h *harness) agentLogin(name string) *officeHomeScreen {
-	h.t.Helper()
-	h.tap(h.ui.officeButton)
-	l := screenAs[*officeLoginScreen](h)
-	test.Type(l.name.Entry, name)
-	h.submitAgent(l, name)
-	return screenAs[*officeHomeScreen](h)
-}
-
-// submitAgent types the agent's password and, when it has a second
-// factor, its current code, and submits the office login.
-func (h *harness) submitAgent(l *officeLoginScreen, name string) {
-	h.t.Helper()
-	test.Type(l.password.Entry, agentPassword)
-	if s, ok := agentSecrets.Load(agentKey{h.svc, name}); ok && s.(string) != "" {
-		h.clock.Advance(30 * time.Second) // a code serves once: the next step's
-		test.Type(l.code.Entry, servicetest.TOTP(h.t, s.(string), h.clock.Now()))
-	}
-	h.enter(l.code.Entry, "")
-}
-
 func TestOfficeLoginAndRoles(t *testing.T) {
 	h, _ := newOfficeHarness(t)
-	h.tap(h.ui.officeButton)
+	h.ui.Open()
 	l := screenAs[*officeLoginScreen](h)
 	test.Type(l.name.Entry, "bob")
-	h.enter(l.password.Entry, "wrong")
+	h.Enter(l.password.Entry, "wrong")
 	// The screen asks for an agent name, and so does its error.
-	h.see("Nom d'agent, mot de passe ou code à usage unique incorrect.")
-	h.notSee("Identifiant ou mot de passe incorrect.")
+	h.See("Nom d'agent, mot de passe ou code à usage unique incorrect.")
+	h.NotSee("Identifiant ou mot de passe incorrect.")
 	for range 4 {
-		h.enter(l.password.Entry, "wrong")
+		h.Enter(l.password.Entry, "wrong")
 	}
-	h.see("Trop d'essais incorrects depuis ce poste : par sécurité, réessayez à partir du")
+	h.See("Trop d'essais incorrects depuis ce poste : par sécurité, réessayez à partir du")
 	h.clock.Advance(time.Minute)
 	h.ui.Home()
 	home := h.agentLogin("bob")
-	h.see("Connecté : bob (agent)")
-	h.see("Administration centrale : électeurs de toutes les circonscriptions")
+	h.See("Connecté : bob (agent)")
+	h.See("Administration centrale : électeurs de toutes les circonscriptions")
 	if home.roll != nil || home.campaign != nil || home.auditB != nil {
 		t.Fatal("an agent is offered admin actions")
 	}
-	h.tap(home.logout)
-	screenAs[*homeScreen](h)
+	h.Tap(home.logout)
+	screenAs[firstPage](h)
 	admin := h.agentLogin("alice")
 	if admin.roll == nil || admin.campaign == nil || admin.auditB == nil {
 		t.Fatal("the admin lacks admin actions")
@@ -138,30 +57,30 @@ func testVoterDesk(t *testing.T, h *harness, e *servicetest.Env) {
 		e.Service.Portal.Login(context.Background(), marie.Identifier, "wrong")
 	}
 	home := h.agentLogin("bob")
-	h.tap(home.desk)
+	h.Tap(home.desk)
 	d := screenAs[*deskScreen](h)
-	h.enter(d.query.Entry, "99999999")
-	h.see("Aucun électeur ne correspond.")
+	h.Enter(d.query.Entry, "99999999")
+	h.See("Aucun électeur ne correspond.")
 	d.query.Entry.SetText("")
-	h.enter(d.query.Entry, marie.Email)
+	h.Enter(d.query.Entry, marie.Email)
 	if len(d.found) != 1 {
 		t.Fatalf("%d voters found", len(d.found))
 	}
-	h.tap(d.found[0])
+	h.Tap(d.found[0])
 	f := screenAs[*voterFileScreen](h)
-	h.see("DUPONT Marie Claire")
-	h.see("Compte bloqué jusqu'au")
-	h.see("Identifiant délivré : oui — mot de passe délivré : oui")
-	h.notSee(marie.Identifier)
-	h.notSee(marie.Password)
-	h.tap(f.unlock) // no reason
-	h.see("Saisissez le motif de l'action.")
+	h.See("DUPONT Marie Claire")
+	h.See("Compte bloqué jusqu'au")
+	h.See("Identifiant délivré : oui — mot de passe délivré : oui")
+	h.NotSee(marie.Identifier)
+	h.NotSee(marie.Password)
+	h.Tap(f.unlock) // no reason
+	h.See("Saisissez le motif de l'action.")
 	test.Type(f.reason.Entry, "appel téléphonique, identité vérifiée")
-	h.tap(f.unlock)
-	h.see("Compte débloqué.")
-	h.see("Compte non bloqué")
-	h.see("Agent bob a débloqué le compte. Motif : appel téléphonique, identité vérifiée")
-	h.notSee("voter.unlocked")
+	h.Tap(f.unlock)
+	h.See("Compte débloqué.")
+	h.See("Compte non bloqué")
+	h.See("Agent bob a débloqué le compte. Motif : appel téléphonique, identité vérifiée")
+	h.NotSee("voter.unlocked")
 	if _, err := e.Service.Portal.Login(context.Background(), marie.Identifier, marie.Password); err != nil {
 		t.Fatalf("marie still locked: %v", err)
 	}
@@ -175,18 +94,18 @@ func TestImportScreen(t *testing.T) {
 	bad, _ := servicetest.WriteRoll(f, 3*service.ImportBatch, 500)
 	f.Close()
 	home := h.agentLogin("alice")
-	h.tap(home.roll)
+	h.Tap(home.roll)
 	s := screenAs[*importScreen](h)
-	h.tap(s.start)
-	h.see("Choisissez le fichier de la liste électorale.")
+	h.Tap(s.start)
+	h.See("Choisissez le fichier de la liste électorale.")
 	test.Type(s.file.Entry, roll)
-	h.tap(s.start)
+	h.Tap(s.start)
 	if s.bar.Value != 1 {
 		t.Errorf("progress bar at %v after the import", s.bar.Value)
 	}
-	h.see("lignes/s")
-	h.see("Terminé : 15000 lignes lues sur 15000 dans le fichier (après l'en-tête), 14970 ajoutées, 0 modifiées, 0 inchangées, 30 refusées.")
-	h.see("Ligne " + strconv.Itoa(bad[0].Line) + ", NUMIC : NUMIC invalide")
+	h.See("lignes/s")
+	h.See("Terminé : 15000 lignes lues sur 15000 dans le fichier (après l'en-tête), 14970 ajoutées, 0 modifiées, 0 inchangées, 30 refusées.")
+	h.See("Ligne " + strconv.Itoa(bad[0].Line) + ", NUMIC : NUMIC invalide")
 	report := filepath.Join(dir, "refus.csv")
 	// The save dialog makes the file with the umask's mode before
 	// saveReport writes NUMICs, e-mails and mobiles into it.
@@ -201,8 +120,8 @@ func TestImportScreen(t *testing.T) {
 		t.Errorf("report has %d lines, want 31", lines)
 	}
 	// Again: nothing changes.
-	h.tap(s.start)
-	h.see("0 ajoutées, 0 modifiées, 14970 inchangées")
+	h.Tap(s.start)
+	h.See("0 ajoutées, 0 modifiées, 14970 inchangées")
 }
 
 func TestImportScreenCancel(t *testing.T) {
@@ -212,13 +131,13 @@ func TestImportScreenCancel(t *testing.T) {
 	servicetest.WriteRoll(f, 10*service.ImportBatch, 0)
 	f.Close()
 	home := h.agentLogin("alice")
-	h.tap(home.roll)
+	h.Tap(home.roll)
 	s := screenAs[*importScreen](h)
 	test.Type(s.file.Entry, roll)
 	test.Tap(s.start)
 	test.Tap(s.cancelB) // at once: the import stops at the next batch
-	h.wait()
-	h.see("Import annulé : les lots déjà enregistrés sont complets")
+	h.Wait()
+	h.See("Import annulé : les lots déjà enregistrés sont complets")
 	raw, _ := sql.Open("sqlite", e.Path)
 	defer raw.Close()
 	var n int
@@ -235,33 +154,33 @@ func TestAuditScreen(t *testing.T) {
 
 func testAuditScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	home := h.agentLogin("alice")
-	h.tap(home.auditB)
+	h.Tap(home.auditB)
 	a := screenAs[*auditScreen](h)
-	h.see("Agent alice s'est connecté à l'espace consulat.")
-	h.tap(a.verify)
-	h.see("Journal intact")
+	h.See("Agent alice s'est connecté à l'espace consulat.")
+	h.Tap(a.verify)
+	h.See("Journal intact")
 	// The action is chosen in words; only that action is shown.
 	a.action.SetSelected("Connexion d'un agent")
-	h.wait()
+	h.Wait()
 	if a.shown != 1 {
 		t.Errorf("%d entries for an agent's login, want 1", a.shown)
 	}
 	a.action.SetSelected("Compte d'agent créé")
-	h.wait()
+	h.Wait()
 	if a.shown != 2 {
 		t.Errorf("%d entries for agent.added, want 2", a.shown)
 	}
-	h.notSee("Agent alice s'est connecté à l'espace consulat.")
+	h.NotSee("Agent alice s'est connecté à l'espace consulat.")
 	a.action.SetSelectedIndex(0)
-	h.wait()
-	h.see("Agent alice s'est connecté à l'espace consulat.")
+	h.Wait()
+	h.See("Agent alice s'est connecté à l'espace consulat.")
 	raw, _ := sql.Open("sqlite", e.Path)
 	raw.Exec(`UPDATE audit SET detail = 'rien' WHERE id = 2`)
 	raw.Close()
-	h.tap(a.verify)
-	h.see("JOURNAL ALTÉRÉ : 1 anomalie(s)")
-	h.see("Ligne 2 : son contenu ne correspond plus à son sceau (modifiée, ou écrite sans la clé).")
-	h.notSee("row 2")
+	h.Tap(a.verify)
+	h.See("JOURNAL ALTÉRÉ : 1 anomalie(s)")
+	h.See("Ligne 2 : son contenu ne correspond plus à son sceau (modifiée, ou écrite sans la clé).")
+	h.NotSee("row 2")
 }
 
 // TestSecondFactorResetInWords: `consulvoted agent reset-totp` is in the
@@ -282,17 +201,17 @@ func TestSecondFactorResetInWords(t *testing.T) {
 			if _, err := e.Service.Operator.ResetSecondFactor(context.Background(), "cli", "bob"); err != nil {
 				t.Fatal(err)
 			}
-			h.tap(bob.outbox)
+			h.Tap(bob.outbox)
 			screenAs[*officeLoginScreen](h) // the session ended with the old factor
 			h.ui.Home()
 			home := h.agentLogin("alice")
-			h.tap(home.auditB)
+			h.Tap(home.auditB)
 			a := screenAs[*auditScreen](h)
 			a.action.SetSelected(tc.action)
-			h.wait()
-			h.see(tc.want)
-			h.notSee("agent.second_factor_reset")
-			h.notSee(`"sessions_ended"`)
+			h.Wait()
+			h.See(tc.want)
+			h.NotSee("agent.second_factor_reset")
+			h.NotSee(`"sessions_ended"`)
 		})
 	}
 }
@@ -301,9 +220,9 @@ func TestOfficeSessionExpires(t *testing.T) {
 	h, e := newOfficeHarness(t)
 	home := h.agentLogin("bob")
 	e.Clock.Advance(service.AgentSessionTTL)
-	h.tap(home.outbox)
+	h.Tap(home.outbox)
 	screenAs[*officeLoginScreen](h)
-	h.see("Votre session a expiré ou n'est plus valable : reconnectez-vous.")
+	h.See("Votre session a expiré ou n'est plus valable : reconnectez-vous.")
 }
 
 // TestImportScreenFileErrors: a file that cannot be read is said so in
@@ -311,7 +230,7 @@ func TestOfficeSessionExpires(t *testing.T) {
 func TestImportScreenFileErrors(t *testing.T) {
 	h, _ := newOfficeHarness(t)
 	home := h.agentLogin("alice")
-	h.tap(home.roll)
+	h.Tap(home.roll)
 	s := screenAs[*importScreen](h)
 	dir := t.TempDir()
 	for path, want := range map[string]string{
@@ -319,11 +238,11 @@ func TestImportScreenFileErrors(t *testing.T) {
 		dir:                              "Ce fichier ne peut pas être ouvert : c'est un dossier, pas un fichier.",
 	} {
 		s.file.Entry.SetText(path)
-		h.tap(s.start)
-		h.see(want)
-		h.notSee("no such file")
-		h.notSee("open ")
+		h.Tap(s.start)
+		h.See(want)
+		h.NotSee("no such file")
+		h.NotSee("open ")
 	}
 	s.saveReport(filepath.Join(dir, "absent", "refus.csv"))
-	h.see("Le rapport n'a pas pu être enregistré : il n'existe pas.")
+	h.See("Le rapport n'a pas pu être enregistré : il n'existe pas.")
 }

@@ -1,4 +1,4 @@
-package screens
+package office
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // approvalsScreen lists the changes awaiting approval, oldest first: each
@@ -74,8 +75,8 @@ func (s *approvalsScreen) load() {
 			s.opens = append(s.opens, open)
 			s.list.Add(ui.Wrapped(lang.X("approvals.item", "", map[string]any{"Voter": c.VoterName, "NUMIC": c.NUMIC,
 				"What": changeText(c.OldEmail, c.NewEmail, c.OldMobile, c.NewMobile), "Proposer": c.ProposedBy,
-				"Time": formatTime(c.ProposedAt), "Document": documentText(c.Document), "Reason": c.Reason,
-				"Expires": formatTime(c.ExpiresAt)})))
+				"Time": words.Time(c.ProposedAt), "Document": documentText(c.Document), "Reason": c.Reason,
+				"Expires": words.Time(c.ExpiresAt)})))
 			mine := s.u.agent != nil && s.u.agent.Name == c.ProposedBy
 			switch {
 			case mine:

@@ -1,4 +1,4 @@
-package screens
+package office
 
 import (
 	"fyne.io/fyne/v2"
@@ -10,6 +10,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // messageLines is a message of the voter's file: when, how, what, to
@@ -18,11 +19,11 @@ import (
 // itself, the contact change as the remedy.
 func messageLines(m portal.MessageState) []fyne.CanvasObject {
 	lines := []fyne.CanvasObject{ui.Wrapped(lang.X("file.message", "", map[string]any{
-		"Time": formatTime(m.CreatedAt), "Channel": codeLabel("channel.", m.Channel), "Kind": codeLabel("kind.", m.Kind),
+		"Time": words.Time(m.CreatedAt), "Channel": codeLabel("channel.", m.Channel), "Kind": codeLabel("kind.", m.Kind),
 		"To": m.Recipient, "State": codeLabel("stage.", m.Stage()), "Attempts": m.Attempts}))}
 	if m.DeliveryStatus != "" {
 		lines = append(lines, ui.Wrapped(lang.X("file.message.answer", "", map[string]any{
-			"Time": formatTime(m.DeliveryAt), "Status": m.DeliveryStatus})))
+			"Time": words.Time(m.DeliveryAt), "Status": m.DeliveryStatus})))
 	}
 	if m.UserUnknown() {
 		l := ui.Wrapped(lang.L("file.message.unknown"))

@@ -1,4 +1,4 @@
-package screens
+package office
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // officeHomeScreen lists what the agent may do.
@@ -48,7 +49,7 @@ func (s *officeHomeScreen) page() *ui.Page {
 	a := s.u.agent
 	role := lang.L("office.role." + string(a.Role))
 	c := container.NewVBox(ui.Heading(lang.L("office.home.page")),
-		widget.NewLabel(lang.X("office.home.who", "", map[string]any{"Name": a.Name, "Role": role, "Time": formatTime(a.ExpiresAt)})),
+		widget.NewLabel(lang.X("office.home.who", "", map[string]any{"Name": a.Name, "Role": role, "Time": words.Time(a.ExpiresAt)})),
 		widget.NewLabel(scopeText(a.Scope)))
 	for _, b := range []*ui.Button{s.desk, s.approvals, s.outbox, s.roll, s.campaign, s.auditB} {
 		if b != nil {

@@ -1,4 +1,4 @@
-package screens
+package office
 
 import (
 	"strings"
@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 
 	"consulvote/app/portal"
+	"consulvote/screens/words"
 )
 
 // historyText says an audit entry in words, in the user's language: who
@@ -28,7 +29,7 @@ func historyText(h portal.HistoryEntry) string {
 	}
 	for _, k := range []string{"until", "expires", "since"} {
 		if t, err := time.Parse(time.RFC3339, h.Params[k]); err == nil {
-			data[k] = formatTime(t)
+			data[k] = words.Time(t)
 		}
 	}
 	if r := h.Params["role"]; r == string(portal.RoleAdmin) || r == string(portal.RoleAgent) {
@@ -50,10 +51,10 @@ func historyText(h portal.HistoryEntry) string {
 		}
 	}
 	if !historyWords["history."+h.Action] {
-		return lang.X("audit.entry", "", map[string]any{"Time": formatTime(h.At), "Actor": actorLabel(h.Actor),
+		return lang.X("audit.entry", "", map[string]any{"Time": words.Time(h.At), "Actor": actorLabel(h.Actor),
 			"Action": codeLabel("action.", h.Action), "Detail": h.Detail})
 	}
-	return formatTime(h.At) + " — " + lang.X("history."+h.Action, "", data)
+	return words.Time(h.At) + " — " + lang.X("history."+h.Action, "", data)
 }
 
 // historyWords are the translation keys of the history's sentences and

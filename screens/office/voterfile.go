@@ -1,4 +1,4 @@
-package screens
+package office
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // voterFileScreen shows a voter's status and history in words, and the
@@ -67,7 +68,7 @@ func when(t time.Time) string {
 	if t.IsZero() {
 		return lang.L("file.never")
 	}
-	return formatTime(t)
+	return words.Time(t)
 }
 
 func yesNo(b bool) string {
@@ -95,7 +96,7 @@ func (s *voterFileScreen) load() {
 		if f.LockedUntil.IsZero() {
 			add(lang.X("file.not_locked", "", map[string]any{"Failures": f.FailedAttempts}))
 		} else {
-			add(lang.X("file.locked", "", map[string]any{"Time": formatTime(f.LockedUntil), "Failures": f.FailedAttempts}))
+			add(lang.X("file.locked", "", map[string]any{"Time": words.Time(f.LockedUntil), "Failures": f.FailedAttempts}))
 		}
 		add(lang.X("file.renewals", "", map[string]any{"Identifier": when(f.IdentifierRenewedAt),
 			"Password": when(f.PasswordRenewedAt), "Login": when(f.LastLoginAt)}))
@@ -155,7 +156,7 @@ func (s *voterFileScreen) showContact(f portal.VoterFile) {
 	if pending == nil {
 		s.changeB = s.u.Button(lang.L("file.change"), nil, func() {
 			s.u.Show(newContactChange(s.u, s.file, func(c portal.ContactChange) {
-				s.msg.Set(lang.X("contact.proposed", "", map[string]any{"Time": formatTime(c.ExpiresAt)}), widget.SuccessImportance)
+				s.msg.Set(lang.X("contact.proposed", "", map[string]any{"Time": words.Time(c.ExpiresAt)}), widget.SuccessImportance)
 				s.load()
 			}).page())
 		})
@@ -164,8 +165,8 @@ func (s *voterFileScreen) showContact(f portal.VoterFile) {
 		c := *pending
 		s.contact.Add(ui.Wrapped(lang.X("file.pending", "", map[string]any{
 			"What": changeText(c.OldEmail, c.NewEmail, c.OldMobile, c.NewMobile), "Proposer": c.ProposedBy,
-			"Time": formatTime(c.ProposedAt), "Document": documentText(c.Document), "Reason": c.Reason,
-			"Expires": formatTime(c.ExpiresAt)})))
+			"Time": words.Time(c.ProposedAt), "Document": documentText(c.Document), "Reason": c.Reason,
+			"Expires": words.Time(c.ExpiresAt)})))
 		if s.u.agent != nil && s.u.agent.Name == c.ProposedBy {
 			s.contact.Add(ui.Wrapped(lang.L("file.pending_mine")))
 			s.withdraw = s.u.Button(lang.L("file.withdraw"), nil, func() { s.reject(c.ID, true) })
@@ -195,7 +196,7 @@ func (s *voterFileScreen) showContact(f portal.VoterFile) {
 			s.contact.Add(widget.NewLabelWithStyle(lang.L("file.changes"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
 		}
 		shown++
-		s.contact.Add(ui.Wrapped(lang.X("file.change_line", "", map[string]any{"Time": formatTime(c.ProposedAt),
+		s.contact.Add(ui.Wrapped(lang.X("file.change_line", "", map[string]any{"Time": words.Time(c.ProposedAt),
 			"What": changeText(c.OldEmail, c.NewEmail, c.OldMobile, c.NewMobile), "State": lang.L("change.state." + string(c.State)),
 			"Proposer": c.ProposedBy, "DecidedBy": c.DecidedBy})))
 	}
@@ -254,7 +255,7 @@ func (s *voterFileScreen) startRenewal(kind portal.RenewalKind) {
 		if r.Kind == portal.RenewPassword {
 			s.msg.Set(lang.X("file.renewal_password_sent", "", map[string]any{"To": r.Recipient}), widget.SuccessImportance)
 		} else {
-			s.msg.Set(lang.X("file.renewal_identifier_sent", "", map[string]any{"To": r.Recipient, "Time": formatTime(r.ExpiresAt)}), widget.SuccessImportance)
+			s.msg.Set(lang.X("file.renewal_identifier_sent", "", map[string]any{"To": r.Recipient, "Time": words.Time(r.ExpiresAt)}), widget.SuccessImportance)
 		}
 	})
 }

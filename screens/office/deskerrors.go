@@ -1,4 +1,4 @@
-package screens
+package office
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // deskCodes are the errors the desk words for an agent rather than for a
@@ -29,7 +30,7 @@ func (u *UI) deskText(err error) string {
 	}
 	data := map[string]any{}
 	if !pe.Until.IsZero() {
-		data["Time"] = formatTime(pe.Until)
+		data["Time"] = words.Time(pe.Until)
 	}
 	key := "desk.err." + string(pe.Code)
 	if pe.Code == portal.CodeRenewalConflict && pe.Until.IsZero() {
@@ -66,7 +67,7 @@ func deskFieldErrorText(fe portal.FieldError) string {
 	if deskFields[fe] {
 		return lang.L("desk.err." + string(fe.Field) + "." + string(fe.Reason))
 	}
-	return fieldErrorText(fe)
+	return words.Field(fe)
 }
 
 // setDeskFieldErrors puts each field error under its field, in the desk's

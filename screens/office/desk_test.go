@@ -1,4 +1,4 @@
-package screens
+package office
 
 import (
 	"context"
@@ -16,21 +16,22 @@ import (
 	"consulvote/app/service"
 	"consulvote/app/service/servicetest"
 	"consulvote/resources"
+	"consulvote/screens/screenstest"
 )
 
 // openFile logs the agent in, finds the voter by NUMIC and opens the file.
 func (h *harness) openFile(agent, numic string) *voterFileScreen {
-	h.t.Helper()
+	h.T.Helper()
 	h.ui.agent = nil
 	h.ui.Home()
 	home := h.agentLogin(agent)
-	h.tap(home.desk)
+	h.Tap(home.desk)
 	d := screenAs[*deskScreen](h)
-	h.enter(d.query.Entry, numic)
+	h.Enter(d.query.Entry, numic)
 	if len(d.found) != 1 {
-		h.t.Fatalf("%d voters found for %s", len(d.found), numic)
+		h.T.Fatalf("%d voters found for %s", len(d.found), numic)
 	}
-	h.tap(d.found[0])
+	h.Tap(d.found[0])
 	return screenAs[*voterFileScreen](h)
 }
 
@@ -38,7 +39,7 @@ func (h *harness) openFile(agent, numic string) *voterFileScreen {
 // (agent).
 func addDeskAgents(t *testing.T, e *servicetest.Env) {
 	t.Helper()
-	if _, err := e.Service.Operator.AddAgent(context.Background(), "carl", portal.RoleAgent, agentPassword, false, portal.Scope{Central: true}); err != nil {
+	if _, err := e.Service.Operator.AddAgent(context.Background(), "carl", portal.RoleAgent, screenstest.AgentPassword, false, portal.Scope{Central: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -55,35 +56,35 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	if f.approveB != nil || f.changeB == nil {
 		t.Fatal("no pending change, yet no button to propose one or one to approve")
 	}
-	h.tap(f.changeB)
+	h.Tap(f.changeB)
 	c := screenAs[*contactScreen](h)
-	h.see("DUPONT Marie Claire — NUMIC 00012345 — actuellement : courriel marie.dupont@example.org, mobile +33612345678")
+	h.See("DUPONT Marie Claire — NUMIC 00012345 — actuellement : courriel marie.dupont@example.org, mobile +33612345678")
 
 	// Every field's error, in the agent's words.
-	h.tap(c.submitB.Button)
-	h.see("Saisissez la nouvelle adresse électronique, ou le nouveau numéro de mobile.")
-	h.see("Choisissez la pièce d'identité vue.")
-	h.see("Saisissez le motif de l'action.")
+	h.Tap(c.submitB.Button)
+	h.See("Saisissez la nouvelle adresse électronique, ou le nouveau numéro de mobile.")
+	h.See("Choisissez la pièce d'identité vue.")
+	h.See("Saisissez le motif de l'action.")
 	test.Type(c.mobile.Entry, "06 12 34 56 78")
-	h.tap(c.submitB.Button)
-	h.see("Ce numéro n'est pas au format international : commencez par + et l'indicatif du pays, ex. +33612345678.")
+	h.Tap(c.submitB.Button)
+	h.See("Ce numéro n'est pas au format international : commencez par + et l'indicatif du pays, ex. +33612345678.")
 	c.mobile.Entry.SetText("")
 	test.Type(c.email.Entry, john.Email)
 	c.document.SetSelectedIndex(0)
-	h.enter(c.reason.Entry, "appel de l'électrice, passeport présenté au guichet")
-	h.see("Cette adresse électronique est déjà celle d'un autre électeur : vérifiez-la avec l'électeur.")
+	h.Enter(c.reason.Entry, "appel de l'électrice, passeport présenté au guichet")
+	h.See("Cette adresse électronique est déjà celle d'un autre électeur : vérifiez-la avec l'électeur.")
 	if c.reason.Entry.Text == "" || c.email.Entry.Text != john.Email {
 		t.Fatal("a refused form lost what was typed")
 	}
 	c.email.Entry.SetText("marie.nouvelle@example.org")
-	h.enter(c.email.Entry, "")
+	h.Enter(c.email.Entry, "")
 
 	// Back on the file: proposed, nothing changed, only withdrawable here.
 	f = screenAs[*voterFileScreen](h)
-	h.see("Modification proposée. Elle ne prendra effet qu'après l'approbation d'un autre agent, avant le 08/05/2026")
-	h.see("Modification en attente : l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) — proposée par bob")
-	h.see("Courriel : marie.dupont@example.org — mobile : +33612345678")
-	h.see("Agent bob a proposé de changer l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org), pièce vue : passeport. Motif : appel de l'électrice, passeport présenté au guichet.")
+	h.See("Modification proposée. Elle ne prendra effet qu'après l'approbation d'un autre agent, avant le 08/05/2026")
+	h.See("Modification en attente : l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) — proposée par bob")
+	h.See("Courriel : marie.dupont@example.org — mobile : +33612345678")
+	h.See("Agent bob a proposé de changer l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org), pièce vue : passeport. Motif : appel de l'électrice, passeport présenté au guichet.")
 	if f.approveB != nil || f.withdraw == nil {
 		t.Fatal("the proposer is offered to approve, or not to withdraw")
 	}
@@ -95,17 +96,17 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	if f.approveB != nil || f.rejectB == nil {
 		t.Fatal("an agent who may not approve is offered to, or not offered to reject")
 	}
-	h.see("Seul un administrateur peut approuver cette modification (réglage du service). Vous pouvez la refuser, avec un motif.")
+	h.See("Seul un administrateur peut approuver cette modification (réglage du service). Vous pouvez la refuser, avec un motif.")
 	h.ui.Back()
 	h.ui.Back()
 	home := screenAs[*officeHomeScreen](h)
 	if home.approvals.Text != "Modifications en attente (1)" {
 		t.Errorf("carl's home offers %q", home.approvals.Text)
 	}
-	h.tap(home.approvals)
+	h.Tap(home.approvals)
 	a := screenAs[*approvalsScreen](h)
-	h.see("Modifications en attente")
-	h.see("Seul un administrateur peut approuver ces modifications (réglage du service). Ouvrez le dossier de l'électeur pour en refuser une, avec un motif.")
+	h.See("Modifications en attente")
+	h.See("Seul un administrateur peut approuver ces modifications (réglage du service). Ouvrez le dossier de l'électeur pour en refuser une, avec un motif.")
 	if len(a.opens) != 1 || len(a.approve) != 0 {
 		t.Errorf("carl's list: %d to open, %d to approve; want 1 and 0", len(a.opens), len(a.approve))
 	}
@@ -120,47 +121,47 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	if home.approvals.Text != "Modifications à approuver (1)" {
 		t.Errorf("approvals button reads %q", home.approvals.Text)
 	}
-	h.tap(home.approvals)
+	h.Tap(home.approvals)
 	a = screenAs[*approvalsScreen](h)
-	h.notSee("Seul un administrateur peut approuver")
-	h.see("DUPONT Marie Claire (NUMIC 00012345) — l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) — proposée par bob")
-	if h.win.Canvas().Focused() != a.opens[0] {
-		t.Errorf("focus on %T, want the first proposal's Open", h.win.Canvas().Focused())
+	h.NotSee("Seul un administrateur peut approuver")
+	h.See("DUPONT Marie Claire (NUMIC 00012345) — l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) — proposée par bob")
+	if h.Win.Canvas().Focused() != a.opens[0] {
+		t.Errorf("focus on %T, want the first proposal's Open", h.Win.Canvas().Focused())
 	}
-	h.tap(a.opens[0])
+	h.Tap(a.opens[0])
 	f = screenAs[*voterFileScreen](h)
-	h.win.Canvas().Focus(f.approveB)
-	key(f.approveB, fyne.KeyReturn)
+	h.Win.Canvas().Focus(f.approveB)
+	screenstest.Key(f.approveB, fyne.KeyReturn)
 	// Asked first, naming the voter and the change; Escape's answer is no.
-	h.see("Changer, pour DUPONT Marie Claire, l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org).")
-	h.tap(h.overlayButton("Ne pas approuver"))
-	h.notSee("Modification approuvée")
-	if h.win.Canvas().Focused() != f.approveB {
-		t.Fatalf("after No, focus on %T, not back on Approve", h.win.Canvas().Focused())
+	h.See("Changer, pour DUPONT Marie Claire, l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org).")
+	h.Tap(h.OverlayButton("Ne pas approuver"))
+	h.NotSee("Modification approuvée")
+	if h.Win.Canvas().Focused() != f.approveB {
+		t.Fatalf("after No, focus on %T, not back on Approve", h.Win.Canvas().Focused())
 	}
-	key(f.approveB, fyne.KeyReturn)
-	h.tap(h.overlayButton("Approuver"))
-	h.see("Modification approuvée : les coordonnées sont changées et l'électeur est prévenu à ses anciennes et nouvelles adresses.")
+	screenstest.Key(f.approveB, fyne.KeyReturn)
+	h.Tap(h.OverlayButton("Approuver"))
+	h.See("Modification approuvée : les coordonnées sont changées et l'électeur est prévenu à ses anciennes et nouvelles adresses.")
 	// Approve went with the proposal: the focus is on what replaced it,
 	// the result in view.
-	if f.changeB == nil || h.win.Canvas().Focused() != f.changeB {
-		t.Fatalf("after Approve, focus on %T, want Propose a change", h.win.Canvas().Focused())
+	if f.changeB == nil || h.Win.Canvas().Focused() != f.changeB {
+		t.Fatalf("after Approve, focus on %T, want Propose a change", h.Win.Canvas().Focused())
 	}
-	assertInView(t, h, f.msg.Label)
-	h.see("Courriel : marie.nouvelle@example.org — mobile : +33612345678")
-	h.see("Agent alice a approuvé le changement de l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) proposé par bob (pièce vue : passeport ; motif : appel de l'électrice, passeport présenté au guichet). Avis envoyés aux anciennes et nouvelles coordonnées.")
-	h.see("Agent carl n'a pas pu approuver le changement proposé par bob : approbation réservée aux administrateurs.")
-	h.see("courriel, avis de modification des coordonnées à marie.dupont@example.org : en attente")
-	h.see("courriel, avis de modification des coordonnées à marie.nouvelle@example.org : en attente")
-	h.notSee("contact.change") // in words, never the raw codes
+	screenstest.AssertInView(t, h.H, f.msg.Label)
+	h.See("Courriel : marie.nouvelle@example.org — mobile : +33612345678")
+	h.See("Agent alice a approuvé le changement de l'adresse électronique (de marie.dupont@example.org à marie.nouvelle@example.org) proposé par bob (pièce vue : passeport ; motif : appel de l'électrice, passeport présenté au guichet). Avis envoyés aux anciennes et nouvelles coordonnées.")
+	h.See("Agent carl n'a pas pu approuver le changement proposé par bob : approbation réservée aux administrateurs.")
+	h.See("courriel, avis de modification des coordonnées à marie.dupont@example.org : en attente")
+	h.See("courriel, avis de modification des coordonnées à marie.nouvelle@example.org : en attente")
+	h.NotSee("contact.change") // in words, never the raw codes
 	if f.changeB == nil {
 		t.Error("no button to propose the next change")
 	}
 	h.ui.Back()
 	a = screenAs[*approvalsScreen](h)
 	a.load()
-	h.wait()
-	h.see("Aucune modification n'attend d'approbation.")
+	h.Wait()
+	h.See("Aucune modification n'attend d'approbation.")
 }
 
 // TestContactApprovalByAnyAgentScreens: with `--contact-approval agent`,
@@ -175,11 +176,11 @@ func TestContactApprovalByAnyAgentScreens(t *testing.T) {
 func testApprovalByAnyAgent(t *testing.T, h *harness, e *servicetest.Env) {
 	addDeskAgents(t, e)
 	f := h.openFile("bob", marie.NUMIC)
-	h.tap(f.changeB)
+	h.Tap(f.changeB)
 	c := screenAs[*contactScreen](h)
 	test.Type(c.email.Entry, "marie.autre@example.org")
 	c.document.SetSelectedIndex(1)
-	h.enter(c.reason.Entry, "au guichet, carte d'identité")
+	h.Enter(c.reason.Entry, "au guichet, carte d'identité")
 	f = screenAs[*voterFileScreen](h)
 	if f.approveB != nil || f.withdraw == nil {
 		t.Fatal("the proposer is offered to approve")
@@ -191,10 +192,10 @@ func testApprovalByAnyAgent(t *testing.T, h *harness, e *servicetest.Env) {
 	if home.approvals.Text != "Modifications à approuver (1)" {
 		t.Errorf("bob's home offers %q", home.approvals.Text)
 	}
-	h.tap(home.approvals)
+	h.Tap(home.approvals)
 	a := screenAs[*approvalsScreen](h)
-	h.see("Votre proposition : un autre agent doit l'approuver.")
-	h.notSee("Seul un administrateur")
+	h.See("Votre proposition : un autre agent doit l'approuver.")
+	h.NotSee("Seul un administrateur")
 	if len(a.approve) != 0 {
 		t.Error("bob may approve his own proposal from the list")
 	}
@@ -204,11 +205,11 @@ func testApprovalByAnyAgent(t *testing.T, h *harness, e *servicetest.Env) {
 	if f.approveB == nil || f.rejectB == nil {
 		t.Fatal("an agent who may approve is not offered to")
 	}
-	h.notSee("Seul un administrateur")
-	h.tap(f.approveB)
-	h.tap(h.overlayButton("Approuver"))
-	h.see("Modification approuvée : les coordonnées sont changées et l'électeur est prévenu à ses anciennes et nouvelles adresses.")
-	h.see("Courriel : marie.autre@example.org — mobile : +33612345678")
+	h.NotSee("Seul un administrateur")
+	h.Tap(f.approveB)
+	h.Tap(h.OverlayButton("Approuver"))
+	h.See("Modification approuvée : les coordonnées sont changées et l'électeur est prévenu à ses anciennes et nouvelles adresses.")
+	h.See("Courriel : marie.autre@example.org — mobile : +33612345678")
 }
 
 func TestDeskRenewalScreen(t *testing.T) {
@@ -218,38 +219,38 @@ func TestDeskRenewalScreen(t *testing.T) {
 
 func testDeskRenewalScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	f := h.openFile("bob", marie.NUMIC)
-	h.tap(f.renewID)
-	h.see("Saisissez le motif de l'action.")
+	h.Tap(f.renewID)
+	h.See("Saisissez le motif de l'action.")
 	test.Type(f.reason.Entry, "appel de l'électrice, identité vérifiée")
-	h.tap(f.renewID)
-	h.see("Lien envoyé par courriel à marie.dupont@example.org, valable jusqu'au 06/05/2026 à 18h25 (UTC+00:00).")
-	h.see("Liens en cours : 1")
-	h.see("Agent bob a lancé pour l'électeur un renouvellement de l'identifiant : lien envoyé par courriel à marie.dupont@example.org. Motif : appel de l'électrice, identité vérifiée")
+	h.Tap(f.renewID)
+	h.See("Lien envoyé par courriel à marie.dupont@example.org, valable jusqu'au 06/05/2026 à 18h25 (UTC+00:00).")
+	h.See("Liens en cours : 1")
+	h.See("Agent bob a lancé pour l'électeur un renouvellement de l'identifiant : lien envoyé par courriel à marie.dupont@example.org. Motif : appel de l'électrice, identité vérifiée")
 	link := h.latestLink()
-	h.notSee(link[strings.LastIndex(link, "=")+1:])
+	h.NotSee(link[strings.LastIndex(link, "=")+1:])
 	// Not both at once, in the desk's words.
 	test.Type(f.reason.Entry, "l'électrice demande aussi son mot de passe")
-	h.tap(f.renewPW)
-	h.see("Pas les deux à la fois : un lien de renouvellement de l'identifiant est en cours. L'électeur doit d'abord le terminer, ou annulez-le.")
-	h.see("Agent bob n'a pas pu lancer un renouvellement du mot de passe : pas les deux à la fois (l'autre renouvellement est en cours ou récent).")
+	h.Tap(f.renewPW)
+	h.See("Pas les deux à la fois : un lien de renouvellement de l'identifiant est en cours. L'électeur doit d'abord le terminer, ou annulez-le.")
+	h.See("Agent bob n'a pas pu lancer un renouvellement du mot de passe : pas les deux à la fois (l'autre renouvellement est en cours ou récent).")
 
 	// A password by SMS for Inès: the agent sees where it went, not what.
 	f = h.openFile("bob", service.DemoRoll[2].NUMIC)
 	test.Type(f.reason.Entry, "au guichet, carte consulaire")
-	h.tap(f.renewPW)
-	h.see("Nouveau mot de passe envoyé par SMS au +212612345678. L'ancien ne fonctionne plus.")
-	h.see("SMS, nouveau mot de passe par SMS à +212612345678 : en attente")
+	h.Tap(f.renewPW)
+	h.See("Nouveau mot de passe envoyé par SMS au +212612345678. L'ancien ne fonctionne plus.")
+	h.See("SMS, nouveau mot de passe par SMS à +212612345678 : en attente")
 	var password string
-	for _, m := range mustMessages(t, h) {
+	for _, m := range screenstest.Messages(t, h.svc.Portal) {
 		if m.Channel == "sms" {
-			password = passwordInSMS.FindString(m.Text)
+			password = screenstest.PasswordInSMS.FindString(m.Text)
 			break
 		}
 	}
 	if password == "" {
 		t.Fatal("no SMS")
 	}
-	h.notSee(password)
+	h.NotSee(password)
 	if _, err := e.Service.Portal.Login(context.Background(), service.DemoRoll[2].Identifier, password); err != nil {
 		t.Fatalf("the password from the SMS: %v", err)
 	}
@@ -259,12 +260,12 @@ func testDeskRenewalScreen(t *testing.T, h *harness, e *servicetest.Env) {
 	}
 	f = h.openFile("bob", marie.NUMIC)
 	test.Type(f.reason.Entry, "appel")
-	h.tap(f.changeB)
+	h.Tap(f.changeB)
 	c := screenAs[*contactScreen](h)
 	test.Type(c.mobile.Entry, "+33700000001")
 	c.document.SetSelectedIndex(1)
-	h.enter(c.reason.Entry, "appel, carte d'identité")
-	h.see("Le compte de cet électeur est bloqué jusqu'au 06/05/2026 à 17h40 (UTC+00:00) après des essais incorrects : débloquez-le d'abord, avec un motif, une fois son identité vérifiée.")
+	h.Enter(c.reason.Entry, "appel, carte d'identité")
+	h.See("Le compte de cet électeur est bloqué jusqu'au 06/05/2026 à 17h40 (UTC+00:00) après des essais incorrects : débloquez-le d'abord, avec un motif, une fois son identité vérifiée.")
 }
 
 // TestDeskInEnglish: the desk's errors and history in English.
@@ -275,24 +276,24 @@ func TestDeskInEnglish(t *testing.T) {
 	t.Cleanup(func() { resources.LoadTranslations("fr") })
 	h, e := newOfficeHarness(t)
 	f := h.openFile("bob", marie.NUMIC)
-	h.tap(f.changeB)
+	h.Tap(f.changeB)
 	c := screenAs[*contactScreen](h)
 	test.Type(c.mobile.Entry, "0612345678")
-	h.enter(c.reason.Entry, "")
-	h.see("This number is not in international format: start with + and the country code, e.g. +33612345678.")
-	h.see("Choose the identity document seen.")
+	h.Enter(c.reason.Entry, "")
+	h.See("This number is not in international format: start with + and the country code, e.g. +33612345678.")
+	h.See("Choose the identity document seen.")
 	c.mobile.Entry.SetText("+33 7 00 00 00 01")
 	c.document.SetSelectedIndex(2)
-	h.enter(c.reason.Entry, "called, consular card checked")
+	h.Enter(c.reason.Entry, "called, consular card checked")
 	f = screenAs[*voterFileScreen](h)
-	h.see("Agent bob proposed to change the mobile (from +33612345678 to +33700000001), document seen: consular card. Reason: called, consular card checked.")
-	h.tap(f.withdraw)
-	h.see("Type the reason for the action.")
+	h.See("Agent bob proposed to change the mobile (from +33612345678 to +33700000001), document seen: consular card. Reason: called, consular card checked.")
+	h.Tap(f.withdraw)
+	h.See("Type the reason for the action.")
 	test.Type(f.reason.Entry, "typo")
-	h.tap(f.withdraw)
-	h.see("Proposal withdrawn.")
-	h.see("Agent bob withdrew their proposed change of contact details. Reason: typo")
-	h.see("the mobile (from +33612345678 to +33700000001): withdrawn (proposed by bob, decided by bob)")
+	h.Tap(f.withdraw)
+	h.See("Proposal withdrawn.")
+	h.See("Agent bob withdrew their proposed change of contact details. Reason: typo")
+	h.See("the mobile (from +33612345678 to +33700000001): withdrawn (proposed by bob, decided by bob)")
 	// Approval by the proposer, in English, from the API's answer.
 	ch, err := e.Service.Office.ProposeContactChange(context.Background(), h.ui.token(), portal.ContactChangeRequest{
 		VoterID: f.id, Email: "m@example.org", Document: portal.DocPassport, Reason: "r"})
@@ -309,24 +310,24 @@ func TestDeskInEnglish(t *testing.T) {
 	if f.approveB != nil {
 		t.Error("carl is offered to approve")
 	}
-	h.see("Only an administrator may approve this change (a setting of the service). You may reject it, with a reason.")
+	h.See("Only an administrator may approve this change (a setting of the service). You may reject it, with a reason.")
 	h.ui.agent = nil
 	h.ui.Home()
 	home := h.agentLogin("carl")
 	if home.approvals.Text != "Pending changes (1)" {
 		t.Errorf("carl's home offers %q", home.approvals.Text)
 	}
-	h.tap(home.approvals)
-	h.see("Only an administrator may approve these changes (a setting of the service). Open the voter's file to reject one, with a reason.")
+	h.Tap(home.approvals)
+	h.See("Only an administrator may approve these changes (a setting of the service). Open the voter's file to reject one, with a reason.")
 	h.ui.agent = nil
 	h.ui.Home()
-	h.tap(h.agentLogin("bob").approvals)
-	h.see("Your proposal: another agent must approve it.")
+	h.Tap(h.agentLogin("bob").approvals)
+	h.See("Your proposal: another agent must approve it.")
 	for _, code := range []portal.Code{portal.CodeSelfApproval, portal.CodeChangePending, portal.CodeChangeDecided,
 		portal.CodeChangeExpired, portal.CodeContactStale, portal.CodeNoMobile, portal.CodeLocked,
 		portal.CodeRenewalConflict, portal.CodeRateLimited, portal.CodeForbidden} {
 		text := h.ui.deskText(&portal.Error{Code: code})
-		if rawKey.MatchString(text) || strings.Contains(text, "desk.err") || text == h.ui.errorText(&portal.Error{Code: portal.CodeInternal}) {
+		if screenstest.RawKey.MatchString(text) || strings.Contains(text, "desk.err") || text == h.ui.errorText(&portal.Error{Code: portal.CodeInternal}) {
 			t.Errorf("%s: no sentence of its own (%q)", code, text)
 		}
 	}
@@ -365,7 +366,7 @@ func TestHistoryInWords(t *testing.T) {
 // TestDocumentsDocumented: docs/office.md's table of identity documents is
 // the list in code, with its words in each language, in order.
 func TestDocumentsDocumented(t *testing.T) {
-	readme, err := os.ReadFile("../docs/office.md")
+	readme, err := os.ReadFile("../../docs/office.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +406,7 @@ func TestDocumentsDocumented(t *testing.T) {
 func TestRollImportScreenReportsDeskChange(t *testing.T) {
 	h, e := newOfficeHarness(t)
 	ctx := context.Background()
-	bob, _ := e.Service.Office.AgentLogin(ctx, "bob", agentPassword, "")
+	bob, _ := e.Service.Office.AgentLogin(ctx, "bob", screenstest.AgentPassword, "")
 	found, _ := e.Service.Office.FindVoters(ctx, bob.Token, marie.NUMIC)
 	c, err := e.Service.Office.ProposeContactChange(ctx, bob.Token, portal.ContactChangeRequest{VoterID: found[0].ID,
 		Mobile: "+33700000001", Document: portal.DocPassport, Reason: "au guichet"})
@@ -419,12 +420,12 @@ func TestRollImportScreenReportsDeskChange(t *testing.T) {
 	roll := filepath.Join(t.TempDir(), "liste.csv")
 	os.WriteFile(roll, []byte("NUMIC;nom;prénoms;adresse électronique;mobile;circonscription\n"+
 		fmt.Sprintf("%s;%s;%s;%s;%s;%s\n", marie.NUMIC, marie.LastName, marie.FirstNames, marie.Email, marie.Mobile, marie.Circonscription)), 0o600)
-	h.tap(home.roll)
+	h.Tap(home.roll)
 	s := screenAs[*importScreen](h)
 	test.Type(s.file.Entry, roll)
-	h.tap(s.start)
-	h.see("1 coordonnée(s) changée(s) au guichet conservée(s), différente(s) de la liste :")
-	h.see("Ligne 2, NUMIC 00012345 : le mobile changé au guichet le 06/05/2026 à 17h25 (UTC+00:00) est conservé (« +33700000001 ») ; la liste porte « +33612345678 ».")
+	h.Tap(s.start)
+	h.See("1 coordonnée(s) changée(s) au guichet conservée(s), différente(s) de la liste :")
+	h.See("Ligne 2, NUMIC 00012345 : le mobile changé au guichet le 06/05/2026 à 17h25 (UTC+00:00) est conservé (« +33700000001 ») ; la liste porte « +33612345678 ».")
 	if !s.save.Visible() {
 		t.Error("no way to save the report")
 	}
@@ -443,36 +444,36 @@ type keyboard struct {
 }
 
 func (k *keyboard) tab() {
-	k.h.win.Canvas().FocusNext()
+	k.h.Win.Canvas().FocusNext()
 	k.nav++
 }
 
 // tabTo presses Tab until want has the focus.
 func (k *keyboard) tabTo(want fyne.Focusable) {
-	k.h.t.Helper()
+	k.h.T.Helper()
 	for range 40 {
-		if k.h.win.Canvas().Focused() == want {
+		if k.h.Win.Canvas().Focused() == want {
 			return
 		}
 		k.tab()
 	}
-	k.h.t.Fatalf("Tab never reached %T", want)
+	k.h.T.Fatalf("Tab never reached %T", want)
 }
 
 func (k *keyboard) space() {
-	pressSpace(k.h.win.Canvas())
+	screenstest.PressSpace(k.h.Win.Canvas())
 	k.nav++
-	k.h.wait()
+	k.h.Wait()
 }
 
 func (k *keyboard) key(name fyne.KeyName) {
-	k.h.win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: name})
+	k.h.Win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: name})
 	k.nav++
-	k.h.wait()
+	k.h.Wait()
 }
 
 func (k *keyboard) text(s string) {
-	test.Type(k.h.win.Canvas().Focused(), s)
+	test.Type(k.h.Win.Canvas().Focused(), s)
 	k.typed += len([]rune(s))
 }
 
@@ -491,7 +492,7 @@ func TestDeskByKeyboard(t *testing.T) {
 	home := h.agentLogin("bob")
 	k := &keyboard{h: h}
 	screens := 1 // the office home, where the agent is
-	c := h.win.Canvas()
+	c := h.Win.Canvas()
 	c.Focus(home.desk)
 	k.space()
 	screens++
@@ -517,7 +518,7 @@ func TestDeskByKeyboard(t *testing.T) {
 	k.text(reason)
 	k.key(fyne.KeyReturn)
 	screenAs[*voterFileScreen](h)
-	h.see("Modification proposée.")
+	h.See("Modification proposée.")
 	proposeScreens, proposeNav, proposeTyped := screens, k.nav, k.typed
 
 	// alice approves: office home → changes to approve → approve.
@@ -533,10 +534,10 @@ func TestDeskByKeyboard(t *testing.T) {
 	a := screenAs[*approvalsScreen](h)
 	k.tabTo(a.approve[0])
 	k.space()
-	h.see("Approuver cette modification ?")
-	k.tabTo(h.overlayButton("Approuver"))
+	h.See("Approuver cette modification ?")
+	k.tabTo(h.OverlayButton("Approuver"))
 	k.space()
-	h.see("Modification approuvée pour DUPONT Marie Claire.")
+	h.See("Modification approuvée pour DUPONT Marie Claire.")
 	approveScreens, approveNav := screens, k.nav
 
 	// bob starts an identifier renewal from the file he has open.
@@ -549,7 +550,7 @@ func TestDeskByKeyboard(t *testing.T) {
 	k.text(reason)
 	k.tabTo(f.renewID)
 	k.space()
-	h.see("Lien envoyé par courriel à " + newEmail)
+	h.See("Lien envoyé par courriel à " + newEmail)
 	renewNav, renewTyped := k.nav, k.typed
 
 	t.Logf("propose a new e-mail: %d screens, %d navigation keys + %d characters typed (NUMIC %d, e-mail %d, reason %d)",

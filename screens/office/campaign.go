@@ -1,4 +1,4 @@
-package screens
+package office
 
 import (
 	"context"
@@ -59,7 +59,7 @@ func (s *campaignScreen) run() {
 	}
 	officeCallCtx(s.u, ctx, func(ctx context.Context, token string) (portal.CampaignReport, error) {
 		return s.u.opt.RollAdmin.SendFirstCredentialsAs(ctx, token, name, func(r portal.CampaignReport) {
-			s.u.post(func() { show(r) })
+			s.u.calls.Progress(func() { show(r) })
 		})
 	}, func(r portal.CampaignReport, err error) {
 		cancel()

@@ -1,4 +1,4 @@
-package screens
+package office
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"consulvote/app/portal"
 	"consulvote/internal/private"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // importScreen imports the electoral roll, with a progress bar, the speed,
@@ -132,7 +133,7 @@ func (s *importScreen) run() {
 		defer f.Close()
 		return s.u.opt.RollAdmin.ImportRollAs(ctx, token, cr, func(r portal.ImportReport) {
 			done := float64(cr.n.Load()) / float64(size)
-			s.u.post(func() { s.showProgress(r, done) })
+			s.u.calls.Progress(func() { s.showProgress(r, done) })
 		})
 	}, func(r portal.ImportReport, err error) {
 		cancel()
@@ -223,7 +224,7 @@ func (s *importScreen) listProblems(r portal.ImportReport) {
 			field = lang.L("history.field.mobile")
 		}
 		s.problems.Add(ui.Wrapped(lang.X("import.difference", "", map[string]any{"Line": d.Line, "NUMIC": d.NUMIC,
-			"Field": field, "Time": formatTime(d.Since), "Kept": d.Kept, "Roll": d.Roll})))
+			"Field": field, "Time": words.Time(d.Since), "Kept": d.Kept, "Roll": d.Roll})))
 	}
 }
 
@@ -300,5 +301,5 @@ func problemText(p portal.ImportProblem) string {
 // differenceText says, for the report, a roll line that would have undone
 // a change made at the desk.
 func differenceText(d portal.ImportDifference) string {
-	return lang.X("import.difference_csv", "", map[string]any{"NUMIC": d.NUMIC, "Time": formatTime(d.Since), "Kept": d.Kept, "Roll": d.Roll})
+	return lang.X("import.difference_csv", "", map[string]any{"NUMIC": d.NUMIC, "Time": words.Time(d.Since), "Kept": d.Kept, "Roll": d.Roll})
 }
