@@ -52,5 +52,5 @@ func isLinkError(err error) bool {
 // showFieldErrors puts each field error under its field and returns
 // whether there was any (words.ShowFieldErrors).
 func (u *UI) showFieldErrors(err error, fields map[portal.Field]*ui.Field) bool {
-	return words.ShowFieldErrors(u.Nav, err, fields, words.Field)
+	return words.ShowFieldErrors(u.Nav, err, fields)
 }

@@ -12,6 +12,7 @@ import (
 
 	"consulvote/app/portal"
 	"consulvote/screens/ui"
+	"consulvote/screens/words"
 )
 
 // contactScreen is the proposal of a change of e-mail or mobile, after the
@@ -97,7 +98,7 @@ func (s *contactScreen) submit() {
 // focused. It reports whether there was any.
 func (s *contactScreen) showErrors(err error) bool {
 	fields := map[portal.Field]*ui.Field{portal.FieldEmail: s.email, portal.FieldMobile: s.mobile, portal.FieldReason: s.reason}
-	wrong := setDeskFieldErrors(err, fields)
+	wrong := words.MarkFields(err, fields, deskFieldErrorText)
 	s.docErr.Hide()
 	for _, fe := range portal.FieldErrors(err) {
 		if fe.Field == portal.FieldDocument {

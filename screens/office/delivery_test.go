@@ -62,8 +62,6 @@ func TestDeliveryAtTheDesk(t *testing.T) {
 			h.See(tc.unknown)
 			h.Capture("voter-file-" + tc.lang)
 
-			h.ui.agent = nil
-			h.ui.Home()
 			h.Tap(h.agentLogin("bob").outbox)
 			m := screenAs[*monitorScreen](h)
 			h.See(tc.stages)

@@ -22,8 +22,6 @@ import (
 // openFile logs the agent in, finds the voter by NUMIC and opens the file.
 func (h *harness) openFile(agent, numic string) *voterFileScreen {
 	h.T.Helper()
-	h.ui.agent = nil
-	h.ui.Home()
 	home := h.agentLogin(agent)
 	h.Tap(home.desk)
 	d := screenAs[*deskScreen](h)
@@ -115,8 +113,6 @@ func testContactChangeScreens(t *testing.T, h *harness, e *servicetest.Env) {
 	}
 
 	// alice, an admin, from the list of changes to approve.
-	h.ui.agent = nil
-	h.ui.Home()
 	home = h.agentLogin("alice")
 	if home.approvals.Text != "Modifications à approuver (1)" {
 		t.Errorf("approvals button reads %q", home.approvals.Text)
@@ -186,8 +182,6 @@ func testApprovalByAnyAgent(t *testing.T, h *harness, e *servicetest.Env) {
 		t.Fatal("the proposer is offered to approve")
 	}
 	// bob's own list: his proposal, which he may not approve.
-	h.ui.agent = nil
-	h.ui.Home()
 	home := h.agentLogin("bob")
 	if home.approvals.Text != "Modifications à approuver (1)" {
 		t.Errorf("bob's home offers %q", home.approvals.Text)
@@ -311,16 +305,12 @@ func TestDeskInEnglish(t *testing.T) {
 		t.Error("carl is offered to approve")
 	}
 	h.See("Only an administrator may approve this change (a setting of the service). You may reject it, with a reason.")
-	h.ui.agent = nil
-	h.ui.Home()
 	home := h.agentLogin("carl")
 	if home.approvals.Text != "Pending changes (1)" {
 		t.Errorf("carl's home offers %q", home.approvals.Text)
 	}
 	h.Tap(home.approvals)
 	h.See("Only an administrator may approve these changes (a setting of the service). Open the voter's file to reject one, with a reason.")
-	h.ui.agent = nil
-	h.ui.Home()
 	h.Tap(h.agentLogin("bob").approvals)
 	h.See("Your proposal: another agent must approve it.")
 	for _, code := range []portal.Code{portal.CodeSelfApproval, portal.CodeChangePending, portal.CodeChangeDecided,
@@ -522,8 +512,6 @@ func TestDeskByKeyboard(t *testing.T) {
 	proposeScreens, proposeNav, proposeTyped := screens, k.nav, k.typed
 
 	// alice approves: office home → changes to approve → approve.
-	h.ui.agent = nil
-	h.ui.Home()
 	home = h.agentLogin("alice")
 	k = &keyboard{h: h}
 	screens = 1
@@ -541,7 +529,6 @@ func TestDeskByKeyboard(t *testing.T) {
 	approveScreens, approveNav := screens, k.nav
 
 	// bob starts an identifier renewal from the file he has open.
-	h.ui.agent = nil
 	f = h.openFile("bob", marie.NUMIC)
 	k = &keyboard{h: h}
 	if c.Focused() != f.reason.Entry {

@@ -69,19 +69,3 @@ func deskFieldErrorText(fe portal.FieldError) string {
 	}
 	return words.Field(fe)
 }
-
-// setDeskFieldErrors puts each field error under its field, in the desk's
-// words, clears the others, and returns the fields in error.
-func setDeskFieldErrors(err error, fields map[portal.Field]*ui.Field) []*ui.Field {
-	for _, f := range fields {
-		f.SetError("")
-	}
-	var wrong []*ui.Field
-	for _, fe := range portal.FieldErrors(err) {
-		if f, ok := fields[fe.Field]; ok {
-			f.SetError(deskFieldErrorText(fe))
-			wrong = append(wrong, f)
-		}
-	}
-	return wrong
-}

@@ -77,9 +77,12 @@ func screenAs[T any](h *harness) T {
 	return screenstest.Screen[T](h.H)
 }
 
-// agentLogin opens the office and logs the agent name in.
+// agentLogin opens the office from the first page and logs the agent
+// name in, in place of the one logged in, if any.
 func (h *harness) agentLogin(name string) *officeHomeScreen {
 	h.T.Helper()
+	h.ui.agent = nil
+	h.ui.Home()
 	h.ui.Open()
 	l := screenAs[*officeLoginScreen](h)
 	test.Type(l.name.Entry, name)

@@ -66,7 +66,7 @@ func (u *UI) errorText(err error) string { return words.Error(err, u.opt.Assista
 // showFieldErrors puts each field error under its field and returns
 // whether there was any (words.ShowFieldErrors).
 func (u *UI) showFieldErrors(err error, fields map[portal.Field]*ui.Field) bool {
-	return words.ShowFieldErrors(u.Nav, err, fields, words.Field)
+	return words.ShowFieldErrors(u.Nav, err, fields)
 }
 
 // officeFailed handles an office error: an ended session sends the agent

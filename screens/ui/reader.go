@@ -264,6 +264,40 @@ func (t *ReaderTree) walk(o fyne.CanvasObject, parent fyne.Position, clip rect, 
 		return
 	}
 	pos := parent.Add(o.Position())
+	if !t.walkInside(o, pos, clip, els) {
+		t.addWidget(o, pos, clip, els)
+	}
+}
+
+// walkInside walks what o holds, at pos, when o is a container of some
+// kind (or the tree's own hook), and reports whether it was one.
+func (t *ReaderTree) walkInside(o fyne.CanvasObject, pos fyne.Position, clip rect, els *[]readerElement) bool {
+	switch w := o.(type) {
+	case *readerHook:
+	case *readerHidden:
+		t.walk(w.content, pos, clip, els)
+	case *fyne.Container:
+		if w == t.box {
+			break
+		}
+		for _, c := range w.Objects {
+			t.walk(c, pos, clip, els)
+		}
+	case *container.Scroll:
+		inner := clip.intersect(rect{pos, pos.Add(fyne.NewPos(w.Size().Width, w.Size().Height))})
+		t.walk(w.Content, pos, inner, els)
+	case *widget.PopUp:
+		t.walk(w.Content, pos, clip, els)
+	case *widget.PopUpMenu:
+		t.walkMenu(w.Menu, clip, els)
+	default:
+		return false
+	}
+	return true
+}
+
+// addWidget adds o, at pos, as a screen reader names it.
+func (t *ReaderTree) addWidget(o fyne.CanvasObject, pos fyne.Position, clip rect, els *[]readerElement) {
 	add := func(label string, role fyne.AccessibleRole, interactive bool) {
 		e := readerElement{obj: o, label: strings.TrimSpace(label), role: role, interactive: interactive, at: pos}
 		if d, ok := o.(fyne.Disableable); ok {
@@ -273,29 +307,6 @@ func (t *ReaderTree) walk(o fyne.CanvasObject, parent fyne.Position, clip rect, 
 		*els = append(*els, e)
 	}
 	switch w := o.(type) {
-	case *readerHook:
-		return
-	case *readerHidden:
-		t.walk(w.content, pos, clip, els)
-		return
-	case *fyne.Container:
-		if w == t.box {
-			return
-		}
-		for _, c := range w.Objects {
-			t.walk(c, pos, clip, els)
-		}
-		return
-	case *container.Scroll:
-		inner := clip.intersect(rect{pos, pos.Add(fyne.NewPos(w.Size().Width, w.Size().Height))})
-		t.walk(w.Content, pos, inner, els)
-		return
-	case *widget.PopUp:
-		t.walk(w.Content, pos, clip, els)
-		return
-	case *widget.PopUpMenu:
-		t.walkMenu(w.Menu, clip, els)
-		return
 	case *Entry:
 		add(w.AccessibilityLabel(), w.AccessibilityRole(), true)
 		if w.ActionItem != nil { // the password's show/hide, which Tab reaches next

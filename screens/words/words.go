@@ -51,11 +51,19 @@ func Time(t time.Time) string {
 	return t.Local().Format(lang.L("format.datetime"))
 }
 
-// ShowFieldErrors puts each field error of err under its field, said by
-// say, and returns whether there was any. Fields not in the error are
-// cleared. The page's summary lists them, and the first gets the focus,
-// scrolled into view (RGAA 11.10, 11.11).
-func ShowFieldErrors(n *ui.Nav, err error, fields map[portal.Field]*ui.Field, say func(portal.FieldError) string) bool {
+// ShowFieldErrors puts each field error of err under its field and
+// returns whether there was any. Fields not in the error are cleared. The
+// page's summary lists them, and the first gets the focus, scrolled into
+// view (RGAA 11.10, 11.11).
+func ShowFieldErrors(n *ui.Nav, err error, fields map[portal.Field]*ui.Field) bool {
+	wrong := MarkFields(err, fields, Field)
+	n.Summarize(wrong)
+	return len(wrong) > 0
+}
+
+// MarkFields puts each field error of err under its field, said by say,
+// clears the others, and returns the fields in error.
+func MarkFields(err error, fields map[portal.Field]*ui.Field, say func(portal.FieldError) string) []*ui.Field {
 	for _, f := range fields {
 		f.SetError("")
 	}
@@ -66,6 +74,5 @@ func ShowFieldErrors(n *ui.Nav, err error, fields map[portal.Field]*ui.Field, sa
 			wrong = append(wrong, f)
 		}
 	}
-	n.Summarize(wrong)
-	return len(wrong) > 0
+	return wrong
 }
