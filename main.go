@@ -38,6 +38,7 @@ import (
 	"consulvote/internal/sound"
 	"consulvote/resources"
 	"consulvote/screens"
+	"consulvote/screens/ui"
 )
 
 // appID names the app for Fyne's preferences and the keychain; it must
@@ -183,6 +184,8 @@ func run(c config, log *slog.Logger) error {
 	r = trace.StartRegion(ctx, "new app")
 	a := newApp(&c)
 	r.End()
+	// Beside the window system's start (NewWindow), on another core.
+	fontsParsed := ui.ParseFonts(a)
 	src, err := choosePortal(c, log)
 	if err != nil {
 		return err
@@ -191,7 +194,7 @@ func run(c config, log *slog.Logger) error {
 		defer src.local.Close()
 	}
 	r = trace.StartRegion(ctx, "build window")
-	win := buildWindow(a, c, src, log)
+	win := buildWindow(ctx, a, c, src, log, fontsParsed)
 	r.End()
 	// running ends with the window: links are no longer read, and a later
 	// start, refused, becomes the app itself instead of losing its link.
@@ -322,10 +325,14 @@ type appWindow struct {
 }
 
 // buildWindow makes the window and its screens in the language of
-// --lang, else the saved choice, else the system's.
-func buildWindow(a fyne.App, c config, src source, log *slog.Logger) *appWindow {
+// --lang, else the saved choice, else the system's, once fontsParsed
+// has returned (ui.ParseFonts).
+func buildWindow(ctx context.Context, a fyne.App, c config, src source, log *slog.Logger, fontsParsed func()) *appWindow {
 	win := &appWindow{w: a.NewWindow("consulvote")}
 	win.w.Resize(screens.WindowSize(screens.UserScale(a)))
+	r := trace.StartRegion(ctx, "wait for fonts")
+	fontsParsed()
+	r.End()
 	speaker := &sound.Speaker{} // one per process: the device opens once
 	var build func(language string)
 	build = func(language string) {

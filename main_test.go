@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -21,6 +22,7 @@ import (
 	"consulvote/internal/screenshot"
 	"consulvote/internal/testenv"
 	"consulvote/resources"
+	"consulvote/screens/ui"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -254,5 +256,42 @@ func TestStoreErrorShown(t *testing.T) {
 				t.Errorf("no focused %q button: %+v", tc.quit, quit)
 			}
 		})
+	}
+}
+
+// TestFirstScreenFontsParsed: every text of the first screen is in a
+// style whose fonts ui.ParseFonts parses beside the window's start; a
+// style it left out would be parsed before the first frame, 5-10 ms.
+// Fyne keeps one entry of parsed fonts per whole TextStyle.
+func TestFirstScreenFontsParsed(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	a := test.NewApp()
+	defer a.Quit()
+	c := defaultConfig()
+	c.Demo = true // the banner and the outbox's button too
+	log := slog.New(slog.DiscardHandler)
+	src, err := choosePortal(c, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.local.Close()
+	win := buildWindow(context.Background(), a, c, src, log, ui.ParseFonts(a))
+	parsed := map[fyne.TextStyle]bool{}
+	for _, s := range ui.TextStyles() {
+		parsed[s] = true
+	}
+	texts := 0
+	fyne.DoAndWait(func() {
+		for _, o := range test.LaidOutObjects(win.w.Content()) {
+			if text, ok := o.(*canvas.Text); ok && text.Visible() && text.Text != "" {
+				texts++
+				if !parsed[text.TextStyle] {
+					t.Errorf("%q is drawn in %+v, which ui.ParseFonts does not parse", text.Text, text.TextStyle)
+				}
+			}
+		}
+	})
+	if texts < 10 {
+		t.Errorf("%d texts on the first screen: the walk missed them", texts)
 	}
 }
