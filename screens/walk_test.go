@@ -35,47 +35,62 @@ func walkScreens(t *testing.T, language string, visit func(h *harness, name stri
 		visit(h, name)
 	}
 	look("home")
-	h.Tap(screenAs[*homeScreen](h).lostID)
-	r := screenAs[*requestScreen](h)
-	h.Tap(r.send.Button)
+	walkVoter(h, look)
+	h.ui.Home()
+	walkOffice(h, look)
+}
+
+// walkVoter shows every screen of the voter's, as a voter reaches them:
+// by the labels of the buttons and fields.
+func walkVoter(h *harness, look func(name string)) {
+	h.tapLabel(lang.L("home.lost_identifier"))
+	h.tapLabel(lang.L("request.submit")) // every field error
 	look("request")
-	h.requestRenewal()
+	h.ui.Home()
+	h.tapLabel(lang.L("home.lost_identifier"))
+	test.Type(h.entry("field.numic"), marie.NUMIC)
+	test.Type(h.entry("field.email"), marie.Email)
+	h.Enter(h.entry("field.code"), servicetest.Code)
 	look("sent")
 	h.Tap(h.ui.messagesButton)
 	look("outbox")
-	h.openLink("nonsense")
+	h.pasteLink("nonsense")
 	look("paste")
-	h.openLink(h.latestLink())
-	cf := screenAs[*confirmScreen](h)
-	h.Tap(cf.validate.Button)
+	h.pasteLink(h.latestLink())
+	h.tapLabel(lang.L("link.submit"))
 	look("confirm")
-	test.Type(cf.password.Entry, marie.Password)
-	h.Enter(cf.code.Entry, servicetest.Code)
-	id := screenAs[*identifierScreen](h)
+	test.Type(h.entry("field.password"), marie.Password)
+	h.Enter(h.entry("field.code"), servicetest.Code)
 	look("identifier")
-	h.Tap(id.home)
+	h.tapLabel(lang.L("common.home"))
 	look("identifier-question")
-	h.Tap(h.OverlayButton(h.overlayConfirmText()))
+	h.Tap(h.OverlayButton(lang.L("identifier.leave_no")))
+	h.tapLabel(lang.L("identifier.copy"))
+	identifier := h.App.Clipboard().Content()
+	h.tapLabel(lang.L("common.home")) // kept: no question
 	h.Tap(h.ui.helpButton)
 	look("help")
 	h.Tap(h.ui.settingsButton)
 	look("settings")
 	h.ui.Home()
-	h.Tap(screenAs[*homeScreen](h).lostPW)
-	pw := screenAs[*passwordScreen](h)
-	h.Tap(pw.send.Button)
+	h.tapLabel(lang.L("home.lost_password"))
+	h.tapLabel(lang.L("password.submit")) // every field error
 	look("password")
-	test.Type(pw.identifier.Entry, "AAAAAAAAAAAA")
-	test.Type(pw.numic.Entry, marie.NUMIC)
-	h.Enter(pw.code.Entry, servicetest.Code)
+	test.Type(h.entry("field.identifier"), "AAAAAAAAAAAA")
+	test.Type(h.entry("field.numic"), marie.NUMIC)
+	h.Enter(h.entry("field.code"), servicetest.Code)
 	look("password-sent")
 	h.ui.Home()
-	home := screenAs[*homeScreen](h)
-	test.Type(home.identifier.Entry, id.renewal.Identifier)
-	h.Enter(home.password.Entry, marie.Password)
+	test.Type(h.entry("field.identifier"), identifier)
+	h.Enter(h.entry("field.password"), marie.Password)
 	look("space")
+}
+
+// pasteLink pastes link on the "J'ai reçu le courriel" screen.
+func (h *harness) pasteLink(link string) {
 	h.ui.Home()
-	walkOffice(h, look)
+	h.tapLabel(lang.L("home.have_mail"))
+	h.Enter(h.entry("field.link"), link)
 }
 
 // walkOffice shows every screen of the office, as an agent reaches them:
