@@ -433,8 +433,10 @@ func TestStartPurgesRateEvents(t *testing.T) {
 	events := func(key []byte) int {
 		var n int
 		err := b.Store.Update(ctx, func(tx service.Tx) error { // RateEvents writes: it forgets older events
-			ts, err := tx.RateEvents(key, time.Now().Add(-24*time.Hour))
-			n = len(ts)
+			ts, err := tx.RateEvents(time.Now().Add(-24*time.Hour), key)
+			if err == nil {
+				n = len(ts[0])
+			}
 			return err
 		})
 		if err != nil {

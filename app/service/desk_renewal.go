@@ -94,16 +94,15 @@ func (s *core) deskRenewalRefused(tx Tx, r deskRenewal, v Voter) (refusal error,
 		voterKey, pending, lastOther = s.mac("numic-password", v.NUMIC), LinkIdentifier, v.IdentifierRenewedAt
 	}
 	agentKey := s.mac("desk-agent", r.agent.Name)
-	for _, l := range []struct {
-		key  []byte
+	events, err := tx.RateEvents(now.Add(-s.cfg.RateWindow), agentKey, voterKey)
+	if err != nil {
+		return nil, "", err
+	}
+	for i, l := range []struct {
 		max  int
 		rule string
-	}{{agentKey, s.cfg.DeskRenewals, "agent_limit"}, {voterKey, s.cfg.MaxRequests, "voter_limit"}} {
-		recent, err := tx.RateEvents(l.key, now.Add(-s.cfg.RateWindow))
-		if err != nil {
-			return nil, "", err
-		}
-		if len(recent) >= l.max {
+	}{{s.cfg.DeskRenewals, "agent_limit"}, {s.cfg.MaxRequests, "voter_limit"}} {
+		if recent := events[i]; len(recent) >= l.max {
 			return &portal.Error{Code: portal.CodeRateLimited, Until: recent[0].Add(s.cfg.RateWindow)}, l.rule, nil
 		}
 	}
@@ -127,9 +126,6 @@ func (s *core) deskRenewalRefused(tx Tx, r deskRenewal, v Voter) (refusal error,
 // the e-mail that carries it.
 func (s *core) deskIdentifierLink(tx Tx, r deskRenewal, v Voter) (portal.DeskRenewal, error) {
 	now, expires := r.now, r.now.Add(s.cfg.LinkTTL)
-	if err := tx.ReplaceLinks(v.ID, LinkIdentifier, now); err != nil {
-		return portal.DeskRenewal{}, err
-	}
 	if _, err := tx.InsertLink(Link{VoterID: v.ID, Kind: LinkIdentifier, TokenHash: s.mac("link", r.secret),
 		CreatedAt: now, ExpiresAt: expires}); err != nil {
 		return portal.DeskRenewal{}, err

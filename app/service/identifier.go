@@ -67,9 +67,6 @@ func (s *Portal) RequestIdentifierRenewal(ctx context.Context, req portal.Identi
 // token hash it stores, and queues the e-mail that carries it.
 func (s *core) sendLink(tx linkTx, v Voter, token, msgID string, now time.Time) error {
 	expires := now.Add(s.cfg.LinkTTL)
-	if err := tx.ReplaceLinks(v.ID, LinkIdentifier, now); err != nil {
-		return err
-	}
 	if _, err := tx.InsertLink(Link{VoterID: v.ID, Kind: LinkIdentifier, TokenHash: s.mac("link", token),
 		CreatedAt: now, ExpiresAt: expires}); err != nil {
 		return err

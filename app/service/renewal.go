@@ -161,8 +161,8 @@ func (s *core) refuse(tx limitedOutbox, v Voter, kind string, refusal error, now
 		return refusal
 	}
 	key := s.mac("refusal-notice", kind+":"+strconv.FormatInt(v.ID, 10))
-	recent, err := tx.RateEvents(key, now.Add(-s.cfg.RateWindow))
-	if err != nil || len(recent) > 0 {
+	recent, err := tx.RateEvents(now.Add(-s.cfg.RateWindow), key)
+	if err != nil || len(recent[0]) > 0 {
 		return err
 	}
 	if err := tx.AddRateEvent(key, now); err != nil {
@@ -188,14 +188,11 @@ func (s *core) refuse(tx limitedOutbox, v Voter, kind string, refusal error, now
 // refusal and which limit, for the audit.
 func (s *core) renewalLimit(tx limitTx, r renewalRequest, source []byte, now time.Time) (refused error, limit string, v Voter, matched bool, err error) {
 	since := now.Add(-s.cfg.RateWindow)
-	numic, err := tx.RateEvents(r.rateKey, since)
+	events, err := tx.RateEvents(since, r.rateKey, source)
 	if err != nil {
 		return nil, "", Voter{}, false, err
 	}
-	fromSource, err := tx.RateEvents(source, since)
-	if err != nil {
-		return nil, "", Voter{}, false, err
-	}
+	numic, fromSource := events[0], events[1]
 	if v, err = r.lookup(tx); err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, "", Voter{}, false, err
 	}

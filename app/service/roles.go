@@ -182,13 +182,13 @@ type Lockouts interface {
 
 // Links keeps the single-use renewal links.
 type Links interface {
+	// InsertLink stores l, and marks the voter's pending links of its kind
+	// replaced at l.CreatedAt: a voter has one pending link of a kind.
 	InsertLink(l Link) (int64, error)
 	LinkByTokenHash(hash []byte) (Link, error)
 	// PendingLinks returns the voter's links that are neither used,
 	// replaced, revoked nor expired at now, by id.
 	PendingLinks(voterID int64, now time.Time) ([]Link, error)
-	// ReplaceLinks marks the voter's pending links of that kind replaced.
-	ReplaceLinks(voterID int64, kind LinkKind, at time.Time) error
 	// ConsumeLink marks the link used if it is still valid at at, and
 	// reports whether it did: of concurrent callers, one gets true.
 	ConsumeLink(id int64, at time.Time) (bool, error)
@@ -209,9 +209,11 @@ type Codes interface {
 
 // RateLimits counts events under a key, for the per-NUMIC limits.
 type RateLimits interface {
-	// RateEvents returns the times of the events recorded under key since
-	// the given time, oldest first, and forgets the older ones.
-	RateEvents(key []byte, since time.Time) ([]time.Time, error)
+	// RateEvents returns, for each key, the times of the events recorded
+	// under it since the given time, oldest first, and forgets the older
+	// ones. In a write transaction, it locks the keys in the order given
+	// (in one go where the store can).
+	RateEvents(since time.Time, keys ...[]byte) ([][]time.Time, error)
 	AddRateEvent(key []byte, at time.Time) error
 	// PurgeLimits deletes up to limit keys whose events were all recorded
 	// at or before eventsBefore (the keys never counted again: RateEvents

@@ -23,59 +23,93 @@ func (t *Tx) SecurityCodeSpent(key []byte) (bool, error) {
 	return n > 0, err
 }
 
-// RateEvents, in a write transaction, first locks the key's row until the
-// transaction ends (an upsert: a key counted for the first time gets its
-// row, so that two first counts wait for each other too): the caller
-// counts and then adds, and two instances must not both count below the
-// limit. The times kept are remembered for AddRateEvent, which then
-// writes the row back in one statement.
-func (t *Tx) RateEvents(key []byte, since time.Time) ([]time.Time, error) {
-	times, err := t.rateTimes(key)
-	if err != nil {
+// RateEvents, in a write transaction, first locks the keys' rows until
+// the transaction ends, in the order given and in one statement (an
+// upsert: a key counted for the first time gets its row, so that two
+// first counts wait for each other too): the caller counts and then adds,
+// and two instances must not both count below the limit. The times kept
+// are remembered for AddRateEvent, which then writes the row back in one
+// statement.
+func (t *Tx) RateEvents(since time.Time, keys ...[]byte) ([][]time.Time, error) {
+	if err := t.lockRates(keys); err != nil {
 		return nil, err
 	}
-	kept := times[:0]
-	var out []time.Time
-	for _, at := range times {
-		if at > since.UnixNano() {
-			kept = append(kept, at)
-			out = append(out, time.Unix(0, at))
+	out := make([][]time.Time, len(keys))
+	for i, key := range keys {
+		times, err := t.rateTimes(key)
+		if err != nil {
+			return nil, err
 		}
-	}
-	if t.write {
-		t.rates[string(key)] = kept
+		kept := times[:0]
+		for _, at := range times {
+			if at > since.UnixNano() {
+				kept = append(kept, at)
+				out[i] = append(out[i], time.Unix(0, at))
+			}
+		}
+		if t.write {
+			t.rates[string(key)] = kept
+		}
 	}
 	return out, nil
 }
 
+// lockRates, in a write transaction, locks the rows of the keys this
+// transaction has not read yet, made if needed, and remembers their times.
+func (t *Tx) lockRates(keys [][]byte) error {
+	if !t.write {
+		return nil
+	}
+	if t.rates == nil {
+		t.rates = map[string][]int64{}
+	}
+	args, values := []any{[]byte{}}, ""
+	for _, key := range keys {
+		if _, ok := t.rates[string(key)]; ok {
+			continue
+		}
+		t.rates[string(key)] = nil // once in the statement: a row it changed twice fails it
+		args = append(args, key)
+		values += fmt.Sprintf(", ($%d, $1, 0)", len(args))
+	}
+	if len(args) == 1 {
+		return nil
+	}
+	rows, err := t.query(`INSERT INTO rate_limits (key, times, last_at) VALUES `+values[2:]+`
+		ON CONFLICT (key) DO UPDATE SET times = rate_limits.times RETURNING key, times`, args...)
+	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+		var key, b []byte
+		err := r.Scan(&key, &b)
+		t.rates[string(key)] = decodeTimes(b)
+		return struct{}{}, err
+	})
+	return errWrap("rate limit", err)
+}
+
 // rateTimes returns the times stored under key: in a write transaction,
-// those RateEvents kept in it, else the row's, locked.
+// those lockRates read and RateEvents kept, else the row's.
 func (t *Tx) rateTimes(key []byte) ([]int64, error) {
-	if times, ok := t.rates[string(key)]; ok {
-		return times, nil
+	if err := t.lockRates([][]byte{key}); err != nil {
+		return nil, err
+	}
+	if t.write {
+		return t.rates[string(key)], nil
 	}
 	var b []byte
-	var err error
-	if t.write {
-		err = t.queryRow(`INSERT INTO rate_limits (key, times, last_at) VALUES ($1, $2, 0)
-			ON CONFLICT (key) DO UPDATE SET times = rate_limits.times RETURNING times`, key, []byte{}).Scan(&b)
-	} else {
-		err = t.queryRow(`SELECT times FROM rate_limits WHERE key = $1`, key).Scan(&b)
-	}
+	err := t.queryRow(`SELECT times FROM rate_limits WHERE key = $1`, key).Scan(&b)
 	if err != nil && err != sql.ErrNoRows {
 		return nil, fmt.Errorf("rate limit: %w", err)
 	}
+	return decodeTimes(b), nil
+}
+
+// decodeTimes reads a row's times, 8 bytes each.
+func decodeTimes(b []byte) []int64 {
 	times := make([]int64, 0, len(b)/8+1)
 	for ; len(b) >= 8; b = b[8:] {
 		times = append(times, int64(binary.BigEndian.Uint64(b)))
 	}
-	if t.write {
-		if t.rates == nil {
-			t.rates = map[string][]int64{}
-		}
-		t.rates[string(key)] = times
-	}
-	return times, nil
+	return times
 }
 
 func (t *Tx) AddRateEvent(key []byte, at time.Time) error {

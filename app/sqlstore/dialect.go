@@ -16,6 +16,8 @@ type dialect struct {
 	ilike      string // case-insensitive LIKE
 	// nextAuditID reads the id the next audit row takes: its seal covers it.
 	nextAuditID string
+	// writableWith: a WITH may hold an INSERT, UPDATE or DELETE.
+	writableWith bool
 
 	// lock takes a lock on (class, key) until the transaction ends; nil
 	// where the single writer already holds every lock.

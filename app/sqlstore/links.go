@@ -8,10 +8,20 @@ import (
 	"consulvote/app/service"
 )
 
+// InsertLink replaces the voter's pending links of l's kind and inserts
+// l; on PostgreSQL in one statement, the UPDATE in a WITH (it sees the
+// table as the statement began: not the new row).
 func (t *Tx) InsertLink(l service.Link) (int64, error) {
+	const replace = `UPDATE links SET replaced_at = $4 WHERE voter_id = $1 AND kind = $2 AND ` + pending
+	insert := `INSERT INTO links (voter_id, kind, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`
+	if t.d.writableWith {
+		insert = `WITH replaced AS (` + replace + `) ` + insert
+	} else if _, err := t.exec(`UPDATE links SET replaced_at = $1 WHERE voter_id = $2 AND kind = $3 AND `+pending,
+		nanos(l.CreatedAt), l.VoterID, string(l.Kind)); err != nil {
+		return 0, fmt.Errorf("replace links: %w", err)
+	}
 	var id int64
-	err := t.queryRow(`INSERT INTO links (voter_id, kind, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		l.VoterID, string(l.Kind), l.TokenHash, nanos(l.CreatedAt), nanos(l.ExpiresAt)).Scan(&id)
+	err := t.queryRow(insert, l.VoterID, string(l.Kind), l.TokenHash, nanos(l.CreatedAt), nanos(l.ExpiresAt)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert link: %w", err)
 	}
@@ -46,12 +56,6 @@ func (t *Tx) PendingLinks(voterID int64, now time.Time) ([]service.Link, error) 
 		err := r.Scan(&kind, &created, &expires)
 		return service.Link{VoterID: voterID, Kind: service.LinkKind(kind), CreatedAt: timeOf(created), ExpiresAt: timeOf(expires)}, err
 	})
-}
-
-func (t *Tx) ReplaceLinks(voterID int64, kind service.LinkKind, at time.Time) error {
-	_, err := t.exec(`UPDATE links SET replaced_at = $1 WHERE voter_id = $2 AND kind = $3 AND `+pending,
-		nanos(at), voterID, string(kind))
-	return err
 }
 
 // ConsumeLink is one conditional UPDATE. Of concurrent callers, the first

@@ -58,11 +58,12 @@ var postgresDialect = &dialect{
 	// writers of the row, and lets the foreign keys of other tables (an
 	// audit row, a link about the voter) check that the row exists, which
 	// a plain FOR UPDATE would block.
-	forUpdate:   " FOR NO KEY UPDATE",
-	skipLocked:  " FOR UPDATE SKIP LOCKED",
-	rowID:       "ctid",
-	ilike:       "ILIKE",
-	nextAuditID: `SELECT nextval(pg_get_serial_sequence('audit', 'id'))`,
+	forUpdate:    " FOR NO KEY UPDATE",
+	skipLocked:   " FOR UPDATE SKIP LOCKED",
+	rowID:        "ctid",
+	ilike:        "ILIKE",
+	nextAuditID:  `SELECT nextval(pg_get_serial_sequence('audit', 'id'))`,
+	writableWith: true,
 	// A transaction advisory lock; the key is a keyed hash, whose first
 	// bytes spread well (two keys sharing them only wait for each other).
 	lock: func(t *Tx, class int32, key []byte) error {

@@ -201,8 +201,8 @@ func TestRateEventsForgetOld(t *testing.T) {
 				tx.AddRateEvent([]byte("k"), t0.Add(time.Duration(i)*time.Minute))
 			}
 			tx.AddRateEvent([]byte("other"), t0)
-			ts, err := tx.RateEvents([]byte("k"), t0) // forgets the one at t0
-			if err != nil || len(ts) != 2 || !ts[0].Equal(t0.Add(time.Minute)) {
+			ts, err := tx.RateEvents(t0, []byte("k")) // forgets the one at t0
+			if err != nil || len(ts[0]) != 2 || !ts[0][0].Equal(t0.Add(time.Minute)) {
 				t.Errorf("RateEvents = %v, %v", ts, err)
 			}
 			return tx.AddRateEvent([]byte("k"), t0.Add(3*time.Minute)) // writes back the window's

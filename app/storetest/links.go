@@ -19,11 +19,9 @@ func testLinkLifecycle(t *testing.T, st Store) {
 			TokenHash: []byte("one"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
 			return err
 		}
-		if err := tx.ReplaceLinks(voter, service.LinkIdentifier, t0.Add(time.Minute)); err != nil {
-			return err
-		}
+		// The second replaces the first.
 		second, err = tx.InsertLink(service.Link{VoterID: voter, Kind: service.LinkIdentifier,
-			TokenHash: []byte("two"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+			TokenHash: []byte("two"), CreatedAt: t0.Add(time.Minute), ExpiresAt: t0.Add(time.Hour)})
 		return err
 	})
 	update(t, st, func(tx service.Tx) error {
@@ -63,6 +61,9 @@ func testLinkLifecycle(t *testing.T, st Store) {
 				CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
 				return err
 			}
+		}
+		if ls, _ := tx.PendingLinks(voter, t0); len(ls) != 2 {
+			t.Errorf("%d links pending, want one of each kind (a link replaces only its kind's)", len(ls))
 		}
 		if err := tx.RevokeLinks(voter, t0.Add(2*time.Minute)); err != nil {
 			return err
@@ -193,15 +194,25 @@ func testRateWindow(t *testing.T, st Store) {
 		if err := tx.AddRateEvent([]byte("other"), t0); err != nil {
 			return err
 		}
-		ts, err := tx.RateEvents([]byte("k"), t0) // the one at t0 is out of the window
-		if err != nil || len(ts) != 2 || !ts[0].Equal(t0.Add(time.Minute)) || !ts[1].Equal(t0.Add(2*time.Minute)) {
+		ts, err := tx.RateEvents(t0, []byte("k")) // the one at t0 is out of the window
+		if err != nil || len(ts) != 1 || len(ts[0]) != 2 || !ts[0][0].Equal(t0.Add(time.Minute)) || !ts[0][1].Equal(t0.Add(2*time.Minute)) {
 			t.Errorf("RateEvents = %v, %v; want t0+1m and t0+2m", ts, err)
 		}
-		ts, err = tx.RateEvents([]byte("other"), t0.Add(-time.Second))
-		if err != nil || len(ts) != 1 {
+		ts, err = tx.RateEvents(t0.Add(-time.Second), []byte("other"))
+		if err != nil || len(ts[0]) != 1 {
 			t.Errorf("RateEvents of another key = %v, %v", ts, err)
 		}
 		return nil
+	})
+	// Several keys read (and locked) at once, one of them twice, one never
+	// counted: each gets its own times, in the order asked.
+	update(t, st, func(tx service.Tx) error {
+		ts, err := tx.RateEvents(t0.Add(-time.Second), []byte("k"), []byte("new"), []byte("other"), []byte("k"))
+		if err != nil || len(ts) != 4 || len(ts[0]) != 3 || len(ts[1]) != 0 || len(ts[2]) != 1 || len(ts[3]) != 3 ||
+			!ts[2][0].Equal(t0) {
+			t.Errorf("RateEvents of k, new, other, k = %v, %v; want 3, 0, 1 (t0) and 3 events", ts, err)
+		}
+		return err
 	})
 }
 
@@ -226,11 +237,9 @@ func testRatePurge(t *testing.T, st Store) {
 		})
 	}
 	view(t, st, func(tx service.Tx) error {
-		if ts, err := tx.RateEvents([]byte("recent"), t0.Add(-24*time.Hour)); err != nil || len(ts) != 1 {
-			t.Errorf("the recent event after the purge: %v, %v", ts, err)
-		}
-		if ts, err := tx.RateEvents([]byte{'o', 0}, t0.Add(-24*time.Hour)); err != nil || len(ts) != 0 {
-			t.Errorf("an old event after the purge: %v, %v", ts, err)
+		ts, err := tx.RateEvents(t0.Add(-24*time.Hour), []byte("recent"), []byte{'o', 0})
+		if err != nil || len(ts) != 2 || len(ts[0]) != 1 || len(ts[1]) != 0 {
+			t.Errorf("the recent and an old event after the purge: %v, %v; want 1 and 0", ts, err)
 		}
 		return nil
 	})

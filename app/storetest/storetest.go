@@ -227,8 +227,8 @@ func testUpdateRunsAgain(t *testing.T, st Store) {
 		t.Fatalf("Update of a committed refusal: %v; want the second run's refusal", err)
 	}
 	update(t, st, func(tx service.Tx) error {
-		ts, err := tx.RateEvents(key, t0)
-		if len(ts) != 1 || !ts[0].Equal(t0.Add(2)) {
+		ts, err := tx.RateEvents(t0, key)
+		if err != nil || len(ts[0]) != 1 || !ts[0][0].Equal(t0.Add(2)) {
 			t.Errorf("committed refusal stored %v; want the second run's event alone", ts)
 		}
 		return err
