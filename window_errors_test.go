@@ -92,7 +92,7 @@ func TestRealWindowErrorInView(t *testing.T) {
 }
 
 var (
-	// ringColours: the focus ring, light and dark themes (screens/theme.go).
+	// ringColours: the focus ring, light and dark themes (screens/ui/theme.go).
 	ringColours = []color.NRGBA{{0x0a, 0x5f, 0xd6, 0xff}, {0x7f, 0xb0, 0xff, 0xff}}
 	// errorColours: the error text, light and dark.
 	errorColours = []color.NRGBA{{0xc9, 0x19, 0x1e, 0xff}, {0xff, 0x6f, 0x6a, 0xff}}
