@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -122,6 +123,47 @@ func TestImportScreen(t *testing.T) {
 	// Again: nothing changes.
 	h.Tap(s.start)
 	h.See("0 ajoutées, 0 modifiées, 14970 inchangées")
+}
+
+// TestLeftImportScreenReleased: once the agent has left the import's
+// page, by Back or Home, its report (the refused lines: thousands on a
+// large roll) can be collected, though Fyne keeps the page's widgets,
+// and through them the screen, for a minute or more.
+func TestLeftImportScreenReleased(t *testing.T) {
+	for _, leave := range []string{"back", "home"} {
+		t.Run(leave, func(t *testing.T) {
+			h, _ := newOfficeHarness(t)
+			roll := filepath.Join(t.TempDir(), "liste.csv")
+			f, _ := os.Create(roll)
+			servicetest.WriteRoll(f, service.ImportBatch, 500)
+			f.Close()
+			home := h.agentLogin("alice")
+			h.Tap(home.roll)
+			s := screenAs[*importScreen](h)
+			test.Type(s.file.Entry, roll)
+			h.Tap(s.start)
+			if len(s.report.Problems) == 0 {
+				t.Fatal("the import refused no line")
+			}
+			released := make(chan struct{})
+			runtime.AddCleanup(&s.report.Problems[0], func(ch chan struct{}) { close(ch) }, released)
+			s = nil
+			if leave == "back" {
+				h.ui.Back()
+			} else {
+				h.ui.Home()
+			}
+			for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
+				runtime.GC()
+				select {
+				case <-released:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+			t.Fatal("the import's report is still held after its page was left")
+		})
+	}
 }
 
 func TestImportScreenCancel(t *testing.T) {

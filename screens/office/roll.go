@@ -37,7 +37,8 @@ type importScreen struct {
 	problems *fyne.Container
 	save     *ui.Button
 	cancel   context.CancelFunc
-	report   portal.ImportReport
+	report   portal.ImportReport // refused lines: thousands on a large roll
+	left     bool                // the page is gone: an import under way keeps no report
 }
 
 func newImport(u *UI) *importScreen {
@@ -71,7 +72,13 @@ func (s *importScreen) page() *ui.Page {
 	c := container.NewVBox(ui.Heading(lang.L("import.page")), ui.Wrapped(lang.L("import.text")),
 		s.file.Object(), container.NewHBox(s.choose, s.start, s.cancelB), s.bar, s.rate, s.msg.Label,
 		container.NewHBox(s.save), s.problems)
-	return &ui.Page{Title: lang.L("import.page"), Content: c, Focus: s.file.Entry, Screen: s}
+	return &ui.Page{Title: lang.L("import.page"), Content: c, Focus: s.file.Entry, Screen: s, Left: s.leave}
+}
+
+// leave lets go of the report, and of its lines listed.
+func (s *importScreen) leave() {
+	s.left, s.report = true, portal.ImportReport{}
+	s.problems.RemoveAll()
 }
 
 func (s *importScreen) chooseFile() {
@@ -180,6 +187,9 @@ func (s *importScreen) finished(r portal.ImportReport, err error) {
 	}
 	if err != nil {
 		s.u.officeFailed(err, s.msg)
+		return
+	}
+	if s.left {
 		return
 	}
 	s.report = r

@@ -26,6 +26,12 @@ type Page struct {
 	// Leave, when set, is asked before the page is left and calls
 	// proceed if the user agrees.
 	Leave func(proceed func())
+	// Left, when set, is called once the page is off the navigator's
+	// stack, never to be shown again: the screen lets go of what it
+	// holds that is large. Fyne keeps the widgets of a page left for a
+	// minute or more (its renderer cache), and through their callbacks
+	// the screen.
+	Left func()
 }
 
 // Nav shows one page at a time in a window, with a way back, and makes
@@ -114,7 +120,7 @@ func (n *Nav) Back() {
 		return
 	}
 	n.LeaveTop(func() {
-		n.stack = n.stack[:len(n.stack)-1]
+		n.drop(len(n.stack) - 1)
 		n.display()
 	})
 }
@@ -122,7 +128,7 @@ func (n *Nav) Back() {
 // Home forgets the stack and shows the first page.
 func (n *Nav) Home() {
 	n.LeaveTop(func() {
-		n.stack = nil
+		n.drop(0)
 		n.Show(n.home())
 	})
 }
@@ -131,9 +137,20 @@ func (n *Nav) Home() {
 // returned to, like a spent form).
 func (n *Nav) Replace(p *Page) {
 	if len(n.stack) > 0 {
-		n.stack = n.stack[:len(n.stack)-1]
+		n.drop(len(n.stack) - 1)
 	}
 	n.Show(p)
+}
+
+// drop takes the pages from the i-th up off the stack, and tells them.
+func (n *Nav) drop(i int) {
+	left := n.stack[i:]
+	n.stack = n.stack[:i:i]
+	for _, p := range left {
+		if p.Left != nil {
+			p.Left()
+		}
+	}
 }
 
 // LeaveTop calls proceed once the page shown lets the user leave it.
