@@ -97,7 +97,7 @@ CREATE TABLE outbox (
 	delivery         TEXT NOT NULL DEFAULT '' CHECK (delivery IN ('', 'delivered', 'delayed', 'refused', 'expired')),
 	delivery_status  TEXT NOT NULL DEFAULT '',
 	delivery_at      {int}
-);
+){inline};
 CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE state = 'pending';
 CREATE INDEX outbox_gateway_id ON outbox(gateway, gateway_id) WHERE gateway_id <> '';
 CREATE INDEX outbox_domains ON outbox(recipient_domain, delivery) WHERE channel = 'email' AND state = 'sent';

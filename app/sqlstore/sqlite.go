@@ -43,7 +43,7 @@ func openSQLite(path string) (*DB, error) {
 }
 
 var sqliteDialect = &dialect{
-	migrations: []string{schemaFor("{id}", "INTEGER PRIMARY KEY", "{int}", "INTEGER", "{blob}", "BLOB", "{bool}", "INTEGER")},
+	migrations: []string{schemaFor("{id}", "INTEGER PRIMARY KEY", "{int}", "INTEGER", "{blob}", "BLOB", "{bool}", "INTEGER", "{inline}", "")},
 	rowID:      "rowid",
 	ilike:      "LIKE", // ASCII letters only, as the roll's names are stored
 	// The single writer holds the file's lock: nobody takes it meanwhile.
