@@ -235,7 +235,7 @@ func newApp(c *config) fyne.App {
 		_ = os.MkdirAll(d, 0o700)
 	}
 	a := app.NewWithID(appID)
-	a.SetIcon(resources.Icon)
+	a.SetIcon(resources.SmallIcon)
 	if saved := a.Preferences().String(screens.BackendPreference); !c.sourceGiven && saved != "" {
 		c.Backend, c.Demo = saved, false
 	}
