@@ -4,7 +4,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"consulvote/app/audit"
@@ -14,20 +16,63 @@ import (
 // The audit log's storage (audit.Storage): rows sealed by the service,
 // checkpoints that sign what committed since the last one (docs/audit.md).
 
-// AppendAudit takes the row's id first (PostgreSQL's sequence; SQLite's
-// next rowid, under its single writer), for the MAC that covers it.
+// AppendAudit takes the row's id first (PostgreSQL's sequence, reserved
+// a few ahead; SQLite's next rowid, under its single writer), for the MAC
+// that covers it. Nothing reads the insert's outcome: it goes with the
+// next statement, or the commit.
 func (t *Tx) AppendAudit(e audit.Entry, seal func(id int64) []byte) error {
-	var id int64
-	if err := t.queryRow(t.d.nextAuditID).Scan(&id); err != nil {
+	id, err := t.auditID()
+	if err != nil {
 		return fmt.Errorf("audit row id: %w", err)
 	}
 	var voter any
 	if e.VoterID != 0 {
 		voter = e.VoterID
 	}
-	_, err := t.exec(`INSERT INTO audit (id, at, actor, action, voter_id, detail, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	return t.execLater("append audit row", `INSERT INTO audit (id, at, actor, action, voter_id, detail, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		id, e.At.UnixNano(), e.Actor, e.Action, voter, e.Detail, seal(id))
-	return errWrap("append audit row", err)
+}
+
+// auditID returns the next audit row's id: read now, or from t.ids.
+func (t *Tx) auditID() (int64, error) {
+	if t.ids == nil {
+		var id int64
+		return id, t.queryRow(t.d.nextAuditID).Scan(&id)
+	}
+	return t.ids.next(t)
+}
+
+// idReserve holds audit ids the sequence gave ahead, for the rows this
+// instance inserts next: one round trip for a few. Ids reserved over
+// idsFresh ago are dropped unused (a sequence leaves gaps anyway), so
+// that ids still follow the order rows were inserted in, across
+// instances, to within idsFresh.
+type idReserve struct {
+	mu    sync.Mutex
+	ids   []int64
+	taken time.Time
+}
+
+const idsFresh = time.Second
+
+func (r *idReserve) next(t *Tx) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.ids) == 0 || time.Since(r.taken) > idsFresh {
+		rows, err := t.query(t.d.nextAuditID)
+		ids, err := collect(rows, err, scanOne[int64])
+		if err == nil && len(ids) == 0 {
+			err = errors.New("no id")
+		}
+		if err != nil {
+			return 0, fmt.Errorf("reserve audit ids: %w", err)
+		}
+		slices.Sort(ids)
+		r.ids, r.taken = ids, time.Now()
+	}
+	id := r.ids[0]
+	r.ids = r.ids[1:]
+	return id, nil
 }
 
 // SignAudit marks the committed rows that no checkpoint signed in one

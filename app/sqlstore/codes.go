@@ -123,8 +123,8 @@ func (t *Tx) AddRateEvent(key []byte, at time.Time) error {
 	for _, n := range times {
 		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
-	_, err = t.exec(`UPDATE rate_limits SET times = $2, last_at = $3 WHERE key = $1`, key, b, slices.Max(times))
-	return err
+	// Nothing reads the outcome: it goes with the next statement.
+	return t.execLater("rate limit", `UPDATE rate_limits SET times = $2, last_at = $3 WHERE key = $1`, key, b, slices.Max(times))
 }
 
 // PurgeLimits skips the rows another purge has locked: concurrent purges

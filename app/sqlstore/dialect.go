@@ -14,7 +14,8 @@ type dialect struct {
 	skipLocked string // appended to a claim: rows another claim holds are skipped
 	rowID      string // the hidden column that names a row
 	ilike      string // case-insensitive LIKE
-	// nextAuditID reads the id the next audit row takes: its seal covers it.
+	// nextAuditID reads the id the next audit row takes (its seal covers
+	// it), or, with DB.ids, the next few.
 	nextAuditID string
 	// writableWith: a WITH may hold an INSERT, UPDATE or DELETE.
 	writableWith bool
@@ -26,6 +27,9 @@ type dialect struct {
 	// bind for a Go slice.
 	in   func(param string) string
 	list func(slice any) any
+	// sendAll runs statements in one round trip; nil where each is a call
+	// (SQLite, in the process).
+	sendAll func(t *Tx, later []stmt) error
 	// copyRows inserts rows into table at once.
 	copyRows func(t *Tx, table string, cols []string, rows [][]any) error
 	// retryable reports a conflict that left nothing done: the

@@ -46,7 +46,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	return &DB{write: pool, read: pool, d: postgresDialect, where: where}, nil
+	return &DB{write: pool, read: pool, d: postgresDialect, where: where, ids: &idReserve{}}, nil
 }
 
 var postgresDialect = &dialect{
@@ -66,7 +66,7 @@ var postgresDialect = &dialect{
 	skipLocked:   " FOR UPDATE SKIP LOCKED",
 	rowID:        "ctid",
 	ilike:        "ILIKE",
-	nextAuditID:  `SELECT nextval(pg_get_serial_sequence('audit', 'id'))`,
+	nextAuditID:  `SELECT nextval(pg_get_serial_sequence('audit', 'id')) FROM generate_series(1, 16)`,
 	writableWith: true,
 	// A transaction advisory lock; the key is a keyed hash, whose first
 	// bytes spread well (two keys sharing them only wait for each other).
@@ -81,9 +81,29 @@ var postgresDialect = &dialect{
 	// COPY on the transaction's own connection: one round trip for a
 	// whole batch, and no statement per row to plan.
 	copyRows: func(t *Tx, table string, cols []string, rows [][]any) error {
+		if err := t.flush(); err != nil {
+			return err
+		}
 		return t.conn.Raw(func(dc any) error {
 			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(t.ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
 			return err
+		})
+	},
+	// The statements kept for later in one batch: one round trip.
+	sendAll: func(t *Tx, later []stmt) error {
+		return t.conn.Raw(func(dc any) error {
+			var b pgx.Batch
+			for _, s := range later {
+				b.Queue(s.query, s.args...)
+			}
+			br := dc.(*stdlib.Conn).Conn().SendBatch(t.ctx, &b)
+			for _, s := range later {
+				if _, err := br.Exec(); err != nil {
+					br.Close()
+					return errWrap(s.what, err)
+				}
+			}
+			return br.Close()
 		})
 	},
 	// A deadlock or a serialization failure: PostgreSQL chose this

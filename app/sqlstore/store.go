@@ -49,6 +49,9 @@ type DB struct {
 	// failCommits makes the next commits fail as a retryable conflict
 	// would: the conformance suite's proof that Update runs fn again.
 	failCommits atomic.Int32
+	// ids reserves audit ids ahead where the dialect numbers rows from a
+	// sequence (PostgreSQL); nil where the id is read at each insert.
+	ids *idReserve
 }
 
 var _ service.Store = (*DB)(nil)
@@ -221,10 +224,14 @@ func (db *DB) try(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	defer tx.Rollback() // before the connection goes back, even if fn panics
-	ferr := fn(&Tx{ctx: ctx, tx: tx, conn: conn, d: db.d, write: true})
+	t := &Tx{ctx: ctx, tx: tx, conn: conn, d: db.d, write: true, ids: db.ids}
+	ferr := fn(t)
 	var keep *service.CommitError
 	if ferr != nil && !errors.As(ferr, &keep) {
 		return ferr
+	}
+	if err := t.flush(); err != nil {
+		return err
 	}
 	if db.failCommits.Load() > 0 && db.failCommits.Add(-1) >= 0 {
 		return errInjected

@@ -22,6 +22,16 @@ type Tx struct {
 	// rates holds the rate limits' times read in this transaction, by
 	// key, for AddRateEvent to write back.
 	rates map[string][]int64
+	// later holds the statements execLater kept for the next round trip.
+	later []stmt
+	// ids reserves audit ids ahead (PostgreSQL), nil where each is read.
+	ids *idReserve
+}
+
+// stmt is a statement kept for later, and what it does, for its error.
+type stmt struct {
+	what, query string
+	args        []any
 }
 
 var _ service.Tx = (*Tx)(nil) // and so every role: Tx embeds them all
@@ -59,11 +69,57 @@ func bytesOrNull(b []byte) any {
 }
 
 func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	return t.tx.ExecContext(t.ctx, query, args...)
 }
 
-func (t *Tx) queryRow(query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+func (t *Tx) queryRow(query string, args ...any) row {
+	if err := t.flush(); err != nil {
+		return row{err: err}
+	}
+	return row{Row: t.tx.QueryRowContext(t.ctx, query, args...)}
+}
+
+// row is a *sql.Row, or the failure of the statements sent before it.
+type row struct {
+	*sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.Row.Scan(dest...)
+}
+
+// execLater runs a statement whose outcome nobody reads but its error,
+// where the dialect sends statements together (PostgreSQL): with the next
+// ones kept, before the next statement or the commit, in one round trip.
+// Its error comes from there, what naming it. Elsewhere it runs now.
+func (t *Tx) execLater(what, query string, args ...any) error {
+	if t.d.sendAll == nil {
+		_, err := t.exec(query, args...)
+		return errWrap(what, err)
+	}
+	t.later = append(t.later, stmt{what, query, args})
+	return nil
+}
+
+// flush sends the statements execLater kept.
+func (t *Tx) flush() error {
+	later := t.later
+	t.later = nil
+	switch len(later) {
+	case 0:
+		return nil
+	case 1:
+		_, err := t.tx.ExecContext(t.ctx, later[0].query, later[0].args...)
+		return errWrap(later[0].what, err)
+	}
+	return t.d.sendAll(t, later)
 }
 
 // changed runs a conditional statement and reports whether it changed
@@ -100,7 +156,7 @@ func (t *Tx) lock(class int32, key []byte) error {
 	return t.d.lock(t, class, key)
 }
 
-// scanner is a *sql.Row or *sql.Rows.
+// scanner is a row or *sql.Rows.
 type scanner interface{ Scan(...any) error }
 
 // collect reads every row of a query with scan.
@@ -121,6 +177,9 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 }
 
 func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
 	return t.tx.QueryContext(t.ctx, query, args...)
 }
 

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"consulvote/app/audit"
 	"consulvote/app/outbox"
 	"consulvote/app/service"
 )
@@ -44,6 +45,7 @@ type Opener func(t *testing.T) Store
 func Run(t *testing.T, open Opener) {
 	for _, tc := range append([]storeTest{
 		{"Transactions/UpdateRollsBack", testUpdateRollsBack},
+		{"Transactions/WriteFailsLate", testWriteFailsLate},
 		{"Transactions/UpdateRunsAgain", testUpdateRunsAgain},
 		{"Voters/Lookups", testVoterLookups},
 		{"Voters/UniqueNUMIC", testUniqueNUMIC},
@@ -174,6 +176,36 @@ func testUpdateRollsBack(t *testing.T, st Store) {
 		}
 		return nil
 	})
+}
+
+// testWriteFailsLate: a write whose outcome nobody reads may go to the
+// database with the next statement or the commit (PostgreSQL); when it
+// fails there, Update fails and nothing of the transaction is stored.
+func testWriteFailsLate(t *testing.T, st Store) {
+	key := []byte("late")
+	err := st.Update(context.Background(), func(tx service.Tx) error {
+		if err := tx.AddRateEvent(key, t0); err != nil {
+			return err
+		}
+		// An audit row naming a voter the roll does not hold.
+		if err := audit.Append(tx, auditKey, audit.Entry{At: t0, Actor: "test", Action: "late", VoterID: 999_999}); err != nil {
+			return err
+		}
+		return tx.AddRateEvent(key, t0.Add(time.Second))
+	})
+	if err == nil {
+		t.Fatal("Update of an audit row for a missing voter succeeded")
+	}
+	update(t, st, func(tx service.Tx) error {
+		ts, err := tx.RateEvents(t0.Add(-time.Hour), key)
+		if err == nil && len(ts[0]) != 0 {
+			t.Errorf("after a failed late write: rate events %v stored", ts[0])
+		}
+		return err
+	})
+	if rows := allRows(t, st); len(rows) != 0 {
+		t.Errorf("after a failed late write: %d audit rows", len(rows))
+	}
 }
 
 // CommitFailer is a store that can make its next n commits fail as a
