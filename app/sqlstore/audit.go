@@ -4,9 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"consulvote/app/audit"
@@ -16,8 +14,8 @@ import (
 // The audit log's storage (audit.Storage): rows sealed by the service,
 // checkpoints that sign what committed since the last one (docs/audit.md).
 
-// AppendAudit takes the row's id first (PostgreSQL's sequence, reserved
-// a few ahead; SQLite's next rowid, under its single writer), for the MAC
+// AppendAudit takes the row's id first (PostgreSQL's sequence, from the
+// instance's reserve; SQLite's next rowid, under its single writer), for the MAC
 // that covers it. Nothing reads the insert's outcome: it goes with the
 // next statement, or the commit.
 func (t *Tx) AppendAudit(e audit.Entry, seal func(id int64) []byte) error {
@@ -33,46 +31,14 @@ func (t *Tx) AppendAudit(e audit.Entry, seal func(id int64) []byte) error {
 		id, e.At.UnixNano(), e.Actor, e.Action, voter, e.Detail, seal(id))
 }
 
-// auditID returns the next audit row's id: read now, or from t.ids.
+// auditID returns the next audit row's id: from the instance's reserve,
+// or read now.
 func (t *Tx) auditID() (int64, error) {
-	if t.ids == nil {
-		var id int64
-		return id, t.queryRow(t.d.nextAuditID).Scan(&id)
+	if t.ids != nil {
+		return t.ids.next(t, "audit")
 	}
-	return t.ids.next(t)
-}
-
-// idReserve holds audit ids the sequence gave ahead, for the rows this
-// instance inserts next: one round trip for a few. Ids reserved over
-// idsFresh ago are dropped unused (a sequence leaves gaps anyway), so
-// that ids still follow the order rows were inserted in, across
-// instances, to within idsFresh.
-type idReserve struct {
-	mu    sync.Mutex
-	ids   []int64
-	taken time.Time
-}
-
-const idsFresh = time.Second
-
-func (r *idReserve) next(t *Tx) (int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.ids) == 0 || time.Since(r.taken) > idsFresh {
-		rows, err := t.query(t.d.nextAuditID)
-		ids, err := collect(rows, err, scanOne[int64])
-		if err == nil && len(ids) == 0 {
-			err = errors.New("no id")
-		}
-		if err != nil {
-			return 0, fmt.Errorf("reserve audit ids: %w", err)
-		}
-		slices.Sort(ids)
-		r.ids, r.taken = ids, time.Now()
-	}
-	id := r.ids[0]
-	r.ids = r.ids[1:]
-	return id, nil
+	var id int64
+	return id, t.queryRow(t.d.nextAuditID).Scan(&id)
 }
 
 // SignAudit marks the committed rows that no checkpoint signed in one

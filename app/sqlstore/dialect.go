@@ -15,7 +15,7 @@ type dialect struct {
 	rowID      string // the hidden column that names a row
 	ilike      string // case-insensitive LIKE
 	// nextAuditID reads the id the next audit row takes (its seal covers
-	// it), or, with DB.ids, the next few.
+	// it), where the DB reserves none (DB.ids).
 	nextAuditID string
 	// writableWith: a WITH may hold an INSERT, UPDATE or DELETE.
 	writableWith bool

@@ -12,20 +12,15 @@ import (
 // l; on PostgreSQL in one statement, the UPDATE in a WITH (it sees the
 // table as the statement began: not the new row).
 func (t *Tx) InsertLink(l service.Link) (int64, error) {
-	const replace = `UPDATE links SET replaced_at = $4 WHERE voter_id = $1 AND kind = $2 AND ` + pending
-	insert := `INSERT INTO links (voter_id, kind, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`
+	const replace = `UPDATE links SET replaced_at = $5 WHERE voter_id = $2 AND kind = $3 AND ` + pending
+	insert := `INSERT INTO links (id, voter_id, kind, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`
 	if t.d.writableWith {
 		insert = `WITH replaced AS (` + replace + `) ` + insert
 	} else if _, err := t.exec(`UPDATE links SET replaced_at = $1 WHERE voter_id = $2 AND kind = $3 AND `+pending,
 		nanos(l.CreatedAt), l.VoterID, string(l.Kind)); err != nil {
 		return 0, fmt.Errorf("replace links: %w", err)
 	}
-	var id int64
-	err := t.queryRow(insert, l.VoterID, string(l.Kind), l.TokenHash, nanos(l.CreatedAt), nanos(l.ExpiresAt)).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("insert link: %w", err)
-	}
-	return id, nil
+	return t.insertRow("links", "insert link", insert, l.VoterID, string(l.Kind), l.TokenHash, nanos(l.CreatedAt), nanos(l.ExpiresAt))
 }
 
 func (t *Tx) LinkByTokenHash(hash []byte) (service.Link, error) {

@@ -66,7 +66,6 @@ var postgresDialect = &dialect{
 	skipLocked:   " FOR UPDATE SKIP LOCKED",
 	rowID:        "ctid",
 	ilike:        "ILIKE",
-	nextAuditID:  `SELECT nextval(pg_get_serial_sequence('audit', 'id')) FROM generate_series(1, 16)`,
 	writableWith: true,
 	// A transaction advisory lock; the key is a keyed hash, whose first
 	// bytes spread well (two keys sharing them only wait for each other).

@@ -49,8 +49,9 @@ type DB struct {
 	// failCommits makes the next commits fail as a retryable conflict
 	// would: the conformance suite's proof that Update runs fn again.
 	failCommits atomic.Int32
-	// ids reserves audit ids ahead where the dialect numbers rows from a
-	// sequence (PostgreSQL); nil where the id is read at each insert.
+	// ids reserves the ids of audit, outbox and links rows ahead where
+	// sequences number them (PostgreSQL); nil where each insert numbers
+	// its row (SQLite).
 	ids *idReserve
 }
 

@@ -24,7 +24,7 @@ type Tx struct {
 	rates map[string][]int64
 	// later holds the statements execLater kept for the next round trip.
 	later []stmt
-	// ids reserves audit ids ahead (PostgreSQL), nil where each is read.
+	// ids reserves row ids ahead (PostgreSQL; DB.ids), nil elsewhere.
 	ids *idReserve
 }
 
