@@ -3,6 +3,10 @@
 
 SHELL := /bin/bash
 GO ?= go
+# Builds without the folder's path in what they compile (-trimpath): a
+# fresh clone, wherever it is, finds every package it compiled before in
+# Go's build cache instead of compiling the tree again for each target.
+export GOFLAGS := -trimpath $(filter-out -trimpath,$(GOFLAGS))
 
 # Fyne's build packages (GLFW 3.4, from Fyne 2.8, builds Wayland support
 # too: libwayland-dev, libxkbcommon-dev, wayland-protocols), then what the
@@ -30,7 +34,7 @@ APP_TAGS := no_emoji
 SERVER := consulvoted
 
 .PHONY: all deps run test vet staticcheck core build unit race keychain smoke fuzz bench bench-roll bench-ui profile-start load load-stores load-logins timing package clean
-.PHONY: deps-windows cross package-windows test-windows test-scheme package-darwin
+.PHONY: deps-windows cross package-windows test-windows test-scheme package-darwin test-compute test-waiting
 
 # Windows and the consulvote:// scheme, built and tested from Linux: mingw-w64
 # for the cross-build's cgo, NSIS for the installer, osslsigncode to sign,
@@ -73,8 +77,22 @@ run: build
 ## test: every test — vet and staticcheck, the core and the server
 ## without cgo, the core under -race, the screens, the keychain against a
 ## real Secret Service, the real window under Xvfb, and a short fuzzing of
-## the link parser.
-test: deps vet staticcheck core cross unit race keychain smoke fuzz package test-scheme test-windows
+## the link parser. Two lines of targets at once: those that compute
+## (vet, builds, go test), one after the other, and beside them those
+## that mostly wait (Wine, Xvfb, the packages, fuzzing's fixed time); the
+## output of each target printed whole when it ends.
+TEST_COMPUTE := vet staticcheck core cross unit race
+TEST_WAITING := package test-scheme package-windows test-windows keychain smoke fuzz
+test: deps
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-compute test-waiting
+test-compute:
+	@$(MAKE) --no-print-directory SERIAL=1 $(TEST_COMPUTE)
+test-waiting:
+	@$(MAKE) --no-print-directory SERIAL=1 $(TEST_WAITING)
+# One line's targets one after the other (its output still synced by target).
+ifdef SERIAL
+.NOTPARALLEL:
+endif
 
 ## vet: gofmt, go vet, and actionlint (pinned in go.mod) on the hosted
 ## runners' workflow, which cannot run here.
@@ -227,12 +245,12 @@ profile-start: deps
 		sleep 5; kill $$!; wait'
 
 ## package: a Linux archive with the binary, the .desktop file and the icon.
-## The fyne CLI is pinned in go.mod (tool directive): `go tool fyne`.
+## The fyne CLI is pinned in go.mod (tool directive): `go tool fyne`. It
+## bumps Build in FyneApp.toml and drops files beside the sources: it runs
+## in a copy of them (scripts/source-copy).
 package: deps
-	@# fyne package bumps Build in FyneApp.toml each run: keep the file as committed.
-	cp FyneApp.toml .FyneApp.toml.orig
-	$(GO) tool fyne package -os linux -release -tags $(APP_TAGS); status=$$?; \
-		mv .FyneApp.toml.orig FyneApp.toml; exit $$status
+	src=$$(mktemp -d); trap 'rm -rf "$$src"' EXIT; scripts/source-copy "$$src" && \
+		(cd "$$src" && $(GO) tool fyne package -os linux -release -tags $(APP_TAGS)) && mv "$$src/$(BIN).tar.xz" .
 	@tar -tJf $(BIN).tar.xz | grep -E 'bin/$(BIN)$$' >/dev/null && \
 	tar -tJf $(BIN).tar.xz | grep -E '\.desktop$$' >/dev/null && \
 	tar -tJf $(BIN).tar.xz | grep -E 'pixmaps/.*\.png$$' >/dev/null && \
