@@ -36,6 +36,7 @@ func rollLines(first, n int) string {
 // it. Restore refuses to overwrite without --force, to replace a database
 // a server has open, and a key that is not the database's.
 func TestBackupDuringWritesRestores(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	live := filepath.Join(dir, "live", "portal.db")
 	os.MkdirAll(filepath.Dir(live), 0o700)

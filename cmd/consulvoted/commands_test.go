@@ -302,8 +302,9 @@ func TestAgentResetTOTPCommand(t *testing.T) {
 // middle: the database reopens intact, holds whole batches only, and a
 // second run finishes the job.
 func TestRollImportKilled(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	bin := build(t, dir)
+	bin := build(t)
 	path := filepath.Join(dir, "portal.db")
 	newDB(t, path, false).Close()
 	const n = 200_000

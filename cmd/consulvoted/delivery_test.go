@@ -28,6 +28,7 @@ import (
 // /metrics count each once. The time from the relay's acceptance to each
 // state at the desk is logged.
 func TestDeliveryThroughPostfix(t *testing.T) {
+	t.Parallel()
 	marie, john := service.DemoRoll[0], service.DemoRoll[1]
 	sink := postfixtest.StartSink(t, func(rcpt string) *smtp.SMTPError {
 		switch rcpt {

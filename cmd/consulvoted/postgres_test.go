@@ -34,7 +34,13 @@ import (
 	"consulvote/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	if daemon.dir != "" {
+		os.RemoveAll(daemon.dir)
+	}
+	os.Exit(code)
+}
 
 // deployment is the central service as an operator sets it up: one
 // PostgreSQL database, one key file shared by the instances, and the
@@ -51,34 +57,11 @@ type deployment struct {
 	svc      *service.Service
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binDir  string
-)
-
-// serverBinary builds consulvoted once for the package's PostgreSQL
-// tests.
-func serverBinary(t *testing.T) string {
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "consulvoted-bin")
-		if err != nil {
-			t.Fatal(err)
-		}
-		binDir = dir
-		binPath = build(t, dir)
-	})
-	if binPath == "" {
-		t.Fatal("consulvoted did not build")
-	}
-	return binPath
-}
-
 // newDeployment makes the database with the demonstration roll, its key
 // file, and instance 0.
 func newDeployment(t *testing.T) *deployment {
 	t.Helper()
-	d := &deployment{t: t, url: pgtest.Database(t), key: filepath.Join(t.TempDir(), "portal.key"), bin: serverBinary(t)}
+	d := &deployment{t: t, url: pgtest.Database(t), key: filepath.Join(t.TempDir(), "portal.key"), bin: build(t)}
 	ctx := context.Background()
 	// The first start makes the schema and the key, and seeds the demo roll.
 	b := openBackend(t, d.url, d.key, true)
@@ -236,6 +219,7 @@ func tally(t *testing.T, errs []error) map[portal.Code]int {
 // instance each request reaches; the audit log they write together
 // verifies with the headless command.
 func TestTwoInstancesOneDatabase(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	ins := []*instance{d.serve(), d.serve()}
 	ctx := context.Background()
@@ -793,6 +777,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 // (SIGKILL) in the middle of a delivery loses nothing: what it had
 // claimed goes out from the other once the claim's lease has run out.
 func TestOutboxAcrossInstances(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	r1, r2 := newRelay(t), newRelay(t)
 	in1 := d.serve(r1.flags()...)
@@ -862,6 +847,7 @@ func TestOutboxAcrossInstances(t *testing.T) {
 // works: pg_dump of the live database, pg_restore into an empty one, then
 // audit verify and a login there with the same key file.
 func TestPostgresDumpRestore(t *testing.T) {
+	t.Parallel()
 	d := newDeployment(t)
 	ctx := context.Background()
 	marie := service.DemoRoll[0]

@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,38 +42,57 @@ func parseServe(args []string) (serveConfig, error) {
 	return c, c.Validate()
 }
 
-// build builds consulvoted without cgo into dir, as `make build` does, and
-// checks that the result is a static executable: no interpreter, no
-// shared library to find on the server.
-func build(t *testing.T, dir string) string {
+// daemon is consulvoted as the package's process tests run it, built once
+// (TestMain removes its folder).
+var daemon struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+// build builds consulvoted without cgo, as `make build` does, once for
+// the package's tests, and checks that the result is a static
+// executable: no interpreter, no shared library to find on the server.
+func build(t *testing.T) string {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("consulvoted is a Linux server: its process tests (a static ELF, SIGTERM) run on Linux")
 	}
-	bin := filepath.Join(dir, "consulvoted")
+	daemon.once.Do(func() { daemon.dir, daemon.bin, daemon.err = buildStatic() })
+	if daemon.err != nil {
+		t.Fatal(daemon.err)
+	}
+	return daemon.bin
+}
+
+func buildStatic() (dir, bin string, err error) {
+	if dir, err = os.MkdirTemp("", "consulvoted-bin"); err != nil {
+		return "", "", err
+	}
+	bin = filepath.Join(dir, "consulvoted")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+		return dir, "", fmt.Errorf("build: %v\n%s", err, out)
 	}
 	f, err := elf.Open(bin)
 	if err != nil {
-		t.Fatal(err)
+		return dir, "", err
 	}
 	defer f.Close()
 	libs, err := f.ImportedLibraries()
 	if err != nil {
-		t.Fatal(err)
+		return dir, "", err
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-			t.Fatalf("consulvoted is dynamically linked (program header %v)", p.Type)
+			return dir, "", fmt.Errorf("consulvoted is dynamically linked (program header %v)", p.Type)
 		}
 	}
 	if len(libs) > 0 {
-		t.Fatalf("consulvoted needs shared libraries: %v", libs)
+		return dir, "", fmt.Errorf("consulvoted needs shared libraries: %v", libs)
 	}
-	return bin
+	return dir, bin, nil
 }
 
 func TestParseServe(t *testing.T) {
@@ -187,8 +208,9 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string, client *tls.
 // over TLS, checks /healthz, then stops it with SIGTERM and expects a
 // clean exit; a bad setting exits 2 naming it.
 func TestServeBinary(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	bin := build(t, dir)
+	bin := build(t)
 	certFile, keyFile, clientTLS := writeCert(t, dir)
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "server.db"),
 		"--tls-cert", certFile, "--tls-key", keyFile, "--public-url", "https://vote.example")

@@ -82,7 +82,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Skip("builds and runs the server")
 	}
 	dir := t.TempDir()
-	bin := build(t, dir)
+	bin := build(t)
 	db := filepath.Join(dir, "portal.db")
 	const voters = 3000
 	roll := filepath.Join(dir, "roll.csv")

@@ -67,7 +67,7 @@ func TestSystemdUnit(t *testing.T) {
 	if _, err := exec.LookPath("systemd-analyze"); err != nil {
 		testenv.Need(t, "CONSULVOTE_SYSTEMD", nil, []string{"systemd-analyze"})
 	}
-	bin := build(t, t.TempDir())
+	bin := build(t)
 
 	root := unitRoot(t, bin, nil)
 	if out, err := analyze(root, "verify", "--man=no"); err != nil || strings.TrimSpace(out) != "" {

@@ -62,13 +62,17 @@ var (
 
 // Main runs the tests and then stops the cluster, if a test started it,
 // and removes its folder. Call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain that has more to clean
+// after the tests: it returns their exit code.
+func Run(m *testing.M) int {
 	mainCalled.Store(true)
 	code := m.Run()
 	if running != nil {
 		running.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // Available starts the cluster if needed and tells whether it runs; when

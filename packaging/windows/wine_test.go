@@ -298,13 +298,26 @@ func utf16Contains(b []byte, s string) bool {
 	return bytes.Contains(b, enc)
 }
 
-// goWindows runs `go build` or `go test -c` for Windows, without cgo.
-func goWindows(t *testing.T, args ...string) {
-	t.Helper()
-	cmd := exec.Command("go", args...)
-	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %v for Windows: %v\n%s", args, err, b)
+// goWindows starts `go build` or `go test -c` for Windows, without cgo,
+// and returns the wait for it, which ends t if it failed: TestWine starts
+// them all while Wine boots.
+func goWindows(t *testing.T, args ...string) (wait func(t *testing.T)) {
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() {
+		defer close(done)
+		cmd := exec.Command("go", args...)
+		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+		out, err = cmd.CombinedOutput()
+	}()
+	t.Cleanup(func() { <-done }) // before its folder goes
+	return func(t *testing.T) {
+		t.Helper()
+		<-done
+		if err != nil {
+			t.Fatalf("go %v for Windows: %v\n%s", args, err, out)
+		}
 	}
 }
 
@@ -313,6 +326,14 @@ func goWindows(t *testing.T, args ...string) {
 // the keychain, the consulvote:// scheme, then uninstalls it.
 func TestWine(t *testing.T) {
 	w := requireWine(t)
+	peek := filepath.Join(w.dir, "peek.exe")
+	resourcesTest := filepath.Join(w.dir, "resources.test.exe")
+	instanceTest := filepath.Join(w.dir, "instance.test.exe")
+	keychainTest := filepath.Join(w.dir, "keychain.test.exe")
+	peekBuilt := goWindows(t, "build", "-o", peek, "../../testdata/peek")
+	resourcesBuilt := goWindows(t, "test", "-c", "-o", resourcesTest, "../../resources")
+	instanceBuilt := goWindows(t, "test", "-c", "-o", instanceTest, "../../internal/instance")
+	keychainBuilt := goWindows(t, "test", "-c", "-o", keychainTest, "../../app/keychain")
 	w.boot()
 
 	programs := filepath.Join(w.profile(), "AppData", "Local", "Programs", "consulvote")
@@ -360,8 +381,7 @@ func TestWine(t *testing.T) {
 	// database lands in %APPDATA% of the accented user name.
 	var token string
 	step("voter's flow", func(t *testing.T) {
-		peek := filepath.Join(w.dir, "peek.exe")
-		goWindows(t, "build", "-o", peek, "../../testdata/peek")
+		peekBuilt(t)
 
 		app := w.launch("fr_FR.UTF-8", "wine", exe)
 		t.Logf("under Wine: first painted frame %d ms after start", app.frame.Milliseconds())
@@ -403,11 +423,10 @@ func TestWine(t *testing.T) {
 	// which Wine passes on: the test would tell them apart); and a
 	// language chosen in the app wins over Windows' (resources' tests).
 	step("language from the Windows settings", func(t *testing.T) {
-		test := filepath.Join(w.dir, "resources.test.exe")
-		goWindows(t, "test", "-c", "-o", test, "../../resources")
+		resourcesBuilt(t)
 		for _, l := range []struct{ locale, want, other string }{{"fr_FR.UTF-8", "fr", "en"}, {"en_GB.UTF-8", "en", "fr"}} {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			cmd := exec.CommandContext(ctx, "wine", test, "-test.v")
+			cmd := exec.CommandContext(ctx, "wine", resourcesTest, "-test.v")
 			cmd.Env = append(w.env(l.locale), "LANGUAGE="+l.other, "CONSULVOTE_SYSTEM_LANGUAGE="+l.want)
 			cmd.Dir = filepath.Join("..", "..", "resources")
 			out, err := cmd.CombinedOutput()
@@ -459,18 +478,16 @@ func TestWine(t *testing.T) {
 	// The single-instance handoff's own tests (wrong token, a crashed
 	// app's files, starts at once as processes), on Windows' file locks.
 	step("single instance", func(t *testing.T) {
-		test := filepath.Join(w.dir, "instance.test.exe")
-		goWindows(t, "test", "-c", "-o", test, "../../internal/instance")
-		out := w.run(3*time.Minute, "fr_FR.UTF-8", "wine", test, "-test.v")
+		instanceBuilt(t)
+		out := w.run(3*time.Minute, "fr_FR.UTF-8", "wine", instanceTest, "-test.v")
 		if !strings.Contains(out, "--- PASS: TestConcurrentStarts") || strings.Contains(out, "FAIL") || strings.Contains(out, "SKIP") {
 			t.Fatalf("internal/instance under Wine:\n%s", out)
 		}
 	})
 
 	step("keychain", func(t *testing.T) {
-		test := filepath.Join(w.dir, "keychain.test.exe")
-		goWindows(t, "test", "-c", "-o", test, "../../app/keychain")
-		out := w.run(2*time.Minute, "fr_FR.UTF-8", "wine", test, "-test.run", "^TestRealCredentialManager$", "-test.v")
+		keychainBuilt(t)
+		out := w.run(2*time.Minute, "fr_FR.UTF-8", "wine", keychainTest, "-test.run", "^TestRealCredentialManager$", "-test.v")
 		if !strings.Contains(out, "--- PASS: TestRealCredentialManager") {
 			t.Fatalf("Credential Manager under Wine:\n%s", out)
 		}
