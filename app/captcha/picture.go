@@ -177,15 +177,22 @@ func (d *drawing) distort(amplitude, period float64) {
 	dx := 2.0 * math.Pi / period
 	// The shift across depends on the row only, the one down on the
 	// column only: one sine a row and one cosine a column, not a pair a
-	// pixel.
-	xo := make([]int, b.Y)
+	// pixel. The pixels are read and written in Pix, row by row (both
+	// pictures start at 0, 0); one from outside the picture stays
+	// transparent (0), as ColorIndexAt reads it.
+	xo, yo := make([]int, b.Y), make([]int, b.X)
 	for y := range xo {
 		xo[y] = int(amplitude * math.Sin(float64(y)*dx))
 	}
-	for x := range b.X {
-		yo := int(amplitude * math.Cos(float64(x)*dx))
-		for y := range b.Y {
-			waved.SetColorIndex(x, y, d.ColorIndexAt(x+xo[y], y+yo))
+	for x := range yo {
+		yo[x] = int(amplitude * math.Cos(float64(x)*dx))
+	}
+	for y := range b.Y {
+		row := waved.Pix[y*waved.Stride:]
+		for x := range b.X {
+			if sx, sy := x+xo[y], y+yo[x]; sx >= 0 && sx < b.X && sy >= 0 && sy < b.Y {
+				row[x] = d.Pix[sy*d.Stride+sx]
+			}
 		}
 	}
 	d.Paletted = waved
