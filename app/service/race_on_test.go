@@ -2,5 +2,5 @@
 
 package service_test
 
-// Under the race detector the large import runs on a tenth of the roll.
+// Under the race detector the large imports skip (withoutRace).
 const raceEnabled = true
