@@ -183,7 +183,9 @@ func equalCheckpoint(a, b audit.Checkpoint) bool {
 // checkpoint wait, and the rows commit in order: signed all the same.
 func testAuditLateCommit(t *testing.T, st Store) {
 	ctx := context.Background()
-	held, release := make(chan struct{}), make(chan struct{})
+	// held has room for the first run's word: the transaction must not
+	// miss it when it gets there before the test waits.
+	held, release := make(chan struct{}, 1), make(chan struct{})
 	slow := make(chan error, 1)
 	go func() {
 		slow <- st.Update(ctx, func(tx service.Tx) error {

@@ -75,13 +75,18 @@ func (w *wineEnv) env(locale string) []string {
 		"WINEDLLOVERRIDES=mscoree,mshtml,winemenubuilder.exe=d;uiautomationcore=n")
 }
 
+// waitDelay bounds the wait for a Wine command's output once it has
+// ended or been killed: the processes it started in the prefix hold its
+// pipes open (without it, a test that failed hung in its cleanup).
+const waitDelay = 10 * time.Second
+
 // run runs a Wine command to its end, within limit.
 func (w *wineEnv) run(limit time.Duration, locale string, args ...string) string {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = w.env(locale)
+	cmd.Env, cmd.WaitDelay = w.env(locale), waitDelay
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		w.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
@@ -211,7 +216,7 @@ func (w *wineEnv) launch(locale string, args ...string) *window {
 	w.t.Helper()
 	a := &window{w: w, out: &bytes.Buffer{}, start: time.Now()}
 	a.cmd = exec.Command(args[0], args[1:]...)
-	a.cmd.Env = w.env(locale)
+	a.cmd.Env, a.cmd.WaitDelay = w.env(locale), waitDelay
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	if err := a.cmd.Start(); err != nil {
 		w.t.Fatal(err)
