@@ -7,6 +7,11 @@ GO ?= go
 # fresh clone, wherever it is, finds every package it compiled before in
 # Go's build cache instead of compiling the tree again for each target.
 export GOFLAGS := -trimpath $(filter-out -trimpath,$(GOFLAGS))
+# The test targets link without DWARF (-ldflags=-w): their binaries are
+# run, not debugged, and DWARF is most of a link (the screens' test
+# binary: 4.6 s of CPU, 1.3 without).
+TEST_TARGETS := vet staticcheck core cross unit race keychain smoke fuzz test-scheme test-windows
+$(TEST_TARGETS): export GOFLAGS += -ldflags=-w
 
 # Fyne's build packages (GLFW 3.4, from Fyne 2.8, builds Wayland support
 # too: libwayland-dev, libxkbcommon-dev, wayland-protocols), then what the
