@@ -14,14 +14,12 @@ import (
 // The audit log's storage (audit.Storage): rows sealed by the service,
 // checkpoints that sign what committed since the last one (docs/audit.md).
 
-// AppendAudit takes the row's id first (PostgreSQL's sequence, from the
-// instance's reserve; SQLite's next rowid, under its single writer), for the MAC
-// that covers it. Nothing reads the insert's outcome: it goes with the
-// next statement, or the commit.
+// AppendAudit takes the row's id first (nextID), for the MAC that
+// covers it.
 func (t *Tx) AppendAudit(e audit.Entry, seal func(id int64) []byte) error {
-	id, err := t.auditID()
+	id, err := t.nextID("audit")
 	if err != nil {
-		return fmt.Errorf("audit row id: %w", err)
+		return err
 	}
 	var voter any
 	if e.VoterID != 0 {
@@ -29,16 +27,6 @@ func (t *Tx) AppendAudit(e audit.Entry, seal func(id int64) []byte) error {
 	}
 	return t.execLater("append audit row", `INSERT INTO audit (id, at, actor, action, voter_id, detail, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		id, e.At.UnixNano(), e.Actor, e.Action, voter, e.Detail, seal(id))
-}
-
-// auditID returns the next audit row's id: from the instance's reserve,
-// or read now.
-func (t *Tx) auditID() (int64, error) {
-	if t.ids != nil {
-		return t.ids.next(t, "audit")
-	}
-	var id int64
-	return id, t.queryRow(t.d.nextAuditID).Scan(&id)
 }
 
 // SignAudit marks the committed rows that no checkpoint signed in one
@@ -74,31 +62,29 @@ func (t *Tx) SignAudit(sign func(last audit.Checkpoint, rows []audit.Row) audit.
 func (t *Tx) AuditCheckpoints(fn func(audit.Checkpoint) error) error {
 	rows, err := t.query(`SELECT seq, ` + t.casts("at INTEGER", "row_count INTEGER", "digest BLOB", "mac BLOB") +
 		` FROM audit_checkpoints ORDER BY seq`)
-	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+	return each(rows, err, func(r scanner) error {
 		var c audit.Checkpoint
 		var at int64
 		if err := r.Scan(&c.Seq, &at, &c.Rows, &c.Digest, &c.MAC); err != nil {
-			return struct{}{}, err
+			return err
 		}
 		c.At = time.Unix(0, at)
-		return struct{}{}, fn(c)
+		return fn(c)
 	})
-	return err
 }
 
 func (t *Tx) AuditRows(fn func(audit.Row) error) error {
 	rows, err := t.query(`SELECT id, ` + t.casts("at INTEGER", "actor TEXT", "action TEXT", "COALESCE(voter_id, 0) INTEGER",
 		"detail TEXT", "mac BLOB", "checkpoint INTEGER") + ` FROM audit ORDER BY 8, 1`)
-	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+	return each(rows, err, func(r scanner) error {
 		var a audit.Row
 		var at int64
 		if err := r.Scan(&a.ID, &at, &a.Actor, &a.Action, &a.VoterID, &a.Detail, &a.MAC, &a.Checkpoint); err != nil {
-			return struct{}{}, err
+			return err
 		}
 		a.At = time.Unix(0, at)
-		return struct{}{}, fn(a)
+		return fn(a)
 	})
-	return err
 }
 
 // casts lists "expr TYPE" pairs as the dialect reads them.

@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -67,15 +65,15 @@ func Inspect(ctx context.Context, path string) (FileInfo, error) {
 	if fi.Integrity != "ok" {
 		return fi, nil
 	}
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&fi.SchemaVersion); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(version), 0) FROM schema_migrations),
+		(SELECT COUNT(*) FROM voters)`).Scan(&fi.SchemaVersion, &fi.Voters); err != nil {
 		return FileInfo{}, fmt.Errorf("inspect %s: not a portal database: %w", path, err)
 	}
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM voters`).Scan(&fi.Voters); err != nil {
-		return FileInfo{}, fmt.Errorf("inspect %s: not a portal database: %w", path, err)
-	}
-	if fi.Size, err = fileSize(path); err != nil {
+	st, err := os.Stat(path)
+	if err != nil {
 		return FileInfo{}, err
 	}
+	fi.Size = st.Size()
 	return fi, nil
 }
 
@@ -178,7 +176,9 @@ func Restore(ctx context.Context, from, path string, overwrite bool, check func(
 	if err := os.Rename(tmp, path); err != nil {
 		return fi, fmt.Errorf("restore: %w", err)
 	}
-	fi.Size, _ = fileSize(path)
+	if st, err := os.Stat(path); err == nil {
+		fi.Size = st.Size()
+	}
 	return fi, syncDir(filepath.Dir(path))
 }
 
@@ -243,14 +243,11 @@ func lockExclusive(ctx context.Context, path string) (*sql.DB, error) {
 
 // tempBeside creates an empty file, mode 0600, in the folder of path.
 func tempBeside(path string) (string, error) {
-	var b [6]byte
-	rand.Read(b[:])
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(b[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return "", err
 	}
-	return tmp, f.Close()
+	return f.Name(), f.Close()
 }
 
 // copyInto copies the file from into the existing file to.
@@ -295,12 +292,4 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-func fileSize(path string) (int64, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
 }

@@ -77,11 +77,11 @@ func (t *Tx) lockRates(keys [][]byte) error {
 	}
 	rows, err := t.query(`INSERT INTO rate_limits (key, times, last_at) VALUES `+values[2:]+`
 		ON CONFLICT (key) DO UPDATE SET times = rate_limits.times RETURNING key, times`, args...)
-	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+	err = each(rows, err, func(r scanner) error {
 		var key, b []byte
 		err := r.Scan(&key, &b)
 		t.rates[string(key)] = decodeTimes(b)
-		return struct{}{}, err
+		return err
 	})
 	return errWrap("rate limit", err)
 }

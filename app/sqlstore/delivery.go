@@ -28,12 +28,12 @@ func (t *Tx) StageCounts() (map[string]int, error) {
 	counts := map[string]int{}
 	rows, err := t.query(`SELECT CASE WHEN state = 'pending' THEN 'queued' WHEN state = 'failed' THEN 'failed'
 		WHEN delivery <> '' THEN delivery ELSE 'relayed' END AS stage, COUNT(*) FROM outbox GROUP BY stage`)
-	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+	err = each(rows, err, func(r scanner) error {
 		var stage string
 		var n int
 		err := r.Scan(&stage, &n)
 		counts[stage] = n
-		return struct{}{}, err
+		return err
 	})
 	return counts, err
 }

@@ -14,9 +14,6 @@ type dialect struct {
 	skipLocked string // appended to a claim: rows another claim holds are skipped
 	rowID      string // the hidden column that names a row
 	ilike      string // case-insensitive LIKE
-	// nextAuditID reads the id the next audit row takes (its seal covers
-	// it), where the DB reserves none (DB.ids).
-	nextAuditID string
 	// writableWith: a WITH may hold an INSERT, UPDATE or DELETE.
 	writableWith bool
 

@@ -57,17 +57,23 @@ func (r *idReserve) next(t *Tx, table string) (int64, error) {
 	return id, nil
 }
 
-// insertRow inserts a row of table, whose id is the query's $1, and
-// returns the id: on PostgreSQL one from the instance's reserve, the
-// insert kept for later (nobody reads its outcome); on SQLite NULL, the
-// rowid the insert gives read back.
-func (t *Tx) insertRow(table, what, query string, args ...any) (int64, error) {
-	if t.ids == nil {
-		var id int64
-		err := t.queryRow(query+` RETURNING id`, append([]any{nil}, args...)...).Scan(&id)
-		return id, errWrap(what, err)
+// nextID returns the id of table's next row, for an insert that needs
+// no answer (execLater) or a seal that covers the id: on PostgreSQL from
+// the instance's reserve; on SQLite the next rowid, which nobody takes
+// meanwhile (the single writer holds the file's lock).
+func (t *Tx) nextID(table string) (int64, error) {
+	if t.ids != nil {
+		return t.ids.next(t, table)
 	}
-	id, err := t.ids.next(t, table)
+	var id int64
+	err := t.queryRow(`SELECT COALESCE(MAX(id), 0) + 1 FROM ` + table).Scan(&id)
+	return id, errWrap(table+" id", err)
+}
+
+// insertRow inserts a row of table whose id is the query's $1 (nextID)
+// and returns the id; nobody reads the insert's outcome (execLater).
+func (t *Tx) insertRow(table, what, query string, args ...any) (int64, error) {
+	id, err := t.nextID(table)
 	if err != nil {
 		return 0, err
 	}

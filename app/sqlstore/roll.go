@@ -13,14 +13,14 @@ func (t *Tx) VotersByNUMIC(numics []string) (map[string]service.Voter, error) {
 	out := make(map[string]service.Voter, len(numics))
 	rows, err := t.query(`SELECT id, numic, email, last_name, first_names, mobile, circonscription,
 		email_by_desk, mobile_by_desk FROM voters WHERE numic `+t.d.in("$1"), t.d.list(numics))
-	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+	err = each(rows, err, func(r scanner) error {
 		var v service.Voter
 		var emailByDesk, mobileByDesk sql.NullInt64
 		err := r.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription,
 			&emailByDesk, &mobileByDesk)
 		v.EmailByDesk, v.MobileByDesk = timeOf(emailByDesk), timeOf(mobileByDesk)
 		out[v.NUMIC] = v
-		return struct{}{}, err
+		return err
 	})
 	return out, err
 }

@@ -140,13 +140,13 @@ CREATE TABLE agent_sessions (
 );
 
 -- Agent logins throttled per source (a keyed hash of name and address,
--- or of the address alone).
+-- or of the address alone), with the voters' columns (Tx.reserve).
 CREATE TABLE throttles (
-	key           {blob} PRIMARY KEY,
-	attempts      INTEGER NOT NULL DEFAULT 0,
-	window_until  {int},
-	blocked_until {int},
-	blocks        INTEGER NOT NULL DEFAULT 0
+	key             {blob} PRIMARY KEY,
+	failed_attempts INTEGER NOT NULL DEFAULT 0,
+	attempts_until  {int},
+	locked_until    {int},
+	blocks          INTEGER NOT NULL DEFAULT 0
 );
 
 -- First-credentials campaigns: who got what, once per campaign.

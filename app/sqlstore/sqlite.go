@@ -46,9 +46,7 @@ var sqliteDialect = &dialect{
 	migrations: []string{schemaFor("{id}", "INTEGER PRIMARY KEY", "{int}", "INTEGER", "{blob}", "BLOB", "{bool}", "INTEGER", "{inline}", "")},
 	rowID:      "rowid",
 	ilike:      "LIKE", // ASCII letters only, as the roll's names are stored
-	// The single writer holds the file's lock: nobody takes it meanwhile.
-	nextAuditID: `SELECT COALESCE(MAX(id), 0) + 1 FROM audit`,
-	in:          func(p string) string { return "IN (SELECT value FROM json_each(" + p + "))" },
+	in:         func(p string) string { return "IN (SELECT value FROM json_each(" + p + "))" },
 	list: func(slice any) any {
 		b, _ := json.Marshal(slice) // strings and integers: never fails
 		return string(b)

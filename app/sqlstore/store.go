@@ -179,17 +179,12 @@ func (db *DB) Update(ctx context.Context, fn func(service.Tx) error) error {
 
 // View implements service.Store: one read-only snapshot.
 func (db *DB) View(ctx context.Context, fn func(service.Tx) error) error {
-	conn, err := db.read.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, db.d.viewOpts)
+	tx, err := db.read.BeginTx(ctx, db.d.viewOpts)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	return fn(&Tx{ctx: ctx, tx: tx, conn: conn, d: db.d})
+	return fn(&Tx{ctx: ctx, tx: tx, d: db.d})
 }
 
 // maxTries bounds the runs of one Update that the database keeps

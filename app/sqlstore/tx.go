@@ -15,7 +15,7 @@ import (
 type Tx struct {
 	ctx  context.Context
 	tx   *sql.Tx
-	conn *sql.Conn // the transaction's connection (PostgreSQL's COPY)
+	conn *sql.Conn // a write transaction's connection (COPY, batches)
 	d    *dialect
 	// write is set in Update: lookups then lock what they decide on.
 	write bool
@@ -159,21 +159,27 @@ func (t *Tx) lock(class int32, key []byte) error {
 // scanner is a row or *sql.Rows.
 type scanner interface{ Scan(...any) error }
 
-// collect reads every row of a query with scan.
-func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+// each calls fn on every row of a query.
+func each(rows *sql.Rows, err error, fn func(scanner) error) error {
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []T
 	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
+		if err := fn(rows); err != nil {
+			return err
 		}
-		out = append(out, v)
 	}
-	return out, rows.Err()
+	return rows.Err()
+}
+
+// collect reads every row of a query with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) (out []T, _ error) {
+	return out, each(rows, err, func(r scanner) error {
+		v, err := scan(r)
+		out = append(out, v)
+		return err
+	})
 }
 
 func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {

@@ -92,26 +92,29 @@ func (t *Tx) SetPassword(voterID int64, hash string, at time.Time) error {
 	return t.updateVoter(`password_hash = $1, password_renewed_at = $2`, voterID, hash, nanos(at))
 }
 
-// ReserveAttempt is one conditional UPDATE: the row is the reservation.
+func (t *Tx) ReserveAttempt(voterID int64, now time.Time, max int, window time.Duration) (int, time.Time, error) {
+	return t.reserve("voters", "id", voterID, now, max, window)
+}
+
+// reserve is one conditional UPDATE of a voter's or a throttle's row
+// (the same columns), found by keyCol: the row is the reservation.
 // Concurrent callers, on any instance, queue on the row's lock, and each
 // evaluates the condition again on the row as the one before committed
-// it (PostgreSQL's READ COMMITTED; SQLite has one writer): no more than max get a number per window.
-func (t *Tx) ReserveAttempt(voterID int64, now time.Time, max int, window time.Duration) (int, time.Time, error) {
+// it (PostgreSQL's READ COMMITTED; SQLite has one writer): no more than
+// max get a number per window. A refusal returns the lock's end, if any.
+func (t *Tx) reserve(table, keyCol string, key any, now time.Time, max int, window time.Duration) (int, time.Time, error) {
 	var n int
-	err := t.queryRow(`UPDATE voters SET
+	err := t.queryRow(`UPDATE `+table+` SET
 		failed_attempts = CASE WHEN attempts_until IS NULL OR attempts_until <= $1 THEN 1 ELSE failed_attempts + 1 END,
 		attempts_until = CASE WHEN attempts_until IS NULL OR attempts_until <= $1 THEN $2 ELSE attempts_until END
-		WHERE id = $3 AND (locked_until IS NULL OR locked_until <= $1)
+		WHERE `+keyCol+` = $3 AND (locked_until IS NULL OR locked_until <= $1)
 		AND (attempts_until IS NULL OR attempts_until <= $1 OR failed_attempts < $4)
-		RETURNING failed_attempts`, nanos(now), nanos(now.Add(window)), voterID, max).Scan(&n)
-	if err == nil {
-		return n, time.Time{}, nil
-	}
+		RETURNING failed_attempts`, nanos(now), nanos(now.Add(window)), key, max).Scan(&n)
 	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, time.Time{}, fmt.Errorf("reserve attempt: %w", err)
+		return n, time.Time{}, errWrap("reserve attempt", err)
 	}
 	var locked sql.NullInt64
-	if err := t.queryRow(`SELECT locked_until FROM voters WHERE id = $1`, voterID).Scan(&locked); err != nil {
+	if err := t.queryRow(`SELECT locked_until FROM `+table+` WHERE `+keyCol+` = $1`, key).Scan(&locked); err != nil {
 		return 0, time.Time{}, notFound(err)
 	}
 	if l := timeOf(locked); l.After(now) {
