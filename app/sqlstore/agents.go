@@ -35,8 +35,7 @@ func (t *Tx) AgentByName(name string) (service.Agent, error) {
 }
 
 func (t *Tx) SetAgentEmail(agentID int64, email string) error {
-	_, err := t.exec(`UPDATE agents SET email = $1 WHERE id = $2`, email, agentID)
-	return err
+	return t.exec(`UPDATE agents SET email = $1 WHERE id = $2`, email, agentID)
 }
 
 func (t *Tx) UseTOTPStep(agentID, step int64) (bool, error) {
@@ -45,7 +44,7 @@ func (t *Tx) UseTOTPStep(agentID, step int64) (bool, error) {
 
 func (t *Tx) insertRecoveryCodes(agentID int64, hashes [][]byte) error {
 	for _, h := range hashes {
-		if _, err := t.exec(`INSERT INTO agent_recovery_codes (agent_id, code_hash) VALUES ($1, $2)`, agentID, h); err != nil {
+		if err := t.exec(`INSERT INTO agent_recovery_codes (agent_id, code_hash) VALUES ($1, $2)`, agentID, h); err != nil {
 			return fmt.Errorf("insert recovery code: %w", err)
 		}
 	}
@@ -57,9 +56,8 @@ func (t *Tx) TakeRecoveryCode(agentID int64, hash []byte) (bool, error) {
 }
 
 func (t *Tx) InsertAgentSession(s service.AgentSessionRow) error {
-	_, err := t.exec(`INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+	return t.exec(`INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 		s.TokenHash, s.AgentID, nanos(s.CreatedAt), nanos(s.ExpiresAt))
-	return err
 }
 
 func (t *Tx) AgentBySession(tokenHash []byte) (service.Agent, time.Time, error) {
@@ -74,8 +72,7 @@ func (t *Tx) AgentBySession(tokenHash []byte) (service.Agent, time.Time, error) 
 }
 
 func (t *Tx) DeleteAgentSession(tokenHash []byte) error {
-	_, err := t.exec(`DELETE FROM agent_sessions WHERE token_hash = $1`, tokenHash)
-	return err
+	return t.exec(`DELETE FROM agent_sessions WHERE token_hash = $1`, tokenHash)
 }
 
 // ResetSecondFactor updates the agent's row first: concurrent resets of
@@ -84,7 +81,7 @@ func (t *Tx) ResetSecondFactor(agentID int64, sealed []byte, recovery [][]byte) 
 	if ok, err := t.changed(`UPDATE agents SET totp_secret = $1, totp_step = NULL WHERE id = $2`, sealed, agentID); err != nil || !ok {
 		return 0, errOr(err, service.ErrNotFound)
 	}
-	if _, err := t.exec(`DELETE FROM agent_recovery_codes WHERE agent_id = $1`, agentID); err != nil {
+	if err := t.exec(`DELETE FROM agent_recovery_codes WHERE agent_id = $1`, agentID); err != nil {
 		return 0, err
 	}
 	n, err := t.affected(`DELETE FROM agent_sessions WHERE agent_id = $1`, agentID)

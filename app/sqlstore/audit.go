@@ -50,7 +50,7 @@ func (t *Tx) SignAudit(sign func(last audit.Checkpoint, rows []audit.Row) audit.
 		return errWrap("mark the unsigned audit rows", err)
 	}
 	c := sign(last, rows)
-	_, err = t.exec(`INSERT INTO audit_checkpoints (seq, at, row_count, digest, mac) VALUES ($1, $2, $3, $4, $5)`,
+	err = t.exec(`INSERT INTO audit_checkpoints (seq, at, row_count, digest, mac) VALUES ($1, $2, $3, $4, $5)`,
 		c.Seq, c.At.UnixNano(), c.Rows, c.Digest, c.MAC)
 	return errWrap(fmt.Sprintf("audit checkpoint %d", c.Seq), err)
 }

@@ -21,11 +21,9 @@ func privateFiles(path string) error {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	if runtime.GOOS == "windows" {
-		// Modes mean nothing there: os.Stat reports 0666 for any writable
-		// file, and os.Chmod only flips the read-only attribute, failing
-		// while another process has the file open (a second window, the
-		// app opened by a consulvote:// link). The ACL of the user's
-		// profile folder keeps the files private.
+		// Modes mean nothing there (os.Chmod flips the read-only flag, and
+		// fails while another window has the file open): the ACL of the
+		// user's profile folder keeps the files private.
 		return nil
 	}
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {

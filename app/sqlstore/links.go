@@ -16,7 +16,7 @@ func (t *Tx) InsertLink(l service.Link) (int64, error) {
 	insert := `INSERT INTO links (id, voter_id, kind, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`
 	if t.d.writableWith {
 		insert = `WITH replaced AS (` + replace + `) ` + insert
-	} else if _, err := t.exec(`UPDATE links SET replaced_at = $1 WHERE voter_id = $2 AND kind = $3 AND `+pending,
+	} else if err := t.exec(`UPDATE links SET replaced_at = $1 WHERE voter_id = $2 AND kind = $3 AND `+pending,
 		nanos(l.CreatedAt), l.VoterID, string(l.Kind)); err != nil {
 		return 0, fmt.Errorf("replace links: %w", err)
 	}
@@ -66,6 +66,5 @@ func (t *Tx) ConsumeLink(id int64, at time.Time) (bool, error) {
 }
 
 func (t *Tx) RevokeLinks(voterID int64, at time.Time) error {
-	_, err := t.exec(`UPDATE links SET revoked_at = $1 WHERE voter_id = $2 AND `+pending, nanos(at), voterID)
-	return err
+	return t.exec(`UPDATE links SET revoked_at = $1 WHERE voter_id = $2 AND `+pending, nanos(at), voterID)
 }

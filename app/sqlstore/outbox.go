@@ -114,7 +114,7 @@ func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, 
 		for i, m := range ms {
 			ids[i] = m.ID
 		}
-		_, err = t.exec(`UPDATE outbox SET next_attempt_at = $1 WHERE id `+t.d.in("$2"), nanos(now.Add(lease)), t.d.list(ids))
+		err = t.exec(`UPDATE outbox SET next_attempt_at = $1 WHERE id `+t.d.in("$2"), nanos(now.Add(lease)), t.d.list(ids))
 		return err
 	})
 	return ms, err

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/url"
 	"runtime"
 	"strconv"
 
@@ -21,19 +20,16 @@ import (
 // connections only queue more transactions inside PostgreSQL, holding
 // their locks longer (PostgreSQL's rule of thumb: cores × 2).
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	maxConns := max(4, 2*runtime.NumCPU())
-	if u, err := url.Parse(dsn); err == nil && u.Query().Has("pool_max_conns") {
-		q := u.Query()
-		if maxConns, err = strconv.Atoi(q.Get("pool_max_conns")); err != nil || maxConns < 1 {
-			return nil, fmt.Errorf("database URL: pool_max_conns=%q: not a number of connections", q.Get("pool_max_conns"))
-		}
-		q.Del("pool_max_conns")
-		u.RawQuery = q.Encode()
-		dsn = u.String()
-	}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database URL (postgres://user:password@host:port/database): %w", err)
+	}
+	maxConns := max(4, 2*runtime.NumCPU())
+	if s, ok := cfg.RuntimeParams["pool_max_conns"]; ok { // pgx's pool's setting, not the server's
+		if maxConns, err = strconv.Atoi(s); err != nil || maxConns < 1 {
+			return nil, fmt.Errorf("database URL: pool_max_conns=%q: not a number of connections", s)
+		}
+		delete(cfg.RuntimeParams, "pool_max_conns")
 	}
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "consulvote"
@@ -72,8 +68,7 @@ var postgresDialect = &dialect{
 	lock: func(t *Tx, class int32, key []byte) error {
 		var k [4]byte
 		copy(k[:], key)
-		_, err := t.exec(`SELECT pg_advisory_xact_lock($1, $2)`, class, int32(binary.BigEndian.Uint32(k[:])))
-		return err
+		return t.exec(`SELECT pg_advisory_xact_lock($1, $2)`, class, int32(binary.BigEndian.Uint32(k[:])))
 	},
 	in:   func(p string) string { return "= ANY(" + p + ")" },
 	list: func(slice any) any { return slice },

@@ -1,29 +1,18 @@
-// Package sqlstore keeps the portal's data in SQL: a SQLite file
-// (modernc.org/sqlite, pure Go) for one process, or PostgreSQL (pgx
-// through database/sql) for several `serve` instances on one database.
-// Every statement is written once; what the two databases spell
-// differently goes through a dialect (sqlite.go, postgres.go). It
-// implements service.Store and outbox.Queue and passes app/storetest.
+// Package sqlstore keeps the portal's data in SQL: a SQLite file for one
+// process, or PostgreSQL for several `serve` instances on one database
+// (docs/operations.md). It implements service.Store and outbox.Queue.
 //
 // Every rule that must hold across instances is decided by the database,
-// never by one process's memory:
-//   - single use (links, security codes, campaigns) and counters are
-//     conditional updates, deletes and inserts, ordered by row locks;
-//   - a write transaction that looks a voter up locks the voter's row
-//     (PostgreSQL: SELECT … FOR NO KEY UPDATE), so that the rules that read
-//     before they write (the not-both rule, the cool-downs) see one order
-//     per voter;
-//   - the rate limits lock their key's row (an upsert, so that a key's
-//     first count has a row to lock) and the desk's moves onto an address
-//     their key (PostgreSQL: a transaction advisory lock) before they count;
-//   - the outbox worker claims messages with FOR UPDATE SKIP LOCKED.
-//
-// SQLite has one writer connection whose transactions take the write
-// lock at BEGIN (IMMEDIATE): writers queue in Go, and the locks above are
-// already held. PostgreSQL's write transactions run at READ COMMITTED,
-// where a statement that waited for a lock sees what the other
-// transaction committed; read transactions are REPEATABLE READ, READ
-// ONLY: one snapshot, as SQLite's readers have.
+// never by one process's memory: single use and counters are conditional
+// statements ordered by row locks; a write transaction's voter lookups
+// lock the row, so that the rules that read before they write (not both,
+// the cool-downs) see one order per voter; the rate limits lock their
+// key's row (an upsert: a first count has a row to lock), the desk's
+// moves onto an address its key (an advisory lock); outbox claims skip
+// locked rows. SQLite's one writer takes the write lock at BEGIN
+// (IMMEDIATE), so it holds them all. PostgreSQL writes at READ COMMITTED,
+// where a statement that waited for a lock sees what the other committed;
+// reads are REPEATABLE READ, READ ONLY: one snapshot, as on SQLite.
 package sqlstore
 
 import (
@@ -92,8 +81,7 @@ func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
-// LatestSchema returns how many migrations this program knows: the
-// version SchemaVersion reads once Open has migrated.
+// LatestSchema returns how many migrations this program knows.
 func (db *DB) LatestSchema() int { return len(db.d.migrations) }
 
 // SchemaVersion returns how many migrations the database has applied.
@@ -111,7 +99,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err := t.lock(lockMigrations, nil); err != nil {
 			return err
 		}
-		if _, err := t.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		if err := t.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 			return fmt.Errorf("migrations table: %w", err)
 		}
 		var done int
@@ -123,10 +111,10 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("database schema is newer than this program (version %d > %d)", done, len(ms))
 		}
 		for i := done; i < len(ms); i++ {
-			if _, err := t.exec(ms[i]); err != nil {
+			if err := t.exec(ms[i]); err != nil {
 				return fmt.Errorf("migration %d: %w", i+1, err)
 			}
-			if _, err := t.exec(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, i+1, time.Now().Unix()); err != nil {
+			if err := t.exec(`INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, i+1, time.Now().Unix()); err != nil {
 				return fmt.Errorf("migration %d: %w", i+1, err)
 			}
 		}
@@ -146,7 +134,7 @@ var ErrOtherKey = errors.New("this key is not the one the database was first ope
 func (db *DB) CheckKey(ctx context.Context, fingerprint []byte) error {
 	var stored []byte
 	err := db.update(ctx, func(t *Tx) error {
-		if _, err := t.exec(`INSERT INTO settings (name, value) VALUES ('key_fingerprint', $1)
+		if err := t.exec(`INSERT INTO settings (name, value) VALUES ('key_fingerprint', $1)
 			ON CONFLICT (name) DO NOTHING`, fingerprint); err != nil {
 			return err
 		}
@@ -187,9 +175,7 @@ func (db *DB) View(ctx context.Context, fn func(service.Tx) error) error {
 	return fn(&Tx{ctx: ctx, tx: tx, d: db.d})
 }
 
-// maxTries bounds the runs of one Update that the database keeps
-// refusing.
-const maxTries = 10
+const maxTries = 10 // runs of one Update the database keeps refusing
 
 func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
 	for try := 1; ; try++ {
@@ -208,7 +194,8 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
 	}
 }
 
-// try runs fn once in a write transaction.
+// try runs fn once in a write transaction (a connection of its own, for
+// COPY and batches).
 func (db *DB) try(ctx context.Context, fn func(*Tx) error) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {

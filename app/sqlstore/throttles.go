@@ -8,7 +8,7 @@ import (
 // ReserveThrottled makes key's row if needed (a concurrent insert of the
 // same key waits, then does nothing), then reserves as ReserveAttempt.
 func (t *Tx) ReserveThrottled(key []byte, now time.Time, max int, window time.Duration) (int, time.Time, error) {
-	if _, err := t.exec(`INSERT INTO throttles (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, key); err != nil {
+	if err := t.exec(`INSERT INTO throttles (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, key); err != nil {
 		return 0, time.Time{}, fmt.Errorf("throttle: %w", err)
 	}
 	return t.reserve("throttles", "key", key, now, max, window)
@@ -28,16 +28,13 @@ func (t *Tx) ThrottleFailed(key []byte, n, max int, now time.Time, base, maxBloc
 		d *= 2
 	}
 	until := now.Add(min(d, maxBlock))
-	_, err := t.exec(`UPDATE throttles SET locked_until = $1, attempts_until = $1 WHERE key = $2`, nanos(until), key)
-	return until, err
+	return until, t.exec(`UPDATE throttles SET locked_until = $1, attempts_until = $1 WHERE key = $2`, nanos(until), key)
 }
 
 func (t *Tx) ReleaseThrottled(key []byte) error {
-	_, err := t.exec(`UPDATE throttles SET failed_attempts = CASE WHEN failed_attempts > 0 THEN failed_attempts - 1 ELSE 0 END WHERE key = $1`, key)
-	return err
+	return t.exec(`UPDATE throttles SET failed_attempts = CASE WHEN failed_attempts > 0 THEN failed_attempts - 1 ELSE 0 END WHERE key = $1`, key)
 }
 
 func (t *Tx) ThrottleSucceeded(key []byte) error {
-	_, err := t.exec(`DELETE FROM throttles WHERE key = $1`, key)
-	return err
+	return t.exec(`DELETE FROM throttles WHERE key = $1`, key)
 }

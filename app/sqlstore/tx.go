@@ -68,11 +68,9 @@ func bytesOrNull(b []byte) any {
 	return b
 }
 
-func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
-	if err := t.flush(); err != nil {
-		return nil, err
-	}
-	return t.tx.ExecContext(t.ctx, query, args...)
+func (t *Tx) exec(query string, args ...any) error {
+	_, err := t.affected(query, args...)
+	return err
 }
 
 func (t *Tx) queryRow(query string, args ...any) row {
@@ -101,7 +99,7 @@ func (r row) Scan(dest ...any) error {
 // Its error comes from there, what naming it. Elsewhere it runs now.
 func (t *Tx) execLater(what, query string, args ...any) error {
 	if t.d.sendAll == nil {
-		_, err := t.exec(query, args...)
+		err := t.exec(query, args...)
 		return errWrap(what, err)
 	}
 	t.later = append(t.later, stmt{what, query, args})
@@ -131,7 +129,10 @@ func (t *Tx) changed(query string, args ...any) (bool, error) {
 
 // affected runs a statement and returns how many rows it changed.
 func (t *Tx) affected(query string, args ...any) (int64, error) {
-	r, err := t.exec(query, args...)
+	if err := t.flush(); err != nil {
+		return 0, err
+	}
+	r, err := t.tx.ExecContext(t.ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
