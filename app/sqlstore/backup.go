@@ -182,10 +182,10 @@ func Restore(ctx context.Context, from, path string, overwrite bool, check func(
 	return fi, syncDir(filepath.Dir(path))
 }
 
-// holdLive takes the lock of the live database at path, if there is one,
-// and holds it (until the caller closes it) from the check to the swap: a
-// server that has it open, or starts meanwhile, stops the restore or
-// waits.
+// holdLive takes the exclusive lock of the live database at path, if
+// there is one, and holds it (until the caller closes it) from the check
+// to the swap: a server that has it open stops the restore (ErrInUse), one
+// that starts meanwhile waits.
 func holdLive(ctx context.Context, path string, overwrite bool) (*sql.DB, error) {
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -195,9 +195,17 @@ func holdLive(ctx context.Context, path string, overwrite bool) (*sql.DB, error)
 	if !overwrite {
 		return nil, fmt.Errorf("restore: %s exists (--force to replace it)", path)
 	}
-	held, err := lockExclusive(ctx, path)
+	held, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(200)&_pragma=locking_mode(EXCLUSIVE)")
 	if err != nil {
 		return nil, err
+	}
+	held.SetMaxOpenConns(1)
+	if _, err := held.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
+		held.Close()
+		if strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "locked") {
+			return nil, fmt.Errorf("restore: %s: %w", path, ErrInUse)
+		}
+		return nil, fmt.Errorf("restore: %s: %w", path, err)
 	}
 	if runtime.GOOS == "windows" {
 		// The swap removes and renames over files this lock holds open,
@@ -223,24 +231,6 @@ func OwnLikeFolder(path string) error {
 	return chownLike(path, st)
 }
 
-// lockExclusive takes the database's exclusive lock, held until the
-// returned handle is closed; ErrInUse when another connection has it open.
-func lockExclusive(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(200)&_pragma=locking_mode(EXCLUSIVE)")
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, `BEGIN EXCLUSIVE`); err != nil {
-		db.Close()
-		if strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "locked") {
-			return nil, fmt.Errorf("restore: %s: %w", path, ErrInUse)
-		}
-		return nil, fmt.Errorf("restore: %s: %w", path, err)
-	}
-	return db, nil
-}
-
 // tempBeside creates an empty file, mode 0600, in the folder of path.
 func tempBeside(path string) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
@@ -261,11 +251,8 @@ func copyInto(to, from string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close())
 }
 
 func syncFile(path string) error {
@@ -273,11 +260,7 @@ func syncFile(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return errors.Join(f.Sync(), f.Close())
 }
 
 // syncDir makes a rename in dir durable. Windows cannot flush a folder

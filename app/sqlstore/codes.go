@@ -23,13 +23,10 @@ func (t *Tx) SecurityCodeSpent(key []byte) (bool, error) {
 	return n > 0, err
 }
 
-// RateEvents, in a write transaction, first locks the keys' rows until
-// the transaction ends, in the order given and in one statement (an
-// upsert: a key counted for the first time gets its row, so that two
-// first counts wait for each other too): the caller counts and then adds,
-// and two instances must not both count below the limit. The times kept
-// are remembered for AddRateEvent, which then writes the row back in one
-// statement.
+// RateEvents, in a write transaction, first locks the keys' rows, in the
+// order given and in one statement (lockRates): the caller counts and
+// then adds, and two instances must not both count below the limit. The
+// times kept are remembered for AddRateEvent, which writes the row back.
 func (t *Tx) RateEvents(since time.Time, keys ...[]byte) ([][]time.Time, error) {
 	if err := t.lockRates(keys); err != nil {
 		return nil, err
@@ -55,7 +52,9 @@ func (t *Tx) RateEvents(since time.Time, keys ...[]byte) ([][]time.Time, error) 
 }
 
 // lockRates, in a write transaction, locks the rows of the keys this
-// transaction has not read yet, made if needed, and remembers their times.
+// transaction has not read yet, and remembers their times. An upsert: a
+// key counted for the first time gets its row, so that two first counts
+// wait for each other too.
 func (t *Tx) lockRates(keys [][]byte) error {
 	if !t.write {
 		return nil

@@ -77,10 +77,8 @@ func (t *Tx) VoterContactChanges(voterID int64, limit int) ([]service.ContactCha
 	return t.contactChanges(`c.voter_id = $1 ORDER BY c.id DESC LIMIT $2`, voterID, limit)
 }
 
-// DecideContactChange is one conditional UPDATE: concurrent deciders, on
-// any instance, queue on the row's lock and each evaluates the condition
-// again on the row as the one before committed it (READ COMMITTED), so
-// one matches.
+// DecideContactChange is one conditional UPDATE: of concurrent deciders,
+// on any instance, one matches.
 func (t *Tx) DecideContactChange(id int64, state string, agentID int64, reason string, at time.Time) (bool, error) {
 	ok, err := t.changed(`UPDATE contact_changes SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4
 		WHERE id = $5 AND state = 'pending' AND expires_at > $3 AND ($1 <> 'approved' OR proposed_by <> $2)`,
@@ -99,7 +97,6 @@ func (t *Tx) SetContact(voterID int64, oldEmail, oldMobile, email, mobile string
 }
 
 // LockAddress locks the address's keyed hash until the transaction ends:
-// two approvals moving two voters onto one address at the same instant,
-// on one instance or two, check and move one after the other.
-// SQLite's single writer already runs them one after the other.
+// two approvals moving two voters onto one address check and move one
+// after the other.
 func (t *Tx) LockAddress(key []byte) error { return t.lock(lockAddress, key) }

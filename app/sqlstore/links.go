@@ -53,10 +53,8 @@ func (t *Tx) PendingLinks(voterID int64, now time.Time) ([]service.Link, error) 
 	})
 }
 
-// ConsumeLink is one conditional UPDATE. Of concurrent callers, the first
-// locks the row; the others wait, then find it used (PostgreSQL's READ
-// COMMITTED evaluates the condition again on the row as committed; SQLite
-// has one writer) and change nothing.
+// ConsumeLink is one conditional UPDATE: of concurrent callers, one
+// changes the row (the others wait for its lock, then find it used).
 func (t *Tx) ConsumeLink(id int64, at time.Time) (bool, error) {
 	ok, err := t.changed(`UPDATE links SET used_at = $1 WHERE id = $2 AND `+pending+` AND expires_at > $1`, nanos(at), id)
 	if err != nil {

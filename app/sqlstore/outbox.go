@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"consulvote/app/portal"
 	"consulvote/app/service"
 )
 
@@ -91,10 +92,8 @@ func (t *Tx) Requeue(id int64, now time.Time) (bool, error) {
 
 // ClaimDue returns pending messages of the given channels whose next
 // attempt is due at now, oldest first, and moves their next attempt to
-// now+lease: the delivery worker's claim (outbox.Queue). Rows another
-// claim holds are skipped (PostgreSQL's FOR UPDATE SKIP LOCKED: two
-// workers claiming at once take different messages, neither waits;
-// SQLite's single writer orders the claims).
+// now+lease (outbox.Queue). Rows another claim holds are skipped: two
+// workers claiming at once take different messages, neither waits.
 func (db *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, channels []service.Channel, limit int) ([]service.Message, error) {
 	if len(channels) == 0 || limit <= 0 {
 		return nil, nil
@@ -142,11 +141,78 @@ func (db *DB) MarkSent(ctx context.Context, id int64, at time.Time, gateway, gat
 
 // MarkAttempt implements outbox.Queue.
 func (db *DB) MarkAttempt(ctx context.Context, id int64, lastErr string, next time.Time, final bool) error {
-	state := "pending"
-	if final {
-		state = "failed"
-	}
-	_, err := db.write.ExecContext(ctx, `UPDATE outbox SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3
-		WHERE id = $4`, state, lastErr, nanos(next), id)
+	_, err := db.write.ExecContext(ctx, `UPDATE outbox SET state = CASE WHEN $1 THEN 'failed' ELSE 'pending' END,
+		attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $4`, final, lastErr, nanos(next), id)
 	return err
+}
+
+// The delivery states of the messages (service.Deliveries) and the SMS
+// fallback's claim (outbox.Queue).
+
+// SetDelivery changes a sent message with no state yet or a delay only,
+// in one conditional update, which decides between concurrent reports
+// (of one instance or several). A delivered message's body goes: no
+// fallback will need it.
+func (t *Tx) SetDelivery(id int64, channel service.Channel, state, status string, at time.Time) (bool, error) {
+	ok, err := t.changed(`UPDATE outbox SET delivery = $1, delivery_status = $2, delivery_at = $3,
+		body = CASE WHEN $1 = 'delivered' THEN $4 ELSE body END
+		WHERE id = $5 AND channel = $6 AND state = 'sent' AND (delivery = '' OR (delivery = 'delayed' AND $1 <> 'delayed'))`,
+		state, status, nanos(at), []byte{}, id, string(channel))
+	return ok, errWrap("set delivery", err)
+}
+
+func (t *Tx) StageCounts() (map[string]int, error) {
+	counts := map[string]int{}
+	rows, err := t.query(`SELECT CASE WHEN state = 'pending' THEN 'queued' WHEN state = 'failed' THEN 'failed'
+		WHEN delivery <> '' THEN delivery ELSE 'relayed' END AS stage, COUNT(*) FROM outbox GROUP BY stage`)
+	err = each(rows, err, func(r scanner) error {
+		var stage string
+		var n int
+		err := r.Scan(&stage, &n)
+		counts[stage] = n
+		return err
+	})
+	return counts, err
+}
+
+func (t *Tx) DomainDeliveries(limit int) ([]portal.DomainDelivery, error) {
+	rows, err := t.query(`SELECT recipient_domain, COUNT(*), SUM(CASE WHEN delivery = 'refused' THEN 1 ELSE 0 END) FROM outbox
+		WHERE channel = 'email' AND state = 'sent' GROUP BY recipient_domain ORDER BY COUNT(*) DESC, recipient_domain LIMIT $1`, limit)
+	return collect(rows, err, func(r scanner) (portal.DomainDelivery, error) {
+		var d portal.DomainDelivery
+		err := r.Scan(&d.Domain, &d.Relayed, &d.Refused)
+		return d, err
+	})
+}
+
+// ClaimFallback implements outbox.Queue: each SMS moves to the fallback
+// gateway in a conditional update, so that of concurrent workers one
+// gets it.
+func (db *DB) ClaimFallback(ctx context.Context, unconfirmedBefore time.Time, limit int) ([]service.Message, error) {
+	var claimed []service.Message
+	err := db.update(ctx, func(t *Tx) error {
+		ms, err := t.messages(`channel = 'sms' AND state = 'sent' AND gateway = 'primary' AND length(body) > 0
+			AND (delivery IN ('refused', 'expired') OR (delivery = '' AND sent_at <= $1)) ORDER BY id LIMIT $2`,
+			nanos(unconfirmedBefore), limit)
+		for _, m := range ms {
+			ok, err := t.changed(`UPDATE outbox SET gateway = 'fallback', gateway_id = '' WHERE id = $1 AND gateway = 'primary'`, m.ID)
+			if err != nil {
+				return err
+			}
+			if ok {
+				claimed = append(claimed, m)
+			}
+		}
+		return err
+	})
+	return claimed, err
+}
+
+// domainOf is an e-mail's recipient's domain in lower case ("" for an
+// SMS), kept apart for the refusal rate by domain.
+func domainOf(m service.Message) string {
+	if i := strings.LastIndexByte(m.Recipient, '@'); m.Channel == service.ChannelEmail && i >= 0 {
+		return strings.ToLower(m.Recipient[i+1:])
+	}
+	return ""
 }

@@ -102,9 +102,8 @@ var postgresDialect = &dialect{
 	},
 	// A deadlock or a serialization failure: PostgreSQL chose this
 	// transaction as the victim.
-	retryable:  func(err error) bool { return pgCode(err) == "40001" || pgCode(err) == "40P01" },
-	missingRow: func(err error) bool { return pgCode(err) == "23503" },
-	as:         func(expr, _ string) string { return expr },
+	retryable: func(err error) bool { return pgCode(err) == "40001" || pgCode(err) == "40P01" },
+	as:        func(expr, _ string) string { return expr },
 }
 
 func pgCode(err error) string {

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 
@@ -70,8 +72,7 @@ var sqliteDialect = &dialect{
 	},
 	// Another process holding the file's write lock past the busy
 	// timeout: nothing was done.
-	retryable:  func(err error) bool { return sqliteCode(err)&0xff == sqlite3.SQLITE_BUSY },
-	missingRow: func(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY },
+	retryable: func(err error) bool { return sqliteCode(err)&0xff == sqlite3.SQLITE_BUSY },
 	// SQLite keeps whatever type a writer puts in a column; CAST never
 	// fails.
 	as: func(expr, typ string) string { return "CAST(" + expr + " AS " + typ + ")" },
@@ -83,4 +84,39 @@ func sqliteCode(err error) int {
 		return se.Code()
 	}
 	return 0
+}
+
+// privateFiles makes the database file readable by its owner only before
+// SQLite opens it: SQLite gives the -wal and -shm files the mode of the
+// database file, so they follow. A file made by an older version with a
+// wider mode is narrowed, with its -wal and -shm.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case !errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if runtime.GOOS == "windows" {
+		// Modes mean nothing there (os.Chmod flips the read-only flag, and
+		// fails while another window has the file open): the ACL of the
+		// user's profile folder keeps the files private.
+		return nil
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) && p != path {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, st.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }

@@ -62,8 +62,8 @@ func (t *Tx) VoterByNUMIC(numic string) (service.Voter, error) {
 	return t.voter("numic = $1", numic)
 }
 
-func (t *Tx) VoterByIdentifier(hash []byte) (service.Voter, error) {
-	return t.voter("identifier_hash = $1", hash)
+func (t *Tx) VoterByIdentifier(h []byte) (service.Voter, error) {
+	return t.voter("identifier_hash = $1", h)
 }
 
 func (t *Tx) FindVoters(numic, email string, limit int) ([]service.Voter, error) {
@@ -97,11 +97,9 @@ func (t *Tx) ReserveAttempt(voterID int64, now time.Time, max int, window time.D
 }
 
 // reserve is one conditional UPDATE of a voter's or a throttle's row
-// (the same columns), found by keyCol: the row is the reservation.
-// Concurrent callers, on any instance, queue on the row's lock, and each
-// evaluates the condition again on the row as the one before committed
-// it (PostgreSQL's READ COMMITTED; SQLite has one writer): no more than
-// max get a number per window. A refusal returns the lock's end, if any.
+// (the same columns), found by keyCol: the row is the reservation, so no
+// more than max concurrent callers get a number per window. A refusal
+// returns the lock's end, if any.
 func (t *Tx) reserve(table, keyCol string, key any, now time.Time, max int, window time.Duration) (int, time.Time, error) {
 	var n int
 	err := t.queryRow(`UPDATE `+table+` SET
@@ -138,4 +136,89 @@ func (t *Tx) ClearFailures(voterID int64, now time.Time) (bool, error) {
 	ok, err := t.changed(`UPDATE voters SET failed_attempts = 0, attempts_until = NULL
 		WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)`, voterID, nanos(now))
 	return ok, errWrap("clear failures", err)
+}
+
+func (t *Tx) InsertSession(s service.Session) error {
+	if err := t.updateVoter(`last_login_at = $1`, s.VoterID, nanos(s.CreatedAt)); err != nil {
+		return err
+	}
+	return t.exec(`INSERT INTO sessions (token_hash, voter_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		s.TokenHash, s.VoterID, nanos(s.CreatedAt), nanos(s.ExpiresAt))
+}
+
+func (t *Tx) DeleteSession(tokenHash []byte) error {
+	return t.exec(`DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+}
+
+func (t *Tx) DeleteSessionsOf(voterID int64) error {
+	return t.exec(`DELETE FROM sessions WHERE voter_id = $1`, voterID)
+}
+
+// VotersByNUMIC reads the whole batch in one query, the NUMICs bound as
+// one list: no limit on bound parameters to work around.
+func (t *Tx) VotersByNUMIC(numics []string) (map[string]service.Voter, error) {
+	out := make(map[string]service.Voter, len(numics))
+	rows, err := t.query(`SELECT id, numic, email, last_name, first_names, mobile, circonscription,
+		email_by_desk, mobile_by_desk FROM voters WHERE numic `+t.d.in("$1"), t.d.list(numics))
+	err = each(rows, err, func(r scanner) error {
+		var v service.Voter
+		var emailByDesk, mobileByDesk sql.NullInt64
+		err := r.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Circonscription,
+			&emailByDesk, &mobileByDesk)
+		v.EmailByDesk, v.MobileByDesk = timeOf(emailByDesk), timeOf(mobileByDesk)
+		out[v.NUMIC] = v
+		return err
+	})
+	return out, err
+}
+
+// InsertVoters inserts the batch at once (PostgreSQL: COPY; SQLite: one
+// prepared statement).
+func (t *Tx) InsertVoters(vs []service.Voter) error {
+	rows := make([][]any, len(vs))
+	for i, v := range vs {
+		rows[i] = []any{v.NUMIC, v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription, v.Lang,
+			bytesOrNull(v.IdentifierHash), v.PasswordHash}
+	}
+	err := t.d.copyRows(t, "voters",
+		[]string{"numic", "email", "last_name", "first_names", "mobile", "circonscription", "lang", "identifier_hash", "password_hash"}, rows)
+	return errWrap("insert voters", err)
+}
+
+// UpdateRollData keeps an e-mail or mobile the desk set, in the update
+// itself: the right-hand sides read the row as it was (an approval that
+// committed first included), so the desk's mark ends only when the roll
+// brings the value the desk set.
+func (t *Tx) UpdateRollData(v service.Voter) error {
+	return t.updateVoter(`last_name = $1, first_names = $2, circonscription = $3,
+		email = CASE WHEN email_by_desk IS NULL THEN $4 ELSE email END,
+		email_by_desk = CASE WHEN email = $4 THEN NULL ELSE email_by_desk END,
+		mobile = CASE WHEN mobile_by_desk IS NULL THEN $5 ELSE mobile END,
+		mobile_by_desk = CASE WHEN mobile = $5 THEN NULL ELSE mobile_by_desk END`, v.ID,
+		v.LastName, v.FirstNames, v.Circonscription, v.Email, v.Mobile)
+}
+
+func (t *Tx) VotersWithoutCredentials(campaign string, limit int) ([]service.Voter, error) {
+	rows, err := t.query(`SELECT id, numic, email, last_name, first_names, mobile, lang FROM voters v
+		WHERE identifier_hash IS NULL
+		AND NOT EXISTS (SELECT 1 FROM campaign_sends c WHERE c.campaign = $1 AND c.voter_id = v.id)
+		ORDER BY id LIMIT $2`, campaign, limit)
+	return collect(rows, err, func(r scanner) (service.Voter, error) {
+		var v service.Voter
+		err := r.Scan(&v.ID, &v.NUMIC, &v.Email, &v.LastName, &v.FirstNames, &v.Mobile, &v.Lang)
+		return v, err
+	})
+}
+
+// SetFirstCredentials: the campaign's row is the reservation (a second
+// insert waits for the first to commit, then does nothing), and the
+// voter's update is conditional.
+func (t *Tx) SetFirstCredentials(campaign string, voterID int64, identifierHash []byte, passwordHash string, at time.Time) (bool, error) {
+	ok, err := t.changed(`INSERT INTO campaign_sends (campaign, voter_id, sent_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		campaign, voterID, nanos(at))
+	if err != nil || !ok {
+		return false, errWrap("campaign send", err)
+	}
+	return t.changed(`UPDATE voters SET identifier_hash = $1, password_hash = $2 WHERE id = $3 AND identifier_hash IS NULL`,
+		bytesOrNull(identifierHash), passwordHash, voterID)
 }
