@@ -21,12 +21,8 @@ func (t *Tx) AppendAudit(e audit.Entry, seal func(id int64) []byte) error {
 	if err != nil {
 		return err
 	}
-	var voter any
-	if e.VoterID != 0 {
-		voter = e.VoterID
-	}
 	return t.execLater("append audit row", `INSERT INTO audit (id, at, actor, action, voter_id, detail, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		id, e.At.UnixNano(), e.Actor, e.Action, voter, e.Detail, seal(id))
+		id, e.At.UnixNano(), e.Actor, e.Action, idOrNull(e.VoterID), e.Detail, seal(id))
 }
 
 // SignAudit marks the committed rows that no checkpoint signed in one

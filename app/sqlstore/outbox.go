@@ -13,13 +13,9 @@ import (
 )
 
 func (t *Tx) Enqueue(m service.Message) (int64, error) {
-	var voter any
-	if m.VoterID != 0 {
-		voter = m.VoterID
-	}
 	return t.insertRow("outbox", "enqueue message", `INSERT INTO outbox (id, voter_id, channel, kind, recipient, subject, body,
 		created_at, next_attempt_at, message_id, recipient_domain) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)`,
-		voter, string(m.Channel), m.Kind, m.Recipient, m.Subject, m.Body, nanos(m.CreatedAt), m.MessageID, domainOf(m))
+		idOrNull(m.VoterID), string(m.Channel), m.Kind, m.Recipient, m.Subject, m.Body, nanos(m.CreatedAt), m.MessageID, domainOf(m))
 }
 
 const messageColumns = `id, COALESCE(voter_id, 0), channel, kind, recipient, subject, body, state, created_at, attempts, last_error,

@@ -17,7 +17,6 @@ package sqlstore
 
 import (
 	"bytes"
-	"consulvote/app/service"
 	"context"
 	"database/sql"
 	"errors"
@@ -26,6 +25,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"consulvote/app/service"
 )
 
 // DB is an open database.
@@ -37,10 +38,7 @@ type DB struct {
 	// failCommits makes the next commits fail as a retryable conflict
 	// would: the conformance suite's proof that Update runs fn again.
 	failCommits atomic.Int32
-	// ids reserves the ids of audit, outbox and links rows ahead where
-	// sequences number them (PostgreSQL); nil where each insert numbers
-	// its row (SQLite).
-	ids *idReserve
+	ids         *idReserve // PostgreSQL's row ids taken ahead (nextID); nil on SQLite
 }
 
 var _ service.Store = (*DB)(nil)
@@ -74,10 +72,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
-	if db.read == db.write {
-		return db.write.Close()
-	}
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.read.Close(), db.write.Close()) // one pool on PostgreSQL: Close is idempotent
 }
 
 // LatestSchema returns how many migrations this program knows.
@@ -133,11 +128,8 @@ var ErrOtherKey = errors.New("this key is not the one the database was first ope
 func (db *DB) CheckKey(ctx context.Context, fingerprint []byte) error {
 	var stored []byte
 	err := db.update(ctx, func(t *Tx) error {
-		if err := t.exec(`INSERT INTO settings (name, value) VALUES ('key_fingerprint', $1)
-			ON CONFLICT (name) DO NOTHING`, fingerprint); err != nil {
-			return err
-		}
-		return t.queryRow(`SELECT value FROM settings WHERE name = 'key_fingerprint'`).Scan(&stored)
+		return t.queryRow(`INSERT INTO settings (name, value) VALUES ('key_fingerprint', $1)
+			ON CONFLICT (name) DO UPDATE SET value = settings.value RETURNING value`, fingerprint).Scan(&stored)
 	})
 	if err != nil {
 		return fmt.Errorf("key fingerprint: %w", err)
@@ -245,12 +237,9 @@ type dialect struct {
 	// lock takes a lock on (class, key) until the transaction ends; nil
 	// where the single writer already holds every lock.
 	lock func(t *Tx, class int32, key []byte) error
-	// in returns "IN (the list bound at param)", and list the value to
-	// bind for a Go slice.
-	in   func(param string) string
-	list func(slice any) any
-	// sendAll runs statements in one round trip; nil where each is a call
-	// (SQLite, in the process).
+	in   func(param string) string // "IN (the list bound at param)"
+	list func(slice any) any       // the value to bind for that list
+	// sendAll runs statements in one round trip; nil in the process (SQLite).
 	sendAll func(t *Tx, later []stmt) error
 	// copyRows inserts rows into table at once.
 	copyRows func(t *Tx, table string, cols []string, rows [][]any) error

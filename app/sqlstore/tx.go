@@ -62,6 +62,14 @@ func timeOf(n sql.NullInt64) time.Time {
 	return time.Unix(0, n.Int64)
 }
 
+// idOrNull stores a zero id as NULL, as "no voter".
+func idOrNull(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
 // bytesOrNull stores an empty hash as NULL, as "no identifier".
 func bytesOrNull(b []byte) any {
 	if len(b) == 0 {
