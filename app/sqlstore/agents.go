@@ -140,10 +140,7 @@ func (t *Tx) InsertContactChange(c service.ContactChange) (int64, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, service.ErrConflict
 	}
-	if err != nil {
-		return 0, fmt.Errorf("insert contact change: %w", err)
-	}
-	return id, nil
+	return id, errWrap("insert contact change", err)
 }
 
 const changeColumns = `c.id, c.voter_id, c.old_email, c.new_email, c.old_mobile, c.new_mobile, c.document, c.reason,
@@ -178,11 +175,8 @@ func (t *Tx) ExpireContactChanges(now time.Time) ([]service.ContactChange, error
 
 func (t *Tx) ContactChangeByID(id int64) (service.ContactChange, error) {
 	cs, err := t.contactChanges(`c.id = $1`, id)
-	if err != nil {
-		return service.ContactChange{}, err
-	}
-	if len(cs) == 0 {
-		return service.ContactChange{}, service.ErrNotFound
+	if err != nil || len(cs) == 0 {
+		return service.ContactChange{}, cmp.Or(err, service.ErrNotFound)
 	}
 	return cs[0], nil
 }

@@ -100,11 +100,6 @@ func scanEntry(r scanner) (service.AuditEntry, error) {
 	return e, err
 }
 
-// like escapes s for a pattern that contains it.
-func like(s string) string {
-	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s) + "%"
-}
-
 // AuditSearch matches without case (SQLite's LIKE, PostgreSQL's ILIKE).
 func (t *Tx) AuditSearch(actor, action string, voterID int64, limit int) ([]service.AuditEntry, error) {
 	if unstorable(actor, action) {
@@ -112,7 +107,8 @@ func (t *Tx) AuditSearch(actor, action string, voterID int64, limit int) ([]serv
 	}
 	q := `SELECT at, actor, action, COALESCE(voter_id, 0), detail FROM audit
 		WHERE actor ` + t.d.ilike + ` $1 ESCAPE '\' AND action ` + t.d.ilike + ` $2 ESCAPE '\'`
-	args := []any{like(actor), like(action)}
+	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`) // for a pattern that contains the text
+	args := []any{"%" + esc.Replace(actor) + "%", "%" + esc.Replace(action) + "%"}
 	if voterID != 0 {
 		q += ` AND voter_id = $3`
 		args = append(args, voterID)

@@ -78,15 +78,12 @@ func Inspect(ctx context.Context, path string) (FileInfo, error) {
 }
 
 // Backup writes a consistent copy of the live database at path to dest,
-// mode 0600, and checks it. The copy is made under a temporary name in
-// dest's folder and renamed into place once checked and synced, so that
-// dest is never a half-written file. An existing dest is an error unless
-// overwrite.
+// mode 0600: checked, synced and renamed into place from a temporary name
+// beside it, so that dest is never half-written. An existing dest is an
+// error unless overwrite.
 func Backup(ctx context.Context, path, dest string, overwrite bool) (FileInfo, error) {
-	if !overwrite {
-		if _, err := os.Lstat(dest); err == nil {
-			return FileInfo{}, fmt.Errorf("backup: %s exists (--force to replace it)", dest)
-		}
+	if _, err := os.Lstat(dest); err == nil && !overwrite {
+		return FileInfo{}, fmt.Errorf("backup: %s exists (--force to replace it)", dest)
 	}
 	tmp, err := tempBeside(dest)
 	if err != nil {

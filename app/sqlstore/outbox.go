@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -59,12 +60,8 @@ func (t *Tx) Messages(f service.MessageFilter) ([]service.Message, error) {
 			fmt.Fprintf(&q, " AND %s$%d", c.cond, len(args))
 		}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = math.MaxInt32
-	}
 	fmt.Fprintf(&q, " ORDER BY id DESC LIMIT $%d", len(args)+1)
-	return t.messages(q.String(), append(args, limit)...)
+	return t.messages(q.String(), append(args, cmp.Or(max(f.Limit, 0), math.MaxInt32))...) // 0: no limit
 }
 
 func (t *Tx) OutboxDepth() ([]service.OutboxDepth, error) {
@@ -190,6 +187,7 @@ func (db *DB) ClaimFallback(ctx context.Context, unconfirmedBefore time.Time, li
 		ms, err := t.messages(`channel = 'sms' AND state = 'sent' AND gateway = 'primary' AND length(body) > 0
 			AND (delivery IN ('refused', 'expired') OR (delivery = '' AND sent_at <= $1)) ORDER BY id LIMIT $2`,
 			nanos(unconfirmedBefore), limit)
+		claimed = ms[:0] // this run's only: fn may run again
 		for _, m := range ms {
 			ok, err := t.changed(`UPDATE outbox SET gateway = 'fallback', gateway_id = '' WHERE id = $1 AND gateway = 'primary'`, m.ID)
 			if err != nil {

@@ -42,7 +42,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	return &DB{write: pool, read: pool, d: postgresDialect, where: where, ids: &idReserve{}}, nil
+	return &DB{write: pool, read: pool, d: postgresDialect, where: where, ids: &idReserve{tables: map[string]*reserved{}}}, nil
 }
 
 var postgresDialect = &dialect{

@@ -43,8 +43,7 @@ type DB struct {
 
 var _ service.Store = (*DB)(nil)
 
-// IsURL reports whether s names a PostgreSQL database (postgres:// or
-// postgresql://) rather than a SQLite file.
+// IsURL reports whether s names a PostgreSQL database, not a SQLite file.
 func IsURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
@@ -144,14 +143,13 @@ func (db *DB) CheckKey(ctx context.Context, fingerprint []byte) error {
 // committed if fn returns nil.
 //
 // fn may run more than once, on both databases: when the database
-// refuses the commit or a statement as a conflict that left nothing
-// done (PostgreSQL's deadlocks and serialization failures, SQLite's
-// SQLITE_BUSY from another process), the transaction is rolled back
-// and fn runs again whole, up to 10 times. So fn must not act outside
-// the transaction, and what it returns must come from its last run:
-// assign results in fn, never accumulate into captured state. A
-// refusal that must still commit (an attempt counted, then refused) is
-// returned as service.Commit(err): Update commits and returns it.
+// refuses the commit or a statement as a conflict that left nothing done
+// (dialect.retryable), the transaction is rolled back and fn runs again
+// whole, up to 10 times. So fn must not act outside the transaction, and
+// what it returns must come from its last run: assign results in fn,
+// never accumulate into captured state. A refusal that must still commit
+// (an attempt counted, then refused) is returned as service.Commit(err):
+// Update commits and returns it.
 func (db *DB) Update(ctx context.Context, fn func(service.Tx) error) error {
 	return db.update(ctx, func(t *Tx) error { return fn(t) })
 }

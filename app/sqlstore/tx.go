@@ -272,9 +272,6 @@ func (r *idReserve) next(t *Tx, table string) (int64, error) {
 			return 0, fmt.Errorf("reserve %s ids: %w", table, err)
 		}
 		slices.Sort(ids)
-		if r.tables == nil {
-			r.tables = map[string]*reserved{}
-		}
 		res = &reserved{ids: ids, taken: time.Now()}
 		r.tables[table] = res
 	}

@@ -16,10 +16,7 @@ func (t *Tx) InsertVoter(v service.Voter) (int64, error) {
 		identifier_hash, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 		v.NUMIC, v.Email, v.LastName, v.FirstNames, v.Mobile, v.Circonscription, v.Lang,
 		bytesOrNull(v.IdentifierHash), v.PasswordHash).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("insert voter: %w", err)
-	}
-	return id, nil
+	return id, errWrap("insert voter", err)
 }
 
 func (t *Tx) CountVoters() (int, error) {
@@ -273,10 +270,7 @@ func (t *Tx) PendingLinks(voterID int64, now time.Time) ([]service.Link, error) 
 // changes the row (the others wait for its lock, then find it used).
 func (t *Tx) ConsumeLink(id int64, at time.Time) (bool, error) {
 	ok, err := t.changed(`UPDATE links SET used_at = $1 WHERE id = $2 AND `+pending+` AND expires_at > $1`, nanos(at), id)
-	if err != nil {
-		return false, fmt.Errorf("consume link: %w", err)
-	}
-	return ok, nil
+	return ok, errWrap("consume link", err)
 }
 
 func (t *Tx) RevokeLinks(voterID int64, at time.Time) error {
