@@ -188,4 +188,17 @@ func testFallbackClaimedOnce(t *testing.T, st Store) {
 	if ms, err := st.ClaimFallback(ctx, t0.Add(time.Minute), 10); err != nil || len(ms) != 0 {
 		t.Fatalf("claimed again: %v, %v", ms, err)
 	}
+	// A claim whose first commit is refused runs again: each message once.
+	cf, ok := st.(CommitFailer)
+	if !ok {
+		t.Fatal("the store under test does not implement storetest.CommitFailer")
+	}
+	id := enqueue(t, st, sms("+6"))[0]
+	if err := st.MarkSent(ctx, id, t0, "primary", "p-6", true); err != nil {
+		t.Fatal(err)
+	}
+	cf.FailCommits(1)
+	if ms, err := st.ClaimFallback(ctx, t0.Add(time.Minute), 10); err != nil || len(ms) != 1 {
+		t.Fatalf("a claim run again: %d messages, %v; want 1", len(ms), err)
+	}
 }
