@@ -333,6 +333,11 @@ func TestLeavingE6WithoutKeepingAsks(t *testing.T) {
 	h.Tap(id.home)
 	h.Tap(h.OverlayButton("Quitter cet écran"))
 	screenAs[*homeScreen](h)
+	// Off the stack, the screen Fyne may still hold forgets the secret.
+	if id.renewal.Identifier != "" || id.identifier.Text != "" || id.identifier.Label != "" || len(id.spelled.Objects) != 0 {
+		t.Errorf("the left screen still holds the identifier: %q, shown %q, label %q, %d spelled groups",
+			id.renewal.Identifier, id.identifier.Text, id.identifier.Label, len(id.spelled.Objects))
+	}
 }
 
 func TestKeychainSaveAndFill(t *testing.T) {
@@ -340,7 +345,8 @@ func TestKeychainSaveAndFill(t *testing.T) {
 	id := h.renewToE6()
 	h.Tap(id.save)
 	h.See("Identifiant enregistré dans le trousseau du système.")
-	if got, _ := h.keys.Load(marie.NUMIC); got != id.renewal.Identifier {
+	newID := id.renewal.Identifier
+	if got, _ := h.keys.Load(marie.NUMIC); got != newID {
 		t.Fatalf("keychain holds %q", got)
 	}
 	h.Tap(id.home) // saved: no question asked
@@ -350,7 +356,7 @@ func TestKeychainSaveAndFill(t *testing.T) {
 	}
 	h.See("Utiliser l'identifiant enregistré dans le trousseau (NUMIC ••••2345)")
 	h.Tap(home.fill[0])
-	if home.identifier.Entry.Text != id.renewal.Identifier {
+	if home.identifier.Entry.Text != newID {
 		t.Fatalf("identifier filled with %q", home.identifier.Entry.Text)
 	}
 	h.Enter(home.password.Entry, marie.Password)

@@ -78,7 +78,7 @@ func (s *identifierScreen) page() *ui.Page {
 		widget.NewSeparator(),
 		container.NewHBox(s.home),
 	)
-	return &ui.Page{Title: lang.L("identifier.page"), Content: c, Focus: s.copyBtn, Screen: s, Leave: s.leave}
+	return &ui.Page{Title: lang.L("identifier.page"), Content: c, Focus: s.copyBtn, Screen: s, Leave: s.leave, Left: s.forget}
 }
 
 // toggleSpelling shows or hides the identifier spelled out, group by
@@ -136,6 +136,15 @@ func (s *identifierScreen) leave(proceed func()) {
 			s.kept = true
 			proceed()
 		})
+}
+
+// forget drops the identifier once its page is off the stack: Fyne keeps
+// a left page's widgets for a while, and only the voter (or the keychain)
+// should keep the secret.
+func (s *identifierScreen) forget() {
+	s.renewal.Identifier = ""
+	s.identifier.Clear()
+	s.spelled.RemoveAll()
 }
 
 // largeText is the app's theme, whichever is current, with large text:

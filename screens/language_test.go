@@ -53,6 +53,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 			test.Type(cf.password.Entry, marie.Password)
 			h.Enter(cf.code.Entry, servicetest.Code)
 			id := screenAs[*identifierScreen](h)
+			newID := id.renewal.Identifier // the screen forgets it once left
 			h.Tap(id.home)
 			look() // the dialog
 			h.Tap(h.OverlayButton(h.overlayConfirmText()))
@@ -70,7 +71,7 @@ func TestEveryScreenTranslated(t *testing.T) {
 			look()
 			h.ui.Home()
 			home := screenAs[*homeScreen](h)
-			test.Type(home.identifier.Entry, id.renewal.Identifier)
+			test.Type(home.identifier.Entry, newID)
 			h.Enter(home.password.Entry, marie.Password)
 			look()
 			// The office, as an admin, every screen.

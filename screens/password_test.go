@@ -89,11 +89,12 @@ func testPasswordRefusedWhileIdentifierPending(t *testing.T, h *harness) {
 func TestPasswordRefusedAfterIdentifierRenewal(t *testing.T) {
 	h := newHarness(t)
 	id := h.renewToE6()
+	newID := id.renewal.Identifier // the screen forgets it once left
 	h.Tap(id.copyBtn)
 	h.Tap(id.home)
 	h.Tap(screenAs[*homeScreen](h).lostPW)
 	p := screenAs[*passwordScreen](h)
-	test.Type(p.identifier.Entry, id.renewal.Identifier)
+	test.Type(p.identifier.Entry, newID)
 	test.Type(p.numic.Entry, marie.NUMIC)
 	h.Enter(p.code.Entry, servicetest.Code)
 	screenAs[*passwordSentScreen](h)

@@ -115,6 +115,12 @@ func (n *Nav) ReadOnlyText(text string) *ReadOnlyText {
 // AcceptsTab implements fyne.Tabbable: Tab leaves the text.
 func (t *ReadOnlyText) AcceptsTab() bool { return false }
 
+// Clear empties the text and its label, for a secret no longer shown.
+func (t *ReadOnlyText) Clear() {
+	t.text, t.Label = "", ""
+	t.SetText("")
+}
+
 // TypedRune implements fyne.Focusable: nothing is typed.
 func (t *ReadOnlyText) TypedRune(rune) {}
 
