@@ -289,7 +289,7 @@ package-windows: deps deps-windows
 ## Also the signing path, with a throwaway certificate.
 test-windows: package-windows
 	@# The drawing packages (cgo) with their tests, for Windows, as built.
-	CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 $(GO) vet -tags accessibility . ./screens/...
+	CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 $(GO) vet -tags accessibility,$(APP_TAGS) . ./screens/...
 	$(XVFB) env CONSULVOTE_WINE=1 CONSULVOTE_WINDOWS_DIR=$(CURDIR)/$(WINDIR) \
 		scripts/must-run $(GO) test -v -count=1 -timeout 20m ./packaging/windows
 
