@@ -3,10 +3,28 @@
 
 SHELL := /bin/bash
 GO ?= go
-# Builds without the folder's path in what they compile (-trimpath): a
-# fresh clone, wherever it is, finds every package it compiled before in
-# Go's build cache instead of compiling the tree again for each target.
-export GOFLAGS := -trimpath $(filter-out -trimpath,$(GOFLAGS))
+# The app's build tags: Fyne without its bundled colour emoji font (4.2 MB,
+# parsed again for each text style at start: 18 MiB of peak RSS). No text
+# of the app needs it; a typed emoji is drawn from the system's fonts.
+APP_TAGS := no_emoji
+# Every go command builds with the tags of the packages (`fyne package
+# -release` adds release and, for FyneApp.toml's [Migrations] fyneDo,
+# migrated_fynedo): the tests run the Fyne that ships, and one compile of
+# Fyne serves the tests, the builds and the packages. Without -trimpath's
+# folder-free paths, a fresh clone would compile the whole tree again
+# wherever it sits instead of finding it in Go's build cache.
+TAGS := $(APP_TAGS),release,migrated_fynedo
+export GOFLAGS := -trimpath -tags=$(TAGS) $(filter-out -trimpath -tags=%,$(GOFLAGS))
+# The C flags `fyne package -release` gives cgo (fyne.io/tools'
+# hardening_flags.go, for Debian's gcc; it finds no version in mingw-w64's,
+# so no hardening there), for every build and test here: the tests run the
+# C that ships, and Go compiles Fyne and its C once for them all, not again
+# for the packages (240 s of CPU for each system). The packages' fyne runs
+# without them, as it adds its own to what it is given.
+export CGO_CFLAGS := -O3 -pipe -D_FORTIFY_SOURCE=3 -fcf-protection -fstack-protector-strong
+export CGO_LDFLAGS := -Wl,-z,relro,-z,now -Wl,--as-needed
+WINDOWS_CGO := CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 CGO_CFLAGS="-O3 -pipe" CGO_LDFLAGS=
+FYNE_ALONE := env -u CGO_CFLAGS -u CGO_LDFLAGS
 # The test targets link without DWARF (-ldflags=-w): their binaries are
 # run, not debugged, and DWARF is most of a link (the screens' test
 # binary: 4.6 s of CPU, 1.3 without).
@@ -32,10 +50,6 @@ APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 
 FUZZTIME ?= 10s
 BIN := consulvote
-# The app's build tags: Fyne without its bundled colour emoji font (4.2 MB,
-# parsed again for each text style at start: 18 MiB of peak RSS). No text
-# of the app needs it; a typed emoji is drawn from the system's fonts.
-APP_TAGS := no_emoji
 SERVER := consulvoted
 
 .PHONY: all deps run test vet staticcheck core build unit race keychain smoke fuzz bench bench-roll bench-ui profile-start load load-stores load-logins timing package clean
@@ -72,7 +86,7 @@ deps:
 
 ## build: the app binary, and the server: static, without cgo or Fyne.
 build: deps
-	$(GO) build -tags $(APP_TAGS) -o $(BIN) .
+	$(GO) build -o $(BIN) .
 	CGO_ENABLED=0 $(GO) build -o $(SERVER) ./cmd/consulvoted
 
 ## run: the app on the demonstration database (seeded on first start).
@@ -115,19 +129,21 @@ core:
 	CGO_ENABLED=0 $(GO) build ./app/... ./cmd/...
 
 ## cross: the core, the server and every package that does not draw (the
-## translations too: Fyne's lang needs no cgo) build for Windows and macOS
-## without cgo, and go vet checks them there with their tests (what the
-## hosted runners of .github/workflows/desktop.yml compile). Not
-## packaging/: the Linux-side tests of the packages.
+## translations too: Fyne's lang needs no cgo) build without cgo for
+## Windows (amd64, the package's one architecture) and macOS (amd64 and
+## arm64), and go vet checks them there with their tests (what the hosted
+## runners of .github/workflows/desktop.yml compile). Not packaging/: the
+## Linux-side tests of the packages.
 cross:
 	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v -e 'fyne.io/fyne/v2/widget' -e 'github.com/go-gl/' | \
 		cut -d' ' -f1 | grep -v -e '^consulvote/packaging/'); \
-	for os in windows darwin; do for arch in amd64 arm64; do \
+	for target in windows/amd64 darwin/amd64 darwin/arm64; do os=$${target%/*} arch=$${target#*/}; \
 		echo "GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build: $$(echo $$pkgs | wc -w) packages"; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build $$pkgs || exit 1; \
 	done; \
-	echo "GOOS=$$os CGO_ENABLED=0 go vet, tests included"; \
-	CGO_ENABLED=0 GOOS=$$os $(GO) vet $$pkgs || exit 1; \
+	for os in windows darwin; do \
+		echo "GOOS=$$os GOARCH=amd64 CGO_ENABLED=0 go vet, tests included"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) vet $$pkgs || exit 1; \
 	done
 
 ## unit: the tests of every package but app/'s, which race runs (once
@@ -217,16 +233,18 @@ bench-roll: build
 ## first painted frame and peak RSS (testdata/startbench), on the
 ## demonstration, a new demonstration (--demo-reset), a new database and a
 ## local roll of 2,000,000 voters (imported once, kept in $(BENCH_UI_ROLL));
-## on Linux (and its peak RSS after a whole renewal flow by keyboard:
-## testdata/startbench/flow.sh), then the Windows package under Wine (a prefix kept in
-## $(BENCH_UI_WINE), its wineserver kept up for the run).
+## both in Fyne's release mode, as `fyne package -release` builds them (the
+## minimal window with no other tag); on Linux (and its peak RSS after a
+## whole renewal flow by keyboard: testdata/startbench/flow.sh), then the
+## Windows package under Wine (a prefix kept in $(BENCH_UI_WINE), its
+## wineserver kept up for the run).
 BENCH_UI_N ?= 10
 BENCH_UI_ROLL ?= $(or $(TMPDIR),/tmp)/consulvote-bench-roll
 BENCH_UI_WINE ?= $(or $(TMPDIR),/tmp)/consulvote-bench-wine
 BENCH_UI_CASES = -n $(BENCH_UI_N) -cases demo,demo-reset,new,big -big $(BENCH_UI_ROLL)/db.sqlite
 bench-ui: deps package-windows
-	$(GO) build -tags $(APP_TAGS) -o $(BIN) . && $(GO) build -o build/minimal ./testdata/minimal && $(GO) build -o build/startbench ./testdata/startbench && $(GO) build -o build/peek ./testdata/peek
-	CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows $(GO) build -ldflags "-s -w -H=windowsgui" -o $(WINDIR)/minimal.exe ./testdata/minimal
+	$(GO) build -o $(BIN) . && $(GO) build -tags release -o build/minimal ./testdata/minimal && $(GO) build -o build/startbench ./testdata/startbench && $(GO) build -o build/peek ./testdata/peek
+	$(WINDOWS_CGO) $(GO) build -tags release -ldflags "-s -w -H=windowsgui" -o $(WINDIR)/minimal.exe ./testdata/minimal
 	@ls -l $(BIN) build/minimal $(WINDIR)/consulvote.exe $(WINDIR)/minimal.exe | awk '{printf "%s: %.1f MB (%.1f MiB)\n", $$NF, $$5/1e6, $$5/1048576}'
 	@set -o pipefail; if [ ! -s $(BENCH_UI_ROLL)/db.sqlite ]; then \
 		mkdir -p $(BENCH_UI_ROLL) && CGO_ENABLED=0 $(GO) build -o build/$(SERVER) ./cmd/consulvoted && \
@@ -247,7 +265,7 @@ bench-ui: deps package-windows
 ## cpu.pprof, heap.pprof, and the package inits (GODEBUG=inittrace=1) in
 ## build/profile/stderr.
 profile-start: deps
-	$(GO) build -tags $(APP_TAGS),startprofile -o build/consulvote-profile .
+	$(GO) build -tags $(TAGS),startprofile -o build/consulvote-profile .
 	mkdir -p build/profile
 	$(XVFB) dbus-run-session -- bash -c 'GODEBUG=inittrace=1 CONSULVOTE_PROFILE=build/profile build/consulvote-profile --demo 2> build/profile/stderr & \
 		sleep 5; kill $$!; wait'
@@ -258,7 +276,8 @@ profile-start: deps
 ## in a copy of them (scripts/source-copy).
 package: deps
 	src=$$(mktemp -d); trap 'rm -rf "$$src"' EXIT; scripts/source-copy "$$src" && \
-		(cd "$$src" && $(GO) tool fyne package -os linux -release -tags $(APP_TAGS)) && mv "$$src/$(BIN).tar.xz" .
+		fyne=$$($(GO) tool -n fyne) && \
+		(cd "$$src" && $(FYNE_ALONE) $$fyne package -os linux -release -tags $(APP_TAGS)) && mv "$$src/$(BIN).tar.xz" .
 	@tar -tJf $(BIN).tar.xz | grep -E 'bin/$(BIN)$$' >/dev/null && \
 	tar -tJf $(BIN).tar.xz | grep -E '\.desktop$$' >/dev/null && \
 	tar -tJf $(BIN).tar.xz | grep -E 'pixmaps/.*\.png$$' >/dev/null && \
@@ -289,7 +308,7 @@ package-windows: deps deps-windows
 ## Also the signing path, with a throwaway certificate.
 test-windows: package-windows
 	@# The drawing packages (cgo) with their tests, for Windows, as built.
-	CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 $(GO) vet -tags accessibility,$(APP_TAGS) . ./screens/...
+	$(WINDOWS_CGO) $(GO) vet -tags accessibility,$(TAGS) . ./screens/...
 	$(XVFB) env CONSULVOTE_WINE=1 CONSULVOTE_WINDOWS_DIR=$(CURDIR)/$(WINDIR) \
 		scripts/must-run $(GO) test -v -count=1 -timeout 20m ./packaging/windows
 
@@ -299,7 +318,7 @@ test-windows: package-windows
 package-darwin:
 	@[ "$$(uname)" = Darwin ] || { echo "package-darwin runs on macOS (fyne package -os darwin needs Xcode's tools)"; exit 1; }
 	cp FyneApp.toml .FyneApp.toml.orig
-	$(GO) tool fyne package -os darwin -release -tags accessibility,$(APP_TAGS); status=$$?; \
+	$(FYNE_ALONE) $(GO) tool fyne package -os darwin -release -tags accessibility,$(APP_TAGS); status=$$?; \
 		mv .FyneApp.toml.orig FyneApp.toml; exit $$status
 	plutil -insert CFBundleURLTypes -json \
 		'[{"CFBundleURLName":"fr.consulvote.portal","CFBundleURLSchemes":["consulvote"]}]' \

@@ -96,7 +96,7 @@ func TestSmokeRealWindow(t *testing.T) {
 	testenv.Need(t, "CONSULVOTE_SMOKE", []string{"DISPLAY", "DBUS_SESSION_BUS_ADDRESS"}, []string{"xdotool", "import"})
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "consulvote")
-	if out, err := exec.Command("go", "build", "-tags", "no_emoji", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "--demo")

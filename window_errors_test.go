@@ -32,7 +32,7 @@ func TestRealWindowErrorInView(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "consulvote")
-	if out, err := exec.Command("go", "build", "-tags", "no_emoji", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "--demo", "--lang", "en")
