@@ -101,7 +101,11 @@ run: build
 ## that mostly wait (Wine, Xvfb, the packages, fuzzing's fixed time); the
 ## output of each target printed whole when it ends.
 TEST_COMPUTE := vet staticcheck core cross unit race
-TEST_WAITING := package test-scheme package-windows test-windows keychain smoke fuzz
+# The Windows package first: its compile (mingw, Fyne's C at -O3) is the
+# longest and shares nothing with the Linux one the other line starts
+# with; the Linux package after the Linux compile, not beside it (two go
+# commands compiling the same package at once both do it).
+TEST_WAITING := package-windows test-windows package test-scheme keychain smoke fuzz
 test: deps
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-compute test-waiting
 test-compute:
