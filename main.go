@@ -202,6 +202,14 @@ func run(c config, log *slog.Logger) error {
 	defer quit()
 	a.Lifecycle().SetOnStarted(func() {
 		defer trace.StartRegion(ctx, "started").End()
+		// Once the window runs, Fyne quits on SIGINT and SIGTERM itself;
+		// one that came during the start quits as soon as it is up. A
+		// second Quit, after Fyne's loop has stopped, would close a window
+		// GLFW has let go: a panic in the build that ships (fyne.Do-migrated).
+		if ctx.Err() != nil {
+			a.Quit()
+			return
+		}
 		// The screen's density is known once the window is up.
 		screens.FitWindow(win.w)
 		if src.local != nil {
@@ -213,10 +221,6 @@ func run(c config, log *slog.Logger) error {
 		}
 		go win.takeLinks(running, handed, apple)
 	})
-	go func() {
-		<-ctx.Done()
-		fyne.Do(a.Quit)
-	}()
 	win.w.ShowAndRun()
 	quit()
 	if primary != nil {
