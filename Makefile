@@ -107,6 +107,9 @@ TEST_COMPUTE := vet staticcheck core cross unit race
 # commands compiling the same package at once both do it).
 TEST_WAITING := package-windows test-windows package test-scheme keychain smoke fuzz
 test: deps
+	@# The fyne CLI first: the Windows package needs it at once, and built
+	@# beside the Linux compile it would compile the standard library again.
+	@$(GO) tool -n fyne >/dev/null
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-compute test-waiting
 test-compute:
 	@$(MAKE) --no-print-directory SERIAL=1 $(TEST_COMPUTE)
@@ -133,22 +136,17 @@ core:
 	CGO_ENABLED=0 $(GO) build ./app/... ./cmd/...
 
 ## cross: the core, the server and every package that does not draw (the
-## translations too: Fyne's lang needs no cgo) build without cgo for
-## Windows (amd64, the package's one architecture) and macOS (amd64 and
-## arm64), and go vet checks them there with their tests (what the hosted
-## runners of .github/workflows/desktop.yml compile). Not packaging/: the
-## Linux-side tests of the packages.
+## translations too: Fyne's lang needs no cgo) build without cgo for macOS
+## (arm64: the hosted runner's and Apple's machines), and go vet checks
+## them there with their tests (what .github/workflows/desktop.yml's macOS
+## runner compiles). Windows is test-windows': with cgo, as its runner and
+## the package build it. Not packaging/: the Linux-side tests of the packages.
 cross:
 	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v -e 'fyne.io/fyne/v2/widget' -e 'github.com/go-gl/' | \
 		cut -d' ' -f1 | grep -v -e '^consulvote/packaging/'); \
-	for target in windows/amd64 darwin/amd64 darwin/arm64; do os=$${target%/*} arch=$${target#*/}; \
-		echo "GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build: $$(echo $$pkgs | wc -w) packages"; \
-		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build $$pkgs || exit 1; \
-	done; \
-	for os in windows darwin; do \
-		echo "GOOS=$$os GOARCH=amd64 CGO_ENABLED=0 go vet, tests included"; \
-		CGO_ENABLED=0 GOOS=$$os GOARCH=amd64 $(GO) vet $$pkgs || exit 1; \
-	done
+	echo "GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go build and go vet (tests included): $$(echo $$pkgs | wc -w) packages"; \
+	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 $(GO) build $$pkgs && \
+	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 $(GO) vet $$pkgs
 
 ## unit: the tests of every package but app/'s, which race runs (once
 ## is enough); the screens in both, as their walks of every screen run
@@ -311,8 +309,9 @@ package-windows: deps deps-windows
 ## from the Windows locale, Credential Manager, consulvote://, uninstall.
 ## Also the signing path, with a throwaway certificate.
 test-windows: package-windows
-	@# The drawing packages (cgo) with their tests, for Windows, as built.
-	$(WINDOWS_CGO) $(GO) vet -tags accessibility,$(TAGS) . ./screens/...
+	@# Every package but packaging/'s, with its tests, for Windows as the
+	@# package is built (cgo, its tags): the same compile, done once.
+	$(WINDOWS_CGO) $(GO) vet -tags accessibility,$(TAGS) $$($(GO) list ./... | grep -v '^consulvote/packaging/')
 	$(XVFB) env CONSULVOTE_WINE=1 CONSULVOTE_WINDOWS_DIR=$(CURDIR)/$(WINDIR) \
 		scripts/must-run $(GO) test -v -count=1 -timeout 20m ./packaging/windows
 
