@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 	"golang.org/x/time/rate"
@@ -301,6 +302,13 @@ func TestIntakeSessions(t *testing.T) {
 	}
 	c.Close()
 	open[0].Quit()
+	// Quit returns on the server's 221; the server ends the session just
+	// after it (Logout), so wait for that before asking for room.
+	for deadline := time.Now().Add(5 * time.Second); f.in.sessions.Load() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions 5 s after one ended, want 1", f.in.sessions.Load())
+		}
+	}
 	addr, ref := f.path(7)
 	if err := f.send("", addr, dsn("marie@example.org", ref, "failed", "5.1.1", "x", "<aaaa@vote.example>", addr)); err != nil {
 		t.Fatalf("after one ended: %v", err)
