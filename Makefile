@@ -66,7 +66,7 @@ WINDIR := build/windows
 # -noreset: by default Xvfb resets when its last client leaves, and a
 # client connecting during the reset is refused — the tests' xdotool polls
 # come and go while the app connects (GLFW: "Failed to detect any
-# supported platform"; under Wine: "Failed to create helper window").
+# supported platform"; likely Wine's "Failed to create helper window" too).
 XVFB = xvfb-run -a -n $$((100 + $$RANDOM % 800)) -s "-screen 0 1280x1024x24 -noreset"
 # A laptop's screen, for the test that an error shows at 150 %.
 XVFB_1366 = xvfb-run -a -n $$((100 + $$RANDOM % 800)) -s "-screen 0 1366x768x24 -noreset"
